@@ -1,0 +1,271 @@
+"""Orders placed per second through the HTTP API on PostgreSQL, against a trivial endpoint's ceiling.
+
+Runs gunicorn (2 sync workers, persistent DB connections) over a fresh PostgreSQL database, then
+drives it with wrk (Debian's package; a C load generator, so the client costs little of the two
+cores): first the trivial ``GET /api/health`` (the HTTP stack's ceiling), then ``POST
+/api/sales/orders`` with a payment token, each a real checkout: price, voucher-free tax, stock
+held with a conditional UPDATE, payment authorised as a pending ledger transfer.
+
+    python bench/checkout.py [--seconds 10] [--rounds 3] [--connections 8]
+
+The last line is JSON: {"bench", "value" (orders/s), "unit", "ceiling" (trivial req/s), "ratio", "goal", ...}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN", "postgres://postgres@127.0.0.1:5432/postgres")
+DB_NAME = "millet_bench_checkout"
+PORT = 8765
+GOAL = 0.25
+
+LUA = """
+local tokens = {%(tokens)s}
+local skus = {%(skus)s}
+local counter = 0
+request = function()
+  counter = counter + 1
+  local token = tokens[(counter %% #tokens) + 1]
+  local sku = skus[math.random(#skus)]
+  local body = '{"market":"CN","lines":[{"sku":"' .. sku .. '","quantity":1}],"payment_token":"tok_ok"}'
+  return wrk.format("POST", "/api/sales/orders",
+    {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token}, body)
+end
+statuses = {}
+response = function(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+done = function(summary, latency, requests)
+  io.write(string.format("latency_p50_ms %%.2f\\nlatency_p99_ms %%.2f\\n", latency:percentile(50) / 1000,
+    latency:percentile(99) / 1000))
+end
+"""
+
+
+def run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, check=True, text=True, capture_output=True, **kwargs)
+
+
+def millet(*args: str, env: dict) -> str:
+    return run([sys.executable, "-m", "millet.cli", *args], env=env, cwd=ROOT).stdout
+
+
+def ensure_wrk() -> str:
+    path = shutil.which("wrk")
+    if path:
+        return path
+    run(["apt-get", "install", "-y", "-qq", "wrk"])
+    return shutil.which("wrk") or sys.exit("wrk is not installed")
+
+
+def fresh_database(env: dict) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {DB_NAME}")
+    millet("migrate", "-v0", env=env)
+    millet("collectstatic", "--noinput", "-v0", env=env)  # the server then serves them, no warnings
+
+
+SETUP = """
+import json
+from decimal import Decimal
+from django.contrib.auth import get_user_model
+from millet.accounts.services import issue_token
+from millet.catalog import services as catalog
+from millet.inventory import services as inventory
+from millet.regions.defaults import ensure_default_markets
+
+ensure_default_markets()
+skus = []
+for i in range(20):
+    slug = f"bench-{i}"
+    catalog.create_product(slug, f"Bench product {i}", "accessory")
+    code = f"BENCH-{i:02d}"
+    catalog.create_sku(code, slug, f"Bench SKU {i}", serialized=False)
+    catalog.set_price("CN", code, Decimal("99.00") + i)
+    skus.append(code)
+cities = [
+    ("Beijing", "39.9042", "116.4074"),
+    ("Shanghai", "31.2304", "121.4737"),
+    ("Guangzhou", "23.1291", "113.2644"),
+]
+for n, (city, lat, lon) in enumerate(cities):
+    loc = inventory.create_location(code=f"WH-{n}", name=city, kind="warehouse", market="CN", city=city,
+                                    latitude=Decimal(lat), longitude=Decimal(lon))
+    for code in skus:
+        inventory.receive_units(sku_id=catalog.sku_info([code])[code].id, location_id=loc.pk, quantity=10000,
+                                reference="bench")
+User = get_user_model()
+tokens = [issue_token(User.objects.create_user(f"bench{i}")) for i in range(200)]
+print(json.dumps({"tokens": tokens, "skus": skus}))
+"""
+
+
+def count_orders(db_url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(db_url) as conn:
+        return conn.execute("SELECT count(*) FROM sales_order").fetchone()[0]
+
+
+def wrk(binary: str, path: str, seconds: int, connections: int, script: str | None = None) -> dict:
+    cmd = [binary, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if script:
+        cmd += ["-s", script]
+    out = run([*cmd, f"http://127.0.0.1:{PORT}{path}"]).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", out)
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    return {
+        "rps": rps,
+        "errors": int(non2xx.group(1)) if non2xx else 0,
+        "p50_ms": float(p50.group(1)) * scale[p50.group(2)] if p50 else None,
+        "p99_ms": float(p99.group(1)) * scale[p99.group(2)] if p99 else None,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=8)
+    args = parser.parse_args()
+
+    binary = ensure_wrk()
+    db_url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + DB_NAME
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "DJANGO_SETTINGS_MODULE": "millet.settings",
+        "MILLET_DB_CONN_MAX_AGE": "600",
+        "MILLET_DATA_DIR": tempfile.mkdtemp(prefix="millet-bench-"),
+    }
+    env.pop("REDIS_URL", None)
+    print(f"fresh database {DB_NAME}; seeding 20 SKUs x 3 warehouses, 200 customers", flush=True)
+    fresh_database(env)
+    seed = json.loads(
+        run([sys.executable, "-c", "import django; django.setup()\n" + SETUP], env=env, cwd=ROOT)
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+
+    server = subprocess.Popen(
+        [
+            shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or "gunicorn",
+            "millet.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{PORT}",
+            "--workers",
+            "2",
+            "--worker-class",
+            "sync",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{PORT}/api/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+            lua.write(
+                LUA
+                % {
+                    "tokens": ",".join(f'"{t}"' for t in seed["tokens"]),
+                    "skus": ",".join(f'"{s}"' for s in seed["skus"]),
+                }
+            )
+        wrk(binary, "/api/health", 3, args.connections)  # warm-up: imports, connections
+        # Alternate the two loads and keep the medians: this shared 2-core machine is noisy.
+        trivials, checkouts, placed_rates = [], [], []
+        for round_no in range(1, args.rounds + 1):
+            trivial = wrk(binary, "/api/health", args.seconds, args.connections)
+            before = count_orders(db_url)
+            checkout = wrk(binary, "/api/sales/orders", args.seconds, args.connections, script=lua.name)
+            placed = (count_orders(db_url) - before) / args.seconds  # successes only
+            trivials.append(trivial)
+            checkouts.append(checkout)
+            placed_rates.append(placed)
+            print(
+                f"round {round_no}: trivial GET /api/health {trivial['rps']:.0f} req/s "
+                f"(p50 {trivial['p50_ms']} ms); "
+                f"checkout POST /api/sales/orders {placed:.0f} orders/s (p50 {checkout['p50_ms']} ms, "
+                f"p99 {checkout['p99_ms']} ms, non-2xx {checkout['errors']})",
+                flush=True,
+            )
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+    ledger_sum = int(
+        run(
+            [
+                sys.executable,
+                "-c",
+                "import django; django.setup()\n"
+                "from millet.finance.ledger import total_balance_check\nprint(total_balance_check())",
+            ],
+            env=env,
+            cwd=ROOT,
+        ).stdout.split()[-1]
+    )
+    ceiling = statistics.median_low(t["rps"] for t in trivials)
+    placed = statistics.median_low(placed_rates)
+    checkout = checkouts[placed_rates.index(placed)]  # the median round's latencies
+    ratio = placed / ceiling if ceiling else 0.0
+    orders = count_orders(db_url)
+    print(
+        f"median of {args.rounds} rounds: checkout {placed:.1f} orders/s, trivial {ceiling:.0f} req/s, "
+        f"ratio {ratio:.3f} (goal {GOAL}); orders stored {orders}; ledger sum {ledger_sum}"
+    )
+    print(
+        json.dumps(
+            {
+                "bench": "checkout",
+                "value": round(placed, 1),
+                "unit": "orders/s",
+                "ceiling": round(ceiling, 1),
+                "ratio": round(ratio, 3),
+                "goal": GOAL,
+                "checkout_p50_ms": checkout["p50_ms"],
+                "checkout_p99_ms": checkout["p99_ms"],
+                "rounds_orders_per_s": [round(r, 1) for r in placed_rates],
+                "rounds_trivial_req_per_s": [round(t["rps"], 1) for t in trivials],
+                "non_2xx": sum(c["errors"] for c in checkouts),
+                "orders_stored": orders,
+                "ledger_sum": ledger_sum,
+                "workers": 2,
+                "connections": args.connections,
+                "seconds": args.seconds,
+                "rounds": args.rounds,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""Who is asking: the role facts every service checks before it shows or changes anything."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from millet.core.errors import Forbidden
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A customer sees their own things; cashiers and managers act on their own stores; staff on all."""
+
+    user_id: int | None
+    is_staff: bool = False
+    store_roles: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def is_store_staff(self) -> bool:
+        return bool(self.store_roles)
+
+    def can_sell_at(self, store_id: int) -> bool:
+        return self.is_staff or store_id in self.store_roles
+
+    def can_manage(self, store_id: int) -> bool:
+        return self.is_staff or self.store_roles.get(store_id) == "manager"
+
+    def require_staff(self) -> None:
+        if not self.is_staff:
+            raise Forbidden("staff only")
+
+    def require_store(self, store_id: int, *, manager: bool = False) -> None:
+        allowed = self.can_manage(store_id) if manager else self.can_sell_at(store_id)
+        if not allowed:
+            raise Forbidden("not your store" if not manager else "store managers only")
+
+
+SYSTEM = Actor(user_id=None, is_staff=True)
+
+
+def actor_for_user(user) -> Actor:
+    """Build the actor for an authenticated user; anonymous users are never actors."""
+    from millet.stores.services import store_roles_for_user
+
+    return Actor(user_id=user.pk, is_staff=bool(user.is_staff), store_roles=store_roles_for_user(user.pk))

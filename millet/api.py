@@ -1,0 +1,60 @@
+"""The public JSON API: one NinjaAPI, one router per domain, OpenAPI at /api/docs."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError
+from ninja import NinjaAPI
+
+from millet.accounts.auth import api_auth
+from millet.core.errors import DomainError
+from millet.core.nul import NulRejectingParser
+
+api = NinjaAPI(
+    title="Millet API",
+    version="1",
+    description="New retail, device cloud and internet finance for connected-hardware companies.",
+    auth=api_auth,
+    docs_url="/docs",
+    urls_namespace="api",
+    parser=NulRejectingParser(),
+)
+
+
+@api.exception_handler(DomainError)
+def _domain_error(request, exc: DomainError):
+    return api.create_response(request, {"error": exc.code, "detail": exc.detail}, status=exc.status_code)
+
+
+@api.exception_handler(IntegrityError)
+def _integrity_error(request, exc: IntegrityError):
+    # A constraint caught what the service checks did not (a race): refuse, nothing was committed.
+    return api.create_response(
+        request, {"error": "conflict", "detail": "conflicting change, retry"}, status=409
+    )
+
+
+@api.get("/health", auth=None, tags=["system"])
+def health(request) -> dict:
+    """Liveness probe; also the trivial endpoint the benchmarks use as the HTTP stack's ceiling."""
+    return {"ok": True}
+
+
+def _mount() -> None:
+    from millet.accounts.api import router as accounts
+    from millet.catalog.api import router as catalog
+    from millet.finance.api import router as finance
+    from millet.inventory.api import router as inventory
+    from millet.regions.api import router as regions
+    from millet.sales.api import router as sales
+    from millet.stores.api import router as stores
+
+    api.add_router("/accounts", accounts)
+    api.add_router("/regions", regions)
+    api.add_router("/catalog", catalog)
+    api.add_router("/inventory", inventory)
+    api.add_router("/sales", sales)
+    api.add_router("/stores", stores)
+    api.add_router("/finance", finance)
+
+
+_mount()

@@ -1,0 +1,40 @@
+"""Domain errors carry the HTTP status they map to, so services stay HTTP-free but APIs answer precisely."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A request the domain refuses; nothing was changed when it is raised."""
+
+    status_code = 400
+    code = "invalid"
+
+    def __init__(self, detail: str, *, code: str | None = None, status_code: int | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if code:
+            self.code = code
+        if status_code:
+            self.status_code = status_code
+
+
+class NotFound(DomainError):
+    status_code = 404
+    code = "not_found"
+
+
+class Forbidden(DomainError):
+    status_code = 403
+    code = "forbidden"
+
+
+class Conflict(DomainError):
+    """The request is well-formed but the current state refuses it (sold out, limit reached, wrong status)."""
+
+    status_code = 409
+    code = "conflict"
+
+
+class Unprocessable(DomainError):
+    status_code = 422
+    code = "unprocessable"

@@ -1,0 +1,307 @@
+"""Builds the demo company from the 2017 letter, only through each domain's services.
+
+Seeded, so the same seed gives the same company: markets, a 34-SKU catalog with device models,
+warehouses, 54 Mi Home stores with staff, stock with serial numbers, customers, the store
+expansion pipeline, and a few thousand past orders across every channel (with returns and
+cancellations), all booked on the ledger.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from millet.accounts.actor import SYSTEM, actor_for_user
+from millet.catalog import services as catalog
+from millet.core.errors import DomainError
+from millet.demo.data import (
+    CN_PLANNED_CITIES,
+    CN_STORE_CITIES,
+    DEVICE_MODELS,
+    IN_PLANNED_CITIES,
+    PRODUCTS,
+    WAREHOUSES,
+)
+from millet.inventory import services as inventory
+from millet.regions.defaults import ensure_default_markets
+from millet.sales import services as sales
+from millet.stores import pipeline
+from millet.stores import services as stores
+
+ADMIN_USER, ADMIN_PASSWORD = "admin", "millet-admin"
+DEMO_LOGINS = {"customer": "millet-customer", "cashier": "millet-cashier", "manager": "millet-manager"}
+STORE_HOURS = {day: ["10:00", "22:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+
+Progress = Callable[[str, int], None]  # (task name, units done) -> None
+
+
+@dataclass
+class DemoCompany:
+    skus: dict[str, dict] = field(default_factory=dict)  # code -> {id, serialized, markets}
+    locations: dict[str, int] = field(default_factory=dict)
+    store_codes: dict[str, list[str]] = field(default_factory=dict)  # market -> store codes
+    customers: list = field(default_factory=list)
+    cashiers: dict[str, object] = field(default_factory=dict)  # store code -> user
+    orders: int = 0
+
+
+def build_catalog(company: DemoCompany) -> None:
+    for urn, name, services in DEVICE_MODELS.values():
+        catalog.create_device_model(urn, name, {"services": services})
+    for slug, name, category, model, serialized, variants in PRODUCTS:
+        urn = DEVICE_MODELS[model][0] if model else None
+        catalog.create_product(slug, name, category, device_model_urn=urn)
+        for code, variant, cny, inr in variants:
+            sku = catalog.create_sku(
+                code, slug, f"{name} {variant}", serialized=serialized, allow_backorder=category == "phone"
+            )
+            catalog.set_price("CN", code, Decimal(cny))
+            markets = ["CN"]
+            if inr:
+                catalog.set_price("IN", code, Decimal(inr))
+                markets.append("IN")
+            company.skus[code] = {"id": sku.pk, "serialized": serialized, "markets": markets}
+
+
+def build_network(company: DemoCompany, rng: random.Random) -> None:
+    for market, sites in WAREHOUSES.items():
+        for code, city, lat, lon in sites:
+            loc = inventory.create_location(
+                code=code,
+                name=f"{city} warehouse",
+                kind="warehouse",
+                market=market,
+                city=city,
+                latitude=Decimal(lat),
+                longitude=Decimal(lon),
+            )
+            company.locations[code] = loc.pk
+    first_opening = timezone.localdate() - timedelta(days=900)
+    for city, city_code, lat, lon, count in CN_STORE_CITIES:
+        for n in range(1, count + 1):
+            code = f"CN-{city_code}-{n:03d}"
+            jitter = Decimal(rng.randint(-300, 300)) / 10000
+            store = stores.open_store(
+                code=code,
+                name=f"Mi Home {city} {n}",
+                market="CN",
+                city=city,
+                address=f"{n} {city} Mall, {city}",
+                latitude=Decimal(lat) + jitter,
+                longitude=Decimal(lon) - jitter,
+                opening_hours=STORE_HOURS,
+                opened_on=first_opening + timedelta(days=rng.randint(0, 890)),
+            )
+            company.locations[code] = store.location_id
+            company.store_codes.setdefault("CN", []).append(code)
+
+
+def build_people(company: DemoCompany, rng: random.Random, customers: int) -> None:
+    User = get_user_model()
+    User.objects.create_superuser(ADMIN_USER, "admin@millet.local", ADMIN_PASSWORD)
+    demo_customer = User.objects.create_user(
+        "customer", password=DEMO_LOGINS["customer"], first_name="Li", last_name="Wei"
+    )
+    names = ["Wei", "Fang", "Min", "Jing", "Lei", "Yan", "Priya", "Rahul", "Anjali", "Arjun", "Hao", "Xin"]
+    bulk = [User(username=f"buyer{i:05d}", first_name=rng.choice(names)) for i in range(customers)]
+    for user in bulk:
+        user.set_unusable_password()  # demo buyers never log in; hashing 500 passwords would take minutes
+    company.customers = [demo_customer, *User.objects.bulk_create(bulk)]
+    if not all(u.pk for u in company.customers):
+        company.customers = [demo_customer, *User.objects.filter(username__startswith="buyer").order_by("pk")]
+    for i, code in enumerate(company.store_codes["CN"]):
+        if i == 0:
+            cashier = User.objects.create_user("cashier", password=DEMO_LOGINS["cashier"])
+            manager = User.objects.create_user("manager", password=DEMO_LOGINS["manager"])
+        else:
+            cashier = User(username=f"cashier-{code.lower()}")
+            manager = User(username=f"manager-{code.lower()}")
+            for u in (cashier, manager):
+                u.set_unusable_password()
+                u.save()
+        stores.assign_staff(code, manager.pk, "manager", actor=SYSTEM)
+        stores.assign_staff(code, cashier.pk, "cashier", actor=SYSTEM)
+        company.cashiers[code] = cashier
+
+
+def build_stock(company: DemoCompany, progress: Progress) -> None:
+    plan = []
+    for code, sku in company.skus.items():
+        for market in sku["markets"]:
+            for wh, *_ in WAREHOUSES[market]:
+                plan.append((code, wh, 120))
+        for store in company.store_codes["CN"]:
+            plan.append((code, store, 6))
+    for i, (code, location, qty) in enumerate(plan):
+        sku = company.skus[code]
+        serials = (
+            [
+                f"{code.replace('-', '')[:4]}{sku['id']:03d}{company.locations[location]:03d}{n:05d}"
+                for n in range(qty)
+            ]
+            if sku["serialized"]
+            else []
+        )
+        inventory.receive_units(
+            sku_id=sku["id"],
+            location_id=company.locations[location],
+            quantity=qty,
+            reference="opening-stock",
+            serials=serials,
+            serialized=sku["serialized"],
+            batch=f"B{2016 + i % 2}{(i % 12) + 1:02d}",
+        )
+        progress("stock", 1)
+
+
+def build_pipeline() -> None:
+    today = timezone.localdate()
+    start = today - timedelta(days=90)
+    for market, target, description in (
+        ("CN", 200, "200 more Mi Home stores in three years"),
+        ("IN", 100, "Mi Home comes to India"),
+    ):
+        pipeline.set_expansion_goal(
+            actor=SYSTEM,
+            market=market,
+            target_store_count=target,
+            starts_on=start,
+            target_date=start + timedelta(days=3 * 365),
+            description=description,
+        )
+    for i, city in enumerate(CN_PLANNED_CITIES):
+        opening = pipeline.plan_opening(
+            actor=SYSTEM,
+            market="CN",
+            city=city,
+            name=f"Mi Home {city}",
+            target_date=today + timedelta(days=30 + 21 * i),
+        )
+        for stage in ("signed", "fitting_out")[: i % 3]:
+            pipeline.advance_opening(opening.pk, stage, actor=SYSTEM)
+    for i, city in enumerate(IN_PLANNED_CITIES):
+        pipeline.plan_opening(
+            actor=SYSTEM,
+            market="IN",
+            city=city,
+            name=f"Mi Home {city}",
+            target_date=today + timedelta(days=60 + 30 * i),
+        )
+
+
+def _one_order(company: DemoCompany, rng: random.Random, placed_at) -> None:
+    staff = SYSTEM
+    roll = rng.random()
+    market = "IN" if roll > 0.9 else "CN"
+    codes = [c for c, s in company.skus.items() if market in s["markets"]]
+    lines = [
+        sales.LineRequest(code, rng.choice((1, 1, 1, 2)))
+        for code in rng.sample(codes, rng.choice((1, 1, 2, 3)))
+    ]
+    customer = rng.choice(company.customers)
+    buyer = actor_for_user(customer)
+    if market == "CN" and roll < 0.30:
+        store = rng.choice(company.store_codes["CN"])
+        cashier = actor_for_user(company.cashiers[store])
+        order = sales.pos_sale(
+            cashier,
+            store_code=store,
+            lines=lines,
+            payment_token="tok_ok",
+            customer_id=customer.pk if rng.random() < 0.5 else None,
+            placed_at=placed_at,
+        )
+        returned_by, where = cashier, {"store_code": store}
+    elif market == "CN" and roll < 0.36:
+        store = rng.choice(company.store_codes["CN"])
+        order = sales.place_order(
+            buyer,
+            market="CN",
+            lines=lines,
+            channel="click_collect",
+            store_code=store,
+            payment_token="tok_ok",
+            placed_at=placed_at,
+        )
+        cashier = actor_for_user(company.cashiers[store])
+        if rng.random() < 0.06:
+            sales.cancel_order(buyer, order.number)
+            return
+        sales.collect_order(cashier, order.number)
+        returned_by, where = cashier, {"store_code": store}
+    else:
+        order = sales.place_order(
+            buyer,
+            market=market,
+            lines=lines,
+            payment_token="tok_ok",
+            placed_at=placed_at,
+            shipping_city=rng.choice(("Beijing", "Shanghai", "Shenzhen", "Bengaluru")),
+        )
+        if rng.random() < 0.04:
+            sales.cancel_order(buyer, order.number)
+            return
+        if order.status == "backordered":
+            return
+        sales.fulfil_order(staff, order.number)
+        returned_by, where = staff, {"warehouse_code": WAREHOUSES[market][0][0]}
+    if rng.random() < 0.03:
+        order = sales.get_order(staff, order.number)
+        line = order.lines.all()[0]
+        serials = tuple(order.lines.get(pk=line.pk).units.values_list("serial", flat=True)[:1])
+        sales.return_order(
+            returned_by,
+            order.number,
+            lines=[sales.ReturnRequest(line.pk, 1, serials)],
+            reason="changed mind",
+            **where,
+        )
+
+
+def build_orders(
+    company: DemoCompany, rng: random.Random, count: int, progress: Progress, days: int = 180
+) -> None:
+    now = timezone.now()
+    stamps = sorted(now - timedelta(seconds=rng.randint(0, days * 86400)) for _ in range(count))
+    batch = 100
+    for start in range(0, count, batch):
+        with transaction.atomic():  # one commit per hundred orders keeps SQLite fast
+            for placed_at in stamps[start : start + batch]:
+                try:
+                    with transaction.atomic():
+                        _one_order(company, rng, placed_at)
+                    company.orders += 1
+                except DomainError:
+                    pass  # sold out at that store: a real shopper would walk away too
+                progress("orders", 1)
+
+
+def build_demo(
+    *, seed: int, customers: int, orders: int, progress: Progress, stage: Callable[[str, int], None]
+) -> DemoCompany:
+    """Build everything; ``stage(name, total)`` announces each step so a caller can show progress."""
+    rng = random.Random(seed)
+    company = DemoCompany()
+    with transaction.atomic():
+        ensure_default_markets()
+        build_catalog(company)
+        build_network(company, rng)
+        build_people(company, rng, customers)
+        build_pipeline()
+    stock_steps = sum(
+        sum(len(WAREHOUSES[m]) for m in sku["markets"]) + len(company.store_codes["CN"])
+        for sku in company.skus.values()
+    )
+    stage("stock", stock_steps)
+    with transaction.atomic():
+        build_stock(company, progress)
+    stage("orders", orders)
+    build_orders(company, rng, orders, progress)
+    return company

@@ -1,0 +1,60 @@
+"""``millet start``: the quick start. Migrate, load the demo once, then serve on embedded defaults."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from rich.console import Console
+
+from millet.demo.build import ADMIN_PASSWORD, ADMIN_USER, DEMO_LOGINS
+
+
+class Command(BaseCommand):
+    help = "Prepare the database, load demo data if empty, and serve Millet (gunicorn, 2 workers)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--host", default=os.environ.get("MILLET_HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("MILLET_PORT", "8000")))
+        parser.add_argument("--workers", type=int, default=2)
+        parser.add_argument("--no-serve", action="store_true", help="Prepare only (used by tests).")
+
+    def handle(self, *args, host: str, port: int, workers: int, no_serve: bool, **options) -> None:
+        console = Console()
+        settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+        console.print(
+            f"Database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]} "
+            f"({settings.DATABASES['default']['NAME']})"
+        )
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        call_command("demo", if_empty=True)
+        url = f"http://{host}:{port}"
+        lines = [
+            f"Millet is starting at {url}/",
+            f"  API docs (OpenAPI)  {url}/api/docs",
+            f"  Back office         {url}/admin/  login {ADMIN_USER} / {ADMIN_PASSWORD}",
+            f"  Store dashboard     {url}/stores/dashboard/",
+            *(f"  Demo login          {user} / {password}" for user, password in DEMO_LOGINS.items()),
+        ]
+        for line in lines:  # soft wrap: a URL or a password must never be broken across lines
+            console.print(line, style="bold green" if line is lines[0] else None, soft_wrap=True)
+        if no_serve:
+            return
+        gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+        os.execv(
+            gunicorn,
+            [
+                gunicorn,
+                "millet.wsgi:application",
+                "--bind",
+                f"{host}:{port}",
+                "--workers",
+                str(workers),
+                "--access-logfile",
+                "-",
+            ],
+        )

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class FinanceConfig(AppConfig):
+    name = "millet.finance"
+    label = "finance"
+
+    def ready(self) -> None:
+        from millet.finance.ledger import forget_accounts
+
+        # ``flush`` ends with post_migrate: the cached accounts are gone from the database.
+        post_migrate.connect(
+            lambda **_: forget_accounts(), sender=self, dispatch_uid="finance-accounts-migrate", weak=False
+        )

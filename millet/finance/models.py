@@ -1,0 +1,163 @@
+"""A double-entry ledger in integer minor units, and payments on it.
+
+Modelled on TigerBeetle's data model: every transfer moves one amount from one debit account to one
+credit account, so it balances by construction; multi-leg entries are *linked* transfers that commit
+or fail together. Account balances are running sums kept in the same transaction as the transfer,
+so a balance read is one row, however many transfers exist. Transfers are immutable (save/delete
+refuse, and a database trigger refuses UPDATE/DELETE).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class LedgerAccount(models.Model):
+    class Kind(models.TextChoices):
+        ASSET = "asset"
+        LIABILITY = "liability"
+        EQUITY = "equity"
+        REVENUE = "revenue"
+        EXPENSE = "expense"
+
+    code = models.CharField(max_length=96, unique=True, help_text="e.g. revenue:store:SH-001:CNY")
+    name = models.CharField(max_length=160, blank=True)
+    currency = models.CharField(max_length=3)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # Balance limits, TigerBeetle-style: refuse any transfer that would break them.
+    debits_must_not_exceed_credits = models.BooleanField(default=False)
+    credits_must_not_exceed_debits = models.BooleanField(default=False)
+    debits_pending = models.BigIntegerField(default=0)
+    debits_posted = models.BigIntegerField(default=0)
+    credits_pending = models.BigIntegerField(default=0)
+    credits_posted = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(debits_must_not_exceed_credits=True)
+                | models.Q(debits_posted__lte=models.F("credits_posted") - models.F("debits_pending")),
+                name="ledger_debits_within_credits",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(credits_must_not_exceed_debits=True)
+                | models.Q(credits_posted__lte=models.F("debits_posted") - models.F("credits_pending")),
+                name="ledger_credits_within_debits",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class ImmutableQuerySet(models.QuerySet):
+    """Bulk ``update()``/``delete()`` would bypass the model's refusal; refuse them here too."""
+
+    def update(self, **kwargs):
+        raise ValueError("ledger transfers are immutable; correct with a new transfer")
+
+    def delete(self):
+        raise ValueError("ledger transfers are immutable; correct with a new transfer")
+
+
+class LedgerTransfer(models.Model):
+    class Kind(models.TextChoices):
+        SINGLE = "single", "Single-phase (posted)"
+        PENDING = "pending", "Pending (two-phase, phase one)"
+        POST_PENDING = "post_pending", "Post a pending transfer"
+        VOID_PENDING = "void_pending", "Void a pending transfer"
+
+    idempotency_key = models.CharField(max_length=128, unique=True, null=True, blank=True)
+    debit_account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="debits")
+    credit_account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="credits")
+    amount = models.BigIntegerField(help_text="Minor units of the accounts' currency.")
+    currency = models.CharField(max_length=3)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.SINGLE)
+    pending = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="resolution",
+        help_text="For post/void: the pending transfer it resolves. One-to-one, so it resolves once.",
+    )
+    pending_expires_at = models.DateTimeField(null=True, blank=True)
+    batch = models.UUIDField(
+        null=True, blank=True, db_index=True, help_text="Linked transfers share a batch."
+    )
+    code = models.CharField(
+        max_length=32, help_text="What the money is for: payment, revenue, tax, refund, ..."
+    )
+    reference = models.CharField(max_length=64, blank=True, db_index=True, help_text="e.g. the order number")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = ImmutableQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="ledger_transfer_amount_positive"),
+            models.CheckConstraint(
+                condition=~models.Q(debit_account=models.F("credit_account")),
+                name="ledger_transfer_distinct_accounts",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.amount} {self.currency} {self.code} {self.reference}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise ValueError("ledger transfers are immutable; correct with a new transfer")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("ledger transfers are immutable; correct with a new transfer")
+
+
+class Payment(models.Model):
+    """A customer's payment for an order, held at a gateway and mirrored on the ledger."""
+
+    class Status(models.TextChoices):
+        AUTHORIZED = "authorized"
+        CAPTURED = "captured"
+        PARTIALLY_REFUNDED = "partially_refunded"
+        REFUNDED = "refunded"
+        VOIDED = "voided"
+        DECLINED = "declined"
+
+    reference = models.CharField(max_length=64, db_index=True, help_text="Order number")
+    gateway = models.CharField(max_length=32)
+    gateway_reference = models.CharField(max_length=64, blank=True)
+    currency = models.CharField(max_length=3)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    captured = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    refunded = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    status = models.CharField(max_length=24, choices=Status.choices)
+    decline_reason = models.CharField(
+        max_length=64, blank=True, help_text="The gateway's reason, when declined."
+    )
+    idempotency_key = models.CharField(
+        max_length=128,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="Makes a retried authorization a replay.",
+    )
+    authorization = models.ForeignKey(
+        LedgerTransfer, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(captured__lte=models.F("amount")), name="payment_capture_le_amount"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(refunded__lte=models.F("captured")), name="payment_refund_le_capture"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.amount} {self.currency} ({self.status})"

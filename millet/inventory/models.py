@@ -1,0 +1,201 @@
+"""Stock per SKU and location, reservations, serialized units, transfers and purchasing.
+
+The stock equations every service keeps (and the tests check):
+    quantity == sum(StockMovement.delta) for the (sku, location)
+    0 <= reserved <= quantity
+    serialized SKUs: quantity == count(SerialUnit in stock at that location)
+Changes go through ``millet.inventory.services`` with conditional UPDATEs, never read-modify-write.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Location(models.Model):
+    class Kind(models.TextChoices):
+        WAREHOUSE = "warehouse", "Warehouse"
+        STORE = "store", "Store"
+
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=128)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    market = models.ForeignKey("regions.Market", on_delete=models.PROTECT, related_name="locations")
+    city = models.CharField(max_length=64)
+    latitude = models.DecimalField(max_digits=9, decimal_places=6)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6)
+    is_active = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Stock(models.Model):
+    sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, related_name="stock")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="stock")
+    quantity = models.IntegerField(default=0, help_text="Units physically here.")
+    reserved = models.IntegerField(default=0, help_text="Units promised to open orders, not yet shipped.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["sku", "location"], name="one_stock_row_per_sku_location"),
+            models.CheckConstraint(condition=models.Q(quantity__gte=0), name="stock_quantity_non_negative"),
+            models.CheckConstraint(condition=models.Q(reserved__gte=0), name="stock_reserved_non_negative"),
+            models.CheckConstraint(
+                condition=models.Q(reserved__lte=models.F("quantity")), name="stock_reserved_le_quantity"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku_id}@{self.location_id}: {self.quantity} ({self.reserved} reserved)"
+
+    @property
+    def available(self) -> int:
+        return self.quantity - self.reserved
+
+
+class Reservation(models.Model):
+    """Units held for an order line until it ships, or until ``expires_at`` if never paid."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active"
+        CONSUMED = "consumed"
+        RELEASED = "released"
+        EXPIRED = "expired"
+
+    stock = models.ForeignKey(Stock, on_delete=models.PROTECT, related_name="reservations")
+    quantity = models.PositiveIntegerField()
+    reference = models.CharField(max_length=64, db_index=True, help_text="Order line that holds the units.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "expires_at"])]
+
+
+class StockMovement(models.Model):
+    """Append-only journal of every change to on-hand quantity, so stock can be audited and rebuilt."""
+
+    class Reason(models.TextChoices):
+        RECEIPT = "receipt"
+        SALE = "sale"
+        RETURN = "return"
+        TRANSFER_OUT = "transfer_out"
+        TRANSFER_IN = "transfer_in"
+        ADJUSTMENT = "adjustment"
+
+    sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT)
+    location = models.ForeignKey(Location, on_delete=models.PROTECT)
+    delta = models.IntegerField()
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    reference = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["sku", "location"])]
+
+
+class SerialUnit(models.Model):
+    """One physical unit; connected units carry the factory identity the device cloud provisions."""
+
+    class Status(models.TextChoices):
+        IN_STOCK = "in_stock"
+        IN_TRANSIT = "in_transit"
+        SOLD = "sold"
+        DEFECTIVE = "defective"
+
+    serial = models.CharField(max_length=32, unique=True)
+    sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, related_name="units")
+    location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.PROTECT, related_name="units"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.IN_STOCK)
+    batch = models.CharField(max_length=32, blank=True, help_text="Production batch, for quality control.")
+    sold_reference = models.CharField(max_length=64, blank=True, help_text="Order line the unit was sold on.")
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["sku", "location", "status"])]
+
+    def __str__(self) -> str:
+        return self.serial
+
+
+class StockTransfer(models.Model):
+    """Moves units between locations: shipped (leaves source) then received (arrives at destination)."""
+
+    class Status(models.TextChoices):
+        IN_TRANSIT = "in_transit"
+        RECEIVED = "received"
+
+    sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT)
+    source = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="transfers_out")
+    destination = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="transfers_in")
+    quantity = models.PositiveIntegerField()
+    serials = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.IN_TRANSIT)
+    created_at = models.DateTimeField(auto_now_add=True)
+    received_at = models.DateTimeField(null=True, blank=True)
+
+
+class Supplier(models.Model):
+    name = models.CharField(max_length=128, unique=True)
+    lead_time_days = models.PositiveIntegerField(default=14)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PurchaseOrder(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open"
+        PARTIALLY_RECEIVED = "partially_received"
+        RECEIVED = "received"
+        CANCELLED = "cancelled"
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="purchase_orders")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="purchase_orders")
+    status = models.CharField(max_length=24, choices=Status.choices, default=Status.OPEN)
+    expected_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    def __str__(self) -> str:
+        return f"PO-{self.pk}"
+
+
+class PurchaseOrderLine(models.Model):
+    purchase_order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="lines")
+    sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT)
+    quantity_ordered = models.PositiveIntegerField()
+    quantity_received = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(quantity_received__lte=models.F("quantity_ordered")),
+                name="po_line_not_over_received",
+            )
+        ]
+
+
+class Backorder(models.Model):
+    """Demand taken while a SKU was out of stock; filled first-come first-served when stock arrives."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting"
+        ALLOCATED = "allocated"
+        CANCELLED = "cancelled"
+
+    sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, related_name="backorders")
+    market = models.ForeignKey("regions.Market", on_delete=models.PROTECT)
+    quantity = models.PositiveIntegerField()
+    reference = models.CharField(max_length=64, db_index=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.WAITING)
+    reservation = models.ForeignKey(Reservation, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["sku", "status", "created_at"])]

@@ -1,0 +1,76 @@
+"""Markets, their currencies and tax rules: the facts every price and every ledger amount depends on."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from millet.regions.rules import market_problems, tax_rule_problems
+
+
+class Currency(models.Model):
+    """ISO 4217 currency; ``exponent`` is the number of minor-unit digits the ledger stores."""
+
+    code = models.CharField(max_length=3, primary_key=True)
+    name = models.CharField(max_length=64)
+    exponent = models.PositiveSmallIntegerField(default=2, validators=[MaxValueValidator(4)])
+    symbol = models.CharField(max_length=8, blank=True)
+
+    class Meta:
+        verbose_name_plural = "currencies"
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Market(models.Model):
+    """A country the company sells in: one currency, its languages and time zone."""
+
+    code = models.CharField(max_length=2, primary_key=True, help_text="ISO 3166-1 alpha-2")
+    name = models.CharField(max_length=64)
+    currency = models.ForeignKey(Currency, on_delete=models.PROTECT, related_name="markets")
+    languages = models.JSONField(
+        default=list, help_text='Django language codes, first is default, e.g. ["hi", "en"]'
+    )
+    time_zone = models.CharField(max_length=64)
+    prices_include_tax = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    def clean(self) -> None:
+        problems = market_problems(self.languages, self.time_zone)
+        if problems:
+            raise ValidationError(problems)
+
+
+class TaxRule(models.Model):
+    """Rate for one tax class in one market; ``components`` splits it (India: CGST + SGST, or IGST)."""
+
+    market = models.ForeignKey(Market, on_delete=models.CASCADE, related_name="tax_rules")
+    tax_class = models.CharField(max_length=32, help_text="e.g. standard, electronics, services")
+    name = models.CharField(max_length=32, help_text="VAT, GST, ...")
+    rate = models.DecimalField(
+        max_digits=6,
+        decimal_places=4,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
+    )
+    components = models.JSONField(default=dict, blank=True, help_text='e.g. {"CGST": "0.09", "SGST": "0.09"}')
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["market", "tax_class"], name="one_tax_rule_per_class")]
+
+    def __str__(self) -> str:
+        return f"{self.market_id} {self.name} {self.tax_class} {self.rate:%}"
+
+    def clean(self) -> None:
+        if self.rate is None:
+            return  # the field's own validation reports it
+        problems = tax_rule_problems(self.rate, self.components if isinstance(self.components, dict) else {})
+        if not isinstance(self.components, dict):
+            problems.append('components must be an object like {"CGST": "0.09", "SGST": "0.09"}')
+        if problems:
+            raise ValidationError({"components": problems})

@@ -1,0 +1,307 @@
+"""HTTP routes for carts, checkout, orders, point-of-sale sales and returns; thin over sales.services."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from ninja import Field, Header, Query, Router, Schema, Status
+
+from millet.sales import services
+from millet.sales.models import Order
+
+router = Router(tags=["sales"])
+
+Quantity = Annotated[int, Field(gt=0, le=1000)]
+SkuCode = Annotated[str, Field(min_length=1, max_length=32)]
+Serial = Annotated[str, Field(min_length=1, max_length=32)]
+Token = Annotated[str, Field(min_length=1, max_length=64)]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", default=None, max_length=64)]
+
+
+class LineIn(Schema):
+    sku: SkuCode
+    quantity: Quantity
+
+
+class CheckoutIn(Schema):
+    payment_token: Token | None = None
+    channel: Literal["web", "click_collect"] = "web"
+    store_code: Annotated[str | None, Field(max_length=32)] = None
+    voucher_code: Annotated[str | None, Field(max_length=32)] = None
+    shipping_city: Annotated[str, Field(max_length=64)] = ""
+    latitude: Annotated[Decimal | None, Field(ge=-90, le=90)] = None
+    longitude: Annotated[Decimal | None, Field(ge=-180, le=180)] = None
+
+
+class PlaceOrderIn(CheckoutIn):
+    """Buy now: a checkout that names its lines instead of a cart's."""
+
+    market: Annotated[str, Field(min_length=2, max_length=2)]
+    lines: Annotated[list[LineIn], Field(min_length=1, max_length=50)]
+
+
+class OrderLineOut(Schema):
+    id: int
+    sku: str
+    quantity: int
+    unit_price: Decimal
+    discount: Decimal
+    tax: Decimal
+    total: Decimal
+    quantity_fulfilled: int
+    quantity_returned: int
+    backordered: bool
+    serials: list[str]
+
+
+class OrderOut(Schema):
+    number: str
+    channel: str
+    status: str
+    market: str
+    currency: str
+    store: str | None
+    subtotal: Decimal
+    discount: Decimal
+    tax: Decimal
+    total: Decimal
+    refunded: Decimal
+    created_at: datetime
+    lines: list[OrderLineOut]
+
+
+def _order_out(order: Order) -> OrderOut:
+    """Services hand back the order with its fields current, so only the lines are read here."""
+    lines = order.lines.select_related("sku").order_by("pk")
+    if order.status not in (Order.Status.PLACED, Order.Status.PAID, Order.Status.READY_FOR_PICKUP):
+        lines = lines.prefetch_related("units")  # serials exist only once units are handed over
+    return OrderOut(
+        number=order.number,
+        channel=order.channel,
+        status=order.status,
+        market=order.market_id,
+        currency=order.currency,
+        store=order.store.code if order.store_id else None,
+        subtotal=order.subtotal,
+        discount=order.discount,
+        tax=order.tax,
+        total=order.total,
+        refunded=order.refunded,
+        created_at=order.created_at,
+        lines=[
+            OrderLineOut(
+                id=line.pk,
+                sku=line.sku.code,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                discount=line.discount,
+                tax=line.tax,
+                total=line.total,
+                quantity_fulfilled=line.quantity_fulfilled,
+                quantity_returned=line.quantity_returned,
+                backordered=line.backordered,
+                serials=[u.serial for u in line.units.all() if not u.returned]
+                if line.quantity_fulfilled
+                else [],
+            )
+            for line in lines
+        ],
+    )
+
+
+def _near(body) -> tuple[float, float] | None:
+    if body.latitude is None or body.longitude is None:
+        return None
+    return (float(body.latitude), float(body.longitude))
+
+
+@router.post("/orders", response={201: OrderOut})
+def place_order(request, body: PlaceOrderIn, idempotency_key: IdempotencyKey = None):
+    """Buy now: price, hold stock, and with a payment token authorise payment, in one step."""
+    order = services.place_order(
+        request.actor,
+        market=body.market,
+        lines=[services.LineRequest(line.sku, line.quantity) for line in body.lines],
+        channel=body.channel,
+        store_code=body.store_code,
+        voucher_code=body.voucher_code,
+        shipping_city=body.shipping_city,
+        near=_near(body),
+        payment_token=body.payment_token,
+        idempotency_key=idempotency_key,
+    )
+    return Status(201, _order_out(order))
+
+
+@router.get("/orders", response=list[OrderOut])
+def list_orders(
+    request,
+    store_code: str | None = None,
+    status: str | None = None,
+    limit: Annotated[int, Query(gt=0, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+):
+    """Your own orders (customers), your store's orders (store staff), or all (staff)."""
+    orders = services.list_orders(
+        request.actor, store_code=store_code, status=status, limit=limit, offset=offset
+    )
+    return [_order_out(order) for order in orders]
+
+
+@router.get("/orders/{number}", response=OrderOut)
+def get_order(request, number: str):
+    return _order_out(services.get_order(request.actor, number))
+
+
+class PayIn(Schema):
+    payment_token: Token
+
+
+@router.post("/orders/{number}/pay", response=OrderOut)
+def pay_order(request, number: str, body: PayIn):
+    return _order_out(services.pay_order(request.actor, number, payment_token=body.payment_token))
+
+
+@router.post("/orders/{number}/cancel", response=OrderOut)
+def cancel_order(request, number: str):
+    return _order_out(services.cancel_order(request.actor, number))
+
+
+@router.post("/orders/{number}/fulfil", response=OrderOut)
+def fulfil_order(request, number: str):
+    """Ship a paid web order: assigns serial numbers and captures the payment (staff)."""
+    return _order_out(services.fulfil_order(request.actor, number))
+
+
+class CollectIn(Schema):
+    serials: Annotated[list[Serial], Field(max_length=100)] = []
+
+
+@router.post("/orders/{number}/collect", response=OrderOut)
+def collect_order(request, number: str, body: CollectIn):
+    return _order_out(services.collect_order(request.actor, number, serials=body.serials))
+
+
+class ReturnLineIn(Schema):
+    line_id: int
+    quantity: Quantity
+    serials: Annotated[list[Serial], Field(max_length=1000)] = []
+
+
+class ReturnIn(Schema):
+    store_code: Annotated[str | None, Field(max_length=32)] = None
+    warehouse_code: Annotated[str | None, Field(max_length=32)] = None
+    lines: Annotated[list[ReturnLineIn], Field(min_length=1, max_length=50)]
+    reason: Annotated[str, Field(max_length=255)] = ""
+
+
+class ReturnOut(Schema):
+    id: int
+    order: str
+    refund_amount: Decimal
+    status: str
+
+
+@router.post("/orders/{number}/returns", response={201: ReturnOut})
+def return_order(request, number: str, body: ReturnIn):
+    """Take units back (at a store by its staff, at a warehouse by staff) and refund them."""
+    ret = services.return_order(
+        request.actor,
+        number,
+        lines=[
+            services.ReturnRequest(line.line_id, line.quantity, tuple(line.serials)) for line in body.lines
+        ],
+        store_code=body.store_code,
+        warehouse_code=body.warehouse_code,
+        reason=body.reason,
+    )
+    return Status(
+        201, ReturnOut(id=ret.pk, order=number, refund_amount=ret.refund_amount, status=ret.order.status)
+    )
+
+
+class PosSaleIn(Schema):
+    store_code: Annotated[str, Field(min_length=1, max_length=32)]
+    serials: Annotated[list[Serial], Field(max_length=100)] = []
+    lines: Annotated[list[LineIn], Field(max_length=50)] = []
+    payment_token: Token
+    customer_id: int | None = None
+    voucher_code: Annotated[str | None, Field(max_length=32)] = None
+
+
+@router.post("/pos/sales", response={201: OrderOut})
+def pos_sale(request, body: PosSaleIn, idempotency_key: IdempotencyKey = None):
+    """A cashier's sale: scanned serials (and unserialized lines) leave the store's stock, paid at once."""
+    order = services.pos_sale(
+        request.actor,
+        store_code=body.store_code,
+        serials=body.serials,
+        lines=[services.LineRequest(line.sku, line.quantity) for line in body.lines],
+        payment_token=body.payment_token,
+        customer_id=body.customer_id,
+        voucher_code=body.voucher_code,
+        idempotency_key=idempotency_key,
+    )
+    return Status(201, _order_out(order))
+
+
+class CartIn(Schema):
+    market: Annotated[str, Field(min_length=2, max_length=2)]
+
+
+class CartLineOut(Schema):
+    sku: str
+    quantity: int
+
+
+class CartOut(Schema):
+    id: int
+    market: str
+    checked_out: bool
+    lines: list[CartLineOut]
+
+
+def _cart_out(cart) -> CartOut:
+    return CartOut(
+        id=cart.pk,
+        market=cart.market_id,
+        checked_out=cart.checked_out,
+        lines=[CartLineOut(sku=line.sku.code, quantity=line.quantity) for line in cart.lines.all()],
+    )
+
+
+@router.post("/carts", response={201: CartOut})
+def open_cart(request, body: CartIn):
+    return Status(201, _cart_out(services.open_cart(request.actor, body.market)))
+
+
+@router.get("/carts/{cart_id}", response=CartOut)
+def get_cart(request, cart_id: int):
+    return _cart_out(services.get_cart(request.actor, cart_id))
+
+
+class CartLineIn(Schema):
+    quantity: Annotated[int, Field(ge=0, le=1000)]
+
+
+@router.put("/carts/{cart_id}/lines/{sku}", response=CartOut)
+def set_cart_line(request, cart_id: int, sku: str, body: CartLineIn):
+    return _cart_out(services.set_cart_line(request.actor, cart_id, sku, body.quantity))
+
+
+@router.post("/carts/{cart_id}/checkout", response={201: OrderOut})
+def checkout(request, cart_id: int, body: CheckoutIn, idempotency_key: IdempotencyKey = None):
+    order = services.checkout_cart(
+        request.actor,
+        cart_id,
+        payment_token=body.payment_token,
+        channel=body.channel,
+        store_code=body.store_code,
+        voucher_code=body.voucher_code,
+        shipping_city=body.shipping_city,
+        near=_near(body),
+        idempotency_key=idempotency_key,
+    )
+    return Status(201, _order_out(order))

@@ -1,0 +1,574 @@
+"""Placing, paying, fulfilling and cancelling orders, for every channel.
+
+An order's life: placed (stock held, with an expiry if unpaid) -> paid (payment authorised, the hold
+no longer expires) -> fulfilled (units leave the shelf with their serial numbers, the payment is
+captured and the ledger books revenue per store or channel and tax payable per tax component).
+Point-of-sale orders run the whole life in one call; click-and-collect orders wait as
+ready_for_pickup until the store hands them over.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from functools import partial
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Prefetch
+from django.utils import timezone
+
+from millet.accounts.actor import Actor
+from millet.catalog.services import sku_offers
+from millet.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from millet.finance import accounts, payments
+from millet.finance.models import LedgerAccount
+from millet.finance.payments import Allocation
+from millet.inventory import services as inventory
+from millet.regions.money import quantize
+from millet.regions.services import get_market
+from millet.sales import events
+from millet.sales.models import Order, OrderLine, OrderUnit
+from millet.sales.pricing import LineInput, price_order
+from millet.sales.services.vouchers import find_voucher, redeem_voucher, release_voucher, voucher_discount
+from millet.stores.facts import store_facts
+
+MAX_LINES = 50
+
+OPEN_STATUSES = (
+    Order.Status.PLACED,
+    Order.Status.PAID,
+    Order.Status.BACKORDERED,
+    Order.Status.READY_FOR_PICKUP,
+)
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    sku_code: str
+    quantity: int
+
+
+def _order_number(market: str) -> str:
+    return f"{market}{timezone.now():%y%m%d}-{secrets.token_hex(4).upper()}"
+
+
+def line_reference(order_number: str, line_id: int) -> str:
+    """How inventory reservations and serial units name the order line that holds them."""
+    return f"{order_number}/{line_id}"
+
+
+def _merge_lines(lines: Sequence[LineRequest]) -> list[LineRequest]:
+    if not lines:
+        raise Unprocessable("an order needs at least one line", code="empty_order")
+    if len(lines) > MAX_LINES:
+        raise Unprocessable(f"at most {MAX_LINES} lines per order", code="too_many_lines")
+    merged: dict[str, int] = defaultdict(int)
+    for line in lines:
+        inventory.check_quantity(line.quantity)
+        merged[line.sku_code] += line.quantity
+    return [LineRequest(code, qty) for code, qty in merged.items()]
+
+
+def _revenue_account(order: Order, store_code: str | None) -> LedgerAccount:
+    if store_code:
+        return accounts.store_revenue_account(store_code, order.currency)
+    return accounts.web_revenue_account(order.market_id, order.currency)
+
+
+def _allocations(
+    order: Order, lines: Sequence[OrderLine], store_code: str | None, *, share=None
+) -> list[Allocation]:
+    """Where an order's money goes: net revenue to the store or channel, tax to each tax component.
+
+    ``share(line, amount)`` scales each line's figures (used by returns); default is the whole line.
+    """
+    share = share or (lambda line, amount: amount)
+    revenue = Decimal(0)
+    taxes: dict[str, Decimal] = defaultdict(Decimal)
+    for line in lines:
+        components = {k: Decimal(v) for k, v in line.tax_components.items()}
+        line_tax = Decimal(0)
+        for component, amount in components.items():
+            part = share(line, amount)
+            taxes[component] += part
+            line_tax += part
+        revenue += share(line, line.total) - line_tax
+    out = []
+    if revenue:
+        account = _revenue_account(order, store_code)
+        out.append(Allocation(account.code, account.kind, revenue, "revenue"))
+    for component, amount in sorted(taxes.items()):
+        if amount:
+            account = accounts.tax_payable_account(order.market_id, component, order.currency)
+            out.append(Allocation(account.code, account.kind, amount, "tax"))
+    return out
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+def _visible_orders(actor: Actor):
+    qs = Order.objects.all()
+    if actor.is_staff:
+        return qs
+    if actor.store_roles:
+        return qs.filter(store_id__in=list(actor.store_roles)) | qs.filter(customer_id=actor.user_id)
+    return qs.filter(customer_id=actor.user_id)
+
+
+def get_order(actor: Actor, number: str, *, for_update: bool = False) -> Order:
+    """The order if the actor may see it; 404 (not 403) otherwise, so numbers cannot be probed."""
+    qs = _visible_orders(actor).filter(number=number)
+    if for_update:
+        qs = Order.objects.select_for_update().filter(pk__in=qs.values("pk"))
+    order = qs.prefetch_related(
+        Prefetch("lines", queryset=OrderLine.objects.select_related("sku").order_by("pk"))
+    ).first()
+    if order is None:
+        raise NotFound(f"no order {number}", code="unknown_order")
+    return order
+
+
+def list_orders(
+    actor: Actor,
+    *,
+    store_code: str | None = None,
+    status: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[Order]:
+    qs = _visible_orders(actor)
+    if store_code:
+        store = store_facts(store_code)
+        if not actor.can_sell_at(store.id):
+            raise Forbidden("not your store")
+        qs = qs.filter(store_id=store.id)
+    if status:
+        qs = qs.filter(status=status)
+    return list(
+        qs.select_related("store")
+        .prefetch_related("lines__sku")
+        .order_by("-created_at", "-pk")[offset : offset + limit]
+    )
+
+
+# --- placing -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def place_order(
+    actor: Actor,
+    *,
+    market: str,
+    lines: Sequence[LineRequest],
+    channel: str = Order.Channel.WEB,
+    store_code: str | None = None,
+    voucher_code: str | None = None,
+    shipping_city: str = "",
+    near: tuple[float, float] | None = None,
+    payment_token: str | None = None,
+    idempotency_key: str | None = None,
+    customer_id: int | None = None,
+    placed_at: datetime | None = None,
+) -> Order:
+    """Price the lines, hold stock, and (given a payment token) authorise payment: all or nothing.
+
+    Web and click-and-collect orders belong to the actor. Replaying an idempotency key returns the
+    order the first request created and changes nothing. ``placed_at`` backdates imported history.
+    """
+    if channel not in (
+        Order.Channel.WEB,
+        Order.Channel.CLICK_COLLECT,
+        Order.Channel.POS,
+        Order.Channel.FLASH,
+    ):
+        raise Unprocessable(f"unknown channel {channel!r}", code="unknown_channel")
+    if channel == Order.Channel.POS:
+        raise Unprocessable("point-of-sale orders go through pos_sale", code="wrong_channel")
+    if actor.user_id is None:
+        raise Forbidden("sign in to order")
+    customer_id = actor.user_id if customer_id is None or not actor.is_staff else customer_id
+    if idempotency_key:
+        existing = Order.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            if existing.customer_id != customer_id:
+                raise Conflict("idempotency key belongs to another order", code="idempotency_key_reused")
+            return get_order(actor, existing.number)
+    info = get_market(market)
+    store = None
+    if channel == Order.Channel.CLICK_COLLECT:
+        if not store_code:
+            raise Unprocessable("click-and-collect needs a pickup store", code="store_required")
+        store = store_facts(store_code)
+        if store.market != market:
+            raise Unprocessable("the pickup store is in another market", code="store_wrong_market")
+    order = _create_order(
+        market=market,
+        currency=info.currency,
+        lines=_merge_lines(lines),
+        channel=channel,
+        store=store,
+        customer_id=customer_id,
+        staff_id=None,
+        voucher_code=voucher_code,
+        shipping_city=shipping_city,
+        idempotency_key=idempotency_key,
+        placed_at=placed_at,
+    )
+    ttl = None if payment_token else settings.MILLET_RESERVATION_TTL_SECONDS
+    _hold_stock(order, store=store, near=near, ttl_seconds=ttl, allow_backorder=channel == Order.Channel.WEB)
+    if payment_token:
+        _authorize(order, payment_token)
+    return order
+
+
+def _create_order(
+    *,
+    market,
+    currency,
+    lines,
+    channel,
+    store,
+    customer_id,
+    staff_id,
+    voucher_code,
+    shipping_city,
+    idempotency_key,
+    placed_at=None,
+) -> Order:
+    offers = sku_offers([line.sku_code for line in lines], market)
+    skus = {code: info for code, (info, _) in offers.items()}
+    inputs = [
+        LineInput(line.sku_code, line.quantity, offers[line.sku_code][1], skus[line.sku_code].tax_class)
+        for line in lines
+    ]
+    subtotal = sum((i.unit_price * i.quantity for i in inputs), Decimal(0))
+    voucher = find_voucher(voucher_code, market, subtotal) if voucher_code else None
+    priced = price_order(
+        market, currency, inputs, voucher_discount(voucher, subtotal, currency) if voucher else Decimal(0)
+    )
+    order = Order(
+        number=_order_number(market),
+        channel=channel,
+        customer_id=customer_id,
+        market_id=market,
+        currency=currency,
+        store_id=store.id if store else None,
+        staff_id=staff_id,
+        voucher=voucher,
+        shipping_city=shipping_city[:64],
+        subtotal=priced.subtotal,
+        discount=priced.discount,
+        tax=priced.tax,
+        total=priced.total,
+        refunded=quantize(Decimal(0), currency),
+        idempotency_key=idempotency_key,
+        created_at=placed_at or timezone.now(),
+    )
+    if idempotency_key:  # only a keyed request can collide with a twin; others skip the savepoint
+        try:
+            with transaction.atomic():
+                order.save(force_insert=True)
+        except IntegrityError:
+            raise Conflict(
+                "a request with this idempotency key is in progress", code="idempotency_key_reused"
+            ) from None
+    else:
+        order.save(force_insert=True)
+    order_lines = OrderLine.objects.bulk_create(
+        OrderLine(
+            order=order,
+            sku_id=skus[p.sku_code].id,
+            quantity=p.quantity,
+            unit_price=p.unit_price,
+            discount=p.discount,
+            tax=p.tax,
+            tax_components={k: str(v) for k, v in p.tax_components.items()},
+            total=p.total,
+        )
+        for p in priced.lines
+    )
+    if not all(line.pk for line in order_lines):  # SQLite before 3.35 returns no ids from bulk_create
+        order_lines = list(order.lines.order_by("pk"))
+    order._lines = order_lines
+    order._skus = skus
+    if voucher:
+        redeem_voucher(voucher, order, customer_id)
+    return order
+
+
+def _hold_stock(
+    order: Order, *, store, near, ttl_seconds, allow_backorder: bool, only_store: bool = False
+) -> None:
+    only_store = only_store or order.channel == Order.Channel.CLICK_COLLECT
+    backordered = []
+    by_id = {info.id: info for info in order._skus.values()}
+    for line in order._lines:
+        info = by_id[line.sku_id]
+        reference = line_reference(order.number, line.pk)
+        reserve = partial(
+            inventory.reserve_stock,
+            sku_id=line.sku_id,
+            quantity=line.quantity,
+            market=order.market_id,
+            reference=reference,
+            store_location_id=store.location_id if store else None,
+            only_store=only_store,
+            near=near,
+            ttl_seconds=ttl_seconds,
+        )
+        if not (allow_backorder and info.allow_backorder):
+            reserve()  # out of stock fails the whole order: no savepoint needed
+            continue
+        try:
+            with transaction.atomic():  # a savepoint, so a miss can become a back-order
+                reserve()
+        except inventory.OutOfStock:
+            inventory.add_backorder(
+                sku_id=line.sku_id, market=order.market_id, quantity=line.quantity, reference=reference
+            )
+            backordered.append(line.pk)
+    if backordered:
+        OrderLine.objects.filter(pk__in=backordered).update(backordered=True)
+        for line in order._lines:
+            line.backordered = line.pk in backordered
+
+
+def _authorize(order: Order, payment_token: str, *, holds_expire: bool = False) -> None:
+    """Authorise payment for the whole order; a paid order's stock holds must not lapse.
+
+    A keyed authorisation only for orders paid after placing: placing and paying in one request is
+    a single transaction on a brand-new order number, so nothing can replay it.
+    """
+    payments.authorize_payment(
+        reference=order.number,
+        amount=order.total,
+        currency=order.currency,
+        payment_token=payment_token,
+        idempotency_key=f"auth:{order.number}" if holds_expire else None,
+    )
+    lines = getattr(order, "_lines", None) or list(order.lines.all())
+    if holds_expire:
+        for line in lines:
+            inventory.confirm_reservations(line_reference(order.number, line.pk))
+    if order.channel == Order.Channel.CLICK_COLLECT:
+        status = Order.Status.READY_FOR_PICKUP
+    elif any(line.backordered for line in lines):
+        status = Order.Status.BACKORDERED
+    else:
+        status = Order.Status.PAID
+    Order.objects.filter(pk=order.pk).update(status=status)
+    order.status = status
+
+
+@transaction.atomic
+def pay_order(actor: Actor, number: str, *, payment_token: str) -> Order:
+    order = get_order(actor, number, for_update=True)
+    if order.customer_id != actor.user_id and not actor.is_staff:
+        raise Forbidden("only the buyer pays an order")
+    if order.status != Order.Status.PLACED:
+        raise Conflict(f"order is {order.status}", code="not_payable")
+    if not all(
+        inventory.held_for(line_reference(order.number, line.pk)) or line.backordered
+        for line in order.lines.all()
+    ):
+        raise Conflict("the stock hold expired; place the order again", code="hold_expired")
+    _authorize(order, payment_token, holds_expire=True)
+    return order
+
+
+# --- point of sale -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def pos_sale(
+    actor: Actor,
+    *,
+    store_code: str,
+    serials: Sequence[str] = (),
+    lines: Sequence[LineRequest] = (),
+    payment_token: str,
+    customer_id: int | None = None,
+    voucher_code: str | None = None,
+    idempotency_key: str | None = None,
+    placed_at: datetime | None = None,
+) -> Order:
+    """A cashier scans units and takes payment; the units leave this store's stock at once."""
+    store = store_facts(store_code)
+    actor.require_store(store.id)
+    if idempotency_key:
+        existing = Order.objects.filter(idempotency_key=idempotency_key, store_id=store.id).first()
+        if existing is not None:
+            return get_order(actor, existing.number)
+    if len(set(serials)) != len(serials):
+        raise Unprocessable("a serial was scanned twice", code="duplicate_serial")
+    scanned: dict[str, list[str]] = defaultdict(list)
+    for serial in serials:
+        unit = inventory.unit_at(serial, store.location_id)
+        scanned[unit.sku.code].append(serial)
+    requests = [LineRequest(code, len(found)) for code, found in scanned.items()] + list(lines)
+    order = _create_order(
+        market=store.market,
+        currency=get_market(store.market).currency,
+        lines=_merge_lines(requests),
+        channel=Order.Channel.POS,
+        store=store,
+        customer_id=customer_id,
+        staff_id=actor.user_id,
+        voucher_code=voucher_code,
+        shipping_city="",
+        idempotency_key=idempotency_key,
+        placed_at=placed_at,
+    )
+    _hold_stock(order, store=store, near=None, ttl_seconds=None, allow_backorder=False, only_store=True)
+    _fulfil(
+        order,
+        store_code=store.code,
+        serials_by_sku={order._skus[c].id: s for c, s in scanned.items()},
+        charge_token=payment_token,
+    )
+    return order
+
+
+# --- fulfilment ----------------------------------------------------------------------------------
+
+
+def _fulfil(
+    order: Order,
+    *,
+    store_code: str | None,
+    serials_by_sku: dict[int, list[str]] | None = None,
+    charge_token: str | None = None,
+) -> list[str]:
+    """Hand the held units over and book the money: capture the authorised payment, or, at a till
+    (``charge_token``), charge the buyer there and then in one ledger batch."""
+    serials_by_sku = serials_by_sku or {}
+    lines = (
+        list(order.lines.all())
+        if hasattr(order, "_prefetched_objects_cache")
+        else list(order.lines.select_related("sku").order_by("pk"))
+    )
+    handed: list[str] = []
+    for line in lines:
+        reference = line_reference(order.number, line.pk)
+        given = serials_by_sku.get(line.sku_id, [])
+        units = inventory.consume_reservations(reference, serials=given, serialized=line.sku.serialized)
+        if line.sku.serialized and len(units) != line.quantity:
+            raise Conflict("not all units of the order are held", code="not_fulfillable")
+        OrderUnit.objects.bulk_create(OrderUnit(line=line, serial=s) for s in units)
+        handed.extend(units)
+    OrderLine.objects.filter(order=order).update(quantity_fulfilled=F("quantity"))
+    allocations = _allocations(order, lines, store_code)
+    if charge_token is not None:
+        payments.charge_payment(
+            reference=order.number,
+            amount=order.total,
+            currency=order.currency,
+            payment_token=charge_token,
+            allocations=allocations,
+        )
+    else:
+        payments.capture_payment(_payment(order).pk, allocations=allocations)
+    Order.objects.filter(pk=order.pk).update(status=Order.Status.FULFILLED)
+    order.status = Order.Status.FULFILLED
+    transaction.on_commit(
+        lambda: events.order_fulfilled.send(
+            sender=Order, order_number=order.number, customer_id=order.customer_id, serials=handed
+        )
+    )
+    return handed
+
+
+def _payment(order: Order):
+    found = [p for p in payments.payments_for(order.number) if p.status == "authorized"]
+    if not found:
+        raise Conflict("order has no authorised payment", code="not_paid")
+    return found[0]
+
+
+def _store_code(order: Order) -> str | None:
+    return order.store.code if order.store_id else None
+
+
+@transaction.atomic
+def fulfil_order(actor: Actor, number: str) -> Order:
+    """Ship a paid web order from the warehouses that hold its stock (staff only)."""
+    actor.require_staff()
+    order = get_order(actor, number, for_update=True)
+    if order.channel != Order.Channel.WEB and order.channel != Order.Channel.FLASH:
+        raise Conflict("store orders are handed over at the store", code="wrong_channel")
+    if order.status == Order.Status.BACKORDERED:
+        refs = [line_reference(order.number, line.pk) for line in order.lines.all()]
+        if any(inventory.waiting_backorders(ref) for ref in refs):
+            raise Conflict("waiting for stock", code="backordered")
+    elif order.status != Order.Status.PAID:
+        raise Conflict(f"order is {order.status}", code="not_fulfillable")
+    _fulfil(order, store_code=None)
+    return order
+
+
+@transaction.atomic
+def collect_order(actor: Actor, number: str, *, serials: Sequence[str] = ()) -> Order:
+    """The buyer picks up a click-and-collect order; the cashier may scan the units handed over."""
+    order = get_order(actor, number, for_update=True)
+    if order.channel != Order.Channel.CLICK_COLLECT:
+        raise Conflict("not a click-and-collect order", code="wrong_channel")
+    actor.require_store(order.store_id)
+    if order.status != Order.Status.READY_FOR_PICKUP:
+        raise Conflict(f"order is {order.status}", code="not_collectable")
+    by_sku: dict[int, list[str]] = defaultdict(list)
+    for serial in serials:
+        unit = inventory.unit_at(serial, order.store.location_id)
+        by_sku[unit.sku_id].append(serial)
+    _fulfil(order, store_code=order.store.code, serials_by_sku=by_sku)
+    return order
+
+
+# --- cancelling ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def cancel_order(actor: Actor, number: str) -> Order:
+    """Before fulfilment: stock back on the shelf, voucher use back, payment authorisation voided."""
+    order = get_order(actor, number, for_update=True)
+    if not (
+        actor.is_staff
+        or order.customer_id == actor.user_id
+        or (order.store_id and actor.can_sell_at(order.store_id))
+    ):
+        raise Forbidden("not your order")
+    if order.status not in OPEN_STATUSES:
+        raise Conflict(f"an order that is {order.status} cannot be cancelled", code="not_cancellable")
+    _release(order)
+    for payment in payments.payments_for(order.number):
+        if payment.status == "authorized":
+            payments.void_payment(payment.pk)
+    Order.objects.filter(pk=order.pk).update(status=Order.Status.CANCELLED)
+    order.status = Order.Status.CANCELLED
+    return order
+
+
+def _release(order: Order) -> None:
+    for line in order.lines.all():
+        reference = line_reference(order.number, line.pk)
+        inventory.release_reservations(reference)
+        inventory.cancel_backorders(reference)
+    release_voucher(order)
+
+
+@transaction.atomic
+def expire_unpaid_orders() -> int:
+    """Cancel placed orders whose stock hold lapsed (the periodic job behind the payment window)."""
+    references = inventory.expire_reservations()
+    numbers = {ref.split("/", 1)[0] for ref in references}
+    expired = 0
+    for order in Order.objects.select_for_update().filter(number__in=numbers, status=Order.Status.PLACED):
+        _release(order)
+        Order.objects.filter(pk=order.pk).update(status=Order.Status.CANCELLED)
+        expired += 1
+    return expired

@@ -1,0 +1,135 @@
+"""Returns and refunds: units back on a shelf, money back through the ledger, to the cent."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F
+
+from millet.accounts.actor import SYSTEM, Actor
+from millet.core.errors import Conflict, Unprocessable
+from millet.finance import payments
+from millet.inventory import services as inventory
+from millet.sales import events
+from millet.sales.models import Order, OrderLine, OrderUnit, Return, ReturnLine
+from millet.sales.pricing import share_of
+from millet.sales.services.orders import _allocations, _store_code, get_order
+from millet.stores.facts import store_facts
+
+
+@dataclass(frozen=True)
+class ReturnRequest:
+    line_id: int
+    quantity: int
+    serials: tuple[str, ...] = ()
+
+
+RETURNABLE = (Order.Status.FULFILLED, Order.Status.PARTIALLY_RETURNED)
+
+
+@transaction.atomic
+def return_order(
+    actor: Actor,
+    number: str,
+    *,
+    lines: Sequence[ReturnRequest],
+    store_code: str | None = None,
+    warehouse_code: str | None = None,
+    reason: str = "",
+) -> Return:
+    """Take units back at a store (its staff) or a warehouse (staff) and refund their share of the order."""
+    if store_code:
+        store = store_facts(store_code)
+        actor.require_store(store.id)
+        location_id = store.location_id
+    elif warehouse_code:
+        actor.require_staff()
+        location_id = inventory.get_location(warehouse_code).pk
+    else:
+        raise Unprocessable(
+            "say where the units come back: store_code or warehouse_code", code="location_required"
+        )
+    # Any store takes back any order shown by its number (the receipt), so look it up unrestricted:
+    # the actor was checked against the place the units come back to.
+    order = get_order(SYSTEM, number, for_update=True)
+    if order.status not in RETURNABLE:
+        raise Conflict(f"an order that is {order.status} cannot be returned", code="not_returnable")
+    if not lines:
+        raise Unprocessable("a return needs lines", code="empty_return")
+    by_id = {line.pk: line for line in order.lines.all()}  # get_order prefetched them with their SKUs
+    ret = Return.objects.create(
+        order=order,
+        reason=reason[:255],
+        refund_amount=0,
+        location_id=location_id,
+        created_by_id=actor.user_id,
+    )
+    returned_serials: list[str] = []
+    done_before: dict[int, int] = {}
+    for req in lines:
+        line = by_id.get(req.line_id)
+        if line is None:
+            raise Unprocessable(f"line {req.line_id} is not on this order", code="unknown_line")
+        inventory.check_quantity(req.quantity)
+        serials = list(req.serials)
+        if line.sku.serialized:
+            sold = set(OrderUnit.objects.filter(line=line, returned=False).values_list("serial", flat=True))
+            if len(serials) != req.quantity or not set(serials) <= sold or len(set(serials)) != len(serials):
+                raise Unprocessable(
+                    "name each returned unit by a serial sold on this line", code="serials_mismatch"
+                )
+        elif serials:
+            raise Unprocessable("this SKU has no serial numbers", code="serials_mismatch")
+        done_before[line.pk] = line.quantity_returned
+        if not OrderLine.objects.filter(
+            pk=line.pk, quantity_returned__lte=F("quantity_fulfilled") - req.quantity
+        ).update(quantity_returned=F("quantity_returned") + req.quantity):
+            raise Conflict("more units returned than were sold", code="over_returned")
+        line.quantity_returned += req.quantity
+        OrderUnit.objects.filter(line=line, serial__in=serials).update(returned=True)
+        inventory.return_units(
+            sku_id=line.sku_id,
+            location_id=location_id,
+            quantity=req.quantity,
+            reference=f"{order.number}/R{ret.pk}",
+            serials=serials,
+        )
+        ReturnLine.objects.create(ret=ret, line=line, quantity=req.quantity, serials=serials)
+        returned_serials += serials
+
+    counts = {req.line_id: req.quantity for req in lines}
+
+    def share(line: OrderLine, amount: Decimal) -> Decimal:
+        return share_of(amount, done_before[line.pk], counts[line.pk], line.quantity, order.currency)
+
+    touched = [by_id[line_id] for line_id in counts]
+    allocations = _allocations(order, touched, _store_code(order), share=share)
+    refund = sum((a.amount for a in allocations), Decimal(0))
+    if refund:
+        paid = [
+            p for p in payments.payments_for(order.number) if p.status in ("captured", "partially_refunded")
+        ]
+        if not paid:
+            raise Conflict("order has no captured payment to refund", code="not_paid")
+        payments.refund_payment(
+            paid[0].pk, allocations=allocations, idempotency_key=f"refund:{order.number}:R{ret.pk}"
+        )
+    Return.objects.filter(pk=ret.pk).update(refund_amount=refund)
+    ret.refund_amount = refund
+    all_back = all(line.quantity_returned == line.quantity for line in by_id.values())
+    status = Order.Status.RETURNED if all_back else Order.Status.PARTIALLY_RETURNED
+    Order.objects.filter(pk=order.pk).update(status=status, refunded=order.refunded + refund)  # row is locked
+    order.status = status
+    if returned_serials:
+        transaction.on_commit(
+            lambda: events.units_returned.send(
+                sender=Order,
+                order_number=order.number,
+                customer_id=order.customer_id,
+                serials=returned_serials,
+            )
+        )
+    return ret

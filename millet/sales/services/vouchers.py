@@ -1,0 +1,61 @@
+"""Voucher redemption with limits that hold under concurrent checkouts."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import F, Q
+from django.utils import timezone
+
+from millet.core.errors import Conflict, NotFound, Unprocessable
+from millet.regions.money import quantize
+from millet.sales.models import Order, Voucher, VoucherRedemption
+
+
+def voucher_discount(voucher: Voucher, subtotal: Decimal, currency: str) -> Decimal:
+    if voucher.kind == Voucher.Kind.PERCENT:
+        return quantize(subtotal * voucher.value / 100, currency)
+    return min(voucher.value, subtotal)
+
+
+def find_voucher(code: str, market: str, subtotal: Decimal) -> Voucher:
+    voucher = Voucher.objects.filter(code=code, is_active=True).first()
+    if voucher is None:
+        raise NotFound(f"unknown voucher {code!r}", code="unknown_voucher")
+    now = timezone.now()
+    if voucher.market_id != market:
+        raise Unprocessable("voucher is not valid in this market", code="voucher_wrong_market")
+    if (voucher.valid_from and now < voucher.valid_from) or (
+        voucher.valid_until and now >= voucher.valid_until
+    ):
+        raise Conflict("voucher is not valid now", code="voucher_expired")
+    if subtotal < voucher.min_spend:
+        raise Conflict(f"voucher needs a minimum spend of {voucher.min_spend}", code="voucher_min_spend")
+    return voucher
+
+
+def redeem_voucher(voucher: Voucher, order: Order, customer_id: int | None) -> None:
+    """Count one use, or refuse. Must run inside the order's transaction.
+
+    The conditional UPDATE both checks the global limit and locks the voucher row, so the
+    per-customer count read after it sees every redemption committed before ours.
+    """
+    taken = (
+        Voucher.objects.filter(pk=voucher.pk)
+        .filter(Q(max_uses__isnull=True) | Q(used_count__lt=F("max_uses")))
+        .update(used_count=F("used_count") + 1)
+    )
+    if not taken:
+        raise Conflict("voucher has been used up", code="voucher_limit_reached")
+    if customer_id is not None:
+        used = VoucherRedemption.objects.filter(voucher=voucher, customer_id=customer_id).count()
+        if used >= voucher.max_uses_per_customer:
+            raise Conflict("you have already used this voucher", code="voucher_limit_reached")
+    VoucherRedemption.objects.create(voucher=voucher, order=order, customer_id=customer_id)
+
+
+def release_voucher(order: Order) -> None:
+    """A cancelled order gives its voucher use back."""
+    deleted, _ = VoucherRedemption.objects.filter(order=order).delete()
+    if deleted:
+        Voucher.objects.filter(pk=order.voucher_id, used_count__gt=0).update(used_count=F("used_count") - 1)

@@ -1,0 +1,222 @@
+"""HTTP routes for stores; thin: parse, call a service, shape the answer."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from django.utils import timezone
+from ninja import Field, Query, Router, Schema, Status
+from pydantic import StringConstraints, conint
+
+from millet.stores import pipeline, ranking, services
+from millet.stores.models import PlannedOpening, StaffMember, Store
+
+router = Router(tags=["stores"])
+
+MarketCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+StoreCode = Annotated[str, StringConstraints(pattern=rf"^{services.STORE_CODE.pattern}$")]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+Latitude = Annotated[Decimal, Field(ge=-90, le=90, max_digits=9, decimal_places=6)]
+Longitude = Annotated[Decimal, Field(ge=-180, le=180, max_digits=9, decimal_places=6)]
+UserId = conint(gt=0, le=2**63 - 1)
+OpeningId = conint(gt=0, le=2**63 - 1)
+
+
+class MarketFilter(Schema):
+    market: MarketCode | None = None
+
+
+class StoreOut(Schema):
+    code: str
+    name: str
+    market: str
+    city: str
+    address: str
+    opening_hours: dict
+    opened_on: date | None
+    open_now: bool
+
+
+class StoreIn(Schema):
+    code: StoreCode
+    name: Text
+    market: MarketCode
+    city: Text
+    address: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+    latitude: Latitude
+    longitude: Longitude
+    opening_hours: dict
+    opened_on: date | None = None
+
+
+class StaffOut(Schema):
+    user_id: int
+    username: str
+    role: str
+
+
+class RoleIn(Schema):
+    role: Literal["cashier", "manager"]
+
+
+class RankingOut(Schema):
+    market: str
+    rank: int
+    currency: str
+    store_code: str | None
+    store_name: str | None
+    city: str | None
+    revenue: Decimal | None
+    in_100m_club: bool | None
+    own: bool
+
+
+class OpeningIn(Schema):
+    market: MarketCode
+    city: Text
+    name: Text
+    target_date: date
+
+
+class SiteIn(Schema):
+    code: StoreCode
+    address: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+    latitude: Latitude
+    longitude: Longitude
+    opening_hours: dict
+
+
+class AdvanceIn(Schema):
+    stage: Literal["signed", "fitting_out", "opened", "dropped"]
+    store_code: StoreCode | None = None
+    site: SiteIn | None = None
+
+
+class OpeningOut(Schema):
+    id: int
+    market: str
+    city: str
+    name: str
+    target_date: date
+    stage: str
+    store_code: str | None
+
+
+class GoalOut(Schema):
+    id: int
+    market: str
+    description: str
+    starts_on: date | None
+    target_date: date
+    target: int
+    opened: int
+    planned: int
+    on_track: bool
+
+
+def _store_out(store: Store) -> StoreOut:
+    return StoreOut(
+        code=store.code,
+        name=store.name,
+        market=store.market_id,
+        city=store.city,
+        address=store.address,
+        opening_hours=store.opening_hours,
+        opened_on=store.opened_on,
+        open_now=services.is_open_at(store, timezone.now()),
+    )
+
+
+def _staff_out(member: StaffMember) -> StaffOut:
+    return StaffOut(user_id=member.user_id, username=member.user.get_username(), role=member.role)
+
+
+def _opening_out(opening: PlannedOpening) -> OpeningOut:
+    return OpeningOut(
+        id=opening.pk,
+        market=opening.market_id,
+        city=opening.city,
+        name=opening.name,
+        target_date=opening.target_date,
+        stage=opening.stage,
+        store_code=opening.store.code if opening.store else None,
+    )
+
+
+@router.get("/", response=list[StoreOut], auth=None)
+def list_stores(request, filters: Query[MarketFilter]):
+    """The public store directory: every open store with its hours and whether it trades right now."""
+    return [_store_out(store) for store in services.public_stores(filters.market)]
+
+
+@router.post("/", response={201: StoreOut})
+def open_store(request, payload: StoreIn):
+    request.actor.require_staff()
+    return Status(201, _store_out(services.open_store(**payload.model_dump())))
+
+
+@router.get("/ranking", response=list[RankingOut])
+def store_ranking(request, filters: Query[MarketFilter]):
+    """Staff see every figure; managers see their own stores' and only the rank of the others."""
+    return [RankingOut(**row.__dict__) for row in ranking.ranking_for(request.actor, filters.market)]
+
+
+@router.get("/openings", response=list[OpeningOut])
+def list_openings(request, filters: Query[MarketFilter]):
+    return [_opening_out(o) for o in pipeline.planned_openings(actor=request.actor, market=filters.market)]
+
+
+@router.post("/openings", response={201: OpeningOut})
+def plan_opening(request, payload: OpeningIn):
+    return Status(201, _opening_out(pipeline.plan_opening(actor=request.actor, **payload.model_dump())))
+
+
+@router.post("/openings/{opening_id}/advance", response=OpeningOut)
+def advance_opening(request, opening_id: OpeningId, payload: AdvanceIn):
+    site = pipeline.StoreSite(**payload.site.model_dump()) if payload.site else None
+    opening = pipeline.advance_opening(
+        opening_id, payload.stage, actor=request.actor, store_code=payload.store_code, site=site
+    )
+    return _opening_out(opening)
+
+
+@router.get("/goals", response=list[GoalOut])
+def expansion_goals(request, filters: Query[MarketFilter]):
+    request.actor.require_staff()
+    return [
+        GoalOut(
+            id=p.goal.pk,
+            market=p.goal.market_id,
+            description=p.goal.description,
+            starts_on=p.goal.starts_on,
+            target_date=p.goal.target_date,
+            target=p.target,
+            opened=p.opened,
+            planned=p.planned,
+            on_track=p.on_track,
+        )
+        for p in pipeline.expansion_progress(filters.market)
+    ]
+
+
+@router.get("/{code}", response=StoreOut, auth=None)
+def store_detail(request, code: str):
+    return _store_out(services.get_store(None, code))
+
+
+@router.get("/{code}/staff", response=list[StaffOut])
+def list_staff(request, code: str):
+    return [_staff_out(m) for m in services.staff_of(request.actor, code)]
+
+
+@router.put("/{code}/staff/{user_id}", response=StaffOut)
+def assign_staff(request, code: str, user_id: UserId, payload: RoleIn):
+    return _staff_out(services.assign_staff(code, user_id, payload.role, actor=request.actor))
+
+
+@router.delete("/{code}/staff/{user_id}", response={204: None})
+def remove_staff(request, code: str, user_id: UserId):
+    services.remove_staff(code, user_id, actor=request.actor)
+    return Status(204, None)

@@ -1,0 +1,87 @@
+"""The branded store network: stores, their staff and roles, and the pipeline of planned openings."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from millet.stores.hours import validate_opening_hours
+
+
+class Store(models.Model):
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=128)
+    market = models.ForeignKey("regions.Market", on_delete=models.PROTECT, related_name="stores")
+    city = models.CharField(max_length=64)
+    address = models.CharField(max_length=255)
+    opening_hours = models.JSONField(
+        default=dict,
+        blank=True,
+        validators=[validate_opening_hours],
+        help_text='Local time, e.g. {"mon": ["10:00", "22:00"], ...}; a missing day is closed.',
+    )
+    opened_on = models.DateField(null=True, blank=True)
+    location = models.OneToOneField(
+        "inventory.Location",
+        on_delete=models.PROTECT,
+        related_name="store",
+        help_text="The stock location this store sells from.",
+    )
+    is_active = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class StaffMember(models.Model):
+    """Gives a user a role at one store; cashiers and managers act only on their own store."""
+
+    class Role(models.TextChoices):
+        CASHIER = "cashier", "Cashier"
+        MANAGER = "manager", "Manager"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="store_roles")
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="staff")
+    role = models.CharField(max_length=16, choices=Role.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "store"], name="one_role_per_user_per_store")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.role} @ {self.store_id}"
+
+
+class ExpansionGoal(models.Model):
+    """A target from the plan, e.g. 'open 200 more stores in China by 2019-12-31'."""
+
+    market = models.ForeignKey("regions.Market", on_delete=models.PROTECT)
+    target_store_count = models.PositiveIntegerField()
+    starts_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Stores opened from this day on count toward the goal; empty: the target is a total.",
+    )
+    target_date = models.DateField()
+    description = models.CharField(max_length=255, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.market_id}: {self.target_store_count} stores by {self.target_date}"
+
+
+class PlannedOpening(models.Model):
+    class Stage(models.TextChoices):
+        SCOUTING = "scouting", "Scouting"
+        SIGNED = "signed", "Lease signed"
+        FITTING_OUT = "fitting_out", "Fitting out"
+        OPENED = "opened", "Opened"
+        DROPPED = "dropped", "Dropped"
+
+    market = models.ForeignKey("regions.Market", on_delete=models.PROTECT)
+    city = models.CharField(max_length=64)
+    name = models.CharField(max_length=128)
+    target_date = models.DateField()
+    stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.SCOUTING)
+    store = models.OneToOneField(Store, null=True, blank=True, on_delete=models.SET_NULL)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.stage}, {self.target_date})"

@@ -1,0 +1,184 @@
+"""Store network services: opening stores, who works where, and who may see which store.
+
+Access rules: anyone (even anonymous) sees the public facts of active stores; cashiers and managers
+see the private side only of their own stores; back-office staff see everything. Managers hire and
+dismiss cashiers at their own store; granting or revoking the manager role is a back-office act, so
+a manager can never promote themselves or a friend.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from millet.accounts.actor import Actor
+from millet.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from millet.inventory.services import create_location
+from millet.regions.services import MarketInfo, get_market
+from millet.stores.hours import open_at, parse_opening_hours
+from millet.stores.models import StaffMember, Store
+
+STORE_CODE = re.compile(r"[A-Z0-9][A-Z0-9-]{1,31}")
+
+
+def store_roles_for_user(user_id: int) -> dict[int, str]:
+    """Store id -> role for a user's store jobs (empty for customers)."""
+    return dict(StaffMember.objects.filter(user_id=user_id).values_list("store_id", "role"))
+
+
+def market_for_input(code: str) -> MarketInfo:
+    """A market named in a request body: unknown is bad input (422), not a missing page."""
+    try:
+        return get_market(code)
+    except NotFound:
+        raise Unprocessable(f"unknown market {code!r}", code="unknown_market") from None
+
+
+def _check_coordinate(value: Decimal, limit: int, name: str) -> None:
+    if not isinstance(value, Decimal) or not value.is_finite() or abs(value) > limit:
+        raise Unprocessable(f"{name} must be a decimal from -{limit} to {limit}", code="invalid_coordinates")
+    if value != value.quantize(Decimal("0.000001")):
+        raise Unprocessable(f"{name} has more than 6 decimals", code="invalid_coordinates")
+
+
+@transaction.atomic
+def open_store(
+    *,
+    code: str,
+    name: str,
+    market: str,
+    city: str,
+    address: str,
+    latitude: Decimal,
+    longitude: Decimal,
+    opening_hours: dict,
+    opened_on: date | None,
+) -> Store:
+    """Create a store with its own stock location (same code), so it can sell from day one."""
+    if not STORE_CODE.fullmatch(code):
+        raise Unprocessable("store code: 2-32 of A-Z, 0-9 and '-'", code="invalid_store_code")
+    if not name.strip() or not city.strip() or not address.strip():
+        raise Unprocessable("name, city and address are required", code="missing_field")
+    _check_coordinate(latitude, 90, "latitude")
+    _check_coordinate(longitude, 180, "longitude")
+    parse_opening_hours(opening_hours)
+    market_for_input(market)
+    if Store.objects.filter(code=code).exists():
+        raise Conflict(f"store {code} already exists", code="duplicate_store")
+    try:
+        with transaction.atomic():
+            location = create_location(
+                code=code,
+                name=name,
+                kind="store",
+                market=market,
+                city=city,
+                latitude=latitude,
+                longitude=longitude,
+            )
+    except IntegrityError:
+        raise Conflict(f"a stock location named {code} already exists", code="duplicate_location") from None
+    return Store.objects.create(
+        code=code,
+        name=name,
+        market_id=market,
+        city=city,
+        address=address,
+        opening_hours=opening_hours,
+        opened_on=opened_on,
+        location=location,
+    )
+
+
+def store_for_location(location_id: int) -> Store | None:
+    """The store selling from a stock location; None for warehouses."""
+    return Store.objects.filter(location_id=location_id).first()
+
+
+def is_open_at(store: Store, when: datetime) -> bool:
+    """Whether the store trades at ``when``: active, already opened, and within its local hours."""
+    time_zone = get_market(store.market_id).time_zone
+    within_hours = open_at(store.opening_hours, time_zone, when)  # also refuses naive datetimes
+    opened = store.opened_on is not None and store.opened_on <= when.astimezone(ZoneInfo(time_zone)).date()
+    return store.is_active and opened and within_hours
+
+
+def public_stores(market: str | None = None) -> QuerySet[Store]:
+    """Active stores that have opened (in UTC days; a day's skew does not matter for a directory)."""
+    stores = Store.objects.filter(is_active=True, opened_on__lte=timezone.now().date())
+    if market is not None:
+        get_market(market)  # an unknown market is a 404, not an empty directory
+        stores = stores.filter(market_id=market)
+    return stores.order_by("market_id", "city", "code")
+
+
+def stores_of(actor: Actor) -> QuerySet[Store]:
+    """Stores the actor works for: all for back-office staff, their own for store staff, none else."""
+    if actor.is_staff:
+        return Store.objects.order_by("market_id", "code")
+    return Store.objects.filter(pk__in=actor.store_roles.keys()).order_by("market_id", "code")
+
+
+def get_store(actor: Actor | None, code: str) -> Store:
+    """A store's page: public while active; a closed store only to its own staff and the back office."""
+    visible = Q(is_active=True)
+    if actor is not None:
+        if actor.is_staff:
+            visible = Q()
+        else:
+            visible |= Q(pk__in=actor.store_roles.keys())
+    store = Store.objects.filter(visible, code=code).first()
+    if store is None:
+        raise NotFound(f"unknown store {code!r}", code="unknown_store")
+    return store
+
+
+def _managed_store(actor: Actor, store_code: str) -> Store:
+    store = get_store(actor, store_code)
+    if not actor.can_manage(store.pk):
+        raise Forbidden("only this store's managers and the back office manage its staff")
+    return store
+
+
+def staff_of(actor: Actor, store_code: str) -> list[StaffMember]:
+    store = _managed_store(actor, store_code)
+    return list(store.staff.select_related("user").order_by("role", "user__username"))
+
+
+def _require_role_change(actor: Actor, *roles: str | None) -> None:
+    if not actor.is_staff and StaffMember.Role.MANAGER in roles:
+        raise Forbidden("only the back office grants or revokes the manager role", code="manager_role")
+
+
+@transaction.atomic
+def assign_staff(store_code: str, user_id: int, role: str, *, actor: Actor) -> StaffMember:
+    """Give a user a role at a store, replacing their previous role there."""
+    store = _managed_store(actor, store_code)
+    if role not in StaffMember.Role.values:
+        raise Unprocessable(f"role must be one of {', '.join(StaffMember.Role.values)}", code="invalid_role")
+    if not get_user_model().objects.filter(pk=user_id, is_active=True).exists():
+        raise NotFound(f"unknown user {user_id}", code="unknown_user")
+    current = StaffMember.objects.select_for_update().filter(store=store, user_id=user_id).first()
+    _require_role_change(actor, role, current.role if current else None)
+    if current is None:
+        return StaffMember.objects.create(store=store, user_id=user_id, role=role)
+    current.role = role
+    current.save(update_fields=["role"])
+    return current
+
+
+@transaction.atomic
+def remove_staff(store_code: str, user_id: int, *, actor: Actor) -> None:
+    store = _managed_store(actor, store_code)
+    current = StaffMember.objects.select_for_update().filter(store=store, user_id=user_id).first()
+    if current is None:
+        raise NotFound(f"user {user_id} has no role at {store.code}", code="not_staff")
+    _require_role_change(actor, current.role)
+    current.delete()

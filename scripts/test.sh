@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs everything, makes sure PostgreSQL, Redis and Mosquitto run, and runs the whole test suite:
+# first on the embedded SQLite default (minus the tests only PostgreSQL can run), then on PostgreSQL
+# with Redis as the cache.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh test
+scripts/services.sh
+.venv/bin/ruff check millet tests bench
+.venv/bin/ruff format --check millet tests bench
+
+echo "== SQLite (embedded default) =="
+sqlite_dir=$(mktemp -d)
+env -u REDIS_URL MILLET_DATA_DIR="$sqlite_dir" DATABASE_URL="sqlite:///$sqlite_dir/millet.sqlite3" \
+  .venv/bin/pytest -q -p no:cacheprovider -m "not postgres" "$@"
+rm -rf "$sqlite_dir"
+
+echo "== PostgreSQL =="
+export DATABASE_URL=${DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:5432/millet}
+export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/15}
+.venv/bin/pytest -p no:cacheprovider "$@"

@@ -1,0 +1,232 @@
+"""The back office through the browser: every page renders, read-only stays read-only, lists do not
+query per row, and the order and token actions go through the services."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import Permission
+from django.contrib.messages import get_messages
+from django.test import Client
+from django.urls import reverse
+
+from millet.accounts.actor import actor_for_user
+from millet.accounts.models import ApiToken
+from millet.accounts.services import user_for_token
+from millet.finance.models import Payment
+from millet.inventory.models import Stock
+from millet.sales.models import Order, Voucher
+from millet.sales.services import LineRequest, place_order
+from tests.admin.conftest import buy
+
+pytestmark = pytest.mark.django_db
+
+APPS = ("inventory", "sales", "accounts", "finance")
+EDITABLE = {"inventory.location", "inventory.supplier", "sales.voucher"}
+
+
+def registered() -> list[type]:
+    return [model for model in admin.site._registry if model._meta.app_label in APPS]
+
+
+def url(model, view: str, *args) -> str:
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
+
+
+def test_every_model_of_these_apps_is_registered():
+    names = {model._meta.label_lower for model in registered()}
+    assert names == {
+        "accounts.apitoken",
+        "finance.ledgeraccount",
+        "finance.ledgertransfer",
+        "finance.payment",
+        "inventory.location",
+        "inventory.stock",
+        "inventory.reservation",
+        "inventory.stockmovement",
+        "inventory.serialunit",
+        "inventory.stocktransfer",
+        "inventory.supplier",
+        "inventory.purchaseorder",
+        "inventory.backorder",
+        "sales.voucher",
+        "sales.voucherredemption",
+        "sales.order",
+        "sales.cart",
+        "sales.return",
+    }
+
+
+@pytest.mark.parametrize("label", sorted(m._meta.label_lower for m in registered()))
+def test_changelist_and_change_page_render(populated, admin_client, label):
+    model = next(m for m in registered() if m._meta.label_lower == label)
+    row = model.objects.order_by("pk").first()
+    assert row is not None, f"the fixture made no {label}"
+    assert admin_client.get(url(model, "changelist")).status_code == 200
+    assert admin_client.get(url(model, "changelist"), {"q": "x"}).status_code == 200
+    assert admin_client.get(url(model, "change", row.pk)).status_code == 200
+
+
+def test_only_master_data_can_be_added_or_edited(admin_client):
+    for model in registered():
+        label = model._meta.label_lower
+        expected = 200 if label in EDITABLE else 403
+        assert admin_client.get(url(model, "add")).status_code == expected, label
+
+
+def test_order_page_lists_lines_and_sold_serials(populated, admin_client):
+    order = Order.objects.get(returns__isnull=False)
+    serial = order.lines.get().units.get().serial
+    page = admin_client.get(url(Order, "change", order.pk)).content.decode()
+    assert f"MI6-64: {serial} (returned)" in page
+    assert "Quantity fulfilled" in page
+
+
+def test_token_page_never_shows_the_hash(world, admin_client):
+    token = ApiToken.objects.get(user=world.users["alice"])
+    page = admin_client.get(url(ApiToken, "change", token.pk)).content.decode()
+    assert token.prefix in page
+    assert token.key_hash not in page
+
+
+def test_order_admin_grants_no_add_change_or_delete(populated, admin_client, admin_user, rf):
+    order = Order.objects.first()
+    request = rf.get("/admin/")
+    request.user = admin_user
+    model_admin = admin.site._registry[Order]
+    assert not model_admin.has_add_permission(request)
+    assert not model_admin.has_change_permission(request, order)
+    assert not model_admin.has_delete_permission(request, order)
+    assert admin_client.post(url(Order, "change", order.pk), {"status": "cancelled"}).status_code == 403
+    assert admin_client.post(url(Order, "delete", order.pk), {"post": "yes"}).status_code == 403
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
+
+
+def test_order_changelist_queries_do_not_grow_with_rows(world, admin_client, django_assert_max_num_queries):
+    for user in ("alice", "bob") * 15:
+        buy(world, user=user)
+    assert Order.objects.count() == 30
+    with django_assert_max_num_queries(12):
+        response = admin_client.get(url(Order, "changelist"))
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 30
+
+
+def test_stock_changelist_queries_do_not_grow_with_rows(world, admin_client, django_assert_max_num_queries):
+    for sku in world.skus:
+        for location in world.locations:
+            world.receive(sku, location, 1)
+    assert Stock.objects.count() == len(world.skus) * len(world.locations)
+    with django_assert_max_num_queries(12):
+        response = admin_client.get(url(Stock, "changelist"), {"o": "5"})  # sorted by available
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == Stock.objects.count()
+
+
+def cancel(client: Client, *orders: Order):
+    return client.post(
+        url(Order, "changelist"),
+        {"action": "cancel_orders", "_selected_action": [o.pk for o in orders]},
+        follow=True,
+    )
+
+
+def test_cancel_action_puts_reserved_stock_back_and_voids_payment(world, admin_client):
+    order = place_order(
+        actor_for_user(world.users["alice"]),
+        market="CN",
+        lines=[LineRequest("CABLE-C", 1)],
+        payment_token="tok_ok",
+    )
+    assert order.status == Order.Status.PAID
+    assert reserved() == 1
+
+    response = cancel(admin_client, order)
+
+    assert response.status_code == 200
+    order.refresh_from_db()
+    assert order.status == Order.Status.CANCELLED
+    assert reserved() == 0
+    assert Payment.objects.get(reference=order.number).status == "voided"
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [f"Cancelled: {order.number}"]
+
+
+def test_cancel_action_reports_each_refusal_and_still_cancels_the_rest(populated, admin_client):
+    shipped = Order.objects.get(returns__isnull=False)
+    paid = Order.objects.filter(status=Order.Status.PAID).first()
+
+    response = cancel(admin_client, shipped, paid)
+
+    texts = [str(m) for m in get_messages(response.wsgi_request)]
+    assert f"{shipped.number}: an order that is returned cannot be cancelled" in texts
+    assert f"Cancelled: {paid.number}" in texts
+    shipped.refresh_from_db()
+    paid.refresh_from_db()
+    assert (shipped.status, paid.status) == (Order.Status.RETURNED, Order.Status.CANCELLED)
+
+
+def test_revoke_action_deletes_tokens_so_they_stop_working(world, admin_client):
+    raw = world.tokens["alice"]
+    token = ApiToken.objects.get(user=world.users["alice"])
+    assert user_for_token(raw) == world.users["alice"]
+
+    response = admin_client.post(
+        url(ApiToken, "changelist"),
+        {"action": "revoke_tokens", "_selected_action": [token.pk]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert user_for_token(raw) is None
+    assert ApiToken.objects.count() == len(world.tokens) - 1
+
+
+def test_staff_who_may_only_view_tokens_cannot_revoke(world):
+    viewer = world.users["staff"]
+    viewer.user_permissions.add(Permission.objects.get(codename="view_apitoken"))
+    client = Client()
+    client.force_login(viewer)
+    page = client.get(url(ApiToken, "changelist"))
+    assert page.status_code == 200
+    assert "revoke_tokens" not in page.content.decode()
+    client.post(
+        url(ApiToken, "changelist"),
+        {"action": "revoke_tokens", "_selected_action": list(ApiToken.objects.values_list("pk", flat=True))},
+    )
+    assert ApiToken.objects.count() == len(world.tokens)
+
+
+def test_voucher_edit_keeps_the_use_counter(world, admin_client):
+    voucher = Voucher.objects.get(code="WELCOME10")
+    Voucher.objects.filter(pk=voucher.pk).update(used_count=7)
+    response = admin_client.post(
+        url(Voucher, "change", voucher.pk),
+        {
+            "code": "WELCOME10",
+            "market": "CN",
+            "kind": "percent",
+            "value": "15",
+            "min_spend": "0",
+            "max_uses": "100",
+            "max_uses_per_customer": "1",
+            "used_count": "0",
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302, response.content
+    voucher.refresh_from_db()
+    assert (voucher.value, voucher.used_count) == (15, 7)
+
+
+def test_non_staff_user_is_sent_to_the_admin_login(world):
+    client = Client()
+    client.force_login(world.users["alice"])
+    changelist = url(Order, "changelist")
+    response = client.get(changelist)
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('admin:login')}?next={changelist}"
+
+
+def reserved() -> int:
+    return sum(Stock.objects.values_list("reserved", flat=True))

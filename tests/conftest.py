@@ -1,0 +1,62 @@
+"""Shared fixtures: a small but real company (markets, catalog, stock, stores, people)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.db import connection
+
+from millet.accounts.actor import actor_for_user
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def require_postgres():
+    """Tests of row locks and true concurrency need PostgreSQL; under CI its absence is a failure."""
+    if not is_postgres():
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is required under CI (set DATABASE_URL to a PostgreSQL database)")
+        pytest.skip("needs PostgreSQL (DATABASE_URL=postgres://...)")
+
+
+@pytest.fixture
+def world(db):
+    """Markets CN/IN/DE, a few products with prices, a warehouse and two stores per market."""
+    from tests.factories import build_world
+
+    return build_world()
+
+
+@pytest.fixture
+def actor_of():
+    return actor_for_user
+
+
+@pytest.fixture
+def api_client():
+    from tests.factories import ApiClient
+
+    return ApiClient
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """PBKDF2's deliberate slowness protects real passwords; test users need none of it."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_market_caches():
+    """Market, tax and ledger-account facts are cached per process; a rolled-back test must not leak them."""
+    from millet.finance.ledger import forget_accounts
+    from millet.regions.services import clear_caches
+
+    clear_caches()
+    forget_accounts()
+    yield
+    clear_caches()
+    forget_accounts()

@@ -1,0 +1,84 @@
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from millet.core.errors import NotFound, Unprocessable
+from millet.regions.models import Market, TaxRule
+from millet.regions.services import define_market, define_tax_rule, get_market
+
+
+def snapshot():
+    return list(Market.objects.order_by("code").values()), list(TaxRule.objects.order_by("pk").values())
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"code": "cn"}, "ISO 3166-1"),
+        ({"languages": []}, "non-empty list"),
+        ({"languages": ["fr"]}, "language 'fr'"),
+        ({"languages": ["en", "en"]}, "unique"),
+        ({"time_zone": "Mars/Olympus"}, "unknown time zone"),
+        ({"time_zone": "../etc/passwd"}, "unknown time zone"),
+    ],
+)
+def test_define_market_refuses_bad_facts(markets, kwargs, message):
+    before = snapshot()
+    args = {
+        "code": "CN",
+        "name": "China",
+        "currency": "CNY",
+        "languages": ["zh-hans"],
+        "time_zone": "Asia/Shanghai",
+    }
+    with pytest.raises(Unprocessable) as exc:
+        define_market(**{**args, **kwargs})
+    assert exc.value.code == "invalid_market" and message in exc.value.detail
+    assert snapshot() == before
+
+
+def test_define_market_needs_a_known_currency(markets):
+    before = snapshot()
+    with pytest.raises(NotFound):
+        define_market("JP", "Japan", currency="JPY", languages=["en"], time_zone="Asia/Tokyo")
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("rate", "components", "message"),
+    [
+        (Decimal("0.18"), {"CGST": Decimal("0.09"), "SGST": Decimal("0.08")}, "add up to 0.17"),
+        (Decimal("1.5"), {}, "between 0 and 1"),
+        (Decimal("0.18"), {"CGST": "nine"}, "not a rate"),
+    ],
+)
+def test_define_tax_rule_refuses_inconsistent_rates(markets, rate, components, message):
+    before = snapshot()
+    with pytest.raises(Unprocessable) as exc:
+        define_tax_rule("IN", "electronics", "GST", rate, components)
+    assert exc.value.code == "invalid_tax_rule" and message in exc.value.detail
+    assert snapshot() == before
+
+
+def test_tax_rule_clean_refuses_float_components(markets):
+    rule = TaxRule.objects.get(market_id="IN")
+    rule.components = {"CGST": 0.09, "SGST": 0.09}
+    with pytest.raises(ValidationError) as exc:
+        rule.full_clean()
+    assert "not a rate as a decimal string" in str(exc.value.message_dict["components"])
+
+
+def test_market_clean_refuses_unknown_language(markets):
+    market = Market.objects.get(code="DE")
+    market.languages = ["de", "klingon"]
+    with pytest.raises(ValidationError):
+        market.full_clean()
+
+
+def test_cached_market_facts_follow_edits(markets):
+    assert get_market("DE").time_zone == "Europe/Berlin"
+    market = Market.objects.get(code="DE")
+    market.time_zone = "Europe/Busingen"
+    market.save()
+    assert get_market("DE").time_zone == "Europe/Busingen"

@@ -1,0 +1,82 @@
+"""Many buyers race for the last units on PostgreSQL: each unit is sold exactly once."""
+
+from __future__ import annotations
+
+import pytest
+
+from millet.accounts.actor import actor_for_user
+from millet.core.errors import DomainError
+from millet.inventory.models import SerialUnit, Stock
+from millet.sales import services
+from millet.sales.models import Order, OrderUnit
+from tests.concurrency import race
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
+
+BUYERS = 24
+
+
+def test_concurrent_web_checkouts_and_pos_sales_sell_each_unit_once(world, require_postgres):
+    from django.contrib.auth import get_user_model
+
+    buyers = [get_user_model().objects.create_user(f"buyer{i}") for i in range(BUYERS)]
+    cashier = actor_for_user(world.users["cashier_sh"])
+    store_serials = list(
+        SerialUnit.objects.filter(
+            location_id=world.locations["SH-001"], sku=world.skus["MI6-64"]
+        ).values_list("serial", flat=True)
+    )
+    # Web orders ship from warehouses (5 + 3 units); cashiers sell SH-001's three units. BJ-001 is untouched.
+    sellable = ["WH-CN-SH", "WH-CN-BJ", "SH-001"]
+    total_units = sum(
+        Stock.objects.filter(sku=world.skus["MI6-64"], location__code__in=sellable).values_list(
+            "quantity", flat=True
+        )
+    )
+    assert total_units == 11
+
+    def attempt(i: int):
+        if i % 4 == 0:  # a cashier scanning one of the store's units (several cashiers scan the same unit)
+            return services.pos_sale(
+                cashier,
+                store_code="SH-001",
+                serials=[store_serials[i % len(store_serials)]],
+                payment_token="tok_ok",
+            )
+        order = services.place_order(
+            actor_for_user(buyers[i]),
+            market="CN",
+            lines=[services.LineRequest("MI6-64", 1)],
+            payment_token="tok_ok",
+        )
+        return services.fulfil_order(actor_for_user(world.users["staff"]), order.number)
+
+    results = race(BUYERS, attempt)
+    won = [r for r in results if isinstance(r, Order)]
+    lost = [r for r in results if isinstance(r, DomainError)]
+    assert len(won) + len(lost) == BUYERS
+    assert len(won) == total_units
+    assert all(e.status_code == 409 for e in lost)
+    assert OrderUnit.objects.count() == total_units
+    assert OrderUnit.objects.values("serial").distinct().count() == total_units
+    assert SerialUnit.objects.filter(sku=world.skus["MI6-64"], status="sold").count() == total_units
+    for row in Stock.objects.filter(sku=world.skus["MI6-64"], location__code__in=sellable):
+        assert row.quantity == 0 and row.reserved == 0
+    assert Stock.objects.get(sku=world.skus["MI6-64"], location__code="BJ-001").quantity == 2
+
+
+def test_one_customer_parallel_voucher_use_counts_once(world, require_postgres):
+    alice = actor_for_user(world.users["alice"])
+
+    def attempt(i: int):
+        return services.place_order(
+            alice,
+            market="CN",
+            lines=[services.LineRequest("CABLE-C", 1)],
+            voucher_code="WELCOME10",
+            payment_token="tok_ok",
+        )
+
+    results = race(8, attempt)
+    assert sum(isinstance(r, Order) for r in results) == 1
+    assert Order.objects.filter(voucher__code="WELCOME10").count() == 1

@@ -1,0 +1,296 @@
+"""Orders through the HTTP API, every channel, with the stock and ledger effects checked."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from millet.finance.ledger import balance, total_balance_check
+from millet.inventory.models import SerialUnit, Stock
+from millet.sales.models import Order
+
+pytestmark = pytest.mark.django_db
+
+
+def stock(world, sku: str, location: str) -> tuple[int, int]:
+    row = Stock.objects.get(sku=world.skus[sku], location_id=world.locations[location])
+    return row.quantity, row.reserved
+
+
+def buy(world, user="alice", lines=(("MI6-64", 1),), **extra):
+    body = {
+        "market": "CN",
+        "lines": [{"sku": s, "quantity": q} for s, q in lines],
+        "payment_token": "tok_ok",
+        **extra,
+    }
+    return world.client(user).post("/sales/orders", body)
+
+
+def test_web_order_holds_nearest_warehouse_then_ships_with_serials_and_books_revenue_and_vat(world):
+    # Buyer in Beijing: the Beijing warehouse is nearest.
+    response = buy(world, latitude="39.9", longitude="116.4")
+    assert response.status_code == 201, response.content
+    order = response.json()
+    assert order["status"] == "paid"
+    assert Decimal(order["total"]) == Decimal("2499.00")
+    assert Decimal(order["tax"]) == Decimal("287.50")  # 2499 * 0.13 / 1.13, half-up
+    assert stock(world, "MI6-64", "WH-CN-BJ") == (3, 1)
+    assert stock(world, "MI6-64", "WH-CN-SH") == (5, 0)
+
+    shipped = world.client("staff").post(f"/sales/orders/{order['number']}/fulfil")
+    assert shipped.status_code == 200, shipped.content
+    serials = shipped.json()["lines"][0]["serials"]
+    assert len(serials) == 1
+    assert SerialUnit.objects.get(serial=serials[0]).status == "sold"
+    assert stock(world, "MI6-64", "WH-CN-BJ") == (2, 0)
+    revenue = balance("revenue:web:CN:CNY")
+    vat = balance("tax:CN:VAT:CNY")
+    assert revenue.credits_posted - revenue.debits_posted == 221150
+    assert vat.credits_posted - vat.debits_posted == 28750
+    assert total_balance_check() == 0
+
+
+def test_india_gst_splits_into_cgst_and_sgst_exactly(world):
+    response = world.client("alice").post(
+        "/sales/orders",
+        {"market": "IN", "lines": [{"sku": "MI6-64", "quantity": 1}], "payment_token": "tok_ok"},
+    )
+    assert response.status_code == 201, response.content
+    world.client("staff").post(f"/sales/orders/{response.json()['number']}/fulfil")
+    cgst, sgst = balance("tax:IN:CGST:INR"), balance("tax:IN:SGST:INR")
+    tax = Decimal(response.json()["tax"])
+    assert tax == Decimal("3050.69")  # 19999 * 0.18 / 1.18
+    assert (cgst.credits_posted + sgst.credits_posted) == 305069
+
+
+def test_pos_sale_scans_serial_and_takes_unit_from_that_store(world):
+    serial = (
+        SerialUnit.objects.filter(location_id=world.locations["SH-001"], sku=world.skus["MI6-64"])
+        .first()
+        .serial
+    )
+    response = world.client("cashier_sh").post(
+        "/sales/pos/sales",
+        {
+            "store_code": "SH-001",
+            "serials": [serial],
+            "payment_token": "tok_ok",
+            "lines": [{"sku": "CABLE-C", "quantity": 2}],
+        },
+    )
+    assert response.status_code == 201, response.content
+    order = response.json()
+    assert order["status"] == "fulfilled" and order["channel"] == "pos"
+    assert Decimal(order["total"]) == Decimal("2538.80")
+    assert stock(world, "MI6-64", "SH-001") == (2, 0)
+    assert stock(world, "CABLE-C", "SH-001") == (18, 0)
+    revenue = balance("revenue:store:SH-001:CNY")
+    assert revenue.credits_posted > 0
+    # The same serial cannot be sold twice.
+    again = world.client("cashier_sh").post(
+        "/sales/pos/sales", {"store_code": "SH-001", "serials": [serial], "payment_token": "tok_ok"}
+    )
+    assert again.status_code == 409
+
+
+def test_cashier_cannot_sell_from_another_store(world):
+    serial = SerialUnit.objects.filter(location_id=world.locations["SH-001"]).first().serial
+    before = stock(world, "MI6-64", "SH-001")
+    response = world.client("cashier_bj").post(
+        "/sales/pos/sales", {"store_code": "SH-001", "serials": [serial], "payment_token": "tok_ok"}
+    )
+    assert response.status_code == 403
+    assert stock(world, "MI6-64", "SH-001") == before
+    assert not Order.objects.exists()
+
+
+def test_customer_cannot_ring_up_a_pos_sale(world):
+    response = world.client("alice").post(
+        "/sales/pos/sales",
+        {"store_code": "SH-001", "lines": [{"sku": "CABLE-C", "quantity": 1}], "payment_token": "tok_ok"},
+    )
+    assert response.status_code == 403
+
+
+def test_click_and_collect_waits_at_store_then_is_collected(world):
+    response = buy(world, channel="click_collect", store_code="SH-001", lines=(("CAM-C300", 1),))
+    assert response.status_code == 201, response.content
+    number = response.json()["number"]
+    assert response.json()["status"] == "ready_for_pickup"
+    assert stock(world, "CAM-C300", "SH-001") == (2, 1)
+    assert world.client("cashier_bj").post(f"/sales/orders/{number}/collect").status_code in (403, 404)
+    collected = world.client("cashier_sh").post(f"/sales/orders/{number}/collect")
+    assert collected.status_code == 200, collected.content
+    assert collected.json()["status"] == "fulfilled"
+    assert stock(world, "CAM-C300", "SH-001") == (1, 0)
+
+
+def test_click_and_collect_refuses_when_store_has_none(world):
+    response = buy(world, channel="click_collect", store_code="BJ-001", lines=(("CAM-C300", 1),))
+    assert response.status_code == 409
+    assert response.json()["error"] == "out_of_stock"
+    assert not Order.objects.exists()
+
+
+def test_cancel_puts_stock_back_and_voids_payment(world):
+    number = buy(world).json()["number"]
+    assert world.client("alice").post(f"/sales/orders/{number}/cancel").json()["status"] == "cancelled"
+    assert stock(world, "MI6-64", "WH-CN-SH")[1] == 0 and stock(world, "MI6-64", "WH-CN-BJ")[1] == 0
+    assert balance("customer-funds:CNY").credits_pending == 0
+    assert world.client("alice").post(f"/sales/orders/{number}/cancel").status_code == 409
+
+
+def test_unpaid_order_expires_and_releases_stock(world, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from millet.inventory.models import Reservation
+    from millet.sales.services import expire_unpaid_orders
+
+    body = {"market": "CN", "lines": [{"sku": "BAND2", "quantity": 2}]}
+    number = world.client("alice").post("/sales/orders", body).json()["number"]
+    assert stock(world, "BAND2", "WH-CN-SH") == (2, 2)
+    Reservation.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert expire_unpaid_orders() == 1
+    assert stock(world, "BAND2", "WH-CN-SH") == (2, 0)
+    assert Order.objects.get(number=number).status == "cancelled"
+    late = world.client("alice").post(f"/sales/orders/{number}/pay", {"payment_token": "tok_ok"})
+    assert late.status_code == 409
+
+
+def test_pay_later_then_ship(world):
+    number = (
+        world.client("alice")
+        .post("/sales/orders", {"market": "CN", "lines": [{"sku": "CABLE-C", "quantity": 3}]})
+        .json()["number"]
+    )
+    paid = world.client("alice").post(f"/sales/orders/{number}/pay", {"payment_token": "tok_ok"})
+    assert paid.json()["status"] == "paid"
+    assert world.client("staff").post(f"/sales/orders/{number}/fulfil").json()["status"] == "fulfilled"
+
+
+def test_declined_payment_changes_nothing(world):
+    response = buy(world, payment_token="tok_declined")
+    assert response.status_code == 402
+    assert not Order.objects.exists()
+    assert stock(world, "MI6-64", "WH-CN-SH") == (5, 0)
+
+
+def test_backorder_when_sold_out_filled_when_stock_arrives(world):
+    response = buy(world, lines=(("BAND2", 3),))
+    assert response.status_code == 201, response.content
+    order = response.json()
+    assert order["status"] == "backordered" and order["lines"][0]["backordered"]
+    assert world.client("staff").post(f"/sales/orders/{order['number']}/fulfil").status_code == 409
+    po = (
+        world.client("staff")
+        .post(
+            "/inventory/purchase-orders",
+            {"supplier": "Huami", "location": "WH-CN-SH", "lines": [{"sku": "BAND2", "quantity": 5}]},
+        )
+        .json()
+    )
+    serials = [f"BANDX{i:04d}" for i in range(5)]
+    received = world.client("staff").post(
+        f"/inventory/purchase-orders/{po['id']}/receive",
+        {"lines": [{"sku": "BAND2", "quantity": 5, "serials": serials}]},
+    )
+    assert received.status_code == 200, received.content
+    assert received.json()["status"] == "received"
+    shipped = world.client("staff").post(f"/sales/orders/{order['number']}/fulfil")
+    assert shipped.status_code == 200, shipped.content
+    assert len(shipped.json()["lines"][0]["serials"]) == 3
+
+
+def test_cart_checkout_with_voucher_and_idempotent_replay(world):
+    client = world.client("alice")
+    cart = client.post("/sales/carts", {"market": "CN"}).json()
+    client.put(f"/sales/carts/{cart['id']}/lines/MI6-64", {"quantity": 1})
+    client.put(f"/sales/carts/{cart['id']}/lines/CABLE-C", {"quantity": 2})
+    body = {"payment_token": "tok_ok", "voucher_code": "WELCOME10"}
+    first = client.post(f"/sales/carts/{cart['id']}/checkout", body, HTTP_IDEMPOTENCY_KEY="k-1")
+    assert first.status_code == 201, first.content
+    order = first.json()
+    assert Decimal(order["discount"]) == Decimal("253.88")
+    assert Decimal(order["total"]) == Decimal("2538.80") - Decimal("253.88")
+    assert sum(Decimal(line["discount"]) for line in order["lines"]) == Decimal("253.88")
+    assert client.post(f"/sales/carts/{cart['id']}/checkout", body).status_code == 409
+    replay = client.post(
+        "/sales/orders",
+        {"market": "CN", "lines": [{"sku": "MI6-64", "quantity": 1}]},
+        HTTP_IDEMPOTENCY_KEY="k-1",
+    )
+    assert replay.status_code == 201 and replay.json()["number"] == order["number"]
+    assert Order.objects.count() == 1
+
+
+def test_returns_refund_exactly_what_was_paid(world):
+    order = buy(world, lines=(("CABLE-C", 3),), voucher_code="WELCOME10").json()
+    number = order["number"]
+    world.client("staff").post(f"/sales/orders/{number}/fulfil")
+    line_id = order["lines"][0]["id"]
+    refunds = Decimal(0)
+    for _ in range(3):
+        r = world.client("cashier_sh").post(
+            f"/sales/orders/{number}/returns",
+            {"store_code": "SH-001", "lines": [{"line_id": line_id, "quantity": 1}]},
+        )
+        assert r.status_code == 201, r.content
+        refunds += Decimal(r.json()["refund_amount"])
+    assert refunds == Decimal(order["total"])
+    assert r.json()["status"] == "returned"
+    assert stock(world, "CABLE-C", "SH-001") == (23, 0)
+    over = world.client("cashier_sh").post(
+        f"/sales/orders/{number}/returns",
+        {"store_code": "SH-001", "lines": [{"line_id": line_id, "quantity": 1}]},
+    )
+    assert over.status_code == 409
+    for code in ("revenue:web:CN:CNY", "tax:CN:VAT:CNY"):
+        b = balance(code)
+        assert b.credits_posted == b.debits_posted
+    assert total_balance_check() == 0
+
+
+def test_return_of_serialized_unit_puts_that_serial_back_in_stock(world):
+    order = buy(world).json()
+    shipped = world.client("staff").post(f"/sales/orders/{order['number']}/fulfil").json()
+    serial = shipped["lines"][0]["serials"][0]
+    r = world.client("manager_sh").post(
+        f"/sales/orders/{order['number']}/returns",
+        {
+            "store_code": "SH-001",
+            "lines": [{"line_id": shipped["lines"][0]["id"], "quantity": 1, "serials": [serial]}],
+        },
+    )
+    assert r.status_code == 201, r.content
+    unit = SerialUnit.objects.get(serial=serial)
+    assert unit.status == "in_stock" and unit.location_id == world.locations["SH-001"]
+
+
+def test_fulfilment_sends_the_serials_to_subscribers(world):
+    from millet.sales.events import order_fulfilled
+
+    seen = []
+
+    def listener(sender, **kwargs):
+        seen.append(kwargs)
+
+    order_fulfilled.connect(listener)
+    try:
+        from django.test import TestCase
+
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            number = buy(world).json()["number"]
+            world.client("staff").post(f"/sales/orders/{number}/fulfil")
+    finally:
+        order_fulfilled.disconnect(listener)
+    assert seen and seen[0]["order_number"] == number and seen[0]["customer_id"] == world.users["alice"].pk
+
+
+def test_amounts_are_answered_at_the_currencys_scale(world):
+    order = buy(world, lines=(("CABLE-C", 1),)).json()
+    for field in ("subtotal", "discount", "tax", "total", "refunded"):
+        assert len(order[field].split(".")[1]) == 2, (field, order[field])

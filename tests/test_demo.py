@@ -1,0 +1,43 @@
+"""The demo company is believable and consistent: stores, catalog, stock, orders, a balanced ledger."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db.models import F, Sum
+
+from millet.catalog.models import Sku
+from millet.finance.ledger import total_balance_check
+from millet.inventory.models import SerialUnit, Stock, StockMovement
+from millet.sales.models import Order
+from millet.stores.models import Store
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_builds_a_consistent_company(capsys):
+    call_command("demo", seed=7, customers=20, orders=60)
+    assert Store.objects.filter(market_id="CN").count() == 54
+    assert Sku.objects.count() >= 30
+    channels = set(Order.objects.values_list("channel", flat=True))
+    assert {"web", "pos"} <= channels
+    assert Order.objects.count() >= 50
+    assert total_balance_check() == 0
+    assert not Stock.objects.filter(reserved__gt=F("quantity")).exists()
+    on_hand = Stock.objects.aggregate(s=Sum("quantity"))["s"]
+    assert on_hand == StockMovement.objects.aggregate(s=Sum("delta"))["s"]
+    serialized_on_hand = Stock.objects.filter(sku__serialized=True).aggregate(s=Sum("quantity"))["s"]
+    assert serialized_on_hand == SerialUnit.objects.filter(status="in_stock").count()
+    assert "stores" in capsys.readouterr().out
+
+
+@pytest.mark.django_db(transaction=True)  # --flush truncates tables, which needs no open transaction
+def test_demo_is_repeatable_and_refuses_to_seed_twice():
+    call_command("demo", seed=7, customers=10, orders=20)
+    first = list(Order.objects.order_by("pk").values_list("channel", "total"))
+    with pytest.raises(CommandError, match="already has data"):
+        call_command("demo", seed=7, customers=10, orders=20)
+    call_command("demo", seed=7, customers=10, orders=20, if_empty=True)  # quick start: no-op
+    assert Order.objects.count() == len(first)
+    call_command("demo", seed=7, customers=10, orders=20, flush=True)
+    assert list(Order.objects.order_by("pk").values_list("channel", "total")) == first
