@@ -61,6 +61,9 @@ INSTALLED_APPS = [
     "millet.stores",
     "millet.finance",
     "millet.sales",
+    "millet.devices",
+    "millet.devices.telemetry",
+    "millet.flashsale",
     "millet.demo",
 ]
 

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class FlashsaleConfig(AppConfig):
+    """Flash sales: an in-memory gate decides who gets a unit; orders are written behind it."""
+
+    name = "millet.flashsale"
+    label = "flashsale"
