@@ -14,6 +14,7 @@ class Actor:
     user_id: int | None
     is_staff: bool = False
     store_roles: dict[int, str] = field(default_factory=dict)
+    is_risk_officer: bool = False  # Django group "risk_officer": sees credit applications and models
 
     @property
     def is_store_staff(self) -> bool:
@@ -36,10 +37,16 @@ class Actor:
 
 
 SYSTEM = Actor(user_id=None, is_staff=True)
+RISK_OFFICER_GROUP = "risk_officer"
 
 
 def actor_for_user(user) -> Actor:
     """Build the actor for an authenticated user; anonymous users are never actors."""
     from millet.stores.services import store_roles_for_user
 
-    return Actor(user_id=user.pk, is_staff=bool(user.is_staff), store_roles=store_roles_for_user(user.pk))
+    return Actor(
+        user_id=user.pk,
+        is_staff=bool(user.is_staff),
+        store_roles=store_roles_for_user(user.pk),
+        is_risk_officer=user.groups.filter(name=RISK_OFFICER_GROUP).exists(),
+    )

@@ -58,6 +58,34 @@ def web_revenue_account(market: str, currency: str) -> LedgerAccount:
     )
 
 
+def insurance_premium_income_account(market: str, currency: str) -> LedgerAccount:
+    """Revenue: device protection premiums sold in a market."""
+    return ensure_account(
+        _code("insurance", "premiums", market, currency), currency, Kind.REVENUE, name=f"Premiums {market}"
+    )
+
+
+def insurance_claims_expense_account(market: str, currency: str) -> LedgerAccount:
+    """Expense: claims approved in a market (booked when approved, before the money leaves)."""
+    return ensure_account(
+        _code("insurance", "claims-expense", market, currency),
+        currency,
+        Kind.EXPENSE,
+        name=f"Claims {market}",
+    )
+
+
+def insurance_claims_reserve_account(market: str, currency: str) -> LedgerAccount:
+    """Liability: approved claims not yet paid out; cannot pay out more than was approved."""
+    return ensure_account(
+        _code("insurance", "claims-reserve", market, currency),
+        currency,
+        Kind.LIABILITY,
+        name=f"Claims reserve {market}",
+        debits_must_not_exceed_credits=True,
+    )
+
+
 def tax_payable_account(market: str, tax_component: str, currency: str) -> LedgerAccount:
     """Liability: tax collected for the authority, one account per component (CGST, SGST, VAT...)."""
     return ensure_account(
@@ -65,4 +93,48 @@ def tax_payable_account(market: str, tax_component: str, currency: str) -> Ledge
         currency,
         Kind.LIABILITY,
         name=f"{tax_component} {market}",
+    )
+
+
+def lending_principal_account(loan_number: str, currency: str) -> LedgerAccount:
+    """Asset: the principal one loan's customer still owes; the limit refuses any overpayment."""
+    return ensure_account(
+        _code("lending", "principal", loan_number, currency),
+        currency,
+        Kind.ASSET,
+        name=f"Loan {loan_number} principal",
+        credits_must_not_exceed_debits=True,
+    )
+
+
+def lending_fees_account(loan_number: str, currency: str) -> LedgerAccount:
+    """Asset: late fees one loan's customer owes; cannot be paid beyond what was charged."""
+    return ensure_account(
+        _code("lending", "fees", loan_number, currency),
+        currency,
+        Kind.ASSET,
+        name=f"Loan {loan_number} fees",
+        credits_must_not_exceed_debits=True,
+    )
+
+
+def lending_collections_account(currency: str) -> LedgerAccount:
+    """Liability: repayments taken through payments, before lending applies them to a loan."""
+    return ensure_account(_code("lending", "collections", currency), currency, Kind.LIABILITY)
+
+
+def lending_interest_income_account(currency: str) -> LedgerAccount:
+    return ensure_account(
+        _code("lending", "interest", currency), currency, Kind.REVENUE, name="Interest income"
+    )
+
+
+def lending_fee_income_account(currency: str) -> LedgerAccount:
+    return ensure_account(_code("lending", "fee-income", currency), currency, Kind.REVENUE, name="Late fees")
+
+
+def lending_charge_off_account(currency: str) -> LedgerAccount:
+    """Expense: principal and fees written off as lost."""
+    return ensure_account(
+        _code("lending", "charge-offs", currency), currency, Kind.EXPENSE, name="Loan charge-offs"
     )

@@ -7,12 +7,15 @@ ledger's exact integer minor units beside them.
 # No `from __future__ import annotations`: django-ninja resolves Query[...] parameter types at import.
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated, Literal
 
+from django.http import StreamingHttpResponse
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import constr
 
-from millet.finance import ledger
+from millet.core.errors import DomainError
+from millet.finance import export, ledger
 from millet.finance.models import LedgerAccount, LedgerTransfer
 from millet.finance.payments import payments_for
 from millet.regions.money import from_minor, parse_amount, to_minor
@@ -154,3 +157,132 @@ def create_transfer(request, body: TransferIn):
 def list_payments(request, reference: constr(min_length=1, max_length=64)):
     request.actor.require_staff()
     return payments_for(reference)
+
+
+# --- batches and accountants' exports (staff) ----------------------------------------------------
+
+
+class BatchIn(Schema):
+    chains: Annotated[
+        list[Annotated[list[TransferIn], Field(min_length=1, max_length=100)]],
+        Field(min_length=1, max_length=1000, description="each chain commits or fails as a whole"),
+    ]
+
+
+class BatchResultOut(Schema):
+    index: int
+    ok: bool
+    error: str
+    detail: str
+    transfers: list[TransferOut]
+
+
+def _spec(body: TransferIn) -> ledger.TransferSpec:
+    return ledger.TransferSpec(
+        debit=body.debit,
+        credit=body.credit,
+        amount=to_minor(parse_amount(body.amount, body.currency), body.currency),
+        currency=body.currency,
+        code=body.code,
+        reference=body.reference,
+        idempotency_key=body.idempotency_key,
+    )
+
+
+@router.post("/transfers/batch", response=list[BatchResultOut])
+def create_transfer_batch(request, body: BatchIn):
+    """Many independent chains in one database transaction; one result per chain, in order."""
+    request.actor.require_staff()
+    refused: dict[int, ledger.BatchResult] = {}
+    chains: list[tuple[int, list[ledger.TransferSpec]]] = []
+    for index, chain in enumerate(body.chains):
+        try:
+            chains.append((index, [_spec(t) for t in chain]))
+        except DomainError as exc:  # a malformed amount refuses its chain, not the batch
+            refused[index] = ledger.BatchResult(index, [], exc.code, exc.status_code, exc.detail)
+    done = ledger.submit_batch([specs for _, specs in chains])
+    for (index, _), result in zip(chains, done, strict=True):
+        result.index = index
+        refused[index] = result
+    return [refused[index] for index in range(len(body.chains))]
+
+
+class TrialBalanceQuery(Schema):
+    at: datetime | None = Field(None, description="with a time zone; default now")
+    currency: constr(pattern=r"^([A-Z]{3})?$") = ""
+    format: Literal["json", "csv"] = "json"
+
+
+class TrialBalanceRowOut(Schema):
+    account: str
+    name: str
+    kind: str
+    currency: str
+    debit: Decimal
+    credit: Decimal
+    debit_minor: int
+    credit_minor: int
+
+
+class TrialBalanceTotalOut(Schema):
+    currency: str
+    debit_minor: int
+    credit_minor: int
+
+
+class TrialBalanceOut(Schema):
+    at: datetime
+    rows: list[TrialBalanceRowOut]
+    totals: list[TrialBalanceTotalOut]
+
+
+class JournalQuery(Schema):
+    start: datetime
+    end: datetime
+    account: constr(max_length=96) = ""
+    include_pending: bool = False
+
+
+@router.get("/reports/trial-balance", response=TrialBalanceOut)
+def trial_balance(request, query: Query[TrialBalanceQuery]):
+    """Posted balances of every account as they stood at ``at``; CSV with ``format=csv``."""
+    request.actor.require_staff()
+    balance = export.trial_balance(query.at, currency=query.currency)
+    if query.format == "csv":
+        return _csv(export.trial_balance_csv(balance), f"trial-balance-{balance.at:%Y%m%dT%H%M%S}.csv")
+    return TrialBalanceOut(
+        at=balance.at,
+        rows=[
+            TrialBalanceRowOut(
+                account=row.code,
+                name=row.name,
+                kind=row.kind,
+                currency=row.currency,
+                debit=from_minor(row.debit_balance, row.currency),
+                credit=from_minor(row.credit_balance, row.currency),
+                debit_minor=row.debit_balance,
+                credit_minor=row.credit_balance,
+            )
+            for row in balance.rows
+        ],
+        totals=[
+            TrialBalanceTotalOut(currency=currency, debit_minor=d, credit_minor=c)
+            for currency, (d, c) in balance.totals().items()
+        ],
+    )
+
+
+@router.get("/reports/journal")
+def journal(request, query: Query[JournalQuery]):
+    """The posted transfers of ``[start, end)`` as CSV, streamed however long the period."""
+    request.actor.require_staff()
+    transfers = export.journal(
+        query.start, query.end, account=query.account, include_pending=query.include_pending
+    )
+    return _csv(export.journal_csv(transfers), f"journal-{query.start:%Y%m%d}-{query.end:%Y%m%d}.csv")
+
+
+def _csv(lines, filename: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -53,7 +53,13 @@ class Allocation:
 
 
 def authorize_payment(
-    *, reference: str, amount: Decimal, currency: str, payment_token: str, idempotency_key: str | None = None
+    *,
+    reference: str,
+    amount: Decimal,
+    currency: str,
+    payment_token: str,
+    idempotency_key: str | None = None,
+    gateway_name: str | None = None,
 ) -> Payment:
     """Hold ``amount`` on the customer's instrument; a decline raises 402 and books nothing.
 
@@ -69,7 +75,7 @@ def authorize_payment(
         existing = Payment.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
             return _replay(existing, reference, amount, currency)
-    gateway = get_gateway()
+    gateway = get_gateway(gateway_name)  # None: the configured one; lending pays orders by loan
     result = gateway.authorize(
         amount=amount, currency=currency, payment_token=payment_token, reference=reference
     )

@@ -339,7 +339,9 @@ def _hold_stock(
             line.backordered = line.pk in backordered
 
 
-def _authorize(order: Order, payment_token: str, *, holds_expire: bool = False) -> None:
+def _authorize(
+    order: Order, payment_token: str, *, holds_expire: bool = False, gateway: str | None = None
+) -> None:
     """Authorise payment for the whole order; a paid order's stock holds must not lapse.
 
     A keyed authorisation only for orders paid after placing: placing and paying in one request is
@@ -351,6 +353,7 @@ def _authorize(order: Order, payment_token: str, *, holds_expire: bool = False) 
         currency=order.currency,
         payment_token=payment_token,
         idempotency_key=f"auth:{order.number}" if holds_expire else None,
+        gateway_name=gateway,
     )
     lines = getattr(order, "_lines", None) or list(order.lines.all())
     if holds_expire:
@@ -367,7 +370,8 @@ def _authorize(order: Order, payment_token: str, *, holds_expire: bool = False) 
 
 
 @transaction.atomic
-def pay_order(actor: Actor, number: str, *, payment_token: str) -> Order:
+def pay_order(actor: Actor, number: str, *, payment_token: str, gateway: str | None = None) -> Order:
+    """Pay a placed order; ``gateway`` names another payment method (lending pays by loan)."""
     order = get_order(actor, number, for_update=True)
     if order.customer_id != actor.user_id and not actor.is_staff:
         raise Forbidden("only the buyer pays an order")
@@ -378,7 +382,7 @@ def pay_order(actor: Actor, number: str, *, payment_token: str) -> Order:
         for line in order.lines.all()
     ):
         raise Conflict("the stock hold expired; place the order again", code="hold_expired")
-    _authorize(order, payment_token, holds_expire=True)
+    _authorize(order, payment_token, holds_expire=True, gateway=gateway)
     return order
 
 

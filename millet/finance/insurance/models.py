@@ -1,0 +1,150 @@
+"""Device protection plans, the policies sold on them, and the claims against those policies.
+
+A policy copies its price, cover and excess from the plan at the moment of sale: a later price
+change must not alter what a customer already bought. Money is Decimal in the market's currency;
+the ledger holds the same amounts in minor units.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Peril(models.TextChoices):
+    ACCIDENTAL_DAMAGE = "accidental_damage", "Accidental damage (drops, cracked screen)"
+    LIQUID_DAMAGE = "liquid_damage", "Liquid damage"
+    BREAKDOWN = "breakdown", "Mechanical or electrical breakdown after the warranty"
+    THEFT = "theft", "Theft"
+
+
+class ProtectionPlan(models.Model):
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=120)
+    sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, related_name="+")
+    term_months = models.PositiveSmallIntegerField()
+    perils = models.JSONField(help_text='Covered perils, e.g. ["accidental_damage", "theft"].')
+    max_claims = models.PositiveSmallIntegerField(default=2, help_text="Claims allowed per policy term.")
+    purchase_window_days = models.PositiveSmallIntegerField(
+        default=30, help_text="Days after the order during which the plan can still be bought."
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(term_months__gt=0), name="plan_term_positive"),
+            models.CheckConstraint(condition=models.Q(max_claims__gt=0), name="plan_claims_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class PlanPrice(models.Model):
+    """What a plan costs and covers in one market, in that market's currency."""
+
+    plan = models.ForeignKey(ProtectionPlan, on_delete=models.CASCADE, related_name="prices")
+    market = models.ForeignKey("regions.Market", on_delete=models.PROTECT, related_name="+")
+    currency = models.CharField(max_length=3)
+    premium = models.DecimalField(max_digits=14, decimal_places=2)
+    cover_limit = models.DecimalField(max_digits=14, decimal_places=2, help_text="Most paid over the term.")
+    excess = models.DecimalField(
+        max_digits=14, decimal_places=2, default=0, help_text="The customer's share of each claim."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "market"], name="one_plan_price_per_market"),
+            models.CheckConstraint(condition=models.Q(premium__gt=0), name="plan_premium_positive"),
+            models.CheckConstraint(
+                condition=models.Q(cover_limit__gt=models.F("excess")), name="plan_cover_above_excess"
+            ),
+            models.CheckConstraint(condition=models.Q(excess__gte=0), name="plan_excess_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan.code} {self.market_id} {self.premium} {self.currency}"
+
+
+class Policy(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active"
+        EXHAUSTED = "exhausted", "Cover used up"
+        EXPIRED = "expired", "Term ended"
+        CANCELLED = "cancelled", "Cancelled (the unit was returned)"
+
+    number = models.CharField(max_length=24, unique=True)
+    plan = models.ForeignKey(ProtectionPlan, on_delete=models.PROTECT, related_name="policies")
+    holder = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    order_number = models.CharField(max_length=24, db_index=True)
+    serial = models.CharField(max_length=32, db_index=True)
+    market = models.ForeignKey("regions.Market", on_delete=models.PROTECT, related_name="+")
+    currency = models.CharField(max_length=3)
+    premium = models.DecimalField(max_digits=14, decimal_places=2)
+    cover_limit = models.DecimalField(max_digits=14, decimal_places=2)
+    excess = models.DecimalField(max_digits=14, decimal_places=2)
+    paid_out = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    refunded = models.DecimalField(
+        max_digits=14, decimal_places=2, default=0, help_text="Premium given back on cancellation."
+    )
+    claims_used = models.PositiveSmallIntegerField(default=0)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            # One live policy per device: a second one would pay the same loss twice.
+            models.UniqueConstraint(
+                fields=["serial"], condition=models.Q(status="active"), name="one_active_policy_per_serial"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(paid_out__lte=models.F("cover_limit")), name="policy_paid_within_cover"
+            ),
+            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")), name="policy_term"),
+            models.CheckConstraint(
+                condition=models.Q(refunded__lte=models.F("premium")), name="policy_refund_within_premium"
+            ),
+        ]
+        indexes = [models.Index(fields=["holder", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Claim(models.Model):
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted"
+        APPROVED = "approved", "Approved, payout reserved"
+        PAID = "paid"
+        REJECTED = "rejected"
+
+    number = models.CharField(max_length=24, unique=True)
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="claims")
+    peril = models.CharField(max_length=24, choices=Peril.choices)
+    incident_at = models.DateTimeField()
+    description = models.TextField(max_length=2000, blank=True)
+    amount_claimed = models.DecimalField(max_digits=14, decimal_places=2)
+    payout = models.DecimalField(
+        max_digits=14, decimal_places=2, default=0, help_text="Approved amount after the excess."
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.SUBMITTED)
+    decision_reason = models.CharField(max_length=255, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount_claimed__gt=0), name="claim_amount_positive"),
+            models.CheckConstraint(condition=models.Q(payout__gte=0), name="claim_payout_not_negative"),
+        ]
+        permissions = [("handle_claims", "Can decide and pay device protection claims")]
+
+    def __str__(self) -> str:
+        return self.number
