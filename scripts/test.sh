@@ -18,4 +18,6 @@ rm -rf "$sqlite_dir"
 echo "== PostgreSQL =="
 export DATABASE_URL=${DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:5432/millet}
 export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/15}
-.venv/bin/pytest -p no:cacheprovider "$@"
+pg_data_dir=$(mktemp -d)  # files tests write (the demo's device manifest) stay out of var/
+MILLET_DATA_DIR="$pg_data_dir" .venv/bin/pytest -p no:cacheprovider "$@"
+rm -rf "$pg_data_dir"

@@ -29,6 +29,7 @@ from millet.demo.data import (
     PRODUCTS,
     WAREHOUSES,
 )
+from millet.devices.demo import build_device_demo
 from millet.inventory import services as inventory
 from millet.regions.defaults import ensure_default_markets
 from millet.sales import services as sales
@@ -304,4 +305,7 @@ def build_demo(
         build_stock(company, progress)
     stage("orders", orders)
     build_orders(company, rng, orders, progress)
+    stage("devices", 1)
+    build_device_demo(company.customers[0], random.Random(seed + 1))  # own rng: orders stay as they were
+    progress("devices", 1)
     return company

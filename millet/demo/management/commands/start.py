@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 
 from django.conf import settings
@@ -21,8 +22,15 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=int(os.environ.get("MILLET_PORT", "8000")))
         parser.add_argument("--workers", type=int, default=2)
         parser.add_argument("--no-serve", action="store_true", help="Prepare only (used by tests).")
+        parser.add_argument(
+            "--no-devices",
+            action="store_true",
+            help="Do not start the embedded broker, ingestion and simulator.",
+        )
 
-    def handle(self, *args, host: str, port: int, workers: int, no_serve: bool, **options) -> None:
+    def handle(
+        self, *args, host: str, port: int, workers: int, no_serve: bool, no_devices: bool = False, **options
+    ) -> None:
         console = Console()
         settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
         console.print(
@@ -40,10 +48,21 @@ class Command(BaseCommand):
             f"  Store dashboard     {url}/stores/dashboard/",
             *(f"  Demo login          {user} / {password}" for user, password in DEMO_LOGINS.items()),
         ]
+        if not no_devices:  # the device cloud's quick start: see millet/devices/telemetry devicecloud
+            lines += [
+                "  Device cloud        MQTT broker 127.0.0.1:1884, ingestion, 40 simulated devices",
+                f"  Your devices        {url}/api/devices/  (as the demo customer; log var/devicecloud.log)",
+                f"  Live telemetry      {url}/api/telemetry/devices/<device_id>/latest",
+                f"  Send a command      POST {url}/api/devices/<device_id>/properties, then GET .../shadow",
+            ]
         for line in lines:  # soft wrap: a URL or a password must never be broken across lines
             console.print(line, style="bold green" if line is lines[0] else None, soft_wrap=True)
         if no_serve:
             return
+        if not no_devices:  # children of this pid, which gunicorn keeps: they stop when the server stops
+            subprocess.Popen(
+                [sys.executable, "-m", "millet.cli", "devicecloud", "--parent-pid", str(os.getpid())]
+            )
         gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
         os.execv(
             gunicorn,

@@ -1,0 +1,258 @@
+"""The device cloud's own tables: identities, who owns what, shadow state, commands, automations, OTA.
+
+Telemetry history is not here: it lives in the ``telemetry`` app, which only knows device ids.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Device(models.Model):
+    """One connected unit: its factory identity (serial, model, batch, secret) and its current owner.
+
+    ``device_id`` is derived from the model and serial at provisioning and is also the MQTT client id
+    and username. Only a salted SHA-256 of the secret is kept (see ``services.identity``).
+    """
+
+    device_id = models.CharField(max_length=32, unique=True)
+    serial = models.CharField(max_length=32, unique=True)
+    device_model = models.ForeignKey("catalog.DeviceModel", on_delete=models.PROTECT, related_name="devices")
+    model_code = models.CharField(max_length=128, help_text="The model's URN, kept so reads need no join.")
+    batch = models.CharField(max_length=32, db_index=True, help_text="Production batch, for quality control.")
+    secret_salt = models.CharField(max_length=32)
+    secret_hash = models.CharField(max_length=64)
+    enabled = models.BooleanField(default=True, help_text="False once revoked: the broker refuses it.")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    provisioned_at = models.DateTimeField(auto_now_add=True)
+    claim_salt = models.CharField(max_length=32, blank=True)
+    claim_hash = models.CharField(max_length=64, blank=True, help_text="Empty once the claim token is used.")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="devices"
+    )
+    home = models.ForeignKey("Home", null=True, blank=True, on_delete=models.SET_NULL, related_name="devices")
+    bound_at = models.DateTimeField(null=True, blank=True)
+    activated_at = models.DateTimeField(null=True, blank=True, help_text="First binding to an owner.")
+    region = models.CharField(max_length=8, blank=True, help_text="Market the unit was sold in.")
+    firmware_version = models.CharField(max_length=32, default="1.0.0")
+    online = models.BooleanField(default=False)
+    last_seen = models.DateTimeField(null=True, blank=True)
+    faults = models.PositiveIntegerField(default=0, help_text="Failed OTA updates and returns: feeds QC.")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["online", "model_code"]),
+            models.Index(fields=["activated_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.device_id
+
+
+class UnitSale(models.Model):
+    """What sales told us: this serial was handed to this customer on this order (until returned)."""
+
+    serial = models.CharField(max_length=32, unique=True)
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    order_number = models.CharField(max_length=32)
+    region = models.CharField(max_length=8, blank=True)
+    sold_at = models.DateTimeField()
+    returned_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.serial} on {self.order_number}"
+
+
+class DeviceShare(models.Model):
+    """A family member's access to someone else's device: look only, or also control."""
+
+    class Role(models.TextChoices):
+        READ = "read"
+        CONTROL = "control"
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="shares")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="device_shares")
+    role = models.CharField(max_length=8, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["device", "user"], name="one_share_per_device_user")]
+
+
+class Home(models.Model):
+    """A place with devices; automations run per home, in its time zone."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="homes")
+    name = models.CharField(max_length=64)
+    time_zone = models.CharField(max_length=64, default="UTC")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Shadow(models.Model):
+    """Desired (what the owner asked for) and reported (what the device said) state, each versioned."""
+
+    device = models.OneToOneField(Device, on_delete=models.CASCADE, primary_key=True, related_name="shadow")
+    desired = models.JSONField(default=dict, blank=True)
+    desired_version = models.PositiveIntegerField(default=0)
+    reported = models.JSONField(default=dict, blank=True)
+    reported_version = models.PositiveIntegerField(default=0)
+    reported_at = models.DateTimeField(null=True, blank=True)
+
+
+class Command(models.Model):
+    """A message to one device, retried until acknowledged, out of attempts, or expired."""
+
+    class Kind(models.TextChoices):
+        SET = "set"
+        ACTION = "action"
+        OTA = "ota"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        SENT = "sent"
+        ACKED = "acked"
+        FAILED = "failed"
+        EXPIRED = "expired"
+        CANCELLED = "cancelled"
+
+    command_id = models.CharField(max_length=32, unique=True)
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="commands")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    params = models.JSONField(default=dict)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    max_attempts = models.PositiveIntegerField(default=5)
+    retry_seconds = models.PositiveIntegerField(default=10)
+    next_attempt_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    finished_at = models.DateTimeField(null=True, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return self.command_id
+
+
+class Automation(models.Model):
+    """When <trigger> and <conditions>, do <actions>: the owner's scene, checked against their devices."""
+
+    class Trigger(models.TextChoices):
+        PROPERTY = "property"
+        EVENT = "event"
+        TIME = "time"
+
+    home = models.ForeignKey(Home, on_delete=models.CASCADE, related_name="automations")
+    name = models.CharField(max_length=64)
+    enabled = models.BooleanField(default=True)
+    trigger_type = models.CharField(max_length=8, choices=Trigger.choices)
+    trigger_device = models.ForeignKey(
+        Device, null=True, blank=True, on_delete=models.CASCADE, related_name="triggered_automations"
+    )
+    trigger = models.JSONField(help_text="property: {property, op, value}; event: {event}; time: {at}")
+    conditions = models.JSONField(default=list, blank=True)
+    actions = models.JSONField()
+    last_fired_at = models.DateTimeField(null=True, blank=True)
+    fired_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["trigger_device", "trigger_type", "enabled"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Notification(models.Model):
+    """A message an automation left for a person (the app would push it)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    automation = models.ForeignKey(Automation, null=True, blank=True, on_delete=models.SET_NULL)
+    message = models.CharField(max_length=256)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class Firmware(models.Model):
+    """A firmware image for one device model; devices fetch it from ``url`` and check ``sha256``."""
+
+    device_model = models.ForeignKey("catalog.DeviceModel", on_delete=models.PROTECT, related_name="firmware")
+    version = models.CharField(max_length=32)
+    url = models.URLField(max_length=300)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["device_model", "version"], name="one_firmware_per_model_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device_model_id}:{self.version}"
+
+
+class Rollout(models.Model):
+    """A staged OTA rollout: percentage steps, a rate limit, and an automatic stop on failures."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        PAUSED = "paused"
+        ABORTED = "aborted"
+        COMPLETED = "completed"
+        ROLLED_BACK = "rolled_back"
+
+    firmware = models.ForeignKey(Firmware, on_delete=models.PROTECT, related_name="rollouts")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RUNNING)
+    steps = models.JSONField(help_text="Cumulative percentages of the fleet, e.g. [5, 25, 100].")
+    step_index = models.PositiveIntegerField(default=0)
+    rate_per_minute = models.PositiveIntegerField(default=60)
+    failure_threshold = models.DecimalField(max_digits=4, decimal_places=3, default="0.200")
+    min_finished = models.PositiveIntegerField(default=5, help_text="Finished updates before judging.")
+    reason = models.CharField(max_length=200, blank=True)
+    rollback_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="rollbacks"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"rollout {self.pk} of {self.firmware}"
+
+
+class RolloutTarget(models.Model):
+    """One device's part in a rollout, with the version it had so a rollback knows where to go."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        UPDATING = "updating"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+        ROLLED_BACK = "rolled_back"
+
+    rollout = models.ForeignKey(Rollout, on_delete=models.CASCADE, related_name="targets")
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="rollout_targets")
+    previous_version = models.CharField(max_length=32)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    progress = models.PositiveSmallIntegerField(default=0)
+    command = models.OneToOneField(
+        Command, null=True, blank=True, on_delete=models.SET_NULL, related_name="rollout_target"
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["rollout", "device"], name="one_target_per_device")]
+        indexes = [models.Index(fields=["rollout", "status"])]

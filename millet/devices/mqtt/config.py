@@ -1,0 +1,69 @@
+"""Where the broker is and how the platform's own services log in to it.
+
+Everything comes from the environment so one build runs the quick start (embedded broker) and
+production (Mosquitto) alike:
+
+- ``MILLET_MQTT_MODE``: ``embedded`` (default; the in-process amqtt broker ``millet broker`` runs) or
+  ``mosquitto`` (an external Mosquitto with the dynamic-security plugin, kept in sync by Millet).
+- ``MILLET_MQTT_HOST`` / ``MILLET_MQTT_PORT``: where devices and services connect (default
+  127.0.0.1 and 1884 for embedded, 1883 for Mosquitto).
+
+Service passwords are generated once into ``MILLET_DATA_DIR/mqtt/services.json`` (mode 0600), never
+kept in the repository; the embedded broker reads the same file, and for Mosquitto the admin password
+is the one ``mosquitto_ctrl dynsec init`` was given (see ``millet broker --mosquitto-setup``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+INGEST_USER = "millet-ingest"  # subscribes to every device's uplink, publishes commands
+ADMIN_USER = "millet-admin"  # Mosquitto dynamic-security administration only
+SERVICE_USERS = (INGEST_USER, ADMIN_USER)
+
+
+@dataclass(frozen=True)
+class BrokerAddress:
+    mode: str
+    host: str
+    port: int
+
+
+def broker_address() -> BrokerAddress:
+    mode = os.environ.get("MILLET_MQTT_MODE", "embedded")
+    if mode not in ("embedded", "mosquitto"):
+        raise ValueError(f"MILLET_MQTT_MODE must be 'embedded' or 'mosquitto', not {mode!r}")
+    default_port = "1884" if mode == "embedded" else "1883"
+    return BrokerAddress(
+        mode=mode,
+        host=os.environ.get("MILLET_MQTT_HOST", "127.0.0.1"),
+        port=int(os.environ.get("MILLET_MQTT_PORT", default_port)),
+    )
+
+
+def credentials_path() -> Path:
+    return Path(settings.DATA_DIR) / "mqtt" / "services.json"
+
+
+def service_credentials() -> dict[str, str]:
+    """Username -> password for the platform's services, generated on first use (0600 file)."""
+    path = credentials_path()
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"services.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump({user: secrets.token_urlsafe(24) for user in SERVICE_USERS}, fh)
+        try:  # link, not replace: when two processes start together the first file wins for both
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return json.loads(path.read_text())

@@ -1,0 +1,171 @@
+"""Embedded mode: an in-process asyncio MQTT 3.1.1 broker (amqtt) with Millet's auth and ACL rules.
+
+The quick start needs no Mosquitto: ``millet broker`` runs this. Devices log in exactly as with
+Mosquitto (username = client id = device id, password = the device secret, checked live against the
+devices domain, so a revoked device is refused at its next CONNECT), and the topic rules are the same
+functions from ``topics``. Revocation also kicks a connected device at once: the platform's admin
+login publishes the device id on ``KICK_TOPIC``, which only that login may use.
+
+Limit, said plainly: amqtt keeps sessions and queues in memory, so a restart of the embedded broker
+loses messages it had acknowledged but not yet delivered to the ingestion worker. The at-least-once
+guarantee across broker restarts is Mosquitto's (persistence), i.e. production mode's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from amqtt.broker import Broker
+from amqtt.contexts import Action
+from amqtt.plugins.base import BaseAuthPlugin, BasePlugin, BaseTopicPlugin
+from amqtt.session import Session
+from django.db import connections
+
+from millet.devices.mqtt import topics
+from millet.devices.mqtt.config import ADMIN_USER, INGEST_USER, service_credentials
+
+log = logging.getLogger("millet.mqtt.embedded")
+KICK_TOPIC = "millet/v1/control/kick"
+
+
+def _check_device(device_id: str, secret: str) -> bool:
+    from millet.devices.services import check_device_secret
+
+    return check_device_secret(device_id, secret)
+
+
+class MilletAuthPlugin(BaseAuthPlugin):
+    """CONNECT: platform services by their generated password, devices by their own secret."""
+
+    WORKERS = 4
+
+    @dataclass
+    class Config:
+        pass
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        # Secret checks hit the database: a small pool of our own, so close() can close its connections.
+        self._pool = ThreadPoolExecutor(max_workers=self.WORKERS, thread_name_prefix="mqtt-auth")
+
+    async def close(self) -> None:
+        """Close each pool thread's database connection (a test database cannot be dropped otherwise)."""
+        barrier = threading.Barrier(self.WORKERS)
+
+        def close_connections() -> None:
+            connections.close_all()
+            barrier.wait(timeout=10)  # holds this thread so every worker takes exactly one task
+
+        await asyncio.gather(
+            *(
+                asyncio.get_running_loop().run_in_executor(self._pool, close_connections)
+                for _ in range(self.WORKERS)
+            )
+        )
+        self._pool.shutdown(wait=True)
+
+    async def authenticate(self, *, session: Session) -> bool:
+        username, password = session.username or "", session.password or ""
+        if isinstance(password, bytes):
+            password = password.decode("utf-8", "replace")
+        services = service_credentials()
+        if username in services:
+            return hmac.compare_digest(password.encode(), services[username].encode())
+        if not topics.DEVICE_ID_RE.match(username) or session.client_id != username:
+            return False  # a device must use its own id as client id: no session hijack by id
+        if session.will_flag and not topics.device_may_publish(username, session.will_topic or ""):
+            return False  # a last will on someone else's topic would be a publish we never checked
+        return await asyncio.get_running_loop().run_in_executor(self._pool, _check_device, username, password)
+
+
+class MilletTopicPlugin(BaseTopicPlugin):
+    """PUBLISH/SUBSCRIBE: the same per-device topic rules Mosquitto's dynsec roles encode."""
+
+    @dataclass
+    class Config:
+        pass
+
+    async def topic_filtering(
+        self, *, session: Session | None = None, topic: str | None = None, action: Action | None = None
+    ) -> bool:
+        if session is None or topic is None:
+            return False
+        username = session.username or ""
+        if action == Action.RECEIVE:
+            return True  # delivery only follows a subscription that was itself checked
+        if username == INGEST_USER:
+            if action == Action.SUBSCRIBE:
+                return topic in topics.INGEST_FILTERS
+            parsed = topics.parse(topic)
+            return parsed is not None and parsed[1] == "commands"
+        if username == ADMIN_USER:
+            return action == Action.PUBLISH and topic == KICK_TOPIC
+        if action == Action.PUBLISH:
+            return topics.device_may_publish(username, topic)
+        return topics.device_may_subscribe(username, topic)
+
+
+class MilletKickPlugin(BasePlugin):
+    """Disconnects a device the moment the admin login names it on the kick topic."""
+
+    @dataclass
+    class Config:
+        pass
+
+    async def on_broker_message_broadcast(self, *, client_id: str, message) -> None:
+        # Fired only for publishes the topic plugin permitted: only the admin login may use KICK_TOPIC.
+        if message.topic != KICK_TOPIC:
+            return
+        target = bytes(message.data).decode("utf-8", "replace")
+        entry = self.context._broker_instance.sessions.get(target)
+        if entry is None:
+            return
+        session, handler = entry
+        if session.transitions.is_connected() and handler is not None and handler.writer is not None:
+            log.info("kicking revoked device %s", target)
+            await handler.writer.close()
+
+
+class _SnapshotItems(dict):
+    """amqtt 0.12 iterates its subscriptions dict across an ``await`` while broadcasting, so a device
+    subscribing at that moment raises "dictionary changed size during iteration" and the message is
+    lost for every subscriber; iterating over a snapshot keeps the broadcast whole."""
+
+    def items(self):
+        return list(super().items())
+
+
+class MilletBroker(Broker):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._subscriptions = _SnapshotItems()
+
+
+def broker_config(host: str, port: int) -> dict:
+    return {
+        "listeners": {"default": {"type": "tcp", "bind": f"{host}:{port}", "max_connections": 0}},
+        "timeout_disconnect_delay": 2,
+        "plugins": {
+            f"{__name__}.MilletAuthPlugin": {},
+            f"{__name__}.MilletTopicPlugin": {},
+            f"{__name__}.MilletKickPlugin": {},
+        },
+    }
+
+
+async def serve(host: str, port: int, stop: asyncio.Event, started: asyncio.Event | None = None) -> None:
+    """Run the broker until ``stop`` is set."""
+    service_credentials()  # create the services' passwords before the first login needs them
+    broker = MilletBroker(broker_config(host, port))
+    await broker.start()
+    if started is not None:
+        started.set()
+    try:
+        await stop.wait()
+    finally:
+        await broker.shutdown()

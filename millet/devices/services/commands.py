@@ -1,0 +1,320 @@
+"""Shadow state and commands: what the owner wants, what the device says, and delivery in between.
+
+A command is stored before it is sent; ``commands_to_send`` (called by the ingestion worker about
+twice a second) hands out the due ones for online devices and books the attempt in the same
+transaction, so two workers never send the same attempt and an offline device's commands simply wait
+for its next connection, until they expire.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from millet.accounts.actor import Actor
+from millet.core.errors import Conflict, NotFound, Unprocessable
+from millet.devices.models import Command, Device, Shadow
+from millet.devices.services.identity import get_device, spec_of
+from millet.devices.services.ownership import CONTROL, READ, device_with_role
+
+DEFAULT_TTL = timedelta(hours=24)
+MAX_TTL = timedelta(days=7)
+OPEN = (Command.Status.QUEUED, Command.Status.SENT)
+
+
+@dataclass(frozen=True)
+class OutboundCommand:
+    command_id: str
+    device_id: str
+    topic: str
+    payload: bytes
+
+
+@dataclass(frozen=True)
+class ShadowState:
+    device_id: str
+    desired: dict
+    desired_version: int
+    reported: dict
+    reported_version: int
+    reported_at: datetime | None
+    delta: dict  # desired values the device has not reported yet
+
+
+def command_topic(device_id: str) -> str:
+    return f"millet/v1/d/{device_id}/commands"
+
+
+def issue_command(
+    device: Device,
+    kind: str,
+    params: dict,
+    *,
+    created_by: int | None = None,
+    ttl: timedelta = DEFAULT_TTL,
+    retry_seconds: int = 10,
+    max_attempts: int = 5,
+    now: datetime | None = None,
+) -> Command:
+    """Store a command for delivery; callers have checked rights and validated ``params``."""
+    now = now or timezone.now()
+    return Command.objects.create(
+        command_id=secrets.token_hex(12),
+        device=device,
+        kind=kind,
+        params=params,
+        created_by_id=created_by,
+        next_attempt_at=now,
+        expires_at=now + ttl,
+        retry_seconds=retry_seconds,
+        max_attempts=max_attempts,
+    )
+
+
+def _ttl(seconds: int | None) -> timedelta:
+    if seconds is None:
+        return DEFAULT_TTL
+    if not isinstance(seconds, int) or not 1 <= seconds <= MAX_TTL.total_seconds():
+        raise Unprocessable(f"ttl must be 1 to {int(MAX_TTL.total_seconds())} seconds", code="invalid_ttl")
+    return timedelta(seconds=seconds)
+
+
+def set_properties(
+    device: Device,
+    props: dict,
+    *,
+    created_by: int | None,
+    ttl: timedelta = DEFAULT_TTL,
+    expected_version: int | None = None,
+) -> Command:
+    """Validate writable props, raise the desired version, and queue the set command (rights checked).
+
+    With ``expected_version`` the change applies only if nobody changed the desired state since the
+    caller read it (optimistic concurrency, as two family members' apps may race).
+    """
+    props = spec_of(device.device_id).values(props, writable=True)
+    shadow = Shadow.objects.select_for_update().get(device=device)
+    if expected_version is not None and expected_version != shadow.desired_version:
+        raise Conflict(
+            f"desired state is at version {shadow.desired_version}, not {expected_version}",
+            code="version_conflict",
+        )
+    shadow.desired = {**shadow.desired, **props}
+    shadow.desired_version += 1
+    shadow.save(update_fields=["desired", "desired_version"])
+    return issue_command(
+        device,
+        Command.Kind.SET,
+        {"props": props, "version": shadow.desired_version},
+        created_by=created_by,
+        ttl=ttl,
+    )
+
+
+def run_action(
+    device: Device, action: str, args: dict, *, created_by: int | None, ttl: timedelta = DEFAULT_TTL
+) -> Command:
+    spec = spec_of(device.device_id)
+    found = spec.actions.get(action) if isinstance(action, str) else None
+    if found is None:
+        raise Unprocessable(f"unknown action {action!r}", code="unknown_action")
+    checked = spec.arguments(found[1], args if args is not None else {}, f"action {action!r}")
+    return issue_command(
+        device, Command.Kind.ACTION, {"action": action, "args": checked}, created_by=created_by, ttl=ttl
+    )
+
+
+def request_set(
+    actor: Actor,
+    device_id: str,
+    props: dict,
+    *,
+    ttl_seconds: int | None = None,
+    expected_version: int | None = None,
+) -> Command:
+    """Owner or control share: change properties. Another owner's device is simply not found."""
+    ttl = _ttl(ttl_seconds)
+    with transaction.atomic():
+        device = device_with_role(actor, device_id, CONTROL, for_update=True)
+        return set_properties(
+            device, props, created_by=actor.user_id, ttl=ttl, expected_version=expected_version
+        )
+
+
+def request_action(
+    actor: Actor, device_id: str, action: str, args: dict | None, *, ttl_seconds: int | None = None
+) -> Command:
+    ttl = _ttl(ttl_seconds)
+    with transaction.atomic():
+        device = device_with_role(actor, device_id, CONTROL)
+        return run_action(device, action, args or {}, created_by=actor.user_id, ttl=ttl)
+
+
+def _shadow_state(device: Device, shadow: Shadow) -> ShadowState:
+    delta = {k: v for k, v in shadow.desired.items() if shadow.reported.get(k) != v}
+    return ShadowState(
+        device.device_id,
+        shadow.desired,
+        shadow.desired_version,
+        shadow.reported,
+        shadow.reported_version,
+        shadow.reported_at,
+        delta,
+    )
+
+
+def get_shadow(actor: Actor, device_id: str) -> ShadowState:
+    device = device_with_role(actor, device_id, READ)
+    return _shadow_state(device, Shadow.objects.get(device=device))
+
+
+def shadow_of(device_id: str) -> ShadowState:
+    """For the platform's own services and tests (the ingestion worker's checks); no rights checked."""
+    device = get_device(device_id)
+    return _shadow_state(device, Shadow.objects.get(device=device))
+
+
+def get_command(actor: Actor, command_id: str, *, device_id: str | None = None) -> Command:
+    command = Command.objects.select_related("device").filter(command_id=command_id).first()
+    if command is None or (device_id is not None and command.device.device_id != device_id):
+        raise NotFound("unknown command", code="unknown_command")
+    device_with_role(actor, command.device.device_id, READ)
+    return command
+
+
+def list_commands(actor: Actor, device_id: str, limit: int = 50) -> list[Command]:
+    device = device_with_role(actor, device_id, READ)
+    return list(device.commands.order_by("-pk")[:limit])
+
+
+# --- from the device -------------------------------------------------------------------------------
+
+
+def report_state(device_id: str, props: dict, at: datetime) -> None:
+    """Merge reported props into the shadow (version + 1) and run property-change automations."""
+    if not props:
+        return
+    with transaction.atomic():
+        device = get_device(device_id)
+        shadow = Shadow.objects.select_for_update().get(device=device)
+        before = dict(shadow.reported)
+        changed = {k: v for k, v in props.items() if before.get(k, object()) != v}
+        if not changed and shadow.reported_at and at <= shadow.reported_at:
+            return
+        shadow.reported = {**before, **props}
+        shadow.reported_version += 1
+        shadow.reported_at = max(at, shadow.reported_at) if shadow.reported_at else at
+        shadow.save(update_fields=["reported", "reported_version", "reported_at"])
+    if changed:
+        from millet.devices.services.automations import on_property_change
+
+        on_property_change(device, changed, before, at)
+
+
+def record_event(device_id: str, event: str, args: dict, at: datetime) -> None:
+    from millet.devices.services.automations import on_event
+
+    on_event(get_device(device_id), event, args or {}, at)
+
+
+def _payload(command: Command) -> bytes:
+    body = {
+        "id": command.command_id,
+        "kind": command.kind,
+        "params": command.params,
+        "expires": int(command.expires_at.timestamp() * 1000),
+    }
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def _close(qs, status: str, now: datetime, error: str) -> None:
+    closed = list(qs.values_list("pk", flat=True))
+    if not closed:
+        return
+    Command.objects.filter(pk__in=closed, status__in=OPEN).update(
+        status=status, finished_at=now, result={"error": error}
+    )
+    from millet.devices.services.ota import commands_closed
+
+    commands_closed(closed, error)
+
+
+def commands_to_send(now: datetime, limit: int = 500) -> list[OutboundCommand]:
+    """Due commands for online devices, marked sent (attempt + 1, next retry time) in the same call.
+
+    Past expiry a command is ``expired``; after its last attempt goes unanswered for one more retry
+    interval it is ``failed`` (timeout). On PostgreSQL ``SKIP LOCKED`` lets several workers share work.
+    """
+    with transaction.atomic():
+        _close(
+            Command.objects.filter(status__in=OPEN, expires_at__lte=now),
+            Command.Status.EXPIRED,
+            now,
+            "expired",
+        )
+        _close(
+            Command.objects.filter(
+                status=Command.Status.SENT, attempts__gte=F("max_attempts"), next_attempt_at__lte=now
+            ),
+            Command.Status.FAILED,
+            now,
+            "timeout",
+        )
+        due = Command.objects.select_related("device").filter(
+            status__in=OPEN,
+            next_attempt_at__lte=now,
+            attempts__lt=F("max_attempts"),
+            device__online=True,
+            device__enabled=True,
+        )
+        if connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True, of=("self",))
+        commands = list(due.order_by("next_attempt_at", "pk")[:limit])
+        for retry in {c.retry_seconds for c in commands}:
+            Command.objects.filter(pk__in=[c.pk for c in commands if c.retry_seconds == retry]).update(
+                status=Command.Status.SENT,
+                attempts=F("attempts") + 1,
+                next_attempt_at=now + timedelta(seconds=retry),
+            )
+    return [
+        OutboundCommand(c.command_id, c.device.device_id, command_topic(c.device.device_id), _payload(c))
+        for c in commands
+    ]
+
+
+def acknowledge_command(device_id: str, command_id: str, status: str, result: dict | None) -> None:
+    """A device's answer. Acks naming another device's command, or a closed one, are ignored."""
+    if status not in ("ok", "error", "progress") or not isinstance(command_id, str):
+        return
+    result = result if isinstance(result, dict) else {}
+    now = timezone.now()
+    with transaction.atomic():
+        command = (
+            Command.objects.select_for_update()
+            .select_related("device")
+            .filter(command_id=command_id[:32], device__device_id=device_id, status__in=OPEN)
+            .first()
+        )
+        if command is None:
+            return
+        if status == "progress":
+            # Still working (a firmware download): push the retry out so it is not resent meanwhile.
+            Command.objects.filter(pk=command.pk).update(
+                next_attempt_at=now + timedelta(seconds=command.retry_seconds)
+            )
+        else:
+            command.status = Command.Status.ACKED if status == "ok" else Command.Status.FAILED
+            command.finished_at, command.result = now, result
+            command.save(update_fields=["status", "finished_at", "result"])
+        if command.kind == Command.Kind.OTA:
+            from millet.devices.services.ota import ota_progress
+
+            ota_progress(command, status, result)
+    if command.kind == Command.Kind.SET and status == "ok":
+        report_state(device_id, command.params.get("props", {}), now)

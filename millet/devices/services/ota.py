@@ -1,0 +1,356 @@
+"""OTA firmware: images per device model and staged rollouts that stop themselves when updates fail.
+
+A rollout fixes its targets when it starts (every enabled unit of the model not on that version),
+in a random order, so each percentage step is a random sample of the fleet. ``advance_rollouts``
+(a tick, every few seconds) starts updates no faster than the rate limit, moves to the next step
+once the current one has finished, and aborts when failures pass the threshold. A rollback is a new
+rollout of each unit's previous version, to exactly the units the first one updated.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+from collections import Counter
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from millet.accounts.actor import Actor
+from millet.catalog import services as catalog
+from millet.core.errors import Conflict, NotFound, Unprocessable
+from millet.devices.models import Command, Device, Firmware, Rollout, RolloutTarget
+
+VERSION_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_-]{0,31}$")
+OTA_TTL = timedelta(hours=24)
+OTA_RETRY_SECONDS = 120
+OTA_ATTEMPTS = 3
+ACTIVE = (Rollout.Status.RUNNING, Rollout.Status.PAUSED)
+UNFINISHED = (RolloutTarget.Status.PENDING, RolloutTarget.Status.UPDATING)
+
+
+def upload_firmware(
+    actor: Actor, *, model_code: str, version: str, url: str, sha256: str, size: int, notes: str = ""
+) -> Firmware:
+    actor.require_staff()
+    model = catalog.get_device_model(model_code)
+    if not isinstance(version, str) or not VERSION_RE.match(version):
+        raise Unprocessable("version must be 1 to 32 of [0-9A-Za-z.+_-]", code="invalid_version")
+    if not isinstance(sha256, str) or not re.fullmatch(r"[0-9a-f]{64}", sha256):
+        raise Unprocessable("sha256 must be 64 lower-case hex digits", code="invalid_sha256")
+    if not isinstance(url, str) or not url.startswith("https://") or len(url) > 300:
+        raise Unprocessable("url must be an https URL of at most 300 characters", code="invalid_url")
+    if not isinstance(size, int) or not 0 < size <= 2**34:
+        raise Unprocessable("size must be 1 byte to 16 GiB", code="invalid_size")
+    if Firmware.objects.filter(device_model=model, version=version).exists():
+        raise Conflict(f"firmware {version} exists for this model", code="duplicate_firmware")
+    return Firmware.objects.create(
+        device_model=model, version=version, url=url, sha256=sha256, size=size, notes=(notes or "")[:2000]
+    )
+
+
+def get_firmware(firmware_id: int) -> Firmware:
+    firmware = Firmware.objects.filter(pk=firmware_id).first()
+    if firmware is None:
+        raise NotFound("unknown firmware", code="unknown_firmware")
+    return firmware
+
+
+def _steps(steps: object) -> list[int]:
+    if (
+        not isinstance(steps, list)
+        or not 1 <= len(steps) <= 10
+        or any(isinstance(s, bool) or not isinstance(s, int) or not 1 <= s <= 100 for s in steps)
+        or any(b <= a for a, b in zip(steps, steps[1:], strict=False))
+        or steps[-1] != 100
+    ):
+        raise Unprocessable("steps must be 1 to 10 rising percentages ending at 100", code="invalid_steps")
+    return steps
+
+
+def _threshold(value: object) -> Decimal:
+    try:
+        threshold = Decimal(str(value))
+    except InvalidOperation:
+        threshold = Decimal(-1)
+    if not threshold.is_finite() or not 0 < threshold <= 1:
+        raise Unprocessable("failure_threshold must be in (0, 1]", code="invalid_threshold")
+    return threshold.quantize(Decimal("0.001"))
+
+
+def _new_rollout(
+    firmware: Firmware,
+    devices: list[tuple[int, str]],
+    *,
+    steps,
+    rate_per_minute,
+    threshold,
+    min_finished,
+    by,
+    rollback_of=None,
+) -> Rollout:
+    if not devices:
+        raise Conflict("no device needs this firmware", code="nothing_to_update")
+    # One rollout per model at a time, so their failure rates are not mixed; a rollback may overlap.
+    active = Rollout.objects.filter(firmware__device_model=firmware.device_model, status__in=ACTIVE)
+    if rollback_of is None and active.exists():
+        raise Conflict("another rollout for this model is active", code="rollout_active")
+    rollout = Rollout.objects.create(
+        firmware=firmware,
+        steps=steps,
+        rate_per_minute=rate_per_minute,
+        failure_threshold=threshold,
+        min_finished=min_finished,
+        created_by_id=by,
+        rollback_of=rollback_of,
+    )
+    random.SystemRandom().shuffle(devices)
+    RolloutTarget.objects.bulk_create(
+        [RolloutTarget(rollout=rollout, device_id=pk, previous_version=v) for pk, v in devices],
+        batch_size=1000,
+    )
+    return rollout
+
+
+def start_rollout(
+    actor: Actor,
+    firmware_id: int,
+    *,
+    steps: list[int],
+    rate_per_minute: int = 60,
+    failure_threshold: object = "0.2",
+    min_finished: int = 5,
+) -> Rollout:
+    actor.require_staff()
+    if not isinstance(rate_per_minute, int) or not 1 <= rate_per_minute <= 100_000:
+        raise Unprocessable("rate_per_minute must be 1 to 100000", code="invalid_rate")
+    if not isinstance(min_finished, int) or not 1 <= min_finished <= 100_000:
+        raise Unprocessable("min_finished must be 1 to 100000", code="invalid_min_finished")
+    steps, threshold = _steps(steps), _threshold(failure_threshold)
+    with transaction.atomic():
+        firmware = get_firmware(firmware_id)
+        devices = list(
+            Device.objects.filter(device_model=firmware.device_model, enabled=True)
+            .exclude(firmware_version=firmware.version)
+            .values_list("pk", "firmware_version")
+        )
+        return _new_rollout(
+            firmware,
+            devices,
+            steps=steps,
+            rate_per_minute=rate_per_minute,
+            threshold=threshold,
+            min_finished=min_finished,
+            by=actor.user_id,
+        )
+
+
+def get_rollout(actor: Actor, rollout_id: int) -> Rollout:
+    actor.require_staff()
+    rollout = Rollout.objects.select_related("firmware").filter(pk=rollout_id).first()
+    if rollout is None:
+        raise NotFound("unknown rollout", code="unknown_rollout")
+    return rollout
+
+
+def rollout_counts(rollout: Rollout) -> dict[str, int]:
+    counts: Counter[str] = Counter()
+    for status in rollout.targets.values_list("status", flat=True):
+        counts[status] += 1
+    return {s: counts.get(s, 0) for s in RolloutTarget.Status.values} | {"total": sum(counts.values())}
+
+
+def _cancel_unfinished(rollout: Rollout, now: datetime) -> None:
+    targets = rollout.targets.filter(status__in=UNFINISHED)
+    Command.objects.filter(
+        rollout_target__in=targets, status__in=(Command.Status.QUEUED, Command.Status.SENT)
+    ).update(status=Command.Status.CANCELLED, finished_at=now)
+    targets.update(status=RolloutTarget.Status.CANCELLED, finished_at=now)
+
+
+def abort_rollout(actor: Actor, rollout_id: int, reason: str = "aborted by staff") -> Rollout:
+    actor.require_staff()
+    with transaction.atomic():
+        rollout = Rollout.objects.select_for_update().filter(pk=rollout_id).first()
+        if rollout is None:
+            raise NotFound("unknown rollout", code="unknown_rollout")
+        if rollout.status not in ACTIVE:
+            raise Conflict(f"rollout is {rollout.status}", code="not_active")
+        _abort(rollout, reason[:200], timezone.now())
+    return rollout
+
+
+def _abort(rollout: Rollout, reason: str, now: datetime) -> None:
+    _cancel_unfinished(rollout, now)
+    rollout.status, rollout.reason = Rollout.Status.ABORTED, reason
+    rollout.save(update_fields=["status", "reason"])
+
+
+def pause_rollout(actor: Actor, rollout_id: int, paused: bool) -> Rollout:
+    actor.require_staff()
+    with transaction.atomic():
+        rollout = Rollout.objects.select_for_update().filter(pk=rollout_id).first()
+        if rollout is None:
+            raise NotFound("unknown rollout", code="unknown_rollout")
+        wanted_from = Rollout.Status.RUNNING if paused else Rollout.Status.PAUSED
+        if rollout.status != wanted_from:
+            raise Conflict(f"rollout is {rollout.status}", code="not_active")
+        rollout.status = Rollout.Status.PAUSED if paused else Rollout.Status.RUNNING
+        rollout.save(update_fields=["status"])
+    return rollout
+
+
+def rollback_rollout(actor: Actor, rollout_id: int, *, rate_per_minute: int | None = None) -> list[Rollout]:
+    """Send every unit the rollout updated back to the version it had, one rollout per old version."""
+    actor.require_staff()
+    with transaction.atomic():
+        rollout = Rollout.objects.select_for_update().select_related("firmware").filter(pk=rollout_id).first()
+        if rollout is None:
+            raise NotFound("unknown rollout", code="unknown_rollout")
+        if rollout.status in ACTIVE:
+            _abort(rollout, "rolled back", timezone.now())
+        if rollout.status == Rollout.Status.ROLLED_BACK:
+            raise Conflict("rollout is already rolled back", code="already_rolled_back")
+        updated = list(
+            rollout.targets.filter(status=RolloutTarget.Status.SUCCEEDED).values_list(
+                "device_id", "previous_version"
+            )
+        )
+        if not updated:
+            raise Conflict("no unit was updated by this rollout", code="nothing_to_roll_back")
+        by_version: dict[str, list[tuple[int, str]]] = {}
+        for device_pk, previous in updated:
+            by_version.setdefault(previous, []).append((device_pk, rollout.firmware.version))
+        images = {
+            f.version: f
+            for f in Firmware.objects.filter(
+                device_model_id=rollout.firmware.device_model_id, version__in=list(by_version)
+            )
+        }
+        missing = sorted(set(by_version) - set(images))
+        if missing:
+            raise Conflict(f"no firmware image for previous versions {missing}", code="missing_firmware")
+        rollout.status = Rollout.Status.ROLLED_BACK
+        rollout.save(update_fields=["status"])
+        created = []
+        for version, devices in by_version.items():
+            created.append(
+                _new_rollout(
+                    images[version],
+                    devices,
+                    steps=[100],
+                    rate_per_minute=rate_per_minute or rollout.rate_per_minute,
+                    threshold=Decimal("1.000"),
+                    min_finished=rollout.min_finished,
+                    by=actor.user_id,
+                    rollback_of=rollout,
+                )
+            )
+        return created
+
+
+def _ota_command(target: RolloutTarget, firmware: Firmware, rollout: Rollout, now: datetime) -> Command:
+    from millet.devices.services.commands import issue_command
+
+    params = {
+        "version": firmware.version,
+        "url": firmware.url,
+        "sha256": firmware.sha256,
+        "size": firmware.size,
+        "rollout": rollout.pk,
+    }
+    return issue_command(
+        target.device,
+        Command.Kind.OTA,
+        params,
+        ttl=OTA_TTL,
+        retry_seconds=OTA_RETRY_SECONDS,
+        max_attempts=OTA_ATTEMPTS,
+        now=now,
+    )
+
+
+def _advance(rollout: Rollout, now: datetime) -> None:
+    targets = rollout.targets
+    total = targets.count()
+    failed = targets.filter(status=RolloutTarget.Status.FAILED).count()
+    finished = failed + targets.filter(status=RolloutTarget.Status.SUCCEEDED).count()
+    if finished >= rollout.min_finished and Decimal(failed) / finished > rollout.failure_threshold:
+        _abort(rollout, f"failure rate {failed}/{finished} above {rollout.failure_threshold}", now)
+        return
+    in_step = math.ceil(total * rollout.steps[rollout.step_index] / 100)
+    step_ids = list(targets.order_by("pk").values_list("pk", flat=True)[:in_step])
+    recent = targets.filter(started_at__gt=now - timedelta(minutes=1)).count()
+    budget = max(0, rollout.rate_per_minute - recent)
+    pending = list(
+        RolloutTarget.objects.select_related("device")
+        .filter(pk__in=step_ids, status=RolloutTarget.Status.PENDING)
+        .order_by("pk")[:budget]
+    )
+    for target in pending:
+        if not target.device.enabled:
+            target.status, target.finished_at = RolloutTarget.Status.CANCELLED, now
+            target.save(update_fields=["status", "finished_at"])
+            continue
+        target.command = _ota_command(target, rollout.firmware, rollout, now)
+        target.status, target.started_at = RolloutTarget.Status.UPDATING, now
+        target.save(update_fields=["command", "status", "started_at"])
+    if RolloutTarget.objects.filter(pk__in=step_ids, status__in=UNFINISHED).exists():
+        return
+    if rollout.step_index + 1 < len(rollout.steps):
+        Rollout.objects.filter(pk=rollout.pk).update(step_index=F("step_index") + 1)
+    else:
+        Rollout.objects.filter(pk=rollout.pk).update(status=Rollout.Status.COMPLETED)
+
+
+def advance_rollouts(now: datetime | None = None) -> int:
+    """The rollout tick; returns how many rollouts it looked at."""
+    now = now or timezone.now()
+    seen = 0
+    for rollout_id in Rollout.objects.filter(status=Rollout.Status.RUNNING).values_list("pk", flat=True):
+        with transaction.atomic():
+            rollout = (
+                Rollout.objects.select_for_update()
+                .select_related("firmware")
+                .filter(pk=rollout_id, status="running")
+                .first()
+            )
+            if rollout is not None:
+                _advance(rollout, now)
+                seen += 1
+    return seen
+
+
+def ota_progress(command: Command, status: str, result: dict) -> None:
+    """Called inside ``acknowledge_command``'s transaction with the locked command."""
+    target = RolloutTarget.objects.select_for_update().filter(command=command).first()
+    if target is None or target.status != RolloutTarget.Status.UPDATING:
+        return
+    now = timezone.now()
+    if status == "progress":
+        progress = result.get("progress")
+        if isinstance(progress, int) and not isinstance(progress, bool) and 0 <= progress <= 100:
+            target.progress = max(target.progress, progress)
+            target.save(update_fields=["progress"])
+        return
+    if status == "ok":
+        target.status, target.progress = RolloutTarget.Status.SUCCEEDED, 100
+        Device.objects.filter(pk=target.device_id).update(firmware_version=command.params["version"])
+    else:
+        target.status = RolloutTarget.Status.FAILED
+        Device.objects.filter(pk=target.device_id).update(faults=F("faults") + 1)
+    target.finished_at = now
+    target.save(update_fields=["status", "progress", "finished_at"])
+
+
+def commands_closed(command_ids: list[int], reason: str) -> None:
+    """OTA commands that expired or timed out count as failed updates."""
+    targets = RolloutTarget.objects.filter(command_id__in=command_ids, status=RolloutTarget.Status.UPDATING)
+    device_ids = list(targets.values_list("device_id", flat=True))
+    if device_ids:
+        targets.update(status=RolloutTarget.Status.FAILED, finished_at=timezone.now())
+        Device.objects.filter(pk__in=device_ids).update(faults=F("faults") + 1)

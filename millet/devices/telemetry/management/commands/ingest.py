@@ -1,0 +1,54 @@
+"""``millet ingest``: the ingestion worker, with a live line of what it stored and dropped."""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+from django.core.management.base import BaseCommand
+from rich.live import Live
+from rich.text import Text
+
+from millet.devices.mqtt.config import INGEST_USER, broker_address
+from millet.devices.mqtt.ingest import IngestWorker
+
+
+class Command(BaseCommand):
+    help = "Subscribe to every device's uplink, store telemetry in batches, apply it, send due commands."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--batch-size", type=int, default=1000)
+        parser.add_argument("--flush-ms", type=int, default=50, help="Longest wait to fill a batch.")
+        parser.add_argument("--quiet", action="store_true", help="No live status line (under a supervisor).")
+        parser.add_argument(
+            "--instance",
+            type=int,
+            default=0,
+            help="Run worker N of several (Mosquitto): they share the stream through $share/millet-ingest/.",
+        )
+
+    def handle(self, *args, batch_size: int, flush_ms: int, quiet: bool, instance: int, **options) -> None:
+        address = broker_address()
+        shared = {"client_id": f"{INGEST_USER}-{instance}", "share_group": INGEST_USER} if instance else {}
+        worker = IngestWorker(
+            address.host, address.port, batch_size=batch_size, flush_seconds=flush_ms / 1000, **shared
+        )
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        if quiet:
+            worker.run(stop)
+            return
+        with Live(refresh_per_second=2, transient=False) as live:
+
+            def show(_batch) -> None:
+                totals = worker.totals
+                dropped = ", ".join(f"{k} {v}" for k, v in totals.dropped.most_common(4)) or "none"
+                live.update(
+                    Text(
+                        f"ingest {address.host}:{address.port}  stored {totals.stored}  "
+                        f"duplicates {totals.duplicates}  dropped: {dropped}"
+                    )
+                )
+
+            worker.run(stop, on_batch=show)

@@ -1,0 +1,41 @@
+"""Telemetry storage: one row per accepted device message, and the ingestion worker's counters.
+
+``TelemetryMessage`` is written only by raw SQL (see ``storage``): on PostgreSQL it is a table
+partitioned by day on the device's timestamp, created by the migration, so its primary key must
+include ``ts``. A device's QoS 1 retransmission carries the identical payload, so
+(device_id, kind, seq, ts) identifies a message and ``ON CONFLICT DO NOTHING`` drops the copy.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class TelemetryMessage(models.Model):
+    pk = models.CompositePrimaryKey("device_id", "kind", "seq", "ts")
+    device_id = models.CharField(max_length=64)
+    kind = models.CharField(
+        max_length=1, help_text="t: telemetry (body = props), e: event (body = event, args)"
+    )
+    seq = models.BigIntegerField()
+    ts = models.DateTimeField(help_text="The device's clock: the partition key.")
+    received_at = models.DateTimeField()
+    body = models.JSONField()
+
+    class Meta:
+        db_table = "telemetry_message"
+        managed = False  # created by the migration's vendor-specific SQL (partitioned on PostgreSQL)
+
+    def __str__(self) -> str:
+        return f"{self.device_id}#{self.seq}"
+
+
+class IngestCounter(models.Model):
+    """How many messages ingestion stored, de-duplicated or dropped, by reason (e.g. ``out_of_spec``)."""
+
+    reason = models.CharField(max_length=64, primary_key=True)
+    count = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.reason}: {self.count}"

@@ -1,0 +1,236 @@
+"""Real brokers for the MQTT tests: the embedded amqtt broker in a thread, a private Mosquitto process.
+
+Import the fixtures into a test module by their function names (``broker_fixture``, ``plugs_fixture``...);
+they register under the short names (``broker``, ``plugs``...). Every broker
+listens on a free port of its own; the shared Mosquitto on 1883 is never touched. These tests use
+``transactional_db``: the brokers, the ingestion worker and the simulator run in other threads with
+their own database connections, which must see committed rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import paho.mqtt.client as mqtt
+import pytest
+from django.db import connection
+
+from millet.devices.mqtt.broker import wait_for_sync
+from millet.devices.mqtt.config import ADMIN_USER, INGEST_USER, service_credentials
+from millet.devices.mqtt.mosquitto import PrivateMosquitto, free_port, wait_for_port
+
+PLUG = "urn:millet-spec:device:outlet:mi-plug:1"
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+class EmbeddedBroker:
+    """``millet broker`` in a thread: start, stop and restart it on a fixed port."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.host, self.port = "127.0.0.1", port or free_port()
+        self.mode = "embedded"
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+
+    def start(self) -> EmbeddedBroker:
+        from millet.devices.mqtt.embedded import serve
+
+        started = threading.Event()
+
+        async def main() -> None:
+            self._loop = asyncio.get_running_loop()
+            self._stop = asyncio.Event()
+            ready = asyncio.Event()
+            task = asyncio.create_task(serve(self.host, self.port, self._stop, ready))
+            await ready.wait()
+            started.set()
+            await task
+
+        self._thread = threading.Thread(target=asyncio.run, args=(main(),), daemon=True)
+        self._thread.start()
+        assert started.wait(15), "embedded broker did not start"
+        wait_for_port(self.host, self.port)
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+            self._thread.join(30)
+            self._thread = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+@dataclass
+class Broker:
+    """What a test needs of either broker: where it is, and how to stop/start it."""
+
+    mode: str
+    host: str
+    port: int
+    server: object
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    def start(self) -> None:
+        self.server.start()
+
+    def restart(self) -> None:
+        self.server.restart()
+
+
+def require_mosquitto() -> None:
+    """Private brokers need the binary; under CI its absence fails the test, elsewhere it skips."""
+    if not shutil.which("mosquitto") and not os.path.exists("/usr/sbin/mosquitto"):
+        if os.environ.get("CI"):
+            pytest.fail("mosquitto is required under CI (scripts/services.sh installs it)")
+        pytest.skip("mosquitto is not installed")
+
+
+def _start_mosquitto(tmp_path) -> PrivateMosquitto:
+    require_mosquitto()
+    server = PrivateMosquitto(
+        tmp_path / f"mosquitto-{uuid.uuid4().hex[:6]}", admin_password=service_credentials()[ADMIN_USER]
+    )
+    server.start()
+    try:
+        admin = server.admin()
+        try:
+            admin.ensure_service(service_credentials()[INGEST_USER])
+        finally:
+            admin.close()
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+@pytest.fixture(name="broker", params=["embedded", "mosquitto"])
+def broker_fixture(request, tmp_path, monkeypatch):
+    """Each test runs against both brokers; credential changes are synced to the one under test."""
+    if request.param == "embedded":
+        server = EmbeddedBroker().start()
+    else:
+        server = _start_mosquitto(tmp_path)
+    monkeypatch.setenv("MILLET_MQTT_MODE", request.param)
+    monkeypatch.setenv("MILLET_MQTT_HOST", server.host)
+    monkeypatch.setenv("MILLET_MQTT_PORT", str(server.port))
+    yield Broker(request.param, server.host, server.port, server)
+    server.stop()
+
+
+@pytest.fixture(name="mosquitto")
+def mosquitto_fixture(tmp_path, monkeypatch):
+    server = _start_mosquitto(tmp_path)
+    monkeypatch.setenv("MILLET_MQTT_MODE", "mosquitto")
+    monkeypatch.setenv("MILLET_MQTT_HOST", server.host)
+    monkeypatch.setenv("MILLET_MQTT_PORT", str(server.port))
+    yield Broker("mosquitto", server.host, server.port, server)
+    server.stop()
+
+
+@pytest.fixture(name="embedded")
+def embedded_fixture(monkeypatch):
+    server = EmbeddedBroker().start()
+    monkeypatch.setenv("MILLET_MQTT_MODE", "embedded")
+    monkeypatch.setenv("MILLET_MQTT_HOST", server.host)
+    monkeypatch.setenv("MILLET_MQTT_PORT", str(server.port))
+    yield Broker("embedded", server.host, server.port, server)
+    server.stop()
+
+
+@pytest.fixture(name="plugs")
+def plugs_fixture(transactional_db):
+    """Provision n Mi Smart Plugs (properties ``on`` and ``power``) with real committed rows."""
+    from millet.catalog import services as catalog
+    from millet.demo.data import DEVICE_MODELS
+    from millet.devices.services import provision_batch
+    from millet.devices.services.specs import forget_specs
+    from millet.regions.services import clear_caches
+
+    name, title, services = DEVICE_MODELS["plug"]
+    catalog.create_device_model(name, title, {"services": services})
+    forget_specs()
+    counter = iter(range(10**6))
+
+    def make(n: int, batch: str = "T1"):
+        serials = [f"PLUG{uuid.uuid4().hex[:6].upper()}{next(counter):05d}" for _ in range(n)]
+        issued = provision_batch(model_code=name, serials=serials, batch=batch)
+        assert wait_for_sync(), "credentials did not reach the broker"
+        return issued
+
+    yield make
+    forget_specs()
+    clear_caches()
+    with connection.cursor() as cursor:  # unmanaged (raw SQL) table: the test flush does not empty it
+        cursor.execute("DELETE FROM telemetry_message")
+
+
+class Device:
+    """A bare paho client logged in as a device, for ACL checks (blocking helpers, short timeouts)."""
+
+    def __init__(self, broker: Broker, device_id: str, secret: str, *, client_id: str | None = None) -> None:
+        self.client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=client_id or device_id, protocol=mqtt.MQTTv311
+        )
+        self.client.username_pw_set(device_id, secret)
+        self.connack = None
+        self.suback: list = []
+        self.disconnected = threading.Event()
+        self.messages: list = []
+        self._subscribed = threading.Event()
+        self.client.on_connect = lambda c, u, f, rc, p: setattr(self, "connack", rc)
+        self.client.on_disconnect = lambda c, u, f, rc, p: self.disconnected.set()
+        self.client.on_subscribe = self._on_subscribe
+        self.client.on_message = lambda c, u, m: self.messages.append((m.topic, m.payload))
+        self.broker = broker
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
+        self.suback = [rc.value for rc in reason_codes]
+        self._subscribed.set()
+
+    def connect(self, timeout: float = 10) -> int:
+        """The CONNACK code (0 accepted; 4/5 refused in MQTT 3.1.1)."""
+        self.client.connect(self.broker.host, self.broker.port, keepalive=30)
+        self.client.loop_start()
+        wait_until(lambda: self.connack is not None or self.disconnected.is_set(), timeout, "CONNACK")
+        return self.connack.value if self.connack is not None else -1
+
+    def subscribe(self, topic: str) -> list[int]:
+        self._subscribed.clear()
+        self.client.subscribe(topic, qos=1)
+        assert self._subscribed.wait(10), "no SUBACK"
+        return self.suback
+
+    def publish(self, topic: str, payload: str | bytes) -> None:
+        self.client.publish(topic, payload, qos=1).wait_for_publish(10)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+class Service(Device):
+    """The platform's ingestion login, subscribed to every device's uplink (a passive observer)."""
+
+    def __init__(self, broker: Broker, client_id: str = "observer") -> None:
+        super().__init__(broker, INGEST_USER, service_credentials()[INGEST_USER], client_id=client_id)

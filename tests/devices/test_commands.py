@@ -1,0 +1,141 @@
+"""Shadow versions, and commands with acknowledgement, retry, timeout, expiry and delivery on reconnect."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from millet.core.errors import Forbidden, NotFound, Unprocessable
+from millet.devices import services as devices
+from millet.devices.models import Command
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def owned(fleet):
+    """Alice's camera, switched on (bound) and online; bob owns another."""
+    (cam,) = fleet.sell("alice")
+    (bobs,) = fleet.sell("bob")
+    for c in (cam, bobs):
+        devices.set_presence(c.device_id, True, timezone.now())
+    return cam, bobs
+
+
+def test_desired_state_is_versioned_and_the_ack_moves_it_to_reported(fleet, owned):
+    cam, _ = owned
+    alice = fleet.actor("alice")
+    command = devices.request_set(alice, cam.device_id, {"night-vision": 1})
+    shadow = devices.get_shadow(alice, cam.device_id)
+    assert (shadow.desired, shadow.desired_version, shadow.delta) == (
+        {"night-vision": 1},
+        1,
+        {"night-vision": 1},
+    )
+    now = timezone.now()
+    (out,) = devices.commands_to_send(now)
+    assert out.topic == f"millet/v1/d/{cam.device_id}/commands" and out.device_id == cam.device_id
+    body = json.loads(out.payload)
+    assert body["id"] == command.command_id and body["kind"] == "set"
+    assert (
+        body["params"] == {"props": {"night-vision": 1}, "version": 1}
+        and body["expires"] > now.timestamp() * 1000
+    )
+    assert devices.commands_to_send(now) == []  # marked sent: not handed out twice
+    devices.acknowledge_command(cam.device_id, command.command_id, "ok", {})
+    assert devices.get_command(alice, command.command_id).status == "acked"
+    shadow = devices.get_shadow(alice, cam.device_id)
+    assert shadow.reported == {"night-vision": 1} and shadow.reported_version == 1 and shadow.delta == {}
+    devices.report_state(cam.device_id, {"on": True}, timezone.now())
+    assert devices.get_shadow(alice, cam.device_id).reported_version == 2
+
+
+def test_another_owner_can_never_command_a_device(fleet, owned):
+    cam, bobs = owned
+    with pytest.raises(NotFound):
+        devices.request_set(fleet.actor("bob"), cam.device_id, {"on": False})
+    with pytest.raises(NotFound):
+        devices.get_shadow(fleet.actor("bob"), cam.device_id)
+    with pytest.raises(Forbidden):
+        devices.request_set(fleet.actor("staff"), cam.device_id, {"on": False})
+    command = devices.request_set(fleet.actor("bob"), bobs.device_id, {"on": False})
+    with pytest.raises(NotFound):
+        devices.get_command(fleet.actor("alice"), command.command_id)
+    # A device acknowledging another device's command changes nothing.
+    devices.commands_to_send(timezone.now())
+    devices.acknowledge_command(cam.device_id, command.command_id, "ok", {})
+    assert Command.objects.get(pk=command.pk).status == "sent"
+
+
+@pytest.mark.parametrize(
+    "props", [{"on": "yes"}, {"night-vision": 9}, {"zoom": 2}, {}, None, {"on": True, "night-vision": -1}]
+)
+def test_bad_properties_are_refused(fleet, owned, props):
+    with pytest.raises(Unprocessable):
+        devices.request_set(fleet.actor("alice"), owned[0].device_id, props)
+    assert not Command.objects.exists()
+
+
+def test_unacknowledged_commands_are_retried_then_time_out(fleet, owned):
+    cam, _ = owned
+    command = devices.request_set(fleet.actor("alice"), cam.device_id, {"on": True})
+    Command.objects.filter(pk=command.pk).update(max_attempts=2, retry_seconds=10)
+    t0 = timezone.now()
+    assert len(devices.commands_to_send(t0)) == 1
+    assert devices.commands_to_send(t0 + timedelta(seconds=5)) == []
+    assert len(devices.commands_to_send(t0 + timedelta(seconds=11))) == 1
+    assert devices.commands_to_send(t0 + timedelta(seconds=15)) == []
+    devices.commands_to_send(t0 + timedelta(seconds=22))
+    command.refresh_from_db()
+    assert (command.status, command.attempts, command.result) == ("failed", 2, {"error": "timeout"})
+
+
+def test_commands_to_an_offline_device_wait_for_reconnection_until_they_expire(fleet, owned):
+    cam, _ = owned
+    alice = fleet.actor("alice")
+    devices.set_presence(cam.device_id, False, timezone.now())
+    waiting = devices.request_set(alice, cam.device_id, {"on": True})
+    doomed = devices.request_set(alice, cam.device_id, {"night-vision": 0}, ttl_seconds=30)
+    now = timezone.now()
+    assert devices.commands_to_send(now) == []
+    devices.commands_to_send(now + timedelta(seconds=31))
+    assert Command.objects.get(pk=doomed.pk).status == "expired"
+    devices.set_presence(cam.device_id, True, now + timedelta(seconds=40))
+    (out,) = devices.commands_to_send(now + timedelta(seconds=41))
+    assert out.command_id == waiting.command_id
+    devices.acknowledge_command(cam.device_id, waiting.command_id, "error", {"reason": "busy"})
+    waiting.refresh_from_db()
+    assert waiting.status == "failed" and waiting.result == {"reason": "busy"}
+    with pytest.raises(Unprocessable):
+        devices.request_set(alice, cam.device_id, {"on": True}, ttl_seconds=0)
+
+
+def test_actions_are_checked_against_the_spec(fleet, owned):
+    with pytest.raises(Unprocessable):
+        devices.request_action(fleet.actor("alice"), owned[0].device_id, "take-snapshot", {})
+
+
+def test_a_command_sent_just_before_the_device_dropped_is_resent_as_soon_as_it_is_back(fleet, owned):
+    cam, _ = owned
+    command = devices.request_set(fleet.actor("alice"), cam.device_id, {"on": True})
+    t0 = timezone.now()
+    devices.commands_to_send(t0)  # sent; the device drops before acknowledging
+    devices.set_presence(cam.device_id, False, t0 + timedelta(seconds=1))
+    devices.set_presence(cam.device_id, True, t0 + timedelta(seconds=2))
+    (again,) = devices.commands_to_send(t0 + timedelta(seconds=2))
+    assert again.command_id == command.command_id
+    assert Command.objects.get(pk=command.pk).attempts == 2
+
+
+def test_desired_state_changes_can_be_conditional_on_its_version(fleet, owned):
+    cam, _ = owned
+    alice = fleet.world.client("alice")
+    path = f"/devices/{cam.device_id}/properties"
+    assert alice.post(path, {"props": {"on": True}, "expected_version": 0}).status_code == 202
+    stale = alice.post(path, {"props": {"on": False}, "expected_version": 0})
+    assert stale.status_code == 409 and stale.json()["error"] == "version_conflict"
+    assert alice.post(path, {"props": {"on": False}, "expected_version": 1}).status_code == 202
+    assert devices.get_shadow(fleet.actor("alice"), cam.device_id).desired == {"on": False}

@@ -1,0 +1,73 @@
+"""Authentication and topic ACLs, for real, against both brokers (private Mosquitto and embedded amqtt)."""
+
+from __future__ import annotations
+
+import pytest
+
+from millet.accounts.actor import SYSTEM
+from millet.devices.mqtt import topics
+from tests.devices.mqtt_fixtures import Device, Service, broker_fixture, plugs_fixture, wait_until  # noqa: F401
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_a_device_reaches_only_its_own_topics(broker, plugs):
+    a, b = plugs(2)
+    observer = Service(broker)
+    assert observer.connect() == 0
+    assert observer.subscribe(f"{topics.PREFIX}/+/telemetry") == [1]
+
+    device = Device(broker, a.device_id, a.secret)
+    assert device.connect() == 0
+    assert device.subscribe(topics.topic(a.device_id, "commands")) == [1]
+    assert device.subscribe(topics.topic(b.device_id, "commands")) == [0x80]
+    assert device.subscribe(f"{topics.PREFIX}/+/commands") == [0x80]
+    assert device.subscribe(topics.topic(b.device_id, "telemetry")) == [0x80]
+
+    device.publish(topics.topic(b.device_id, "telemetry"), b'{"seq": 1, "ts": 1, "props": {"on": true}}')
+    device.publish(topics.topic(a.device_id, "commands"), b"{}")  # downlink: the cloud's, not the device's
+    device.publish(topics.topic(a.device_id, "telemetry"), b"mine")
+    wait_until(lambda: observer.messages, what="the device's own telemetry")
+    assert observer.messages == [(topics.topic(a.device_id, "telemetry"), b"mine")]
+
+    # The service login cannot impersonate a device's uplink either... but it may command devices.
+    observer.publish(topics.topic(a.device_id, "commands"), b'{"id": "c1"}')
+    wait_until(lambda: device.messages, what="a command delivered to the device")
+    assert device.messages == [(topics.topic(a.device_id, "commands"), b'{"id": "c1"}')]
+    device.close()
+    observer.close()
+
+
+def test_wrong_secret_unknown_device_and_borrowed_client_id_are_refused(broker, plugs):
+    a, b = plugs(2)
+    assert Device(broker, a.device_id, "not-the-secret").connect() != 0
+    assert Device(broker, "dunknown0000000000000", a.secret).connect() != 0
+    assert Device(broker, a.device_id, a.secret, client_id=b.device_id).connect() != 0
+    ok = Device(broker, a.device_id, a.secret)
+    assert ok.connect() == 0
+    ok.close()
+
+
+def test_revocation_disconnects_at_once_and_refuses_reconnects(broker, plugs):
+    from millet.devices.services import revoke_device
+
+    (a,) = plugs(1)
+    device = Device(broker, a.device_id, a.secret)
+    assert device.connect() == 0
+    revoke_device(SYSTEM, a.device_id)  # commits; the signal syncs the broker under test
+    assert device.disconnected.wait(10), "the revoked device is still connected"
+    device.close()
+    assert Device(broker, a.device_id, a.secret).connect() != 0
+
+
+def test_a_rotated_secret_replaces_the_old_one(broker, plugs):
+    from millet.devices.mqtt.broker import wait_for_sync
+    from millet.devices.services import rotate_secret
+
+    (a,) = plugs(1)
+    rotated = rotate_secret(SYSTEM, a.device_id)
+    assert wait_for_sync()
+    assert Device(broker, a.device_id, a.secret).connect() != 0
+    device = Device(broker, a.device_id, rotated.secret)
+    assert device.connect() == 0
+    device.close()
