@@ -1,6 +1,15 @@
 """The sales domain's service API: everything views, admin, commands and other domains may call."""
 
 from millet.sales.services.carts import checkout_cart, get_cart, open_cart, set_cart_line
+from millet.sales.services.flash import (
+    FlashClaim,
+    FlashOffer,
+    expire_flash_order,
+    flash_order_statuses,
+    place_flash_orders,
+    release_campaign_units,
+    set_aside_units,
+)
 from millet.sales.services.orders import (
     LineRequest,
     cancel_order,
@@ -17,6 +26,13 @@ from millet.sales.services.orders import (
 from millet.sales.services.returns import ReturnRequest, return_order
 
 __all__ = [
+    "FlashClaim",
+    "FlashOffer",
+    "expire_flash_order",
+    "flash_order_statuses",
+    "place_flash_orders",
+    "release_campaign_units",
+    "set_aside_units",
     "LineRequest",
     "ReturnRequest",
     "cancel_order",

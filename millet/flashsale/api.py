@@ -1,0 +1,201 @@
+"""HTTP routes for flash sales; thin over flashsale.services.
+
+The order writer is not an HTTP endpoint: it is the ``flashsale_worker`` command, reading the gate's
+stream, so no client can skip the gate by calling it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+
+from ninja import Field, Router, Schema, Status
+from ninja.security import HttpBearer
+
+from millet.accounts.actor import Actor
+from millet.accounts.auth import SessionActorAuth
+from millet.accounts.services import user_for_token
+from millet.flashsale import services
+from millet.flashsale.models import Campaign
+
+router = Router(tags=["flashsale"])
+
+
+class GateTokenAuth(HttpBearer):
+    """Bearer tokens for the gate's hot path: who is asking, without the store-role lookup.
+
+    A claim needs only the customer's id, so this skips the query for store roles that the general
+    actor makes; on a million requests that one query is a large share of the gate's time.
+    """
+
+    def authenticate(self, request, token: str):
+        user = user_for_token(token)
+        if user is None:
+            return None
+        request.user = user
+        request.actor = Actor(user_id=user.pk, is_staff=bool(user.is_staff))
+        return user
+
+
+gate_auth = [GateTokenAuth(), SessionActorAuth()]
+
+Code = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
+GateId = Annotated[str, Field(min_length=1, max_length=40)]
+
+
+class CampaignIn(Schema):
+    code: Code
+    name: Annotated[str, Field(min_length=1, max_length=128)]
+    sku: Annotated[str, Field(min_length=1, max_length=32)]
+    market: Annotated[str, Field(min_length=2, max_length=2)]
+    location: Annotated[str, Field(min_length=1, max_length=32)]
+    price: Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
+    units: Annotated[int, Field(gt=0, le=services.MAX_UNITS)]
+    per_customer_limit: Annotated[int, Field(gt=0, le=100)] = 1
+    starts_at: datetime
+    ends_at: datetime
+    payment_window_seconds: Annotated[int, Field(gt=0, le=86_400)] = 900
+    customer_rate_per_second: Annotated[int, Field(ge=0, le=1000)] = 5
+    ip_rate_per_second: Annotated[int, Field(ge=0, le=100_000)] = 200
+
+
+class CampaignOut(Schema):
+    code: str
+    name: str
+    sku: str
+    market: str
+    price: Decimal
+    units: int
+    per_customer_limit: int
+    starts_at: datetime
+    ends_at: datetime
+    payment_window_seconds: int
+
+
+class ClaimOut(Schema):
+    campaign: str
+    id: str
+    status: str
+    order_number: str
+    claimed_at: datetime
+    expires_at: datetime | None
+    order_status: str | None = None
+
+
+class PayIn(Schema):
+    payment_token: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class WaitlistOut(Schema):
+    status: str
+    ahead: int
+
+
+class ResultsOut(Schema):
+    code: str
+    units: int
+    claims: int
+    queued: int
+    ordered: int
+    paid: int
+    expired: int
+    rejected: int
+    sold: int
+    available: int
+    waitlist: int
+    sold_out_seconds: float | None
+    closed: bool
+
+
+def _campaign_out(c: Campaign) -> CampaignOut:
+    return CampaignOut(
+        code=c.code,
+        name=c.name,
+        sku=c.sku.code,
+        market=c.market_id,
+        price=c.price,
+        units=c.units,
+        per_customer_limit=c.per_customer_limit,
+        starts_at=c.starts_at,
+        ends_at=c.ends_at,
+        payment_window_seconds=c.payment_window_seconds,
+    )
+
+
+@router.get("/campaigns", response=list[CampaignOut], auth=None)
+def list_campaigns(request):
+    """Sales that have not ended, for the storefront's countdown."""
+    return [_campaign_out(c) for c in services.list_campaigns(open_only=True)]
+
+
+@router.post("/campaigns", response={201: CampaignOut})
+def create_campaign(request, body: CampaignIn):
+    """Staff: set units aside from inventory and open the gate for them."""
+    campaign = services.create_campaign(
+        request.actor,
+        code=body.code,
+        name=body.name,
+        sku_code=body.sku,
+        market=body.market,
+        location_code=body.location,
+        price=body.price,
+        units=body.units,
+        starts_at=body.starts_at,
+        ends_at=body.ends_at,
+        per_customer_limit=body.per_customer_limit,
+        payment_window_seconds=body.payment_window_seconds,
+        customer_rate_per_second=body.customer_rate_per_second,
+        ip_rate_per_second=body.ip_rate_per_second,
+    )
+    return Status(201, _campaign_out(campaign))
+
+
+@router.get("/campaigns/{code}", response=CampaignOut, auth=None)
+def get_campaign(request, code: Code):
+    return _campaign_out(services.get_campaign(code))
+
+
+@router.post("/campaigns/{code}/claims", response={201: ClaimOut}, auth=gate_auth)
+def claim(request, code: Code):
+    """The gate: one unit for the caller, or 409 with why not (not_started, ended, limit, sold_out),
+    429 when rate-limited. A 201 is a promise: the order follows; poll the claim for it."""
+    view = services.claim_unit(request.actor, code, ip=request.META.get("REMOTE_ADDR", ""))
+    return Status(201, ClaimOut(**view.__dict__))
+
+
+@router.get("/campaigns/{code}/claims", response=list[ClaimOut])
+def my_claims(request, code: Code):
+    return [ClaimOut(**v.__dict__) for v in services.my_claims(request.actor, code)]
+
+
+@router.get("/campaigns/{code}/claims/{gate_id}", response=ClaimOut)
+def get_claim(request, code: Code, gate_id: GateId):
+    return ClaimOut(**services.get_claim(request.actor, code, gate_id).__dict__)
+
+
+@router.post("/campaigns/{code}/claims/{gate_id}/pay", response=ClaimOut)
+def pay_claim(request, code: Code, gate_id: GateId, body: PayIn):
+    """Pay within the payment window; afterwards the unit has gone back to the sale."""
+    view = services.pay_claim(request.actor, code, gate_id, payment_token=body.payment_token)
+    return ClaimOut(**view.__dict__)
+
+
+@router.post("/campaigns/{code}/waitlist", response={201: WaitlistOut})
+def join_waitlist(request, code: Code):
+    """After the sell-out: be offered a returned unit, in the order people joined."""
+    services.join_waitlist(request.actor, code)
+    status, ahead = services.waitlist_position(request.actor, code)
+    return Status(201, WaitlistOut(status=status, ahead=ahead))
+
+
+@router.get("/campaigns/{code}/waitlist", response=WaitlistOut)
+def waitlist_position(request, code: Code):
+    status, ahead = services.waitlist_position(request.actor, code)
+    return WaitlistOut(status=status, ahead=ahead)
+
+
+@router.get("/campaigns/{code}/results", response=ResultsOut)
+def results(request, code: Code):
+    """Staff: claims, paid, expired, sold, units left and time to sell out."""
+    return ResultsOut(**services.campaign_results(request.actor, code).__dict__)

@@ -1,0 +1,301 @@
+"""The gate: who gets a unit, decided atomically in memory, never on the stock row.
+
+With ``REDIS_URL`` set, one Lua script per request checks the sale window, the caller's rate limits
+and per-customer limit, takes a unit from the pool and appends the claim to the campaign's stream,
+all in one atomic step on the Redis server (``TIME`` is Redis's clock, so app servers' clocks do
+not matter). Writers read the stream through a consumer group and turn claims into orders; an entry
+stays pending until its order is committed, so a killed writer's claims are picked up by another.
+Durability across a Redis restart comes from Redis's AOF (``appendfsync always`` in production).
+
+Without Redis (the embedded default), ``GateCounter``/``CustomerTally`` rows play the same part
+with conditional UPDATEs, and the claim row itself is the outbox the writer reads.
+
+Keys carry the campaign code in a hash tag (``fs:{CODE}:...``) so a Redis Cluster keeps one
+campaign's keys on one node.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import redis
+from django.conf import settings
+
+from millet.core.errors import DomainError
+
+GROUP = "writers"
+
+_CLAIM = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local s = redis.call('HMGET', KEYS[1], 'start_ms', 'end_ms', 'limit', 'pool', 'cust_rate', 'ip_rate')
+if not s[1] then return {'unknown'} end
+if now < tonumber(s[1]) then return {'not_started'} end
+if now >= tonumber(s[2]) then return {'ended'} end
+local cust_rate = tonumber(s[5])
+if cust_rate > 0 then
+  local n = redis.call('INCR', KEYS[4])
+  if n == 1 then redis.call('PEXPIRE', KEYS[4], 1000) end
+  if n > cust_rate then return {'rate_limited'} end
+end
+local ip_rate = tonumber(s[6])
+if ip_rate > 0 and ARGV[2] ~= '' then
+  local n = redis.call('INCR', KEYS[5])
+  if n == 1 then redis.call('PEXPIRE', KEYS[5], 1000) end
+  if n > ip_rate then return {'rate_limited'} end
+end
+local taken = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+if taken >= tonumber(s[3]) then return {'limit'} end
+if tonumber(s[4]) <= 0 then return {'sold_out'} end
+local left = redis.call('HINCRBY', KEYS[1], 'pool', -1)
+if left == 0 then redis.call('HSETNX', KEYS[1], 'soldout_ms', now) end
+redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
+local id = redis.call('XADD', KEYS[3], '*', 'c', ARGV[1], 't', now)
+return {'ok', id}
+"""
+
+# A unit comes back (claim expired). Idempotent per claim; offered straight to a waitlisted customer
+# when one is named and still under the limit, otherwise back into the pool.
+_RETURN = """
+if redis.call('HSETNX', KEYS[4], ARGV[1], 1) == 0 then return {'done'} end
+redis.call('HINCRBY', KEYS[2], ARGV[2], -1)
+if ARGV[3] ~= '' then
+  local limit = tonumber(redis.call('HGET', KEYS[1], 'limit'))
+  local taken = tonumber(redis.call('HGET', KEYS[2], ARGV[3]) or '0')
+  if taken < limit then
+    local t = redis.call('TIME')
+    local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
+    local id = redis.call('XADD', KEYS[3], '*', 'c', ARGV[3], 't', now)
+    return {'granted', id}
+  end
+end
+redis.call('HINCRBY', KEYS[1], 'pool', 1)
+return {'returned'}
+"""
+
+
+class GateUnavailable(DomainError):
+    """Redis did not answer (restarting, unreachable): nothing was decided; the buyer may retry."""
+
+    status_code = 503
+    code = "gate_unavailable"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The gate's answer: ``ok`` with the claim's id, or the reason it refused."""
+
+    outcome: str
+    gate_id: str = ""
+
+
+@dataclass(frozen=True)
+class StreamClaim:
+    gate_id: str
+    customer_id: int
+    claimed_at: datetime
+
+
+def redis_enabled() -> bool:
+    return bool(settings.REDIS_URL)
+
+
+_client: redis.Redis | None = None
+_scripts: dict[str, object] = {}
+
+
+def client() -> redis.Redis:
+    """One connection pool per process (redis-py rebuilds it after a fork)."""
+    global _client
+    if _client is None:
+        _client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=2, health_check_interval=30
+        )
+        _scripts["claim"] = _client.register_script(_CLAIM)
+        _scripts["return"] = _client.register_script(_RETURN)
+    return _client
+
+
+def reset_client() -> None:
+    """Forget the connection pool (tests point REDIS_URL at a private server)."""
+    global _client
+    _client = None
+    _scripts.clear()
+
+
+def keys(code: str) -> dict[str, str]:
+    tag = f"fs:{{{code}}}"
+    return {
+        "state": f"{tag}:state",
+        "taken": f"{tag}:taken",
+        "stream": f"{tag}:claims",
+        "returned": f"{tag}:returned",
+    }
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def from_ms(ms: int | str) -> datetime:
+    return datetime.fromtimestamp(int(ms) / 1000, tz=UTC)
+
+
+def load(
+    *,
+    code: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    limit: int,
+    pool: int,
+    customer_rate: int,
+    ip_rate: int,
+    taken: dict[int, int],
+) -> None:
+    """Give the gate a campaign's state; fields already there are kept, so reloading after a Redis
+    restart (its AOF has the live state) never hands out units a second time."""
+    k = keys(code)
+    try:
+        c = client()
+        pipe = c.pipeline(transaction=True)
+        for field, value in (
+            ("start_ms", _ms(starts_at)),
+            ("end_ms", _ms(ends_at)),
+            ("limit", limit),
+            ("cust_rate", customer_rate),
+            ("ip_rate", ip_rate),
+        ):
+            pipe.hset(k["state"], field, value)  # settings may change; counters below may not
+        pipe.hsetnx(k["state"], "pool", pool)
+        for customer, n in taken.items():
+            pipe.hsetnx(k["taken"], str(customer), n)
+        pipe.execute()
+        try:
+            c.xgroup_create(k["stream"], GROUP, id="0", mkstream=True)
+        except redis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+    except redis.ConnectionError as exc:
+        raise GateUnavailable("the flash-sale gate is unavailable, retry") from exc
+
+
+def loaded(code: str) -> bool:
+    try:
+        return bool(client().hexists(keys(code)["state"], "pool"))
+    except redis.ConnectionError as exc:
+        raise GateUnavailable("the flash-sale gate is unavailable, retry") from exc
+
+
+def claim(code: str, customer_id: int, ip: str) -> Decision:
+    k = keys(code)
+    tag = f"fs:{{{code}}}"
+    try:
+        client()
+        answer = _scripts["claim"](
+            keys=[k["state"], k["taken"], k["stream"], f"{tag}:rl:c:{customer_id}", f"{tag}:rl:ip:{ip}"],
+            args=[customer_id, ip],
+        )
+    except (redis.ConnectionError, redis.TimeoutError) as exc:
+        raise GateUnavailable("the flash-sale gate is unavailable, retry") from exc
+    outcome = answer[0].decode()
+    return Decision(outcome, answer[1].decode() if len(answer) > 1 else "")
+
+
+def give_back(code: str, gate_id: str, customer_id: int, offer_to: int | None) -> Decision:
+    """Return an expired claim's unit: to ``offer_to`` (a waitlisted customer) or to the pool."""
+    k = keys(code)
+    client()
+    answer = _scripts["return"](
+        keys=[k["state"], k["taken"], k["stream"], k["returned"]],
+        args=[gate_id, customer_id, offer_to or ""],
+    )
+    return Decision(answer[0].decode(), answer[1].decode() if len(answer) > 1 else "")
+
+
+def pool(code: str) -> int | None:
+    value = client().hget(keys(code)["state"], "pool")
+    return None if value is None else int(value)
+
+
+def sold_out_at(code: str) -> datetime | None:
+    value = client().hget(keys(code)["state"], "soldout_ms")
+    return None if value is None else from_ms(value)
+
+
+def queued_claim(code: str, gate_id: str) -> StreamClaim | None:
+    """A claim still in the stream (accepted, order not yet written)."""
+    try:
+        entries = client().xrange(keys(code)["stream"], gate_id, gate_id)
+    except redis.ResponseError:  # not a stream id
+        return None
+    return _parse(entries[0]) if entries else None
+
+
+def _parse(entry) -> StreamClaim:
+    entry_id, fields = entry
+    return StreamClaim(entry_id.decode(), int(fields[b"c"]), from_ms(fields[b"t"]))
+
+
+def consumer_name() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+def read_claims(codes: list[str], *, count: int, block_ms: int, reclaim_idle_ms: int) -> dict[str, list]:
+    """Claims for this writer: first those a dead writer left pending, then new ones.
+
+    An entry stays pending until ``ack`` is called after its order committed, so a writer killed
+    mid-batch loses nothing: after ``reclaim_idle_ms`` another writer takes its entries over.
+    """
+    c = client()
+    me = consumer_name()
+    out: dict[str, list] = {}
+    for code in codes:
+        stream = keys(code)["stream"]
+        try:
+            _, entries, _ = c.xautoclaim(stream, GROUP, me, min_idle_time=reclaim_idle_ms, count=count)
+        except redis.ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            continue
+        mine = c.xreadgroup(GROUP, me, {stream: "0"}, count=count)  # own unacked, after a crash-retry
+        unique = {e[0]: e for e in entries if e[1]}  # just reclaimed entries are also in "mine"
+        unique.update((e[0], e) for _, batch in mine for e in batch if e[1])
+        if unique:
+            out[code] = [_parse(e) for e in unique.values()]
+    fresh_wanted = {keys(code)["stream"]: ">" for code in codes if code not in out}
+    if fresh_wanted:
+        code_of = {keys(code)["stream"]: code for code in codes}
+        for stream, batch in c.xreadgroup(GROUP, me, fresh_wanted, count=count, block=block_ms or None) or []:
+            name = stream.decode() if isinstance(stream, bytes) else stream
+            out[code_of[name]] = [_parse(e) for e in batch]
+    return out
+
+
+def ack(code: str, gate_ids: list[str]) -> None:
+    if gate_ids:
+        client().xack(keys(code)["stream"], GROUP, *gate_ids)
+
+
+def backlog(code: str) -> int:
+    """Claims accepted but not yet written as orders (pending plus never delivered)."""
+    c = client()
+    stream = keys(code)["stream"]
+    try:
+        groups = c.xinfo_groups(stream)
+    except redis.ResponseError:
+        return 0
+    for group in groups:
+        if group["name"] in (GROUP, GROUP.encode()):
+            return int(group.get("pending", 0)) + int(group.get("lag") or 0)
+    return 0
+
+
+def forget(code: str) -> None:
+    """Drop a campaign's gate state (tests, and campaigns closed long ago)."""
+    c = client()
+    k = keys(code)
+    c.delete(*k.values())

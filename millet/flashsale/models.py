@@ -1,0 +1,140 @@
+"""Flash-sale campaigns, the claims the gate accepted, and the waitlist for returned units.
+
+The gate (Redis or the ``GateCounter`` rows) decides who gets a unit; a ``Claim`` row is the durable
+record of that decision, written with the FLASH-channel order it became. The campaign's units are
+held in inventory under ``hold_reference`` for the whole sale, so the shop never sells them twice.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Campaign(models.Model):
+    code = models.SlugField(max_length=32, unique=True)
+    name = models.CharField(max_length=128)
+    sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, related_name="+")
+    market = models.ForeignKey("regions.Market", on_delete=models.PROTECT, related_name="+")
+    location = models.ForeignKey(
+        "inventory.Location",
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Warehouse the units are set aside from and shipped from.",
+    )
+    price = models.DecimalField(
+        max_digits=14, decimal_places=2, help_text="Flash price per unit, tax included."
+    )
+    units = models.PositiveIntegerField(help_text="Units set aside from inventory for the sale.")
+    per_customer_limit = models.PositiveIntegerField(default=1)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    payment_window_seconds = models.PositiveIntegerField(default=900)
+    customer_rate_per_second = models.PositiveIntegerField(
+        default=5, help_text="Gate requests one customer may make per second."
+    )
+    ip_rate_per_second = models.PositiveIntegerField(
+        default=200, help_text="Gate requests one address may make per second; 0 turns the limit off."
+    )
+    sold_out_at = models.DateTimeField(null=True, blank=True, help_text="When the pool first ran dry.")
+    closed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the unsold units went back to the shelf, after the end."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="campaign_ends_after_start"
+            ),
+            models.CheckConstraint(condition=models.Q(units__gt=0), name="campaign_units_positive"),
+            models.CheckConstraint(condition=models.Q(price__gt=0), name="campaign_price_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def hold_reference(self) -> str:
+        """The inventory reservation that keeps the campaign's unclaimed units off the shelf."""
+        return f"FLASH-{self.code}"
+
+
+class GateCounter(models.Model):
+    """The database gate's state (embedded default, no Redis): units left in the pool.
+
+    One row per campaign, apart from the stock row: a claim decrements this, never the stock.
+    """
+
+    campaign = models.OneToOneField(Campaign, on_delete=models.CASCADE, related_name="counter")
+    remaining = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(remaining__gte=0), name="gate_remaining_non_negative")
+        ]
+
+
+class CustomerTally(models.Model):
+    """The database gate's per-customer count of live claims, so parallel requests cannot pass the limit."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    taken = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "customer"], name="one_tally_per_customer"),
+            models.CheckConstraint(condition=models.Q(taken__gte=0), name="tally_non_negative"),
+        ]
+
+
+class Claim(models.Model):
+    """A unit the gate gave a customer: queued -> ordered -> paid, or -> expired (unit back to the pool)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Accepted, order being written"
+        ORDERED = "ordered", "Order placed, awaiting payment"
+        PAID = "paid", "Paid"
+        EXPIRED = "expired", "Not paid in time, unit returned"
+        REJECTED = "rejected", "No unit left when the order was written"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="claims")
+    gate_id = models.CharField(
+        max_length=40, help_text="The gate's id for the claim (Redis stream entry id)."
+    )
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    order_number = models.CharField(max_length=24, blank=True)
+    claimed_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["campaign", "gate_id"], name="one_claim_per_gate_id")]
+        indexes = [
+            models.Index(fields=["campaign", "status", "expires_at"]),
+            models.Index(fields=["campaign", "customer"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}:{self.gate_id}"
+
+
+class WaitlistEntry(models.Model):
+    """A customer who arrived after the sell-out; returned units are offered in arrival order."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting"
+        OFFERED = "offered"
+        SKIPPED = "skipped"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="waitlist")
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.WAITING)
+    claim_gate_id = models.CharField(max_length=40, blank=True)
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["campaign", "customer"], name="one_waitlist_entry")]
+        indexes = [models.Index(fields=["campaign", "status", "joined_at"])]
