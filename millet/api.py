@@ -55,6 +55,11 @@ def _mount() -> None:
     api.add_router("/sales", sales)
     api.add_router("/stores", stores)
     api.add_router("/finance", finance)
+    api.add_router("/lending", "millet.finance.lending.api.router")
+    api.add_router("/insurance", "millet.finance.insurance.api.router")
+    api.add_router("/devices", "millet.devices.api.router")
+    api.add_router("/telemetry", "millet.devices.telemetry.api.router")
+    api.add_router("/flashsale", "millet.flashsale.api.router")
 
 
 _mount()

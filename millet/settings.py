@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "millet.inventory",
     "millet.stores",
     "millet.finance",
+    "millet.finance.lending",
+    "millet.finance.insurance",
     "millet.sales",
     "millet.devices",
     "millet.devices.telemetry",
