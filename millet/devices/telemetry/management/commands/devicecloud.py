@@ -1,5 +1,5 @@
 """``millet devicecloud``: the quick start's device cloud, supervised: embedded broker, ingestion
-worker and simulated demo devices, as child processes that stop when Millet's server stops.
+worker, the automation and rollout clocks and simulated demo devices, as child processes that stop when Millet's server stops.
 
 ``millet start`` launches it with ``--parent-pid`` (its own pid, which gunicorn keeps after exec);
 when that process is gone, or on SIGINT/SIGTERM, every child is terminated. A child that dies is
@@ -41,7 +41,13 @@ class Command(BaseCommand):
         env = {**os.environ, "MILLET_MQTT_MODE": "embedded"}
         address = broker_address()
         millet = [sys.executable, "-m", "millet.cli"]
-        specs = {"broker": [*millet, "broker"], "ingest": [*millet, "ingest", "--quiet"]}
+        specs = {
+            "broker": [*millet, "broker"],
+            "ingest": [*millet, "ingest", "--quiet"],
+            # The clocks of time-triggered automations and OTA rollouts, as cron would run them.
+            "automations": [*millet, "run_automations", "--every", "60"],
+            "rollouts": [*millet, "advance_rollouts", "--every", "5"],
+        }
         if manifest.exists() and devices > 0:
             specs["simulate"] = [
                 *millet,
