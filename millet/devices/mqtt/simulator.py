@@ -63,8 +63,15 @@ class PropertyModel:
         else:
             self.value = 0 if self.is_int else 20.0
 
+    def off_value(self) -> object:
+        """The reading of a switched-off appliance: the bottom of the property's range."""
+        self.value = self.spec.value_range[0] if self.spec.value_range else 0
+        return self.value
+
     def step(self, rng: random.Random) -> object:
         spec = self.spec
+        if "write" in spec.access:  # the owner's setting (on/off, brightness): only commands change it
+            return self.value
         if spec.value_list:
             if rng.random() < 0.1:
                 self.value = rng.choice(spec.value_list).value
@@ -275,6 +282,8 @@ class Simulator:
     def _publish_telemetry(self, device: SimDevice, props: dict | None = None) -> None:
         if props is None:
             props = {key: model.step(self.rng) for key, model in device.props.items()}
+            if props.get("on") is False:  # a switched-off appliance draws nothing
+                props.update({k: m.off_value() for k, m in device.props.items() if m.spec.unit == "watt"})
         if not props:
             return
         device.seq += 1

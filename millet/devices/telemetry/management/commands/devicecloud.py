@@ -1,5 +1,6 @@
-"""``millet devicecloud``: the quick start's device cloud, supervised: embedded broker, ingestion
-worker, the automation and rollout clocks and simulated demo devices, as child processes that stop when Millet's server stops.
+"""``millet devicecloud``: the quick start's device cloud, supervised: embedded broker,
+ingestion worker, the automation and rollout clocks and simulated demo devices, as child
+processes that stop when Millet's server stops.
 
 ``millet start`` launches it with ``--parent-pid`` (its own pid, which gunicorn keeps after exec);
 when that process is gone, or on SIGINT/SIGTERM, every child is terminated. A child that dies is
