@@ -27,6 +27,7 @@ from millet.devices.services.commands import (
     request_set,
     shadow_of,
 )
+from millet.devices.services.evidence import DeviceActivity, DeviceEvent, device_activity_for_serial
 from millet.devices.services.fleet import activations_per_day, connected_now, failures_by_batch
 from millet.devices.services.identity import (
     ProvisionedDevice,
@@ -72,6 +73,8 @@ from millet.devices.services.ownership import (
 )
 
 __all__ = [
+    "DeviceActivity",
+    "DeviceEvent",
     "DeviceInfo",
     "OutboundCommand",
     "ProvisionedDevice",
@@ -88,6 +91,7 @@ __all__ = [
     "create_automation",
     "create_home",
     "delete_automation",
+    "device_activity_for_serial",
     "device_for_viewer",
     "device_id_for",
     "device_spec_for",

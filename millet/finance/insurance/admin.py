@@ -24,7 +24,7 @@ class ProtectionPlanAdmin(admin.ModelAdmin):
 
 class ClaimInline(ReadOnlyTabularInline):
     model = Claim
-    fields = ("number", "peril", "incident_at", "amount_claimed", "payout", "status")
+    fields = ("number", "peril", "incident_at", "amount_claimed", "payout", "status", "evidence_verdict")
 
 
 @admin.register(Policy)
@@ -48,7 +48,22 @@ class PolicyAdmin(ReadOnlyAdmin):
 
 @admin.register(Claim)
 class ClaimAdmin(ReadOnlyAdmin):
-    list_display = ("number", "policy", "peril", "amount_claimed", "payout", "status", "created_at")
-    list_filter = ("status", "peril")
+    list_display = (
+        "number",
+        "policy",
+        "peril",
+        "amount_claimed",
+        "payout",
+        "status",
+        "evidence_verdict",
+        "created_at",
+    )
+    list_filter = ("status", "peril", "evidence_verdict")
     search_fields = ("number", "policy__number", "policy__serial")
     date_hierarchy = "created_at"
+    readonly_fields = ("evidence_summary",)
+
+    @admin.display(description="Device evidence")
+    def evidence_summary(self, claim: Claim) -> str:
+        """The readable line a handler needs first; the raw facts follow in ``evidence``."""
+        return claim.evidence.get("summary", "")

@@ -13,7 +13,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from millet.finance.insurance import services
-from millet.finance.insurance.models import Claim, Peril, Policy
+from millet.finance.insurance.models import Claim, EvidenceVerdict, Peril, Policy
 
 router = Router(tags=["insurance"])
 
@@ -114,6 +114,8 @@ class ClaimOut(Schema):
     amount_claimed: Decimal
     payout: Decimal
     status: str
+    evidence_verdict: str
+    evidence: dict
     decision_reason: str
     created_at: datetime
     decided_at: datetime | None
@@ -127,6 +129,7 @@ class ClaimOut(Schema):
 class ClaimFilter(Schema):
     status: Literal["", *Claim.Status.values] = ""
     policy: Annotated[str, Field(max_length=24)] = ""
+    evidence: Literal["", *EvidenceVerdict.values] = ""
 
 
 class DecisionIn(Schema):
@@ -211,7 +214,9 @@ def submit_claim(request, number: str, body: ClaimIn):
 @router.get("/claims", response=list[ClaimOut])
 @paginate(LimitOffsetPagination, max_limit=200)
 def list_claims(request, filters: Query[ClaimFilter]):
-    return services.list_claims(request.actor, status=filters.status, policy=filters.policy)
+    return services.list_claims(
+        request.actor, status=filters.status, policy=filters.policy, evidence=filters.evidence
+    )
 
 
 @router.get("/claims/{number}", response=ClaimOut)

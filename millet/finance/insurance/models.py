@@ -114,6 +114,13 @@ class Policy(models.Model):
         return self.number
 
 
+class EvidenceVerdict(models.TextChoices):
+    NOT_CONNECTED = "not_connected", "Not a connected unit: no telemetry to check"
+    SUPPORTED = "supported", "The unit reported an event matching the claim"
+    NO_EVIDENCE = "no_evidence", "Connected, but nothing reported either way"
+    REFER = "refer", "Telemetry contradicts the claim: refer for review"
+
+
 class Claim(models.Model):
     class Status(models.TextChoices):
         SUBMITTED = "submitted"
@@ -131,6 +138,15 @@ class Claim(models.Model):
         max_digits=14, decimal_places=2, default=0, help_text="Approved amount after the excess."
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.SUBMITTED)
+    evidence_verdict = models.CharField(
+        max_length=16,
+        choices=EvidenceVerdict.choices,
+        default=EvidenceVerdict.NOT_CONNECTED,
+        help_text="What the unit's own telemetry says about the claim, checked when it was filed.",
+    )
+    evidence = models.JSONField(
+        default=dict, blank=True, help_text="The device facts behind the verdict, with a readable summary."
+    )
     decision_reason = models.CharField(max_length=255, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

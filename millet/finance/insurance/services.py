@@ -13,6 +13,7 @@ else is 404, so numbers cannot be probed); staff and the "claims_handler" group 
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,7 +28,14 @@ from millet.accounts.actor import SYSTEM, Actor
 from millet.catalog.services import sku_info
 from millet.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from millet.finance import accounts
-from millet.finance.insurance.models import Claim, Peril, PlanPrice, Policy, ProtectionPlan
+from millet.finance.insurance.models import (
+    Claim,
+    EvidenceVerdict,
+    Peril,
+    PlanPrice,
+    Policy,
+    ProtectionPlan,
+)
 from millet.finance.ledger import TransferSpec, create_transfers
 from millet.finance.payments import Allocation, charge_payment, payments_for, refund_payment
 from millet.regions.money import currency_exponent, parse_amount, to_minor
@@ -332,6 +340,88 @@ def _remaining_cover(policy: Policy) -> Decimal:
     return policy.cover_limit - policy.paid_out
 
 
+EVENT_WINDOW_BEFORE = timedelta(days=2)  # a fault often shows before the owner notices it
+EVENT_WINDOW_AFTER = timedelta(days=1)  # the device's clock and the owner's memory both drift
+THEFT_GRACE = timedelta(hours=1)  # messages queued on the unit may still arrive just after a theft
+# Words in a device's event names that back each peril (event names are MIoT-style "motion-detected").
+PERIL_EVENT_WORDS = {
+    Peril.ACCIDENTAL_DAMAGE: frozenset(
+        {"drop", "dropped", "fall", "fell", "impact", "shock", "crack", "cracked"}
+    ),
+    Peril.LIQUID_DAMAGE: frozenset({"liquid", "water", "leak", "moisture", "wet", "submerged"}),
+    Peril.BREAKDOWN: frozenset(
+        {"fault", "error", "failure", "failed", "fail", "stuck", "overheat", "overheating"}
+    ),
+    Peril.THEFT: frozenset(),
+}
+
+
+def _when(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).isoformat() if moment else None
+
+
+def device_evidence(policy: Policy, peril: str, incident_at: datetime) -> tuple[str, dict]:
+    """What the unit's own telemetry says about a claim: a verdict and the facts behind it.
+
+    A handler must be able to see why, so the facts are stored with the claim as they were when it
+    was filed (the unit's later history may be wiped on resale). The verdict never decides a claim
+    by itself: "supported" means the unit reported a matching event (a drop, a fault, liquid), and
+    "refer" means a theft claim for a unit that kept reporting from the holder's own account after
+    the theft, which a person must look at. Units without a device identity are not checked.
+    """
+    from millet.devices.services import device_activity_for_serial
+
+    activity = device_activity_for_serial(
+        policy.serial,
+        start=incident_at - EVENT_WINDOW_BEFORE,
+        end=incident_at + EVENT_WINDOW_AFTER,
+        reports_after=incident_at + THEFT_GRACE,
+    )
+    if activity is None:
+        return EvidenceVerdict.NOT_CONNECTED, {
+            "connected": False,
+            "summary": "Not a connected unit: no telemetry to check.",
+        }
+    words = PERIL_EVENT_WORDS[peril]
+    matching = [e for e in activity.events if words & set(re.split(r"[^a-z0-9]+", e.name.lower()))]
+    bound_to_holder = activity.owner_id is not None and activity.owner_id == policy.holder_id
+    facts = {
+        "connected": True,
+        "device_id": activity.device_id,
+        "online": activity.online,
+        "last_seen": _when(activity.last_seen),
+        "bound_to_holder": bound_to_holder,
+        "in_home": activity.placed_in_home,
+        "window": [_when(incident_at - EVENT_WINDOW_BEFORE), _when(incident_at + EVENT_WINDOW_AFTER)],
+        "events": [{"at": _when(e.at), "name": e.name} for e in activity.events],
+        "matching_events": [{"at": _when(e.at), "name": e.name} for e in matching],
+        "reports_after_incident": activity.reports_after,
+        "last_report_at": _when(activity.last_report_at),
+    }
+    if peril == Peril.THEFT:
+        if bound_to_holder and activity.reports_after:
+            where = "the holder's home" if activity.placed_in_home else "the holder's account"
+            return EvidenceVerdict.REFER, {
+                **facts,
+                "summary": f"Kept reporting after the reported theft: {activity.reports_after} message(s) "
+                f"from {where}, the last at {_when(activity.last_report_at)}. Refer for review.",
+            }
+        summary = (
+            "No report from the holder's account after the reported theft."
+            if not activity.reports_after
+            else "Reported after the theft, but no longer from the holder's account."
+        )
+        return EvidenceVerdict.NO_EVIDENCE, {**facts, "summary": summary}
+    if matching:
+        names = ", ".join(f"{e.name} at {_when(e.at)}" for e in matching)
+        return EvidenceVerdict.SUPPORTED, {**facts, "summary": f"The unit reported {names}."}
+    return EvidenceVerdict.NO_EVIDENCE, {
+        **facts,
+        "summary": f"The unit reported no {peril.replace('_', ' ')} event around the incident "
+        f"({len(activity.events)} other event(s)); last seen {_when(activity.last_seen) or 'never'}.",
+    }
+
+
 def submit_claim(
     actor: Actor,
     policy_number: str,
@@ -342,6 +432,9 @@ def submit_claim(
     description: str = "",
 ) -> Claim:
     """The holder reports a loss; it is checked against the policy and the unit before anyone decides.
+
+    A connected unit's telemetry is checked too and stored as evidence on the claim (see
+    ``device_evidence``); it informs the handler and never refuses a claim by itself.
 
     Refused at once (nothing stored): a peril the plan does not cover, an incident outside the term
     or in the future, an amount above the cover left or not above the excess, a used-up policy, a
@@ -383,7 +476,10 @@ def submit_claim(
                 code="exceeds_cover",
             )
         _unit_on_order(SYSTEM, policy.order_number, policy.serial)  # 404 once the unit was returned
+        verdict, evidence = device_evidence(policy, peril, incident_at)
         return Claim.objects.create(
+            evidence_verdict=verdict,
+            evidence=evidence,
             number=_number("C"),
             policy=policy,
             peril=peril,
@@ -405,8 +501,11 @@ def get_claim(actor: Actor, number: str) -> Claim:
     return claim
 
 
-def list_claims(actor: Actor, *, status: str = "", policy: str = "") -> QuerySet[Claim]:
+def list_claims(actor: Actor, *, status: str = "", policy: str = "", evidence: str = "") -> QuerySet[Claim]:
+    """Claims the actor may see; ``evidence="refer"`` is the handlers' queue of contradicted claims."""
     claims = _visible_claims(actor).order_by("-created_at", "-pk")
+    if evidence:
+        claims = claims.filter(evidence_verdict=evidence)
     if status:
         claims = claims.filter(status=status)
     if policy:
@@ -423,7 +522,10 @@ def _locked_claim(actor: Actor, number: str) -> tuple[Claim, Policy]:
 
 
 def decide_claim(actor: Actor, number: str, *, approve: bool, reason: str = "") -> Claim:
-    """Approve (payout = claimed - excess, reserved on the ledger) or reject with a reason."""
+    """Approve (payout = claimed - excess, reserved on the ledger) or reject with a reason.
+
+    A claim the device evidence referred is never approved silently: the handler must say why.
+    """
     if not isinstance(reason, str) or len(reason) > 255:
         raise Unprocessable("reason is at most 255 characters", code="invalid_reason")
     if not approve and not reason.strip():
@@ -432,6 +534,11 @@ def decide_claim(actor: Actor, number: str, *, approve: bool, reason: str = "") 
         claim, policy = _locked_claim(actor, number)
         if claim.status != Claim.Status.SUBMITTED:
             raise Conflict(f"claim {number} is {claim.status}", code="claim_already_decided")
+        if approve and claim.evidence_verdict == EvidenceVerdict.REFER and not reason.strip():
+            raise Unprocessable(
+                "the unit's telemetry contradicts this claim: approving it needs a reason",
+                code="referral_reason_required",
+            )
         now = timezone.now()
         fields = {"decision_reason": reason.strip(), "decided_by_id": actor.user_id, "decided_at": now}
         if not approve:

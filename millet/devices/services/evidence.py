@@ -1,0 +1,77 @@
+"""What the device cloud knows about one unit around a moment: read by insurance to check a claim.
+
+Other domains know a unit by its serial, not by its device id, so this is the one read that joins the
+two: the device's identity and binding, its presence, the events it reported in a window, and how
+much it kept reporting after a moment. It is a plain read with no actor: the caller (a claim on the
+holder's own policy) has already established the right to ask, and only facts about that one serial
+leave the device cloud, never the telemetry values themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, Max
+
+from millet.core.errors import Unprocessable
+from millet.devices.models import Device
+from millet.devices.telemetry.models import TelemetryMessage
+
+MAX_EVENTS = 50
+
+
+@dataclass(frozen=True)
+class DeviceEvent:
+    at: datetime
+    name: str
+
+
+@dataclass(frozen=True)
+class DeviceActivity:
+    device_id: str
+    model_code: str
+    owner_id: int | None
+    placed_in_home: bool
+    online: bool
+    last_seen: datetime | None
+    events: list[DeviceEvent]  # in [start, end), oldest first, at most MAX_EVENTS
+    reports_after: int  # messages (telemetry or events) the unit sent after ``reports_after`` moment
+    last_report_at: datetime | None  # the newest of those, by the device's clock
+
+
+def device_activity_for_serial(
+    serial: str, *, start: datetime, end: datetime, reports_after: datetime
+) -> DeviceActivity | None:
+    """The unit's evidence, or None when the serial is not a connected (provisioned) device.
+
+    Events come from the stored event messages, so only events the unit really sent count, not
+    commands or automations. ``reports_after`` is separate from the window because "did it keep
+    talking after the loss" looks at everything since, not just the days around the incident.
+    """
+    for moment in (start, end, reports_after):
+        if not isinstance(moment, datetime) or moment.tzinfo is None:
+            raise Unprocessable("evidence windows need time-zone-aware date-times", code="naive_datetime")
+    if end <= start:
+        raise Unprocessable("end must be after start", code="empty_window")
+    device = Device.objects.filter(serial=serial).first()
+    if device is None:
+        return None
+    messages = TelemetryMessage.objects.filter(device_id=device.device_id)
+    events = (
+        messages.filter(kind="e", ts__gte=start, ts__lt=end)
+        .order_by("ts", "seq")
+        .values_list("ts", "body")[:MAX_EVENTS]
+    )
+    later = messages.filter(ts__gt=reports_after).aggregate(count=Count("seq"), last=Max("ts"))
+    return DeviceActivity(
+        device_id=device.device_id,
+        model_code=device.model_code,
+        owner_id=device.owner_id,
+        placed_in_home=device.home_id is not None,
+        online=device.online,
+        last_seen=device.last_seen,
+        events=[DeviceEvent(ts, str((body or {}).get("event", ""))) for ts, body in events],
+        reports_after=later["count"],
+        last_report_at=later["last"],
+    )
