@@ -8,6 +8,7 @@ from django.db.models import F, Sum
 
 from millet.catalog.models import Sku
 from millet.finance.ledger import total_balance_check
+from millet.finance.lending import services as lending
 from millet.inventory.models import SerialUnit, Stock, StockMovement
 from millet.sales.models import Order
 from millet.stores.models import Store
@@ -29,6 +30,9 @@ def test_demo_builds_a_consistent_company(capsys):
     serialized_on_hand = Stock.objects.filter(sku__serialized=True).aggregate(s=Sum("quantity"))["s"]
     assert serialized_on_hand == SerialUnit.objects.filter(status="in_stock").count()
     assert "stores" in capsys.readouterr().out
+    # Checkout can offer credit at once: an approved scorecard with its held-out figures, and products.
+    assert lending.approved_model().metrics["auc"] > 0.7
+    assert {p.code for p in lending.list_products()} == {"CN-EASY", "IN-EMI"}
 
 
 @pytest.mark.django_db(transaction=True)  # --flush truncates tables, which needs no open transaction

@@ -15,10 +15,11 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
-from millet.accounts.actor import SYSTEM, actor_for_user
+from millet.accounts.actor import RISK_OFFICER_GROUP, SYSTEM, actor_for_user
 from millet.catalog import services as catalog
 from millet.core.errors import DomainError
 from millet.demo.data import (
@@ -30,6 +31,7 @@ from millet.demo.data import (
     WAREHOUSES,
 )
 from millet.devices.demo import build_device_demo
+from millet.finance.lending.demo import build_lending_demo
 from millet.inventory import services as inventory
 from millet.regions.defaults import ensure_default_markets
 from millet.sales import services as sales
@@ -37,7 +39,12 @@ from millet.stores import pipeline
 from millet.stores import services as stores
 
 ADMIN_USER, ADMIN_PASSWORD = "admin", "millet-admin"
-DEMO_LOGINS = {"customer": "millet-customer", "cashier": "millet-cashier", "manager": "millet-manager"}
+DEMO_LOGINS = {
+    "customer": "millet-customer",
+    "cashier": "millet-cashier",
+    "manager": "millet-manager",
+    "risk": "millet-risk",  # a risk officer: credit applications, models and /lending/monitoring/
+}
 STORE_HOURS = {day: ["10:00", "22:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 
 Progress = Callable[[str, int], None]  # (task name, units done) -> None
@@ -110,6 +117,8 @@ def build_people(company: DemoCompany, rng: random.Random, customers: int) -> No
     demo_customer = User.objects.create_user(
         "customer", password=DEMO_LOGINS["customer"], first_name="Li", last_name="Wei"
     )
+    risk = User.objects.create_user("risk", password=DEMO_LOGINS["risk"])
+    risk.groups.add(Group.objects.get_or_create(name=RISK_OFFICER_GROUP)[0])
     names = ["Wei", "Fang", "Min", "Jing", "Lei", "Yan", "Priya", "Rahul", "Anjali", "Arjun", "Hao", "Xin"]
     bulk = [User(username=f"buyer{i:05d}", first_name=rng.choice(names)) for i in range(customers)]
     for user in bulk:
@@ -308,4 +317,7 @@ def build_demo(
     stage("devices", 1)
     build_device_demo(company.customers[0], random.Random(seed + 1))  # own rng: orders stay as they were
     progress("devices", 1)
+    stage("credit model", 1)
+    build_lending_demo()
+    progress("credit model", 1)
     return company
