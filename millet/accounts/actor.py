@@ -42,11 +42,25 @@ RISK_OFFICER_GROUP = "risk_officer"
 
 def actor_for_user(user) -> Actor:
     """Build the actor for an authenticated user; anonymous users are never actors."""
+    return actor_for(user.pk, is_staff=bool(user.is_staff))
+
+
+def actor_for(user_id: int, *, is_staff: bool) -> Actor:
+    """The full actor from a user's id and staff flag (what a cached token owner holds), so
+    authenticating by token needs no user row."""
+    from django.contrib.auth.models import Group
+
     from millet.stores.services import store_roles_for_user
 
     return Actor(
-        user_id=user.pk,
-        is_staff=bool(user.is_staff),
-        store_roles=store_roles_for_user(user.pk),
-        is_risk_officer=user.groups.filter(name=RISK_OFFICER_GROUP).exists(),
+        user_id=user_id,
+        is_staff=is_staff,
+        store_roles=store_roles_for_user(user_id),
+        is_risk_officer=Group.objects.filter(name=RISK_OFFICER_GROUP, user__id=user_id).exists(),
     )
+
+
+def customer_actor(user_id: int, *, is_staff: bool) -> Actor:
+    """A minimal actor for routes that act only on the caller's own things (the flash-sale gate):
+    no store roles and no group, so no query; never pass it to a service that checks those."""
+    return Actor(user_id=user_id, is_staff=is_staff)

@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
+from django.utils.functional import SimpleLazyObject
 from ninja.security import HttpBearer, SessionAuth
 
-from millet.accounts.actor import actor_for_user
-from millet.accounts.services import user_for_token
+from millet.accounts.actor import Actor, actor_for, actor_for_user
+from millet.accounts.services import TokenOwner, token_owner
+
+
+def _lazy_user(user_id: int):
+    """request.user for a token request, read only if a route uses it (most need only the actor)."""
+    return SimpleLazyObject(lambda: get_user_model().objects.get(pk=user_id))
 
 
 class TokenAuth(HttpBearer):
-    def authenticate(self, request, token: str):
-        user = user_for_token(token)
-        if user is None:
+    """Bearer tokens; ``request.auth`` is the TokenOwner, ``request.actor`` the full actor."""
+
+    def authenticate(self, request, token: str) -> TokenOwner | None:
+        owner = token_owner(token)
+        if owner is None:
             return None
-        request.user = user
-        request.actor = actor_for_user(user)
-        return user
+        request.user = _lazy_user(owner.user_id)
+        request.actor = self.actor(owner)
+        return owner
+
+    def actor(self, owner: TokenOwner) -> Actor:
+        return actor_for(owner.user_id, is_staff=owner.is_staff)
 
 
 class SessionActorAuth(SessionAuth):

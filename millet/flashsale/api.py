@@ -11,31 +11,25 @@ from decimal import Decimal
 from typing import Annotated
 
 from ninja import Field, Router, Schema, Status
-from ninja.security import HttpBearer
 
-from millet.accounts.actor import Actor
-from millet.accounts.auth import SessionActorAuth
-from millet.accounts.services import user_for_token
+from millet.accounts.actor import Actor, customer_actor
+from millet.accounts.auth import SessionActorAuth, TokenAuth
+from millet.accounts.services import TokenOwner
 from millet.flashsale import services
 from millet.flashsale.models import Campaign
 
 router = Router(tags=["flashsale"])
 
 
-class GateTokenAuth(HttpBearer):
-    """Bearer tokens for the gate's hot path: who is asking, without the store-role lookup.
+class GateTokenAuth(TokenAuth):
+    """Bearer tokens for the gate's hot path: who is asking, without the store-role and group lookups.
 
-    A claim needs only the customer's id, so this skips the query for store roles that the general
-    actor makes; on a million requests that one query is a large share of the gate's time.
+    A claim needs only the customer's id; with the token owner cached in Redis the whole
+    authentication is one cache read, so the gate's request costs no database query at all.
     """
 
-    def authenticate(self, request, token: str):
-        user = user_for_token(token)
-        if user is None:
-            return None
-        request.user = user
-        request.actor = Actor(user_id=user.pk, is_staff=bool(user.is_staff))
-        return user
+    def actor(self, owner: TokenOwner) -> Actor:
+        return customer_actor(owner.user_id, is_staff=owner.is_staff)
 
 
 gate_auth = [GateTokenAuth(), SessionActorAuth()]
