@@ -49,9 +49,9 @@ GOAL = 0.5  # gate via HTTP at half the trivial endpoint's rate or better
 PEER_SQL = """
 BEGIN;
 SELECT quantity - reserved FROM inventory_stock WHERE id = %(stock)s FOR UPDATE;
-SELECT count(*) FROM bench_peer_purchase WHERE customer_id = :cust;
+SELECT count(*) FROM bench_peer_purchase WHERE stock_id = %(stock)s AND customer_id = :cust;
 UPDATE inventory_stock SET reserved = reserved + 1 WHERE id = %(stock)s AND quantity > reserved;
-INSERT INTO bench_peer_purchase (customer_id, created_at) VALUES (:cust, now());
+INSERT INTO bench_peer_purchase (stock_id, customer_id, created_at) VALUES (%(stock)s, :cust, now());
 END;
 """
 
@@ -129,9 +129,9 @@ ApiToken.objects.bulk_create(
 for raw in raws:
     token_owner(raw)
 with connection.cursor() as cur:
-    cur.execute("CREATE TABLE bench_peer_purchase (id bigserial PRIMARY KEY, customer_id bigint NOT NULL, "
-                "created_at timestamptz NOT NULL)")
-    cur.execute("CREATE INDEX ON bench_peer_purchase (customer_id)")
+    cur.execute("CREATE TABLE bench_peer_purchase (id bigserial PRIMARY KEY, stock_id bigint NOT NULL, "
+                "customer_id bigint NOT NULL, created_at timestamptz NOT NULL)")
+    cur.execute("CREATE INDEX ON bench_peer_purchase (stock_id, customer_id)")
 stock = {c: Stock.objects.get(sku_id=info[c].id, location=wh).pk for c in ("PEER-1", "CORE-1")}
 ids = [u.pk for u in users]
 print(json.dumps({"tokens": raws, "peer_stock": stock["PEER-1"], "core_stock": stock["CORE-1"],
@@ -172,7 +172,7 @@ row = Stock.objects.get(sku=campaign.sku, location=campaign.location)
 held = sum(Reservation.objects.filter(reference=campaign.hold_reference, status="active")
            .values_list("quantity", flat=True))
 with connection.cursor() as cur:
-    cur.execute("SELECT count(*) FROM bench_peer_purchase WHERE created_at IS NOT NULL")
+    cur.execute("SELECT count(*) FROM bench_peer_purchase WHERE stock_id = %(peer_stock)d")
     peer_sold = cur.fetchone()[0]
     cur.execute("SELECT quantity, reserved FROM inventory_stock WHERE id = %(peer_stock)d")
     peer_qty, peer_reserved = cur.fetchone()
@@ -340,15 +340,18 @@ def peer_application():
                 "SELECT quantity - reserved FROM inventory_stock WHERE id = %s FOR UPDATE", [stock_id]
             )
             free = cur.fetchone()[0]
-            cur.execute("SELECT count(*) FROM bench_peer_purchase WHERE customer_id = %s", [request.user.pk])
+            cur.execute(
+                "SELECT count(*) FROM bench_peer_purchase WHERE stock_id = %s AND customer_id = %s",
+                [stock_id, request.user.pk],
+            )
             if cur.fetchone()[0] >= LIMIT:
                 return 409, {"error": "limit"}
             if free <= 0:
                 return 409, {"error": "sold_out"}
             cur.execute("UPDATE inventory_stock SET reserved = reserved + 1 WHERE id = %s", [stock_id])
             cur.execute(
-                "INSERT INTO bench_peer_purchase (customer_id, created_at) VALUES (%s, now())",
-                [request.user.pk],
+                "INSERT INTO bench_peer_purchase (stock_id, customer_id, created_at) VALUES (%s, %s, now())",
+                [stock_id, request.user.pk],
             )
         return 201, {"ok": True}
 
