@@ -14,7 +14,21 @@ class Actor:
     user_id: int | None
     is_staff: bool = False
     store_roles: dict[int, str] = field(default_factory=dict)
-    is_risk_officer: bool = False  # Django group "risk_officer": sees credit applications and models
+
+    def in_group(self, name: str) -> bool:
+        """Back-office roles beyond staff and stores (risk officers, claims handlers) are Django groups.
+
+        Asked on demand, not when the actor is built: only the few routes of those roles pay the
+        query, not every API request.
+        """
+        from django.contrib.auth.models import Group
+
+        return self.user_id is not None and Group.objects.filter(name=name, user__id=self.user_id).exists()
+
+    @property
+    def is_risk_officer(self) -> bool:
+        """Sees credit applications, models and the monitoring page."""
+        return self.in_group(RISK_OFFICER_GROUP)
 
     @property
     def is_store_staff(self) -> bool:
@@ -48,16 +62,9 @@ def actor_for_user(user) -> Actor:
 def actor_for(user_id: int, *, is_staff: bool) -> Actor:
     """The full actor from a user's id and staff flag (what a cached token owner holds), so
     authenticating by token needs no user row."""
-    from django.contrib.auth.models import Group
-
     from millet.stores.services import store_roles_for_user
 
-    return Actor(
-        user_id=user_id,
-        is_staff=is_staff,
-        store_roles=store_roles_for_user(user_id),
-        is_risk_officer=Group.objects.filter(name=RISK_OFFICER_GROUP, user__id=user_id).exists(),
-    )
+    return Actor(user_id=user_id, is_staff=is_staff, store_roles=store_roles_for_user(user_id))
 
 
 def customer_actor(user_id: int, *, is_staff: bool) -> Actor:

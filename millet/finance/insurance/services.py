@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -55,11 +54,7 @@ class PriceInput:
 
 
 def is_claims_handler(actor: Actor) -> bool:
-    if actor.is_staff:
-        return True
-    if actor.user_id is None:
-        return False
-    return get_user_model().objects.filter(pk=actor.user_id, groups__name=CLAIMS_HANDLER_GROUP).exists()
+    return actor.is_staff or actor.in_group(CLAIMS_HANDLER_GROUP)
 
 
 def require_claims_handler(actor: Actor) -> None:
