@@ -227,7 +227,7 @@ def main() -> None:
                 sys.executable,
                 "-c",
                 "import django; django.setup()\n"
-                "from millet.finance.ledger import total_balance_check\nprint(total_balance_check())",
+                "from millet.finance.services import total_balance_check\nprint(total_balance_check())",
             ],
             env=env,
             cwd=ROOT,

@@ -140,7 +140,8 @@ print(json.dumps({"tokens": raws, "peer_stock": stock["PEER-1"], "core_stock": s
 
 DRAIN = """
 import json, time
-from millet.flashsale import gate, services
+from millet.flashsale import services
+from millet.flashsale.services import gate
 start = time.monotonic()
 written = 0
 while True:
@@ -155,7 +156,8 @@ CHECK = """
 import json
 from django.db import connection
 from millet.accounts.actor import actor_for_user
-from millet.flashsale import gate, services
+from millet.flashsale import services
+from millet.flashsale.services import gate
 from millet.flashsale.models import Campaign, Claim
 from millet.inventory.models import Reservation, Stock
 from millet.sales.models import Order
@@ -286,7 +288,7 @@ def core_redis(port: int, *, requests: int, connections: int, customers: int, fs
     import redis
 
     sys.path.insert(0, str(ROOT))
-    from millet.flashsale.gate import _CLAIM, keys
+    from millet.flashsale.services.gate import _CLAIM, keys
 
     client = redis.Redis(port=port)
     client.config_set("appendfsync", fsync)

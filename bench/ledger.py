@@ -88,8 +88,8 @@ def setup_django(env: dict) -> None:
 
 def create_accounts() -> list[str]:
     """The accounts clients move money between, plus the hot ``cash`` account of the history."""
-    from millet.finance.ledger import ensure_account
     from millet.finance.models import LedgerAccount
+    from millet.finance.services import ensure_account
     from millet.regions.models import Currency
 
     Currency.objects.get_or_create(code="CNY", defaults={"name": "Renminbi", "exponent": 2})
@@ -143,7 +143,7 @@ def client(
 ) -> None:
     """One client process: its own connection, transfers between random accounts until time is up."""
     setup_django(bench_env())
-    from millet.finance.ledger import TransferSpec, create_transfers, submit_batch
+    from millet.finance.services import TransferSpec, create_transfers, submit_batch
 
     rng = random.Random(seed)
 
@@ -243,9 +243,8 @@ def main() -> None:
         from django.db import connection
         from django.utils import timezone
 
-        from millet.finance.export import trial_balance
-        from millet.finance.ledger import balance, total_balance_check
         from millet.finance.models import LedgerTransfer
+        from millet.finance.services import balance, total_balance_check, trial_balance
 
         hot = "bench:cash:CNY"
         with connection.cursor() as cursor:

@@ -59,8 +59,8 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     from millet.accounts.actor import SYSTEM, actor_for_user
-    from millet.finance.credit import train
-    from millet.finance.lending import services as lending
+    from millet.lending import services as lending
+    from millet.lending.credit import train
     from millet.sales.services import LineRequest, pay_order, place_order
     from tests.factories import build_world
     from tests.finance.lending.conftest import GOOD_FORM

@@ -58,8 +58,8 @@ def _mount() -> None:
     api.add_router("/sales", sales)
     api.add_router("/stores", stores)
     api.add_router("/finance", finance)
-    api.add_router("/lending", "millet.finance.lending.api.router")
-    api.add_router("/insurance", "millet.finance.insurance.api.router")
+    api.add_router("/lending", "millet.lending.api.router")
+    api.add_router("/insurance", "millet.insurance.api.router")
     api.add_router("/devices", "millet.devices.api.router")
     api.add_router("/telemetry", "millet.devices.telemetry.api.router")
 

@@ -12,5 +12,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("stores/", include("millet.stores.urls")),
-    path("lending/", include("millet.finance.lending.urls")),
+    path("lending/", include("millet.lending.urls")),
 ]

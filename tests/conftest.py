@@ -52,7 +52,7 @@ def _fast_password_hashing(settings):
 @pytest.fixture(autouse=True)
 def _fresh_market_caches():
     """Market, tax and ledger-account facts are cached per process; a rolled-back test must not leak them."""
-    from millet.finance.ledger import forget_accounts
+    from millet.finance.services import forget_accounts
     from millet.regions.services import clear_caches
 
     clear_caches()

@@ -7,9 +7,9 @@ from django.core.management import CommandError, call_command
 from django.db.models import F, Sum
 
 from millet.catalog.models import Sku
-from millet.finance.ledger import total_balance_check
-from millet.finance.lending import services as lending
+from millet.finance.services import total_balance_check
 from millet.inventory.models import SerialUnit, Stock, StockMovement
+from millet.lending import services as lending
 from millet.sales.models import Order
 from millet.stores.models import Store
 

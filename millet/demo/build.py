@@ -30,12 +30,11 @@ from millet.demo.data import (
     PRODUCTS,
     WAREHOUSES,
 )
-from millet.devices.demo import build_device_demo
-from millet.finance.lending.demo import build_lending_demo
+from millet.demo.devices import build_device_demo
+from millet.demo.lending import build_lending_demo
 from millet.inventory import services as inventory
 from millet.regions.defaults import ensure_default_markets
 from millet.sales import services as sales
-from millet.stores import pipeline
 from millet.stores import services as stores
 
 ADMIN_USER, ADMIN_PASSWORD = "admin", "millet-admin"
@@ -178,7 +177,7 @@ def build_pipeline() -> None:
         ("CN", 200, "200 more Mi Home stores in three years"),
         ("IN", 100, "Mi Home comes to India"),
     ):
-        pipeline.set_expansion_goal(
+        stores.set_expansion_goal(
             actor=SYSTEM,
             market=market,
             target_store_count=target,
@@ -187,7 +186,7 @@ def build_pipeline() -> None:
             description=description,
         )
     for i, city in enumerate(CN_PLANNED_CITIES):
-        opening = pipeline.plan_opening(
+        opening = stores.plan_opening(
             actor=SYSTEM,
             market="CN",
             city=city,
@@ -195,9 +194,9 @@ def build_pipeline() -> None:
             target_date=today + timedelta(days=30 + 21 * i),
         )
         for stage in ("signed", "fitting_out")[: i % 3]:
-            pipeline.advance_opening(opening.pk, stage, actor=SYSTEM)
+            stores.advance_opening(opening.pk, stage, actor=SYSTEM)
     for i, city in enumerate(IN_PLANNED_CITIES):
-        pipeline.plan_opening(
+        stores.plan_opening(
             actor=SYSTEM,
             market="IN",
             city=city,

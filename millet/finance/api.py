@@ -15,9 +15,9 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import constr
 
 from millet.core.errors import DomainError
-from millet.finance import export, ledger
+from millet.finance import services
 from millet.finance.models import LedgerAccount, LedgerTransfer
-from millet.finance.payments import payments_for
+from millet.finance.services import payments_for
 from millet.regions.money import from_minor, parse_amount, to_minor
 
 router = Router(tags=["finance"])
@@ -119,20 +119,20 @@ class PaymentOut(Schema):
 @paginate(LimitOffsetPagination, max_limit=500)
 def list_accounts(request, filters: Query[AccountFilter]):
     request.actor.require_staff()
-    return ledger.list_accounts(prefix=filters.prefix, currency=filters.currency)
+    return services.list_accounts(prefix=filters.prefix, currency=filters.currency)
 
 
 @router.get("/accounts/{code}", response=AccountOut)
 def get_account(request, code: str):
     request.actor.require_staff()
-    return ledger.get_account(code)
+    return services.get_account(code)
 
 
 @router.get("/transfers", response=list[TransferOut])
 @paginate(LimitOffsetPagination, max_limit=500)
 def list_transfers(request, filters: Query[TransferFilter]):
     request.actor.require_staff()
-    return ledger.transfers_for(reference=filters.reference, account=filters.account)
+    return services.transfers_for(reference=filters.reference, account=filters.account)
 
 
 @router.post("/transfers", response={201: TransferOut})
@@ -140,7 +140,7 @@ def create_transfer(request, body: TransferIn):
     """A manual (back-office) transfer; a replayed idempotency key answers with the first one."""
     request.actor.require_staff()
     amount = to_minor(parse_amount(body.amount, body.currency), body.currency)
-    spec = ledger.TransferSpec(
+    spec = services.TransferSpec(
         debit=body.debit,
         credit=body.credit,
         amount=amount,
@@ -149,7 +149,7 @@ def create_transfer(request, body: TransferIn):
         reference=body.reference,
         idempotency_key=body.idempotency_key,
     )
-    (transfer,) = ledger.create_transfers([spec])
+    (transfer,) = services.create_transfers([spec])
     return Status(201, transfer)
 
 
@@ -177,8 +177,8 @@ class BatchResultOut(Schema):
     transfers: list[TransferOut]
 
 
-def _spec(body: TransferIn) -> ledger.TransferSpec:
-    return ledger.TransferSpec(
+def _spec(body: TransferIn) -> services.TransferSpec:
+    return services.TransferSpec(
         debit=body.debit,
         credit=body.credit,
         amount=to_minor(parse_amount(body.amount, body.currency), body.currency),
@@ -193,14 +193,14 @@ def _spec(body: TransferIn) -> ledger.TransferSpec:
 def create_transfer_batch(request, body: BatchIn):
     """Many independent chains in one database transaction; one result per chain, in order."""
     request.actor.require_staff()
-    refused: dict[int, ledger.BatchResult] = {}
-    chains: list[tuple[int, list[ledger.TransferSpec]]] = []
+    refused: dict[int, services.BatchResult] = {}
+    chains: list[tuple[int, list[services.TransferSpec]]] = []
     for index, chain in enumerate(body.chains):
         try:
             chains.append((index, [_spec(t) for t in chain]))
         except DomainError as exc:  # a malformed amount refuses its chain, not the batch
-            refused[index] = ledger.BatchResult(index, [], exc.code, exc.status_code, exc.detail)
-    done = ledger.submit_batch([specs for _, specs in chains])
+            refused[index] = services.BatchResult(index, [], exc.code, exc.status_code, exc.detail)
+    done = services.submit_batch([specs for _, specs in chains])
     for (index, _), result in zip(chains, done, strict=True):
         result.index = index
         refused[index] = result
@@ -247,9 +247,9 @@ class JournalQuery(Schema):
 def trial_balance(request, query: Query[TrialBalanceQuery]):
     """Posted balances of every account as they stood at ``at``; CSV with ``format=csv``."""
     request.actor.require_staff()
-    balance = export.trial_balance(query.at, currency=query.currency)
+    balance = services.trial_balance(query.at, currency=query.currency)
     if query.format == "csv":
-        return _csv(export.trial_balance_csv(balance), f"trial-balance-{balance.at:%Y%m%dT%H%M%S}.csv")
+        return _csv(services.trial_balance_csv(balance), f"trial-balance-{balance.at:%Y%m%dT%H%M%S}.csv")
     return TrialBalanceOut(
         at=balance.at,
         rows=[
@@ -276,10 +276,10 @@ def trial_balance(request, query: Query[TrialBalanceQuery]):
 def journal(request, query: Query[JournalQuery]):
     """The posted transfers of ``[start, end)`` as CSV, streamed however long the period."""
     request.actor.require_staff()
-    transfers = export.journal(
+    transfers = services.journal(
         query.start, query.end, account=query.account, include_pending=query.include_pending
     )
-    return _csv(export.journal_csv(transfers), f"journal-{query.start:%Y%m%d}-{query.end:%Y%m%d}.csv")
+    return _csv(services.journal_csv(transfers), f"journal-{query.start:%Y%m%d}-{query.end:%Y%m%d}.csv")
 
 
 def _csv(lines, filename: str) -> StreamingHttpResponse:

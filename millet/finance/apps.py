@@ -7,7 +7,7 @@ class FinanceConfig(AppConfig):
     label = "finance"
 
     def ready(self) -> None:
-        from millet.finance.ledger import forget_accounts
+        from millet.finance.services import forget_accounts
 
         # ``flush`` ends with post_migrate: the cached accounts are gone from the database.
         post_migrate.connect(

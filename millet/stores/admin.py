@@ -13,7 +13,7 @@ from django.contrib import admin, messages
 from millet.accounts.actor import actor_for_user
 from millet.core.errors import DomainError
 from millet.stores.models import ExpansionGoal, PlannedOpening, StaffMember, Store
-from millet.stores.pipeline import advance_opening
+from millet.stores.services import advance_opening
 
 
 class StaffInline(admin.TabularInline):

@@ -10,7 +10,7 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import StringConstraints, conint
 
-from millet.stores import pipeline, ranking, services
+from millet.stores import services
 from millet.stores.models import PlannedOpening, StaffMember, Store
 
 router = Router(tags=["stores"])
@@ -160,23 +160,23 @@ def open_store(request, payload: StoreIn):
 @router.get("/ranking", response=list[RankingOut])
 def store_ranking(request, filters: Query[MarketFilter]):
     """Staff see every figure; managers see their own stores' and only the rank of the others."""
-    return [RankingOut(**row.__dict__) for row in ranking.ranking_for(request.actor, filters.market)]
+    return [RankingOut(**row.__dict__) for row in services.ranking_for(request.actor, filters.market)]
 
 
 @router.get("/openings", response=list[OpeningOut])
 def list_openings(request, filters: Query[MarketFilter]):
-    return [_opening_out(o) for o in pipeline.planned_openings(actor=request.actor, market=filters.market)]
+    return [_opening_out(o) for o in services.planned_openings(actor=request.actor, market=filters.market)]
 
 
 @router.post("/openings", response={201: OpeningOut})
 def plan_opening(request, payload: OpeningIn):
-    return Status(201, _opening_out(pipeline.plan_opening(actor=request.actor, **payload.model_dump())))
+    return Status(201, _opening_out(services.plan_opening(actor=request.actor, **payload.model_dump())))
 
 
 @router.post("/openings/{opening_id}/advance", response=OpeningOut)
 def advance_opening(request, opening_id: OpeningId, payload: AdvanceIn):
-    site = pipeline.StoreSite(**payload.site.model_dump()) if payload.site else None
-    opening = pipeline.advance_opening(
+    site = services.StoreSite(**payload.site.model_dump()) if payload.site else None
+    opening = services.advance_opening(
         opening_id, payload.stage, actor=request.actor, store_code=payload.store_code, site=site
     )
     return _opening_out(opening)
@@ -197,7 +197,7 @@ def expansion_goals(request, filters: Query[MarketFilter]):
             planned=p.planned,
             on_track=p.on_track,
         )
-        for p in pipeline.expansion_progress(filters.market)
+        for p in services.expansion_progress(filters.market)
     ]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from millet.stores.ranking import CLUB_THRESHOLDS, RankingRow
+from millet.stores.services import CLUB_THRESHOLDS, RankingRow
 
 CHART_WIDTH = 840
 LABEL_WIDTH = 300

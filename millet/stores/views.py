@@ -13,8 +13,7 @@ from millet.accounts.actor import actor_for_user
 from millet.core.errors import Forbidden
 from millet.stores.charts import progress_bar, ranking_chart
 from millet.stores.models import PlannedOpening
-from millet.stores.pipeline import expansion_progress, planned_openings
-from millet.stores.ranking import ranking_for
+from millet.stores.services import expansion_progress, planned_openings, ranking_for
 
 
 @login_required

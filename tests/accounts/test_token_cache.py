@@ -19,9 +19,9 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
 
-from millet.accounts import services
 from millet.accounts.models import ApiToken, hash_token
 from millet.accounts.services import TokenOwner, issue_token, revoke_tokens, token_owner
+from millet.accounts.services import tokens as services
 from tests.factories import ApiClient
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,8 +7,8 @@ import pytest
 from millet.accounts.actor import SYSTEM
 from millet.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from millet.devices import services as devices
+from millet.devices.events import device_credentials_changed
 from millet.devices.models import Device
-from millet.devices.signals import device_credentials_changed
 from tests.devices.conftest import C300
 
 pytestmark = pytest.mark.django_db

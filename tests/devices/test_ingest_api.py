@@ -68,7 +68,7 @@ def test_the_api_shows_history_only_to_those_who_may_see_the_device(world, owned
 
 
 def test_unbinding_wipes_the_devices_history(owned, commit):
-    from millet.devices.signals import device_data_wiped
+    from millet.devices.events import device_data_wiped
 
     storage.insert_rows(rows(owned, [0, 1]))
     device_data_wiped.send(sender=None, device_id=owned)

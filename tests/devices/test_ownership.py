@@ -10,8 +10,8 @@ from django.utils import timezone
 from millet.accounts.actor import SYSTEM
 from millet.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from millet.devices import services as devices
+from millet.devices.events import device_data_wiped
 from millet.devices.models import Automation, Command, Device, DeviceShare, Shadow, UnitSale
-from millet.devices.signals import device_data_wiped
 from millet.sales import services as sales
 
 pytestmark = pytest.mark.django_db

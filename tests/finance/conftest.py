@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from millet.accounts.services import create_customer, issue_token
-from millet.finance.ledger import ensure_account
 from millet.finance.models import LedgerAccount, LedgerTransfer, Payment
+from millet.finance.services import ensure_account
 from millet.regions.models import Currency
 
 

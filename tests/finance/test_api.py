@@ -6,8 +6,7 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from millet.finance.ledger import TransferSpec, balance, create_transfers
-from millet.finance.payments import authorize_payment
+from millet.finance.services import TransferSpec, authorize_payment, balance, create_transfers
 
 
 def call(token: str | None, method: str, path: str, body: dict | None = None):

@@ -7,18 +7,21 @@ from decimal import Decimal
 import pytest
 
 from millet.core.errors import DomainError
-from millet.finance.accounts import web_revenue_account
-from millet.finance.ledger import (
+from millet.finance.models import LedgerAccount, LedgerTransfer, Payment
+from millet.finance.services import (
+    Allocation,
     TransferSpec,
+    authorize_payment,
     balance,
+    capture_payment,
     create_transfers,
     ensure_account,
     post_pending,
+    refund_payment,
     total_balance_check,
     void_pending,
+    web_revenue_account,
 )
-from millet.finance.models import LedgerAccount, LedgerTransfer, Payment
-from millet.finance.payments import Allocation, authorize_payment, capture_payment, refund_payment
 from tests.concurrency import race
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -14,9 +14,17 @@ from django.test import Client
 from django.utils import timezone
 
 from millet.core.errors import Unprocessable
-from millet.finance.export import JOURNAL_HEADER, journal, journal_csv, trial_balance, trial_balance_csv
-from millet.finance.ledger import TransferSpec, create_transfers, submit_batch
 from millet.finance.models import LedgerTransfer
+from millet.finance.services import (
+    JOURNAL_HEADER,
+    TransferSpec,
+    create_transfers,
+    journal,
+    journal_csv,
+    submit_batch,
+    trial_balance,
+    trial_balance_csv,
+)
 
 pytestmark = pytest.mark.django_db
 

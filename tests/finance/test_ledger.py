@@ -8,8 +8,9 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from millet.core.errors import Conflict, NotFound, Unprocessable
-from millet.finance import accounts as shared_accounts
-from millet.finance.ledger import (
+from millet.finance import services as shared_accounts
+from millet.finance.models import LedgerAccount, LedgerTransfer
+from millet.finance.services import (
     PostPending,
     TransferSpec,
     balance,
@@ -20,7 +21,6 @@ from millet.finance.ledger import (
     total_balance_check,
     void_pending,
 )
-from millet.finance.models import LedgerAccount, LedgerTransfer
 
 
 def spec(debit="cash:CNY", credit="sales:CNY", amount=100, **kw) -> TransferSpec:
@@ -177,7 +177,7 @@ def test_posting_an_expired_pending_is_refused(accounts, snapshot):
     before = snapshot()
     later = timezone.now() + timedelta(seconds=5)
     with (
-        mock.patch("millet.finance.ledger.timezone.now", return_value=later),
+        mock.patch("millet.finance.services.ledger.timezone.now", return_value=later),
         pytest.raises(Conflict) as excinfo,
     ):
         post_pending(hold.pk)

@@ -7,7 +7,8 @@ import pytest
 from django.db import connection
 
 from millet.core.errors import Unprocessable
-from millet.finance.ledger import (
+from millet.finance.models import LedgerTransfer
+from millet.finance.services import (
     MAX_BATCH_TRANSFERS,
     PostPending,
     TransferSpec,
@@ -17,7 +18,6 @@ from millet.finance.ledger import (
     submit_batch,
     total_balance_check,
 )
-from millet.finance.models import LedgerTransfer
 from tests.concurrency import race
 
 

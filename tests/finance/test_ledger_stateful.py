@@ -24,7 +24,8 @@ from hypothesis.stateful import (
 )
 
 from millet.core.errors import Conflict, Unprocessable
-from millet.finance.ledger import (
+from millet.finance.models import LedgerAccount, LedgerTransfer
+from millet.finance.services import (
     PostPending,
     TransferSpec,
     VoidPending,
@@ -32,7 +33,6 @@ from millet.finance.ledger import (
     ensure_account,
     total_balance_check,
 )
-from millet.finance.models import LedgerAccount, LedgerTransfer
 
 FIELDS = ("debits_pending", "debits_posted", "credits_pending", "credits_posted")
 Kind = LedgerTransfer.Kind

@@ -6,18 +6,21 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from millet.core.errors import Conflict, NotFound, Unprocessable
-from millet.finance.accounts import tax_payable_account, web_revenue_account
-from millet.finance.gateways import TestGateway, get_gateway
-from millet.finance.ledger import balance, total_balance_check
 from millet.finance.models import LedgerTransfer, Payment
-from millet.finance.payments import (
+from millet.finance.services import (
     Allocation,
     PaymentDeclined,
+    TestGateway,
     authorize_payment,
+    balance,
     capture_payment,
+    get_gateway,
     payments_for,
     refund_payment,
+    tax_payable_account,
+    total_balance_check,
     void_payment,
+    web_revenue_account,
 )
 
 D = Decimal

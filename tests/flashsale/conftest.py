@@ -11,7 +11,8 @@ import pytest
 from django.utils import timezone
 
 from millet.accounts.actor import SYSTEM
-from millet.flashsale import gate, services
+from millet.flashsale import services
+from millet.flashsale.services import gate
 
 
 def redis_url() -> str:

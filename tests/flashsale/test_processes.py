@@ -35,8 +35,9 @@ from django.utils import timezone
 
 from millet.accounts.actor import SYSTEM, actor_for_user
 from millet.accounts.services import issue_token
-from millet.flashsale import gate, services
+from millet.flashsale import services
 from millet.flashsale.models import Claim
+from millet.flashsale.services import gate
 from millet.inventory.models import Reservation, Stock
 from millet.sales import services as sales
 from millet.sales.models import Order

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from millet.finance.ledger import balance, total_balance_check
+from millet.finance.services import balance, total_balance_check
 from millet.inventory.models import SerialUnit, Stock
 from millet.sales.models import Order
 

@@ -12,7 +12,7 @@ from django.test import Client
 
 from millet.accounts.actor import actor_for_user
 from millet.accounts.services import issue_token
-from millet.finance.ledger import TransferSpec, create_transfers, ensure_account
+from millet.finance.services import TransferSpec, create_transfers, ensure_account
 from millet.regions.models import Currency, Market
 from millet.regions.services import clear_caches
 from millet.stores.models import StaffMember, Store

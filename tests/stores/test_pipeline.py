@@ -11,7 +11,7 @@ from django.utils import timezone
 from millet.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from millet.inventory.services import get_location
 from millet.stores.models import ExpansionGoal, PlannedOpening, Store
-from millet.stores.pipeline import (
+from millet.stores.services import (
     StoreSite,
     advance_opening,
     expansion_progress,

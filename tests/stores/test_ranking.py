@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
 from millet.core.errors import Forbidden, NotFound
-from millet.stores.ranking import CLUB_THRESHOLDS, rank_stores, ranking_for
+from millet.stores.services import CLUB_THRESHOLDS, rank_stores, ranking_for
 from tests.stores.conftest import book, create_markets, create_store
 
 

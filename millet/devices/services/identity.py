@@ -21,9 +21,9 @@ from millet.accounts.actor import Actor
 from millet.catalog import services as catalog
 from millet.catalog.device_spec import DeviceSpec
 from millet.core.errors import Conflict, NotFound, Unprocessable
+from millet.devices.events import device_credentials_changed
 from millet.devices.models import Device, Shadow
 from millet.devices.services.specs import ModelSpec, model_spec
-from millet.devices.signals import device_credentials_changed
 
 MAX_BATCH = 10_000
 _DUMMY_SALT = "0" * 32

@@ -20,9 +20,9 @@ from django.utils import timezone
 
 from millet.accounts.actor import Actor
 from millet.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from millet.devices.events import device_data_wiped
 from millet.devices.models import Automation, Command, Device, DeviceShare, Home, Shadow, UnitSale
 from millet.devices.services.identity import get_device, new_claim_token, token_matches
-from millet.devices.signals import device_data_wiped
 
 READ, CONTROL, OWN = "read", "control", "owner"
 _RANK = {READ: 1, CONTROL: 2, OWN: 3}

@@ -8,11 +8,11 @@ class TelemetryConfig(AppConfig):
     label = "telemetry"
 
     def ready(self) -> None:
-        from millet.devices import signals
+        from millet.devices import events
         from millet.devices.mqtt.broker import on_credentials_changed
         from millet.devices.telemetry.services import on_device_data_wiped
 
-        signals.device_credentials_changed.connect(
+        events.device_credentials_changed.connect(
             on_credentials_changed, dispatch_uid="telemetry.broker_sync"
         )
-        signals.device_data_wiped.connect(on_device_data_wiped, dispatch_uid="telemetry.wipe_history")
+        events.device_data_wiped.connect(on_device_data_wiped, dispatch_uid="telemetry.wipe_history")

@@ -25,9 +25,9 @@ from django.utils import timezone
 from millet.accounts.actor import Actor
 from millet.catalog.services import sku_offers
 from millet.core.errors import Conflict, Forbidden, NotFound, Unprocessable
-from millet.finance import accounts, payments
+from millet.finance import services as finance
 from millet.finance.models import LedgerAccount
-from millet.finance.payments import Allocation
+from millet.finance.services import Allocation
 from millet.inventory import services as inventory
 from millet.regions.money import quantize
 from millet.regions.services import get_market
@@ -35,7 +35,7 @@ from millet.sales import events
 from millet.sales.models import Order, OrderLine, OrderUnit
 from millet.sales.pricing import LineInput, price_order
 from millet.sales.services.vouchers import find_voucher, redeem_voucher, release_voucher, voucher_discount
-from millet.stores.facts import store_facts
+from millet.stores.services import store_facts
 
 MAX_LINES = 50
 
@@ -76,8 +76,8 @@ def _merge_lines(lines: Sequence[LineRequest]) -> list[LineRequest]:
 
 def _revenue_account(order: Order, store_code: str | None) -> LedgerAccount:
     if store_code:
-        return accounts.store_revenue_account(store_code, order.currency)
-    return accounts.web_revenue_account(order.market_id, order.currency)
+        return finance.store_revenue_account(store_code, order.currency)
+    return finance.web_revenue_account(order.market_id, order.currency)
 
 
 def _allocations(
@@ -104,7 +104,7 @@ def _allocations(
         out.append(Allocation(account.code, account.kind, revenue, "revenue"))
     for component, amount in sorted(taxes.items()):
         if amount:
-            account = accounts.tax_payable_account(order.market_id, component, order.currency)
+            account = finance.tax_payable_account(order.market_id, component, order.currency)
             out.append(Allocation(account.code, account.kind, amount, "tax"))
     return out
 
@@ -347,7 +347,7 @@ def _authorize(
     A keyed authorisation only for orders paid after placing: placing and paying in one request is
     a single transaction on a brand-new order number, so nothing can replay it.
     """
-    payments.authorize_payment(
+    finance.authorize_payment(
         reference=order.number,
         amount=order.total,
         currency=order.currency,
@@ -469,7 +469,7 @@ def _fulfil(
     OrderLine.objects.filter(order=order).update(quantity_fulfilled=F("quantity"))
     allocations = _allocations(order, lines, store_code)
     if charge_token is not None:
-        payments.charge_payment(
+        finance.charge_payment(
             reference=order.number,
             amount=order.total,
             currency=order.currency,
@@ -477,7 +477,7 @@ def _fulfil(
             allocations=allocations,
         )
     else:
-        payments.capture_payment(_payment(order).pk, allocations=allocations)
+        finance.capture_payment(_payment(order).pk, allocations=allocations)
     Order.objects.filter(pk=order.pk).update(status=Order.Status.FULFILLED)
     order.status = Order.Status.FULFILLED
     transaction.on_commit(
@@ -489,7 +489,7 @@ def _fulfil(
 
 
 def _payment(order: Order):
-    found = [p for p in payments.payments_for(order.number) if p.status == "authorized"]
+    found = [p for p in finance.payments_for(order.number) if p.status == "authorized"]
     if not found:
         raise Conflict("order has no authorised payment", code="not_paid")
     return found[0]
@@ -549,9 +549,9 @@ def cancel_order(actor: Actor, number: str) -> Order:
     if order.status not in OPEN_STATUSES:
         raise Conflict(f"an order that is {order.status} cannot be cancelled", code="not_cancellable")
     _release(order)
-    for payment in payments.payments_for(order.number):
+    for payment in finance.payments_for(order.number):
         if payment.status == "authorized":
-            payments.void_payment(payment.pk)
+            finance.void_payment(payment.pk)
     Order.objects.filter(pk=order.pk).update(status=Order.Status.CANCELLED)
     order.status = Order.Status.CANCELLED
     return order

@@ -11,13 +11,13 @@ from django.db.models import F
 
 from millet.accounts.actor import SYSTEM, Actor
 from millet.core.errors import Conflict, Unprocessable
-from millet.finance import payments
+from millet.finance import services as finance
 from millet.inventory import services as inventory
 from millet.sales import events
 from millet.sales.models import Order, OrderLine, OrderUnit, Return, ReturnLine
 from millet.sales.pricing import share_of
 from millet.sales.services.orders import _allocations, _store_code, get_order
-from millet.stores.facts import store_facts
+from millet.stores.services import store_facts
 
 
 @dataclass(frozen=True)
@@ -110,11 +110,11 @@ def return_order(
     refund = sum((a.amount for a in allocations), Decimal(0))
     if refund:
         paid = [
-            p for p in payments.payments_for(order.number) if p.status in ("captured", "partially_refunded")
+            p for p in finance.payments_for(order.number) if p.status in ("captured", "partially_refunded")
         ]
         if not paid:
             raise Conflict("order has no captured payment to refund", code="not_paid")
-        payments.refund_payment(
+        finance.refund_payment(
             paid[0].pk, allocations=allocations, idempotency_key=f"refund:{order.number}:R{ret.pk}"
         )
     Return.objects.filter(pk=ret.pk).update(refund_amount=refund)

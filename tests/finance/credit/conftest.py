@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from millet.finance.credit import Scorecard, TrainingResult, train
+from millet.lending.credit import Scorecard, TrainingResult, train
 
 
 @pytest.fixture(scope="session")
@@ -20,7 +20,7 @@ def card(trained) -> Scorecard:
 @pytest.fixture(scope="session")
 def applicants() -> list[dict]:
     """The German Credit rows as plain dicts, the shape a live application arrives in."""
-    from millet.finance.credit.training import _germancredit, _records
+    from millet.lending.credit.training import _germancredit, _records
 
     frame, _ = _germancredit()
     return _records(frame)

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from millet.core.errors import Unprocessable
-from millet.finance.credit import (
+from millet.lending.credit import (
     FEATURES,
     artifact_version,
     load_artifact,
@@ -145,7 +145,7 @@ def test_population_stability(card):
 
 def test_train_command_prints_json_last(trained, tmp_path, capsys, monkeypatch):
     """The command around ``train``: the session's model stands in, so the suite trains once."""
-    from millet.finance.management.commands import train_credit_model
+    from millet.lending.management.commands import train_credit_model
 
     def session_model(*, folds: int, seed: int, on_step) -> object:
         assert (folds, seed) == (2, 0)

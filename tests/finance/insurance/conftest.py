@@ -6,8 +6,8 @@ import pytest
 from django.contrib.auth.models import Group
 
 from millet.accounts.actor import SYSTEM
-from millet.finance.insurance import services
-from millet.finance.insurance.services import CLAIMS_HANDLER_GROUP, PriceInput
+from millet.insurance import services
+from millet.insurance.services import CLAIMS_HANDLER_GROUP, PriceInput
 
 
 @pytest.fixture

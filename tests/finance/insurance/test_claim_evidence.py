@@ -22,10 +22,10 @@ from millet.core.errors import Unprocessable
 from millet.devices import services as devices
 from millet.devices.mqtt.ingest import parse_message
 from millet.devices.telemetry import storage
-from millet.finance.insurance import services
-from millet.finance.insurance.models import Claim, Policy
-from millet.finance.insurance.services import PriceInput
 from millet.finance.models import LedgerTransfer
+from millet.insurance import services
+from millet.insurance.models import Claim, Policy
+from millet.insurance.services import PriceInput
 from tests.finance.insurance.conftest import sell
 
 pytestmark = pytest.mark.django_db

@@ -11,10 +11,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from millet.finance.insurance import services
-from millet.finance.insurance.models import Claim, Policy
-from millet.finance.ledger import balance, balances, total_balance_check
 from millet.finance.models import LedgerTransfer
+from millet.finance.services import balance, balances, total_balance_check
+from millet.insurance import services
+from millet.insurance.models import Claim, Policy
 from tests.finance.insurance.conftest import sell
 
 pytestmark = pytest.mark.django_db

@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from millet.accounts.actor import actor_for_user
 from millet.core.errors import Conflict
-from millet.finance.insurance import services
-from millet.finance.insurance.models import Claim
-from millet.finance.ledger import balance, total_balance_check
+from millet.finance.services import balance, total_balance_check
+from millet.insurance import services
+from millet.insurance.models import Claim
 from tests.concurrency import race
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 
 from millet.accounts.actor import SYSTEM, actor_for_user
-from millet.finance.credit import train
-from millet.finance.lending import services as lending
+from millet.lending import services as lending
+from millet.lending.credit import train
 from millet.sales.services import LineRequest, place_order
 
 DAY0 = date(2026, 1, 15)  # a fixed business day, so due dates and aging are exact

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Group
 
-from millet.finance.lending.models import Loan
 from millet.finance.models import LedgerTransfer
+from millet.lending.models import Loan
 from tests.finance.lending.conftest import BAD_FORM, GOOD_FORM, placed_order
 
 pytestmark = pytest.mark.django_db

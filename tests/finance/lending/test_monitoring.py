@@ -8,9 +8,9 @@ from django.test import Client
 
 from millet.accounts.actor import SYSTEM, actor_for_user
 from millet.core.errors import Forbidden
-from millet.finance.lending import monitoring
-from millet.finance.lending import services as lending
-from millet.finance.lending.models import Loan
+from millet.lending import services as lending
+from millet.lending.models import Loan
+from millet.lending.services import monitoring
 from tests.finance.lending.conftest import BAD_FORM, apply, placed_order
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +44,7 @@ def test_report_compares_live_scores_with_training_and_counts_cohorts(credit):
 
 def test_a_new_approved_version_retires_the_old_one(credit, credit_artifact):
     other = {**credit_artifact, "training_scores": credit_artifact["training_scores"][:-1]}
-    from millet.finance.credit import artifact_version
+    from millet.lending.credit import artifact_version
 
     other["version"] = artifact_version(other)
     model = lending.register_model(other)

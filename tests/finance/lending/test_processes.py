@@ -16,10 +16,10 @@ import pytest
 from django.db import connection
 
 from millet.accounts.actor import SYSTEM
-from millet.finance.ledger import balance, balances, total_balance_check
-from millet.finance.lending import services as lending
-from millet.finance.lending.models import Loan, LoanEvent
 from millet.finance.models import Payment
+from millet.finance.services import balance, balances, total_balance_check
+from millet.lending import services as lending
+from millet.lending.models import Loan, LoanEvent
 from millet.sales.models import Return
 from millet.sales.services import fulfil_order, get_order
 from tests.finance.lending import workers

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from millet.finance.lending.schedule import (
+from millet.lending.schedule import (
     ANNUITY,
     EQUAL_PRINCIPAL,
     add_months,

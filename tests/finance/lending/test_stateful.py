@@ -30,11 +30,11 @@ from hypothesis.stateful import (
 
 from millet.accounts.actor import SYSTEM, actor_for_user
 from millet.core.errors import Conflict, DomainError, NotFound, Unprocessable
-from millet.finance.insurance import services as insurance
-from millet.finance.ledger import balances, total_balance_check
-from millet.finance.lending import services as lending
-from millet.finance.lending.models import Loan
 from millet.finance.models import LedgerAccount, LedgerTransfer
+from millet.finance.services import balances, total_balance_check
+from millet.insurance import services as insurance
+from millet.lending import services as lending
+from millet.lending.models import Loan
 from millet.sales.models import Order
 from millet.sales.services import ReturnRequest, cancel_order, fulfil_order, get_order, return_order
 from tests.finance.lending.conftest import BAD_FORM, BORDERLINE_FORM, DAY0, GOOD_FORM, apply, placed_order

@@ -23,7 +23,7 @@ def run(database_url: str, tasks: list[tuple], barrier, results) -> None:
 
     from millet.accounts.actor import SYSTEM, actor_for_user
     from millet.core.errors import DomainError
-    from millet.finance.lending import services as lending
+    from millet.lending import services as lending
     from millet.sales.services import ReturnRequest, return_order
 
     users = {u.username: u for u in get_user_model().objects.filter(username__in=["alice", "bob"])}

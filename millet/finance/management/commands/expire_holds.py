@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from millet.finance.ledger import expire_pending_transfers
+from millet.finance.services import expire_pending_transfers
 
 
 class Command(BaseCommand):

@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
 
 from millet.core.errors import DomainError
-from millet.finance import export
+from millet.finance import services as finance
 
 
 def _moment(value: str) -> datetime:
@@ -42,14 +42,14 @@ class Command(BaseCommand):
     def handle(self, *args, report: str, out: Path | None, **options) -> None:
         try:
             if report == "trial-balance":
-                lines = export.trial_balance_csv(
-                    export.trial_balance(options["at"], currency=options["currency"])
+                lines = finance.trial_balance_csv(
+                    finance.trial_balance(options["at"], currency=options["currency"])
                 )
             else:
                 if options["start"] is None or options["end"] is None:
                     raise CommandError("a journal needs --start and --end")
-                lines = export.journal_csv(
-                    export.journal(
+                lines = finance.journal_csv(
+                    finance.journal(
                         options["start"],
                         options["end"],
                         account=options["account"],

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.live import Live
 
 from millet.flashsale import services
-from millet.flashsale.gate import GateUnavailable
+from millet.flashsale.services.gate import GateUnavailable
 
 
 class Command(BaseCommand):

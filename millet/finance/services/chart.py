@@ -1,0 +1,140 @@
+"""The account codes finance, sales and stores share, so every domain books to the same accounts.
+
+Each helper returns the *ensured* ``LedgerAccount`` (created on first use, race-safe): callers need
+both its ``code`` and its ``kind`` to build an ``Allocation``, and an account that exists before any
+transfer names it keeps ``create_transfers`` from failing with ``unknown_account``.
+"""
+
+from __future__ import annotations
+
+from millet.core.errors import Unprocessable
+from millet.finance.models import LedgerAccount
+from millet.finance.services.ledger import ensure_account
+
+Kind = LedgerAccount.Kind
+
+
+def _code(*parts: str) -> str:
+    for part in parts:
+        if not part or ":" in part:
+            raise Unprocessable(
+                f"account code part {part!r} must be non-empty without ':'", code="invalid_account_code"
+            )
+    return ":".join(parts)
+
+
+def gateway_account(gateway: str, currency: str) -> LedgerAccount:
+    """Asset: money the payment gateway holds for us or owes us."""
+    return ensure_account(
+        _code("gateway", gateway, currency), currency, Kind.ASSET, name=f"Gateway {gateway}"
+    )
+
+
+def customer_funds_account(currency: str) -> LedgerAccount:
+    """Liability: customers' money held before a sale; it can never go negative."""
+    return ensure_account(
+        _code("customer-funds", currency),
+        currency,
+        Kind.LIABILITY,
+        name="Customer funds",
+        debits_must_not_exceed_credits=True,
+    )
+
+
+def store_revenue_code(store_code: str, currency: str) -> str:
+    """The code alone, for readers (the store ranking) that must not create accounts."""
+    return _code("revenue", "store", store_code, currency)
+
+
+def store_revenue_account(store_code: str, currency: str) -> LedgerAccount:
+    return ensure_account(
+        store_revenue_code(store_code, currency), currency, Kind.REVENUE, name=f"Revenue {store_code}"
+    )
+
+
+def web_revenue_account(market: str, currency: str) -> LedgerAccount:
+    return ensure_account(
+        _code("revenue", "web", market, currency), currency, Kind.REVENUE, name=f"Web {market}"
+    )
+
+
+def insurance_premium_income_account(market: str, currency: str) -> LedgerAccount:
+    """Revenue: device protection premiums sold in a market."""
+    return ensure_account(
+        _code("insurance", "premiums", market, currency), currency, Kind.REVENUE, name=f"Premiums {market}"
+    )
+
+
+def insurance_claims_expense_account(market: str, currency: str) -> LedgerAccount:
+    """Expense: claims approved in a market (booked when approved, before the money leaves)."""
+    return ensure_account(
+        _code("insurance", "claims-expense", market, currency),
+        currency,
+        Kind.EXPENSE,
+        name=f"Claims {market}",
+    )
+
+
+def insurance_claims_reserve_account(market: str, currency: str) -> LedgerAccount:
+    """Liability: approved claims not yet paid out; cannot pay out more than was approved."""
+    return ensure_account(
+        _code("insurance", "claims-reserve", market, currency),
+        currency,
+        Kind.LIABILITY,
+        name=f"Claims reserve {market}",
+        debits_must_not_exceed_credits=True,
+    )
+
+
+def tax_payable_account(market: str, tax_component: str, currency: str) -> LedgerAccount:
+    """Liability: tax collected for the authority, one account per component (CGST, SGST, VAT...)."""
+    return ensure_account(
+        _code("tax", market, tax_component, currency),
+        currency,
+        Kind.LIABILITY,
+        name=f"{tax_component} {market}",
+    )
+
+
+def lending_principal_account(loan_number: str, currency: str) -> LedgerAccount:
+    """Asset: the principal one loan's customer still owes; the limit refuses any overpayment."""
+    return ensure_account(
+        _code("lending", "principal", loan_number, currency),
+        currency,
+        Kind.ASSET,
+        name=f"Loan {loan_number} principal",
+        credits_must_not_exceed_debits=True,
+    )
+
+
+def lending_fees_account(loan_number: str, currency: str) -> LedgerAccount:
+    """Asset: late fees one loan's customer owes; cannot be paid beyond what was charged."""
+    return ensure_account(
+        _code("lending", "fees", loan_number, currency),
+        currency,
+        Kind.ASSET,
+        name=f"Loan {loan_number} fees",
+        credits_must_not_exceed_debits=True,
+    )
+
+
+def lending_collections_account(currency: str) -> LedgerAccount:
+    """Liability: repayments taken through payments, before lending applies them to a loan."""
+    return ensure_account(_code("lending", "collections", currency), currency, Kind.LIABILITY)
+
+
+def lending_interest_income_account(currency: str) -> LedgerAccount:
+    return ensure_account(
+        _code("lending", "interest", currency), currency, Kind.REVENUE, name="Interest income"
+    )
+
+
+def lending_fee_income_account(currency: str) -> LedgerAccount:
+    return ensure_account(_code("lending", "fee-income", currency), currency, Kind.REVENUE, name="Late fees")
+
+
+def lending_charge_off_account(currency: str) -> LedgerAccount:
+    """Expense: principal and fees written off as lost."""
+    return ensure_account(
+        _code("lending", "charge-offs", currency), currency, Kind.EXPENSE, name="Loan charge-offs"
+    )

@@ -1,0 +1,343 @@
+"""Payments for orders: a gateway authorization mirrored as a pending ledger transfer, then captured
+into revenue and tax accounts, refunded in parts, or voided.
+
+Ledger flow (all in one currency):
+- authorize: PENDING  debit gateway:{gw}:{CUR}  credit customer-funds:{CUR}
+- capture:   post that pending transfer, linked with  debit customer-funds  credit <each allocation>
+- refund:    debit <each allocation>  credit gateway:{gw}:{CUR}
+- void:      void the pending transfer
+- charge:    (a till sale) debit gateway credit customer-funds, linked with the capture moves
+
+Every state change locks the payment row (``select_for_update``) and then updates it with a
+conditional UPDATE, so concurrent captures or refunds queue and none can over-refund. The gateway is
+called last inside the transaction: if it refuses, the ledger work rolls back with it.
+
+Capturing twice is a Conflict (``payment_not_authorized``), not a silent no-op: a second capture
+with other allocations would otherwise look like it had booked something.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+
+from millet.core.errors import Conflict, DomainError, NotFound, Unprocessable
+from millet.finance.models import LedgerTransfer, Payment
+from millet.finance.services.chart import customer_funds_account, gateway_account
+from millet.finance.services.gateways import GatewayResult, get_gateway
+from millet.finance.services.ledger import (
+    PostPending,
+    TransferSpec,
+    create_transfers,
+    ensure_account,
+    void_pending,
+)
+from millet.regions.money import parse_amount, to_minor
+
+# Card networks hold an authorization for about a week; after that the reservation lapses.
+AUTHORIZATION_TIMEOUT_SECONDS = 7 * 24 * 3600
+Status = Payment.Status
+
+
+class PaymentDeclined(DomainError):
+    status_code = 402
+    code = "payment_declined"
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """Where part of a payment goes (capture) or comes back from (refund), e.g. revenue or a tax."""
+
+    account_code: str
+    kind: str
+    amount: Decimal
+    code: str
+
+
+def authorize_payment(
+    *,
+    reference: str,
+    amount: Decimal,
+    currency: str,
+    payment_token: str,
+    idempotency_key: str | None = None,
+    gateway_name: str | None = None,
+) -> Payment:
+    """Hold ``amount`` on the customer's instrument; a decline raises 402 and books nothing.
+
+    A declined attempt is still recorded (status declined, with the reason) so the order's history
+    shows it; a replay of a keyed attempt answers as the first one did without asking the gateway.
+    """
+    amount = _amount(amount, currency)
+    if not 0 < len(reference) <= 64:
+        raise Unprocessable("reference must be 1-64 characters", code="invalid_reference")
+    if idempotency_key is not None:
+        if not 0 < len(idempotency_key) <= 128:
+            raise Unprocessable("idempotency key must be 1-128 characters", code="invalid_idempotency_key")
+        existing = Payment.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return _replay(existing, reference, amount, currency)
+    gateway = get_gateway(gateway_name)  # None: the configured one; lending pays orders by loan
+    result = gateway.authorize(
+        amount=amount, currency=currency, payment_token=payment_token, reference=reference
+    )
+    fields = {"reference": reference, "gateway": gateway.name, "currency": currency, "amount": amount}
+    # Only a keyed attempt can collide with a concurrent twin; it needs a savepoint to recover.
+    guard = transaction.atomic() if idempotency_key is not None else nullcontext()
+    try:
+        with guard:
+            if not result.ok:
+                payment = Payment.objects.create(
+                    **fields,
+                    status=Status.DECLINED,
+                    decline_reason=result.decline_reason,
+                    idempotency_key=idempotency_key,
+                )
+            else:
+                hold = TransferSpec(
+                    debit=gateway_account(gateway.name, currency).code,
+                    credit=customer_funds_account(currency).code,
+                    amount=to_minor(amount, currency),
+                    currency=currency,
+                    code="payment",
+                    reference=reference,
+                    pending=True,
+                    pending_timeout_seconds=AUTHORIZATION_TIMEOUT_SECONDS,
+                )
+                payment = Payment.objects.create(
+                    **fields,
+                    status=Status.AUTHORIZED,
+                    gateway_reference=result.gateway_reference,
+                    authorization=create_transfers([hold])[0],
+                    idempotency_key=idempotency_key,
+                )
+    except IntegrityError:
+        twin = Payment.objects.filter(idempotency_key=idempotency_key).first() if idempotency_key else None
+        if twin is None:
+            raise
+        # A concurrent twin with the same key committed first: release our hold and answer as it did.
+        if result.ok:
+            gateway.void(gateway_reference=result.gateway_reference)
+        return _replay(twin, reference, amount, currency)
+    if not result.ok:
+        raise PaymentDeclined(f"payment declined: {result.decline_reason}")
+    return payment
+
+
+def capture_payment(payment_id: int, *, allocations: Sequence[Allocation]) -> Payment:
+    """Take the authorized money and book it to the allocations, which must add up to the amount."""
+    with transaction.atomic():
+        payment = _locked(payment_id)
+        if payment.status != Status.AUTHORIZED:
+            raise Conflict(
+                f"payment {payment.pk} is {payment.status}, not authorized", code="payment_not_authorized"
+            )
+        total = _total(allocations, payment.currency)
+        if total != payment.amount:
+            raise Unprocessable(
+                f"allocations add up to {total}, the payment is {payment.amount}", code="allocations_mismatch"
+            )
+        moves = _allocation_moves(allocations, payment.currency, payment.reference)
+        create_transfers([PostPending(payment.authorization_id), *moves])  # one linked batch
+        Payment.objects.filter(pk=payment.pk, status=Status.AUTHORIZED).update(
+            status=Status.CAPTURED, captured=payment.amount
+        )
+        _require_ok(
+            get_gateway(payment.gateway).capture(
+                gateway_reference=payment.gateway_reference, amount=payment.amount, currency=payment.currency
+            )
+        )
+    payment.refresh_from_db()
+    return payment
+
+
+def charge_payment(
+    *, reference: str, amount: Decimal, currency: str, payment_token: str, allocations: Sequence[Allocation]
+) -> Payment:
+    """Authorise and capture at once, as a card-present sale at a till does.
+
+    The whole sale is one linked ledger batch (gateway -> customer funds -> allocations), so the
+    transaction locks its ledger accounts once, in id order. Authorising and then capturing inside
+    one database transaction would lock them in two rounds, and two such sales racing a web
+    capture on the same revenue and tax accounts could deadlock.
+    """
+    amount = _amount(amount, currency)
+    if not 0 < len(reference) <= 64:
+        raise Unprocessable("reference must be 1-64 characters", code="invalid_reference")
+    total = _total(allocations, currency)
+    if total != amount:
+        raise Unprocessable(
+            f"allocations add up to {total}, the payment is {amount}", code="allocations_mismatch"
+        )
+    gateway = get_gateway()
+    result = gateway.authorize(
+        amount=amount, currency=currency, payment_token=payment_token, reference=reference
+    )
+    if not result.ok:
+        raise PaymentDeclined(f"payment declined: {result.decline_reason}")
+    with transaction.atomic():
+        take = TransferSpec(
+            debit=gateway_account(gateway.name, currency).code,
+            credit=customer_funds_account(currency).code,
+            amount=to_minor(amount, currency),
+            currency=currency,
+            code="payment",
+            reference=reference,
+        )
+        booked = create_transfers([take, *_allocation_moves(allocations, currency, reference)])
+        payment = Payment.objects.create(
+            reference=reference,
+            gateway=gateway.name,
+            currency=currency,
+            amount=amount,
+            captured=amount,
+            status=Status.CAPTURED,
+            gateway_reference=result.gateway_reference,
+            authorization=booked[0],
+        )
+        _require_ok(
+            gateway.capture(gateway_reference=result.gateway_reference, amount=amount, currency=currency)
+        )
+    return payment
+
+
+def refund_payment(
+    payment_id: int, *, allocations: Sequence[Allocation], idempotency_key: str | None = None
+) -> Payment:
+    """Give back part or all of what was captured, taking it back from the allocation accounts.
+
+    Idempotent by key (scoped to the payment): a replay with the same allocations changes nothing.
+    """
+    if idempotency_key is not None and not 0 < len(idempotency_key) <= 64:
+        raise Unprocessable("idempotency key must be 1-64 characters", code="invalid_idempotency_key")
+    with transaction.atomic():
+        payment = _locked(payment_id)
+        total = _total(allocations, payment.currency)
+        key_prefix = f"payment:{payment.pk}:refund:{idempotency_key}:" if idempotency_key else None
+        gateway_code = gateway_account(payment.gateway, payment.currency).code
+        specs = [
+            TransferSpec(
+                debit=_ensure(a, payment.currency),
+                credit=gateway_code,
+                amount=to_minor(a.amount, payment.currency),
+                currency=payment.currency,
+                code=a.code,
+                reference=payment.reference,
+                idempotency_key=f"{key_prefix}{i}" if key_prefix else None,
+            )
+            for i, a in enumerate(allocations)
+        ]
+        if key_prefix and LedgerTransfer.objects.filter(idempotency_key__startswith=key_prefix).exists():
+            if LedgerTransfer.objects.filter(idempotency_key__startswith=key_prefix).count() != len(specs):
+                raise Conflict(
+                    "idempotency key was used for a different refund", code="idempotency_key_reused"
+                )
+            create_transfers(specs)  # a replay: returns the stored transfers or refuses a changed one
+            return payment
+        if payment.status not in (Status.CAPTURED, Status.PARTIALLY_REFUNDED):
+            raise Conflict(
+                f"payment {payment.pk} is {payment.status}, not captured", code="payment_not_captured"
+            )
+        if total > payment.captured - payment.refunded:
+            raise Conflict(
+                f"refund {total} exceeds the {payment.captured - payment.refunded} left to refund",
+                code="refund_exceeds_captured",
+            )
+        create_transfers(specs)
+        fully = payment.refunded + total == payment.captured
+        # Compare-and-set on the locked row's exact Decimal: SQL arithmetic on SQLite's NUMERIC
+        # columns is binary floating point, so "refunded <= captured - total" can misjudge by a cent.
+        updated = Payment.objects.filter(pk=payment.pk, refunded=payment.refunded).update(
+            refunded=payment.refunded + total, status=Status.REFUNDED if fully else Status.PARTIALLY_REFUNDED
+        )
+        if not updated:
+            raise Conflict("refund exceeds what is left to refund", code="refund_exceeds_captured")
+        _require_ok(
+            get_gateway(payment.gateway).refund(
+                gateway_reference=payment.gateway_reference, amount=total, currency=payment.currency
+            )
+        )
+    payment.refresh_from_db()
+    return payment
+
+
+def void_payment(payment_id: int) -> Payment:
+    """Release an uncaptured authorization; if it already lapsed on the ledger, just record that."""
+    with transaction.atomic():
+        payment = _locked(payment_id)
+        if payment.status != Status.AUTHORIZED:
+            raise Conflict(
+                f"payment {payment.pk} is {payment.status}, not authorized", code="payment_not_authorized"
+            )
+        try:
+            void_pending(payment.authorization_id)
+        except Conflict as exc:
+            if exc.code != "pending_already_resolved":
+                raise
+        Payment.objects.filter(pk=payment.pk, status=Status.AUTHORIZED).update(status=Status.VOIDED)
+        _require_ok(get_gateway(payment.gateway).void(gateway_reference=payment.gateway_reference))
+    payment.refresh_from_db()
+    return payment
+
+
+def payments_for(reference: str) -> list[Payment]:
+    return list(Payment.objects.filter(reference=reference).order_by("id"))
+
+
+def _amount(amount: object, currency: str) -> Decimal:
+    if not isinstance(amount, Decimal):
+        raise Unprocessable("amounts must be Decimal", code="malformed_money")
+    return parse_amount(amount, currency)
+
+
+def _total(allocations: Sequence[Allocation], currency: str) -> Decimal:
+    if not allocations:
+        raise Unprocessable("at least one allocation is needed", code="no_allocations")
+    for a in allocations:
+        _amount(a.amount, currency)
+        if not 0 < len(a.code) <= 32:
+            raise Unprocessable("allocation code must be 1-32 characters", code="invalid_allocation")
+    return sum((a.amount for a in allocations), Decimal(0))
+
+
+def _allocation_moves(allocations: Sequence[Allocation], currency: str, reference: str) -> list[TransferSpec]:
+    funds = customer_funds_account(currency).code
+    return [
+        TransferSpec(
+            debit=funds,
+            credit=_ensure(a, currency),
+            amount=to_minor(a.amount, currency),
+            currency=currency,
+            code=a.code,
+            reference=reference,
+        )
+        for a in allocations
+    ]
+
+
+def _ensure(allocation: Allocation, currency: str) -> str:
+    return ensure_account(allocation.account_code, currency, allocation.kind).code
+
+
+def _locked(payment_id: int) -> Payment:
+    payment = Payment.objects.select_for_update().filter(pk=payment_id).first()
+    if payment is None:
+        raise NotFound(f"unknown payment {payment_id}", code="unknown_payment")
+    return payment
+
+
+def _replay(existing: Payment, reference: str, amount: Decimal, currency: str) -> Payment:
+    if (existing.reference, existing.amount, existing.currency) != (reference, amount, currency):
+        raise Conflict("idempotency key was used for a different payment", code="idempotency_key_reused")
+    if existing.status == Status.DECLINED:
+        raise PaymentDeclined(f"payment declined: {existing.decline_reason}")
+    return existing
+
+
+def _require_ok(result: GatewayResult) -> None:
+    if not result.ok:
+        raise Conflict(f"the payment gateway refused: {result.decline_reason}", code="gateway_refused")

@@ -1,0 +1,121 @@
+"""Back office for lending. Products are edited here; everything with money behind it (applications,
+loans, schedules, events) is read-only, because it changes only through the lending services and
+the ledger, and nobody edits a posted transfer. Models are approved with an action, which goes
+through the registry service so the previous version is retired in the same step."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+
+from millet.accounts.actor import actor_for_user
+from millet.core.admin import ReadOnlyAdmin, ReadOnlyTabularInline
+from millet.core.errors import DomainError
+from millet.lending import services as lending
+from millet.lending.models import Application, CreditModel, Installment, Loan, LoanEvent, LoanProduct
+
+
+@admin.register(LoanProduct)
+class LoanProductAdmin(admin.ModelAdmin):
+    list_display = (
+        "code",
+        "name",
+        "currency",
+        "apr",
+        "terms",
+        "late_fee",
+        "min_amount",
+        "max_amount",
+        "is_active",
+    )
+    list_filter = ("currency", "is_active")
+    search_fields = ("code", "name")
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # loans refer to their product; retire it with is_active instead
+
+
+@admin.register(CreditModel)
+class CreditModelAdmin(ReadOnlyAdmin):
+    list_display = ("version", "status", "metrics", "registered_at", "approved_at", "approved_by")
+    list_filter = ("status",)
+    exclude = ("artifact",)  # thousands of lines of bins; the API and the file hold it
+    actions = ["approve"]
+
+    @admin.action(description="Approve this version (retires the approved one)")
+    def approve(self, request, queryset) -> None:
+        if queryset.count() != 1:
+            self.message_user(request, "choose exactly one version", level=messages.ERROR)
+            return
+        try:
+            model = lending.approve_model(actor_for_user(request.user), queryset.get().version)
+        except DomainError as exc:
+            self.message_user(request, exc.detail, level=messages.ERROR)
+            return
+        self.message_user(request, f"{model.version} is now approved")
+
+
+@admin.register(Application)
+class ApplicationAdmin(ReadOnlyAdmin):
+    list_display = (
+        "number",
+        "customer",
+        "order",
+        "product",
+        "term_months",
+        "amount",
+        "status",
+        "outcome",
+        "probability_of_default",
+        "points",
+        "created_at",
+    )
+    list_filter = ("status", "outcome", "product", "model")
+    search_fields = ("number", "order__number", "customer__username")
+    date_hierarchy = "created_at"
+    list_select_related = ("customer", "order", "product")
+
+
+class InstallmentInline(ReadOnlyTabularInline):
+    model = Installment
+    fields = (
+        "seq",
+        "due_date",
+        "principal_due_minor",
+        "interest_due_minor",
+        "principal_paid_minor",
+        "interest_paid_minor",
+        "late_fee_charged",
+    )
+
+
+class LoanEventInline(ReadOnlyTabularInline):
+    model = LoanEvent
+    fields = (
+        "kind",
+        "key",
+        "amount_minor",
+        "principal_minor",
+        "interest_minor",
+        "fee_minor",
+        "surplus_minor",
+        "on_date",
+    )
+
+
+@admin.register(Loan)
+class LoanAdmin(ReadOnlyAdmin):
+    list_display = (
+        "number",
+        "customer",
+        "order_number",
+        "currency",
+        "principal_minor",
+        "outstanding_principal_minor",
+        "status",
+        "bucket",
+        "days_past_due",
+    )
+    list_filter = ("status", "bucket", "currency", "product", "defaulted")
+    search_fields = ("number", "order_number", "customer__username")
+    list_select_related = ("customer",)
+    inlines = [InstallmentInline, LoanEventInline]

@@ -1,0 +1,25 @@
+"""The regions domain's service API: what routes, admin, commands and other domains may call."""
+
+from millet.regions.services.markets import (
+    MarketInfo,
+    TaxBreakdown,
+    clear_caches,
+    define_currency,
+    define_market,
+    define_tax_rule,
+    get_market,
+    list_markets,
+    tax_breakdown,
+)
+
+__all__ = [
+    "MarketInfo",
+    "TaxBreakdown",
+    "clear_caches",
+    "define_currency",
+    "define_market",
+    "define_tax_rule",
+    "get_market",
+    "list_markets",
+    "tax_breakdown",
+]

@@ -1,0 +1,122 @@
+"""Per-store revenue from the ledger and the store ranking (the "100 million yuan club").
+
+Revenue is read from each store's ledger revenue account (``revenue:store:{CODE}:{CUR}``), never
+summed from order tables: the ledger is the books, and refunds already debit it. Stores are ranked
+only against stores of the same market, which all book in the market's one currency, so no
+exchange rate ever enters a comparison.
+
+The club threshold is 100,000,000 CNY, the figure Xiaomi reported for its best Mi Home stores.
+Other currencies use a fixed, round equivalent at early-2017 rates, written down here so the
+badge does not drift with exchange rates; a currency absent from the table has no club.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from itertools import groupby
+
+from millet.accounts.actor import Actor
+from millet.core.errors import Forbidden
+from millet.finance import services as finance
+from millet.finance.services import store_revenue_code
+from millet.regions.money import from_minor
+from millet.regions.services import get_market
+from millet.stores.models import Store
+
+CLUB_THRESHOLDS: dict[str, Decimal] = {
+    "CNY": Decimal("100000000"),
+    "INR": Decimal("1000000000"),  # 1 CNY ~ 9.9 INR
+    "USD": Decimal("15000000"),  # 1 CNY ~ 0.145 USD
+    "EUR": Decimal("14000000"),  # 1 CNY ~ 0.137 EUR
+}
+
+
+@dataclass(frozen=True)
+class StoreRanking:
+    store: Store
+    revenue: Decimal
+    currency: str
+    rank: int
+    in_100m_club: bool
+
+
+@dataclass(frozen=True)
+class RankingRow:
+    """One line of the ranking as a given actor may see it; hidden fields are None."""
+
+    market: str
+    rank: int
+    currency: str
+    store_code: str | None
+    store_name: str | None
+    city: str | None
+    revenue: Decimal | None
+    in_100m_club: bool | None
+    own: bool
+
+
+def _rank_market(stores: list[Store], currency: str) -> list[StoreRanking]:
+    codes = {store.pk: store_revenue_code(store.code, currency) for store in stores}
+    found = finance.balances(list(codes.values()))
+    revenue: dict[int, Decimal] = {}
+    for store in stores:
+        account = found.get(codes[store.pk])  # no account yet: the store has sold nothing
+        minor = account.credits_posted - account.debits_posted if account else 0
+        revenue[store.pk] = from_minor(minor, currency)
+    ordered = sorted(stores, key=lambda s: (-revenue[s.pk], s.code))
+    threshold = CLUB_THRESHOLDS.get(currency)
+    rankings: list[StoreRanking] = []
+    for position, store in enumerate(ordered, start=1):
+        tied = rankings and rankings[-1].revenue == revenue[store.pk]
+        rank = rankings[-1].rank if tied else position  # competition ranking: 1, 2, 2, 4
+        in_club = threshold is not None and revenue[store.pk] >= threshold
+        rankings.append(StoreRanking(store, revenue[store.pk], currency, rank, in_club))
+    return rankings
+
+
+def rank_stores(market: str | None = None) -> list[StoreRanking]:
+    """Active stores ranked by ledger revenue within each market, best first, markets by code."""
+    stores = Store.objects.filter(is_active=True).order_by("market_id", "code")
+    if market is not None:
+        get_market(market)  # an unknown market is a 404, not an empty ranking
+        stores = stores.filter(market_id=market)
+    rankings: list[StoreRanking] = []
+    for market_code, group in groupby(stores, key=lambda s: s.market_id):
+        rankings.extend(_rank_market(list(group), get_market(market_code).currency))
+    return rankings
+
+
+def ranking_for(actor: Actor, market: str | None = None) -> list[RankingRow]:
+    """The ranking for back-office staff in full; for managers only their own stores' figures.
+
+    A manager learns where their store stands but not who the others are or what they earn:
+    other stores' rows keep only market and rank. Cashiers and customers see no ranking.
+    """
+    managed = {store_id for store_id, role in actor.store_roles.items() if role == "manager"}
+    if not actor.is_staff and not managed:
+        raise Forbidden("the ranking is for the back office and store managers")
+    rows: list[RankingRow] = []
+    for entry in rank_stores(market):
+        own = entry.store.pk in managed
+        if actor.is_staff or own:
+            rows.append(
+                RankingRow(
+                    entry.store.market_id,
+                    entry.rank,
+                    entry.currency,
+                    entry.store.code,
+                    entry.store.name,
+                    entry.store.city,
+                    entry.revenue,
+                    entry.in_100m_club,
+                    own,
+                )
+            )
+        else:
+            rows.append(
+                RankingRow(
+                    entry.store.market_id, entry.rank, entry.currency, None, None, None, None, None, False
+                )
+            )
+    return rows
