@@ -6,6 +6,10 @@ from dataclasses import dataclass, field
 
 from millet.core.errors import Forbidden
 
+# Back-office roles beyond staff and stores are Django groups, named here side by side.
+RISK_OFFICER_GROUP = "risk_officer"  # lending: applications, credit models, /lending/monitoring/
+CLAIMS_HANDLER_GROUP = "claims_handler"  # insurance: every policy and claim, decisions and payouts
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -27,8 +31,13 @@ class Actor:
 
     @property
     def is_risk_officer(self) -> bool:
-        """Sees credit applications, models and the monitoring page."""
-        return self.in_group(RISK_OFFICER_GROUP)
+        """Sees and decides credit applications, models and the monitoring page (staff are too)."""
+        return self.is_staff or self.in_group(RISK_OFFICER_GROUP)
+
+    @property
+    def is_claims_handler(self) -> bool:
+        """Sees every policy and claim, decides and pays claims (staff are too)."""
+        return self.is_staff or self.in_group(CLAIMS_HANDLER_GROUP)
 
     @property
     def is_store_staff(self) -> bool:
@@ -44,6 +53,14 @@ class Actor:
         if not self.is_staff:
             raise Forbidden("staff only")
 
+    def require_risk_officer(self) -> None:
+        if not self.is_risk_officer:
+            raise Forbidden("risk officers only")
+
+    def require_claims_handler(self) -> None:
+        if not self.is_claims_handler:
+            raise Forbidden("claims handlers only")
+
     def require_store(self, store_id: int, *, manager: bool = False) -> None:
         allowed = self.can_manage(store_id) if manager else self.can_sell_at(store_id)
         if not allowed:
@@ -51,7 +68,6 @@ class Actor:
 
 
 SYSTEM = Actor(user_id=None, is_staff=True)
-RISK_OFFICER_GROUP = "risk_officer"
 
 
 def actor_for_user(user) -> Actor:

@@ -9,7 +9,7 @@ class LendingConfig(AppConfig):
 
     def ready(self) -> None:
         from millet.finance.services import GATEWAYS
-        from millet.lending.services.gateway import LenderGateway
+        from millet.lending.services import LenderGateway
 
         # The lender is a payment method to sales: an order is paid "by loan" through the gateway
         # seam, and the sale's capture, refund and void reach the loan without sales knowing it.

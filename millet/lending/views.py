@@ -15,7 +15,7 @@ from django.shortcuts import render
 
 from millet.accounts.actor import actor_for_user
 from millet.core.errors import Conflict, Forbidden
-from millet.lending.services.monitoring import Report, monitoring_report
+from millet.lending.services.monitoring import MonitoringReport, monitoring_report
 
 PLOT_HEIGHT = 220
 GROUP_WIDTH = 76
@@ -35,7 +35,7 @@ class BucketBars:
     live_pct: str
 
 
-def _bars(report: Report) -> tuple[list[BucketBars], int]:
+def _bars(report: MonitoringReport) -> tuple[list[BucketBars], int]:
     highest = max(
         [b.training_share for b in report.buckets] + [b.live_share for b in report.buckets] + [0.01]
     )

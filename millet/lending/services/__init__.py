@@ -1,70 +1,69 @@
-"""The lending domain's service API: what routes, admin, commands and other domains may call."""
+"""The lending domain's service API: what routes, views, admin, commands and other domains may call.
 
-from millet.lending.services.gateway import TOKEN_PREFIX, LenderGateway
-from millet.lending.services.loans import (
+Consumer credit at checkout: products, the credit-model registry, applications decided by the
+approved scorecard, loans with their schedules and money, the daily aging job, and monitoring.
+"""
+
+from millet.lending.services.applications import (
     APPROVE_BELOW_PD,
     DECLINE_ABOVE_PD,
-    MAX_TERM_MONTHS,
     PLATFORM_FEATURES,
-    Allocation,
-    DailySummary,
     applications_for_order,
     apply_for_credit,
-    approve_model,
-    approved_model,
-    bucket_for,
-    business_day,
-    cancel_loan,
-    create_product,
-    events_for,
     get_application,
-    get_loan,
-    get_product,
-    installments,
-    is_risk_officer,
     list_applications,
-    list_loans,
-    list_models,
-    list_products,
-    loan_funds_order,
-    payoff_minor,
-    payoff_quote,
     platform_facts,
-    refund_to_loan,
-    register_model,
-    repay,
-    require_risk_officer,
     review_application,
-    run_daily,
+)
+from millet.lending.services.clock import business_day
+from millet.lending.services.daily import DailySummary, bucket_counts, bucket_for, run_daily
+from millet.lending.services.gateway import LenderGateway
+from millet.lending.services.loans import (
+    LENDER_GATEWAY,
+    TOKEN_PREFIX,
+    events_for,
+    get_loan,
+    installments,
+    list_loans,
+    loan_funds_order,
     schedule_outstanding,
-    scorecard_for,
 )
 from millet.lending.services.monitoring import (
-    BINS,
     Cohort,
-    Report,
+    MonitoringReport,
     ScoreBucket,
     cohorts,
     monitoring_report,
 )
+from millet.lending.services.products import MAX_TERM_MONTHS, create_product, get_product, list_products
+from millet.lending.services.registry import (
+    approve_model,
+    approved_model,
+    list_models,
+    register_model,
+    scorecard_for,
+)
+from millet.lending.services.repayments import cancel_loan, payoff_quote, refund_to_loan, repay
+from millet.lending.services.waterfall import Waterfall, payoff_minor
 
 __all__ = [
     "APPROVE_BELOW_PD",
-    "Allocation",
-    "BINS",
-    "Cohort",
     "DECLINE_ABOVE_PD",
-    "DailySummary",
-    "LenderGateway",
+    "LENDER_GATEWAY",
     "MAX_TERM_MONTHS",
     "PLATFORM_FEATURES",
-    "Report",
-    "ScoreBucket",
     "TOKEN_PREFIX",
+    "Cohort",
+    "DailySummary",
+    "LenderGateway",
+    "MonitoringReport",
+    "ScoreBucket",
+    "Waterfall",
     "applications_for_order",
     "apply_for_credit",
     "approve_model",
     "approved_model",
+    "bucket_counts",
     "bucket_for",
     "business_day",
     "cancel_loan",
@@ -75,7 +74,6 @@ __all__ = [
     "get_loan",
     "get_product",
     "installments",
-    "is_risk_officer",
     "list_applications",
     "list_loans",
     "list_models",
@@ -88,7 +86,6 @@ __all__ = [
     "refund_to_loan",
     "register_model",
     "repay",
-    "require_risk_officer",
     "review_application",
     "run_daily",
     "schedule_outstanding",

@@ -12,18 +12,16 @@ from __future__ import annotations
 from decimal import Decimal
 
 from millet.finance.services import GatewayResult
-
-TOKEN_PREFIX = "loan:"
+from millet.lending.services.loans import LENDER_GATEWAY, TOKEN_PREFIX, loan_funds_order
+from millet.lending.services.repayments import cancel_loan, refund_to_loan
 
 
 class LenderGateway:
-    name = "credit"
+    name = LENDER_GATEWAY
 
     def authorize(
         self, *, amount: Decimal, currency: str, payment_token: str, reference: str
     ) -> GatewayResult:
-        from millet.lending.services.loans import loan_funds_order
-
         number = payment_token.removeprefix(TOKEN_PREFIX)
         if not payment_token.startswith(TOKEN_PREFIX) or not loan_funds_order(
             number, order_number=reference, amount=amount, currency=currency
@@ -35,13 +33,9 @@ class LenderGateway:
         return GatewayResult(ok=True, gateway_reference=gateway_reference)
 
     def refund(self, *, gateway_reference: str, amount: Decimal, currency: str) -> GatewayResult:
-        from millet.lending.services.loans import refund_to_loan
-
         refund_to_loan(gateway_reference, amount=amount, currency=currency)
         return GatewayResult(ok=True, gateway_reference=gateway_reference)
 
     def void(self, *, gateway_reference: str) -> GatewayResult:
-        from millet.lending.services.loans import cancel_loan
-
         cancel_loan(gateway_reference)
         return GatewayResult(ok=True, gateway_reference=gateway_reference)

@@ -18,7 +18,7 @@ from millet.accounts.actor import Actor
 from millet.core.errors import NotFound
 from millet.lending.credit.monitoring import population_stability, score_distribution
 from millet.lending.models import Application, CreditModel, Loan
-from millet.lending.services.loans import approved_model, require_risk_officer, scorecard_for
+from millet.lending.services.registry import approved_model, scorecard_for
 
 BINS = 10
 PSI_WATCH, PSI_SHIFTED = 0.1, 0.25  # the customary reading of PSI
@@ -47,7 +47,7 @@ class Cohort:
 
 
 @dataclass(frozen=True)
-class Report:
+class MonitoringReport:
     version: str
     metrics: dict
     live_applications: int
@@ -65,9 +65,9 @@ def _stability(psi: float | None) -> str:
     return "drifting" if psi < PSI_SHIFTED else "shifted"
 
 
-def monitoring_report(actor: Actor, *, version: str = "") -> Report:
+def monitoring_report(actor: Actor, *, version: str = "") -> MonitoringReport:
     """The approved model by default, or any registered ``version``."""
-    require_risk_officer(actor)
+    actor.require_risk_officer()
     if version:
         model = CreditModel.objects.filter(version=version).first()
         if model is None:
@@ -90,7 +90,7 @@ def monitoring_report(actor: Actor, *, version: str = "") -> Report:
         for i, t in enumerate(train_buckets)
     ]
     psi = population_stability(training, live, BINS) if live else None
-    return Report(
+    return MonitoringReport(
         version=model.version,
         metrics=model.metrics,
         live_applications=len(live),

@@ -14,7 +14,7 @@ from millet.finance.models import LedgerTransfer
 from millet.finance.services import balance, balances, total_balance_check
 from millet.lending import services as lending
 from millet.lending.models import Application, Loan, LoanEvent
-from millet.lending.services import loans
+from millet.lending.services import applications
 from millet.sales.models import Order
 from millet.sales.services import ReturnRequest, cancel_order, fulfil_order, get_order, return_order
 from tests.finance.lending.conftest import BAD_FORM, BORDERLINE_FORM, DAY0, GOOD_FORM, apply, placed_order
@@ -236,7 +236,7 @@ def test_one_loan_per_order_and_only_orders_awaiting_payment(credit):
 
 def test_platform_facts_are_capped_to_the_models_schema(credit):
     facts = {"orders_fulfilled": 0, "loans_active": 40, "loans_paid_off": 40, "loans_defaulted": 0}
-    features = loans._model_features(dict(GOOD_FORM), facts, term=6, amount=Decimal("99999999.00"))
+    features = applications._model_features(dict(GOOD_FORM), facts, term=6, amount=Decimal("99999999.00"))
     assert features["number_of_existing_credits_at_this_bank"] == 50
     assert features["credit_amount"] == 10_000_000
     assert features["credit_history"] == "existing credits paid back duly till now"

@@ -50,7 +50,7 @@ def test_a_new_approved_version_retires_the_old_one(credit, credit_artifact):
     model = lending.register_model(other)
     assert lending.register_model(other).pk == model.pk  # registering again changes nothing
     lending.approve_model(SYSTEM, model.version)
-    assert [m.status for m in lending.list_models().order_by("pk")] == ["retired", "approved"]
+    assert [m.status for m in lending.list_models(SYSTEM).order_by("pk")] == ["retired", "approved"]
     assert apply(credit, placed_order(credit)).model == model
 
 

@@ -35,6 +35,7 @@ from millet.finance.services import balances, total_balance_check
 from millet.insurance import services as insurance
 from millet.lending import services as lending
 from millet.lending.models import Loan
+from millet.lending.services import clock
 from millet.sales.models import Order
 from millet.sales.services import ReturnRequest, cancel_order, fulfil_order, get_order, return_order
 from tests.finance.lending.conftest import BAD_FORM, BORDERLINE_FORM, DAY0, GOOD_FORM, apply, placed_order
@@ -286,7 +287,7 @@ def test_lending_state_machine(credit, monkeypatch):
     )
     # Sales returns and cancellations reach the loan without a date: they ask the lender's calendar,
     # which here is the machine's.
-    monkeypatch.setattr(lending, "business_day", lambda: LendingMachine.current.today)
+    monkeypatch.setattr(clock, "business_day", lambda: LendingMachine.current.today)
     LendingMachine.world = credit
     run_state_machine_as_test(
         LendingMachine, settings=settings(max_examples=20, stateful_step_count=30, deadline=None)

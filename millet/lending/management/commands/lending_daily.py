@@ -15,7 +15,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from millet.lending import services as lending
-from millet.lending.models import Loan
 
 
 class Command(BaseCommand):
@@ -36,10 +35,7 @@ class Command(BaseCommand):
         table = Table(title=f"Loan book on {on}")
         table.add_column("bucket")
         table.add_column("active loans", justify="right")
-        counts = {b: 0 for b in Loan.Bucket.values}
-        for bucket in Loan.objects.filter(status=Loan.Status.ACTIVE).values_list("bucket", flat=True):
-            counts[bucket] += 1
-        for bucket, count in counts.items():
+        for bucket, count in lending.bucket_counts().items():
             table.add_row(bucket, str(count))
         console.print(table)
         self.stdout.write(
