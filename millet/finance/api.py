@@ -14,11 +14,9 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import constr
 
-from millet.core.errors import DomainError
 from millet.finance import services
 from millet.finance.models import LedgerAccount, LedgerTransfer
-from millet.finance.services import payments_for
-from millet.regions.money import from_minor, parse_amount, to_minor
+from millet.regions.money import from_minor
 
 router = Router(tags=["finance"])
 
@@ -118,45 +116,29 @@ class PaymentOut(Schema):
 @router.get("/accounts", response=list[AccountOut])
 @paginate(LimitOffsetPagination, max_limit=500)
 def list_accounts(request, filters: Query[AccountFilter]):
-    request.actor.require_staff()
-    return services.list_accounts(prefix=filters.prefix, currency=filters.currency)
+    return services.list_accounts(request.actor, prefix=filters.prefix, currency=filters.currency)
 
 
 @router.get("/accounts/{code}", response=AccountOut)
 def get_account(request, code: str):
-    request.actor.require_staff()
-    return services.get_account(code)
+    return services.account_detail(request.actor, code)
 
 
 @router.get("/transfers", response=list[TransferOut])
 @paginate(LimitOffsetPagination, max_limit=500)
 def list_transfers(request, filters: Query[TransferFilter]):
-    request.actor.require_staff()
-    return services.transfers_for(reference=filters.reference, account=filters.account)
+    return services.list_transfers(request.actor, reference=filters.reference, account=filters.account)
 
 
 @router.post("/transfers", response={201: TransferOut})
 def create_transfer(request, body: TransferIn):
     """A manual (back-office) transfer; a replayed idempotency key answers with the first one."""
-    request.actor.require_staff()
-    amount = to_minor(parse_amount(body.amount, body.currency), body.currency)
-    spec = services.TransferSpec(
-        debit=body.debit,
-        credit=body.credit,
-        amount=amount,
-        currency=body.currency,
-        code=body.code,
-        reference=body.reference,
-        idempotency_key=body.idempotency_key,
-    )
-    (transfer,) = services.create_transfers([spec])
-    return Status(201, transfer)
+    return Status(201, services.post_transfer(request.actor, services.TransferDraft(**body.model_dump())))
 
 
 @router.get("/payments", response=list[PaymentOut])
 def list_payments(request, reference: constr(min_length=1, max_length=64)):
-    request.actor.require_staff()
-    return payments_for(reference)
+    return services.list_payments(request.actor, reference)
 
 
 # --- batches and accountants' exports (staff) ----------------------------------------------------
@@ -177,34 +159,11 @@ class BatchResultOut(Schema):
     transfers: list[TransferOut]
 
 
-def _spec(body: TransferIn) -> services.TransferSpec:
-    return services.TransferSpec(
-        debit=body.debit,
-        credit=body.credit,
-        amount=to_minor(parse_amount(body.amount, body.currency), body.currency),
-        currency=body.currency,
-        code=body.code,
-        reference=body.reference,
-        idempotency_key=body.idempotency_key,
-    )
-
-
 @router.post("/transfers/batch", response=list[BatchResultOut])
 def create_transfer_batch(request, body: BatchIn):
     """Many independent chains in one database transaction; one result per chain, in order."""
-    request.actor.require_staff()
-    refused: dict[int, services.BatchResult] = {}
-    chains: list[tuple[int, list[services.TransferSpec]]] = []
-    for index, chain in enumerate(body.chains):
-        try:
-            chains.append((index, [_spec(t) for t in chain]))
-        except DomainError as exc:  # a malformed amount refuses its chain, not the batch
-            refused[index] = services.BatchResult(index, [], exc.code, exc.status_code, exc.detail)
-    done = services.submit_batch([specs for _, specs in chains])
-    for (index, _), result in zip(chains, done, strict=True):
-        result.index = index
-        refused[index] = result
-    return [refused[index] for index in range(len(body.chains))]
+    chains = [[services.TransferDraft(**t.model_dump()) for t in chain] for chain in body.chains]
+    return services.post_transfers(request.actor, chains)
 
 
 class TrialBalanceQuery(Schema):
@@ -246,8 +205,7 @@ class JournalQuery(Schema):
 @router.get("/reports/trial-balance", response=TrialBalanceOut)
 def trial_balance(request, query: Query[TrialBalanceQuery]):
     """Posted balances of every account as they stood at ``at``; CSV with ``format=csv``."""
-    request.actor.require_staff()
-    balance = services.trial_balance(query.at, currency=query.currency)
+    balance = services.report_trial_balance(request.actor, query.at, currency=query.currency)
     if query.format == "csv":
         return _csv(services.trial_balance_csv(balance), f"trial-balance-{balance.at:%Y%m%dT%H%M%S}.csv")
     return TrialBalanceOut(
@@ -275,9 +233,8 @@ def trial_balance(request, query: Query[TrialBalanceQuery]):
 @router.get("/reports/journal")
 def journal(request, query: Query[JournalQuery]):
     """The posted transfers of ``[start, end)`` as CSV, streamed however long the period."""
-    request.actor.require_staff()
-    transfers = services.journal(
-        query.start, query.end, account=query.account, include_pending=query.include_pending
+    transfers = services.report_journal(
+        request.actor, query.start, query.end, account=query.account, include_pending=query.include_pending
     )
     return _csv(services.journal_csv(transfers), f"journal-{query.start:%Y%m%d}-{query.end:%Y%m%d}.csv")
 

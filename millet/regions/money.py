@@ -59,3 +59,8 @@ def parse_amount(value: object, currency: str, *, allow_zero: bool = False) -> D
         raise Unprocessable("amount is too large", code="malformed_money")
     to_minor(amount, currency)  # refuses sub-minor precision
     return quantize(amount, currency)
+
+
+def parse_minor(value: object, currency: str, *, allow_zero: bool = False) -> int:
+    """Client input straight to integer minor units (the ledger's form), or a precise 422."""
+    return to_minor(parse_amount(value, currency, allow_zero=allow_zero), currency)

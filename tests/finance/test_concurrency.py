@@ -9,7 +9,7 @@ import pytest
 from millet.core.errors import DomainError
 from millet.finance.models import LedgerAccount, LedgerTransfer, Payment
 from millet.finance.services import (
-    Allocation,
+    Posting,
     TransferSpec,
     authorize_payment,
     balance,
@@ -32,12 +32,10 @@ def test_concurrent_refunds_never_over_refund(require_postgres, currencies):
     payment = authorize_payment(
         reference="SO-1", amount=Decimal("100.00"), currency="CNY", payment_token="tok_ok"
     )
-    capture_payment(
-        payment.pk, allocations=[Allocation(revenue.code, revenue.kind, Decimal("100.00"), "revenue")]
-    )
-    part = [Allocation(revenue.code, revenue.kind, Decimal("30.00"), "refund")]
+    capture_payment(payment.pk, postings=[Posting(revenue.code, revenue.kind, Decimal("100.00"), "revenue")])
+    part = [Posting(revenue.code, revenue.kind, Decimal("30.00"), "refund")]
 
-    results = race(8, lambda i: refund_payment(payment.pk, allocations=part))
+    results = race(8, lambda i: refund_payment(payment.pk, postings=part))
 
     refused = [r for r in results if isinstance(r, DomainError)]
     assert len(refused) == 5 and {r.code for r in refused} == {"refund_exceeds_captured"}

@@ -4,6 +4,7 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
+from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -242,3 +243,26 @@ def test_transfers_refuse_change_through_raw_sql(accounts):
         ):
             cursor.execute(sql, [t.pk])
     assert LedgerTransfer.objects.get(pk=t.pk).amount == 10
+
+
+def test_every_database_refuses_deleting_a_transfer_through_raw_sql(accounts):
+    """SQLite too: its trigger lets only ``flush`` (the owner's reset, as TRUNCATE is on PostgreSQL)
+    delete, through Millet's SQLite backend; any other DELETE is refused in the database itself."""
+    (t,) = create_transfers([spec(amount=10)])
+    with (
+        pytest.raises(IntegrityError, match="immutable"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(f"DELETE FROM {LedgerTransfer._meta.db_table} WHERE id = %s", [t.pk])
+    assert LedgerTransfer.objects.filter(pk=t.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_flush_still_empties_the_ledger(currencies):
+    """The owner's reset keeps working on both databases (the test runner and ``demo --flush`` use it)."""
+    ensure_account("cash:CNY", "CNY", "asset")
+    ensure_account("sales:CNY", "CNY", "revenue")
+    create_transfers([spec(amount=10)])
+    call_command("flush", interactive=False, verbosity=0)
+    assert not LedgerTransfer.objects.exists()

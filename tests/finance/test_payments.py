@@ -8,8 +8,8 @@ from django.core.exceptions import ImproperlyConfigured
 from millet.core.errors import Conflict, NotFound, Unprocessable
 from millet.finance.models import LedgerTransfer, Payment
 from millet.finance.services import (
-    Allocation,
     PaymentDeclined,
+    Posting,
     TestGateway,
     authorize_payment,
     balance,
@@ -39,14 +39,14 @@ def split(currencies):
     revenue = web_revenue_account("IN", "INR")
     cgst, sgst = tax_payable_account("IN", "CGST", "INR"), tax_payable_account("IN", "SGST", "INR")
 
-    def allocations(rev="100.00", cg="9.00", sg="9.00") -> list[Allocation]:
+    def postings(rev="100.00", cg="9.00", sg="9.00") -> list[Posting]:
         return [
-            Allocation(revenue.code, revenue.kind, D(rev), "revenue"),
-            Allocation(cgst.code, cgst.kind, D(cg), "tax"),
-            Allocation(sgst.code, sgst.kind, D(sg), "tax"),
+            Posting(revenue.code, revenue.kind, D(rev), "revenue"),
+            Posting(cgst.code, cgst.kind, D(cg), "tax"),
+            Posting(sgst.code, sgst.kind, D(sg), "tax"),
         ]
 
-    return allocations
+    return postings
 
 
 def test_gateway_is_chosen_by_settings(settings):
@@ -101,7 +101,7 @@ def test_authorize_is_idempotent_by_key(currencies, snapshot):
 
 
 def test_capture_books_revenue_and_tax_then_partial_and_full_refund(split):
-    payment = capture_payment(authorize().pk, allocations=split())
+    payment = capture_payment(authorize().pk, postings=split())
     assert (payment.status, payment.captured) == (Status.CAPTURED, D("118.00"))
     assert balance("gateway:test:INR").debits_posted == 11800
     funds = balance("customer-funds:INR")
@@ -110,54 +110,54 @@ def test_capture_books_revenue_and_tax_then_partial_and_full_refund(split):
     assert balance("tax:IN:CGST:INR").credits_posted == balance("tax:IN:SGST:INR").credits_posted == 900
     assert len({t.batch for t in LedgerTransfer.objects.exclude(kind=LedgerTransfer.Kind.PENDING)}) == 1
 
-    payment = refund_payment(payment.pk, allocations=split("50.00", "4.50", "4.50"), idempotency_key="r1")
+    payment = refund_payment(payment.pk, postings=split("50.00", "4.50", "4.50"), idempotency_key="r1")
     assert (payment.status, payment.refunded) == (Status.PARTIALLY_REFUNDED, D("59.00"))
     assert balance("revenue:web:IN:INR").debits_posted == 5000
     assert balance("gateway:test:INR").credits_posted == 5900
 
-    payment = refund_payment(payment.pk, allocations=split("50.00", "4.50", "4.50"))
+    payment = refund_payment(payment.pk, postings=split("50.00", "4.50", "4.50"))
     assert (payment.status, payment.refunded) == (Status.REFUNDED, D("118.00"))
     assert total_balance_check() == 0
 
 
-def test_capture_needs_allocations_that_add_up(split, snapshot):
+def test_capture_needs_postings_that_add_up(split, snapshot):
     payment = authorize()
     before = snapshot()
     for bad in (split(rev="99.99"), [], split(rev="0")):
         with pytest.raises(Unprocessable):
-            capture_payment(payment.pk, allocations=bad)
+            capture_payment(payment.pk, postings=bad)
     assert snapshot() == before
 
 
 def test_capture_twice_is_a_conflict(split, snapshot):
-    payment = capture_payment(authorize().pk, allocations=split())
+    payment = capture_payment(authorize().pk, postings=split())
     before = snapshot()
     with pytest.raises(Conflict) as excinfo:
-        capture_payment(payment.pk, allocations=split())
+        capture_payment(payment.pk, postings=split())
     assert excinfo.value.code == "payment_not_authorized"
     assert snapshot() == before
 
 
 def test_over_refund_is_refused_and_changes_nothing(split, snapshot):
-    payment = capture_payment(authorize().pk, allocations=split())
-    refund_payment(payment.pk, allocations=split("100.00", "0.01", "0.01")[:1])
+    payment = capture_payment(authorize().pk, postings=split())
+    refund_payment(payment.pk, postings=split("100.00", "0.01", "0.01")[:1])
     before = snapshot()
     with pytest.raises(Conflict) as excinfo:
-        refund_payment(payment.pk, allocations=split("18.00", "0.01", "0.01")[:2])
+        refund_payment(payment.pk, postings=split("18.00", "0.01", "0.01")[:2])
     assert excinfo.value.code == "refund_exceeds_captured"
     assert snapshot() == before
 
 
 def test_refund_replay_by_key_changes_nothing(split, snapshot):
-    payment = capture_payment(authorize().pk, allocations=split())
-    refund_payment(payment.pk, allocations=split("10.00")[:1], idempotency_key="r1")
+    payment = capture_payment(authorize().pk, postings=split())
+    refund_payment(payment.pk, postings=split("10.00")[:1], idempotency_key="r1")
     before = snapshot()
-    again = refund_payment(payment.pk, allocations=split("10.00")[:1], idempotency_key="r1")
+    again = refund_payment(payment.pk, postings=split("10.00")[:1], idempotency_key="r1")
     assert again.refunded == D("10.00")
     assert snapshot() == before
     for changed in (split("11.00")[:1], split("10.00")[:2]):
         with pytest.raises(Conflict):
-            refund_payment(payment.pk, allocations=changed, idempotency_key="r1")
+            refund_payment(payment.pk, postings=changed, idempotency_key="r1")
     assert snapshot() == before
 
 
@@ -165,10 +165,10 @@ def test_refund_before_capture_and_unknown_payment(split, snapshot):
     payment = authorize()
     before = snapshot()
     with pytest.raises(Conflict) as excinfo:
-        refund_payment(payment.pk, allocations=split("1.00")[:1])
+        refund_payment(payment.pk, postings=split("1.00")[:1])
     assert excinfo.value.code == "payment_not_captured"
     with pytest.raises(NotFound):
-        refund_payment(999_999, allocations=split("1.00")[:1])
+        refund_payment(999_999, postings=split("1.00")[:1])
     assert snapshot() == before
 
 
@@ -179,7 +179,7 @@ def test_void_releases_the_hold_only_before_capture(split):
     with pytest.raises(Conflict):
         void_payment(payment.pk)
     with pytest.raises(Conflict):
-        capture_payment(payment.pk, allocations=split())
-    captured = capture_payment(authorize(reference="SO-2").pk, allocations=split())
+        capture_payment(payment.pk, postings=split())
+    captured = capture_payment(authorize(reference="SO-2").pk, postings=split())
     with pytest.raises(Conflict):
         void_payment(captured.pk)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from millet.core.errors import Unprocessable
 from millet.finance.models import LedgerAccount
-from millet.finance.services.ledger import ensure_account
+from millet.finance.services.ledger_accounts import ensure_account
 
 Kind = LedgerAccount.Kind
 

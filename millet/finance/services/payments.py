@@ -1,10 +1,11 @@
-"""Payments for orders: a gateway authorization mirrored as a pending ledger transfer, then captured
-into revenue and tax accounts, refunded in parts, or voided.
+"""Payments: a gateway authorization mirrored as a pending ledger transfer, then captured into the
+accounts its postings name (revenue, tax, a loan's collections, premiums), refunded in parts, or
+voided.
 
 Ledger flow (all in one currency):
 - authorize: PENDING  debit gateway:{gw}:{CUR}  credit customer-funds:{CUR}
-- capture:   post that pending transfer, linked with  debit customer-funds  credit <each allocation>
-- refund:    debit <each allocation>  credit gateway:{gw}:{CUR}
+- capture:   post that pending transfer, linked with  debit customer-funds  credit <each posting>
+- refund:    debit <each posting>  credit gateway:{gw}:{CUR}
 - void:      void the pending transfer
 - charge:    (a till sale) debit gateway credit customer-funds, linked with the capture moves
 
@@ -13,7 +14,7 @@ conditional UPDATE, so concurrent captures or refunds queue and none can over-re
 called last inside the transaction: if it refuses, the ledger work rolls back with it.
 
 Capturing twice is a Conflict (``payment_not_authorized``), not a silent no-op: a second capture
-with other allocations would otherwise look like it had booked something.
+with other postings would otherwise look like it had booked something.
 """
 
 from __future__ import annotations
@@ -29,13 +30,8 @@ from millet.core.errors import Conflict, DomainError, NotFound, Unprocessable
 from millet.finance.models import LedgerTransfer, Payment
 from millet.finance.services.chart import customer_funds_account, gateway_account
 from millet.finance.services.gateways import GatewayResult, get_gateway
-from millet.finance.services.ledger import (
-    PostPending,
-    TransferSpec,
-    create_transfers,
-    ensure_account,
-    void_pending,
-)
+from millet.finance.services.ledger import PostPending, TransferSpec, create_transfers, void_pending
+from millet.finance.services.ledger_accounts import ensure_account
 from millet.regions.money import parse_amount, to_minor
 
 # Card networks hold an authorization for about a week; after that the reservation lapses.
@@ -49,8 +45,9 @@ class PaymentDeclined(DomainError):
 
 
 @dataclass(frozen=True)
-class Allocation:
-    """Where part of a payment goes (capture) or comes back from (refund), e.g. revenue or a tax."""
+class Posting:
+    """One leg of a payment: where part of it goes (capture) or comes back from (refund), e.g.
+    revenue or a tax. ``amount`` is in the currency's major unit, like the payment's."""
 
     account_code: str
     kind: str
@@ -128,20 +125,20 @@ def authorize_payment(
     return payment
 
 
-def capture_payment(payment_id: int, *, allocations: Sequence[Allocation]) -> Payment:
-    """Take the authorized money and book it to the allocations, which must add up to the amount."""
+def capture_payment(payment_id: int, *, postings: Sequence[Posting]) -> Payment:
+    """Take the authorized money and book it to the postings, which must add up to the amount."""
     with transaction.atomic():
         payment = _locked(payment_id)
         if payment.status != Status.AUTHORIZED:
             raise Conflict(
                 f"payment {payment.pk} is {payment.status}, not authorized", code="payment_not_authorized"
             )
-        total = _total(allocations, payment.currency)
+        total = _total(postings, payment.currency)
         if total != payment.amount:
             raise Unprocessable(
-                f"allocations add up to {total}, the payment is {payment.amount}", code="allocations_mismatch"
+                f"postings add up to {total}, the payment is {payment.amount}", code="postings_mismatch"
             )
-        moves = _allocation_moves(allocations, payment.currency, payment.reference)
+        moves = _posting_transfers(postings, payment.currency, payment.reference)
         create_transfers([PostPending(payment.authorization_id), *moves])  # one linked batch
         Payment.objects.filter(pk=payment.pk, status=Status.AUTHORIZED).update(
             status=Status.CAPTURED, captured=payment.amount
@@ -156,11 +153,11 @@ def capture_payment(payment_id: int, *, allocations: Sequence[Allocation]) -> Pa
 
 
 def charge_payment(
-    *, reference: str, amount: Decimal, currency: str, payment_token: str, allocations: Sequence[Allocation]
+    *, reference: str, amount: Decimal, currency: str, payment_token: str, postings: Sequence[Posting]
 ) -> Payment:
     """Authorise and capture at once, as a card-present sale at a till does.
 
-    The whole sale is one linked ledger batch (gateway -> customer funds -> allocations), so the
+    The whole sale is one linked ledger batch (gateway -> customer funds -> postings), so the
     transaction locks its ledger accounts once, in id order. Authorising and then capturing inside
     one database transaction would lock them in two rounds, and two such sales racing a web
     capture on the same revenue and tax accounts could deadlock.
@@ -168,11 +165,9 @@ def charge_payment(
     amount = _amount(amount, currency)
     if not 0 < len(reference) <= 64:
         raise Unprocessable("reference must be 1-64 characters", code="invalid_reference")
-    total = _total(allocations, currency)
+    total = _total(postings, currency)
     if total != amount:
-        raise Unprocessable(
-            f"allocations add up to {total}, the payment is {amount}", code="allocations_mismatch"
-        )
+        raise Unprocessable(f"postings add up to {total}, the payment is {amount}", code="postings_mismatch")
     gateway = get_gateway()
     result = gateway.authorize(
         amount=amount, currency=currency, payment_token=payment_token, reference=reference
@@ -188,7 +183,7 @@ def charge_payment(
             code="payment",
             reference=reference,
         )
-        booked = create_transfers([take, *_allocation_moves(allocations, currency, reference)])
+        booked = create_transfers([take, *_posting_transfers(postings, currency, reference)])
         payment = Payment.objects.create(
             reference=reference,
             gateway=gateway.name,
@@ -206,17 +201,17 @@ def charge_payment(
 
 
 def refund_payment(
-    payment_id: int, *, allocations: Sequence[Allocation], idempotency_key: str | None = None
+    payment_id: int, *, postings: Sequence[Posting], idempotency_key: str | None = None
 ) -> Payment:
-    """Give back part or all of what was captured, taking it back from the allocation accounts.
+    """Give back part or all of what was captured, taking it back from the postings' accounts.
 
-    Idempotent by key (scoped to the payment): a replay with the same allocations changes nothing.
+    Idempotent by key (scoped to the payment): a replay with the same postings changes nothing.
     """
     if idempotency_key is not None and not 0 < len(idempotency_key) <= 64:
         raise Unprocessable("idempotency key must be 1-64 characters", code="invalid_idempotency_key")
     with transaction.atomic():
         payment = _locked(payment_id)
-        total = _total(allocations, payment.currency)
+        total = _total(postings, payment.currency)
         key_prefix = f"payment:{payment.pk}:refund:{idempotency_key}:" if idempotency_key else None
         gateway_code = gateway_account(payment.gateway, payment.currency).code
         specs = [
@@ -229,7 +224,7 @@ def refund_payment(
                 reference=payment.reference,
                 idempotency_key=f"{key_prefix}{i}" if key_prefix else None,
             )
-            for i, a in enumerate(allocations)
+            for i, a in enumerate(postings)
         ]
         if key_prefix and LedgerTransfer.objects.filter(idempotency_key__startswith=key_prefix).exists():
             if LedgerTransfer.objects.filter(idempotency_key__startswith=key_prefix).count() != len(specs):
@@ -294,17 +289,17 @@ def _amount(amount: object, currency: str) -> Decimal:
     return parse_amount(amount, currency)
 
 
-def _total(allocations: Sequence[Allocation], currency: str) -> Decimal:
-    if not allocations:
-        raise Unprocessable("at least one allocation is needed", code="no_allocations")
-    for a in allocations:
+def _total(postings: Sequence[Posting], currency: str) -> Decimal:
+    if not postings:
+        raise Unprocessable("at least one posting is needed", code="no_postings")
+    for a in postings:
         _amount(a.amount, currency)
         if not 0 < len(a.code) <= 32:
-            raise Unprocessable("allocation code must be 1-32 characters", code="invalid_allocation")
-    return sum((a.amount for a in allocations), Decimal(0))
+            raise Unprocessable("posting code must be 1-32 characters", code="invalid_posting")
+    return sum((a.amount for a in postings), Decimal(0))
 
 
-def _allocation_moves(allocations: Sequence[Allocation], currency: str, reference: str) -> list[TransferSpec]:
+def _posting_transfers(postings: Sequence[Posting], currency: str, reference: str) -> list[TransferSpec]:
     funds = customer_funds_account(currency).code
     return [
         TransferSpec(
@@ -315,12 +310,12 @@ def _allocation_moves(allocations: Sequence[Allocation], currency: str, referenc
             code=a.code,
             reference=reference,
         )
-        for a in allocations
+        for a in postings
     ]
 
 
-def _ensure(allocation: Allocation, currency: str) -> str:
-    return ensure_account(allocation.account_code, currency, allocation.kind).code
+def _ensure(posting: Posting, currency: str) -> str:
+    return ensure_account(posting.account_code, currency, posting.kind).code
 
 
 def _locked(payment_id: int) -> Payment:

@@ -28,7 +28,7 @@ from millet.catalog.services import sku_info
 from millet.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from millet.finance import services as finance
 from millet.finance.services import (
-    Allocation,
+    Posting,
     TransferSpec,
     charge_payment,
     create_transfers,
@@ -238,7 +238,7 @@ def buy_policy(actor: Actor, order_number: str, serial: str, plan: str, *, payme
             amount=price.premium,
             currency=price.currency,
             payment_token=payment_token,
-            allocations=[Allocation(income.code, income.kind, price.premium, "insurance_premium")],
+            postings=[Posting(income.code, income.kind, price.premium, "insurance_premium")],
         )
     return policy
 
@@ -320,7 +320,7 @@ def cancel_policies_for_returned_units(*, order_number: str, serials: list[str])
                 income = finance.insurance_premium_income_account(policy.market_id, policy.currency)
                 refund_payment(
                     payments_for(policy.number)[0].pk,
-                    allocations=[Allocation(income.code, income.kind, refund, "insurance_refund")],
+                    postings=[Posting(income.code, income.kind, refund, "insurance_refund")],
                     idempotency_key=f"policy-cancel-{policy.number}",
                 )
             Policy.objects.filter(pk=policy.pk).update(status=Policy.Status.CANCELLED, refunded=refund)

@@ -84,8 +84,8 @@ def repay(
             amount=from_minor(minor, currency),
             currency=currency,
             payment_token=payment_token,
-            allocations=[
-                finance.Allocation(
+            postings=[
+                finance.Posting(
                     collections.code, collections.kind, from_minor(minor, currency), "loan_repayment"
                 )
             ],

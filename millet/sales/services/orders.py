@@ -26,8 +26,7 @@ from millet.accounts.actor import Actor
 from millet.catalog.services import sku_offers
 from millet.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from millet.finance import services as finance
-from millet.finance.models import LedgerAccount
-from millet.finance.services import Allocation
+from millet.finance.services import SaleFacts, SoldLine
 from millet.inventory import services as inventory
 from millet.regions.money import quantize
 from millet.regions.services import get_market
@@ -74,39 +73,25 @@ def _merge_lines(lines: Sequence[LineRequest]) -> list[LineRequest]:
     return [LineRequest(code, qty) for code, qty in merged.items()]
 
 
-def _revenue_account(order: Order, store_code: str | None) -> LedgerAccount:
-    if store_code:
-        return finance.store_revenue_account(store_code, order.currency)
-    return finance.web_revenue_account(order.market_id, order.currency)
+def sale_facts(order: Order, lines: Sequence[OrderLine], store_code: str | None, *, share=None) -> SaleFacts:
+    """What finance needs to book an order's money: each line's gross total and its tax by component.
 
-
-def _allocations(
-    order: Order, lines: Sequence[OrderLine], store_code: str | None, *, share=None
-) -> list[Allocation]:
-    """Where an order's money goes: net revenue to the store or channel, tax to each tax component.
-
-    ``share(line, amount)`` scales each line's figures (used by returns); default is the whole line.
+    ``share(line, amount)`` scales each line's figures (returns refund a share); default is the whole line.
     """
     share = share or (lambda line, amount: amount)
-    revenue = Decimal(0)
-    taxes: dict[str, Decimal] = defaultdict(Decimal)
-    for line in lines:
-        components = {k: Decimal(v) for k, v in line.tax_components.items()}
-        line_tax = Decimal(0)
-        for component, amount in components.items():
-            part = share(line, amount)
-            taxes[component] += part
-            line_tax += part
-        revenue += share(line, line.total) - line_tax
-    out = []
-    if revenue:
-        account = _revenue_account(order, store_code)
-        out.append(Allocation(account.code, account.kind, revenue, "revenue"))
-    for component, amount in sorted(taxes.items()):
-        if amount:
-            account = finance.tax_payable_account(order.market_id, component, order.currency)
-            out.append(Allocation(account.code, account.kind, amount, "tax"))
-    return out
+    return SaleFacts(
+        reference=order.number,
+        market=order.market_id,
+        currency=order.currency,
+        store_code=store_code,
+        lines=[
+            SoldLine(
+                total=share(line, line.total),
+                tax={k: share(line, Decimal(v)) for k, v in line.tax_components.items()},
+            )
+            for line in lines
+        ],
+    )
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -467,17 +452,11 @@ def _fulfil(
         OrderUnit.objects.bulk_create(OrderUnit(line=line, serial=s) for s in units)
         handed.extend(units)
     OrderLine.objects.filter(order=order).update(quantity_fulfilled=F("quantity"))
-    allocations = _allocations(order, lines, store_code)
+    facts = sale_facts(order, lines, store_code)
     if charge_token is not None:
-        finance.charge_payment(
-            reference=order.number,
-            amount=order.total,
-            currency=order.currency,
-            payment_token=charge_token,
-            allocations=allocations,
-        )
+        finance.book_sale(facts, finance.SaleStep.CHARGE, payment_token=charge_token)
     else:
-        finance.capture_payment(_payment(order).pk, allocations=allocations)
+        finance.book_sale(facts, finance.SaleStep.CAPTURE)
     Order.objects.filter(pk=order.pk).update(status=Order.Status.FULFILLED)
     order.status = Order.Status.FULFILLED
     transaction.on_commit(
@@ -486,13 +465,6 @@ def _fulfil(
         )
     )
     return handed
-
-
-def _payment(order: Order):
-    found = [p for p in finance.payments_for(order.number) if p.status == "authorized"]
-    if not found:
-        raise Conflict("order has no authorised payment", code="not_paid")
-    return found[0]
 
 
 def _store_code(order: Order) -> str | None:
@@ -549,9 +521,7 @@ def cancel_order(actor: Actor, number: str) -> Order:
     if order.status not in OPEN_STATUSES:
         raise Conflict(f"an order that is {order.status} cannot be cancelled", code="not_cancellable")
     _release(order)
-    for payment in finance.payments_for(order.number):
-        if payment.status == "authorized":
-            finance.void_payment(payment.pk)
+    finance.void_authorizations(order.number)
     Order.objects.filter(pk=order.pk).update(status=Order.Status.CANCELLED)
     order.status = Order.Status.CANCELLED
     return order

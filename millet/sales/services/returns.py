@@ -16,7 +16,7 @@ from millet.inventory import services as inventory
 from millet.sales import events
 from millet.sales.models import Order, OrderLine, OrderUnit, Return, ReturnLine
 from millet.sales.pricing import share_of
-from millet.sales.services.orders import _allocations, _store_code, get_order
+from millet.sales.services.orders import _store_code, get_order, sale_facts
 from millet.stores.services import store_facts
 
 
@@ -106,17 +106,10 @@ def return_order(
         return share_of(amount, done_before[line.pk], counts[line.pk], line.quantity, order.currency)
 
     touched = [by_id[line_id] for line_id in counts]
-    allocations = _allocations(order, touched, _store_code(order), share=share)
-    refund = sum((a.amount for a in allocations), Decimal(0))
+    facts = sale_facts(order, touched, _store_code(order), share=share)
+    refund = facts.total
     if refund:
-        paid = [
-            p for p in finance.payments_for(order.number) if p.status in ("captured", "partially_refunded")
-        ]
-        if not paid:
-            raise Conflict("order has no captured payment to refund", code="not_paid")
-        finance.refund_payment(
-            paid[0].pk, allocations=allocations, idempotency_key=f"refund:{order.number}:R{ret.pk}"
-        )
+        finance.book_sale(facts, finance.SaleStep.REFUND, idempotency_key=f"refund:{order.number}:R{ret.pk}")
     Return.objects.filter(pk=ret.pk).update(refund_amount=refund)
     ret.refund_amount = refund
     all_back = all(line.quantity_returned == line.quantity for line in by_id.values())

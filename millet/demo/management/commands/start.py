@@ -9,6 +9,7 @@ import sys
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.db import connection
 from rich.console import Console
 
 from millet.demo.build import ADMIN_PASSWORD, ADMIN_USER, DEMO_LOGINS
@@ -33,10 +34,7 @@ class Command(BaseCommand):
     ) -> None:
         console = Console()
         settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
-        console.print(
-            f"Database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]} "
-            f"({settings.DATABASES['default']['NAME']})"
-        )
+        console.print(f"Database: {connection.vendor} ({settings.DATABASES['default']['NAME']})")
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         call_command("demo", if_empty=True)
