@@ -9,7 +9,21 @@ from millet.accounts.auth import api_auth
 from millet.core.errors import DomainError
 from millet.core.nul import NulRejectingParser
 
-api = NinjaAPI(
+# Operation ids are what generated clients call, so they must not change when code moves. Ninja
+# derives them from the route's module; lending and insurance were published from inside finance.
+PUBLISHED_MODULES = {
+    "millet.lending.api": "millet.finance.lending.api",
+    "millet.insurance.api": "millet.finance.insurance.api",
+}
+
+
+class MilletAPI(NinjaAPI):
+    def get_openapi_operation_id(self, operation) -> str:
+        module = operation.view_func.__module__
+        return f"{PUBLISHED_MODULES.get(module, module)}_{operation.view_func.__name__}".replace(".", "_")
+
+
+api = MilletAPI(
     title="Millet API",
     version="1",
     description="New retail, device cloud and internet finance for connected-hardware companies.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from millet.core.errors import Forbidden
@@ -17,7 +18,8 @@ class Actor:
 
     user_id: int | None
     is_staff: bool = False
-    store_roles: dict[int, str] = field(default_factory=dict)
+    store_roles: dict[int, str] = field(default_factory=dict)  # store id -> "cashier" or "manager"
+    location_roles: dict[int, str] = field(default_factory=dict)  # the same jobs by stock location id
 
     def in_group(self, name: str) -> bool:
         """Back-office roles beyond staff and stores (risk officers, claims handlers) are Django groups.
@@ -66,6 +68,40 @@ class Actor:
         if not allowed:
             raise Forbidden("not your store" if not manager else "store managers only")
 
+    def require_location(self, location_id: int, *, manager: bool = False) -> None:
+        """The stock of a store's location: its staff (its manager, to move stock out) or staff."""
+        role = self.location_roles.get(location_id)
+        if self.is_staff or (role is not None and (role == "manager" or not manager)):
+            return
+        raise Forbidden("not your store" if not manager else "store managers only")
+
+
+@dataclass(frozen=True)
+class StoreJob:
+    """A user's role at one store, and the stock location that store sells from."""
+
+    store_id: int
+    location_id: int
+    role: str
+
+
+StoreJobs = Callable[[int], Iterable[StoreJob]]
+
+
+def _no_store_jobs(user_id: int) -> Iterable[StoreJob]:
+    return ()
+
+
+_store_jobs: StoreJobs = _no_store_jobs
+
+
+def use_store_jobs(source: StoreJobs) -> None:
+    """Name where store jobs come from. The stores domain does this when it starts (its
+    ``AppConfig.ready``): it sits above the kernel, so the kernel asks it through this port
+    instead of importing it."""
+    global _store_jobs
+    _store_jobs = source
+
 
 SYSTEM = Actor(user_id=None, is_staff=True)
 
@@ -78,9 +114,13 @@ def actor_for_user(user) -> Actor:
 def actor_for(user_id: int, *, is_staff: bool) -> Actor:
     """The full actor from a user's id and staff flag (what a cached token owner holds), so
     authenticating by token needs no user row."""
-    from millet.stores.services import store_roles_for_user
-
-    return Actor(user_id=user_id, is_staff=is_staff, store_roles=store_roles_for_user(user_id))
+    jobs = list(_store_jobs(user_id))
+    return Actor(
+        user_id=user_id,
+        is_staff=is_staff,
+        store_roles={job.store_id: job.role for job in jobs},
+        location_roles={job.location_id: job.role for job in jobs},
+    )
 
 
 def customer_actor(user_id: int, *, is_staff: bool) -> Actor:

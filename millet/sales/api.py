@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from ninja import Field, Header, Query, Router, Schema, Status
 
 from millet.sales import services
-from millet.sales.models import Order
+from millet.sales.models import Order, OrderLine
 
 router = Router(tags=["sales"])
 
@@ -72,18 +72,28 @@ class OrderOut(Schema):
     lines: list[OrderLineOut]
 
 
-def _order_out(order: Order) -> OrderOut:
-    """Services hand back the order with its fields current, so only the lines are read here."""
-    lines = order.lines.select_related("sku").order_by("pk")
+def _lines(order: Order) -> list[OrderLine]:
+    """Services hand back the order with its fields current; its lines are read here, as they are now."""
+    lines = order.lines.order_by("pk")
     if order.status not in (Order.Status.PLACED, Order.Status.PAID, Order.Status.READY_FOR_PICKUP):
         lines = lines.prefetch_related("units")  # serials exist only once units are handed over
+    return list(lines)
+
+
+def _order_outs(orders: list[Order]) -> list[OrderOut]:
+    lines = {order.pk: _lines(order) for order in orders}
+    names = services.names_for(orders, [line for order_lines in lines.values() for line in order_lines])
+    return [_order_out(order, lines[order.pk], names) for order in orders]
+
+
+def _order_out(order: Order, lines: list[OrderLine], names: services.OrderNames) -> OrderOut:
     return OrderOut(
         number=order.number,
         channel=order.channel,
         status=order.status,
         market=order.market_id,
         currency=order.currency,
-        store=order.store.code if order.store_id else None,
+        store=names.stores[order.store_id] if order.store_id else None,
         subtotal=order.subtotal,
         discount=order.discount,
         tax=order.tax,
@@ -93,7 +103,7 @@ def _order_out(order: Order) -> OrderOut:
         lines=[
             OrderLineOut(
                 id=line.pk,
-                sku=line.sku.code,
+                sku=names.skus[line.sku_id],
                 quantity=line.quantity,
                 unit_price=line.unit_price,
                 discount=line.discount,
@@ -109,6 +119,10 @@ def _order_out(order: Order) -> OrderOut:
             for line in lines
         ],
     )
+
+
+def _one(order: Order) -> OrderOut:
+    return _order_outs([order])[0]
 
 
 def _near(body) -> tuple[float, float] | None:
@@ -132,7 +146,7 @@ def place_order(request, body: PlaceOrderIn, idempotency_key: IdempotencyKey = N
         payment_token=body.payment_token,
         idempotency_key=idempotency_key,
     )
-    return Status(201, _order_out(order))
+    return Status(201, _one(order))
 
 
 @router.get("/orders", response=list[OrderOut])
@@ -147,12 +161,12 @@ def list_orders(
     orders = services.list_orders(
         request.actor, store_code=store_code, status=status, limit=limit, offset=offset
     )
-    return [_order_out(order) for order in orders]
+    return _order_outs(orders)
 
 
 @router.get("/orders/{number}", response=OrderOut)
 def get_order(request, number: str):
-    return _order_out(services.get_order(request.actor, number))
+    return _one(services.get_order(request.actor, number))
 
 
 class PayIn(Schema):
@@ -161,18 +175,18 @@ class PayIn(Schema):
 
 @router.post("/orders/{number}/pay", response=OrderOut)
 def pay_order(request, number: str, body: PayIn):
-    return _order_out(services.pay_order(request.actor, number, payment_token=body.payment_token))
+    return _one(services.pay_order(request.actor, number, payment_token=body.payment_token))
 
 
 @router.post("/orders/{number}/cancel", response=OrderOut)
 def cancel_order(request, number: str):
-    return _order_out(services.cancel_order(request.actor, number))
+    return _one(services.cancel_order(request.actor, number))
 
 
 @router.post("/orders/{number}/fulfil", response=OrderOut)
 def fulfil_order(request, number: str):
     """Ship a paid web order: assigns serial numbers and captures the payment (staff)."""
-    return _order_out(services.fulfil_order(request.actor, number))
+    return _one(services.fulfil_order(request.actor, number))
 
 
 class CollectIn(Schema):
@@ -181,7 +195,7 @@ class CollectIn(Schema):
 
 @router.post("/orders/{number}/collect", response=OrderOut)
 def collect_order(request, number: str, body: CollectIn):
-    return _order_out(services.collect_order(request.actor, number, serials=body.serials))
+    return _one(services.collect_order(request.actor, number, serials=body.serials))
 
 
 class ReturnLineIn(Schema):
@@ -244,7 +258,7 @@ def pos_sale(request, body: PosSaleIn, idempotency_key: IdempotencyKey = None):
         voucher_code=body.voucher_code,
         idempotency_key=idempotency_key,
     )
-    return Status(201, _order_out(order))
+    return Status(201, _one(order))
 
 
 class CartIn(Schema):
@@ -264,11 +278,13 @@ class CartOut(Schema):
 
 
 def _cart_out(cart) -> CartOut:
+    lines = list(cart.lines.all())
+    codes = services.sku_codes(line.sku_id for line in lines)
     return CartOut(
         id=cart.pk,
         market=cart.market_id,
         checked_out=cart.checked_out,
-        lines=[CartLineOut(sku=line.sku.code, quantity=line.quantity) for line in cart.lines.all()],
+        lines=[CartLineOut(sku=codes[line.sku_id], quantity=line.quantity) for line in lines],
     )
 
 
@@ -304,4 +320,4 @@ def checkout(request, cart_id: int, body: CheckoutIn, idempotency_key: Idempoten
         near=_near(body),
         idempotency_key=idempotency_key,
     )
-    return Status(201, _order_out(order))
+    return Status(201, _one(order))

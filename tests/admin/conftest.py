@@ -39,13 +39,17 @@ def populated(world):
     serial = line.units.get().serial
     return_order(staff, sold.number, lines=[ReturnRequest(line.pk, 1, (serial,))], warehouse_code="WH-CN-SH")
     inventory.transfer_stock(
+        actor=staff,
         sku_id=world.skus["CABLE-C"].pk,
         source_id=world.locations["WH-CN-SH"],
         destination_id=world.locations["BJ-001"],
         quantity=5,
     )
     inventory.create_purchase_order(
-        supplier="Huami", location_id=world.locations["WH-CN-SH"], lines=[(world.skus["BAND2"].pk, 10)]
+        actor=staff,
+        supplier="Huami",
+        location_id=world.locations["WH-CN-SH"],
+        lines=[(world.skus["BAND2"].pk, 10)],
     )
     alice = actor_for_user(world.users["alice"])
     set_cart_line(alice, open_cart(alice, "CN").pk, "CAM-C300", 2)

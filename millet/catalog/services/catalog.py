@@ -372,6 +372,17 @@ def sku_info(codes: Iterable[str]) -> dict[str, SkuInfo]:
     return rows
 
 
+def skus_by_id(ids: Iterable[int]) -> dict[int, SkuInfo]:
+    """The same facts by SKU id, for rows other domains keep (order lines, stock, plans); an id
+    that names no SKU is simply absent."""
+    return {row["id"]: _info(row) for row in Sku.objects.filter(pk__in=set(ids)).values(*_INFO_FIELDS)}
+
+
+def sku_id_for(code: str) -> int | None:
+    """The id of the SKU with this code, or None when there is none (a lookup that refuses nothing)."""
+    return Sku.objects.filter(code=code).values_list("pk", flat=True).first()
+
+
 # --- storefront ---------------------------------------------------------------------------------
 
 

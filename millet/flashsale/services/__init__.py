@@ -1,25 +1,41 @@
-"""The flashsale domain's service API: what routes, admin, commands and other domains may call."""
+"""The flashsale domain's service API: campaigns, claims through the gate, the order writer, the
+payment window and waitlist, results.
 
-from millet.flashsale.services.sale import (
+A claim's life: the gate accepts it (Redis stream entry, or a ``queued`` claim row without Redis) ->
+the writer turns it into a FLASH order holding one of the campaign's units (``ordered``) -> the
+buyer pays within the payment window (``paid``; the order is then fulfilled like any order), or the
+window lapses and the unit goes back to the campaign, offered first to the waitlist (``expired``).
+"""
+
+from millet.flashsale.services.campaigns import (
     LIVE,
     MAX_UNITS,
+    create_campaign,
+    get_campaign,
+    list_campaigns,
+    offer_of,
+    open_gate,
+)
+from millet.flashsale.services.claims import (
     REFUSALS,
     ClaimView,
     RateLimited,
-    Results,
-    campaign_results,
     claim_unit,
-    close_ended_campaigns,
-    create_campaign,
-    expire_claims,
-    get_campaign,
     get_claim,
-    join_waitlist,
-    list_campaigns,
     my_claims,
-    open_gate,
+    new_queued_claim,
     pay_claim,
+)
+from millet.flashsale.services.results import Results, campaign_results
+from millet.flashsale.services.window import (
+    close_ended_campaigns,
+    expire_claims,
+    join_waitlist,
+    units_left,
     waitlist_position,
+)
+from millet.flashsale.services.writer import (
+    lock_campaign,
     write_claims,
     write_db_claims,
     write_stream_claims,
@@ -41,9 +57,13 @@ __all__ = [
     "get_claim",
     "join_waitlist",
     "list_campaigns",
+    "lock_campaign",
     "my_claims",
+    "new_queued_claim",
+    "offer_of",
     "open_gate",
     "pay_claim",
+    "units_left",
     "waitlist_position",
     "write_claims",
     "write_db_claims",

@@ -1,34 +1,52 @@
-"""The insurance domain's service API: what routes, admin, commands and other domains may call."""
+"""The insurance domain's service API. Device protection: sell a plan with a device, take claims,
+decide them, pay them out.
+
+Ledger flow, in the policy's currency and market:
+- sale:     the premium is charged through payments, gateway -> customer funds -> premium income
+- approve:  claims expense -> claims reserve (the obligation is recognised when it is decided)
+- payout:   claims reserve -> gateway (the money leaves); the reserve's balance limit refuses
+            paying out more than was approved
+
+Every decision locks the policy row first, so two handlers deciding claims on one policy queue
+and the cover can never be paid twice. Customers see only their own policies and claims (anything
+else is 404, so numbers cannot be probed); staff and the "claims_handler" group decide and pay.
+"""
+
+from __future__ import annotations
 
 from millet.insurance.services.claims import (
-    CLAIMS_HANDLER_GROUP,
+    decide_claim,
+    get_claim,
+    list_claims,
+    pay_claim,
+    submit_claim,
+)
+from millet.insurance.services.evidence import (
     EVENT_WINDOW_AFTER,
     EVENT_WINDOW_BEFORE,
-    MAX_TERM_MONTHS,
     PERIL_EVENT_WORDS,
-    SOLD_STATUSES,
     THEFT_GRACE,
+    device_evidence,
+)
+from millet.insurance.services.plans import (
+    MAX_TERM_MONTHS,
     PriceInput,
+    create_plan,
+    list_plans,
+    plan_price,
+)
+from millet.insurance.services.policies import (
+    SOLD_STATUSES,
     buy_policy,
     cancel_policies_for_returned_units,
-    create_plan,
-    decide_claim,
-    device_evidence,
     expire_policies,
-    get_claim,
     get_policy,
-    is_claims_handler,
-    list_claims,
-    list_plans,
     list_policies,
     on_units_returned,
-    pay_claim,
-    require_claims_handler,
-    submit_claim,
+    unit_on_order,
 )
 
 __all__ = [
-    "CLAIMS_HANDLER_GROUP",
     "EVENT_WINDOW_AFTER",
     "EVENT_WINDOW_BEFORE",
     "MAX_TERM_MONTHS",
@@ -44,12 +62,12 @@ __all__ = [
     "expire_policies",
     "get_claim",
     "get_policy",
-    "is_claims_handler",
     "list_claims",
     "list_plans",
     "list_policies",
     "on_units_returned",
     "pay_claim",
-    "require_claims_handler",
+    "plan_price",
     "submit_claim",
+    "unit_on_order",
 ]

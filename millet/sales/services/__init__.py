@@ -1,5 +1,6 @@
 """The sales domain's service API: everything views, admin, commands and other domains may call."""
 
+from millet.sales.services.cancelling import cancel_order, expire_unpaid_orders
 from millet.sales.services.carts import checkout_cart, get_cart, open_cart, set_cart_line
 from millet.sales.services.flash import (
     FlashClaim,
@@ -10,44 +11,49 @@ from millet.sales.services.flash import (
     release_campaign_units,
     set_aside_units,
 )
+from millet.sales.services.fulfilment import collect_order, fulfil_order
+from millet.sales.services.names import OrderNames, names_for, sku_codes
 from millet.sales.services.orders import (
     LineRequest,
-    cancel_order,
-    collect_order,
-    expire_unpaid_orders,
-    fulfil_order,
     get_order,
     line_reference,
     list_orders,
     pay_order,
     place_order,
-    pos_sale,
 )
+from millet.sales.services.pos import pos_sale
 from millet.sales.services.returns import ReturnRequest, return_order
+from millet.sales.services.stores import StoreDirectory, StoreFacts, use_store_directory
 
 __all__ = [
     "FlashClaim",
     "FlashOffer",
-    "expire_flash_order",
-    "flash_order_statuses",
-    "place_flash_orders",
-    "release_campaign_units",
-    "set_aside_units",
     "LineRequest",
+    "OrderNames",
     "ReturnRequest",
+    "StoreDirectory",
+    "StoreFacts",
     "cancel_order",
     "checkout_cart",
     "collect_order",
+    "expire_flash_order",
     "expire_unpaid_orders",
+    "flash_order_statuses",
     "fulfil_order",
     "get_cart",
     "get_order",
     "line_reference",
     "list_orders",
+    "names_for",
     "open_cart",
     "pay_order",
+    "place_flash_orders",
     "place_order",
     "pos_sale",
+    "release_campaign_units",
     "return_order",
+    "set_aside_units",
     "set_cart_line",
+    "sku_codes",
+    "use_store_directory",
 ]

@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.db import transaction
 
 from millet.accounts.actor import Actor
-from millet.catalog.services import sku_offers
+from millet.catalog.services import sku_id_for, sku_offers
 from millet.core.errors import Conflict, Forbidden, NotFound
 from millet.inventory.services import check_quantity
 from millet.regions.services import get_market
 from millet.sales.models import Cart, CartLine, Order
+from millet.sales.services.names import sku_codes
 from millet.sales.services.orders import LineRequest, place_order
 
 
@@ -27,7 +28,7 @@ def open_cart(actor: Actor, market: str) -> Cart:
 
 
 def get_cart(actor: Actor, cart_id: int) -> Cart:
-    cart = Cart.objects.filter(pk=cart_id, customer_id=actor.user_id).prefetch_related("lines__sku").first()
+    cart = Cart.objects.filter(pk=cart_id, customer_id=actor.user_id).prefetch_related("lines").first()
     if cart is None:
         raise NotFound("no such cart", code="unknown_cart")
     return cart
@@ -39,7 +40,7 @@ def set_cart_line(actor: Actor, cart_id: int, sku_code: str, quantity: int) -> C
     if cart.checked_out:
         raise Conflict("cart is already checked out", code="cart_checked_out")
     if quantity == 0:
-        CartLine.objects.filter(cart=cart, sku__code=sku_code).delete()
+        CartLine.objects.filter(cart=cart, sku_id=sku_id_for(sku_code)).delete()
         return get_cart(actor, cart_id)
     check_quantity(quantity)
     sku, _ = sku_offers([sku_code], cart.market_id)[sku_code]  # unknown SKU -> 404, not sold here -> 409
@@ -64,7 +65,8 @@ def checkout_cart(
     cart = get_cart(actor, cart_id)
     if cart.checked_out:
         raise Conflict("cart is already checked out", code="cart_checked_out")
-    lines = [LineRequest(line.sku.code, line.quantity) for line in cart.lines.all()]
+    codes = sku_codes(line.sku_id for line in cart.lines.all())
+    lines = [LineRequest(codes[line.sku_id], line.quantity) for line in cart.lines.all()]
     order = place_order(
         actor,
         market=cart.market_id,

@@ -10,24 +10,24 @@ back into the campaign's hold. Payment and fulfilment are the ordinary ``pay_ord
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
 
 from millet.accounts.actor import Actor
 from millet.catalog.services import sku_info
 from millet.core.errors import Conflict, Unprocessable
+from millet.core.numbers import document_number
 from millet.inventory import services as inventory
 from millet.regions.money import quantize
 from millet.regions.services import get_market
 from millet.sales.models import Order, OrderLine
 from millet.sales.pricing import LineInput, price_order
-from millet.sales.services.orders import cancel_order, line_reference
+from millet.sales.services.cancelling import cancel_order
+from millet.sales.services.orders import line_reference
 
 
 @dataclass(frozen=True)
@@ -48,10 +48,6 @@ class FlashOffer:
     unit_price: Decimal
     location_id: int
     hold_reference: str
-
-
-def _order_number(market: str) -> str:
-    return f"{market}{timezone.now():%y%m%d}-F{secrets.token_hex(4).upper()}"
 
 
 def _hold_from_campaign(offer: FlashOffer, sku_id: int, reference: str) -> None:
@@ -111,7 +107,7 @@ def place_flash_orders(
     covered, uncovered = fresh[:held], fresh[held:]
     orders = Order.objects.bulk_create(
         Order(
-            number=_order_number(offer.market),
+            number=document_number(offer.market, "F"),
             channel=Order.Channel.FLASH,
             customer_id=c.customer_id,
             market_id=offer.market,

@@ -1,4 +1,4 @@
-"""Placing, paying, fulfilling and cancelling orders, for every channel.
+"""Placing, paying and reading orders, for every channel (fulfilment, the till and cancelling sit beside).
 
 An order's life: placed (stock held, with an expiry if unpaid) -> paid (payment authorised, the hold
 no longer expires) -> fulfilled (units leave the shelf with their serial numbers, the payment is
@@ -9,7 +9,6 @@ ready_for_pickup until the store hands them over.
 
 from __future__ import annotations
 
-import secrets
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,22 +18,22 @@ from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Prefetch
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from millet.accounts.actor import Actor
-from millet.catalog.services import sku_offers
+from millet.catalog.services import SkuInfo, sku_offers
 from millet.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from millet.core.numbers import document_number
 from millet.finance import services as finance
 from millet.finance.services import SaleFacts, SoldLine
 from millet.inventory import services as inventory
 from millet.regions.money import quantize
 from millet.regions.services import get_market
-from millet.sales import events
-from millet.sales.models import Order, OrderLine, OrderUnit
+from millet.sales.models import Order, OrderLine
 from millet.sales.pricing import LineInput, price_order
-from millet.sales.services.vouchers import find_voucher, redeem_voucher, release_voucher, voucher_discount
-from millet.stores.services import store_facts
+from millet.sales.services.stores import store_facts
+from millet.sales.services.vouchers import find_voucher, redeem_voucher, voucher_discount
 
 MAX_LINES = 50
 
@@ -52,16 +51,12 @@ class LineRequest:
     quantity: int
 
 
-def _order_number(market: str) -> str:
-    return f"{market}{timezone.now():%y%m%d}-{secrets.token_hex(4).upper()}"
-
-
 def line_reference(order_number: str, line_id: int) -> str:
     """How inventory reservations and serial units name the order line that holds them."""
     return f"{order_number}/{line_id}"
 
 
-def _merge_lines(lines: Sequence[LineRequest]) -> list[LineRequest]:
+def merge_lines(lines: Sequence[LineRequest]) -> list[LineRequest]:
     if not lines:
         raise Unprocessable("an order needs at least one line", code="empty_order")
     if len(lines) > MAX_LINES:
@@ -111,9 +106,7 @@ def get_order(actor: Actor, number: str, *, for_update: bool = False) -> Order:
     qs = _visible_orders(actor).filter(number=number)
     if for_update:
         qs = Order.objects.select_for_update().filter(pk__in=qs.values("pk"))
-    order = qs.prefetch_related(
-        Prefetch("lines", queryset=OrderLine.objects.select_related("sku").order_by("pk"))
-    ).first()
+    order = qs.prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("pk"))).first()
     if order is None:
         raise NotFound(f"no order {number}", code="unknown_order")
     return order
@@ -135,11 +128,7 @@ def list_orders(
         qs = qs.filter(store_id=store.id)
     if status:
         qs = qs.filter(status=status)
-    return list(
-        qs.select_related("store")
-        .prefetch_related("lines__sku")
-        .order_by("-created_at", "-pk")[offset : offset + limit]
-    )
+    return list(qs.prefetch_related("lines").order_by("-created_at", "-pk")[offset : offset + limit])
 
 
 # --- placing -------------------------------------------------------------------------------------
@@ -192,10 +181,10 @@ def place_order(
         store = store_facts(store_code)
         if store.market != market:
             raise Unprocessable("the pickup store is in another market", code="store_wrong_market")
-    order = _create_order(
+    new = create_order(
         market=market,
         currency=info.currency,
-        lines=_merge_lines(lines),
+        lines=merge_lines(lines),
         channel=channel,
         store=store,
         customer_id=customer_id,
@@ -206,13 +195,22 @@ def place_order(
         placed_at=placed_at,
     )
     ttl = None if payment_token else settings.MILLET_RESERVATION_TTL_SECONDS
-    _hold_stock(order, store=store, near=near, ttl_seconds=ttl, allow_backorder=channel == Order.Channel.WEB)
+    hold_stock(new, store=store, near=near, ttl_seconds=ttl, allow_backorder=channel == Order.Channel.WEB)
     if payment_token:
-        _authorize(order, payment_token)
-    return order
+        _authorize(new.order, new.lines, payment_token)
+    return new.order
 
 
-def _create_order(
+@dataclass(frozen=True)
+class NewOrder:
+    """An order just written, with its lines and the catalog's facts about their SKUs (by code)."""
+
+    order: Order
+    lines: list[OrderLine]
+    skus: dict[str, SkuInfo]
+
+
+def create_order(
     *,
     market,
     currency,
@@ -225,7 +223,7 @@ def _create_order(
     shipping_city,
     idempotency_key,
     placed_at=None,
-) -> Order:
+) -> NewOrder:
     offers = sku_offers([line.sku_code for line in lines], market)
     skus = {code: info for code, (info, _) in offers.items()}
     inputs = [
@@ -238,7 +236,7 @@ def _create_order(
         market, currency, inputs, voucher_discount(voucher, subtotal, currency) if voucher else Decimal(0)
     )
     order = Order(
-        number=_order_number(market),
+        number=document_number(market),
         channel=channel,
         customer_id=customer_id,
         market_id=market,
@@ -280,20 +278,19 @@ def _create_order(
     )
     if not all(line.pk for line in order_lines):  # SQLite before 3.35 returns no ids from bulk_create
         order_lines = list(order.lines.order_by("pk"))
-    order._lines = order_lines
-    order._skus = skus
     if voucher:
         redeem_voucher(voucher, order, customer_id)
-    return order
+    return NewOrder(order, order_lines, skus)
 
 
-def _hold_stock(
-    order: Order, *, store, near, ttl_seconds, allow_backorder: bool, only_store: bool = False
+def hold_stock(
+    new: NewOrder, *, store, near, ttl_seconds, allow_backorder: bool, only_store: bool = False
 ) -> None:
+    order = new.order
     only_store = only_store or order.channel == Order.Channel.CLICK_COLLECT
     backordered = []
-    by_id = {info.id: info for info in order._skus.values()}
-    for line in order._lines:
+    by_id = {info.id: info for info in new.skus.values()}
+    for line in new.lines:
         info = by_id[line.sku_id]
         reference = line_reference(order.number, line.pk)
         reserve = partial(
@@ -320,12 +317,17 @@ def _hold_stock(
             backordered.append(line.pk)
     if backordered:
         OrderLine.objects.filter(pk__in=backordered).update(backordered=True)
-        for line in order._lines:
+        for line in new.lines:
             line.backordered = line.pk in backordered
 
 
 def _authorize(
-    order: Order, payment_token: str, *, holds_expire: bool = False, gateway: str | None = None
+    order: Order,
+    lines: Sequence[OrderLine],
+    payment_token: str,
+    *,
+    holds_expire: bool = False,
+    gateway: str | None = None,
 ) -> None:
     """Authorise payment for the whole order; a paid order's stock holds must not lapse.
 
@@ -340,7 +342,6 @@ def _authorize(
         idempotency_key=f"auth:{order.number}" if holds_expire else None,
         gateway_name=gateway,
     )
-    lines = getattr(order, "_lines", None) or list(order.lines.all())
     if holds_expire:
         for line in lines:
             inventory.confirm_reservations(line_reference(order.number, line.pk))
@@ -367,182 +368,5 @@ def pay_order(actor: Actor, number: str, *, payment_token: str, gateway: str | N
         for line in order.lines.all()
     ):
         raise Conflict("the stock hold expired; place the order again", code="hold_expired")
-    _authorize(order, payment_token, holds_expire=True, gateway=gateway)
+    _authorize(order, list(order.lines.all()), payment_token, holds_expire=True, gateway=gateway)
     return order
-
-
-# --- point of sale -------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def pos_sale(
-    actor: Actor,
-    *,
-    store_code: str,
-    serials: Sequence[str] = (),
-    lines: Sequence[LineRequest] = (),
-    payment_token: str,
-    customer_id: int | None = None,
-    voucher_code: str | None = None,
-    idempotency_key: str | None = None,
-    placed_at: datetime | None = None,
-) -> Order:
-    """A cashier scans units and takes payment; the units leave this store's stock at once."""
-    store = store_facts(store_code)
-    actor.require_store(store.id)
-    if idempotency_key:
-        existing = Order.objects.filter(idempotency_key=idempotency_key, store_id=store.id).first()
-        if existing is not None:
-            return get_order(actor, existing.number)
-    if len(set(serials)) != len(serials):
-        raise Unprocessable("a serial was scanned twice", code="duplicate_serial")
-    scanned: dict[str, list[str]] = defaultdict(list)
-    for serial in serials:
-        unit = inventory.unit_at(serial, store.location_id)
-        scanned[unit.sku.code].append(serial)
-    requests = [LineRequest(code, len(found)) for code, found in scanned.items()] + list(lines)
-    order = _create_order(
-        market=store.market,
-        currency=get_market(store.market).currency,
-        lines=_merge_lines(requests),
-        channel=Order.Channel.POS,
-        store=store,
-        customer_id=customer_id,
-        staff_id=actor.user_id,
-        voucher_code=voucher_code,
-        shipping_city="",
-        idempotency_key=idempotency_key,
-        placed_at=placed_at,
-    )
-    _hold_stock(order, store=store, near=None, ttl_seconds=None, allow_backorder=False, only_store=True)
-    _fulfil(
-        order,
-        store_code=store.code,
-        serials_by_sku={order._skus[c].id: s for c, s in scanned.items()},
-        charge_token=payment_token,
-    )
-    return order
-
-
-# --- fulfilment ----------------------------------------------------------------------------------
-
-
-def _fulfil(
-    order: Order,
-    *,
-    store_code: str | None,
-    serials_by_sku: dict[int, list[str]] | None = None,
-    charge_token: str | None = None,
-) -> list[str]:
-    """Hand the held units over and book the money: capture the authorised payment, or, at a till
-    (``charge_token``), charge the buyer there and then in one ledger batch."""
-    serials_by_sku = serials_by_sku or {}
-    lines = (
-        list(order.lines.all())
-        if hasattr(order, "_prefetched_objects_cache")
-        else list(order.lines.select_related("sku").order_by("pk"))
-    )
-    handed: list[str] = []
-    for line in lines:
-        reference = line_reference(order.number, line.pk)
-        given = serials_by_sku.get(line.sku_id, [])
-        units = inventory.consume_reservations(reference, serials=given, serialized=line.sku.serialized)
-        if line.sku.serialized and len(units) != line.quantity:
-            raise Conflict("not all units of the order are held", code="not_fulfillable")
-        OrderUnit.objects.bulk_create(OrderUnit(line=line, serial=s) for s in units)
-        handed.extend(units)
-    OrderLine.objects.filter(order=order).update(quantity_fulfilled=F("quantity"))
-    facts = sale_facts(order, lines, store_code)
-    if charge_token is not None:
-        finance.book_sale(facts, finance.SaleStep.CHARGE, payment_token=charge_token)
-    else:
-        finance.book_sale(facts, finance.SaleStep.CAPTURE)
-    Order.objects.filter(pk=order.pk).update(status=Order.Status.FULFILLED)
-    order.status = Order.Status.FULFILLED
-    transaction.on_commit(
-        lambda: events.order_fulfilled.send(
-            sender=Order, order_number=order.number, customer_id=order.customer_id, serials=handed
-        )
-    )
-    return handed
-
-
-def _store_code(order: Order) -> str | None:
-    return order.store.code if order.store_id else None
-
-
-@transaction.atomic
-def fulfil_order(actor: Actor, number: str) -> Order:
-    """Ship a paid web order from the warehouses that hold its stock (staff only)."""
-    actor.require_staff()
-    order = get_order(actor, number, for_update=True)
-    if order.channel != Order.Channel.WEB and order.channel != Order.Channel.FLASH:
-        raise Conflict("store orders are handed over at the store", code="wrong_channel")
-    if order.status == Order.Status.BACKORDERED:
-        refs = [line_reference(order.number, line.pk) for line in order.lines.all()]
-        if any(inventory.waiting_backorders(ref) for ref in refs):
-            raise Conflict("waiting for stock", code="backordered")
-    elif order.status != Order.Status.PAID:
-        raise Conflict(f"order is {order.status}", code="not_fulfillable")
-    _fulfil(order, store_code=None)
-    return order
-
-
-@transaction.atomic
-def collect_order(actor: Actor, number: str, *, serials: Sequence[str] = ()) -> Order:
-    """The buyer picks up a click-and-collect order; the cashier may scan the units handed over."""
-    order = get_order(actor, number, for_update=True)
-    if order.channel != Order.Channel.CLICK_COLLECT:
-        raise Conflict("not a click-and-collect order", code="wrong_channel")
-    actor.require_store(order.store_id)
-    if order.status != Order.Status.READY_FOR_PICKUP:
-        raise Conflict(f"order is {order.status}", code="not_collectable")
-    by_sku: dict[int, list[str]] = defaultdict(list)
-    for serial in serials:
-        unit = inventory.unit_at(serial, order.store.location_id)
-        by_sku[unit.sku_id].append(serial)
-    _fulfil(order, store_code=order.store.code, serials_by_sku=by_sku)
-    return order
-
-
-# --- cancelling ----------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def cancel_order(actor: Actor, number: str) -> Order:
-    """Before fulfilment: stock back on the shelf, voucher use back, payment authorisation voided."""
-    order = get_order(actor, number, for_update=True)
-    if not (
-        actor.is_staff
-        or order.customer_id == actor.user_id
-        or (order.store_id and actor.can_sell_at(order.store_id))
-    ):
-        raise Forbidden("not your order")
-    if order.status not in OPEN_STATUSES:
-        raise Conflict(f"an order that is {order.status} cannot be cancelled", code="not_cancellable")
-    _release(order)
-    finance.void_authorizations(order.number)
-    Order.objects.filter(pk=order.pk).update(status=Order.Status.CANCELLED)
-    order.status = Order.Status.CANCELLED
-    return order
-
-
-def _release(order: Order) -> None:
-    for line in order.lines.all():
-        reference = line_reference(order.number, line.pk)
-        inventory.release_reservations(reference)
-        inventory.cancel_backorders(reference)
-    release_voucher(order)
-
-
-@transaction.atomic
-def expire_unpaid_orders() -> int:
-    """Cancel placed orders whose stock hold lapsed (the periodic job behind the payment window)."""
-    references = inventory.expire_reservations()
-    numbers = {ref.split("/", 1)[0] for ref in references}
-    expired = 0
-    for order in Order.objects.select_for_update().filter(number__in=numbers, status=Order.Status.PLACED):
-        _release(order)
-        Order.objects.filter(pk=order.pk).update(status=Order.Status.CANCELLED)
-        expired += 1
-    return expired

@@ -10,14 +10,16 @@ from django.db import transaction
 from django.db.models import F
 
 from millet.accounts.actor import SYSTEM, Actor
+from millet.catalog.services import skus_by_id
 from millet.core.errors import Conflict, Unprocessable
 from millet.finance import services as finance
 from millet.inventory import services as inventory
 from millet.sales import events
 from millet.sales.models import Order, OrderLine, OrderUnit, Return, ReturnLine
 from millet.sales.pricing import share_of
-from millet.sales.services.orders import _store_code, get_order, sale_facts
-from millet.stores.services import store_facts
+from millet.sales.services.fulfilment import store_code_of
+from millet.sales.services.orders import get_order, sale_facts
+from millet.sales.services.stores import store_facts
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,8 @@ def return_order(
         raise Conflict(f"an order that is {order.status} cannot be returned", code="not_returnable")
     if not lines:
         raise Unprocessable("a return needs lines", code="empty_return")
-    by_id = {line.pk: line for line in order.lines.all()}  # get_order prefetched them with their SKUs
+    by_id = {line.pk: line for line in order.lines.all()}  # get_order prefetched them
+    skus = skus_by_id(line.sku_id for line in by_id.values())
     ret = Return.objects.create(
         order=order,
         reason=reason[:255],
@@ -75,7 +78,7 @@ def return_order(
             raise Unprocessable(f"line {req.line_id} is not on this order", code="unknown_line")
         inventory.check_quantity(req.quantity)
         serials = list(req.serials)
-        if line.sku.serialized:
+        if skus[line.sku_id].serialized:
             sold = set(OrderUnit.objects.filter(line=line, returned=False).values_list("serial", flat=True))
             if len(serials) != req.quantity or not set(serials) <= sold or len(set(serials)) != len(serials):
                 raise Unprocessable(
@@ -106,7 +109,7 @@ def return_order(
         return share_of(amount, done_before[line.pk], counts[line.pk], line.quantity, order.currency)
 
     touched = [by_id[line_id] for line_id in counts]
-    facts = sale_facts(order, touched, _store_code(order), share=share)
+    facts = sale_facts(order, touched, store_code_of(order), share=share)
     refund = facts.total
     if refund:
         finance.book_sale(facts, finance.SaleStep.REFUND, idempotency_key=f"refund:{order.number}:R{ret.pk}")

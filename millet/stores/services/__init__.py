@@ -1,6 +1,5 @@
 """The stores domain's service API: everything views, admin, commands and other domains may call."""
 
-from millet.stores.services.facts import StoreFacts, store_facts
 from millet.stores.services.pipeline import (
     GoalProgress,
     StoreSite,
@@ -28,7 +27,7 @@ from millet.stores.services.stores import (
     remove_staff,
     staff_of,
     store_for_location,
-    store_roles_for_user,
+    store_jobs,
     stores_of,
 )
 
@@ -37,7 +36,6 @@ __all__ = [
     "STORE_CODE",
     "GoalProgress",
     "RankingRow",
-    "StoreFacts",
     "StoreRanking",
     "StoreSite",
     "advance_opening",
@@ -55,8 +53,7 @@ __all__ = [
     "remove_staff",
     "set_expansion_goal",
     "staff_of",
-    "store_facts",
     "store_for_location",
-    "store_roles_for_user",
+    "store_jobs",
     "stores_of",
 ]

@@ -1,28 +1,26 @@
-"""The facts about a store other domains need to do their work (sales, inventory), with no access check.
+"""The facts about a store that sales needs to do its work, with no access check: sales asks
+through its ``StoreDirectory`` port, which ``StoresConfig.ready`` fills with this module.
 
 Callers still check the actor (``Actor.require_store``) before acting on a store.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
 
 from millet.core.errors import NotFound
+from millet.sales.services import StoreFacts
 from millet.stores.models import Store
 
-
-@dataclass(frozen=True)
-class StoreFacts:
-    id: int
-    code: str
-    market: str
-    location_id: int
+_FIELDS = ("id", "code", "market_id", "location_id")
 
 
 def store_facts(code: str) -> StoreFacts:
-    row = (
-        Store.objects.filter(code=code, is_active=True).values_list("id", "market_id", "location_id").first()
-    )
+    row = Store.objects.filter(code=code, is_active=True).values_list(*_FIELDS).first()
     if row is None:
         raise NotFound(f"unknown store {code!r}", code="unknown_store")
-    return StoreFacts(id=row[0], code=code, market=row[1], location_id=row[2])
+    return StoreFacts(*row)
+
+
+def stores_by_id(ids: Iterable[int]) -> dict[int, StoreFacts]:
+    return {row[0]: StoreFacts(*row) for row in Store.objects.filter(pk__in=set(ids)).values_list(*_FIELDS)}

@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from millet.accounts.actor import Actor
+from millet.accounts.actor import Actor, StoreJob
 from millet.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from millet.inventory.services import create_location
 from millet.regions.services import MarketInfo, get_market
@@ -28,9 +28,11 @@ from millet.stores.models import StaffMember, Store
 STORE_CODE = re.compile(r"[A-Z0-9][A-Z0-9-]{1,31}")
 
 
-def store_roles_for_user(user_id: int) -> dict[int, str]:
-    """Store id -> role for a user's store jobs (empty for customers)."""
-    return dict(StaffMember.objects.filter(user_id=user_id).values_list("store_id", "role"))
+def store_jobs(user_id: int) -> list[StoreJob]:
+    """A user's roles at stores, with each store's stock location (none for customers); the
+    accounts kernel builds every actor from this (see ``StoresConfig.ready``)."""
+    rows = StaffMember.objects.filter(user_id=user_id).values_list("store_id", "store__location_id", "role")
+    return [StoreJob(store_id, location_id, role) for store_id, location_id, role in rows]
 
 
 def market_for_input(code: str) -> MarketInfo:

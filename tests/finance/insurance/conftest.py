@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Group
 
-from millet.accounts.actor import SYSTEM
+from millet.accounts.actor import CLAIMS_HANDLER_GROUP, SYSTEM
 from millet.insurance import services
-from millet.insurance.services import CLAIMS_HANDLER_GROUP, PriceInput
+from millet.insurance.services import PriceInput
 
 
 @pytest.fixture

@@ -1,0 +1,195 @@
+"""Policies: insuring one sold unit (the premium charged through payments), reading policies, and
+cancelling them when the unit goes back to the shop (a pro-rata refund of the unused premium)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import ROUND_DOWN, Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from millet.accounts.actor import Actor
+from millet.core.errors import Conflict, NotFound, Unprocessable
+from millet.core.numbers import document_number
+from millet.finance import services as finance
+from millet.finance.services import (
+    Posting,
+    charge_payment,
+    payments_for,
+    refund_payment,
+)
+from millet.insurance.models import (
+    Policy,
+)
+from millet.insurance.services.plans import plan_price
+from millet.regions.money import currency_exponent
+
+SOLD_STATUSES = ("fulfilled", "partially_returned")  # orders whose units are in the buyer's hands
+
+
+# --- policies ------------------------------------------------------------------------------------
+
+
+def unit_on_order(actor: Actor, order_number: str, serial: str):
+    """The sales order (as the actor may see it) and the SKU id of ``serial`` still in the buyer's hands.
+
+    Reads through ``sales.services.get_order``, so a customer can only insure units of their own
+    orders and a cashier only units sold at their store; anything else is 404.
+    """
+    from millet.sales.services import get_order
+
+    order = get_order(actor, order_number)
+    for line in order.lines.all():
+        for unit in line.units.all():
+            if unit.serial == serial and not unit.returned:
+                return order, line.sku_id
+    raise NotFound(f"{serial} is not a unit sold on order {order_number}", code="unknown_unit")
+
+
+def buy_policy(actor: Actor, order_number: str, serial: str, plan: str, *, payment_token: str) -> Policy:
+    """Insure one unit sold on an order: checks the sale, charges the premium, starts the cover.
+
+    The policy holder is the order's customer, whoever sells it (the customer online or a cashier
+    at the till). The premium is charged in the same transaction that creates the policy, so a
+    declined card leaves no policy behind.
+    """
+    if not isinstance(serial, str) or not 0 < len(serial) <= 32:
+        raise Unprocessable("serial must be 1-32 characters", code="invalid_serial")
+    with transaction.atomic():
+        order, sku_id = unit_on_order(actor, order_number, serial)
+        if order.customer_id is None:
+            raise Conflict("an anonymous sale has no one to hold a policy", code="no_policy_holder")
+        if order.status not in SOLD_STATUSES:
+            raise Conflict(f"order {order_number} is {order.status}, not handed over", code="order_not_sold")
+        chosen, price = plan_price(plan, order.market_id)
+        if chosen.sku_id != sku_id:
+            raise Unprocessable(f"plan {plan} does not cover this unit's SKU", code="plan_sku_mismatch")
+        now = timezone.now()
+        if now > order.created_at + timedelta(days=chosen.purchase_window_days):
+            raise Conflict(
+                f"plan {plan} can be bought within {chosen.purchase_window_days} days of the order",
+                code="purchase_window_closed",
+            )
+        # A lapsed policy the daily job has not marked yet must not block the new one.
+        Policy.objects.filter(serial=serial, status=Policy.Status.ACTIVE, ends_at__lte=now).update(
+            status=Policy.Status.EXPIRED
+        )
+        try:
+            with transaction.atomic():
+                policy = Policy.objects.create(
+                    number=document_number("P"),
+                    plan=chosen,
+                    holder_id=order.customer_id,
+                    order_number=order.number,
+                    serial=serial,
+                    market_id=order.market_id,
+                    currency=price.currency,
+                    premium=price.premium,
+                    cover_limit=price.cover_limit,
+                    excess=price.excess,
+                    starts_at=now,
+                    ends_at=_add_months(now, chosen.term_months),
+                )
+        except IntegrityError:
+            raise Conflict(f"{serial} already has an active policy", code="already_insured") from None
+        income = finance.insurance_premium_income_account(order.market_id, price.currency)
+        charge_payment(
+            reference=policy.number,
+            amount=price.premium,
+            currency=price.currency,
+            payment_token=payment_token,
+            postings=[Posting(income.code, income.kind, price.premium, "insurance_premium")],
+        )
+    return policy
+
+
+def _add_months(moment: datetime, months: int) -> datetime:
+    """Same day-of-month ``months`` later, clamped to the month's end (Jan 31 + 1 month = Feb 28/29)."""
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    for day in range(moment.day, 27, -1):
+        try:
+            return moment.replace(year=year, month=month, day=day)
+        except ValueError:
+            continue
+    return moment.replace(year=year, month=month, day=min(moment.day, 28))
+
+
+def _visible_policies(actor: Actor) -> QuerySet[Policy]:
+    policies = Policy.objects.select_related("plan")
+    return policies if actor.is_claims_handler else policies.filter(holder_id=actor.user_id)
+
+
+def get_policy(actor: Actor, number: str, *, for_update: bool = False) -> Policy:
+    policies = _visible_policies(actor)
+    if for_update:
+        policies = policies.select_for_update(of=("self",))
+    policy = policies.filter(number=number).first()
+    if policy is None:
+        raise NotFound(f"no policy {number}", code="unknown_policy")
+    return policy
+
+
+def list_policies(actor: Actor, *, serial: str = "", status: str = "") -> QuerySet[Policy]:
+    policies = _visible_policies(actor).order_by("-created_at", "-pk")
+    if serial:
+        policies = policies.filter(serial=serial)
+    if status:
+        policies = policies.filter(status=status)
+    return policies
+
+
+def expire_policies(*, now: datetime | None = None) -> int:
+    """Job: mark active policies whose term has ended as expired; returns how many.
+
+    Claims already check the term, so this keeps listings and the one-active-policy-per-unit rule
+    truthful. A conditional UPDATE, so concurrent runs are safe.
+    """
+    now = now or timezone.now()
+    return Policy.objects.filter(status=Policy.Status.ACTIVE, ends_at__lte=now).update(
+        status=Policy.Status.EXPIRED
+    )
+
+
+def _unused_premium(policy: Policy, now: datetime) -> Decimal:
+    """The premium for the days of cover left, rounded down to the minor unit; nothing once a
+    claim was approved (the cover was used)."""
+    if policy.paid_out > 0 or now >= policy.ends_at:
+        return Decimal(0)
+    left = (policy.ends_at - max(now, policy.starts_at)).total_seconds()
+    term = (policy.ends_at - policy.starts_at).total_seconds()
+    share = policy.premium * Decimal(int(left)) / Decimal(int(term))
+    return share.quantize(Decimal(1).scaleb(-currency_exponent(policy.currency)), rounding=ROUND_DOWN)
+
+
+def cancel_policies_for_returned_units(*, order_number: str, serials: list[str]) -> list[Policy]:
+    """Cancel the active policies of returned units and refund their unused premium.
+
+    Idempotent: a policy is cancelled once (its row is locked and its status checked), and the
+    refund carries an idempotency key, so a repeated event refunds nothing twice.
+    """
+    cancelled = []
+    with transaction.atomic():
+        policies = Policy.objects.select_for_update().filter(
+            order_number=order_number, serial__in=serials, status=Policy.Status.ACTIVE
+        )
+        now = timezone.now()
+        for policy in policies.order_by("pk"):
+            refund = _unused_premium(policy, now)
+            if refund > 0:
+                income = finance.insurance_premium_income_account(policy.market_id, policy.currency)
+                refund_payment(
+                    payments_for(policy.number)[0].pk,
+                    postings=[Posting(income.code, income.kind, refund, "insurance_refund")],
+                    idempotency_key=f"policy-cancel-{policy.number}",
+                )
+            Policy.objects.filter(pk=policy.pk).update(status=Policy.Status.CANCELLED, refunded=refund)
+            policy.refresh_from_db()
+            cancelled.append(policy)
+    return cancelled
+
+
+def on_units_returned(sender, *, order_number: str, serials: list[str], **kwargs) -> None:
+    cancel_policies_for_returned_units(order_number=order_number, serials=list(serials))

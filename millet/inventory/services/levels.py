@@ -1,0 +1,115 @@
+"""Reading stock: levels per SKU and location, availability, and replenishment suggestions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db.models import Sum
+from django.utils import timezone
+
+from millet.accounts.actor import Actor
+from millet.catalog.services import sku_info
+from millet.inventory.models import (
+    Location,
+    Stock,
+    StockMovement,
+)
+from millet.inventory.services.locations import get_location, require_location
+
+# --- queries -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StockLevel:
+    sku_id: int
+    location_code: str
+    location_kind: str
+    quantity: int
+    reserved: int
+
+    @property
+    def available(self) -> int:
+        return self.quantity - self.reserved
+
+
+def location_stock(actor: Actor, code: str) -> list[StockLevel]:
+    """Every SKU's stock at one location: staff, or the staff of that store."""
+    location = get_location(code)
+    require_location(actor, location)
+    return stock_levels(location_ids=[location.pk])
+
+
+@dataclass(frozen=True)
+class StoreAvailability:
+    store_code: str
+    available: int
+
+
+@dataclass(frozen=True)
+class Availability:
+    """What a shopper can buy: online (the market's warehouses) and to pick up, per store."""
+
+    sku: str
+    market: str
+    available_online: int
+    stores: list[StoreAvailability]
+
+
+def availability(sku_code: str, market: str) -> Availability:
+    """Units a shopper can buy online (warehouses) and pick up per store; reserved units excluded."""
+    levels = stock_levels(sku_ids=[sku_info([sku_code])[sku_code].id], market=market)
+    online = sum(
+        max(level.available, 0) for level in levels if level.location_kind == Location.Kind.WAREHOUSE
+    )
+    stores = [
+        StoreAvailability(store_code=level.location_code, available=level.available)
+        for level in levels
+        if level.location_kind == Location.Kind.STORE and level.available > 0
+    ]
+    return Availability(sku=sku_code, market=market, available_online=online, stores=stores)
+
+
+def stock_levels(
+    *,
+    sku_ids: Iterable[int] | None = None,
+    location_ids: Iterable[int] | None = None,
+    market: str | None = None,
+) -> list[StockLevel]:
+    qs = Stock.objects.select_related("location").order_by("sku_id", "location__code")
+    if sku_ids is not None:
+        qs = qs.filter(sku_id__in=list(sku_ids))
+    if location_ids is not None:
+        qs = qs.filter(location_id__in=list(location_ids))
+    if market:
+        qs = qs.filter(location__market_id=market)
+    return [StockLevel(s.sku_id, s.location.code, s.location.kind, s.quantity, s.reserved) for s in qs]
+
+
+def replenishment_suggestions(actor: Actor, *, days: int = 30, cover_days: int = 21) -> list[dict]:
+    """SKU/locations whose stock covers fewer than ``cover_days`` of their recent sales velocity (staff)."""
+    actor.require_staff()
+    since = timezone.now() - timedelta(days=days)
+    sold = (
+        StockMovement.objects.filter(reason=StockMovement.Reason.SALE, created_at__gte=since)
+        .values("sku_id", "location_id")
+        .annotate(units=Sum("delta"))
+    )
+    levels = {(s.sku_id, s.location_id): s.quantity - s.reserved for s in Stock.objects.all()}
+    out = []
+    for row in sold:
+        per_day = Decimal(-row["units"]) / days
+        available = levels.get((row["sku_id"], row["location_id"]), 0)
+        if per_day > 0 and available < per_day * cover_days:
+            out.append(
+                {
+                    "sku_id": row["sku_id"],
+                    "location_id": row["location_id"],
+                    "available": available,
+                    "per_day": per_day.quantize(Decimal("0.01")),
+                    "suggested": int((per_day * cover_days - available).to_integral_value()) + 1,
+                }
+            )
+    return sorted(out, key=lambda r: -r["per_day"])

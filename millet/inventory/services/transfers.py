@@ -1,0 +1,99 @@
+"""Stock transfers between locations: shipped units are on neither shelf until received."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from millet.accounts.actor import Actor
+from millet.core.errors import Conflict, NotFound, Unprocessable
+from millet.inventory.models import (
+    Location,
+    SerialUnit,
+    Stock,
+    StockMovement,
+    StockTransfer,
+)
+from millet.inventory.services.locations import require_location
+from millet.inventory.services.purchasing import fill_backorders
+from millet.inventory.services.stock import OutOfStock, check_quantity, movement
+
+# --- transfers -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def transfer_stock(
+    *,
+    actor: Actor,
+    sku_id: int,
+    source_id: int,
+    destination_id: int,
+    quantity: int,
+    serials: Sequence[str] = (),
+) -> StockTransfer:
+    """Ship units between locations; they are on neither shelf until received. Out of a store
+    needs that store's manager (or staff)."""
+    require_location(actor, Location.objects.get(pk=source_id), manager=True)
+    check_quantity(quantity)
+    if source_id == destination_id:
+        raise Unprocessable("source and destination are the same", code="same_location")
+    if not Stock.objects.filter(
+        sku_id=sku_id, location_id=source_id, quantity__gte=F("reserved") + quantity
+    ).update(quantity=F("quantity") - quantity):
+        raise OutOfStock("not enough unreserved units at the source")
+    transfer = StockTransfer.objects.create(
+        sku_id=sku_id,
+        source_id=source_id,
+        destination_id=destination_id,
+        quantity=quantity,
+        serials=list(serials),
+    )
+    if serials or SerialUnit.objects.filter(sku_id=sku_id, location_id=source_id).exists():
+        chosen = list(serials) or list(
+            SerialUnit.objects.select_for_update(skip_locked=True)
+            .filter(sku_id=sku_id, location_id=source_id, status=SerialUnit.Status.IN_STOCK)
+            .values_list("serial", flat=True)[:quantity]
+        )
+        moved = SerialUnit.objects.filter(
+            serial__in=chosen, sku_id=sku_id, location_id=source_id, status=SerialUnit.Status.IN_STOCK
+        ).update(status=SerialUnit.Status.IN_TRANSIT)
+        if moved != quantity:
+            raise Conflict("serials do not match the units shipped", code="serials_mismatch")
+        StockTransfer.objects.filter(pk=transfer.pk).update(serials=chosen)
+        transfer.serials = chosen
+    movement(sku_id, source_id, -quantity, StockMovement.Reason.TRANSFER_OUT, f"TR-{transfer.pk}").save()
+    return transfer
+
+
+@transaction.atomic
+def receive_transfer(actor: Actor, transfer_id: int) -> StockTransfer:
+    """Book a transfer's arrival: staff, or the staff of the receiving store."""
+    transfer = (
+        StockTransfer.objects.select_for_update().select_related("destination").filter(pk=transfer_id).first()
+    )
+    if transfer is None:
+        raise NotFound("unknown transfer", code="unknown_transfer")
+    require_location(actor, transfer.destination)
+    if transfer.status != StockTransfer.Status.IN_TRANSIT:
+        raise Conflict("transfer already received", code="already_received")
+    Stock.objects.get_or_create(sku_id=transfer.sku_id, location_id=transfer.destination_id)
+    Stock.objects.filter(sku_id=transfer.sku_id, location_id=transfer.destination_id).update(
+        quantity=F("quantity") + transfer.quantity
+    )
+    SerialUnit.objects.filter(serial__in=transfer.serials).update(
+        status=SerialUnit.Status.IN_STOCK, location_id=transfer.destination_id
+    )
+    transfer.status, transfer.received_at = StockTransfer.Status.RECEIVED, timezone.now()
+    transfer.save(update_fields=["status", "received_at"])
+    movement(
+        transfer.sku_id,
+        transfer.destination_id,
+        transfer.quantity,
+        StockMovement.Reason.TRANSFER_IN,
+        f"TR-{transfer.pk}",
+    ).save()
+    fill_backorders(transfer.sku_id)
+    return transfer

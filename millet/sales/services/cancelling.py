@@ -1,0 +1,56 @@
+"""Cancelling before fulfilment, by a person or when an unpaid order's stock hold lapses."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from millet.accounts.actor import Actor
+from millet.core.errors import Conflict, Forbidden
+from millet.finance import services as finance
+from millet.inventory import services as inventory
+from millet.sales.models import Order
+from millet.sales.services.orders import OPEN_STATUSES, get_order, line_reference
+from millet.sales.services.vouchers import release_voucher
+
+# --- cancelling ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def cancel_order(actor: Actor, number: str) -> Order:
+    """Before fulfilment: stock back on the shelf, voucher use back, payment authorisation voided."""
+    order = get_order(actor, number, for_update=True)
+    if not (
+        actor.is_staff
+        or order.customer_id == actor.user_id
+        or (order.store_id and actor.can_sell_at(order.store_id))
+    ):
+        raise Forbidden("not your order")
+    if order.status not in OPEN_STATUSES:
+        raise Conflict(f"an order that is {order.status} cannot be cancelled", code="not_cancellable")
+    release(order)
+    finance.void_authorizations(order.number)
+    Order.objects.filter(pk=order.pk).update(status=Order.Status.CANCELLED)
+    order.status = Order.Status.CANCELLED
+    return order
+
+
+def release(order: Order) -> None:
+    """Give an unfulfilled order's holds, back-orders and voucher use back."""
+    for line in order.lines.all():
+        reference = line_reference(order.number, line.pk)
+        inventory.release_reservations(reference)
+        inventory.cancel_backorders(reference)
+    release_voucher(order)
+
+
+@transaction.atomic
+def expire_unpaid_orders() -> int:
+    """Cancel placed orders whose stock hold lapsed (the periodic job behind the payment window)."""
+    references = inventory.expire_reservations()
+    numbers = {ref.split("/", 1)[0] for ref in references}
+    expired = 0
+    for order in Order.objects.select_for_update().filter(number__in=numbers, status=Order.Status.PLACED):
+        release(order)
+        Order.objects.filter(pk=order.pk).update(status=Order.Status.CANCELLED)
+        expired += 1
+    return expired

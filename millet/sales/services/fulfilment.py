@@ -1,0 +1,100 @@
+"""Fulfilment: held units leave the shelf with their serial numbers, and the money is booked (a
+capture, or a charge at a till); then ``order_fulfilled`` tells the device cloud who owns which unit."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from django.db import transaction
+from django.db.models import F
+
+from millet.accounts.actor import Actor
+from millet.catalog.services import skus_by_id
+from millet.core.errors import Conflict
+from millet.finance import services as finance
+from millet.inventory import services as inventory
+from millet.sales import events
+from millet.sales.models import Order, OrderLine, OrderUnit
+from millet.sales.services.orders import get_order, line_reference, sale_facts
+from millet.sales.services.stores import store_of
+
+# --- fulfilment ----------------------------------------------------------------------------------
+
+
+def fulfil(
+    order: Order,
+    lines: Sequence[OrderLine],
+    *,
+    store_code: str | None,
+    serials_by_sku: dict[int, list[str]] | None = None,
+    charge_token: str | None = None,
+) -> list[str]:
+    """Hand the held units over and book the money: capture the authorised payment, or, at a till
+    (``charge_token``), charge the buyer there and then in one ledger batch."""
+    serials_by_sku = serials_by_sku or {}
+    skus = skus_by_id(line.sku_id for line in lines)
+    handed: list[str] = []
+    for line in lines:
+        reference = line_reference(order.number, line.pk)
+        given = serials_by_sku.get(line.sku_id, [])
+        serialized = skus[line.sku_id].serialized
+        units = inventory.consume_reservations(reference, serials=given, serialized=serialized)
+        if serialized and len(units) != line.quantity:
+            raise Conflict("not all units of the order are held", code="not_fulfillable")
+        OrderUnit.objects.bulk_create(OrderUnit(line=line, serial=s) for s in units)
+        handed.extend(units)
+    OrderLine.objects.filter(order=order).update(quantity_fulfilled=F("quantity"))
+    facts = sale_facts(order, lines, store_code)
+    if charge_token is not None:
+        finance.book_sale(facts, finance.SaleStep.CHARGE, payment_token=charge_token)
+    else:
+        finance.book_sale(facts, finance.SaleStep.CAPTURE)
+    Order.objects.filter(pk=order.pk).update(status=Order.Status.FULFILLED)
+    order.status = Order.Status.FULFILLED
+    transaction.on_commit(
+        lambda: events.order_fulfilled.send(
+            sender=Order, order_number=order.number, customer_id=order.customer_id, serials=handed
+        )
+    )
+    return handed
+
+
+def store_code_of(order: Order) -> str | None:
+    """The code of the order's store (selling or pickup), None for the web channel."""
+    store = store_of(order.store_id)
+    return store.code if store else None
+
+
+@transaction.atomic
+def fulfil_order(actor: Actor, number: str) -> Order:
+    """Ship a paid web order from the warehouses that hold its stock (staff only)."""
+    actor.require_staff()
+    order = get_order(actor, number, for_update=True)
+    if order.channel != Order.Channel.WEB and order.channel != Order.Channel.FLASH:
+        raise Conflict("store orders are handed over at the store", code="wrong_channel")
+    if order.status == Order.Status.BACKORDERED:
+        refs = [line_reference(order.number, line.pk) for line in order.lines.all()]
+        if any(inventory.waiting_backorders(ref) for ref in refs):
+            raise Conflict("waiting for stock", code="backordered")
+    elif order.status != Order.Status.PAID:
+        raise Conflict(f"order is {order.status}", code="not_fulfillable")
+    fulfil(order, list(order.lines.all()), store_code=None)
+    return order
+
+
+@transaction.atomic
+def collect_order(actor: Actor, number: str, *, serials: Sequence[str] = ()) -> Order:
+    """The buyer picks up a click-and-collect order; the cashier may scan the units handed over."""
+    order = get_order(actor, number, for_update=True)
+    if order.channel != Order.Channel.CLICK_COLLECT:
+        raise Conflict("not a click-and-collect order", code="wrong_channel")
+    actor.require_store(order.store_id)
+    if order.status != Order.Status.READY_FOR_PICKUP:
+        raise Conflict(f"order is {order.status}", code="not_collectable")
+    store = store_of(order.store_id)
+    by_sku: dict[int, list[str]] = defaultdict(list)
+    for serial in serials:
+        by_sku[inventory.unit_at(serial, store.location_id).sku_id].append(serial)
+    fulfil(order, list(order.lines.all()), store_code=store.code, serials_by_sku=by_sku)
+    return order

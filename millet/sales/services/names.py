@@ -1,0 +1,31 @@
+"""The codes sales' rows name in other domains (SKUs, stores), looked up through those domains'
+services, one query each, so showing many orders or a cart reads no other domain's table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from millet.catalog.services import skus_by_id
+from millet.sales.models import Order, OrderLine
+from millet.sales.services.stores import stores_by_id
+
+
+def sku_codes(sku_ids: Iterable[int]) -> dict[int, str]:
+    """SKU id -> SKU code."""
+    return {sku_id: info.code for sku_id, info in skus_by_id(sku_ids).items()}
+
+
+@dataclass(frozen=True)
+class OrderNames:
+    skus: dict[int, str]  # SKU id -> SKU code
+    stores: dict[int, str]  # store id -> store code
+
+
+def names_for(orders: Sequence[Order], lines: Iterable[OrderLine]) -> OrderNames:
+    """The store codes of ``orders`` and the SKU codes of ``lines`` (theirs, as the caller read them)."""
+    store_ids = {order.store_id for order in orders if order.store_id is not None}
+    return OrderNames(
+        skus=sku_codes(line.sku_id for line in lines),
+        stores={store_id: store.code for store_id, store in stores_by_id(store_ids).items()},
+    )

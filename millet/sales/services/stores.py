@@ -1,0 +1,59 @@
+"""The stores sales sells at, as sales needs to know them: id, code, market and stock location.
+
+Stores sit above sales (a store's dashboard reads what sales booked), so sales cannot import them.
+The stores domain names its directory here when it starts (``StoresConfig.ready``); sales only
+asks. Without a stores app every store is unknown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from millet.core.errors import NotFound
+
+
+@dataclass(frozen=True)
+class StoreFacts:
+    id: int
+    code: str
+    market: str
+    location_id: int
+
+
+class StoreDirectory(Protocol):
+    def store_facts(self, code: str) -> StoreFacts:
+        """An active store by code, or NotFound ``unknown_store``."""
+
+    def stores_by_id(self, ids: Iterable[int]) -> dict[int, StoreFacts]:
+        """Stores by id, active or not (an old order's store may have closed)."""
+
+
+class _NoStores:
+    def store_facts(self, code: str) -> StoreFacts:
+        raise NotFound(f"unknown store {code!r}", code="unknown_store")
+
+    def stores_by_id(self, ids: Iterable[int]) -> dict[int, StoreFacts]:
+        return {}
+
+
+_directory: StoreDirectory = _NoStores()
+
+
+def use_store_directory(directory: StoreDirectory) -> None:
+    global _directory
+    _directory = directory
+
+
+def store_facts(code: str) -> StoreFacts:
+    return _directory.store_facts(code)
+
+
+def stores_by_id(ids: Iterable[int]) -> dict[int, StoreFacts]:
+    return _directory.stores_by_id(ids)
+
+
+def store_of(store_id: int | None) -> StoreFacts | None:
+    """The store an order names (its selling or pickup store), or None for the web channel."""
+    return stores_by_id([store_id])[store_id] if store_id is not None else None
