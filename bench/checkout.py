@@ -85,6 +85,7 @@ SETUP = """
 import json
 from decimal import Decimal
 from django.contrib.auth import get_user_model
+from millet.accounts.actor import SYSTEM
 from millet.accounts.services import issue_token
 from millet.catalog import services as catalog
 from millet.inventory import services as inventory
@@ -94,10 +95,10 @@ ensure_default_markets()
 skus = []
 for i in range(20):
     slug = f"bench-{i}"
-    catalog.create_product(slug, f"Bench product {i}", "accessory")
+    catalog.create_product(slug, f"Bench product {i}", "accessory", actor=SYSTEM)
     code = f"BENCH-{i:02d}"
-    catalog.create_sku(code, slug, f"Bench SKU {i}", serialized=False)
-    catalog.set_price("CN", code, Decimal("99.00") + i)
+    catalog.create_sku(code, slug, f"Bench SKU {i}", serialized=False, actor=SYSTEM)
+    catalog.set_price("CN", code, Decimal("99.00") + i, actor=SYSTEM)
     skus.append(code)
 cities = [
     ("Beijing", "39.9042", "116.4074"),

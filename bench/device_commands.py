@@ -143,11 +143,12 @@ def main() -> None:
 
     fresh_database()
     setup_django()
+    from millet.accounts.actor import SYSTEM
     from millet.catalog.services import create_device_model
     from millet.devices import services
     from millet.devices.models import Command, Device
 
-    create_device_model(MODEL, "Bench plug", SPEC)
+    create_device_model(MODEL, "Bench plug", SPEC, actor=SYSTEM)
     identities = services.provision_batch(
         model_code=MODEL, serials=[f"BENCH{i:07d}" for i in range(args.devices)], batch="BENCH"
     )

@@ -98,10 +98,10 @@ from millet.regions.defaults import ensure_default_markets
 
 units, customers = %(units)d, %(customers)d
 ensure_default_markets()
-catalog.create_product("flash-phone", "Flash phone", "accessory")
+catalog.create_product("flash-phone", "Flash phone", "accessory", actor=SYSTEM)
 for code in ("FLASH-1", "PEER-1", "CORE-1"):
-    catalog.create_sku(code, "flash-phone", code, serialized=False)
-    catalog.set_price("CN", code, Decimal("999.00"))
+    catalog.create_sku(code, "flash-phone", code, serialized=False, actor=SYSTEM)
+    catalog.set_price("CN", code, Decimal("999.00"), actor=SYSTEM)
 wh = inventory.create_location(code="WH-BENCH", name="Beijing", kind="warehouse", market="CN", city="Beijing",
                                latitude=Decimal("39.9"), longitude=Decimal("116.4"))
 info = catalog.sku_info(["FLASH-1", "PEER-1", "CORE-1"])

@@ -61,6 +61,7 @@ def fresh_database() -> None:
 
 
 def provision(n: int, batch: str):
+    from millet.accounts.actor import SYSTEM
     from millet.catalog import services as catalog
     from millet.demo.data import DEVICE_MODELS
     from millet.devices.services import provision_batch
@@ -69,7 +70,7 @@ def provision(n: int, batch: str):
     try:
         catalog.get_device_model(urn)
     except Exception:  # noqa: BLE001 - first call: the model does not exist yet
-        catalog.create_device_model(urn, title, {"services": services})
+        catalog.create_device_model(urn, title, {"services": services}, actor=SYSTEM)
     serials = [f"{batch}{i:07d}" for i in range(n)]
     issued = []
     for start in range(0, n, 2000):

@@ -12,7 +12,6 @@ from ninja.responses import Status
 
 from millet.catalog import services
 from millet.catalog.models import Product, Sku
-from millet.regions.money import parse_amount
 from millet.regions.services import get_market
 
 router = Router(tags=["catalog"])
@@ -139,14 +138,12 @@ def device_model_detail(request, urn: str):
 
 @router.post("/device-models", response={201: DeviceModelOut})
 def create_device_model(request, body: NewDeviceModelIn):
-    request.actor.require_staff()
-    return Status(201, services.create_device_model(body.urn, body.name, body.spec))
+    return Status(201, services.create_device_model(body.urn, body.name, body.spec, actor=request.actor))
 
 
 @router.put("/device-models/{urn}", response=DeviceModelOut)
 def update_device_model(request, urn: str, body: DeviceModelIn):
-    request.actor.require_staff()
-    return services.update_device_model(urn, body.name, body.spec)
+    return services.update_device_model(urn, body.name, body.spec, actor=request.actor)
 
 
 class ProductIn(Schema):
@@ -178,14 +175,12 @@ class ProductAdminOut(Schema):
 
 @router.post("/products", response={201: ProductAdminOut})
 def create_product(request, body: NewProductIn):
-    request.actor.require_staff()
-    return Status(201, services.create_product(**body.model_dump()))
+    return Status(201, services.create_product(**body.model_dump(), actor=request.actor))
 
 
 @router.put("/products/{slug}", response=ProductAdminOut)
 def update_product(request, slug: str, body: ProductIn):
-    request.actor.require_staff()
-    return services.update_product(slug, **body.model_dump())
+    return services.update_product(slug, **body.model_dump(), actor=request.actor)
 
 
 Attributes = Annotated[dict[str, Annotated[str, Field(max_length=64)]], Field(max_length=20)]
@@ -220,14 +215,12 @@ class SkuAdminOut(Schema):
 
 @router.post("/skus", response={201: SkuAdminOut})
 def create_sku(request, body: NewSkuIn):
-    request.actor.require_staff()
-    return Status(201, services.create_sku(**body.model_dump()))
+    return Status(201, services.create_sku(**body.model_dump(), actor=request.actor))
 
 
 @router.put("/skus/{code}", response=SkuAdminOut)
 def update_sku(request, code: str, body: SkuIn):
-    request.actor.require_staff()
-    return services.update_sku(code, **body.model_dump())
+    return services.update_sku(code, **body.model_dump(), actor=request.actor)
 
 
 class PriceIn(Schema):
@@ -236,7 +229,5 @@ class PriceIn(Schema):
 
 @router.put("/prices/{market}/{sku_code}", response=MarketPriceOut)
 def set_price(request, market: str, sku_code: str, body: PriceIn) -> MarketPriceOut:
-    request.actor.require_staff()
-    currency = get_market(market).currency
-    amount = services.set_price(market, sku_code, parse_amount(body.amount, currency))
-    return MarketPriceOut(market=market, currency=currency, amount=str(amount))
+    amount = services.set_price(market, sku_code, body.amount, actor=request.actor)
+    return MarketPriceOut(market=market, currency=get_market(market).currency, amount=str(amount))

@@ -61,18 +61,23 @@ class DemoCompany:
 
 def build_catalog(company: DemoCompany) -> None:
     for urn, name, services in DEVICE_MODELS.values():
-        catalog.create_device_model(urn, name, {"services": services})
+        catalog.create_device_model(urn, name, {"services": services}, actor=SYSTEM)
     for slug, name, category, model, serialized, variants in PRODUCTS:
         urn = DEVICE_MODELS[model][0] if model else None
-        catalog.create_product(slug, name, category, device_model_urn=urn)
+        catalog.create_product(slug, name, category, device_model_urn=urn, actor=SYSTEM)
         for code, variant, cny, inr in variants:
             sku = catalog.create_sku(
-                code, slug, f"{name} {variant}", serialized=serialized, allow_backorder=category == "phone"
+                code,
+                slug,
+                f"{name} {variant}",
+                serialized=serialized,
+                allow_backorder=category == "phone",
+                actor=SYSTEM,
             )
-            catalog.set_price("CN", code, Decimal(cny))
+            catalog.set_price("CN", code, Decimal(cny), actor=SYSTEM)
             markets = ["CN"]
             if inr:
-                catalog.set_price("IN", code, Decimal(inr))
+                catalog.set_price("IN", code, Decimal(inr), actor=SYSTEM)
                 markets.append("IN")
             company.skus[code] = {"id": sku.pk, "serialized": serialized, "markets": markets}
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from millet.accounts.actor import SYSTEM
 from millet.catalog import services
 from tests.regions.conftest import admin_client, customer_token, fresh_region_caches, markets, staff_token
 
@@ -78,19 +79,27 @@ def purifier_spec() -> dict:
 @pytest.fixture
 def catalog(markets):
     """Phone sold in CN and IN (one variant CN only), a connected purifier, retired things never shown."""
-    services.create_device_model(PURIFIER_URN, "Mi Air Purifier Pro", PURIFIER_SPEC)
-    services.create_product("mi-6", "Mi 6", "phone", description="Snapdragon 835, dual camera")
-    services.create_sku("MI6-64", "mi-6", "Mi 6 64GB Black", attributes={"memory": "64GB", "colour": "black"})
+    services.create_device_model(PURIFIER_URN, "Mi Air Purifier Pro", PURIFIER_SPEC, actor=SYSTEM)
+    services.create_product("mi-6", "Mi 6", "phone", description="Snapdragon 835, dual camera", actor=SYSTEM)
     services.create_sku(
-        "MI6-128", "mi-6", "Mi 6 128GB Blue", attributes={"memory": "128GB", "colour": "blue"}
+        "MI6-64", "mi-6", "Mi 6 64GB Black", attributes={"memory": "64GB", "colour": "black"}, actor=SYSTEM
     )
-    services.create_product("air-purifier-pro", "Mi Air Purifier Pro", "home", device_model_urn=PURIFIER_URN)
-    services.create_sku("AP-PRO", "air-purifier-pro", "Mi Air Purifier Pro", allow_backorder=True)
-    services.create_product("mi-5", "Mi 5", "phone", is_active=False)
-    services.create_sku("MI5-32", "mi-5", "Mi 5 32GB")
-    services.create_product("usb-c-cable", "USB-C cable", "accessory", tax_class="standard")
-    services.create_sku("CABLE-C", "usb-c-cable", "USB-C cable 1m", serialized=False)
-    services.create_sku("CABLE-OLD", "usb-c-cable", "Micro-USB cable", serialized=False, is_active=False)
+    services.create_sku(
+        "MI6-128", "mi-6", "Mi 6 128GB Blue", attributes={"memory": "128GB", "colour": "blue"}, actor=SYSTEM
+    )
+    services.create_product(
+        "air-purifier-pro", "Mi Air Purifier Pro", "home", device_model_urn=PURIFIER_URN, actor=SYSTEM
+    )
+    services.create_sku(
+        "AP-PRO", "air-purifier-pro", "Mi Air Purifier Pro", allow_backorder=True, actor=SYSTEM
+    )
+    services.create_product("mi-5", "Mi 5", "phone", is_active=False, actor=SYSTEM)
+    services.create_sku("MI5-32", "mi-5", "Mi 5 32GB", actor=SYSTEM)
+    services.create_product("usb-c-cable", "USB-C cable", "accessory", tax_class="standard", actor=SYSTEM)
+    services.create_sku("CABLE-C", "usb-c-cable", "USB-C cable 1m", serialized=False, actor=SYSTEM)
+    services.create_sku(
+        "CABLE-OLD", "usb-c-cable", "Micro-USB cable", serialized=False, is_active=False, actor=SYSTEM
+    )
     for market, sku, amount in [
         ("CN", "MI6-64", "2499.00"),
         ("IN", "MI6-64", "19999.00"),
@@ -102,4 +111,4 @@ def catalog(markets):
         ("IN", "CABLE-C", "299.00"),
         ("CN", "CABLE-OLD", "9.90"),
     ]:
-        services.set_price(market, sku, Decimal(amount))
+        services.set_price(market, sku, Decimal(amount), actor=SYSTEM)

@@ -2,6 +2,7 @@ from decimal import Decimal
 
 import pytest
 
+from millet.accounts.actor import SYSTEM
 from millet.catalog import services
 from millet.catalog.models import DeviceModel, Price, PriceList, Product, Sku
 from millet.core.errors import Conflict, NotFound, Unprocessable
@@ -30,21 +31,50 @@ def refused(error, code, call, *args, **kwargs):
 
 def test_invalid_spec_is_refused_with_every_message(catalog):
     spec = {"services": [{"siid": 1, "type": "x", "properties": [{"piid": 1, "name": "a", "format": "f"}]}]}
-    error = refused(Unprocessable, "invalid_spec", services.create_device_model, "urn:new", "New", spec)
+    error = refused(
+        Unprocessable, "invalid_spec", services.create_device_model, "urn:new", "New", spec, actor=SYSTEM
+    )
     assert "services[0].properties[0].format: Input should be" in error.detail
     assert "services[0].properties[0].access: Field required" in error.detail
 
 
 def test_duplicate_urn_conflicts(catalog, purifier_spec):
-    refused(Conflict, "duplicate_urn", services.create_device_model, PURIFIER_URN, "Again", purifier_spec)
+    refused(
+        Conflict,
+        "duplicate_urn",
+        services.create_device_model,
+        PURIFIER_URN,
+        "Again",
+        purifier_spec,
+        actor=SYSTEM,
+    )
 
 
 def test_update_device_model_validates_the_new_spec(catalog, purifier_spec):
     purifier_spec["services"][0]["properties"][2]["value_range"] = [0, 2000, 10]
-    assert services.update_device_model(PURIFIER_URN, "Purifier Pro", purifier_spec).name == "Purifier Pro"
+    assert (
+        services.update_device_model(PURIFIER_URN, "Purifier Pro", purifier_spec, actor=SYSTEM).name
+        == "Purifier Pro"
+    )
     purifier_spec["services"][0]["properties"][2]["value_range"] = [0, 40000, 10]
-    refused(Unprocessable, "invalid_spec", services.update_device_model, PURIFIER_URN, "P", purifier_spec)
-    refused(NotFound, "unknown_device_model", services.update_device_model, "urn:none", "P", purifier_spec)
+    refused(
+        Unprocessable,
+        "invalid_spec",
+        services.update_device_model,
+        PURIFIER_URN,
+        "P",
+        purifier_spec,
+        actor=SYSTEM,
+    )
+    refused(
+        NotFound,
+        "unknown_device_model",
+        services.update_device_model,
+        "urn:none",
+        "P",
+        purifier_spec,
+        actor=SYSTEM,
+    )
 
 
 # --- products and SKUs
@@ -62,14 +92,16 @@ def test_update_device_model_validates_the_new_spec(catalog, purifier_spec):
     ],
 )
 def test_create_product_refuses(catalog, args, kwargs, error, code):
-    refused(error, code, services.create_product, *args, **kwargs)
+    refused(error, code, services.create_product, *args, **kwargs, actor=SYSTEM)
 
 
 def test_update_product_replaces_fields(catalog):
-    product = services.update_product("mi-6", "Mi 6 Plus", "phone", device_model_urn=PURIFIER_URN)
+    product = services.update_product(
+        "mi-6", "Mi 6 Plus", "phone", device_model_urn=PURIFIER_URN, actor=SYSTEM
+    )
     assert (product.name, product.description, product.device_model.urn) == ("Mi 6 Plus", "", PURIFIER_URN)
-    assert services.update_product("mi-6", "Mi 6", "phone").device_model is None
-    refused(NotFound, "unknown_product", services.update_product, "mi-99", "Mi 99", "phone")
+    assert services.update_product("mi-6", "Mi 6", "phone", actor=SYSTEM).device_model is None
+    refused(NotFound, "unknown_product", services.update_product, "mi-99", "Mi 99", "phone", actor=SYSTEM)
 
 
 @pytest.mark.parametrize(
@@ -88,18 +120,20 @@ def test_update_product_replaces_fields(catalog):
     ],
 )
 def test_create_sku_refuses(catalog, args, kwargs, error, code):
-    refused(error, code, services.create_sku, *args, **kwargs)
+    refused(error, code, services.create_sku, *args, **kwargs, actor=SYSTEM)
 
 
 def test_update_sku_keeps_product_and_serialization(catalog):
-    sku = services.update_sku("CABLE-C", "USB-C cable 2m", attributes={"length": "2m"}, allow_backorder=True)
+    sku = services.update_sku(
+        "CABLE-C", "USB-C cable 2m", attributes={"length": "2m"}, allow_backorder=True, actor=SYSTEM
+    )
     assert (sku.name, sku.attributes, sku.allow_backorder, sku.serialized) == (
         "USB-C cable 2m",
         {"length": "2m"},
         True,
         False,
     )
-    refused(NotFound, "unknown_sku", services.update_sku, "NOPE", "x")
+    refused(NotFound, "unknown_sku", services.update_sku, "NOPE", "x", actor=SYSTEM)
 
 
 def test_sku_info_in_one_query(catalog, django_assert_num_queries):
@@ -130,7 +164,7 @@ def test_sku_info_refuses_unknown_codes(catalog):
 
 def test_set_price_keeps_one_active_list_per_market(catalog):
     assert PriceList.objects.filter(market_id="CN", is_active=True).count() == 1
-    assert services.set_price("CN", "MI6-64", D("2399")) == D("2399.00")
+    assert services.set_price("CN", "MI6-64", D("2399"), actor=SYSTEM) == D("2399.00")
     assert services.price_for("MI6-64", "CN") == D("2399.00")
     assert PriceList.objects.filter(market_id="CN").count() == 1
     assert Price.objects.filter(sku__code="MI6-64").count() == 2
@@ -150,7 +184,7 @@ def test_set_price_keeps_one_active_list_per_market(catalog):
     ],
 )
 def test_set_price_refuses(catalog, market, sku, amount, error, code):
-    refused(error, code, services.set_price, market, sku, amount)
+    refused(error, code, services.set_price, market, sku, amount, actor=SYSTEM)
 
 
 def test_prices_for_a_cart_in_one_query(catalog, django_assert_num_queries):
@@ -189,7 +223,7 @@ def test_prices_for_refuses(catalog, codes, market, error, code):
 def test_a_retired_price_list_no_longer_prices(catalog):
     PriceList.objects.filter(market_id="IN").update(is_active=False)
     refused(Conflict, "not_sold_in_market", services.price_for, "MI6-64", "IN")
-    services.set_price("IN", "MI6-64", D("17999.00"))
+    services.set_price("IN", "MI6-64", D("17999.00"), actor=SYSTEM)
     assert services.price_for("MI6-64", "IN") == D("17999.00")
     assert PriceList.objects.filter(market_id="IN", is_active=True).count() == 1
 

@@ -67,4 +67,4 @@ def commit(django_capture_on_commit_callbacks):
 @pytest.fixture
 def c360(db):
     name, title, services = DEVICE_MODELS["camera"][0], DEVICE_MODELS["camera"][1], DEVICE_MODELS["camera"][2]
-    return catalog.create_device_model(name, title, {"services": services})
+    return catalog.create_device_model(name, title, {"services": services}, actor=SYSTEM)

@@ -22,6 +22,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from django.db import connection
 
+from millet.accounts.actor import SYSTEM
 from millet.devices.mqtt.broker import wait_for_sync
 from millet.devices.mqtt.config import ADMIN_USER, INGEST_USER, service_credentials
 from millet.devices.mqtt.mosquitto import PrivateMosquitto, free_port, wait_for_port
@@ -168,7 +169,7 @@ def plugs_fixture(transactional_db):
     from millet.regions.services import clear_caches
 
     name, title, services = DEVICE_MODELS["plug"]
-    catalog.create_device_model(name, title, {"services": services})
+    catalog.create_device_model(name, title, {"services": services}, actor=SYSTEM)
     forget_specs()
     counter = iter(range(10**6))
 

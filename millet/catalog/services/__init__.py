@@ -1,29 +1,40 @@
-"""The catalog domain's service API: what routes, admin, commands and other domains may call."""
+"""The catalog domain's service API: what the company sells, and at what price in each market.
 
-from millet.catalog.services.catalog import (
-    MAX_BULK_CODES,
-    MAX_SEARCH_LENGTH,
-    ProductListing,
-    SkuDetail,
-    SkuInfo,
-    SkuListing,
+Sales, inventory and the device cloud read the catalog only through these functions; they take SKU
+codes (or the SKU ids their own rows keep) and market codes, never rows, and the bulk readers
+answer a whole cart in one query. Changing the catalog is for staff: those verbs take the actor.
+"""
+
+from millet.catalog.services.device_models import (
     create_device_model,
+    get_device_model,
+    update_device_model,
+)
+from millet.catalog.services.prices import set_price
+from millet.catalog.services.products import (
     create_product,
     create_sku,
-    get_device_model,
-    list_products,
+    update_product,
+    update_sku,
+)
+from millet.catalog.services.skus import (
+    MAX_BULK_CODES,
+    SkuInfo,
     price_for,
     prices_for,
-    product_detail,
-    set_price,
-    sku_detail,
     sku_id_for,
     sku_info,
     sku_offers,
     skus_by_id,
-    update_device_model,
-    update_product,
-    update_sku,
+)
+from millet.catalog.services.storefront import (
+    MAX_SEARCH_LENGTH,
+    ProductListing,
+    SkuDetail,
+    SkuListing,
+    list_products,
+    product_detail,
+    sku_detail,
 )
 
 __all__ = [
@@ -45,8 +56,8 @@ __all__ = [
     "sku_detail",
     "sku_id_for",
     "sku_info",
-    "skus_by_id",
     "sku_offers",
+    "skus_by_id",
     "update_device_model",
     "update_product",
     "update_sku",

@@ -1,0 +1,52 @@
+"""Prices: each market's one active price list, and a SKU's gross unit price on it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
+
+from millet.accounts.actor import Actor
+from millet.catalog.models import Price, PriceList
+from millet.catalog.services.products import sku_row
+from millet.regions.money import parse_amount
+from millet.regions.services import get_market
+
+# --- prices --------------------------------------------------------------------------------------
+
+
+def _active_price_list(market: str) -> PriceList:
+    """The market's one active list; the partial unique index makes two racing creators agree."""
+    existing = PriceList.objects.filter(market_id=market, is_active=True).first()
+    if existing:
+        return existing
+    try:
+        with transaction.atomic():
+            return PriceList.objects.create(market_id=market, name=f"{market} retail", is_active=True)
+    except IntegrityError:
+        return PriceList.objects.get(market_id=market, is_active=True)
+
+
+@transaction.atomic
+def set_price(market: str, sku_code: str, amount: Decimal, *, actor: Actor) -> Decimal:
+    """Set the gross unit price of a SKU in a market (tax-inclusive where the market quotes so).
+
+    Staff only. ``amount`` may be a decimal string; it is parsed in the market's currency.
+    """
+    actor.require_staff()
+    info = get_market(market)
+    amount = parse_amount(amount, info.currency)
+    sku = sku_row(sku_code)
+    Price.objects.update_or_create(
+        price_list=_active_price_list(market), sku=sku, defaults={"amount": amount}
+    )
+    return amount
+
+
+def market_price_of(market: str) -> Subquery:
+    return Subquery(
+        Price.objects.filter(
+            sku=OuterRef("pk"), price_list__market_id=market, price_list__is_active=True
+        ).values("amount")[:1]
+    )

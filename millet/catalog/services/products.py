@@ -1,0 +1,173 @@
+"""Products and their SKUs (the sellable variants); whether units carry serials is fixed per SKU."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_slug
+
+from millet.accounts.actor import Actor
+from millet.catalog.models import Product, Sku
+from millet.catalog.services.device_models import checked_text, get_device_model
+from millet.core.errors import Conflict, NotFound, Unprocessable
+
+# --- products and SKUs -------------------------------------------------------------------------
+
+
+def checked_category(category: str) -> str:
+    if category not in Product.Category.values:
+        raise Unprocessable(f"category must be one of {Product.Category.values}", code="unknown_category")
+    return category
+
+
+def _slug(value: str, field: str, max_length: int) -> str:
+    try:
+        validate_slug(value)
+    except ValidationError:
+        raise Unprocessable(
+            f"{field} {value!r} must be letters, digits, - or _", code=f"invalid_{field}"
+        ) from None
+    if len(value) > max_length:
+        raise Unprocessable(f"{field} is longer than {max_length}", code=f"invalid_{field}")
+    return value
+
+
+def _product_fields(
+    name: str, category: str, description: str, tax_class: str, device_model_urn: str | None, is_active: bool
+) -> dict[str, Any]:
+    return {
+        "name": checked_text(name, "name", 128),
+        "category": checked_category(category),
+        "description": description.strip(),
+        "tax_class": _slug(tax_class, "tax_class", 32),
+        "device_model": get_device_model(device_model_urn) if device_model_urn else None,
+        "is_active": is_active,
+    }
+
+
+def create_product(
+    slug: str,
+    name: str,
+    category: str,
+    *,
+    description: str = "",
+    tax_class: str = "electronics",
+    device_model_urn: str | None = None,
+    is_active: bool = True,
+    actor: Actor,
+) -> Product:
+    """A product groups SKUs (colours, memory sizes); connected products name their device model.
+
+    Staff only.
+    """
+    actor.require_staff()
+    slug = _slug(slug, "slug", 64)
+    fields = _product_fields(name, category, description, tax_class, device_model_urn, is_active)
+    if Product.objects.filter(slug=slug).exists():
+        raise Conflict(f"product {slug!r} exists", code="duplicate_product")
+    return Product.objects.create(slug=slug, **fields)
+
+
+def _product(slug: str) -> Product:
+    product = Product.objects.filter(slug=slug).first()
+    if product is None:
+        raise NotFound(f"unknown product {slug!r}", code="unknown_product")
+    return product
+
+
+def update_product(
+    slug: str,
+    name: str,
+    category: str,
+    *,
+    description: str = "",
+    tax_class: str = "electronics",
+    device_model_urn: str | None = None,
+    is_active: bool = True,
+    actor: Actor,
+) -> Product:
+    """Replace a product's fields (the slug is its identity and stays).
+
+    Staff only.
+    """
+    actor.require_staff()
+    product = _product(slug)
+    fields = _product_fields(name, category, description, tax_class, device_model_urn, is_active)
+    for field, value in fields.items():
+        setattr(product, field, value)
+    product.save(update_fields=[*fields])
+    return product
+
+
+def _attributes(attributes: Mapping[str, Any] | None) -> dict[str, str]:
+    attributes = dict(attributes or {})
+    short = all(
+        isinstance(k, str) and isinstance(v, str) and 0 < len(k) <= 32 and len(v) <= 64
+        for k, v in attributes.items()
+    )
+    if len(attributes) > 20 or not short:
+        raise Unprocessable(
+            'attributes are up to 20 short text pairs like {"colour": "black"}', code="invalid_attributes"
+        )
+    return attributes
+
+
+def create_sku(
+    code: str,
+    product_slug: str,
+    name: str,
+    *,
+    attributes: Mapping[str, str] | None = None,
+    serialized: bool = True,
+    allow_backorder: bool = False,
+    is_active: bool = True,
+    actor: Actor,
+) -> Sku:
+    """A sellable variant; whether units carry serial numbers is fixed here, as inventory counts by it.
+
+    Staff only.
+    """
+    actor.require_staff()
+    code = _slug(code, "code", 32)
+    fields = {"name": checked_text(name, "name", 160), "attributes": _attributes(attributes)}
+    product = _product(product_slug)
+    if Sku.objects.filter(code=code).exists():
+        raise Conflict(f"SKU {code!r} exists", code="duplicate_sku")
+    return Sku.objects.create(
+        code=code,
+        product=product,
+        serialized=serialized,
+        allow_backorder=allow_backorder,
+        is_active=is_active,
+        **fields,
+    )
+
+
+def update_sku(
+    code: str,
+    name: str,
+    *,
+    attributes: Mapping[str, str] | None = None,
+    allow_backorder: bool = False,
+    is_active: bool = True,
+    actor: Actor,
+) -> Sku:
+    """Replace a SKU's sales fields; its product and ``serialized`` never change under existing stock.
+
+    Staff only.
+    """
+    actor.require_staff()
+    sku = sku_row(code)
+    sku.name, sku.attributes = checked_text(name, "name", 160), _attributes(attributes)
+    sku.allow_backorder, sku.is_active = allow_backorder, is_active
+    sku.save(update_fields=["name", "attributes", "allow_backorder", "is_active"])
+    return sku
+
+
+def sku_row(code: str) -> Sku:
+    sku = Sku.objects.filter(code=code).first()
+    if sku is None:
+        raise NotFound(f"unknown SKU {code!r}", code="unknown_sku")
+    return sku
