@@ -106,7 +106,7 @@ def _campaign_out(c: Campaign) -> CampaignOut:
     return CampaignOut(
         code=c.code,
         name=c.name,
-        sku=c.sku.code,
+        sku=c.sku_code,
         market=c.market_id,
         price=c.price,
         units=c.units,

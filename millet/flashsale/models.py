@@ -15,6 +15,7 @@ class Campaign(models.Model):
     code = models.SlugField(max_length=32, unique=True)
     name = models.CharField(max_length=128)
     sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, related_name="+")
+    sku_code = models.CharField(max_length=32, help_text="The SKU's code (a SKU keeps its code for life)")
     market = models.ForeignKey("regions.Market", on_delete=models.PROTECT, related_name="+")
     location = models.ForeignKey(
         "inventory.Location",

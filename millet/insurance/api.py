@@ -141,7 +141,7 @@ def _plan_out(plan, price) -> PlanOut:
     return PlanOut(
         code=plan.code,
         name=plan.name,
-        sku=plan.sku.code,
+        sku=plan.sku_code,
         term_months=plan.term_months,
         perils=plan.perils,
         max_claims=plan.max_claims,
@@ -176,7 +176,7 @@ def create_plan(request, body: PlanIn):
         max_claims=body.max_claims,
         purchase_window_days=body.purchase_window_days,
     )
-    return Status(201, [_plan_out(plan, price) for price in plan.prices.select_related("plan__sku")])
+    return Status(201, [_plan_out(plan, price) for price in plan.prices.select_related("plan")])
 
 
 @router.post("/policies", response={201: PolicyOut})

@@ -22,6 +22,7 @@ class ProtectionPlan(models.Model):
     code = models.CharField(max_length=32, unique=True)
     name = models.CharField(max_length=120)
     sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, related_name="+")
+    sku_code = models.CharField(max_length=32, help_text="The SKU's code (a SKU keeps its code for life)")
     term_months = models.PositiveSmallIntegerField()
     perils = models.JSONField(help_text='Covered perils, e.g. ["accidental_damage", "theft"].')
     max_claims = models.PositiveSmallIntegerField(default=2, help_text="Claims allowed per policy term.")

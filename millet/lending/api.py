@@ -89,10 +89,6 @@ class ApplicationOut(Schema):
     created_at: datetime
 
     @staticmethod
-    def resolve_order_number(app: Application) -> str:
-        return app.order.number
-
-    @staticmethod
     def resolve_product(app: Application) -> str:
         return app.product.code
 
@@ -308,11 +304,7 @@ def list_applications(
     offset: Offset = 0,
 ):
     """Your own applications, newest first; risk officers see all of them."""
-    return list(
-        lending.list_applications(request.actor, status=status).select_related("order")[
-            offset : offset + limit
-        ]
-    )
+    return list(lending.list_applications(request.actor, status=status)[offset : offset + limit])
 
 
 @router.get("/applications/{number}", response=ApplicationOut)

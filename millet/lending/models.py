@@ -87,6 +87,9 @@ class Application(models.Model):
     number = models.CharField(max_length=24, unique=True)
     customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     order = models.ForeignKey("sales.Order", on_delete=models.PROTECT, related_name="+")
+    order_number = models.CharField(
+        max_length=24, db_index=True, help_text="The order's number, as on its loan"
+    )
     product = models.ForeignKey(LoanProduct, on_delete=models.PROTECT)
     term_months = models.PositiveSmallIntegerField()
     method = models.CharField(max_length=16, choices=Method.choices)

@@ -1,10 +1,11 @@
 """What the device cloud knows about one unit around a moment: read by insurance to check a claim.
 
-Other domains know a unit by its serial, not by its device id, so this is the one read that joins the
-two: the device's identity and binding, its presence, the events it reported in a window, and how
-much it kept reporting after a moment. It is a plain read with no actor: the caller (a claim on the
-holder's own policy) has already established the right to ask, and only facts about that one serial
-leave the device cloud, never the telemetry values themselves.
+Other domains know a unit by its serial, not by its device id, so this is the one read that puts the
+two together: the device's identity and binding, its presence, and (asked of telemetry's services)
+the events it reported in a window and how much it kept reporting after a moment. It is a plain
+read with no actor: the caller (a claim on the holder's own policy) has already established the
+right to ask, and only facts about that one serial leave the device cloud, never the telemetry
+values themselves.
 """
 
 from __future__ import annotations
@@ -12,11 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Max
-
 from millet.core.errors import Unprocessable
 from millet.devices.models import Device
-from millet.devices.telemetry.models import TelemetryMessage
+from millet.devices.telemetry import services as telemetry
 
 MAX_EVENTS = 50
 
@@ -57,13 +56,8 @@ def device_activity_for_serial(
     device = Device.objects.filter(serial=serial).first()
     if device is None:
         return None
-    messages = TelemetryMessage.objects.filter(device_id=device.device_id)
-    events = (
-        messages.filter(kind="e", ts__gte=start, ts__lt=end)
-        .order_by("ts", "seq")
-        .values_list("ts", "body")[:MAX_EVENTS]
-    )
-    later = messages.filter(ts__gt=reports_after).aggregate(count=Count("seq"), last=Max("ts"))
+    events = telemetry.events_between(device.device_id, start, end, limit=MAX_EVENTS)
+    reports, last_report_at = telemetry.reports_since(device.device_id, reports_after)
     return DeviceActivity(
         device_id=device.device_id,
         model_code=device.model_code,
@@ -71,7 +65,7 @@ def device_activity_for_serial(
         placed_in_home=device.home_id is not None,
         online=device.online,
         last_seen=device.last_seen,
-        events=[DeviceEvent(ts, str((body or {}).get("event", ""))) for ts, body in events],
-        reports_after=later["count"],
-        last_report_at=later["last"],
+        events=[DeviceEvent(at, name) for at, name in events],
+        reports_after=reports,
+        last_report_at=last_report_at,
     )

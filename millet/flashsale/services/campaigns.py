@@ -25,7 +25,7 @@ LIVE = (Claim.Status.QUEUED, Claim.Status.ORDERED, Claim.Status.PAID)  # claims 
 def offer_of(campaign: Campaign) -> sales.FlashOffer:
     return sales.FlashOffer(
         market=campaign.market_id,
-        sku_code=campaign.sku.code,
+        sku_code=campaign.sku_code,
         unit_price=campaign.price,
         location_id=campaign.location_id,
         hold_reference=campaign.hold_reference,
@@ -33,14 +33,14 @@ def offer_of(campaign: Campaign) -> sales.FlashOffer:
 
 
 def get_campaign(code: str) -> Campaign:
-    campaign = Campaign.objects.select_related("sku").filter(code=code).first()
+    campaign = Campaign.objects.filter(code=code).first()
     if campaign is None:
         raise NotFound(f"no campaign {code}", code="unknown_campaign")
     return campaign
 
 
 def list_campaigns(*, open_only: bool = False) -> list[Campaign]:
-    qs = Campaign.objects.select_related("sku").order_by("-starts_at", "pk")
+    qs = Campaign.objects.order_by("-starts_at", "pk")
     if open_only:
         qs = qs.filter(ends_at__gt=timezone.now())
     return list(qs)
@@ -88,6 +88,7 @@ def create_campaign(
             code=code,
             name=name,
             sku_id=offers[sku_code][0].id,
+            sku_code=sku_code,
             market_id=market,
             location=location,
             price=price,

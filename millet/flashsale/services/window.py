@@ -44,7 +44,7 @@ def expire_claims(now: datetime | None = None, *, limit: int = 500) -> int:
 def _expire_one(claim_id: int, now: datetime) -> int:
     claim = (
         Claim.objects.select_for_update(skip_locked=True)
-        .select_related("campaign__sku")
+        .select_related("campaign")
         .filter(pk=claim_id, status=Claim.Status.ORDERED)
         .first()
     )
@@ -140,7 +140,7 @@ def close_ended_campaigns(now: datetime | None = None) -> int:
     """After the end, once every claim is written and settled, unsold units go back on the shelf."""
     now = now or timezone.now()
     closed = 0
-    for campaign in Campaign.objects.select_related("sku").filter(ends_at__lte=now, closed_at__isnull=True):
+    for campaign in Campaign.objects.filter(ends_at__lte=now, closed_at__isnull=True):
         if gate.redis_enabled() and gate.backlog(campaign.code):
             continue
         if Claim.objects.filter(

@@ -73,7 +73,7 @@ def _key(code: str, gate_id: str) -> str:
 
 def write_stream_claims(*, batch: int = 200, block_ms: int = 1000, reclaim_idle_ms: int = 15_000) -> int:
     """Redis mode: read accepted claims from the campaigns' streams and write their orders."""
-    campaigns = {c.code: c for c in Campaign.objects.select_related("sku").filter(closed_at__isnull=True)}
+    campaigns = {c.code: c for c in Campaign.objects.filter(closed_at__isnull=True)}
     if not campaigns:
         return 0
     got = gate.read_claims(list(campaigns), count=batch, block_ms=block_ms, reclaim_idle_ms=reclaim_idle_ms)
@@ -109,7 +109,7 @@ def write_db_claims(*, batch: int = 200, claim_ids: list[int] | None = None) -> 
     for row in rows:
         by_campaign.setdefault(row.campaign_id, []).append(row)
     for campaign_id, claims in by_campaign.items():
-        campaign = Campaign.objects.select_related("sku").get(pk=campaign_id)
+        campaign = Campaign.objects.get(pk=campaign_id)
         _write(
             campaign,
             [sales.FlashClaim(_key(campaign.code, c.gate_id), c.customer_id, c.claimed_at) for c in claims],

@@ -43,7 +43,6 @@ from millet.insurance.services.policies import (
     get_policy,
     list_policies,
     on_units_returned,
-    unit_on_order,
 )
 
 __all__ = [
@@ -69,5 +68,4 @@ __all__ = [
     "pay_claim",
     "plan_price",
     "submit_claim",
-    "unit_on_order",
 ]

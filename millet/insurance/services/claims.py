@@ -25,8 +25,9 @@ from millet.insurance.models import (
     Policy,
 )
 from millet.insurance.services.evidence import device_evidence
-from millet.insurance.services.policies import get_policy, unit_on_order
+from millet.insurance.services.policies import get_policy
 from millet.regions.money import parse_amount, to_minor
+from millet.sales import services as sales
 
 # --- claims --------------------------------------------------------------------------------------
 
@@ -89,7 +90,7 @@ def submit_claim(
                 f"the claim, less the excess, exceeds the {_remaining_cover(policy)} of cover left",
                 code="exceeds_cover",
             )
-        unit_on_order(SYSTEM, policy.order_number, policy.serial)  # 404 once the unit was returned
+        sales.sold_unit(SYSTEM, policy.order_number, policy.serial)  # 404 once the unit was returned
         verdict, evidence = device_evidence(policy, peril, incident_at)
         return Claim.objects.create(
             evidence_verdict=verdict,

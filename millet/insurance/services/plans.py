@@ -82,6 +82,7 @@ def create_plan(
         code=code,
         name=name,
         sku_id=sku.id,
+        sku_code=sku_code,
         term_months=term_months,
         perils=_perils(perils),
         max_claims=max_claims,
@@ -108,9 +109,9 @@ def create_plan(
 def list_plans(*, market: str, sku_code: str = "") -> list[tuple[ProtectionPlan, PlanPrice]]:
     """Active plans sold in a market (optionally for one SKU), each with its price there."""
     get_market(market)  # 404 for an unknown market
-    prices = PlanPrice.objects.filter(market_id=market, plan__is_active=True).select_related("plan__sku")
+    prices = PlanPrice.objects.filter(market_id=market, plan__is_active=True).select_related("plan")
     if sku_code:
-        prices = prices.filter(plan__sku__code=sku_code)
+        prices = prices.filter(plan__sku_code=sku_code)
     return [(price.plan, price) for price in prices.order_by("plan__code")]
 
 

@@ -25,27 +25,12 @@ from millet.insurance.models import (
 )
 from millet.insurance.services.plans import plan_price
 from millet.regions.money import currency_exponent
+from millet.sales import services as sales
 
 SOLD_STATUSES = ("fulfilled", "partially_returned")  # orders whose units are in the buyer's hands
 
 
 # --- policies ------------------------------------------------------------------------------------
-
-
-def unit_on_order(actor: Actor, order_number: str, serial: str):
-    """The sales order (as the actor may see it) and the SKU id of ``serial`` still in the buyer's hands.
-
-    Reads through ``sales.services.get_order``, so a customer can only insure units of their own
-    orders and a cashier only units sold at their store; anything else is 404.
-    """
-    from millet.sales.services import get_order
-
-    order = get_order(actor, order_number)
-    for line in order.lines.all():
-        for unit in line.units.all():
-            if unit.serial == serial and not unit.returned:
-                return order, line.sku_id
-    raise NotFound(f"{serial} is not a unit sold on order {order_number}", code="unknown_unit")
 
 
 def buy_policy(actor: Actor, order_number: str, serial: str, plan: str, *, payment_token: str) -> Policy:
@@ -58,16 +43,18 @@ def buy_policy(actor: Actor, order_number: str, serial: str, plan: str, *, payme
     if not isinstance(serial, str) or not 0 < len(serial) <= 32:
         raise Unprocessable("serial must be 1-32 characters", code="invalid_serial")
     with transaction.atomic():
-        order, sku_id = unit_on_order(actor, order_number, serial)
-        if order.customer_id is None:
+        sale = sales.sold_unit(actor, order_number, serial)
+        if sale.customer_id is None:
             raise Conflict("an anonymous sale has no one to hold a policy", code="no_policy_holder")
-        if order.status not in SOLD_STATUSES:
-            raise Conflict(f"order {order_number} is {order.status}, not handed over", code="order_not_sold")
-        chosen, price = plan_price(plan, order.market_id)
-        if chosen.sku_id != sku_id:
+        if sale.order_status not in SOLD_STATUSES:
+            raise Conflict(
+                f"order {order_number} is {sale.order_status}, not handed over", code="order_not_sold"
+            )
+        chosen, price = plan_price(plan, sale.market)
+        if chosen.sku_id != sale.sku_id:
             raise Unprocessable(f"plan {plan} does not cover this unit's SKU", code="plan_sku_mismatch")
         now = timezone.now()
-        if now > order.created_at + timedelta(days=chosen.purchase_window_days):
+        if now > sale.ordered_at + timedelta(days=chosen.purchase_window_days):
             raise Conflict(
                 f"plan {plan} can be bought within {chosen.purchase_window_days} days of the order",
                 code="purchase_window_closed",
@@ -81,10 +68,10 @@ def buy_policy(actor: Actor, order_number: str, serial: str, plan: str, *, payme
                 policy = Policy.objects.create(
                     number=document_number("P"),
                     plan=chosen,
-                    holder_id=order.customer_id,
-                    order_number=order.number,
+                    holder_id=sale.customer_id,
+                    order_number=sale.order_number,
                     serial=serial,
-                    market_id=order.market_id,
+                    market_id=sale.market,
                     currency=price.currency,
                     premium=price.premium,
                     cover_limit=price.cover_limit,
@@ -94,7 +81,7 @@ def buy_policy(actor: Actor, order_number: str, serial: str, plan: str, *, payme
                 )
         except IntegrityError:
             raise Conflict(f"{serial} already has an active policy", code="already_insured") from None
-        income = finance.insurance_premium_income_account(order.market_id, price.currency)
+        income = finance.insurance_premium_income_account(sale.market, price.currency)
         charge_payment(
             reference=policy.number,
             amount=price.premium,

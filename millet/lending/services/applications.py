@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from millet.accounts.actor import SYSTEM, Actor
@@ -142,7 +142,7 @@ def apply_for_credit(
                 f"{product.code} lends {product.min_amount}-{product.max_amount}, the order is {order.total}",
                 code="amount_out_of_range",
             )
-        if Application.objects.filter(order=order, status=Application.Status.APPROVED).exists():
+        if Application.objects.filter(order_number=order.number, status=Application.Status.APPROVED).exists():
             raise Conflict("this order already has an approved loan", code="already_financed")
         facts = platform_facts(actor.user_id)
         features = _model_features(form, facts, term=term_months, amount=order.total)
@@ -161,6 +161,7 @@ def apply_for_credit(
             number=document_number("AP"),
             customer_id=actor.user_id,
             order=order,
+            order_number=order.number,
             product=product,
             term_months=term_months,
             method=method,
@@ -199,7 +200,7 @@ def review_application(actor: Actor, number: str, *, approve: bool, on: date | N
         application.reviewed_at = timezone.now()
         application.save(update_fields=["status", "reviewed_by", "reviewed_at"])
         if approve:
-            order = sales.get_order(SYSTEM, application.order.number, for_update=True)
+            order = sales.get_order(SYSTEM, application.order_number, for_update=True)
             if order.status != "placed":
                 raise Conflict(f"order is {order.status}, not awaiting payment", code="not_payable")
             open_loan(application, on or clock.business_day())
@@ -207,4 +208,4 @@ def review_application(actor: Actor, number: str, *, approve: bool, on: date | N
 
 
 def applications_for_order(order_number: str) -> QuerySet[Application]:
-    return Application.objects.filter(Q(order__number=order_number)).order_by("pk")
+    return Application.objects.filter(order_number=order_number).order_by("pk")

@@ -85,7 +85,7 @@ def open_loan(application: Application, on: date) -> Loan:
         application=application,
         customer_id=application.customer_id,
         product=product,
-        order_number=application.order.number,
+        order_number=application.order_number,
         currency=application.currency,
         principal_minor=principal,
         apr=product.apr,

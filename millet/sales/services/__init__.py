@@ -15,11 +15,13 @@ from millet.sales.services.fulfilment import collect_order, fulfil_order
 from millet.sales.services.names import OrderNames, names_for, sku_codes
 from millet.sales.services.orders import (
     LineRequest,
+    SoldUnit,
     get_order,
     line_reference,
     list_orders,
     pay_order,
     place_order,
+    sold_unit,
 )
 from millet.sales.services.pos import pos_sale
 from millet.sales.services.returns import ReturnRequest, return_order
@@ -31,6 +33,7 @@ __all__ = [
     "LineRequest",
     "OrderNames",
     "ReturnRequest",
+    "SoldUnit",
     "StoreDirectory",
     "StoreFacts",
     "cancel_order",
@@ -54,6 +57,7 @@ __all__ = [
     "return_order",
     "set_aside_units",
     "set_cart_line",
+    "sold_unit",
     "sku_codes",
     "use_store_directory",
 ]

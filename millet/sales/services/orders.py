@@ -30,7 +30,7 @@ from millet.finance.services import SaleFacts, SoldLine
 from millet.inventory import services as inventory
 from millet.regions.money import quantize
 from millet.regions.services import get_market
-from millet.sales.models import Order, OrderLine
+from millet.sales.models import Order, OrderLine, OrderUnit
 from millet.sales.pricing import LineInput, price_order
 from millet.sales.services.stores import store_facts
 from millet.sales.services.vouchers import find_voucher, redeem_voucher, voucher_discount
@@ -129,6 +129,35 @@ def list_orders(
     if status:
         qs = qs.filter(status=status)
     return list(qs.prefetch_related("lines").order_by("-created_at", "-pk")[offset : offset + limit])
+
+
+@dataclass(frozen=True)
+class SoldUnit:
+    """A unit still in its buyer's hands, with the facts of the order that sold it."""
+
+    serial: str
+    sku_id: int
+    order_number: str
+    customer_id: int | None
+    order_status: str
+    market: str
+    ordered_at: datetime
+
+
+def sold_unit(actor: Actor, order_number: str, serial: str) -> SoldUnit:
+    """``serial`` as sold on an order the actor may see (``get_order``'s rule, so a customer finds
+    only their own units and a cashier only their store's), not returned; 404 otherwise."""
+    order = get_order(actor, order_number)
+    sku_id = (
+        OrderUnit.objects.filter(line__order=order, serial=serial, returned=False)
+        .values_list("line__sku_id", flat=True)
+        .first()
+    )
+    if sku_id is None:
+        raise NotFound(f"{serial} is not a unit sold on order {order_number}", code="unknown_unit")
+    return SoldUnit(
+        serial, sku_id, order.number, order.customer_id, order.status, order.market_id, order.created_at
+    )
 
 
 # --- placing -------------------------------------------------------------------------------------

@@ -107,7 +107,7 @@ def phone(world, all_risks, django_capture_on_commit_callbacks) -> Phone:
     """alice's phone: sold (the sale event reaches the device cloud), provisioned, online, insured."""
     with django_capture_on_commit_callbacks(execute=True):
         order, serial = sell(world)
-        catalog.create_device_model(PHONE, "Mi 6", PHONE_SPEC)
+        catalog.create_device_model(PHONE, "Mi 6", PHONE_SPEC, actor=SYSTEM)
         (identity,) = devices.provision_batch(model_code=PHONE, serials=[serial], batch="B2017-06")
         devices.set_presence(identity.device_id, True, NOW - timedelta(days=9))  # binds it to alice
     bought = world.client("alice").post(

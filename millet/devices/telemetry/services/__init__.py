@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.db import connection
+from django.db.models import Count, Max
 
 from millet.accounts.actor import Actor
 from millet.core.errors import Unprocessable
@@ -112,17 +113,37 @@ def history_for_viewer(
     actor: Actor, device_id: str, prop: str, start: datetime, end: datetime, bucket_seconds: int
 ) -> list[Bucket]:
     """The history API's entry: only people who may see the device (owner, shares, staff) get it."""
-    from millet.devices.services import device_for_viewer
+    from millet.devices.services.ownership import device_for_viewer
 
     device_for_viewer(actor, device_id)
     return telemetry_history(device_id, prop, start, end, bucket_seconds)
 
 
 def latest_for_viewer(actor: Actor, device_id: str, limit: int = 50) -> list[Point]:
-    from millet.devices.services import device_for_viewer
+    from millet.devices.services.ownership import device_for_viewer
 
     device_for_viewer(actor, device_id)
     return latest_telemetry(device_id, limit)
+
+
+def events_between(
+    device_id: str, start: datetime, end: datetime, *, limit: int
+) -> list[tuple[datetime, str]]:
+    """The events the device itself reported in ``[start, end)`` by its clock, oldest first: (at, name)."""
+    rows = (
+        TelemetryMessage.objects.filter(device_id=device_id, kind="e", ts__gte=start, ts__lt=end)
+        .order_by("ts", "seq")
+        .values_list("ts", "body")[:limit]
+    )
+    return [(ts, str((body or {}).get("event", ""))) for ts, body in rows]
+
+
+def reports_since(device_id: str, moment: datetime) -> tuple[int, datetime | None]:
+    """How many messages (telemetry or events) the device sent after ``moment``, and the newest one's time."""
+    later = TelemetryMessage.objects.filter(device_id=device_id, ts__gt=moment).aggregate(
+        count=Count("seq"), last=Max("ts")
+    )
+    return later["count"], later["last"]
 
 
 def ingest_stats() -> dict[str, int]:

@@ -1,0 +1,30 @@
+"""ProtectionPlan keeps its SKU's code beside the foreign key, so insurance reads it without querying
+catalog's table (a SKU's code never changes). Existing rows are filled from the key."""
+
+from django.db import migrations, models
+
+
+def fill(apps, schema_editor) -> None:
+    ProtectionPlan = apps.get_model("insurance", "ProtectionPlan")
+    Sku = apps.get_model("catalog", "Sku")
+    rows = list(ProtectionPlan.objects.only("pk", "sku_id"))
+    values = dict(Sku.objects.filter(pk__in={r.sku_id for r in rows}).values_list("pk", "code"))
+    for row in rows:
+        row.sku_code = values[row.sku_id]
+    ProtectionPlan.objects.bulk_update(rows, ["sku_code"], batch_size=1000)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("insurance", "0002_claim_evidence"), ("catalog", "0001_initial")]
+
+    operations = [
+        migrations.AddField(
+            model_name="protectionplan",
+            name="sku_code",
+            field=models.CharField(
+                default="", help_text="The SKU's code (a SKU keeps its code for life)", max_length=32
+            ),
+            preserve_default=False,
+        ),
+        migrations.RunPython(fill, migrations.RunPython.noop),
+    ]
