@@ -74,7 +74,9 @@ def provision(n: int, batch: str):
     serials = [f"{batch}{i:07d}" for i in range(n)]
     issued = []
     for start in range(0, n, 2000):
-        issued += provision_batch(model_code=urn, serials=serials[start : start + 2000], batch=batch)
+        issued += provision_batch(
+            model_code=urn, serials=serials[start : start + 2000], batch=batch, actor=SYSTEM
+        )
     return issued
 
 

@@ -8,6 +8,7 @@ scripts/bootstrap.sh test
 scripts/services.sh
 .venv/bin/ruff check millet tests bench
 .venv/bin/ruff format --check millet tests bench
+.venv/bin/lint-imports  # the layers and domain boundaries in pyproject.toml
 
 echo "== SQLite (embedded default) =="
 sqlite_dir=$(mktemp -d)

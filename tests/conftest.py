@@ -60,3 +60,26 @@ def _fresh_market_caches():
     yield
     clear_caches()
     forget_accounts()
+
+
+@pytest.fixture(autouse=True)
+def _statements_stay_in_their_domain(request):
+    """Every SQL statement Millet's code issues touches only its own domain's tables (the rest it asks
+    of that domain's services); see tests/architecture/tables.py. A test fails on the first that does not."""
+    from tests.architecture.tables import foreign_tables, issuing_app
+
+    crossings: list[str] = []
+
+    def check(execute, sql, params, many, context):
+        issuer = issuing_app()
+        if issuer is not None:
+            foreign = foreign_tables(sql, issuer[1])
+            if foreign:
+                crossings.append(f"{issuer[0]} ({issuer[1]}) touched {sorted(foreign)}: {sql[:300]}")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(check):
+        yield
+    assert not crossings, "statements crossed into other domains' tables:\n" + "\n".join(
+        dict.fromkeys(crossings)
+    )

@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
+from millet.accounts import services as accounts
 from millet.accounts.actor import RISK_OFFICER_GROUP, SYSTEM, actor_for_user
 from millet.catalog import services as catalog
 from millet.core.errors import DomainError
@@ -116,30 +115,24 @@ def build_network(company: DemoCompany, rng: random.Random) -> None:
 
 
 def build_people(company: DemoCompany, rng: random.Random, customers: int) -> None:
-    User = get_user_model()
-    User.objects.create_superuser(ADMIN_USER, "admin@millet.local", ADMIN_PASSWORD)
-    demo_customer = User.objects.create_user(
+    accounts.create_user(ADMIN_USER, password=ADMIN_PASSWORD, email="admin@millet.local", superuser=True)
+    demo_customer = accounts.create_user(
         "customer", password=DEMO_LOGINS["customer"], first_name="Li", last_name="Wei"
     )
-    risk = User.objects.create_user("risk", password=DEMO_LOGINS["risk"])
-    risk.groups.add(Group.objects.get_or_create(name=RISK_OFFICER_GROUP)[0])
+    risk = accounts.create_user("risk", password=DEMO_LOGINS["risk"])
+    accounts.add_to_group(risk.pk, RISK_OFFICER_GROUP)
     names = ["Wei", "Fang", "Min", "Jing", "Lei", "Yan", "Priya", "Rahul", "Anjali", "Arjun", "Hao", "Xin"]
-    bulk = [User(username=f"buyer{i:05d}", first_name=rng.choice(names)) for i in range(customers)]
-    for user in bulk:
-        user.set_unusable_password()  # demo buyers never log in; hashing 500 passwords would take minutes
-    company.customers = [demo_customer, *User.objects.bulk_create(bulk)]
-    if not all(u.pk for u in company.customers):
-        company.customers = [demo_customer, *User.objects.filter(username__startswith="buyer").order_by("pk")]
+    # Demo buyers and most staff never log in: no passwords, as hashing hundreds would take minutes.
+    buyers = [(f"buyer{i:05d}", rng.choice(names)) for i in range(customers)]
+    company.customers = [demo_customer, *accounts.create_users(buyers)]
     for i, code in enumerate(company.store_codes["CN"]):
         if i == 0:
-            cashier = User.objects.create_user("cashier", password=DEMO_LOGINS["cashier"])
-            manager = User.objects.create_user("manager", password=DEMO_LOGINS["manager"])
+            cashier = accounts.create_user("cashier", password=DEMO_LOGINS["cashier"])
+            manager = accounts.create_user("manager", password=DEMO_LOGINS["manager"])
         else:
-            cashier = User(username=f"cashier-{code.lower()}")
-            manager = User(username=f"manager-{code.lower()}")
-            for u in (cashier, manager):
-                u.set_unusable_password()
-                u.save()
+            cashier, manager = accounts.create_users(
+                [(f"cashier-{code.lower()}", ""), (f"manager-{code.lower()}", "")]
+            )
         stores.assign_staff(code, manager.pk, "manager", actor=SYSTEM)
         stores.assign_staff(code, cashier.pk, "cashier", actor=SYSTEM)
         company.cashiers[code] = cashier
@@ -267,9 +260,9 @@ def _one_order(company: DemoCompany, rng: random.Random, placed_at) -> None:
         sales.fulfil_order(staff, order.number)
         returned_by, where = staff, {"warehouse_code": WAREHOUSES[market][0][0]}
     if rng.random() < 0.03:
-        order = sales.get_order(staff, order.number)
-        line = order.lines.all()[0]
-        serials = tuple(order.lines.get(pk=line.pk).units.values_list("serial", flat=True)[:1])
+        line = sales.get_order(staff, order.number).lines.all()[0]
+        sold = [unit.serial for unit in sales.sold_units(staff, order.number) if unit.sku_id == line.sku_id]
+        serials = tuple(sold[:1])
         sales.return_order(
             returned_by,
             order.number,

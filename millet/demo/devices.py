@@ -21,7 +21,6 @@ from millet.core.errors import DomainError
 from millet.demo.data import DEVICE_MODELS, PRODUCTS
 from millet.devices import services
 from millet.devices.manifest import default_manifest_path, write_manifest
-from millet.devices.models import UnitSale
 from millet.sales import services as sales
 
 DEMO_HOME_SKUS = ("CAM360", "PLUG-WIFI", "YEELIGHT-C", "PURIFIER2")
@@ -64,24 +63,18 @@ def _buy_smart_home(customer) -> str | None:
 def _sold_units(max_devices: int, first: str | None) -> list[tuple[str, str, int, object]]:
     """(serial, model URN, customer id, delivered at) of recent sold connected units, first order first."""
     models = connected_skus()
-    numbers = list(
-        UnitSale.objects.filter(customer__isnull=False, returned_at__isnull=True)
-        .order_by("-pk")
-        .values_list("order_number", flat=True)
-        .distinct()[: max_devices * 2]
-    )
+    numbers = services.recently_sold_orders(max_devices * 2)
     if first:
         numbers = [first, *[n for n in numbers if n != first]]
     units: list[tuple[str, str, int, object]] = []
     for number in dict.fromkeys(numbers):
-        order = sales.get_order(SYSTEM, number)
-        for line in order.lines.all():
-            if line.sku.code in models:
-                for unit in line.units.all():
-                    if not unit.returned:
-                        units.append(
-                            (unit.serial, models[line.sku.code], order.customer_id, order.created_at)
-                        )
+        sold = sales.sold_units(SYSTEM, number)
+        codes = sales.sku_codes(unit.sku_id for unit in sold)
+        units += [
+            (unit.serial, models[codes[unit.sku_id]], unit.customer_id, unit.ordered_at)
+            for unit in sold
+            if codes[unit.sku_id] in models
+        ]
         if len(units) >= max_devices:
             break
     return units[:max_devices]
@@ -100,7 +93,7 @@ def build_device_demo(
         for serial, urn, _customer, _at in units:
             by_model.setdefault((urn, rng.choice(BATCHES)), []).append(serial)
         for (urn, batch), serials in sorted(by_model.items()):
-            issued += services.provision_batch(model_code=urn, serials=serials, batch=batch)
+            issued += services.provision_batch(model_code=urn, serials=serials, batch=batch, actor=SYSTEM)
         ids = {p.serial: p.device_id for p in issued}
         latest = timezone.now() - timedelta(minutes=10)
         for serial, _urn, _customer, delivered in units:

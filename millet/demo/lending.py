@@ -9,7 +9,6 @@ from functools import cache
 from millet.accounts.actor import SYSTEM
 from millet.lending import services as lending
 from millet.lending.credit import train
-from millet.lending.models import CreditModel
 
 
 @cache
@@ -18,8 +17,9 @@ def _trained_artifact() -> dict:
     return train(folds=5, seed=0).artifact
 
 
-def build_lending_demo() -> CreditModel:
-    """Train on the German Credit data (5 folds, the figures the registry shows), approve, add products."""
+def build_lending_demo() -> str:
+    """Train on the German Credit data (5 folds, the figures the registry shows), approve, add
+    products; returns the approved model's version."""
     model = lending.register_model(_trained_artifact())
     lending.approve_model(SYSTEM, model.version)
     for code, name, currency, apr, late_fee, low, high in (
@@ -37,4 +37,4 @@ def build_lending_demo() -> CreditModel:
             min_amount=Decimal(low),
             max_amount=Decimal(high),
         )
-    return model
+    return model.version

@@ -1,7 +1,7 @@
 """Whether a database already holds a company, so the quick start never seeds twice."""
 
-from django.contrib.auth import get_user_model
+from millet.accounts.services import anyone_registered
 
 
 def has_data() -> bool:
-    return get_user_model().objects.exists()
+    return anyone_registered()

@@ -272,10 +272,15 @@ def _automation_out(a: Automation) -> AutomationOut:
     )
 
 
-def _firmware_out(f: Firmware) -> FirmwareOut:
+def _firmware_outs(images: list[Firmware]) -> list[FirmwareOut]:
+    codes = services.firmware_model_codes(images)
+    return [_firmware_out(f, codes[f.device_model_id]) for f in images]
+
+
+def _firmware_out(f: Firmware, model_code: str) -> FirmwareOut:
     return FirmwareOut(
         id=f.pk,
-        model_code=f.device_model.urn,
+        model_code=model_code,
         version=f.version,
         url=f.url,
         sha256=f.sha256,
@@ -315,9 +320,8 @@ def list_devices(request, filters: Query[ListFilter]):
 @router.post("/provision", response={201: list[ProvisionedOut]})
 def provision(request, payload: ProvisionIn):
     """Staff: identities for a production run. Secrets and claim tokens are shown only in this answer."""
-    request.actor.require_staff()
     issued = services.provision_batch(
-        model_code=payload.model_code, serials=payload.serials, batch=payload.batch
+        actor=request.actor, model_code=payload.model_code, serials=payload.serials, batch=payload.batch
     )
     return Status(201, [ProvisionedOut(**p.__dict__) for p in issued])
 
@@ -389,14 +393,13 @@ def fleet_batches(request):
 
 @router.get("/firmware", response=list[FirmwareOut])
 def list_firmware(request):
-    request.actor.require_staff()
-    return [_firmware_out(f) for f in Firmware.objects.select_related("device_model").order_by("-pk")[:200]]
+    return _firmware_outs(services.list_firmware(request.actor))
 
 
 @router.post("/firmware", response={201: FirmwareOut})
 def upload_firmware(request, payload: FirmwareIn):
     firmware = services.upload_firmware(request.actor, **payload.model_dump())
-    return Status(201, _firmware_out(firmware))
+    return Status(201, _firmware_outs([firmware])[0])
 
 
 @router.post("/rollouts", response={201: RolloutOut})

@@ -8,9 +8,16 @@ class DevicesConfig(AppConfig):
     label = "devices"
 
     def ready(self) -> None:
-        # Sales announces sold and returned serials; the device cloud binds and unbinds from them.
-        from millet.devices.services.ownership import on_order_fulfilled, on_units_returned
+        from millet.devices import events
+        from millet.devices.services import automations, ota, ownership
         from millet.sales.events import order_fulfilled, units_returned
 
-        order_fulfilled.connect(on_order_fulfilled, dispatch_uid="devices.order_fulfilled")
-        units_returned.connect(on_units_returned, dispatch_uid="devices.units_returned")
+        # Sales announces sold and returned serials; the device cloud binds and unbinds from them.
+        order_fulfilled.connect(ownership.on_order_fulfilled, dispatch_uid="devices.order_fulfilled")
+        units_returned.connect(ownership.on_units_returned, dispatch_uid="devices.units_returned")
+        # The device cloud's own services react to each other through events, never by import.
+        events.units_provisioned.connect(ownership.on_units_provisioned, dispatch_uid="devices.provisioned")
+        events.properties_reported.connect(automations.on_properties_reported, dispatch_uid="devices.props")
+        events.event_reported.connect(automations.on_event_reported, dispatch_uid="devices.event")
+        events.command_answered.connect(ota.on_command_answered, dispatch_uid="devices.ota_answered")
+        events.commands_closed.connect(ota.on_commands_closed, dispatch_uid="devices.ota_closed")

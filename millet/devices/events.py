@@ -1,4 +1,5 @@
-"""Signals the device cloud sends, so the broker side (helper B's ``mqtt`` package) never polls.
+"""Signals the device cloud sends: to the broker side (``mqtt``) so it never polls, to telemetry, and
+between its own services, so two services that react to each other never import each other.
 
 ``device_credentials_changed`` fires on transaction commit with kwargs ``device_id: str``,
 ``secret: str | None`` (the plaintext, only when a new secret was issued) and ``enabled: bool``; the
@@ -11,3 +12,18 @@ from django.dispatch import Signal
 
 device_credentials_changed = Signal()
 device_data_wiped = Signal()
+
+# A device reported state or an event (commands -> automations); kwargs: ``device`` (Device), ``at``
+# (datetime); properties_reported adds ``changed`` and ``before`` (dicts of property key -> value),
+# event_reported adds ``event`` (str) and ``args`` (dict).
+properties_reported = Signal()
+event_reported = Signal()
+# A device answered a command (commands -> OTA rollouts), inside the acknowledgement's transaction
+# with the command locked; kwargs: ``command`` (Command), ``status`` ("ok", "error", "progress"),
+# ``result`` (dict).
+command_answered = Signal()
+# Commands closed without an answer (expired or out of attempts); kwargs: ``command_ids``, ``reason``.
+commands_closed = Signal()
+# New identities were provisioned (identity -> ownership, which binds units already sold);
+# kwargs: ``serials``. Sent inside the provisioning transaction.
+units_provisioned = Signal()

@@ -10,6 +10,7 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import StringConstraints, conint
 
+from millet.accounts.services import usernames
 from millet.stores import services
 from millet.stores.models import PlannedOpening, StaffMember, Store
 
@@ -129,8 +130,9 @@ def _store_out(store: Store) -> StoreOut:
     )
 
 
-def _staff_out(member: StaffMember) -> StaffOut:
-    return StaffOut(user_id=member.user_id, username=member.user.get_username(), role=member.role)
+def _staff_outs(members: list[StaffMember]) -> list[StaffOut]:
+    names = usernames(m.user_id for m in members)
+    return [StaffOut(user_id=m.user_id, username=names[m.user_id], role=m.role) for m in members]
 
 
 def _opening_out(opening: PlannedOpening) -> OpeningOut:
@@ -208,12 +210,12 @@ def store_detail(request, code: str):
 
 @router.get("/{code}/staff", response=list[StaffOut])
 def list_staff(request, code: str):
-    return [_staff_out(m) for m in services.staff_of(request.actor, code)]
+    return _staff_outs(services.staff_of(request.actor, code))
 
 
 @router.put("/{code}/staff/{user_id}", response=StaffOut)
 def assign_staff(request, code: str, user_id: UserId, payload: RoleIn):
-    return _staff_out(services.assign_staff(code, user_id, payload.role, actor=request.actor))
+    return _staff_outs([services.assign_staff(code, user_id, payload.role, actor=request.actor)])[0]
 
 
 @router.delete("/{code}/staff/{user_id}", response={204: None})

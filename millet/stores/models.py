@@ -48,7 +48,7 @@ class StaffMember(models.Model):
         constraints = [models.UniqueConstraint(fields=["user", "store"], name="one_role_per_user_per_store")]
 
     def __str__(self) -> str:
-        return f"{self.user} {self.role} @ {self.store_id}"
+        return f"user {self.user_id} {self.role} @ store {self.store_id}"
 
 
 class ExpansionGoal(models.Model):

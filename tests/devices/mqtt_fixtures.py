@@ -164,8 +164,7 @@ def plugs_fixture(transactional_db):
     """Provision n Mi Smart Plugs (properties ``on`` and ``power``) with real committed rows."""
     from millet.catalog import services as catalog
     from millet.demo.data import DEVICE_MODELS
-    from millet.devices.services import provision_batch
-    from millet.devices.services.specs import forget_specs
+    from millet.devices.services import forget_specs, provision_batch
     from millet.regions.services import clear_caches
 
     name, title, services = DEVICE_MODELS["plug"]
@@ -175,7 +174,7 @@ def plugs_fixture(transactional_db):
 
     def make(n: int, batch: str = "T1"):
         serials = [f"PLUG{uuid.uuid4().hex[:6].upper()}{next(counter):05d}" for _ in range(n)]
-        issued = provision_batch(model_code=name, serials=serials, batch=batch)
+        issued = provision_batch(model_code=name, serials=serials, batch=batch, actor=SYSTEM)
         assert wait_for_sync(), "credentials did not reach the broker"
         return issued
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from millet.accounts.actor import SYSTEM
 from millet.core.errors import Forbidden, NotFound, Unprocessable
 from millet.devices import services as devices
 from millet.devices.models import Command, Notification
@@ -19,7 +20,7 @@ def home(fleet, c360):
     """Alice owns a C300 (the hallway "light" here) and a C360 with a motion event; bob owns a C300."""
     (hall,) = fleet.sell("alice")
     (bobs,) = fleet.sell("bob")
-    (door,) = devices.provision_batch(model_code=c360.urn, serials=["C360-D"], batch="B1")
+    (door,) = devices.provision_batch(model_code=c360.urn, serials=["C360-D"], batch="B1", actor=SYSTEM)
     devices.record_sale(order_number="CN1-X", customer_id=fleet.world.users["alice"].pk, serials=["C360-D"])
     for d in (hall, bobs, door):
         devices.set_presence(d.device_id, True, timezone.now())

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from millet.accounts.actor import actor_for_user
+from millet.accounts.actor import SYSTEM, actor_for_user
 from millet.core.errors import DomainError
 from millet.devices import services as devices
 from millet.devices.models import Command, Device
@@ -27,7 +27,7 @@ def test_racing_delivery_workers_hand_out_each_command_once_and_a_claim_token_bi
     world, require_postgres
 ):
     issued = devices.provision_batch(
-        model_code=C300, serials=[f"RACE-{i}" for i in range(DEVICES)], batch="BR"
+        model_code=C300, serials=[f"RACE-{i}" for i in range(DEVICES)], batch="BR", actor=SYSTEM
     )
     now = timezone.now()
     for p in issued:

@@ -38,7 +38,9 @@ def test_provisioning_sends_credentials_once_on_commit(world, commit):
     device_credentials_changed.connect(listener)
     try:
         with commit():
-            issued = devices.provision_batch(model_code=C300, serials=["S-1", "S-2"], batch="B9")
+            issued = devices.provision_batch(
+                model_code=C300, serials=["S-1", "S-2"], batch="B9", actor=SYSTEM
+            )
         assert [(s["device_id"], s["secret"], s["enabled"]) for s in seen] == [
             (p.device_id, p.secret, True) for p in issued
         ]
@@ -58,13 +60,13 @@ def test_provisioning_sends_credentials_once_on_commit(world, commit):
 )
 def test_provisioning_refuses_bad_input(world, kwargs, error):
     with pytest.raises(error):
-        devices.provision_batch(**kwargs)
+        devices.provision_batch(**kwargs, actor=SYSTEM)
 
 
 def test_a_serial_is_provisioned_once(fleet):
     serial = next(iter(fleet.provisioned))
     with pytest.raises(Conflict):
-        devices.provision_batch(model_code=C300, serials=["NEW-1", serial], batch="B2")
+        devices.provision_batch(model_code=C300, serials=["NEW-1", serial], batch="B2", actor=SYSTEM)
     assert not Device.objects.filter(serial="NEW-1").exists()
 
 
@@ -111,7 +113,7 @@ def test_telemetry_and_events_are_checked_against_the_model_spec(fleet, c360):
             devices.validate_telemetry(camera, bad)
     with pytest.raises(NotFound):
         devices.validate_telemetry("dunknown", {"on": True})
-    (other,) = devices.provision_batch(model_code=c360.urn, serials=["C360-1"], batch="B1")
+    (other,) = devices.provision_batch(model_code=c360.urn, serials=["C360-1"], batch="B1", actor=SYSTEM)
     devices.validate_event(other.device_id, "motion", {"motion-detected": True})
     with pytest.raises(Unprocessable):
         devices.validate_event(other.device_id, "motion", {"on": True})

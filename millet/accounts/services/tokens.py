@@ -170,7 +170,3 @@ def revoke_tokens(token_ids: list[int]) -> int:
     process (the delete signal, wired in apps.py, tombstones the cached owners)."""
     revoked, _ = ApiToken.objects.filter(pk__in=token_ids).delete()
     return revoked
-
-
-def create_customer(username: str, password: str | None = None, email: str = ""):
-    return get_user_model().objects.create_user(username=username, password=password, email=email)

@@ -5,8 +5,10 @@ codes (or the SKU ids their own rows keep) and market codes, never rows, and the
 answer a whole cart in one query. Changing the catalog is for staff: those verbs take the actor.
 """
 
+from millet.catalog.device_spec import DeviceSpec, PropertySpec, checked_spec, validate_property_value
 from millet.catalog.services.device_models import (
     create_device_model,
+    device_model_urns,
     get_device_model,
     update_device_model,
 )
@@ -38,6 +40,10 @@ from millet.catalog.services.storefront import (
 )
 
 __all__ = [
+    "DeviceSpec",
+    "PropertySpec",
+    "checked_spec",
+    "validate_property_value",
     "MAX_BULK_CODES",
     "MAX_SEARCH_LENGTH",
     "ProductListing",
@@ -45,6 +51,7 @@ __all__ = [
     "SkuInfo",
     "SkuListing",
     "create_device_model",
+    "device_model_urns",
     "create_product",
     "create_sku",
     "get_device_model",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from millet.accounts.actor import Actor
@@ -38,6 +38,11 @@ def get_device_model(urn: str) -> DeviceModel:
     if model is None:
         raise NotFound(f"unknown device model {urn!r}", code="unknown_device_model")
     return model
+
+
+def device_model_urns(ids: Iterable[int]) -> dict[int, str]:
+    """Device model id -> URN, for rows other domains keep (firmware, devices)."""
+    return dict(DeviceModel.objects.filter(pk__in=set(ids)).values_list("pk", "urn"))
 
 
 def update_device_model(urn: str, name: str, spec: Mapping[str, Any], *, actor: Actor) -> DeviceModel:

@@ -248,7 +248,7 @@ def _triggered(device: Device, kind: str):
     )
 
 
-def on_property_change(device: Device, changed: dict, before: dict, at: datetime) -> int:
+def on_properties_reported(sender, *, device: Device, changed: dict, before: dict, at: datetime, **kw) -> int:
     fired = 0
     for automation in _triggered(device, Automation.Trigger.PROPERTY):
         t = automation.trigger
@@ -262,7 +262,7 @@ def on_property_change(device: Device, changed: dict, before: dict, at: datetime
     return fired
 
 
-def on_event(device: Device, event: str, args: dict, at: datetime) -> int:
+def on_event_reported(sender, *, device: Device, event: str, args: dict, at: datetime, **kw) -> int:
     return sum(
         fire(a, at) for a in _triggered(device, Automation.Trigger.EVENT) if a.trigger["event"] == event
     )

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from millet.accounts.actor import Actor
 from millet.core.errors import Conflict, NotFound, Unprocessable
+from millet.devices import events
 from millet.devices.models import Command, Device, Shadow
 from millet.devices.services.identity import get_device, spec_of
 from millet.devices.services.ownership import CONTROL, READ, device_with_role
@@ -212,15 +213,13 @@ def report_state(device_id: str, props: dict, at: datetime) -> None:
         shadow.reported_at = max(at, shadow.reported_at) if shadow.reported_at else at
         shadow.save(update_fields=["reported", "reported_version", "reported_at"])
     if changed:
-        from millet.devices.services.automations import on_property_change
-
-        on_property_change(device, changed, before, at)
+        events.properties_reported.send(sender=Device, device=device, changed=changed, before=before, at=at)
 
 
 def record_event(device_id: str, event: str, args: dict, at: datetime) -> None:
-    from millet.devices.services.automations import on_event
-
-    on_event(get_device(device_id), event, args or {}, at)
+    events.event_reported.send(
+        sender=Device, device=get_device(device_id), event=event, args=args or {}, at=at
+    )
 
 
 def _payload(command: Command) -> bytes:
@@ -240,9 +239,7 @@ def _close(qs, status: str, now: datetime, error: str) -> None:
     Command.objects.filter(pk__in=closed, status__in=OPEN).update(
         status=status, finished_at=now, result={"error": error}
     )
-    from millet.devices.services.ota import commands_closed
-
-    commands_closed(closed, error)
+    events.commands_closed.send(sender=Command, command_ids=closed, reason=error)
 
 
 def commands_to_send(now: datetime, limit: int = 500) -> list[OutboundCommand]:
@@ -312,9 +309,6 @@ def acknowledge_command(device_id: str, command_id: str, status: str, result: di
             command.status = Command.Status.ACKED if status == "ok" else Command.Status.FAILED
             command.finished_at, command.result = now, result
             command.save(update_fields=["status", "finished_at", "result"])
-        if command.kind == Command.Kind.OTA:
-            from millet.devices.services.ota import ota_progress
-
-            ota_progress(command, status, result)
+        events.command_answered.send(sender=Command, command=command, status=status, result=result)
     if command.kind == Command.Kind.SET and status == "ok":
         report_state(device_id, command.params.get("props", {}), now)

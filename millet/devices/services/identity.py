@@ -19,11 +19,11 @@ from django.utils import timezone
 
 from millet.accounts.actor import Actor
 from millet.catalog import services as catalog
-from millet.catalog.device_spec import DeviceSpec
+from millet.catalog.services import DeviceSpec
 from millet.core.errors import Conflict, NotFound, Unprocessable
-from millet.devices.events import device_credentials_changed
+from millet.devices.events import device_credentials_changed, units_provisioned
 from millet.devices.models import Device, Shadow
-from millet.devices.services.specs import ModelSpec, model_spec
+from millet.devices.services.specs import ModelSpec, clear_cached_specs, model_spec
 
 MAX_BATCH = 10_000
 _DUMMY_SALT = "0" * 32
@@ -73,8 +73,14 @@ def _serials(serials: list[str]) -> list[str]:
     return cleaned
 
 
-def provision_batch(*, model_code: str, serials: list[str], batch: str) -> list[ProvisionedDevice]:
-    """Give every unit of a production run its identity; all or nothing, so a rerun never half-applies."""
+def provision_batch(
+    *, actor: Actor, model_code: str, serials: list[str], batch: str
+) -> list[ProvisionedDevice]:
+    """Give every unit of a production run its identity; all or nothing, so a rerun never half-applies.
+
+    Staff only (the factory's commands act as the system).
+    """
+    actor.require_staff()
     model = catalog.get_device_model(model_code)
     batch = (batch or "").strip()
     if not batch or len(batch) > 32:
@@ -109,9 +115,7 @@ def provision_batch(*, model_code: str, serials: list[str], batch: str) -> list[
             if not all(d.pk for d in created):  # backends without RETURNING on bulk insert
                 created = list(Device.objects.filter(serial__in=serials))
             Shadow.objects.bulk_create([Shadow(device=d) for d in created], batch_size=1000)
-            from millet.devices.services.ownership import bind_sold_units
-
-            bind_sold_units(serials)
+            units_provisioned.send(sender=Device, serials=serials)
     except IntegrityError:
         raise Conflict(
             "a serial of this batch was provisioned meanwhile", code="already_provisioned"
@@ -204,7 +208,9 @@ def _model_of(device_id: str) -> str:
     return code
 
 
-def forget_models() -> None:
+def forget_specs() -> None:
+    """Drop the cached device models and their parsed specs (tests that change a spec call this)."""
+    clear_cached_specs()
     _model_codes.clear()
 
 

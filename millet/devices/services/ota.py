@@ -13,6 +13,7 @@ import math
 import random
 import re
 from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -51,6 +52,17 @@ def upload_firmware(
     return Firmware.objects.create(
         device_model=model, version=version, url=url, sha256=sha256, size=size, notes=(notes or "")[:2000]
     )
+
+
+def list_firmware(actor: Actor, *, limit: int = 200) -> list[Firmware]:
+    """The newest firmware images (staff)."""
+    actor.require_staff()
+    return list(Firmware.objects.order_by("-pk")[:limit])
+
+
+def firmware_model_codes(images: Iterable[Firmware]) -> dict[int, str]:
+    """Device model id -> its URN (the model code devices report), for firmware images."""
+    return catalog.device_model_urns(f.device_model_id for f in images)
 
 
 def get_firmware(firmware_id: int) -> Firmware:
@@ -96,7 +108,7 @@ def _new_rollout(
     if not devices:
         raise Conflict("no device needs this firmware", code="nothing_to_update")
     # One rollout per model at a time, so their failure rates are not mixed; a rollback may overlap.
-    active = Rollout.objects.filter(firmware__device_model=firmware.device_model, status__in=ACTIVE)
+    active = Rollout.objects.filter(firmware__device_model_id=firmware.device_model_id, status__in=ACTIVE)
     if rollback_of is None and active.exists():
         raise Conflict("another rollout for this model is active", code="rollout_active")
     rollout = Rollout.objects.create(
@@ -134,7 +146,7 @@ def start_rollout(
     with transaction.atomic():
         firmware = get_firmware(firmware_id)
         devices = list(
-            Device.objects.filter(device_model=firmware.device_model, enabled=True)
+            Device.objects.filter(device_model_id=firmware.device_model_id, enabled=True)
             .exclude(firmware_version=firmware.version)
             .values_list("pk", "firmware_version")
         )
@@ -325,8 +337,11 @@ def advance_rollouts(now: datetime | None = None) -> int:
     return seen
 
 
-def ota_progress(command: Command, status: str, result: dict) -> None:
-    """Called inside ``acknowledge_command``'s transaction with the locked command."""
+def on_command_answered(sender, *, command: Command, status: str, result: dict, **kwargs) -> None:
+    """A device answered: an OTA command's answer moves its rollout target (inside
+    ``acknowledge_command``'s transaction, with the command locked)."""
+    if command.kind != Command.Kind.OTA:
+        return
     target = RolloutTarget.objects.select_for_update().filter(command=command).first()
     if target is None or target.status != RolloutTarget.Status.UPDATING:
         return
@@ -347,7 +362,7 @@ def ota_progress(command: Command, status: str, result: dict) -> None:
     target.save(update_fields=["status", "progress", "finished_at"])
 
 
-def commands_closed(command_ids: list[int], reason: str) -> None:
+def on_commands_closed(sender, *, command_ids: list[int], reason: str, **kwargs) -> None:
     """OTA commands that expired or timed out count as failed updates."""
     targets = RolloutTarget.objects.filter(command_id__in=command_ids, status=RolloutTarget.Status.UPDATING)
     device_ids = list(targets.values_list("device_id", flat=True))

@@ -13,12 +13,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from millet.accounts.actor import Actor
+from millet.accounts.services import user_id_for, usernames
 from millet.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from millet.devices.events import device_data_wiped
 from millet.devices.models import Automation, Command, Device, DeviceShare, Home, Shadow, UnitSale
@@ -172,6 +172,16 @@ def record_return(*, serials: Iterable[str]) -> None:
                 _unbind(device)
 
 
+def recently_sold_orders(limit: int) -> list[str]:
+    """Numbers of the latest orders whose connected units are still with a named customer."""
+    return list(
+        UnitSale.objects.filter(customer__isnull=False, returned_at__isnull=True)
+        .order_by("-pk")
+        .values_list("order_number", flat=True)
+        .distinct()[:limit]
+    )
+
+
 def on_order_fulfilled(
     sender, *, order_number: str, customer_id: int | None, serials: list[str], **kw
 ) -> None:
@@ -180,6 +190,10 @@ def on_order_fulfilled(
 
 def on_units_returned(sender, *, serials: list[str], **kw) -> None:
     record_return(serials=serials)
+
+
+def on_units_provisioned(sender, *, serials: list[str], **kw) -> None:
+    bind_sold_units(serials)
 
 
 # --- binding ---------------------------------------------------------------------------------------
@@ -324,27 +338,31 @@ def reissue_claim_token(actor: Actor, device_id: str) -> str:
 def share_device(actor: Actor, device_id: str, username: str, role: str) -> DeviceShare:
     if role not in (READ, CONTROL):
         raise Unprocessable("role must be read or control", code="invalid_role")
-    user = get_user_model().objects.filter(username=username).first() if isinstance(username, str) else None
-    if user is None:
+    user_id = user_id_for(username)
+    if user_id is None:
         raise NotFound("unknown user", code="unknown_user")
     with transaction.atomic():
         device = device_with_role(actor, device_id, OWN, for_update=True)
-        if user.pk == device.owner_id:
+        if user_id == device.owner_id:
             raise Conflict("the owner already has full access", code="is_owner")
-        share, _ = DeviceShare.objects.update_or_create(device=device, user=user, defaults={"role": role})
+        share, _ = DeviceShare.objects.update_or_create(
+            device=device, user_id=user_id, defaults={"role": role}
+        )
     return share
 
 
 def unshare_device(actor: Actor, device_id: str, username: str) -> None:
     device = device_with_role(actor, device_id, OWN)
-    deleted, _ = DeviceShare.objects.filter(device=device, user__username=username).delete()
+    deleted, _ = DeviceShare.objects.filter(device=device, user_id=user_id_for(username)).delete()
     if not deleted:
         raise NotFound("no such share", code="unknown_share")
 
 
 def shares_of(actor: Actor, device_id: str) -> list[tuple[str, str]]:
     device = device_with_role(actor, device_id, OWN)
-    return list(device.shares.order_by("user__username").values_list("user__username", "role"))
+    shares = list(device.shares.values_list("user_id", "role"))
+    names = usernames(user_id for user_id, _ in shares)
+    return sorted((names[user_id], role) for user_id, role in shares)
 
 
 # --- homes -----------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from millet.catalog.device_spec import DeviceSpec, PropertySpec, checked_spec, validate_property_value
+from millet.catalog.services import DeviceSpec, PropertySpec, checked_spec, validate_property_value
 from millet.core.errors import Unprocessable
 
 SPEC_TTL_SECONDS = 30.0
@@ -109,9 +109,6 @@ def model_spec(model_code: str, raw_loader) -> ModelSpec:
     return indexed
 
 
-def forget_specs() -> None:
-    from millet.devices.services.identity import forget_models
-
+def clear_cached_specs() -> None:
     with _lock:
         _cache.clear()
-    forget_models()

@@ -22,6 +22,7 @@ from millet.sales.services.orders import (
     pay_order,
     place_order,
     sold_unit,
+    sold_units,
 )
 from millet.sales.services.pos import pos_sale
 from millet.sales.services.returns import ReturnRequest, return_order
@@ -58,6 +59,7 @@ __all__ = [
     "set_aside_units",
     "set_cart_line",
     "sold_unit",
+    "sold_units",
     "sku_codes",
     "use_store_directory",
 ]

@@ -144,20 +144,27 @@ class SoldUnit:
     ordered_at: datetime
 
 
-def sold_unit(actor: Actor, order_number: str, serial: str) -> SoldUnit:
-    """``serial`` as sold on an order the actor may see (``get_order``'s rule, so a customer finds
-    only their own units and a cashier only their store's), not returned; 404 otherwise."""
+def sold_units(actor: Actor, order_number: str, *, serial: str | None = None) -> list[SoldUnit]:
+    """The units sold on an order the actor may see (``get_order``'s rule, so a customer finds only
+    their own and a cashier only their store's) and not returned, optionally just ``serial``."""
     order = get_order(actor, order_number)
-    sku_id = (
-        OrderUnit.objects.filter(line__order=order, serial=serial, returned=False)
-        .values_list("line__sku_id", flat=True)
-        .first()
-    )
-    if sku_id is None:
+    units = OrderUnit.objects.filter(line__order=order, returned=False).order_by("pk")
+    if serial is not None:
+        units = units.filter(serial=serial)
+    return [
+        SoldUnit(
+            serial, sku_id, order.number, order.customer_id, order.status, order.market_id, order.created_at
+        )
+        for serial, sku_id in units.values_list("serial", "line__sku_id")
+    ]
+
+
+def sold_unit(actor: Actor, order_number: str, serial: str) -> SoldUnit:
+    """``serial`` as sold on that order and still in the buyer's hands; 404 otherwise."""
+    found = sold_units(actor, order_number, serial=serial)
+    if not found:
         raise NotFound(f"{serial} is not a unit sold on order {order_number}", code="unknown_unit")
-    return SoldUnit(
-        serial, sku_id, order.number, order.customer_id, order.status, order.market_id, order.created_at
-    )
+    return found[0]
 
 
 # --- placing -------------------------------------------------------------------------------------

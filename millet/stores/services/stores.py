@@ -13,12 +13,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from millet.accounts.actor import Actor, StoreJob
+from millet.accounts.services import is_active_user, usernames
 from millet.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from millet.inventory.services import create_location
 from millet.regions.services import MarketInfo, get_market
@@ -150,8 +150,11 @@ def _managed_store(actor: Actor, store_code: str) -> Store:
 
 
 def staff_of(actor: Actor, store_code: str) -> list[StaffMember]:
+    """The store's staff, by role, then username (its managers and the back office only)."""
     store = _managed_store(actor, store_code)
-    return list(store.staff.select_related("user").order_by("role", "user__username"))
+    members = list(store.staff.all())
+    names = usernames(m.user_id for m in members)
+    return sorted(members, key=lambda m: (m.role, names.get(m.user_id, "")))
 
 
 def _require_role_change(actor: Actor, *roles: str | None) -> None:
@@ -165,7 +168,7 @@ def assign_staff(store_code: str, user_id: int, role: str, *, actor: Actor) -> S
     store = _managed_store(actor, store_code)
     if role not in StaffMember.Role.values:
         raise Unprocessable(f"role must be one of {', '.join(StaffMember.Role.values)}", code="invalid_role")
-    if not get_user_model().objects.filter(pk=user_id, is_active=True).exists():
+    if not is_active_user(user_id):
         raise NotFound(f"unknown user {user_id}", code="unknown_user")
     current = StaffMember.objects.select_for_update().filter(store=store, user_id=user_id).first()
     _require_role_change(actor, role, current.role if current else None)

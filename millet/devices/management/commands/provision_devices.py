@@ -9,6 +9,7 @@ from django.db import transaction
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from millet.accounts.actor import SYSTEM
 from millet.core.errors import DomainError
 from millet.devices.manifest import default_manifest_path, write_manifest
 from millet.devices.services import provision_batch
@@ -52,7 +53,7 @@ class Command(BaseCommand):
                 task = progress.add_task("provision", total=len(serials))
                 for start in range(0, len(serials), CHUNK):
                     chunk = serials[start : start + CHUNK]
-                    issued += provision_batch(model_code=model, serials=chunk, batch=batch)
+                    issued += provision_batch(model_code=model, serials=chunk, batch=batch, actor=SYSTEM)
                     progress.advance(task, len(chunk))
         except DomainError as exc:
             raise CommandError(f"nothing provisioned: {exc.detail}") from None

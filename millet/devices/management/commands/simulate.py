@@ -11,6 +11,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from rich.progress import BarColumn, Progress, TextColumn
 
+from millet.accounts.actor import SYSTEM
 from millet.devices.mqtt.config import broker_address
 from millet.devices.mqtt.simulator import Credentials, Simulator, read_manifest
 
@@ -104,7 +105,10 @@ class Command(BaseCommand):
 
         prefix = f"SIM{secrets.token_hex(3).upper()}"
         issued = provision_batch(
-            model_code=model, serials=[f"{prefix}{i:06d}" for i in range(provision)], batch=batch
+            model_code=model,
+            serials=[f"{prefix}{i:06d}" for i in range(provision)],
+            batch=batch,
+            actor=SYSTEM,
         )
         from millet.devices.mqtt.broker import wait_for_sync
 

@@ -22,14 +22,13 @@ from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import urlsplit
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from millet.accounts.actor import SYSTEM
-from millet.accounts.services import issue_token
+from millet.accounts.services import customer_named, issue_token
 from millet.core.errors import DomainError
 from millet.flashsale import services
 
@@ -141,12 +140,10 @@ class Command(BaseCommand):
 
     def _buyers(self, n: int, console: Console) -> list[str]:
         """Simulated customers sd-buyer-0..n-1 (made once), each with a fresh API token."""
-        User = get_user_model()
         tokens = []
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("preparing buyers", total=n)
             for i in range(n):
-                user, _ = User.objects.get_or_create(username=f"sd-buyer-{i}")
-                tokens.append(issue_token(user, name="singles_day"))
+                tokens.append(issue_token(customer_named(f"sd-buyer-{i}"), name="singles_day"))
                 progress.advance(task)
         return tokens

@@ -1,0 +1,77 @@
+"""People: creating users, and the facts about them other domains need (names, ids, groups).
+
+The user table is Django's, owned by accounts; other domains keep user ids and ask here for the
+rest, so no other domain queries it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+
+def create_customer(username: str, password: str | None = None, email: str = ""):
+    return get_user_model().objects.create_user(username=username, password=password, email=email)
+
+
+def customer_named(username: str):
+    """The customer with this username, created (without a password) the first time it is asked for."""
+    user, _ = get_user_model().objects.get_or_create(username=username)
+    return user
+
+
+def create_user(
+    username: str,
+    *,
+    password: str | None = None,
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+    superuser: bool = False,
+):
+    """A user who can sign in with ``password`` (none: cannot sign in); a superuser is also staff."""
+    users = get_user_model().objects
+    if superuser:
+        return users.create_superuser(username, email, password, first_name=first_name, last_name=last_name)
+    return users.create_user(username, email, password, first_name=first_name, last_name=last_name)
+
+
+def create_users(people: Sequence[tuple[str, str]]) -> list:
+    """Many users at once, by (username, first name), who never sign in (no password is hashed)."""
+    User = get_user_model()
+    rows = [User(username=username, first_name=first_name) for username, first_name in people]
+    for user in rows:
+        user.set_unusable_password()
+    created = User.objects.bulk_create(rows)
+    if not all(user.pk for user in created):  # SQLite before 3.35 returns no ids from bulk_create
+        by_name = {u.username: u for u in User.objects.filter(username__in=[p[0] for p in people])}
+        created = [by_name[username] for username, _ in people]
+    return created
+
+
+def add_to_group(user_id: int, group: str) -> None:
+    """Give a user a back-office role (the group names are in ``accounts.actor``)."""
+    get_user_model().objects.get(pk=user_id).groups.add(Group.objects.get_or_create(name=group)[0])
+
+
+def user_id_for(username: str) -> int | None:
+    """The id of the user with this username, or None when there is none."""
+    if not isinstance(username, str):
+        return None
+    return get_user_model().objects.filter(username=username).values_list("pk", flat=True).first()
+
+
+def usernames(user_ids: Iterable[int]) -> dict[int, str]:
+    """User id -> username."""
+    return dict(get_user_model().objects.filter(pk__in=set(user_ids)).values_list("pk", "username"))
+
+
+def is_active_user(user_id: int) -> bool:
+    return get_user_model().objects.filter(pk=user_id, is_active=True).exists()
+
+
+def anyone_registered() -> bool:
+    """Whether any user exists (the quick start builds the demo only into an empty database)."""
+    return get_user_model().objects.exists()
