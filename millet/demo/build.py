@@ -109,6 +109,7 @@ def build_network(company: DemoCompany, rng: random.Random) -> None:
                 longitude=Decimal(lon) - jitter,
                 opening_hours=STORE_HOURS,
                 opened_on=first_opening + timedelta(days=rng.randint(0, 890)),
+                actor=SYSTEM,
             )
             company.locations[code] = store.location_id
             company.store_codes.setdefault("CN", []).append(code)

@@ -27,7 +27,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     charts = [ranking_chart(market, list(group)) for market, group in groupby(rows, key=lambda r: r.market)]
     context = {"charts": charts, "is_staff": actor.is_staff}
     if actor.is_staff:
-        context["goals"] = [(p, progress_bar(p.opened, p.planned, p.target)) for p in expansion_progress()]
+        context["goals"] = [
+            (p, progress_bar(p.opened, p.planned, p.target)) for p in expansion_progress(actor=actor)
+        ]
         openings = list(planned_openings(actor=actor))
         context["pipeline"] = [
             (label, [o for o in openings if o.stage == stage])

@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from millet.accounts.actor import actor_for_user
+from millet.accounts.actor import SYSTEM, actor_for_user
 from millet.accounts.services import issue_token
 from millet.finance.services import TransferSpec, create_transfers, ensure_account
 from millet.regions.models import Currency, Market
@@ -51,7 +51,7 @@ def create_store(code: str, market: str = "CN", **overrides) -> Store:
         "opening_hours": DAILY,
         "opened_on": date(2016, 1, 1),
     }
-    return open_store(**{**fields, **overrides})
+    return open_store(**{**fields, **overrides}, actor=SYSTEM)
 
 
 def book(store_code: str, minor: int, currency: str = "CNY") -> None:

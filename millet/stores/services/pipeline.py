@@ -107,6 +107,7 @@ def _opened_store(
         )
     if site is not None:
         return open_store(
+            actor=actor,
             code=site.code,
             name=opening.name,
             market=opening.market_id,
@@ -151,8 +152,9 @@ def advance_opening(
     return opening
 
 
-def expansion_progress(market: str | None = None) -> list[GoalProgress]:
-    """Every goal (of one market, or all) against stores opened and openings still planned."""
+def expansion_progress(market: str | None = None, *, actor: Actor) -> list[GoalProgress]:
+    """Every goal (of one market, or all) against stores opened and openings still planned (staff)."""
+    actor.require_staff()
     goals = ExpansionGoal.objects.order_by("target_date", "pk")
     if market is not None:
         get_market(market)

@@ -53,6 +53,7 @@ def _check_coordinate(value: Decimal, limit: int, name: str) -> None:
 @transaction.atomic
 def open_store(
     *,
+    actor: Actor,
     code: str,
     name: str,
     market: str,
@@ -63,7 +64,8 @@ def open_store(
     opening_hours: dict,
     opened_on: date | None,
 ) -> Store:
-    """Create a store with its own stock location (same code), so it can sell from day one."""
+    """Create a store with its own stock location (same code), so it can sell from day one (staff)."""
+    actor.require_staff()
     if not STORE_CODE.fullmatch(code):
         raise Unprocessable("store code: 2-32 of A-Z, 0-9 and '-'", code="invalid_store_code")
     if not name.strip() or not city.strip() or not address.strip():
