@@ -5,42 +5,39 @@ Reading the catalog is public (the web store shows it to anyone); changing it is
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from ninja import Field, Router, Schema
+from ninja import Field, Router
 from ninja.responses import Status
 
 from millet.catalog import services
-from millet.catalog.models import Product, Sku
+from millet.catalog.models import Product
+from millet.catalog.schemas import (
+    Category,
+    DeviceModelIn,
+    DeviceModelOut,
+    MarketCode,
+    MarketPriceOut,
+    NewDeviceModelIn,
+    NewProductIn,
+    NewSkuIn,
+    PriceIn,
+    ProductAdminOut,
+    ProductIn,
+    ProductOut,
+    SkuAdminOut,
+    SkuDetailOut,
+    SkuIn,
+    SkuOut,
+)
 from millet.regions.services import get_market
 
 router = Router(tags=["catalog"])
-
-MarketCode = Annotated[str, Field(min_length=2, max_length=2)]
-Category = Annotated[str, Field(max_length=16)]
 
 
 def _category_label(code: str) -> str:
     # Evaluated per request, so LocaleMiddleware's language (from Accept-Language) applies.
     return str(Product.Category(code).label)
-
-
-class SkuOut(Schema):
-    code: str
-    name: str
-    attributes: dict[str, Any]
-    price: str | None  # decimal string: JSON numbers are floats in most clients
-
-
-class ProductOut(Schema):
-    slug: str
-    name: str
-    category: str
-    category_label: str
-    description: str
-    device_model_urn: str | None
-    currency: str
-    skus: list[SkuOut]
 
 
 def _product_out(listing: services.ProductListing) -> ProductOut:
@@ -79,26 +76,6 @@ def product_detail(request, slug: str, market: MarketCode) -> ProductOut:
     return _product_out(services.product_detail(slug, market))
 
 
-class MarketPriceOut(Schema):
-    market: str
-    currency: str
-    amount: str
-
-
-class SkuDetailOut(Schema):
-    code: str
-    name: str
-    attributes: dict[str, Any]
-    serialized: bool
-    allow_backorder: bool
-    product_slug: str
-    product_name: str
-    category: str
-    category_label: str
-    device_model_urn: str | None
-    prices: list[MarketPriceOut]
-
-
 @router.get("/skus/{code}", auth=None, response=SkuDetailOut)
 def sku_detail(request, code: str) -> SkuDetailOut:
     sku = services.sku_detail(code)
@@ -113,21 +90,6 @@ def sku_detail(request, code: str) -> SkuDetailOut:
 
 
 # --- staff: device models, products, SKUs, prices -----------------------------------------------
-
-
-class DeviceModelIn(Schema):
-    name: Annotated[str, Field(min_length=1, max_length=128)]
-    spec: dict[str, Any]
-
-
-class NewDeviceModelIn(DeviceModelIn):
-    urn: Annotated[str, Field(min_length=1, max_length=128)]
-
-
-class DeviceModelOut(Schema):
-    urn: str
-    name: str
-    spec: dict[str, Any]
 
 
 @router.get("/device-models/{urn}", auth=None, response=DeviceModelOut)
@@ -146,33 +108,6 @@ def update_device_model(request, urn: str, body: DeviceModelIn):
     return services.update_device_model(urn, body.name, body.spec, actor=request.actor)
 
 
-class ProductIn(Schema):
-    name: Annotated[str, Field(min_length=1, max_length=128)]
-    category: Category
-    description: Annotated[str, Field(max_length=10_000)] = ""
-    tax_class: Annotated[str, Field(min_length=1, max_length=32)] = "electronics"
-    device_model_urn: Annotated[str, Field(max_length=128)] | None = None
-    is_active: bool = True
-
-
-class NewProductIn(ProductIn):
-    slug: Annotated[str, Field(min_length=1, max_length=64)]
-
-
-class ProductAdminOut(Schema):
-    slug: str
-    name: str
-    category: str
-    description: str
-    tax_class: str
-    device_model_urn: str | None
-    is_active: bool
-
-    @staticmethod
-    def resolve_device_model_urn(product: Product) -> str | None:
-        return product.device_model.urn if product.device_model else None
-
-
 @router.post("/products", response={201: ProductAdminOut})
 def create_product(request, body: NewProductIn):
     return Status(201, services.create_product(**body.model_dump(), actor=request.actor))
@@ -183,36 +118,6 @@ def update_product(request, slug: str, body: ProductIn):
     return services.update_product(slug, **body.model_dump(), actor=request.actor)
 
 
-Attributes = Annotated[dict[str, Annotated[str, Field(max_length=64)]], Field(max_length=20)]
-
-
-class SkuIn(Schema):
-    name: Annotated[str, Field(min_length=1, max_length=160)]
-    attributes: Attributes = {}
-    allow_backorder: bool = False
-    is_active: bool = True
-
-
-class NewSkuIn(SkuIn):
-    code: Annotated[str, Field(min_length=1, max_length=32)]
-    product_slug: Annotated[str, Field(min_length=1, max_length=64)]
-    serialized: bool = True
-
-
-class SkuAdminOut(Schema):
-    code: str
-    product_slug: str
-    name: str
-    attributes: dict[str, str]
-    serialized: bool
-    allow_backorder: bool
-    is_active: bool
-
-    @staticmethod
-    def resolve_product_slug(sku: Sku) -> str:
-        return sku.product.slug
-
-
 @router.post("/skus", response={201: SkuAdminOut})
 def create_sku(request, body: NewSkuIn):
     return Status(201, services.create_sku(**body.model_dump(), actor=request.actor))
@@ -221,10 +126,6 @@ def create_sku(request, body: NewSkuIn):
 @router.put("/skus/{code}", response=SkuAdminOut)
 def update_sku(request, code: str, body: SkuIn):
     return services.update_sku(code, **body.model_dump(), actor=request.actor)
-
-
-class PriceIn(Schema):
-    amount: Annotated[str, Field(min_length=1, max_length=32)]  # a decimal string; floats are refused
 
 
 @router.put("/prices/{market}/{sku_code}", response=MarketPriceOut)

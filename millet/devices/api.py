@@ -6,236 +6,43 @@ identities, firmware and rollouts, but never command a customer's device.
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Status
 
 from millet.devices import services
 from millet.devices.models import Automation, Command, Firmware, Home, Rollout
+from millet.devices.schemas import (
+    ActionIn,
+    AutomationIn,
+    AutomationOut,
+    BatchOut,
+    ClaimTokenOut,
+    CommandOut,
+    ConnectedOut,
+    DayCount,
+    DaysFilter,
+    DeviceClaimIn,
+    DeviceId,
+    EnabledIn,
+    FirmwareIn,
+    FirmwareOut,
+    HomeIn,
+    HomeOut,
+    ListFilter,
+    NotificationOut,
+    ObjectId,
+    PlaceIn,
+    ProvisionIn,
+    RolloutIn,
+    RolloutOut,
+    SetIn,
+    ShareIn,
+    ShareOut,
+    Username,
+)
 
 router = Router(tags=["devices"])
-
-DeviceId = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.:-]+$")]
-Username = Annotated[str, Field(min_length=1, max_length=150)]
-ObjectId = Annotated[int, Field(ge=1, le=2**31 - 1)]
-Ttl = Annotated[int | None, Field(ge=1, le=7 * 86400)]
-
-
-class DeviceOut(Schema):
-    device_id: str
-    serial: str
-    model_code: str
-    batch: str
-    role: str
-    owner_id: int | None
-    home_id: int | None
-    region: str
-    firmware_version: str
-    online: bool
-    last_seen: datetime | None
-    enabled: bool
-    activated_at: datetime | None
-
-
-class ListFilter(Schema):
-    fleet: bool = False
-    limit: Annotated[int, Field(ge=1, le=1000)] = 200
-    offset: Annotated[int, Field(ge=0, le=10_000_000)] = 0
-
-
-class ProvisionIn(Schema):
-    model_code: Annotated[str, Field(min_length=1, max_length=128)]
-    batch: Annotated[str, Field(min_length=1, max_length=32)]
-    serials: Annotated[
-        list[Annotated[str, Field(min_length=1, max_length=32)]], Field(min_length=1, max_length=1000)
-    ]
-
-
-class ProvisionedOut(Schema):
-    device_id: str
-    serial: str
-    model_code: str
-    secret: str
-    claim_token: str
-
-
-class ClaimIn(Schema):
-    device_id: DeviceId
-    claim_token: Annotated[str, Field(min_length=1, max_length=64)]
-
-
-class TokenOut(Schema):
-    claim_token: str
-
-
-class ShadowOut(Schema):
-    device_id: str
-    desired: dict[str, Any]
-    desired_version: int
-    reported: dict[str, Any]
-    reported_version: int
-    reported_at: datetime | None
-    delta: dict[str, Any]
-
-
-class SetIn(Schema):
-    props: dict[str, Any]
-    ttl_seconds: Ttl = None
-    expected_version: Annotated[int | None, Field(ge=0, le=2**31 - 1)] = Field(
-        None, description="Apply only if the desired state is still at this version (else 409)."
-    )
-
-
-class ActionIn(Schema):
-    action: Annotated[str, Field(min_length=1, max_length=64)]
-    args: dict[str, Any] = {}
-    ttl_seconds: Ttl = None
-
-
-class CommandOut(Schema):
-    command_id: str
-    device_id: str
-    kind: str
-    params: dict[str, Any]
-    status: str
-    attempts: int
-    created_at: datetime
-    expires_at: datetime
-    finished_at: datetime | None
-    result: dict[str, Any]
-
-
-class ShareIn(Schema):
-    username: Username
-    role: Literal["read", "control"]
-
-
-class ShareOut(Schema):
-    username: str
-    role: str
-
-
-class HomeIn(Schema):
-    name: Annotated[str, Field(min_length=1, max_length=64)]
-    time_zone: Annotated[str, Field(min_length=1, max_length=64)] = "UTC"
-
-
-class HomeOut(Schema):
-    id: int
-    name: str
-    time_zone: str
-
-
-class PlaceIn(Schema):
-    home_id: ObjectId | None
-
-
-class AutomationIn(Schema):
-    name: Annotated[str, Field(min_length=1, max_length=64)]
-    trigger_type: Literal["property", "event", "time"]
-    trigger: dict[str, Any]
-    conditions: Annotated[list[dict[str, Any]], Field(max_length=10)] = []
-    actions: Annotated[list[dict[str, Any]], Field(min_length=1, max_length=10)]
-
-
-class AutomationOut(Schema):
-    id: int
-    home_id: int
-    name: str
-    enabled: bool
-    trigger_type: str
-    trigger: dict[str, Any]
-    conditions: list[dict[str, Any]]
-    actions: list[dict[str, Any]]
-    last_fired_at: datetime | None
-    fired_count: int
-
-
-class EnabledIn(Schema):
-    enabled: bool
-
-
-class NotificationOut(Schema):
-    id: int
-    message: str
-    automation_id: int | None
-    created_at: datetime
-
-
-class FirmwareIn(Schema):
-    model_code: Annotated[str, Field(min_length=1, max_length=128)]
-    version: Annotated[str, Field(min_length=1, max_length=32)]
-    url: Annotated[str, Field(min_length=1, max_length=300)]
-    sha256: Annotated[str, Field(min_length=64, max_length=64)]
-    size: Annotated[int, Field(ge=1, le=2**34)]
-    notes: Annotated[str, Field(max_length=2000)] = ""
-
-
-class FirmwareOut(Schema):
-    id: int
-    model_code: str
-    version: str
-    url: str
-    sha256: str
-    size: int
-    created_at: datetime
-
-
-class RolloutIn(Schema):
-    firmware_id: ObjectId
-    steps: Annotated[list[Annotated[int, Field(ge=1, le=100)]], Field(min_length=1, max_length=10)]
-    rate_per_minute: Annotated[int, Field(ge=1, le=100_000)] = 60
-    failure_threshold: Annotated[float, Field(gt=0, le=1)] = 0.2
-    min_finished: Annotated[int, Field(ge=1, le=100_000)] = 5
-
-
-class RolloutOut(Schema):
-    id: int
-    firmware_id: int
-    version: str
-    status: str
-    steps: list[int]
-    step_index: int
-    rate_per_minute: int
-    failure_threshold: float
-    reason: str
-    rollback_of: int | None
-    counts: dict[str, int]
-
-
-class ConnectedGroup(Schema):
-    model_code: str
-    region: str
-    firmware_version: str
-    count: int
-
-
-class ConnectedOut(Schema):
-    online: int
-    devices: int
-    groups: list[ConnectedGroup]
-
-
-class DayCount(Schema):
-    day: date
-    count: int
-
-
-class DaysFilter(Schema):
-    days: Annotated[int, Field(ge=1, le=366)] = 30
-
-
-class BatchOut(Schema):
-    batch: str
-    model_code: str
-    devices: int
-    failed: int
-    failure_rate: float
-
-
-def _device_out(info: services.DeviceInfo) -> DeviceOut:
-    return DeviceOut(**info.__dict__)
 
 
 def _command_out(command: Command) -> CommandOut:
@@ -308,30 +115,28 @@ def _rollout_out(r: Rollout) -> RolloutOut:
 # --- static paths first: they must win over /{device_id} ----------------------------------------
 
 
-@router.get("/", response=list[DeviceOut])
+@router.get("/", response=list[services.DeviceInfo])
 def list_devices(request, filters: Query[ListFilter]):
     """Your devices and those shared with you; staff add ``fleet=true`` for every device."""
     found = services.list_devices(
         request.actor, fleet=filters.fleet, limit=filters.limit, offset=filters.offset
     )
-    return [_device_out(d) for d in found]
+    return found
 
 
-@router.post("/provision", response={201: list[ProvisionedOut]})
+@router.post("/provision", response={201: list[services.ProvisionedDevice]})
 def provision(request, payload: ProvisionIn):
     """Staff: identities for a production run. Secrets and claim tokens are shown only in this answer."""
     issued = services.provision_batch(
         actor=request.actor, model_code=payload.model_code, serials=payload.serials, batch=payload.batch
     )
-    return Status(201, [ProvisionedOut(**p.__dict__) for p in issued])
+    return Status(201, [p for p in issued])
 
 
-@router.post("/claim", response={201: DeviceOut})
-def claim(request, payload: ClaimIn):
+@router.post("/claim", response={201: services.DeviceInfo})
+def claim(request, payload: DeviceClaimIn):
     """Scan the QR code in the box: binds a sold unit to you with its one-time token."""
-    return Status(
-        201, _device_out(services.claim_device(request.actor, payload.device_id, payload.claim_token))
-    )
+    return Status(201, services.claim_device(request.actor, payload.device_id, payload.claim_token))
 
 
 @router.get("/homes", response=list[HomeOut])
@@ -436,45 +241,45 @@ def change_rollout(request, rollout_id: ObjectId, verb: Literal["abort", "pause"
 # --- one device ----------------------------------------------------------------------------------
 
 
-@router.get("/{device_id}", response=DeviceOut)
+@router.get("/{device_id}", response=services.DeviceInfo)
 def device_detail(request, device_id: DeviceId):
-    return _device_out(services.device_for_viewer(request.actor, device_id))
+    return services.device_for_viewer(request.actor, device_id)
 
 
-@router.post("/{device_id}/revoke", response=DeviceOut)
+@router.post("/{device_id}/revoke", response=services.DeviceInfo)
 def revoke(request, device_id: DeviceId):
     """Staff: the device can no longer connect; the broker drops it at once."""
     services.revoke_device(request.actor, device_id)
-    return _device_out(services.device_for_viewer(request.actor, device_id))
+    return services.device_for_viewer(request.actor, device_id)
 
 
-@router.post("/{device_id}/secret", response={201: ProvisionedOut})
+@router.post("/{device_id}/secret", response={201: services.ProvisionedDevice})
 def rotate_secret(request, device_id: DeviceId):
     """Staff: a new secret for a unit whose secret leaked (also re-enables a revoked unit)."""
-    return Status(201, ProvisionedOut(**services.rotate_secret(request.actor, device_id).__dict__))
+    return Status(201, services.rotate_secret(request.actor, device_id))
 
 
-@router.post("/{device_id}/claim-token", response={201: TokenOut})
+@router.post("/{device_id}/claim-token", response={201: ClaimTokenOut})
 def reissue_claim_token(request, device_id: DeviceId):
     """Staff: a new QR token for an unbound unit; the old one stops working."""
-    return Status(201, TokenOut(claim_token=services.reissue_claim_token(request.actor, device_id)))
+    return Status(201, ClaimTokenOut(claim_token=services.reissue_claim_token(request.actor, device_id)))
 
 
-@router.post("/{device_id}/release", response=TokenOut)
+@router.post("/{device_id}/release", response=ClaimTokenOut)
 def release(request, device_id: DeviceId):
     """Owner: unbind (e.g. to sell it on); your data for it is wiped. Hand the token to the new owner."""
-    return TokenOut(claim_token=services.release_device(request.actor, device_id))
+    return ClaimTokenOut(claim_token=services.release_device(request.actor, device_id))
 
 
-@router.put("/{device_id}/home", response=DeviceOut)
+@router.put("/{device_id}/home", response=services.DeviceInfo)
 def place(request, device_id: DeviceId, payload: PlaceIn):
     services.place_device(request.actor, device_id, payload.home_id)
-    return _device_out(services.device_for_viewer(request.actor, device_id))
+    return services.device_for_viewer(request.actor, device_id)
 
 
-@router.get("/{device_id}/shadow", response=ShadowOut)
+@router.get("/{device_id}/shadow", response=services.ShadowState)
 def shadow(request, device_id: DeviceId):
-    return ShadowOut(**services.get_shadow(request.actor, device_id).__dict__)
+    return services.get_shadow(request.actor, device_id)
 
 
 @router.post("/{device_id}/properties", response={202: CommandOut})

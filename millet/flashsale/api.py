@@ -6,17 +6,21 @@ stream, so no client can skip the gate by calling it.
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
-from typing import Annotated
-
-from ninja import Field, Router, Schema, Status
+from ninja import Router, Status
 
 from millet.accounts.actor import Actor, customer_actor
 from millet.accounts.auth import SessionActorAuth, TokenAuth
 from millet.accounts.services import TokenOwner
 from millet.flashsale import services
 from millet.flashsale.models import Campaign
+from millet.flashsale.schemas import (
+    CampaignIn,
+    CampaignOut,
+    ClaimPayIn,
+    Code,
+    GateId,
+    WaitlistOut,
+)
 
 router = Router(tags=["flashsale"])
 
@@ -33,73 +37,6 @@ class GateTokenAuth(TokenAuth):
 
 
 gate_auth = [GateTokenAuth(), SessionActorAuth()]
-
-Code = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
-GateId = Annotated[str, Field(min_length=1, max_length=40)]
-
-
-class CampaignIn(Schema):
-    code: Code
-    name: Annotated[str, Field(min_length=1, max_length=128)]
-    sku: Annotated[str, Field(min_length=1, max_length=32)]
-    market: Annotated[str, Field(min_length=2, max_length=2)]
-    location: Annotated[str, Field(min_length=1, max_length=32)]
-    price: Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
-    units: Annotated[int, Field(gt=0, le=services.MAX_UNITS)]
-    per_customer_limit: Annotated[int, Field(gt=0, le=100)] = 1
-    starts_at: datetime
-    ends_at: datetime
-    payment_window_seconds: Annotated[int, Field(gt=0, le=86_400)] = 900
-    customer_rate_per_second: Annotated[int, Field(ge=0, le=1000)] = 5
-    ip_rate_per_second: Annotated[int, Field(ge=0, le=100_000)] = 200
-
-
-class CampaignOut(Schema):
-    code: str
-    name: str
-    sku: str
-    market: str
-    price: Decimal
-    units: int
-    per_customer_limit: int
-    starts_at: datetime
-    ends_at: datetime
-    payment_window_seconds: int
-
-
-class ClaimOut(Schema):
-    campaign: str
-    id: str
-    status: str
-    order_number: str
-    claimed_at: datetime
-    expires_at: datetime | None
-    order_status: str | None = None
-
-
-class PayIn(Schema):
-    payment_token: Annotated[str, Field(min_length=1, max_length=64)]
-
-
-class WaitlistOut(Schema):
-    status: str
-    ahead: int
-
-
-class ResultsOut(Schema):
-    code: str
-    units: int
-    claims: int
-    queued: int
-    ordered: int
-    paid: int
-    expired: int
-    rejected: int
-    sold: int
-    available: int
-    waitlist: int
-    sold_out_seconds: float | None
-    closed: bool
 
 
 def _campaign_out(c: Campaign) -> CampaignOut:
@@ -150,29 +87,29 @@ def get_campaign(request, code: Code):
     return _campaign_out(services.get_campaign(code))
 
 
-@router.post("/campaigns/{code}/claims", response={201: ClaimOut}, auth=gate_auth)
+@router.post("/campaigns/{code}/claims", response={201: services.ClaimView}, auth=gate_auth)
 def claim(request, code: Code):
     """The gate: one unit for the caller, or 409 with why not (not_started, ended, limit, sold_out),
     429 when rate-limited. A 201 is a promise: the order follows; poll the claim for it."""
     view = services.claim_unit(request.actor, code, ip=request.META.get("REMOTE_ADDR", ""))
-    return Status(201, ClaimOut(**view.__dict__))
+    return Status(201, view)
 
 
-@router.get("/campaigns/{code}/claims", response=list[ClaimOut])
+@router.get("/campaigns/{code}/claims", response=list[services.ClaimView])
 def my_claims(request, code: Code):
-    return [ClaimOut(**v.__dict__) for v in services.my_claims(request.actor, code)]
+    return [v for v in services.my_claims(request.actor, code)]
 
 
-@router.get("/campaigns/{code}/claims/{gate_id}", response=ClaimOut)
+@router.get("/campaigns/{code}/claims/{gate_id}", response=services.ClaimView)
 def get_claim(request, code: Code, gate_id: GateId):
-    return ClaimOut(**services.get_claim(request.actor, code, gate_id).__dict__)
+    return services.get_claim(request.actor, code, gate_id)
 
 
-@router.post("/campaigns/{code}/claims/{gate_id}/pay", response=ClaimOut)
-def pay_claim(request, code: Code, gate_id: GateId, body: PayIn):
+@router.post("/campaigns/{code}/claims/{gate_id}/pay", response=services.ClaimView)
+def pay_claim(request, code: Code, gate_id: GateId, body: ClaimPayIn):
     """Pay within the payment window; afterwards the unit has gone back to the sale."""
     view = services.pay_claim(request.actor, code, gate_id, payment_token=body.payment_token)
-    return ClaimOut(**view.__dict__)
+    return view
 
 
 @router.post("/campaigns/{code}/waitlist", response={201: WaitlistOut})
@@ -189,7 +126,7 @@ def waitlist_position(request, code: Code):
     return WaitlistOut(status=status, ahead=ahead)
 
 
-@router.get("/campaigns/{code}/results", response=ResultsOut)
+@router.get("/campaigns/{code}/results", response=services.CampaignResults)
 def results(request, code: Code):
     """Staff: claims, paid, expired, sold, units left and time to sell out."""
-    return ResultsOut(**services.campaign_results(request.actor, code).__dict__)
+    return services.campaign_results(request.actor, code)

@@ -7,18 +7,23 @@ own store's stock (transfers out of a store need its manager); warehouses and pu
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
 from typing import Annotated
 
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Status
 
 from millet.catalog.services import sku_info, skus_by_id
 from millet.inventory import services
+from millet.inventory.schemas import (
+    Code,
+    PurchaseOrderIn,
+    PurchaseOrderOut,
+    ReceiveIn,
+    StockOut,
+    StockTransferIn,
+    StockTransferOut,
+)
 
 router = Router(tags=["inventory"])
-
-Quantity = Annotated[int, Field(gt=0, le=services.MAX_QUANTITY)]
-Code = Annotated[str, Field(min_length=1, max_length=32)]
 
 
 def _sku_id(code: str) -> int:
@@ -29,14 +34,6 @@ def _sku_id(code: str) -> int:
 def availability(request, sku: Code, market: Annotated[str, Field(min_length=2, max_length=2)]):
     """Units a shopper can buy online (warehouses) and pick up per store; reserved units excluded."""
     return services.availability(sku, market)
-
-
-class StockOut(Schema):
-    sku_id: int
-    location: str
-    quantity: int
-    reserved: int
-    available: int
 
 
 @router.get("/locations/{code}/stock", response=list[StockOut])
@@ -54,26 +51,8 @@ def location_stock(request, code: str):
     ]
 
 
-class TransferIn(Schema):
-    sku: Code
-    source: Code
-    destination: Code
-    quantity: Quantity
-    serials: Annotated[list[Code], Field(max_length=1000)] = []
-
-
-class TransferOut(Schema):
-    id: int
-    sku_id: int
-    source: str
-    destination: str
-    quantity: int
-    status: str
-    serials: list[str]
-
-
-def _transfer_out(t) -> TransferOut:
-    return TransferOut(
+def _transfer_out(t) -> StockTransferOut:
+    return StockTransferOut(
         id=t.pk,
         sku_id=t.sku_id,
         source=t.source.code,
@@ -84,8 +63,8 @@ def _transfer_out(t) -> TransferOut:
     )
 
 
-@router.post("/transfers", response={201: TransferOut})
-def create_transfer(request, body: TransferIn):
+@router.post("/transfers", response={201: StockTransferOut})
+def create_transfer(request, body: StockTransferIn):
     """Ship units between locations; out of a store needs that store's manager."""
     source, destination = services.get_location(body.source), services.get_location(body.destination)
     transfer = services.transfer_stock(
@@ -99,30 +78,10 @@ def create_transfer(request, body: TransferIn):
     return Status(201, _transfer_out(transfer))
 
 
-@router.post("/transfers/{transfer_id}/receive", response=TransferOut)
+@router.post("/transfers/{transfer_id}/receive", response=StockTransferOut)
 def receive_transfer(request, transfer_id: int):
     """Book a transfer's arrival: staff, or the staff of the receiving store."""
     return _transfer_out(services.receive_transfer(request.actor, transfer_id))
-
-
-class PoLineIn(Schema):
-    sku: Code
-    quantity: Quantity
-
-
-class PurchaseOrderIn(Schema):
-    supplier: Annotated[str, Field(min_length=1, max_length=128)]
-    location: Code
-    lines: Annotated[list[PoLineIn], Field(min_length=1, max_length=200)]
-    expected_on: date | None = None
-
-
-class PurchaseOrderOut(Schema):
-    id: int
-    supplier: str
-    location: str
-    status: str
-    lines: dict[str, dict[str, int]]
 
 
 def _po_out(po) -> PurchaseOrderOut:
@@ -147,17 +106,6 @@ def create_purchase_order(request, body: PurchaseOrderIn):
         expected_on=body.expected_on,
     )
     return Status(201, _po_out(po))
-
-
-class ReceiveLineIn(Schema):
-    sku: Code
-    quantity: Quantity
-    serials: Annotated[list[Code], Field(max_length=10_000)] = []
-
-
-class ReceiveIn(Schema):
-    lines: Annotated[list[ReceiveLineIn], Field(min_length=1, max_length=200)]
-    batch: Annotated[str, Field(max_length=32)] = ""
 
 
 @router.post("/purchase-orders/{po_id}/receive", response=PurchaseOrderOut)

@@ -6,210 +6,32 @@ models. Amounts travel as decimal strings in the currency's major unit, ``*_mino
 """
 
 # No `from __future__ import annotations`: django-ninja resolves parameter types at import.
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from ninja import Field, Header, Query, Router, Schema, Status
+from ninja import Query, Router, Status
 
 from millet.lending import services as lending
-from millet.lending.models import Application, CreditModel, Loan, LoanEvent, LoanProduct
+from millet.lending.models import CreditModel, Loan, LoanEvent, LoanProduct
+from millet.lending.schemas import (
+    ApplicationIn,
+    ApplicationOut,
+    EventOut,
+    FeatureOut,
+    Limit,
+    LoanDetailOut,
+    LoanOut,
+    LoanProductIn,
+    LoanProductOut,
+    ModelOut,
+    Offset,
+    RepaymentIn,
+    RequiredKey,
+    ReviewIn,
+)
 from millet.lending.services import monitoring
 from millet.regions.money import from_minor
 
 router = Router(tags=["lending"])
-
-Number = Annotated[str, Field(min_length=1, max_length=24)]
-Money = Annotated[str, Field(min_length=1, max_length=32, description="decimal string, e.g. '120.50'")]
-Currency = Annotated[str, Field(min_length=1, max_length=8)]
-Limit = Annotated[int, Query(gt=0, le=200)]
-Offset = Annotated[int, Query(ge=0, le=1_000_000)]  # bounded: a huge OFFSET overflows PostgreSQL's bigint
-RequiredKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=64)]
-
-
-class ProductOut(Schema):
-    code: str
-    name: str
-    currency: str
-    apr: Decimal
-    terms: list[int]
-    late_fee: Decimal
-    grace_days: int
-    charge_off_days: int
-    min_amount: Decimal
-    max_amount: Decimal
-
-
-class ProductIn(Schema):
-    code: Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Z0-9-]+$")]
-    name: Annotated[str, Field(min_length=1, max_length=120)]
-    currency: Currency
-    apr: Annotated[Decimal, Field(ge=0, le=Decimal("0.36"), max_digits=6, decimal_places=4)]
-    terms: Annotated[list[Annotated[int, Field(ge=1, le=60)]], Field(min_length=1, max_length=12)]
-    late_fee: Money
-    min_amount: Money
-    max_amount: Money
-    grace_days: Annotated[int, Field(ge=0, le=60)] = 5
-    charge_off_days: Annotated[int, Field(ge=30, le=720)] = 180
-
-
-class ApplicationIn(Schema):
-    order_number: Number
-    product: Annotated[str, Field(min_length=1, max_length=32)]
-    term_months: Annotated[int, Field(ge=1, le=60)]
-    method: Literal["annuity", "equal_principal"] = "annuity"
-    form: dict[str, Any] = Field(
-        description="The applicant's answers, by feature name (see /lending/features)"
-    )
-
-
-class ReasonOut(Schema):
-    code: str
-    feature: str
-    text: str
-    points_lost: int
-
-
-class ApplicationOut(Schema):
-    number: str
-    order_number: str
-    product: str
-    term_months: int
-    method: str
-    amount: Decimal
-    currency: str
-    status: str
-    outcome: str
-    probability_of_default: float
-    points: int
-    reasons: list[ReasonOut]
-    model_version: str
-    decision_ms: float
-    loan: str | None
-    created_at: datetime
-
-    @staticmethod
-    def resolve_product(app: Application) -> str:
-        return app.product.code
-
-    @staticmethod
-    def resolve_model_version(app: Application) -> str:
-        return app.model.version
-
-    @staticmethod
-    def resolve_loan(app: Application) -> str | None:
-        loan = Loan.objects.filter(application=app).values_list("number", flat=True).first()
-        return loan
-
-
-class ReviewIn(Schema):
-    approve: bool
-
-
-class InstallmentOut(Schema):
-    seq: int
-    due_date: date
-    principal_due: str
-    interest_due: str
-    principal_paid: str
-    interest_paid: str
-    principal_due_minor: int
-    interest_due_minor: int
-    principal_paid_minor: int
-    interest_paid_minor: int
-    late_fee_charged: bool
-    settled: bool
-
-
-class LoanOut(Schema):
-    number: str
-    order_number: str
-    product: str
-    currency: str
-    principal: str
-    principal_minor: int
-    apr: Decimal
-    term_months: int
-    method: str
-    status: str
-    disbursed_on: date
-    outstanding_principal: str
-    outstanding_principal_minor: int
-    fees_outstanding_minor: int
-    written_off_minor: int
-    days_past_due: int
-    bucket: str
-
-
-class LoanDetailOut(LoanOut):
-    installments: list[InstallmentOut]
-    payoff_today: str
-    payoff_today_minor: int
-
-
-class RepaymentIn(Schema):
-    amount: Money
-    currency: Currency
-    payment_token: Annotated[str, Field(min_length=1, max_length=64)]
-
-
-class EventOut(Schema):
-    kind: str
-    amount_minor: int
-    principal_minor: int
-    interest_minor: int
-    fee_minor: int
-    surplus_minor: int
-    on_date: date
-    created_at: datetime
-
-
-class ModelOut(Schema):
-    version: str
-    status: str
-    metrics: dict
-    registered_at: datetime
-    approved_at: datetime | None
-
-
-class BucketOut(Schema):
-    lower: float | None
-    upper: float | None
-    training_share: float
-    live_share: float
-    live_count: int
-
-
-class CohortOut(Schema):
-    month: str
-    applications: int
-    approved: int
-    declined: int
-    referred: int
-    approval_rate: float
-    loans: int
-    defaulted: int
-    default_rate: float | None
-
-
-class MonitoringOut(Schema):
-    version: str
-    metrics: dict
-    live_applications: int
-    psi: float | None
-    stability: str
-    buckets: list[BucketOut]
-    cohorts: list[CohortOut]
-
-
-class FeatureOut(Schema):
-    name: str
-    kind: str
-    label: str
-    values: list[str]
-    minimum: int
-    maximum: int
-    supplied_by_platform: bool
 
 
 def _money(minor: int, currency: str) -> str:
@@ -239,13 +61,13 @@ def _loan_out(loan: Loan) -> dict:
     }
 
 
-@router.get("/products", response=list[ProductOut])
+@router.get("/products", response=list[LoanProductOut])
 def list_products(request, currency: Annotated[str, Query(max_length=3)] = ""):
     return list(lending.list_products(currency=currency))
 
 
-@router.post("/products", response={201: ProductOut})
-def create_product(request, body: ProductIn):
+@router.post("/products", response={201: LoanProductOut})
+def create_product(request, body: LoanProductIn):
     """Staff only."""
     product: LoanProduct = lending.create_product(
         request.actor,
@@ -391,7 +213,7 @@ def approve_model(request, version: str):
     return model
 
 
-@router.get("/monitoring", response=MonitoringOut)
+@router.get("/monitoring", response=lending.MonitoringReport)
 def monitoring_report(request, version: Annotated[str, Query(max_length=64)] = ""):
     """Risk officers only: live scores against training (PSI), approval and default rates by cohort."""
     return monitoring.monitoring_report(request.actor, version=version)

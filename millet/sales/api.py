@@ -2,74 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated
 
-from ninja import Field, Header, Query, Router, Schema, Status
+from ninja import Query, Router, Status
 
 from millet.sales import services
 from millet.sales.models import Order, OrderLine
+from millet.sales.schemas import (
+    CartIn,
+    CartLineIn,
+    CartLineOut,
+    CartOut,
+    CheckoutIn,
+    CollectIn,
+    IdempotencyKey,
+    OrderLineOut,
+    OrderOut,
+    OrderPayIn,
+    PlaceOrderIn,
+    PosSaleIn,
+    ReturnIn,
+    ReturnOut,
+)
 
 router = Router(tags=["sales"])
-
-Quantity = Annotated[int, Field(gt=0, le=1000)]
-SkuCode = Annotated[str, Field(min_length=1, max_length=32)]
-Serial = Annotated[str, Field(min_length=1, max_length=32)]
-Token = Annotated[str, Field(min_length=1, max_length=64)]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", default=None, max_length=64)]
-
-
-class LineIn(Schema):
-    sku: SkuCode
-    quantity: Quantity
-
-
-class CheckoutIn(Schema):
-    payment_token: Token | None = None
-    channel: Literal["web", "click_collect"] = "web"
-    store_code: Annotated[str | None, Field(max_length=32)] = None
-    voucher_code: Annotated[str | None, Field(max_length=32)] = None
-    shipping_city: Annotated[str, Field(max_length=64)] = ""
-    latitude: Annotated[Decimal | None, Field(ge=-90, le=90)] = None
-    longitude: Annotated[Decimal | None, Field(ge=-180, le=180)] = None
-
-
-class PlaceOrderIn(CheckoutIn):
-    """Buy now: a checkout that names its lines instead of a cart's."""
-
-    market: Annotated[str, Field(min_length=2, max_length=2)]
-    lines: Annotated[list[LineIn], Field(min_length=1, max_length=50)]
-
-
-class OrderLineOut(Schema):
-    id: int
-    sku: str
-    quantity: int
-    unit_price: Decimal
-    discount: Decimal
-    tax: Decimal
-    total: Decimal
-    quantity_fulfilled: int
-    quantity_returned: int
-    backordered: bool
-    serials: list[str]
-
-
-class OrderOut(Schema):
-    number: str
-    channel: str
-    status: str
-    market: str
-    currency: str
-    store: str | None
-    subtotal: Decimal
-    discount: Decimal
-    tax: Decimal
-    total: Decimal
-    refunded: Decimal
-    created_at: datetime
-    lines: list[OrderLineOut]
 
 
 def _lines(order: Order) -> list[OrderLine]:
@@ -169,12 +125,8 @@ def get_order(request, number: str):
     return _one(services.get_order(request.actor, number))
 
 
-class PayIn(Schema):
-    payment_token: Token
-
-
 @router.post("/orders/{number}/pay", response=OrderOut)
-def pay_order(request, number: str, body: PayIn):
+def pay_order(request, number: str, body: OrderPayIn):
     return _one(services.pay_order(request.actor, number, payment_token=body.payment_token))
 
 
@@ -189,33 +141,9 @@ def fulfil_order(request, number: str):
     return _one(services.fulfil_order(request.actor, number))
 
 
-class CollectIn(Schema):
-    serials: Annotated[list[Serial], Field(max_length=100)] = []
-
-
 @router.post("/orders/{number}/collect", response=OrderOut)
 def collect_order(request, number: str, body: CollectIn):
     return _one(services.collect_order(request.actor, number, serials=body.serials))
-
-
-class ReturnLineIn(Schema):
-    line_id: int
-    quantity: Quantity
-    serials: Annotated[list[Serial], Field(max_length=1000)] = []
-
-
-class ReturnIn(Schema):
-    store_code: Annotated[str | None, Field(max_length=32)] = None
-    warehouse_code: Annotated[str | None, Field(max_length=32)] = None
-    lines: Annotated[list[ReturnLineIn], Field(min_length=1, max_length=50)]
-    reason: Annotated[str, Field(max_length=255)] = ""
-
-
-class ReturnOut(Schema):
-    id: int
-    order: str
-    refund_amount: Decimal
-    status: str
 
 
 @router.post("/orders/{number}/returns", response={201: ReturnOut})
@@ -236,15 +164,6 @@ def return_order(request, number: str, body: ReturnIn):
     )
 
 
-class PosSaleIn(Schema):
-    store_code: Annotated[str, Field(min_length=1, max_length=32)]
-    serials: Annotated[list[Serial], Field(max_length=100)] = []
-    lines: Annotated[list[LineIn], Field(max_length=50)] = []
-    payment_token: Token
-    customer_id: int | None = None
-    voucher_code: Annotated[str | None, Field(max_length=32)] = None
-
-
 @router.post("/pos/sales", response={201: OrderOut})
 def pos_sale(request, body: PosSaleIn, idempotency_key: IdempotencyKey = None):
     """A cashier's sale: scanned serials (and unserialized lines) leave the store's stock, paid at once."""
@@ -259,22 +178,6 @@ def pos_sale(request, body: PosSaleIn, idempotency_key: IdempotencyKey = None):
         idempotency_key=idempotency_key,
     )
     return Status(201, _one(order))
-
-
-class CartIn(Schema):
-    market: Annotated[str, Field(min_length=2, max_length=2)]
-
-
-class CartLineOut(Schema):
-    sku: str
-    quantity: int
-
-
-class CartOut(Schema):
-    id: int
-    market: str
-    checked_out: bool
-    lines: list[CartLineOut]
 
 
 def _cart_out(cart) -> CartOut:
@@ -296,10 +199,6 @@ def open_cart(request, body: CartIn):
 @router.get("/carts/{cart_id}", response=CartOut)
 def get_cart(request, cart_id: int):
     return _cart_out(services.get_cart(request.actor, cart_id))
-
-
-class CartLineIn(Schema):
-    quantity: Annotated[int, Field(ge=0, le=1000)]
 
 
 @router.put("/carts/{cart_id}/lines/{sku}", response=CartOut)

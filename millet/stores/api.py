@@ -2,119 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
-from typing import Annotated, Literal
-
 from django.utils import timezone
-from ninja import Field, Query, Router, Schema, Status
-from pydantic import StringConstraints, conint
+from ninja import Query, Router, Status
 
 from millet.accounts.services import usernames
 from millet.stores import services
 from millet.stores.models import PlannedOpening, StaffMember, Store
+from millet.stores.schemas import (
+    AdvanceIn,
+    GoalOut,
+    MarketFilter,
+    OpeningId,
+    OpeningIn,
+    OpeningOut,
+    RoleIn,
+    StaffOut,
+    StoreIn,
+    StoreOut,
+    UserId,
+)
 
 router = Router(tags=["stores"])
-
-MarketCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
-StoreCode = Annotated[str, StringConstraints(pattern=rf"^{services.STORE_CODE.pattern}$")]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
-Latitude = Annotated[Decimal, Field(ge=-90, le=90, max_digits=9, decimal_places=6)]
-Longitude = Annotated[Decimal, Field(ge=-180, le=180, max_digits=9, decimal_places=6)]
-UserId = conint(gt=0, le=2**63 - 1)
-OpeningId = conint(gt=0, le=2**63 - 1)
-
-
-class MarketFilter(Schema):
-    market: MarketCode | None = None
-
-
-class StoreOut(Schema):
-    code: str
-    name: str
-    market: str
-    city: str
-    address: str
-    opening_hours: dict
-    opened_on: date | None
-    open_now: bool
-
-
-class StoreIn(Schema):
-    code: StoreCode
-    name: Text
-    market: MarketCode
-    city: Text
-    address: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
-    latitude: Latitude
-    longitude: Longitude
-    opening_hours: dict
-    opened_on: date | None = None
-
-
-class StaffOut(Schema):
-    user_id: int
-    username: str
-    role: str
-
-
-class RoleIn(Schema):
-    role: Literal["cashier", "manager"]
-
-
-class RankingOut(Schema):
-    market: str
-    rank: int
-    currency: str
-    store_code: str | None
-    store_name: str | None
-    city: str | None
-    revenue: Decimal | None
-    in_100m_club: bool | None
-    own: bool
-
-
-class OpeningIn(Schema):
-    market: MarketCode
-    city: Text
-    name: Text
-    target_date: date
-
-
-class SiteIn(Schema):
-    code: StoreCode
-    address: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
-    latitude: Latitude
-    longitude: Longitude
-    opening_hours: dict
-
-
-class AdvanceIn(Schema):
-    stage: Literal["signed", "fitting_out", "opened", "dropped"]
-    store_code: StoreCode | None = None
-    site: SiteIn | None = None
-
-
-class OpeningOut(Schema):
-    id: int
-    market: str
-    city: str
-    name: str
-    target_date: date
-    stage: str
-    store_code: str | None
-
-
-class GoalOut(Schema):
-    id: int
-    market: str
-    description: str
-    starts_on: date | None
-    target_date: date
-    target: int
-    opened: int
-    planned: int
-    on_track: bool
 
 
 def _store_out(store: Store) -> StoreOut:
@@ -158,10 +66,10 @@ def open_store(request, payload: StoreIn):
     return Status(201, _store_out(services.open_store(actor=request.actor, **payload.model_dump())))
 
 
-@router.get("/ranking", response=list[RankingOut])
+@router.get("/ranking", response=list[services.RankingRow])
 def store_ranking(request, filters: Query[MarketFilter]):
     """Staff see every figure; managers see their own stores' and only the rank of the others."""
-    return [RankingOut(**row.__dict__) for row in services.ranking_for(request.actor, filters.market)]
+    return services.ranking_for(request.actor, filters.market)
 
 
 @router.get("/openings", response=list[OpeningOut])

@@ -26,7 +26,7 @@ from millet.flashsale.services.claims import (
     new_queued_claim,
     pay_claim,
 )
-from millet.flashsale.services.results import Results, campaign_results
+from millet.flashsale.services.results import CampaignResults, campaign_results
 from millet.flashsale.services.window import (
     close_ended_campaigns,
     expire_claims,
@@ -47,7 +47,7 @@ __all__ = [
     "MAX_UNITS",
     "REFUSALS",
     "RateLimited",
-    "Results",
+    "CampaignResults",
     "campaign_results",
     "claim_unit",
     "close_ended_campaigns",

@@ -17,7 +17,7 @@ from millet.flashsale.services.window import units_left
 
 
 @dataclass(frozen=True)
-class Results:
+class CampaignResults:
     code: str
     units: int
     claims: int
@@ -33,7 +33,7 @@ class Results:
     closed: bool
 
 
-def campaign_results(actor: Actor, code: str) -> Results:
+def campaign_results(actor: Actor, code: str) -> CampaignResults:
     """Claims, paid, expired, sold and time to sell out; staff only (a rival must not see the pace)."""
     actor.require_staff()
     campaign = get_campaign(code)
@@ -50,7 +50,7 @@ def campaign_results(actor: Actor, code: str) -> Results:
     if gate.redis_enabled():
         queued += gate.backlog(code)
         sold_out_at = gate.sold_out_at(code) or sold_out_at
-    return Results(
+    return CampaignResults(
         code=code,
         units=campaign.units,
         claims=sum(by_status.values()) + (queued - by_status[Claim.Status.QUEUED]),

@@ -1,0 +1,54 @@
+"""The flashsale API's request and response types (names unique across the whole API)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+
+from ninja import Field, Schema
+
+from millet.flashsale import services
+
+Code = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+GateId = Annotated[str, Field(min_length=1, max_length=40)]
+
+
+class CampaignIn(Schema):
+    code: Code
+    name: Annotated[str, Field(min_length=1, max_length=128)]
+    sku: Annotated[str, Field(min_length=1, max_length=32)]
+    market: Annotated[str, Field(min_length=2, max_length=2)]
+    location: Annotated[str, Field(min_length=1, max_length=32)]
+    price: Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
+    units: Annotated[int, Field(gt=0, le=services.MAX_UNITS)]
+    per_customer_limit: Annotated[int, Field(gt=0, le=100)] = 1
+    starts_at: datetime
+    ends_at: datetime
+    payment_window_seconds: Annotated[int, Field(gt=0, le=86_400)] = 900
+    customer_rate_per_second: Annotated[int, Field(ge=0, le=1000)] = 5
+    ip_rate_per_second: Annotated[int, Field(ge=0, le=100_000)] = 200
+
+
+class CampaignOut(Schema):
+    code: str
+    name: str
+    sku: str
+    market: str
+    price: Decimal
+    units: int
+    per_customer_limit: int
+    starts_at: datetime
+    ends_at: datetime
+    payment_window_seconds: int
+
+
+class ClaimPayIn(Schema):
+    payment_token: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class WaitlistOut(Schema):
+    status: str
+    ahead: int

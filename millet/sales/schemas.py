@@ -1,0 +1,132 @@
+"""The sales API's request and response types (names unique across the whole API)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from ninja import Field, Header, Schema
+
+Quantity = Annotated[int, Field(gt=0, le=1000)]
+
+
+SkuCode = Annotated[str, Field(min_length=1, max_length=32)]
+
+
+Serial = Annotated[str, Field(min_length=1, max_length=32)]
+
+
+Token = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", default=None, max_length=64)]
+
+
+class LineIn(Schema):
+    sku: SkuCode
+    quantity: Quantity
+
+
+class CheckoutIn(Schema):
+    payment_token: Token | None = None
+    channel: Literal["web", "click_collect"] = "web"
+    store_code: Annotated[str | None, Field(max_length=32)] = None
+    voucher_code: Annotated[str | None, Field(max_length=32)] = None
+    shipping_city: Annotated[str, Field(max_length=64)] = ""
+    latitude: Annotated[Decimal | None, Field(ge=-90, le=90)] = None
+    longitude: Annotated[Decimal | None, Field(ge=-180, le=180)] = None
+
+
+class PlaceOrderIn(CheckoutIn):
+    """Buy now: a checkout that names its lines instead of a cart's."""
+
+    market: Annotated[str, Field(min_length=2, max_length=2)]
+    lines: Annotated[list[LineIn], Field(min_length=1, max_length=50)]
+
+
+class OrderLineOut(Schema):
+    id: int
+    sku: str
+    quantity: int
+    unit_price: Decimal
+    discount: Decimal
+    tax: Decimal
+    total: Decimal
+    quantity_fulfilled: int
+    quantity_returned: int
+    backordered: bool
+    serials: list[str]
+
+
+class OrderOut(Schema):
+    number: str
+    channel: str
+    status: str
+    market: str
+    currency: str
+    store: str | None
+    subtotal: Decimal
+    discount: Decimal
+    tax: Decimal
+    total: Decimal
+    refunded: Decimal
+    created_at: datetime
+    lines: list[OrderLineOut]
+
+
+class OrderPayIn(Schema):
+    payment_token: Token
+
+
+class CollectIn(Schema):
+    serials: Annotated[list[Serial], Field(max_length=100)] = []
+
+
+class ReturnLineIn(Schema):
+    line_id: int
+    quantity: Quantity
+    serials: Annotated[list[Serial], Field(max_length=1000)] = []
+
+
+class ReturnIn(Schema):
+    store_code: Annotated[str | None, Field(max_length=32)] = None
+    warehouse_code: Annotated[str | None, Field(max_length=32)] = None
+    lines: Annotated[list[ReturnLineIn], Field(min_length=1, max_length=50)]
+    reason: Annotated[str, Field(max_length=255)] = ""
+
+
+class ReturnOut(Schema):
+    id: int
+    order: str
+    refund_amount: Decimal
+    status: str
+
+
+class PosSaleIn(Schema):
+    store_code: Annotated[str, Field(min_length=1, max_length=32)]
+    serials: Annotated[list[Serial], Field(max_length=100)] = []
+    lines: Annotated[list[LineIn], Field(max_length=50)] = []
+    payment_token: Token
+    customer_id: int | None = None
+    voucher_code: Annotated[str | None, Field(max_length=32)] = None
+
+
+class CartIn(Schema):
+    market: Annotated[str, Field(min_length=2, max_length=2)]
+
+
+class CartLineOut(Schema):
+    sku: str
+    quantity: int
+
+
+class CartOut(Schema):
+    id: int
+    market: str
+    checked_out: bool
+    lines: list[CartLineOut]
+
+
+class CartLineIn(Schema):
+    quantity: Annotated[int, Field(ge=0, le=1000)]
