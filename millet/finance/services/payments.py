@@ -28,11 +28,11 @@ from django.db import IntegrityError, transaction
 
 from millet.core.errors import Conflict, DomainError, NotFound, Unprocessable
 from millet.finance.models import LedgerTransfer, Payment
-from millet.finance.services.chart import customer_funds_account, gateway_account
+from millet.finance.services.chart import customer_funds_account, gateway_account, lending_collections_account
 from millet.finance.services.gateways import GatewayResult, get_gateway
 from millet.finance.services.ledger import PostPending, TransferSpec, create_transfers, void_pending
 from millet.finance.services.ledger_accounts import ensure_account
-from millet.regions.money import parse_amount, to_minor
+from millet.regions.money import from_minor, parse_amount, to_minor
 
 # Card networks hold an authorization for about a week; after that the reservation lapses.
 AUTHORIZATION_TIMEOUT_SECONDS = 7 * 24 * 3600
@@ -70,8 +70,7 @@ def authorize_payment(
     shows it; a replay of a keyed attempt answers as the first one did without asking the gateway.
     """
     amount = _amount(amount, currency)
-    if not 0 < len(reference) <= 64:
-        raise Unprocessable("reference must be 1-64 characters", code="invalid_reference")
+    _check_reference(reference)
     if idempotency_key is not None:
         if not 0 < len(idempotency_key) <= 128:
             raise Unprocessable("idempotency key must be 1-128 characters", code="invalid_idempotency_key")
@@ -163,27 +162,62 @@ def charge_payment(
     capture on the same revenue and tax accounts could deadlock.
     """
     amount = _amount(amount, currency)
-    if not 0 < len(reference) <= 64:
-        raise Unprocessable("reference must be 1-64 characters", code="invalid_reference")
+    _check_reference(reference)
     total = _total(postings, currency)
     if total != amount:
         raise Unprocessable(f"postings add up to {total}, the payment is {amount}", code="postings_mismatch")
+    legs = [(_ensure(p, currency), to_minor(p.amount, currency), p.code) for p in postings]
+    return _charge(reference, to_minor(amount, currency), currency, payment_token, legs)
+
+
+def collect_loan_repayment(
+    *, loan_number: str, amount_minor: int, currency: str, payment_token: str
+) -> Payment:
+    """A borrower's repayment, charged at the configured gateway and held in lending's collections
+    account (``lending:collections:{CUR}``) until lending applies it to the loan. The amount stays in
+    the integer minor units lending parsed it into; only the gateway and the payment record see the
+    decimal amount. A decline is a 402 and books nothing.
+    """
+    _check_reference(loan_number)
+    collections = lending_collections_account(currency)
+    return _charge(
+        loan_number,
+        amount_minor,
+        currency,
+        payment_token,
+        [(collections.code, amount_minor, "loan_repayment")],
+    )
+
+
+def _charge(
+    reference: str, amount_minor: int, currency: str, payment_token: str, legs: Sequence[tuple[str, int, str]]
+) -> Payment:
+    """Take ``amount_minor`` at the gateway and book it, in one linked batch, from the gateway through
+    customer funds to each leg's (account code, minor units, transfer code)."""
+    amount = from_minor(amount_minor, currency)
     gateway = get_gateway()
     result = gateway.authorize(
         amount=amount, currency=currency, payment_token=payment_token, reference=reference
     )
     if not result.ok:
         raise PaymentDeclined(f"payment declined: {result.decline_reason}")
+    funds = customer_funds_account(currency).code
     with transaction.atomic():
         take = TransferSpec(
             debit=gateway_account(gateway.name, currency).code,
-            credit=customer_funds_account(currency).code,
-            amount=to_minor(amount, currency),
+            credit=funds,
+            amount=amount_minor,
             currency=currency,
             code="payment",
             reference=reference,
         )
-        booked = create_transfers([take, *_posting_transfers(postings, currency, reference)])
+        moves = [
+            TransferSpec(
+                debit=funds, credit=account, amount=minor, currency=currency, code=code, reference=reference
+            )
+            for account, minor, code in legs
+        ]
+        booked = create_transfers([take, *moves])
         payment = Payment.objects.create(
             reference=reference,
             gateway=gateway.name,
@@ -281,6 +315,11 @@ def void_payment(payment_id: int) -> Payment:
 
 def payments_for(reference: str) -> list[Payment]:
     return list(Payment.objects.filter(reference=reference).order_by("id"))
+
+
+def _check_reference(reference: str) -> None:
+    if not 0 < len(reference) <= 64:
+        raise Unprocessable("reference must be 1-64 characters", code="invalid_reference")
 
 
 def _amount(amount: object, currency: str) -> Decimal:

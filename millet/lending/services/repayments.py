@@ -25,7 +25,7 @@ from millet.lending.services.loans import (
     locked_loan,
 )
 from millet.lending.services.waterfall import Waterfall, apply_waterfall, payoff_minor, prepay, waterfall_for
-from millet.regions.money import currency_exponent, from_minor, parse_amount, to_minor
+from millet.regions.money import currency_exponent, from_minor, parse_minor, to_minor
 
 
 def _event_replay(loan: Loan, key: str, amount: int) -> LoanEvent | None:
@@ -63,7 +63,7 @@ def repay(
             raise Unprocessable(
                 f"loan {number} is in {loan.currency}, not {currency}", code="currency_mismatch"
             )
-        minor = to_minor(parse_amount(amount, currency), currency)
+        minor = parse_minor(amount, currency)  # the one conversion: from here to the ledger, minor units
         key = f"repay:{idempotency_key}"
         previous = _event_replay(loan, key, minor)
         if previous is not None:
@@ -78,18 +78,10 @@ def repay(
                 code="exceeds_payoff",
             )
         waterfall = waterfall_for(loan, rows, on, minor)
-        collections = finance.lending_collections_account(loan.currency)
-        payment = finance.charge_payment(
-            reference=loan.number,
-            amount=from_minor(minor, currency),
-            currency=currency,
-            payment_token=payment_token,
-            postings=[
-                finance.Posting(
-                    collections.code, collections.kind, from_minor(minor, currency), "loan_repayment"
-                )
-            ],
+        payment = finance.collect_loan_repayment(
+            loan_number=loan.number, amount_minor=minor, currency=currency, payment_token=payment_token
         )
+        collections = finance.lending_collections_account(currency)
         principal, interest = sum(waterfall.principal.values()), sum(waterfall.interest.values())
         event = book(
             loan,
