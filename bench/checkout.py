@@ -89,7 +89,7 @@ from millet.accounts.actor import SYSTEM
 from millet.accounts.services import issue_token
 from millet.catalog import services as catalog
 from millet.inventory import services as inventory
-from millet.regions.defaults import ensure_default_markets
+from millet.regions.services import ensure_default_markets
 
 ensure_default_markets()
 skus = []

@@ -94,7 +94,7 @@ from millet.catalog import services as catalog
 from millet.flashsale import services as flash
 from millet.inventory import services as inventory
 from millet.inventory.models import Stock
-from millet.regions.defaults import ensure_default_markets
+from millet.regions.services import ensure_default_markets
 
 units, customers = %(units)d, %(customers)d
 ensure_default_markets()

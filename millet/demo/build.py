@@ -32,7 +32,7 @@ from millet.demo.data import (
 from millet.demo.devices import build_device_demo
 from millet.demo.lending import build_lending_demo
 from millet.inventory import services as inventory
-from millet.regions.defaults import ensure_default_markets
+from millet.regions.services import ensure_default_markets
 from millet.sales import services as sales
 from millet.stores import services as stores
 

@@ -6,8 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from millet.accounts.services import issue_token
-from millet.regions.defaults import ensure_default_markets
-from millet.regions.services import clear_caches
+from millet.regions.services import clear_caches, ensure_default_markets
 
 
 @pytest.fixture(autouse=True)

@@ -2,9 +2,8 @@ from decimal import Decimal
 
 import pytest
 
-from millet.regions.defaults import ensure_default_markets
 from millet.regions.models import Currency, Market, TaxRule
-from millet.regions.services import get_market, list_markets
+from millet.regions.services import ensure_default_markets, get_market, list_markets
 
 
 def test_default_markets_are_exactly_china_india_germany(markets):

@@ -70,7 +70,6 @@ from millet.finance.services.ledger import (
 )
 from millet.finance.services.ledger_accounts import (
     AccountBalance,
-    accounts_by_code,
     balance,
     balances,
     ensure_account,
@@ -116,7 +115,6 @@ __all__ = [
     "TrialBalanceRow",
     "VoidPending",
     "account_detail",
-    "accounts_by_code",
     "authorize_payment",
     "balance",
     "balances",

@@ -1,7 +1,7 @@
 """The account codes finance, sales and stores share, so every domain books to the same accounts.
 
 Each helper returns the *ensured* ``LedgerAccount`` (created on first use, race-safe): callers need
-both its ``code`` and its ``kind`` to build an ``Allocation``, and an account that exists before any
+both its ``code`` and its ``kind`` to build a ``Posting``, and an account that exists before any
 transfer names it keeps ``create_transfers`` from failing with ``unknown_account``.
 """
 

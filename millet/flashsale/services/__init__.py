@@ -8,12 +8,10 @@ window lapses and the unit goes back to the campaign, offered first to the waitl
 """
 
 from millet.flashsale.services.campaigns import (
-    LIVE,
     MAX_UNITS,
     create_campaign,
     get_campaign,
     list_campaigns,
-    offer_of,
     open_gate,
 )
 from millet.flashsale.services.claims import (
@@ -23,7 +21,6 @@ from millet.flashsale.services.claims import (
     claim_unit,
     get_claim,
     my_claims,
-    new_queued_claim,
     pay_claim,
 )
 from millet.flashsale.services.results import CampaignResults, campaign_results
@@ -31,19 +28,14 @@ from millet.flashsale.services.window import (
     close_ended_campaigns,
     expire_claims,
     join_waitlist,
-    units_left,
     waitlist_position,
 )
 from millet.flashsale.services.writer import (
-    lock_campaign,
     write_claims,
-    write_db_claims,
-    write_stream_claims,
 )
 
 __all__ = [
     "ClaimView",
-    "LIVE",
     "MAX_UNITS",
     "REFUSALS",
     "RateLimited",
@@ -57,15 +49,9 @@ __all__ = [
     "get_claim",
     "join_waitlist",
     "list_campaigns",
-    "lock_campaign",
     "my_claims",
-    "new_queued_claim",
-    "offer_of",
     "open_gate",
     "pay_claim",
-    "units_left",
     "waitlist_position",
     "write_claims",
-    "write_db_claims",
-    "write_stream_claims",
 ]

@@ -33,7 +33,6 @@ from millet.insurance.services.plans import (
     PriceInput,
     create_plan,
     list_plans,
-    plan_price,
 )
 from millet.insurance.services.policies import (
     SOLD_STATUSES,
@@ -66,6 +65,5 @@ __all__ = [
     "list_policies",
     "on_units_returned",
     "pay_claim",
-    "plan_price",
     "submit_claim",
 ]

@@ -1,5 +1,6 @@
 """The regions domain's service API: what routes, admin, commands and other domains may call."""
 
+from millet.regions.services.defaults import ensure_default_markets
 from millet.regions.services.markets import (
     MarketInfo,
     TaxBreakdown,
@@ -13,6 +14,7 @@ from millet.regions.services.markets import (
 )
 
 __all__ = [
+    "ensure_default_markets",
     "MarketInfo",
     "TaxBreakdown",
     "clear_caches",

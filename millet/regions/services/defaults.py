@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from millet.regions.services import define_currency, define_market, define_tax_rule
+from millet.regions.services.markets import define_currency, define_market, define_tax_rule
 
 
 @transaction.atomic
