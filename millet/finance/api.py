@@ -8,9 +8,10 @@ ledger's exact integer minor units beside them.
 
 from django.http import StreamingHttpResponse
 from ninja import Query, Router, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 from pydantic import constr
 
+from millet.core.pagination import BoundedLimitOffset
 from millet.finance import services
 from millet.finance.schemas import (
     AccountFilter,
@@ -33,7 +34,7 @@ router = Router(tags=["finance"])
 
 
 @router.get("/accounts", response=list[AccountOut])
-@paginate(LimitOffsetPagination, max_limit=500)
+@paginate(BoundedLimitOffset, max_limit=500)
 def list_accounts(request, filters: Query[AccountFilter]):
     return services.list_accounts(request.actor, prefix=filters.prefix, currency=filters.currency)
 
@@ -44,7 +45,7 @@ def get_account(request, code: str):
 
 
 @router.get("/transfers", response=list[LedgerTransferOut])
-@paginate(LimitOffsetPagination, max_limit=500)
+@paginate(BoundedLimitOffset, max_limit=500)
 def list_transfers(request, filters: Query[TransferFilter]):
     return services.list_transfers(request.actor, reference=filters.reference, account=filters.account)
 

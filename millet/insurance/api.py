@@ -7,8 +7,9 @@ claims handlers see all of them and decide claims. Amounts are decimal strings i
 # No `from __future__ import annotations`: django-ninja resolves Query[...] parameter types at import.
 
 from ninja import Query, Router, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
+from millet.core.pagination import BoundedLimitOffset
 from millet.insurance import services
 from millet.insurance.schemas import (
     ClaimFilter,
@@ -77,7 +78,7 @@ def buy_policy(request, body: PolicyIn):
 
 
 @router.get("/policies", response=list[PolicyOut])
-@paginate(LimitOffsetPagination, max_limit=200)
+@paginate(BoundedLimitOffset, max_limit=200)
 def list_policies(request, filters: Query[PolicyFilter]):
     return services.list_policies(request.actor, serial=filters.serial, status=filters.status)
 
@@ -101,7 +102,7 @@ def submit_claim(request, number: str, body: InsuranceClaimIn):
 
 
 @router.get("/claims", response=list[InsuranceClaimOut])
-@paginate(LimitOffsetPagination, max_limit=200)
+@paginate(BoundedLimitOffset, max_limit=200)
 def list_claims(request, filters: Query[ClaimFilter]):
     return services.list_claims(
         request.actor, status=filters.status, policy=filters.policy, evidence=filters.evidence

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from ninja import Query, Router, Status
 
+from millet.core.pagination import MAX_OFFSET
 from millet.sales import services
 from millet.sales.models import Order, OrderLine
 from millet.sales.schemas import (
@@ -111,7 +112,7 @@ def list_orders(
     store_code: str | None = None,
     status: str | None = None,
     limit: Annotated[int, Query(gt=0, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ):
     """Your own orders (customers), your store's orders (store staff), or all (staff)."""
     orders = services.list_orders(

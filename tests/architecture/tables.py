@@ -5,7 +5,8 @@ must stay in the tables of the domain (the Django app) whose code issued it. The
 innermost ``millet.*`` frame on the stack, so a service that asks another domain's service is
 that other domain's statement, while a foreign key followed from sales into catalog's table is
 sales' statement and is refused. Admin modules (the back office's search across tables) and
-migrations are left out; so are statements issued by test code itself.
+migrations are left out; so are statements issued by test code itself and by Django's own
+commands (``flush``, ``migrate``) that a Millet command runs.
 """
 
 from __future__ import annotations
@@ -47,8 +48,8 @@ def issuing_app() -> tuple[str, str] | None:
     frame = sys._getframe(2)
     while frame is not None:
         module = frame.f_globals.get("__name__", "")
-        if module.startswith("tests.") or module == "tests":
-            return None
+        if module.startswith(("tests.", "django.core.management.commands.")) or module == "tests":
+            return None  # test code, or Django's own commands (flush, migrate) run by a Millet command
         if module.startswith("millet."):
             if ".migrations." in module or module.endswith(".admin") or module.startswith("millet.core."):
                 return None
