@@ -169,6 +169,23 @@ def test_only_staff_run_campaigns_and_see_results(world, make_campaign, gate_mod
     gate_mode.append("bot")  # its gate state is dropped after the test
 
 
+def test_another_customers_claim_answers_like_an_id_that_never_existed(world, make_campaign):
+    """Issue 8, fault 10: a queued claim of alice's (Redis gate, order not yet written) was a 409
+    ``claim_queued`` to bob and a random id a 404, so bob learnt which ids exist."""
+    campaign = make_campaign(2)
+    gate_id = claim(world, "alice", campaign.code).json()["id"]
+    base = f"/flashsale/campaigns/{campaign.code}/claims"
+    for other in (gate_id, "1-0"):  # "1-0" is a well-formed stream id no claim has
+        looked = world.client("bob").get(f"{base}/{other}")
+        paid = world.client("bob").post(f"{base}/{other}/pay", {"payment_token": "tok_ok"})
+        assert (looked.status_code, looked.json()) == (
+            404,
+            {"error": "unknown_claim", "detail": "no such claim"},
+        )
+        assert (paid.status_code, paid.json()) == (404, {"error": "unknown_claim", "detail": "no such claim"})
+    assert world.client("alice").get(f"{base}/{gate_id}").status_code == 200
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.postgres
 def test_parallel_requests_cannot_pass_the_customer_limit(world, make_campaign, require_postgres):
