@@ -25,13 +25,32 @@ Quantity = Annotated[int, Field(gt=0, le=services.MAX_QUANTITY)]
 Code = Annotated[str, Field(min_length=1, max_length=32)]
 
 
-def _require_location(actor: Actor, location: Location, *, manager: bool = False) -> None:
+def _require_stock_role(actor: Actor) -> None:
+    """Stock by location is for staff and store staff; anyone else is refused before any code or id
+    is looked up, so the refusal is the same whether it names something or not."""
+    if not (actor.is_staff or actor.is_store_staff):
+        raise Forbidden("staff and store staff only")
+
+
+def _may_use(actor: Actor, location: Location, *, manager: bool = False) -> bool:
+    """Staff use every location; store staff their own store's (raising 403 when a cashier asks for
+    what only the store's manager may do: the store is theirs, so nothing is revealed)."""
     if actor.is_staff:
-        return
+        return True
     store = store_for_location(location.pk)
-    if store is None:
-        raise Forbidden("warehouses are staff-only")
+    if store is None or not actor.can_sell_at(store.pk):
+        return False
     actor.require_store(store.pk, manager=manager)
+    return True
+
+
+def _usable_location(actor: Actor, code: str, *, manager: bool = False) -> Location:
+    """A location the actor may use; another store's or a warehouse answers as an unknown code."""
+    _require_stock_role(actor)
+    location = services.get_location(code)
+    if not _may_use(actor, location, manager=manager):
+        raise services.unknown_location(code)
+    return location
 
 
 def _sku_id(code: str) -> int:
@@ -76,8 +95,7 @@ class StockOut(Schema):
 @router.get("/locations/{code}/stock", response=list[StockOut])
 def location_stock(request, code: str):
     """Every SKU's stock at one location: staff, or the staff of that store."""
-    location = services.get_location(code)
-    _require_location(request.actor, location)
+    location = _usable_location(request.actor, code)
     return [
         StockOut(
             sku_id=s.sku_id,
@@ -123,8 +141,8 @@ def _transfer_out(t) -> TransferOut:
 @router.post("/transfers", response={201: TransferOut})
 def create_transfer(request, body: TransferIn):
     """Ship units between locations; out of a store needs that store's manager."""
-    source, destination = services.get_location(body.source), services.get_location(body.destination)
-    _require_location(request.actor, source, manager=True)
+    source = _usable_location(request.actor, body.source, manager=True)
+    destination = services.get_location(body.destination)
     transfer = services.transfer_stock(
         sku_id=_sku_id(body.sku),
         source_id=source.pk,
@@ -138,7 +156,9 @@ def create_transfer(request, body: TransferIn):
 @router.post("/transfers/{transfer_id}/receive", response=TransferOut)
 def receive_transfer(request, transfer_id: int):
     """Book a transfer's arrival: staff, or the staff of the receiving store."""
-    _require_location(request.actor, services.get_transfer(transfer_id).destination)
+    _require_stock_role(request.actor)
+    if not _may_use(request.actor, services.get_transfer(transfer_id).destination):
+        raise services.unknown_transfer()
     transfer = services.receive_transfer(transfer_id)
     return _transfer_out(transfer)
 

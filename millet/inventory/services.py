@@ -75,8 +75,13 @@ def create_location(
 def get_location(code: str) -> Location:
     location = Location.objects.filter(code=code, is_active=True).first()
     if location is None:
-        raise NotFound(f"unknown location {code!r}", code="unknown_location")
+        raise unknown_location(code)
     return location
+
+
+def unknown_location(code: str) -> NotFound:
+    """The answer for a code that names no location, and for one the caller may not use."""
+    return NotFound(f"unknown location {code!r}", code="unknown_location")
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -363,8 +368,13 @@ def transfer_stock(
 def get_transfer(transfer_id: int) -> StockTransfer:
     transfer = StockTransfer.objects.select_related("source", "destination").filter(pk=transfer_id).first()
     if transfer is None:
-        raise NotFound("unknown transfer", code="unknown_transfer")
+        raise unknown_transfer()
     return transfer
+
+
+def unknown_transfer() -> NotFound:
+    """The answer for an id that names no transfer, and for one the caller may not receive."""
+    return NotFound("unknown transfer", code="unknown_transfer")
 
 
 @transaction.atomic
