@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from millet.core.client_address import parse_trusted_proxies
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("MILLET_DATA_DIR", Path.cwd() / "var"))
@@ -46,6 +50,13 @@ if _env_bool("MILLET_PRODUCTION", False) and not os.environ.get("MILLET_SECRET_K
 SECRET_KEY = os.environ.get("MILLET_SECRET_KEY") or _local_secret_key()
 ALLOWED_HOSTS = os.environ.get("MILLET_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",")
 
+# Proxies whose X-Forwarded-For (and X-Forwarded-Proto) are believed: IPs or CIDR networks, none by
+# default. millet.core.client_address resolves the client's address for every per-address limit.
+try:
+    MILLET_TRUSTED_PROXIES = parse_trusted_proxies(os.environ.get("MILLET_TRUSTED_PROXIES", ""))
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -54,6 +65,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "ninja",  # serves Swagger UI from its own static files, so /api/docs works without a CDN
+    "axes",  # failed sign-ins per account and per address: see millet.accounts.signin
     "millet.accounts",
     "millet.regions",
     "millet.catalog",
@@ -70,6 +82,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "millet.core.client_address.ForwardedHeadersMiddleware",  # before anything reads those headers
     "django.middleware.security.SecurityMiddleware",
     "millet.core.nul.RejectNulInUrlMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -80,6 +93,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a sign-in lockout into the 429 answer
 ]
 
 ROOT_URLCONF = "millet.urls"
@@ -128,6 +142,25 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out account name or address
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in limits (django-axes, see millet.accounts.signin): 10 failures per account name, and
+# separately per client address, lock that name or address out for 15 minutes. Counted in Redis when
+# REDIS_URL is set, else in the database: both are shared by every worker process.
+AXES_FAILURE_LIMIT = 10
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = (
+    "axes.handlers.cache.AxesCacheHandler" if REDIS_URL else "axes.handlers.database.AxesDatabaseHandler"
+)
+AXES_USERNAME_CALLABLE = "millet.accounts.signin.attempted_account"
+AXES_CLIENT_IP_CALLABLE = "millet.accounts.signin.axes_client_address"
+AXES_LOCKOUT_CALLABLE = "millet.accounts.signin.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True  # no row per successful sign-in; failures are what is counted
+AXES_VERBOSE = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -50,6 +50,24 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_signin_limits():
+    """Sign-in and throttle counts live in Redis when REDIS_URL is set, outside the test's transaction:
+    one test's failed sign-ins from 127.0.0.1 must not lock the next test out for 15 minutes."""
+    yield
+    from django.conf import settings
+
+    if settings.REDIS_URL:
+        import redis
+
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        for pattern in ("*:axes-*", "*:throttle_*"):
+            keys = list(client.scan_iter(pattern, count=1000))
+            if keys:
+                client.delete(*keys)
+        client.close()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_market_caches():
     """Market, tax and ledger-account facts are cached per process; a rolled-back test must not leak them."""
     from millet.finance.ledger import forget_accounts

@@ -224,6 +224,31 @@ def test_rate_limits_per_customer_and_address(world, make_campaign, gate_mode):
     assert answers[:2] == [201, 201] and 429 in answers
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("gate_mode", ["redis"], indirect=True)  # the per-second limits live in Redis
+def test_the_per_address_limit_counts_the_address_every_limit_uses(world, make_campaign, gate_mode, settings):
+    """Issue 8, fault 4: a forged X-Forwarded-For must not give a buyer a fresh per-address count,
+    and a trusted proxy's must (its buyers are many people, not one)."""
+    from millet.core.client_address import parse_trusted_proxies
+
+    def buyers_through_http(code: str) -> list[int]:
+        answers = []
+        for i, user in enumerate(("alice", "bob", "staff", "cashier_sh", "manager_sh")):
+            header = {"HTTP_X_FORWARDED_FOR": f"198.51.100.{i}"}
+            answers.append(
+                world.client(user).post(f"/flashsale/campaigns/{code}/claims", **header).status_code
+            )
+        return answers
+
+    forged = make_campaign(50, limit=50, customer_rate_per_second=0, ip_rate_per_second=2)
+    answers = buyers_through_http(forged.code)
+    assert answers[:2] == [201, 201] and 429 in answers  # all from 127.0.0.1, whatever they wrote
+
+    settings.MILLET_TRUSTED_PROXIES = parse_trusted_proxies("127.0.0.1")
+    proxied = make_campaign(50, limit=50, customer_rate_per_second=0, ip_rate_per_second=2)
+    assert buyers_through_http(proxied.code) == [201] * 5  # five buyers behind the proxy
+
+
 def test_anonymous_actor_cannot_claim(world, make_campaign):
     campaign = make_campaign(1)
     from millet.accounts.actor import Actor
