@@ -214,6 +214,7 @@ CONTENT_SECURITY_POLICY = {
 
 # HTTPS only in production: secure cookies, HSTS for a year and a redirect from plain HTTP.
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = PRODUCTION
+SECURE_REDIRECT_EXEMPT = [r"^api/health$"]  # a load balancer's liveness probe talks plain HTTP to the app
 SECURE_HSTS_SECONDS = 31_536_000 if PRODUCTION else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
 # TLS terminated at a proxy (MILLET_TLS_PROXY=1): its X-Forwarded-Proto says whether the request came

@@ -25,10 +25,12 @@ import json, django
 from django.conf import settings
 django.setup()
 from django.test import Client
-plain = Client().get("/api/health")
-secure = Client().get("/api/health", secure=True)
-proxied = Client(REMOTE_ADDR="127.0.0.1").get("/api/health", HTTP_X_FORWARDED_PROTO="https")
-forged = Client(REMOTE_ADDR="203.0.113.5").get("/api/health", HTTP_X_FORWARDED_PROTO="https")
+page = "/api/docs"
+plain = Client().get(page)
+secure = Client().get(page, secure=True)
+proxied = Client(REMOTE_ADDR="127.0.0.1").get(page, HTTP_X_FORWARDED_PROTO="https")
+forged = Client(REMOTE_ADDR="203.0.113.5").get(page, HTTP_X_FORWARDED_PROTO="https")
+probe = Client().get("/api/health")
 print(json.dumps({
     "debug": settings.DEBUG,
     "cookies_secure": [settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE],
@@ -36,6 +38,7 @@ print(json.dumps({
     "secure": [secure.status_code, secure.get("Strict-Transport-Security", "")],
     "proxied": proxied.status_code,
     "forged": forged.status_code,
+    "probe": probe.status_code,
 }))
 """
 
@@ -95,7 +98,8 @@ def test_production_forces_debug_off_and_serves_https_only(tmp_path):
     seen = json.loads(probe.stdout.strip().splitlines()[-1])
     assert seen["debug"] is False
     assert seen["cookies_secure"] == [True, True]
-    assert seen["plain"] == [301, "https://testserver/api/health"]
+    assert seen["plain"] == [301, "https://testserver/api/docs"]
+    assert seen["probe"] == 200  # the liveness probe, exempt: a load balancer asks over plain HTTP
     assert seen["secure"] == [200, "max-age=31536000; includeSubDomains"]
     # No TLS proxy configured: X-Forwarded-Proto is nobody's word.
     assert seen["proxied"] == seen["forged"] == 301
