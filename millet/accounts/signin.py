@@ -14,6 +14,8 @@ one every per-address limit uses.
 
 A new sign-in flow (the web store's, django-allauth) only has to call ``authenticate(request, ...)``
 with the request (allauth does) to be limited; ``sign_in`` is the service for flows of our own.
+allauth's own rate limits (sign-up, password reset) find the address through its account adapter:
+override ``get_client_ip`` there to return ``client_address(request)``, so they follow the same rule.
 """
 
 from __future__ import annotations
