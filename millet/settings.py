@@ -8,9 +8,16 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
+from django.core.exceptions import ImproperlyConfigured
+
+from millet.core.client_address import parse_trusted_proxies
+from millet.core.private_files import create_private, create_private_once
+from millet.core.secret_strength import weak_secret_reason
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("MILLET_DATA_DIR", Path.cwd() / "var"))
@@ -21,30 +28,38 @@ def _env_bool(name: str, default: bool) -> bool:
     return default if value is None else value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-DEBUG = _env_bool("MILLET_DEBUG", False)
+# Production mode is safe by default: DEBUG off whatever MILLET_DEBUG says, a strong secret key or
+# no start, HTTPS only (secure cookies, HSTS, redirect), see "Production" in the README.
+PRODUCTION = _env_bool("MILLET_PRODUCTION", False)
+DEBUG = _env_bool("MILLET_DEBUG", False) and not PRODUCTION
+
+
+class InsecureConfiguration(ImproperlyConfigured):
+    """Raised at startup: production mode refuses to run on settings that would make it unsafe."""
 
 
 def _local_secret_key() -> str:
-    """A random key made once per data directory, so a local install never runs on a known key."""
-    path = DATA_DIR / "secret_key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        draft = path.with_name(f".secret_key.{os.getpid()}")
-        draft.write_text(secrets.token_urlsafe(50))
-        draft.chmod(0o600)
-        try:  # link is atomic: of two processes starting at once, one key wins and both read it
-            os.link(draft, path)
-        except FileExistsError:
-            pass
-        finally:
-            draft.unlink()
-    return path.read_text().strip()
+    """A random key made once per data directory (0600), so a local install never runs on a known key."""
+    return create_private_once(DATA_DIR / "secret_key", lambda: secrets.token_urlsafe(50)).strip()
 
 
-if _env_bool("MILLET_PRODUCTION", False) and not os.environ.get("MILLET_SECRET_KEY"):
-    raise RuntimeError("MILLET_SECRET_KEY must be set when MILLET_PRODUCTION is on")
+if PRODUCTION:
+    if not os.environ.get("MILLET_SECRET_KEY"):
+        raise InsecureConfiguration("MILLET_SECRET_KEY must be set when MILLET_PRODUCTION is on")
+    if reason := weak_secret_reason(os.environ["MILLET_SECRET_KEY"]):
+        raise InsecureConfiguration(
+            f"MILLET_SECRET_KEY is too weak for production: {reason}. "
+            'Make one with: python -c "import secrets; print(secrets.token_urlsafe(50))"'
+        )
 SECRET_KEY = os.environ.get("MILLET_SECRET_KEY") or _local_secret_key()
 ALLOWED_HOSTS = os.environ.get("MILLET_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",")
+
+# Proxies whose X-Forwarded-For (and X-Forwarded-Proto) are believed: IPs or CIDR networks, none by
+# default. millet.core.client_address resolves the client's address for every per-address limit.
+try:
+    MILLET_TRUSTED_PROXIES = parse_trusted_proxies(os.environ.get("MILLET_TRUSTED_PROXIES", ""))
+except ValueError as exc:
+    raise InsecureConfiguration(str(exc)) from None
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -54,6 +69,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "ninja",  # serves Swagger UI from its own static files, so /api/docs works without a CDN
+    "axes",  # failed sign-ins per account and per address: see millet.accounts.signin
     "millet.accounts",
     "millet.regions",
     "millet.catalog",
@@ -70,6 +86,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "millet.core.client_address.ForwardedHeadersMiddleware",  # before anything reads those headers
     "django.middleware.security.SecurityMiddleware",
     "millet.core.nul.RejectNulInUrlMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -80,6 +97,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a sign-in lockout into the 429 answer
 ]
 
 ROOT_URLCONF = "millet.urls"
@@ -110,7 +129,8 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Django's backend plus an owner's reset for append-only tables (see millet/core/sqlite/base.py).
     DATABASES["default"]["ENGINE"] = "millet.core.sqlite"
-    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    # Created 0600 before SQLite opens it: it holds password hashes (SQLite gives its WAL the same mode).
+    create_private(Path(DATABASES["default"]["NAME"]))
     # WAL lets readers run beside the single writer; IMMEDIATE takes the write lock at BEGIN so two
     # writers queue on busy_timeout instead of failing with "database is locked" mid-transaction.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -130,6 +150,25 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out account name or address
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in limits (django-axes, see millet.accounts.signin): 10 failures per account name, and
+# separately per client address, lock that name or address out for 15 minutes. Counted in Redis when
+# REDIS_URL is set, else in the database: both are shared by every worker process.
+AXES_FAILURE_LIMIT = 10
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = (
+    "axes.handlers.cache.AxesCacheHandler" if REDIS_URL else "axes.handlers.database.AxesDatabaseHandler"
+)
+AXES_USERNAME_CALLABLE = "millet.accounts.signin.attempted_account"
+AXES_CLIENT_IP_CALLABLE = "millet.accounts.signin.axes_client_address"
+AXES_LOCKOUT_CALLABLE = "millet.accounts.signin.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True  # no row per successful sign-in; failures are what is counted
+AXES_VERBOSE = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -151,6 +190,44 @@ STORAGES = {
 }
 
 LOGIN_URL = "/admin/login/"
+
+# Security headers, in every mode: the pages are tested as production serves them.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp, Mozilla's, kept for Django since 2012): scripts only from our
+# own static files, none inline and no eval, so the vendored htmx and the CSP build of Alpine.js
+# (@alpinejs/csp; standard Alpine needs 'unsafe-eval') are what can run. Styles allow 'unsafe-inline'
+# for the style attributes of the admin and the pages' own <style> blocks; CSS cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# HTTPS only in production: secure cookies, HSTS for a year and a redirect from plain HTTP.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = PRODUCTION
+SECURE_REDIRECT_EXEMPT = [r"^api/health$"]  # a load balancer's liveness probe talks plain HTTP to the app
+SECURE_HSTS_SECONDS = 31_536_000 if PRODUCTION else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
+# TLS terminated at a proxy (MILLET_TLS_PROXY=1): its X-Forwarded-Proto says whether the request came
+# over HTTPS. Only a proxy named in MILLET_TRUSTED_PROXIES can say so (ForwardedHeadersMiddleware
+# drops the header from anyone else), so the two settings go together.
+if _env_bool("MILLET_TLS_PROXY", False):
+    if not MILLET_TRUSTED_PROXIES:
+        raise InsecureConfiguration(
+            "MILLET_TLS_PROXY needs MILLET_TRUSTED_PROXIES: the proxies that terminate TLS"
+        )
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # How long a checkout holds stock before an unpaid reservation lapses.
 MILLET_RESERVATION_TTL_SECONDS = int(os.environ.get("MILLET_RESERVATION_TTL_SECONDS", "900"))

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from django.contrib.auth import authenticate
 from ninja import Field, Router, Schema, Status
-from ninja.throttling import AnonRateThrottle
 
 from millet.accounts.services import issue_token
-from millet.core.errors import DomainError
+from millet.accounts.signin import AddressRateThrottle, sign_in
 
 router = Router(tags=["accounts"])
 
@@ -24,17 +22,11 @@ class TokenOut(Schema):
     token: str
 
 
-class BadCredentials(DomainError):
-    status_code = 401
-    code = "bad_credentials"
-
-
-# A guessing client gets 10 tries a minute per address; django-ninja's throttle keeps the count in
-# Django's cache (Redis when REDIS_URL is set, so the limit holds across workers).
-@router.post("/tokens", response={201: TokenOut}, auth=None, throttle=[AnonRateThrottle("10/m")])
+# Any client gets 10 tries a minute per address, kept in Django's cache (Redis when REDIS_URL is set,
+# so the limit holds across workers); failures are also limited per account (see sign_in).
+@router.post("/tokens", response={201: TokenOut}, auth=None, throttle=[AddressRateThrottle("10/m")])
 def create_token(request, body: TokenIn):
-    """The token is shown once; send it as `Authorization: Bearer <token>`."""
-    user = authenticate(request, username=body.username, password=body.password)
-    if user is None:
-        raise BadCredentials("unknown user or wrong password")
+    """The token is shown once; send it as `Authorization: Bearer <token>`. 401 for a wrong password
+    or an unknown user alike; 429 after 10 failures for one account or from one address (15 minutes)."""
+    user = sign_in(request, body.username, body.password)
     return Status(201, TokenOut(token=issue_token(user, name=body.name)))

@@ -7,12 +7,12 @@ play the devices. Columns: device_id, serial, model_code, secret, claim_token (r
 from __future__ import annotations
 
 import csv
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
 from django.conf import settings
 
+from millet.core.private_files import open_private
 from millet.devices.services import ProvisionedDevice
 
 COLUMNS = ("device_id", "serial", "model_code", "secret", "claim_token")
@@ -23,11 +23,9 @@ def default_manifest_path() -> Path:
 
 
 def write_manifest(path: Path, rows: Iterable[ProvisionedDevice], *, append: bool = False) -> int:
-    path.parent.mkdir(parents=True, exist_ok=True)
     fresh = not append or not path.exists()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC), 0o600)
     written = 0
-    with os.fdopen(fd, "w", newline="") as handle:
+    with open_private(path, append=append, newline="") as handle:
         writer = csv.writer(handle)
         if fresh:
             writer.writerow(COLUMNS)

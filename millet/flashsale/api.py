@@ -11,6 +11,7 @@ from ninja import Router, Status
 from millet.accounts.actor import Actor, customer_actor
 from millet.accounts.auth import SessionActorAuth, TokenAuth
 from millet.accounts.services import TokenOwner
+from millet.core.client_address import client_address
 from millet.flashsale import services
 from millet.flashsale.models import Campaign
 from millet.flashsale.schemas import (
@@ -91,7 +92,7 @@ def get_campaign(request, code: Code):
 def claim(request, code: Code):
     """The gate: one unit for the caller, or 409 with why not (not_started, ended, limit, sold_out),
     429 when rate-limited. A 201 is a promise: the order follows; poll the claim for it."""
-    view = services.claim_unit(request.actor, code, ip=request.META.get("REMOTE_ADDR", ""))
+    view = services.claim_unit(request.actor, code, ip=client_address(request))
     return Status(201, view)
 
 

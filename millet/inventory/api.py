@@ -66,7 +66,8 @@ def _transfer_out(t) -> StockTransferOut:
 @router.post("/transfers", response={201: StockTransferOut})
 def create_transfer(request, body: StockTransferIn):
     """Ship units between locations; out of a store needs that store's manager."""
-    source, destination = services.get_location(body.source), services.get_location(body.destination)
+    source = services.usable_location(request.actor, body.source, manager=True)
+    destination = services.get_location(body.destination)
     transfer = services.transfer_stock(
         actor=request.actor,
         sku_id=_sku_id(body.sku),

@@ -35,8 +35,8 @@ def test_first_connection_of_a_sold_unit_binds_it_to_the_buyer(fleet):
     with pytest.raises(NotFound):
         devices.device_for_viewer(fleet.actor("bob"), cam.device_id)
     assert devices.device_for_viewer(SYSTEM, cam.device_id).role == "staff"
-    # The box's claim token was consumed by the binding.
-    with pytest.raises(Forbidden):
+    # The box's claim token was consumed by the binding: used, it answers as a wrong one.
+    with pytest.raises(NotFound):
         devices.claim_device(fleet.actor("alice"), cam.device_id, cam.claim_token)
 
 
@@ -54,11 +54,15 @@ def test_qr_claim_binds_a_unit_sold_without_a_named_customer_and_is_one_time(fle
     devices.record_sale(order_number="CN170101-ABCD", customer_id=None, serials=[cam.serial])
     with pytest.raises(Unprocessable):
         devices.claim_device(fleet.actor("bob"), cam.device_id, "short")
-    with pytest.raises(Forbidden):
+    # A wrong token answers exactly as an unknown device does, so device ids cannot be probed.
+    with pytest.raises(NotFound) as wrong:
         devices.claim_device(fleet.actor("bob"), cam.device_id, "wrong-token-123")
+    with pytest.raises(NotFound) as unknown:
+        devices.claim_device(fleet.actor("bob"), "no-such-device", "wrong-token-123")
+    assert (wrong.value.code, wrong.value.detail) == (unknown.value.code, unknown.value.detail)
     info = devices.claim_device(fleet.actor("bob"), cam.device_id, cam.claim_token)
     assert info.owner_id == fleet.world.users["bob"].pk and info.role == "owner"
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound):
         devices.claim_device(fleet.actor("alice"), cam.device_id, cam.claim_token)
 
 

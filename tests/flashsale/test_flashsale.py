@@ -169,6 +169,23 @@ def test_only_staff_run_campaigns_and_see_results(world, make_campaign, gate_mod
     gate_mode.append("bot")  # its gate state is dropped after the test
 
 
+def test_another_customers_claim_answers_like_an_id_that_never_existed(world, make_campaign):
+    """Issue 8, fault 10: a queued claim of alice's (Redis gate, order not yet written) was a 409
+    ``claim_queued`` to bob and a random id a 404, so bob learnt which ids exist."""
+    campaign = make_campaign(2)
+    gate_id = claim(world, "alice", campaign.code).json()["id"]
+    base = f"/flashsale/campaigns/{campaign.code}/claims"
+    for other in (gate_id, "1-0"):  # "1-0" is a well-formed stream id no claim has
+        looked = world.client("bob").get(f"{base}/{other}")
+        paid = world.client("bob").post(f"{base}/{other}/pay", {"payment_token": "tok_ok"})
+        assert (looked.status_code, looked.json()) == (
+            404,
+            {"error": "unknown_claim", "detail": "no such claim"},
+        )
+        assert (paid.status_code, paid.json()) == (404, {"error": "unknown_claim", "detail": "no such claim"})
+    assert world.client("alice").get(f"{base}/{gate_id}").status_code == 200
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.postgres
 def test_parallel_requests_cannot_pass_the_customer_limit(world, make_campaign, require_postgres):
@@ -205,6 +222,31 @@ def test_rate_limits_per_customer_and_address(world, make_campaign, gate_mode):
         except Conflict as exc:
             answers.append(exc.status_code)
     assert answers[:2] == [201, 201] and 429 in answers
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("gate_mode", ["redis"], indirect=True)  # the per-second limits live in Redis
+def test_the_per_address_limit_counts_the_address_every_limit_uses(world, make_campaign, gate_mode, settings):
+    """Issue 8, fault 4: a forged X-Forwarded-For must not give a buyer a fresh per-address count,
+    and a trusted proxy's must (its buyers are many people, not one)."""
+    from millet.core.client_address import parse_trusted_proxies
+
+    def buyers_through_http(code: str) -> list[int]:
+        answers = []
+        for i, user in enumerate(("alice", "bob", "staff", "cashier_sh", "manager_sh")):
+            header = {"HTTP_X_FORWARDED_FOR": f"198.51.100.{i}"}
+            answers.append(
+                world.client(user).post(f"/flashsale/campaigns/{code}/claims", **header).status_code
+            )
+        return answers
+
+    forged = make_campaign(50, limit=50, customer_rate_per_second=0, ip_rate_per_second=2)
+    answers = buyers_through_http(forged.code)
+    assert answers[:2] == [201, 201] and 429 in answers  # all from 127.0.0.1, whatever they wrote
+
+    settings.MILLET_TRUSTED_PROXIES = parse_trusted_proxies("127.0.0.1")
+    proxied = make_campaign(50, limit=50, customer_rate_per_second=0, ip_rate_per_second=2)
+    assert buyers_through_http(proxied.code) == [201] * 5  # five buyers behind the proxy
 
 
 def test_anonymous_actor_cannot_claim(world, make_campaign):

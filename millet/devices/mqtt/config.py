@@ -23,6 +23,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from millet.core.private_files import create_private_once
+
 INGEST_USER = "millet-ingest"  # subscribes to every device's uplink, publishes commands
 ADMIN_USER = "millet-admin"  # Mosquitto dynamic-security administration only
 SERVICE_USERS = (INGEST_USER, ADMIN_USER)
@@ -53,17 +55,8 @@ def credentials_path() -> Path:
 
 def service_credentials() -> dict[str, str]:
     """Username -> password for the platform's services, generated on first use (0600 file)."""
-    path = credentials_path()
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"services.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            json.dump({user: secrets.token_urlsafe(24) for user in SERVICE_USERS}, fh)
-        try:  # link, not replace: when two processes start together the first file wins for both
-            os.link(tmp, path)
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
-    return json.loads(path.read_text())
+    # Created once, 0600: when two processes start together the first file wins for both.
+    text = create_private_once(
+        credentials_path(), lambda: json.dumps({user: secrets.token_urlsafe(24) for user in SERVICE_USERS})
+    )
+    return json.loads(text)

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
+from millet.core.private_files import restrict, write_private
 from millet.devices.mqtt import topics
 from millet.devices.mqtt.config import ADMIN_USER, INGEST_USER
 
@@ -269,7 +270,7 @@ def preload_devices(directory: Path, devices: Iterable[tuple[str, str]]) -> int:
             }
         )
         count += 1
-    path.write_text(json.dumps(config))
+    write_private(path, json.dumps(config))
     return count
 
 
@@ -290,8 +291,9 @@ def write_setup(directory: Path, *, port: int, admin_password: str, bind: str = 
             check=True,
             capture_output=True,
         )
+    restrict(dynsec)  # it holds the clients' password hashes; mosquitto_ctrl leaves it 0644
     conf = directory / "mosquitto.conf"
-    conf.write_text(mosquitto_conf(port=port, directory=directory, bind=bind))
+    write_private(conf, mosquitto_conf(port=port, directory=directory, bind=bind))
     return conf
 
 

@@ -22,7 +22,7 @@ from millet.core.errors import Conflict, NotFound, Unprocessable
 from millet.devices import events
 from millet.devices.models import Command, Device, Shadow
 from millet.devices.services.identity import get_device, spec_of
-from millet.devices.services.ownership import CONTROL, READ, device_with_role
+from millet.devices.services.ownership import CONTROL, READ, device_with_role, role_of
 
 DEFAULT_TTL = timedelta(hours=24)
 MAX_TTL = timedelta(days=7)
@@ -182,10 +182,18 @@ def shadow_of(device_id: str) -> ShadowState:
 
 
 def get_command(actor: Actor, command_id: str, *, device_id: str | None = None) -> Command:
+    """A command on a device the actor may see; raises NotFound ``unknown_command`` for an unknown id,
+    another device's command and a command on a device the actor may not see alike (and, when
+    ``device_id`` is given, NotFound ``unknown_device`` first for a device they may not see)."""
+    if device_id is not None:
+        device_with_role(actor, device_id, READ)
     command = Command.objects.select_related("device").filter(command_id=command_id).first()
-    if command is None or (device_id is not None and command.device.device_id != device_id):
+    if (
+        command is None
+        or (device_id is not None and command.device.device_id != device_id)
+        or role_of(actor, command.device) is None
+    ):
         raise NotFound("unknown command", code="unknown_command")
-    device_with_role(actor, command.device.device_id, READ)
     return command
 
 

@@ -254,16 +254,18 @@ def set_presence(device_id: str, online: bool, at: datetime) -> None:
 def claim_device(actor: Actor, device_id: str, claim_token: str) -> DeviceInfo:
     """QR claim: the box's one-time token binds a sold unit to the person holding it.
 
-    Refused for units never sold (or returned), units sold to someone else, and used tokens.
+    Refused for units never sold (or returned), units sold to someone else, and used tokens. Until
+    the token matches, an unknown id and a wrong or used token get the same 404 ``unknown_device``:
+    the answer never tells a guesser that a device id exists.
     """
     if actor.user_id is None:
         raise Forbidden("sign in to claim a device")
     if not isinstance(claim_token, str) or not 8 <= len(claim_token) <= 64:
         raise Unprocessable("claim token must be 8 to 64 characters", code="invalid_claim_token")
     with transaction.atomic():
-        device = get_device(device_id, for_update=True)
-        if not token_matches(device.claim_salt, device.claim_hash, claim_token):
-            raise Forbidden("wrong or used claim token", code="invalid_claim_token")
+        device = Device.objects.select_for_update().filter(device_id=str(device_id)).first()
+        if device is None or not token_matches(device.claim_salt, device.claim_hash, claim_token):
+            raise NotFound("no device with this id and claim token", code="unknown_device")
         if not device.enabled:
             raise Conflict("device is revoked", code="revoked")
         sale = UnitSale.objects.filter(serial=device.serial, returned_at__isnull=True).first()

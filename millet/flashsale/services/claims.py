@@ -126,14 +126,30 @@ def get_claim(actor: Actor, code: str, gate_id: str) -> ClaimView:
     claim = Claim.objects.filter(campaign=campaign, gate_id=gate_id).select_related("campaign").first()
     if claim is not None:
         if claim.customer_id != actor.user_id and not actor.is_staff:
-            raise NotFound("no such claim", code="unknown_claim")
+            raise _unknown_claim()
         statuses = sales.flash_order_statuses([claim.order_number]) if claim.order_number else {}
         return _view(claim, statuses.get(claim.order_number))
-    if gate.redis_enabled():
-        queued = gate.queued_claim(code, gate_id)
-        if queued is not None and (queued.customer_id == actor.user_id or actor.is_staff):
-            return ClaimView(code, gate_id, Claim.Status.QUEUED, "", queued.claimed_at, None)
-    raise NotFound("no such claim", code="unknown_claim")
+    queued = _queued_claim(code, gate_id, actor.user_id, include_others=actor.is_staff)
+    if queued is None:
+        raise _unknown_claim()
+    return ClaimView(code, gate_id, Claim.Status.QUEUED, "", queued.claimed_at, None)
+
+
+def _unknown_claim() -> NotFound:
+    """One answer for a claim that does not exist and one that is someone else's (never a 403 or a
+    state-dependent 409, which would tell a guesser that the id exists)."""
+    return NotFound("no such claim", code="unknown_claim")
+
+
+def _queued_claim(code: str, gate_id: str, customer_id: int | None, *, include_others: bool = False):
+    """The caller's claim still in the gate's stream (Redis mode), or None: another customer's queued
+    claim is None too, exactly like an id that never existed."""
+    if not gate.redis_enabled():
+        return None
+    queued = gate.queued_claim(code, gate_id)
+    if queued is None or (queued.customer_id != customer_id and not include_others):
+        return None
+    return queued
 
 
 def my_claims(actor: Actor, code: str) -> list[ClaimView]:
@@ -157,9 +173,9 @@ def pay_claim(actor: Actor, code: str, gate_id: str, *, payment_token: str) -> C
         .first()
     )
     if claim is None:
-        if gate.redis_enabled() and gate.queued_claim(code, gate_id):
+        if _queued_claim(code, gate_id, actor.user_id):
             raise Conflict("the order is still being written; retry in a moment", code="claim_queued")
-        raise NotFound("no such claim", code="unknown_claim")
+        raise _unknown_claim()
     if claim.status == Claim.Status.PAID:
         return _view(claim)
     if claim.status != Claim.Status.ORDERED:

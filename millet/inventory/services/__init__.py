@@ -13,6 +13,7 @@ from millet.inventory.services.levels import (
 from millet.inventory.services.locations import (
     create_location,
     get_location,
+    usable_location,
 )
 from millet.inventory.services.purchasing import (
     add_backorder,
@@ -70,5 +71,6 @@ __all__ = [
     "stock_levels",
     "transfer_stock",
     "unit_at",
+    "usable_location",
     "waiting_backorders",
 ]

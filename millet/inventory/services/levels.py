@@ -17,7 +17,7 @@ from millet.inventory.models import (
     Stock,
     StockMovement,
 )
-from millet.inventory.services.locations import get_location, require_location
+from millet.inventory.services.locations import usable_location
 
 # --- queries -------------------------------------------------------------------------------------
 
@@ -37,8 +37,7 @@ class StockLevel:
 
 def location_stock(actor: Actor, code: str) -> list[StockLevel]:
     """Every SKU's stock at one location: staff, or the staff of that store."""
-    location = get_location(code)
-    require_location(actor, location)
+    location = usable_location(actor, code)
     return stock_levels(location_ids=[location.pk])
 
 

@@ -23,7 +23,28 @@ def create_location(
 def get_location(code: str) -> Location:
     location = Location.objects.filter(code=code, is_active=True).first()
     if location is None:
-        raise NotFound(f"unknown location {code!r}", code="unknown_location")
+        raise unknown_location(code)
+    return location
+
+
+def unknown_location(code: str) -> NotFound:
+    """The answer for a code that names no location, and for one the caller may not use."""
+    return NotFound(f"unknown location {code!r}", code="unknown_location")
+
+
+def require_stock_role(actor: Actor) -> None:
+    """Stock by location is for staff and store staff; anyone else is refused before any code or id
+    is looked up, so the refusal is the same whether it names something or not."""
+    if not (actor.is_staff or actor.is_store_staff):
+        raise Forbidden("staff and store staff only")
+
+
+def usable_location(actor: Actor, code: str, *, manager: bool = False) -> Location:
+    """A location whose stock the actor may see (or move out, with ``manager``); another store's
+    location or a warehouse answers exactly as an unknown code (404), a customer gets 403."""
+    require_stock_role(actor)
+    location = get_location(code)
+    require_location(actor, location, manager=manager)
     return location
 
 
@@ -37,9 +58,11 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 def require_location(actor: Actor, location: Location, *, manager: bool = False) -> None:
     """Who may see or move a location's stock: staff anywhere; a store's staff only there (moving
-    stock out needs its manager); warehouses are staff-only."""
+    stock out needs its manager). A warehouse or another store's location is not the caller's, so
+    it answers as unknown (404, never a 403 that would confirm it exists); a customer gets 403."""
     if actor.is_staff:
         return
-    if location.kind != Location.Kind.STORE:
-        raise Forbidden("warehouses are staff-only")
+    require_stock_role(actor)
+    if location.kind != Location.Kind.STORE or location.pk not in actor.location_roles:
+        raise unknown_location(location.code)
     actor.require_location(location.pk, manager=manager)

@@ -17,7 +17,7 @@ from millet.inventory.models import (
     StockMovement,
     StockTransfer,
 )
-from millet.inventory.services.locations import require_location
+from millet.inventory.services.locations import require_location, require_stock_role
 from millet.inventory.services.purchasing import fill_backorders
 from millet.inventory.services.stock import OutOfStock, check_quantity, movement
 
@@ -68,15 +68,24 @@ def transfer_stock(
     return transfer
 
 
+def unknown_transfer() -> NotFound:
+    """The answer for an id that names no transfer, and for one the caller may not receive."""
+    return NotFound("unknown transfer", code="unknown_transfer")
+
+
 @transaction.atomic
 def receive_transfer(actor: Actor, transfer_id: int) -> StockTransfer:
     """Book a transfer's arrival: staff, or the staff of the receiving store."""
+    require_stock_role(actor)
     transfer = (
         StockTransfer.objects.select_for_update().select_related("destination").filter(pk=transfer_id).first()
     )
     if transfer is None:
-        raise NotFound("unknown transfer", code="unknown_transfer")
-    require_location(actor, transfer.destination)
+        raise unknown_transfer()
+    try:
+        require_location(actor, transfer.destination)
+    except NotFound:
+        raise unknown_transfer() from None
     if transfer.status != StockTransfer.Status.IN_TRANSIT:
         raise Conflict("transfer already received", code="already_received")
     Stock.objects.get_or_create(sku_id=transfer.sku_id, location_id=transfer.destination_id)

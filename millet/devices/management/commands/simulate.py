@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.progress import BarColumn, Progress, TextColumn
 
 from millet.accounts.actor import SYSTEM
+from millet.core.private_files import open_private
 from millet.devices.mqtt.config import broker_address
 from millet.devices.mqtt.simulator import Credentials, Simulator, read_manifest
 
@@ -114,7 +115,7 @@ class Command(BaseCommand):
 
         wait_for_sync()  # Mosquitto: the new clients must exist before the devices knock
         if write_manifest:
-            with open(write_manifest, "w", newline="") as fh:
+            with open_private(Path(write_manifest), newline="") as fh:  # device secrets
                 out = csv.writer(fh)
                 out.writerow(["device_id", "serial", "model_code", "secret"])
                 out.writerows([p.device_id, p.serial, p.model_code, p.secret] for p in issued)
