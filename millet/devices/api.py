@@ -77,6 +77,10 @@ class ShadowOut(Schema):
     reported_version: int
     reported_at: datetime | None
     delta: dict[str, Any]
+    reported_stamps: dict[str, tuple[str, int]] = Field(
+        description="Per reported property: [device time (ISO 8601 UTC), seq] of the report its value "
+        'came from; ["", 0] for a value filled in from a set command\'s acknowledgement.'
+    )
 
 
 class SetIn(Schema):

@@ -99,7 +99,7 @@ class IngestWorker:
         self.apply_to_devices = apply_to_devices
         self.shadow_seconds = shadow_seconds
         self.totals = Batch()
-        self._shadows: dict[str, tuple[datetime, dict]] = {}
+        self._shadows: dict[str, dict] = {}  # device id -> property -> newest Reading
         self._shadow_lock = threading.Lock()
         self.connected = threading.Event()
         self._inbox: queue.Queue[Inbound] = queue.Queue()
@@ -287,7 +287,7 @@ class IngestWorker:
                     (
                         "event",
                         lambda r=row: devices.record_event(
-                            r.device_id, r.body["event"], r.body["args"], r.ts
+                            r.device_id, r.body["event"], r.body["args"], r.ts, seq=r.seq
                         ),
                     )
                 )
@@ -313,12 +313,17 @@ class IngestWorker:
                 outcome.dropped[f"{kind}_failed"] += 1
 
     def _merge_shadows(self, fresh: list[storage.Row]) -> None:
-        """Queue the newest reported values per device for the shadow applier (latest wins)."""
+        """Queue, per device and property, the newest reading (device time, then seq) for the shadow
+        applier, whatever order the rows came in; the shadow applies the same rule again."""
+        from millet.devices.services import Reading, newest_readings
+
         with self._shadow_lock:
-            for row in sorted(fresh, key=lambda r: (r.ts, r.seq)):
+            for row in fresh:
                 if row.kind == "t":
-                    at, props = self._shadows.get(row.device_id, (row.ts, {}))
-                    self._shadows[row.device_id] = (max(at, row.ts), {**props, **row.body})
+                    readings = {k: Reading(v, row.ts, row.seq) for k, v in row.body.items()}
+                    self._shadows[row.device_id] = newest_readings(
+                        self._shadows.get(row.device_id, {}), readings
+                    )
 
     def _apply_shadows(self, stop: threading.Event) -> None:
         """Thread: every ``shadow_seconds`` report each device's merged new state to its shadow.
@@ -340,9 +345,9 @@ class IngestWorker:
                     continue
                 dropped: Counter = Counter()
                 close_old_connections()
-                for device_id, (at, props) in pending.items():
+                for device_id, readings in pending.items():
                     try:
-                        devices.report_state(device_id, props, at)
+                        devices.report_readings(device_id, readings)
                     except DomainError as exc:
                         dropped[f"state_refused:{exc.code}"] += 1
                     except DatabaseError:

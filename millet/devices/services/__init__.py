@@ -22,7 +22,6 @@ from millet.devices.services.commands import (
     get_shadow,
     list_commands,
     record_event,
-    report_state,
     request_action,
     request_set,
     shadow_of,
@@ -71,6 +70,7 @@ from millet.devices.services.ownership import (
     shares_of,
     unshare_device,
 )
+from millet.devices.services.reported import Reading, newest_readings, report_readings, report_state
 
 __all__ = [
     "DeviceActivity",
@@ -78,6 +78,7 @@ __all__ = [
     "DeviceInfo",
     "OutboundCommand",
     "ProvisionedDevice",
+    "Reading",
     "ShadowState",
     "abort_rollout",
     "acknowledge_command",
@@ -105,6 +106,7 @@ __all__ = [
     "list_devices",
     "list_homes",
     "model_code_for",
+    "newest_readings",
     "notifications_for",
     "pause_rollout",
     "place_device",
@@ -115,6 +117,7 @@ __all__ = [
     "record_sale",
     "reissue_claim_token",
     "release_device",
+    "report_readings",
     "report_state",
     "request_action",
     "request_set",
