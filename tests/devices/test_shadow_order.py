@@ -79,7 +79,7 @@ def test_any_delivery_order_gives_the_per_property_newest(vacuum, reports, data)
     Shadow.objects.filter(device__device_id=vacuum).update(reported={}, reported_stamps={}, reported_at=None)
     messages = [(T0 + timedelta(seconds=t), seq, props) for seq, (t, props) in enumerate(reports, start=1)]
     expected: dict = {}
-    for at, seq, props in sorted(messages, key=lambda m: (m[0], m[1])):
+    for _, _, props in sorted(messages, key=lambda m: (m[0], m[1])):
         expected.update(props)
     order = data.draw(st.permutations(messages))
     cuts = sorted(data.draw(st.sets(st.integers(1, max(1, len(order) - 1)), max_size=3)))
