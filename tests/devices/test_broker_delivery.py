@@ -1,4 +1,5 @@
-"""What a broker delivers on its own (retained messages, wills, queued messages) passes the topic ACL.
+"""What a broker delivers on its own (retained messages, wills, queued messages) passes the topic ACL,
+and both brokers refuse packets over the same size limit.
 
 Real paho clients against both broker modes. The ingestion login subscribes to every device's
 ``status`` (as the worker does), so retained status messages exist in the broker; a device must still
@@ -12,6 +13,7 @@ import time
 import pytest
 
 from millet.devices.mqtt import topics
+from millet.devices.mqtt.config import MAX_PACKET_BYTES
 from tests.devices.mqtt_fixtures import Device, Service, broker_fixture, plugs_fixture, wait_until  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -66,3 +68,28 @@ def test_no_retained_will_or_queued_message_of_another_device_reaches_a_device(b
     assert bare.messages == []
     for client in (back, bare, observer):
         client.close()
+
+
+def test_both_brokers_refuse_a_packet_over_the_same_size_limit(broker, plugs):
+    """A PUBLISH of exactly ``MAX_PACKET_BYTES`` (Mosquitto's reckoning: type byte plus remaining
+    length) goes through; one byte more disconnects its sender, and no subscriber ever sees it."""
+    a, b = plugs(2)
+    observer = Service(broker)
+    assert observer.connect() == 0
+    assert observer.subscribe(f"{topics.PREFIX}/+/telemetry") == [1]
+    for unit, extra in ((a, 0), (b, 1)):
+        name = topics.topic(unit.device_id, "telemetry")
+        # A QoS 1 PUBLISH: type byte, [length bytes, not counted], topic length (2), topic, packet id (2).
+        payload = b"x" * (MAX_PACKET_BYTES - 5 - len(name) + extra)
+        device = Device(broker, unit.device_id, unit.secret)
+        assert device.connect() == 0
+        device.client.publish(name, payload, qos=1)
+        if extra:
+            assert device.disconnected.wait(10), "the broker kept a client that sent an oversized packet"
+        else:
+            wait_until(lambda n=name: any(t == n for t, _ in observer.messages), what="the largest packet")
+        device.close()
+    time.sleep(0.5)
+    largest = topics.topic(a.device_id, "telemetry")
+    assert [(t, len(p)) for t, p in observer.messages] == [(largest, MAX_PACKET_BYTES - 5 - len(largest))]
+    observer.close()

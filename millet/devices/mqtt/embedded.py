@@ -166,6 +166,7 @@ class PacketSizeLimit(StreamReaderAdapter):
     amqtt 0.12 reads any packet whole into memory. This adapter follows the MQTT framing of what it
     hands out (a fixed header: one type byte and a 1-4 byte remaining length, then that many bytes),
     so it knows each packet's size from its header and closes the socket before the body is read.
+    A packet counts as its type byte plus its remaining length, as Mosquitto counts it.
     """
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, limit: int) -> None:
@@ -198,7 +199,7 @@ class PacketSizeLimit(StreamReaderAdapter):
             i += 1
             if len(self._header) >= 2 and not self._header[-1] & 0x80:
                 length = sum((b & 0x7F) << (7 * k) for k, b in enumerate(self._header[1:]))
-                self.refused = len(self._header) + length > self._limit
+                self.refused = 1 + length > self._limit  # Mosquitto's reckoning, see config
                 self._header.clear()
                 self._body = length
 
