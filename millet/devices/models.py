@@ -94,14 +94,25 @@ class Home(models.Model):
 
 
 class Shadow(models.Model):
-    """Desired (what the owner asked for) and reported (what the device said) state, each versioned."""
+    """Desired (what the owner asked for) and reported (what the device said) state, each versioned.
+
+    Reported values are merged per property by device time, then seq (``services.reported``).
+    """
 
     device = models.OneToOneField(Device, on_delete=models.CASCADE, primary_key=True, related_name="shadow")
     desired = models.JSONField(default=dict, blank=True)
     desired_version = models.PositiveIntegerField(default=0)
     reported = models.JSONField(default=dict, blank=True)
+    reported_stamps = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Per reported property: [device time, seq] of the report its value came from.",
+    )
     reported_version = models.PositiveIntegerField(default=0)
     reported_at = models.DateTimeField(null=True, blank=True)
+    event_stamp = models.JSONField(
+        default=list, blank=True, help_text="[device time, seq] of the newest event the device reported."
+    )
 
 
 class Command(models.Model):

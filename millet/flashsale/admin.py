@@ -11,7 +11,7 @@ from django.contrib import admin
 from millet.accounts.actor import SYSTEM
 from millet.core.admin import ReadOnlyAdmin
 from millet.flashsale import services
-from millet.flashsale.models import Campaign, Claim, WaitlistEntry
+from millet.flashsale.models import Campaign, Claim, StreamDeadLetter, WaitlistEntry
 
 
 @admin.register(Campaign)
@@ -55,3 +55,13 @@ class WaitlistEntryAdmin(ReadOnlyAdmin):
     list_display = ("campaign", "customer", "status", "joined_at", "claim_gate_id")
     list_filter = ("status", "campaign")
     list_select_related = ("campaign", "customer")
+
+
+@admin.register(StreamDeadLetter)
+class StreamDeadLetterAdmin(ReadOnlyAdmin):
+    """Stream entries the order writer set aside (see ``flashsale/services/deadletters.py``), by reason."""
+
+    list_display = ("created_at", "campaign", "gate_id", "reason", "fields", "detail")
+    list_filter = ("reason", "campaign")
+    search_fields = ("gate_id",)
+    list_select_related = ("campaign",)

@@ -139,3 +139,27 @@ class WaitlistEntry(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["campaign", "customer"], name="one_waitlist_entry")]
         indexes = [models.Index(fields=["campaign", "status", "joined_at"])]
+
+
+class StreamDeadLetter(models.Model):
+    """A claims-stream entry the order writer set aside instead of retrying it forever.
+
+    ``malformed_entry``: the entry is not a claim the gate writes (fields missing or not numbers).
+    ``unwritable:<error>``: its order could not be written on its own (the customer is gone); its
+    unit went back to the sale. The entry is acknowledged in the stream once this row is written.
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="dead_letters")
+    gate_id = models.CharField(max_length=40, help_text="The stream entry's id.")
+    reason = models.CharField(max_length=64)
+    fields = models.TextField(blank=True, help_text="The entry's fields as read, first 1 KiB.")
+    detail = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "gate_id"], name="one_dead_letter_per_entry")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}:{self.gate_id} ({self.reason})"

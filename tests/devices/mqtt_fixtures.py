@@ -188,11 +188,25 @@ def plugs_fixture(transactional_db):
 class Device:
     """A bare paho client logged in as a device, for ACL checks (blocking helpers, short timeouts)."""
 
-    def __init__(self, broker: Broker, device_id: str, secret: str, *, client_id: str | None = None) -> None:
+    def __init__(
+        self,
+        broker: Broker,
+        device_id: str,
+        secret: str,
+        *,
+        client_id: str | None = None,
+        clean_session: bool = True,
+        will: tuple[str, bytes] | None = None,
+    ) -> None:
         self.client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2, client_id=client_id or device_id, protocol=mqtt.MQTTv311
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=client_id or device_id,
+            protocol=mqtt.MQTTv311,
+            clean_session=clean_session,
         )
         self.client.username_pw_set(device_id, secret)
+        if will is not None:  # a firmware-style last will: retained, QoS 1
+            self.client.will_set(will[0], will[1], qos=1, retain=True)
         self.connack = None
         self.suback: list = []
         self.disconnected = threading.Event()
@@ -221,12 +235,19 @@ class Device:
         assert self._subscribed.wait(10), "no SUBACK"
         return self.suback
 
-    def publish(self, topic: str, payload: str | bytes) -> None:
-        self.client.publish(topic, payload, qos=1).wait_for_publish(10)
+    def publish(self, topic: str, payload: str | bytes, *, retain: bool = False) -> None:
+        self.client.publish(topic, payload, qos=1, retain=retain).wait_for_publish(10)
 
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+
+    def drop(self) -> None:
+        """Lose the connection without a DISCONNECT (power cut): the broker publishes the will."""
+        self.client.loop_stop()
+        sock = self.client.socket()
+        if sock is not None:
+            sock.close()
 
 
 class Service(Device):

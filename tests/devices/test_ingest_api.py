@@ -82,3 +82,25 @@ def test_rows_land_in_day_partitions(require_postgres, owned):
     with connection.cursor() as cursor:
         cursor.execute("SELECT tableoid::regclass::text FROM telemetry_message WHERE device_id = %s", [owned])
         assert cursor.fetchone()[0] == f"telemetry_message_{T0:%Y%m%d}"
+
+
+def test_dead_letters_are_counted_in_the_stats_kept_as_examples_and_pruned(world, admin_client):
+    from django.urls import reverse
+
+    from millet.devices.telemetry import deadletters
+    from millet.devices.telemetry.models import DeadLetter
+
+    topic = "millet/v1/d/dx/telemetry"
+    letters = [
+        deadletters.Letter("ingest", "too_deep", topic, b"[" * 5000 + b"\x00\xff", "nested 5000 deep")
+    ] * 60
+    deadletters.record(letters)  # a flood: exact counts, at most PER_CALL examples
+    assert world.client("staff").get("/telemetry/ingest/stats").json() == {"too_deep": 60}
+    assert DeadLetter.objects.count() == deadletters.PER_CALL
+    example = DeadLetter.objects.first()
+    assert example.size == 5002 and len(example.excerpt) == deadletters.EXCERPT_BYTES
+    page = admin_client.get(reverse("admin:telemetry_deadletter_changelist"))
+    assert page.status_code == 200 and "too_deep" in page.content.decode()
+    assert admin_client.get(reverse("admin:telemetry_deadletter_add")).status_code == 403
+    assert deadletters.prune(keep=10) == deadletters.PER_CALL - 10
+    assert DeadLetter.objects.count() == 10

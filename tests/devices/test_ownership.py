@@ -141,6 +141,7 @@ def test_return_unbinds_and_wipes_the_owners_data_then_resale_binds_the_new_buye
     assert device.owner is None and device.faults == 1 and wiped == [cam.device_id]
     shadow = Shadow.objects.get(device=device)
     assert shadow.reported == {} and shadow.desired == {}
+    assert shadow.reported_stamps == {} and shadow.reported_at is None
     assert not DeviceShare.objects.filter(device=device).exists()
     assert not Automation.objects.filter(pk=automation.pk).exists()
     assert UnitSale.objects.get(serial=cam.serial).returned_at is not None

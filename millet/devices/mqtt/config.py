@@ -28,6 +28,11 @@ from millet.core.private_files import create_private_once
 INGEST_USER = "millet-ingest"  # subscribes to every device's uplink, publishes commands
 ADMIN_USER = "millet-admin"  # Mosquitto dynamic-security administration only
 SERVICE_USERS = (INGEST_USER, ADMIN_USER)
+# The largest MQTT packet either broker accepts, counted as Mosquitto's max_packet_size counts it:
+# the type byte plus the remaining length (topic, packet id, payload; the 1-4 length bytes are not
+# counted). A bigger one disconnects its sender and is never stored. 128 KiB is AWS IoT Core's message
+# size limit, and far above any telemetry, event or ack a device sends (a few hundred bytes).
+MAX_PACKET_BYTES = 128 * 1024
 
 
 @dataclass(frozen=True)

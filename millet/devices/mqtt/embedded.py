@@ -6,6 +6,12 @@ devices domain, so a revoked device is refused at its next CONNECT), and the top
 functions from ``topics``. Revocation also kicks a connected device at once: the platform's admin
 login publishes the device id on ``KICK_TOPIC``, which only that login may use.
 
+Everything the broker delivers passes the receive rule (``may_receive``), not only what follows a
+live subscription: amqtt 0.12 sends a connecting client the retained messages of every filter any
+session holds, and replays queued messages without a check, so ``MilletBroker`` filters both. A
+packet over ``MAX_PACKET_BYTES`` ends its sender's connection before its body is read, as
+Mosquitto's ``max_packet_size`` does.
+
 Limit, said plainly: amqtt keeps sessions and queues in memory, so a restart of the embedded broker
 loses messages it had acknowledged but not yet delivered to the ingestion worker. The at-least-once
 guarantee across broker restarts is Mosquitto's (persistence), i.e. production mode's.
@@ -20,6 +26,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from amqtt.adapters import StreamReaderAdapter, StreamWriterAdapter
 from amqtt.broker import Broker
 from amqtt.contexts import Action
 from amqtt.plugins.base import BaseAuthPlugin, BasePlugin, BaseTopicPlugin
@@ -27,7 +34,7 @@ from amqtt.session import Session
 from django.db import connections
 
 from millet.devices.mqtt import topics
-from millet.devices.mqtt.config import ADMIN_USER, INGEST_USER, service_credentials
+from millet.devices.mqtt.config import ADMIN_USER, INGEST_USER, MAX_PACKET_BYTES, service_credentials
 
 log = logging.getLogger("millet.mqtt.embedded")
 KICK_TOPIC = "millet/v1/control/kick"
@@ -97,7 +104,7 @@ class MilletTopicPlugin(BaseTopicPlugin):
             return False
         username = session.username or ""
         if action == Action.RECEIVE:
-            return True  # delivery only follows a subscription that was itself checked
+            return may_receive(username, topic)
         if username == INGEST_USER:
             if action == Action.SUBSCRIBE:
                 return topic in topics.INGEST_FILTERS
@@ -108,6 +115,19 @@ class MilletTopicPlugin(BaseTopicPlugin):
         if action == Action.PUBLISH:
             return topics.device_may_publish(username, topic)
         return topics.device_may_subscribe(username, topic)
+
+
+def may_receive(username: str, topic: str) -> bool:
+    """May this login be handed a message on ``topic``, whatever made the broker deliver it?
+
+    The same rule as subscribing: the ingestion login receives device uplink, a device only its own
+    commands, the admin login nothing.
+    """
+    if username == INGEST_USER:
+        return any(topics.matches(f, topic) for f in topics.INGEST_FILTERS)
+    if username == ADMIN_USER:
+        return False
+    return topics.device_may_subscribe(username, topic)
 
 
 class MilletKickPlugin(BasePlugin):
@@ -140,10 +160,109 @@ class _SnapshotItems(dict):
         return list(super().items())
 
 
+class PacketSizeLimit(StreamReaderAdapter):
+    """amqtt's TCP reader, ending the connection at a packet whose length is over the limit.
+
+    amqtt 0.12 reads any packet whole into memory. This adapter follows the MQTT framing of what it
+    hands out (a fixed header: one type byte and a 1-4 byte remaining length, then that many bytes),
+    so it knows each packet's size from its header and closes the socket before the body is read.
+    A packet counts as its type byte plus its remaining length, as Mosquitto counts it.
+    """
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, limit: int) -> None:
+        super().__init__(reader)
+        self._writer = writer
+        self._limit = limit
+        self._header = bytearray()  # the fixed header read so far
+        self._body = 0  # bytes of the current packet still to come
+        self.refused = False
+
+    async def read(self, n: int = -1) -> bytes:
+        if self.refused:
+            raise asyncio.IncompleteReadError(b"", n if n > 0 else None)
+        data = await super().read(n)
+        self._follow(data)
+        if self.refused:
+            log.warning("closing a connection that sent a packet over %d bytes", self._limit)
+            self._writer.close()
+        return data
+
+    def _follow(self, data: bytes) -> None:
+        i = 0
+        while i < len(data) and not self.refused:
+            if self._body:
+                step = min(self._body, len(data) - i)
+                self._body -= step
+                i += step
+                continue
+            self._header.append(data[i])
+            i += 1
+            if len(self._header) >= 2 and not self._header[-1] & 0x80:
+                length = sum((b & 0x7F) << (7 * k) for k, b in enumerate(self._header[1:]))
+                self.refused = 1 + length > self._limit  # Mosquitto's reckoning, see config
+                self._header.clear()
+                self._body = length
+
+
 class MilletBroker(Broker):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._subscriptions = _SnapshotItems()
+
+    async def stream_connected(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, listener_name: str
+    ) -> None:
+        await self._client_connected(
+            listener_name, PacketSizeLimit(reader, writer, MAX_PACKET_BYTES), StreamWriterAdapter(writer)
+        )
+
+    def _holds(self, session: Session, topic_filter: str) -> bool:
+        return any(s.client_id == session.client_id for s, _ in self._subscriptions.get(topic_filter, ()))
+
+    async def _publish_retained_messages_for_subscription(
+        self, subscription: tuple[str, int], session: Session
+    ) -> None:
+        """Retained messages for one of the session's own filters, each passing the receive rule.
+
+        amqtt calls this after a SUBSCRIBE, and after every CONNECT once for each filter that any
+        session in the broker holds; the second case is where other devices' retained status leaked.
+        """
+        topic_filter, qos = subscription
+        handler = self._get_handler(session)
+        if handler is None or not self._holds(session, topic_filter):
+            return
+        username = session.username or ""
+        sends = [
+            asyncio.ensure_future(
+                handler.mqtt_publish(
+                    retained.topic, retained.data, min(qos, retained.qos or qos), retain=True
+                )
+            )
+            for name, retained in list(self._retained_messages.items())
+            if self._matches(name, topic_filter) and may_receive(username, name)
+        ]
+        if sends:
+            await asyncio.wait(sends)
+
+    async def _publish_session_retained_messages(self, session: Session) -> None:
+        """Messages queued while the session was offline, each passing the receive rule again (the
+        login may have changed since they were queued); without the retain flag, which MQTT keeps
+        for retained messages (amqtt sets it)."""
+        handler = self._get_handler(session)
+        if handler is None:
+            return
+        username = session.username or ""
+        sends = []
+        while not session.retained_messages.empty():
+            queued = session.retained_messages.get_nowait()
+            if may_receive(username, queued.topic):
+                sends.append(
+                    asyncio.ensure_future(
+                        handler.mqtt_publish(queued.topic, queued.data, queued.qos, retain=False)
+                    )
+                )
+        if sends:
+            await asyncio.wait(sends)
 
 
 def broker_config(host: str, port: int) -> dict:

@@ -7,37 +7,43 @@ means the broker redelivers; the copy is dropped by the telemetry table's primar
 (device_id, kind, seq, ts). A PUBACK from an old connection is never sent on a new one: packet ids
 are per connection, so acking a stale id could acknowledge a different, uncommitted message.
 
-Bad input never stops the worker: a malformed or out-of-spec message is counted under a reason
-(``malformed_json``, ``invalid_seq``, ``out_of_spec:<code>``, ...) in the same transaction as the
-batch, acked and dropped. A database failure is the opposite case: nothing is acked, the batch is
-retried until it commits.
+Bad input never stops the worker. ``decoder.decode`` checks size, depth, syntax, ranges and the
+model spec before anything is used, and never raises; a refused message is counted under its reason
+(``malformed_json``, ``too_deep``, ``ts_out_of_range``, ``out_of_spec:<code>``, ...) with an example
+kept as a dead letter, in the same transaction as the batch, then acked. Past the decoder, a record
+the database still refuses (``core.faults.is_record_fault``) is found by storing the batch row by
+row and set aside (``unstorable``), and a devices call that fails is counted for its call alone. A
+failure of the system (connection lost, deadlock) is the opposite case: nothing is acked, the batch
+is retried until it commits.
 
 The same loop publishes the devices domain's due commands (``commands_to_send``) every ~0.5 s.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from functools import partial
 
 import paho.mqtt.client as mqtt
-from django.db import DatabaseError, close_old_connections, connections, transaction
+from django.db import DatabaseError, close_old_connections, connection, connections, transaction
 
 from millet.core.errors import DomainError
+from millet.core.faults import is_record_fault
 from millet.devices.mqtt import topics
 from millet.devices.mqtt.config import INGEST_USER, service_credentials
-from millet.devices.telemetry import storage
+from millet.devices.mqtt.decoder import Rejected, decode
+from millet.devices.telemetry import deadletters, storage
+from millet.devices.telemetry.deadletters import Letter, why
 
 log = logging.getLogger("millet.mqtt.ingest")
-MAX_PAST = timedelta(days=30)  # devices buffer offline; older than this is a broken clock
-MAX_FUTURE = timedelta(hours=1)
-MAX_SEQ = 2**63 - 1
+MAINTENANCE_SECONDS = 3600  # day partitions ahead, dead letters pruned
+CHANNEL_OF_KIND = {"t": "telemetry", "e": "events"}
 
 
 @dataclass
@@ -69,6 +75,7 @@ class Parsed:
     acks: list[tuple[str, dict]] = field(default_factory=list)
     presence: dict[str, bool] = field(default_factory=dict)
     dropped: Counter = field(default_factory=Counter)
+    letters: list[Letter] = field(default_factory=list)
 
 
 class IngestWorker:
@@ -99,7 +106,7 @@ class IngestWorker:
         self.apply_to_devices = apply_to_devices
         self.shadow_seconds = shadow_seconds
         self.totals = Batch()
-        self._shadows: dict[str, tuple[datetime, dict]] = {}
+        self._shadows: dict[str, dict] = {}  # device id -> property -> newest Reading
         self._shadow_lock = threading.Lock()
         self.connected = threading.Event()
         self._inbox: queue.Queue[Inbound] = queue.Queue()
@@ -139,7 +146,11 @@ class IngestWorker:
             self._generation += 1  # nothing received before this may be acked on the next connection
 
     def _on_message(self, client, userdata, message) -> None:
-        self._inbox.put(Inbound(message.topic, message.payload, message.mid, message.qos, self._generation))
+        try:
+            name = message.topic
+        except UnicodeDecodeError:  # not UTF-8: the decoder refuses it as a bad topic, it is still acked
+            name = ""
+        self._inbox.put(Inbound(name, message.payload, message.mid, message.qos, self._generation))
 
     # --- the worker thread -----------------------------------------------------------------------
     def run(self, stop: threading.Event, on_batch=None) -> None:
@@ -161,7 +172,7 @@ class IngestWorker:
         if self.apply_to_devices:
             shadows.start()
         next_commands = time.monotonic()
-        next_partitions = time.monotonic() + 3600
+        next_maintenance = time.monotonic() + MAINTENANCE_SECONDS
         try:
             while not stop.is_set():
                 batch = self._collect(stop)
@@ -177,9 +188,8 @@ class IngestWorker:
                 if self.apply_to_devices and now >= next_commands and self.connected.is_set():
                     self._send_commands()
                     next_commands = now + self.command_interval
-                if now >= next_partitions:
-                    storage.ensure_partitions()
-                    next_partitions = now + 3600
+                if now >= next_maintenance:
+                    next_maintenance = now + (MAINTENANCE_SECONDS if self._maintain() else 60)
         finally:
             halt.set()  # batches still queued are not acked: the broker redelivers them
             writer.join(60)
@@ -207,14 +217,27 @@ class IngestWorker:
                 break
         return batch
 
+    def _maintain(self) -> bool:
+        """Day partitions ahead and dead letters pruned; False (try again soon) if the database failed."""
+        try:
+            close_old_connections()
+            storage.ensure_partitions()
+            deadletters.prune()
+            return True
+        except DatabaseError:
+            log.exception("maintenance failed; retrying in a minute")
+            return False
+
     def _parse(self, batch: list[Inbound]) -> Parsed:
         work = Parsed(batch, datetime.now(UTC))
         for item in batch:
-            try:
-                channel, device_id, value = parse_message(item.topic, item.payload, work.now)
-            except Rejected as exc:
-                work.dropped[exc.reason] += 1
+            decoded = decode(item.topic, item.payload, work.now)
+            if isinstance(decoded, Rejected):
+                work.dropped[decoded.reason] += 1
+                letter = Letter("ingest", decoded.reason, item.topic, item.payload, decoded.detail)
+                work.letters.append(letter)
                 continue
+            channel, device_id, value = decoded.channel, decoded.device_id, decoded.value
             if channel in ("telemetry", "events"):
                 work.rows.append(value)
             elif channel == "acks":
@@ -237,13 +260,14 @@ class IngestWorker:
             connections.close_all()
 
     def _commit(self, work: Parsed, halt: threading.Event) -> Batch | None:
-        """Store the batch and apply it; retry on database errors; ack only after the commit."""
+        """Store the batch and apply it; ack only after the commit. What still fails here is the
+        system's (bad records were set aside inside ``_store``): retry until it commits."""
         while True:
             try:
                 close_old_connections()
                 outcome = self._store(work)
                 break
-            except DatabaseError:
+            except Exception:  # noqa: BLE001 - the writer thread must live: a dead one would stall ingestion
                 log.exception("batch of %d not committed; retrying", len(work.items))
                 if halt.wait(1.0):
                     return None  # not acked: the broker redelivers to the next worker session
@@ -260,65 +284,89 @@ class IngestWorker:
 
     def _store(self, work: Parsed) -> Batch:
         outcome = Batch(dropped=Counter(work.dropped))
+        letters = list(work.letters)
         with transaction.atomic():
-            fresh = storage.insert_rows(work.rows)
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    # A foreign key a call breaks fails at its own statement, inside its savepoint,
+                    # not at COMMIT, where it would fail the whole batch again on every retry.
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            fresh = self._insert(work.rows, outcome, letters)
             outcome.fresh = fresh
             outcome.stored = len(fresh)
-            outcome.duplicates = len(work.rows) - len(fresh)
+            outcome.duplicates = len(work.rows) - len(fresh) - outcome.dropped["unstorable"]
             if self.apply_to_devices:
-                self._apply(fresh, work.acks, work.presence, work.now, outcome)
-            storage.bump_counters(
-                {"stored": outcome.stored, "duplicate": outcome.duplicates, **outcome.dropped}
+                self._apply(fresh, work.acks, work.presence, work.now, outcome, letters)
+            deadletters.record(
+                letters, {"stored": outcome.stored, "duplicate": outcome.duplicates, **outcome.dropped}
             )
         return outcome
 
-    def _apply(self, fresh, acks, presence, now: datetime, outcome: Batch) -> None:
+    def _insert(self, rows: list[storage.Row], outcome: Batch, letters: list[Letter]) -> list[storage.Row]:
+        """The batch in one statement; if the database refuses it, row by row, each in a savepoint,
+        so the rows it refuses are set aside (``unstorable``) and the others stored."""
+        try:
+            with transaction.atomic():
+                return storage.insert_rows(rows)
+        except Exception as exc:
+            if not is_record_fault(exc):
+                raise
+        fresh: list[storage.Row] = []
+        for row in rows:
+            try:
+                with transaction.atomic():
+                    fresh += storage.insert_rows([row])
+            except Exception as exc:
+                if not is_record_fault(exc):
+                    raise
+                outcome.dropped["unstorable"] += 1
+                key = topics.topic(row.device_id, CHANNEL_OF_KIND[row.kind])
+                letters.append(Letter("ingest", "unstorable", key, repr(row.body).encode(), why(exc)))
+        return fresh
+
+    def _apply(self, fresh, acks, presence, now: datetime, outcome: Batch, letters: list[Letter]) -> None:
         """Presence, events and command acks go to the devices domain inside the batch's transaction,
-        each in a savepoint so one refused call drops alone. Reported state goes to the shadow
-        applier instead (see ``_merge_shadows``)."""
+        each in a savepoint so one refused or failing call drops alone. Reported state goes to the
+        shadow applier instead (see ``_merge_shadows``)."""
         from millet.devices import services as devices
 
-        calls = []
-        for device_id, online in presence.items():
-            calls.append(("presence", lambda d=device_id, o=online: devices.set_presence(d, o, now)))
+        calls = [
+            ("presence", device_id, partial(devices.set_presence, device_id, online, now))
+            for device_id, online in presence.items()
+        ]
         for row in sorted(fresh, key=lambda r: (r.ts, r.seq)):
             if row.kind == "e":
-                calls.append(
-                    (
-                        "event",
-                        lambda r=row: devices.record_event(
-                            r.device_id, r.body["event"], r.body["args"], r.ts
-                        ),
-                    )
-                )
+                event, args = row.body["event"], row.body["args"]
+                call = partial(devices.record_event, row.device_id, event, args, row.ts, seq=row.seq)
+                calls.append(("event", row.device_id, call))
         for device_id, ack in acks:
-            calls.append(
-                (
-                    "ack",
-                    lambda d=device_id, a=ack: devices.acknowledge_command(
-                        d, a["command"], a["status"], a["result"]
-                    ),
-                )
-            )
-        for kind, call in calls:
+            answer = ack["command"], ack["status"], ack["result"]
+            calls.append(("ack", device_id, partial(devices.acknowledge_command, device_id, *answer)))
+        for kind, device_id, call in calls:
             try:
                 with transaction.atomic():
                     call()
             except DomainError as exc:
                 outcome.dropped[f"{kind}_refused:{exc.code}"] += 1
-            except DatabaseError:
-                raise
-            except Exception:  # a bug in one handler must not stop ingestion for every device
-                log.exception("devices.%s failed", kind)
+            except Exception as exc:
+                if not is_record_fault(exc):
+                    raise  # the system's: the whole batch is retried
+                log.exception("devices.%s failed for %s", kind, device_id)
                 outcome.dropped[f"{kind}_failed"] += 1
+                letters.append(Letter("ingest", f"{kind}_failed", device_id, detail=why(exc)))
 
     def _merge_shadows(self, fresh: list[storage.Row]) -> None:
-        """Queue the newest reported values per device for the shadow applier (latest wins)."""
+        """Queue, per device and property, the newest reading (device time, then seq) for the shadow
+        applier, whatever order the rows came in; the shadow applies the same rule again."""
+        from millet.devices.services import Reading, newest_readings
+
         with self._shadow_lock:
-            for row in sorted(fresh, key=lambda r: (r.ts, r.seq)):
+            for row in fresh:
                 if row.kind == "t":
-                    at, props = self._shadows.get(row.device_id, (row.ts, {}))
-                    self._shadows[row.device_id] = (max(at, row.ts), {**props, **row.body})
+                    readings = {k: Reading(v, row.ts, row.seq) for k, v in row.body.items()}
+                    self._shadows[row.device_id] = newest_readings(
+                        self._shadows.get(row.device_id, {}), readings
+                    )
 
     def _apply_shadows(self, stop: threading.Event) -> None:
         """Thread: every ``shadow_seconds`` report each device's merged new state to its shadow.
@@ -328,33 +376,46 @@ class IngestWorker:
         on shadows. Telemetry is already stored when its state is queued here; if the worker stops
         before applying it, the device's next message reports its state again.
         """
-        from millet.devices import services as devices
-
         try:
             halted = False
             while not halted:
                 halted = stop.wait(self.shadow_seconds)  # the worker's halt: one last round, then out
                 with self._shadow_lock:
                     pending, self._shadows = self._shadows, {}
-                if not pending:
-                    continue
-                dropped: Counter = Counter()
-                close_old_connections()
-                for device_id, (at, props) in pending.items():
+                if pending:
                     try:
-                        devices.report_state(device_id, props, at)
-                    except DomainError as exc:
-                        dropped[f"state_refused:{exc.code}"] += 1
-                    except DatabaseError:
-                        log.exception("shadow update for %s failed", device_id)
-                        dropped["state_failed"] += 1
-                try:
-                    with transaction.atomic():
-                        storage.bump_counters(dropped)
-                except DatabaseError:
-                    log.exception("could not count refused shadow updates")
+                        self._apply_shadow_round(pending)
+                    except Exception:  # noqa: BLE001 - this thread must live; the next round tries again
+                        log.exception("a round of shadow updates failed")
         finally:
             connections.close_all()
+
+    def _apply_shadow_round(self, pending: dict[str, dict]) -> None:
+        """Each device's readings in its own transaction. A device whose update the system failed
+        (database restarting) is queued again (merging is order-free, so nothing newer is lost); one
+        whose update is refused or fails on its content is counted and set aside."""
+        from millet.devices import services as devices
+
+        dropped: Counter = Counter()
+        letters: list[Letter] = []
+        close_old_connections()
+        for device_id, readings in pending.items():
+            try:
+                devices.report_readings(device_id, readings)
+            except DomainError as exc:
+                dropped[f"state_refused:{exc.code}"] += 1
+            except Exception as exc:
+                if not is_record_fault(exc):
+                    with self._shadow_lock:
+                        queued = self._shadows.get(device_id, {})
+                        self._shadows[device_id] = devices.newest_readings(readings, queued)
+                    continue
+                log.exception("shadow update for %s failed", device_id)
+                dropped["state_failed"] += 1
+                letters.append(Letter("ingest", "state_failed", device_id, detail=why(exc)))
+        if dropped:
+            with transaction.atomic():
+                deadletters.record(letters, dict(dropped))
 
     def _send_commands(self) -> None:
         from millet.devices.services import commands_to_send
@@ -363,63 +424,5 @@ class IngestWorker:
             close_old_connections()
             for command in commands_to_send(datetime.now(UTC)):
                 self._client.publish(command.topic, command.payload, qos=1)
-        except DatabaseError:
-            log.exception("could not read due commands")
-
-
-class Rejected(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-def _int(value: object, reason: str, low: int = 0, high: int = MAX_SEQ) -> int:
-    if type(value) is not int or not low <= value <= high:
-        raise Rejected(reason)
-    return value
-
-
-def parse_message(topic: str, payload: bytes, now: datetime):
-    """Validate one uplink message: ``(channel, device_id, value)`` or raise ``Rejected(reason)``."""
-    from millet.devices import services as devices
-
-    parsed = topics.parse(topic)
-    if parsed is None or parsed[1] not in topics.UPLINK:
-        raise Rejected("bad_topic")
-    device_id, channel = parsed
-    if channel == "status":
-        text = payload.decode("utf-8", "replace").strip()
-        if text not in ("online", "offline"):
-            raise Rejected("invalid_status")
-        return channel, device_id, text == "online"
-    try:
-        message = json.loads(payload)
-    except (UnicodeDecodeError, ValueError):
-        raise Rejected("malformed_json") from None
-    if not isinstance(message, dict):
-        raise Rejected("malformed_json")
-    try:
-        if channel == "acks":
-            command, status, result = message.get("command"), message.get("status"), message.get("result", {})
-            if (
-                not isinstance(command, str)
-                or status not in ("ok", "error", "progress")
-                or not isinstance(result, dict)
-            ):
-                raise Rejected("invalid_ack")
-            return channel, device_id, {"command": command, "status": status, "result": result}
-        seq = _int(message.get("seq"), "invalid_seq", low=1)
-        ts_ms = _int(message.get("ts"), "invalid_ts")
-        ts = datetime.fromtimestamp(ts_ms / 1000, tz=UTC)
-        if not now - MAX_PAST <= ts <= now + MAX_FUTURE:
-            raise Rejected("ts_out_of_range")
-        if channel == "telemetry":
-            props = devices.validate_telemetry(device_id, message.get("props"))
-            return channel, device_id, storage.Row(device_id, "t", seq, ts, now, props)
-        event, args = message.get("event"), message.get("args", {})
-        if not isinstance(args, dict):
-            raise Rejected("invalid_args")
-        devices.validate_event(device_id, event, args)
-        return channel, device_id, storage.Row(device_id, "e", seq, ts, now, {"event": event, "args": args})
-    except DomainError as exc:
-        raise Rejected(f"out_of_spec:{exc.code}") from None
+        except Exception:  # noqa: BLE001 - due commands are retried by their own schedule
+            log.exception("could not send due commands")

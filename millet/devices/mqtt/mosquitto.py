@@ -30,11 +30,12 @@ import paho.mqtt.client as mqtt
 
 from millet.core.private_files import restrict, write_private
 from millet.devices.mqtt import topics
-from millet.devices.mqtt.config import ADMIN_USER, INGEST_USER
+from millet.devices.mqtt.config import ADMIN_USER, INGEST_USER, MAX_PACKET_BYTES
 
 DYNSEC_PLUGIN = "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so"
 CONTROL_TOPIC = "$CONTROL/dynamic-security/v1"
 SERVICE_ROLE = "millet-service-ingest"
+CONTROL_BUDGET = MAX_PACKET_BYTES - 4096  # a control message's JSON, leaving room for topic and framing
 
 
 class DynsecError(RuntimeError):
@@ -46,11 +47,19 @@ def device_role(device_id: str) -> str:
 
 
 def device_acls(device_id: str) -> list[dict]:
+    """Its own uplink to publish, its own commands to subscribe to and to receive, nothing else.
+
+    The receive pair (own commands allowed first, everything else denied) holds for every delivery
+    Mosquitto makes, retained, will or queued, not only those that follow a subscription.
+    """
+    commands = topics.topic(device_id, "commands")
     acls = [
         {"acltype": "publishClientSend", "topic": topics.topic(device_id, channel), "allow": True}
         for channel in topics.UPLINK
     ]
-    acls.append({"acltype": "subscribeLiteral", "topic": topics.topic(device_id, "commands"), "allow": True})
+    acls.append({"acltype": "subscribeLiteral", "topic": commands, "allow": True})
+    acls.append({"acltype": "publishClientReceive", "topic": commands, "allow": True, "priority": 1})
+    acls.append({"acltype": "publishClientReceive", "topic": "#", "allow": False})
     return acls
 
 
@@ -186,14 +195,22 @@ class DynsecAdmin:
                 follow_up.append({"command": command, "username": device_id})
         self._chunked(follow_up)
 
-    def _chunked(self, commands: list[dict], size: int = 500) -> list[dict]:
+    def _chunked(self, commands: list[dict]) -> list[dict]:
+        """Send in control messages that each stay under the broker's packet limit."""
         for command in commands:
             command.setdefault("correlationData", command.get("username") or command.get("rolename"))
         responses: list[dict] = []
-        for start in range(0, len(commands), size):
-            responses += self.execute(
-                commands[start : start + size], tolerate=["already exists", "not found"]
-            )
+        chunk: list[dict] = []
+        size = 0
+        for command in commands:
+            cost = len(json.dumps(command)) + 2
+            if chunk and size + cost > CONTROL_BUDGET:
+                responses += self.execute(chunk, tolerate=["already exists", "not found"])
+                chunk, size = [], 0
+            chunk.append(command)
+            size += cost
+        if chunk:
+            responses += self.execute(chunk, tolerate=["already exists", "not found"])
         return responses
 
     def delete_device(self, device_id: str) -> None:
@@ -216,6 +233,8 @@ def mosquitto_conf(*, port: int, directory: Path, bind: str = "127.0.0.1") -> st
 
     Persistence and a large per-client queue are what let the ingestion worker's persistent session
     survive a broker restart or its own downtime without losing an acknowledged message.
+    ``max_packet_size`` disconnects a client that sends a bigger packet, before anything is stored
+    (the embedded broker enforces the same limit).
     """
     return "\n".join(
         [
@@ -232,6 +251,7 @@ def mosquitto_conf(*, port: int, directory: Path, bind: str = "127.0.0.1") -> st
             "max_queued_messages 1000000",
             "set_tcp_nodelay true",
             "max_keepalive 300",
+            f"max_packet_size {MAX_PACKET_BYTES}",
             "log_dest none",
             "",
         ]

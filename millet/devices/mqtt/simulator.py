@@ -8,6 +8,11 @@ the new version. A lost connection is retried with jittered exponential back-off
 random delay up to min(cap, base * 2**attempt)), so a thousand devices dropped by a broker restart do
 not all knock at the same instant. paho resends unacknowledged QoS 1 messages after a reconnect.
 
+The command handler is firmware's: a command it cannot use (not JSON, too deep, no id, an unknown
+kind, parameters of the wrong shape, a property that is not writable, an expired command) is ignored
+and counted by reason in ``Simulator.ignored``; it never stops the simulated fleet. The cloud
+retries an unanswered command and lets it expire.
+
 One thread drives every client through paho's external-loop hooks (``loop_read``/``loop_write``/
 ``loop_misc``): thousands of devices cost one thread, not thousands.
 """
@@ -16,16 +21,23 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import random
 import selectors
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
 from millet.devices.mqtt import topics
+from millet.devices.mqtt.config import MAX_PACKET_BYTES
+from millet.devices.mqtt.decoder import Refused, parse_json
+
+log = logging.getLogger("millet.mqtt.simulator")
+KINDS = ("set", "action", "ota")
 
 
 @dataclass(frozen=True)
@@ -62,6 +74,19 @@ class PropertyModel:
             self.value = low + ((high - low) // 2 // step) * step if self.is_int else (low + high) / 2
         else:
             self.value = 0 if self.is_int else 20.0
+
+    def accepts(self, value: object) -> bool:
+        """A value a ``set`` may give this property: writable, and of its format's JSON type."""
+        fmt = self.spec.format
+        if "write" not in self.spec.access:
+            return False
+        if fmt == "bool":
+            return isinstance(value, bool)
+        if fmt == "string":
+            return isinstance(value, str)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False
+        return fmt == "float" or isinstance(value, int)
 
     def off_value(self) -> object:
         """The reading of a switched-off appliance: the bottom of the property's range."""
@@ -139,6 +164,7 @@ class Simulator:
         self.keepalive = keepalive
         self.ota_failure_rate = ota_failure_rate
         self.rng = random.Random(seed)
+        self.ignored: Counter[str] = Counter()  # commands the firmware could not use, by reason
         self._selector = selectors.DefaultSelector()
         self._scheduled: list[tuple[float, object]] = []
         self._lock = threading.Lock()  # guards _scheduled: tests may schedule from their own thread
@@ -233,20 +259,34 @@ class Simulator:
 
     def _on_message(self, client, device: SimDevice, message) -> None:
         try:
-            command = json.loads(message.payload)
-            command_id, kind, params = command["id"], command["kind"], command.get("params") or {}
-        except (ValueError, KeyError, TypeError):
-            return  # firmware ignores what it cannot parse; the cloud retries and expires it
+            command_id, kind, params = read_command(message.payload, time.time())
+            if kind == "set":
+                props = params.get("props")
+                if not isinstance(props, dict) or not props:
+                    raise Refused("invalid_params")
+                if not all(key in device.props and device.props[key].accepts(v) for key, v in props.items()):
+                    raise Refused("invalid_property")
+            elif kind == "ota" and not isinstance(params.get("version"), str):
+                raise Refused("invalid_params")
+        except Refused as refused:
+            self.ignored[refused.reason] += 1
+            return
+        try:
+            self._apply_command(device, command_id, kind, params)
+        except Exception:  # noqa: BLE001 - one command must not stop a fleet of simulated devices
+            log.exception("device %s failed on command %s", device.creds.device_id, command_id)
+            self.ignored["handler_error"] += 1
+
+    def _apply_command(self, device: SimDevice, command_id: str, kind: str, params: dict) -> None:
         device.commands += 1
         if kind == "set":
-            props = params.get("props") if isinstance(params.get("props"), dict) else {}
+            props = params["props"]
             for key, value in props.items():
-                if key in device.props:
-                    device.props[key].value = value
+                device.props[key].value = value
             self._ack(device, command_id, "ok", {})
-            self._publish_telemetry(device, {k: device.props[k].value for k in props if k in device.props})
+            self._publish_telemetry(device, {k: device.props[k].value for k in props})
         elif kind == "ota":
-            self._run_ota(device, command_id, str(params.get("version", "")))
+            self._run_ota(device, command_id, params["version"])
         else:
             self._ack(device, command_id, "ok", {})
 
@@ -346,6 +386,25 @@ class Simulator:
             self._scheduled = [item for item in self._scheduled if item[0] > now]
         for _, action in due:
             action()
+
+
+def read_command(payload: bytes, now: float) -> tuple[str, str, dict]:
+    """``(id, kind, params)`` of a command as firmware reads it, or ``Refused(reason)``: the cloud's
+    own checks on size, depth and JSON first, then the command's shape, then its expiry."""
+    if len(payload) > MAX_PACKET_BYTES:
+        raise Refused("too_large")
+    command = parse_json(bytes(payload))
+    if not isinstance(command, dict):
+        raise Refused("malformed_command")
+    command_id, kind, params = command.get("id"), command.get("kind"), command.get("params", {})
+    if not isinstance(command_id, str) or not 1 <= len(command_id) <= 64 or kind not in KINDS:
+        raise Refused("malformed_command")
+    if not isinstance(params, dict):
+        raise Refused("invalid_params")
+    expires = command.get("expires")
+    if expires is not None and (type(expires) is not int or expires < now * 1000):
+        raise Refused("expired")
+    return command_id, kind, params
 
 
 def _property_models_from_spec(device_id: str) -> dict[str, PropertyModel]:

@@ -32,6 +32,19 @@ def parse(name: str) -> tuple[str, str] | None:
     return device_id, channel
 
 
+def matches(topic_filter: str, name: str) -> bool:
+    """MQTT filter matching (``+`` one level, ``#`` the rest); ``$`` topics never match a wildcard."""
+    levels, parts = topic_filter.split("/"), name.split("/")
+    if name.startswith("$") and levels[0] in ("+", "#"):
+        return False
+    for i, level in enumerate(levels):
+        if level == "#":
+            return i == len(levels) - 1
+        if i >= len(parts) or level not in ("+", parts[i]):
+            return False
+    return len(levels) == len(parts)
+
+
 def device_may_publish(device_id: str, name: str) -> bool:
     """A device publishes only on its own uplink topics (exact names, never wildcards)."""
     parsed = parse(name)

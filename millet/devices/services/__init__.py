@@ -22,7 +22,6 @@ from millet.devices.services.commands import (
     get_shadow,
     list_commands,
     record_event,
-    report_state,
     request_action,
     request_set,
     shadow_of,
@@ -75,6 +74,7 @@ from millet.devices.services.ownership import (
     shares_of,
     unshare_device,
 )
+from millet.devices.services.reported import Reading, newest_readings, report_readings, report_state
 
 __all__ = [
     "DeviceActivity",
@@ -82,6 +82,7 @@ __all__ = [
     "DeviceInfo",
     "OutboundCommand",
     "ProvisionedDevice",
+    "Reading",
     "ShadowState",
     "abort_rollout",
     "acknowledge_command",
@@ -112,6 +113,7 @@ __all__ = [
     "list_firmware",
     "list_homes",
     "model_code_for",
+    "newest_readings",
     "notifications_for",
     "pause_rollout",
     "place_device",
@@ -123,6 +125,7 @@ __all__ = [
     "recently_sold_orders",
     "reissue_claim_token",
     "release_device",
+    "report_readings",
     "report_state",
     "request_action",
     "request_set",

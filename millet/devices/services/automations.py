@@ -3,12 +3,19 @@
 Every device an automation names must be one its home's owner controls, checked when it is saved and
 again when it fires (a share may have been withdrawn since). Property triggers fire on the edge, when
 a reported value starts to satisfy the comparison, so steady telemetry does not repeat the action.
+
+One broken automation never stops the others: each is checked and fired in its own savepoint, and
+one that fails on its own content (a rule the device's spec no longer accepts, a time zone gone from
+the system) is turned off, its owner is told, and it is set aside as a dead letter
+(``automation_failed:<error>``), instead of failing again on every tick or report.
 """
 
 from __future__ import annotations
 
+import logging
 import operator
 import re
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,6 +25,7 @@ from django.utils import timezone
 
 from millet.accounts.actor import Actor
 from millet.core.errors import Forbidden, NotFound, Unprocessable
+from millet.core.faults import is_record_fault
 from millet.devices.models import Automation, Device, Notification, Shadow
 from millet.devices.services.identity import spec_of
 from millet.devices.services.ownership import controllable_ids, get_home
@@ -34,6 +42,7 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 TIME_WINDOW = timedelta(minutes=5)  # a late tick still fires a time trigger, at most once a day
 MAX_ACTIONS = 10
+log = logging.getLogger(__name__)
 
 
 def _bad(message: str, code: str = "invalid_automation") -> Unprocessable:
@@ -248,39 +257,74 @@ def _triggered(device: Device, kind: str):
     )
 
 
+def _guarded(automation: Automation, run: Callable[[], bool]) -> bool:
+    """Check and fire one automation in its own savepoint; set it aside if it fails on its content.
+
+    A failure of the system (database unreachable) propagates: the tick or report is retried.
+    """
+    try:
+        with transaction.atomic():
+            return run()
+    except Exception as exc:
+        if not is_record_fault(exc):
+            raise
+        log.exception("automation %s failed; turning it off", automation.pk)
+        _set_aside(automation, exc)
+        return False
+
+
+def _set_aside(automation: Automation, exc: BaseException) -> None:
+    from millet.devices.telemetry import deadletters
+
+    with transaction.atomic():
+        Automation.objects.filter(pk=automation.pk).update(enabled=False)
+        message = f"Automation '{automation.name}' was turned off: it could not run ({type(exc).__name__})."
+        Notification.objects.create(
+            user_id=automation.home.owner_id, automation_id=automation.pk, message=message[:256]
+        )
+        deadletters.record_failure("automations", "automation", f"automation:{automation.pk}", exc)
+
+
+def _property_edge(automation: Automation, changed: dict, before: dict) -> bool:
+    t = automation.trigger
+    key = t["property"]
+    return (
+        key in changed
+        and _matches(t["op"], changed[key], t["value"])
+        and not _matches(t["op"], before.get(key), t["value"])
+    )
+
+
 def on_properties_reported(sender, *, device: Device, changed: dict, before: dict, at: datetime, **kw) -> int:
-    fired = 0
-    for automation in _triggered(device, Automation.Trigger.PROPERTY):
-        t = automation.trigger
-        key = t["property"]
-        if (
-            key in changed
-            and _matches(t["op"], changed[key], t["value"])
-            and not _matches(t["op"], before.get(key), t["value"])
-        ):
-            fired += fire(automation, at)
-    return fired
+    return sum(
+        _guarded(a, lambda a=a: _property_edge(a, changed, before) and fire(a, at))
+        for a in _triggered(device, Automation.Trigger.PROPERTY)
+    )
 
 
 def on_event_reported(sender, *, device: Device, event: str, args: dict, at: datetime, **kw) -> int:
     return sum(
-        fire(a, at) for a in _triggered(device, Automation.Trigger.EVENT) if a.trigger["event"] == event
+        _guarded(a, lambda a=a: a.trigger["event"] == event and fire(a, at))
+        for a in _triggered(device, Automation.Trigger.EVENT)
+    )
+
+
+def _due(automation: Automation, now: datetime) -> bool:
+    """A time trigger due within the last few minutes and not yet fired today."""
+    zone = ZoneInfo(automation.home.time_zone)
+    local = now.astimezone(zone)
+    scheduled = datetime.combine(local.date(), _hhmm(automation.trigger["at"], "at"), tzinfo=zone)
+    return (
+        DAYS[local.weekday()] in automation.trigger["days"]
+        and scheduled <= local < scheduled + TIME_WINDOW
+        and not (automation.last_fired_at and automation.last_fired_at >= scheduled)
     )
 
 
 def run_time_automations(now: datetime | None = None) -> int:
-    """The minute tick: fire time triggers due within the last few minutes and not yet fired today."""
+    """The minute tick: fire time triggers that are due; return how many fired."""
     now = now or timezone.now()
-    fired = 0
-    for automation in Automation.objects.select_related("home").filter(trigger_type="time", enabled=True):
-        zone = ZoneInfo(automation.home.time_zone)
-        local = now.astimezone(zone)
-        scheduled = datetime.combine(local.date(), _hhmm(automation.trigger["at"], "at"), tzinfo=zone)
-        if DAYS[local.weekday()] not in automation.trigger["days"]:
-            continue
-        if not scheduled <= local < scheduled + TIME_WINDOW:
-            continue
-        if automation.last_fired_at and automation.last_fired_at >= scheduled:
-            continue
-        fired += fire(automation, now)
-    return fired
+    return sum(
+        _guarded(a, lambda a=a: _due(a, now) and fire(a, now))
+        for a in Automation.objects.select_related("home").filter(trigger_type="time", enabled=True)
+    )

@@ -23,6 +23,7 @@ from millet.devices import events
 from millet.devices.models import Command, Device, Shadow
 from millet.devices.services.identity import get_device, spec_of
 from millet.devices.services.ownership import CONTROL, READ, device_with_role, role_of
+from millet.devices.services.reported import event_is_newest, fill_in_acked
 
 DEFAULT_TTL = timedelta(hours=24)
 MAX_TTL = timedelta(days=7)
@@ -46,6 +47,7 @@ class ShadowState:
     reported_version: int
     reported_at: datetime | None
     delta: dict  # desired values the device has not reported yet
+    reported_stamps: dict  # per property: [device time, seq] of its report (``services.reported``)
 
 
 def command_topic(device_id: str) -> str:
@@ -167,6 +169,7 @@ def _shadow_state(device: Device, shadow: Shadow) -> ShadowState:
         shadow.reported_version,
         shadow.reported_at,
         delta,
+        shadow.reported_stamps,
     )
 
 
@@ -205,29 +208,13 @@ def list_commands(actor: Actor, device_id: str, limit: int = 50) -> list[Command
 # --- from the device -------------------------------------------------------------------------------
 
 
-def report_state(device_id: str, props: dict, at: datetime) -> None:
-    """Merge reported props into the shadow (version + 1) and run property-change automations."""
-    if not props:
-        return
-    with transaction.atomic():
-        device = get_device(device_id)
-        shadow = Shadow.objects.select_for_update().get(device=device)
-        before = dict(shadow.reported)
-        changed = {k: v for k, v in props.items() if before.get(k, object()) != v}
-        if not changed and shadow.reported_at and at <= shadow.reported_at:
-            return
-        shadow.reported = {**before, **props}
-        shadow.reported_version += 1
-        shadow.reported_at = max(at, shadow.reported_at) if shadow.reported_at else at
-        shadow.save(update_fields=["reported", "reported_version", "reported_at"])
-    if changed:
-        events.properties_reported.send(sender=Device, device=device, changed=changed, before=before, at=at)
-
-
-def record_event(device_id: str, event: str, args: dict, at: datetime) -> None:
-    events.event_reported.send(
-        sender=Device, device=get_device(device_id), event=event, args=args or {}, at=at
-    )
+def record_event(device_id: str, event: str, args: dict, at: datetime, *, seq: int = 0) -> None:
+    """An event the device reported at device time ``at``; automations run unless it is older than
+    an event already seen (a flushed backlog is history, not news)."""
+    if event_is_newest(device_id, at, seq):
+        events.event_reported.send(
+            sender=Device, device=get_device(device_id), event=event, args=args or {}, at=at
+        )
 
 
 def _payload(command: Command) -> bytes:
@@ -319,4 +306,4 @@ def acknowledge_command(device_id: str, command_id: str, status: str, result: di
             command.save(update_fields=["status", "finished_at", "result"])
         events.command_answered.send(sender=Command, command=command, status=status, result=result)
     if command.kind == Command.Kind.SET and status == "ok":
-        report_state(device_id, command.params.get("props", {}), now)
+        fill_in_acked(device_id, command.params.get("props", {}))

@@ -5,10 +5,15 @@ in a random order, so each percentage step is a random sample of the fleet. ``ad
 (a tick, every few seconds) starts updates no faster than the rate limit, moves to the next step
 once the current one has finished, and aborts when failures pass the threshold. A rollback is a new
 rollout of each unit's previous version, to exactly the units the first one updated.
+
+One broken rollout never stops the tick for the others: each advances in its own transaction, and
+one that fails on its own content is paused with the error as its reason and set aside as a dead
+letter (``rollout_failed:<error>``), so staff can look at it, fix it and resume it.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import random
 import re
@@ -24,6 +29,7 @@ from django.utils import timezone
 from millet.accounts.actor import Actor
 from millet.catalog import services as catalog
 from millet.core.errors import Conflict, NotFound, Unprocessable
+from millet.core.faults import is_record_fault
 from millet.devices.models import Command, Device, Firmware, Rollout, RolloutTarget
 
 VERSION_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_-]{0,31}$")
@@ -32,6 +38,7 @@ OTA_RETRY_SECONDS = 120
 OTA_ATTEMPTS = 3
 ACTIVE = (Rollout.Status.RUNNING, Rollout.Status.PAUSED)
 UNFINISHED = (RolloutTarget.Status.PENDING, RolloutTarget.Status.UPDATING)
+log = logging.getLogger(__name__)
 
 
 def upload_firmware(
@@ -320,21 +327,38 @@ def _advance(rollout: Rollout, now: datetime) -> None:
 
 
 def advance_rollouts(now: datetime | None = None) -> int:
-    """The rollout tick; returns how many rollouts it looked at."""
+    """The rollout tick; returns how many rollouts it advanced. A failure of the system propagates."""
     now = now or timezone.now()
     seen = 0
     for rollout_id in Rollout.objects.filter(status=Rollout.Status.RUNNING).values_list("pk", flat=True):
-        with transaction.atomic():
-            rollout = (
-                Rollout.objects.select_for_update()
-                .select_related("firmware")
-                .filter(pk=rollout_id, status="running")
-                .first()
-            )
-            if rollout is not None:
-                _advance(rollout, now)
-                seen += 1
+        try:
+            with transaction.atomic():
+                rollout = (
+                    Rollout.objects.select_for_update()
+                    .select_related("firmware")
+                    .filter(pk=rollout_id, status="running")
+                    .first()
+                )
+                if rollout is not None:
+                    _advance(rollout, now)
+                    seen += 1
+        except Exception as exc:
+            if not is_record_fault(exc):
+                raise
+            log.exception("rollout %s failed to advance; pausing it", rollout_id)
+            _set_aside(rollout_id, exc)
     return seen
+
+
+def _set_aside(rollout_id: int, exc: BaseException) -> None:
+    from millet.devices.telemetry import deadletters
+
+    reason = f"paused: could not advance ({type(exc).__name__}: {exc})"[:200]
+    with transaction.atomic():
+        Rollout.objects.filter(pk=rollout_id, status=Rollout.Status.RUNNING).update(
+            status=Rollout.Status.PAUSED, reason=reason
+        )
+        deadletters.record_failure("rollouts", "rollout", f"rollout:{rollout_id}", exc)
 
 
 def on_command_answered(sender, *, command: Command, status: str, result: dict, **kwargs) -> None:

@@ -302,7 +302,13 @@ def _unbind(device: Device) -> str:
 def wipe_device_data(device: Device) -> None:
     """Shadow, shares, automations naming the device, waiting commands; telemetry history on commit."""
     Shadow.objects.filter(device=device).update(
-        desired={}, desired_version=0, reported={}, reported_version=0
+        desired={},
+        desired_version=0,
+        reported={},
+        reported_stamps={},
+        reported_version=0,
+        reported_at=None,
+        event_stamp=[],
     )
     DeviceShare.objects.filter(device=device).delete()
     if device.owner_id is not None:

@@ -1,8 +1,9 @@
-"""Back office: the ingestion worker's counters, read-only (they are written only by ingestion)."""
+"""Back office: the ingestion counters and the dead letters, read-only (written only by the loops)."""
 
 from django.contrib import admin
 
-from millet.devices.telemetry.models import IngestCounter
+from millet.core.admin import ReadOnlyAdmin
+from millet.devices.telemetry.models import DeadLetter, IngestCounter
 
 
 @admin.register(IngestCounter)
@@ -18,3 +19,12 @@ class IngestCounterAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(DeadLetter)
+class DeadLetterAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "source", "reason", "key", "size", "detail")
+    list_filter = ("source", "reason")
+    search_fields = ("key", "reason")
+    ordering = ("-pk",)
+    readonly_fields = ("source", "reason", "key", "size", "excerpt", "detail", "created_at")

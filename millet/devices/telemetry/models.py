@@ -39,3 +39,25 @@ class IngestCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reason}: {self.count}"
+
+
+class DeadLetter(models.Model):
+    """One record a device-cloud loop refused and set aside (a poison message, a broken automation).
+
+    Written by ``deadletters.record`` in the same transaction as the counter of its reason; the
+    newest ``deadletters.KEEP`` are kept. Counters hold the exact totals, these rows the examples.
+    """
+
+    source = models.CharField(max_length=16, help_text="ingest, automations or rollouts")
+    reason = models.CharField(max_length=64)
+    key = models.CharField(max_length=200, help_text="The MQTT topic, or the record (automation:12).")
+    size = models.PositiveIntegerField(default=0, help_text="Bytes of the payload as received.")
+    excerpt = models.TextField(blank=True, help_text="The payload's first 1 KiB, undecodable bytes escaped.")
+    detail = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["reason", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.source}/{self.reason}: {self.key}"

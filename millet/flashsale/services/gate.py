@@ -100,6 +100,15 @@ class StreamClaim:
     claimed_at: datetime
 
 
+@dataclass(frozen=True)
+class BadEntry:
+    """A stream entry that is not a claim the gate writes (the script always writes a positive
+    customer id and a time in ms): set aside by the writer, never retried."""
+
+    gate_id: str
+    fields: str  # what was read, for the dead letter
+
+
 def redis_enabled() -> bool:
     return bool(settings.REDIS_URL)
 
@@ -232,12 +241,20 @@ def queued_claim(code: str, gate_id: str) -> StreamClaim | None:
         entries = client().xrange(keys(code)["stream"], gate_id, gate_id)
     except redis.ResponseError:  # not a stream id
         return None
-    return _parse(entries[0]) if entries else None
+    parsed = _parse(entries[0]) if entries else None
+    return parsed if isinstance(parsed, StreamClaim) else None
 
 
-def _parse(entry) -> StreamClaim:
+def _parse(entry) -> StreamClaim | BadEntry:
     entry_id, fields = entry
-    return StreamClaim(entry_id.decode(), int(fields[b"c"]), from_ms(fields[b"t"]))
+    gate_id = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+    try:
+        customer_id, claimed_at = int(fields[b"c"]), from_ms(fields[b"t"])
+    except (KeyError, TypeError, ValueError, OverflowError, OSError):
+        return BadEntry(gate_id, repr(fields)[:1024])
+    if not 0 < customer_id < 2**63:
+        return BadEntry(gate_id, repr(fields)[:1024])
+    return StreamClaim(gate_id, customer_id, claimed_at)
 
 
 def consumer_name() -> str:
@@ -245,7 +262,8 @@ def consumer_name() -> str:
 
 
 def read_claims(codes: list[str], *, count: int, block_ms: int, reclaim_idle_ms: int) -> dict[str, list]:
-    """Claims for this writer: first those a dead writer left pending, then new ones.
+    """Claims for this writer (``StreamClaim``, or ``BadEntry`` for an entry that is not one): first
+    those a dead writer left pending, then new ones.
 
     An entry stays pending until ``ack`` is called after its order committed, so a writer killed
     mid-batch loses nothing: after ``reclaim_idle_ms`` another writer takes its entries over.

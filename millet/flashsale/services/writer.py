@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from functools import partial
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from millet.accounts.actor import SYSTEM
 from millet.flashsale.models import Campaign, Claim
-from millet.flashsale.services import gate
+from millet.flashsale.services import deadletters, gate
 from millet.flashsale.services.campaigns import offer_of
 from millet.sales import services as sales
 
@@ -81,20 +82,17 @@ def write_stream_claims(*, batch: int = 200, block_ms: int = 1000, reclaim_idle_
     for code, entries in got.items():
         campaign = campaigns[code]
         ids = [e.gate_id for e in entries]
+        entries = deadletters.set_aside_malformed(campaign, entries)
         done = set(Claim.objects.filter(campaign=campaign, gate_id__in=ids).values_list("gate_id", flat=True))
         claims = [
             sales.FlashClaim(_key(code, e.gate_id), e.customer_id, e.claimed_at)
             for e in entries
             if e.gate_id not in done
         ]
-        try:
-            with transaction.atomic():
-                _write(campaign, claims, existing={})
-        except IntegrityError:  # a racing writer took some of these; stay pending and retry
-            log.warning("campaign %s: batch collided with another writer, retrying", code)
-            continue
-        gate.ack(code, ids)  # only after the orders committed (or were found written)
-        written += len(entries)
+        # A racing writer's claims, or one claim the database refuses, are sorted out claim by claim.
+        refused = deadletters.write_each(campaign, claims, partial(_write, campaign, existing={}))
+        gate.ack(code, ids)  # only after the orders committed (or were found written, or set aside)
+        written += len(entries) - len(refused)
     return written
 
 

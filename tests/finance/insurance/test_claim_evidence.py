@@ -20,7 +20,7 @@ from millet.accounts.actor import SYSTEM, actor_for_user
 from millet.catalog import services as catalog
 from millet.core.errors import Unprocessable
 from millet.devices import services as devices
-from millet.devices.mqtt.ingest import parse_message
+from millet.devices.mqtt.decoder import decode
 from millet.devices.telemetry import storage
 from millet.finance.models import LedgerTransfer
 from millet.insurance import services
@@ -67,11 +67,14 @@ class Phone:
         against the spec, store it, and hand events to the devices domain, in one transaction."""
         self.seq[channel] += 1
         payload = json.dumps({"seq": self.seq[channel], "ts": int(at.timestamp() * 1000), **message})
-        _, device_id, row = parse_message(f"millet/v1/d/{self.device_id}/{channel}", payload.encode(), NOW)
+        decoded = decode(f"millet/v1/d/{self.device_id}/{channel}", payload.encode(), NOW)
+        row = decoded.value
         with transaction.atomic():
             assert storage.insert_rows([row]) == [row]
             if row.kind == "e":
-                devices.record_event(device_id, row.body["event"], row.body["args"], row.ts)
+                devices.record_event(
+                    decoded.device_id, row.body["event"], row.body["args"], row.ts, seq=row.seq
+                )
 
     def event(self, name: str, at: datetime, **args) -> None:
         self.send("events", at, event=name, args=args)

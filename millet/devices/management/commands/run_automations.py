@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import time
-
 from django.core.management.base import BaseCommand
 
+from millet.devices.management.clock import tick
 from millet.devices.services import run_time_automations
 
 
@@ -16,8 +15,4 @@ class Command(BaseCommand):
         parser.add_argument("--every", type=float, default=0, help="Repeat every N seconds until stopped.")
 
     def handle(self, *args, every: float, **options) -> None:
-        while True:
-            self.stdout.write(f"fired {run_time_automations()} automations")
-            if every <= 0:
-                return
-            time.sleep(every)
+        tick(self, run_time_automations, every, "fired {} automations")
