@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "millet.devices",
     "millet.devices.telemetry",
     "millet.flashsale",
+    "millet.vision",
     "millet.demo",
 ]
 
