@@ -20,8 +20,30 @@ from millet.vision.services.images import (
     check_size,
     decode_image,
 )
+from millet.vision.services.snapshots import (
+    FACE_EVENT,
+    SnapshotInfo,
+    delete_device_snapshots,
+    face_json,
+    list_snapshots,
+    purge_expired_snapshots,
+    record_snapshot,
+    set_snapshot_retention,
+    snapshot_image,
+    snapshot_retention,
+)
 
 __all__ = [
+    "FACE_EVENT",
+    "SnapshotInfo",
+    "delete_device_snapshots",
+    "face_json",
+    "list_snapshots",
+    "purge_expired_snapshots",
+    "record_snapshot",
+    "set_snapshot_retention",
+    "snapshot_image",
+    "snapshot_retention",
     "DEFAULT_DETECTOR",
     "DEFAULT_MAX_SIDE",
     "DETECTORS",

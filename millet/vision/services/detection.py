@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from millet.core.errors import Unprocessable
-from millet.vision.services.detectors import DEFAULT_DETECTOR, DETECTORS, get_detector
+from millet.vision.services.detectors import DEFAULT_DETECTOR, DEFAULT_MAX_SIDE, DETECTORS, get_detector
 from millet.vision.services.faces import Face
 from millet.vision.services.images import decode_image
 
@@ -26,11 +26,16 @@ class Detection:
 
 
 def detect_faces(
-    data: bytes, *, detector: str = DEFAULT_DETECTOR, min_score: float | None = None
+    data: bytes,
+    *,
+    detector: str = DEFAULT_DETECTOR,
+    min_score: float | None = None,
+    max_side: int | None = DEFAULT_MAX_SIDE,
 ) -> Detection:
     """Detect faces in a JPEG or PNG.
 
-    ``min_score`` in [0, 1] drops weaker faces (default: the detector's own, 0.5). Raises the errors
+    ``min_score`` in [0, 1] drops weaker faces (default: the detector's own, 0.5); ``max_side`` is the
+    longest side of the frame the detector works on (``detectors.DEFAULT_MAX_SIDE``). Raises the errors
     of ``images.decode_image`` (413, 415, 422) and ``Unprocessable`` (``unknown_detector``,
     ``invalid_min_score``).
     """
@@ -40,7 +45,7 @@ def detect_faces(
         )
     if min_score is not None and not 0.0 <= min_score <= 1.0:
         raise Unprocessable("min_score must be between 0 and 1", code="invalid_min_score")
-    found = get_detector(detector)
+    found = get_detector(detector, max_side)
     image = decode_image(data, max_side=found.max_side)
     faces = found.detect(image.pixels, min_score=min_score)
     if image.scale != 1.0:

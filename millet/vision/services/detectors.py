@@ -34,6 +34,10 @@ import numpy as np
 from millet.vision.services.faces import Box, Face, Point, ellipse_for
 
 DEFAULT_DETECTOR = "yunet"
+# Threads one detection may use. One by default: a web server runs a worker per core, and a second
+# thread per call only makes the workers fight (libgomp's threads spin while they wait). A batch run
+# in one process may set MILLET_VISION_THREADS to the number of cores.
+THREADS = max(1, int(os.environ.get("MILLET_VISION_THREADS", "1")))
 # 640 keeps a 640x480 camera frame whole; larger uploads are shrunk to it (see bench/vision.py).
 DEFAULT_MAX_SIDE = 640
 
@@ -50,6 +54,7 @@ class FaceDetector(ABC):
 
     def __init__(self, max_side: int | None = DEFAULT_MAX_SIDE) -> None:
         self.max_side = max_side
+        cv2.setNumThreads(THREADS)  # OpenCV's resizing and cascade share the same budget
 
     def detect(self, rgb: np.ndarray, min_score: float | None = None) -> list[Face]:
         """Faces sorted by descending score, in the coordinates of ``rgb``."""
@@ -80,6 +85,8 @@ class YuNetDetector(FaceDetector):
         super().__init__(max_side)
         # yuface's wrapper filters by its own threshold and warns above 960 px; the C entry point
         # returns every candidate: rows of confidence (0-100), x, y, w, h, then five (x, y) landmarks.
+        # Its OpenMP runtime (a private libgomp) reads its thread count once, when first loaded.
+        os.environ.setdefault("OMP_NUM_THREADS", str(THREADS))
         from yuface.yuface import detect
 
         self._c_detect = detect
