@@ -44,26 +44,27 @@ def write_roc_files(roc: Roc, out_dir: Path, prefix: str = "") -> tuple[Path, Pa
 
 
 def plot_roc_svg(
-    curves: dict[str, Roc], path: Path, *, title: str, max_false_positives: int | None = None
+    curves: dict[str, Roc],
+    path: Path,
+    *,
+    title: str,
+    max_false_positives: int | None = None,
+    marks: tuple[int, ...] = (),
 ) -> None:
-    """Discrete (solid) and continuous (dashed) ROC curves of each labelled run, FP on the x axis."""
+    """Discrete (solid) and continuous (dashed) ROC curves of each labelled run, FP on the x axis;
+    ``marks`` draws a dotted vertical line at those false-positive counts (the budgets read off)."""
     figure = Figure(figsize=(8, 5.5))
     FigureCanvasSVG(figure)
     axes = figure.add_subplot()
     for n, (label, roc) in enumerate(curves.items()):
-        color = f"C{n}"
-        fps = [p.false_positives for p in roc.points]
-        axes.step(
-            fps, [p.tpr_discrete for p in roc.points], where="post", color=color, label=f"{label} discrete"
-        )
-        axes.step(
-            fps,
-            [p.tpr_continuous for p in roc.points],
-            where="post",
-            color=color,
-            linestyle="--",
-            label=f"{label} continuous",
-        )
+        points = sorted(roc.points, key=lambda p: (p.false_positives, p.tpr_discrete))
+        fps = [p.false_positives for p in points]
+        for continuous, style in ((False, "-"), (True, "--")):
+            rates = [p.tpr_continuous if continuous else p.tpr_discrete for p in points]
+            kind = "continuous" if continuous else "discrete"
+            axes.step(fps, rates, where="post", color=f"C{n}", linestyle=style, label=f"{label} {kind}")
+    for fp in marks:
+        axes.axvline(fp, color="0.4", linestyle=":", linewidth=1)
     if max_false_positives:
         axes.set_xlim(0, max_false_positives)
     axes.set_ylim(0, 1)

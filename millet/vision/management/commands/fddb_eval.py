@@ -84,6 +84,7 @@ class Command(BaseCommand):
             svg,
             title=f"FDDB ROC: {set_dir.name}",
             max_false_positives=max(opts["fp"]),
+            marks=tuple(opts["fp"]),
         )
         table = Table(title=f"{roc.images} images, {roc.faces} faces, {len(folds)} folds")
         table.add_column("false positives", justify="right")
