@@ -11,7 +11,7 @@
      sync workers, driven by wrk (Debian's package; a C load generator, so the client costs little),
      over the embedded SQLite default (the route's only database work is the token lookup).
 
-    python bench/vision.py [--n 500] [--seed 1] [--seconds 10] [--connections 4]
+    python bench/vision.py [--n 500] [--seed 1] [--seconds 10] [--rounds 3] [--connections 2]
 
 The last line is JSON: {"bench", "value" (API images/s), "unit", "ceiling" (bare images/s), "ratio",
 "goal" (30 images/s), ...} with both detectors' true positive rates.
@@ -20,6 +20,7 @@ The last line is JSON: {"bench", "value" (API images/s), "unit", "ceiling" (bare
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -205,37 +206,36 @@ def issue_token(env: dict) -> str:
     return done.stdout.split()[-1]
 
 
+@contextlib.contextmanager
+def serve(port: int, env: dict):
+    """Millet on gunicorn, 2 sync workers (one per core), until the block ends."""
+    gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or "gunicorn"
+    options = "--workers 2 --worker-class sync --log-level warning".split()
+    server = subprocess.Popen(
+        [gunicorn, "millet.wsgi:application", "-b", f"127.0.0.1:{port}", *options], env=env, cwd=ROOT
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    try:
+        yield
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
 def api_speed(frames: list[Path], args, env: dict, work: Path) -> tuple[list[dict], list[dict]]:
     port = free_port()
     millet("migrate", "-v0", env=env)
     token = issue_token(env)
     lua = work / "detect.lua"
     lua.write_text(LUA % {"token": token})
-    gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or "gunicorn"
-    server = subprocess.Popen(
-        [
-            gunicorn,
-            "millet.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--worker-class",
-            "sync",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        cwd=ROOT,
-    )
     base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(f"{base}/api/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+    with serve(port, env):
         # Warm-up: each worker imports its routes and loads its detector on its first upload.
         wrk(
             f"{base}/api/vision/detect",
@@ -262,9 +262,6 @@ def api_speed(frames: list[Path], args, env: dict, work: Path) -> tuple[list[dic
                 f"{detect[-1]['non_2xx']}); GET /api/health {trivial[-1]['rps']:.0f} req/s",
                 flush=True,
             )
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
     return trivial, detect
 
 
@@ -284,7 +281,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument(
+        "--connections", type=int, default=2, help="Requests in flight: 2 keeps one per worker busy."
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="millet-bench-vision-"))
