@@ -95,10 +95,11 @@ def decode_image(data: bytes, *, max_side: int | None = None) -> DecodedImage:
                 factor = max_side / max(width, height)
                 image.draft("RGB", (max(1, round(width * factor)), max(1, round(height * factor))))
             # EXIF orientations 5 to 8 turn the picture by 90 degrees: width and height swap.
-            turned = image.getexif().get(ORIENTATION_TAG, 1) in (5, 6, 7, 8)
-            oriented_size = (height, width) if turned else (width, height)
-            image = ImageOps.exif_transpose(image)
-            pixels = np.asarray(image.convert("RGB"))
+            orientation = image.getexif().get(ORIENTATION_TAG, 1)
+            oriented_size = (height, width) if orientation in (5, 6, 7, 8) else (width, height)
+            if orientation != 1:  # each of these makes a copy of the pixels: only when needed
+                image = ImageOps.exif_transpose(image)
+            pixels = np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
     except DomainError:
         raise
     except Image.DecompressionBombError as exc:  # Pillow's own guard, past twice its pixel limit
