@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "millet.devices",
     "millet.devices.telemetry",
     "millet.flashsale",
+    "millet.vision",
     "millet.demo",
 ]
 

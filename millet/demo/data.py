@@ -65,6 +65,19 @@ DEVICE_MODELS = {
                 "actions": [{"aiid": 1, "name": "take-snapshot", "in": [], "out": []}],
                 "events": [{"eiid": 1, "name": "motion", "arguments": [3]}],
             },
+            {
+                # Filled by the cloud's face detector (millet.vision) from each snapshot: how many faces
+                # and the best detector score; faces are detected, never identified.
+                "siid": 3,
+                "type": "face-detection",
+                "description": "Face detection",
+                "properties": [
+                    _prop(1, "face-count", "uint8", RO, value_range=[0, 255, 1]),
+                    _prop(2, "face-score", "float", RO, value_range=[0, 1, 0.001]),
+                ],
+                "actions": [],
+                "events": [{"eiid": 1, "name": "face-detected", "arguments": [1, 2]}],
+            },
         ],
     ),
     "bulb": (

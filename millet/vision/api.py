@@ -1,0 +1,84 @@
+"""HTTP routes of the vision domain; thin over ``millet.vision.services``.
+
+``POST /detect`` is for staff and for apps holding an API token (any account's bearer token); a
+signed-in customer's browser session is refused. Snapshots are for the camera's owner and the members
+it is shared with.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from ninja import File, Query, Router, UploadedFile
+
+from millet.accounts.services import TokenOwner
+from millet.vision import services
+from millet.vision.schemas import (
+    DetectionOut,
+    DetectQuery,
+    DeviceId,
+    ObjectId,
+    RetentionIn,
+    RetentionOut,
+    SnapshotOut,
+    SnapshotPage,
+)
+
+router = Router(tags=["vision"])
+
+
+@router.post(
+    "/detect",
+    response=DetectionOut,
+    openapi_extra={
+        "responses": {
+            413: {"description": "image_too_large: over the byte limit"},
+            415: {"description": "unsupported_image_type: not a JPEG or PNG"},
+            422: {"description": "corrupt_image, empty_image or too_many_pixels"},
+        }
+    },
+)
+def detect(request, image: File[UploadedFile], query: Query[DetectQuery]):
+    """Faces in a JPEG or PNG (multipart field ``image``): box, score, landmarks, ellipse for each.
+
+    Limits: 8 MiB, 24 megapixels and 10,000 pixels on a side (413 ``image_too_large``, 422
+    ``too_many_pixels``, both checked before any pixel is decoded); a corrupt image is a 422.
+    """
+    if not isinstance(request.auth, TokenOwner):
+        request.actor.require_staff()
+    services.check_size(image.size)  # before reading a byte of it
+    found = services.detect_faces(image.read(), detector=query.detector, min_score=query.min_score)
+    return {
+        "detector": found.detector,
+        "width": found.width,
+        "height": found.height,
+        "faces": [services.face_json(f) for f in found.faces],
+    }
+
+
+@router.get("/devices/{device_id}/snapshots", response=list[SnapshotOut])
+def list_snapshots(request, device_id: DeviceId, page: Query[SnapshotPage]):
+    """The camera's snapshots, newest first, with the faces found in each."""
+    return services.list_snapshots(request.actor, device_id, limit=page.limit, offset=page.offset)
+
+
+@router.get(
+    "/snapshots/{snapshot_id}/image",
+    response={200: bytes},
+    openapi_extra={"responses": {200: {"content": {"image/jpeg": {}, "image/png": {}}}}},
+)
+def snapshot_image(request, snapshot_id: ObjectId):
+    content_type, data = services.snapshot_image(request.actor, snapshot_id)
+    response = HttpResponse(data, content_type=content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@router.get("/homes/{home_id}/snapshot-retention", response=RetentionOut)
+def get_retention(request, home_id: ObjectId):
+    return {"home_id": home_id, "days": services.snapshot_retention(request.actor, home_id)}
+
+
+@router.put("/homes/{home_id}/snapshot-retention", response=RetentionOut)
+def set_retention(request, home_id: ObjectId, payload: RetentionIn):
+    """How many days (1 to 365) this home's cameras keep their snapshots; the owner only."""
+    return {"home_id": home_id, "days": services.set_snapshot_retention(request.actor, home_id, payload.days)}
