@@ -12,8 +12,8 @@ from django.urls import reverse
 
 from millet.accounts.actor import SYSTEM, actor_for_user
 from millet.flashsale import services
-from millet.flashsale.services import gate
 from millet.flashsale.models import Claim, StreamDeadLetter
+from millet.flashsale.services import gate
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
