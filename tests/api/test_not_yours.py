@@ -389,7 +389,7 @@ def _now() -> str:
 
 @pytest.fixture
 def alices(world, django_capture_on_commit_callbacks):
-    from millet.devices.services.specs import forget_specs
+    from millet.devices.services import forget_specs
     from millet.flashsale.services import gate
 
     forget_specs()

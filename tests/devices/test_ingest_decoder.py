@@ -19,8 +19,7 @@ from millet.demo.data import DEVICE_MODELS
 from millet.devices.mqtt import topics
 from millet.devices.mqtt.config import MAX_PACKET_BYTES
 from millet.devices.mqtt.decoder import MAX_DEPTH, REASONS, Accepted, Rejected, decode, deepest
-from millet.devices.services import provision_batch
-from millet.devices.services.specs import forget_specs
+from millet.devices.services import forget_specs, provision_batch
 from millet.devices.telemetry import storage
 
 pytestmark = pytest.mark.django_db

@@ -17,7 +17,7 @@ from millet.catalog import services as catalog
 from millet.core.errors import NotFound
 from millet.demo.data import DEVICE_MODELS
 from millet.devices import services as devices
-from millet.devices.services.specs import forget_specs
+from millet.devices.services import forget_specs
 
 # Where YuNet finds Eileen Collins's face in scikit-image's astronaut picture (512 x 512).
 ASTRONAUT_FACE = (178, 62, 89, 112)
