@@ -21,6 +21,7 @@ import uuid
 from datetime import timedelta
 from functools import cache
 
+import numpy as np
 import pytest
 from django.test import Client
 from django.utils import timezone
@@ -59,6 +60,9 @@ OWNED = {
     ("/api/devices/", "command_id"): "command",
     ("/api/devices/", "username"): "sharee",
     ("/api/telemetry/devices/", "device_id"): "device",
+    ("/api/vision/devices/", "device_id"): "camera",
+    ("/api/vision/snapshots/", "snapshot_id"): "snapshot",
+    ("/api/vision/homes/", "home_id"): "home",
 }
 # (path prefix, path parameter) -> a public fact, the same in both calls.
 PUBLIC = {
@@ -77,6 +81,7 @@ PUBLIC = {
 # A valid body for each state-changing operation, so the call reaches the id (a 422 would prove
 # nothing); "{line}", "{serial}" and "{device}" are filled from alice's things.
 BODIES = {
+    ("put", "/api/vision/homes/{home_id}/snapshot-retention"): {"days": 3},
     ("post", "/api/flashsale/campaigns/{code}/claims/{gate_id}/pay"): {"payment_token": "tok_ok"},
     ("post", "/api/inventory/purchase-orders/{po_id}/receive"): {
         "lines": [{"sku": "CABLE-C", "quantity": 1}]
@@ -158,7 +163,7 @@ def test_the_walk_follows_the_served_schema(world):
 
 @cache
 def _credit_artifact() -> dict:
-    from millet.finance.credit import train
+    from millet.lending.credit import train
 
     return train(folds=2, seed=0).artifact
 
@@ -241,7 +246,7 @@ class Alices:
         return self._ok(self.staff.get("/finance/accounts"), 200)["items"][0]["code"]
 
     def _credit_model(self) -> str:
-        from millet.finance.lending import services as lending
+        from millet.lending import services as lending
 
         model = lending.register_model(_credit_artifact())
         lending.approve_model(SYSTEM, model.version)
@@ -362,6 +367,23 @@ class Alices:
         return self._ok(self.staff.post("/devices/rollouts", {"firmware_id": image["id"], "steps": [100]}))[
             "id"
         ]
+
+    def _camera(self) -> str:
+        """A demo camera (with the face-detected event) alice bought, in her home."""
+        from tests.vision.conftest import bind, provision
+
+        camera = provision("camera", "CAM-WALK")
+        with self.capture(execute=True):
+            bind(camera, "CAM-WALK", self.world.users["alice"])
+        self._ok(self.alice.put(f"/devices/{camera}/home", {"home_id": self["home"]}), 200)
+        return camera
+
+    def _snapshot(self) -> int:
+        from millet.vision.services import record_snapshot
+        from tests.vision.conftest import jpeg
+
+        with self.capture(execute=True):
+            return record_snapshot(self["camera"], jpeg(np.full((120, 160, 3), 128, np.uint8))).id
 
     def _campaign(self) -> str:
         now = timezone.now()

@@ -14,6 +14,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from millet.accounts.actor import SYSTEM
 from millet.catalog import services as catalog
 from millet.demo.data import DEVICE_MODELS
 from millet.devices.mqtt import topics
@@ -36,9 +37,9 @@ SETTINGS = settings(
 def vacuum(db):
     """A provisioned robot vacuum: ``status``, ``battery-level``, ``fan-level``; event ``stuck``."""
     name, title, services = DEVICE_MODELS["vacuum"]
-    catalog.create_device_model(name, title, {"services": services})
+    catalog.create_device_model(name, title, {"services": services}, actor=SYSTEM)
     forget_specs()
-    (unit,) = provision_batch(model_code=name, serials=["VAC-DECODER"], batch="T1")
+    (unit,) = provision_batch(actor=SYSTEM, model_code=name, serials=["VAC-DECODER"], batch="T1")
     yield unit.device_id
     forget_specs()
 

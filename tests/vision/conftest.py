@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from PIL import Image
 
-from millet.accounts.actor import actor_for_user
+from millet.accounts.actor import SYSTEM, actor_for_user
 from millet.accounts.services import issue_token
 from millet.catalog import services as catalog
 from millet.core.errors import NotFound
@@ -78,8 +78,8 @@ def provision(model_key: str, serial: str) -> str:
     try:
         catalog.get_device_model(urn)
     except NotFound:
-        catalog.create_device_model(urn, title, {"services": services})
-    (device,) = devices.provision_batch(model_code=urn, serials=[serial], batch="B1")
+        catalog.create_device_model(urn, title, {"services": services}, actor=SYSTEM)
+    (device,) = devices.provision_batch(actor=SYSTEM, model_code=urn, serials=[serial], batch="B1")
     return device.device_id
 
 
