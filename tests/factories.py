@@ -107,15 +107,20 @@ def build_markets() -> None:
         Market.objects.get_or_create(
             code=code, defaults={"name": name, "currency_id": cur, "languages": langs, "time_zone": tz}
         )
-    for market, name, rate, parts in (
-        ("CN", "VAT", "0.13", {"VAT": "0.13"}),
-        ("IN", "GST", "0.18", {"CGST": "0.09", "SGST": "0.09"}),
-        ("DE", "VAT", "0.19", {"VAT": "0.19"}),
+    for market, name, rate, parts, inter_state in (
+        ("CN", "VAT", "0.13", {"VAT": "0.13"}, {}),
+        ("IN", "GST", "0.18", {"CGST": "0.09", "SGST": "0.09"}, {"IGST": "0.18"}),
+        ("DE", "VAT", "0.19", {"VAT": "0.19"}, {}),
     ):
         TaxRule.objects.get_or_create(
             market_id=market,
             tax_class="electronics",
-            defaults={"name": name, "rate": Decimal(rate), "components": parts},
+            defaults={
+                "name": name,
+                "rate": Decimal(rate),
+                "components": parts,
+                "inter_state_components": inter_state,
+            },
         )
     clear_caches()
 

@@ -32,6 +32,6 @@ class MarketAdmin(admin.ModelAdmin):
 
 @admin.register(TaxRule)
 class TaxRuleAdmin(admin.ModelAdmin):
-    list_display = ("market", "tax_class", "name", "rate", "components")
+    list_display = ("market", "tax_class", "name", "rate", "components", "inter_state_components")
     list_filter = ("market", "tax_class", "name")
     search_fields = ("market__code", "market__name", "tax_class", "name")

@@ -48,7 +48,9 @@ class Market(models.Model):
 
 
 class TaxRule(models.Model):
-    """Rate for one tax class in one market; ``components`` splits it (India: CGST + SGST, or IGST)."""
+    """Rate for one tax class in one market. ``components`` splits it within a state (India: CGST +
+    SGST); ``inter_state_components`` splits it when the supplier's state and the place of supply
+    differ (India: IGST). Each component is computed at its own rate (see ``tax_breakdown``)."""
 
     market = models.ForeignKey(Market, on_delete=models.CASCADE, related_name="tax_rules")
     tax_class = models.CharField(max_length=32, help_text="e.g. standard, electronics, services")
@@ -59,6 +61,11 @@ class TaxRule(models.Model):
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
     )
     components = models.JSONField(default=dict, blank=True, help_text='e.g. {"CGST": "0.09", "SGST": "0.09"}')
+    inter_state_components = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='For an inter-state supply, e.g. {"IGST": "0.18"}; empty: the same split as within a state',
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["market", "tax_class"], name="one_tax_rule_per_class")]
@@ -69,8 +76,16 @@ class TaxRule(models.Model):
     def clean(self) -> None:
         if self.rate is None:
             return  # the field's own validation reports it
-        problems = tax_rule_problems(self.rate, self.components if isinstance(self.components, dict) else {})
-        if not isinstance(self.components, dict):
-            problems.append('components must be an object like {"CGST": "0.09", "SGST": "0.09"}')
-        if problems:
-            raise ValidationError({"components": problems})
+        errors = {}
+        for name, example in (
+            ("components", '{"CGST": "0.09", "SGST": "0.09"}'),
+            ("inter_state_components", '{"IGST": "0.18"}'),
+        ):
+            value = getattr(self, name)
+            problems = tax_rule_problems(self.rate, value if isinstance(value, dict) else {})
+            if not isinstance(value, dict):
+                problems.append(f"{name} must be an object like {example}")
+            if problems:
+                errors[name] = problems
+        if errors:
+            raise ValidationError(errors)

@@ -61,6 +61,21 @@ def test_define_tax_rule_refuses_inconsistent_rates(markets, rate, components, m
     assert snapshot() == before
 
 
+def test_inter_state_components_must_add_up_to_the_rate_too(markets):
+    before = snapshot()
+    with pytest.raises(Unprocessable) as exc:
+        define_tax_rule(
+            "IN", "electronics", "GST", Decimal("0.18"), inter_state_components={"IGST": Decimal("0.09")}
+        )
+    assert exc.value.code == "invalid_tax_rule" and "add up to 0.09" in exc.value.detail
+    assert snapshot() == before
+    rule = TaxRule.objects.get(market_id="IN")
+    rule.inter_state_components = {"IGST": "0.28"}
+    with pytest.raises(ValidationError) as invalid:
+        rule.full_clean()
+    assert "add up to 0.28" in str(invalid.value.message_dict["inter_state_components"])
+
+
 def test_tax_rule_clean_refuses_float_components(markets):
     rule = TaxRule.objects.get(market_id="IN")
     rule.components = {"CGST": 0.09, "SGST": 0.09}

@@ -7,8 +7,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from millet.core.errors import NotFound
-from millet.regions.services import define_currency, define_market, define_tax_rule, tax_breakdown
+from millet.core.errors import NotFound, Unprocessable
+from millet.regions.services import (
+    check_state,
+    define_currency,
+    define_market,
+    define_tax_rule,
+    is_inter_state,
+    tax_breakdown,
+)
 
 # The markets fixture only creates rows every example reads and none changes.
 RATES = {"CN": Fraction(13, 100), "IN": Fraction(18, 100), "DE": Fraction(19, 100)}
@@ -25,38 +32,95 @@ def money(minor: int) -> Decimal:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(gross=cents, market=st.sampled_from(sorted(RATES)))
-def test_inclusive_tax_is_the_rounded_exact_share(markets, gross, market):
+@given(gross=cents, market=st.sampled_from(["CN", "DE"]))
+def test_inclusive_vat_is_the_rounded_exact_share(markets, gross, market):
     rate = RATES[market]
     result = tax_breakdown(market, "electronics", money(gross))
     assert result.tax == money(half_up(gross * rate / (1 + rate)))
     assert result.net + result.tax == money(gross)
-    assert sum(result.components.values()) == result.tax
+    assert result.components == {"VAT": result.tax}
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(gross=cents)
-def test_gst_splits_into_cgst_and_sgst_that_sum_exactly(markets, gross):
-    result = tax_breakdown("IN", "electronics", money(gross))
+def gst_split_holds(result, gross: int) -> None:
+    """Rule 46: CGST and SGST are each 9% of the taxable value, rounded on their own, so equal."""
+    cgst, sgst = result.components["CGST"], result.components["SGST"]
     assert set(result.components) == {"CGST", "SGST"}
-    tax_minor = int(result.tax.scaleb(2))
-    assert result.components["CGST"] == money(half_up(Fraction(tax_minor, 2)))
-    assert result.components["CGST"] + result.components["SGST"] == result.tax
-    assert 0 <= result.components["CGST"] - result.components["SGST"] <= Decimal("0.01")
+    assert cgst == sgst == money(half_up(Fraction(gross * 9, 118)))
+    assert result.tax == cgst + sgst and result.net + result.tax == money(gross)
+    net = int(result.net.scaleb(2))
+    assert abs(Fraction(net * 9, 100) - int(cgst.scaleb(2))) <= Fraction(6, 10)
+
+
+def test_cgst_equals_sgst_for_every_gross_from_1_to_49_99(markets):
+    """The reported fault: 2,447 of these 4,900 amounts split unequally."""
+    reachable = {t + 2 * half_up(Fraction(9 * t, 100)): t for t in range(0, 5000)}
+    for gross in range(100, 5000):
+        result = tax_breakdown("IN", "electronics", money(gross))
+        gst_split_holds(result, gross)
+        if gross in reachable:  # a taxable value exists whose own 9% shares add up to the gross
+            assert result.net == money(reachable[gross])
+            assert result.components["CGST"] == money(half_up(Fraction(9 * reachable[gross], 100)))
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(gross=cents)
+def test_gst_components_are_computed_at_their_own_rates(markets, gross):
+    gst_split_holds(tax_breakdown("IN", "electronics", money(gross)), gross)
+    igst = tax_breakdown("IN", "electronics", money(gross), inter_state=True)
+    assert igst.components == {"IGST": money(half_up(Fraction(gross * 18, 118)))}
+    assert igst.tax == igst.components["IGST"] and igst.net + igst.tax == money(gross)
 
 
 @pytest.mark.parametrize(
-    ("gross", "tax", "cgst", "sgst"),
+    ("gross", "inter_state", "net", "components"),
     [
-        ("118.00", "18.00", "9.00", "9.00"),
-        ("19999.00", "3050.69", "1525.35", "1525.34"),
-        ("0.07", "0.01", "0.01", "0.00"),  # CGST takes the half paisa: half-up, not half-even
+        ("1.00", False, "0.84", {"CGST": "0.08", "SGST": "0.08"}),  # the issue's input: was 0.08 / 0.07
+        ("118.00", False, "100.00", {"CGST": "9.00", "SGST": "9.00"}),
+        ("19999.00", False, "16948.30", {"CGST": "1525.35", "SGST": "1525.35"}),
+        ("19999.00", True, "16948.31", {"IGST": "3050.69"}),
+        ("0.07", False, "0.05", {"CGST": "0.01", "SGST": "0.01"}),  # 0.534 paisa each rounds up
     ],
 )
-def test_gst_examples(markets, gross, tax, cgst, sgst):
-    result = tax_breakdown("IN", "electronics", Decimal(gross))
-    assert (result.name, result.tax, result.net) == ("GST", Decimal(tax), Decimal(gross) - Decimal(tax))
-    assert result.components == {"CGST": Decimal(cgst), "SGST": Decimal(sgst)}
+def test_gst_examples(markets, gross, inter_state, net, components):
+    result = tax_breakdown("IN", "electronics", Decimal(gross), inter_state=inter_state)
+    assert (result.name, result.net) == ("GST", Decimal(net))
+    assert result.components == {k: Decimal(v) for k, v in components.items()}
+    assert result.tax == sum(result.components.values()) == Decimal(gross) - Decimal(net)
+
+
+def test_gst_on_a_net_quoted_price_is_each_rate_times_the_taxable_value(markets):
+    define_market(
+        "IN", "India", currency="INR", languages=["en"], time_zone="Asia/Kolkata", prices_include_tax=False
+    )
+    for net in range(1, 2000):
+        result = tax_breakdown("IN", "electronics", money(net))
+        share = money(half_up(Fraction(9 * net, 100)))
+        assert result.net == money(net) and result.components == {"CGST": share, "SGST": share}
+        assert tax_breakdown("IN", "electronics", money(net), inter_state=True).components == {
+            "IGST": money(half_up(Fraction(18 * net, 100)))
+        }
+
+
+def test_a_rule_without_inter_state_components_splits_the_same_way_between_states(markets):
+    assert tax_breakdown("DE", "electronics", Decimal("119.00"), inter_state=True).components == {
+        "VAT": Decimal("19.00")
+    }
+
+
+@pytest.mark.parametrize(
+    ("supplier", "place", "inter"),
+    [("IN-KA", "IN-KA", False), ("IN-KA", "IN-MH", True), ("IN-KA", "", False), ("", "IN-MH", False)],
+)
+def test_place_of_supply_decides_inter_state(supplier, place, inter):
+    assert is_inter_state(supplier, place) is inter
+
+
+def test_states_are_iso_3166_2_codes_of_the_market(markets):
+    assert check_state("IN", "IN-TS") == "IN-TS" and check_state("IN", "") == ""
+    for bad in ("KA", "IN-XX", "DE-BY", "in-ka", " IN-KA"):
+        with pytest.raises(Unprocessable) as exc:
+            check_state("IN", bad)
+        assert exc.value.code == "unknown_state"
 
 
 def test_vat_names_its_only_component(markets):

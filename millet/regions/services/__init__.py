@@ -9,11 +9,14 @@ from millet.regions.services.markets import (
     define_market,
     define_tax_rule,
     get_market,
+    is_inter_state,
     list_markets,
     tax_breakdown,
 )
+from millet.regions.subdivisions import check_state
 
 __all__ = [
+    "check_state",
     "ensure_default_markets",
     "MarketInfo",
     "TaxBreakdown",
@@ -22,6 +25,7 @@ __all__ = [
     "define_market",
     "define_tax_rule",
     "get_market",
+    "is_inter_state",
     "list_markets",
     "tax_breakdown",
 ]

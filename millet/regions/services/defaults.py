@@ -19,8 +19,13 @@ def ensure_default_markets() -> None:
     define_market("IN", "India", currency="INR", languages=["hi", "en"], time_zone="Asia/Kolkata")
     define_market("DE", "Germany", currency="EUR", languages=["de", "en"], time_zone="Europe/Berlin")
     define_tax_rule("CN", "electronics", "VAT", Decimal("0.13"))
-    # Intra-state sales: half to the centre, half to the state. Inter-state sales would be IGST 18%.
+    # Within a state: half to the centre (CGST), half to the state (SGST); between states: IGST.
     define_tax_rule(
-        "IN", "electronics", "GST", Decimal("0.18"), {"CGST": Decimal("0.09"), "SGST": Decimal("0.09")}
+        "IN",
+        "electronics",
+        "GST",
+        Decimal("0.18"),
+        {"CGST": Decimal("0.09"), "SGST": Decimal("0.09")},
+        inter_state_components={"IGST": Decimal("0.18")},
     )
     define_tax_rule("DE", "electronics", "VAT", Decimal("0.19"))

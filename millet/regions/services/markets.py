@@ -60,15 +60,27 @@ def list_markets() -> list[MarketInfo]:
     return [_info(market) for market in Market.objects.order_by("code")]
 
 
+@dataclass(frozen=True)
+class _Rule:
+    name: str
+    rate: Decimal
+    components: tuple[tuple[str, Decimal], ...]  # within a state
+    inter_state: tuple[tuple[str, Decimal], ...]  # empty: the same as within a state
+
+
+def _parts(stored: Mapping[str, object]) -> tuple[tuple[str, Decimal], ...]:
+    return tuple((k, Decimal(str(v))) for k, v in sorted(stored.items()))
+
+
 @lru_cache(maxsize=128)
-def _tax_rule(market: str, tax_class: str) -> tuple[str, Decimal, tuple[tuple[str, Decimal], ...]]:
+def _tax_rule(market: str, tax_class: str) -> _Rule:
     rule = (
         TaxRule.objects.filter(market_id=market, tax_class=tax_class).first()
         or TaxRule.objects.filter(market_id=market, tax_class="standard").first()
     )
     if rule is None:
-        return ("none", Decimal("0"), ())
-    return (rule.name, rule.rate, tuple((k, Decimal(str(v))) for k, v in sorted(rule.components.items())))
+        return _Rule("none", Decimal("0"), (), ())
+    return _Rule(rule.name, rule.rate, _parts(rule.components), _parts(rule.inter_state_components))
 
 
 def clear_caches(**_signal_kwargs: object) -> None:
@@ -83,30 +95,56 @@ def clear_caches(**_signal_kwargs: object) -> None:
     currency_exponent.cache_clear()
 
 
-def tax_breakdown(market: str, tax_class: str, gross: Decimal) -> TaxBreakdown:
-    """Tax contained in a tax-inclusive ``gross`` (or added to a net price where the market quotes net).
+def is_inter_state(supplier_state: str, place_of_supply: str) -> bool:
+    """An inter-state supply: the supplier's state and the place of supply are known and differ.
 
-    Components are computed from their rates and the last one takes the rounding remainder, so the
-    parts always sum to the whole.
+    Source: IGST Act 2017, s. 7(1) (inter-state: "the location of the supplier and the place of
+    supply are in two different States") and s. 8(1) (intra-state: the same State). For goods that
+    move, the place of supply is where the movement ends for delivery to the buyer (s. 10(1)(a));
+    for goods handed over at a counter it is where they are handed over (s. 10(1)(c)), so a sale at
+    a store, or a collection there, is always intra-state. An unknown state (no address) is taken as
+    the supplier's own: nothing says the goods cross a border.
+    """
+    return bool(supplier_state and place_of_supply and supplier_state != place_of_supply)
+
+
+def tax_breakdown(market: str, tax_class: str, gross: Decimal, *, inter_state: bool = False) -> TaxBreakdown:
+    """The tax in a tax-inclusive ``gross`` (or on top of a net price where the market quotes net),
+    split into the components the law fixes, each computed at its own rate and rounded on its own.
+
+    Shapes: ``gross`` is a Decimal in the market's currency; the result's ``net`` (the taxable
+    value), ``tax`` and each of ``components`` are quantized to the currency's minor unit, and
+    ``net + tax == gross`` exactly (net-quoting markets: ``net == gross``, tax on top). Raises
+    NotFound ``unknown_market``. ``inter_state`` picks the rule's inter-state components (India:
+    IGST instead of CGST + SGST; see ``is_inter_state``).
+
+    How a gross price is split, exactly: each component c_i with rate r_i (rule rate r = sum r_i) is
+    ``round_half_up(gross * r_i / (1 + r))``, the component's share of the unrounded taxable value
+    ``gross / (1 + r)``; the tax is the sum of the components and the taxable value is ``gross -
+    tax``, so the invoice adds up to the paisa. Equal rates give equal components: CGST 9% and
+    SGST 9% are always the same amount, never a remainder split. Whenever some taxable value T in
+    minor units satisfies ``T + sum(round_half_up(T * r_i)) == gross`` (Rule 46's arithmetic taken
+    literally), this split is that T and those components; for the other gross amounts no such T
+    exists, and each component is still within 0.6 of a minor unit of its rate times the taxable
+    value. A net-quoted price is the taxable value itself: c_i = ``round_half_up(net * r_i)``.
+
+    Sources: CGST Rules 2017, Rule 46(k)-(m): a tax invoice shows the taxable value, and the rate and
+    amount of central tax, State tax and integrated tax separately; CGST Act 2017 s. 9 and SGST Acts
+    levy each on the taxable value at its own rate (9% + 9% for most electronics, IGST Act s. 5:
+    18% integrated tax on inter-state supplies). Rounding to the paisa half-up is the invoicing
+    convention (CGST Act s. 170 rounds to the rupee only what is paid to the government).
     """
     info = get_market(market)
-    name, rate, components = _tax_rule(market, tax_class)
-    if info.prices_include_tax:
-        tax = quantize(gross * rate / (1 + rate), info.currency)
-        net = gross - tax
-    else:
-        net = gross
-        tax = quantize(gross * rate, info.currency)
-    parts: dict[str, Decimal] = {}
-    if components and rate:
-        remaining = tax
-        for i, (part, part_rate) in enumerate(components):
-            share = remaining if i == len(components) - 1 else quantize(tax * part_rate / rate, info.currency)
-            parts[part] = share
-            remaining -= share
-    elif rate:
-        parts[name] = tax
-    return TaxBreakdown(name=name, rate=rate, net=net, tax=tax, components=parts)
+    rule = _tax_rule(market, tax_class)
+    if not rule.rate:
+        return TaxBreakdown(name=rule.name, rate=rule.rate, net=gross, tax=Decimal(0), components={})
+    parts = (rule.inter_state if inter_state else ()) or rule.components or ((rule.name, rule.rate),)
+    divisor = 1 + rule.rate if info.prices_include_tax else 1
+    # Multiply before dividing: gross * r_i is exact, so a share that is exactly half a paisa rounds up.
+    components = {part: quantize(gross * part_rate / divisor, info.currency) for part, part_rate in parts}
+    tax = sum(components.values(), Decimal(0))
+    net = gross - tax if info.prices_include_tax else gross
+    return TaxBreakdown(name=rule.name, rate=rule.rate, net=net, tax=tax, components=components)
 
 
 def _refuse(problems: list[str], code: str) -> None:
@@ -151,12 +189,22 @@ def define_market(
 
 @transaction.atomic
 def define_tax_rule(
-    market: str, tax_class: str, name: str, rate: Decimal, components: Mapping[str, Decimal] | None = None
+    market: str,
+    tax_class: str,
+    name: str,
+    rate: Decimal,
+    components: Mapping[str, Decimal] | None = None,
+    *,
+    inter_state_components: Mapping[str, Decimal] | None = None,
 ) -> None:
-    """Create or update the rate of one tax class in a market; ``components`` must add up to ``rate``."""
+    """Create or update the rate of one tax class in a market. ``components`` (within a state) and
+    ``inter_state_components`` (India's IGST) must each add up to ``rate``; 422 ``invalid_tax_rule``."""
     get_market(market)
     stored = {part: str(part_rate) for part, part_rate in (components or {}).items()}
-    _refuse(tax_rule_problems(rate, stored), "invalid_tax_rule")
+    inter = {part: str(part_rate) for part, part_rate in (inter_state_components or {}).items()}
+    _refuse(tax_rule_problems(rate, stored) + tax_rule_problems(rate, inter), "invalid_tax_rule")
     TaxRule.objects.update_or_create(
-        market_id=market, tax_class=tax_class, defaults={"name": name, "rate": rate, "components": stored}
+        market_id=market,
+        tax_class=tax_class,
+        defaults={"name": name, "rate": rate, "components": stored, "inter_state_components": inter},
     )
