@@ -163,13 +163,13 @@ def build_world() -> World:
         for market, amount in prices.items():
             Price.objects.create(price_list=lists[market], sku=sku, amount=Decimal(amount))
 
-    for code, kind, market, city, lat, lon in (
-        ("WH-CN-SH", "warehouse", "CN", "Shanghai", "31.230400", "121.473700"),
-        ("WH-CN-BJ", "warehouse", "CN", "Beijing", "39.904200", "116.407400"),
-        ("SH-001", "store", "CN", "Shanghai", "31.224000", "121.469000"),
-        ("BJ-001", "store", "CN", "Beijing", "39.915000", "116.404000"),
-        ("WH-IN-BLR", "warehouse", "IN", "Bengaluru", "12.971600", "77.594600"),
-        ("BLR-001", "store", "IN", "Bengaluru", "12.975000", "77.600000"),
+    for code, kind, market, city, state, lat, lon in (
+        ("WH-CN-SH", "warehouse", "CN", "Shanghai", "CN-SH", "31.230400", "121.473700"),
+        ("WH-CN-BJ", "warehouse", "CN", "Beijing", "CN-BJ", "39.904200", "116.407400"),
+        ("SH-001", "store", "CN", "Shanghai", "CN-SH", "31.224000", "121.469000"),
+        ("BJ-001", "store", "CN", "Beijing", "CN-BJ", "39.915000", "116.404000"),
+        ("WH-IN-BLR", "warehouse", "IN", "Bengaluru", "IN-KA", "12.971600", "77.594600"),
+        ("BLR-001", "store", "IN", "Bengaluru", "IN-KA", "12.975000", "77.600000"),
     ):
         loc = inventory.create_location(
             code=code,
@@ -177,6 +177,7 @@ def build_world() -> World:
             kind=kind,
             market=market,
             city=city,
+            state=state,
             latitude=Decimal(lat),
             longitude=Decimal(lon),
         )

@@ -27,6 +27,7 @@ from millet.demo.data import (
     DEVICE_MODELS,
     IN_PLANNED_CITIES,
     PRODUCTS,
+    SHIPPING_ADDRESSES,
     WAREHOUSES,
 )
 from millet.demo.devices import build_device_demo
@@ -83,13 +84,14 @@ def build_catalog(company: DemoCompany) -> None:
 
 def build_network(company: DemoCompany, rng: random.Random) -> None:
     for market, sites in WAREHOUSES.items():
-        for code, city, lat, lon in sites:
+        for code, city, lat, lon, state in sites:
             loc = inventory.create_location(
                 code=code,
                 name=f"{city} warehouse",
                 kind="warehouse",
                 market=market,
                 city=city,
+                state=state,
                 latitude=Decimal(lat),
                 longitude=Decimal(lon),
             )
@@ -245,13 +247,15 @@ def _one_order(company: DemoCompany, rng: random.Random, placed_at) -> None:
         sales.collect_order(cashier, order.number)
         returned_by, where = cashier, {"store_code": store}
     else:
+        city, state = rng.choice(SHIPPING_ADDRESSES[market])
         order = sales.place_order(
             buyer,
             market=market,
             lines=lines,
             payment_token="tok_ok",
             placed_at=placed_at,
-            shipping_city=rng.choice(("Beijing", "Shanghai", "Shenzhen", "Bengaluru")),
+            shipping_city=city,
+            shipping_state=state,
         )
         if rng.random() < 0.04:
             sales.cancel_order(buyer, order.number)

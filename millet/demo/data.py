@@ -313,18 +313,26 @@ PRODUCTS = [
 ]
 
 # code, city, latitude, longitude
+# code, city, latitude, longitude, state (ISO 3166-2: the supplier's state for India's GST)
 WAREHOUSES = {
     "CN": [
-        ("WH-CN-BJ", "Beijing", "39.904200", "116.407400"),
-        ("WH-CN-SH", "Shanghai", "31.230400", "121.473700"),
-        ("WH-CN-GZ", "Guangzhou", "23.129100", "113.264400"),
-        ("WH-CN-WH", "Wuhan", "30.592800", "114.305500"),
-        ("WH-CN-CD", "Chengdu", "30.572800", "104.066800"),
+        ("WH-CN-BJ", "Beijing", "39.904200", "116.407400", "CN-BJ"),
+        ("WH-CN-SH", "Shanghai", "31.230400", "121.473700", "CN-SH"),
+        ("WH-CN-GZ", "Guangzhou", "23.129100", "113.264400", "CN-GD"),
+        ("WH-CN-WH", "Wuhan", "30.592800", "114.305500", "CN-HB"),
+        ("WH-CN-CD", "Chengdu", "30.572800", "104.066800", "CN-SC"),
     ],
     "IN": [
-        ("WH-IN-BLR", "Bengaluru", "12.971600", "77.594600"),
-        ("WH-IN-DEL", "New Delhi", "28.613900", "77.209000"),
+        ("WH-IN-BLR", "Bengaluru", "12.971600", "77.594600", "IN-KA"),
+        ("WH-IN-DEL", "New Delhi", "28.613900", "77.209000", "IN-DL"),
     ],
+}
+
+# Where the demo's web orders are delivered: city and state. An Indian order to a state without a
+# warehouse (Maharashtra) is an inter-state supply and carries IGST; the others CGST + SGST.
+SHIPPING_ADDRESSES = {
+    "CN": [("Beijing", "CN-BJ"), ("Shanghai", "CN-SH"), ("Shenzhen", "CN-GD")],
+    "IN": [("Bengaluru", "IN-KA"), ("Mumbai", "IN-MH"), ("New Delhi", "IN-DL")],
 }
 
 # Mi Home cities in China at the start of 2017: name, code, position, stores there (54 in all).

@@ -25,7 +25,7 @@ from millet.inventory.models import (
 
 @admin.register(Location)
 class LocationAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "kind", "market", "city", "is_active")
+    list_display = ("code", "name", "kind", "market", "city", "state", "is_active")
     list_filter = ("kind", "market", "is_active")
     search_fields = ("code", "name", "city")
     list_select_related = ("market",)

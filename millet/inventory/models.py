@@ -23,6 +23,11 @@ class Location(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices)
     market = models.ForeignKey("regions.Market", on_delete=models.PROTECT, related_name="locations")
     city = models.CharField(max_length=64)
+    state = models.CharField(
+        max_length=6,
+        blank=True,
+        help_text="ISO 3166-2 code (e.g. IN-KA): the supplier's state for India's GST; empty if unknown",
+    )
     latitude = models.DecimalField(max_digits=9, decimal_places=6)
     longitude = models.DecimalField(max_digits=9, decimal_places=6)
     is_active = models.BooleanField(default=True)

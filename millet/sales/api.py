@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 
 from ninja import Query, Router, Status
@@ -51,6 +52,7 @@ def _order_out(order: Order, lines: list[OrderLine], names: services.OrderNames)
         market=order.market_id,
         currency=order.currency,
         store=names.stores[order.store_id] if order.store_id else None,
+        shipping_state=order.shipping_state,
         subtotal=order.subtotal,
         discount=order.discount,
         tax=order.tax,
@@ -65,6 +67,7 @@ def _order_out(order: Order, lines: list[OrderLine], names: services.OrderNames)
                 unit_price=line.unit_price,
                 discount=line.discount,
                 tax=line.tax,
+                tax_components={k: Decimal(v) for k, v in line.tax_components.items()},
                 total=line.total,
                 quantity_fulfilled=line.quantity_fulfilled,
                 quantity_returned=line.quantity_returned,
@@ -99,6 +102,7 @@ def place_order(request, body: PlaceOrderIn, idempotency_key: IdempotencyKey = N
         store_code=body.store_code,
         voucher_code=body.voucher_code,
         shipping_city=body.shipping_city,
+        shipping_state=body.shipping_state,
         near=_near(body),
         payment_token=body.payment_token,
         idempotency_key=idempotency_key,
@@ -217,6 +221,7 @@ def checkout(request, cart_id: int, body: CheckoutIn, idempotency_key: Idempoten
         store_code=body.store_code,
         voucher_code=body.voucher_code,
         shipping_city=body.shipping_city,
+        shipping_state=body.shipping_state,
         near=_near(body),
         idempotency_key=idempotency_key,
     )

@@ -99,6 +99,11 @@ class Order(models.Model):
     )
     voucher = models.ForeignKey(Voucher, null=True, blank=True, on_delete=models.PROTECT)
     shipping_city = models.CharField(max_length=64, blank=True)
+    shipping_state = models.CharField(
+        max_length=6,
+        blank=True,
+        help_text="ISO 3166-2 code of the delivery state (e.g. IN-MH): India's GST place of supply",
+    )
     subtotal = models.DecimalField(max_digits=14, decimal_places=2)
     discount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     tax = models.DecimalField(max_digits=14, decimal_places=2)

@@ -1,7 +1,9 @@
 """Order arithmetic: line totals, voucher discounts spread over lines, tax per line.
 
-Pure functions over Decimals so the rules are easy to test exhaustively. Every split uses the
-"largest remainder goes last" rule, so parts always add up to the whole to the cent.
+Pure functions over Decimals so the rules are easy to test exhaustively. Splits of our own choosing
+(a voucher over lines, a line over its shipments) give the rounding remainder to the last part, so
+the parts always add up to the whole to the cent. Tax components are not ours to split: the law
+fixes each one's rate, and ``regions.tax_breakdown`` computes and rounds each on its own.
 """
 
 from __future__ import annotations
@@ -65,11 +67,9 @@ def price_order(market: str, currency: str, lines: Sequence[LineInput], discount
     priced = []
     for line, line_gross, line_discount in zip(lines, gross, discounts, strict=True):
         total = line_gross - line_discount
-        tax = tax_breakdown(market, line.tax_class, total)
+        tax, components = line_tax(market, currency, line.tax_class, total, line.quantity)
         priced.append(
-            PricedLine(
-                line.sku_code, line.quantity, line.unit_price, line_discount, total, tax.tax, tax.components
-            )
+            PricedLine(line.sku_code, line.quantity, line.unit_price, line_discount, total, tax, components)
         )
     return PricedOrder(
         lines=priced,
@@ -78,6 +78,29 @@ def price_order(market: str, currency: str, lines: Sequence[LineInput], discount
         tax=sum((p.tax for p in priced), Decimal(0)),
         total=sum((p.total for p in priced), Decimal(0)),
     )
+
+
+def line_tax(
+    market: str, currency: str, tax_class: str, total: Decimal, quantity: int, inter_state_units: int = 0
+) -> tuple[Decimal, dict[str, Decimal]]:
+    """The tax in a line's gross ``total`` and its components, when ``inter_state_units`` of its
+    ``quantity`` units are supplied from another state than the place of supply (India: IGST on
+    those, CGST + SGST on the rest).
+
+    A line supplied from one side is taxed whole. A line supplied from both is two supplies: the
+    total is spread over them by units (remainder last, as for a voucher) and each is taxed on its
+    own, so CGST still equals SGST and every component sums exactly.
+    """
+    if not 0 <= inter_state_units <= quantity:
+        raise ValueError(f"{inter_state_units} inter-state units of a line of {quantity}")
+    parts = [(False, quantity - inter_state_units), (True, inter_state_units)]
+    parts = [(inter, units) for inter, units in parts if units]
+    amounts = spread(total, [Decimal(units) for _, units in parts], currency) if len(parts) > 1 else [total]
+    components: dict[str, Decimal] = {}
+    for (inter, _), amount in zip(parts, amounts, strict=True):
+        for name, value in tax_breakdown(market, tax_class, amount, inter_state=inter).components.items():
+            components[name] = components.get(name, Decimal(0)) + value
+    return sum(components.values(), Decimal(0)), components
 
 
 def share_of(amount: Decimal, done: int, now: int, of: int, currency: str) -> Decimal:

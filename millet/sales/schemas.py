@@ -34,6 +34,14 @@ class CheckoutIn(Schema):
     store_code: Annotated[str | None, Field(max_length=32)] = None
     voucher_code: Annotated[str | None, Field(max_length=32)] = None
     shipping_city: Annotated[str, Field(max_length=64)] = ""
+    shipping_state: Annotated[
+        str,
+        Field(
+            max_length=6,
+            description="ISO 3166-2 code of the delivery state, e.g. IN-MH: India's GST place of supply "
+            "(IGST when the goods ship from another state)",
+        ),
+    ] = ""
     latitude: Annotated[Decimal | None, Field(ge=-90, le=90)] = None
     longitude: Annotated[Decimal | None, Field(ge=-180, le=180)] = None
 
@@ -52,6 +60,9 @@ class OrderLineOut(Schema):
     unit_price: Decimal
     discount: Decimal
     tax: Decimal
+    tax_components: dict[str, Decimal] = Field(
+        description='The tax by component, e.g. {"CGST": "9.00", "SGST": "9.00"}'
+    )
     total: Decimal
     quantity_fulfilled: int
     quantity_returned: int
@@ -66,6 +77,7 @@ class OrderOut(Schema):
     market: str
     currency: str
     store: str | None
+    shipping_state: str
     subtotal: Decimal
     discount: Decimal
     tax: Decimal

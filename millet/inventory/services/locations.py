@@ -10,13 +10,31 @@ from millet.core.errors import Forbidden, NotFound
 from millet.inventory.models import (
     Location,
 )
+from millet.regions.services import check_state
 
 
 def create_location(
-    *, code: str, name: str, kind: str, market: str, city: str, latitude: Decimal, longitude: Decimal
+    *,
+    code: str,
+    name: str,
+    kind: str,
+    market: str,
+    city: str,
+    latitude: Decimal,
+    longitude: Decimal,
+    state: str = "",
 ) -> Location:
+    """A warehouse or a store's shelf. ``state`` (ISO 3166-2, e.g. "IN-KA") is where goods shipped
+    from here are supplied from, which decides India's IGST; 422 ``unknown_state`` if not the market's."""
     return Location.objects.create(
-        code=code, name=name, kind=kind, market_id=market, city=city, latitude=latitude, longitude=longitude
+        code=code,
+        name=name,
+        kind=kind,
+        market_id=market,
+        city=city,
+        state=check_state(market, state),
+        latitude=latitude,
+        longitude=longitude,
     )
 
 

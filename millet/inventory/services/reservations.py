@@ -29,12 +29,13 @@ from millet.inventory.services.stock import OutOfStock, check_quantity, movement
 
 @dataclass(frozen=True)
 class Held:
-    """Units held for a reference at one location."""
+    """Units held for a reference at one location, and that location's state (ISO 3166-2, "" if unknown)."""
 
     reservation_id: int
     sku_id: int
     location_id: int
     quantity: int
+    state: str
 
 
 # --- reservations --------------------------------------------------------------------------------
@@ -112,7 +113,7 @@ def reserve_stock(
             reservation = Reservation.objects.create(
                 stock_id=row.pk, quantity=taken, reference=reference, expires_at=expires_at
             )
-            held.append(Held(reservation.pk, sku_id, row.location_id, taken))
+            held.append(Held(reservation.pk, sku_id, row.location_id, taken, row.location.state))
             remaining -= taken
     if remaining:
         raise OutOfStock(f"only {quantity - remaining} of {quantity} units available", code="out_of_stock")
@@ -141,8 +142,8 @@ def confirm_reservations(reference: str) -> None:
 
 def held_for(reference: str) -> list[Held]:
     return [
-        Held(r.pk, r.stock.sku_id, r.stock.location_id, r.quantity)
-        for r in _active(reference).select_related("stock")
+        Held(r.pk, r.stock.sku_id, r.stock.location_id, r.quantity, r.stock.location.state)
+        for r in _active(reference).select_related("stock__location")
     ]
 
 

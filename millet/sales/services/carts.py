@@ -58,6 +58,7 @@ def checkout_cart(
     store_code: str | None = None,
     voucher_code: str | None = None,
     shipping_city: str = "",
+    shipping_state: str = "",
     near: tuple[float, float] | None = None,
     idempotency_key: str | None = None,
 ) -> Order:
@@ -75,6 +76,7 @@ def checkout_cart(
         store_code=store_code,
         voucher_code=voucher_code or cart.voucher_code or None,
         shipping_city=shipping_city,
+        shipping_state=shipping_state,
         near=near,
         payment_token=payment_token,
         idempotency_key=idempotency_key,

@@ -16,7 +16,7 @@ from millet.finance import services as finance
 from millet.inventory import services as inventory
 from millet.sales import events
 from millet.sales.models import Order, OrderLine, OrderUnit
-from millet.sales.services.orders import get_order, line_reference, sale_facts
+from millet.sales.services.orders import get_order, line_reference, sale_facts, tax_by_origin
 from millet.sales.services.stores import store_of
 
 # --- fulfilment ----------------------------------------------------------------------------------
@@ -34,6 +34,9 @@ def fulfil(
     (``charge_token``), charge the buyer there and then in one ledger batch."""
     serials_by_sku = serials_by_sku or {}
     skus = skus_by_id(line.sku_id for line in lines)
+    if order.shipping_state:  # the units leave now, from where they are held: that is the supply
+        holds = {line.pk: inventory.held_for(line_reference(order.number, line.pk)) for line in lines}
+        tax_by_origin(order, lines, holds, {sku_id: info.tax_class for sku_id, info in skus.items()})
     handed: list[str] = []
     for line in lines:
         reference = line_reference(order.number, line.pk)

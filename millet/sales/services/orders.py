@@ -29,9 +29,9 @@ from millet.finance import services as finance
 from millet.finance.services import SaleFacts, SoldLine
 from millet.inventory import services as inventory
 from millet.regions.money import quantize
-from millet.regions.services import get_market
+from millet.regions.services import check_state, get_market, is_inter_state
 from millet.sales.models import Order, OrderLine, OrderUnit
-from millet.sales.pricing import LineInput, price_order
+from millet.sales.pricing import LineInput, line_tax, price_order
 from millet.sales.services.stores import store_facts
 from millet.sales.services.vouchers import find_voucher, redeem_voucher, voucher_discount
 
@@ -180,6 +180,7 @@ def place_order(
     store_code: str | None = None,
     voucher_code: str | None = None,
     shipping_city: str = "",
+    shipping_state: str = "",
     near: tuple[float, float] | None = None,
     payment_token: str | None = None,
     idempotency_key: str | None = None,
@@ -190,6 +191,9 @@ def place_order(
 
     Web and click-and-collect orders belong to the actor. Replaying an idempotency key returns the
     order the first request created and changes nothing. ``placed_at`` backdates imported history.
+    ``shipping_state`` (ISO 3166-2, e.g. "IN-MH"; 422 ``unknown_state`` otherwise) is where a web
+    order is delivered, its place of supply: units shipped from a warehouse in another state carry
+    IGST (see ``tax_by_origin``). A click-and-collect order's place of supply is its store.
     """
     if channel not in (
         Order.Channel.WEB,
@@ -210,6 +214,7 @@ def place_order(
                 raise Conflict("idempotency key belongs to another order", code="idempotency_key_reused")
             return get_order(actor, existing.number)
     info = get_market(market)
+    shipping_state = check_state(market, shipping_state)
     store = None
     if channel == Order.Channel.CLICK_COLLECT:
         if not store_code:
@@ -227,11 +232,15 @@ def place_order(
         staff_id=None,
         voucher_code=voucher_code,
         shipping_city=shipping_city,
+        shipping_state=shipping_state if channel == Order.Channel.WEB else "",
         idempotency_key=idempotency_key,
         placed_at=placed_at,
     )
     ttl = None if payment_token else settings.MILLET_RESERVATION_TTL_SECONDS
-    hold_stock(new, store=store, near=near, ttl_seconds=ttl, allow_backorder=channel == Order.Channel.WEB)
+    holds = hold_stock(
+        new, store=store, near=near, ttl_seconds=ttl, allow_backorder=channel == Order.Channel.WEB
+    )
+    tax_by_origin(new.order, new.lines, holds, {info.id: info.tax_class for info in new.skus.values()})
     if payment_token:
         _authorize(new.order, new.lines, payment_token)
     return new.order
@@ -258,6 +267,7 @@ def create_order(
     voucher_code,
     shipping_city,
     idempotency_key,
+    shipping_state="",
     placed_at=None,
 ) -> NewOrder:
     offers = sku_offers([line.sku_code for line in lines], market)
@@ -281,6 +291,7 @@ def create_order(
         staff_id=staff_id,
         voucher=voucher,
         shipping_city=shipping_city[:64],
+        shipping_state=shipping_state,
         subtotal=priced.subtotal,
         discount=priced.discount,
         tax=priced.tax,
@@ -321,8 +332,11 @@ def create_order(
 
 def hold_stock(
     new: NewOrder, *, store, near, ttl_seconds, allow_backorder: bool, only_store: bool = False
-) -> None:
+) -> dict[int, list[inventory.Held]]:
+    """Hold every line's units (see ``inventory.reserve_stock``); returns the holds by line id
+    (none for a back-ordered line)."""
     order = new.order
+    holds: dict[int, list[inventory.Held]] = {}
     only_store = only_store or order.channel == Order.Channel.CLICK_COLLECT
     backordered = []
     by_id = {info.id: info for info in new.skus.values()}
@@ -341,11 +355,11 @@ def hold_stock(
             ttl_seconds=ttl_seconds,
         )
         if not (allow_backorder and info.allow_backorder):
-            reserve()  # out of stock fails the whole order: no savepoint needed
+            holds[line.pk] = reserve()  # out of stock fails the whole order: no savepoint needed
             continue
         try:
             with transaction.atomic():  # a savepoint, so a miss can become a back-order
-                reserve()
+                holds[line.pk] = reserve()
         except inventory.OutOfStock:
             inventory.add_backorder(
                 sku_id=line.sku_id, market=order.market_id, quantity=line.quantity, reference=reference
@@ -355,6 +369,39 @@ def hold_stock(
         OrderLine.objects.filter(pk__in=backordered).update(backordered=True)
         for line in new.lines:
             line.backordered = line.pk in backordered
+    return holds
+
+
+def tax_by_origin(
+    order: Order,
+    lines: Sequence[OrderLine],
+    holds: dict[int, list[inventory.Held]],
+    tax_classes: dict[int, str],
+) -> None:
+    """Where a web order's units ship from decides its GST: units held in a state other than the
+    order's place of supply (``shipping_state``) are an inter-state supply (IGST), the rest CGST +
+    SGST (``regions.is_inter_state``). Runs when stock is held and again when the units leave (a
+    back-order is held only once stock arrives). Rewrites the lines' tax and the order's where
+    that changes them; gross totals never change, so neither does what the buyer pays.
+    """
+    if not order.shipping_state:
+        return  # no place of supply given: the supplier's own state, as priced
+    changed = []
+    for line in lines:
+        inter = sum(
+            h.quantity for h in holds.get(line.pk, ()) if is_inter_state(h.state, order.shipping_state)
+        )
+        tax, components = line_tax(
+            order.market_id, order.currency, tax_classes[line.sku_id], line.total, line.quantity, inter
+        )
+        stored = {k: str(v) for k, v in components.items()}
+        if stored != line.tax_components:
+            line.tax, line.tax_components = tax, stored
+            changed.append(line)
+    if changed:
+        OrderLine.objects.bulk_update(changed, ["tax", "tax_components"])
+        order.tax = sum((Decimal(line.tax) for line in lines), Decimal(0))
+        Order.objects.filter(pk=order.pk).update(tax=order.tax)
 
 
 def _authorize(

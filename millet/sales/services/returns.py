@@ -32,6 +32,22 @@ class ReturnRequest:
 RETURNABLE = (Order.Status.FULFILLED, Order.Status.PARTIALLY_RETURNED)
 
 
+def _merged(lines: Sequence[ReturnRequest]) -> list[ReturnRequest]:
+    """One request per order line: a line named twice is refunded for all its units, as one step."""
+    merged: dict[int, ReturnRequest] = {}
+    for req in lines:
+        inventory.check_quantity(req.quantity)
+        before = merged.get(req.line_id)
+        merged[req.line_id] = (
+            req
+            if before is None
+            else ReturnRequest(
+                req.line_id, before.quantity + req.quantity, before.serials + tuple(req.serials)
+            )
+        )
+    return list(merged.values())
+
+
 @transaction.atomic
 def return_order(
     actor: Actor,
@@ -61,6 +77,7 @@ def return_order(
         raise Conflict(f"an order that is {order.status} cannot be returned", code="not_returnable")
     if not lines:
         raise Unprocessable("a return needs lines", code="empty_return")
+    lines = _merged(lines)
     by_id = {line.pk: line for line in order.lines.all()}  # get_order prefetched them
     skus = skus_by_id(line.sku_id for line in by_id.values())
     ret = Return.objects.create(
