@@ -206,6 +206,15 @@ def build_pipeline() -> None:
         )
 
 
+def _scanned(company: DemoCompany, store: str, line: sales.LineRequest) -> sales.LineRequest:
+    """The line as a cashier rings it up: each unit of a serialized SKU scanned off the shelf."""
+    sku = company.skus[line.sku_code]
+    if not sku["serialized"]:
+        return line
+    serials = inventory.serials_on_shelf(company.locations[store], sku["id"], line.quantity)
+    return sales.LineRequest(line.sku_code, line.quantity, tuple(serials))
+
+
 def _one_order(company: DemoCompany, rng: random.Random, placed_at) -> None:
     staff = SYSTEM
     roll = rng.random()
@@ -223,7 +232,7 @@ def _one_order(company: DemoCompany, rng: random.Random, placed_at) -> None:
         order = sales.pos_sale(
             cashier,
             store_code=store,
-            lines=lines,
+            lines=[_scanned(company, store, line) for line in lines],
             payment_token="tok_ok",
             customer_id=customer.pk if rng.random() < 0.5 else None,
             placed_at=placed_at,
@@ -244,7 +253,8 @@ def _one_order(company: DemoCompany, rng: random.Random, placed_at) -> None:
         if rng.random() < 0.06:
             sales.cancel_order(buyer, order.number)
             return
-        sales.collect_order(cashier, order.number)
+        scans = [serial for line in lines for serial in _scanned(company, store, line).serials]
+        sales.collect_order(cashier, order.number, serials=scans)
         returned_by, where = cashier, {"store_code": store}
     else:
         city, state = rng.choice(SHIPPING_ADDRESSES[market])

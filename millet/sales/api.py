@@ -176,7 +176,7 @@ def pos_sale(request, body: PosSaleIn, idempotency_key: IdempotencyKey = None):
         request.actor,
         store_code=body.store_code,
         serials=body.serials,
-        lines=[services.LineRequest(line.sku, line.quantity) for line in body.lines],
+        lines=[services.LineRequest(line.sku, line.quantity, tuple(line.serials)) for line in body.lines],
         payment_token=body.payment_token,
         customer_id=body.customer_id,
         voucher_code=body.voucher_code,

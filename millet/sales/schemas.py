@@ -115,10 +115,18 @@ class ReturnOut(Schema):
     status: str
 
 
+class PosLineIn(LineIn):
+    """A till line: a SKU without serial numbers, or a serialized one with one scan per unit."""
+
+    serials: Annotated[list[Serial], Field(max_length=100)] = []
+
+
 class PosSaleIn(Schema):
     store_code: Annotated[str, Field(min_length=1, max_length=32)]
-    serials: Annotated[list[Serial], Field(max_length=100)] = []
-    lines: Annotated[list[LineIn], Field(max_length=50)] = []
+    serials: Annotated[
+        list[Serial], Field(max_length=100, description="Scanned units; each serialized unit must be scanned")
+    ] = []
+    lines: Annotated[list[PosLineIn], Field(max_length=50)] = []
     payment_token: Token
     customer_id: int | None = None
     voucher_code: Annotated[str | None, Field(max_length=32)] = None

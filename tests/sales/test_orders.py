@@ -108,9 +108,12 @@ def test_click_and_collect_waits_at_store_then_is_collected(world):
     assert response.json()["status"] == "ready_for_pickup"
     assert stock(world, "CAM-C300", "SH-001") == (2, 1)
     assert world.client("cashier_bj").post(f"/sales/orders/{number}/collect").status_code in (403, 404)
-    collected = world.client("cashier_sh").post(f"/sales/orders/{number}/collect")
+    serial = SerialUnit.objects.filter(location_id=world.locations["SH-001"], sku=world.skus["CAM-C300"])
+    scanned = serial.first().serial
+    collected = world.client("cashier_sh").post(f"/sales/orders/{number}/collect", {"serials": [scanned]})
     assert collected.status_code == 200, collected.content
     assert collected.json()["status"] == "fulfilled"
+    assert collected.json()["lines"][0]["serials"] == [scanned]  # the unit scanned is the unit sold
     assert stock(world, "CAM-C300", "SH-001") == (1, 0)
 
 

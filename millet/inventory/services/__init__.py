@@ -32,7 +32,7 @@ from millet.inventory.services.reservations import (
     release_reservations,
     reserve_stock,
 )
-from millet.inventory.services.serials import return_units, unit_at
+from millet.inventory.services.serials import return_units, serials_on_shelf, skus_of_serials, unit_at
 from millet.inventory.services.stock import (
     MAX_QUANTITY,
     OutOfStock,
@@ -68,6 +68,8 @@ __all__ = [
     "replenishment_suggestions",
     "reserve_stock",
     "return_units",
+    "serials_on_shelf",
+    "skus_of_serials",
     "stock_levels",
     "transfer_stock",
     "unit_at",

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from django.db import transaction
 from django.db.models import F
 
-from millet.core.errors import Conflict, NotFound
+from millet.core.errors import Conflict, NotFound, Unprocessable
 from millet.inventory.models import (
     SerialUnit,
     Stock,
@@ -18,13 +18,44 @@ from millet.inventory.services.stock import check_quantity, movement
 # --- serial units --------------------------------------------------------------------------------
 
 
-def unit_at(serial: str, location_id: int) -> SerialUnit:
+def unit_at(serial: str, location_id: int, *, skus: Collection[int] | None = None) -> SerialUnit:
+    """The unit a scan names, on the shelf at ``location_id`` and (given ``skus``) one of those SKUs.
+
+    Every refusal is precise and changes nothing, checked in this order: NotFound ``unknown_serial``
+    (404, no such unit); Conflict ``serial_sold`` (409), ``serial_in_transit`` (409, between two
+    locations), ``serial_defective`` (409), ``serial_at_another_location`` (409, in stock elsewhere);
+    Unprocessable ``serial_wrong_sku`` (422, a unit of another SKU than the sale names).
+    """
     unit = SerialUnit.objects.filter(serial=serial).first()
     if unit is None:
         raise NotFound(f"unknown serial {serial!r}", code="unknown_serial")
-    if unit.location_id != location_id or unit.status != SerialUnit.Status.IN_STOCK:
-        raise Conflict(f"serial {serial} is not in stock at this store", code="serial_not_in_stock")
+    refusals = {
+        SerialUnit.Status.SOLD: ("has been sold", "serial_sold"),
+        SerialUnit.Status.IN_TRANSIT: ("is in transit between locations", "serial_in_transit"),
+        SerialUnit.Status.DEFECTIVE: ("is set aside as defective", "serial_defective"),
+    }
+    if unit.status in refusals:
+        what, code = refusals[unit.status]
+        raise Conflict(f"serial {serial} {what}", code=code)
+    if unit.location_id != location_id:
+        raise Conflict(f"serial {serial} is in stock at another location", code="serial_at_another_location")
+    if skus is not None and unit.sku_id not in skus:
+        raise Unprocessable(f"serial {serial} is a unit of another SKU", code="serial_wrong_sku")
     return unit
+
+
+def skus_of_serials(serials: Collection[str]) -> dict[str, int]:
+    """The SKU id of each known serial (unknown ones are absent), whatever the unit's status."""
+    return dict(SerialUnit.objects.filter(serial__in=list(serials)).values_list("serial", "sku_id"))
+
+
+def serials_on_shelf(location_id: int, sku_id: int, limit: int) -> list[str]:
+    """Up to ``limit`` serials in stock at a location, oldest first: what a cashier finds to scan."""
+    return list(
+        SerialUnit.objects.filter(sku_id=sku_id, location_id=location_id, status=SerialUnit.Status.IN_STOCK)
+        .order_by("received_at", "pk")
+        .values_list("serial", flat=True)[:limit]
+    )
 
 
 @transaction.atomic

@@ -11,7 +11,7 @@ from django.db.models import F
 
 from millet.accounts.actor import Actor
 from millet.catalog.services import skus_by_id
-from millet.core.errors import Conflict
+from millet.core.errors import Conflict, Unprocessable
 from millet.finance import services as finance
 from millet.inventory import services as inventory
 from millet.sales import events
@@ -88,7 +88,13 @@ def fulfil_order(actor: Actor, number: str) -> Order:
 
 @transaction.atomic
 def collect_order(actor: Actor, number: str, *, serials: Sequence[str] = ()) -> Order:
-    """The buyer picks up a click-and-collect order; the cashier may scan the units handed over."""
+    """The buyer picks up a click-and-collect order at the counter, where the cashier scans every
+    serialized unit handed over (the scan, not the system, decides which unit the buyer owns).
+
+    Refusals, before anything moves: Unprocessable ``duplicate_serial``, ``serial_required`` (a
+    serialized line without its scans), ``serials_mismatch`` (more or fewer scans than its units),
+    ``serial_wrong_sku`` (a unit of a SKU not on the order), and every refusal of ``inventory.unit_at``.
+    """
     order = get_order(actor, number, for_update=True)
     if order.channel != Order.Channel.CLICK_COLLECT:
         raise Conflict("not a click-and-collect order", code="wrong_channel")
@@ -96,8 +102,21 @@ def collect_order(actor: Actor, number: str, *, serials: Sequence[str] = ()) -> 
     if order.status != Order.Status.READY_FOR_PICKUP:
         raise Conflict(f"order is {order.status}", code="not_collectable")
     store = store_of(order.store_id)
+    lines = list(order.lines.all())
+    if len(set(serials)) != len(serials):
+        raise Unprocessable("a serial was scanned twice", code="duplicate_serial")
+    on_order = {line.sku_id for line in lines}
     by_sku: dict[int, list[str]] = defaultdict(list)
     for serial in serials:
-        by_sku[inventory.unit_at(serial, store.location_id).sku_id].append(serial)
-    fulfil(order, list(order.lines.all()), store_code=store.code, serials_by_sku=by_sku)
+        by_sku[inventory.unit_at(serial, store.location_id, skus=on_order).sku_id].append(serial)
+    skus = skus_by_id(on_order)
+    for line in lines:
+        code, scanned = skus[line.sku_id].code, len(by_sku[line.sku_id])
+        if skus[line.sku_id].serialized and scanned == 0:
+            raise Unprocessable(f"scan each unit of {code} handed over", code="serial_required")
+        if skus[line.sku_id].serialized and scanned != line.quantity:
+            raise Unprocessable(
+                f"{scanned} serials scanned for {line.quantity} units of {code}", code="serials_mismatch"
+            )
+    fulfil(order, lines, store_code=store.code, serials_by_sku=by_sku)
     return order

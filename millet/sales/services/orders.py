@@ -47,8 +47,11 @@ OPEN_STATUSES = (
 
 @dataclass(frozen=True)
 class LineRequest:
+    """A line asked for: ``quantity`` units of a SKU; at a till, ``serials`` names the scanned units."""
+
     sku_code: str
     quantity: int
+    serials: tuple[str, ...] = ()
 
 
 def line_reference(order_number: str, line_id: int) -> str:
@@ -62,10 +65,12 @@ def merge_lines(lines: Sequence[LineRequest]) -> list[LineRequest]:
     if len(lines) > MAX_LINES:
         raise Unprocessable(f"at most {MAX_LINES} lines per order", code="too_many_lines")
     merged: dict[str, int] = defaultdict(int)
+    serials: dict[str, tuple[str, ...]] = defaultdict(tuple)
     for line in lines:
         inventory.check_quantity(line.quantity)
         merged[line.sku_code] += line.quantity
-    return [LineRequest(code, qty) for code, qty in merged.items()]
+        serials[line.sku_code] += tuple(line.serials)
+    return [LineRequest(code, qty, serials[code]) for code, qty in merged.items()]
 
 
 def sale_facts(order: Order, lines: Sequence[OrderLine], store_code: str | None, *, share=None) -> SaleFacts:

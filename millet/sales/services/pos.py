@@ -1,4 +1,8 @@
-"""Point of sale: a cashier scans units and takes payment; the units leave the store's stock at once."""
+"""Point of sale: a cashier scans units and takes payment; the units leave the store's stock at once.
+
+At the till every serialized unit is scanned: the serial decides which unit leaves the shelf (and
+whose device it becomes), so the system never picks one for the cashier.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from datetime import datetime
 from django.db import transaction
 
 from millet.accounts.actor import Actor
-from millet.catalog.services import skus_by_id
+from millet.catalog.services import sku_info, skus_by_id
 from millet.core.errors import Unprocessable
 from millet.inventory import services as inventory
 from millet.regions.services import get_market
@@ -19,6 +23,50 @@ from millet.sales.services.orders import LineRequest, create_order, get_order, h
 from millet.sales.services.stores import store_facts
 
 # --- point of sale -------------------------------------------------------------------------------
+
+
+def scanned_lines(
+    serials: Sequence[str], lines: Sequence[LineRequest], location_id: int
+) -> tuple[list[LineRequest], dict[int, list[str]]]:
+    """Check a till's scans and lines before anything moves; return the lines to sell and the
+    scanned serials by SKU id.
+
+    ``serials`` are scans alone (their SKU is the unit's); a line may name its scans too, which
+    must then be units of that SKU, one per unit. Refusals (each changes nothing):
+    Unprocessable ``duplicate_serial`` (one unit scanned twice), ``serial_required`` (a serialized
+    SKU sent as a plain line: scan each unit), ``serials_mismatch`` (a line's scans do not match its
+    quantity), ``sku_not_serialized`` (scans on a SKU without serial numbers), and every refusal of
+    ``inventory.unit_at`` (unknown, sold, in transit, defective, at another location, other SKU).
+    """
+    every = [*serials, *(s for line in lines for s in line.serials)]
+    if len(set(every)) != len(every):
+        raise Unprocessable("a serial was scanned twice", code="duplicate_serial")
+    infos = sku_info(line.sku_code for line in lines) if lines else {}
+    scanned: dict[int, list[str]] = defaultdict(list)  # SKU id -> serials
+    for line in lines:
+        info = infos[line.sku_code]
+        if not info.serialized:
+            if line.serials:
+                raise Unprocessable(f"{info.code} has no serial numbers to scan", code="sku_not_serialized")
+            continue
+        if not line.serials:
+            raise Unprocessable(
+                f"{info.code} is serialized: scan each unit sold at the till", code="serial_required"
+            )
+        if len(line.serials) != line.quantity:
+            raise Unprocessable(
+                f"{len(line.serials)} serials scanned for {line.quantity} units of {info.code}",
+                code="serials_mismatch",
+            )
+        for serial in line.serials:
+            inventory.unit_at(serial, location_id, skus={info.id})
+        scanned[info.id] += line.serials
+    for serial in serials:
+        scanned[inventory.unit_at(serial, location_id).sku_id].append(serial)
+    codes = {sku_id: info.code for sku_id, info in skus_by_id(scanned).items()}
+    from_scans = [LineRequest(codes[sku_id], len(found)) for sku_id, found in scanned.items()]
+    plain = [line for line in lines if not line.serials]
+    return merge_lines(from_scans + plain), scanned
 
 
 @transaction.atomic
@@ -34,24 +82,23 @@ def pos_sale(
     idempotency_key: str | None = None,
     placed_at: datetime | None = None,
 ) -> Order:
-    """A cashier scans units and takes payment; the units leave this store's stock at once."""
+    """A cashier scans units and takes payment; the units leave this store's stock at once.
+
+    Serialized units come in as scans (``serials``, or a line's ``serials``); plain lines are for
+    SKUs without serial numbers. See ``scanned_lines`` for the refusals, all raised before stock,
+    money or the order book is touched.
+    """
     store = store_facts(store_code)
     actor.require_store(store.id)
     if idempotency_key:
         existing = Order.objects.filter(idempotency_key=idempotency_key, store_id=store.id).first()
         if existing is not None:
             return get_order(actor, existing.number)
-    if len(set(serials)) != len(serials):
-        raise Unprocessable("a serial was scanned twice", code="duplicate_serial")
-    scanned: dict[int, list[str]] = defaultdict(list)  # SKU id -> serials
-    for serial in serials:
-        scanned[inventory.unit_at(serial, store.location_id).sku_id].append(serial)
-    codes = {sku_id: info.code for sku_id, info in skus_by_id(scanned).items()}
-    requests = [LineRequest(codes[sku_id], len(found)) for sku_id, found in scanned.items()] + list(lines)
+    requests, scanned = scanned_lines(serials, lines, store.location_id)
     new = create_order(
         market=store.market,
         currency=get_market(store.market).currency,
-        lines=merge_lines(requests),
+        lines=requests,
         channel=Order.Channel.POS,
         store=store,
         customer_id=customer_id,

@@ -10,8 +10,8 @@ from django.db import transaction
 from django.db.models import F
 
 from millet.accounts.actor import SYSTEM, Actor
-from millet.catalog.services import skus_by_id
-from millet.core.errors import Conflict, Unprocessable
+from millet.catalog.services import SkuInfo, skus_by_id
+from millet.core.errors import Conflict, NotFound, Unprocessable
 from millet.finance import services as finance
 from millet.inventory import services as inventory
 from millet.sales import events
@@ -30,6 +30,37 @@ class ReturnRequest:
 
 
 RETURNABLE = (Order.Status.FULFILLED, Order.Status.PARTIALLY_RETURNED)
+
+
+def check_returned_serials(line: OrderLine, sku: SkuInfo, quantity: int, serials: list[str]) -> None:
+    """Each serialized unit taken back is scanned, and must be a unit sold on this line and not yet
+    returned. Refusals, each precise and before anything moves: Unprocessable ``serial_required``
+    (no scans for a serialized SKU), ``sku_not_serialized`` (scans for one without serials),
+    ``duplicate_serial``, ``serials_mismatch`` (scans do not match the quantity), ``serial_wrong_sku``
+    (a unit of another SKU), ``serial_not_on_order`` (a unit this line never sold); NotFound
+    ``unknown_serial``; Conflict ``serial_already_returned``.
+    """
+    if not sku.serialized:
+        if serials:
+            raise Unprocessable(f"{sku.code} has no serial numbers to scan", code="sku_not_serialized")
+        return
+    if not serials:
+        raise Unprocessable(f"{sku.code} is serialized: scan each unit taken back", code="serial_required")
+    if len(set(serials)) != len(serials):
+        raise Unprocessable("a serial was scanned twice", code="duplicate_serial")
+    if len(serials) != quantity:
+        raise Unprocessable(f"{len(serials)} serials scanned for {quantity} units", code="serials_mismatch")
+    known = inventory.skus_of_serials(serials)
+    units = dict(OrderUnit.objects.filter(line=line, serial__in=serials).values_list("serial", "returned"))
+    for serial in serials:
+        if serial not in known:
+            raise NotFound(f"unknown serial {serial!r}", code="unknown_serial")
+        if known[serial] != line.sku_id:
+            raise Unprocessable(f"serial {serial} is a unit of another SKU", code="serial_wrong_sku")
+        if serial not in units:
+            raise Unprocessable(f"serial {serial} was not sold on this line", code="serial_not_on_order")
+        if units[serial]:
+            raise Conflict(f"serial {serial} was already returned", code="serial_already_returned")
 
 
 def _merged(lines: Sequence[ReturnRequest]) -> list[ReturnRequest]:
@@ -95,14 +126,7 @@ def return_order(
             raise Unprocessable(f"line {req.line_id} is not on this order", code="unknown_line")
         inventory.check_quantity(req.quantity)
         serials = list(req.serials)
-        if skus[line.sku_id].serialized:
-            sold = set(OrderUnit.objects.filter(line=line, returned=False).values_list("serial", flat=True))
-            if len(serials) != req.quantity or not set(serials) <= sold or len(set(serials)) != len(serials):
-                raise Unprocessable(
-                    "name each returned unit by a serial sold on this line", code="serials_mismatch"
-                )
-        elif serials:
-            raise Unprocessable("this SKU has no serial numbers", code="serials_mismatch")
+        check_returned_serials(line, skus[line.sku_id], req.quantity, serials)
         done_before[line.pk] = line.quantity_returned
         if not OrderLine.objects.filter(
             pk=line.pk, quantity_returned__lte=F("quantity_fulfilled") - req.quantity
