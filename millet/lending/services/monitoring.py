@@ -5,6 +5,13 @@ how do the decisions turn out?
   deciles, and their population stability index (C's ``population_stability``);
 - per cohort (month of application): applications, approval rate, loans, and default rate, where a
   default is a loan that ever went 90+ days past due or was charged off.
+
+A figure resting on too few applications says so instead of a reading: with fewer than
+``MIN_APPLICATIONS`` live applications the PSI is shown as "not enough applications", never as
+"shifted" (a PSI of 6.7 from 2 applications is noise: with 10 buckets most are empty), and a cohort's
+approval rate (or default rate, counted on loans) from fewer is marked the same way. 100 puts about
+10 applications in each of the 10 training deciles, the least at which a bucket's share means
+anything (twice the 5 expected per cell that chi-square tests ask for).
 """
 
 from __future__ import annotations
@@ -22,6 +29,8 @@ from millet.lending.services.registry import approved_model, scorecard_for
 
 BINS = 10
 PSI_WATCH, PSI_SHIFTED = 0.1, 0.25  # the customary reading of PSI
+MIN_APPLICATIONS = 100  # see the module docstring
+NOT_ENOUGH = "not enough applications"
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,8 @@ class Cohort:
     loans: int
     defaulted: int
     default_rate: float | None
+    approval_reading: str  # "enough applications" or "not enough applications" (< MIN_APPLICATIONS)
+    default_reading: str  # the same, counted on the cohort's loans
 
 
 @dataclass(frozen=True)
@@ -51,15 +62,18 @@ class MonitoringReport:
     version: str
     metrics: dict
     live_applications: int
+    minimum_applications: int
     psi: float | None
-    stability: str
+    stability: str  # stable, drifting, shifted; or "not enough applications" below the minimum
     buckets: list[ScoreBucket]
     cohorts: list[Cohort]
 
 
-def _stability(psi: float | None) -> str:
+def _stability(psi: float | None, applications: int) -> str:
     if psi is None:
         return "no live applications yet"
+    if applications < MIN_APPLICATIONS:
+        return NOT_ENOUGH
     if psi < PSI_WATCH:
         return "stable"
     return "drifting" if psi < PSI_SHIFTED else "shifted"
@@ -94,11 +108,16 @@ def monitoring_report(actor: Actor, *, version: str = "") -> MonitoringReport:
         version=model.version,
         metrics=model.metrics,
         live_applications=len(live),
+        minimum_applications=MIN_APPLICATIONS,
         psi=psi,
-        stability=_stability(psi),
+        stability=_stability(psi, len(live)),
         buckets=buckets,
         cohorts=cohorts(model),
     )
+
+
+def _reading(count: int) -> str:
+    return "enough applications" if count >= MIN_APPLICATIONS else NOT_ENOUGH
 
 
 def cohorts(model: CreditModel | None = None) -> list[Cohort]:
@@ -132,6 +151,8 @@ def cohorts(model: CreditModel | None = None) -> list[Cohort]:
             loans=row["loans"],
             defaulted=row["defaulted"],
             default_rate=row["defaulted"] / row["loans"] if row["loans"] else None,
+            approval_reading=_reading(row["total"]),
+            default_reading=_reading(row["loans"]),
         )
         for row in rows
     ]
