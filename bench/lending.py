@@ -60,15 +60,14 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     from millet.accounts.actor import SYSTEM, actor_for_user
     from millet.lending import services as lending
-    from millet.lending.credit import train
     from millet.sales.services import LineRequest, pay_order, place_order
-    from tests.factories import build_world
+    from tests.factories import build_world, trained_scorecard
     from tests.finance.lending.conftest import GOOD_FORM
 
     world = build_world()
     world.receive("CABLE-C", "WH-CN-SH", 20 * args.orders)
     started = time.perf_counter()
-    artifact = train(folds=2, seed=0).artifact
+    artifact = trained_scorecard().artifact
     print(f"trained the scorecard in {time.perf_counter() - started:.1f}s")
     lending.approve_model(SYSTEM, lending.register_model(artifact).version)
     lending.create_product(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
 from itertools import count
 
 from django.contrib.auth import get_user_model
@@ -41,6 +42,16 @@ CAMERA_SPEC = {
 }
 
 _serials = count(1)
+
+
+@cache
+def trained_scorecard():
+    """The German Credit scorecard, trained once per process (2 folds: speed, not figures), for
+    every test and bench that needs a model; training takes seconds."""
+    from millet.lending.credit import train
+    from millet.lending.policy import APPROVE_BELOW_PD
+
+    return train(folds=2, seed=0, approve_below_pd=APPROVE_BELOW_PD)
 
 
 def next_serials(prefix: str, n: int) -> list[str]:

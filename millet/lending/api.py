@@ -86,22 +86,11 @@ def create_product(request, body: LoanProductIn):
 
 
 @router.get("/features", response=list[FeatureOut])
-def list_features(request):
-    """What the application form asks; the platform fills the features it knows itself."""
-    from millet.lending.credit import FEATURES
-
-    return [
-        FeatureOut(
-            name=f.name,
-            kind=f.kind,
-            label=f.label,
-            values=list(f.values),
-            minimum=f.minimum,
-            maximum=f.maximum,
-            supplied_by_platform=f.name in lending.PLATFORM_FEATURES,
-        )
-        for f in FEATURES
-    ]
+def list_features(request, market: Annotated[str, Query(min_length=2, max_length=2)]):
+    """The credit application form for a customer in ``market``: questions and choices in the
+    request's language, amounts in the market's currency. The platform fills in the rest itself;
+    nothing asks for sex, marital status, age or nationality."""
+    return lending.application_form(market)
 
 
 @router.post("/applications", response={201: ApplicationOut})

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from ninja import Field, Header, Query, Schema
 
 from millet.lending.credit import Reason
+from millet.lending.credit.reasons import TEXTS, reason_text
 from millet.lending.models import Application, Loan
 
 Number = Annotated[str, Field(min_length=1, max_length=24)]
@@ -84,6 +85,11 @@ class ApplicationOut(Schema):
     @staticmethod
     def resolve_product(app: Application) -> str:
         return app.product.code
+
+    @staticmethod
+    def resolve_reasons(app: Application) -> list[dict]:
+        """Each reason in the reader's language; reasons of older models keep their stored text."""
+        return [{**r, "text": reason_text(r["code"])} if r["code"] in TEXTS else r for r in app.reasons]
 
     @staticmethod
     def resolve_model_version(app: Application) -> str:
@@ -165,11 +171,22 @@ class ModelOut(Schema):
     approved_at: datetime | None
 
 
-class FeatureOut(Schema):
-    name: str
-    kind: str
+class FormChoiceOut(Schema):
+    value: str
     label: str
-    values: list[str]
-    minimum: int
-    maximum: int
-    supplied_by_platform: bool
+
+
+class FeatureOut(Schema):
+    """One question of the credit application form, in the request's language (Accept-Language)."""
+
+    name: str
+    kind: Literal["money", "choice", "integer"]
+    label: str
+    choices: list[FormChoiceOut]
+    minimum: int | None
+    maximum: int | None
+    currency: str | None = Field(description="money questions: answered in this currency, a decimal string")
+    optional: bool = Field(description="may be left empty (an amount: 'I have none')")
+    supplied_by_platform: bool = Field(
+        description="filled in by Millet from the order and the customer's loans"
+    )

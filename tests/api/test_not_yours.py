@@ -19,7 +19,6 @@ import json
 import re
 import uuid
 from datetime import timedelta
-from functools import cache
 
 import numpy as np
 import pytest
@@ -29,6 +28,7 @@ from django.utils import timezone
 from millet.accounts.actor import SYSTEM
 from millet.api import api
 from tests.devices.conftest import C300
+from tests.factories import trained_scorecard
 from tests.finance.lending.conftest import GOOD_FORM
 
 
@@ -161,13 +161,6 @@ def test_the_walk_follows_the_served_schema(world):
     assert _operations(Client().get("/api/openapi.json").json()) == OPERATIONS
 
 
-@cache
-def _credit_artifact() -> dict:
-    from millet.lending.credit import train
-
-    return train(folds=2, seed=0).artifact
-
-
 def unknown_like(value):
     """An id of the same shape that names nothing: the same validation, only the lookup differs."""
     if isinstance(value, int):
@@ -248,7 +241,7 @@ class Alices:
     def _credit_model(self) -> str:
         from millet.lending import services as lending
 
-        model = lending.register_model(_credit_artifact())
+        model = lending.register_model(trained_scorecard().artifact)
         lending.approve_model(SYSTEM, model.version)
         return model.version
 

@@ -2,7 +2,16 @@
 reasons, and monitor the live population. The lending domain owns registries and applications;
 this package is the model itself, so it can be trained, tested and audited on its own."""
 
-from millet.lending.credit.features import FEATURES, FEATURES_BY_NAME, Feature, clean_features
+from millet.lending.credit.features import (
+    EXCLUDED,
+    FEATURES,
+    FEATURES_BY_NAME,
+    MODEL_FEATURES,
+    MODEL_FEATURES_BY_NAME,
+    PROTECTED,
+    Feature,
+    clean_features,
+)
 from millet.lending.credit.monitoring import Bucket, population_stability, score_distribution
 from millet.lending.credit.scorecard import (
     Decision,
@@ -12,15 +21,21 @@ from millet.lending.credit.scorecard import (
     load_artifact,
     save_artifact,
 )
-from millet.lending.credit.training import FoldResult, TrainingResult, train
+from millet.lending.credit.training import FoldResult, FourFifths, GroupRate, TrainingResult, train
 
 __all__ = [
+    "EXCLUDED",
     "FEATURES",
     "FEATURES_BY_NAME",
+    "MODEL_FEATURES",
+    "MODEL_FEATURES_BY_NAME",
+    "PROTECTED",
     "Bucket",
     "Decision",
     "Feature",
     "FoldResult",
+    "FourFifths",
+    "GroupRate",
     "Reason",
     "Scorecard",
     "TrainingResult",

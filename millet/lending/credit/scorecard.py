@@ -23,15 +23,19 @@ from pathlib import Path
 from typing import Any, Literal
 
 from millet.core.errors import Unprocessable
-from millet.lending.credit.features import FEATURES_BY_NAME, clean_features
+from millet.lending.credit.features import EXCLUDED, MODEL_FEATURES_BY_NAME, Feature, clean_features
+from millet.lending.credit.reasons import TEXTS, reason_text
 
-FORMAT = "millet-scorecard/1"
+FORMAT = "millet-scorecard/2"  # 2: no protected inputs, plain-word reason codes
 MAX_REASONS = 4  # like the four adverse-action reasons US credit bureaus give
 
 
 @dataclass(frozen=True)
 class Reason:
-    """One adverse reason: which feature cost the applicant points, and how many against its best bin."""
+    """One adverse reason: which feature cost the applicant points, and how many against its best bin.
+
+    ``text`` is plain words about the applicant's own finances (``credit.reasons``), in English as
+    scored; a reader sees it in their language through ``reason_text(code)``."""
 
     code: str
     feature: str
@@ -56,7 +60,12 @@ def artifact_version(artifact: Mapping[str, Any]) -> str:
 
 
 class Scorecard:
-    """A loaded artifact; immutable and safe to share between threads."""
+    """A loaded artifact; immutable and safe to share between threads.
+
+    Its inputs can only be ``MODEL_FEATURES``: an artifact that reads a protected attribute (or
+    ``job``) is refused (422 ``invalid_artifact``), so such a model can never decide or be shown."""
+
+    schema: Mapping[str, Feature] = MODEL_FEATURES_BY_NAME
 
     def __init__(self, artifact: Mapping[str, Any]) -> None:
         if artifact.get("format") != FORMAT:
@@ -71,9 +80,19 @@ class Scorecard:
         self.base_points: int = artifact["base_points"]
         self.variables: list[dict] = artifact["variables"]
         self.feature_names: tuple[str, ...] = tuple(v["feature"] for v in self.variables)
-        unknown = [name for name in self.feature_names if name not in FEATURES_BY_NAME]
+        barred = [name for name in self.feature_names if name in EXCLUDED and name not in self.schema]
+        if barred:
+            raise Unprocessable(f"artifact reads protected attributes {barred}", code="invalid_artifact")
+        unknown = [name for name in self.feature_names if name not in self.schema]
         if unknown:
             raise Unprocessable(f"artifact uses unknown features {unknown}", code="invalid_artifact")
+        codes = [
+            v.get("reason_code")
+            for v in self.variables
+            if v["feature"] in MODEL_FEATURES_BY_NAME and v.get("reason_code") not in TEXTS
+        ]
+        if codes:
+            raise Unprocessable(f"artifact has unknown reason codes {codes}", code="invalid_artifact")
 
     def _bin(self, variable: dict, value: int | str) -> dict:
         bins = variable["bins"]
@@ -89,7 +108,7 @@ class Scorecard:
 
     def score(self, features: Mapping[str, Any]) -> tuple[float, int, list[Reason]]:
         """Probability of default, integer points and the adverse reasons, best reason first."""
-        clean = clean_features(features, required=self.feature_names)
+        clean = clean_features(features, required=self.feature_names, schema=self.schema)
         logit = self.intercept
         points = self.base_points
         losses: list[Reason] = []
@@ -99,15 +118,9 @@ class Scorecard:
             points += chosen["points"]
             lost = variable["best_points"] - chosen["points"]
             if lost > 0:
-                feature = FEATURES_BY_NAME[variable["feature"]]
-                losses.append(
-                    Reason(
-                        code=variable["reason_code"],
-                        feature=feature.name,
-                        text=f"{feature.label}: {chosen['label']} ({lost} points below the best group)",
-                        points_lost=lost,
-                    )
-                )
+                code = variable["reason_code"]
+                text = reason_text(code, "en") if code in TEXTS else variable["feature"]
+                losses.append(Reason(code=code, feature=variable["feature"], text=text, points_lost=lost))
         losses.sort(key=lambda r: (-r.points_lost, r.code))
         return 1.0 / (1.0 + math.exp(-logit)), points, losses[:MAX_REASONS]
 

@@ -5,9 +5,7 @@ approved scorecard, loans with their schedules and money, the daily aging job, a
 """
 
 from millet.lending.services.applications import (
-    APPROVE_BELOW_PD,
-    DECLINE_ABOVE_PD,
-    PLATFORM_FEATURES,
+    application_form,
     applications_for_order,
     apply_for_credit,
     get_application,
@@ -59,6 +57,7 @@ __all__ = [
     "MonitoringReport",
     "ScoreBucket",
     "Waterfall",
+    "application_form",
     "applications_for_order",
     "apply_for_credit",
     "approve_model",

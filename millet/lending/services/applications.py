@@ -15,22 +15,21 @@ from django.utils import timezone
 from millet.accounts.actor import SYSTEM, Actor
 from millet.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from millet.core.numbers import document_number
-from millet.lending.credit.features import FEATURES_BY_NAME, clean_features
+from millet.lending.credit.features import MODEL_FEATURES_BY_NAME, clean_features
+from millet.lending.credit.scale import to_dm, whole_dm
+from millet.lending.form import PLATFORM_FACTS, QUESTIONS, model_features
 from millet.lending.models import (
     Application,
     Loan,
 )
+from millet.lending.policy import APPROVE_BELOW_PD, DECLINE_ABOVE_PD
 from millet.lending.schedule import METHODS
 from millet.lending.services import clock
 from millet.lending.services.loans import open_loan
 from millet.lending.services.products import get_product
 from millet.lending.services.registry import approved_model, scorecard_for
+from millet.regions.services import get_market
 from millet.sales import services as sales
-
-# Lender policy: below this probability of default approve, above the other decline, between refer
-# to a risk officer. German Credit has 30% bads; these cutoffs approve its safer half or so.
-APPROVE_BELOW_PD = 0.25
-DECLINE_ABOVE_PD = 0.55
 
 
 def _visible_applications(actor: Actor) -> QuerySet[Application]:
@@ -48,10 +47,6 @@ def get_application(actor: Actor, number: str) -> Application:
 def list_applications(actor: Actor, *, status: str = "") -> QuerySet[Application]:
     apps = _visible_applications(actor).order_by("-created_at", "-pk")
     return apps.filter(status=status) if status else apps
-
-
-PLATFORM_FEATURES = ("duration_in_month", "credit_amount", "purpose", "credit_history")
-PLATFORM_FEATURES += ("number_of_existing_credits_at_this_bank",)
 
 
 def platform_facts(customer_id: int) -> dict[str, Any]:
@@ -76,26 +71,59 @@ def _credit_history(facts: Mapping[str, int]) -> str:
     return "no credits taken/ all credits paid back duly"
 
 
-def _model_features(form: Mapping[str, Any], facts: Mapping[str, int], *, term: int, amount: Decimal) -> dict:
-    """The form plus the facts the platform vouches for; the form may not state those itself."""
-    if not isinstance(form, Mapping):
-        raise Unprocessable("form must be an object of feature: value", code="invalid_features")
-    stated = sorted(set(form) & set(PLATFORM_FEATURES))
-    if stated:
-        raise Unprocessable(
-            f"the platform supplies {', '.join(stated)}; leave them out of the form", code="platform_feature"
+def application_form(market: str) -> list[dict[str, Any]]:
+    """The form's questions for a customer in ``market``, then the facts the platform fills in:
+    labels and choices in the active language (the request's), money questions in the market's
+    currency. Raises NotFound ``unknown_market``; Unprocessable ``unsupported_currency`` where the
+    model has no scale for the market's currency."""
+    currency = get_market(market).currency
+    to_dm(Decimal(0), currency)  # refuses a currency the model cannot read
+
+    def field(name: str, kind: str, label, *, platform: bool, choices=(), **limits) -> dict[str, Any]:
+        return {
+            "name": name,
+            "kind": kind,
+            "label": str(label),
+            "choices": [{"value": c.value, "label": str(c.label)} for c in choices],
+            "minimum": limits.get("minimum"),
+            "maximum": limits.get("maximum"),
+            "currency": currency if kind == "money" else None,
+            "optional": limits.get("optional", False),
+            "supplied_by_platform": platform,
+        }
+
+    return [
+        field(
+            q.name,
+            q.kind,
+            q.label,
+            platform=False,
+            choices=q.choices,
+            minimum=q.minimum,
+            maximum=q.maximum,
+            optional=q.optional,
         )
+        for q in QUESTIONS
+    ] + [field(fact.name, fact.kind, fact.label, platform=True) for fact in PLATFORM_FACTS]
+
+
+def _model_features(
+    form: Mapping[str, Any], facts: Mapping[str, int], *, term: int, amount: Decimal, currency: str
+) -> dict:
+    """The customer's answers (``lending.form``) plus the facts the platform vouches for."""
     features = {
-        **form,
+        **model_features(form, currency=currency),
         "duration_in_month": term,
-        # Whole units of the order's currency: the model's scale, with no claim to be money.
-        "credit_amount": max(1, min(int(amount), FEATURES_BY_NAME["credit_amount"].maximum)),
+        # The order's total on the model's Deutsche Mark scale (credit.scale, the one conversion).
+        "credit_amount": max(
+            1, min(whole_dm(amount, currency), MODEL_FEATURES_BY_NAME["credit_amount"].maximum)
+        ),
         "purpose": "radio/television",  # consumer electronics, the data set's nearest purpose
         "credit_history": _credit_history(facts),
         # Capped at the schema's top: a loyal customer with many loans must not be refused for it.
         "number_of_existing_credits_at_this_bank": min(
             facts["loans_active"] + facts["loans_paid_off"],
-            FEATURES_BY_NAME["number_of_existing_credits_at_this_bank"].maximum,
+            MODEL_FEATURES_BY_NAME["number_of_existing_credits_at_this_bank"].maximum,
         ),
     }
     return clean_features(features)
@@ -113,8 +141,10 @@ def apply_for_credit(
 ) -> Application:
     """Decide an installment plan for the actor's own order awaiting payment, and if approved pay it.
 
-    Validation happens before the model runs, so a refused request records nothing; a decision is
-    recorded whatever its outcome, with the model version and the reasons that explain it.
+    ``form`` is the customer's answers to ``lending.form.QUESTIONS``, amounts in the order's
+    currency; see ``form.model_features`` for its refusals. Validation happens before the model
+    runs, so a refused request records nothing; a decision is recorded whatever its outcome, with
+    the model version and the reasons that explain it (codes of ``credit.reasons``).
     """
     if actor.user_id is None:
         raise Forbidden("sign in to apply for credit")
@@ -145,7 +175,7 @@ def apply_for_credit(
         if Application.objects.filter(order_number=order.number, status=Application.Status.APPROVED).exists():
             raise Conflict("this order already has an approved loan", code="already_financed")
         facts = platform_facts(actor.user_id)
-        features = _model_features(form, facts, term=term_months, amount=order.total)
+        features = _model_features(form, facts, term=term_months, amount=order.total, currency=order.currency)
         model = approved_model()
         started = time.perf_counter()
         decision = scorecard_for(model).decide(

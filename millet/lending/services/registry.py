@@ -24,12 +24,18 @@ _scorecards: dict[str, Scorecard] = {}  # by version: an artifact's content is i
 def register_model(artifact: Mapping[str, Any], *, metrics: Mapping[str, float] | None = None) -> CreditModel:
     """Keep a trained artifact in the database, so every worker can load the same approved version.
 
-    Registering the same version again is a no-op that returns the stored row.
+    Registering the same version again is a no-op that returns the stored row. An artifact that
+    reads a protected attribute is refused (422 ``invalid_artifact``).
     """
-    scorecard = Scorecard(dict(artifact))  # refuses a malformed or tampered artifact (422)
+    scorecard = Scorecard(dict(artifact))  # refuses a malformed, tampered or protected-input artifact (422)
     if metrics is None:  # the training command's held-out figures travel inside the artifact
         validation = artifact.get("cross_validation") or {}
-        metrics = {name: validation[name] for name in ("auc", "gini", "ks", "folds") if name in validation}
+        names = ("auc", "auc_with_protected", "gini", "ks", "folds")
+        metrics = {name: validation[name] for name in names if name in validation}
+        metrics |= {
+            f"four_fifths_{attribute.replace(' ', '_')}": figures["ratio"]
+            for attribute, figures in (validation.get("four_fifths") or {}).items()
+        }
     model, _ = CreditModel.objects.get_or_create(
         version=scorecard.version, defaults={"artifact": dict(artifact), "metrics": dict(metrics)}
     )

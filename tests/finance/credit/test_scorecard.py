@@ -10,13 +10,14 @@ from django.core.management import CommandError, call_command
 
 from millet.core.errors import Unprocessable
 from millet.lending.credit import (
-    FEATURES,
+    MODEL_FEATURES_BY_NAME,
     artifact_version,
     load_artifact,
     population_stability,
     save_artifact,
     score_distribution,
 )
+from millet.lending.credit.reasons import TEXTS, reason_text
 
 CUTOFFS = {"approve_below_pd": 0.2, "decline_above_pd": 0.5}
 
@@ -74,8 +75,7 @@ def test_decisions_follow_the_cutoffs_and_explain_themselves(card, applicants):
         assert len(d.reasons) <= 4
         lost = [r.points_lost for r in d.reasons]
         assert lost == sorted(lost, reverse=True) and all(p > 0 for p in lost)
-        labels = {f.name: f.label for f in FEATURES}
-        assert all(r.code.startswith("CR") and r.text.startswith(labels[r.feature]) for r in d.reasons)
+        assert all(r.code in TEXTS and r.text == reason_text(r.code, "en") for r in d.reasons)
     worst = max(decisions, key=lambda d: d.probability_of_default)
     best = min(decisions, key=lambda d: d.probability_of_default)
     assert worst.points < best.points  # more points, less risk
@@ -93,7 +93,7 @@ def test_an_applicant_in_every_best_bin_has_no_adverse_reason(card, applicants):
             index = variable["bins"].index(top)
             lower = variable["bins"][index - 1]["upper"] if index else None
             best[feature] = int(lower) if lower is not None else int(top["upper"]) - 1
-            best[feature] = max(best[feature], next(f for f in FEATURES if f.name == feature).minimum)
+            best[feature] = max(best[feature], MODEL_FEATURES_BY_NAME[feature].minimum)
     _, _, reasons = card.score(best)
     assert reasons == []
 
@@ -101,9 +101,10 @@ def test_an_applicant_in_every_best_bin_has_no_adverse_reason(card, applicants):
 @pytest.mark.parametrize(
     "change, code, message",
     [
-        ({"age_in_years": 500}, "invalid_feature", "age_in_years must be between 18 and 120"),
-        ({"age_in_years": "30"}, "invalid_feature", "whole number"),
-        ({"age_in_years": True}, "invalid_feature", "whole number"),
+        ({"duration_in_month": 500}, "invalid_feature", "duration_in_month must be between 1 and 120"),
+        ({"duration_in_month": "30"}, "invalid_feature", "whole number"),
+        ({"duration_in_month": True}, "invalid_feature", "whole number"),
+        ({"age_in_years": 30}, "protected_attribute", "may not be asked"),
         ({"housing": "castle"}, "invalid_feature", "housing must be one of"),
         ({"favourite_colour": "red"}, "unknown_feature", "favourite_colour"),
     ],
@@ -147,17 +148,22 @@ def test_train_command_prints_json_last(trained, tmp_path, capsys, monkeypatch):
     """The command around ``train``: the session's model stands in, so the suite trains once."""
     from millet.lending.management.commands import train_credit_model
 
-    def session_model(*, folds: int, seed: int, on_step) -> object:
-        assert (folds, seed) == (2, 0)
+    def session_model(*, folds: int, seed: int, approve_below_pd: float, on_step) -> object:
+        assert (folds, seed, approve_below_pd) == (2, 0, 0.25)
         for step in ("fold 1", "fold 2", "final"):
             on_step(step)
         return trained
 
     monkeypatch.setattr(train_credit_model, "train", session_model)
     call_command("train_credit_model", "--folds", "2", "--out", str(tmp_path))
-    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert set(summary) >= {"auc", "gini", "ks", "version", "artifact"}
+    out = capsys.readouterr().out
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert set(summary) >= {"auc", "auc_with_protected", "gini", "ks", "four_fifths", "version", "artifact"}
     assert summary["version"] == trained.version and summary["auc"] == round(trained.auc, 4)
+    assert summary["auc_with_protected"] == round(trained.auc_with_protected, 4)
+    assert summary["four_fifths"] == {f.attribute: round(f.ratio, 4) for f in trained.four_fifths}
+    assert summary["below_four_fifths"] == [f.attribute for f in trained.four_fifths if f.ratio < 0.8]
+    assert "AUC with protected" in out and "four-fifths" in out
     assert load_artifact(summary["artifact"]).version == summary["version"]
     with pytest.raises(CommandError, match="--folds"):
         call_command("train_credit_model", "--folds", "1")

@@ -10,56 +10,45 @@ import pytest
 
 from millet.accounts.actor import SYSTEM, actor_for_user
 from millet.lending import services as lending
-from millet.lending.credit import train
 from millet.sales.services import LineRequest, place_order
+from tests.factories import trained_scorecard
 
 DAY0 = date(2026, 1, 15)  # a fixed business day, so due dates and aging are exact
+# The application form's answers (lending.form), amounts in CNY.
 GOOD_FORM = {
-    "status_of_existing_checking_account": "no checking account",
-    "savings_account_and_bonds": "... >= 1000 DM",
-    "present_employment_since": "... >= 7 years",
-    "installment_rate_in_percentage_of_disposable_income": 1,
-    "personal_status_and_sex": "male : single",
-    "other_debtors_or_guarantors": "guarantor",
-    "present_residence_since": 4,
-    "property": "real estate",
-    "age_in_years": 45,
+    "current_account_balance": None,  # no current account: the data's safest answer
+    "savings": "20000.00",
+    "employed_for": "7_years_or_more",
+    "installment_share": "under_20_percent",
+    "guarantor": "guarantor",
+    "years_at_address": "7_years_or_more",
+    "property": "real_estate",
     "other_installment_plans": "none",
     "housing": "own",
-    "job": "skilled employee / official",
-    "number_of_people_being_liable_to_provide_maintenance_for": 1,
-    "telephone": "yes, registered under the customers name",
-    "foreign_worker": "no",
+    "dependants": 1,
+    "telephone": "yes",
 }
 BAD_FORM = {
     **GOOD_FORM,
-    "status_of_existing_checking_account": "... < 0 DM",
-    "savings_account_and_bonds": "... < 100 DM",
-    "present_employment_since": "unemployed",
-    "installment_rate_in_percentage_of_disposable_income": 4,
-    "other_debtors_or_guarantors": "co-applicant",
-    "present_residence_since": 1,
-    "property": "unknown / no property",
-    "age_in_years": 19,
+    "current_account_balance": "-500.00",
+    "savings": "50.00",
+    "employed_for": "unemployed",
+    "installment_share": "35_percent_or_more",
+    "guarantor": "co_applicant",
+    "years_at_address": "under_1_year",
+    "property": "none",
     "other_installment_plans": "bank",
-    "housing": "for free",
-    "job": "unemployed/ unskilled - non-resident",
-    "telephone": "none",
-    "foreign_worker": "yes",
+    "housing": "free",
+    "telephone": "no",
 }
 # Between the cutoffs for a long term: the model refers it to a person.
-BORDERLINE_FORM = {
-    **GOOD_FORM,
-    "status_of_existing_checking_account": "... < 0 DM",
-    "savings_account_and_bonds": "... < 100 DM",
-    "age_in_years": 25,
-}
+BORDERLINE_FORM = {**GOOD_FORM, "current_account_balance": "-10.00", "savings": "50.00"}
 
 
 @pytest.fixture(scope="session")
 def credit_artifact() -> dict:
     """Trained once per test session on the German Credit data (2 folds: speed, not figures)."""
-    return train(folds=2, seed=0).artifact
+    return trained_scorecard().artifact
 
 
 @pytest.fixture

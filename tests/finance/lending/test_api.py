@@ -33,11 +33,8 @@ def _apply(credit, user="alice", form=None, term=6, **extra):
 def test_apply_and_repay_over_http(credit):
     alice = credit.client("alice")
     assert [p["code"] for p in alice.get("/lending/products").json()] == ["CN-EASY"]
-    features = alice.get("/lending/features").json()
-    assert {f["name"] for f in features if f["supplied_by_platform"]} >= {
-        "duration_in_month",
-        "credit_amount",
-    }
+    features = alice.get("/lending/features?market=CN").json()
+    assert {f["name"] for f in features if f["supplied_by_platform"]} >= {"repayment_term", "credit_amount"}
 
     answer = _apply(credit)
     assert answer.status_code == 201, answer.content
@@ -105,7 +102,8 @@ def test_bad_repayments_move_no_money(credit, change, status, code):
 def test_bad_applications_are_refused_precisely(credit):
     assert _apply(credit, term=9).json()["error"] == "term_not_offered"
     assert _apply(credit, product="NOPE").status_code == 404
-    assert _apply(credit, form={**GOOD_FORM, "age_in_years": 500}).json()["error"] == "invalid_feature"
+    assert _apply(credit, form={**GOOD_FORM, "dependants": 500}).json()["error"] == "invalid_feature"
+    assert _apply(credit, form={**GOOD_FORM, "age_in_years": 30}).json()["error"] == "protected_attribute"
     assert _apply(credit, form={**GOOD_FORM, "credit_amount": 5}).json()["error"] == "platform_feature"
     assert _apply(credit, form={**GOOD_FORM, "shoe_size": 42}).json()["error"] == "unknown_feature"
     other = placed_order(credit, user="bob")

@@ -151,7 +151,7 @@ def test_bad_input_gets_a_precise_4xx_and_moves_no_money(credit):
     with pytest.raises(NotFound):
         apply(credit, placed_order(credit, user="alice"), user="bob")
     with pytest.raises(Unprocessable) as form:
-        apply(credit, placed_order(credit), form={"age_in_years": 30})
+        apply(credit, placed_order(credit), form={"housing": "own"})
     assert form.value.code == "missing_feature"
     assert (
         LedgerTransfer.objects.count() == transfers and LoanEvent.objects.filter(key="repay:bad").count() == 0
@@ -236,7 +236,9 @@ def test_one_loan_per_order_and_only_orders_awaiting_payment(credit):
 
 def test_platform_facts_are_capped_to_the_models_schema(credit):
     facts = {"orders_fulfilled": 0, "loans_active": 40, "loans_paid_off": 40, "loans_defaulted": 0}
-    features = applications._model_features(dict(GOOD_FORM), facts, term=6, amount=Decimal("99999999.00"))
+    features = applications._model_features(
+        dict(GOOD_FORM), facts, term=6, amount=Decimal("99999999.00"), currency="CNY"
+    )
     assert features["number_of_existing_credits_at_this_bank"] == 50
     assert features["credit_amount"] == 10_000_000
     assert features["credit_history"] == "existing credits paid back duly till now"
