@@ -10,4 +10,14 @@ class SalesConfig(AppConfig):
 
         from millet.web import nav
 
-        nav.add(nav.Link(nav.ACCOUNT, "orders", _("My orders"), "sales:orders", nav.signed_in, order=10))
+        nav.add(
+            nav.Link(
+                nav.ACCOUNT,
+                "orders",
+                _("My orders"),
+                "sales:orders",
+                nav.signed_in,
+                _("What you bought online, in stores and in flash sales, and where it is."),
+                order=10,
+            )
+        )
