@@ -5,6 +5,9 @@
 - After signing in, people who work for the company go to the staff landing page, shoppers to
   their account; a ``next`` that leaves the site is ignored (allauth checks it with
   ``is_safe_url`` against ALLOWED_HOSTS).
+- Verification is for addresses people give themselves at sign-up. An account the company made
+  without any email address (staff added in the back office) has nothing to verify and signs in;
+  one with an unverified address waits for the link.
 - Its error texts are Millet's, in Millet's catalogs (allauth ships no Hindi), and no text says
   whether an account exists.
 """
@@ -12,6 +15,8 @@
 from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.models import EmailAddress
+from allauth.account.stages import EmailVerificationStage
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.urls import reverse
@@ -19,6 +24,15 @@ from django.utils.translation import gettext_lazy as _
 
 from millet.accounts.actor import actor_for_user
 from millet.core.client_address import client_address
+
+
+class EmailVerificationUnlessNoEmail(EmailVerificationStage):
+    def handle(self):
+        user = self.login.user
+        if user is not None and not EmailAddress.objects.filter(user_id=user.pk).exists():
+            return None, True
+        return super().handle()
+
 
 UNKNOWN_OR_WRONG = _("The account name or the password is not right.")
 
@@ -43,6 +57,14 @@ class AccountAdapter(DefaultAccountAdapter):
         "rate_limited": _("Too many requests. Please wait a minute and try again."),
         "too_many_login_attempts": _("Too many failed sign-ins. Try again later."),
     }
+
+    def get_login_stages(self) -> list[str]:
+        return [
+            "millet.accounts.adapter.EmailVerificationUnlessNoEmail"
+            if stage == "allauth.account.stages.EmailVerificationStage"
+            else stage
+            for stage in super().get_login_stages()
+        ]
 
     def get_client_ip(self, request: HttpRequest) -> str:
         address = client_address(request)

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 from millet.accounts import services
 from millet.accounts.actor import actor_for_user
 from millet.accounts.forms import AddressForm, NameForm
-from millet.accounts.postal import AddressFields
+from millet.accounts.postal import AddressFields, address_problems
 from millet.core.errors import NotFound
 from millet.regions.india import INDIAN_STATES, state_name
 from millet.regions.services import list_markets
@@ -57,16 +57,25 @@ def _address_page(request: HttpRequest, market: str, address: services.AddressIn
     if address is not None:
         initial = {name: getattr(address, name) for name in AddressForm.base_fields}
     form = AddressForm(request.POST or None, initial=initial, market=market, state_choices=_state_choices())
-    if request.method == "POST" and form.is_valid():
-        fields = AddressFields(market=market, **form.cleaned_data)
-        try:
-            services.save_address(actor_for_user(request.user), fields, address.id if address else None)
-        except services.InvalidAddress as exc:
-            for name, problem in exc.problems.items():
-                form.add_error(name if name in form.fields else None, problem)
-        else:
-            messages.success(request, _("The address is saved."))
-            return redirect("accounts:addresses")
+    if request.method == "POST":
+        valid = form.is_valid()
+        typed = AddressFields(
+            market=market, **{name: request.POST.get(name, "") for name in AddressForm.base_fields}
+        )
+        # Every problem at once: the market's rules for fields the form itself found no fault with.
+        for name, problem in address_problems(typed.cleaned()).items():
+            if name in form.fields and name not in form.errors:
+                form.add_error(name, problem)
+        if valid and not form.errors:
+            fields = AddressFields(market=market, **form.cleaned_data)
+            try:
+                services.save_address(actor_for_user(request.user), fields, address.id if address else None)
+            except services.InvalidAddress as exc:
+                for name, problem in exc.problems.items():
+                    form.add_error(name if name in form.fields else None, problem)
+            else:
+                messages.success(request, _("The address is saved."))
+                return redirect("accounts:addresses")
     markets = list_markets()
     context = {
         "form": form,

@@ -22,7 +22,9 @@ LANGUAGES = ("zh_Hans", "hi", "de")
 
 
 def catalogs(tree: Path) -> list[Path]:
-    return sorted(p for lang in LANGUAGES for p in tree.glob(f"millet/**/locale/{lang}/LC_MESSAGES/django.po"))
+    return sorted(
+        p for lang in LANGUAGES for p in tree.glob(f"millet/**/locale/{lang}/LC_MESSAGES/django.po")
+    )
 
 
 def problems(po: Path, root: Path) -> list[str]:
