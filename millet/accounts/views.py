@@ -42,7 +42,8 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def addresses(request: HttpRequest) -> HttpResponse:
-    context = {"addresses": services.list_addresses(actor_for_user(request.user)), "markets": list_markets()}
+    addresses = services.list_addresses(actor_for_user(request.user))
+    context = {"addresses": addresses, "address_markets": list_markets()}
     return render(request, "accounts/addresses.html", context)
 
 
@@ -81,7 +82,7 @@ def _address_page(request: HttpRequest, market: str, address: services.AddressIn
         "form": form,
         "address": address,
         "address_market": next((m for m in markets if m.code == market), None),
-        "markets": markets,
+        "address_markets": markets,
     }
     return render(request, "accounts/address_form.html", context, status=422 if form.errors else 200)
 

@@ -15,7 +15,6 @@ Tests look at what a person sees: roles, labels and text (``page.get_by_role``),
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from email import message_from_bytes, policy
@@ -146,11 +145,17 @@ def make_user(transactional_db) -> Callable:
 
 
 def sign_in(page, username: str, password: str = PASSWORD, *, next_url: str = "") -> None:
-    """Signs in through the sign-in form, as a person would."""
+    """Signs in through the sign-in form, as a person would, in whatever language the page is."""
+    from django.utils import translation
+
     page.goto("/account/login/" + (f"?next={next_url}" if next_url else ""))
-    page.get_by_label(re.compile("Username or email")).fill(username)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("main").get_by_role("button", name="Sign in").click()
+    with translation.override(page.locator("html").get_attribute("lang")):
+        login, secret, button = (
+            translation.gettext(text) for text in ("Username or email address", "Password", "Sign in")
+        )
+    page.get_by_label(login, exact=True).fill(username)
+    page.get_by_label(secret, exact=True).fill(password)
+    page.get_by_role("main").get_by_role("button", name=button).click()
     page.wait_for_load_state()
 
 
