@@ -164,8 +164,9 @@ else:
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out account name or address
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",  # sign-in by email as well as by username
+    # django-allauth's backend is Django's ModelBackend plus sign-in by email; it alone checks
+    # passwords, so a failed guess costs one hash whether or not the account exists (as before).
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 # Sign-in limits (django-axes, see millet.accounts.signin): 10 failures per account name, and
 # separately per client address, lock that name or address out for 15 minutes. Counted in Redis when
@@ -247,7 +248,7 @@ ACCOUNT_RATE_LIMITS = {"login_failed": None}
 
 # Email goes through Django's backends. The default writes each message to a file under
 # MILLET_DATA_DIR/mail, so the quick start needs no mail server; production sets an SMTP backend.
-EMAIL_BACKEND = os.environ.get("MILLET_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+EMAIL_BACKEND = os.environ.get("MILLET_EMAIL_BACKEND", "millet.core.mail.PrivateFileEmailBackend")
 EMAIL_FILE_PATH = DATA_DIR / "mail"
 EMAIL_HOST = os.environ.get("MILLET_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("MILLET_EMAIL_PORT", "25"))

@@ -198,7 +198,7 @@ def mailbox(settings, tmp_path) -> Callable[[], list[Message]]:
     """The default email backend (files), pointed at a tmp dir: ``mailbox()`` is every message
     written so far, oldest first, parsed (``message["To"]``, ``body(message)``)."""
     folder = tmp_path / "mail"
-    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_BACKEND = "millet.core.mail.PrivateFileEmailBackend"
     settings.EMAIL_FILE_PATH = folder
 
     def messages() -> list[Message]:
