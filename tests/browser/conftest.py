@@ -47,8 +47,9 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Chromium for one test module (a Playwright left running would clash with another module's own)."""
     if not os.access(CHROMIUM, os.X_OK):
         message = f"{CHROMIUM} is missing: apt-get install chromium (scripts/services.sh does)"
         pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
