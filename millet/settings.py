@@ -68,8 +68,10 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.forms",  # the form renderer finds Django's widget templates beside ours (web.forms)
     "ninja",  # serves Swagger UI from its own static files, so /api/docs works without a CDN
     "axes",  # failed sign-ins per account and per address: see millet.accounts.signin
+    "millet.web",  # the base layout, components and formats every domain's pages use (docs/WEB.md)
     "millet.accounts",
     "millet.regions",
     "millet.catalog",
@@ -84,6 +86,11 @@ INSTALLED_APPS = [
     "millet.flashsale",
     "millet.vision",
     "millet.demo",
+    # Sign-up, sign-in, email verification and password reset for the web store and staff alike
+    # (django-allauth: the well-kept Django library for exactly this; its templates are overridden
+    # by millet.accounts', which come first, so every page is in the base layout and translated).
+    "allauth",
+    "allauth.account",
 ]
 
 MIDDLEWARE = [
@@ -93,10 +100,12 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "millet.web.middleware.MarketMiddleware",  # after LocaleMiddleware: a page's market picks its language
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a sign-in lockout into the 429 answer
@@ -108,13 +117,14 @@ WSGI_APPLICATION = "millet.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "millet.web.context.web",  # market, switchers, navigation for the base layout
             ]
         },
     }
@@ -154,7 +164,9 @@ else:
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out account name or address
-    "django.contrib.auth.backends.ModelBackend",
+    # django-allauth's backend is Django's ModelBackend plus sign-in by email; it alone checks
+    # passwords, so a failed guess costs one hash whether or not the account exists (as before).
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 # Sign-in limits (django-axes, see millet.accounts.signin): 10 failures per account name, and
 # separately per client address, lock that name or address out for 15 minutes. Counted in Redis when
@@ -178,7 +190,20 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文"), ("hi", "हिन्दी"), ("de", "Deutsch")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Each domain with pages keeps its own catalog (millet/<app>/locale), so parallel work never edits
+# one shared .po file; millet/locale holds the strings of apps without one. Deepest first, because
+# makemessages files each source under the first of these whose parent folder holds it.
+LOCALE_PATHS = [
+    *sorted((p for p in BASE_DIR.glob("**/locale") if p != BASE_DIR / "locale"), key=lambda p: -len(p.parts)),
+    BASE_DIR / "locale",
+]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = PRODUCTION
+LANGUAGE_COOKIE_HTTPONLY = True
+# The market a visitor lands in when neither the URL, their earlier choice nor their browser's
+# languages name one (docs/WEB.md, "Markets in the URL").
+MILLET_DEFAULT_MARKET = os.environ.get("MILLET_DEFAULT_MARKET", "CN")
 USE_I18N = True
 TIME_ZONE = "UTC"
 USE_TZ = True
@@ -190,7 +215,47 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
-LOGIN_URL = "/admin/login/"
+FORM_RENDERER = "millet.web.forms.FormRenderer"
+
+# One sign-in for shoppers and staff (django-allauth, see millet/accounts/adapter.py): by username or
+# email; sign-up by email with mandatory verification; no page or message tells whether an account
+# exists (sign-up with a taken address and a reset for an unknown one mail that address instead).
+# Failed sign-ins are counted by django-axes only (AXES_* above), so allauth's own count is off.
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "accounts:profile"
+ACCOUNT_ADAPTER = "millet.accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {
+    "login": "millet.accounts.forms.SignInForm",
+    "signup": "millet.accounts.forms.SignUpForm",
+    "reset_password": "millet.accounts.forms.PasswordResetForm",
+    "reset_password_from_key": "millet.accounts.forms.PasswordResetFromKeyForm",
+    "change_password": "millet.accounts.forms.ChangePasswordForm",
+    "set_password": "millet.accounts.forms.SetPasswordForm",
+    "add_email": "millet.accounts.forms.AddEmailForm",
+}
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = True
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False  # a link scanner opening the mail must not confirm it
+ACCOUNT_LOGOUT_ON_GET = False  # signing out is a POST with CSRF, never a link
+ACCOUNT_LOGOUT_REDIRECT_URL = "/"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "Millet: "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if PRODUCTION else "http"
+ACCOUNT_RATE_LIMITS = {"login_failed": None}
+
+# Email goes through Django's backends. The default writes each message to a file under
+# MILLET_DATA_DIR/mail, so the quick start needs no mail server; production sets an SMTP backend.
+EMAIL_BACKEND = os.environ.get("MILLET_EMAIL_BACKEND", "millet.core.mail.PrivateFileEmailBackend")
+EMAIL_FILE_PATH = DATA_DIR / "mail"
+EMAIL_HOST = os.environ.get("MILLET_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("MILLET_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("MILLET_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("MILLET_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("MILLET_EMAIL_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("MILLET_EMAIL_FROM", "Millet <no-reply@millet.local>")
 
 # Security headers, in every mode: the pages are tested as production serves them.
 SECURE_CONTENT_TYPE_NOSNIFF = True

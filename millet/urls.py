@@ -1,6 +1,10 @@
+"""The site's URLs. Pages: the store under /shop/<market>/ (``/`` redirects to the visitor's market),
+the shopper's /account/ (Millet's profile and addresses, then django-allauth's sign-in, sign-up,
+verification and password reset) and /orders/, the staff landing page /staff/ and the staff
+dashboards; the API under /api/; the back office under /admin/. See docs/WEB.md."""
+
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import TemplateView
 
 from millet.api import api
 
@@ -8,7 +12,12 @@ admin.site.site_header = "Millet back office"
 admin.site.site_title = "Millet"
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("", include("millet.web.urls")),
+    path("shop/", include("millet.catalog.urls")),
+    path("account/", include("millet.accounts.urls")),
+    path("account/", include("allauth.urls")),
+    path("orders/", include("millet.sales.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: POST with CSRF, checks "next"
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("stores/", include("millet.stores.urls")),

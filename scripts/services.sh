@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the real servers the test suite talks to are installed and running on their
 # standard local ports: PostgreSQL 5432, Redis 6379, Mosquitto 1883, and Debian's Chromium for
-# browser tests. Installs from Debian's packages where missing (needs root, as on CI).
+# browser tests, and GNU gettext. Installs from Debian's packages where missing (needs root, as on CI).
 set -euo pipefail
 
 apt_install() {
@@ -46,5 +46,7 @@ fi
 
 # Chromium for the browser tests (Debian's build; a test tool never downloads its own browser).
 [ -x /usr/bin/chromium ] || apt_install chromium
+# GNU gettext: tests/i18n extracts every translatable string with Django's makemessages.
+command -v xgettext >/dev/null || apt_install gettext
 
-echo "services: postgresql, redis, mosquitto and chromium ready"
+echo "services: postgresql, redis, mosquitto, chromium and gettext ready"

@@ -10,10 +10,18 @@ from django.test import Client
 pytestmark = pytest.mark.django_db
 
 
-def test_home_page_links_the_entry_points():
-    page = Client().get("/")
-    assert page.status_code == 200
-    for link in (b'href="/api/docs"', b'href="/admin/"', b'href="/stores/dashboard/"'):
+def test_landing_page_is_the_store_and_links_the_entry_points():
+    from millet.regions.services import ensure_default_markets
+
+    ensure_default_markets()
+    page = Client().get("/", follow=True)
+    assert page.redirect_chain == [("/shop/cn/", 302)] and page.status_code == 200
+    for link in (
+        b'href="/api/docs"',
+        b'href="/admin/"',
+        b'href="/stores/dashboard/"',
+        b'href="/account/login/"',
+    ):
         assert link in page.content
 
 
@@ -41,6 +49,7 @@ def test_start_prepares_without_reseeding_and_prints_logins(capsys):
     call_command("start", no_serve=True, port=8123)
     out = capsys.readouterr().out
     assert "Demo data already loaded" in out
+    assert out.splitlines()[2].startswith("Millet's store is at http://127.0.0.1:8123/")
     assert "http://127.0.0.1:8123/api/docs" in out
     assert "admin / millet-admin" in out
 

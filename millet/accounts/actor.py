@@ -10,6 +10,7 @@ from millet.core.errors import Forbidden
 # Back-office roles beyond staff and stores are Django groups, named here side by side.
 RISK_OFFICER_GROUP = "risk_officer"  # lending: applications, credit models, /lending/monitoring/
 CLAIMS_HANDLER_GROUP = "claims_handler"  # insurance: every policy and claim, decisions and payouts
+BACK_OFFICE_GROUPS = (RISK_OFFICER_GROUP, CLAIMS_HANDLER_GROUP)
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,19 @@ class Actor:
     def is_claims_handler(self) -> bool:
         """Sees every policy and claim, decides and pays claims (staff are too)."""
         return self.is_staff or self.in_group(CLAIMS_HANDLER_GROUP)
+
+    @property
+    def is_employee(self) -> bool:
+        """Works for the company (staff, a store job or a back-office role): signs in to the staff
+        pages rather than the shop. One query at most, and none for staff or store staff."""
+        if self.is_staff or self.store_roles:
+            return True
+        from django.contrib.auth.models import Group
+
+        return (
+            self.user_id is not None
+            and Group.objects.filter(name__in=BACK_OFFICE_GROUPS, user__id=self.user_id).exists()
+        )
 
     @property
     def is_store_staff(self) -> bool:

@@ -24,3 +24,28 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
+
+
+class Address(models.Model):
+    """A shopper's saved delivery address in one market. For India, ``state`` is the GST state code
+    (``regions.india``), which decides the place of supply; elsewhere it is the province or state as
+    written, and optional. The rules are ``accounts.postal.address_problems``."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="addresses")
+    market = models.ForeignKey("regions.Market", on_delete=models.PROTECT, related_name="+")
+    recipient = models.CharField(max_length=100)
+    phone = models.CharField(max_length=20)
+    line1 = models.CharField(max_length=120)
+    line2 = models.CharField(max_length=120, blank=True)
+    city = models.CharField(max_length=64)
+    postal_code = models.CharField(max_length=10)
+    state = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "addresses"
+        indexes = [models.Index(fields=["user", "-updated_at"], name="address_by_user")]
+
+    def __str__(self) -> str:
+        return f"{self.recipient}, {self.city} ({self.market_id})"

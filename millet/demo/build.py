@@ -44,6 +44,12 @@ DEMO_LOGINS = {
     "manager": "millet-manager",
     "risk": "millet-risk",  # a risk officer: credit applications, models and /lending/monitoring/
 }
+
+
+def demo_email(username: str) -> str:
+    return f"{username}@millet.local"
+
+
 STORE_HOURS = {day: ["10:00", "22:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 
 Progress = Callable[[str, int], None]  # (task name, units done) -> None
@@ -118,11 +124,17 @@ def build_network(company: DemoCompany, rng: random.Random) -> None:
 
 
 def build_people(company: DemoCompany, rng: random.Random, customers: int) -> None:
-    accounts.create_user(ADMIN_USER, password=ADMIN_PASSWORD, email="admin@millet.local", superuser=True)
+    accounts.create_user(ADMIN_USER, password=ADMIN_PASSWORD, email=demo_email(ADMIN_USER), superuser=True)
+    # The demo logins have verified addresses (the company's word), so they can sign in at the
+    # web store's sign-in, which asks shoppers who sign up themselves to confirm theirs.
     demo_customer = accounts.create_user(
-        "customer", password=DEMO_LOGINS["customer"], first_name="Li", last_name="Wei"
+        "customer",
+        password=DEMO_LOGINS["customer"],
+        first_name="Li",
+        last_name="Wei",
+        email=demo_email("customer"),
     )
-    risk = accounts.create_user("risk", password=DEMO_LOGINS["risk"])
+    risk = accounts.create_user("risk", password=DEMO_LOGINS["risk"], email=demo_email("risk"))
     accounts.add_to_group(risk.pk, RISK_OFFICER_GROUP)
     names = ["Wei", "Fang", "Min", "Jing", "Lei", "Yan", "Priya", "Rahul", "Anjali", "Arjun", "Hao", "Xin"]
     # Demo buyers and most staff never log in: no passwords, as hashing hundreds would take minutes.
@@ -130,8 +142,12 @@ def build_people(company: DemoCompany, rng: random.Random, customers: int) -> No
     company.customers = [demo_customer, *accounts.create_users(buyers)]
     for i, code in enumerate(company.store_codes["CN"]):
         if i == 0:
-            cashier = accounts.create_user("cashier", password=DEMO_LOGINS["cashier"])
-            manager = accounts.create_user("manager", password=DEMO_LOGINS["manager"])
+            cashier = accounts.create_user(
+                "cashier", password=DEMO_LOGINS["cashier"], email=demo_email("cashier")
+            )
+            manager = accounts.create_user(
+                "manager", password=DEMO_LOGINS["manager"], email=demo_email("manager")
+            )
         else:
             cashier, manager = accounts.create_users(
                 [(f"cashier-{code.lower()}", ""), (f"manager-{code.lower()}", "")]

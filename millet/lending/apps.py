@@ -14,3 +14,25 @@ class LendingConfig(AppConfig):
         # The lender is a payment method to sales: an order is paid "by loan" through the gateway
         # seam, and the sale's capture, refund and void reach the loan without sales knowing it.
         GATEWAYS[LenderGateway.name] = LenderGateway
+        self.add_links()
+
+    @staticmethod
+    def add_links() -> None:
+        from django.utils.translation import gettext_lazy as _
+
+        from millet.web import nav
+
+        def is_risk_officer(actor) -> bool:
+            return actor is not None and actor.is_risk_officer
+
+        label = _("Credit monitoring")
+        about = _(
+            "Score distribution and stability of live credit applications, "
+            "approval and default rates by cohort."
+        )
+        nav.add(
+            nav.Link(
+                nav.STAFF, "credit-monitoring", label, "lending:monitoring", is_risk_officer, about, order=40
+            )
+        )
+        nav.add(nav.Link(nav.DEVELOPER, "credit-monitoring", label, "lending:monitoring", order=40))

@@ -24,6 +24,14 @@ def currency_exponent(code: str) -> int:
     return row
 
 
+@lru_cache(maxsize=64)
+def currency_symbol(code: str) -> str:
+    """The currency's own symbol as the market writes it (¥, ₹, €), or "" when none is stored."""
+    from millet.regions.models import Currency
+
+    return Currency.objects.filter(code=code).values_list("symbol", flat=True).first() or ""
+
+
 def quantize(amount: Decimal, currency: str) -> Decimal:
     """Round half-up to the currency's minor unit (the convention of VAT and GST invoices)."""
     return amount.quantize(Decimal(1).scaleb(-currency_exponent(currency)), rounding=ROUND_HALF_UP)

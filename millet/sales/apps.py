@@ -4,3 +4,20 @@ from django.apps import AppConfig
 class SalesConfig(AppConfig):
     name = "millet.sales"
     label = "sales"
+
+    def ready(self) -> None:
+        from django.utils.translation import gettext_lazy as _
+
+        from millet.web import nav
+
+        nav.add(
+            nav.Link(
+                nav.ACCOUNT,
+                "orders",
+                _("My orders"),
+                "sales:orders",
+                nav.signed_in,
+                _("What you bought online, in stores and in flash sales, and where it is."),
+                order=10,
+            )
+        )

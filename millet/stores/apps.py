@@ -14,3 +14,24 @@ class StoresConfig(AppConfig):
         # importing them: every actor carries the user's store jobs; sales looks stores up.
         use_store_jobs(store_jobs)
         use_store_directory(facts)
+        self.add_links()
+
+    @staticmethod
+    def add_links() -> None:
+        from django.utils.translation import gettext_lazy as _
+
+        from millet.web import nav
+
+        def manages_a_store(actor) -> bool:
+            return actor is not None and (actor.is_staff or "manager" in actor.store_roles.values())
+
+        label, about = (
+            _("Store dashboard"),
+            _("Revenue ranking, expansion goals and the pipeline of planned openings."),
+        )
+        nav.add(
+            nav.Link(
+                nav.STAFF, "store-dashboard", label, "stores:dashboard", manages_a_store, about, order=20
+            )
+        )
+        nav.add(nav.Link(nav.DEVELOPER, "store-dashboard", label, "stores:dashboard", order=30))

@@ -19,11 +19,11 @@ def test_category_names_are_translated(language, phone, home):
 
 
 @pytest.mark.parametrize(
-    ("language", "text"), [("zh-hans", "缺货"), ("hi", "स्टॉक में नहीं"), ("de", "Nicht vorrätig")]
+    ("language", "text"), [("zh-hans", "精选"), ("hi", "ख़ास उत्पाद"), ("de", "Empfohlen")]
 )
 def test_storefront_labels_ship_compiled(language, text):
     with translation.override(language):
-        assert translation.gettext("Out of stock") == text
+        assert translation.gettext("Featured") == text
 
 
 def test_api_labels_follow_accept_language(catalog, api_client):

@@ -140,3 +140,18 @@ def test_every_file_millet_writes_is_known_to_hold_no_secret_or_is_private():
         "a new file writer: if it holds a secret use millet.core.private_files, "
         "else add it to WRITES_WITHOUT_SECRETS with the reason"
     )
+
+
+def test_mail_written_to_files_is_private(tmp_path):
+    """The quick start's mail (sign-up and password-reset links) is readable by Millet's user only."""
+    from django.core.mail import EmailMessage
+
+    from millet.core.mail import PrivateFileEmailBackend
+
+    backend = PrivateFileEmailBackend(file_path=str(tmp_path / "mail"))
+    message = EmailMessage("Reset", "https://millet.example/reset/key", "a@millet.local", ["b@example.com"])
+    assert backend.send_messages([message]) == 1
+    [written] = (tmp_path / "mail").iterdir()
+    assert (tmp_path / "mail").stat().st_mode & 0o777 == 0o700
+    assert written.stat().st_mode & 0o777 == 0o600
+    assert "reset/key" in written.read_text()

@@ -1,6 +1,17 @@
-"""The accounts domain's service API: API tokens (issued, checked through a shared cache, revoked)
-and people (users, their names and groups). The Actor itself lives in ``millet.accounts.actor``."""
+"""The accounts domain's service API: API tokens (issued, checked through a shared cache, revoked),
+people (users, their names and groups) and their saved addresses. The Actor itself lives in
+``millet.accounts.actor``; sign-in, sign-up and email verification are django-allauth's
+(``millet.accounts.adapter``)."""
 
+from millet.accounts.services.addresses import (
+    MAX_ADDRESSES,
+    AddressInfo,
+    InvalidAddress,
+    delete_address,
+    get_address,
+    list_addresses,
+    save_address,
+)
 from millet.accounts.services.tokens import (
     TOKEN_CACHE_SECONDS,
     TOMBSTONE,
@@ -22,12 +33,23 @@ from millet.accounts.services.users import (
     create_user,
     create_users,
     customer_named,
+    email_addresses,
     is_active_user,
+    set_name,
     user_id_for,
     usernames,
 )
 
 __all__ = [
+    "MAX_ADDRESSES",
+    "AddressInfo",
+    "InvalidAddress",
+    "delete_address",
+    "email_addresses",
+    "get_address",
+    "list_addresses",
+    "save_address",
+    "set_name",
     "TOKEN_CACHE_SECONDS",
     "TOMBSTONE",
     "TOMBSTONE_SECONDS",

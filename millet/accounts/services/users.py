@@ -8,8 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db import transaction
+
+from millet.accounts.actor import Actor
+from millet.core.errors import Forbidden, Unprocessable
+
+NAME_LIMIT = 150  # Django's first_name and last_name
 
 
 def create_customer(username: str, password: str | None = None, email: str = ""):
@@ -22,6 +29,7 @@ def customer_named(username: str):
     return user
 
 
+@transaction.atomic
 def create_user(
     username: str,
     *,
@@ -31,11 +39,20 @@ def create_user(
     email: str = "",
     superuser: bool = False,
 ):
-    """A user who can sign in with ``password`` (none: cannot sign in); a superuser is also staff."""
+    """A user who can sign in with ``password`` (none: cannot sign in); a superuser is also staff.
+
+    An ``email`` given here is the company's word for it (the demo, the back office), so it is
+    recorded as verified: the web store's sign-in requires a verified address, which shoppers who
+    sign up themselves get by the link in their confirmation mail.
+    """
     users = get_user_model().objects
     if superuser:
-        return users.create_superuser(username, email, password, first_name=first_name, last_name=last_name)
-    return users.create_user(username, email, password, first_name=first_name, last_name=last_name)
+        user = users.create_superuser(username, email, password, first_name=first_name, last_name=last_name)
+    else:
+        user = users.create_user(username, email, password, first_name=first_name, last_name=last_name)
+    if email:
+        EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    return user
 
 
 def create_users(people: Sequence[tuple[str, str]]) -> list:
@@ -75,3 +92,24 @@ def is_active_user(user_id: int) -> bool:
 def anyone_registered() -> bool:
     """Whether any user exists (the quick start builds the demo only into an empty database)."""
     return get_user_model().objects.exists()
+
+
+def set_name(actor: Actor, first_name: str, last_name: str) -> None:
+    """The signed-in person's own name, as shown on their account and addressed in mails.
+
+    Raises Forbidden without a user, Unprocessable for a name past 150 characters.
+    """
+    if actor.user_id is None:
+        raise Forbidden("sign in first")
+    first_name, last_name = first_name.strip(), last_name.strip()
+    if len(first_name) > NAME_LIMIT or len(last_name) > NAME_LIMIT:
+        raise Unprocessable(f"a name has at most {NAME_LIMIT} characters", code="invalid_name")
+    get_user_model().objects.filter(pk=actor.user_id).update(first_name=first_name, last_name=last_name)
+
+
+def email_addresses(actor: Actor) -> list[tuple[str, bool, bool]]:
+    """The signed-in person's email addresses as (address, verified, primary), the primary first."""
+    if actor.user_id is None:
+        raise Forbidden("sign in first")
+    rows = EmailAddress.objects.filter(user_id=actor.user_id).order_by("-primary", "email")
+    return list(rows.values_list("email", "verified", "primary"))

@@ -142,3 +142,8 @@ def sku_detail(code: str) -> SkuDetail:
             for market, amount in prices.order_by("price_list__market_id")
         },
     )
+
+
+def categories() -> list[tuple[str, str]]:
+    """Every category a product may have, as (value, label in the active language), in menu order."""
+    return [(value, str(label)) for value, label in Product.Category.choices]

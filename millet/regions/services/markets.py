@@ -90,9 +90,10 @@ def clear_caches(**_signal_kwargs: object) -> None:
     """
     get_market.cache_clear()
     _tax_rule.cache_clear()
-    from millet.regions.money import currency_exponent
+    from millet.regions.money import currency_exponent, currency_symbol
 
     currency_exponent.cache_clear()
+    currency_symbol.cache_clear()
 
 
 def is_inter_state(supplier_state: str, place_of_supply: str) -> bool:

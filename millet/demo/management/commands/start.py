@@ -40,7 +40,9 @@ class Command(BaseCommand):
         call_command("demo", if_empty=True)
         url = f"http://{host}:{port}"
         lines = [
-            f"Millet is starting at {url}/",
+            f"Millet's store is at {url}/  (markets: {url}/shop/cn/  {url}/shop/in/  {url}/shop/de/)",
+            f"  Sign in             {url}/account/login/  shoppers and staff, with the logins below",
+            f"  Staff pages         {url}/staff/  (where staff land after signing in)",
             f"  API docs (OpenAPI)  {url}/api/docs",
             f"  Back office         {url}/admin/  login {ADMIN_USER} / {ADMIN_PASSWORD}",
             f"  Store dashboard     {url}/stores/dashboard/",

@@ -1,0 +1,95 @@
+"""The links of the navigation, registered by the domain that owns each page.
+
+A domain adds its pages in its ``AppConfig.ready`` (``nav.add(...)``), with the roles that may use
+them, so a page and its link land together and no central list grows a conflict per page:
+
+- ``STAFF``: the header's role slot and the staff landing page (``/staff/``), only for actors the
+  link's ``allowed`` accepts (issue 11: each role sees only what it may use);
+- ``ACCOUNT``: the signed-in shopper's own things (orders, loans, policies, devices) on /account/;
+- ``DEVELOPER``: the footer's links for staff and developers, shown to everyone (each page checks
+  its own access).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from millet.accounts.actor import Actor
+
+STAFF, ACCOUNT, DEVELOPER = "staff", "account", "developer"
+AREAS = (STAFF, ACCOUNT, DEVELOPER)
+
+Allowed = Callable[[Actor | None], bool]
+
+
+def everyone(actor: Actor | None) -> bool:
+    return True
+
+
+def signed_in(actor: Actor | None) -> bool:
+    return actor is not None
+
+
+def staff_only(actor: Actor | None) -> bool:
+    return actor is not None and actor.is_staff
+
+
+@dataclass(frozen=True)
+class Link:
+    area: str
+    key: str  # unique within its area; adding the same key again replaces the link
+    label: str | Promise
+    url_name: str  # a URL name (reversed without arguments) or a path starting with "/"
+    allowed: Allowed = everyone
+    description: str | Promise = ""
+    order: int = 100
+
+    @property
+    def href(self) -> str:
+        return self.url_name if self.url_name.startswith("/") else reverse(self.url_name)
+
+
+_links: dict[tuple[str, str], Link] = {}
+
+
+def add(link: Link) -> None:
+    """Register a link (from the owning domain's ``AppConfig.ready``)."""
+    if link.area not in AREAS:
+        raise ValueError(f"unknown navigation area {link.area!r}; one of {AREAS}")
+    _links[(link.area, link.key)] = link
+
+
+def links(area: str, actor: Actor | None) -> list[Link]:
+    """The links of ``area`` this actor may use, in order; a link whose URL does not resolve is left out."""
+    found = []
+    for link in sorted((lk for lk in _links.values() if lk.area == area), key=lambda lk: (lk.order, lk.key)):
+        if not link.allowed(actor):
+            continue
+        try:
+            link.href  # noqa: B018 (resolves the URL now, so a broken name never reaches a page)
+        except NoReverseMatch:
+            continue
+        found.append(link)
+    return found
+
+
+def add_builtin_links() -> None:
+    """The links that belong to no domain: the back office and the API documentation."""
+    add(
+        Link(
+            STAFF,
+            "admin",
+            _("Back office"),
+            "admin:index",
+            staff_only,
+            _("Orders, stock, serial units, the ledger and the store network."),
+            order=90,
+        )
+    )
+    add(Link(DEVELOPER, "admin", _("Back office"), "admin:index", order=10))
+    add(Link(DEVELOPER, "api-docs", _("API documentation"), "/api/docs", order=20))

@@ -1,0 +1,53 @@
+/* Millet's Alpine.js components. The CSP build of Alpine (@alpinejs/csp) evaluates no expressions:
+   a page names a component registered here (x-data="countdown") and binds to its properties and
+   methods by name (x-text="hours"). Every page works without this file;
+   these only enhance. See docs/WEB.md. */
+document.addEventListener("alpine:init", () => {
+  const pad = (n) => String(n).padStart(2, "0");
+
+  // {% countdown deadline %}: ticks the server-rendered parts each second; at zero it sets `ended`
+  // and dispatches "countdown-ended" (bubbling), which htmx can use: hx-trigger="countdown-ended".
+  window.Alpine.data("countdown", () => ({
+    days: "",
+    hours: "",
+    minutes: "",
+    seconds: "",
+    ended: false,
+    init() {
+      this.deadline = Date.parse(this.$el.dataset.deadline);
+      this.tick();
+      if (!this.ended) this.timer = setInterval(() => this.tick(), 1000);
+    },
+    destroy() {
+      clearInterval(this.timer);
+    },
+    tick() {
+      const left = Math.max(0, Math.floor((this.deadline - Date.now()) / 1000));
+      this.days = String(Math.floor(left / 86400));
+      this.hours = pad(Math.floor((left % 86400) / 3600));
+      this.minutes = pad(Math.floor((left % 3600) / 60));
+      this.seconds = pad(left % 60);
+      if (left === 0 && !this.ended) {
+        this.ended = true;
+        clearInterval(this.timer);
+        this.$dispatch("countdown-ended");
+      }
+    },
+  }));
+
+  // x-data="disclosure" on a <details>: closes it on Escape or a click elsewhere (the picker).
+  window.Alpine.data("disclosure", () => ({
+    init() {
+      const details = this.$el;
+      document.addEventListener("click", (event) => {
+        if (details.open && !details.contains(event.target)) details.open = false;
+      });
+      details.addEventListener("keydown", (event) => {
+        if (event.key === "Escape" && details.open) {
+          details.open = false;
+          details.querySelector("summary").focus();
+        }
+      });
+    },
+  }));
+});
