@@ -15,19 +15,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import re
-import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN", "postgres://postgres@127.0.0.1:5432/postgres")
+from harness import django_script, fresh_postgres, postgres_env, serve, wrk
+
 DB_NAME = "millet_bench_checkout"
 PORT = 8765
 GOAL = 0.25
@@ -53,32 +46,6 @@ done = function(summary, latency, requests)
     latency:percentile(99) / 1000))
 end
 """
-
-
-def run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run(cmd, check=True, text=True, capture_output=True, **kwargs)
-
-
-def millet(*args: str, env: dict) -> str:
-    return run([sys.executable, "-m", "millet.cli", *args], env=env, cwd=ROOT).stdout
-
-
-def ensure_wrk() -> str:
-    path = shutil.which("wrk")
-    if path:
-        return path
-    run(["apt-get", "install", "-y", "-qq", "wrk"])
-    return shutil.which("wrk") or sys.exit("wrk is not installed")
-
-
-def fresh_database(env: dict) -> None:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
-    millet("migrate", "-v0", env=env)
-    millet("collectstatic", "--noinput", "-v0", env=env)  # the server then serves them, no warnings
 
 
 SETUP = """
@@ -124,24 +91,6 @@ def count_orders(db_url: str) -> int:
         return conn.execute("SELECT count(*) FROM sales_order").fetchone()[0]
 
 
-def wrk(binary: str, path: str, seconds: int, connections: int, script: str | None = None) -> dict:
-    cmd = [binary, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
-    if script:
-        cmd += ["-s", script]
-    out = run([*cmd, f"http://127.0.0.1:{PORT}{path}"]).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", out)
-    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
-    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-    return {
-        "rps": rps,
-        "errors": int(non2xx.group(1)) if non2xx else 0,
-        "p50_ms": float(p50.group(1)) * scale[p50.group(2)] if p50 else None,
-        "p99_ms": float(p99.group(1)) * scale[p99.group(2)] if p99 else None,
-    }
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -151,47 +100,14 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     args = parser.parse_args()
 
-    binary = ensure_wrk()
-    db_url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + DB_NAME
-    env = {
-        **os.environ,
-        "DATABASE_URL": db_url,
-        "DJANGO_SETTINGS_MODULE": "millet.settings",
-        "MILLET_DB_CONN_MAX_AGE": "600",
-        "MILLET_DATA_DIR": tempfile.mkdtemp(prefix="millet-bench-"),
-    }
-    env.pop("REDIS_URL", None)
+    env = postgres_env(DB_NAME, Path(tempfile.mkdtemp(prefix="millet-bench-")))
+    db_url = env["DATABASE_URL"]
     print(f"fresh database {DB_NAME}; seeding 20 SKUs x 3 warehouses, 200 customers", flush=True)
-    fresh_database(env)
-    seed = json.loads(
-        run([sys.executable, "-c", "import django; django.setup()\n" + SETUP], env=env, cwd=ROOT)
-        .stdout.strip()
-        .splitlines()[-1]
-    )
+    fresh_postgres(DB_NAME, env)
+    seed = json.loads(django_script(SETUP, env).strip().splitlines()[-1])
 
-    server = subprocess.Popen(
-        [
-            shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or "gunicorn",
-            "millet.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{PORT}",
-            "--workers",
-            "2",
-            "--worker-class",
-            "sync",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        cwd=ROOT,
-    )
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{PORT}/api/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+    base = f"http://127.0.0.1:{PORT}"
+    with serve(PORT, env):
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
             lua.write(
                 LUA
@@ -200,13 +116,20 @@ def main() -> None:
                     "skus": ",".join(f'"{s}"' for s in seed["skus"]),
                 }
             )
-        wrk(binary, "/api/health", 3, args.connections)  # warm-up: imports, connections
+        # Warm-up: imports, connections.
+        wrk(f"{base}/api/health", seconds=3, connections=args.connections, threads=2)
         # Alternate the two loads and keep the medians: this shared 2-core machine is noisy.
         trivials, checkouts, placed_rates = [], [], []
         for round_no in range(1, args.rounds + 1):
-            trivial = wrk(binary, "/api/health", args.seconds, args.connections)
+            trivial = wrk(f"{base}/api/health", seconds=args.seconds, connections=args.connections, threads=2)
             before = count_orders(db_url)
-            checkout = wrk(binary, "/api/sales/orders", args.seconds, args.connections, script=lua.name)
+            checkout = wrk(
+                f"{base}/api/sales/orders",
+                seconds=args.seconds,
+                connections=args.connections,
+                threads=2,
+                script=lua.name,
+            )
             placed = (count_orders(db_url) - before) / args.seconds  # successes only
             trivials.append(trivial)
             checkouts.append(checkout)
@@ -215,24 +138,14 @@ def main() -> None:
                 f"round {round_no}: trivial GET /api/health {trivial['rps']:.0f} req/s "
                 f"(p50 {trivial['p50_ms']} ms); "
                 f"checkout POST /api/sales/orders {placed:.0f} orders/s (p50 {checkout['p50_ms']} ms, "
-                f"p99 {checkout['p99_ms']} ms, non-2xx {checkout['errors']})",
+                f"p99 {checkout['p99_ms']} ms, non-2xx {checkout['non_2xx']})",
                 flush=True,
             )
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
     ledger_sum = int(
-        run(
-            [
-                sys.executable,
-                "-c",
-                "import django; django.setup()\n"
-                "from millet.finance.services import total_balance_check\nprint(total_balance_check())",
-            ],
-            env=env,
-            cwd=ROOT,
-        ).stdout.split()[-1]
+        django_script(
+            "from millet.finance.services import total_balance_check\nprint(total_balance_check())", env
+        ).split()[-1]
     )
     ceiling = statistics.median_low(t["rps"] for t in trivials)
     placed = statistics.median_low(placed_rates)
@@ -256,7 +169,7 @@ def main() -> None:
                 "checkout_p99_ms": checkout["p99_ms"],
                 "rounds_orders_per_s": [round(r, 1) for r in placed_rates],
                 "rounds_trivial_req_per_s": [round(t["rps"], 1) for t in trivials],
-                "non_2xx": sum(c["errors"] for c in checkouts),
+                "non_2xx": sum(c["non_2xx"] for c in checkouts),
                 "orders_stored": orders,
                 "ledger_sum": ledger_sum,
                 "workers": 2,

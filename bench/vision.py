@@ -20,21 +20,18 @@ The last line is JSON: {"bench", "value" (API images/s), "unit", "ceiling" (bare
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import re
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from harness import ROOT, free_port, millet, serve, wrk
+
 FDDB_IMAGES = 2845  # images in FDDB, whose published rates are read at 1,000 false positives
 GOAL_IMAGES_PER_S = 30.0
 GOAL_POINTS = 25.0
@@ -62,49 +59,6 @@ request = function()
   }, bodies[(sent %% #bodies) + 1])
 end
 """
-
-
-def millet(*args: str, env: dict) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "millet.cli", *args], env=env, cwd=ROOT, text=True, capture_output=True
-    )
-    if done.returncode:
-        sys.exit(f"millet {' '.join(args)} failed:\n{done.stderr[-2000:]}")
-    return done.stdout
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wrk_binary() -> str:
-    if not shutil.which("wrk"):
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, capture_output=True)
-    return shutil.which("wrk") or sys.exit("wrk is not installed")
-
-
-def wrk(url: str, *, seconds: int, connections: int, script: str | None = None, files=()) -> dict:
-    cmd = [wrk_binary(), "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
-    cmd += ["-s", script, url, "--", *map(str, files)] if script else [url]
-    out = subprocess.run(cmd, check=True, text=True, capture_output=True).stdout
-    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-
-    def percentile(p: str) -> float | None:
-        found = re.search(rf"{p}%\s+([\d.]+)(us|ms|s)", out)
-        return round(float(found.group(1)) * scale[found.group(2)], 2) if found else None
-
-    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    socket_errors = re.search(r"Socket errors: (.*)", out)
-    return {
-        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        "p50_ms": percentile("50"),
-        "p99_ms": percentile("99"),
-        "non_2xx": int(errors.group(1)) if errors else 0,
-        "socket_errors": socket_errors.group(1) if socket_errors else "",
-    }
 
 
 # --- accuracy ------------------------------------------------------------------------------------
@@ -208,28 +162,6 @@ def issue_token(env: dict) -> str:
     if done.returncode:
         sys.exit(done.stderr[-2000:])
     return done.stdout.split()[-1]
-
-
-@contextlib.contextmanager
-def serve(port: int, env: dict):
-    """Millet on gunicorn, 2 sync workers (one per core), until the block ends."""
-    gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or "gunicorn"
-    options = "--workers 2 --worker-class sync --log-level warning".split()
-    server = subprocess.Popen(
-        [gunicorn, "millet.wsgi:application", "-b", f"127.0.0.1:{port}", *options], env=env, cwd=ROOT
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
-    try:
-        yield server
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 def workers_cpu_seconds(server: subprocess.Popen) -> float:
