@@ -24,6 +24,19 @@ from millet.flashsale.services.claims import (
     pay_claim,
 )
 from millet.flashsale.services.results import CampaignResults, campaign_results
+from millet.flashsale.services.storefront import (
+    ENDED,
+    LIVE,
+    QUEUE_CAP,
+    SOLD_OUT,
+    UPCOMING,
+    SaleView,
+    claim_once,
+    market_sales,
+    queue_place,
+    sale_for,
+    settle_claim,
+)
 from millet.flashsale.services.window import (
     close_ended_campaigns,
     expire_claims,
@@ -35,7 +48,18 @@ from millet.flashsale.services.writer import (
 )
 
 __all__ = [
+    "ENDED",
+    "LIVE",
+    "QUEUE_CAP",
+    "SOLD_OUT",
+    "UPCOMING",
     "ClaimView",
+    "SaleView",
+    "claim_once",
+    "market_sales",
+    "queue_place",
+    "sale_for",
+    "settle_claim",
     "MAX_UNITS",
     "REFUSALS",
     "RateLimited",
