@@ -21,6 +21,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -32,6 +33,8 @@ from millet.core.errors import DomainError, NotFound
 from millet.finance.services import PaymentDeclined
 from millet.flashsale import services
 from millet.flashsale.forms import ClaimForm, PayForm, new_attempt
+from millet.web import nav
+from millet.web.formats import local_datetime
 from millet.web.markets import market_or_404
 
 # Why the gate said no, as a shopper reads it (``services.REFUSALS`` codes and the page's own).
@@ -86,6 +89,27 @@ def _partial(
     response = render(request, template, context, status=status)
     patch_vary_headers(response, ("HX-Request",))
     return response
+
+
+def promotions(market: str) -> list[nav.Promotion]:
+    """The market's flash sales, live or upcoming, for the store's menu and home (``nav.add_promotions``)."""
+    now = timezone.now()
+    return [
+        nav.Promotion(
+            kind=gettext_lazy("Flash sale"),
+            title=sale.name,
+            note=(
+                _("On now, until %(at)s") % {"at": local_datetime(sale.ends_at)}
+                if sale.starts_at <= now
+                else _("Starts %(at)s") % {"at": local_datetime(sale.starts_at)}
+            ),
+            href=reverse("flashsale:sale", kwargs={"market": sale.market, "code": sale.code}),
+            starts_at=sale.starts_at,
+            ends_at=sale.ends_at,
+            live=sale.starts_at <= now,
+        )
+        for sale in services.announced_sales(market)
+    ]
 
 
 @require_safe

@@ -97,6 +97,27 @@ def _sale(campaign: Campaign, now: datetime, actor: Actor | None = None) -> Sale
     )
 
 
+@dataclass(frozen=True)
+class Announcement:
+    """A sale the store announces (not ended): enough for a menu link and a banner, from one query."""
+
+    code: str
+    name: str
+    market: str
+    starts_at: datetime
+    ends_at: datetime
+
+
+def announced_sales(market: str) -> list[Announcement]:
+    """The market's sales that have not ended, soonest start first; one query (every store page asks)."""
+    rows = (
+        Campaign.objects.filter(market_id=market, ends_at__gt=timezone.now())
+        .order_by("starts_at", "pk")
+        .values_list("code", "name", "market_id", "starts_at", "ends_at")
+    )
+    return [Announcement(*row) for row in rows]
+
+
 def market_sales(market: str) -> list[SaleView]:
     """The market's sales that have not ended, soonest start first (the store's banner and list)."""
     now = timezone.now()

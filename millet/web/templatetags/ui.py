@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from decimal import Decimal
 
@@ -53,7 +54,7 @@ def countdown(deadline: datetime, label: str = "") -> dict:
     server's clock (``now``): the component counts by it, so a wrong clock on the phone does not end
     a countdown early or late."""
     now = timezone.now()
-    left = max(0, int((deadline - now).total_seconds()))
+    left = max(0, math.ceil((deadline - now).total_seconds()))  # zero only once it has passed
     days, rest = divmod(left, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, seconds = divmod(rest, 60)

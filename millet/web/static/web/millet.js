@@ -25,7 +25,9 @@ document.addEventListener("alpine:init", () => {
       clearInterval(this.timer);
     },
     tick() {
-      const left = Math.max(0, Math.floor((this.deadline - Date.now() - this.skew) / 1000));
+      // Rounded up: zero only once the deadline has passed by the server's clock, so a page that
+      // asks the server again at zero finds the sale started (or the window closed).
+      const left = Math.max(0, Math.ceil((this.deadline - Date.now() - this.skew) / 1000));
       this.days = String(Math.floor(left / 86400));
       this.hours = pad(Math.floor((left % 86400) / 3600));
       this.minutes = pad(Math.floor((left % 3600) / 60));
