@@ -16,8 +16,15 @@ from millet.sales.models import Order
 from tests.flashsale.test_flashsale import stock, write_all
 
 
-def shopper(world, name: str) -> Client:
+def visitor() -> Client:
+    """A browser that reads the store in English (CN's own first language is Chinese)."""
     client = Client()
+    client.cookies["django_language"] = "en"
+    return client
+
+
+def shopper(world, name: str) -> Client:
+    client = visitor()
     client.force_login(world.users[name])
     return client
 
@@ -36,13 +43,14 @@ def click(client: Client, campaign, attempt: str):
 
 def test_upcoming_sale_counts_down_by_the_server_clock(world, make_campaign):
     campaign = make_campaign(2, starts_in=3600)
-    page = Client().get(sale_url(campaign))
+    page = visitor().get(sale_url(campaign))
     assert page.status_code == 200
     text = page.content.decode()
     assert "The sale starts soon" in text and 'role="timer"' in text and "Reload the page" in text
     assert "Buy now" not in text
     assert re.search(r'<span class="countdown__value" x-text="minutes">(59|00)</span>', text)
     assert 'data-now="' in text  # the component counts by the server's clock
+    assert "抢购即将开始" in Client().get(sale_url(campaign)).content.decode()  # CN's first language
     refused = click(shopper(world, "alice"), campaign, "a" * 22)
     assert refused.status_code == 302 and refused["Location"] == sale_url(campaign)
     assert not Claim.objects.filter(campaign=campaign).exists()
@@ -51,11 +59,11 @@ def test_upcoming_sale_counts_down_by_the_server_clock(world, make_campaign):
 
 def test_signed_out_button_leads_to_sign_in_and_back(world, make_campaign):
     campaign = make_campaign(2)
-    page = Client().get(sale_url(campaign))
+    page = visitor().get(sale_url(campaign))
     assert f'href="/account/login/?next={sale_url(campaign)}"' in page.content.decode()
-    answer = Client().post(sale_url(campaign) + "claim", {"attempt": "a" * 22})
+    answer = visitor().post(sale_url(campaign) + "claim", {"attempt": "a" * 22})
     assert answer.status_code == 302 and answer["Location"] == f"/account/login/?next={sale_url(campaign)}"
-    assert Client().post(sale_url(campaign) + "waitlist")["Location"].startswith("/account/login/")
+    assert visitor().post(sale_url(campaign) + "waitlist")["Location"].startswith("/account/login/")
     assert not Claim.objects.filter(campaign=campaign).exists()
 
 
@@ -120,7 +128,7 @@ def test_expired_window_releases_the_unit(world, make_campaign):
     late = alice.post(claim_page + "pay", {"payment_token": "tok_ok"})
     assert late.status_code == 302
     assert "can no longer be paid" in alice.get(late["Location"]).content.decode()
-    assert "On sale now" in Client().get(sale_url(campaign)).content.decode()  # the unit is back
+    assert "On sale now" in visitor().get(sale_url(campaign)).content.decode()  # the unit is back
     assert stock(world) == (100, 1)
 
 
@@ -142,7 +150,7 @@ def test_sold_out_offers_the_waitlist(world, make_campaign):
 @pytest.mark.parametrize("path", ["/shop/in/flash/{code}/", "/shop/cn/flash/nope/", "/shop/xx/flash/{code}/"])
 def test_unknown_or_other_market_sale_is_404(world, make_campaign, path):
     campaign = make_campaign(1)
-    assert Client().get(path.format(code=campaign.code)).status_code == 404
+    assert visitor().get(path.format(code=campaign.code)).status_code == 404
 
 
 def test_someone_elses_claim_is_404(world, make_campaign):
