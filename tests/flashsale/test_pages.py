@@ -51,6 +51,10 @@ def test_upcoming_sale_counts_down_by_the_server_clock(world, make_campaign):
     assert re.search(r'<span class="countdown__value" x-text="minutes">(59|00)</span>', text)
     assert 'data-now="' in text  # the component counts by the server's clock
     assert "抢购即将开始" in Client().get(sale_url(campaign)).content.decode()  # CN's first language
+    for announced in ("/shop/cn/flash/", "/shop/cn/"):  # the sale list, and the store's home and menu
+        listing = visitor().get(announced).content.decode()
+        assert f'href="{sale_url(campaign)}"' in listing and "Singles Day cable" in listing
+    assert sale_url(campaign) not in visitor().get("/shop/in/").content.decode()
     refused = click(shopper(world, "alice"), campaign, "a" * 22)
     assert refused.status_code == 302 and refused["Location"] == sale_url(campaign)
     assert not Claim.objects.filter(campaign=campaign).exists()
@@ -71,6 +75,7 @@ def test_double_click_claims_once_then_queue_then_pay_once(world, make_campaign)
     campaign = make_campaign(3, limit=2)
     alice = shopper(world, "alice")
     attempt = attempt_of(alice.get(sale_url(campaign)))
+    assert click(alice, campaign, "not an attempt").status_code == 422  # a stale or forged form
     first, second = click(alice, campaign, attempt), click(alice, campaign, attempt)
     assert first.status_code == second.status_code == 302
     assert first["Location"] == second["Location"]
