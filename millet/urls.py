@@ -14,6 +14,7 @@ admin.site.site_title = "Millet"
 urlpatterns = [
     path("", include("millet.web.urls")),
     path("shop/", include("millet.catalog.urls")),
+    path("shop/", include("millet.flashsale.urls")),
     path("account/", include("millet.accounts.urls")),
     path("account/", include("allauth.urls")),
     path("orders/", include("millet.sales.urls")),

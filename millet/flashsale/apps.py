@@ -6,3 +6,9 @@ class FlashsaleConfig(AppConfig):
 
     name = "millet.flashsale"
     label = "flashsale"
+
+    def ready(self) -> None:
+        from millet.flashsale.views import promotions
+        from millet.web import nav
+
+        nav.add_promotions("flashsale", promotions)

@@ -58,6 +58,12 @@ class Navigation:
     def developer(self) -> list[nav.Link]:
         return nav.links(nav.DEVELOPER, self.actor)
 
+    @cached_property
+    def promotions(self) -> list[nav.Promotion]:
+        """The market's offers of the moment (``nav.add_promotions``); none outside a market's pages."""
+        market = getattr(self.request, "market", None)
+        return nav.promotions(market.code) if market is not None else []
+
 
 def market_home(code: str) -> str:
     return reverse("catalog:home", kwargs={"market": code})

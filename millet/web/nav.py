@@ -8,12 +8,16 @@ them, so a page and its link land together and no central list grows a conflict 
 - ``ACCOUNT``: the signed-in shopper's own things (orders, loans, policies, devices) on /account/;
 - ``DEVELOPER``: the footer's links for staff and developers, shown to everyone (each page checks
   its own access).
+
+Promotions are the store's offers of the moment in one market (a flash sale live or upcoming): a
+domain registers a provider (``nav.add_promotions``) and the store's menu and home page show them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
@@ -93,3 +97,33 @@ def add_builtin_links() -> None:
     )
     add(Link(DEVELOPER, "admin", _("Back office"), "admin:index", order=10))
     add(Link(DEVELOPER, "api-docs", _("API documentation"), "/api/docs", order=20))
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """An offer a market's pages announce: what kind it is (the menu's label, "Flash sale"), its
+    title, a line on when it runs (translated by the provider), its page, and when it runs (``live``
+    once it has started by the server's clock)."""
+
+    kind: str | Promise
+    title: str
+    note: str
+    href: str
+    starts_at: datetime
+    ends_at: datetime
+    live: bool
+
+
+Promotions = Callable[[str], list[Promotion]]
+_promotions: dict[str, Promotions] = {}
+
+
+def add_promotions(key: str, provider: Promotions) -> None:
+    """Register ``provider(market_code)``, the market's current offers (from ``AppConfig.ready``)."""
+    _promotions[key] = provider
+
+
+def promotions(market: str) -> list[Promotion]:
+    """Every provider's offers in ``market``, live ones first, then by start."""
+    found = [promo for provider in _promotions.values() for promo in provider(market)]
+    return sorted(found, key=lambda p: (not p.live, p.starts_at))

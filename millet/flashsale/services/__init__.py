@@ -24,6 +24,21 @@ from millet.flashsale.services.claims import (
     pay_claim,
 )
 from millet.flashsale.services.results import CampaignResults, campaign_results
+from millet.flashsale.services.storefront import (
+    ENDED,
+    LIVE,
+    QUEUE_CAP,
+    SOLD_OUT,
+    UPCOMING,
+    Announcement,
+    SaleView,
+    announced_sales,
+    claim_once,
+    market_sales,
+    queue_place,
+    sale_for,
+    settle_claim,
+)
 from millet.flashsale.services.window import (
     close_ended_campaigns,
     expire_claims,
@@ -35,7 +50,20 @@ from millet.flashsale.services.writer import (
 )
 
 __all__ = [
+    "ENDED",
+    "LIVE",
+    "QUEUE_CAP",
+    "SOLD_OUT",
+    "UPCOMING",
+    "Announcement",
     "ClaimView",
+    "SaleView",
+    "announced_sales",
+    "claim_once",
+    "market_sales",
+    "queue_place",
+    "sale_for",
+    "settle_claim",
     "MAX_UNITS",
     "REFUSALS",
     "RateLimited",

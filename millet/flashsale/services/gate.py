@@ -293,6 +293,23 @@ def read_claims(codes: list[str], *, count: int, block_ms: int, reclaim_idle_ms:
     return out
 
 
+def queue_ahead(code: str, gate_id: str, *, cap: int = 1000) -> int:
+    """How many claims the gate accepted before ``gate_id`` still wait for their order: pending in
+    the writers' group or not yet delivered to a writer; counted up to ``cap`` (a buyer's page
+    says "more than 1,000" rather than walk a long backlog)."""
+    c = client()
+    stream = keys(code)["stream"]
+    try:
+        groups = c.xinfo_groups(stream)
+        pending = c.xpending_range(stream, GROUP, min="-", max=f"({gate_id}", count=cap)
+    except redis.ResponseError:  # no stream yet, or not a stream id
+        return 0
+    last = next((g["last-delivered-id"] for g in groups if g["name"] in (GROUP, GROUP.encode())), b"0-0")
+    last = last.decode() if isinstance(last, bytes) else str(last)
+    undelivered = c.xrange(stream, min=f"({last}", max=f"({gate_id}", count=cap)
+    return min(cap, len(pending) + len(undelivered))
+
+
 def ack(code: str, gate_ids: list[str]) -> None:
     if gate_ids:
         client().xack(keys(code)["stream"], GROUP, *gate_ids)

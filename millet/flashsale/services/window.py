@@ -36,12 +36,12 @@ def expire_claims(now: datetime | None = None, *, limit: int = 500) -> int:
     )
     expired = 0
     for claim_id in ids:
-        expired += _expire_one(claim_id, now)
+        expired += expire_one(claim_id, now)
     return expired
 
 
 @transaction.atomic
-def _expire_one(claim_id: int, now: datetime) -> int:
+def expire_one(claim_id: int, now: datetime) -> int:
     claim = (
         Claim.objects.select_for_update(skip_locked=True)
         .select_related("campaign")

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from decimal import Decimal
 
@@ -49,14 +50,18 @@ def market_name(code: str) -> str:
 @register.inclusion_tag("components/countdown.html")
 def countdown(deadline: datetime, label: str = "") -> dict:
     """Time left until ``deadline``: days, hours, minutes, seconds as the server sees them now
-    (what a page without JavaScript shows), and the ISO deadline the Alpine component ticks to."""
-    left = max(0, int((deadline - timezone.now()).total_seconds()))
+    (what a page without JavaScript shows), the ISO deadline the Alpine component ticks to, and the
+    server's clock (``now``): the component counts by it, so a wrong clock on the phone does not end
+    a countdown early or late."""
+    now = timezone.now()
+    left = max(0, math.ceil((deadline - now).total_seconds()))  # zero only once it has passed
     days, rest = divmod(left, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, seconds = divmod(rest, 60)
     return {
         "deadline": deadline,
         "iso": deadline.isoformat(),
+        "now": now.isoformat(),
         "label": label,
         "ended": left == 0,
         "parts": {

@@ -15,6 +15,9 @@ document.addEventListener("alpine:init", () => {
     ended: false,
     init() {
       this.deadline = Date.parse(this.$el.dataset.deadline);
+      // The server's clock is the truth: count by it, whatever this device's clock says.
+      const now = Date.parse(this.$el.dataset.now);
+      this.skew = Number.isNaN(now) ? 0 : now - Date.now();
       this.tick();
       if (!this.ended) this.timer = setInterval(() => this.tick(), 1000);
     },
@@ -22,7 +25,9 @@ document.addEventListener("alpine:init", () => {
       clearInterval(this.timer);
     },
     tick() {
-      const left = Math.max(0, Math.floor((this.deadline - Date.now()) / 1000));
+      // Rounded up: zero only once the deadline has passed by the server's clock, so a page that
+      // asks the server again at zero finds the sale started (or the window closed).
+      const left = Math.max(0, Math.ceil((this.deadline - Date.now() - this.skew) / 1000));
       this.days = String(Math.floor(left / 86400));
       this.hours = pad(Math.floor((left % 86400) / 3600));
       this.minutes = pad(Math.floor((left % 3600) / 60));
