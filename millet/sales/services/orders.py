@@ -32,6 +32,7 @@ from millet.regions.money import quantize
 from millet.regions.services import check_state, get_market, is_inter_state
 from millet.sales.models import Order, OrderLine, OrderUnit
 from millet.sales.pricing import LineInput, line_tax, price_order
+from millet.sales.services.shipping import NO_SHIPPING, ShippingCharge, shipping_charge
 from millet.sales.services.stores import store_facts
 from millet.sales.services.vouchers import find_voucher, redeem_voucher, voucher_discount
 
@@ -43,6 +44,20 @@ OPEN_STATUSES = (
     Order.Status.BACKORDERED,
     Order.Status.READY_FOR_PICKUP,
 )
+
+
+@dataclass(frozen=True)
+class ShippingAddress:
+    """Where a web order is delivered, as the buyer typed it at checkout (``accounts.postal``'s
+    rules already checked); ``state`` is ISO 3166-2 ("IN-MH"), India's place of supply."""
+
+    recipient: str
+    phone: str
+    line1: str
+    city: str
+    postal_code: str
+    line2: str = ""
+    state: str = ""
 
 
 @dataclass(frozen=True)
@@ -76,21 +91,25 @@ def merge_lines(lines: Sequence[LineRequest]) -> list[LineRequest]:
 def sale_facts(order: Order, lines: Sequence[OrderLine], store_code: str | None, *, share=None) -> SaleFacts:
     """What finance needs to book an order's money: each line's gross total and its tax by component.
 
-    ``share(line, amount)`` scales each line's figures (returns refund a share); default is the whole line.
+    ``share(line, amount)`` scales each line's figures (returns refund a share, never the shipping
+    fee); without it, the whole order, its shipping fee a line of its own.
     """
-    share = share or (lambda line, amount: amount)
+    sold = [
+        SoldLine(
+            total=share(line, line.total) if share else line.total,
+            tax={k: share(line, Decimal(v)) if share else Decimal(v) for k, v in line.tax_components.items()},
+        )
+        for line in lines
+    ]
+    if share is None and order.shipping_fee:  # the whole sale carries its delivery; a return does not
+        tax = {k: Decimal(v) for k, v in order.shipping_tax_components.items()}
+        sold.append(SoldLine(total=Decimal(order.shipping_fee), tax=tax))
     return SaleFacts(
         reference=order.number,
         market=order.market_id,
         currency=order.currency,
         store_code=store_code,
-        lines=[
-            SoldLine(
-                total=share(line, line.total),
-                tax={k: share(line, Decimal(v)) for k, v in line.tax_components.items()},
-            )
-            for line in lines
-        ],
+        lines=sold,
     )
 
 
@@ -186,6 +205,8 @@ def place_order(
     voucher_code: str | None = None,
     shipping_city: str = "",
     shipping_state: str = "",
+    address: ShippingAddress | None = None,
+    shipping_method: str = "",
     near: tuple[float, float] | None = None,
     payment_token: str | None = None,
     idempotency_key: str | None = None,
@@ -199,6 +220,9 @@ def place_order(
     ``shipping_state`` (ISO 3166-2, e.g. "IN-MH"; 422 ``unknown_state`` otherwise) is where a web
     order is delivered, its place of supply: units shipped from a warehouse in another state carry
     IGST (see ``tax_by_origin``). A click-and-collect order's place of supply is its store.
+    ``address`` (web orders) gives the whole delivery address, its city and state replacing
+    ``shipping_city`` and ``shipping_state``; ``shipping_method`` (a code of ``shipping_methods``,
+    422 ``unknown_shipping_method``) adds its fee to the total. The card is authorised for the total.
     """
     if channel not in (
         Order.Channel.WEB,
@@ -213,12 +237,12 @@ def place_order(
         raise Forbidden("sign in to order")
     customer_id = actor.user_id if customer_id is None or not actor.is_staff else customer_id
     if idempotency_key:
-        existing = Order.objects.filter(idempotency_key=idempotency_key).first()
+        existing = replayed_order(actor, idempotency_key, customer_id)
         if existing is not None:
-            if existing.customer_id != customer_id:
-                raise Conflict("idempotency key belongs to another order", code="idempotency_key_reused")
-            return get_order(actor, existing.number)
+            return existing
     info = get_market(market)
+    if address is not None:
+        shipping_city, shipping_state = address.city, address.state
     shipping_state = check_state(market, shipping_state)
     store = None
     if channel == Order.Channel.CLICK_COLLECT:
@@ -238,6 +262,10 @@ def place_order(
         voucher_code=voucher_code,
         shipping_city=shipping_city,
         shipping_state=shipping_state if channel == Order.Channel.WEB else "",
+        address=address if channel == Order.Channel.WEB else None,
+        shipping=shipping_charge(market, shipping_method)
+        if shipping_method and channel == Order.Channel.WEB
+        else NO_SHIPPING,
         idempotency_key=idempotency_key,
         placed_at=placed_at,
     )
@@ -249,6 +277,17 @@ def place_order(
     if payment_token:
         _authorize(new.order, new.lines, payment_token)
     return new.order
+
+
+def replayed_order(actor: Actor, idempotency_key: str, customer_id: int | None = None) -> Order | None:
+    """The order an earlier request with this idempotency key created, None if there is none yet;
+    Conflict ``idempotency_key_reused`` when it is someone else's."""
+    existing = Order.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is None:
+        return None
+    if existing.customer_id != (actor.user_id if customer_id is None else customer_id):
+        raise Conflict("idempotency key belongs to another order", code="idempotency_key_reused")
+    return get_order(actor, existing.number)
 
 
 @dataclass(frozen=True)
@@ -273,6 +312,8 @@ def create_order(
     shipping_city,
     idempotency_key,
     shipping_state="",
+    address: ShippingAddress | None = None,
+    shipping: ShippingCharge = NO_SHIPPING,
     placed_at=None,
 ) -> NewOrder:
     offers = sku_offers([line.sku_code for line in lines], market)
@@ -297,10 +338,18 @@ def create_order(
         voucher=voucher,
         shipping_city=shipping_city[:64],
         shipping_state=shipping_state,
+        shipping_recipient=address.recipient if address else "",
+        shipping_phone=address.phone if address else "",
+        shipping_line1=address.line1 if address else "",
+        shipping_line2=address.line2 if address else "",
+        shipping_postal_code=address.postal_code if address else "",
+        shipping_method=shipping.method,
+        shipping_fee=shipping.price,
+        shipping_tax_components={k: str(v) for k, v in shipping.tax_components.items()},
         subtotal=priced.subtotal,
         discount=priced.discount,
-        tax=priced.tax,
-        total=priced.total,
+        tax=priced.tax + shipping.tax,
+        total=priced.total + shipping.price,
         refunded=quantize(Decimal(0), currency),
         idempotency_key=idempotency_key,
         created_at=placed_at or timezone.now(),
@@ -405,7 +454,8 @@ def tax_by_origin(
             changed.append(line)
     if changed:
         OrderLine.objects.bulk_update(changed, ["tax", "tax_components"])
-        order.tax = sum((Decimal(line.tax) for line in lines), Decimal(0))
+        shipping_tax = sum((Decimal(v) for v in order.shipping_tax_components.values()), Decimal(0))
+        order.tax = sum((Decimal(line.tax) for line in lines), shipping_tax)
         Order.objects.filter(pk=order.pk).update(tax=order.tax)
 
 
