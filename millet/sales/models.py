@@ -111,6 +111,9 @@ class Order(models.Model):
     shipping_line1 = models.CharField(max_length=120, blank=True)
     shipping_line2 = models.CharField(max_length=120, blank=True)
     shipping_postal_code = models.CharField(max_length=10, blank=True)
+    shipping_region = models.CharField(
+        max_length=64, blank=True, help_text="Province or state as written, outside India (e.g. 广东省)"
+    )
     shipping_method = models.CharField(max_length=16, blank=True, help_text="sales.services.shipping code")
     shipping_fee = models.DecimalField(
         max_digits=14, decimal_places=2, default=0, help_text="Gross, tax included; part of total."

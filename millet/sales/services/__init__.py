@@ -30,6 +30,7 @@ from millet.sales.services.orders import (
     list_orders,
     pay_order,
     place_order,
+    replayed_order,
     sold_unit,
     sold_units,
 )
@@ -37,9 +38,17 @@ from millet.sales.services.pickup import PickupOption, pickup_options
 from millet.sales.services.pos import pos_sale
 from millet.sales.services.returns import ReturnRequest, return_order
 from millet.sales.services.shipping import ShippingMethod, shipping_methods
-from millet.sales.services.stores import PickupStore, StoreDirectory, StoreFacts, use_store_directory
+from millet.sales.services.stores import (
+    PickupStore,
+    StoreDirectory,
+    StoreFacts,
+    pickup_stores,
+    use_store_directory,
+)
+from millet.sales.services.vouchers import BelowMinimumSpend
 
 __all__ = [
+    "BelowMinimumSpend",
     "CartSummary",
     "FlashClaim",
     "FlashOffer",
@@ -68,11 +77,13 @@ __all__ = [
     "names_for",
     "open_cart",
     "pickup_options",
+    "pickup_stores",
     "pay_order",
     "place_flash_orders",
     "place_order",
     "pos_sale",
     "release_campaign_units",
+    "replayed_order",
     "return_order",
     "set_aside_units",
     "set_cart_line",

@@ -79,6 +79,16 @@ class CartSummary:
     def quantity(self) -> int:
         return sum(line.priced.quantity for line in self.lines)
 
+    @property
+    def tax_components(self) -> dict[str, Decimal]:
+        """The tax inside the total by component (VAT; India: CGST and SGST until checkout knows
+        the delivery state), each the sum of the lines' own."""
+        totals: dict[str, Decimal] = {}
+        for line in self.lines:
+            for name, amount in line.priced.tax_components.items():
+                totals[name] = totals.get(name, Decimal(0)) + amount
+        return totals
+
 
 def cart_summary(actor: Actor, cart_id: int) -> CartSummary:
     """Price the actor's cart (``pricing.price_order``, the order's own arithmetic); a line whose

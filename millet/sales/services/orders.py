@@ -49,7 +49,8 @@ OPEN_STATUSES = (
 @dataclass(frozen=True)
 class ShippingAddress:
     """Where a web order is delivered, as the buyer typed it at checkout (``accounts.postal``'s
-    rules already checked); ``state`` is ISO 3166-2 ("IN-MH"), India's place of supply."""
+    rules already checked); ``state`` is ISO 3166-2 ("IN-MH"), India's place of supply, and
+    ``region`` the province or state as written where the market needs no ISO code."""
 
     recipient: str
     phone: str
@@ -58,6 +59,7 @@ class ShippingAddress:
     postal_code: str
     line2: str = ""
     state: str = ""
+    region: str = ""
 
 
 @dataclass(frozen=True)
@@ -343,6 +345,7 @@ def create_order(
         shipping_line1=address.line1 if address else "",
         shipping_line2=address.line2 if address else "",
         shipping_postal_code=address.postal_code if address else "",
+        shipping_region=address.region if address else "",
         shipping_method=shipping.method,
         shipping_fee=shipping.price,
         shipping_tax_components={k: str(v) for k, v in shipping.tax_components.items()},

@@ -22,11 +22,10 @@ class PickupOption:
 def pickup_options(market: str, wanted: Mapping[int, int]) -> list[PickupOption]:
     """The market's pickup stores for ``wanted`` (SKU id -> units), stores that have them first."""
     stores = pickup_stores(market)
-    available: dict[tuple[str, int], int] = {}
-    if stores and wanted:
-        locations = [store.facts.location_id for store in stores]
-        for level in stock_levels(sku_ids=list(wanted), location_ids=locations):
-            available[level.location_code, level.sku_id] = level.available
+    available: dict[tuple[int, int], int] = {}  # (store id, SKU id) -> units available
+    for store in stores if wanted else ():  # a handful of stores per market: one small query each
+        for level in stock_levels(sku_ids=list(wanted), location_ids=[store.facts.location_id]):
+            available[store.facts.id, level.sku_id] = level.available
     options = [
         PickupOption(
             store=store,
@@ -34,7 +33,7 @@ def pickup_options(market: str, wanted: Mapping[int, int]) -> list[PickupOption]
                 (i, *store.opening_hours[day]) for i, day in enumerate(DAYS) if day in store.opening_hours
             ],
             has_items=bool(wanted)
-            and all(available.get((store.location_code, sku), 0) >= units for sku, units in wanted.items()),
+            and all(available.get((store.facts.id, sku), 0) >= units for sku, units in wanted.items()),
         )
         for store in stores
     ]

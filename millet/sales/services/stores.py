@@ -31,7 +31,6 @@ class PickupStore:
     city: str
     address: str
     opening_hours: dict[str, list[str]]  # {"mon": ["10:00", "22:00"], ...}, local time; missing: closed
-    location_code: str
 
 
 class StoreDirectory(Protocol):

@@ -36,7 +36,6 @@ def pickup_stores(market: str) -> list[PickupStore]:
             city=store.city,
             address=store.address,
             opening_hours=store.opening_hours,
-            location_code=store.location.code,
         )
-        for store in public_stores(market).select_related("location")
+        for store in public_stores(market)
     ]
