@@ -93,6 +93,9 @@ def test_card_checkout_with_delivery_sent_twice_makes_one_order_and_one_payment(
     assert first["Location"] == f"/orders/{order.number}/confirmation/"
     assert (order.status, order.shipping_method, order.shipping_fee) == ("paid", "express", Decimal("20.00"))
     assert order.total == Decimal("2519.00")
+    # The fee is taxed as its goods are (13% VAT inside 20.00) and counted in the order's tax.
+    assert order.shipping_tax_components == {"VAT": "2.30"}
+    assert order.tax == order.lines.get().tax + Decimal("2.30")
     assert (order.shipping_recipient, order.shipping_postal_code, order.shipping_region) == (
         "Li Lei",
         "200120",
@@ -140,6 +143,7 @@ def test_indias_state_decides_the_gst(world, alice, gst_state, components):
     order = Order.objects.get()
     assert order.shipping_state == {"29": "IN-KA", "27": "IN-MH"}[gst_state]
     assert set(order.lines.get().tax_components) == components
+    assert set(order.shipping_tax_components) == components  # the fee follows its goods
     assert order.total == Decimal("19999.00") + Decimal("49.00")
 
 

@@ -32,7 +32,7 @@ from millet.regions.money import quantize
 from millet.regions.services import check_state, get_market, is_inter_state
 from millet.sales.models import Order, OrderLine, OrderUnit
 from millet.sales.pricing import LineInput, line_tax, price_order
-from millet.sales.services.shipping import NO_SHIPPING, ShippingCharge, shipping_charge
+from millet.sales.services.shipping import NO_SHIPPING, shipping_charge
 from millet.sales.services.stores import store_facts
 from millet.sales.services.vouchers import find_voucher, redeem_voucher, voucher_discount
 
@@ -265,9 +265,7 @@ def place_order(
         shipping_city=shipping_city,
         shipping_state=shipping_state if channel == Order.Channel.WEB else "",
         address=address if channel == Order.Channel.WEB else None,
-        shipping=shipping_charge(market, shipping_method)
-        if shipping_method and channel == Order.Channel.WEB
-        else NO_SHIPPING,
+        shipping_method=shipping_method if channel == Order.Channel.WEB else "",
         idempotency_key=idempotency_key,
         placed_at=placed_at,
     )
@@ -315,7 +313,7 @@ def create_order(
     idempotency_key,
     shipping_state="",
     address: ShippingAddress | None = None,
-    shipping: ShippingCharge = NO_SHIPPING,
+    shipping_method: str = "",
     placed_at=None,
 ) -> NewOrder:
     offers = sku_offers([line.sku_code for line in lines], market)
@@ -329,6 +327,10 @@ def create_order(
     priced = price_order(
         market, currency, inputs, voucher_discount(voucher, subtotal, currency) if voucher else Decimal(0)
     )
+    shipping = NO_SHIPPING
+    if shipping_method:  # taxed as the principal goods are (see sales.services.shipping)
+        principal = max(zip(priced.lines, inputs, strict=True), key=lambda pair: pair[0].total)[1]
+        shipping = shipping_charge(market, shipping_method, principal.tax_class)
     order = Order(
         number=document_number(market),
         channel=channel,
@@ -437,17 +439,19 @@ def tax_by_origin(
 ) -> None:
     """Where a web order's units ship from decides its GST: units held in a state other than the
     order's place of supply (``shipping_state``) are an inter-state supply (IGST), the rest CGST +
-    SGST (``regions.is_inter_state``). Runs when stock is held and again when the units leave (a
+    SGST (``regions.is_inter_state``); the shipping fee follows the principal line (most of its
+    units inter-state: IGST). Runs when stock is held and again when the units leave (a
     back-order is held only once stock arrives). Rewrites the lines' tax and the order's where
     that changes them; gross totals never change, so neither does what the buyer pays.
     """
     if not order.shipping_state:
         return  # no place of supply given: the supplier's own state, as priced
-    changed = []
+    changed, inter_units = [], {}
     for line in lines:
         inter = sum(
             h.quantity for h in holds.get(line.pk, ()) if is_inter_state(h.state, order.shipping_state)
         )
+        inter_units[line.pk] = inter
         tax, components = line_tax(
             order.market_id, order.currency, tax_classes[line.sku_id], line.total, line.quantity, inter
         )
@@ -455,11 +459,25 @@ def tax_by_origin(
         if stored != line.tax_components:
             line.tax, line.tax_components = tax, stored
             changed.append(line)
-    if changed:
+    shipping_changed = False
+    if order.shipping_method:  # the fee follows its principal goods across the border, or not
+        principal = max(lines, key=lambda line: Decimal(line.total))
+        fee = shipping_charge(
+            order.market_id,
+            order.shipping_method,
+            tax_classes[principal.sku_id],
+            inter_state=2 * inter_units[principal.pk] > principal.quantity,
+        )
+        stored = {k: str(v) for k, v in fee.tax_components.items()}
+        shipping_changed = stored != order.shipping_tax_components
+        order.shipping_tax_components = stored
+    if changed or shipping_changed:
         OrderLine.objects.bulk_update(changed, ["tax", "tax_components"])
         shipping_tax = sum((Decimal(v) for v in order.shipping_tax_components.values()), Decimal(0))
         order.tax = sum((Decimal(line.tax) for line in lines), shipping_tax)
-        Order.objects.filter(pk=order.pk).update(tax=order.tax)
+        Order.objects.filter(pk=order.pk).update(
+            tax=order.tax, shipping_tax_components=order.shipping_tax_components
+        )
 
 
 def _authorize(

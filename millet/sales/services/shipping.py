@@ -3,10 +3,12 @@
 Prices are gross (what the buyer pays, tax included, as every Millet market quotes) in the market's
 currency, as Decimals. A click-and-collect order ships nothing and pays nothing for it.
 
-Shipping is taxed as its own supply at the market's standard rate (tax class ``standard``): in
-India a courier service to an unregistered buyer is supplied where the goods are handed to the
-carrier (IGST Act 2017, s. 12(8)(b)), which is the shipping warehouse's own state, so CGST + SGST;
-in Germany and China the standard VAT rule of the market applies to the delivery charge.
+Delivering the goods it sells is part of the seller's supply of those goods, so the fee is taxed
+as the order's principal goods are (the line with the largest total): in the EU the costs of
+transport form part of the taxable amount of the goods (VAT Directive 2006/112/EC, art. 78(b)); in
+China a sale of goods with their delivery is a mixed sale taxed at the goods' rate; in India it is
+a composite supply whose principal supply is the goods (CGST Act 2017, s. 8(a)), so it also takes
+their place of supply: IGST when the principal goods cross a state border, else CGST + SGST.
 """
 
 from __future__ import annotations
@@ -20,8 +22,6 @@ from django.utils.translation import gettext_lazy as _
 from millet.core.errors import Unprocessable
 from millet.regions.services import get_market
 from millet.sales.pricing import line_tax
-
-SHIPPING_TAX_CLASS = "standard"
 
 
 @dataclass(frozen=True)
@@ -69,12 +69,13 @@ def shipping_methods(market: str) -> tuple[ShippingMethod, ...]:
     return METHODS.get(market, ())
 
 
-def shipping_charge(market: str, code: str) -> ShippingCharge:
-    """The charge for shipping method ``code`` in ``market``, its tax split by component
-    (``regions.tax_breakdown``). Raises Unprocessable ``unknown_shipping_method`` (422)."""
+def shipping_charge(market: str, code: str, tax_class: str, *, inter_state: bool = False) -> ShippingCharge:
+    """The charge for shipping method ``code`` in ``market``, taxed as the principal goods' ``tax_class``
+    (and, in India, their ``inter_state``-ness), split by component (``regions.tax_breakdown``).
+    Raises Unprocessable ``unknown_shipping_method`` (422)."""
     method = next((m for m in shipping_methods(market) if m.code == code), None)
     if method is None:
         raise Unprocessable(f"{market} has no shipping method {code!r}", code="unknown_shipping_method")
     currency = get_market(market).currency
-    tax, components = line_tax(market, currency, SHIPPING_TAX_CLASS, method.price, 1)
+    tax, components = line_tax(market, currency, tax_class, method.price, 1, 1 if inter_state else 0)
     return ShippingCharge(method.code, method.price, tax, components)
