@@ -27,7 +27,8 @@ CN_ADDRESS = {
 
 @pytest.fixture
 def alice(world):
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client = Client()
+    client.cookies["django_language"] = "en"  # the page's language is the visitor's choice, else the market's
     client.force_login(world.users["alice"])
     return client
 
