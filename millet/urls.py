@@ -13,11 +13,11 @@ admin.site.site_title = "Millet"
 
 urlpatterns = [
     path("", include("millet.web.urls")),
+    path("", include("millet.sales.urls")),  # /orders/ and /shop/<market>/cart/, checkout/
     path("shop/", include("millet.catalog.urls")),
     path("shop/", include("millet.flashsale.urls")),
     path("account/", include("millet.accounts.urls")),
     path("account/", include("allauth.urls")),
-    path("orders/", include("millet.sales.urls")),
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: POST with CSRF, checks "next"
     path("admin/", admin.site.urls),
     path("api/", api.urls),

@@ -16,7 +16,7 @@ from millet.accounts.actor import actor_for_user
 from millet.accounts.forms import AddressForm, NameForm
 from millet.accounts.postal import AddressFields, address_problems
 from millet.core.errors import NotFound
-from millet.regions.india import INDIAN_STATES, state_name
+from millet.regions.india import state_choices
 from millet.regions.services import list_markets
 
 
@@ -47,17 +47,17 @@ def addresses(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/addresses.html", context)
 
 
-def _state_choices() -> list[tuple[str, str]]:
-    language = translation.get_language() or "en"
-    return sorted(((s.gst_code, state_name(s.gst_code, language)) for s in INDIAN_STATES), key=lambda c: c[1])
-
-
 def _address_page(request: HttpRequest, market: str, address: services.AddressInfo | None) -> HttpResponse:
     """The add and edit form: the market's fields; the service's problems shown inline."""
     initial = None
     if address is not None:
         initial = {name: getattr(address, name) for name in AddressForm.base_fields}
-    form = AddressForm(request.POST or None, initial=initial, market=market, state_choices=_state_choices())
+    form = AddressForm(
+        request.POST or None,
+        initial=initial,
+        market=market,
+        state_choices=state_choices(translation.get_language() or "en"),
+    )
     if request.method == "POST":
         valid = form.is_valid()
         typed = AddressFields(

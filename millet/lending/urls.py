@@ -1,6 +1,9 @@
 from django.urls import path
 
-from millet.lending import views
+from millet.lending import pay_views, views
 
 app_name = "lending"
-urlpatterns = [path("monitoring/", views.monitoring, name="monitoring")]
+urlpatterns = [
+    path("monitoring/", views.monitoring, name="monitoring"),
+    path("pay/<str:number>/", pay_views.pay, name="pay"),
+]

@@ -104,10 +104,31 @@ class Order(models.Model):
         blank=True,
         help_text="ISO 3166-2 code of the delivery state (e.g. IN-MH): India's GST place of supply",
     )
+    # Where a delivered order goes (copied from the checkout, so a later edit of a saved address
+    # never rewrites an order's history); empty for store and click-and-collect orders.
+    shipping_recipient = models.CharField(max_length=100, blank=True)
+    shipping_phone = models.CharField(max_length=20, blank=True)
+    shipping_line1 = models.CharField(max_length=120, blank=True)
+    shipping_line2 = models.CharField(max_length=120, blank=True)
+    shipping_postal_code = models.CharField(max_length=10, blank=True)
+    shipping_region = models.CharField(
+        max_length=64, blank=True, help_text="Province or state as written, outside India (e.g. 广东省)"
+    )
+    shipping_method = models.CharField(max_length=16, blank=True, help_text="sales.services.shipping code")
+    shipping_fee = models.DecimalField(
+        max_digits=14, decimal_places=2, default=0, help_text="Gross, tax included; part of total."
+    )
+    shipping_tax_components = models.JSONField(
+        default=dict, blank=True, help_text='The tax inside the shipping fee, e.g. {"VAT": "0.80"}'
+    )
     subtotal = models.DecimalField(max_digits=14, decimal_places=2)
     discount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
-    tax = models.DecimalField(max_digits=14, decimal_places=2)
-    total = models.DecimalField(max_digits=14, decimal_places=2)
+    tax = models.DecimalField(
+        max_digits=14, decimal_places=2, help_text="Lines' tax plus the shipping fee's."
+    )
+    total = models.DecimalField(
+        max_digits=14, decimal_places=2, help_text="Lines' totals plus the shipping fee."
+    )
     refunded = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(db_index=True)

@@ -1,8 +1,23 @@
-from django.urls import path
+from django.urls import include, path
 
-from millet.sales import views
+from millet.sales import cart_views, checkout_views, views
 
+# Mounted at the site's root (millet/urls.py): the shopper's /orders/ pages and the cart and
+# checkout under /shop/<market>/, all in the "sales" namespace (the product pages post to
+# sales:cart-add).
 app_name = "sales"
-urlpatterns = [
+orders = [
     path("", views.orders, name="orders"),
+    path("<str:number>/confirmation/", checkout_views.confirmation, name="confirmation"),
+]
+shop = [
+    path("cart/", cart_views.cart, name="cart"),
+    path("cart/add/", cart_views.cart_add, name="cart-add"),
+    path("cart/line/", cart_views.cart_line, name="cart-line"),
+    path("cart/voucher/", cart_views.cart_voucher, name="cart-voucher"),
+    path("checkout/", checkout_views.checkout, name="checkout"),
+]
+urlpatterns = [
+    path("orders/", include(orders)),
+    path("shop/<market:market>/", include(shop)),
 ]

@@ -18,6 +18,7 @@ SIGNED_OUT = [
     "/account/password/reset/done/",
     "/account/confirm-email/",
     "/shop/xx/",  # the 404 page
+    "/shop/cn/cart/",  # asks to sign in
 ]
 SIGNED_IN = [
     "/account/",
@@ -28,6 +29,7 @@ SIGNED_IN = [
     "/account/email/",
     "/account/password/change/",
     "/orders/",
+    "/shop/in/cart/",  # empty
     "/staff/",
 ]
 

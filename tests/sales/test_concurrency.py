@@ -80,3 +80,29 @@ def test_one_customer_parallel_voucher_use_counts_once(world, require_postgres):
     results = race(8, attempt)
     assert sum(isinstance(r, Order) for r in results) == 1
     assert Order.objects.filter(voucher__code="WELCOME10").count() == 1
+
+
+def test_one_checkout_attempt_sent_many_times_at_once_makes_one_order_and_one_charge(world, require_postgres):
+    """A double click at its worst: the same cart and idempotency key in parallel requests. Each
+    gets the one order back (a twin still writing it is a 409 the page turns into a replay)."""
+    from millet.finance.services import payments_for
+
+    alice = actor_for_user(world.users["alice"])
+    cart = services.open_cart(alice, "CN")
+    services.set_cart_line(alice, cart.pk, "MI6-64", 1)
+    key = "a" * 32
+
+    def attempt(i: int):
+        return services.checkout_cart(
+            alice, cart.pk, payment_token="tok_ok", shipping_method="express", idempotency_key=key
+        )
+
+    results = race(6, attempt)
+    orders = {r.number for r in results if isinstance(r, Order)}
+    assert len(orders) == 1
+    assert all(isinstance(r, Order) or r.code == "idempotency_key_reused" for r in results)
+    [number] = orders
+    assert services.checkout_cart(alice, cart.pk, idempotency_key=key).number == number  # the page's replay
+    assert Order.objects.count() == 1
+    assert [p.amount for p in payments_for(number)] == [Order.objects.get().total]
+    assert sum(Stock.objects.filter(sku=world.skus["MI6-64"]).values_list("reserved", flat=True)) == 1

@@ -12,7 +12,7 @@ from millet.accounts.actor import Actor
 from millet.accounts.models import Address
 from millet.accounts.postal import AddressFields, address_problems
 from millet.core.errors import Conflict, Forbidden, NotFound, Unprocessable
-from millet.regions.india import indian_state, state_name
+from millet.regions.india import indian_state, place_of_supply, state_name
 from millet.regions.services import get_market
 
 MAX_ADDRESSES = 20  # per person: an address book, not a mailing list
@@ -47,6 +47,12 @@ class AddressInfo:
         if self.gst_state_code:
             return state_name(self.gst_state_code, translation.get_language() or "en")
         return self.state
+
+    @property
+    def shipping_state(self) -> str:
+        """The ISO 3166-2 code an order delivered here keeps as its place of supply ("IN-MH"),
+        "" outside India (``regions.india.place_of_supply``)."""
+        return place_of_supply(self.gst_state_code) if self.gst_state_code else ""
 
     @property
     def fields(self) -> AddressFields:

@@ -40,8 +40,14 @@ Status = Payment.Status
 
 
 class PaymentDeclined(DomainError):
+    """The gateway refused; ``decline_reason`` is its reason (e.g. card_declined, insufficient_funds)."""
+
     status_code = 402
     code = "payment_declined"
+
+    def __init__(self, decline_reason: str) -> None:
+        super().__init__(f"payment declined: {decline_reason}")
+        self.decline_reason = decline_reason
 
 
 @dataclass(frozen=True)
@@ -120,7 +126,7 @@ def authorize_payment(
             gateway.void(gateway_reference=result.gateway_reference)
         return _replay(twin, reference, amount, currency)
     if not result.ok:
-        raise PaymentDeclined(f"payment declined: {result.decline_reason}")
+        raise PaymentDeclined(result.decline_reason)
     return payment
 
 
@@ -200,7 +206,7 @@ def _charge(
         amount=amount, currency=currency, payment_token=payment_token, reference=reference
     )
     if not result.ok:
-        raise PaymentDeclined(f"payment declined: {result.decline_reason}")
+        raise PaymentDeclined(result.decline_reason)
     funds = customer_funds_account(currency).code
     with transaction.atomic():
         take = TransferSpec(
@@ -368,7 +374,7 @@ def _replay(existing: Payment, reference: str, amount: Decimal, currency: str) -
     if (existing.reference, existing.amount, existing.currency) != (reference, amount, currency):
         raise Conflict("idempotency key was used for a different payment", code="idempotency_key_reused")
     if existing.status == Status.DECLINED:
-        raise PaymentDeclined(f"payment declined: {existing.decline_reason}")
+        raise PaymentDeclined(existing.decline_reason)
     return existing
 
 

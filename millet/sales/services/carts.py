@@ -1,17 +1,22 @@
-"""The web store's cart: lines a customer collects before checkout."""
+"""The web store's cart: lines a customer collects before checkout, priced as the order will be."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import transaction
 
 from millet.accounts.actor import Actor
-from millet.catalog.services import sku_id_for, sku_offers
-from millet.core.errors import Conflict, Forbidden, NotFound
+from millet.catalog.services import SkuInfo, sku_id_for, sku_offers
+from millet.core.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
 from millet.inventory.services import check_quantity
 from millet.regions.services import get_market
 from millet.sales.models import Cart, CartLine, Order
+from millet.sales.pricing import LineInput, PricedLine, price_order
 from millet.sales.services.names import sku_codes
-from millet.sales.services.orders import LineRequest, place_order
+from millet.sales.services.orders import LineRequest, ShippingAddress, place_order, replayed_order
+from millet.sales.services.vouchers import find_voucher, voucher_discount
 
 
 def open_cart(actor: Actor, market: str) -> Cart:
@@ -48,6 +53,95 @@ def set_cart_line(actor: Actor, cart_id: int, sku_code: str, quantity: int) -> C
     return get_cart(actor, cart_id)
 
 
+@dataclass(frozen=True)
+class CartLineView:
+    sku: SkuInfo
+    priced: PricedLine
+
+
+@dataclass(frozen=True)
+class CartSummary:
+    """A cart priced as checkout would price it now: lines, voucher, tax and totals (before
+    shipping), in ``currency``. ``voucher_problem`` is why the cart's voucher does not apply
+    (the refusal of ``find_voucher``), None when it does or there is none."""
+
+    cart: Cart
+    currency: str
+    lines: list[CartLineView]
+    subtotal: Decimal
+    discount: Decimal
+    tax: Decimal
+    total: Decimal
+    voucher_code: str
+    voucher_problem: DomainError | None
+
+    @property
+    def quantity(self) -> int:
+        return sum(line.priced.quantity for line in self.lines)
+
+    @property
+    def tax_components(self) -> dict[str, Decimal]:
+        """The tax inside the total by component (VAT; India: CGST and SGST until checkout knows
+        the delivery state), each the sum of the lines' own."""
+        totals: dict[str, Decimal] = {}
+        for line in self.lines:
+            for name, amount in line.priced.tax_components.items():
+                totals[name] = totals.get(name, Decimal(0)) + amount
+        return totals
+
+
+def cart_summary(actor: Actor, cart_id: int) -> CartSummary:
+    """Price the actor's cart (``pricing.price_order``, the order's own arithmetic); a line whose
+    SKU can no longer be sold there makes it refuse as checkout would (404 or 409)."""
+    cart = get_cart(actor, cart_id)
+    currency = get_market(cart.market_id).currency
+    rows = sorted(cart.lines.all(), key=lambda line: line.pk)
+    codes = sku_codes(line.sku_id for line in rows)
+    offers = sku_offers([codes[line.sku_id] for line in rows], cart.market_id) if rows else {}
+    inputs = [
+        LineInput(
+            codes[r.sku_id], r.quantity, offers[codes[r.sku_id]][1], offers[codes[r.sku_id]][0].tax_class
+        )
+        for r in rows
+    ]
+    subtotal = sum((i.unit_price * i.quantity for i in inputs), Decimal(0))
+    discount, problem = Decimal(0), None
+    if cart.voucher_code and inputs:
+        try:
+            voucher = find_voucher(cart.voucher_code, cart.market_id, subtotal)
+        except (NotFound, Conflict, Unprocessable) as exc:
+            problem = exc
+        else:
+            discount = voucher_discount(voucher, subtotal, currency)
+    priced = price_order(cart.market_id, currency, inputs, discount)
+    return CartSummary(
+        cart=cart,
+        currency=currency,
+        lines=[CartLineView(offers[p.sku_code][0], p) for p in priced.lines],
+        subtotal=priced.subtotal,
+        discount=priced.discount,
+        tax=priced.tax,
+        total=priced.total,
+        voucher_code=cart.voucher_code,
+        voucher_problem=problem,
+    )
+
+
+def set_cart_voucher(actor: Actor, cart_id: int, code: str) -> Cart:
+    """Keep a voucher code on the cart if it applies to it now; "" takes it off. Raises what
+    ``find_voucher`` refuses with (404 ``unknown_voucher``, 422 ``voucher_wrong_market``, 409
+    ``voucher_expired`` or ``voucher_min_spend``), and the cart keeps its old code."""
+    cart = get_cart(actor, cart_id)
+    if cart.checked_out:
+        raise Conflict("cart is already checked out", code="cart_checked_out")
+    code = code.strip().upper()[:32]
+    if code:
+        summary = cart_summary(actor, cart_id)
+        find_voucher(code, cart.market_id, summary.subtotal)
+    Cart.objects.filter(pk=cart.pk).update(voucher_code=code)
+    return get_cart(actor, cart_id)
+
+
 @transaction.atomic
 def checkout_cart(
     actor: Actor,
@@ -59,11 +153,19 @@ def checkout_cart(
     voucher_code: str | None = None,
     shipping_city: str = "",
     shipping_state: str = "",
+    address: ShippingAddress | None = None,
+    shipping_method: str = "",
     near: tuple[float, float] | None = None,
     idempotency_key: str | None = None,
 ) -> Order:
-    """Turn the cart into an order; a cart checks out once, even when the request is sent twice."""
+    """Turn the cart into an order (``place_order``'s arguments); a cart checks out once. A request
+    sent again with the same ``idempotency_key`` (a double click, a reload, the back button) gets
+    the order the first one made, and nothing is charged twice."""
     cart = get_cart(actor, cart_id)
+    if idempotency_key:
+        replayed = replayed_order(actor, idempotency_key)
+        if replayed is not None:
+            return replayed
     if cart.checked_out:
         raise Conflict("cart is already checked out", code="cart_checked_out")
     codes = sku_codes(line.sku_id for line in cart.lines.all())
@@ -77,6 +179,8 @@ def checkout_cart(
         voucher_code=voucher_code or cart.voucher_code or None,
         shipping_city=shipping_city,
         shipping_state=shipping_state,
+        address=address,
+        shipping_method=shipping_method,
         near=near,
         payment_token=payment_token,
         idempotency_key=idempotency_key,

@@ -32,6 +32,7 @@ from millet.regions.money import quantize
 from millet.regions.services import check_state, get_market, is_inter_state
 from millet.sales.models import Order, OrderLine, OrderUnit
 from millet.sales.pricing import LineInput, line_tax, price_order
+from millet.sales.services.shipping import NO_SHIPPING, shipping_charge
 from millet.sales.services.stores import store_facts
 from millet.sales.services.vouchers import find_voucher, redeem_voucher, voucher_discount
 
@@ -43,6 +44,22 @@ OPEN_STATUSES = (
     Order.Status.BACKORDERED,
     Order.Status.READY_FOR_PICKUP,
 )
+
+
+@dataclass(frozen=True)
+class ShippingAddress:
+    """Where a web order is delivered, as the buyer typed it at checkout (``accounts.postal``'s
+    rules already checked); ``state`` is ISO 3166-2 ("IN-MH"), India's place of supply, and
+    ``region`` the province or state as written where the market needs no ISO code."""
+
+    recipient: str
+    phone: str
+    line1: str
+    city: str
+    postal_code: str
+    line2: str = ""
+    state: str = ""
+    region: str = ""
 
 
 @dataclass(frozen=True)
@@ -76,21 +93,25 @@ def merge_lines(lines: Sequence[LineRequest]) -> list[LineRequest]:
 def sale_facts(order: Order, lines: Sequence[OrderLine], store_code: str | None, *, share=None) -> SaleFacts:
     """What finance needs to book an order's money: each line's gross total and its tax by component.
 
-    ``share(line, amount)`` scales each line's figures (returns refund a share); default is the whole line.
+    ``share(line, amount)`` scales each line's figures (returns refund a share, never the shipping
+    fee); without it, the whole order, its shipping fee a line of its own.
     """
-    share = share or (lambda line, amount: amount)
+    sold = [
+        SoldLine(
+            total=share(line, line.total) if share else line.total,
+            tax={k: share(line, Decimal(v)) if share else Decimal(v) for k, v in line.tax_components.items()},
+        )
+        for line in lines
+    ]
+    if share is None and order.shipping_fee:  # the whole sale carries its delivery; a return does not
+        tax = {k: Decimal(v) for k, v in order.shipping_tax_components.items()}
+        sold.append(SoldLine(total=Decimal(order.shipping_fee), tax=tax))
     return SaleFacts(
         reference=order.number,
         market=order.market_id,
         currency=order.currency,
         store_code=store_code,
-        lines=[
-            SoldLine(
-                total=share(line, line.total),
-                tax={k: share(line, Decimal(v)) for k, v in line.tax_components.items()},
-            )
-            for line in lines
-        ],
+        lines=sold,
     )
 
 
@@ -186,6 +207,8 @@ def place_order(
     voucher_code: str | None = None,
     shipping_city: str = "",
     shipping_state: str = "",
+    address: ShippingAddress | None = None,
+    shipping_method: str = "",
     near: tuple[float, float] | None = None,
     payment_token: str | None = None,
     idempotency_key: str | None = None,
@@ -199,6 +222,9 @@ def place_order(
     ``shipping_state`` (ISO 3166-2, e.g. "IN-MH"; 422 ``unknown_state`` otherwise) is where a web
     order is delivered, its place of supply: units shipped from a warehouse in another state carry
     IGST (see ``tax_by_origin``). A click-and-collect order's place of supply is its store.
+    ``address`` (web orders) gives the whole delivery address, its city and state replacing
+    ``shipping_city`` and ``shipping_state``; ``shipping_method`` (a code of ``shipping_methods``,
+    422 ``unknown_shipping_method``) adds its fee to the total. The card is authorised for the total.
     """
     if channel not in (
         Order.Channel.WEB,
@@ -213,12 +239,12 @@ def place_order(
         raise Forbidden("sign in to order")
     customer_id = actor.user_id if customer_id is None or not actor.is_staff else customer_id
     if idempotency_key:
-        existing = Order.objects.filter(idempotency_key=idempotency_key).first()
+        existing = replayed_order(actor, idempotency_key, customer_id)
         if existing is not None:
-            if existing.customer_id != customer_id:
-                raise Conflict("idempotency key belongs to another order", code="idempotency_key_reused")
-            return get_order(actor, existing.number)
+            return existing
     info = get_market(market)
+    if address is not None:
+        shipping_city, shipping_state = address.city, address.state
     shipping_state = check_state(market, shipping_state)
     store = None
     if channel == Order.Channel.CLICK_COLLECT:
@@ -238,6 +264,8 @@ def place_order(
         voucher_code=voucher_code,
         shipping_city=shipping_city,
         shipping_state=shipping_state if channel == Order.Channel.WEB else "",
+        address=address if channel == Order.Channel.WEB else None,
+        shipping_method=shipping_method if channel == Order.Channel.WEB else "",
         idempotency_key=idempotency_key,
         placed_at=placed_at,
     )
@@ -249,6 +277,17 @@ def place_order(
     if payment_token:
         _authorize(new.order, new.lines, payment_token)
     return new.order
+
+
+def replayed_order(actor: Actor, idempotency_key: str, customer_id: int | None = None) -> Order | None:
+    """The order an earlier request with this idempotency key created, None if there is none yet;
+    Conflict ``idempotency_key_reused`` when it is someone else's."""
+    existing = Order.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is None:
+        return None
+    if existing.customer_id != (actor.user_id if customer_id is None else customer_id):
+        raise Conflict("idempotency key belongs to another order", code="idempotency_key_reused")
+    return get_order(actor, existing.number)
 
 
 @dataclass(frozen=True)
@@ -273,6 +312,8 @@ def create_order(
     shipping_city,
     idempotency_key,
     shipping_state="",
+    address: ShippingAddress | None = None,
+    shipping_method: str = "",
     placed_at=None,
 ) -> NewOrder:
     offers = sku_offers([line.sku_code for line in lines], market)
@@ -286,6 +327,10 @@ def create_order(
     priced = price_order(
         market, currency, inputs, voucher_discount(voucher, subtotal, currency) if voucher else Decimal(0)
     )
+    shipping = NO_SHIPPING
+    if shipping_method:  # taxed as the principal goods are (see sales.services.shipping)
+        principal = max(zip(priced.lines, inputs, strict=True), key=lambda pair: pair[0].total)[1]
+        shipping = shipping_charge(market, shipping_method, principal.tax_class)
     order = Order(
         number=document_number(market),
         channel=channel,
@@ -297,10 +342,19 @@ def create_order(
         voucher=voucher,
         shipping_city=shipping_city[:64],
         shipping_state=shipping_state,
+        shipping_recipient=address.recipient if address else "",
+        shipping_phone=address.phone if address else "",
+        shipping_line1=address.line1 if address else "",
+        shipping_line2=address.line2 if address else "",
+        shipping_postal_code=address.postal_code if address else "",
+        shipping_region=address.region if address else "",
+        shipping_method=shipping.method,
+        shipping_fee=shipping.price,
+        shipping_tax_components={k: str(v) for k, v in shipping.tax_components.items()},
         subtotal=priced.subtotal,
         discount=priced.discount,
-        tax=priced.tax,
-        total=priced.total,
+        tax=priced.tax + shipping.tax,
+        total=priced.total + shipping.price,
         refunded=quantize(Decimal(0), currency),
         idempotency_key=idempotency_key,
         created_at=placed_at or timezone.now(),
@@ -385,17 +439,19 @@ def tax_by_origin(
 ) -> None:
     """Where a web order's units ship from decides its GST: units held in a state other than the
     order's place of supply (``shipping_state``) are an inter-state supply (IGST), the rest CGST +
-    SGST (``regions.is_inter_state``). Runs when stock is held and again when the units leave (a
+    SGST (``regions.is_inter_state``); the shipping fee follows the principal line (most of its
+    units inter-state: IGST). Runs when stock is held and again when the units leave (a
     back-order is held only once stock arrives). Rewrites the lines' tax and the order's where
     that changes them; gross totals never change, so neither does what the buyer pays.
     """
     if not order.shipping_state:
         return  # no place of supply given: the supplier's own state, as priced
-    changed = []
+    changed, inter_units = [], {}
     for line in lines:
         inter = sum(
             h.quantity for h in holds.get(line.pk, ()) if is_inter_state(h.state, order.shipping_state)
         )
+        inter_units[line.pk] = inter
         tax, components = line_tax(
             order.market_id, order.currency, tax_classes[line.sku_id], line.total, line.quantity, inter
         )
@@ -403,10 +459,25 @@ def tax_by_origin(
         if stored != line.tax_components:
             line.tax, line.tax_components = tax, stored
             changed.append(line)
-    if changed:
+    shipping_changed = False
+    if order.shipping_method:  # the fee follows its principal goods across the border, or not
+        principal = max(lines, key=lambda line: Decimal(line.total))
+        fee = shipping_charge(
+            order.market_id,
+            order.shipping_method,
+            tax_classes[principal.sku_id],
+            inter_state=2 * inter_units[principal.pk] > principal.quantity,
+        )
+        stored = {k: str(v) for k, v in fee.tax_components.items()}
+        shipping_changed = stored != order.shipping_tax_components
+        order.shipping_tax_components = stored
+    if changed or shipping_changed:
         OrderLine.objects.bulk_update(changed, ["tax", "tax_components"])
-        order.tax = sum((Decimal(line.tax) for line in lines), Decimal(0))
-        Order.objects.filter(pk=order.pk).update(tax=order.tax)
+        shipping_tax = sum((Decimal(v) for v in order.shipping_tax_components.values()), Decimal(0))
+        order.tax = sum((Decimal(line.tax) for line in lines), shipping_tax)
+        Order.objects.filter(pk=order.pk).update(
+            tax=order.tax, shipping_tax_components=order.shipping_tax_components
+        )
 
 
 def _authorize(

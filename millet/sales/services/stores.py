@@ -22,12 +22,26 @@ class StoreFacts:
     location_id: int
 
 
+@dataclass(frozen=True)
+class PickupStore:
+    """A store a shopper may collect an order at, as the checkout's store picker shows it."""
+
+    facts: StoreFacts
+    name: str
+    city: str
+    address: str
+    opening_hours: dict[str, list[str]]  # {"mon": ["10:00", "22:00"], ...}, local time; missing: closed
+
+
 class StoreDirectory(Protocol):
     def store_facts(self, code: str) -> StoreFacts:
         """An active store by code, or NotFound ``unknown_store``."""
 
     def stores_by_id(self, ids: Iterable[int]) -> dict[int, StoreFacts]:
         """Stores by id, active or not (an old order's store may have closed)."""
+
+    def pickup_stores(self, market: str) -> list[PickupStore]:
+        """The market's open, public stores, by city then code."""
 
 
 class _NoStores:
@@ -36,6 +50,9 @@ class _NoStores:
 
     def stores_by_id(self, ids: Iterable[int]) -> dict[int, StoreFacts]:
         return {}
+
+    def pickup_stores(self, market: str) -> list[PickupStore]:
+        return []
 
 
 _directory: StoreDirectory = _NoStores()
@@ -52,6 +69,10 @@ def store_facts(code: str) -> StoreFacts:
 
 def stores_by_id(ids: Iterable[int]) -> dict[int, StoreFacts]:
     return _directory.stores_by_id(ids)
+
+
+def pickup_stores(market: str) -> list[PickupStore]:
+    return _directory.pickup_stores(market)
 
 
 def store_of(store_id: int | None) -> StoreFacts | None:

@@ -12,6 +12,16 @@ from millet.regions.money import quantize
 from millet.sales.models import Order, Voucher, VoucherRedemption
 
 
+class BelowMinimumSpend(Conflict):
+    """The cart or order spends less than the voucher asks; ``min_spend`` is that minimum."""
+
+    code = "voucher_min_spend"
+
+    def __init__(self, min_spend: Decimal) -> None:
+        super().__init__(f"voucher needs a minimum spend of {min_spend}")
+        self.min_spend = min_spend
+
+
 def voucher_discount(voucher: Voucher, subtotal: Decimal, currency: str) -> Decimal:
     if voucher.kind == Voucher.Kind.PERCENT:
         return quantize(subtotal * voucher.value / 100, currency)
@@ -30,7 +40,7 @@ def find_voucher(code: str, market: str, subtotal: Decimal) -> Voucher:
     ):
         raise Conflict("voucher is not valid now", code="voucher_expired")
     if subtotal < voucher.min_spend:
-        raise Conflict(f"voucher needs a minimum spend of {voucher.min_spend}", code="voucher_min_spend")
+        raise BelowMinimumSpend(voucher.min_spend)
     return voucher
 
 

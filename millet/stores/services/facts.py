@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from millet.core.errors import NotFound
-from millet.sales.services import StoreFacts
+from millet.sales.services import PickupStore, StoreFacts
 from millet.stores.models import Store
+from millet.stores.services.stores import public_stores
 
 _FIELDS = ("id", "code", "market_id", "location_id")
 
@@ -24,3 +25,17 @@ def store_facts(code: str) -> StoreFacts:
 
 def stores_by_id(ids: Iterable[int]) -> dict[int, StoreFacts]:
     return {row[0]: StoreFacts(*row) for row in Store.objects.filter(pk__in=set(ids)).values_list(*_FIELDS)}
+
+
+def pickup_stores(market: str) -> list[PickupStore]:
+    """The public stores of ``market`` (``public_stores``) for the checkout's store picker."""
+    return [
+        PickupStore(
+            facts=StoreFacts(store.pk, store.code, store.market_id, store.location_id),
+            name=store.name,
+            city=store.city,
+            address=store.address,
+            opening_hours=store.opening_hours,
+        )
+        for store in public_stores(market)
+    ]

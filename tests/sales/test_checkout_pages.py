@@ -1,0 +1,162 @@
+"""The cart and checkout pages, through Django's test client: post/redirect/get, vouchers refused
+with their reason, shipping priced per market and booked, India's state deciding IGST vs CGST +
+SGST, click-and-collect, and a checkout sent twice making one order and one payment."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from millet.accounts.actor import actor_for_user
+from millet.finance.models import Payment
+from millet.sales import services
+from millet.sales.models import Order
+
+pytestmark = pytest.mark.django_db
+
+CN_ADDRESS = {
+    "recipient": "Li Lei",
+    "phone": "138 0013 8000",
+    "line1": "88 Century Avenue",
+    "city": "Shanghai",
+    "state": "Shanghai",
+    "postal_code": "200120",
+}
+
+
+@pytest.fixture
+def alice(world):
+    client = Client()
+    client.cookies["django_language"] = "en"  # the page's language is the visitor's choice, else the market's
+    client.force_login(world.users["alice"])
+    return client
+
+
+def add(client, market: str, sku: str, quantity: int = 1):
+    return client.post(f"/shop/{market}/cart/add/", {"sku": sku, "quantity": quantity})
+
+
+def checkout_form(client, market: str, **fields) -> dict:
+    page = client.get(f"/shop/{market}/checkout/")
+    assert page.status_code == 200
+    return {"attempt": page.context["attempt"], "card_token": "tok_ok", "payment": "card", **fields}
+
+
+def test_adding_lands_on_the_cart_priced_as_the_order_will_be(world, alice):
+    response = add(alice, "cn", "MI6-64", 2)
+    assert response.status_code == 302 and response["Location"] == "/shop/cn/cart/"
+    summary = alice.get("/shop/cn/cart/").context["summary"]
+    assert (summary.subtotal, summary.total, summary.quantity) == (Decimal("4998.00"), Decimal("4998.00"), 2)
+    assert summary.tax == sum(summary.tax_components.values()) and summary.tax > 0
+    add(alice, "cn", "MI6-64", 1)  # adds to the line
+    assert alice.get("/shop/cn/cart/").context["summary"].quantity == 3
+    alice.post("/shop/cn/cart/line/", {"sku": "MI6-64", "quantity": 0})
+    assert alice.get("/shop/cn/cart/").context["summary"].lines == []
+
+
+def test_htmx_is_sent_to_the_cart_and_visitors_to_sign_in(world, alice):
+    response = alice.post("/shop/cn/cart/add/", {"sku": "MI6-64"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 204 and response["HX-Redirect"] == "/shop/cn/cart/"
+    visitor = Client().post("/shop/cn/cart/add/", {"sku": "MI6-64"})
+    assert visitor.status_code == 302 and visitor["Location"] == "/account/login/?next=%2Fshop%2Fcn%2Fcart%2F"
+
+
+def test_bad_lines_are_refused_precisely(world, alice):
+    assert add(alice, "cn", "NO-SUCH-SKU").status_code == 404
+    assert add(alice, "de", "MI6-64").status_code == 409  # not sold in Germany
+    assert add(alice, "cn", "MI6-64", 11).status_code == 422
+    assert alice.get("/shop/xx/cart/").status_code == 404
+    assert alice.get("/shop/cn/cart/add/").status_code == 405
+
+
+def test_a_refused_voucher_says_why_and_a_good_one_applies(world, alice):
+    add(alice, "cn", "CABLE-C")
+    refused = alice.post("/shop/cn/cart/voucher/", {"code": "NOPE"})
+    assert refused.status_code == 404
+    assert "There is no voucher with this code" in refused.content.decode()
+    applied = alice.post("/shop/cn/cart/voucher/", {"code": "welcome10"})
+    assert applied.status_code == 302
+    summary = alice.get("/shop/cn/cart/").context["summary"]
+    assert summary.voucher_code == "WELCOME10" and summary.discount == Decimal("1.99")
+
+
+def test_card_checkout_with_delivery_sent_twice_makes_one_order_and_one_payment(world, alice):
+    add(alice, "cn", "MI6-64")
+    form = checkout_form(
+        alice, "cn", fulfilment="delivery", address="new", shipping_method="express", **CN_ADDRESS
+    )
+    first = alice.post("/shop/cn/checkout/", form)
+    again = alice.post("/shop/cn/checkout/", form)  # a double click, or the back button and resend
+    assert first.status_code == again.status_code == 302
+    assert first["Location"] == again["Location"]
+    order = Order.objects.get(customer=world.users["alice"])
+    assert first["Location"] == f"/orders/{order.number}/confirmation/"
+    assert (order.status, order.shipping_method, order.shipping_fee) == ("paid", "express", Decimal("20.00"))
+    assert order.total == Decimal("2519.00")
+    # The fee is taxed as its goods are (13% VAT inside 20.00) and counted in the order's tax.
+    assert order.shipping_tax_components == {"VAT": "2.30"}
+    assert order.tax == order.lines.get().tax + Decimal("2.30")
+    assert (order.shipping_recipient, order.shipping_postal_code, order.shipping_region) == (
+        "Li Lei",
+        "200120",
+        "Shanghai",
+    )
+    assert Payment.objects.filter(reference=order.number).count() == 1
+    assert alice.get(first["Location"]).status_code == 200
+    bob = Client()
+    bob.force_login(world.users["bob"])
+    assert bob.get(first["Location"]).status_code == 404
+    # The capture books the shipping fee too: postings add up to the payment, or it refuses.
+    services.fulfil_order(actor_for_user(world.users["staff"]), order.number)
+    assert Payment.objects.get(reference=order.number).captured == Decimal("2519.00")
+
+
+def test_a_declined_card_places_nothing_and_says_so(world, alice):
+    add(alice, "cn", "MI6-64")
+    form = checkout_form(
+        alice, "cn", fulfilment="delivery", address="new", shipping_method="standard", **CN_ADDRESS
+    )
+    response = alice.post("/shop/cn/checkout/", {**form, "card_token": "tok_declined"})
+    assert response.status_code == 402
+    assert "Your card was declined" in response.content.decode()
+    assert not Order.objects.exists()
+
+
+def test_missing_address_fields_are_marked(world, alice):
+    add(alice, "cn", "MI6-64")
+    form = checkout_form(alice, "cn", fulfilment="delivery", address="new", shipping_method="standard")
+    response = alice.post("/shop/cn/checkout/", {**form, "recipient": "Li Lei"})
+    assert response.status_code == 422
+    assert response.context["address_form"].errors.keys() >= {"phone", "line1", "city", "postal_code"}
+    assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize(("gst_state", "components"), [("29", {"CGST", "SGST"}), ("27", {"IGST"})])
+def test_indias_state_decides_the_gst(world, alice, gst_state, components):
+    """The warehouse is in Karnataka (29): delivery there is intra-state, to Maharashtra inter-state."""
+    add(alice, "in", "MI6-64")
+    address = {**CN_ADDRESS, "phone": "98765 43210", "postal_code": "560001", "state": gst_state}
+    form = checkout_form(
+        alice, "in", fulfilment="delivery", address="new", shipping_method="standard", **address
+    )
+    assert alice.post("/shop/in/checkout/", form).status_code == 302
+    order = Order.objects.get()
+    assert order.shipping_state == {"29": "IN-KA", "27": "IN-MH"}[gst_state]
+    assert set(order.lines.get().tax_components) == components
+    assert set(order.shipping_tax_components) == components  # the fee follows its goods
+    assert order.total == Decimal("19999.00") + Decimal("49.00")
+
+
+def test_click_and_collect_shows_each_store_and_holds_its_shelf(world, alice):
+    store = world.stores["SH-001"]
+    store.opened_on, store.opening_hours = date(2020, 1, 1), {"mon": ["10:00", "22:00"]}
+    store.save()
+    add(alice, "cn", "MI6-64")
+    page = alice.get("/shop/cn/checkout/")
+    [row] = page.context["pickup"]
+    assert row["option"].has_items and row["hours"][0].endswith(" 10:00–22:00")
+    form = checkout_form(alice, "cn", fulfilment="collect", store="SH-001")
+    assert alice.post("/shop/cn/checkout/", form).status_code == 302
+    order = Order.objects.get()
+    assert (order.channel, order.status, order.shipping_fee) == ("click_collect", "ready_for_pickup", 0)
