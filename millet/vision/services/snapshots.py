@@ -124,6 +124,8 @@ def record_snapshot(
             faces=[face_json(f) for f in detection.faces],
         )
         if detection.faces:
+            # robust: a listener that fails is logged; it must not undo or repeat a committed upload
+            # (the ingestion worker would retry its whole batch).
             transaction.on_commit(
                 lambda: face_detected.send(
                     sender=Snapshot,
@@ -132,7 +134,8 @@ def record_snapshot(
                     event=FACE_EVENT,
                     args=args,
                     at=at,
-                )
+                ),
+                robust=True,
             )
     return _info(snapshot, device_id)
 
@@ -223,3 +226,16 @@ def delete_device_snapshots(device_id: str) -> int:
 
 def on_device_data_wiped(sender, *, device_id: str, **kwargs) -> None:
     delete_device_snapshots(device_id)
+
+
+def on_snapshot_received(sender, *, device_id: str, image: bytes, at: datetime, **kwargs) -> None:
+    """A camera's upload (``devices.events.snapshot_received``): kept, or refused with a DomainError."""
+    record_snapshot(device_id, image, taken_at=at)
+
+
+def on_face_detected(sender, *, device_id: str, event: str, args: dict, at: datetime, **kwargs) -> None:
+    """The device cloud records the camera's ``face-detected`` event (its owner's automations run on
+    it) and the owner is told."""
+    devices.record_event(device_id, event, args, at)
+    count = args["face-count"]
+    devices.notify_owner(device_id, f"Camera {device_id} saw {count} face{'s' if count != 1 else ''}.")
