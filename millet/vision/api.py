@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.utils import timezone
-from ninja import File, Query, Router, UploadedFile
+from ninja import File, Query, Router, Status, UploadedFile
 from ninja.security import HttpBasicAuth
 
 from millet.accounts.services import TokenOwner
@@ -93,7 +93,7 @@ def upload_snapshot(request, device_id: DeviceId):
         raise NotFound(f"unknown device {device_id!r}", code="unknown_device")
     image = request.read(services.MAX_IMAGE_BYTES + 1)  # the stream, so Django's form-body cap is no 400
     services.check_size(len(image))
-    return 201, services.record_snapshot(device_id, image, taken_at=timezone.now())
+    return Status(201, services.record_snapshot(device_id, image, taken_at=timezone.now()))
 
 
 @router.get("/devices/{device_id}/snapshots", response=list[SnapshotOut])
