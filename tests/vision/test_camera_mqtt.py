@@ -20,8 +20,11 @@ from millet.devices import services as devices
 from millet.devices.models import Command
 from millet.devices.mqtt import topics
 from millet.devices.mqtt.broker import wait_for_sync
+from millet.devices.mqtt.config import MAX_SNAPSHOT_BYTES
 from millet.devices.mqtt.ingest import IngestWorker
+from millet.devices.mqtt.simulator import Credentials, Simulator
 from millet.devices.telemetry import services as telemetry
+from millet.vision.fddb.synthetic import camera_frame
 from millet.vision.models import Snapshot
 from tests.devices.mqtt_fixtures import Device, broker_fixture, wait_until  # noqa: F401
 from tests.vision.conftest import jpeg
@@ -109,3 +112,45 @@ def test_a_face_sent_over_mqtt_turns_on_the_light_and_bad_pictures_are_counted(b
     assert stats["snapshot_refused:corrupt_image"] == 1 and stats["not_an_image"] == 1
     camera.close()
     intruder.close()
+
+
+def test_simulated_cameras_send_real_faces_and_take_a_picture_when_asked(broker, flat):
+    cam, light, other, alice = flat
+    worker = IngestWorker(broker.host, broker.port, flush_seconds=0.02, command_interval=0.1)
+    # bob's camera uploads every 0.3 s; alice's only when she asks for a picture.
+    periodic = Simulator(
+        [Credentials(other.device_id, other.secret)],
+        broker.host,
+        broker.port,
+        interval=3600,
+        snapshot_interval=0.3,
+    )
+    on_demand = Simulator(
+        [Credentials(cam.device_id, cam.secret)], broker.host, broker.port, interval=3600, snapshot_interval=0
+    )
+    stop = threading.Event()
+    threads = [
+        threading.Thread(target=t.run, args=(stop,), daemon=True) for t in (worker, periodic, on_demand)
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        wait_until(
+            lambda: Snapshot.objects.filter(device_id=other.device_id, face_count__gt=0).exists(),
+            what="a face detected in a simulated camera's picture",
+        )
+        assert not Snapshot.objects.filter(device_id=cam.device_id).exists()
+        wait_until(lambda: on_demand.connected == 1, what="alice's camera online")
+        devices.request_action(actor_for_user(alice), cam.device_id, "take-snapshot", {})
+        wait_until(
+            lambda: Snapshot.objects.filter(device_id=cam.device_id).exists(), what="the asked picture"
+        )
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(30)
+    # The pictures are the vision set's composites: the frame a camera sent is the one it made.
+    first = Snapshot.objects.filter(device_id=cam.device_id).get()
+    assert bytes(first.image) == camera_frame(cam.device_id, 0, max_bytes=MAX_SNAPSHOT_BYTES)[0]
+    assert (first.width, first.height) == (640, 480) and on_demand.frames == 1
+    assert periodic.ignored == on_demand.ignored == {}
