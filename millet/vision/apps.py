@@ -8,6 +8,16 @@ class VisionConfig(AppConfig):
     label = "vision"
 
     def ready(self) -> None:
+        from django.utils.translation import gettext_lazy as _
+
+        from millet.web import nav
+
+        about = _("What your cameras saw, with the faces they found.")
+        nav.add(
+            nav.Link(
+                nav.ACCOUNT, "cameras", _("My cameras"), "vision:cameras", nav.signed_in, about, order=30
+            )
+        )
         # A unit that changes hands loses its owner's data: the device cloud says so, snapshots go too.
         from millet.devices.events import camera_frame_wanted, device_data_wiped, snapshot_received
         from millet.vision.events import face_detected

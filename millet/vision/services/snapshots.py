@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from millet.accounts.actor import Actor
+from millet.catalog import services as catalog
 from millet.core.errors import Conflict, NotFound, Unprocessable
 from millet.devices import services as devices
 from millet.vision.events import face_detected
@@ -138,6 +139,34 @@ def record_snapshot(
                 robust=True,
             )
     return _info(snapshot, device_id)
+
+
+@dataclass(frozen=True)
+class CameraInfo:
+    device_id: str
+    serial: str
+    model_name: str  # the catalog's name of its model, e.g. "Mi Home Security Camera 360"
+    role: str  # owner | control | read
+    online: bool
+
+
+def list_cameras(actor: Actor) -> list[CameraInfo]:
+    """The cameras whose snapshots the actor may see: their own and those shared with them."""
+    found = []
+    for info in devices.list_devices(actor):
+        if info.role in VIEWER_ROLES and info.owner_id is not None and devices.is_camera(info.device_id):
+            name = catalog.get_device_model(info.model_code).name
+            found.append(CameraInfo(info.device_id, info.serial, name, info.role, info.online))
+    return found
+
+
+def camera_for_viewer(actor: Actor, device_id: str) -> CameraInfo:
+    """One camera the actor may see (``NotFound`` for anyone else, and for a device that is no camera)."""
+    info = _viewable(actor, device_id)
+    if not devices.is_camera(device_id):
+        raise NotFound(f"unknown device {device_id!r}", code="unknown_device")
+    name = catalog.get_device_model(info.model_code).name
+    return CameraInfo(info.device_id, info.serial, name, info.role, info.online)
 
 
 def _viewable(actor: Actor, device_id: str) -> devices.DeviceInfo:
