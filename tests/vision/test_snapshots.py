@@ -174,12 +174,20 @@ def test_purge_keeps_each_home_its_own_days(camera, people, face_jpeg, blank_jpe
     assert Snapshot.objects.count() == 2
 
 
+@pytest.mark.parametrize("how", ["released", "returned", "resold"])
 def test_snapshots_are_wiped_when_the_unit_changes_hands(
-    camera, people, face_jpeg, django_capture_on_commit_callbacks
+    camera, people, face_jpeg, django_capture_on_commit_callbacks, how
 ):
     vision.record_snapshot(camera.device_id, face_jpeg)
     with django_capture_on_commit_callbacks(execute=True):
-        devices.release_device(people.actor("alice"), camera.device_id)
+        if how == "released":
+            devices.release_device(people.actor("alice"), camera.device_id)
+        elif how == "returned":
+            devices.record_return(serials=[camera.serial])
+        else:
+            devices.record_sale(
+                order_number="CN1-RESALE", customer_id=people.users["carol"].pk, serials=[camera.serial]
+            )
     assert not Snapshot.objects.exists()
 
 
@@ -195,3 +203,23 @@ def test_snapshots_stay_out_of_the_back_office_pictures(camera, people, face_jpe
     assert page.status_code == 200 and "image" not in [f.name for f in page.context["adminform"].form]
     assert client.get("/admin/vision/snapshot/add/").status_code == 403
     assert client.get("/admin/vision/snapshotretention/").status_code == 200
+
+
+def test_faces_are_detected_never_identified(camera, face_jpeg):
+    """No embedding, descriptor or identity is computed or kept: the tables have no place for one, and
+    a stored face is its geometry and score, numbers only."""
+    from django.apps import apps
+
+    for model in apps.get_app_config("vision").get_models():
+        names = {f.name for f in model._meta.get_fields()}
+        assert not {n for n in names if any(w in n for w in ("embed", "descriptor", "identity", "person"))}
+    assert {f.name for f in Snapshot._meta.get_fields()} == {
+        "id", "device_id", "owner", "home", "taken_at", "content_type", "image", "width", "height",
+        "detector", "face_count", "best_score", "faces",
+    }  # fmt: skip
+    vision.record_snapshot(camera.device_id, face_jpeg)
+    (face,) = Snapshot.objects.get().faces
+    assert set(face) == {"box", "score", "landmarks", "ellipse"}
+    numbers = [face["score"], *face["box"].values(), *face["ellipse"].values()]
+    numbers += [v for point in face["landmarks"] for v in point.values()]
+    assert all(isinstance(n, int | float) for n in numbers) and len(numbers) == 1 + 4 + 5 + 10

@@ -39,7 +39,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--snapshot-interval",
             type=float,
-            default=60.0,
+            default=300.0,
             help="Seconds between a simulated camera's pictures (0: only when asked to take one).",
         )
 
