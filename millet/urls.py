@@ -1,7 +1,8 @@
 """The site's URLs. Pages: the store under /shop/<market>/ (``/`` redirects to the visitor's market),
 the shopper's /account/ (Millet's profile and addresses, then django-allauth's sign-in, sign-up,
-verification and password reset) and /orders/, the staff landing page /staff/ and the staff
-dashboards; the API under /api/; the back office under /admin/. See docs/WEB.md."""
+verification and password reset), /orders/ and /cameras/ (a camera's snapshots), the staff
+landing page /staff/ and the staff dashboards; the API under /api/; the back office under /admin/.
+See docs/WEB.md."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -23,4 +24,5 @@ urlpatterns = [
     path("api/", api.urls),
     path("stores/", include("millet.stores.urls")),
     path("lending/", include("millet.lending.urls")),
+    path("cameras/", include("millet.vision.urls")),
 ]

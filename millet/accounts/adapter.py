@@ -14,6 +14,11 @@
 
 from __future__ import annotations
 
+# allauth.account.internal first: importing allauth.account.stages before it is a circular import
+# inside allauth (stages -> internal.flows -> stagekit -> stages). Django runs its system checks in
+# set order, so whether allauth's URLs (which import internal) were loaded before this adapter
+# changed from process to process.
+import allauth.account.internal  # noqa: F401, I001 - must precede stages
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.models import EmailAddress
 from allauth.account.stages import EmailVerificationStage

@@ -113,7 +113,8 @@ def build_device_demo(
 
 
 def _demo_home(customer, device_ids: list[str]) -> None:
-    """The demo customer's flat, with "when the camera sees motion after 22:00, turn on the light"."""
+    """The demo customer's flat: after 22:00, motion or a face at the door camera turns on the hallway
+    light (the face is found by the cloud's detector in the camera's pictures)."""
     actor = actor_for_user(customer)
     home = services.create_home(actor, "Li Wei's flat", "Asia/Shanghai")
     by_model = {services.model_code_for(d): d for d in device_ids}
@@ -132,4 +133,13 @@ def _demo_home(customer, device_ids: list[str]) -> None:
                 {"type": "set", "device": bulb, "props": {"on": True, "brightness": 60}},
                 {"type": "notify", "message": "Motion at the door camera"},
             ],
+        )
+        services.create_automation(
+            actor,
+            home.pk,
+            name="A face at the door at night",
+            trigger_type="event",
+            trigger={"device": camera, "event": "face-detected"},
+            conditions=[{"type": "time", "after": "22:00", "before": "06:00"}],
+            actions=[{"type": "set", "device": bulb, "props": {"on": True, "brightness": 60}}],
         )

@@ -4,6 +4,13 @@ between its own services, so two services that react to each other never import 
 ``device_credentials_changed`` fires on transaction commit with kwargs ``device_id: str``,
 ``secret: str | None`` (the plaintext, only when a new secret was issued) and ``enabled: bool``; the
 broker sync creates, enables or disables the client and disconnects a revoked one at once.
+``snapshot_received`` is sent (not on commit: inside the caller's transaction) with kwargs
+``device_id: str``, ``image: bytes`` (a JPEG or PNG as the camera sent it) and ``at: datetime`` when a
+camera uploads a picture over MQTT or HTTP; the vision domain keeps it and detects faces. A receiver
+refuses a picture by raising a ``DomainError`` (not a camera, corrupt, too many pixels), which reaches
+the uploader: the ingestion worker counts it, the HTTP route answers it as a 4xx.
+``camera_frame_wanted`` is sent by the simulator with ``device_id: str``, ``index: int`` and ``max_bytes``; a
+receiver returns a JPEG of at most ``max_bytes`` for the simulated camera to upload.
 ``device_data_wiped`` fires with ``device_id`` when an owner's data for a device must go (unbinding on
 return or resale); telemetry history is deleted through ``telemetry.services.delete_history``.
 """
@@ -12,6 +19,8 @@ from django.dispatch import Signal
 
 device_credentials_changed = Signal()
 device_data_wiped = Signal()
+snapshot_received = Signal()
+camera_frame_wanted = Signal()
 
 # A device reported state or an event (commands -> automations); kwargs: ``device`` (Device), ``at``
 # (datetime); properties_reported adds ``changed`` and ``before`` (dicts of property key -> value),

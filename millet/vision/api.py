@@ -2,15 +2,20 @@
 
 ``POST /detect`` is for staff and for apps holding an API token (any account's bearer token); a
 signed-in customer's browser session is refused. Snapshots are for the camera's owner and the members
-it is shared with.
+it is shared with. A camera uploads its own snapshots with its device credentials (HTTP Basic: device
+id and secret, the same as its MQTT login), never with a person's session or token.
 """
 
 from __future__ import annotations
 
 from django.http import HttpResponse
-from ninja import File, Query, Router, UploadedFile
+from django.utils import timezone
+from ninja import File, Query, Router, Status, UploadedFile
+from ninja.security import HttpBasicAuth
 
 from millet.accounts.services import TokenOwner
+from millet.core.errors import NotFound
+from millet.devices.services import check_device_secret
 from millet.vision import services
 from millet.vision.schemas import (
     DetectionOut,
@@ -24,6 +29,16 @@ from millet.vision.schemas import (
 )
 
 router = Router(tags=["vision"])
+
+
+class CameraAuth(HttpBasicAuth):
+    """A device's own login (HTTP Basic, device id and secret); ``request.auth`` is the device id.
+
+    A revoked device's secret no longer matches (``check_device_secret``), so it gets a 401 too.
+    """
+
+    def authenticate(self, request, username: str, password: str) -> str | None:
+        return username if check_device_secret(username, password) else None
 
 
 @router.post(
@@ -53,6 +68,32 @@ def detect(request, image: File[UploadedFile], query: Query[DetectQuery]):
         "height": found.height,
         "faces": [services.face_json(f) for f in found.faces],
     }
+
+
+@router.post(
+    "/devices/{device_id}/snapshots",
+    auth=CameraAuth(),
+    response={201: SnapshotOut},
+    openapi_extra={
+        "requestBody": {"content": {"image/jpeg": {}, "image/png": {}}},
+        "responses": {
+            401: {"description": "not this device's credentials (or the device is revoked)"},
+            404: {"description": "unknown_device: the path names another device"},
+            409: {"description": "not_bound: nobody owns the camera, so no picture is kept"},
+            413: {"description": "image_too_large"},
+            415: {"description": "unsupported_image_type: not a JPEG or PNG"},
+            422: {"description": "corrupt_image, too_many_pixels; unknown_event: not a camera"},
+        },
+    },
+)
+def upload_snapshot(request, device_id: DeviceId):
+    """A camera's picture (the request body, a JPEG or PNG): faces are detected, the snapshot is kept
+    for the owner and a ``face-detected`` event drives the owner's automations."""
+    if request.auth != device_id:
+        raise NotFound(f"unknown device {device_id!r}", code="unknown_device")
+    image = request.read(services.MAX_IMAGE_BYTES + 1)  # the stream, so Django's form-body cap is no 400
+    services.check_size(len(image))
+    return Status(201, services.record_snapshot(device_id, image, taken_at=timezone.now()))
 
 
 @router.get("/devices/{device_id}/snapshots", response=list[SnapshotOut])

@@ -106,5 +106,5 @@ def test_the_demo_company_has_devices_bound_to_their_buyers(tmp_path, settings):
     customer = get_user_model().objects.get(username="customer")
     owned = Device.objects.filter(owner=customer)
     assert owned.count() >= 4 and not owned.filter(home__isnull=True).exists()  # incl. the smart home bought
-    assert Automation.objects.filter(home__owner=customer, trigger_type="event").count() == 1
+    assert Automation.objects.filter(home__owner=customer, trigger_type="event").count() == 2  # motion, face
     assert all(devices.check_device_secret(r["device_id"], r["secret"]) for r in rows[:5])

@@ -18,7 +18,7 @@ from millet.accounts.actor import SYSTEM
 from millet.catalog import services as catalog
 from millet.demo.data import DEVICE_MODELS
 from millet.devices.mqtt import topics
-from millet.devices.mqtt.config import MAX_PACKET_BYTES
+from millet.devices.mqtt.config import MAX_PACKET_BYTES, MAX_SNAPSHOT_BYTES
 from millet.devices.mqtt.decoder import MAX_DEPTH, REASONS, Accepted, Rejected, decode, deepest
 from millet.devices.services import forget_specs, provision_batch
 from millet.devices.telemetry import storage
@@ -188,3 +188,18 @@ def test_the_issues_inputs_and_their_kind_are_refused_by_reason(vacuum):
     assert decode("millet/v1/d/../telemetry", b"{}", NOW) == Rejected("bad_topic")
     accepted = decode(topics.topic(vacuum, "telemetry"), envelope('{"battery-level": 55}').encode(), NOW)
     assert isinstance(accepted, Accepted) and accepted.value.body == {"battery-level": 55}
+
+
+def test_a_snapshot_is_a_picture_within_the_packet_limit(vacuum):
+    """The decoder checks only size and signature; the picture itself is the receiver's to decode."""
+    snapshot = topics.topic(vacuum, "snapshot")
+    for payload in (b"\xff\xd8\xff\xe0" + b"\0" * 100, b"\x89PNG\r\n\x1a\n" + b"\0" * 100):
+        assert decode(snapshot, payload, NOW) == Accepted("snapshot", vacuum, payload)
+    assert decode(snapshot, b"GIF89a", NOW).reason == "not_an_image"
+    assert decode(snapshot, b"", NOW).reason == "not_an_image"
+    fits = b"\xff\xd8\xff" + b"\0" * (MAX_SNAPSHOT_BYTES - 3)
+    assert isinstance(decode(snapshot, fits, NOW), Accepted)
+    assert decode(snapshot, fits + b"\0", NOW).reason == "too_large"
+    # The biggest snapshot still fits in one packet on the longest topic a device can have.
+    longest = 1 + 2 + len(topics.topic("d" * 64, "snapshot")) + 2 + MAX_SNAPSHOT_BYTES
+    assert longest <= MAX_PACKET_BYTES

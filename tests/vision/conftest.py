@@ -70,17 +70,22 @@ class Camera:
     device_id: str
     home_id: int
     serial: str
+    secret: str
 
 
-def provision(model_key: str, serial: str) -> str:
-    """A unit of a demo model (the model is added to the catalog on first use)."""
+def provision_unit(model_key: str, serial: str) -> devices.ProvisionedDevice:
+    """A unit of a demo model with its secret (the model is added to the catalog on first use)."""
     urn, title, services = DEVICE_MODELS[model_key]
     try:
         catalog.get_device_model(urn)
     except NotFound:
         catalog.create_device_model(urn, title, {"services": services}, actor=SYSTEM)
     (device,) = devices.provision_batch(actor=SYSTEM, model_code=urn, serials=[serial], batch="B1")
-    return device.device_id
+    return device
+
+
+def provision(model_key: str, serial: str) -> str:
+    return provision_unit(model_key, serial).device_id
 
 
 def bind(device_id: str, serial: str, owner) -> None:
@@ -92,12 +97,13 @@ def bind(device_id: str, serial: str, owner) -> None:
 def camera(people, django_capture_on_commit_callbacks) -> Camera:
     """Alice's demo camera (the C360, with its face-detected event), in her flat, shared with bob."""
     forget_specs()
-    device_id = provision("camera", "CAM-0001")
+    unit = provision_unit("camera", "CAM-0001")
+    device_id = unit.device_id
     with django_capture_on_commit_callbacks(execute=True):
         bind(device_id, "CAM-0001", people.users["alice"])
     alice = people.actor("alice")
     home = devices.create_home(alice, "Flat", "Asia/Shanghai")
     devices.place_device(alice, device_id, home.pk)
     devices.share_device(alice, device_id, "bob", "read")
-    yield Camera(device_id, home.pk, "CAM-0001")
+    yield Camera(device_id, home.pk, "CAM-0001", unit.secret)
     forget_specs()

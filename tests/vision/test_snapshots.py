@@ -57,34 +57,33 @@ def test_a_snapshot_without_faces_is_kept_but_announces_nothing(
     assert (info.face_count, info.best_score, events) == (0, None, [])
 
 
-def test_the_event_is_one_line_away_from_the_owners_automations(
+def test_a_face_at_the_door_after_22_turns_on_the_hallway_light_and_tells_the_owner(
     camera, people, face_jpeg, django_capture_on_commit_callbacks
 ):
-    """The upload path and the automation trigger are wired later; this is the line that will do it."""
     light = provision("bulb", "BULB-0001")
     with django_capture_on_commit_callbacks(execute=True):
         bind(light, "BULB-0001", people.users["alice"])
+    alice = people.actor("alice")
     devices.create_automation(
-        people.actor("alice"),
+        alice,
         camera.home_id,
         name="face at the door at night",
         trigger_type="event",
         trigger={"device": camera.device_id, "event": "face-detected"},
-        conditions=[],
+        conditions=[{"type": "time", "after": "22:00", "before": "06:00"}],
         actions=[{"type": "set", "device": light, "props": {"on": True}}],
     )
-
-    def hook(sender, **e):
-        devices.record_event(e["device_id"], e["event"], e["args"], e["at"])
-
-    face_detected.connect(hook)
-    try:
+    # The flat is in Shanghai (UTC+8): 07:00 UTC is 15:00 there, 15:00 UTC is 23:00.
+    for hour in (7, 15):
         with django_capture_on_commit_callbacks(execute=True):
-            vision.record_snapshot(camera.device_id, face_jpeg, taken_at=datetime(2026, 5, 1, 15, tzinfo=UTC))
-    finally:
-        face_detected.disconnect(hook)
-    (command,) = Command.objects.all()
-    assert command.params["props"] == {"on": True}
+            vision.record_snapshot(
+                camera.device_id, face_jpeg, taken_at=datetime(2026, 5, 1, hour, tzinfo=UTC)
+            )
+    (command,) = Command.objects.all()  # only the face seen at 23:00 local time
+    assert command.params["props"] == {"on": True} and command.device.device_id == light
+    told = [n.message for n in devices.notifications_for(alice)]
+    assert told == [f"Camera {camera.device_id} saw 1 face."] * 2
+    assert devices.notifications_for(people.actor("bob")) == []
 
 
 def test_only_bound_enabled_cameras_may_upload(camera, people, face_jpeg, django_capture_on_commit_callbacks):
@@ -175,12 +174,20 @@ def test_purge_keeps_each_home_its_own_days(camera, people, face_jpeg, blank_jpe
     assert Snapshot.objects.count() == 2
 
 
+@pytest.mark.parametrize("how", ["released", "returned", "resold"])
 def test_snapshots_are_wiped_when_the_unit_changes_hands(
-    camera, people, face_jpeg, django_capture_on_commit_callbacks
+    camera, people, face_jpeg, django_capture_on_commit_callbacks, how
 ):
     vision.record_snapshot(camera.device_id, face_jpeg)
     with django_capture_on_commit_callbacks(execute=True):
-        devices.release_device(people.actor("alice"), camera.device_id)
+        if how == "released":
+            devices.release_device(people.actor("alice"), camera.device_id)
+        elif how == "returned":
+            devices.record_return(serials=[camera.serial])
+        else:
+            devices.record_sale(
+                order_number="CN1-RESALE", customer_id=people.users["carol"].pk, serials=[camera.serial]
+            )
     assert not Snapshot.objects.exists()
 
 
@@ -196,3 +203,23 @@ def test_snapshots_stay_out_of_the_back_office_pictures(camera, people, face_jpe
     assert page.status_code == 200 and "image" not in [f.name for f in page.context["adminform"].form]
     assert client.get("/admin/vision/snapshot/add/").status_code == 403
     assert client.get("/admin/vision/snapshotretention/").status_code == 200
+
+
+def test_faces_are_detected_never_identified(camera, face_jpeg):
+    """No embedding, descriptor or identity is computed or kept: the tables have no place for one, and
+    a stored face is its geometry and score, numbers only."""
+    from django.apps import apps
+
+    for model in apps.get_app_config("vision").get_models():
+        names = {f.name for f in model._meta.get_fields()}
+        assert not {n for n in names if any(w in n for w in ("embed", "descriptor", "identity", "person"))}
+    assert {f.name for f in Snapshot._meta.get_fields()} == {
+        "id", "device_id", "owner", "home", "taken_at", "content_type", "image", "width", "height",
+        "detector", "face_count", "best_score", "faces",
+    }  # fmt: skip
+    vision.record_snapshot(camera.device_id, face_jpeg)
+    (face,) = Snapshot.objects.get().faces
+    assert set(face) == {"box", "score", "landmarks", "ellipse"}
+    numbers = [face["score"], *face["box"].values(), *face["ellipse"].values()]
+    numbers += [v for point in face["landmarks"] for v in point.values()]
+    assert all(isinstance(n, int | float) for n in numbers) and len(numbers) == 1 + 4 + 5 + 10

@@ -33,6 +33,10 @@ SERVICE_USERS = (INGEST_USER, ADMIN_USER)
 # counted). A bigger one disconnects its sender and is never stored. 128 KiB is AWS IoT Core's message
 # size limit, and far above any telemetry, event or ack a device sends (a few hundred bytes).
 MAX_PACKET_BYTES = 128 * 1024
+# The largest snapshot payload a camera can publish in one such packet: the limit less the fixed
+# header byte, the topic (2-byte length + at most 88 bytes: the prefix, a 64-character device id and
+# "/snapshot") and the QoS 1 packet id. A 640 x 480 JPEG at quality 75-85 is 30-90 KiB.
+MAX_SNAPSHOT_BYTES = MAX_PACKET_BYTES - 1 - (2 + 88) - 2
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,10 @@ more than its size or reach code that could fail on it:
    before any date is built, so ``ts = 10**18`` is refused, never converted;
 6. the device's model spec, through the devices domain (``out_of_spec:<code>``).
 
+A camera's ``snapshot`` is not JSON: its payload is the picture itself, checked here only for its
+size (``MAX_SNAPSHOT_BYTES``) and its first bytes (a JPEG or PNG signature, else ``not_an_image``);
+the picture is decoded, within pixel limits, by whoever receives ``snapshot_received``.
+
 A failure nobody foresaw is still a rejection (``decoder_error``), logged with its traceback.
 """
 
@@ -30,7 +34,7 @@ import orjson
 
 from millet.core.errors import DomainError
 from millet.devices.mqtt import topics
-from millet.devices.mqtt.config import MAX_PACKET_BYTES
+from millet.devices.mqtt.config import MAX_PACKET_BYTES, MAX_SNAPSHOT_BYTES
 from millet.devices.services import validate_event, validate_telemetry
 from millet.devices.telemetry import storage
 
@@ -43,6 +47,7 @@ MAX_SEQ = 2**63 - 1
 INT_RANGE = (-(2**63), 2**63 - 1)  # what every store of JSON numbers keeps exactly
 PAST_MS, FUTURE_MS = MAX_PAST // timedelta(milliseconds=1), MAX_FUTURE // timedelta(milliseconds=1)
 ACK_STATUSES = ("ok", "error", "progress")
+IMAGE_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")  # JPEG, PNG
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKET = re.compile(rb"[\[\]{}]")
 _LONG_NUMBER = re.compile(rb"\d{19}")
@@ -61,6 +66,7 @@ REASONS = frozenset(
         "invalid_ts",
         "ts_out_of_range",
         "invalid_args",
+        "not_an_image",
         "decoder_error",
     }
 )
@@ -68,7 +74,8 @@ REASONS = frozenset(
 
 @dataclass(frozen=True)
 class Accepted:
-    """``value``: a ``storage.Row`` (telemetry, events), an ack dict, or True/False (status)."""
+    """``value``: a ``storage.Row`` (telemetry, events), an ack dict, True/False (status) or the
+    picture's bytes (snapshot)."""
 
     channel: str
     device_id: str
@@ -115,6 +122,12 @@ def _decode(channel: str, device_id: str, payload: bytes, now: datetime) -> obje
         if text not in ("online", "offline"):
             raise Refused("invalid_status")
         return text == "online"
+    if channel == "snapshot":
+        if len(payload) > MAX_SNAPSHOT_BYTES:
+            raise Refused("too_large", f"{len(payload)} bytes")
+        if not payload.startswith(IMAGE_SIGNATURES):
+            raise Refused("not_an_image", payload[:8].hex())
+        return payload
     message = parse_json(payload)
     if not isinstance(message, dict):
         raise Refused("malformed_json", "not a JSON object")

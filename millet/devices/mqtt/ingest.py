@@ -74,6 +74,7 @@ class Parsed:
     rows: list[storage.Row] = field(default_factory=list)
     acks: list[tuple[str, dict]] = field(default_factory=list)
     presence: dict[str, bool] = field(default_factory=dict)
+    snapshots: list[tuple[str, bytes]] = field(default_factory=list)
     dropped: Counter = field(default_factory=Counter)
     letters: list[Letter] = field(default_factory=list)
 
@@ -244,6 +245,8 @@ class IngestWorker:
                 work.acks.append((device_id, value))
             elif channel == "status":
                 work.presence[device_id] = value
+            elif channel == "snapshot":
+                work.snapshots.append((device_id, value))
         return work
 
     def _write(self, parsed: queue.Queue[Parsed], halt: threading.Event, on_batch) -> None:
@@ -296,7 +299,7 @@ class IngestWorker:
             outcome.stored = len(fresh)
             outcome.duplicates = len(work.rows) - len(fresh) - outcome.dropped["unstorable"]
             if self.apply_to_devices:
-                self._apply(fresh, work.acks, work.presence, work.now, outcome, letters)
+                self._apply(fresh, work, outcome, letters)
             deadletters.record(
                 letters, {"stored": outcome.stored, "duplicate": outcome.duplicates, **outcome.dropped}
             )
@@ -324,22 +327,26 @@ class IngestWorker:
                 letters.append(Letter("ingest", "unstorable", key, repr(row.body).encode(), why(exc)))
         return fresh
 
-    def _apply(self, fresh, acks, presence, now: datetime, outcome: Batch, letters: list[Letter]) -> None:
-        """Presence, events and command acks go to the devices domain inside the batch's transaction,
-        each in a savepoint so one refused or failing call drops alone. Reported state goes to the
-        shadow applier instead (see ``_merge_shadows``)."""
+    def _apply(self, fresh, work: Parsed, outcome: Batch, letters: list[Letter]) -> None:
+        """Presence, events, camera snapshots and command acks go to the devices domain inside the
+        batch's transaction, each in a savepoint so one refused or failing call drops alone (a corrupt
+        snapshot is ``snapshot_refused:corrupt_image``). Reported state goes to the shadow applier
+        instead (see ``_merge_shadows``)."""
         from millet.devices import services as devices
 
+        now = work.now
         calls = [
             ("presence", device_id, partial(devices.set_presence, device_id, online, now))
-            for device_id, online in presence.items()
+            for device_id, online in work.presence.items()
         ]
         for row in sorted(fresh, key=lambda r: (r.ts, r.seq)):
             if row.kind == "e":
                 event, args = row.body["event"], row.body["args"]
                 call = partial(devices.record_event, row.device_id, event, args, row.ts, seq=row.seq)
                 calls.append(("event", row.device_id, call))
-        for device_id, ack in acks:
+        for device_id, image in work.snapshots:
+            calls.append(("snapshot", device_id, partial(devices.receive_snapshot, device_id, image, now)))
+        for device_id, ack in work.acks:
             answer = ack["command"], ack["status"], ack["result"]
             calls.append(("ack", device_id, partial(devices.acknowledge_command, device_id, *answer)))
         for kind, device_id, call in calls:

@@ -13,6 +13,11 @@ kind, parameters of the wrong shape, a property that is not writable, an expired
 and counted by reason in ``Simulator.ignored``; it never stops the simulated fleet. The cloud
 retries an unanswered command and lets it expire.
 
+A simulated camera (a model with the ``take-snapshot`` action) also uploads a picture on its own
+``snapshot`` topic every ``snapshot_interval`` seconds and whenever the action is asked for. The
+pictures come from whoever answers ``devices.events.camera_frame_wanted`` (the vision domain composites
+real faces onto backgrounds), so the cloud's detector finds real faces in them.
+
 One thread drives every client through paho's external-loop hooks (``loop_read``/``loop_write``/
 ``loop_misc``): thousands of devices cost one thread, not thousands.
 """
@@ -32,8 +37,9 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
+from millet.devices import events
 from millet.devices.mqtt import topics
-from millet.devices.mqtt.config import MAX_PACKET_BYTES
+from millet.devices.mqtt.config import MAX_PACKET_BYTES, MAX_SNAPSHOT_BYTES
 from millet.devices.mqtt.decoder import Refused, parse_json
 
 log = logging.getLogger("millet.mqtt.simulator")
@@ -137,6 +143,9 @@ class SimDevice:
     acked: set[int] = field(default_factory=set)  # seqs the broker acknowledged
     commands: int = 0
     published: int = 0
+    camera: bool = False
+    frames: int = 0  # pictures uploaded
+    next_snapshot: float = 0.0
 
 
 class Simulator:
@@ -156,6 +165,8 @@ class Simulator:
         property_models=None,
         seed: int = 7,
         ota_failure_rate: float = 0.0,
+        snapshot_interval: float = 0.0,
+        cameras=None,
     ) -> None:
         self.host, self.port = host, port
         self.interval = interval
@@ -168,12 +179,17 @@ class Simulator:
         self._selector = selectors.DefaultSelector()
         self._scheduled: list[tuple[float, object]] = []
         self._lock = threading.Lock()  # guards _scheduled: tests may schedule from their own thread
+        self.snapshot_interval = snapshot_interval  # 0: pictures only when the action asks
         property_models = property_models or _property_models_from_spec
-        self.devices = [SimDevice(c, property_models(c.device_id)) for c in devices]
+        cameras = cameras or _is_camera
+        self.devices = [
+            SimDevice(c, property_models(c.device_id), camera=cameras(c.device_id)) for c in devices
+        ]
         now = time.monotonic()
         for device in self.devices:
             device.client = self._make_client(device)
             device.next_publish = now + self.rng.uniform(0, interval)
+            device.next_snapshot = now + self.rng.uniform(0, snapshot_interval or interval)
 
     # --- counters ---------------------------------------------------------------------------------
     @property
@@ -191,6 +207,10 @@ class Simulator:
     @property
     def commands(self) -> int:
         return sum(d.commands for d in self.devices)
+
+    @property
+    def frames(self) -> int:
+        return sum(d.frames for d in self.devices)
 
     def done(self) -> bool:
         """Every device sent its quota and has every message acknowledged by the broker."""
@@ -289,6 +309,8 @@ class Simulator:
             self._run_ota(device, command_id, params["version"])
         else:
             self._ack(device, command_id, "ok", {})
+            if device.camera and params.get("action") == "take-snapshot":
+                self._publish_snapshot(device)
 
     def _ack(self, device: SimDevice, command_id: str, status: str, result: dict) -> None:
         payload = json.dumps({"command": command_id, "status": status, "result": result})
@@ -332,6 +354,22 @@ class Simulator:
         device.pending[info.mid] = device.seq
         device.published += 1
 
+    def _publish_snapshot(self, device: SimDevice) -> None:
+        """The camera's next picture on its snapshot topic (QoS 1); none if nobody makes pictures."""
+        device_id = device.creds.device_id
+        try:
+            answers = events.camera_frame_wanted.send(
+                sender=Simulator, device_id=device_id, index=device.frames, max_bytes=MAX_SNAPSHOT_BYTES
+            )
+        except Exception:  # noqa: BLE001 - a picture that cannot be made must not stop the fleet
+            log.exception("no picture for camera %s", device_id)
+            self.ignored["frame_error"] += 1
+            return
+        frame = next((bytes(f) for _receiver, f in answers if f), None)
+        if frame is not None:
+            device.client.publish(topics.topic(device_id, "snapshot"), frame, qos=1)
+            device.frames += 1
+
     # --- the loop -------------------------------------------------------------------------------------
     def run(self, stop: threading.Event, on_tick=None) -> None:
         for device in self.devices:
@@ -355,6 +393,14 @@ class Simulator:
                         if quota is None or device.seq < quota:
                             self._publish_telemetry(device)
                         device.next_publish = now + self.interval
+                    if (
+                        device.connected
+                        and device.camera
+                        and self.snapshot_interval
+                        and now >= device.next_snapshot
+                    ):
+                        self._publish_snapshot(device)
+                        device.next_snapshot = now + self.snapshot_interval
                 self._run_due(now)
                 if now >= next_misc:
                     for device in self.devices:
@@ -405,6 +451,12 @@ def read_command(payload: bytes, now: float) -> tuple[str, str, dict]:
     if expires is not None and (type(expires) is not int or expires < now * 1000):
         raise Refused("expired")
     return command_id, kind, params
+
+
+def _is_camera(device_id: str) -> bool:
+    from millet.devices.services import is_camera
+
+    return is_camera(device_id)
 
 
 def _property_models_from_spec(device_id: str) -> dict[str, PropertyModel]:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 
 PREFIX = "millet/v1/d"
-UPLINK = ("telemetry", "events", "acks", "status")  # device -> cloud
+# device -> cloud; ``snapshot`` carries a camera's picture (raw JPEG or PNG bytes, no JSON envelope)
+UPLINK = ("telemetry", "events", "acks", "status", "snapshot")
 DOWNLINK = ("commands",)  # cloud -> device
 # Device ids are safe topic levels: no wildcards, no separators, no '$'.
 DEVICE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")

@@ -197,6 +197,15 @@ def notifications_for(actor: Actor, limit: int = 50) -> list[Notification]:
     return list(Notification.objects.filter(user_id=actor.user_id).order_by("-pk")[:limit])
 
 
+def notify_owner(device_id: str, message: str) -> bool:
+    """Leave ``message`` (cut to 256 characters) for the device's owner; False if nobody owns it."""
+    owner_id = Device.objects.filter(device_id=device_id).values_list("owner_id", flat=True).first()
+    if owner_id is None:
+        return False
+    Notification.objects.create(user_id=owner_id, message=message[:256])
+    return True
+
+
 # --- firing ----------------------------------------------------------------------------------------
 
 

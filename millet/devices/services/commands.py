@@ -25,6 +25,7 @@ from millet.devices.services.identity import get_device, spec_of
 from millet.devices.services.ownership import CONTROL, READ, device_with_role, role_of
 from millet.devices.services.reported import event_is_newest, fill_in_acked
 
+SNAPSHOT_ACTION = "take-snapshot"  # the action a camera model's spec names; cameras upload pictures
 DEFAULT_TTL = timedelta(hours=24)
 MAX_TTL = timedelta(days=7)
 OPEN = (Command.Status.QUEUED, Command.Status.SENT)
@@ -215,6 +216,23 @@ def record_event(device_id: str, event: str, args: dict, at: datetime, *, seq: i
         events.event_reported.send(
             sender=Device, device=get_device(device_id), event=event, args=args or {}, at=at
         )
+
+
+def is_camera(device_id: str) -> bool:
+    """Whether the device's model can take a picture (its spec has the ``take-snapshot`` action)."""
+    return SNAPSHOT_ACTION in spec_of(device_id).actions
+
+
+def receive_snapshot(device_id: str, image: bytes, at: datetime) -> None:
+    """A camera's picture, uploaded over MQTT or HTTP at ``at``, handed on as ``snapshot_received``.
+
+    Raises ``NotFound`` (unknown device), ``Unprocessable`` ``not_a_camera`` (its model takes no
+    pictures) and whatever a receiver raises to refuse the picture (see ``events``).
+    """
+    get_device(device_id)
+    if not is_camera(device_id):
+        raise Unprocessable("this device is not a camera", code="not_a_camera")
+    events.snapshot_received.send(sender=Device, device_id=device_id, image=image, at=at)
 
 
 def _payload(command: Command) -> bytes:

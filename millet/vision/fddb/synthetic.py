@@ -23,6 +23,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -258,6 +259,34 @@ def render(seed: int, index: int) -> tuple[np.ndarray, list[Ellipse], int]:
     return pixels, [p.face for p in placed], int(rng.integers(70, 96))
 
 
+def jpeg_bytes(pixels: np.ndarray, quality: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+def camera_frame(device_id: str, index: int, *, max_bytes: int) -> tuple[bytes, list[Ellipse]]:
+    """Frame ``index`` of a simulated camera: a 640 x 480 JPEG of at most ``max_bytes`` and its faces.
+
+    The same picture as image ``index`` of the benchmark set whose seed is the device id's CRC-32, so a
+    camera's frames are reproducible and their ground truth known. The quality is lowered (by 10, down
+    to 30) until the JPEG fits; ``ValueError`` if even that does not fit.
+    """
+    pixels, faces, quality = render(zlib.crc32(device_id.encode()), index)
+    while True:
+        data = jpeg_bytes(pixels, quality)
+        if len(data) <= max_bytes:
+            return data, faces
+        if quality <= 30:
+            raise ValueError(f"a frame does not fit in {max_bytes} bytes")
+        quality = max(30, quality - 10)
+
+
+def on_camera_frame_wanted(sender, *, device_id: str, index: int, max_bytes: int, **kwargs) -> bytes:
+    """``devices.events.camera_frame_wanted``: the simulated camera's next picture."""
+    return camera_frame(device_id, index, max_bytes=max_bytes)[0]
+
+
 @dataclass(frozen=True)
 class MadeSet:
     folds: list[list[str]]  # each fold's image names
@@ -294,9 +323,7 @@ def make_set(
             for index in range(bounds[k], bounds[k + 1]):
                 name = f"{IMAGE_DIR}/img_{seed % 10000:04d}_{index:04d}"
                 pixels, faces, quality = render(seed, index)
-                buffer = io.BytesIO()
-                Image.fromarray(pixels).save(buffer, "JPEG", quality=quality)
-                (out / f"{name}.jpg").write_bytes(buffer.getvalue())
+                (out / f"{name}.jpg").write_bytes(jpeg_bytes(pixels, quality))
                 fold_list.write(name + "\n")
                 write_record(ellipse_list, name, faces)
                 if index < previews:

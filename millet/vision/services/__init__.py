@@ -22,9 +22,12 @@ from millet.vision.services.images import (
 )
 from millet.vision.services.snapshots import (
     FACE_EVENT,
+    CameraInfo,
     SnapshotInfo,
+    camera_for_viewer,
     delete_device_snapshots,
     face_json,
+    list_cameras,
     list_snapshots,
     purge_expired_snapshots,
     record_snapshot,
@@ -35,9 +38,12 @@ from millet.vision.services.snapshots import (
 
 __all__ = [
     "FACE_EVENT",
+    "CameraInfo",
     "SnapshotInfo",
+    "camera_for_viewer",
     "delete_device_snapshots",
     "face_json",
+    "list_cameras",
     "list_snapshots",
     "purge_expired_snapshots",
     "record_snapshot",

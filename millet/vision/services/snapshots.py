@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from millet.accounts.actor import Actor
+from millet.catalog import services as catalog
 from millet.core.errors import Conflict, NotFound, Unprocessable
 from millet.devices import services as devices
 from millet.vision.events import face_detected
@@ -124,6 +125,8 @@ def record_snapshot(
             faces=[face_json(f) for f in detection.faces],
         )
         if detection.faces:
+            # robust: a listener that fails is logged; it must not undo or repeat a committed upload
+            # (the ingestion worker would retry its whole batch).
             transaction.on_commit(
                 lambda: face_detected.send(
                     sender=Snapshot,
@@ -132,9 +135,38 @@ def record_snapshot(
                     event=FACE_EVENT,
                     args=args,
                     at=at,
-                )
+                ),
+                robust=True,
             )
     return _info(snapshot, device_id)
+
+
+@dataclass(frozen=True)
+class CameraInfo:
+    device_id: str
+    serial: str
+    model_name: str  # the catalog's name of its model, e.g. "Mi Home Security Camera 360"
+    role: str  # owner | control | read
+    online: bool
+
+
+def list_cameras(actor: Actor) -> list[CameraInfo]:
+    """The cameras whose snapshots the actor may see: their own and those shared with them."""
+    found = []
+    for info in devices.list_devices(actor):
+        if info.role in VIEWER_ROLES and info.owner_id is not None and devices.is_camera(info.device_id):
+            name = catalog.get_device_model(info.model_code).name
+            found.append(CameraInfo(info.device_id, info.serial, name, info.role, info.online))
+    return found
+
+
+def camera_for_viewer(actor: Actor, device_id: str) -> CameraInfo:
+    """One camera the actor may see (``NotFound`` for anyone else, and for a device that is no camera)."""
+    info = _viewable(actor, device_id)
+    if not devices.is_camera(device_id):
+        raise NotFound(f"unknown device {device_id!r}", code="unknown_device")
+    name = catalog.get_device_model(info.model_code).name
+    return CameraInfo(info.device_id, info.serial, name, info.role, info.online)
 
 
 def _viewable(actor: Actor, device_id: str) -> devices.DeviceInfo:
@@ -223,3 +255,16 @@ def delete_device_snapshots(device_id: str) -> int:
 
 def on_device_data_wiped(sender, *, device_id: str, **kwargs) -> None:
     delete_device_snapshots(device_id)
+
+
+def on_snapshot_received(sender, *, device_id: str, image: bytes, at: datetime, **kwargs) -> None:
+    """A camera's upload (``devices.events.snapshot_received``): kept, or refused with a DomainError."""
+    record_snapshot(device_id, image, taken_at=at)
+
+
+def on_face_detected(sender, *, device_id: str, event: str, args: dict, at: datetime, **kwargs) -> None:
+    """The device cloud records the camera's ``face-detected`` event (its owner's automations run on
+    it) and the owner is told."""
+    devices.record_event(device_id, event, args, at)
+    count = args["face-count"]
+    devices.notify_owner(device_id, f"Camera {device_id} saw {count} face{'s' if count != 1 else ''}.")

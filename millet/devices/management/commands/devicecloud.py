@@ -1,5 +1,5 @@
 """``millet devicecloud``: the quick start's device cloud, supervised: embedded broker,
-ingestion worker, the automation and rollout clocks and simulated demo devices, as child
+ingestion worker, the automation, rollout and snapshot-retention clocks and simulated demo devices, as child
 processes that stop when Millet's server stops.
 
 ``millet start`` launches it with ``--parent-pid`` (its own pid, which gunicorn keeps after exec);
@@ -48,6 +48,8 @@ class Command(BaseCommand):
             # The clocks of time-triggered automations and OTA rollouts, as cron would run them.
             "automations": [*millet, "run_automations", "--every", "60"],
             "rollouts": [*millet, "advance_rollouts", "--every", "5"],
+            # Camera snapshots past their home's retention (the vision domain's clock, by name).
+            "snapshots": [*millet, "purge_snapshots", "--every", "3600"],
         }
         if manifest.exists() and devices > 0:
             specs["simulate"] = [

@@ -36,6 +36,12 @@ class Command(BaseCommand):
             "--messages", type=int, default=0, help="Stop after N messages per device (0: run on)."
         )
         parser.add_argument("--ota-failure-rate", type=float, default=0.0)
+        parser.add_argument(
+            "--snapshot-interval",
+            type=float,
+            default=300.0,
+            help="Seconds between a simulated camera's pictures (0: only when asked to take one).",
+        )
 
     def handle(
         self,
@@ -49,6 +55,7 @@ class Command(BaseCommand):
         interval,
         messages,
         ota_failure_rate,
+        snapshot_interval,
         **options,
     ) -> None:
         devices = self._devices(manifest, provision, model, batch, write_manifest)
@@ -64,6 +71,7 @@ class Command(BaseCommand):
             interval=interval,
             messages_per_device=messages or None,
             ota_failure_rate=ota_failure_rate,
+            snapshot_interval=snapshot_interval,
         )
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -86,7 +94,7 @@ class Command(BaseCommand):
                 progress.update(
                     task,
                     completed=s.connected,
-                    detail=f"sent {s.published}  acked {s.acked}  commands {s.commands}",
+                    detail=f"sent {s.published}  acked {s.acked}  commands {s.commands}  pictures {s.frames}",
                 )
                 if s.done():
                     stop.set()
