@@ -3,8 +3,10 @@ the shopper's /account/ (Millet's profile and addresses, then django-allauth's s
 verification and password reset) and /orders/, the staff landing page /staff/ and the staff
 dashboards; the API under /api/; the back office under /admin/. See docs/WEB.md."""
 
+from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve
 
 from millet.api import api
 
@@ -22,4 +24,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("stores/", include("millet.stores.urls")),
     path("lending/", include("millet.lending.urls")),
+    # Uploaded product photos. Only raster images Pillow has read are accepted (catalog.images), so
+    # Django's file view serves them itself (with nosniff), on a laptop as behind a proxy.
+    re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
 ]
