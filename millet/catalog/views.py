@@ -105,20 +105,23 @@ def search(request: HttpRequest, market: str) -> HttpResponse:
 
 @require_safe
 def product(request: HttpRequest, market: str, slug: str) -> HttpResponse:
-    """A product sold in the market; ``?sku=`` picks the variant (the first one otherwise, also for a
-    code that is not one of this product's). 404 for an unknown, retired or unpriced product."""
+    """A product sold in the market. ``?sku=`` picks the version; without it (or for a code that is
+    not one of this product's) the first one that can be bought. 404 for an unknown, retired or
+    unpriced product."""
     info = market_or_404(market)
     try:
         page = product_page(slug, info.code)
     except NotFound:
         raise Http404("no such product in this market") from None
     variants = page.product.skus
-    chosen = next((s for s in variants if s.code == request.GET.get("sku")), variants[0])
+    stock = shelves([s.code for s in variants], info.code)
+    buyable = [s for s in variants if stock[s.code].state != "sold_out"] or variants
+    chosen = next((s for s in variants if s.code == request.GET.get("sku")), buyable[0])
     context = {
         "product": page.product,
-        "variants": variants,
+        "variants": [(s, stock[s.code]) for s in variants],
         "chosen": chosen,
-        "shelf": shelves([chosen.code], info.code)[chosen.code],
+        "shelf": stock[chosen.code],
         "spec": spec_sheet(page.spec) if page.spec else [],
         "category_label": dict(categories()).get(page.product.category),
         "cart_add_url": _cart_add_path(info),
