@@ -62,6 +62,10 @@ except ValueError as exc:
     raise InsecureConfiguration(str(exc)) from None
 
 INSTALLED_APPS = [
+    # Product names and descriptions in every site language (django-modeltranslation, kept since
+    # 2009): a column per language on the same row, so a page reads its language with no join. It
+    # must come before the admin, whose forms it extends with a tab per language.
+    "modeltranslation",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -210,6 +214,14 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+# Uploads (product images from the back office) under MILLET_DATA_DIR/media, served at /media/.
+MEDIA_URL = "/media/"
+MEDIA_ROOT = DATA_DIR / "media"
+# Translated model fields (catalog/translation.py): English is the source and the fallback of a
+# language whose text is missing.
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_LANGUAGES = ("en", "zh-hans", "hi", "de")
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -1,13 +1,23 @@
 """The site's URLs. Pages: the store under /shop/<market>/ (``/`` redirects to the visitor's market),
 the shopper's /account/ (Millet's profile and addresses, then django-allauth's sign-in, sign-up,
 verification and password reset), /orders/ and /cameras/ (a camera's snapshots), the staff
-landing page /staff/ and the staff dashboards; the API under /api/; the back office under /admin/.
-See docs/WEB.md."""
+landing page /staff/ and the staff dashboards; the API under /api/; the back office under /admin/;
+uploads under /media/. See docs/WEB.md."""
 
+from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve
 
 from millet.api import api
+
+
+def media(request, path: str):
+    """Uploaded product photos. Only raster images Pillow has read are accepted (catalog.images), so
+    Django's file view serves them itself (with nosniff), on a laptop as behind a proxy; the folder
+    is read per request, as settings name it then."""
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
+
 
 admin.site.site_header = "Millet back office"
 admin.site.site_title = "Millet"
@@ -25,4 +35,5 @@ urlpatterns = [
     path("stores/", include("millet.stores.urls")),
     path("lending/", include("millet.lending.urls")),
     path("cameras/", include("millet.vision.urls")),
+    re_path(r"^media/(?P<path>.*)$", media),
 ]

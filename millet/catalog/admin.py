@@ -1,11 +1,14 @@
 """Back office for the catalog. A device model's spec is validated in ``DeviceModel.clean``, so the
-admin form lists every spec problem (path and reason) on the spec field instead of saving it."""
+admin form lists every spec problem (path and reason) on the spec field instead of saving it.
+A product's name and description have a field per language (django-modeltranslation's admin, without
+its tabs, which load jQuery UI from a CDN), and its photo is uploaded here (``catalog.images``)."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.utils.translation import gettext_lazy as _
+from modeltranslation.admin import TranslationAdmin
 
 from millet.catalog.models import DeviceModel, Price, PriceList, Product, Sku
 
@@ -35,11 +38,22 @@ class SkuInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(TranslationAdmin):
     list_display = ("name", "slug", "category", "tax_class", "device_model", "is_active")
+    fields = (
+        "slug",
+        "name",
+        "category",
+        "description",
+        "image",
+        "drawing",
+        "tax_class",
+        "device_model",
+        "is_active",
+    )
     list_filter = ("category", "is_active", "tax_class", ("device_model", admin.EmptyFieldListFilter))
     search_fields = ("name", "slug", "description", "skus__code")
-    prepopulated_fields = {"slug": ("name",)}
+    prepopulated_fields = {"slug": ("name_en",)}
     autocomplete_fields = ("device_model",)
     inlines = [SkuInline]
 

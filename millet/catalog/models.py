@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.core.validators import MinValueValidator
+from django.core.validators import FileExtensionValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from millet.catalog.images import DRAWINGS, IMAGE_EXTENSIONS, validate_image
 
 
 class DeviceModel(models.Model):
@@ -56,6 +58,19 @@ class Product(models.Model):
         help_text="Set for connected products: the spec their units speak on the device cloud.",
     )
     is_active = models.BooleanField(default=True)
+    image = models.ImageField(
+        upload_to="catalog/products/",
+        blank=True,
+        validators=[FileExtensionValidator(IMAGE_EXTENSIONS), validate_image],
+        help_text="A photo for the store: PNG, JPEG or WebP, at most 2 MB. Without one, the drawing shows.",
+    )
+    drawing = models.CharField(
+        max_length=32,
+        blank=True,
+        choices=DRAWINGS,
+        help_text="Millet's own drawing of the product, shown until a photo is uploaded "
+        "(blank: the category's drawing).",
+    )
 
     def __str__(self) -> str:
         return self.name

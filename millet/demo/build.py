@@ -21,6 +21,7 @@ from millet.accounts import services as accounts
 from millet.accounts.actor import RISK_OFFICER_GROUP, SYSTEM, actor_for_user
 from millet.catalog import services as catalog
 from millet.core.errors import DomainError
+from millet.demo.content import DE_INCOMING, DE_STOCK, EUR_PRICES, PRODUCT_TEXT
 from millet.demo.data import (
     CN_PLANNED_CITIES,
     CN_STORE_CITIES,
@@ -70,7 +71,14 @@ def build_catalog(company: DemoCompany) -> None:
         catalog.create_device_model(urn, name, {"services": services}, actor=SYSTEM)
     for slug, name, category, model, serialized, variants in PRODUCTS:
         urn = DEVICE_MODELS[model][0] if model else None
-        catalog.create_product(slug, name, category, device_model_urn=urn, actor=SYSTEM)
+        drawing, description, translations = PRODUCT_TEXT[slug]
+        catalog.create_product(
+            slug, name, category, description=description, device_model_urn=urn, drawing=drawing, actor=SYSTEM
+        )
+        for language, (local_name, local_description) in translations.items():
+            catalog.translate_product(
+                slug, language, name=local_name, description=local_description, actor=SYSTEM
+            )
         for code, variant, cny, inr in variants:
             sku = catalog.create_sku(
                 code,
@@ -85,6 +93,9 @@ def build_catalog(company: DemoCompany) -> None:
             if inr:
                 catalog.set_price("IN", code, Decimal(inr), actor=SYSTEM)
                 markets.append("IN")
+            if code in EUR_PRICES:
+                catalog.set_price("DE", code, Decimal(EUR_PRICES[code]), actor=SYSTEM)
+                markets.append("DE")
             company.skus[code] = {"id": sku.pk, "serialized": serialized, "markets": markets}
 
 
@@ -162,10 +173,13 @@ def build_stock(company: DemoCompany, progress: Progress) -> None:
     for code, sku in company.skus.items():
         for market in sku["markets"]:
             for wh, *_ in WAREHOUSES[market]:
-                plan.append((code, wh, 120))
+                plan.append((code, wh, DE_STOCK.get(code, 120) if market == "DE" else 120))
         for store in company.store_codes["CN"]:
             plan.append((code, store, 6))
     for i, (code, location, qty) in enumerate(plan):
+        progress("stock", 1)
+        if not qty:
+            continue
         sku = company.skus[code]
         serials = (
             [
@@ -184,7 +198,15 @@ def build_stock(company: DemoCompany, progress: Progress) -> None:
             serialized=sku["serialized"],
             batch=f"B{2016 + i % 2}{(i % 12) + 1:02d}",
         )
-        progress("stock", 1)
+    warehouse = company.locations[WAREHOUSES["DE"][0][0]]
+    for code, (units, days) in DE_INCOMING.items():
+        inventory.create_purchase_order(
+            actor=SYSTEM,
+            supplier="Millet factory",
+            location_id=warehouse,
+            lines=[(company.skus[code]["id"], units)],
+            expected_on=timezone.localdate() + timedelta(days=days),
+        )
 
 
 def build_pipeline() -> None:

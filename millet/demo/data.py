@@ -326,6 +326,7 @@ WAREHOUSES = {
         ("WH-IN-BLR", "Bengaluru", "12.971600", "77.594600", "IN-KA"),
         ("WH-IN-DEL", "New Delhi", "28.613900", "77.209000", "IN-DL"),
     ],
+    "DE": [("WH-DE-FRA", "Frankfurt", "50.110900", "8.682100", "DE-HE")],
 }
 
 # Where the demo's web orders are delivered: city and state. An Indian order to a state without a

@@ -16,9 +16,11 @@ from millet.catalog.services.prices import set_price
 from millet.catalog.services.products import (
     create_product,
     create_sku,
+    translate_product,
     update_product,
     update_sku,
 )
+from millet.catalog.services.shelf import Shelf, shelves, use_shelf_reader
 from millet.catalog.services.skus import (
     MAX_BULK_CODES,
     SkuInfo,
@@ -32,11 +34,13 @@ from millet.catalog.services.skus import (
 from millet.catalog.services.storefront import (
     MAX_SEARCH_LENGTH,
     ProductListing,
+    ProductPage,
     SkuDetail,
     SkuListing,
     categories,
     list_products,
     product_detail,
+    product_page,
     sku_detail,
 )
 
@@ -48,6 +52,8 @@ __all__ = [
     "MAX_BULK_CODES",
     "MAX_SEARCH_LENGTH",
     "ProductListing",
+    "ProductPage",
+    "Shelf",
     "SkuDetail",
     "SkuInfo",
     "SkuListing",
@@ -61,13 +67,17 @@ __all__ = [
     "price_for",
     "prices_for",
     "product_detail",
+    "product_page",
     "set_price",
+    "shelves",
     "sku_detail",
     "sku_id_for",
     "sku_info",
     "sku_offers",
     "skus_by_id",
+    "translate_product",
     "update_device_model",
     "update_product",
     "update_sku",
+    "use_shelf_reader",
 ]

@@ -5,15 +5,24 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
+from django.db import transaction
+from django.utils import translation
+from modeltranslation.utils import build_localized_fieldname
 
 from millet.accounts.actor import Actor
+from millet.catalog.images import DRAWING_NAMES
 from millet.catalog.models import Product, Sku
 from millet.catalog.services.device_models import checked_text, get_device_model
 from millet.core.errors import Conflict, NotFound, Unprocessable
 
 # --- products and SKUs -------------------------------------------------------------------------
+
+# The language the catalog's verbs are written in; other languages are translations of it
+# (catalog/translation.py, django-modeltranslation).
+SOURCE_LANGUAGE = "en"
 
 
 def checked_category(category: str) -> str:
@@ -56,18 +65,26 @@ def create_product(
     tax_class: str = "electronics",
     device_model_urn: str | None = None,
     is_active: bool = True,
+    drawing: str = "",
     actor: Actor,
 ) -> Product:
     """A product groups SKUs (colours, memory sizes); connected products name their device model.
+    ``drawing`` names Millet's drawing of it (``catalog.images.DRAWINGS``; blank: its category's),
+    shown until the back office uploads a photo. ``name`` and ``description`` are the English text
+    (``translate_product`` adds the other languages).
 
-    Staff only.
+    Staff only. An unknown drawing is 422 ``unknown_drawing``.
     """
     actor.require_staff()
     slug = _slug(slug, "slug", 64)
     fields = _product_fields(name, category, description, tax_class, device_model_urn, is_active)
+    if drawing and drawing not in DRAWING_NAMES:
+        raise Unprocessable(f"drawing must be one of {sorted(DRAWING_NAMES)}", code="unknown_drawing")
+    fields["drawing"] = drawing
     if Product.objects.filter(slug=slug).exists():
         raise Conflict(f"product {slug!r} exists", code="duplicate_product")
-    return Product.objects.create(slug=slug, **fields)
+    with translation.override(SOURCE_LANGUAGE):  # name and description are the English source text
+        return Product.objects.create(slug=slug, **fields)
 
 
 def _product(slug: str) -> Product:
@@ -95,10 +112,32 @@ def update_product(
     actor.require_staff()
     product = _product(slug)
     fields = _product_fields(name, category, description, tax_class, device_model_urn, is_active)
-    for field, value in fields.items():
-        setattr(product, field, value)
-    product.save(update_fields=[*fields])
+    with translation.override(SOURCE_LANGUAGE):
+        for field, value in fields.items():
+            setattr(product, field, value)
+        product.save()
     return product
+
+
+@transaction.atomic
+def translate_product(slug: str, language: str, *, name: str, description: str = "", actor: Actor) -> None:
+    """Set a product's name (1 to 128 characters) and description in ``language``, one of
+    ``MODELTRANSLATION_LANGUAGES`` ("zh-hans", "hi", "de"; "en" is the source ``update_product`` sets).
+    An empty description falls back to the English one.
+
+    Staff only. Unknown product: NotFound ``unknown_product``; another language: ``unknown_language``.
+    """
+    actor.require_staff()
+    if language not in settings.MODELTRANSLATION_LANGUAGES:
+        raise Unprocessable(
+            f"language must be one of {list(settings.MODELTRANSLATION_LANGUAGES)}", code="unknown_language"
+        )
+    product = _product(slug)
+    texts = {"name": checked_text(name, "name", 128), "description": description.strip()}
+    columns = {build_localized_fieldname(field, language): text for field, text in texts.items()}
+    for column, text in columns.items():
+        setattr(product, column, text)
+    product.save(update_fields=[*columns])
 
 
 def _attributes(attributes: Mapping[str, Any] | None) -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""What a shopper sees: products with their SKUs priced in a market, and a SKU's prices everywhere."""
+"""What a shopper sees: products with their SKUs priced in a market (names and descriptions in the
+active language, English where a translation is missing), and a SKU's prices everywhere."""
 
 from __future__ import annotations
 
@@ -6,8 +7,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from modeltranslation.utils import build_localized_fieldname
 
+from millet.catalog.device_spec import DeviceSpec, checked_spec
+from millet.catalog.images import drawing_url
 from millet.catalog.models import Price, Product, Sku
 from millet.catalog.services.prices import market_price_of
 from millet.catalog.services.products import checked_category
@@ -36,6 +41,7 @@ class ProductListing:
     device_model_urn: str | None
     currency: str
     skus: list[SkuListing]
+    image_url: str  # the uploaded photo, else Millet's drawing of it (catalog/images.py)
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,7 @@ def _listing(product: Product, currency: str, *, priced_only: bool) -> ProductLi
         device_model_urn=product.device_model.urn if product.device_model else None,
         currency=currency,
         skus=skus,
+        image_url=product.image.url if product.image else drawing_url(product.drawing, product.category),
     )
 
 
@@ -101,22 +108,52 @@ def list_products(
     if category:
         products = products.filter(category=checked_category(category))
     if search:
-        if len(search) > MAX_SEARCH_LENGTH:
-            raise Unprocessable(f"search is longer than {MAX_SEARCH_LENGTH}", code="invalid_search")
-        sku_matches = Sku.objects.filter(product=OuterRef("pk"), code__icontains=search)
-        products = products.filter(
-            Q(name__icontains=search) | Q(description__icontains=search) | Exists(sku_matches)
-        )
-    return [_listing(p, currency, priced_only=True) for p in products.order_by("category", "name")]
+        products = products.filter(_matches(search))
+    listings = [_listing(p, currency, priced_only=True) for p in products]
+    return sorted(listings, key=lambda p: (p.category, p.name.casefold()))  # names as shown
+
+
+def _matches(search: str) -> Q:
+    """Products whose name or description contains ``search`` in any language (a shopper on the
+    German page may type an English name), or with a SKU whose code contains it."""
+    if len(search) > MAX_SEARCH_LENGTH:
+        raise Unprocessable(f"search is longer than {MAX_SEARCH_LENGTH}", code="invalid_search")
+    match = Exists(Sku.objects.filter(product=OuterRef("pk"), code__icontains=search))
+    for language in settings.MODELTRANSLATION_LANGUAGES:
+        for field in ("name", "description"):
+            match |= Q(**{f"{build_localized_fieldname(field, language)}__icontains": search})
+    return match
+
+
+def _product_row(slug: str, market: str) -> Product:
+    product = _storefront(market).filter(slug=slug).first()
+    if product is None:
+        raise NotFound(f"unknown product {slug!r}", code="unknown_product")
+    return product
 
 
 def product_detail(slug: str, market: str) -> ProductListing:
     """One product with all its active SKUs; those not sold in ``market`` have no price."""
     currency = get_market(market).currency
-    product = _storefront(market).filter(slug=slug).first()
-    if product is None:
-        raise NotFound(f"unknown product {slug!r}", code="unknown_product")
-    return _listing(product, currency, priced_only=False)
+    return _listing(_product_row(slug, market), currency, priced_only=False)
+
+
+@dataclass(frozen=True)
+class ProductPage:
+    product: ProductListing  # only the SKUs priced in the market
+    spec: DeviceSpec | None  # a connected product's device model spec
+
+
+def product_page(slug: str, market: str) -> ProductPage:
+    """What a product's page shows in ``market``, in two queries: the product with its SKUs priced
+    there, and a connected product's device model spec. NotFound ``unknown_product`` when the
+    product is unknown, retired or has no price in the market."""
+    currency = get_market(market).currency
+    row = _product_row(slug, market)
+    product = _listing(row, currency, priced_only=True)
+    if not product.skus:
+        raise NotFound(f"{slug!r} is not sold in {market}", code="unknown_product")
+    return ProductPage(product, checked_spec(row.device_model.spec) if row.device_model else None)
 
 
 def sku_detail(code: str) -> SkuDetail:

@@ -33,6 +33,7 @@ from millet.inventory.services.reservations import (
     reserve_stock,
 )
 from millet.inventory.services.serials import return_units, serials_on_shelf, skus_of_serials, unit_at
+from millet.inventory.services.shelves import shelves
 from millet.inventory.services.stock import (
     MAX_QUANTITY,
     OutOfStock,
@@ -69,6 +70,7 @@ __all__ = [
     "reserve_stock",
     "return_units",
     "serials_on_shelf",
+    "shelves",
     "skus_of_serials",
     "stock_levels",
     "transfer_stock",

@@ -1,0 +1,13 @@
+"""Which catalog fields are translated (django-modeltranslation): a product's name and description,
+a column per language in ``MODELTRANSLATION_LANGUAGES`` (``name_en``, ``name_zh_hans``, ...).
+Reading ``product.name`` gives the active language's text, else the English one."""
+
+from modeltranslation.translator import TranslationOptions, register
+
+from millet.catalog.models import Product
+
+
+@register(Product)
+class ProductTranslation(TranslationOptions):
+    fields = ("name", "description")
+    required_languages = ("en",)
