@@ -22,4 +22,5 @@ urlpatterns = [
     path("api/", api.urls),
     path("stores/", include("millet.stores.urls")),
     path("lending/", include("millet.lending.urls")),
+    path("insights/", include("millet.insights.urls")),
 ]

@@ -51,6 +51,37 @@ def _check_scope(metric: Metric, kind: str, value: str) -> None:
         raise Unprocessable(f"unknown store {value!r}", code="invalid_scope")
 
 
+def check_goal(
+    *,
+    title: str,
+    metric: str,
+    scope_kind: str,
+    scope_value: str,
+    target: Decimal,
+    starts_on: date,
+    due_on: date,
+    currency: str,
+) -> str:
+    """The goal's currency once checked (a money goal's defaults to the reporting currency; a count
+    has none). 422 with ``unknown_metric``, ``invalid_scope``, ``invalid_goal`` (no title, a target
+    not above 0 or with more than 2 places, a due date not after the start) or ``unknown_currency``."""
+    found = get_metric(metric)
+    _check_scope(found, scope_kind, scope_value)
+    if not title.strip() or not isinstance(target, Decimal) or not target.is_finite() or target <= 0:
+        raise Unprocessable("a goal needs a title and a positive target", code="invalid_goal")
+    if target.as_tuple().exponent < -2 or target.adjusted() >= 22:
+        raise Unprocessable("a target has at most 22 digits and 2 decimals", code="invalid_goal")
+    if due_on <= starts_on:
+        raise Unprocessable("a goal is due after it starts", code="invalid_goal")
+    if not found.is_money:
+        if currency:
+            raise Unprocessable(f"{found.key} is a count, not money", code="unknown_currency")
+        return ""
+    currency = currency or reporting_currency()
+    currency_exponent(currency)
+    return currency
+
+
 def create_goal(
     *,
     actor: Actor,
@@ -65,37 +96,16 @@ def create_goal(
     currency: str = "",
     source: str = "",
 ) -> Goal:
-    """Set a goal (staff; 403 otherwise). 422 with ``unknown_metric``, ``invalid_scope``,
-    ``invalid_goal`` (no title, a target not above 0 or with more than 2 places, a due date not after
-    the start) or ``unknown_currency`` (a money goal's currency defaults to the reporting currency;
-    a count goal has none)."""
+    """Set a goal (staff; 403 otherwise); errors as ``check_goal``, and 422 ``invalid_goal`` for an
+    owner who is no user."""
     actor.require_staff()
-    found = get_metric(metric)
-    _check_scope(found, scope_kind, scope_value)
-    if not title.strip() or not isinstance(target, Decimal) or not target.is_finite() or target <= 0:
-        raise Unprocessable("a goal needs a title and a positive target", code="invalid_goal")
-    if target.as_tuple().exponent < -2 or target.adjusted() >= 22:
-        raise Unprocessable("a target has at most 22 digits and 2 decimals", code="invalid_goal")
-    if due_on <= starts_on:
-        raise Unprocessable("a goal is due after it starts", code="invalid_goal")
-    if found.is_money:
-        currency = currency or reporting_currency()
-        currency_exponent(currency)
-    elif currency:
-        raise Unprocessable(f"{found.key} is a count, not money", code="unknown_currency")
+    fields = {"title": title, "metric": metric, "scope_kind": scope_kind, "scope_value": scope_value}
+    fields |= {"target": target, "starts_on": starts_on, "due_on": due_on}
+    currency = check_goal(**fields, currency=currency)
     if not usernames([owner_id]):
         raise Unprocessable("the owner is no user", code="invalid_goal")
     return Goal.objects.create(
-        title=title.strip()[:160],
-        metric=found.key,
-        scope_kind=scope_kind,
-        scope_value=scope_value,
-        target=target,
-        currency=currency,
-        starts_on=starts_on,
-        due_on=due_on,
-        owner_id=owner_id,
-        source=source[:255],
+        **fields | {"title": title.strip()[:160]}, currency=currency, owner_id=owner_id, source=source[:255]
     )
 
 

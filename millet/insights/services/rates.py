@@ -50,13 +50,10 @@ class Consolidated:
     missing: tuple[str, ...]
 
 
-def set_rate(*, actor: Actor, currency: str, valid_from: date, rate: Decimal, note: str = "") -> ExchangeRate:
-    """Enter (or correct) the rate of ``currency`` from ``valid_from`` on (staff; 403 otherwise).
-
-    422 ``invalid_rate`` for a rate that is not a positive decimal with at most 10 places, 422
-    ``unknown_currency`` for a currency regions does not know or the reporting currency itself.
-    """
-    actor.require_staff()
+def check_rate(currency: str, rate: Decimal) -> None:
+    """422 ``unknown_currency`` for a currency regions does not know or the reporting currency
+    itself; 422 ``invalid_rate`` for a rate that is not a positive decimal below 10^10 with at most
+    10 places."""
     if not CURRENCY.fullmatch(currency or "") or currency == reporting_currency():
         raise Unprocessable(f"no rate can be set for {currency!r}", code="unknown_currency")
     currency_exponent(currency)  # unknown currencies are a 422 from regions
@@ -64,6 +61,13 @@ def set_rate(*, actor: Actor, currency: str, valid_from: date, rate: Decimal, no
         raise Unprocessable("a rate is a positive decimal with at most 10 places", code="invalid_rate")
     if rate.adjusted() >= 10:
         raise Unprocessable("a rate is below 10,000,000,000", code="invalid_rate")
+
+
+def set_rate(*, actor: Actor, currency: str, valid_from: date, rate: Decimal, note: str = "") -> ExchangeRate:
+    """Enter (or correct) the rate of ``currency`` from ``valid_from`` on (staff; 403 otherwise);
+    errors as ``check_rate``."""
+    actor.require_staff()
+    check_rate(currency, rate)
     found, _created = ExchangeRate.objects.update_or_create(
         currency=currency, valid_from=valid_from, defaults={"rate": rate, "note": note[:160]}
     )
