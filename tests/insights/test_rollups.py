@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from millet.finance.services import revenue_postings
 from millet.insights.metrics import METRICS
 from millet.insights.models import Rollup, Watermark
 from millet.insights.services import breakdown, catch_up, rebuild, trend
@@ -57,7 +58,8 @@ def test_rebuild_equals_the_live_rollups(company):
         (9_99, "revenue:store:MU-001:INR", "INR"),
     ):
         company(account, minor, currency)
-        catch_up()  # live: a catch-up after each posting, as the sales events do
+        catch_up(live=True)  # a catch-up after each posting, as the sales events run it
+    catch_up()  # and the job's run (it also counts store openings)
     live = _rows()
     assert rebuild() == 4
     assert _rows() == live
@@ -89,3 +91,32 @@ def test_drill_down_by_market_and_store(company):
     ]
     assert [r.name for r in breakdown(METRICS["revenue"], "store", *week, only={"BJ-001"})] == ["BJ-001"]
     assert [r.name for r in breakdown(METRICS["revenue"], "market", *week)] == ["CN", "IN"]
+
+
+def test_a_posting_that_commits_late_is_taken_by_the_job(company):
+    company("revenue:store:SH-001:CNY", 100, "CNY")
+    company("revenue:store:SH-001:CNY", 200, "CNY")
+    older, newer = revenue_postings(0)
+    # A live catch-up applied the newer posting while the older one was still committing:
+    Watermark.objects.create(name="ledger", last_id=older.transfer_id - 1, taken=[newer.transfer_id])
+    assert catch_up(live=True) == 0  # the live path looks only past the newest applied
+    assert catch_up() == 1  # the job rereads the settling window and takes the older one
+    today = timezone.now().date()
+    assert trend(METRICS["revenue"], "store:SH-001", today, today).figure.value == Decimal("1.00")
+
+
+def test_a_sale_is_rolled_up_when_it_commits(world, django_capture_on_commit_callbacks):
+    from millet.accounts.actor import actor_for_user
+    from millet.sales import services as sales
+
+    world.receive("MI6-64", "WH-CN-SH", 2)
+    buyer = world.users["alice"]
+    with django_capture_on_commit_callbacks(execute=True):
+        order = sales.place_order(
+            actor_for_user(buyer), market="CN", lines=[sales.LineRequest("MI6-64", 1)], payment_token="tok_ok"
+        )
+        sales.fulfil_order(actor_for_user(world.users["staff"]), order.number)
+    today = timezone.now().date()
+    figure = trend(METRICS["revenue"], "channel:web", today, today).figure
+    assert figure.value > 0 and figure.currency == "CNY"
+    assert trend(METRICS["orders"], "market:CN", today, today).figure.value == 1

@@ -115,11 +115,13 @@ def _locked_watermark(*, wait: bool) -> Watermark | None:
     return query.first()
 
 
-def _apply_ledger(watermark: Watermark, progress: Progress | None) -> int:
+def _apply_ledger(watermark: Watermark, progress: Progress | None, *, live: bool = False) -> int:
     markets = _store_markets()
     taken = set(watermark.taken)
     newest = finance.last_transfer_id()
     after, applied = watermark.last_id, 0
+    if live and taken:
+        after = max(taken)  # only what is newer than anything applied; the job rereads the window
     while True:
         postings = finance.revenue_postings(after, limit=CHUNK)
         fresh = [p for p in postings if p.transfer_id not in taken]
@@ -157,21 +159,27 @@ def _recount_store_openings() -> None:
 
 
 @transaction.atomic
-def catch_up(*, wait: bool = True, progress: Progress | None = None) -> int | None:
+def catch_up(*, live: bool = False, progress: Progress | None = None) -> int | None:
     """Apply the revenue postings not yet rolled up and recount store openings; returns how many
-    postings were applied, or None when another catch-up holds the watermark and ``wait`` is False."""
-    watermark = _locked_watermark(wait=wait)
+    postings were applied.
+
+    ``live`` (the event path, in a request) reads only postings newer than the newest applied, and
+    returns None at once when another catch-up holds the watermark; the job (``live`` False) waits
+    for the lock and rereads the whole settling window, so it also takes a posting that committed
+    after a newer one was applied."""
+    watermark = _locked_watermark(wait=not live)
     if watermark is None:
         return None
-    applied = _apply_ledger(watermark, progress)
-    _recount_store_openings()
+    applied = _apply_ledger(watermark, progress, live=live)
+    if not live:
+        _recount_store_openings()
     return applied
 
 
 def catch_up_after_commit(**_event) -> None:
     """Receiver of sales' ``order_fulfilled`` and ``units_returned`` (sent on commit): roll the new
     postings up now, unless a catch-up is already running (it or the job will take them)."""
-    catch_up(wait=False)
+    catch_up(live=True)
 
 
 @transaction.atomic
