@@ -6,8 +6,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import F, Sum
 
-from millet.catalog.models import Sku
 from millet.accounts.actor import SYSTEM
+from millet.catalog.models import Sku
 from millet.finance.services import total_balance_check
 from millet.insights import services as insights
 from millet.insights.models import Rollup

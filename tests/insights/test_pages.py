@@ -18,6 +18,7 @@ from tests.insights.conftest import book
 def _signed_in(user) -> Client:
     client = Client()
     client.force_login(user)
+    client.cookies["django_language"] = "en"  # the visitor's market (CN) would pick Chinese
     return client
 
 

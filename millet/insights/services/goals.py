@@ -17,7 +17,7 @@ from django.utils import timezone
 from millet.accounts.actor import Actor
 from millet.accounts.services import usernames
 from millet.core.errors import NotFound, Unprocessable
-from millet.insights.metrics import COMPANY, FLOW, RATIO, STORE, Metric, parse_scope, scope_key
+from millet.insights.metrics import COMPANY, FLOW, LEVEL, RATIO, STORE, Metric, parse_scope, scope_key
 from millet.insights.models import Goal
 from millet.insights.pace import Pace, pace
 from millet.insights.services.access import Viewer, viewer_for
@@ -145,8 +145,11 @@ def card(goal: Goal, *, today: date | None = None, owner: str = "") -> GoalCard:
         due_on=goal.due_on,
         as_of=as_of,
     )
+    series = found.series
+    if metric.shape in (FLOW, LEVEL) and not (series and series[0][0] == goal.starts_on):
+        series = [(goal.starts_on, baseline), *series]  # the line climbs from where the goal started
     chart = sparkline(
-        found.series, baseline=baseline, target=goal.target, starts_on=goal.starts_on, due_on=goal.due_on
+        series, baseline=baseline, target=goal.target, starts_on=goal.starts_on, due_on=goal.due_on
     )
     return GoalCard(goal, metric, owner, as_of, found.figure, baseline, status, chart)
 

@@ -89,7 +89,9 @@ def rate_on(currency: str, day: date) -> RateUsed | None:
         .values_list("rate", "valid_from")
         .first()
     )
-    return RateUsed(currency, row[0], row[1]) if row else None
+    return (
+        RateUsed(currency, Decimal(f"{row[0].normalize():f}"), row[1]) if row else None
+    )  # 0.1021, not 0.1021000000
 
 
 @dataclass(frozen=True)
