@@ -17,8 +17,11 @@ DEFAULT_DAYS = 30
 class DrillDownForm(forms.Form):
     metric = forms.ChoiceField(label=_("Metric"), choices=())
     by = forms.ChoiceField(label=_("By"), choices=BY_CHOICES)
-    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    # ISO dates whatever the page's language: a date input shows nothing for any other format.
+    start = forms.DateField(
+        label=_("From"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
+    end = forms.DateField(label=_("To"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
 
     def __init__(self, data=None, *, stores_only: bool = False) -> None:
         today = timezone.now().date()

@@ -56,7 +56,7 @@ def figures(shop, make_user):
 
 @pytest.mark.parametrize(("viewport", "language"), [("mobile", "en"), ("desktop", "de")])
 def test_the_executive_sees_each_goal_and_drills_down(open_page, figures, shot, viewport, language):
-    page = open_page(viewport, language=language, javascript=False)
+    page = open_page(viewport, language=language)
     sign_in(page, "lei", next_url="/insights/")
     page.goto("/insights/")
     shot(page, f"insights-{language}-{viewport}")
@@ -85,6 +85,6 @@ def test_the_executive_sees_each_goal_and_drills_down(open_page, figures, shot, 
 
 def test_a_cashier_is_refused(open_page, figures, make_user):
     make_user("till")
-    page = open_page("mobile", javascript=False)
+    page = open_page("mobile")
     sign_in(page, "till")
     assert page.goto("/insights/").status == 403
