@@ -77,6 +77,7 @@ def _mount() -> None:
     api.add_router("/devices", "millet.devices.api.router")
     api.add_router("/telemetry", "millet.devices.telemetry.api.router")
     api.add_router("/vision", "millet.vision.api.router")
+    api.add_router("/insights", "millet.insights.api.router")
 
 
 _mount()

@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "millet.devices.telemetry",
     "millet.flashsale",
     "millet.vision",
+    "millet.insights",
     "millet.demo",
     # Sign-up, sign-in, email verification and password reset for the web store and staff alike
     # (django-allauth: the well-kept Django library for exactly this; its templates are overridden
@@ -309,6 +310,9 @@ if _env_bool("MILLET_TLS_PROXY", False):
 
 # How long a checkout holds stock before an unpaid reservation lapses.
 MILLET_RESERVATION_TTL_SECONDS = int(os.environ.get("MILLET_RESERVATION_TTL_SECONDS", "900"))
+# The one currency consolidated figures are reported in (insights); rates into it are entered in the
+# back office. Xiaomi reports in yuan.
+MILLET_REPORTING_CURRENCY = os.environ.get("MILLET_REPORTING_CURRENCY", "CNY")
 # Payment gateway used for orders; "test" is the built-in TestGateway, which moves no real money.
 MILLET_PAYMENT_GATEWAY = os.environ.get("MILLET_PAYMENT_GATEWAY", "test")
 

@@ -34,6 +34,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("stores/", include("millet.stores.urls")),
     path("lending/", include("millet.lending.urls")),
+    path("insights/", include("millet.insights.urls")),
     path("cameras/", include("millet.vision.urls")),
     re_path(r"^media/(?P<path>.*)$", media),
 ]

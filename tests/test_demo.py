@@ -6,8 +6,11 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import F, Sum
 
+from millet.accounts.actor import SYSTEM
 from millet.catalog.models import Sku
 from millet.finance.services import total_balance_check
+from millet.insights import services as insights
+from millet.insights.models import Rollup
 from millet.inventory.models import SerialUnit, Stock, StockMovement
 from millet.lending import services as lending
 from millet.sales.models import Order
@@ -33,6 +36,13 @@ def test_demo_builds_a_consistent_company(capsys):
     # Checkout can offer credit at once: an approved scorecard with its held-out figures, and products.
     assert lending.approved_model().metrics["auc"] > 0.7
     assert {p.code for p in lending.list_products()} == {"CN-EASY", "IN-EMI"}
+    # The letter's goals, and rollups kept live by the sales' events equal a rebuild from scratch.
+    cards = insights.goal_cards(actor=SYSTEM)
+    assert "India past US$1 billion in 2016" in {c.goal.title for c in cards}
+    live = set(Rollup.objects.values_list("series", "scope", "day", "currency", "amount"))
+    assert any(row[0] == "revenue" and row[1] == "channel:web" for row in live)
+    insights.rebuild()
+    assert set(Rollup.objects.values_list("series", "scope", "day", "currency", "amount")) == live
 
 
 @pytest.mark.django_db(transaction=True)  # --flush truncates tables, which needs no open transaction

@@ -10,7 +10,8 @@ from millet.core.errors import Forbidden
 # Back-office roles beyond staff and stores are Django groups, named here side by side.
 RISK_OFFICER_GROUP = "risk_officer"  # lending: applications, credit models, /lending/monitoring/
 CLAIMS_HANDLER_GROUP = "claims_handler"  # insurance: every policy and claim, decisions and payouts
-BACK_OFFICE_GROUPS = (RISK_OFFICER_GROUP, CLAIMS_HANDLER_GROUP)
+EXECUTIVE_GROUP = "executive"  # insights: the company's goals and figures, /insights/
+BACK_OFFICE_GROUPS = (RISK_OFFICER_GROUP, CLAIMS_HANDLER_GROUP, EXECUTIVE_GROUP)
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,11 @@ class Actor:
     def is_claims_handler(self) -> bool:
         """Sees every policy and claim, decides and pays claims (staff are too)."""
         return self.is_staff or self.in_group(CLAIMS_HANDLER_GROUP)
+
+    @property
+    def is_executive(self) -> bool:
+        """Sees every goal and figure of the company on the insights page (staff are too)."""
+        return self.is_staff or self.in_group(EXECUTIVE_GROUP)
 
     @property
     def is_employee(self) -> bool:

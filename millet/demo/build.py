@@ -32,6 +32,7 @@ from millet.demo.data import (
     WAREHOUSES,
 )
 from millet.demo.devices import build_device_demo
+from millet.demo.insights import EXECUTIVE_PASSWORD, EXECUTIVE_USER, build_insights_demo
 from millet.demo.lending import build_lending_demo
 from millet.inventory import services as inventory
 from millet.regions.services import ensure_default_markets
@@ -44,6 +45,7 @@ DEMO_LOGINS = {
     "cashier": "millet-cashier",
     "manager": "millet-manager",
     "risk": "millet-risk",  # a risk officer: credit applications, models and /lending/monitoring/
+    EXECUTIVE_USER: EXECUTIVE_PASSWORD,  # the company's goals and figures: /insights/
 }
 
 
@@ -370,4 +372,7 @@ def build_demo(
     stage("credit model", 1)
     build_lending_demo()
     progress("credit model", 1)
+    stage("goals", 1)
+    build_insights_demo()
+    progress("goals", 1)
     return company

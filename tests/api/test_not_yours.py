@@ -63,6 +63,7 @@ OWNED = {
     ("/api/vision/devices/", "device_id"): "camera",
     ("/api/vision/snapshots/", "snapshot_id"): "snapshot",
     ("/api/vision/homes/", "home_id"): "home",
+    ("/api/insights/goals/", "goal_id"): "goal",
 }
 # (path prefix, path parameter) -> a public fact, the same in both calls.
 PUBLIC = {
@@ -233,6 +234,11 @@ class Alices:
     def _opening(self) -> int:
         body = {"market": "CN", "city": "Xi'an", "name": "Mi Home Xi'an", "target_date": "2030-09-01"}
         return self._ok(self.staff.post("/stores/openings", body))["id"]
+
+    def _goal(self) -> int:
+        body = {"title": "Busy tills", "metric": "orders", "target": "100", "starts_on": "2030-01-01"}
+        body |= {"due_on": "2030-12-31", "owner_id": self.world.users["staff"].pk}
+        return self._ok(self.staff.post("/insights/goals", body))["id"]
 
     def _ledger_account(self) -> str:
         self["shipped"]  # a sale books the sales and tax accounts

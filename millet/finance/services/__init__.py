@@ -89,6 +89,12 @@ from millet.finance.services.payments import (
     refund_payment,
     void_payment,
 )
+from millet.finance.services.reporting import (
+    MAX_POSTINGS,
+    RevenuePosting,
+    last_transfer_id,
+    revenue_postings,
+)
 
 __all__ = [
     "AUTHORIZATION_TIMEOUT_SECONDS",
@@ -100,10 +106,12 @@ __all__ = [
     "MAX_BATCH_TRANSFERS",
     "MAX_MINOR_AMOUNT",
     "POSTED_KINDS",
+    "MAX_POSTINGS",
     "PaymentDeclined",
     "PaymentGateway",
     "PostPending",
     "Posting",
+    "RevenuePosting",
     "SaleFacts",
     "SaleStep",
     "SoldLine",
@@ -135,6 +143,7 @@ __all__ = [
     "insurance_premium_income_account",
     "journal",
     "journal_csv",
+    "last_transfer_id",
     "lending_charge_off_account",
     "lending_collections_account",
     "lending_fee_income_account",
@@ -151,6 +160,7 @@ __all__ = [
     "refund_payment",
     "report_journal",
     "report_trial_balance",
+    "revenue_postings",
     "store_revenue_account",
     "store_revenue_code",
     "submit_batch",

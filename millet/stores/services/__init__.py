@@ -18,6 +18,7 @@ from millet.stores.services.ranking import (
 )
 from millet.stores.services.stores import (
     STORE_CODE,
+    StoreOpening,
     assign_staff,
     get_store,
     is_open_at,
@@ -28,6 +29,7 @@ from millet.stores.services.stores import (
     staff_of,
     store_for_location,
     store_jobs,
+    store_openings,
     stores_of,
 )
 
@@ -36,6 +38,7 @@ __all__ = [
     "STORE_CODE",
     "GoalProgress",
     "RankingRow",
+    "StoreOpening",
     "StoreRanking",
     "StoreSite",
     "advance_opening",
@@ -55,5 +58,6 @@ __all__ = [
     "staff_of",
     "store_for_location",
     "store_jobs",
+    "store_openings",
     "stores_of",
 ]

@@ -9,6 +9,7 @@ a manager can never promote themselves or a friend.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -189,3 +190,26 @@ def remove_staff(store_code: str, user_id: int, *, actor: Actor) -> None:
         raise NotFound(f"user {user_id} has no role at {store.code}", code="not_staff")
     _require_role_change(actor, current.role)
     current.delete()
+
+
+@dataclass(frozen=True)
+class StoreOpening:
+    """A store as reports see it: ``id`` and ``code``, its market, city, the day it opened and whether
+    it still trades (a closed store keeps its history)."""
+
+    id: int
+    code: str
+    name: str
+    market: str
+    city: str
+    opened_on: date
+    is_active: bool
+
+
+def store_openings() -> list[StoreOpening]:
+    """Every store ever opened, by market and code, with no access check: reporting reads it to
+    attribute revenue and count openings, and checks its own readers."""
+    rows = Store.objects.order_by("market_id", "code").values_list(
+        "id", "code", "name", "market_id", "city", "opened_on", "is_active"
+    )
+    return [StoreOpening(*row) for row in rows]

@@ -1,0 +1,84 @@
+"""The letter's goals, with the dates it gives, and the rates that consolidate them.
+
+Lei Jun's letter of 12 January 2017 (shared/mission): 54 Mi Home stores in 2016, three of them
+(Shanghai, Beijing, Zhengzhou) above 100 million yuan; 200 more stores in 2017 and 1,000 within three
+years; India past US$1 billion of revenue in 2016; over 50 million connected devices; and for 2017
+100 billion yuan (the translation says "profits"; the letter's Chinese original, 营收, is revenue,
+which is what Millet measures). The 15-billion-yuan ecosystem figure needs revenue by product line,
+which no metric measures yet, so it is not seeded.
+
+Rates are the approximate year-end reference rates of the People's Bank of China (yuan per unit),
+written down here because Millet fetches nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from millet.accounts import services as accounts
+from millet.accounts.actor import EXECUTIVE_GROUP, SYSTEM
+from millet.insights import services as insights
+from millet.regions.services import define_currency
+
+EXECUTIVE_USER, EXECUTIVE_PASSWORD = "executive", "millet-executive"
+LETTER = "Lei Jun's letter to Xiaomi's staff, 12 January 2017"
+
+RATES = (  # currency, valid from, yuan per unit
+    ("USD", date(2016, 1, 1), Decimal("6.4936")),
+    ("INR", date(2016, 1, 1), Decimal("0.0981")),
+    ("EUR", date(2016, 1, 1), Decimal("7.0952")),
+    ("USD", date(2017, 1, 1), Decimal("6.9370")),
+    ("INR", date(2017, 1, 1), Decimal("0.1021")),
+    ("EUR", date(2017, 1, 1), Decimal("7.3068")),
+)
+
+Y2016, Y2017 = (date(2016, 1, 1), date(2016, 12, 31)), (date(2017, 1, 1), date(2017, 12, 31))
+GOALS = (  # title, metric, scope kind, scope value, target, currency, (starts, due)
+    ("54 Mi Home stores in 2016", "stores_open", "company", "", "54", "", Y2016),
+    ("India past US$1 billion in 2016", "revenue", "market", "IN", "1000000000", "USD", Y2016),
+    ("Over 50 million devices connected", "devices_connected", "company", "", "50000000", "", Y2016),
+    ("Shanghai store above 100 million yuan", "revenue", "store", "CN-SH-001", "100000000", "CNY", Y2016),
+    ("Beijing store above 100 million yuan", "revenue", "store", "CN-BJ-001", "100000000", "CNY", Y2016),
+    ("Zhengzhou store above 100 million yuan", "revenue", "store", "CN-ZZ-001", "100000000", "CNY", Y2016),
+    ("200 more Mi Home stores in 2017", "stores_opened", "company", "", "200", "", Y2017),
+    ("100 billion yuan of revenue in 2017", "revenue", "company", "", "100000000000", "CNY", Y2017),
+    (
+        "1,000 Mi Home stores in three years",
+        "stores_open",
+        "company",
+        "",
+        "1000",
+        "",
+        (date(2017, 1, 1), date(2019, 12, 31)),
+    ),
+)
+
+
+def build_insights_demo() -> None:
+    """An executive login, the rates and the letter's goals; then the rollups caught up."""
+    executive = accounts.create_user(
+        EXECUTIVE_USER, password=EXECUTIVE_PASSWORD, email="executive@millet.local"
+    )
+    accounts.add_to_group(executive.pk, EXECUTIVE_GROUP)
+    define_currency("USD", "US dollar", symbol="$")  # the letter counts India's year in dollars
+    for currency, valid_from, rate in RATES:
+        insights.set_rate(
+            actor=SYSTEM, currency=currency, valid_from=valid_from, rate=rate, note="PBoC, approx."
+        )
+    for title, metric, kind, value, target, currency, (starts_on, due_on) in GOALS:
+        insights.create_goal(
+            actor=SYSTEM,
+            title=title,
+            metric=metric,
+            scope_kind=kind,
+            scope_value=value,
+            target=Decimal(target),
+            currency=currency,
+            starts_on=starts_on,
+            due_on=due_on,
+            owner_id=executive.pk,
+            source=LETTER,
+        )
+    insights.catch_up()
+    insights.snapshot_devices()

@@ -1,0 +1,79 @@
+"""Back office for insights: exchange rates are entered here (there is no feed) and goals are set and
+corrected here, both checked by the same service rules as the API; rollups are read-only (they
+change only through the catch-up and the rebuild)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+
+from millet.core.admin import ReadOnlyAdmin
+from millet.core.errors import DomainError
+from millet.insights import services as insights
+from millet.insights.models import ExchangeRate, Goal, Rollup
+
+
+class ExchangeRateForm(forms.ModelForm):
+    class Meta:
+        model = ExchangeRate
+        fields = ("currency", "valid_from", "rate", "note")
+
+    def clean(self):
+        data = super().clean()
+        if "currency" in data and "rate" in data:
+            try:
+                insights.check_rate(data["currency"], data["rate"])
+            except DomainError as exc:
+                raise forms.ValidationError(exc.detail) from None
+        return data
+
+
+class GoalForm(forms.ModelForm):
+    class Meta:
+        model = Goal
+        fields = ("title", "metric", "scope_kind", "scope_value", "target", "currency", "starts_on", "due_on")
+        fields += ("owner", "source")
+
+    def clean(self):
+        data = super().clean()
+        names = ("title", "metric", "scope_kind", "scope_value", "target", "starts_on", "due_on", "currency")
+        if all(name in data for name in names):
+            try:
+                data["currency"] = insights.check_goal(**{name: data[name] for name in names})
+            except DomainError as exc:
+                raise forms.ValidationError(exc.detail) from None
+        return data
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(admin.ModelAdmin):
+    form = ExchangeRateForm
+    list_display = ("currency", "valid_from", "rate", "note", "created_at")
+    list_filter = ("currency",)
+    date_hierarchy = "valid_from"
+
+
+@admin.register(Goal)
+class GoalAdmin(admin.ModelAdmin):
+    form = GoalForm
+    list_display = (
+        "title",
+        "metric",
+        "scope_kind",
+        "scope_value",
+        "target",
+        "currency",
+        "starts_on",
+        "due_on",
+    )
+    list_filter = ("metric", "scope_kind")
+    search_fields = ("title",)
+    raw_id_fields = ("owner",)
+
+
+@admin.register(Rollup)
+class RollupAdmin(ReadOnlyAdmin):
+    list_display = ("series", "scope", "day", "amount", "currency")
+    list_filter = ("series",)
+    search_fields = ("scope",)
+    date_hierarchy = "day"

@@ -1,0 +1,31 @@
+from django.apps import AppConfig
+
+
+class InsightsConfig(AppConfig):
+    """The company's goals as live numbers: metrics, daily rollups, exchange rates, the executive page."""
+
+    name = "millet.insights"
+    label = "insights"
+
+    def ready(self) -> None:
+        from millet.insights.services import catch_up_after_commit
+        from millet.sales import events
+
+        # Sales sends these on commit: the new revenue postings are rolled up at once.
+        events.order_fulfilled.connect(catch_up_after_commit, dispatch_uid="insights-order-fulfilled")
+        events.units_returned.connect(catch_up_after_commit, dispatch_uid="insights-units-returned")
+        self.add_links()
+
+    @staticmethod
+    def add_links() -> None:
+        from django.utils.translation import gettext_lazy as _
+
+        from millet.web import nav
+
+        def sees_insights(actor) -> bool:
+            return actor is not None and (actor.is_executive or "manager" in actor.store_roles.values())
+
+        label = _("Company goals")
+        about = _("Each goal against its target and pace, with revenue, orders, stores and devices.")
+        nav.add(nav.Link(nav.STAFF, "insights", label, "insights:goals", sees_insights, about, order=10))
+        nav.add(nav.Link(nav.DEVELOPER, "insights", label, "insights:goals", order=25))

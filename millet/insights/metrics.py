@@ -1,0 +1,124 @@
+"""Every metric the insights pages show, defined once: its unit, its shape, and in words what it
+means and where it comes from. No tables and no actor: the registry is pure rules.
+
+A metric reads one or two rollup *series* (``services.rollups`` keeps them per scope and UTC day):
+
+- ``revenue``: signed minor units posted to the revenue accounts (``finance.revenue_postings``):
+  a sale's net revenue credited to ``revenue:store:{STORE}:{CUR}`` or ``revenue:web:{MARKET}:{CUR}``,
+  less refunds debited from them. Tax is never revenue (it goes to ``tax:*``).
+- ``orders``: how many sales were credited to a revenue account (one per order paid or captured,
+  or one per daily takings batch a store posts).
+- ``stores_opened``: active stores by the day they opened (``stores.store_openings``).
+- ``devices_connected``: devices online when the day's snapshot was taken (``devices.connected_now``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+COMPANY, MARKET, CHANNEL, STORE = "company", "market", "channel", "store"
+SCOPE_KINDS = (COMPANY, MARKET, CHANNEL, STORE)
+CHANNELS = ("store", "web")  # Mi Home stores and the web store (revenue accounts' second part)
+
+MONEY, COUNT = "money", "count"
+# How a metric turns daily rollups into one figure for a period:
+FLOW = "flow"  # the sum of the days in the period
+LEVEL = "level"  # the sum of every day up to the period's end (a running total)
+GAUGE = "gauge"  # the last snapshot on or before the period's end
+RATIO = "ratio"  # one flow divided by another over the period
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    label: str | Promise
+    unit: str  # MONEY or COUNT
+    shape: str  # FLOW, LEVEL, GAUGE or RATIO
+    series: str  # the rollup series read (the numerator of a ratio)
+    definition: str | Promise
+    scopes: tuple[str, ...]
+    per: str = ""  # a ratio's denominator series
+
+    @property
+    def is_money(self) -> bool:
+        return self.unit == MONEY
+
+
+_SALES_SCOPES = (COMPANY, MARKET, CHANNEL, STORE)
+METRICS: dict[str, Metric] = {
+    m.key: m
+    for m in (
+        Metric(
+            "revenue",
+            _("Revenue"),
+            MONEY,
+            FLOW,
+            "revenue",
+            _("Net revenue booked on the ledger, after refunds and without tax, in stores and on the web."),
+            _SALES_SCOPES,
+        ),
+        Metric(
+            "orders",
+            _("Orders"),
+            COUNT,
+            FLOW,
+            "orders",
+            _("Sales booked on the ledger: one for each order paid, or each daily takings a store posts."),
+            _SALES_SCOPES,
+        ),
+        Metric(
+            "average_order_value",
+            _("Average order value"),
+            MONEY,
+            RATIO,
+            "revenue",
+            _("Net revenue divided by the number of orders in the period."),
+            _SALES_SCOPES,
+            per="orders",
+        ),
+        Metric(
+            "stores_opened",
+            _("Stores opened"),
+            COUNT,
+            FLOW,
+            "stores_opened",
+            _("Mi Home stores that opened in the period and still trade."),
+            (COMPANY, MARKET),
+        ),
+        Metric(
+            "stores_open",
+            _("Stores open"),
+            COUNT,
+            LEVEL,
+            "stores_opened",
+            _("Mi Home stores trading at the end of the period."),
+            (COMPANY, MARKET),
+        ),
+        Metric(
+            "devices_connected",
+            _("Devices connected"),
+            COUNT,
+            GAUGE,
+            "devices_connected",
+            _("Devices online in the device cloud at the last daily snapshot of the period."),
+            (COMPANY,),
+        ),
+    )
+}
+
+
+def parse_scope(scope: str) -> tuple[str, str]:
+    """``"market:CN"`` -> ``("market", "CN")``; ``"company"`` -> ``("company", "")``; ValueError else."""
+    kind, _sep, value = scope.partition(":")
+    if kind not in SCOPE_KINDS or (kind == COMPANY) != (value == ""):
+        raise ValueError(f"unknown scope {scope!r}")
+    if kind == CHANNEL and value not in CHANNELS:
+        raise ValueError(f"unknown channel {value!r}")
+    return kind, value
+
+
+def scope_key(kind: str, value: str = "") -> str:
+    return kind if kind == COMPANY else f"{kind}:{value}"

@@ -1,0 +1,97 @@
+"""The insights domain's tables: goals, exchange rates, daily rollups and the rollups' watermark.
+
+Rollups hold only figures other domains' services gave: nothing here points at an order or a
+transfer, so a dashboard read stays within these tables at any history size.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from millet.insights.metrics import METRICS, SCOPE_KINDS
+
+
+class ExchangeRate(models.Model):
+    """How many units of the reporting currency one unit of ``currency`` was worth from ``valid_from``
+    on, until the next rate of the same currency. Entered in the back office (there is no feed)."""
+
+    currency = models.CharField(max_length=3)
+    valid_from = models.DateField()
+    rate = models.DecimalField(max_digits=20, decimal_places=10)
+    note = models.CharField(max_length=160, blank=True, help_text="Where the rate comes from.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("currency", "-valid_from")
+        constraints = [
+            models.UniqueConstraint(fields=("currency", "valid_from"), name="insights_rate_one_per_day"),
+            models.CheckConstraint(condition=models.Q(rate__gt=0), name="insights_rate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"1 {self.currency} = {self.rate} from {self.valid_from}"
+
+
+class Goal(models.Model):
+    """A target for one metric in one scope, to reach between ``starts_on`` and ``due_on``."""
+
+    title = models.CharField(max_length=160)
+    metric = models.CharField(max_length=32, choices=[(k, m.label) for k, m in METRICS.items()])
+    scope_kind = models.CharField(max_length=16, choices=[(k, k) for k in SCOPE_KINDS])
+    scope_value = models.CharField(max_length=32, blank=True, help_text="Market, store or channel code.")
+    target = models.DecimalField(max_digits=24, decimal_places=2)
+    currency = models.CharField(max_length=3, blank=True, help_text="For money goals: the target's currency.")
+    starts_on = models.DateField()
+    due_on = models.DateField()
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    source = models.CharField(max_length=255, blank=True, help_text="Where the goal was set, in words.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("due_on", "pk")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(due_on__gt=models.F("starts_on")), name="insights_goal_dates"
+            ),
+            models.CheckConstraint(condition=models.Q(target__gt=0), name="insights_goal_target_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def scope(self) -> str:
+        return self.scope_kind if self.scope_kind == "company" else f"{self.scope_kind}:{self.scope_value}"
+
+
+class Rollup(models.Model):
+    """One day's figure of one rollup series in one scope: ``amount`` is integer minor units of
+    ``currency`` for money, a plain count when ``currency`` is empty. Days are UTC days."""
+
+    series = models.CharField(max_length=32)
+    scope = models.CharField(max_length=64, help_text="company, market:CN, channel:web, store:SH-001")
+    day = models.DateField()
+    currency = models.CharField(max_length=3, blank=True)
+    amount = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=("series", "scope", "day", "currency"), name="insights_rollup_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.series} {self.scope} {self.day} {self.amount} {self.currency}"
+
+
+class Watermark(models.Model):
+    """How far a rollup feed has read its source: every id up to ``last_id`` is applied, and so are
+    the ids in ``taken`` above it (the settling window, see ``services.rollups``)."""
+
+    name = models.CharField(primary_key=True, max_length=32)
+    last_id = models.BigIntegerField(default=0)
+    taken = models.JSONField(default=list)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.last_id}"

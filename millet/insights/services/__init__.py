@@ -1,0 +1,68 @@
+"""The insights domain's service API: goals and their cards, figures from the daily rollups, the
+rollups' upkeep, and exchange rates into the reporting currency. Views, routes, admin, commands
+and the demo call only these names."""
+
+from millet.insights.services.access import MAX_PERIOD_DAYS, Viewer, check_period, drill_down, viewer_for
+from millet.insights.services.exports import BREAKDOWN_HEADER, GOALS_HEADER, breakdown_csv, goals_csv
+from millet.insights.services.figures import BreakdownRow, Figure, Trend, breakdown, get_metric, trend
+from millet.insights.services.goals import (
+    GoalCard,
+    card,
+    check_goal,
+    create_goal,
+    get_goal,
+    goal_cards,
+    list_goals,
+)
+from millet.insights.services.rates import (
+    Consolidated,
+    Conversion,
+    RateUsed,
+    check_rate,
+    consolidate,
+    conversion,
+    list_rates,
+    rate_on,
+    reporting_currency,
+    set_rate,
+)
+from millet.insights.services.rollups import catch_up, catch_up_after_commit, rebuild, snapshot_devices
+
+__all__ = [
+    "BREAKDOWN_HEADER",
+    "GOALS_HEADER",
+    "MAX_PERIOD_DAYS",
+    "breakdown_csv",
+    "check_period",
+    "drill_down",
+    "goals_csv",
+    "BreakdownRow",
+    "Consolidated",
+    "Conversion",
+    "Figure",
+    "GoalCard",
+    "RateUsed",
+    "Trend",
+    "Viewer",
+    "breakdown",
+    "card",
+    "catch_up",
+    "catch_up_after_commit",
+    "check_goal",
+    "check_rate",
+    "consolidate",
+    "conversion",
+    "create_goal",
+    "get_goal",
+    "get_metric",
+    "goal_cards",
+    "list_goals",
+    "list_rates",
+    "rate_on",
+    "rebuild",
+    "reporting_currency",
+    "set_rate",
+    "snapshot_devices",
+    "trend",
+    "viewer_for",
+]

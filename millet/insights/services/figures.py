@@ -1,0 +1,169 @@
+"""Figures read from the daily rollups only: a metric over a period in one scope, its daily series,
+and the drill-down by market, channel or store. No order or transfer is read here.
+
+Money comes back in one currency: a scope's own when it has one (a store, a market), else the
+reporting currency; consolidated at the rates in force on the period's last day, which the figure
+names. Counts are plain Decimals.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Sum
+
+from millet.core.errors import Unprocessable
+from millet.insights.metrics import FLOW, GAUGE, LEVEL, METRICS, RATIO, Metric
+from millet.insights.models import Rollup
+from millet.insights.services.rates import RateUsed, conversion, reporting_currency
+from millet.regions.money import from_minor, quantize
+
+Amounts = dict[str, Decimal]  # currency ("" for counts) -> amount
+
+
+@dataclass(frozen=True)
+class Figure:
+    """``value`` of ``metric`` in ``currency`` ("" for counts); None when a rate is ``missing`` or a
+    ratio has nothing to divide by."""
+
+    metric: Metric
+    scope: str
+    value: Decimal | None
+    currency: str
+    rates: tuple[RateUsed, ...] = ()
+    missing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Trend:
+    """A goal's figure: ``actual`` at ``end``, ``baseline`` just before ``start`` (0 for flows) and
+    ``series`` (day, figure so far) for every day with a rollup in the period."""
+
+    figure: Figure
+    baseline: Decimal
+    series: list[tuple[date, Decimal]]
+
+
+def get_metric(key: str) -> Metric:
+    try:
+        return METRICS[key]
+    except KeyError:
+        raise Unprocessable(f"unknown metric {key!r}", code="unknown_metric") from None
+
+
+def _as_decimal(amount: int, currency: str) -> Decimal:
+    return from_minor(amount, currency) if currency else Decimal(amount)
+
+
+def _rows(metric: Metric, scopes: dict, start: date | None, end: date):
+    series = [metric.series] + ([metric.per] if metric.per else [])
+    rows = Rollup.objects.filter(series__in=series, day__lte=end, **scopes)
+    if start is not None:
+        rows = rows.filter(day__gte=start)
+    return rows
+
+
+class _Value:
+    """Folds rollup amounts into one figure, the metric's way, in ``currency``."""
+
+    def __init__(self, metric: Metric, currency: str, on: date, currencies: set[str]) -> None:
+        self.metric, self.currency = metric, currency
+        self.conv = conversion(currencies - {""}, currency, on) if metric.is_money else None
+
+    def of(self, amounts: dict[str, Amounts]) -> Decimal | None:
+        """``amounts``: series -> currency -> Decimal."""
+        main = amounts.get(self.metric.series, {})
+        value = self.conv.total(main) if self.conv is not None else sum(main.values(), Decimal(0))
+        if self.metric.shape != RATIO or value is None:
+            return value
+        per = sum(amounts.get(self.metric.per, {}).values(), Decimal(0))
+        if not per:
+            return None
+        return quantize(value / per, self.currency) if self.metric.is_money else value / per
+
+    def figure(self, scope: str, value: Decimal | None) -> Figure:
+        if self.conv is None:
+            return Figure(self.metric, scope, value, "")
+        return Figure(self.metric, scope, value, self.currency, self.conv.rates, self.conv.missing)
+
+
+def _currency_for(metric: Metric, currencies: set[str], wanted: str | None) -> str:
+    if not metric.is_money:
+        return ""
+    if wanted:
+        return wanted
+    own = currencies - {""}
+    return own.pop() if len(own) == 1 else reporting_currency()
+
+
+def trend(metric: Metric, scope: str, start: date, end: date, *, currency: str | None = None) -> Trend:
+    """``metric`` in ``scope`` from ``start`` to ``end`` (both included), day by day."""
+    history = start if metric.shape in (FLOW, RATIO) else None
+    rows = list(
+        _rows(metric, {"scope": scope}, history, end)
+        .order_by("day")
+        .values_list("day", "series", "currency", "amount")
+    )
+    currencies = {row[2] for row in rows}
+    currency = _currency_for(metric, currencies, currency)
+    value = _Value(metric, currency, end, currencies)
+    running: dict[str, Amounts] = defaultdict(lambda: defaultdict(Decimal))
+    baseline = Decimal(0)
+    series: list[tuple[date, Decimal]] = []
+    for day, name, cur, amount in rows:
+        if metric.shape == GAUGE:
+            running = defaultdict(lambda: defaultdict(Decimal))
+        running[name][cur] += _as_decimal(amount, cur)
+        figure = value.of(running)
+        if figure is None:
+            continue
+        if day < start:
+            baseline = figure
+        elif series and series[-1][0] == day:
+            series[-1] = (day, figure)
+        else:
+            series.append((day, figure))
+    actual = series[-1][1] if series else (baseline if metric.shape in (LEVEL, GAUGE) else value.of({}))
+    if metric.shape == RATIO and not series:
+        actual = None
+    return Trend(value.figure(scope, actual), baseline, series)
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    scope: str
+    name: str  # the scope's value: a market code, a channel, a store code
+    figure: Figure
+
+
+def breakdown(
+    metric: Metric, kind: str, start: date, end: date, *, only: set[str] | None = None
+) -> list[BreakdownRow]:
+    """``metric`` over the period for every scope of ``kind`` (market, channel or store) with a
+    rollup, largest first; ``only`` limits the scopes' values (a manager's stores). Each row in its
+    own currency, or the reporting currency when it spans several."""
+    if kind not in metric.scopes or kind == "company":
+        raise Unprocessable(f"{metric.key} has no breakdown by {kind}", code="invalid_breakdown")
+    history = start if metric.shape in (FLOW, RATIO) else None
+    rows = (
+        _rows(metric, {"scope__startswith": f"{kind}:"}, history, end)
+        .values("scope", "series", "currency")
+        .annotate(total=Sum("amount"))
+    )
+    if metric.shape == GAUGE:
+        raise Unprocessable(f"{metric.key} has no breakdown", code="invalid_breakdown")
+    grouped: dict[str, dict[str, Amounts]] = defaultdict(lambda: defaultdict(lambda: defaultdict(Decimal)))
+    for row in rows:
+        grouped[row["scope"]][row["series"]][row["currency"]] += _as_decimal(row["total"], row["currency"])
+    found = []
+    for scope, amounts in grouped.items():
+        name = scope.partition(":")[2]
+        if only is not None and name not in only:
+            continue
+        currencies = {c for per in amounts.values() for c in per}
+        value = _Value(metric, _currency_for(metric, currencies, None), end, currencies)
+        found.append(BreakdownRow(scope, name, value.figure(scope, value.of(amounts))))
+    return sorted(found, key=lambda r: (r.figure.currency, -(r.figure.value or 0), r.name))

@@ -1,0 +1,130 @@
+"""Exchange rates into the one reporting currency, and consolidation with them.
+
+A rate says how many units of the reporting currency (``settings.MILLET_REPORTING_CURRENCY``, CNY
+by default: Xiaomi reports in yuan) one unit of another currency was worth from its ``valid_from``
+day until the next rate. Rates are entered in the back office; Millet fetches none (there is no
+internet). A consolidated figure is Decimal arithmetic with one rounding, half-up to the target
+currency's minor unit, at the end, and it carries the rates it used.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+
+from millet.accounts.actor import Actor
+from millet.core.errors import Unprocessable
+from millet.insights.models import ExchangeRate
+from millet.regions.money import currency_exponent, quantize
+
+CURRENCY = re.compile(r"[A-Z]{3}")
+ONE = Decimal(1)
+
+
+def reporting_currency() -> str:
+    return settings.MILLET_REPORTING_CURRENCY
+
+
+@dataclass(frozen=True)
+class RateUsed:
+    """1 ``currency`` = ``rate`` units of the reporting currency, the rate entered for ``valid_from``
+    (None for the reporting currency itself)."""
+
+    currency: str
+    rate: Decimal
+    valid_from: date | None
+
+
+@dataclass(frozen=True)
+class Consolidated:
+    """A sum over currencies in ``currency``; ``amount`` is None when a rate is ``missing``."""
+
+    amount: Decimal | None
+    currency: str
+    rates: tuple[RateUsed, ...]
+    missing: tuple[str, ...]
+
+
+def check_rate(currency: str, rate: Decimal) -> None:
+    """422 ``unknown_currency`` for a currency regions does not know or the reporting currency
+    itself; 422 ``invalid_rate`` for a rate that is not a positive decimal below 10^10 with at most
+    10 places."""
+    if not CURRENCY.fullmatch(currency or "") or currency == reporting_currency():
+        raise Unprocessable(f"no rate can be set for {currency!r}", code="unknown_currency")
+    currency_exponent(currency)  # unknown currencies are a 422 from regions
+    if not isinstance(rate, Decimal) or not rate.is_finite() or rate <= 0 or rate.as_tuple().exponent < -10:
+        raise Unprocessable("a rate is a positive decimal with at most 10 places", code="invalid_rate")
+    if rate.adjusted() >= 10:
+        raise Unprocessable("a rate is below 10,000,000,000", code="invalid_rate")
+
+
+def set_rate(*, actor: Actor, currency: str, valid_from: date, rate: Decimal, note: str = "") -> ExchangeRate:
+    """Enter (or correct) the rate of ``currency`` from ``valid_from`` on (staff; 403 otherwise);
+    errors as ``check_rate``."""
+    actor.require_staff()
+    check_rate(currency, rate)
+    found, _created = ExchangeRate.objects.update_or_create(
+        currency=currency, valid_from=valid_from, defaults={"rate": rate, "note": note[:160]}
+    )
+    return found
+
+
+def list_rates(*, actor: Actor) -> list[ExchangeRate]:
+    actor.require_staff()
+    return list(ExchangeRate.objects.order_by("currency", "-valid_from"))
+
+
+def rate_on(currency: str, day: date) -> RateUsed | None:
+    """The rate in force on ``day`` (the latest entered on or before it), or None when none is."""
+    if currency == reporting_currency():
+        return RateUsed(currency, ONE, None)
+    row = (
+        ExchangeRate.objects.filter(currency=currency, valid_from__lte=day)
+        .order_by("-valid_from")
+        .values_list("rate", "valid_from")
+        .first()
+    )
+    return (
+        RateUsed(currency, Decimal(f"{row[0].normalize():f}"), row[1]) if row else None
+    )  # 0.1021, not 0.1021000000
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """Factors into currency ``to`` on one day: ``factors[c]`` times an amount in ``c`` is that
+    amount in ``to`` (the reporting currency's rate of ``c`` over that of ``to``), unrounded."""
+
+    to: str
+    factors: dict[str, Decimal]
+    rates: tuple[RateUsed, ...]
+    missing: tuple[str, ...]
+
+    def total(self, amounts: Mapping[str, Decimal]) -> Decimal | None:
+        """The sum of ``amounts`` in ``to``, rounded once, half-up, to its minor unit; None when a
+        rate is missing."""
+        if self.missing:
+            return None
+        return quantize(sum((v * self.factors[c] for c, v in amounts.items()), Decimal(0)), self.to)
+
+
+def conversion(currencies: Iterable[str], to: str, on: date) -> Conversion:
+    """The rates in force on ``on`` for ``currencies`` into ``to`` (full Decimal precision)."""
+    found = {code: rate_on(code, on) for code in sorted({*currencies, to})}
+    missing = tuple(code for code, rate in found.items() if rate is None)
+    rates = tuple(rate for code, rate in found.items() if rate is not None and code != reporting_currency())
+    if missing:
+        return Conversion(to, {}, rates, missing)
+    return Conversion(to, {c: r.rate / found[to].rate for c, r in found.items()}, rates, ())
+
+
+def consolidate(amounts: Mapping[str, Decimal], to: str, on: date) -> Consolidated:
+    """Sum ``amounts`` (currency -> Decimal) in currency ``to`` at the rates in force on ``on``:
+    each amount into the reporting currency at its rate and out into ``to`` at ``to``'s rate, in
+    full Decimal precision, rounded once at the end."""
+    conv = conversion(amounts, to, on)
+    return Consolidated(conv.total(amounts), to, conv.rates, conv.missing)

@@ -1,0 +1,97 @@
+"""The executive page, its CSV and the API, as each role sees them."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+from decimal import Decimal
+
+from django.test import Client
+from django.utils import timezone
+
+from millet.accounts.actor import SYSTEM
+from millet.insights.services import catch_up, create_goal
+from tests.insights.conftest import book
+
+
+def _signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    client.cookies["django_language"] = "en"  # the visitor's market (CN) would pick Chinese
+    return client
+
+
+def _seed(people):
+    today = timezone.now().date()
+    create_goal(
+        actor=SYSTEM, title="Revenue this year", metric="revenue", target=Decimal("1000000"),
+        starts_on=today - timedelta(days=30), due_on=today + timedelta(days=30),
+        owner_id=people["executive"][0].pk,
+    )  # fmt: skip
+    book("revenue:store:SH-001:CNY", 250_000_00, "CNY")
+    book("revenue:store:MU-001:INR", 100_000_00, "INR")
+    book("revenue:web:CN:CNY", 50_000_00, "CNY")
+    catch_up()
+
+
+def test_the_executive_sees_cards_drill_down_and_csv(people):
+    _seed(people)
+    client = _signed_in(people["executive"][0])
+    page = client.get("/insights/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Revenue this year" in text and "¥310,000.00" in text  # 250,000 + 50,000 + 100,000 INR at 0.1
+    assert "behind the straight line" in text
+    assert "<polyline" in text
+    by_store = client.get(
+        "/insights/", {"metric": "revenue", "by": "store", "start": "2000-01-01", "end": "2100-01-01"}
+    )
+    assert by_store.status_code == 422  # longer than ten years
+    today = timezone.now().date().isoformat()
+    answer = client.get(
+        "/insights/", {"metric": "revenue", "by": "store", "start": today, "end": today, "format": "csv"}
+    )
+    rows = list(csv.DictReader(io.StringIO(answer.content.decode())))
+    assert [(r["scope"], r["value"], r["currency"]) for r in rows] == [
+        ("store:SH-001", "250000.00", "CNY"),
+        ("store:MU-001", "100000.00", "INR"),
+    ]
+    goals = list(csv.DictReader(io.StringIO(client.get("/insights/goals.csv").content.decode())))
+    assert goals[0]["actual"] == "310000.00" and "1 INR = 0.1" in goals[0]["rates"]
+
+
+def test_roles_and_the_api(people):
+    _seed(people)
+    assert _signed_in(people["customer"][0]).get("/insights/").status_code == 403
+    assert _signed_in(people["cashier"][0]).get("/insights/").status_code == 403
+    manager = _signed_in(people["manager"][0])
+    page = manager.get("/insights/")
+    assert page.status_code == 200 and "Revenue this year" not in page.content.decode()
+    assert manager.get("/insights/", {"by": "market", "metric": "revenue"}).status_code == 422
+    api = _signed_in(people["executive"][0])
+    goals = api.get("/api/insights/goals").json()
+    assert goals[0]["actual"]["value"] == "310000.00" and goals[0]["status"] == "behind"
+    assert manager.get(f"/api/insights/goals/{goals[0]['id']}").status_code == 404
+    assert (
+        api.post(
+            "/api/insights/rates",
+            {"currency": "INR", "valid_from": "2017-01-01", "rate": "0.1"},
+            content_type="application/json",
+        ).status_code
+        == 403
+    )
+    metrics = api.get("/api/insights/metrics").json()
+    assert {m["key"] for m in metrics} >= {
+        "revenue",
+        "orders",
+        "average_order_value",
+        "stores_open",
+        "devices_connected",
+    }
+    today = timezone.now().date().isoformat()
+    figures = api.get("/api/insights/figures", {"by": "channel", "start": today, "end": today}).json()
+    assert [(f["name"], f["figure"]["value"]) for f in figures] == [
+        ("store", "260000.00"),
+        ("web", "50000.00"),
+    ]
