@@ -1,7 +1,7 @@
 """The site's URLs. Pages: the store under /shop/<market>/ (``/`` redirects to the visitor's market),
 the shopper's /account/ (Millet's profile and addresses, then django-allauth's sign-in, sign-up,
 verification and password reset), /orders/ and /cameras/ (a camera's snapshots), the staff
-landing page /staff/ and the staff dashboards; the API under /api/; the back office under /admin/;
+landing page /staff/, the staff dashboards and /insights/; the API under /api/; the back office under /admin/;
 uploads under /media/. See docs/WEB.md."""
 
 from django.conf import settings
