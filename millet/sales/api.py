@@ -17,6 +17,7 @@ from millet.sales.schemas import (
     CartOut,
     CheckoutIn,
     CollectIn,
+    FulfilIn,
     IdempotencyKey,
     OrderLineOut,
     OrderOut,
@@ -58,6 +59,9 @@ def _order_out(order: Order, lines: list[OrderLine], names: services.OrderNames)
         tax=order.tax,
         total=order.total,
         refunded=order.refunded,
+        carrier=order.carrier,
+        tracking_number=order.tracking_number,
+        pickup_code=order.pickup_code,
         created_at=order.created_at,
         lines=[
             OrderLineOut(
@@ -141,9 +145,15 @@ def cancel_order(request, number: str):
 
 
 @router.post("/orders/{number}/fulfil", response=OrderOut)
-def fulfil_order(request, number: str):
-    """Ship a paid web order: assigns serial numbers and captures the payment (staff)."""
-    return _one(services.fulfil_order(request.actor, number))
+def fulfil_order(request, number: str, body: FulfilIn | None = None):
+    """Ship a paid web order: assigns serial numbers and captures the payment (staff); the carrier
+    and tracking number are shown to the buyer."""
+    body = body or FulfilIn()
+    return _one(
+        services.fulfil_order(
+            request.actor, number, carrier=body.carrier, tracking_number=body.tracking_number
+        )
+    )
 
 
 @router.post("/orders/{number}/collect", response=OrderOut)

@@ -83,12 +83,20 @@ class OrderOut(Schema):
     tax: Decimal
     total: Decimal
     refunded: Decimal
+    carrier: str
+    tracking_number: str
+    pickup_code: str  # click-and-collect: what the buyer shows at the counter; "" otherwise
     created_at: datetime
     lines: list[OrderLineOut]
 
 
 class OrderPayIn(Schema):
     payment_token: Token
+
+
+class FulfilIn(Schema):
+    carrier: Annotated[str, Field(max_length=64)] = ""
+    tracking_number: Annotated[str, Field(max_length=64)] = ""
 
 
 class CollectIn(Schema):

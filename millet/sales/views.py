@@ -51,6 +51,13 @@ RETURN_STATUS = {
     "refunded": (gettext_lazy("Refunded"), "success"),
 }
 PAYMENT_METHOD = {"card": gettext_lazy("Card"), "loan": gettext_lazy("Instant credit (loan)")}
+PAYMENT_STATUS = {
+    "authorized": gettext_lazy("authorised, charged when your order ships"),
+    "captured": gettext_lazy("charged"),
+    "partially_refunded": gettext_lazy("charged"),
+    "refunded": gettext_lazy("charged"),
+    "voided": gettext_lazy("released, nothing was charged"),
+}
 PAGE_SIZE = 50
 
 
@@ -110,7 +117,10 @@ def order(request: HttpRequest, actor, order) -> HttpResponse:
             "timeline": order_timeline(order, requests, refund_to),
             "lines": [{"line": line, "title": titles.get(line.sku_id, "")} for line in lines],
             "tax_totals": _tax_totals(lines),
-            "payments": [{"payment": p, "method": PAYMENT_METHOD[p.method]} for p in payments],
+            "payments": [
+                {"payment": p, "method": PAYMENT_METHOD[p.method], "status": PAYMENT_STATUS.get(p.status, "")}
+                for p in payments
+            ],
             "refund_to": refund_to,
             "returns": [
                 {
@@ -127,7 +137,7 @@ def order(request: HttpRequest, actor, order) -> HttpResponse:
             "is_staff": actor.is_staff,
             "can_cancel": services.cancellable(order) and order.customer_id == actor.user_id,
             "can_return": order.customer_id == actor.user_id and any(left.values()),
-            "has_invoice": order.paid_at is not None or order.fulfilled_at is not None,
+            "has_invoice": services.invoiceable(order),
             "ship_form": ShipForm() if _shippable(actor, order) else None,
         },
     )

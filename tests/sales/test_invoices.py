@@ -118,3 +118,12 @@ def test_the_invoice_page_serves_the_buyers_pdf_and_no_one_elses(world):
         actor_for_user(world.users["alice"]), market="CN", lines=[services.LineRequest("MI6-64", 1)]
     )
     assert alice.get(f"/orders/{unpaid.number}/invoice.pdf").status_code == 404  # nothing sold yet
+    paid = services.place_order(
+        actor_for_user(world.users["alice"]),
+        market="CN",
+        lines=[services.LineRequest("MI6-64", 1)],
+        payment_token="tok_ok",
+    )
+    assert alice.get(f"/orders/{paid.number}/invoice.pdf").status_code == 200
+    services.cancel_order(actor_for_user(world.users["alice"]), paid.number)
+    assert alice.get(f"/orders/{paid.number}/invoice.pdf").status_code == 404  # cancelled: nothing was sold

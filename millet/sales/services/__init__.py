@@ -12,7 +12,14 @@ from millet.sales.services.flash import (
     set_aside_units,
 )
 from millet.sales.services.fulfilment import collect_order, fulfil_order
-from millet.sales.services.invoices import Invoice, InvoiceLine, SellerFacts, invoice_for, seller_for
+from millet.sales.services.invoices import (
+    Invoice,
+    InvoiceLine,
+    SellerFacts,
+    invoice_for,
+    invoiceable,
+    seller_for,
+)
 from millet.sales.services.names import OrderNames, names_for, sku_codes, sku_titles
 from millet.sales.services.orders import (
     LineRequest,
@@ -56,6 +63,7 @@ __all__ = [
     "decide_return",
     "get_return_authorization",
     "invoice_for",
+    "invoiceable",
     "order_payments",
     "receive_return",
     "request_return",

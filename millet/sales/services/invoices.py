@@ -102,13 +102,21 @@ def state_label(iso_code: str) -> str:
     return name
 
 
+def invoiceable(order: Order) -> bool:
+    """Whether the order has an invoice: it was paid (or handed over) and not cancelled, so something
+    was sold. A return does not take the invoice back: the refund shows on it."""
+    return order.status != Order.Status.CANCELLED and (
+        order.paid_at is not None or order.fulfilled_at is not None
+    )
+
+
 def invoice_for(actor: Actor, number: str) -> Invoice:
     """The invoice of an order the actor may see (NotFound ``unknown_order`` otherwise, as for a
     number that does not exist); Conflict ``not_invoiced`` for an order never paid (nothing was
-    sold) and ``no_seller`` when the market has no seller yet."""
+    sold) or cancelled before shipping) and ``no_seller`` when the market has no seller yet."""
     order = get_order(actor, number)
-    if order.paid_at is None and order.fulfilled_at is None:
-        raise Conflict("an order that was never paid has no invoice", code="not_invoiced")
+    if not invoiceable(order):
+        raise Conflict("an order that was never paid, or was cancelled, has no invoice", code="not_invoiced")
     lines = list(order.lines.all())
     skus = skus_by_id(line.sku_id for line in lines)
     invoiced = []
