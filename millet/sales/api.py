@@ -17,7 +17,6 @@ from millet.sales.schemas import (
     CartOut,
     CheckoutIn,
     CollectIn,
-    FulfilIn,
     IdempotencyKey,
     OrderLineOut,
     OrderOut,
@@ -145,15 +144,10 @@ def cancel_order(request, number: str):
 
 
 @router.post("/orders/{number}/fulfil", response=OrderOut)
-def fulfil_order(request, number: str, body: FulfilIn | None = None):
-    """Ship a paid web order: assigns serial numbers and captures the payment (staff); the carrier
-    and tracking number are shown to the buyer."""
-    body = body or FulfilIn()
-    return _one(
-        services.fulfil_order(
-            request.actor, number, carrier=body.carrier, tracking_number=body.tracking_number
-        )
-    )
+def fulfil_order(request, number: str):
+    """Ship a paid web order: assigns serial numbers and captures the payment (staff). The carrier
+    and tracking number are set on the staff order page (/orders/<number>/)."""
+    return _one(services.fulfil_order(request.actor, number))
 
 
 @router.post("/orders/{number}/collect", response=OrderOut)

@@ -35,8 +35,24 @@ def invoice_language(language: str | None) -> str:
     return language if language in LATIN_LANGUAGES else "en"
 
 
+# Punctuation outside Latin-1 that product names and addresses often carry, in plain ASCII.
+PUNCTUATION = str.maketrans(
+    {
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2026": "...",
+    }
+)
+
+
 def latin1(text: str) -> str:
-    """Text Helvetica can draw: accents folded where needed, anything else outside Latin-1 as "?"."""
+    """Text Helvetica can draw: dashes and quotes in ASCII, accents folded where needed, anything
+    else outside Latin-1 as "?"."""
+    text = text.translate(PUNCTUATION)
     folded = "".join(
         ch if ch.encode("latin-1", "ignore") else unicodedata.normalize("NFKD", ch)[:1] for ch in text
     )

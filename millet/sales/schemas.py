@@ -94,11 +94,6 @@ class OrderPayIn(Schema):
     payment_token: Token
 
 
-class FulfilIn(Schema):
-    carrier: Annotated[str, Field(max_length=64)] = ""
-    tracking_number: Annotated[str, Field(max_length=64)] = ""
-
-
 class CollectIn(Schema):
     serials: Annotated[list[Serial], Field(max_length=100)] = []
 

@@ -24,7 +24,7 @@ from millet.accounts.actor import actor_for_user
 from millet.core.errors import Conflict, NotFound
 from millet.sales import services
 from millet.sales.forms import REASONS, ReturnRequestForm, ShipForm
-from millet.sales.invoice_pdf import render_invoice
+from millet.sales.invoice_pdf import invoice_language, render_invoice
 from millet.sales.timeline import order_timeline
 
 # An order's status as a shopper reads it, and the badge tone it gets.
@@ -218,10 +218,12 @@ def request_return(request: HttpRequest, actor, order) -> HttpResponse:
 @order_view
 def invoice(request: HttpRequest, actor, order) -> HttpResponse:
     """The order's invoice as a PDF (see ``invoice_pdf`` for its language and fonts)."""
+    language = invoice_language(translation.get_language())
     try:
-        facts = services.invoice_for(actor, order.number)
+        with translation.override(language):  # product names in the invoice's language, too
+            facts = services.invoice_for(actor, order.number)
     except Conflict:
         raise Http404("this order has no invoice yet") from None
-    response = HttpResponse(render_invoice(facts, translation.get_language()), content_type="application/pdf")
+    response = HttpResponse(render_invoice(facts, language), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="invoice-{order.number}.pdf"'
     return response

@@ -15,7 +15,7 @@ from millet.accounts.actor import SYSTEM, actor_for_user
 from millet.catalog import services as catalog
 from millet.inventory import services as inventory
 from millet.sales import services
-from millet.sales.invoice_pdf import render_invoice
+from millet.sales.invoice_pdf import latin1, render_invoice
 from tests.sales.test_after_sale import sellers  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
@@ -127,3 +127,8 @@ def test_the_invoice_page_serves_the_buyers_pdf_and_no_one_elses(world):
     assert alice.get(f"/orders/{paid.number}/invoice.pdf").status_code == 200
     services.cancel_order(actor_for_user(world.users["alice"]), paid.number)
     assert alice.get(f"/orders/{paid.number}/invoice.pdf").status_code == 404  # cancelled: nothing was sold
+
+
+def test_text_helvetica_cannot_draw_is_folded_not_dropped():
+    assert latin1("Redmi Note 5 Pro — “Black”, Dādra, Müller") == 'Redmi Note 5 Pro - "Black", Dadra, Müller'
+    assert latin1("小米") == "??"  # what Helvetica cannot draw at all shows as "?", never as a crash
