@@ -1,7 +1,8 @@
 """Back office for sales. Orders, carts, returns and redemptions are read-only: their money and stock
 move only through ``millet.sales.services`` (which books the ledger and inventory with them), so the
 one way to change an order here is an action that calls those services. Vouchers are editable
-campaign settings, except the use counter, which redemptions keep atomically."""
+campaign settings, except the use counter, which redemptions keep atomically; sellers (who invoices
+name in each market, with their tax registration) are editable master data."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from millet.sales.models import (
     OrderUnit,
     Return,
     ReturnLine,
+    Seller,
     Voucher,
     VoucherRedemption,
 )
@@ -190,3 +192,9 @@ class ReturnAdmin(ReadOnlyAdmin):
     list_select_related = ("order", "location", "created_by")
     date_hierarchy = "created_at"
     inlines = [ReturnLineInline]
+
+
+@admin.register(Seller)
+class SellerAdmin(admin.ModelAdmin):
+    list_display = ("market", "legal_name", "tax_id", "state")
+    search_fields = ("legal_name", "tax_id")

@@ -58,6 +58,9 @@ def _order_out(order: Order, lines: list[OrderLine], names: services.OrderNames)
         tax=order.tax,
         total=order.total,
         refunded=order.refunded,
+        carrier=order.carrier,
+        tracking_number=order.tracking_number,
+        pickup_code=order.pickup_code,
         created_at=order.created_at,
         lines=[
             OrderLineOut(
@@ -142,7 +145,8 @@ def cancel_order(request, number: str):
 
 @router.post("/orders/{number}/fulfil", response=OrderOut)
 def fulfil_order(request, number: str):
-    """Ship a paid web order: assigns serial numbers and captures the payment (staff)."""
+    """Ship a paid web order: assigns serial numbers and captures the payment (staff). The carrier
+    and tracking number are set on the staff order page (/orders/<number>/)."""
     return _one(services.fulfil_order(request.actor, number))
 
 

@@ -21,3 +21,13 @@ class SalesConfig(AppConfig):
                 order=10,
             )
         )
+        nav.add(
+            nav.Link(
+                nav.STAFF,
+                "returns",
+                _("Returns to handle"),
+                "sales:returns",
+                nav.staff_only,
+                _("Shoppers' return requests: approve or reject them, then receive the units and refund."),
+            )
+        )

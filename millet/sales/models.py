@@ -130,6 +130,14 @@ class Order(models.Model):
         max_digits=14, decimal_places=2, help_text="Lines' totals plus the shipping fee."
     )
     refunded = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    carrier = models.CharField(max_length=64, blank=True, help_text="Who delivers a shipped web order.")
+    tracking_number = models.CharField(max_length=64, blank=True)
+    pickup_code = models.CharField(
+        max_length=8, blank=True, help_text="What a click-and-collect buyer shows at the counter."
+    )
+    paid_at = models.DateTimeField(null=True, blank=True)
+    fulfilled_at = models.DateTimeField(null=True, blank=True, help_text="Shipped or handed over.")
+    cancelled_at = models.DateTimeField(null=True, blank=True)
     idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(db_index=True)
 
@@ -209,3 +217,76 @@ class ReturnLine(models.Model):
     line = models.ForeignKey(OrderLine, on_delete=models.PROTECT)
     quantity = models.PositiveIntegerField()
     serials = models.JSONField(default=list, blank=True)
+
+
+class ReturnAuthorization(models.Model):
+    """A shopper's request to send units back (an RMA): requested, then approved or rejected by
+    staff, then refunded when the units arrive (``received`` names the ``Return`` that took them)."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        APPROVED = "approved", "Approved, waiting for the units"
+        REJECTED = "rejected", "Rejected"
+        REFUNDED = "refunded", "Received and refunded"
+
+    class Reason(models.TextChoices):
+        CHANGED_MIND = "changed_mind", "Changed my mind"
+        DEFECTIVE = "defective", "Defective or does not work"
+        DAMAGED = "damaged", "Arrived damaged"
+        NOT_AS_DESCRIBED = "not_as_described", "Not as described"
+        WRONG_ITEM = "wrong_item", "Wrong item sent"
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="return_authorizations")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.REQUESTED)
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    details = models.CharField(max_length=500, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=500, blank=True)
+    received = models.OneToOneField(
+        Return, null=True, blank=True, on_delete=models.PROTECT, related_name="authorization"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "requested_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(received__isnull=True) | models.Q(status="refunded"),
+                name="return_authorization_received_is_refunded",
+            )
+        ]
+
+
+class ReturnAuthorizationLine(models.Model):
+    authorization = models.ForeignKey(ReturnAuthorization, on_delete=models.CASCADE, related_name="lines")
+    line = models.ForeignKey(OrderLine, on_delete=models.PROTECT)
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(quantity__gt=0), name="return_authorization_qty_positive"
+            ),
+            models.UniqueConstraint(fields=["authorization", "line"], name="one_rma_line_per_order_line"),
+        ]
+
+
+class Seller(models.Model):
+    """Who sells in a market, as its invoices name it: legal name, address and tax registration
+    (India: the GSTIN, whose first two digits are the state code; Germany: the USt-IdNr.; China:
+    the unified social credit code). Edited in the back office; the demo company's are seeded."""
+
+    market = models.CharField(max_length=2, primary_key=True, help_text="ISO 3166-1 alpha-2")
+    legal_name = models.CharField(max_length=120)
+    address = models.CharField(max_length=300)
+    tax_id = models.CharField(max_length=32)
+    state = models.CharField(
+        max_length=6, blank=True, help_text="ISO 3166-2 state of the registration (India: the GSTIN's state)"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.legal_name} ({self.market})"

@@ -83,6 +83,9 @@ class OrderOut(Schema):
     tax: Decimal
     total: Decimal
     refunded: Decimal
+    carrier: str
+    tracking_number: str
+    pickup_code: str  # click-and-collect: what the buyer shows at the counter; "" otherwise
     created_at: datetime
     lines: list[OrderLineOut]
 

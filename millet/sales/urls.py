@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from millet.sales import cart_views, checkout_views, views
+from millet.sales import cart_views, checkout_views, staff_views, views
 
 # Mounted at the site's root (millet/urls.py): the shopper's /orders/ pages and the cart and
 # checkout under /shop/<market>/, all in the "sales" namespace (the product pages post to
@@ -8,6 +8,13 @@ from millet.sales import cart_views, checkout_views, views
 app_name = "sales"
 orders = [
     path("", views.orders, name="orders"),
+    path("returns/", staff_views.returns, name="returns"),
+    path("returns/<int:pk>/", staff_views.return_request, name="return_request"),
+    path("<str:number>/", views.order, name="order"),
+    path("<str:number>/cancel/", views.cancel, name="cancel"),
+    path("<str:number>/return/", views.request_return, name="request_return"),
+    path("<str:number>/invoice.pdf", views.invoice, name="invoice"),
+    path("<str:number>/ship/", staff_views.ship, name="ship"),
     path("<str:number>/confirmation/", checkout_views.confirmation, name="confirmation"),
 ]
 shop = [

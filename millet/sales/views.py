@@ -1,34 +1,80 @@
-"""The shopper's orders page (/orders/): their orders, newest first, with status and total."""
+"""The shopper's pages under /orders/: their orders, one order (timeline, lines, tax, payment,
+returns), cancelling before shipping, asking for a return, and the invoice PDF.
+
+Every page looks the order up through ``get_order`` with the signed-in person, so another
+customer's order number answers 404 exactly like a number that does not exist.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from decimal import Decimal
+from functools import wraps
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_safe
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_safe
 
 from millet.accounts.actor import actor_for_user
-from millet.sales.services import list_orders
+from millet.core.errors import Conflict, NotFound
+from millet.sales import services
+from millet.sales.forms import REASONS, ReturnRequestForm, ShipForm
+from millet.sales.invoice_pdf import invoice_language, render_invoice
+from millet.sales.timeline import order_timeline
 
 # An order's status as a shopper reads it, and the badge tone it gets.
 STATUS = {
-    "placed": (_("Awaiting payment"), "warning"),
-    "paid": (_("Paid"), "info"),
-    "backordered": (_("Paid, waiting for stock"), "warning"),
-    "fulfilled": (_("Shipped or handed over"), "success"),
-    "ready_for_pickup": (_("Ready for pickup"), "accent"),
-    "cancelled": (_("Cancelled"), "neutral"),
-    "returned": (_("Returned"), "neutral"),
-    "partially_returned": (_("Partially returned"), "neutral"),
+    "placed": (gettext_lazy("Awaiting payment"), "warning"),
+    "paid": (gettext_lazy("Paid"), "info"),
+    "backordered": (gettext_lazy("Paid, waiting for stock"), "warning"),
+    "fulfilled": (gettext_lazy("Shipped or handed over"), "success"),
+    "ready_for_pickup": (gettext_lazy("Ready for pickup"), "accent"),
+    "cancelled": (gettext_lazy("Cancelled"), "neutral"),
+    "returned": (gettext_lazy("Returned"), "neutral"),
+    "partially_returned": (gettext_lazy("Partially returned"), "neutral"),
 }
 CHANNEL = {
-    "web": _("Online"),
-    "pos": _("In store"),
-    "click_collect": _("Click and collect"),
-    "flash": _("Flash sale"),
+    "web": gettext_lazy("Online"),
+    "pos": gettext_lazy("In store"),
+    "click_collect": gettext_lazy("Click and collect"),
+    "flash": gettext_lazy("Flash sale"),
+}
+RETURN_STATUS = {
+    "requested": (gettext_lazy("Waiting for approval"), "warning"),
+    "approved": (gettext_lazy("Approved: send the units back"), "info"),
+    "rejected": (gettext_lazy("Rejected"), "danger"),
+    "refunded": (gettext_lazy("Refunded"), "success"),
+}
+PAYMENT_METHOD = {"card": gettext_lazy("Card"), "loan": gettext_lazy("Instant credit (loan)")}
+PAYMENT_STATUS = {
+    "authorized": gettext_lazy("authorised, charged when your order ships"),
+    "captured": gettext_lazy("charged"),
+    "partially_refunded": gettext_lazy("charged"),
+    "refunded": gettext_lazy("charged"),
+    "voided": gettext_lazy("released, nothing was charged"),
 }
 PAGE_SIZE = 50
+
+
+def order_view(view: Callable) -> Callable:
+    """Signed in; the order (as ``get_order`` shows it to this person) passed on, else 404."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, number: str) -> HttpResponse:
+        actor = actor_for_user(request.user)
+        try:
+            order = services.get_order(actor, number)
+        except NotFound:
+            raise Http404("no such order") from None
+        return view(request, actor, order)
+
+    return wrapper
 
 
 @login_required
@@ -41,6 +87,143 @@ def orders(request: HttpRequest) -> HttpResponse:
             "channel": CHANNEL.get(order.channel, order.channel),
             "items": sum(line.quantity for line in order.lines.all()),
         }
-        for order in list_orders(actor_for_user(request.user), limit=PAGE_SIZE)
+        for order in services.list_orders(actor_for_user(request.user), limit=PAGE_SIZE)
     ]
     return render(request, "sales/orders.html", {"rows": rows, "page_size": PAGE_SIZE})
+
+
+def refund_method(payments: list[services.OrderPayment]) -> str:
+    """Where refunds of this order go: back to the loan that paid it, else to the card."""
+    return "loan" if any(p.method == "loan" for p in payments) else "card"
+
+
+@require_safe
+@order_view
+def order(request: HttpRequest, actor, order) -> HttpResponse:
+    lines = list(order.lines.all())
+    titles = services.sku_titles(line.sku_id for line in lines)
+    payments = services.order_payments(actor, order.number)
+    requests = services.return_authorizations(actor, number=order.number)
+    refund_to = refund_method(payments)
+    left = services.returnable_units(order)
+    reasons = dict(REASONS)
+    return render(
+        request,
+        "sales/order.html",
+        {
+            "order": order,
+            "status": STATUS.get(order.status, (order.status, "neutral")),
+            "channel": CHANNEL.get(order.channel, order.channel),
+            "timeline": order_timeline(order, requests, refund_to),
+            "lines": [{"line": line, "title": titles.get(line.sku_id, "")} for line in lines],
+            "tax_totals": _tax_totals(lines),
+            "payments": [
+                {"payment": p, "method": PAYMENT_METHOD[p.method], "status": PAYMENT_STATUS.get(p.status, "")}
+                for p in payments
+            ],
+            "refund_to": refund_to,
+            "returns": [
+                {
+                    "request": r,
+                    "status": RETURN_STATUS[r.status],
+                    "reason": reasons.get(r.reason, r.reason),
+                    "lines": [
+                        {"quantity": x.quantity, "title": titles.get(x.line.sku_id, "")}
+                        for x in r.lines.all()
+                    ],
+                }
+                for r in requests
+            ],
+            "is_staff": actor.is_staff,
+            "can_cancel": services.cancellable(order) and order.customer_id == actor.user_id,
+            "can_return": order.customer_id == actor.user_id and any(left.values()),
+            "has_invoice": services.invoiceable(order),
+            "ship_form": ShipForm() if _shippable(actor, order) else None,
+        },
+    )
+
+
+def _shippable(actor, order) -> bool:
+    """Staff see the shipping form on a paid web or flash order (``fulfil_order``'s own rule decides)."""
+    return actor.is_staff and order.channel in ("web", "flash") and order.status in ("paid", "backordered")
+
+
+def _tax_totals(lines) -> list[tuple[str, object]]:
+    """Each tax component's total over the order's lines (CGST, SGST, IGST, VAT), in a fixed order."""
+    totals: dict[str, Decimal] = {}
+    for line in lines:
+        for component, amount in line.tax_components.items():
+            totals[component] = totals.get(component, Decimal(0)) + Decimal(amount)
+    return sorted(totals.items())
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@order_view
+def cancel(request: HttpRequest, actor, order) -> HttpResponse:
+    """GET: confirm; POST: cancel. After shipping, both say why not (409) and point to returns."""
+    if order.customer_id != actor.user_id and not actor.is_staff:
+        raise Http404("no such order")
+    context = {"order": order, "status": STATUS.get(order.status, (order.status, "neutral"))}
+    if request.method == "POST":
+        try:
+            services.cancel_order(actor, order.number)
+        except Conflict:
+            return render(request, "sales/cancel.html", {**context, "too_late": True}, status=409)
+        messages.success(request, _("Order %(number)s is cancelled.") % {"number": order.number})
+        return redirect("sales:order", number=order.number)
+    too_late = not services.cancellable(order)
+    return render(
+        request, "sales/cancel.html", {**context, "too_late": too_late}, status=409 if too_late else 200
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@order_view
+def request_return(request: HttpRequest, actor, order) -> HttpResponse:
+    """The buyer says which units come back and why; staff then approve it (``request_return``)."""
+    if order.customer_id != actor.user_id:
+        raise Http404("no such order")
+    left = services.returnable_units(order)
+    titles = services.sku_titles(line.sku_id for line in order.lines.all())
+    choices = [
+        (line.pk, titles.get(line.sku_id, ""), left[line.pk]) for line in order.lines.all() if left[line.pk]
+    ]
+    form = ReturnRequestForm(request.POST or None, lines=choices)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            try:
+                services.request_return(
+                    actor,
+                    order.number,
+                    lines=[services.ReturnRequest(line_id, units) for line_id, units in form.units()],
+                    reason=form.cleaned_data["reason"],
+                    details=form.cleaned_data["details"],
+                )
+            except Conflict:
+                form.add_error(None, _("These units can no longer be returned."))
+                status = 409
+            else:
+                messages.success(
+                    request, _("Your return request is sent. We will tell you here when it is approved.")
+                )
+                return redirect("sales:order", number=order.number)
+    return render(
+        request, "sales/return.html", {"order": order, "form": form, "any_left": bool(choices)}, status=status
+    )
+
+
+@require_safe
+@order_view
+def invoice(request: HttpRequest, actor, order) -> HttpResponse:
+    """The order's invoice as a PDF (see ``invoice_pdf`` for its language and fonts)."""
+    language = invoice_language(translation.get_language())
+    try:
+        with translation.override(language):  # product names in the invoice's language, too
+            facts = services.invoice_for(actor, order.number)
+    except Conflict:
+        raise Http404("this order has no invoice yet") from None
+    response = HttpResponse(render_invoice(facts, language), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="invoice-{order.number}.pdf"'
+    return response

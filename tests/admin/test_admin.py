@@ -22,7 +22,7 @@ from tests.admin.conftest import buy
 pytestmark = pytest.mark.django_db
 
 APPS = ("inventory", "sales", "accounts", "finance")
-EDITABLE = {"inventory.location", "inventory.supplier", "sales.voucher"}
+EDITABLE = {"inventory.location", "inventory.supplier", "sales.voucher", "sales.seller"}
 
 
 def registered() -> list[type]:
@@ -54,6 +54,7 @@ def test_every_model_of_these_apps_is_registered():
         "sales.order",
         "sales.cart",
         "sales.return",
+        "sales.seller",
     }
 
 

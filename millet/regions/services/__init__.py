@@ -12,6 +12,7 @@ from millet.regions.services.markets import (
     is_inter_state,
     list_markets,
     tax_breakdown,
+    tax_rates,
 )
 from millet.regions.subdivisions import check_state
 
@@ -28,4 +29,5 @@ __all__ = [
     "is_inter_state",
     "list_markets",
     "tax_breakdown",
+    "tax_rates",
 ]

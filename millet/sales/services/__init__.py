@@ -1,6 +1,6 @@
 """The sales domain's service API: everything views, admin, commands and other domains may call."""
 
-from millet.sales.services.cancelling import cancel_order, expire_unpaid_orders
+from millet.sales.services.cancelling import cancel_order, cancellable, expire_unpaid_orders
 from millet.sales.services.carts import (
     CartSummary,
     cart_summary,
@@ -20,7 +20,15 @@ from millet.sales.services.flash import (
     set_aside_units,
 )
 from millet.sales.services.fulfilment import collect_order, fulfil_order
-from millet.sales.services.names import OrderNames, names_for, sku_codes
+from millet.sales.services.invoices import (
+    Invoice,
+    InvoiceLine,
+    SellerFacts,
+    invoice_for,
+    invoiceable,
+    seller_for,
+)
+from millet.sales.services.names import OrderNames, names_for, sku_codes, sku_titles
 from millet.sales.services.orders import (
     LineRequest,
     ShippingAddress,
@@ -34,8 +42,17 @@ from millet.sales.services.orders import (
     sold_unit,
     sold_units,
 )
+from millet.sales.services.payments import OrderPayment, order_payments
 from millet.sales.services.pickup import PickupOption, pickup_options
 from millet.sales.services.pos import pos_sale
+from millet.sales.services.return_requests import (
+    decide_return,
+    get_return_authorization,
+    receive_return,
+    request_return,
+    return_authorizations,
+    returnable_units,
+)
 from millet.sales.services.returns import ReturnRequest, return_order
 from millet.sales.services.shipping import ShippingMethod, shipping_methods
 from millet.sales.services.stores import (
@@ -51,6 +68,10 @@ __all__ = [
     "BelowMinimumSpend",
     "CartSummary",
     "FlashClaim",
+    "Invoice",
+    "InvoiceLine",
+    "OrderPayment",
+    "SellerFacts",
     "FlashOffer",
     "LineRequest",
     "OrderNames",
@@ -64,6 +85,17 @@ __all__ = [
     "StoreFacts",
     "cancel_order",
     "cart_summary",
+    "cancellable",
+    "decide_return",
+    "get_return_authorization",
+    "invoice_for",
+    "invoiceable",
+    "order_payments",
+    "receive_return",
+    "request_return",
+    "return_authorizations",
+    "returnable_units",
+    "seller_for",
     "checkout_cart",
     "collect_order",
     "expire_flash_order",
@@ -92,5 +124,6 @@ __all__ = [
     "sold_unit",
     "sold_units",
     "sku_codes",
+    "sku_titles",
     "use_store_directory",
 ]

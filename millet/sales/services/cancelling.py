@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
 
 from millet.accounts.actor import Actor
 from millet.core.errors import Conflict, Forbidden
@@ -15,6 +16,11 @@ from millet.sales.services.vouchers import release_voucher
 # --- cancelling ----------------------------------------------------------------------------------
 
 
+def cancellable(order: Order) -> bool:
+    """Whether ``cancel_order`` would take this order back: it has not been shipped or handed over."""
+    return order.status in OPEN_STATUSES
+
+
 @transaction.atomic
 def cancel_order(actor: Actor, number: str) -> Order:
     """Before fulfilment: stock back on the shelf, voucher use back, payment authorisation voided."""
@@ -25,12 +31,12 @@ def cancel_order(actor: Actor, number: str) -> Order:
         or (order.store_id and actor.can_sell_at(order.store_id))
     ):
         raise Forbidden("not your order")
-    if order.status not in OPEN_STATUSES:
+    if not cancellable(order):
         raise Conflict(f"an order that is {order.status} cannot be cancelled", code="not_cancellable")
     release(order)
     finance.void_authorizations(order.number)
-    Order.objects.filter(pk=order.pk).update(status=Order.Status.CANCELLED)
-    order.status = Order.Status.CANCELLED
+    order.status, order.cancelled_at = Order.Status.CANCELLED, timezone.now()
+    Order.objects.filter(pk=order.pk).update(status=order.status, cancelled_at=order.cancelled_at)
     return order
 
 
@@ -51,6 +57,6 @@ def expire_unpaid_orders() -> int:
     expired = 0
     for order in Order.objects.select_for_update().filter(number__in=numbers, status=Order.Status.PLACED):
         release(order)
-        Order.objects.filter(pk=order.pk).update(status=Order.Status.CANCELLED)
+        Order.objects.filter(pk=order.pk).update(status=Order.Status.CANCELLED, cancelled_at=timezone.now())
         expired += 1
     return expired

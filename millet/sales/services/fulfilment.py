@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from millet.accounts.actor import Actor
 from millet.catalog.services import skus_by_id
@@ -53,8 +54,16 @@ def fulfil(
         finance.book_sale(facts, finance.SaleStep.CHARGE, payment_token=charge_token)
     else:
         finance.book_sale(facts, finance.SaleStep.CAPTURE)
-    Order.objects.filter(pk=order.pk).update(status=Order.Status.FULFILLED)
-    order.status = Order.Status.FULFILLED
+    order.status, order.fulfilled_at = Order.Status.FULFILLED, timezone.now()
+    if charge_token is not None:  # paid at the till, there and then
+        order.paid_at = order.fulfilled_at
+    Order.objects.filter(pk=order.pk).update(
+        status=order.status,
+        fulfilled_at=order.fulfilled_at,
+        paid_at=order.paid_at,
+        carrier=order.carrier,
+        tracking_number=order.tracking_number,
+    )
     transaction.on_commit(
         lambda: events.order_fulfilled.send(
             sender=Order, order_number=order.number, customer_id=order.customer_id, serials=handed
@@ -70,9 +79,15 @@ def store_code_of(order: Order) -> str | None:
 
 
 @transaction.atomic
-def fulfil_order(actor: Actor, number: str) -> Order:
-    """Ship a paid web order from the warehouses that hold its stock (staff only)."""
+def fulfil_order(actor: Actor, number: str, *, carrier: str = "", tracking_number: str = "") -> Order:
+    """Ship a paid web order from the warehouses that hold its stock (staff only), with the carrier
+    and its tracking number that the buyer's order page shows (each at most 64 characters, else
+    422 ``carrier_too_long`` / ``tracking_number_too_long``; blank when handed to no carrier)."""
     actor.require_staff()
+    carrier, tracking_number = carrier.strip(), tracking_number.strip()
+    for field, value in (("carrier", carrier), ("tracking_number", tracking_number)):
+        if len(value) > 64:
+            raise Unprocessable(f"{field} is longer than 64 characters", code=f"{field}_too_long")
     order = get_order(actor, number, for_update=True)
     if order.channel != Order.Channel.WEB and order.channel != Order.Channel.FLASH:
         raise Conflict("store orders are handed over at the store", code="wrong_channel")
@@ -82,6 +97,7 @@ def fulfil_order(actor: Actor, number: str) -> Order:
             raise Conflict("waiting for stock", code="backordered")
     elif order.status != Order.Status.PAID:
         raise Conflict(f"order is {order.status}", code="not_fulfillable")
+    order.carrier, order.tracking_number = carrier, tracking_number
     fulfil(order, list(order.lines.all()), store_code=None)
     return order
 

@@ -16,6 +16,11 @@ def sku_codes(sku_ids: Iterable[int]) -> dict[int, str]:
     return {sku_id: info.code for sku_id, info in skus_by_id(sku_ids).items()}
 
 
+def sku_titles(sku_ids: Iterable[int]) -> dict[int, str]:
+    """SKU id -> what a shopper calls it (the SKU's name, else its product's)."""
+    return {sku_id: info.name or info.product_name for sku_id, info in skus_by_id(sku_ids).items()}
+
+
 @dataclass(frozen=True)
 class OrderNames:
     skus: dict[int, str]  # SKU id -> SKU code

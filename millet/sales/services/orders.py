@@ -9,6 +9,7 @@ ready_for_pickup until the store hands them over.
 
 from __future__ import annotations
 
+import secrets
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -74,6 +75,11 @@ class LineRequest:
 def line_reference(order_number: str, line_id: int) -> str:
     """How inventory reservations and serial units name the order line that holds them."""
     return f"{order_number}/{line_id}"
+
+
+def pickup_code() -> str:
+    """Six random digits a click-and-collect buyer shows at the counter (read aloud, typed at a till)."""
+    return f"{secrets.randbelow(10**6):06d}"
 
 
 def merge_lines(lines: Sequence[LineRequest]) -> list[LineRequest]:
@@ -357,6 +363,7 @@ def create_order(
         total=priced.total + shipping.price,
         refunded=quantize(Decimal(0), currency),
         idempotency_key=idempotency_key,
+        pickup_code=pickup_code() if channel == Order.Channel.CLICK_COLLECT else "",
         created_at=placed_at or timezone.now(),
     )
     if idempotency_key:  # only a keyed request can collide with a twin; others skip the savepoint
@@ -510,8 +517,8 @@ def _authorize(
         status = Order.Status.BACKORDERED
     else:
         status = Order.Status.PAID
-    Order.objects.filter(pk=order.pk).update(status=status)
-    order.status = status
+    order.status, order.paid_at = status, timezone.now()
+    Order.objects.filter(pk=order.pk).update(status=status, paid_at=order.paid_at)
 
 
 @transaction.atomic

@@ -63,7 +63,7 @@ def check_returned_serials(line: OrderLine, sku: SkuInfo, quantity: int, serials
             raise Conflict(f"serial {serial} was already returned", code="serial_already_returned")
 
 
-def _merged(lines: Sequence[ReturnRequest]) -> list[ReturnRequest]:
+def merge_return_lines(lines: Sequence[ReturnRequest]) -> list[ReturnRequest]:
     """One request per order line: a line named twice is refunded for all its units, as one step."""
     merged: dict[int, ReturnRequest] = {}
     for req in lines:
@@ -108,7 +108,7 @@ def return_order(
         raise Conflict(f"an order that is {order.status} cannot be returned", code="not_returnable")
     if not lines:
         raise Unprocessable("a return needs lines", code="empty_return")
-    lines = _merged(lines)
+    lines = merge_return_lines(lines)
     by_id = {line.pk: line for line in order.lines.all()}  # get_order prefetched them
     skus = skus_by_id(line.sku_id for line in by_id.values())
     ret = Return.objects.create(

@@ -1,0 +1,129 @@
+"""Staff pages of the after-sale: ship an order with its carrier and tracking number, and handle
+return requests (approve or reject, then receive the units, which refunds them). Staff only:
+everyone else gets 403 before any lookup, as the services decide."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from millet.accounts.actor import actor_for_user
+from millet.core.errors import Conflict, NotFound, Unprocessable
+from millet.sales import services
+from millet.sales.forms import REASONS, DecisionForm, ReceiveForm, ShipForm
+from millet.sales.views import RETURN_STATUS, order_view
+
+
+def staff_actor(request: HttpRequest):
+    actor = actor_for_user(request.user) if request.user.is_authenticated else None
+    if actor is None or not actor.is_staff:
+        raise PermissionDenied("staff only")
+    return actor
+
+
+@require_POST
+@order_view
+def ship(request: HttpRequest, actor, order) -> HttpResponse:
+    """Fulfil a paid web order with the carrier and tracking number the buyer then sees."""
+    if not actor.is_staff:
+        raise PermissionDenied("staff only")
+    form = ShipForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the carrier and the tracking number."))
+    else:
+        try:
+            services.fulfil_order(actor, order.number, **form.cleaned_data)
+        except (Conflict, Unprocessable) as exc:
+            messages.error(request, _("The order could not be shipped: %(reason)s") % {"reason": exc.detail})
+        else:
+            messages.success(request, _("Order %(number)s is shipped.") % {"number": order.number})
+    return redirect("sales:order", number=order.number)
+
+
+@require_safe
+def returns(request: HttpRequest) -> HttpResponse:
+    """Return requests still to handle (requested or approved), oldest first."""
+    actor = staff_actor(request)
+    waiting = [
+        r
+        for status in ("requested", "approved")
+        for r in services.return_authorizations(actor, status=status)
+    ]
+    rows = [
+        {"request": r, "status": RETURN_STATUS[r.status]}
+        for r in sorted(waiting, key=lambda r: r.requested_at)
+    ]
+    return render(request, "sales/staff_returns.html", {"rows": rows})
+
+
+def _receive_form(request: HttpRequest, actor, authorization) -> ReceiveForm:
+    """The receive form: for each serialized line, the units sold on it that may come back."""
+    order = authorization.order
+    sold: dict[int, list[str]] = {}
+    for unit in services.sold_units(actor, order.number):
+        sold.setdefault(unit.sku_id, []).append(unit.serial)
+    titles = services.sku_titles(x.line.sku_id for x in authorization.lines.all())
+    serials = [
+        (x.line_id, titles.get(x.line.sku_id, ""), sold[x.line.sku_id])
+        for x in authorization.lines.all()
+        if sold.get(x.line.sku_id)
+    ]
+    return ReceiveForm(request.POST if request.POST.get("action") == "receive" else None, serials=serials)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def return_request(request: HttpRequest, pk: int) -> HttpResponse:
+    """One request: the shopper's reason and units; approve or reject it, or receive its units."""
+    actor = staff_actor(request)
+    try:
+        authorization = services.get_return_authorization(actor, pk)
+    except NotFound:
+        raise Http404("no such return request") from None
+    lines = list(authorization.lines.all())
+    titles = services.sku_titles(x.line.sku_id for x in lines)
+    decision = DecisionForm(request.POST if request.POST.get("action") in ("approve", "reject") else None)
+    receive = _receive_form(request, actor, authorization)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        action = request.POST.get("action")
+        try:
+            if action in ("approve", "reject") and decision.is_valid():
+                services.decide_return(
+                    actor, pk, approve=action == "approve", note=decision.cleaned_data["note"]
+                )
+                messages.success(
+                    request,
+                    _("The return is approved.") if action == "approve" else _("The return is rejected."),
+                )
+                return redirect("sales:return_request", pk=pk)
+            if action == "receive" and receive.is_valid():
+                services.receive_return(
+                    actor,
+                    pk,
+                    warehouse_code=receive.cleaned_data["warehouse_code"],
+                    serials=receive.serials(),
+                )
+                messages.success(request, _("The units are received and the refund is booked."))
+                return redirect("sales:return_request", pk=pk)
+        except (Conflict, Unprocessable, NotFound) as exc:
+            form = receive if action == "receive" else decision
+            form.add_error(None, exc.detail)
+            status = exc.status_code
+    return render(
+        request,
+        "sales/staff_return.html",
+        {
+            "authorization": authorization,
+            "status": RETURN_STATUS[authorization.status],
+            "reason": dict(REASONS).get(authorization.reason, authorization.reason),
+            "lines": [{"quantity": x.quantity, "title": titles.get(x.line.sku_id, "")} for x in lines],
+            "decision": decision,
+            "receive": receive,
+        },
+        status=status,
+    )

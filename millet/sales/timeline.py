@@ -1,0 +1,63 @@
+"""An order's life as the shopper's order page draws it (``components/timeline.html``): what has
+happened, with when, and what comes next. Presentation only: the facts come from the services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from millet.sales.models import Order, ReturnAuthorization
+
+
+@dataclass(frozen=True)
+class Step:
+    label: str
+    state: str  # "done", "current" or "upcoming"
+    at: datetime | None = None
+    note: str = ""
+
+
+def order_timeline(order: Order, requests: list[ReturnAuthorization], refund_to: str) -> list[Step]:
+    """Placed, paid, shipped (with carrier and tracking) or ready and collected, cancelled, and each
+    return request's steps; ``refund_to`` says where refunds went ("card" or "loan")."""
+    done: list[tuple[str, datetime | None, str]] = [(_("Order placed"), order.created_at, "")]
+    upcoming: list[str] = []
+    collect = order.channel == Order.Channel.CLICK_COLLECT
+    if order.paid_at:
+        done.append((_("Paid"), order.paid_at, ""))
+        if collect:
+            done.append((_("Ready for pickup"), order.paid_at, ""))
+    elif order.status == Order.Status.PLACED:
+        upcoming.append(_("Paid"))
+    if order.fulfilled_at:
+        if collect or order.channel == Order.Channel.POS:
+            done.append((_("Collected"), order.fulfilled_at, ""))
+        else:
+            note = " · ".join(filter(None, (order.carrier, order.tracking_number)))
+            done.append((_("Shipped"), order.fulfilled_at, note))
+    elif order.status == Order.Status.CANCELLED:
+        done.append((_("Cancelled"), order.cancelled_at, ""))
+    else:
+        upcoming.append(_("Collected") if collect else _("Shipped"))
+    for request in sorted(requests, key=lambda r: r.requested_at):
+        units = sum(line.quantity for line in request.lines.all())
+        done.append(
+            (
+                _("Return requested"),
+                request.requested_at,
+                ngettext("%(count)s unit", "%(count)s units", units) % {"count": units},
+            )
+        )
+        if request.status == ReturnAuthorization.Status.REJECTED:
+            done.append((_("Return rejected"), request.decided_at, request.decision_note))
+        elif request.decided_at:
+            done.append((_("Return approved"), request.decided_at, ""))
+        if request.received_id:
+            note = _("to your loan") if refund_to == "loan" else _("to your card")
+            done.append((_("Units received, refunded"), request.received.created_at, note))
+    steps = [Step(label, "done", at, note) for label, at, note in done]
+    steps[-1] = Step(steps[-1].label, "current", steps[-1].at, steps[-1].note)
+    return steps + [Step(label, "upcoming") for label in upcoming]

@@ -1,0 +1,140 @@
+"""After the sale in a browser: the order page's timeline, cancelling before shipping (with
+JavaScript off), and a return from the shopper's request through staff approval and receipt to
+the refund the shopper sees, with stock and the ledger checked. axe at 360 px and on a desktop."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import axe, sign_in
+
+
+@pytest.fixture
+def world(transactional_db):
+    """The sales test world (markets, stock in CN warehouses and stores) and its sellers."""
+    from millet.regions.models import Currency
+    from millet.regions.services import clear_caches
+    from millet.sales.models import Seller
+    from tests.factories import build_world
+
+    built = build_world()
+    Currency.objects.filter(code="CNY").update(symbol="¥")  # as the real markets write it
+    clear_caches()
+    Seller.objects.get_or_create(
+        market="CN",
+        defaults={"legal_name": "Millet Beijing", "address": "1 Main St", "tax_id": "91110108MA01XYZ12K"},
+    )
+    return built
+
+
+def shipped_order(world, buyer, quantity=1, ship=True):
+    from millet.accounts.actor import actor_for_user
+    from millet.sales import services
+
+    order = services.place_order(
+        actor_for_user(buyer),
+        market="CN",
+        lines=[services.LineRequest("MI6-64", quantity)],
+        payment_token="tok_ok",
+    )
+    if ship:
+        staff = actor_for_user(world.users["staff"])
+        services.fulfil_order(staff, order.number, carrier="SF Express", tracking_number="SF1234567890")
+    return order
+
+
+def test_a_return_from_request_to_refund(open_page, world, make_user, shot):
+    from millet.finance.services import payments_for, total_balance_check
+    from millet.inventory.models import SerialUnit
+
+    buyer = make_user("mei", email="mei@example.com")
+    make_user("sam", email="sam@example.com", staff=True)
+    order = shipped_order(world, buyer, quantity=2)
+
+    page = open_page("mobile", language="en")
+    sign_in(page, "mei")
+    page.goto("/orders/")
+    page.get_by_role("link", name=order.number).click()
+    assert page.get_by_role("heading", name=f"Order {order.number}").is_visible()
+    timeline = page.get_by_role("list", name="Order status")
+    for step in ("Order placed", "Paid", "Shipped"):
+        assert timeline.get_by_text(step, exact=True).is_visible()
+    assert timeline.get_by_text("SF Express · SF1234567890").is_visible()
+    assert page.get_by_role("link", name="Cancel the order").count() == 0
+    assert axe(page) == []
+    shot(page, "order-shipped-mobile")
+
+    page.get_by_role("link", name="Return items").click()
+    page.get_by_label("It is defective or does not work").check()
+    page.get_by_label("Mi 6").fill("1")
+    page.get_by_label("Anything we should know").fill("The screen stays black.")
+    assert axe(page) == []
+    shot(page, "return-request-mobile")
+    page.get_by_role("button", name="Request the return").click()
+    assert page.get_by_text("Your return request is sent.").is_visible()
+    assert page.get_by_text("Waiting for approval").is_visible()
+
+    staff = open_page("desktop", language="en")
+    sign_in(staff, "sam")
+    staff.goto("/orders/returns/")
+    assert axe(staff) == []
+    staff.get_by_role("link", name=order.number).click()
+    assert staff.get_by_text("The screen stays black.").is_visible()
+    assert axe(staff) == []
+    staff.get_by_role("button", name="Approve the return").click()
+    assert staff.get_by_text("The return is approved.").is_visible()
+    staff.get_by_label("Warehouse code").fill("WH-CN-SH")
+    serial = staff.get_by_role("group", name="Units of Mi 6 that came back").get_by_role("checkbox").first
+    returned_serial = serial.get_attribute("value")
+    serial.check()
+    assert axe(staff) == []
+    shot(staff, "return-receive-desktop")
+    staff.get_by_role("button", name="Receive and refund").click()
+    assert staff.get_by_text("The units are received and the refund is booked.").is_visible()
+
+    page.goto(f"/orders/{order.number}/")
+    assert page.get_by_text("Refunded ¥2,499.00 to your card.").is_visible()
+    assert page.get_by_role("list", name="Order status").get_by_text("Units received, refunded").is_visible()
+    assert axe(page) == []
+    shot(page, "order-refunded-mobile")
+    assert SerialUnit.objects.get(serial=returned_serial).status == "in_stock"
+    [payment] = payments_for(order.number)
+    assert (payment.captured, payment.refunded) == (2 * 2499, 2499)
+    assert total_balance_check() == 0
+
+
+def test_cancel_before_shipping_without_javascript(open_page, world, make_user, shot):
+    from millet.finance.services import payments_for
+    from millet.inventory.models import Stock
+    from millet.sales.models import Order
+
+    buyer = make_user("li", email="li@example.com")
+    order = shipped_order(world, buyer, ship=False)
+    held = sum(Stock.objects.filter(sku=world.skus["MI6-64"]).values_list("reserved", flat=True))
+    shipped = shipped_order(world, buyer)
+
+    looking = open_page("mobile", language="en")  # axe needs JavaScript: it looks first
+    sign_in(looking, "li")
+    looking.goto(f"/orders/{order.number}/")
+    assert looking.get_by_role("list", name="Order status").get_by_text("Shipped").is_visible()  # upcoming
+    assert axe(looking) == []
+    shot(looking, "order-paid-mobile")
+    looking.get_by_role("link", name="Cancel the order").click()
+    assert axe(looking) == []
+    shot(looking, "cancel-confirm-mobile")
+    looking.goto(f"/orders/{shipped.number}/cancel/")  # too late: the page says so instead
+    assert looking.get_by_role("alert").get_by_text("can no longer be cancelled").is_visible()
+    assert axe(looking) == []
+
+    page = open_page("desktop", language="en", javascript=False)
+    sign_in(page, "li")
+    page.goto(f"/orders/{order.number}/")
+    page.get_by_role("link", name="Cancel the order").click()
+    page.get_by_role("button", name="Yes, cancel the order").click()
+    assert page.get_by_text(f"Order {order.number} is cancelled.").is_visible()
+    assert page.get_by_role("list", name="Order status").get_by_text("Cancelled").is_visible()
+    assert page.get_by_role("link", name="Cancel the order").count() == 0
+    assert Order.objects.get(number=order.number).status == "cancelled"
+    assert [p.status for p in payments_for(order.number)] == ["voided"]
+    assert sum(Stock.objects.filter(sku=world.skus["MI6-64"]).values_list("reserved", flat=True)) == held - 1
+    shot(page, "order-cancelled-desktop")

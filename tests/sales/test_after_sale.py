@@ -1,0 +1,227 @@
+"""After the sale, through the services and the shopper's pages: shipping with a carrier and
+tracking number, cancelling before shipping, returns from request to refund (ledger balanced,
+money back to the card), click-and-collect pickup codes, and nobody reaching another's order."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from millet.accounts.actor import actor_for_user
+from millet.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from millet.finance.services import payments_for, total_balance_check
+from millet.inventory.models import SerialUnit
+from millet.sales import services
+from millet.sales.models import Order, ReturnAuthorization, Seller
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sellers(db):
+    for market, name, tax_id, state in (
+        ("CN", "Millet Communications (Beijing) Co., Ltd.", "91110108MA01XYZ12K", "CN-BJ"),
+        ("IN", "Millet Technology India Pvt. Ltd.", "29AAHCM4321K1ZA", "IN-KA"),
+        ("DE", "Millet Europe GmbH", "DE312345678", "DE-BE"),
+    ):
+        Seller.objects.update_or_create(
+            market=market,
+            defaults={"legal_name": name, "address": "1 Main St", "tax_id": tax_id, "state": state},
+        )
+
+
+def actor(world, name):
+    return actor_for_user(world.users[name])
+
+
+def paid_order(world, user="alice", market="CN", sku="MI6-64", quantity=1, **extra) -> Order:
+    return services.place_order(
+        actor(world, user),
+        market=market,
+        lines=[services.LineRequest(sku, quantity)],
+        payment_token="tok_ok",
+        **extra,
+    )
+
+
+def shipped_order(world, **kwargs) -> Order:
+    order = paid_order(world, **kwargs)
+    return services.fulfil_order(
+        actor(world, "staff"), order.number, carrier="SF Express", tracking_number="SF123"
+    )
+
+
+def page(world, user: str, *, csrf: bool = False) -> Client:
+    client = Client(enforce_csrf_checks=csrf)
+    client.force_login(world.users[user])
+    client.cookies["django_language"] = "en"  # China's pages open in Chinese; these tests read English
+    return client
+
+
+def test_shipping_records_carrier_and_tracking_and_the_order_page_shows_the_timeline(world):
+    order = shipped_order(world)
+    stored = Order.objects.get(number=order.number)
+    assert (stored.carrier, stored.tracking_number) == ("SF Express", "SF123")
+    assert stored.paid_at <= stored.fulfilled_at
+    html = page(world, "alice").get(f"/orders/{order.number}/").content.decode()
+    for text in ("Order placed", "Paid", "Shipped", "SF Express", "SF123", "Download the invoice (PDF)"):
+        assert text in html
+    assert "Cancel the order" not in html  # shipped: too late
+
+
+def test_carrier_and_tracking_are_checked_and_only_staff_ship(world):
+    order = paid_order(world)
+    with pytest.raises(Unprocessable) as too_long:
+        services.fulfil_order(actor(world, "staff"), order.number, carrier="x" * 65, tracking_number="1")
+    assert too_long.value.code == "carrier_too_long"
+    with pytest.raises(Forbidden):
+        services.fulfil_order(actor(world, "alice"), order.number, carrier="SF", tracking_number="1")
+    assert Order.objects.get(number=order.number).status == "paid"
+
+
+def test_staff_ship_from_the_order_page_with_carrier_and_tracking(world):
+    order = paid_order(world)
+    staff = page(world, "staff")
+    assert "Mark as shipped" in staff.get(f"/orders/{order.number}/").content.decode()
+    assert "Mark as shipped" not in page(world, "alice").get(f"/orders/{order.number}/").content.decode()
+    response = staff.post(f"/orders/{order.number}/ship/", {"carrier": "DHL", "tracking_number": "JD0001"})
+    assert response.status_code == 302
+    assert Order.objects.get(number=order.number).tracking_number == "JD0001"
+    assert (
+        page(world, "alice")
+        .post(f"/orders/{order.number}/ship/", {"carrier": "x", "tracking_number": "y"})
+        .status_code
+        == 403
+    )
+
+
+def test_cancel_before_shipping_needs_csrf_confirms_and_releases_the_payment(world):
+    order = paid_order(world)
+    client = page(world, "alice", csrf=True)
+    confirm = client.get(f"/orders/{order.number}/cancel/")
+    assert confirm.status_code == 200 and "Yes, cancel the order" in confirm.content.decode()
+    assert client.post(f"/orders/{order.number}/cancel/").status_code == 403  # no CSRF token
+    token = client.cookies["csrftoken"].value
+    response = client.post(f"/orders/{order.number}/cancel/", {"csrfmiddlewaretoken": token}, follow=True)
+    assert "is cancelled" in response.content.decode()
+    stored = Order.objects.get(number=order.number)
+    assert stored.status == "cancelled" and stored.cancelled_at is not None
+    assert [p.status for p in payments_for(order.number)] == ["voided"]
+    assert total_balance_check() == 0
+
+
+def test_cancel_after_shipping_says_why_not(world):
+    order = shipped_order(world)
+    client = page(world, "alice")
+    refused = client.post(f"/orders/{order.number}/cancel/")
+    assert refused.status_code == 409
+    assert "can no longer be cancelled" in refused.content.decode()
+    assert Order.objects.get(number=order.number).status == "fulfilled"
+
+
+def test_a_return_from_request_to_refund_goes_back_to_the_card_and_the_ledger_balances(world):
+    order = shipped_order(world, quantity=2)
+    line = order.lines.get()
+    client = page(world, "alice")
+    response = client.post(
+        f"/orders/{order.number}/return/",
+        {"reason": "defective", f"line_{line.pk}": "1", "details": "no sound"},
+    )
+    assert response.status_code == 302, response.content.decode()
+    request = ReturnAuthorization.objects.get(order__number=order.number)
+    assert request.status == "requested" and request.lines.get().quantity == 1
+    assert services.returnable_units(Order.objects.get(pk=order.pk)) == {line.pk: 1}
+
+    staff = page(world, "staff")
+    assert staff.post(f"/orders/returns/{request.pk}/", {"action": "approve"}).status_code == 302
+    serial = services.sold_units(actor(world, "staff"), order.number)[0].serial
+    received = staff.post(
+        f"/orders/returns/{request.pk}/",
+        {"action": "receive", "warehouse_code": "WH-CN-SH", f"serials_{line.pk}": [serial]},
+    )
+    assert received.status_code == 302, received.content.decode()
+    request.refresh_from_db()
+    assert request.status == "refunded" and request.received.refund_amount == Decimal("2499.00")
+    assert SerialUnit.objects.get(serial=serial).status == "in_stock"
+    assert [(p.status, p.refunded) for p in payments_for(order.number)] == [
+        ("partially_refunded", Decimal("2499.00"))
+    ]
+    assert total_balance_check() == 0
+    html = client.get(f"/orders/{order.number}/").content.decode()
+    assert "2,499.00 to your card." in html  # the test world's yuan has no symbol of its own: CN¥
+    assert "Units received, refunded" in html
+
+
+def test_return_rules_are_the_services_own(world):
+    order = shipped_order(world)
+    line = order.lines.get()
+    alice, staff = actor(world, "alice"), actor(world, "staff")
+    ask = [services.ReturnRequest(line.pk, 1)]
+    with pytest.raises(Forbidden):
+        services.request_return(staff, order.number, lines=ask, reason="defective")
+    with pytest.raises(NotFound):
+        services.request_return(actor(world, "bob"), order.number, lines=ask, reason="defective")
+    with pytest.raises(Unprocessable) as bad_reason:
+        services.request_return(alice, order.number, lines=ask, reason="bored")
+    assert bad_reason.value.code == "unknown_reason"
+    with pytest.raises(Conflict) as too_many:
+        services.request_return(
+            alice, order.number, lines=[services.ReturnRequest(line.pk, 2)], reason="defective"
+        )
+    assert too_many.value.code == "over_returned"
+    request = services.request_return(alice, order.number, lines=ask, reason="damaged")
+    with pytest.raises(Conflict):  # the unit is in an open request already
+        services.request_return(alice, order.number, lines=ask, reason="damaged")
+    with pytest.raises(Forbidden):
+        services.decide_return(alice, request.pk, approve=True)
+    with pytest.raises(Conflict) as not_approved:
+        services.receive_return(staff, request.pk, warehouse_code="WH-CN-SH")
+    assert not_approved.value.code == "not_approved"
+    with pytest.raises(Unprocessable) as why:
+        services.decide_return(staff, request.pk, approve=False)
+    assert why.value.code == "note_required"
+    services.decide_return(staff, request.pk, approve=False, note="Opened and used")
+    assert services.returnable_units(Order.objects.get(pk=order.pk)) == {line.pk: 1}  # may ask again
+    unpaid = services.place_order(alice, market="CN", lines=[services.LineRequest("MI6-64", 1)])
+    with pytest.raises(Conflict) as not_yet:
+        services.request_return(
+            alice, unpaid.number, lines=[services.ReturnRequest(unpaid.lines.get().pk, 1)], reason="defective"
+        )
+    assert not_yet.value.code == "not_returnable"
+
+
+def test_nobody_reaches_another_customers_order_or_invoice(world, sellers):
+    order = shipped_order(world)
+    bob = page(world, "bob")
+    for path in ("", "cancel/", "return/", "invoice.pdf"):
+        assert bob.get(f"/orders/{order.number}/{path}").status_code == 404, path
+        assert bob.get(f"/orders/CN991231-DEADBEEF/{path}").status_code == 404, path
+    assert bob.post(f"/orders/{order.number}/cancel/").status_code == 404
+    assert Order.objects.get(number=order.number).status == "fulfilled"
+    assert bob.get("/orders/returns/").status_code == 403
+    assert Client().get(f"/orders/{order.number}/").status_code == 302  # to sign-in
+
+
+def test_click_and_collect_shows_its_pickup_code(world):
+    order = paid_order(world, channel="click_collect", store_code="SH-001")
+    assert len(order.pickup_code) == 6 and order.pickup_code.isdigit()
+    html = page(world, "alice").get(f"/orders/{order.number}/").content.decode()
+    assert "Pickup code" in html and order.pickup_code in html and "Ready for pickup" in html
+    assert paid_order(world).pickup_code == ""
+
+
+def test_the_api_shows_carrier_tracking_and_pickup_code(world):
+    shipped = shipped_order(world)
+    answer = world.client("alice").get(f"/sales/orders/{shipped.number}").json()
+    assert (answer["carrier"], answer["tracking_number"], answer["pickup_code"]) == (
+        "SF Express",
+        "SF123",
+        "",
+    )
+    collect = paid_order(world, channel="click_collect", store_code="SH-001")
+    assert (
+        world.client("alice").get(f"/sales/orders/{collect.number}").json()["pickup_code"]
+        == collect.pickup_code
+    )

@@ -1,0 +1,134 @@
+"""Each market's invoice PDF, read back as text (pypdf): India's GST tax invoice (GSTIN, HSN,
+place of supply, CGST + SGST within a state or IGST between states), China's VAT per line, and
+Germany's VAT with German labels. The amounts printed are the order's own, to the paisa."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from pypdf import PdfReader
+
+from millet.accounts.actor import SYSTEM, actor_for_user
+from millet.catalog import services as catalog
+from millet.inventory import services as inventory
+from millet.sales import services
+from millet.sales.invoice_pdf import latin1, render_invoice
+from tests.sales.test_after_sale import sellers  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.django_db
+
+
+def text_of(pdf: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def shipped(world, market: str, **extra):
+    alice, staff = actor_for_user(world.users["alice"]), actor_for_user(world.users["staff"])
+    order = services.place_order(
+        alice, market=market, lines=[services.LineRequest("MI6-64", 1)], payment_token="tok_ok", **extra
+    )
+    services.fulfil_order(staff, order.number, carrier="Blue Dart", tracking_number="BD1")
+    return services.invoice_for(alice, order.number)
+
+
+@pytest.mark.usefixtures("sellers")
+def test_india_within_a_state_is_a_gst_tax_invoice_with_cgst_and_sgst(world):
+    invoice = shipped(world, "IN", shipping_state="IN-KA")
+    text = text_of(render_invoice(invoice, "hi"))  # Hindi pages get the English invoice
+    for expected in (
+        "Tax invoice",
+        "Millet Technology India Pvt. Ltd.",
+        "GSTIN: 29AAHCM4321K1ZA",
+        "Place of supply: Karnataka (29)",
+        "85171300",  # HSN of a smartphone
+        "Paid by: Card",
+        "Bill to: alice",
+        invoice.number,
+    ):
+        assert expected in text, expected
+    line = invoice.lines[0]
+    assert set(line.tax) == {"CGST", "SGST"} and line.tax["CGST"] == line.tax["SGST"]
+    assert line.taxable + line.tax["CGST"] + line.tax["SGST"] == Decimal("19999.00")
+    assert f"{line.taxable:,.2f}".replace(",", "") in text.replace(",", "")  # 16,948.30 in lakh grouping
+    assert "1,525.35 (9%)" in text  # each component with its rate
+    assert "19,999.00 INR" in text
+    assert "IGST" not in text
+
+
+@pytest.mark.usefixtures("sellers")
+def test_india_between_states_carries_igst(world):
+    invoice = shipped(world, "IN", shipping_state="IN-MH")
+    text = text_of(render_invoice(invoice, "en"))
+    assert "Place of supply: Maharashtra (27)" in text
+    assert set(invoice.lines[0].tax) == {"IGST"}
+    assert "3,050.69 (18%)" in text
+    assert "CGST" not in text and "SGST" not in text
+
+
+@pytest.mark.usefixtures("sellers")
+def test_china_shows_vat_per_line_and_no_gst_fields(world):
+    invoice = shipped(world, "CN")
+    text = text_of(render_invoice(invoice, "zh-hans"))
+    assert "Invoice" in text and "Taxpayer ID: 91110108MA01XYZ12K" in text
+    assert "287.50 (13%)" in text  # 2499 * 0.13 / 1.13, half-up
+    assert "2,499.00 CNY" in text
+    assert "HSN" not in text and "Place of supply" not in text
+
+
+@pytest.mark.usefixtures("sellers")
+def test_germany_has_vat_and_german_labels(world):
+    location = inventory.create_location(
+        code="WH-DE-BER",
+        name="Berlin",
+        kind="warehouse",
+        market="DE",
+        city="Berlin",
+        latitude=Decimal("52.52"),
+        longitude=Decimal("13.40"),
+    )
+    world.locations["WH-DE-BER"] = location.pk
+    world.receive("MI6-64", "WH-DE-BER", 2)
+    catalog.set_price("DE", "MI6-64", Decimal("1234.56"), actor=SYSTEM)
+    invoice = shipped(world, "DE")
+    text = text_of(render_invoice(invoice, "de"))
+    for expected in (
+        "Rechnung",
+        "USt-IdNr.: DE312345678",
+        "Millet Europe GmbH",
+        "1.234,56 EUR",
+        "197,11 (19",
+    ):
+        assert expected in text, expected
+
+
+@pytest.mark.usefixtures("sellers")
+def test_the_invoice_page_serves_the_buyers_pdf_and_no_one_elses(world):
+    invoice = shipped(world, "CN")
+    alice, bob = Client(), Client()
+    alice.force_login(world.users["alice"])
+    bob.force_login(world.users["bob"])
+    response = alice.get(f"/orders/{invoice.number}/invoice.pdf")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert invoice.number in text_of(response.content)
+    assert bob.get(f"/orders/{invoice.number}/invoice.pdf").status_code == 404
+    unpaid = services.place_order(
+        actor_for_user(world.users["alice"]), market="CN", lines=[services.LineRequest("MI6-64", 1)]
+    )
+    assert alice.get(f"/orders/{unpaid.number}/invoice.pdf").status_code == 404  # nothing sold yet
+    paid = services.place_order(
+        actor_for_user(world.users["alice"]),
+        market="CN",
+        lines=[services.LineRequest("MI6-64", 1)],
+        payment_token="tok_ok",
+    )
+    assert alice.get(f"/orders/{paid.number}/invoice.pdf").status_code == 200
+    services.cancel_order(actor_for_user(world.users["alice"]), paid.number)
+    assert alice.get(f"/orders/{paid.number}/invoice.pdf").status_code == 404  # cancelled: nothing was sold
+
+
+def test_text_helvetica_cannot_draw_is_folded_not_dropped():
+    assert latin1("Redmi Note 5 Pro — “Black”, Dādra, Müller") == 'Redmi Note 5 Pro - "Black", Dadra, Müller'
+    assert latin1("小米") == "??"  # what Helvetica cannot draw at all shows as "?", never as a crash
