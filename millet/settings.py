@@ -62,7 +62,6 @@ except ValueError as exc:
     raise InsecureConfiguration(str(exc)) from None
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -72,6 +71,9 @@ INSTALLED_APPS = [
     "ninja",  # serves Swagger UI from its own static files, so /api/docs works without a CDN
     "axes",  # failed sign-ins per account and per address: see millet.accounts.signin
     "millet.web",  # the base layout, components and formats every domain's pages use (docs/WEB.md)
+    # django.contrib.admin, open to the back-office roles; after millet.web, whose admin/base_site.html
+    # it uses (the site's icon and translated title)
+    "millet.accounts.apps.BackOfficeConfig",
     "millet.accounts",
     "millet.regions",
     "millet.catalog",

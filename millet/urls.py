@@ -8,9 +8,6 @@ from django.urls import include, path
 
 from millet.api import api
 
-admin.site.site_header = "Millet back office"
-admin.site.site_title = "Millet"
-
 urlpatterns = [
     path("", include("millet.web.urls")),
     path("shop/", include("millet.catalog.urls")),
