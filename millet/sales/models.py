@@ -111,6 +111,8 @@ class Order(models.Model):
     refunded = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(db_index=True)
+    carrier = models.CharField(max_length=64, blank=True, help_text="Who delivers a shipped web order.")
+    tracking_number = models.CharField(max_length=64, blank=True)
 
     class Meta:
         indexes = [

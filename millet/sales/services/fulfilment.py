@@ -70,9 +70,15 @@ def store_code_of(order: Order) -> str | None:
 
 
 @transaction.atomic
-def fulfil_order(actor: Actor, number: str) -> Order:
-    """Ship a paid web order from the warehouses that hold its stock (staff only)."""
+def fulfil_order(actor: Actor, number: str, *, carrier: str = "", tracking_number: str = "") -> Order:
+    """Ship a paid web order from the warehouses that hold its stock (staff only), with the carrier
+    and its tracking number (each at most 64 characters, else 422 ``carrier_too_long`` /
+    ``tracking_number_too_long``; blank when handed to no carrier)."""
     actor.require_staff()
+    carrier, tracking_number = carrier.strip(), tracking_number.strip()
+    for field, value in (("carrier", carrier), ("tracking_number", tracking_number)):
+        if len(value) > 64:
+            raise Unprocessable(f"{field} is longer than 64 characters", code=f"{field}_too_long")
     order = get_order(actor, number, for_update=True)
     if order.channel != Order.Channel.WEB and order.channel != Order.Channel.FLASH:
         raise Conflict("store orders are handed over at the store", code="wrong_channel")
@@ -83,6 +89,8 @@ def fulfil_order(actor: Actor, number: str) -> Order:
     elif order.status != Order.Status.PAID:
         raise Conflict(f"order is {order.status}", code="not_fulfillable")
     fulfil(order, list(order.lines.all()), store_code=None)
+    order.carrier, order.tracking_number = carrier, tracking_number
+    Order.objects.filter(pk=order.pk).update(carrier=carrier, tracking_number=tracking_number)
     return order
 
 
