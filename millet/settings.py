@@ -71,10 +71,10 @@ INSTALLED_APPS = [
     "ninja",  # serves Swagger UI from its own static files, so /api/docs works without a CDN
     "axes",  # failed sign-ins per account and per address: see millet.accounts.signin
     "millet.web",  # the base layout, components and formats every domain's pages use (docs/WEB.md)
-    # django.contrib.admin, open to the back-office roles; after millet.web, whose admin/base_site.html
-    # it uses (the site's icon and translated title)
-    "millet.accounts.apps.BackOfficeConfig",
     "millet.accounts",
+    # django.contrib.admin, open to the back-office roles (millet.accounts.backoffice); after
+    # accounts, whose admin templates (the site's icon, the service forms) come first
+    "millet.accounts.apps.BackOfficeConfig",
     "millet.regions",
     "millet.catalog",
     "millet.inventory",

@@ -4,15 +4,17 @@ fulfilled with its tracking number and returned with its refund, stock and ledge
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.apps import apps
 from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from millet.accounts.actor import MERCHANDISER_GROUP, SUPPLY_PLANNER_GROUP, SYSTEM
 from millet.accounts.services import add_to_group, create_user
@@ -259,3 +261,25 @@ def test_only_staff_fulfil_orders(world):
     planner = person(world, "planner", SUPPLY_PLANNER_GROUP)
     assert planner.get(reverse("admin:sales_order_fulfil", args=[order.pk])).status_code == 403
     assert Order.objects.get(pk=order.pk).status == "paid"
+
+
+def test_every_model_name_is_spelled_right_and_translated(admin_client):
+    """Issue 11: "Policys" and "Waitlist entrys" were the admin's plurals; every model now names
+    itself in each language of the site (its catalog: ``scripts/messages.sh``)."""
+    models = [m for m in apps.get_models() if m.__module__.startswith("millet.")]
+    for model in models:
+        plural = str(model._meta.verbose_name_plural)
+        assert not re.search(r"[^aeiou]ys$|wares$", plural), model._meta.label
+        for language in ("zh-hans", "hi", "de"):
+            with translation.override(language):
+                named = str(model._meta.verbose_name), str(model._meta.verbose_name_plural)
+            assert all(not re.fullmatch(r"[a-z -]+", name) for name in named), (model._meta.label, language)
+    pages = {
+        "en": ("Policies", "Waitlist entries", "Purchase orders"),
+        "de": ("Policen", "Wartelisteneinträge", "Bestellungen beim Lieferanten"),
+        "hi": ("पॉलिसियाँ", "प्रतीक्षा सूची प्रविष्टियाँ", "क्रय आदेश"),
+        "zh-hans": ("保单", "候补登记", "采购订单"),
+    }
+    for language, names in pages.items():
+        page = admin_client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        assert all(name in page for name in names), language

@@ -131,7 +131,7 @@ def test_the_back_office_shows_each_role_only_its_models(open_page, company):
     page.goto("/admin/")
     main = page.get_by_role("main")
     assert main.get_by_role("link", name="Purchase orders").first.is_visible()
-    for other in ("Ledger accounts", "Campaigns", "Orders", "Users"):
+    for other in ("Ledger accounts", "Flash-sale campaigns", "Orders", "Users"):
         assert main.get_by_role("link", name=other, exact=True).count() == 0, other
 
 
