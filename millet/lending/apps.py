@@ -36,3 +36,18 @@ class LendingConfig(AppConfig):
             )
         )
         nav.add(nav.Link(nav.DEVELOPER, "credit-monitoring", label, "lending:monitoring", order=40))
+
+        def is_risk_officer(actor) -> bool:
+            return actor is not None and actor.is_risk_officer
+
+        nav.add(
+            nav.Link(
+                nav.STAFF,
+                "credit-reviews",
+                _("Credit review queue"),
+                "lending:reviews",
+                is_risk_officer,
+                _("Referred applications with their score and reasons, approved or declined with a reason."),
+                order=35,
+            )
+        )

@@ -113,6 +113,9 @@ class Application(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.CharField(
+        max_length=500, blank=True, help_text="The risk officer's written reason for the decision"
+    )
     created_at = models.DateTimeField(db_index=True)
 
     class Meta:

@@ -22,7 +22,8 @@ from tests.browser.conftest import PASSWORD, axe, sign_in
 from tests.factories import trained_scorecard
 
 DASHBOARD, MONITORING, BACK_OFFICE = "Store dashboard", "Credit monitoring", "Back office"
-ROLE_LINKS = {DASHBOARD, MONITORING, BACK_OFFICE}
+REVIEWS = "Credit review queue"
+ROLE_LINKS = {DASHBOARD, MONITORING, BACK_OFFICE, REVIEWS}
 
 # username: (its group or store job, the links it sees, pages it may open, pages refused with 403)
 PEOPLE = {
@@ -40,7 +41,12 @@ PEOPLE = {
         ["/admin/flashsale/campaign/", "/admin/sales/voucher/"],
         ["/lending/monitoring/", "/admin/inventory/purchaseorder/"],
     ),
-    "risk": (RISK_OFFICER_GROUP, {MONITORING}, ["/lending/monitoring/"], ["/stores/dashboard/", "/admin/"]),
+    "risk": (
+        RISK_OFFICER_GROUP,
+        {MONITORING, REVIEWS},
+        ["/lending/monitoring/", "/lending/reviews/"],
+        ["/stores/dashboard/", "/admin/"],
+    ),
     "claims": (
         CLAIMS_HANDLER_GROUP,
         {BACK_OFFICE},
@@ -51,11 +57,11 @@ PEOPLE = {
         EXECUTIVE_GROUP,
         {DASHBOARD, MONITORING},
         ["/stores/dashboard/", "/lending/monitoring/"],
-        ["/admin/"],
+        ["/admin/", "/lending/reviews/"],
     ),
     "staff": (
         "staff",
-        {DASHBOARD, MONITORING, BACK_OFFICE},
+        {DASHBOARD, MONITORING, BACK_OFFICE, REVIEWS},
         ["/stores/dashboard/", "/lending/monitoring/", "/admin/sales/order/"],
         [],
     ),
