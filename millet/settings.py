@@ -66,7 +66,6 @@ INSTALLED_APPS = [
     # 2009): a column per language on the same row, so a page reads its language with no join. It
     # must come before the admin, whose forms it extends with a tab per language.
     "modeltranslation",
-    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -77,6 +76,9 @@ INSTALLED_APPS = [
     "axes",  # failed sign-ins per account and per address: see millet.accounts.signin
     "millet.web",  # the base layout, components and formats every domain's pages use (docs/WEB.md)
     "millet.accounts",
+    # django.contrib.admin, open to the back-office roles (millet.accounts.backoffice); after
+    # accounts, whose admin templates (the site's icon, the service forms) come first
+    "millet.accounts.apps.BackOfficeConfig",
     "millet.regions",
     "millet.catalog",
     "millet.inventory",

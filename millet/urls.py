@@ -19,9 +19,6 @@ def media(request, path: str):
     return serve(request, path, document_root=settings.MEDIA_ROOT)
 
 
-admin.site.site_header = "Millet back office"
-admin.site.site_title = "Millet"
-
 urlpatterns = [
     path("", include("millet.web.urls")),
     path("", include("millet.sales.urls")),  # /orders/ and /shop/<market>/cart/, checkout/

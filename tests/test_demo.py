@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import F, Sum
+from django.test import Client
 
 from millet.accounts.actor import SYSTEM
 from millet.catalog.models import Sku
+from millet.demo.build import DEMO_LOGINS
 from millet.finance.services import total_balance_check
 from millet.insights import services as insights
 from millet.insights.models import Rollup
@@ -43,6 +45,30 @@ def test_demo_builds_a_consistent_company(capsys):
     assert any(row[0] == "revenue" and row[1] == "channel:web" for row in live)
     insights.rebuild()
     assert set(Rollup.objects.values_list("series", "scope", "day", "currency", "amount")) == live
+    every_demo_person_signs_in_at_the_store_and_opens_their_page()
+
+
+# Issue 11: where each demo login lands after the web store's sign-in, and a page of their role.
+DEMO_PAGES = {
+    "customer": ("/account/", "/orders/"),
+    "cashier": ("/staff/", "/staff/"),
+    "manager": ("/staff/", "/stores/dashboard/"),
+    "risk": ("/staff/", "/lending/monitoring/"),
+    "planner": ("/staff/", "/admin/inventory/purchaseorder/add/"),
+    "merchandiser": ("/staff/", "/admin/flashsale/campaign/add/"),
+    "claims": ("/staff/", "/admin/insurance/claim/"),
+    "executive": ("/staff/", "/stores/dashboard/"),
+    "staff": ("/staff/", "/admin/sales/order/"),
+}
+
+
+def every_demo_person_signs_in_at_the_store_and_opens_their_page() -> None:
+    assert set(DEMO_PAGES) == set(DEMO_LOGINS)
+    for username, (landing, page) in DEMO_PAGES.items():
+        browser = Client()
+        signed_in = browser.post("/account/login/", {"login": username, "password": DEMO_LOGINS[username]})
+        assert (signed_in.status_code, signed_in["Location"]) == (302, landing), username
+        assert browser.get(page).status_code == 200, (username, page)
 
 
 @pytest.mark.django_db(transaction=True)  # --flush truncates tables, which needs no open transaction

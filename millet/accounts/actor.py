@@ -4,14 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from millet.core.errors import Forbidden
 
-# Back-office roles beyond staff and stores are Django groups, named here side by side.
+# Back-office roles beyond staff and stores are Django groups, named here side by side (issue 11).
 RISK_OFFICER_GROUP = "risk_officer"  # lending: applications, credit models, /lending/monitoring/
 CLAIMS_HANDLER_GROUP = "claims_handler"  # insurance: every policy and claim, decisions and payouts
-EXECUTIVE_GROUP = "executive"  # insights: the company's goals and figures, /insights/
-BACK_OFFICE_GROUPS = (RISK_OFFICER_GROUP, CLAIMS_HANDLER_GROUP, EXECUTIVE_GROUP)
+SUPPLY_PLANNER_GROUP = "supply_planner"  # inventory: purchase orders, transfers between locations
+MERCHANDISER_GROUP = "merchandiser"  # catalog, vouchers and flash-sale campaigns
+EXECUTIVE_GROUP = "executive"  # reads the store network, credit and insights figures, changes nothing
+BACK_OFFICE_GROUPS = (
+    RISK_OFFICER_GROUP,
+    CLAIMS_HANDLER_GROUP,
+    SUPPLY_PLANNER_GROUP,
+    MERCHANDISER_GROUP,
+    EXECUTIVE_GROUP,
+)
+# The roles whose daily work is in the Django admin (with only their own models' permissions,
+# granted by ``accounts.services.add_to_group``); the others work in their own pages.
+ADMIN_GROUPS = (SUPPLY_PLANNER_GROUP, MERCHANDISER_GROUP, CLAIMS_HANDLER_GROUP)
 
 
 @dataclass(frozen=True)
@@ -23,15 +35,22 @@ class Actor:
     store_roles: dict[int, str] = field(default_factory=dict)  # store id -> "cashier" or "manager"
     location_roles: dict[int, str] = field(default_factory=dict)  # the same jobs by stock location id
 
-    def in_group(self, name: str) -> bool:
-        """Back-office roles beyond staff and stores (risk officers, claims handlers) are Django groups.
+    @cached_property
+    def groups(self) -> frozenset[str]:
+        """The user's back-office groups, read once per actor on the first question about them.
 
-        Asked on demand, not when the actor is built: only the few routes of those roles pay the
-        query, not every API request.
+        Asked on demand, not when the actor is built: only the routes and pages of those roles pay
+        the query, not every API request.
         """
         from django.contrib.auth.models import Group
 
-        return self.user_id is not None and Group.objects.filter(name=name, user__id=self.user_id).exists()
+        if self.user_id is None:
+            return frozenset()
+        return frozenset(Group.objects.filter(user__id=self.user_id).values_list("name", flat=True))
+
+    def in_group(self, name: str) -> bool:
+        """Back-office roles beyond staff and stores (``*_GROUP`` above) are Django groups."""
+        return name in self.groups
 
     @property
     def is_risk_officer(self) -> bool:
@@ -44,9 +63,25 @@ class Actor:
         return self.is_staff or self.in_group(CLAIMS_HANDLER_GROUP)
 
     @property
+    def is_supply_planner(self) -> bool:
+        """Orders from suppliers and moves stock between locations (staff are too)."""
+        return self.is_staff or self.in_group(SUPPLY_PLANNER_GROUP)
+
+    @property
+    def is_merchandiser(self) -> bool:
+        """Sets up flash-sale campaigns (staff are too)."""
+        return self.is_staff or self.in_group(MERCHANDISER_GROUP)
+
+    @property
     def is_executive(self) -> bool:
-        """Sees every goal and figure of the company on the insights page (staff are too)."""
+        """Reads the whole store network's figures, the credit monitoring and every goal and figure on
+        the insights page; changes nothing (staff are too)."""
         return self.is_staff or self.in_group(EXECUTIVE_GROUP)
+
+    @property
+    def uses_back_office(self) -> bool:
+        """May open the Django admin, where Django's model permissions say what each role sees."""
+        return self.is_staff or not self.groups.isdisjoint(ADMIN_GROUPS)
 
     @property
     def is_employee(self) -> bool:
@@ -54,12 +89,7 @@ class Actor:
         pages rather than the shop. One query at most, and none for staff or store staff."""
         if self.is_staff or self.store_roles:
             return True
-        from django.contrib.auth.models import Group
-
-        return (
-            self.user_id is not None
-            and Group.objects.filter(name__in=BACK_OFFICE_GROUPS, user__id=self.user_id).exists()
-        )
+        return not self.groups.isdisjoint(BACK_OFFICE_GROUPS)
 
     @property
     def is_store_staff(self) -> bool:
@@ -82,6 +112,18 @@ class Actor:
     def require_claims_handler(self) -> None:
         if not self.is_claims_handler:
             raise Forbidden("claims handlers only")
+
+    def require_supply_planner(self) -> None:
+        if not self.is_supply_planner:
+            raise Forbidden("supply planners only")
+
+    def require_executive(self) -> None:
+        if not self.is_executive:
+            raise Forbidden("executives and staff only")
+
+    def require_merchandiser(self) -> None:
+        if not self.is_merchandiser:
+            raise Forbidden("merchandisers only")
 
     def require_store(self, store_id: int, *, manager: bool = False) -> None:
         allowed = self.can_manage(store_id) if manager else self.can_sell_at(store_id)

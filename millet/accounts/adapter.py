@@ -20,8 +20,6 @@ from __future__ import annotations
 # changed from process to process.
 import allauth.account.internal  # noqa: F401, I001 - must precede stages
 from allauth.account.adapter import DefaultAccountAdapter
-from allauth.account.models import EmailAddress
-from allauth.account.stages import EmailVerificationStage
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.urls import reverse
@@ -29,15 +27,6 @@ from django.utils.translation import gettext_lazy as _
 
 from millet.accounts.actor import actor_for_user
 from millet.core.client_address import client_address
-
-
-class EmailVerificationUnlessNoEmail(EmailVerificationStage):
-    def handle(self):
-        user = self.login.user
-        if user is not None and not EmailAddress.objects.filter(user_id=user.pk).exists():
-            return None, True
-        return super().handle()
-
 
 UNKNOWN_OR_WRONG = _("The account name or the password is not right.")
 
@@ -65,7 +54,7 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def get_login_stages(self) -> list[str]:
         return [
-            "millet.accounts.adapter.EmailVerificationUnlessNoEmail"
+            "millet.accounts.stages.EmailVerificationUnlessNoEmail"
             if stage == "allauth.account.stages.EmailVerificationStage"
             else stage
             for stage in super().get_login_stages()

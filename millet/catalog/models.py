@@ -18,6 +18,10 @@ class DeviceModel(models.Model):
     name = models.CharField(max_length=128)
     spec = models.JSONField(help_text="services -> properties / actions / events; see docs/ARCHITECTURE.md")
 
+    class Meta:
+        verbose_name = _("device model")
+        verbose_name_plural = _("device models")
+
     def __str__(self) -> str:
         return self.name
 
@@ -72,6 +76,10 @@ class Product(models.Model):
         "(blank: the category's drawing).",
     )
 
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+
     def __str__(self) -> str:
         return self.name
 
@@ -94,7 +102,8 @@ class Sku(models.Model):
     is_active = models.BooleanField(default=True)
 
     class Meta:
-        verbose_name = "SKU"
+        verbose_name = _("SKU")
+        verbose_name_plural = _("SKUs")
 
     def __str__(self) -> str:
         return self.code
@@ -108,6 +117,8 @@ class PriceList(models.Model):
     is_active = models.BooleanField(default=True)
 
     class Meta:
+        verbose_name = _("price list")
+        verbose_name_plural = _("price lists")
         constraints = [
             models.UniqueConstraint(
                 fields=["market"], condition=models.Q(is_active=True), name="one_active_price_list"
@@ -128,6 +139,8 @@ class Price(models.Model):
     )
 
     class Meta:
+        verbose_name = _("price")
+        verbose_name_plural = _("prices")
         constraints = [
             models.UniqueConstraint(fields=["price_list", "sku"], name="one_price_per_sku_per_list"),
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="price_positive"),

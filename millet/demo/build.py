@@ -18,7 +18,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from millet.accounts import services as accounts
-from millet.accounts.actor import RISK_OFFICER_GROUP, SYSTEM, actor_for_user
+from millet.accounts.actor import (
+    CLAIMS_HANDLER_GROUP,
+    EXECUTIVE_GROUP,
+    MERCHANDISER_GROUP,
+    RISK_OFFICER_GROUP,
+    SUPPLY_PLANNER_GROUP,
+    SYSTEM,
+    actor_for_user,
+)
 from millet.catalog import services as catalog
 from millet.core.errors import DomainError
 from millet.demo.content import DE_INCOMING, DE_STOCK, EUR_PRICES, PRODUCT_TEXT
@@ -32,7 +40,7 @@ from millet.demo.data import (
     WAREHOUSES,
 )
 from millet.demo.devices import build_device_demo
-from millet.demo.insights import EXECUTIVE_PASSWORD, EXECUTIVE_USER, build_insights_demo
+from millet.demo.insights import build_insights_demo
 from millet.demo.lending import build_lending_demo
 from millet.inventory import services as inventory
 from millet.regions.services import ensure_default_markets
@@ -45,7 +53,19 @@ DEMO_LOGINS = {
     "cashier": "millet-cashier",
     "manager": "millet-manager",
     "risk": "millet-risk",  # a risk officer: credit applications, models and /lending/monitoring/
-    EXECUTIVE_USER: EXECUTIVE_PASSWORD,  # the company's goals and figures: /insights/
+    "planner": "millet-planner",  # a supply planner: purchase orders and transfers (back office)
+    "merchandiser": "millet-merchandiser",  # flash-sale campaigns and vouchers (back office)
+    "claims": "millet-claims",  # a claims handler: policies and claims (back office)
+    "executive": "millet-executive",  # the store network, credit and /insights/ figures, read only
+    "staff": "millet-staff",  # the whole back office, not a superuser
+}
+# The back-office people and their role's group (the store jobs and the customer are made below).
+BACK_OFFICE_PEOPLE = {
+    "risk": RISK_OFFICER_GROUP,
+    "planner": SUPPLY_PLANNER_GROUP,
+    "merchandiser": MERCHANDISER_GROUP,
+    "claims": CLAIMS_HANDLER_GROUP,
+    "executive": EXECUTIVE_GROUP,
 }
 
 
@@ -147,8 +167,10 @@ def build_people(company: DemoCompany, rng: random.Random, customers: int) -> No
         last_name="Wei",
         email=demo_email("customer"),
     )
-    risk = accounts.create_user("risk", password=DEMO_LOGINS["risk"], email=demo_email("risk"))
-    accounts.add_to_group(risk.pk, RISK_OFFICER_GROUP)
+    for username, group in BACK_OFFICE_PEOPLE.items():
+        person = accounts.create_user(username, password=DEMO_LOGINS[username], email=demo_email(username))
+        accounts.add_to_group(person.pk, group)
+    accounts.create_user("staff", password=DEMO_LOGINS["staff"], email=demo_email("staff"), staff=True)
     names = ["Wei", "Fang", "Min", "Jing", "Lei", "Yan", "Priya", "Rahul", "Anjali", "Arjun", "Hao", "Xin"]
     # Demo buyers and most staff never log in: no passwords, as hashing hundreds would take minutes.
     buyers = [(f"buyer{i:05d}", rng.choice(names)) for i in range(customers)]

@@ -1,12 +1,17 @@
 """Back-office views of the device cloud. Rows change only through the services (a hand-edited owner or
 shadow would skip the wipe, the signals and the checks), so the admin looks, filters and searches;
-revocation, the one urgent staff action, is offered as a bulk action that calls the service."""
+revocation, the one urgent staff action, is offered as a bulk action that calls the service. Firmware
+is uploaded and rollouts started through ``upload_firmware`` and ``start_rollout`` (the add forms)."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from millet.accounts.actor import actor_for_user
+from millet.accounts.backoffice import ServiceAddAdmin, ServiceForm
 from millet.core.admin import ReadOnlyAdmin, ReadOnlyTabularInline
 from millet.core.errors import DomainError
 from millet.devices import services
@@ -121,8 +126,50 @@ class NotificationAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
 
 
+class FirmwareForm(ServiceForm):
+    model_code = forms.CharField(
+        label=_("Device model"),
+        max_length=128,
+        help_text=_("Its URN, e.g. urn:millet-spec:device:outlet:mi-plug:1"),
+    )
+    version = forms.CharField(label=_("Version"), max_length=32)
+    url = forms.URLField(label=_("Download URL"), max_length=300, assume_scheme="https")
+    sha256 = forms.CharField(label=_("SHA-256"), min_length=64, max_length=64)
+    size = forms.IntegerField(label=_("Size (bytes)"), min_value=1)
+    notes = forms.CharField(
+        label=_("Release notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def create(self, actor, data: dict) -> Firmware:
+        return services.upload_firmware(actor, **data)
+
+
+class RolloutForm(ServiceForm):
+    firmware = forms.ModelChoiceField(label=_("Firmware"), queryset=Firmware.objects.order_by("-created_at"))
+    steps = forms.CharField(
+        label=_("Steps"),
+        initial="5, 25, 100",
+        help_text=_("Rising percentages of the fleet, ending at 100."),
+    )
+    rate_per_minute = forms.IntegerField(label=_("Updates per minute"), min_value=1, initial=60)
+    failure_threshold = forms.DecimalField(
+        label=_("Failure threshold"), initial="0.2", help_text=_("The share of failed updates that stops it.")
+    )
+    min_finished = forms.IntegerField(label=_("Finished updates before judging"), min_value=1, initial=5)
+
+    def clean_steps(self) -> list[int]:
+        parts = [p.strip() for p in self.cleaned_data["steps"].split(",")]
+        if not all(p.isdigit() for p in parts):
+            raise ValidationError(_("Write whole percentages separated by commas."), code="bad_steps")
+        return [int(p) for p in parts]
+
+    def create(self, actor, data: dict) -> Rollout:
+        return services.start_rollout(actor, data.pop("firmware").pk, **data)
+
+
 @admin.register(Firmware)
-class FirmwareAdmin(ReadOnlyAdmin):
+class FirmwareAdmin(ServiceAddAdmin):
+    add_form = FirmwareForm
     list_display = ("device_model", "version", "size", "created_at")
     list_filter = ("device_model",)
     search_fields = ("version", "device_model__urn")
@@ -142,7 +189,8 @@ class TargetInline(ReadOnlyTabularInline):
 
 
 @admin.register(Rollout)
-class RolloutAdmin(ReadOnlyAdmin):
+class RolloutAdmin(ServiceAddAdmin):
+    add_form = RolloutForm
     list_display = ("id", "firmware", "status", "steps", "step_index", "rate_per_minute", "failure_threshold")
     list_filter = ("status",)
     search_fields = ("firmware__version", "reason")

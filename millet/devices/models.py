@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Device(models.Model):
@@ -41,6 +42,8 @@ class Device(models.Model):
     faults = models.PositiveIntegerField(default=0, help_text="Failed OTA updates and returns: feeds QC.")
 
     class Meta:
+        verbose_name = _("device")
+        verbose_name_plural = _("devices")
         indexes = [
             models.Index(fields=["online", "model_code"]),
             models.Index(fields=["activated_at"]),
@@ -62,6 +65,10 @@ class UnitSale(models.Model):
     sold_at = models.DateTimeField()
     returned_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        verbose_name = _("unit sale")
+        verbose_name_plural = _("unit sales")
+
     def __str__(self) -> str:
         return f"{self.serial} on {self.order_number}"
 
@@ -79,6 +86,8 @@ class DeviceShare(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("device share")
+        verbose_name_plural = _("device shares")
         constraints = [models.UniqueConstraint(fields=["device", "user"], name="one_share_per_device_user")]
 
 
@@ -88,6 +97,10 @@ class Home(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="homes")
     name = models.CharField(max_length=64)
     time_zone = models.CharField(max_length=64, default="UTC")
+
+    class Meta:
+        verbose_name = _("home")
+        verbose_name_plural = _("homes")
 
     def __str__(self) -> str:
         return self.name
@@ -113,6 +126,10 @@ class Shadow(models.Model):
     event_stamp = models.JSONField(
         default=list, blank=True, help_text="[device time, seq] of the newest event the device reported."
     )
+
+    class Meta:
+        verbose_name = _("device shadow")
+        verbose_name_plural = _("device shadows")
 
 
 class Command(models.Model):
@@ -149,6 +166,8 @@ class Command(models.Model):
     result = models.JSONField(default=dict, blank=True)
 
     class Meta:
+        verbose_name = _("command")
+        verbose_name_plural = _("commands")
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
 
     def __str__(self) -> str:
@@ -177,6 +196,8 @@ class Automation(models.Model):
     fired_count = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("automation")
+        verbose_name_plural = _("automations")
         indexes = [models.Index(fields=["trigger_device", "trigger_type", "enabled"])]
 
     def __str__(self) -> str:
@@ -191,6 +212,10 @@ class Notification(models.Model):
     message = models.CharField(max_length=256)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+
 
 class Firmware(models.Model):
     """A firmware image for one device model; devices fetch it from ``url`` and check ``sha256``."""
@@ -204,6 +229,8 @@ class Firmware(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("firmware")
+        verbose_name_plural = _("firmware")
         constraints = [
             models.UniqueConstraint(fields=["device_model", "version"], name="one_firmware_per_model_version")
         ]
@@ -238,6 +265,10 @@ class Rollout(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    class Meta:
+        verbose_name = _("rollout")
+        verbose_name_plural = _("rollouts")
+
     def __str__(self) -> str:
         return f"rollout {self.pk} of {self.firmware}"
 
@@ -265,5 +296,7 @@ class RolloutTarget(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("rollout target")
+        verbose_name_plural = _("rollout targets")
         constraints = [models.UniqueConstraint(fields=["rollout", "device"], name="one_target_per_device")]
         indexes = [models.Index(fields=["rollout", "status"])]

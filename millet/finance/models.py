@@ -10,6 +10,7 @@ refuse, and a database trigger refuses UPDATE/DELETE).
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class LedgerAccount(models.Model):
@@ -34,6 +35,8 @@ class LedgerAccount(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("ledger account")
+        verbose_name_plural = _("ledger accounts")
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(debits_must_not_exceed_credits=True)
@@ -95,6 +98,8 @@ class LedgerTransfer(models.Model):
     objects = ImmutableQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("ledger transfer")
+        verbose_name_plural = _("ledger transfers")
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="ledger_transfer_amount_positive"),
             models.CheckConstraint(
@@ -150,6 +155,8 @@ class Payment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(captured__lte=models.F("amount")), name="payment_capture_le_amount"

@@ -1,21 +1,47 @@
 """Back-office view of flash sales: read-only, with each campaign's results on its page.
 
-Campaigns are created through the API (``POST /api/flashsale/campaigns``) because creating one sets
-units aside in inventory and opens the gate; a hand-made row would do neither.
+Campaigns are created by ``create_campaign`` (the add form here, or ``POST /api/flashsale/campaigns``)
+because creating one sets units aside in inventory and opens the gate; a hand-made row would do
+neither.
 """
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from millet.accounts.actor import SYSTEM
+from millet.accounts.backoffice import ServiceAddAdmin, ServiceForm
 from millet.core.admin import ReadOnlyAdmin
 from millet.flashsale import services
 from millet.flashsale.models import Campaign, Claim, StreamDeadLetter, WaitlistEntry
 
 
+class CampaignForm(ServiceForm):
+    code = forms.SlugField(label=_("Code"), max_length=32)
+    name = forms.CharField(label=_("Name"), max_length=128)
+    sku_code = forms.CharField(label=_("SKU code"), max_length=32)
+    market = forms.CharField(label=_("Market"), max_length=2, help_text=_("CN, IN or DE"))
+    location_code = forms.CharField(
+        label=_("Stock location"), max_length=32, help_text=_("The warehouse the units are set aside in.")
+    )
+    price = forms.DecimalField(label=_("Price"), max_digits=12, decimal_places=2, min_value=0)
+    units = forms.IntegerField(label=_("Units"), min_value=1)
+    starts_at = forms.SplitDateTimeField(label=_("Starts at"), widget=admin.widgets.AdminSplitDateTime)
+    ends_at = forms.SplitDateTimeField(label=_("Ends at"), widget=admin.widgets.AdminSplitDateTime)
+    per_customer_limit = forms.IntegerField(label=_("Units per customer"), min_value=1, initial=1)
+    payment_window_seconds = forms.IntegerField(
+        label=_("Payment window (seconds)"), min_value=60, initial=900
+    )
+
+    def create(self, actor, data: dict) -> Campaign:
+        return services.create_campaign(actor, **{**data, "market": data["market"].upper()})
+
+
 @admin.register(Campaign)
-class CampaignAdmin(ReadOnlyAdmin):
+class CampaignAdmin(ServiceAddAdmin):
+    add_form = CampaignForm
     list_display = (
         "code",
         "name",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Campaign(models.Model):
@@ -44,6 +45,8 @@ class Campaign(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("flash-sale campaign")
+        verbose_name_plural = _("flash-sale campaigns")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(ends_at__gt=models.F("starts_at")), name="campaign_ends_after_start"
@@ -71,6 +74,8 @@ class GateCounter(models.Model):
     remaining = models.IntegerField()
 
     class Meta:
+        verbose_name = _("gate counter")
+        verbose_name_plural = _("gate counters")
         constraints = [
             models.CheckConstraint(condition=models.Q(remaining__gte=0), name="gate_remaining_non_negative")
         ]
@@ -84,6 +89,8 @@ class CustomerTally(models.Model):
     taken = models.IntegerField(default=0)
 
     class Meta:
+        verbose_name = _("customer tally")
+        verbose_name_plural = _("customer tallies")
         constraints = [
             models.UniqueConstraint(fields=["campaign", "customer"], name="one_tally_per_customer"),
             models.CheckConstraint(condition=models.Q(taken__gte=0), name="tally_non_negative"),
@@ -112,6 +119,8 @@ class Claim(models.Model):
     settled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("flash-sale claim")
+        verbose_name_plural = _("flash-sale claims")
         constraints = [models.UniqueConstraint(fields=["campaign", "gate_id"], name="one_claim_per_gate_id")]
         indexes = [
             models.Index(fields=["campaign", "status", "expires_at"]),
@@ -137,6 +146,8 @@ class WaitlistEntry(models.Model):
     joined_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("waitlist entry")
+        verbose_name_plural = _("waitlist entries")
         constraints = [models.UniqueConstraint(fields=["campaign", "customer"], name="one_waitlist_entry")]
         indexes = [models.Index(fields=["campaign", "status", "joined_at"])]
 
@@ -157,6 +168,8 @@ class StreamDeadLetter(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("stream dead letter")
+        verbose_name_plural = _("stream dead letters")
         constraints = [
             models.UniqueConstraint(fields=["campaign", "gate_id"], name="one_dead_letter_per_entry")
         ]

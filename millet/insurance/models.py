@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Peril(models.TextChoices):
@@ -33,6 +34,8 @@ class ProtectionPlan(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("protection plan")
+        verbose_name_plural = _("protection plans")
         constraints = [
             models.CheckConstraint(condition=models.Q(term_months__gt=0), name="plan_term_positive"),
             models.CheckConstraint(condition=models.Q(max_claims__gt=0), name="plan_claims_positive"),
@@ -55,6 +58,8 @@ class PlanPrice(models.Model):
     )
 
     class Meta:
+        verbose_name = _("plan price")
+        verbose_name_plural = _("plan prices")
         constraints = [
             models.UniqueConstraint(fields=["plan", "market"], name="one_plan_price_per_market"),
             models.CheckConstraint(condition=models.Q(premium__gt=0), name="plan_premium_positive"),
@@ -96,6 +101,8 @@ class Policy(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("policy")
+        verbose_name_plural = _("policies")
         constraints = [
             # One live policy per device: a second one would pay the same loss twice.
             models.UniqueConstraint(
@@ -157,6 +164,8 @@ class Claim(models.Model):
     paid_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("insurance claim")
+        verbose_name_plural = _("insurance claims")
         constraints = [
             models.CheckConstraint(condition=models.Q(amount_claimed__gt=0), name="claim_amount_positive"),
             models.CheckConstraint(condition=models.Q(payout__gte=0), name="claim_payout_not_negative"),

@@ -4,11 +4,16 @@ the sum of its ``StockMovement`` rows and serialized stock the count of its unit
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db.models import F, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from millet.accounts.backoffice import ServiceAddAdmin, ServiceForm
+from millet.catalog.services import sku_id_for
 from millet.core.admin import ReadOnlyAdmin, ReadOnlyTabularInline
+from millet.inventory import services
 from millet.inventory.models import (
     Backorder,
     Location,
@@ -79,8 +84,46 @@ class SerialUnitAdmin(ReadOnlyAdmin):
     list_select_related = ("sku", "location")
 
 
+def sku_field() -> forms.CharField:
+    return forms.CharField(label=_("SKU code"), max_length=32)
+
+
+def location_field(label, help_text="") -> forms.CharField:
+    return forms.CharField(label=label, max_length=32, help_text=help_text)
+
+
+def sku_id(code: str) -> int:
+    found = sku_id_for(code)
+    if found is None:
+        raise ValidationError(_("No SKU has the code %(code)s."), params={"code": code}, code="unknown_sku")
+    return found
+
+
+class TransferForm(ServiceForm):
+    sku = sku_field()
+    source = location_field(_("From location"), _("A warehouse or store code."))
+    destination = location_field(_("To location"))
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1)
+
+    def clean_sku(self) -> int:
+        return sku_id(self.cleaned_data["sku"])
+
+    def create(self, actor, data: dict) -> StockTransfer:
+        return services.transfer_stock(
+            actor=actor,
+            sku_id=data["sku"],
+            source_id=services.get_location(data["source"]).pk,
+            destination_id=services.get_location(data["destination"]).pk,
+            quantity=data["quantity"],
+        )
+
+
 @admin.register(StockTransfer)
-class StockTransferAdmin(ReadOnlyAdmin):
+class StockTransferAdmin(ServiceAddAdmin):
+    """Transfers are made by ``transfer_stock`` (the add form): the units leave the source's shelf
+    with the row, and ``receive_transfer`` puts them on the destination's."""
+
+    add_form = TransferForm
     list_display = ("id", "sku", "source", "destination", "quantity", "status", "created_at", "received_at")
     list_filter = ("status",)
     search_fields = ("sku__code", "source__code", "destination__code")
@@ -101,11 +144,50 @@ class PurchaseOrderLineInline(ReadOnlyTabularInline):
         return super().get_queryset(request).select_related("sku")
 
 
+class PurchaseOrderForm(ServiceForm):
+    supplier = forms.CharField(label=_("Supplier"), max_length=128)
+    location = location_field(_("Deliver to"), _("The code of the warehouse or store."))
+    expected_on = forms.DateField(
+        label=_("Expected on"), required=False, widget=admin.widgets.AdminDateWidget
+    )
+    lines = forms.CharField(
+        label=_("Lines"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("One line per SKU: its code and the quantity, e.g. MI6-64-BLK 200."),
+    )
+
+    def clean_lines(self) -> list[tuple[int, int]]:
+        lines = []
+        for row in self.cleaned_data["lines"].splitlines():
+            if not row.strip():
+                continue
+            code, _space, quantity = row.strip().rpartition(" ")
+            if not code or not quantity.isdigit() or int(quantity) < 1:
+                raise ValidationError(
+                    _("Write each line as a SKU code and a whole number: %(row)s"),
+                    params={"row": row.strip()},
+                    code="bad_line",
+                )
+            lines.append((sku_id(code.strip()), int(quantity)))
+        return lines
+
+    def create(self, actor, data: dict) -> PurchaseOrder:
+        return services.create_purchase_order(
+            actor=actor,
+            supplier=data["supplier"],
+            location_id=services.get_location(data["location"]).pk,
+            lines=data["lines"],
+            expected_on=data["expected_on"],
+        )
+
+
 @admin.register(PurchaseOrder)
-class PurchaseOrderAdmin(ReadOnlyAdmin):
-    """Purchase orders are created and received through the API (``/api/inventory/purchase-orders``):
-    receiving books stock movements and serials and fills back-orders, which a form edit of
-    ``quantity_received`` would skip."""
+class PurchaseOrderAdmin(ServiceAddAdmin):
+    """Purchase orders are created by ``create_purchase_order`` (the add form here, or the API) and
+    received through the API (``/api/inventory/purchase-orders``): receiving books stock movements
+    and serials and fills back-orders, which a form edit of ``quantity_received`` would skip."""
+
+    add_form = PurchaseOrderForm
 
     list_display = ("__str__", "supplier", "location", "status", "expected_on", "created_at", "created_by")
     list_filter = ("status", "location")

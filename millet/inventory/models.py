@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Location(models.Model):
@@ -32,6 +33,10 @@ class Location(models.Model):
     longitude = models.DecimalField(max_digits=9, decimal_places=6)
     is_active = models.BooleanField(default=True)
 
+    class Meta:
+        verbose_name = _("stock location")
+        verbose_name_plural = _("stock locations")
+
     def __str__(self) -> str:
         return self.code
 
@@ -43,6 +48,8 @@ class Stock(models.Model):
     reserved = models.IntegerField(default=0, help_text="Units promised to open orders, not yet shipped.")
 
     class Meta:
+        verbose_name = _("stock level")
+        verbose_name_plural = _("stock levels")
         constraints = [
             models.UniqueConstraint(fields=["sku", "location"], name="one_stock_row_per_sku_location"),
             models.CheckConstraint(condition=models.Q(quantity__gte=0), name="stock_quantity_non_negative"),
@@ -77,6 +84,8 @@ class Reservation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("reservation")
+        verbose_name_plural = _("reservations")
         indexes = [models.Index(fields=["status", "expires_at"])]
 
 
@@ -99,6 +108,8 @@ class StockMovement(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("stock movement")
+        verbose_name_plural = _("stock movements")
         indexes = [models.Index(fields=["sku", "location"])]
 
 
@@ -122,6 +133,8 @@ class SerialUnit(models.Model):
     received_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("serial unit")
+        verbose_name_plural = _("serial units")
         indexes = [models.Index(fields=["sku", "location", "status"])]
 
     def __str__(self) -> str:
@@ -144,10 +157,18 @@ class StockTransfer(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     received_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        verbose_name = _("stock transfer")
+        verbose_name_plural = _("stock transfers")
+
 
 class Supplier(models.Model):
     name = models.CharField(max_length=128, unique=True)
     lead_time_days = models.PositiveIntegerField(default=14)
+
+    class Meta:
+        verbose_name = _("supplier")
+        verbose_name_plural = _("suppliers")
 
     def __str__(self) -> str:
         return self.name
@@ -167,6 +188,10 @@ class PurchaseOrder(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
 
+    class Meta:
+        verbose_name = _("purchase order")
+        verbose_name_plural = _("purchase orders")
+
     def __str__(self) -> str:
         return f"PO-{self.pk}"
 
@@ -178,6 +203,8 @@ class PurchaseOrderLine(models.Model):
     quantity_received = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("purchase order line")
+        verbose_name_plural = _("purchase order lines")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(quantity_received__lte=models.F("quantity_ordered")),
@@ -203,4 +230,6 @@ class Backorder(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("back-order")
+        verbose_name_plural = _("back-orders")
         indexes = [models.Index(fields=["sku", "status", "created_at"])]

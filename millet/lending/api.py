@@ -125,8 +125,8 @@ def get_application(request, number: str):
 
 @router.post("/applications/{number}/review", response=ApplicationOut)
 def review_application(request, number: str, body: ReviewIn):
-    """Risk officers decide referred applications."""
-    return lending.review_application(request.actor, number, approve=body.approve)
+    """Risk officers decide referred applications, with a written reason."""
+    return lending.review_application(request.actor, number, approve=body.approve, reason=body.reason)
 
 
 @router.get("/loans", response=list[LoanOut])

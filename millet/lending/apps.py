@@ -22,8 +22,8 @@ class LendingConfig(AppConfig):
 
         from millet.web import nav
 
-        def is_risk_officer(actor) -> bool:
-            return actor is not None and actor.is_risk_officer
+        def reads_credit(actor) -> bool:
+            return actor is not None and (actor.is_risk_officer or actor.is_executive)
 
         label = _("Credit monitoring")
         about = _(
@@ -32,7 +32,22 @@ class LendingConfig(AppConfig):
         )
         nav.add(
             nav.Link(
-                nav.STAFF, "credit-monitoring", label, "lending:monitoring", is_risk_officer, about, order=40
+                nav.STAFF, "credit-monitoring", label, "lending:monitoring", reads_credit, about, order=40
             )
         )
         nav.add(nav.Link(nav.DEVELOPER, "credit-monitoring", label, "lending:monitoring", order=40))
+
+        def is_risk_officer(actor) -> bool:
+            return actor is not None and actor.is_risk_officer
+
+        nav.add(
+            nav.Link(
+                nav.STAFF,
+                "credit-reviews",
+                _("Credit review queue"),
+                "lending:reviews",
+                is_risk_officer,
+                _("Referred applications with their score and reasons, approved or declined with a reason."),
+                order=35,
+            )
+        )

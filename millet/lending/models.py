@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from millet.lending.schedule import ANNUITY, EQUAL_PRINCIPAL
 
@@ -32,6 +33,8 @@ class LoanProduct(models.Model):
     is_active = models.BooleanField(default=True)
 
     class Meta:
+        verbose_name = _("loan product")
+        verbose_name_plural = _("loan products")
         constraints = [
             models.CheckConstraint(condition=models.Q(apr__gte=0), name="lending_apr_not_negative"),
             models.CheckConstraint(
@@ -63,6 +66,8 @@ class CreditModel(models.Model):
     )
 
     class Meta:
+        verbose_name = _("credit model")
+        verbose_name_plural = _("credit models")
         constraints = [
             models.UniqueConstraint(
                 fields=["status"], condition=models.Q(status="approved"), name="lending_one_approved_model"
@@ -108,7 +113,14 @@ class Application(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.CharField(
+        max_length=500, blank=True, help_text="The risk officer's written reason for the decision"
+    )
     created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("credit application")
+        verbose_name_plural = _("credit applications")
 
     def __str__(self) -> str:
         return self.number
@@ -150,6 +162,8 @@ class Loan(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("loan")
+        verbose_name_plural = _("loans")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(outstanding_principal_minor__gte=0)
@@ -176,6 +190,8 @@ class Installment(models.Model):
     late_fee_charged = models.BooleanField(default=False)
 
     class Meta:
+        verbose_name = _("installment")
+        verbose_name_plural = _("installments")
         ordering = ["loan", "seq"]
         constraints = [
             models.UniqueConstraint(fields=["loan", "seq"], name="lending_one_installment_per_seq"),
@@ -224,6 +240,8 @@ class LoanEvent(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("loan event")
+        verbose_name_plural = _("loan events")
         constraints = [
             models.UniqueConstraint(fields=["loan", "key"], name="lending_event_key_once"),
         ]

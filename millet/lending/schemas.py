@@ -103,6 +103,7 @@ class ApplicationOut(Schema):
 
 class ReviewIn(Schema):
     approve: bool
+    reason: str = ""  # required by the service (422 reason_required when blank), kept as the audit note
 
 
 class InstallmentOut(Schema):

@@ -1,6 +1,8 @@
-"""The risk officers' monitoring page: live scores against training, PSI, and cohorts.
+"""The risk officers' pages: the monitoring page (live scores against training, PSI, and cohorts)
+and the review queue (issue 11 item 5: referred applications with what the model saw and why it
+referred them, decided with a written reason that ``review_application`` keeps).
 
-The chart is inline SVG whose geometry is computed here, as the store dashboard does, so the page
+The monitoring chart is inline SVG whose geometry is computed here, as the store dashboard does, so the page
 needs no JavaScript or chart library and works offline.
 """
 
@@ -8,13 +10,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods
 
 from millet.accounts.actor import actor_for_user
-from millet.core.errors import Conflict, Forbidden
+from millet.accounts.services import usernames
+from millet.core.errors import Conflict, DomainError, Forbidden, NotFound
+from millet.lending.services import list_applications, review_application
+from millet.lending.services.applications import MAX_REVIEW_NOTE
 from millet.lending.services.monitoring import MonitoringReport, monitoring_report
 
 PLOT_HEIGHT = 220
@@ -79,3 +88,62 @@ def monitoring(request: HttpRequest) -> HttpResponse:
         "bar_width": BAR_WIDTH,
     }
     return render(request, "lending/monitoring.html", context)
+
+
+class ReviewForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for the decision"),
+        max_length=MAX_REVIEW_NOTE,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Kept with your name and the time, for audit."),
+    )
+    decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("decline", _("Decline"))])
+
+
+def _queue(request: HttpRequest, actor, forms_by_number: dict, status: int = 200) -> HttpResponse:
+    referred = list(list_applications(actor, status="referred"))
+    names = usernames(a.customer_id for a in referred)
+    rows = [
+        {
+            "application": a,
+            "customer": names.get(a.customer_id, ""),
+            "features": sorted(a.features.items()),
+            "form": forms_by_number.get(a.number) or ReviewForm(auto_id=f"id_{a.number}_%s"),
+        }
+        for a in referred
+    ]
+    return render(request, "lending/reviews.html", {"rows": rows}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def review_queue(request: HttpRequest) -> HttpResponse:
+    actor = actor_for_user(request.user)
+    if not actor.is_risk_officer:
+        raise PermissionDenied("risk officers only")
+    return _queue(request, actor, {})
+
+
+@login_required
+@require_http_methods(["POST"])
+def decide(request: HttpRequest, number: str) -> HttpResponse:
+    """Approve or decline one referred application; a refusal comes back on its form (422)."""
+    actor = actor_for_user(request.user)
+    form = ReviewForm(request.POST, auto_id=f"id_{number}_%s")
+    if form.is_valid():
+        approve = form.cleaned_data["decision"] == "approve"
+        try:
+            review_application(actor, number, approve=approve, reason=form.cleaned_data["reason"])
+        except Forbidden as exc:
+            raise PermissionDenied(exc.detail) from None
+        except NotFound as exc:
+            raise Http404(exc.detail) from None
+        except DomainError as exc:  # shown above the queue: a decided application has left it
+            messages.error(request, exc.detail)
+        else:
+            done = _("%(number)s approved.") if approve else _("%(number)s declined.")
+            messages.success(request, done % {"number": number})
+            return redirect("lending:reviews")
+    if not actor.is_risk_officer:
+        raise PermissionDenied("risk officers only")
+    return _queue(request, actor, {number: form}, status=422)

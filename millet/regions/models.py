@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from millet.regions.rules import market_problems, tax_rule_problems
 
@@ -20,7 +21,8 @@ class Currency(models.Model):
     symbol = models.CharField(max_length=8, blank=True)
 
     class Meta:
-        verbose_name_plural = "currencies"
+        verbose_name = _("currency")
+        verbose_name_plural = _("currencies")
 
     def __str__(self) -> str:
         return self.code
@@ -37,6 +39,10 @@ class Market(models.Model):
     )
     time_zone = models.CharField(max_length=64)
     prices_include_tax = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = _("market")
+        verbose_name_plural = _("markets")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
@@ -68,6 +74,8 @@ class TaxRule(models.Model):
     )
 
     class Meta:
+        verbose_name = _("tax rule")
+        verbose_name_plural = _("tax rules")
         constraints = [models.UniqueConstraint(fields=["market", "tax_class"], name="one_tax_rule_per_class")]
 
     def __str__(self) -> str:

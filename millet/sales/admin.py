@@ -1,17 +1,23 @@
 """Back office for sales. Orders, carts, returns and redemptions are read-only: their money and stock
 move only through ``millet.sales.services`` (which books the ledger and inventory with them), so the
-one way to change an order here is an action that calls those services. Vouchers are editable
-campaign settings, except the use counter, which redemptions keep atomically; sellers (who invoices
-name in each market, with their tax registration) are editable master data."""
+one way to change an order here is an action that calls those services: cancel (which refunds a
+paid order), fulfil with a carrier and tracking number, and return units to a warehouse with their
+refund (each order's page links to the last two). Vouchers are editable campaign settings, except
+the use counter, which redemptions keep atomically; sellers (who invoices name in each market, with
+their tax registration) are editable master data."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from millet.accounts.actor import actor_for_user
+from millet.accounts.backoffice import ServiceForm, service_form_page
 from millet.core.admin import ReadOnlyAdmin, ReadOnlyTabularInline
 from millet.core.errors import DomainError
 from millet.sales.models import (
@@ -26,7 +32,7 @@ from millet.sales.models import (
     Voucher,
     VoucherRedemption,
 )
-from millet.sales.services import cancel_order
+from millet.sales.services import ReturnRequest, cancel_order, fulfil_order, return_order
 
 
 @admin.register(Voucher)
@@ -92,6 +98,54 @@ class OrderLineInline(ReadOnlyTabularInline):
         return super().get_queryset(request).select_related("sku")
 
 
+class FulfilForm(ServiceForm):
+    carrier = forms.CharField(label=_("Carrier"), max_length=64)
+    tracking_number = forms.CharField(label=_("Tracking number"), max_length=64)
+
+    def create(self, actor, data: dict) -> Order:
+        return fulfil_order(actor, self.instance.number, **data)
+
+
+class ReturnForm(ServiceForm):
+    """The units still out on each line, all taken back by default; a serialized line names which
+    units come back (their serial numbers, separated by spaces)."""
+
+    warehouse = forms.CharField(label=_("Back to warehouse"), max_length=32, help_text=_("e.g. WH-CN-SH"))
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+
+    def __init__(self, *args, instance: Order, **kwargs) -> None:
+        super().__init__(*args, instance=instance, **kwargs)
+        for line in instance.lines.select_related("sku").prefetch_related("units").order_by("pk"):
+            out = line.quantity_fulfilled - line.quantity_returned
+            if out <= 0:
+                continue
+            self.fields[f"quantity_{line.pk}"] = forms.IntegerField(
+                label=_("%(sku)s: units back") % {"sku": line.sku.code},
+                min_value=0,
+                max_value=out,
+                initial=out,
+            )
+            serials = [unit.serial for unit in line.units.all() if not unit.returned]
+            if serials:
+                self.fields[f"serials_{line.pk}"] = forms.CharField(
+                    label=_("%(sku)s: serial numbers") % {"sku": line.sku.code},
+                    initial=" ".join(serials),
+                    required=False,
+                )
+
+    def create(self, actor, data: dict) -> Order:
+        lines = []
+        for key, quantity in data.items():
+            line_id = key.removeprefix("quantity_")
+            if line_id != key and quantity:
+                serials = tuple(data.get(f"serials_{line_id}", "").split())
+                lines.append(ReturnRequest(int(line_id), quantity, serials))
+        return_order(
+            actor, self.instance.number, lines=lines, warehouse_code=data["warehouse"], reason=data["reason"]
+        )
+        return self.instance
+
+
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdmin):
     list_display = (
@@ -102,17 +156,66 @@ class OrderAdmin(ReadOnlyAdmin):
         "market",
         "store",
         "customer",
-        "total",
-        "currency",
+        "amount",
         "refunded",
+        "tracking",
     )
     list_filter = ("channel", "status", "market", "store")
-    search_fields = ("number", "customer__username")
+    search_fields = ("number", "customer__username", "tracking_number")
     list_select_related = ("market", "store", "customer")
     date_hierarchy = "created_at"
-    readonly_fields = ("serials",)
+    readonly_fields = ("serials", "next_steps")
     inlines = [OrderLineInline]
     actions = ["cancel_orders"]
+
+    @admin.display(description=_("Total"), ordering="total")
+    def amount(self, order: Order) -> str:
+        return f"{order.total} {order.currency}"
+
+    @admin.display(description=_("Tracking"), ordering="tracking_number")
+    def tracking(self, order: Order) -> str:
+        return f"{order.carrier} {order.tracking_number}".strip() or "-"
+
+    @admin.display(description=_("Next steps"))
+    def next_steps(self, order: Order) -> str:
+        """Links to what the order's state allows: fulfilment of a paid web order, a return of
+        units handed over (the services refuse anything else, with their reason)."""
+        steps = []
+        if order.status in (Order.Status.PAID, Order.Status.BACKORDERED) and order.channel in (
+            Order.Channel.WEB,
+            Order.Channel.FLASH,
+        ):
+            steps.append((reverse("admin:sales_order_fulfil", args=[order.pk]), _("Fulfil with tracking")))
+        if order.status in (Order.Status.FULFILLED, Order.Status.PARTIALLY_RETURNED):
+            steps.append((reverse("admin:sales_order_return", args=[order.pk]), _("Return and refund")))
+        if not steps:
+            return "-"
+        return format_html(
+            " · ".join(['<a class="button" href="{}">{}</a>'] * len(steps)),
+            *[x for step in steps for x in step],
+        )
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/fulfil/", view(self.fulfil_view), name="sales_order_fulfil"),
+            path("<int:pk>/return/", view(self.return_view), name="sales_order_return"),
+            *super().get_urls(),
+        ]
+
+    def _order(self, request: HttpRequest, pk: int) -> Order:
+        order = self.get_object(request, str(pk))
+        if order is None:
+            raise Http404
+        return order
+
+    def fulfil_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return service_form_page(
+            self, request, self._order(request, pk), FulfilForm, _("Fulfil with tracking")
+        )
+
+    def return_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return service_form_page(self, request, self._order(request, pk), ReturnForm, _("Return and refund"))
 
     @admin.display(description=_("Serial numbers"))
     def serials(self, order: Order) -> str:
@@ -133,7 +236,7 @@ class OrderAdmin(ReadOnlyAdmin):
     def has_cancel_permission(self, request: HttpRequest) -> bool:
         return request.user.is_staff and self.has_view_permission(request)
 
-    @admin.action(description=_("Cancel selected orders"), permissions=["cancel"])
+    @admin.action(description=_("Cancel selected orders (a paid order is refunded)"), permissions=["cancel"])
     def cancel_orders(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         """Each order is cancelled on its own, so one that may not be cancelled does not stop the rest."""
         actor = actor_for_user(request.user)

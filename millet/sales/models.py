@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Voucher(models.Model):
@@ -26,6 +27,8 @@ class Voucher(models.Model):
     is_active = models.BooleanField(default=True)
 
     class Meta:
+        verbose_name = _("voucher")
+        verbose_name_plural = _("vouchers")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(max_uses__isnull=True) | models.Q(used_count__lte=models.F("max_uses")),
@@ -46,6 +49,10 @@ class Cart(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     checked_out = models.BooleanField(default=False)
 
+    class Meta:
+        verbose_name = _("cart")
+        verbose_name_plural = _("carts")
+
 
 class CartLine(models.Model):
     cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines")
@@ -53,6 +60,8 @@ class CartLine(models.Model):
     quantity = models.PositiveIntegerField()
 
     class Meta:
+        verbose_name = _("cart line")
+        verbose_name_plural = _("cart lines")
         constraints = [models.UniqueConstraint(fields=["cart", "sku"], name="one_cart_line_per_sku")]
 
 
@@ -140,8 +149,12 @@ class Order(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(db_index=True)
+    carrier = models.CharField(max_length=64, blank=True, help_text="Who delivers a shipped web order.")
+    tracking_number = models.CharField(max_length=64, blank=True)
 
     class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
         indexes = [
             models.Index(fields=["customer", "-created_at"]),
             models.Index(fields=["store", "-created_at"]),
@@ -165,6 +178,8 @@ class OrderLine(models.Model):
     backordered = models.BooleanField(default=False)
 
     class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
         constraints = [
             models.CheckConstraint(condition=models.Q(quantity__gt=0), name="order_line_quantity_positive"),
             models.CheckConstraint(
@@ -187,6 +202,8 @@ class OrderUnit(models.Model):
     returned = models.BooleanField(default=False)
 
     class Meta:
+        verbose_name = _("order unit")
+        verbose_name_plural = _("order units")
         constraints = [
             models.UniqueConstraint(
                 fields=["serial"], condition=models.Q(returned=False), name="serial_sold_once"
@@ -200,6 +217,10 @@ class VoucherRedemption(models.Model):
     customer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        verbose_name = _("voucher redemption")
+        verbose_name_plural = _("voucher redemptions")
+
 
 class Return(models.Model):
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="returns")
@@ -211,12 +232,20 @@ class Return(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
 
+    class Meta:
+        verbose_name = _("return")
+        verbose_name_plural = _("returns")
+
 
 class ReturnLine(models.Model):
     ret = models.ForeignKey(Return, on_delete=models.CASCADE, related_name="lines")
     line = models.ForeignKey(OrderLine, on_delete=models.PROTECT)
     quantity = models.PositiveIntegerField()
     serials = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("return line")
+        verbose_name_plural = _("return lines")
 
 
 class ReturnAuthorization(models.Model):
@@ -252,6 +281,8 @@ class ReturnAuthorization(models.Model):
     )
 
     class Meta:
+        verbose_name = _("return request")
+        verbose_name_plural = _("return requests")
         indexes = [models.Index(fields=["status", "requested_at"])]
         constraints = [
             models.CheckConstraint(
@@ -267,6 +298,8 @@ class ReturnAuthorizationLine(models.Model):
     quantity = models.PositiveIntegerField()
 
     class Meta:
+        verbose_name = _("return request line")
+        verbose_name_plural = _("return request lines")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(quantity__gt=0), name="return_authorization_qty_positive"
@@ -287,6 +320,10 @@ class Seller(models.Model):
     state = models.CharField(
         max_length=6, blank=True, help_text="ISO 3166-2 state of the registration (India: the GSTIN's state)"
     )
+
+    class Meta:
+        verbose_name = _("seller")
+        verbose_name_plural = _("sellers")
 
     def __str__(self) -> str:
         return f"{self.legal_name} ({self.market})"

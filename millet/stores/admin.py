@@ -1,19 +1,49 @@
 """Back-office screens for the store network.
 
-Stores are created by ``open_store`` (the API or opening a planned opening), because a store needs
-its stock location created with it; the admin edits existing stores only. Planned openings change
+Stores are created by ``open_store`` (the add form here, the API or opening a planned opening),
+because a store needs its stock location created with it; the admin's change form edits existing
+stores' own fields only. Planned openings change
 stage through ``advance_opening`` (admin actions here, or the API when a store must be named), so
 the stage rules hold whichever screen is used.
 """
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
 
 from millet.accounts.actor import actor_for_user
+from millet.accounts.backoffice import ServiceAddMixin, ServiceForm
 from millet.core.errors import DomainError
+from millet.stores.hours import DAYS
 from millet.stores.models import ExpansionGoal, PlannedOpening, StaffMember, Store
-from millet.stores.services import advance_opening
+from millet.stores.services import advance_opening, open_store
+
+
+class OpenStoreForm(ServiceForm):
+    """A new store and its stock location (same code), open every day from ``opens`` to ``closes``
+    (other hours per day are set on the store's page afterwards)."""
+
+    code = forms.CharField(label=_("Code"), max_length=32, help_text=_("e.g. CN-SH-055"))
+    name = forms.CharField(label=_("Name"), max_length=128)
+    market = forms.CharField(label=_("Market"), max_length=2, help_text=_("CN, IN or DE"))
+    city = forms.CharField(label=_("City"), max_length=64)
+    address = forms.CharField(label=_("Address"), max_length=255)
+    latitude = forms.DecimalField(label=_("Latitude"), max_digits=9, decimal_places=6)
+    longitude = forms.DecimalField(label=_("Longitude"), max_digits=9, decimal_places=6)
+    opens = forms.TimeField(label=_("Opens at"), initial="10:00")
+    closes = forms.TimeField(label=_("Closes at"), initial="22:00")
+    opened_on = forms.DateField(label=_("Opened on"), required=False, widget=admin.widgets.AdminDateWidget)
+
+    def create(self, actor, data: dict) -> Store:
+        span = [data["opens"].strftime("%H:%M"), data["closes"].strftime("%H:%M")]
+        fields = {k: v for k, v in data.items() if k not in ("opens", "closes")}
+        return open_store(
+            actor=actor,
+            **{**fields, "market": data["market"].upper()},
+            opening_hours=dict.fromkeys(DAYS, span),
+        )
 
 
 class StaffInline(admin.TabularInline):
@@ -23,16 +53,14 @@ class StaffInline(admin.TabularInline):
 
 
 @admin.register(Store)
-class StoreAdmin(admin.ModelAdmin):
+class StoreAdmin(ServiceAddMixin, admin.ModelAdmin):
     list_display = ("code", "name", "market", "city", "opened_on", "is_active")
     list_filter = ("market", "is_active", "city")
     search_fields = ("code", "name", "city", "address")
     readonly_fields = ("code", "market", "location")
     date_hierarchy = "opened_on"
     inlines = [StaffInline]
-
-    def has_add_permission(self, request) -> bool:
-        return False
+    add_form = OpenStoreForm  # a new store is opened by the service, with its stock location
 
 
 @admin.register(StaffMember)

@@ -23,7 +23,7 @@ class StoresConfig(AppConfig):
         from millet.web import nav
 
         def manages_a_store(actor) -> bool:
-            return actor is not None and (actor.is_staff or "manager" in actor.store_roles.values())
+            return actor is not None and ("manager" in actor.store_roles.values() or actor.is_executive)
 
         label, about = (
             _("Store dashboard"),

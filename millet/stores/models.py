@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from millet.stores.hours import validate_opening_hours
 
@@ -29,6 +30,10 @@ class Store(models.Model):
     )
     is_active = models.BooleanField(default=True)
 
+    class Meta:
+        verbose_name = _("store")
+        verbose_name_plural = _("stores")
+
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
 
@@ -45,6 +50,8 @@ class StaffMember(models.Model):
     role = models.CharField(max_length=16, choices=Role.choices)
 
     class Meta:
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff members")
         constraints = [models.UniqueConstraint(fields=["user", "store"], name="one_role_per_user_per_store")]
 
     def __str__(self) -> str:
@@ -64,6 +71,10 @@ class ExpansionGoal(models.Model):
     target_date = models.DateField()
     description = models.CharField(max_length=255, blank=True)
 
+    class Meta:
+        verbose_name = _("expansion goal")
+        verbose_name_plural = _("expansion goals")
+
     def __str__(self) -> str:
         return f"{self.market_id}: {self.target_store_count} stores by {self.target_date}"
 
@@ -82,6 +93,10 @@ class PlannedOpening(models.Model):
     target_date = models.DateField()
     stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.SCOUTING)
     store = models.OneToOneField(Store, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        verbose_name = _("planned opening")
+        verbose_name_plural = _("planned openings")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.stage}, {self.target_date})"

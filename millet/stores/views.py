@@ -18,15 +18,16 @@ from millet.stores.services import expansion_progress, planned_openings, ranking
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """Back-office staff see everything; managers see where their own stores rank, highlighted."""
+    """Back-office staff and executives see everything; managers see where their own stores rank,
+    highlighted."""
     actor = actor_for_user(request.user)
     try:
         rows = ranking_for(actor)
     except Forbidden as exc:
         raise PermissionDenied(exc.detail) from None
     charts = [ranking_chart(market, list(group)) for market, group in groupby(rows, key=lambda r: r.market)]
-    context = {"charts": charts, "is_staff": actor.is_staff}
-    if actor.is_staff:
+    context = {"charts": charts, "is_staff": actor.is_executive}
+    if actor.is_executive:
         context["goals"] = [
             (p, progress_bar(p.opened, p.planned, p.target)) for p in expansion_progress(actor=actor)
         ]

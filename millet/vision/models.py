@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 DEFAULT_RETENTION_DAYS = 7
 MAX_RETENTION_DAYS = 365
@@ -42,6 +43,8 @@ class Snapshot(models.Model):
     faces = models.JSONField(default=list, blank=True)
 
     class Meta:
+        verbose_name = _("snapshot")
+        verbose_name_plural = _("snapshots")
         indexes = [
             models.Index(fields=["device_id", "taken_at"]),
             models.Index(fields=["home", "taken_at"]),
@@ -62,6 +65,10 @@ class SnapshotRetention(models.Model):
         default=DEFAULT_RETENTION_DAYS,
         validators=[MinValueValidator(1), MaxValueValidator(MAX_RETENTION_DAYS)],
     )
+
+    class Meta:
+        verbose_name = _("snapshot retention")
+        verbose_name_plural = _("snapshot retentions")
 
     def __str__(self) -> str:
         return f"{self.home_id}: {self.days} days"

@@ -43,6 +43,10 @@ def staff_only(actor: Actor | None) -> bool:
     return actor is not None and actor.is_staff
 
 
+def back_office(actor: Actor | None) -> bool:
+    return actor is not None and actor.uses_back_office
+
+
 @dataclass(frozen=True)
 class Link:
     area: str
@@ -90,7 +94,7 @@ def add_builtin_links() -> None:
             "admin",
             _("Back office"),
             "admin:index",
-            staff_only,
+            back_office,
             _("Orders, stock, serial units, the ledger and the store network."),
             order=90,
         )

@@ -14,6 +14,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from millet.accounts.actor import Actor
+from millet.accounts.roles import ROLE_PERMISSIONS, every_millet_permission, permissions_named
 from millet.core.errors import Forbidden, Unprocessable
 
 NAME_LIMIT = 150  # Django's first_name and last_name
@@ -38,8 +39,11 @@ def create_user(
     last_name: str = "",
     email: str = "",
     superuser: bool = False,
+    staff: bool = False,
 ):
     """A user who can sign in with ``password`` (none: cannot sign in); a superuser is also staff.
+    ``staff`` makes a back-office employee who is not a superuser: every Millet service treats them as
+    staff, and the admin shows them the models of every Millet domain (``accounts.roles``).
 
     An ``email`` given here is the company's word for it (the demo, the back office), so it is
     recorded as verified: the web store's sign-in requires a verified address, which shoppers who
@@ -49,7 +53,11 @@ def create_user(
     if superuser:
         user = users.create_superuser(username, email, password, first_name=first_name, last_name=last_name)
     else:
-        user = users.create_user(username, email, password, first_name=first_name, last_name=last_name)
+        user = users.create_user(
+            username, email, password, first_name=first_name, last_name=last_name, is_staff=staff
+        )
+        if staff:
+            user.user_permissions.add(*every_millet_permission())
     if email:
         EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
     return user
@@ -69,8 +77,13 @@ def create_users(people: Sequence[tuple[str, str]]) -> list:
 
 
 def add_to_group(user_id: int, group: str) -> None:
-    """Give a user a back-office role (the group names are in ``accounts.actor``)."""
-    get_user_model().objects.get(pk=user_id).groups.add(Group.objects.get_or_create(name=group)[0])
+    """Give a user a back-office role (the group names are in ``accounts.actor``), with the Django
+    model permissions that role has in the back office (``ROLE_PERMISSIONS``)."""
+    row, _ = Group.objects.get_or_create(name=group)
+    wanted = ROLE_PERMISSIONS.get(group, ())
+    if wanted:
+        row.permissions.add(*permissions_named(wanted))
+    get_user_model().objects.get(pk=user_id).groups.add(row)
 
 
 def user_id_for(username: str) -> int | None:

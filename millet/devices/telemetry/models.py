@@ -9,6 +9,7 @@ include ``ts``. A device's QoS 1 retransmission carries the identical payload, s
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class TelemetryMessage(models.Model):
@@ -23,6 +24,8 @@ class TelemetryMessage(models.Model):
     body = models.JSONField()
 
     class Meta:
+        verbose_name = _("telemetry message")
+        verbose_name_plural = _("telemetry messages")
         db_table = "telemetry_message"
         managed = False  # created by the migration's vendor-specific SQL (partitioned on PostgreSQL)
 
@@ -36,6 +39,10 @@ class IngestCounter(models.Model):
     reason = models.CharField(max_length=64, primary_key=True)
     count = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("ingest counter")
+        verbose_name_plural = _("ingest counters")
 
     def __str__(self) -> str:
         return f"{self.reason}: {self.count}"
@@ -57,6 +64,8 @@ class DeadLetter(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("dead letter")
+        verbose_name_plural = _("dead letters")
         indexes = [models.Index(fields=["reason", "created_at"])]
 
     def __str__(self) -> str:

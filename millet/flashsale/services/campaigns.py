@@ -66,8 +66,10 @@ def create_campaign(
     customer_rate_per_second: int = 5,
     ip_rate_per_second: int = 200,
 ) -> Campaign:
-    """Set the units aside in inventory (they leave the shelf now) and open the gate for them."""
-    actor.require_staff()
+    """Set the units aside in inventory (they leave the shelf now) and open the gate for them.
+
+    Merchandisers and staff only (``Forbidden``)."""
+    actor.require_merchandiser()
     if not 0 < units <= MAX_UNITS:
         raise Unprocessable(f"units must be from 1 to {MAX_UNITS}", code="invalid_units")
     if ends_at <= starts_at:

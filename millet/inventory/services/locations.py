@@ -51,9 +51,9 @@ def unknown_location(code: str) -> NotFound:
 
 
 def require_stock_role(actor: Actor) -> None:
-    """Stock by location is for staff and store staff; anyone else is refused before any code or id
-    is looked up, so the refusal is the same whether it names something or not."""
-    if not (actor.is_staff or actor.is_store_staff):
+    """Stock by location is for staff, supply planners and store staff; anyone else is refused before
+    any code or id is looked up, so the refusal is the same whether it names something or not."""
+    if not (actor.is_store_staff or actor.is_supply_planner):
         raise Forbidden("staff and store staff only")
 
 
@@ -75,10 +75,11 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 def require_location(actor: Actor, location: Location, *, manager: bool = False) -> None:
-    """Who may see or move a location's stock: staff anywhere; a store's staff only there (moving
-    stock out needs its manager). A warehouse or another store's location is not the caller's, so
-    it answers as unknown (404, never a 403 that would confirm it exists); a customer gets 403."""
-    if actor.is_staff:
+    """Who may see or move a location's stock: staff and supply planners anywhere; a store's staff
+    only there (moving stock out needs its manager). A warehouse or another store's location is not
+    the caller's, so it answers as unknown (404, never a 403 that would confirm it exists); a
+    customer gets 403."""
+    if actor.is_supply_planner:
         return
     require_stock_role(actor)
     if location.kind != Location.Kind.STORE or location.pk not in actor.location_roles:

@@ -25,8 +25,9 @@ from millet.inventory.services.stock import OutOfStock, check_quantity, receive_
 def create_purchase_order(
     *, actor: Actor, supplier: str, location_id: int, lines: Iterable[tuple[int, int]], expected_on=None
 ) -> PurchaseOrder:
-    """Order ``(SKU id, quantity)`` lines from a supplier for delivery to a location (staff)."""
-    actor.require_staff()
+    """Order ``(SKU id, quantity)`` lines from a supplier for delivery to a location (supply planners
+    and staff; ``Forbidden`` otherwise)."""
+    actor.require_supply_planner()
     lines = list(lines)
     if not lines:
         raise Unprocessable("a purchase order needs lines", code="empty_order")
@@ -54,9 +55,9 @@ def receive_purchase_order(
 ) -> PurchaseOrder:
     """Book what arrived against the PO (partial deliveries allowed), then fill waiting back-orders.
 
-    Staff only.
+    Supply planners and staff only (``Forbidden``).
     """
-    actor.require_staff()
+    actor.require_supply_planner()
     po = PurchaseOrder.objects.select_for_update().filter(pk=po_id).first()
     if po is None:
         raise NotFound("unknown purchase order")

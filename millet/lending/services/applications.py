@@ -216,19 +216,38 @@ def apply_for_credit(
     return application
 
 
-def review_application(actor: Actor, number: str, *, approve: bool, on: date | None = None) -> Application:
-    """A risk officer decides a referred application; approving pays the order if it still waits."""
+MAX_REVIEW_NOTE = 500
+
+
+def review_application(
+    actor: Actor, number: str, *, approve: bool, reason: str, on: date | None = None
+) -> Application:
+    """A risk officer decides a referred application with a written ``reason`` (1 to 500 characters),
+    kept on the application with who decided and when (the audit trail of ``review_note``,
+    ``reviewed_by``, ``reviewed_at``); approving pays the order if it still waits.
+
+    Raises Forbidden (not a risk officer), NotFound ``unknown_application``, Unprocessable
+    ``reason_required`` / ``reason_too_long``, Conflict ``not_referred`` / ``not_payable``.
+    """
     actor.require_risk_officer()
     with transaction.atomic():
         application = Application.objects.select_for_update().filter(number=number).first()
         if application is None:
             raise NotFound(f"no application {number}", code="unknown_application")
+        reason = reason.strip() if isinstance(reason, str) else ""
+        if not reason:
+            raise Unprocessable("write the reason for the decision", code="reason_required")
+        if len(reason) > MAX_REVIEW_NOTE:
+            raise Unprocessable(
+                f"the reason is longer than {MAX_REVIEW_NOTE} characters", code="reason_too_long"
+            )
         if application.status != Application.Status.REFERRED:
             raise Conflict(f"application is {application.status}, not referred", code="not_referred")
         application.status = Application.Status.APPROVED if approve else Application.Status.DECLINED
         application.reviewed_by_id = actor.user_id
         application.reviewed_at = timezone.now()
-        application.save(update_fields=["status", "reviewed_by", "reviewed_at"])
+        application.review_note = reason
+        application.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note"])
         if approve:
             order = sales.get_order(SYSTEM, application.order_number, for_update=True)
             if order.status != "placed":

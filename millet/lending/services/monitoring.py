@@ -22,7 +22,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncMonth
 
 from millet.accounts.actor import Actor
-from millet.core.errors import NotFound
+from millet.core.errors import Forbidden, NotFound
 from millet.lending.credit.monitoring import population_stability, score_distribution
 from millet.lending.models import Application, CreditModel, Loan
 from millet.lending.services.registry import approved_model, scorecard_for
@@ -80,8 +80,10 @@ def _stability(psi: float | None, applications: int) -> str:
 
 
 def monitoring_report(actor: Actor, *, version: str = "") -> MonitoringReport:
-    """The approved model by default, or any registered ``version``."""
-    actor.require_risk_officer()
+    """The approved model by default, or any registered ``version`` (risk officers, executives and
+    staff; ``Forbidden`` otherwise)."""
+    if not (actor.is_risk_officer or actor.is_executive):
+        raise Forbidden("risk officers and executives only")
     if version:
         model = CreditModel.objects.filter(version=version).first()
         if model is None:

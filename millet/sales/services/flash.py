@@ -63,8 +63,9 @@ def _hold_from_campaign(offer: FlashOffer, sku_id: int, reference: str) -> None:
 
 @transaction.atomic
 def set_aside_units(actor: Actor, offer: FlashOffer, units: int) -> None:
-    """Hold ``units`` at the campaign's location for the sale, or raise OutOfStock having held none."""
-    actor.require_staff()
+    """Hold ``units`` at the campaign's location for the sale, or raise OutOfStock having held none
+    (merchandisers and staff; ``Forbidden`` otherwise)."""
+    actor.require_merchandiser()
     info = sku_info([offer.sku_code])[offer.sku_code]
     inventory.reserve_stock(
         sku_id=info.id,

@@ -99,6 +99,8 @@ def fulfil_order(actor: Actor, number: str, *, carrier: str = "", tracking_numbe
         raise Conflict(f"order is {order.status}", code="not_fulfillable")
     order.carrier, order.tracking_number = carrier, tracking_number
     fulfil(order, list(order.lines.all()), store_code=None)
+    order.carrier, order.tracking_number = carrier, tracking_number
+    Order.objects.filter(pk=order.pk).update(carrier=carrier, tracking_number=tracking_number)
     return order
 
 

@@ -87,7 +87,9 @@ def set_expansion_goal(
 
 
 def planned_openings(*, actor: Actor, market: str | None = None) -> QuerySet[PlannedOpening]:
-    actor.require_staff()
+    """The openings not yet opened or dropped and those done, by target date (staff and
+    executives; ``Forbidden`` otherwise)."""
+    actor.require_executive()
     openings = PlannedOpening.objects.select_related("store")
     if market is not None:
         openings = openings.filter(market_id=market)
@@ -153,8 +155,9 @@ def advance_opening(
 
 
 def expansion_progress(market: str | None = None, *, actor: Actor) -> list[GoalProgress]:
-    """Every goal (of one market, or all) against stores opened and openings still planned (staff)."""
-    actor.require_staff()
+    """Every goal (of one market, or all) against stores opened and openings still planned (staff and
+    executives; ``Forbidden`` otherwise)."""
+    actor.require_executive()
     goals = ExpansionGoal.objects.order_by("target_date", "pk")
     if market is not None:
         get_market(market)

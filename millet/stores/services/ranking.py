@@ -88,18 +88,21 @@ def rank_stores(market: str | None = None) -> list[StoreRanking]:
 
 
 def ranking_for(actor: Actor, market: str | None = None) -> list[RankingRow]:
-    """The ranking for back-office staff in full; for managers only their own stores' figures.
+    """The ranking for back-office staff and executives in full; for managers only their own stores'
+    figures.
 
     A manager learns where their store stands but not who the others are or what they earn:
-    other stores' rows keep only market and rank. Cashiers and customers see no ranking.
+    other stores' rows keep only market and rank. Cashiers and customers see no ranking
+    (``Forbidden``).
     """
     managed = {store_id for store_id, role in actor.store_roles.items() if role == "manager"}
-    if not actor.is_staff and not managed:
-        raise Forbidden("the ranking is for the back office and store managers")
+    everything = actor.is_executive
+    if not everything and not managed:
+        raise Forbidden("the ranking is for the back office, executives and store managers")
     rows: list[RankingRow] = []
     for entry in rank_stores(market):
         own = entry.store.pk in managed
-        if actor.is_staff or own:
+        if everything or own:
             rows.append(
                 RankingRow(
                     entry.store.market_id,

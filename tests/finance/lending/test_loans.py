@@ -82,12 +82,23 @@ def test_a_referred_application_waits_for_a_risk_officer(credit):
     application = apply(credit, order, form=BORDERLINE_FORM, term=12)
     assert application.status == "referred" and not Loan.objects.exists()
     with pytest.raises(Forbidden):
-        lending.review_application(actor_for_user(credit.users["alice"]), application.number, approve=True)
-    reviewed = lending.review_application(actor_for_user(officer), application.number, approve=True, on=DAY0)
+        lending.review_application(
+            actor_for_user(credit.users["alice"]), application.number, approve=True, reason="ok"
+        )
+    with pytest.raises(Unprocessable):  # the decision needs its written reason
+        lending.review_application(actor_for_user(officer), application.number, approve=True, reason="  ")
+    reviewed = lending.review_application(
+        actor_for_user(officer),
+        application.number,
+        approve=True,
+        on=DAY0,
+        reason="Steady income, small amount",
+    )
     assert reviewed.status == "approved" and reviewed.reviewed_by == officer
+    assert reviewed.review_note == "Steady income, small amount" and reviewed.reviewed_at is not None
     assert get_order(SYSTEM, order.number).status == Order.Status.PAID
     with pytest.raises(Conflict):
-        lending.review_application(actor_for_user(officer), application.number, approve=False)
+        lending.review_application(actor_for_user(officer), application.number, approve=False, reason="no")
 
 
 def test_repayments_follow_the_schedule_and_early_payoff_waives_future_interest(credit):

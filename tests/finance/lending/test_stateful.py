@@ -90,7 +90,9 @@ class LendingMachine(RuleBasedStateMachine):
             self.world, order, user=user, form=FORMS[form], term=term, method=method, on=self.today
         )
         if application.status == "referred" and review:
-            application = lending.review_application(SYSTEM, application.number, approve=True, on=self.today)
+            application = lending.review_application(
+                SYSTEM, application.number, approve=True, on=self.today, reason="fine"
+            )
         if application.status != "approved":
             assert get_order(SYSTEM, order.number).status == Order.Status.PLACED
             return multiple()
