@@ -110,6 +110,11 @@ class Order(models.Model):
     total = models.DecimalField(max_digits=14, decimal_places=2)
     refunded = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    request_fingerprint = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="SHA-256 of the keyed request's parameters (core.idempotency): a replay must match it.",
+    )
     created_at = models.DateTimeField(db_index=True)
 
     class Meta:

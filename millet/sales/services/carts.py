@@ -11,7 +11,7 @@ from millet.inventory.services import check_quantity
 from millet.regions.services import get_market
 from millet.sales.models import Cart, CartLine, Order
 from millet.sales.services.names import sku_codes
-from millet.sales.services.orders import LineRequest, place_order
+from millet.sales.services.orders import LineRequest, order_request, place_order, replay_order
 
 
 def open_cart(actor: Actor, market: str) -> Cart:
@@ -64,23 +64,26 @@ def checkout_cart(
 ) -> Order:
     """Turn the cart into an order; a cart checks out once, even when the request is sent twice."""
     cart = get_cart(actor, cart_id)
-    if cart.checked_out:
-        raise Conflict("cart is already checked out", code="cart_checked_out")
     codes = sku_codes(line.sku_id for line in cart.lines.all())
     lines = [LineRequest(codes[line.sku_id], line.quantity) for line in cart.lines.all()]
-    order = place_order(
-        actor,
-        market=cart.market_id,
-        lines=lines,
-        channel=channel,
-        store_code=store_code,
-        voucher_code=voucher_code or cart.voucher_code or None,
-        shipping_city=shipping_city,
-        shipping_state=shipping_state,
-        near=near,
-        payment_token=payment_token,
-        idempotency_key=idempotency_key,
-    )
+    params = {
+        "market": cart.market_id,
+        "channel": channel,
+        "store_code": store_code,
+        "voucher_code": voucher_code or cart.voucher_code or None,
+        "shipping_city": shipping_city,
+        "shipping_state": shipping_state,
+        "near": near,
+        "payment_token": payment_token,
+    }
+    if cart.checked_out:
+        # A retried checkout (same key, same request) answers with the order it made; nothing else may.
+        request = order_request(lines=lines, customer_id=actor.user_id, **params)
+        replayed = replay_order(actor, idempotency_key, request)
+        if replayed is None:
+            raise Conflict("cart is already checked out", code="cart_checked_out")
+        return replayed
+    order = place_order(actor, lines=lines, idempotency_key=idempotency_key, **params)
     if not Cart.objects.filter(pk=cart.pk, checked_out=False).update(checked_out=True):
         raise Conflict("cart is already checked out", code="cart_checked_out")
     return order
