@@ -8,7 +8,9 @@ from typing import Annotated, Literal
 
 from ninja import Field, Header, Schema
 
-Quantity = Annotated[int, Field(gt=0, le=1000)]
+from millet.core.types import Quantity, WholeNumber
+
+Units = Annotated[Quantity, Field(le=1000)]
 
 
 SkuCode = Annotated[str, Field(min_length=1, max_length=32)]
@@ -25,7 +27,7 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", default=N
 
 class LineIn(Schema):
     sku: SkuCode
-    quantity: Quantity
+    quantity: Units
 
 
 class CheckoutIn(Schema):
@@ -96,8 +98,8 @@ class CollectIn(Schema):
 
 
 class ReturnLineIn(Schema):
-    line_id: int
-    quantity: Quantity
+    line_id: WholeNumber
+    quantity: Units
     serials: Annotated[list[Serial], Field(max_length=1000)] = []
 
 
@@ -128,7 +130,7 @@ class PosSaleIn(Schema):
     ] = []
     lines: Annotated[list[PosLineIn], Field(max_length=50)] = []
     payment_token: Token
-    customer_id: int | None = None
+    customer_id: WholeNumber | None = None
     voucher_code: Annotated[str | None, Field(max_length=32)] = None
 
 
@@ -149,4 +151,4 @@ class CartOut(Schema):
 
 
 class CartLineIn(Schema):
-    quantity: Annotated[int, Field(ge=0, le=1000)]
+    quantity: Annotated[WholeNumber, Field(ge=0, le=1000)]
