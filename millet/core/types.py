@@ -22,6 +22,11 @@ from functools import cache
 from typing import Annotated
 
 from pydantic import BeforeValidator, Field, Strict, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+# The codes of the refusals below: an API error whose problems all carry one of them answers with it
+# (the same codes the services use), any other invalid input with ``invalid_input``.
+ERROR_CODES = frozenset({"malformed_money", "malformed_date"})
 
 MAX_MONEY_DIGITS = 12  # integer digits: below regions.money.MAX_AMOUNT's billion with room to refuse it there
 
@@ -38,19 +43,27 @@ def _money_parser(places: int):
 
     def parse(value: object) -> Decimal:
         if isinstance(value, bool):
-            raise ValueError("money is a decimal string such as '12.50', not a boolean")
+            raise PydanticCustomError(
+                "malformed_money", "money is a decimal string such as '12.50', not a boolean"
+            )
         if isinstance(value, int):
             if not 0 <= value < 10**MAX_MONEY_DIGITS:
-                raise ValueError(f"money must be between 0 and {10**MAX_MONEY_DIGITS - 1}")
+                raise PydanticCustomError(
+                    "malformed_money", f"money must be between 0 and {10**MAX_MONEY_DIGITS - 1}"
+                )
             return Decimal(value)
         if isinstance(value, float):
-            raise ValueError("write money as a decimal string such as '12.50': a JSON fraction is inexact")
+            raise PydanticCustomError(
+                "malformed_money",
+                "write money as a decimal string such as '12.50': a JSON fraction is not exact",
+            )
         if isinstance(value, Decimal):  # from Python callers: the same rule on its text
             value = format(value, "f") if value.is_finite() else str(value)
         if not isinstance(value, str) or not pattern.fullmatch(value):
             places_text = f"at most {places} decimal places" if places else "no decimal places"
-            raise ValueError(
-                f"money is a decimal string of digits with {places_text}, no sign, exponent or spaces"
+            raise PydanticCustomError(
+                "malformed_money",
+                f"money is a decimal string of digits with {places_text}, no sign, exponent or spaces",
             )
         return Decimal(value)
 
@@ -102,7 +115,9 @@ def _iso(pattern: re.Pattern[str], kind: str):
         if isinstance(value, date):  # from Python callers (datetime is a date)
             return value
         if not isinstance(value, str) or not pattern.fullmatch(value):
-            raise ValueError(f"{kind} must be an ISO 8601 string such as {_EXAMPLES[kind]!r}")
+            raise PydanticCustomError(
+                "malformed_date", f"{kind} must be an ISO 8601 string such as {_EXAMPLES[kind]!r}"
+            )
         return value
 
     return check
@@ -111,3 +126,16 @@ def _iso(pattern: re.Pattern[str], kind: str):
 _EXAMPLES = {"date": "2026-11-11", "date and time": "2026-11-11T00:00:00+08:00"}
 IsoDate = Annotated[date, BeforeValidator(_iso(re.compile(_DATE), "date"))]
 IsoDateTime = Annotated[datetime, BeforeValidator(_iso(_DATETIME, "date and time"))]
+
+PaymentToken = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        description="The payment gateway's one-time token for the customer's instrument. The built-in "
+        "test gateway (MILLET_PAYMENT_GATEWAY=test, the default) moves no money and answers by token: "
+        "tok_ok (or any token starting with tok_ok) approves; tok_declined declines (402, card_declined); "
+        "tok_insufficient declines (402, insufficient_funds); any other token declines (402, invalid_token).",
+        examples=["tok_ok", "tok_declined"],
+    ),
+]

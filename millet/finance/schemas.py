@@ -106,9 +106,16 @@ class PaymentOut(Schema):
     created_at: datetime
 
 
+class BatchTransferIn(LedgerTransferIn):
+    """A transfer in a batch: its amount is checked with its chain (core.types.Money's rule), so a
+    malformed one fails that chain alone (``malformed_money``) and the other chains still commit."""
+
+    amount: Annotated[str, Field(min_length=1, max_length=32, description="money, as in LedgerTransferIn")]
+
+
 class BatchIn(Schema):
     chains: Annotated[
-        list[Annotated[list[LedgerTransferIn], Field(min_length=1, max_length=100)]],
+        list[Annotated[list[BatchTransferIn], Field(min_length=1, max_length=100)]],
         Field(min_length=1, max_length=1000, description="each chain commits or fails as a whole"),
     ]
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from ninja import Field, Schema
 
-from millet.core.types import IsoDateTime, Money, WholeNumber
+from millet.core.types import IsoDateTime, Money, PaymentToken, WholeNumber
 from millet.flashsale import services
 
 Code = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -47,7 +47,7 @@ class CampaignOut(Schema):
 
 
 class ClaimPayIn(Schema):
-    payment_token: Annotated[str, Field(min_length=1, max_length=64)]
+    payment_token: PaymentToken
 
 
 class WaitlistOut(Schema):

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from ninja import Field, Schema
 
-from millet.core.types import IsoDateTime, Money, WholeNumber
+from millet.core.types import IsoDateTime, Money, PaymentToken, WholeNumber
 from millet.insurance import services
 from millet.insurance.models import Claim, EvidenceVerdict, Peril, Policy
 
@@ -58,7 +58,7 @@ class PolicyIn(Schema):
     order_number: Number
     serial: Code
     plan: Code
-    payment_token: Annotated[str, Field(min_length=1, max_length=64)]
+    payment_token: PaymentToken
 
 
 class PolicyOut(Schema):

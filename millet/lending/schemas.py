@@ -6,7 +6,8 @@ from typing import Annotated, Any, Literal
 
 from ninja import Field, Header, Query, Schema
 
-from millet.core.types import Money, WholeNumber, plain_decimal
+from millet.core.pagination import MAX_OFFSET
+from millet.core.types import Money, PaymentToken, WholeNumber, plain_decimal
 from millet.lending.credit import Reason
 from millet.lending.credit.reasons import TEXTS, reason_text
 from millet.lending.models import Application, Loan
@@ -23,7 +24,7 @@ Currency = Annotated[str, Field(min_length=1, max_length=8)]
 Limit = Annotated[int, Query(gt=0, le=200)]
 
 
-Offset = Annotated[int, Query(ge=0, le=1_000_000)]  # bounded: a huge OFFSET overflows PostgreSQL's bigint
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]  # core.pagination: one bound for every list
 
 
 RequiredKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=64)]
@@ -150,7 +151,7 @@ class LoanDetailOut(LoanOut):
 class RepaymentIn(Schema):
     amount: Money
     currency: Currency
-    payment_token: Annotated[str, Field(min_length=1, max_length=64)]
+    payment_token: PaymentToken
 
 
 class EventOut(Schema):

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from ninja import Field, Header, Schema
 
-from millet.core.types import Quantity, WholeNumber
+from millet.core.types import PaymentToken, Quantity, WholeNumber
 
 Units = Annotated[Quantity, Field(le=1000)]
 
@@ -17,9 +17,6 @@ SkuCode = Annotated[str, Field(min_length=1, max_length=32)]
 
 
 Serial = Annotated[str, Field(min_length=1, max_length=32)]
-
-
-Token = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", default=None, max_length=64)]
@@ -31,7 +28,7 @@ class LineIn(Schema):
 
 
 class CheckoutIn(Schema):
-    payment_token: Token | None = None
+    payment_token: PaymentToken | None = None
     channel: Literal["web", "click_collect"] = "web"
     store_code: Annotated[str | None, Field(max_length=32)] = None
     voucher_code: Annotated[str | None, Field(max_length=32)] = None
@@ -90,7 +87,7 @@ class OrderOut(Schema):
 
 
 class OrderPayIn(Schema):
-    payment_token: Token
+    payment_token: PaymentToken
 
 
 class CollectIn(Schema):
@@ -129,7 +126,7 @@ class PosSaleIn(Schema):
         list[Serial], Field(max_length=100, description="Scanned units; each serialized unit must be scanned")
     ] = []
     lines: Annotated[list[PosLineIn], Field(max_length=50)] = []
-    payment_token: Token
+    payment_token: PaymentToken
     customer_id: WholeNumber | None = None
     voucher_code: Annotated[str | None, Field(max_length=32)] = None
 
