@@ -35,7 +35,7 @@ class DeviceAdmin(ReadOnlyAdmin):
     list_display = (
         "device_id",
         "serial",
-        "model_code",
+        "model_urn",
         "batch",
         "owner",
         "region",
@@ -45,7 +45,7 @@ class DeviceAdmin(ReadOnlyAdmin):
         "faults",
         "activated_at",
     )
-    list_filter = ("online", "enabled", "model_code", "region", "firmware_version", "batch")
+    list_filter = ("online", "enabled", "model_urn", "region", "firmware_version", "batch")
     search_fields = ("device_id", "serial", "owner__username", "batch")
     list_select_related = ("owner",)
     date_hierarchy = "provisioned_at"

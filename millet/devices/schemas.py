@@ -30,7 +30,7 @@ class ListFilter(Schema):
 
 
 class ProvisionIn(Schema):
-    model_code: Annotated[str, Field(min_length=1, max_length=128)]
+    model_urn: Annotated[str, Field(min_length=1, max_length=128)]
     batch: Annotated[str, Field(min_length=1, max_length=32)]
     serials: Annotated[
         list[Annotated[str, Field(min_length=1, max_length=32)]], Field(min_length=1, max_length=1000)
@@ -131,7 +131,7 @@ class NotificationOut(Schema):
 
 
 class FirmwareIn(Schema):
-    model_code: Annotated[str, Field(min_length=1, max_length=128)]
+    model_urn: Annotated[str, Field(min_length=1, max_length=128)]
     version: Annotated[str, Field(min_length=1, max_length=32)]
     url: Annotated[str, Field(min_length=1, max_length=300)]
     sha256: Annotated[str, Field(min_length=64, max_length=64)]
@@ -141,7 +141,7 @@ class FirmwareIn(Schema):
 
 class FirmwareOut(Schema):
     id: int
-    model_code: str
+    model_urn: str
     version: str
     url: str
     sha256: str
@@ -172,7 +172,7 @@ class RolloutOut(Schema):
 
 
 class ConnectedGroup(Schema):
-    model_code: str
+    model_urn: str
     region: str
     firmware_version: str
     count: int
@@ -195,7 +195,7 @@ class DaysFilter(Schema):
 
 class BatchOut(Schema):
     batch: str
-    model_code: str
+    model_urn: str
     devices: int
     failed: int
     failure_rate: float
