@@ -150,7 +150,7 @@ def main() -> None:
 
     create_device_model(MODEL, "Bench plug", SPEC, actor=SYSTEM)
     identities = services.provision_batch(
-        model_code=MODEL, serials=[f"BENCH{i:07d}" for i in range(args.devices)], batch="BENCH", actor=SYSTEM
+        model_urn=MODEL, serials=[f"BENCH{i:07d}" for i in range(args.devices)], batch="BENCH", actor=SYSTEM
     )
     now = datetime.now(UTC)
     for identity in identities:

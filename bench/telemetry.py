@@ -75,7 +75,7 @@ def provision(n: int, batch: str):
     issued = []
     for start in range(0, n, 2000):
         issued += provision_batch(
-            model_code=urn, serials=serials[start : start + 2000], batch=batch, actor=SYSTEM
+            model_urn=urn, serials=serials[start : start + 2000], batch=batch, actor=SYSTEM
         )
     return issued
 

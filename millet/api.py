@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from django.db import IntegrityError
+from django.http import Http404
 from ninja import NinjaAPI
+from ninja.errors import HttpError, ValidationError
 
 from millet.accounts.auth import api_auth
 from millet.core.errors import DomainError
 from millet.core.nul import NulRejectingParser
+from millet.core.openapi import HTTP_CODES, MilletOpenAPISchema
+from millet.core.types import ERROR_CODES
 
 # Operation ids are what generated clients call, so they must not change when code moves. Ninja
 # derives them from the route's module; lending and insurance were published from inside finance.
@@ -21,6 +25,11 @@ class MilletAPI(NinjaAPI):
     def get_openapi_operation_id(self, operation) -> str:
         module = operation.view_func.__module__
         return f"{PUBLISHED_MODULES.get(module, module)}_{operation.view_func.__name__}".replace(".", "_")
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None) -> MilletOpenAPISchema:
+        if path_prefix is None:
+            path_prefix = self.get_root_path(path_params or {})
+        return MilletOpenAPISchema(self, path_prefix)
 
 
 api = MilletAPI(
@@ -37,6 +46,25 @@ api = MilletAPI(
 @api.exception_handler(DomainError)
 def _domain_error(request, exc: DomainError):
     return api.create_response(request, {"error": exc.code, "detail": exc.detail}, status=exc.status_code)
+
+
+@api.exception_handler(ValidationError)
+def _invalid_input(request, exc: ValidationError):
+    codes = {problem.get("type") for problem in exc.errors}
+    code = codes.pop() if len(codes) == 1 and codes <= ERROR_CODES else "invalid_input"
+    return api.create_response(request, {"error": code, "detail": exc.errors}, status=422)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError):
+    # ninja's own refusals (401, 403, 429, an unreadable body) in Millet's one error body (core.openapi)
+    code = HTTP_CODES.get(exc.status_code, "error")
+    return api.create_response(request, {"error": code, "detail": str(exc)}, status=exc.status_code)
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc: Http404):
+    return api.create_response(request, {"error": "not_found", "detail": str(exc) or "not found"}, status=404)
 
 
 @api.exception_handler(IntegrityError)

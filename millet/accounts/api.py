@@ -8,6 +8,7 @@ from ninja import Field, Router, Schema, Status
 
 from millet.accounts.services import issue_token
 from millet.accounts.signin import AddressRateThrottle, sign_in
+from millet.core.openapi import ErrorOut
 
 router = Router(tags=["accounts"])
 
@@ -24,7 +25,12 @@ class TokenOut(Schema):
 
 # Any client gets 10 tries a minute per address, kept in Django's cache (Redis when REDIS_URL is set,
 # so the limit holds across workers); failures are also limited per account (see sign_in).
-@router.post("/tokens", response={201: TokenOut}, auth=None, throttle=[AddressRateThrottle("10/m")])
+@router.post(
+    "/tokens",
+    response={201: TokenOut, 401: ErrorOut},
+    auth=None,
+    throttle=[AddressRateThrottle("10/m")],
+)
 def create_token(request, body: TokenIn):
     """The token is shown once; send it as `Authorization: Bearer <token>`. 401 for a wrong password
     or an unknown user alike; 429 after 10 failures for one account or from one address (15 minutes)."""

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from ninja import Field, Schema
 
 from millet.catalog.models import Product, Sku
+from millet.core.types import Money
 
 MarketCode = Annotated[str, Field(min_length=2, max_length=2)]
 
@@ -125,4 +126,4 @@ class SkuAdminOut(Schema):
 
 
 class PriceIn(Schema):
-    amount: Annotated[str, Field(min_length=1, max_length=32)]  # a decimal string; floats are refused
+    amount: Money

@@ -93,7 +93,7 @@ def build_device_demo(
         for serial, urn, _customer, _at in units:
             by_model.setdefault((urn, rng.choice(BATCHES)), []).append(serial)
         for (urn, batch), serials in sorted(by_model.items()):
-            issued += services.provision_batch(model_code=urn, serials=serials, batch=batch, actor=SYSTEM)
+            issued += services.provision_batch(model_urn=urn, serials=serials, batch=batch, actor=SYSTEM)
         ids = {p.serial: p.device_id for p in issued}
         latest = timezone.now() - timedelta(minutes=10)
         for serial, _urn, _customer, delivered in units:
@@ -117,7 +117,7 @@ def _demo_home(customer, device_ids: list[str]) -> None:
     light (the face is found by the cloud's detector in the camera's pictures)."""
     actor = actor_for_user(customer)
     home = services.create_home(actor, "Li Wei's flat", "Asia/Shanghai")
-    by_model = {services.model_code_for(d): d for d in device_ids}
+    by_model = {services.model_urn_for(d): d for d in device_ids}
     for device_id in device_ids:
         services.place_device(actor, device_id, home.pk)
     camera, bulb = by_model.get(DEVICE_MODELS["camera"][0]), by_model.get(DEVICE_MODELS["bulb"][0])

@@ -40,7 +40,7 @@ class DeviceAdmin(ReadOnlyAdmin):
     list_display = (
         "device_id",
         "serial",
-        "model_code",
+        "model_urn",
         "batch",
         "owner",
         "region",
@@ -50,7 +50,7 @@ class DeviceAdmin(ReadOnlyAdmin):
         "faults",
         "activated_at",
     )
-    list_filter = ("online", "enabled", "model_code", "region", "firmware_version", "batch")
+    list_filter = ("online", "enabled", "model_urn", "region", "firmware_version", "batch")
     search_fields = ("device_id", "serial", "owner__username", "batch")
     list_select_related = ("owner",)
     date_hierarchy = "provisioned_at"
@@ -127,7 +127,7 @@ class NotificationAdmin(ReadOnlyAdmin):
 
 
 class FirmwareForm(ServiceForm):
-    model_code = forms.CharField(
+    model_urn = forms.CharField(
         label=_("Device model"),
         max_length=128,
         help_text=_("Its URN, e.g. urn:millet-spec:device:outlet:mi-plug:1"),

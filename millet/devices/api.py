@@ -80,14 +80,14 @@ def _automation_out(a: Automation) -> AutomationOut:
 
 
 def _firmware_outs(images: list[Firmware]) -> list[FirmwareOut]:
-    codes = services.firmware_model_codes(images)
+    codes = services.firmware_model_urns(images)
     return [_firmware_out(f, codes[f.device_model_id]) for f in images]
 
 
-def _firmware_out(f: Firmware, model_code: str) -> FirmwareOut:
+def _firmware_out(f: Firmware, model_urn: str) -> FirmwareOut:
     return FirmwareOut(
         id=f.pk,
-        model_code=model_code,
+        model_urn=model_urn,
         version=f.version,
         url=f.url,
         sha256=f.sha256,
@@ -128,7 +128,7 @@ def list_devices(request, filters: Query[ListFilter]):
 def provision(request, payload: ProvisionIn):
     """Staff: identities for a production run. Secrets and claim tokens are shown only in this answer."""
     issued = services.provision_batch(
-        actor=request.actor, model_code=payload.model_code, serials=payload.serials, batch=payload.batch
+        actor=request.actor, model_urn=payload.model_urn, serials=payload.serials, batch=payload.batch
     )
     return Status(201, [p for p in issued])
 

@@ -1,7 +1,7 @@
 """The factory manifest: one CSV row per provisioned unit, as a production line would flash it.
 
 It holds plaintext secrets, so it is written with owner-only permissions; the simulator reads it to
-play the devices. Columns: device_id, serial, model_code, secret, claim_token (read them by name).
+play the devices. Columns: device_id, serial, model_urn, secret, claim_token (read them by name).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from django.conf import settings
 from millet.core.private_files import open_private
 from millet.devices.services import ProvisionedDevice
 
-COLUMNS = ("device_id", "serial", "model_code", "secret", "claim_token")
+COLUMNS = ("device_id", "serial", "model_urn", "secret", "claim_token")
 
 
 def default_manifest_path() -> Path:
@@ -30,6 +30,6 @@ def write_manifest(path: Path, rows: Iterable[ProvisionedDevice], *, append: boo
         if fresh:
             writer.writerow(COLUMNS)
         for row in rows:
-            writer.writerow([row.device_id, row.serial, row.model_code, row.secret, row.claim_token])
+            writer.writerow([row.device_id, row.serial, row.model_urn, row.secret, row.claim_token])
             written += 1
     return written

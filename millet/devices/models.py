@@ -20,7 +20,7 @@ class Device(models.Model):
     device_id = models.CharField(max_length=32, unique=True)
     serial = models.CharField(max_length=32, unique=True)
     device_model = models.ForeignKey("catalog.DeviceModel", on_delete=models.PROTECT, related_name="devices")
-    model_code = models.CharField(max_length=128, help_text="The model's URN, kept so reads need no join.")
+    model_urn = models.CharField(max_length=128, help_text="The model's URN, kept so reads need no join.")
     batch = models.CharField(max_length=32, db_index=True, help_text="Production batch, for quality control.")
     secret_salt = models.CharField(max_length=32)
     secret_hash = models.CharField(max_length=64)
@@ -45,7 +45,7 @@ class Device(models.Model):
         verbose_name = _("device")
         verbose_name_plural = _("devices")
         indexes = [
-            models.Index(fields=["online", "model_code"]),
+            models.Index(fields=["online", "model_urn"]),
             models.Index(fields=["activated_at"]),
         ]
 

@@ -7,26 +7,30 @@ from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
 
+from millet.core.pagination import MAX_OFFSET
+from millet.core.types import WholeNumber
+
 DeviceId = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
 Username = Annotated[str, Field(min_length=1, max_length=150)]
 
 
-ObjectId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+ObjectId = Annotated[int, Field(ge=1, le=2**31 - 1)]  # in a path
+BodyId = Annotated[WholeNumber, Field(ge=1, le=2**31 - 1)]  # in a body: a JSON integer
 
 
-Ttl = Annotated[int | None, Field(ge=1, le=7 * 86400)]
+Ttl = Annotated[WholeNumber | None, Field(ge=1, le=7 * 86400)]
 
 
 class ListFilter(Schema):
     fleet: bool = False
     limit: Annotated[int, Field(ge=1, le=1000)] = 200
-    offset: Annotated[int, Field(ge=0, le=10_000_000)] = 0
+    offset: Annotated[int, Field(ge=0, le=MAX_OFFSET)] = 0
 
 
 class ProvisionIn(Schema):
-    model_code: Annotated[str, Field(min_length=1, max_length=128)]
+    model_urn: Annotated[str, Field(min_length=1, max_length=128)]
     batch: Annotated[str, Field(min_length=1, max_length=32)]
     serials: Annotated[
         list[Annotated[str, Field(min_length=1, max_length=32)]], Field(min_length=1, max_length=1000)
@@ -45,7 +49,7 @@ class ClaimTokenOut(Schema):
 class SetIn(Schema):
     props: dict[str, Any]
     ttl_seconds: Ttl = None
-    expected_version: Annotated[int | None, Field(ge=0, le=2**31 - 1)] = Field(
+    expected_version: Annotated[WholeNumber | None, Field(ge=0, le=2**31 - 1)] = Field(
         None, description="Apply only if the desired state is still at this version (else 409)."
     )
 
@@ -91,7 +95,7 @@ class HomeOut(Schema):
 
 
 class PlaceIn(Schema):
-    home_id: ObjectId | None
+    home_id: BodyId | None
 
 
 class AutomationIn(Schema):
@@ -127,17 +131,17 @@ class NotificationOut(Schema):
 
 
 class FirmwareIn(Schema):
-    model_code: Annotated[str, Field(min_length=1, max_length=128)]
+    model_urn: Annotated[str, Field(min_length=1, max_length=128)]
     version: Annotated[str, Field(min_length=1, max_length=32)]
     url: Annotated[str, Field(min_length=1, max_length=300)]
     sha256: Annotated[str, Field(min_length=64, max_length=64)]
-    size: Annotated[int, Field(ge=1, le=2**34)]
+    size: Annotated[WholeNumber, Field(ge=1, le=2**34)]
     notes: Annotated[str, Field(max_length=2000)] = ""
 
 
 class FirmwareOut(Schema):
     id: int
-    model_code: str
+    model_urn: str
     version: str
     url: str
     sha256: str
@@ -146,11 +150,11 @@ class FirmwareOut(Schema):
 
 
 class RolloutIn(Schema):
-    firmware_id: ObjectId
-    steps: Annotated[list[Annotated[int, Field(ge=1, le=100)]], Field(min_length=1, max_length=10)]
-    rate_per_minute: Annotated[int, Field(ge=1, le=100_000)] = 60
+    firmware_id: BodyId
+    steps: Annotated[list[Annotated[WholeNumber, Field(ge=1, le=100)]], Field(min_length=1, max_length=10)]
+    rate_per_minute: Annotated[WholeNumber, Field(ge=1, le=100_000)] = 60
     failure_threshold: Annotated[float, Field(gt=0, le=1)] = 0.2
-    min_finished: Annotated[int, Field(ge=1, le=100_000)] = 5
+    min_finished: Annotated[WholeNumber, Field(ge=1, le=100_000)] = 5
 
 
 class RolloutOut(Schema):
@@ -168,7 +172,7 @@ class RolloutOut(Schema):
 
 
 class ConnectedGroup(Schema):
-    model_code: str
+    model_urn: str
     region: str
     firmware_version: str
     count: int
@@ -191,7 +195,7 @@ class DaysFilter(Schema):
 
 class BatchOut(Schema):
     batch: str
-    model_code: str
+    model_urn: str
     devices: int
     failed: int
     failure_rate: float

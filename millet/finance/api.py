@@ -71,7 +71,14 @@ def create_transfer_batch(request, body: BatchIn):
     return services.post_transfers(request.actor, chains)
 
 
-@router.get("/reports/trial-balance", response=TrialBalanceOut)
+CSV_ANSWER = {"text/csv": {"schema": {"type": "string", "description": "RFC 4180 CSV with a header row"}}}
+
+
+@router.get(
+    "/reports/trial-balance",
+    response=TrialBalanceOut,
+    openapi_extra={"responses": {200: {"content": CSV_ANSWER}}},  # format=csv
+)
 def trial_balance(request, query: Query[TrialBalanceQuery]):
     """Posted balances of every account as they stood at ``at``; CSV with ``format=csv``."""
     balance = services.report_trial_balance(request.actor, query.at, currency=query.currency)
@@ -99,7 +106,10 @@ def trial_balance(request, query: Query[TrialBalanceQuery]):
     )
 
 
-@router.get("/reports/journal")
+@router.get(
+    "/reports/journal",
+    openapi_extra={"responses": {200: {"description": "OK", "content": CSV_ANSWER}}},
+)
 def journal(request, query: Query[JournalQuery]):
     """The posted transfers of ``[start, end)`` as CSV, streamed however long the period."""
     transfers = services.report_journal(

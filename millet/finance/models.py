@@ -149,6 +149,11 @@ class Payment(models.Model):
         blank=True,
         help_text="Makes a retried authorization a replay.",
     )
+    request_fingerprint = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="SHA-256 of a keyed authorization's parameters (core.idempotency): a replay must match.",
+    )
     authorization = models.ForeignKey(
         LedgerTransfer, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

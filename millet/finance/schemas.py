@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from ninja import Field, Schema
 from pydantic import constr
 
+from millet.core.types import IsoDateTime, Money
 from millet.finance.models import LedgerAccount, LedgerTransfer
 from millet.regions.money import from_minor
 
@@ -84,7 +85,7 @@ class TransferFilter(Schema):
 class LedgerTransferIn(Schema):
     debit: AccountCode
     credit: AccountCode
-    amount: constr(min_length=1, max_length=32) = Field(description="decimal string, e.g. '12.50'")
+    amount: Money
     currency: Currency
     code: constr(min_length=1, max_length=32) = "adjustment"
     reference: constr(max_length=64) = ""
@@ -105,9 +106,16 @@ class PaymentOut(Schema):
     created_at: datetime
 
 
+class BatchTransferIn(LedgerTransferIn):
+    """A transfer in a batch: its amount is checked with its chain (core.types.Money's rule), so a
+    malformed one fails that chain alone (``malformed_money``) and the other chains still commit."""
+
+    amount: Annotated[str, Field(min_length=1, max_length=32, description="money, as in LedgerTransferIn")]
+
+
 class BatchIn(Schema):
     chains: Annotated[
-        list[Annotated[list[LedgerTransferIn], Field(min_length=1, max_length=100)]],
+        list[Annotated[list[BatchTransferIn], Field(min_length=1, max_length=100)]],
         Field(min_length=1, max_length=1000, description="each chain commits or fails as a whole"),
     ]
 
@@ -121,7 +129,7 @@ class BatchResultOut(Schema):
 
 
 class TrialBalanceQuery(Schema):
-    at: datetime | None = Field(None, description="with a time zone; default now")
+    at: IsoDateTime | None = Field(None, description="ISO 8601, with a time zone; default now")
     currency: constr(pattern=r"^([A-Z]{3})?$") = ""
     format: Literal["json", "csv"] = "json"
 
@@ -150,7 +158,7 @@ class TrialBalanceOut(Schema):
 
 
 class JournalQuery(Schema):
-    start: datetime
-    end: datetime
+    start: IsoDateTime
+    end: IsoDateTime
     account: constr(max_length=96) = ""
     include_pending: bool = False

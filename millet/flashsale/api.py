@@ -12,6 +12,7 @@ from millet.accounts.actor import Actor, customer_actor
 from millet.accounts.auth import SessionActorAuth, TokenAuth
 from millet.accounts.services import TokenOwner
 from millet.core.client_address import client_address
+from millet.core.openapi import ErrorOut
 from millet.flashsale import services
 from millet.flashsale.models import Campaign
 from millet.flashsale.schemas import (
@@ -88,7 +89,11 @@ def get_campaign(request, code: Code):
     return _campaign_out(services.get_campaign(code))
 
 
-@router.post("/campaigns/{code}/claims", response={201: services.ClaimView}, auth=gate_auth)
+@router.post(
+    "/campaigns/{code}/claims",
+    response={201: services.ClaimView, 429: ErrorOut, 503: ErrorOut},
+    auth=gate_auth,
+)
 def claim(request, code: Code):
     """The gate: one unit for the caller, or 409 with why not (not_started, ended, limit, sold_out),
     429 when rate-limited. A 201 is a promise: the order follows; poll the claim for it."""
@@ -106,14 +111,14 @@ def get_claim(request, code: Code, gate_id: GateId):
     return services.get_claim(request.actor, code, gate_id)
 
 
-@router.post("/campaigns/{code}/claims/{gate_id}/pay", response=services.ClaimView)
+@router.post("/campaigns/{code}/claims/{gate_id}/pay", response={200: services.ClaimView, 402: ErrorOut})
 def pay_claim(request, code: Code, gate_id: GateId, body: ClaimPayIn):
     """Pay within the payment window; afterwards the unit has gone back to the sale."""
     view = services.pay_claim(request.actor, code, gate_id, payment_token=body.payment_token)
     return view
 
 
-@router.post("/campaigns/{code}/waitlist", response={201: WaitlistOut})
+@router.post("/campaigns/{code}/waitlist", response={201: WaitlistOut, 503: ErrorOut})
 def join_waitlist(request, code: Code):
     """After the sell-out: be offered a returned unit, in the order people joined."""
     services.join_waitlist(request.actor, code)

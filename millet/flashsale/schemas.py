@@ -8,6 +8,7 @@ from typing import Annotated
 
 from ninja import Field, Schema
 
+from millet.core.types import IsoDateTime, Money, PaymentToken, WholeNumber
 from millet.flashsale import services
 
 Code = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -22,14 +23,14 @@ class CampaignIn(Schema):
     sku: Annotated[str, Field(min_length=1, max_length=32)]
     market: Annotated[str, Field(min_length=2, max_length=2)]
     location: Annotated[str, Field(min_length=1, max_length=32)]
-    price: Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
-    units: Annotated[int, Field(gt=0, le=services.MAX_UNITS)]
-    per_customer_limit: Annotated[int, Field(gt=0, le=100)] = 1
-    starts_at: datetime
-    ends_at: datetime
-    payment_window_seconds: Annotated[int, Field(gt=0, le=86_400)] = 900
-    customer_rate_per_second: Annotated[int, Field(ge=0, le=1000)] = 5
-    ip_rate_per_second: Annotated[int, Field(ge=0, le=100_000)] = 200
+    price: Annotated[Money, Field(gt=0)]
+    units: Annotated[WholeNumber, Field(gt=0, le=services.MAX_UNITS)]
+    per_customer_limit: Annotated[WholeNumber, Field(gt=0, le=100)] = 1
+    starts_at: IsoDateTime
+    ends_at: IsoDateTime
+    payment_window_seconds: Annotated[WholeNumber, Field(gt=0, le=86_400)] = 900
+    customer_rate_per_second: Annotated[WholeNumber, Field(ge=0, le=1000)] = 5
+    ip_rate_per_second: Annotated[WholeNumber, Field(ge=0, le=100_000)] = 200
 
 
 class CampaignOut(Schema):
@@ -46,7 +47,7 @@ class CampaignOut(Schema):
 
 
 class ClaimPayIn(Schema):
-    payment_token: Annotated[str, Field(min_length=1, max_length=64)]
+    payment_token: PaymentToken
 
 
 class WaitlistOut(Schema):

@@ -9,6 +9,7 @@ claims handlers see all of them and decide claims. Amounts are decimal strings i
 from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
+from millet.core.openapi import ErrorOut
 from millet.core.pagination import BoundedLimitOffset
 from millet.insurance import services
 from millet.insurance.schemas import (
@@ -69,7 +70,7 @@ def create_plan(request, body: PlanIn):
     return Status(201, [_plan_out(plan, price) for price in plan.prices.select_related("plan")])
 
 
-@router.post("/policies", response={201: PolicyOut})
+@router.post("/policies", response={201: PolicyOut, 402: ErrorOut})
 def buy_policy(request, body: PolicyIn):
     policy = services.buy_policy(
         request.actor, body.order_number, body.serial, body.plan, payment_token=body.payment_token

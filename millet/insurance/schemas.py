@@ -6,11 +6,9 @@ from typing import Annotated, Literal
 
 from ninja import Field, Schema
 
+from millet.core.types import IsoDateTime, Money, PaymentToken, WholeNumber
 from millet.insurance import services
 from millet.insurance.models import Claim, EvidenceVerdict, Peril, Policy
-
-Money = Annotated[str, Field(min_length=1, max_length=32, description="decimal string, e.g. '99.00'")]
-
 
 Code = Annotated[str, Field(min_length=1, max_length=32)]
 
@@ -29,11 +27,11 @@ class PlanIn(Schema):
     code: Code
     name: Annotated[str, Field(min_length=1, max_length=120)]
     sku: Code
-    term_months: Annotated[int, Field(ge=1, le=services.MAX_TERM_MONTHS)]
+    term_months: Annotated[WholeNumber, Field(ge=1, le=services.MAX_TERM_MONTHS)]
     perils: Annotated[list[Literal[tuple(Peril.values)]], Field(min_length=1, max_length=len(Peril.values))]
     prices: Annotated[list[PlanPriceIn], Field(min_length=1, max_length=20)]
-    max_claims: Annotated[int, Field(ge=1, le=12)] = 2
-    purchase_window_days: Annotated[int, Field(ge=1, le=365)] = 30
+    max_claims: Annotated[WholeNumber, Field(ge=1, le=12)] = 2
+    purchase_window_days: Annotated[WholeNumber, Field(ge=1, le=365)] = 30
 
 
 class PlanOut(Schema):
@@ -60,7 +58,7 @@ class PolicyIn(Schema):
     order_number: Number
     serial: Code
     plan: Code
-    payment_token: Annotated[str, Field(min_length=1, max_length=64)]
+    payment_token: PaymentToken
 
 
 class PolicyOut(Schema):
@@ -96,7 +94,7 @@ class PolicyFilter(Schema):
 
 class InsuranceClaimIn(Schema):
     peril: Literal[tuple(Peril.values)]
-    incident_at: datetime
+    incident_at: IsoDateTime
     amount: Money
     description: Annotated[str, Field(max_length=2000)] = ""
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from ninja import Field, Schema
 
+from millet.core.types import IsoDate, Quantity
 from millet.inventory import services
 
-Quantity = Annotated[int, Field(gt=0, le=services.MAX_QUANTITY)]
+Units = Annotated[Quantity, Field(le=services.MAX_QUANTITY)]
 
 
 Code = Annotated[str, Field(min_length=1, max_length=32)]
@@ -27,7 +27,7 @@ class StockTransferIn(Schema):
     sku: Code
     source: Code
     destination: Code
-    quantity: Quantity
+    quantity: Units
     serials: Annotated[list[Code], Field(max_length=1000)] = []
 
 
@@ -43,14 +43,14 @@ class StockTransferOut(Schema):
 
 class PoLineIn(Schema):
     sku: Code
-    quantity: Quantity
+    quantity: Units
 
 
 class PurchaseOrderIn(Schema):
     supplier: Annotated[str, Field(min_length=1, max_length=128)]
     location: Code
     lines: Annotated[list[PoLineIn], Field(min_length=1, max_length=200)]
-    expected_on: date | None = None
+    expected_on: IsoDate | None = None
 
 
 class PurchaseOrderOut(Schema):
@@ -63,7 +63,7 @@ class PurchaseOrderOut(Schema):
 
 class ReceiveLineIn(Schema):
     sku: Code
-    quantity: Quantity
+    quantity: Units
     serials: Annotated[list[Code], Field(max_length=10_000)] = []
 
 

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from ninja import Query, Router, Status
 
+from millet.core.openapi import ErrorOut
 from millet.lending import services as lending
 from millet.lending.models import CreditModel, Loan, LoanEvent, LoanProduct
 from millet.lending.schemas import (
@@ -174,7 +175,7 @@ def loan_events(request, number: str):
     return list(lending.events_for(lending.get_loan(request.actor, number)))
 
 
-@router.post("/loans/{number}/repayments", response={201: EventOut})
+@router.post("/loans/{number}/repayments", response={201: EventOut, 402: ErrorOut})
 def repay(request, number: str, body: RepaymentIn, idempotency_key: RequiredKey):
     """Pay part or all of what is owed (fees, then interest and principal in schedule order; beyond
     what is due prepays principal). A replayed Idempotency-Key answers with the first repayment."""
@@ -202,7 +203,8 @@ def approve_model(request, version: str):
     return model
 
 
-@router.get("/monitoring", response=lending.MonitoringReport)
+@router.get("/monitoring", response={200: lending.MonitoringReport, 409: ErrorOut})
 def monitoring_report(request, version: Annotated[str, Query(max_length=64)] = ""):
-    """Risk officers only: live scores against training (PSI), approval and default rates by cohort."""
+    """Risk officers only: live scores against training (PSI), approval and default rates by cohort
+    (409 when no credit model is approved yet)."""
     return monitoring.monitoring_report(request.actor, version=version)

@@ -238,7 +238,7 @@ def _money(question: Question, value: Any, currency: str) -> Decimal | None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int):
         _refuse(f"{question.name} must be an amount as a decimal string", "invalid_feature")
-    text = str(value).strip()
+    text = str(value)
     negative = text.startswith("-") and question.feature == "status_of_existing_checking_account"
     amount = parse_amount(text[1:] if negative else text, currency, allow_zero=True)
     return -amount if negative else amount

@@ -236,6 +236,11 @@ class LoanEvent(models.Model):
     surplus_minor = models.BigIntegerField(default=0, help_text="Refund beyond the debt, paid back")
     recovery_minor = models.BigIntegerField(default=0, help_text="Refund recovering written-off principal")
     payment_id = models.BigIntegerField(null=True, blank=True, help_text="finance Payment, for repayments")
+    request_fingerprint = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="SHA-256 of a keyed repayment's parameters (core.idempotency): a replay must match it.",
+    )
     on_date = models.DateField()
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -6,6 +6,8 @@ from typing import Annotated, Any, Literal
 
 from ninja import Field, Header, Query, Schema
 
+from millet.core.pagination import MAX_OFFSET
+from millet.core.types import Money, PaymentToken, WholeNumber, plain_decimal
 from millet.lending.credit import Reason
 from millet.lending.credit.reasons import TEXTS, reason_text
 from millet.lending.models import Application, Loan
@@ -13,7 +15,7 @@ from millet.lending.models import Application, Loan
 Number = Annotated[str, Field(min_length=1, max_length=24)]
 
 
-Money = Annotated[str, Field(min_length=1, max_length=32, description="decimal string, e.g. '120.50'")]
+Rate = plain_decimal(4, "a yearly rate as a decimal string with at most 4 places, e.g. '0.1800' for 18%")
 
 
 Currency = Annotated[str, Field(min_length=1, max_length=8)]
@@ -22,7 +24,7 @@ Currency = Annotated[str, Field(min_length=1, max_length=8)]
 Limit = Annotated[int, Query(gt=0, le=200)]
 
 
-Offset = Annotated[int, Query(ge=0, le=1_000_000)]  # bounded: a huge OFFSET overflows PostgreSQL's bigint
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]  # core.pagination: one bound for every list
 
 
 RequiredKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=64)]
@@ -45,19 +47,19 @@ class LoanProductIn(Schema):
     code: Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Z0-9-]+$")]
     name: Annotated[str, Field(min_length=1, max_length=120)]
     currency: Currency
-    apr: Annotated[Decimal, Field(ge=0, le=Decimal("0.36"), max_digits=6, decimal_places=4)]
-    terms: Annotated[list[Annotated[int, Field(ge=1, le=60)]], Field(min_length=1, max_length=12)]
+    apr: Annotated[Rate, Field(le=Decimal("0.36"))]
+    terms: Annotated[list[Annotated[WholeNumber, Field(ge=1, le=60)]], Field(min_length=1, max_length=12)]
     late_fee: Money
     min_amount: Money
     max_amount: Money
-    grace_days: Annotated[int, Field(ge=0, le=60)] = 5
-    charge_off_days: Annotated[int, Field(ge=30, le=720)] = 180
+    grace_days: Annotated[WholeNumber, Field(ge=0, le=60)] = 5
+    charge_off_days: Annotated[WholeNumber, Field(ge=30, le=720)] = 180
 
 
 class ApplicationIn(Schema):
     order_number: Number
     product: Annotated[str, Field(min_length=1, max_length=32)]
-    term_months: Annotated[int, Field(ge=1, le=60)]
+    term_months: Annotated[WholeNumber, Field(ge=1, le=60)]
     method: Literal["annuity", "equal_principal"] = "annuity"
     form: dict[str, Any] = Field(
         description="The applicant's answers, by feature name (see /lending/features)"
@@ -150,7 +152,7 @@ class LoanDetailOut(LoanOut):
 class RepaymentIn(Schema):
     amount: Money
     currency: Currency
-    payment_token: Annotated[str, Field(min_length=1, max_length=64)]
+    payment_token: PaymentToken
 
 
 class EventOut(Schema):

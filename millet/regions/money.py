@@ -6,10 +6,12 @@ No float ever touches an amount. Python's Decimal is exact and the standard; a m
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 
 from millet.core.errors import Unprocessable
+from millet.core.types import money_pattern
 
 MAX_AMOUNT = Decimal("1000000000")  # no single price, order or transfer reaches a billion
 
@@ -53,10 +55,13 @@ def from_minor(minor: int, currency: str) -> Decimal:
 
 def parse_amount(value: object, currency: str, *, allow_zero: bool = False) -> Decimal:
     """Turn client input into an exact, positive, in-range amount, or a precise 422."""
-    if isinstance(value, float):
+    if isinstance(value, float | bool):
         raise Unprocessable("money must be a decimal string, not a float", code="malformed_money")
+    if isinstance(value, str) and not re.fullmatch(money_pattern(currency_exponent(currency)), value):
+        # core.types.Money's rule: ASCII digits, the currency's places, no sign, exponent or spaces
+        raise Unprocessable(f"{value!r} is not an amount in {currency}", code="malformed_money")
     try:
-        amount = Decimal(str(value).strip())
+        amount = Decimal(str(value))
     except (InvalidOperation, ValueError):
         raise Unprocessable(f"{value!r} is not an amount", code="malformed_money") from None
     if not amount.is_finite():

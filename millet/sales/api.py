@@ -7,6 +7,7 @@ from typing import Annotated
 
 from ninja import Query, Router, Status
 
+from millet.core.openapi import ErrorOut
 from millet.core.pagination import MAX_OFFSET
 from millet.sales import services
 from millet.sales.models import Order, OrderLine
@@ -94,7 +95,7 @@ def _near(body) -> tuple[float, float] | None:
     return (float(body.latitude), float(body.longitude))
 
 
-@router.post("/orders", response={201: OrderOut})
+@router.post("/orders", response={201: OrderOut, 402: ErrorOut})
 def place_order(request, body: PlaceOrderIn, idempotency_key: IdempotencyKey = None):
     """Buy now: price, hold stock, and with a payment token authorise payment, in one step."""
     order = services.place_order(
@@ -133,7 +134,7 @@ def get_order(request, number: str):
     return _one(services.get_order(request.actor, number))
 
 
-@router.post("/orders/{number}/pay", response=OrderOut)
+@router.post("/orders/{number}/pay", response={200: OrderOut, 402: ErrorOut})
 def pay_order(request, number: str, body: OrderPayIn):
     return _one(services.pay_order(request.actor, number, payment_token=body.payment_token))
 
@@ -173,7 +174,7 @@ def return_order(request, number: str, body: ReturnIn):
     )
 
 
-@router.post("/pos/sales", response={201: OrderOut})
+@router.post("/pos/sales", response={201: OrderOut, 402: ErrorOut})
 def pos_sale(request, body: PosSaleIn, idempotency_key: IdempotencyKey = None):
     """A cashier's sale: scanned serials (and unserialized lines) leave the store's stock, paid at once."""
     order = services.pos_sale(
@@ -215,7 +216,7 @@ def set_cart_line(request, cart_id: int, sku: str, body: CartLineIn):
     return _cart_out(services.set_cart_line(request.actor, cart_id, sku, body.quantity))
 
 
-@router.post("/carts/{cart_id}/checkout", response={201: OrderOut})
+@router.post("/carts/{cart_id}/checkout", response={201: OrderOut, 402: ErrorOut})
 def checkout(request, cart_id: int, body: CheckoutIn, idempotency_key: IdempotencyKey = None):
     order = services.checkout_cart(
         request.actor,

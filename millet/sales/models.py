@@ -148,6 +148,11 @@ class Order(models.Model):
     fulfilled_at = models.DateTimeField(null=True, blank=True, help_text="Shipped or handed over.")
     cancelled_at = models.DateTimeField(null=True, blank=True)
     idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    request_fingerprint = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="SHA-256 of the keyed request's parameters (core.idempotency): a replay must match it.",
+    )
     created_at = models.DateTimeField(db_index=True)
     carrier = models.CharField(max_length=64, blank=True, help_text="Who delivers a shipped web order.")
     tracking_number = models.CharField(max_length=64, blank=True)

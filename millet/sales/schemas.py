@@ -8,7 +8,9 @@ from typing import Annotated, Literal
 
 from ninja import Field, Header, Schema
 
-Quantity = Annotated[int, Field(gt=0, le=1000)]
+from millet.core.types import PaymentToken, Quantity, WholeNumber
+
+Units = Annotated[Quantity, Field(le=1000)]
 
 
 SkuCode = Annotated[str, Field(min_length=1, max_length=32)]
@@ -17,19 +19,16 @@ SkuCode = Annotated[str, Field(min_length=1, max_length=32)]
 Serial = Annotated[str, Field(min_length=1, max_length=32)]
 
 
-Token = Annotated[str, Field(min_length=1, max_length=64)]
-
-
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", default=None, max_length=64)]
 
 
 class LineIn(Schema):
     sku: SkuCode
-    quantity: Quantity
+    quantity: Units
 
 
 class CheckoutIn(Schema):
-    payment_token: Token | None = None
+    payment_token: PaymentToken | None = None
     channel: Literal["web", "click_collect"] = "web"
     store_code: Annotated[str | None, Field(max_length=32)] = None
     voucher_code: Annotated[str | None, Field(max_length=32)] = None
@@ -91,7 +90,7 @@ class OrderOut(Schema):
 
 
 class OrderPayIn(Schema):
-    payment_token: Token
+    payment_token: PaymentToken
 
 
 class CollectIn(Schema):
@@ -99,8 +98,8 @@ class CollectIn(Schema):
 
 
 class ReturnLineIn(Schema):
-    line_id: int
-    quantity: Quantity
+    line_id: WholeNumber
+    quantity: Units
     serials: Annotated[list[Serial], Field(max_length=1000)] = []
 
 
@@ -130,8 +129,8 @@ class PosSaleIn(Schema):
         list[Serial], Field(max_length=100, description="Scanned units; each serialized unit must be scanned")
     ] = []
     lines: Annotated[list[PosLineIn], Field(max_length=50)] = []
-    payment_token: Token
-    customer_id: int | None = None
+    payment_token: PaymentToken
+    customer_id: WholeNumber | None = None
     voucher_code: Annotated[str | None, Field(max_length=32)] = None
 
 
@@ -152,4 +151,4 @@ class CartOut(Schema):
 
 
 class CartLineIn(Schema):
-    quantity: Annotated[int, Field(ge=0, le=1000)]
+    quantity: Annotated[WholeNumber, Field(ge=0, le=1000)]

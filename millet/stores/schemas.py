@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from ninja import Field, Schema
 from pydantic import StringConstraints, conint
 
+from millet.core.types import IsoDate
 from millet.stores import services
 
 MarketCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
@@ -56,7 +57,7 @@ class StoreIn(Schema):
     latitude: Latitude
     longitude: Longitude
     opening_hours: dict
-    opened_on: date | None = None
+    opened_on: IsoDate | None = None
 
 
 class StaffOut(Schema):
@@ -73,7 +74,7 @@ class OpeningIn(Schema):
     market: MarketCode
     city: Text
     name: Text
-    target_date: date
+    target_date: IsoDate
 
 
 class SiteIn(Schema):

@@ -7,6 +7,9 @@ from typing import Annotated, Literal
 
 from ninja import Field, Schema
 
+from millet.core.pagination import MAX_OFFSET
+from millet.core.types import WholeNumber
+
 DetectorName = Literal["yunet", "haar"]
 DeviceId = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.:-]+$")]
 ObjectId = Annotated[int, Field(ge=1, le=2**31 - 1)]
@@ -70,11 +73,11 @@ class SnapshotOut(Schema):
 
 class SnapshotPage(Schema):
     limit: Annotated[int, Field(ge=1, le=200)] = 50
-    offset: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+    offset: Annotated[int, Field(ge=0, le=MAX_OFFSET)] = 0
 
 
 class RetentionIn(Schema):
-    days: Annotated[int, Field(ge=1, le=365)]
+    days: Annotated[WholeNumber, Field(ge=1, le=365)]
 
 
 class RetentionOut(Schema):

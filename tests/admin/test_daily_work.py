@@ -182,7 +182,7 @@ def test_staff_upload_firmware_and_start_a_rollout(world):
     uploaded = staff.post(
         add_url("devices.firmware"),
         {
-            "model_code": CAMERA,
+            "model_urn": CAMERA,
             "version": "2.0.1",
             "url": "https://ota.example.com/c300-2.0.1.bin",
             "sha256": "ab" * 32,
@@ -196,7 +196,7 @@ def test_staff_upload_firmware_and_start_a_rollout(world):
         add_url("devices.rollout"), {"firmware": firmware.pk, "steps": "10, 50, 100", **TUNING}
     )
     assert nobody.status_code == 200 and "no device needs this firmware" in nobody.content.decode()
-    provision_batch(actor=SYSTEM, model_code=CAMERA, serials=["CAM00000001", "CAM00000002"], batch="B1")
+    provision_batch(actor=SYSTEM, model_urn=CAMERA, serials=["CAM00000001", "CAM00000002"], batch="B1")
     started = staff.post(
         add_url("devices.rollout"),
         {

@@ -311,7 +311,7 @@ class Alices:
         serials = list(SerialUnit.objects.filter(sku__code="CAM-C300").values_list("serial", flat=True))
         with self.capture(execute=True):
             issued = self._ok(
-                self.staff.post("/devices/provision", {"model_code": C300, "batch": "B1", "serials": serials})
+                self.staff.post("/devices/provision", {"model_urn": C300, "batch": "B1", "serials": serials})
             )
             placed = self._ok(
                 self.alice.post(
@@ -356,7 +356,7 @@ class Alices:
     def _rollout(self) -> int:
         self["device"]
         firmware = {
-            "model_code": C300,
+            "model_urn": C300,
             "version": "9.9.9",
             "url": "https://fw.millet.local/c300/9.9.9.bin",
             "sha256": "ab" * 32,

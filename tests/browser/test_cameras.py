@@ -22,7 +22,7 @@ def door_camera(owner, shared_with) -> str:
     urn, title, services = DEVICE_MODELS["camera"]
     catalog.create_device_model(urn, title, {"services": services}, actor=SYSTEM)
     devices.forget_specs()
-    (unit,) = devices.provision_batch(actor=SYSTEM, model_code=urn, serials=["CAM-BROWSER"], batch="B1")
+    (unit,) = devices.provision_batch(actor=SYSTEM, model_urn=urn, serials=["CAM-BROWSER"], batch="B1")
     devices.record_sale(order_number="CN1-CAM", customer_id=owner.pk, serials=[unit.serial])
     devices.set_presence(unit.device_id, True, timezone.now())
     devices.share_device(actor_for_user(owner), unit.device_id, shared_with.username, "read")

@@ -52,7 +52,7 @@ def fleet(world, django_capture_on_commit_callbacks) -> Fleet:
         SerialUnit.objects.filter(sku__code="CAM-C300").order_by("pk").values_list("serial", flat=True)
     )
     with django_capture_on_commit_callbacks(execute=True):
-        issued = devices.provision_batch(model_code=C300, serials=serials, batch="B2017-01", actor=SYSTEM)
+        issued = devices.provision_batch(model_urn=C300, serials=serials, batch="B2017-01", actor=SYSTEM)
     return Fleet(
         world=world, capture=django_capture_on_commit_callbacks, provisioned={p.serial: p for p in issued}
     )

@@ -174,7 +174,7 @@ def plugs_fixture(transactional_db):
 
     def make(n: int, batch: str = "T1"):
         serials = [f"PLUG{uuid.uuid4().hex[:6].upper()}{next(counter):05d}" for _ in range(n)]
-        issued = provision_batch(model_code=name, serials=serials, batch=batch, actor=SYSTEM)
+        issued = provision_batch(model_urn=name, serials=serials, batch=batch, actor=SYSTEM)
         assert wait_for_sync(), "credentials did not reach the broker"
         return issued
 

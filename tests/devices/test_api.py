@@ -82,13 +82,13 @@ def test_claim_share_and_release_over_http(fleet):
 
 def test_staff_provision_revoke_and_see_the_fleet(fleet, cam):
     staff, alice = fleet.world.client("staff"), fleet.world.client("alice")
-    body = {"model_code": "urn:millet-spec:device:camera:c300:1", "batch": "B7", "serials": ["Z-1", "Z-2"]}
+    body = {"model_urn": "urn:millet-spec:device:camera:c300:1", "batch": "B7", "serials": ["Z-1", "Z-2"]}
     assert alice.post("/devices/provision", body).status_code == 403
     made = staff.post("/devices/provision", body)
     assert made.status_code == 201 and len(made.json()) == 2 and made.json()[0]["secret"]
     assert staff.post("/devices/provision", body).status_code == 409
     assert (
-        staff.post("/devices/provision", {**body, "model_code": "urn:x", "serials": ["Z-3"]}).status_code
+        staff.post("/devices/provision", {**body, "model_urn": "urn:x", "serials": ["Z-3"]}).status_code
         == 404
     )
     assert staff.post("/devices/provision", {**body, "serials": []}).status_code == 422
@@ -98,7 +98,7 @@ def test_staff_provision_revoke_and_see_the_fleet(fleet, cam):
     assert staff.post(f"/devices/{cam.device_id}/properties", {"props": {"on": True}}).status_code == 403
     connected = staff.get("/devices/fleet/connected").json()
     assert connected["online"] == 1 and connected["groups"] == [
-        {"model_code": cam.model_code, "region": "CN", "firmware_version": "1.0.0", "count": 1}
+        {"model_urn": cam.model_urn, "region": "CN", "firmware_version": "1.0.0", "count": 1}
     ]
     assert alice.get("/devices/fleet/connected").status_code == 403
     assert sum(d["count"] for d in staff.get("/devices/fleet/activations?days=7").json()) == 1

@@ -20,7 +20,7 @@ def home(fleet, c360):
     """Alice owns a C300 (the hallway "light" here) and a C360 with a motion event; bob owns a C300."""
     (hall,) = fleet.sell("alice")
     (bobs,) = fleet.sell("bob")
-    (door,) = devices.provision_batch(model_code=c360.urn, serials=["C360-D"], batch="B1", actor=SYSTEM)
+    (door,) = devices.provision_batch(model_urn=c360.urn, serials=["C360-D"], batch="B1", actor=SYSTEM)
     devices.record_sale(order_number="CN1-X", customer_id=fleet.world.users["alice"].pk, serials=["C360-D"])
     for d in (hall, bobs, door):
         devices.set_presence(d.device_id, True, timezone.now())

@@ -30,7 +30,7 @@ DUE = datetime(2026, 4, 30, 23, 31, tzinfo=UTC)  # Friday 07:31 in Shanghai
 def homes(fleet, c360):
     """Alice's camera (hall) and C360 (door, with a motion event) in two homes in Shanghai."""
     (hall,) = fleet.sell("alice")
-    (door,) = devices.provision_batch(actor=SYSTEM, model_code=c360.urn, serials=["C360-CLOCK"], batch="B1")
+    (door,) = devices.provision_batch(actor=SYSTEM, model_urn=c360.urn, serials=["C360-CLOCK"], batch="B1")
     devices.record_sale(
         order_number="CN1-C", customer_id=fleet.world.users["alice"].pk, serials=["C360-CLOCK"]
     )
@@ -115,7 +115,7 @@ def test_a_broken_event_automation_does_not_stop_the_others_on_the_same_event(fl
 def firmware(model: str, version: str):
     return devices.upload_firmware(
         SYSTEM,
-        model_code=model,
+        model_urn=model,
         version=version,
         url=f"https://fw.millet.local/{version}.bin",
         sha256=hashlib.sha256(f"{model}{version}".encode()).hexdigest(),
@@ -127,7 +127,7 @@ def test_a_broken_rollout_is_paused_and_set_aside_and_the_others_advance(fleet, 
     cameras = [p.device_id for p in fleet.provisioned.values()]
     doors = [
         d.device_id
-        for d in devices.provision_batch(actor=SYSTEM, model_code=c360.urn, serials=["D1", "D2"], batch="B")
+        for d in devices.provision_batch(actor=SYSTEM, model_urn=c360.urn, serials=["D1", "D2"], batch="B")
     ]
     for device_id in cameras + doors:
         devices.set_presence(device_id, True, timezone.now())

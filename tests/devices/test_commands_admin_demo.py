@@ -27,7 +27,7 @@ def test_provision_devices_writes_a_private_manifest_that_logs_in(world, tmp_pat
     assert [r["serial"] for r in rows] == ["CAMB420000001", "CAMB420000002", "CAMB420000003"]
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     assert all(devices.check_device_secret(r["device_id"], r["secret"]) for r in rows)
-    assert {r["model_code"] for r in rows} == {C300} and all(r["claim_token"] for r in rows)
+    assert {r["model_urn"] for r in rows} == {C300} and all(r["claim_token"] for r in rows)
     serials = tmp_path / "serials.txt"
     serials.write_text("X-1\n\nX-2\nCAMB420000001\n")
     with pytest.raises(CommandError, match="nothing provisioned"):

@@ -27,7 +27,7 @@ def test_racing_delivery_workers_hand_out_each_command_once_and_a_claim_token_bi
     world, require_postgres
 ):
     issued = devices.provision_batch(
-        model_code=C300, serials=[f"RACE-{i}" for i in range(DEVICES)], batch="BR", actor=SYSTEM
+        model_urn=C300, serials=[f"RACE-{i}" for i in range(DEVICES)], batch="BR", actor=SYSTEM
     )
     now = timezone.now()
     for p in issued:

@@ -24,7 +24,7 @@ def test_provisioning_gives_each_unit_an_id_from_model_and_serial_and_stores_onl
     assert not devices.check_device_secret(identity.device_id, identity.secret + "x")
     assert not devices.check_device_secret("dnope", identity.secret)
     assert not devices.check_device_secret(identity.device_id, None)
-    assert devices.model_code_for(identity.device_id) == C300
+    assert devices.model_urn_for(identity.device_id) == C300
     assert set(devices.property_keys_for(identity.device_id)) == {"on", "night-vision"}
     assert dict(devices.all_device_credentials())[identity.device_id] is True
 
@@ -38,9 +38,7 @@ def test_provisioning_sends_credentials_once_on_commit(world, commit):
     device_credentials_changed.connect(listener)
     try:
         with commit():
-            issued = devices.provision_batch(
-                model_code=C300, serials=["S-1", "S-2"], batch="B9", actor=SYSTEM
-            )
+            issued = devices.provision_batch(model_urn=C300, serials=["S-1", "S-2"], batch="B9", actor=SYSTEM)
         assert [(s["device_id"], s["secret"], s["enabled"]) for s in seen] == [
             (p.device_id, p.secret, True) for p in issued
         ]
@@ -51,11 +49,11 @@ def test_provisioning_sends_credentials_once_on_commit(world, commit):
 @pytest.mark.parametrize(
     ("kwargs", "error"),
     [
-        ({"model_code": "urn:nope", "serials": ["A"], "batch": "B"}, NotFound),
-        ({"model_code": C300, "serials": [], "batch": "B"}, Unprocessable),
-        ({"model_code": C300, "serials": ["A", "A"], "batch": "B"}, Unprocessable),
-        ({"model_code": C300, "serials": ["x" * 33], "batch": "B"}, Unprocessable),
-        ({"model_code": C300, "serials": ["A"], "batch": ""}, Unprocessable),
+        ({"model_urn": "urn:nope", "serials": ["A"], "batch": "B"}, NotFound),
+        ({"model_urn": C300, "serials": [], "batch": "B"}, Unprocessable),
+        ({"model_urn": C300, "serials": ["A", "A"], "batch": "B"}, Unprocessable),
+        ({"model_urn": C300, "serials": ["x" * 33], "batch": "B"}, Unprocessable),
+        ({"model_urn": C300, "serials": ["A"], "batch": ""}, Unprocessable),
     ],
 )
 def test_provisioning_refuses_bad_input(world, kwargs, error):
@@ -66,7 +64,7 @@ def test_provisioning_refuses_bad_input(world, kwargs, error):
 def test_a_serial_is_provisioned_once(fleet):
     serial = next(iter(fleet.provisioned))
     with pytest.raises(Conflict):
-        devices.provision_batch(model_code=C300, serials=["NEW-1", serial], batch="B2", actor=SYSTEM)
+        devices.provision_batch(model_urn=C300, serials=["NEW-1", serial], batch="B2", actor=SYSTEM)
     assert not Device.objects.filter(serial="NEW-1").exists()
 
 
@@ -113,7 +111,7 @@ def test_telemetry_and_events_are_checked_against_the_model_spec(fleet, c360):
             devices.validate_telemetry(camera, bad)
     with pytest.raises(NotFound):
         devices.validate_telemetry("dunknown", {"on": True})
-    (other,) = devices.provision_batch(model_code=c360.urn, serials=["C360-1"], batch="B1", actor=SYSTEM)
+    (other,) = devices.provision_batch(model_urn=c360.urn, serials=["C360-1"], batch="B1", actor=SYSTEM)
     devices.validate_event(other.device_id, "motion", {"motion-detected": True})
     with pytest.raises(Unprocessable):
         devices.validate_event(other.device_id, "motion", {"on": True})

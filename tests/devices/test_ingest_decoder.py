@@ -39,7 +39,7 @@ def vacuum(db):
     name, title, services = DEVICE_MODELS["vacuum"]
     catalog.create_device_model(name, title, {"services": services}, actor=SYSTEM)
     forget_specs()
-    (unit,) = provision_batch(actor=SYSTEM, model_code=name, serials=["VAC-DECODER"], batch="T1")
+    (unit,) = provision_batch(actor=SYSTEM, model_urn=name, serials=["VAC-DECODER"], batch="T1")
     yield unit.device_id
     forget_specs()
 

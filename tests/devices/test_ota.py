@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 def image(version: str, model: str = C300):
     return devices.upload_firmware(
         SYSTEM,
-        model_code=model,
+        model_urn=model,
         version=version,
         url=f"https://fw.millet.local/c300/{version}.bin",
         sha256=hashlib.sha256(version.encode()).hexdigest(),
@@ -148,13 +148,13 @@ def test_rollout_rules_and_permissions(fleet, online, actor_of):
         image("1.3.0")
     with pytest.raises(Unprocessable):
         devices.upload_firmware(
-            SYSTEM, model_code=C300, version="1.4", url="http://x", sha256="0" * 64, size=1
+            SYSTEM, model_urn=C300, version="1.4", url="http://x", sha256="0" * 64, size=1
         )
 
 
 def test_firmware_and_rollouts_over_http(fleet, online):
     staff, alice = fleet.world.client("staff"), fleet.world.client("alice")
-    body = {"model_code": C300, "version": "3.0.0", "url": "https://fw/3.bin", "sha256": "a" * 64, "size": 10}
+    body = {"model_urn": C300, "version": "3.0.0", "url": "https://fw/3.bin", "sha256": "a" * 64, "size": 10}
     assert alice.post("/devices/firmware", body).status_code == 403
     made = staff.post("/devices/firmware", body)
     assert made.status_code == 201

@@ -31,7 +31,7 @@ def vacuum(db):
     """One provisioned robot vacuum (``status``, ``battery-level``, ``fan-level``)."""
     name, title, services = DEVICE_MODELS["vacuum"]
     catalog.create_device_model(name, title, {"services": services}, actor=SYSTEM)
-    (unit,) = devices.provision_batch(actor=SYSTEM, model_code=name, serials=["VAC-0001"], batch="B1")
+    (unit,) = devices.provision_batch(actor=SYSTEM, model_urn=name, serials=["VAC-0001"], batch="B1")
     return unit.device_id
 
 
@@ -123,7 +123,7 @@ def test_a_property_automation_fires_only_on_a_genuinely_newer_value(fleet, alic
 
 
 def test_an_older_event_is_history_and_fires_no_automation(fleet, c360):
-    (door,) = devices.provision_batch(actor=SYSTEM, model_code=c360.urn, serials=["C360-E"], batch="B1")
+    (door,) = devices.provision_batch(actor=SYSTEM, model_urn=c360.urn, serials=["C360-E"], batch="B1")
     devices.record_sale(order_number="CN1-E", customer_id=fleet.world.users["alice"].pk, serials=["C360-E"])
     devices.set_presence(door.device_id, True, timezone.now())
     place = devices.create_home(fleet.actor("alice"), "Flat", "UTC")

@@ -96,6 +96,8 @@ def test_authorize_is_idempotent_by_key(currencies, snapshot):
     with pytest.raises(PaymentDeclined):
         authorize(token="tok_declined", idempotency_key="checkout-2")
     with pytest.raises(PaymentDeclined):  # the replay answers as the first attempt, without the gateway
+        authorize(token="tok_declined", idempotency_key="checkout-2")
+    with pytest.raises(Conflict):  # another card under the same key is another request
         authorize(token="tok_ok", idempotency_key="checkout-2")
     assert Payment.objects.count() == 2
 

@@ -208,12 +208,14 @@ def test_cart_checkout_with_voucher_and_idempotent_replay(world):
     assert Decimal(order["total"]) == Decimal("2538.80") - Decimal("253.88")
     assert sum(Decimal(line["discount"]) for line in order["lines"]) == Decimal("253.88")
     assert client.post(f"/sales/carts/{cart['id']}/checkout", body).status_code == 409
-    replay = client.post(
+    replay = client.post(f"/sales/carts/{cart['id']}/checkout", body, HTTP_IDEMPOTENCY_KEY="k-1")
+    assert replay.status_code == 201 and replay.json()["number"] == order["number"]
+    other = client.post(
         "/sales/orders",
         {"market": "CN", "lines": [{"sku": "MI6-64", "quantity": 1}]},
         HTTP_IDEMPOTENCY_KEY="k-1",
     )
-    assert replay.status_code == 201 and replay.json()["number"] == order["number"]
+    assert (other.status_code, other.json()["error"]) == (409, "idempotency_key_reused")
     assert Order.objects.count() == 1
 
 

@@ -80,7 +80,7 @@ def provision_unit(model_key: str, serial: str) -> devices.ProvisionedDevice:
         catalog.get_device_model(urn)
     except NotFound:
         catalog.create_device_model(urn, title, {"services": services}, actor=SYSTEM)
-    (device,) = devices.provision_batch(actor=SYSTEM, model_code=urn, serials=[serial], batch="B1")
+    (device,) = devices.provision_batch(actor=SYSTEM, model_urn=urn, serials=[serial], batch="B1")
     return device
 
 

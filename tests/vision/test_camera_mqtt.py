@@ -39,7 +39,7 @@ def provision(model_key: str, n: int = 1) -> list[devices.ProvisionedDevice]:
     except NotFound:
         catalog.create_device_model(urn, title, {"services": services}, actor=SYSTEM)
     serials = [f"{model_key[:3].upper()}{uuid.uuid4().hex[:8].upper()}" for _ in range(n)]
-    issued = devices.provision_batch(actor=SYSTEM, model_code=urn, serials=serials, batch="T1")
+    issued = devices.provision_batch(actor=SYSTEM, model_urn=urn, serials=serials, batch="T1")
     assert wait_for_sync(), "credentials did not reach the broker"
     return issued
 

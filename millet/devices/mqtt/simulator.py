@@ -50,14 +50,14 @@ KINDS = ("set", "action", "ota")
 class Credentials:
     device_id: str
     secret: str
-    model_code: str = ""
+    model_urn: str = ""
 
 
 def read_manifest(path: Path) -> list[Credentials]:
-    """The factory manifest CSV: device_id, serial, model_code, secret (header row)."""
+    """The factory manifest CSV: device_id, serial, model_urn, secret (header row)."""
     with open(path, newline="") as fh:
         return [
-            Credentials(row["device_id"], row["secret"], row.get("model_code", ""))
+            Credentials(row["device_id"], row["secret"], row.get("model_urn", ""))
             for row in csv.DictReader(fh)
         ]
 

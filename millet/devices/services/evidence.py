@@ -29,7 +29,7 @@ class DeviceEvent:
 @dataclass(frozen=True)
 class DeviceActivity:
     device_id: str
-    model_code: str
+    model_urn: str
     owner_id: int | None
     placed_in_home: bool
     online: bool
@@ -60,7 +60,7 @@ def device_activity_for_serial(
     reports, last_report_at = telemetry.reports_since(device.device_id, reports_after)
     return DeviceActivity(
         device_id=device.device_id,
-        model_code=device.model_code,
+        model_urn=device.model_urn,
         owner_id=device.owner_id,
         placed_in_home=device.home_id is not None,
         online=device.online,

@@ -18,9 +18,9 @@ def connected_now(actor: Actor) -> dict:
     actor.require_staff()
     online = Device.objects.filter(online=True, enabled=True)
     groups = (
-        online.values("model_code", "region", "firmware_version")
+        online.values("model_urn", "region", "firmware_version")
         .annotate(count=Count("pk"))
-        .order_by("model_code", "region", "firmware_version")
+        .order_by("model_urn", "region", "firmware_version")
     )
     return {
         "online": online.count(),
@@ -48,9 +48,9 @@ def failures_by_batch(actor: Actor) -> list[dict]:
     """Share of each batch's units with a fault (a return or a failed update): quality control's input."""
     actor.require_staff()
     rows = (
-        Device.objects.values("batch", "model_code")
+        Device.objects.values("batch", "model_urn")
         .annotate(devices=Count("pk"), failed=Count("pk", filter=Q(faults__gt=0)))
-        .order_by("batch", "model_code")
+        .order_by("batch", "model_urn")
     )
     return [
         {**r, "failure_rate": round(r["failed"] / r["devices"], 4) if r["devices"] else 0.0} for r in rows

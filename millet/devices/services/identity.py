@@ -35,14 +35,14 @@ class ProvisionedDevice:
 
     device_id: str
     serial: str
-    model_code: str
+    model_urn: str
     secret: str
     claim_token: str
 
 
-def device_id_for(model_code: str, serial: str) -> str:
+def device_id_for(model_urn: str, serial: str) -> str:
     """Stable, topic-safe and under MQTT 3.1.1's 23-character client id limit."""
-    return "d" + hashlib.sha256(f"{model_code}\n{serial}".encode()).hexdigest()[:20]
+    return "d" + hashlib.sha256(f"{model_urn}\n{serial}".encode()).hexdigest()[:20]
 
 
 def _hash(salt: str, secret: str) -> str:
@@ -74,14 +74,14 @@ def _serials(serials: list[str]) -> list[str]:
 
 
 def provision_batch(
-    *, actor: Actor, model_code: str, serials: list[str], batch: str
+    *, actor: Actor, model_urn: str, serials: list[str], batch: str
 ) -> list[ProvisionedDevice]:
     """Give every unit of a production run its identity; all or nothing, so a rerun never half-applies.
 
     Staff only (the factory's commands act as the system).
     """
     actor.require_staff()
-    model = catalog.get_device_model(model_code)
+    model = catalog.get_device_model(model_urn)
     batch = (batch or "").strip()
     if not batch or len(batch) > 32:
         raise Unprocessable("batch must be 1 to 32 characters", code="invalid_batch")
@@ -101,7 +101,7 @@ def provision_batch(
                 device_id=device_id,
                 serial=serial,
                 device_model=model,
-                model_code=model.urn,
+                model_urn=model.urn,
                 batch=batch,
                 secret_salt=salt,
                 secret_hash=_hash(salt, secret),
@@ -170,7 +170,7 @@ def rotate_secret(actor: Actor, device_id: str) -> ProvisionedDevice:
                 sender=Device, device_id=device.device_id, secret=secret, enabled=True
             )
         )
-    return ProvisionedDevice(device.device_id, device.serial, device.model_code, secret, "")
+    return ProvisionedDevice(device.device_id, device.serial, device.model_urn, secret, "")
 
 
 def check_device_secret(device_id: str, secret: str) -> bool:
@@ -192,26 +192,26 @@ def all_device_credentials() -> Iterator[tuple[str, bool]]:
     yield from Device.objects.order_by("pk").values_list("device_id", "enabled").iterator(chunk_size=2000)
 
 
-_model_codes: dict[str, str] = {}
+_model_urns: dict[str, str] = {}
 
 
 def _model_of(device_id: str) -> str:
     """The model URN of a device; fixed at provisioning, so cached for the process."""
-    code = _model_codes.get(device_id)
+    code = _model_urns.get(device_id)
     if code is None:
-        code = Device.objects.filter(device_id=device_id).values_list("model_code", flat=True).first()
+        code = Device.objects.filter(device_id=device_id).values_list("model_urn", flat=True).first()
         if code is None:
             raise NotFound(f"unknown device {device_id!r}", code="unknown_device")
-        if len(_model_codes) > 100_000:
-            _model_codes.clear()
-        _model_codes[device_id] = code
+        if len(_model_urns) > 100_000:
+            _model_urns.clear()
+        _model_urns[device_id] = code
     return code
 
 
 def forget_specs() -> None:
     """Drop the cached device models and their parsed specs (tests that change a spec call this)."""
     clear_cached_specs()
-    _model_codes.clear()
+    _model_urns.clear()
 
 
 def spec_of(device_id: str) -> ModelSpec:
@@ -224,7 +224,7 @@ def device_spec_for(device_id: str) -> DeviceSpec:
     return spec_of(device_id).spec
 
 
-def model_code_for(device_id: str) -> str:
+def model_urn_for(device_id: str) -> str:
     return _model_of(device_id)
 
 

@@ -42,10 +42,10 @@ log = logging.getLogger(__name__)
 
 
 def upload_firmware(
-    actor: Actor, *, model_code: str, version: str, url: str, sha256: str, size: int, notes: str = ""
+    actor: Actor, *, model_urn: str, version: str, url: str, sha256: str, size: int, notes: str = ""
 ) -> Firmware:
     actor.require_staff()
-    model = catalog.get_device_model(model_code)
+    model = catalog.get_device_model(model_urn)
     if not isinstance(version, str) or not VERSION_RE.match(version):
         raise Unprocessable("version must be 1 to 32 of [0-9A-Za-z.+_-]", code="invalid_version")
     if not isinstance(sha256, str) or not re.fullmatch(r"[0-9a-f]{64}", sha256):
@@ -67,8 +67,8 @@ def list_firmware(actor: Actor, *, limit: int = 200) -> list[Firmware]:
     return list(Firmware.objects.order_by("-pk")[:limit])
 
 
-def firmware_model_codes(images: Iterable[Firmware]) -> dict[int, str]:
-    """Device model id -> its URN (the model code devices report), for firmware images."""
+def firmware_model_urns(images: Iterable[Firmware]) -> dict[int, str]:
+    """Device model id -> its URN (the model URN devices report), for firmware images."""
     return catalog.device_model_urns(f.device_model_id for f in images)
 
 

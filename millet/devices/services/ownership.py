@@ -32,7 +32,7 @@ _RANK = {READ: 1, CONTROL: 2, OWN: 3}
 class DeviceInfo:
     device_id: str
     serial: str
-    model_code: str
+    model_urn: str
     batch: str
     role: str  # owner | control | read | staff
     owner_id: int | None
@@ -49,7 +49,7 @@ def _info(device: Device, role: str) -> DeviceInfo:
     return DeviceInfo(
         device_id=device.device_id,
         serial=device.serial,
-        model_code=device.model_code,
+        model_urn=device.model_urn,
         batch=device.batch,
         role=role,
         owner_id=device.owner_id,

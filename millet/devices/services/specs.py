@@ -96,16 +96,16 @@ _lock = threading.Lock()
 _cache: dict[str, tuple[float, ModelSpec]] = {}
 
 
-def model_spec(model_code: str, raw_loader) -> ModelSpec:
+def model_spec(model_urn: str, raw_loader) -> ModelSpec:
     """The indexed spec of a device model, parsed at most once per ``SPEC_TTL_SECONDS`` per process."""
     now = time.monotonic()
     with _lock:
-        hit = _cache.get(model_code)
+        hit = _cache.get(model_urn)
     if hit and hit[0] > now:
         return hit[1]
     indexed = index_spec(raw_loader())
     with _lock:
-        _cache[model_code] = (now + SPEC_TTL_SECONDS, indexed)
+        _cache[model_urn] = (now + SPEC_TTL_SECONDS, indexed)
     return indexed
 
 

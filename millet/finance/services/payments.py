@@ -27,6 +27,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 
 from millet.core.errors import Conflict, DomainError, NotFound, Unprocessable
+from millet.core.idempotency import check_same_request, fingerprint
 from millet.finance.models import LedgerTransfer, Payment
 from millet.finance.services.chart import customer_funds_account, gateway_account, lending_collections_account
 from millet.finance.services.gateways import GatewayResult, get_gateway
@@ -77,17 +78,32 @@ def authorize_payment(
     """
     amount = _amount(amount, currency)
     _check_reference(reference)
+    request = fingerprint(
+        "authorize_payment",
+        reference=reference,
+        amount=amount,
+        currency=currency,
+        payment_token=payment_token,
+        gateway=gateway_name,
+    )
     if idempotency_key is not None:
         if not 0 < len(idempotency_key) <= 128:
             raise Unprocessable("idempotency key must be 1-128 characters", code="invalid_idempotency_key")
         existing = Payment.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
-            return _replay(existing, reference, amount, currency)
+            return _replay(existing, request)
     gateway = get_gateway(gateway_name)  # None: the configured one; lending pays orders by loan
     result = gateway.authorize(
         amount=amount, currency=currency, payment_token=payment_token, reference=reference
     )
-    fields = {"reference": reference, "gateway": gateway.name, "currency": currency, "amount": amount}
+    fields = {
+        "reference": reference,
+        "gateway": gateway.name,
+        "currency": currency,
+        "amount": amount,
+        "idempotency_key": idempotency_key,
+        "request_fingerprint": request if idempotency_key is not None else "",
+    }
     # Only a keyed attempt can collide with a concurrent twin; it needs a savepoint to recover.
     guard = transaction.atomic() if idempotency_key is not None else nullcontext()
     try:
@@ -97,7 +113,6 @@ def authorize_payment(
                     **fields,
                     status=Status.DECLINED,
                     decline_reason=result.decline_reason,
-                    idempotency_key=idempotency_key,
                 )
             else:
                 hold = TransferSpec(
@@ -115,7 +130,6 @@ def authorize_payment(
                     status=Status.AUTHORIZED,
                     gateway_reference=result.gateway_reference,
                     authorization=create_transfers([hold])[0],
-                    idempotency_key=idempotency_key,
                 )
     except IntegrityError:
         twin = Payment.objects.filter(idempotency_key=idempotency_key).first() if idempotency_key else None
@@ -124,7 +138,7 @@ def authorize_payment(
         # A concurrent twin with the same key committed first: release our hold and answer as it did.
         if result.ok:
             gateway.void(gateway_reference=result.gateway_reference)
-        return _replay(twin, reference, amount, currency)
+        return _replay(twin, request)
     if not result.ok:
         raise PaymentDeclined(result.decline_reason)
     return payment
@@ -370,9 +384,8 @@ def _locked(payment_id: int) -> Payment:
     return payment
 
 
-def _replay(existing: Payment, reference: str, amount: Decimal, currency: str) -> Payment:
-    if (existing.reference, existing.amount, existing.currency) != (reference, amount, currency):
-        raise Conflict("idempotency key was used for a different payment", code="idempotency_key_reused")
+def _replay(existing: Payment, request: str) -> Payment:
+    check_same_request(existing.request_fingerprint, request)
     if existing.status == Status.DECLINED:
         raise PaymentDeclined(existing.decline_reason)
     return existing

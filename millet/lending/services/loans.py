@@ -153,8 +153,10 @@ def book(
     surplus: int = 0,
     recovery: int = 0,
     payment_id: int | None = None,
+    request_fingerprint: str = "",
 ) -> LoanEvent:
-    """Book the moves (debit, credit, minor, code) as one linked, keyed batch and record the event."""
+    """Book the moves (debit, credit, minor, code) as one linked, keyed batch and record the event
+    (with the client's request fingerprint when a client's key made it, see core.idempotency)."""
     create_transfers(
         [
             TransferSpec(
@@ -180,6 +182,7 @@ def book(
         fee_minor=fee,
         surplus_minor=surplus,
         recovery_minor=recovery,
+        request_fingerprint=request_fingerprint,
         payment_id=payment_id,
         on_date=on,
     )

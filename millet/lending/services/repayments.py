@@ -10,6 +10,7 @@ from django.db import transaction
 
 from millet.accounts.actor import Actor
 from millet.core.errors import Conflict, Forbidden, Unprocessable
+from millet.core.idempotency import check_same_request, fingerprint
 from millet.finance import services as finance
 from millet.lending.models import (
     Loan,
@@ -28,10 +29,14 @@ from millet.lending.services.waterfall import Waterfall, apply_waterfall, payoff
 from millet.regions.money import currency_exponent, from_minor, parse_minor, to_minor
 
 
-def _event_replay(loan: Loan, key: str, amount: int) -> LoanEvent | None:
-    previous = loan.events.filter(key=key).first()
-    if previous is not None and previous.amount_minor != amount:
-        raise Conflict("idempotency key was used for another amount", code="idempotency_key_reused")
+def _repayment_replay(loan: Loan, key: str, request: str) -> LoanEvent | None:
+    """The repayment a borrower's key already made (on any of their loans), when the request is the
+    same; a key reused for another loan, amount, currency or card is a 409 (core.idempotency)."""
+    previous = LoanEvent.objects.filter(
+        key=key, kind=Kind.REPAYMENT, loan__customer_id=loan.customer_id
+    ).first()
+    if previous is not None:
+        check_same_request(previous.request_fingerprint, request)
     return previous
 
 
@@ -65,7 +70,10 @@ def repay(
             )
         minor = parse_minor(amount, currency)  # the one conversion: from here to the ledger, minor units
         key = f"repay:{idempotency_key}"
-        previous = _event_replay(loan, key, minor)
+        request = fingerprint(
+            "repay", loan=number, amount=minor, currency=currency, payment_token=payment_token
+        )
+        previous = _repayment_replay(loan, key, request)
         if previous is not None:
             return previous
         if loan.status != Loan.Status.ACTIVE:
@@ -113,6 +121,7 @@ def repay(
             interest=interest,
             fee=waterfall.fee,
             payment_id=payment.pk,
+            request_fingerprint=request,
         )
         apply_waterfall(loan, rows, on, waterfall)
     return event

@@ -15,7 +15,13 @@ from millet.regions.services import get_market
 from millet.sales.models import Cart, CartLine, Order
 from millet.sales.pricing import LineInput, PricedLine, price_order
 from millet.sales.services.names import sku_codes
-from millet.sales.services.orders import LineRequest, ShippingAddress, place_order, replayed_order
+from millet.sales.services.orders import (
+    LineRequest,
+    ShippingAddress,
+    order_request,
+    place_order,
+    replay_order,
+)
 from millet.sales.services.vouchers import find_voucher, voucher_discount
 
 
@@ -162,29 +168,28 @@ def checkout_cart(
     sent again with the same ``idempotency_key`` (a double click, a reload, the back button) gets
     the order the first one made, and nothing is charged twice."""
     cart = get_cart(actor, cart_id)
-    if idempotency_key:
-        replayed = replayed_order(actor, idempotency_key)
-        if replayed is not None:
-            return replayed
-    if cart.checked_out:
-        raise Conflict("cart is already checked out", code="cart_checked_out")
     codes = sku_codes(line.sku_id for line in cart.lines.all())
     lines = [LineRequest(codes[line.sku_id], line.quantity) for line in cart.lines.all()]
-    order = place_order(
-        actor,
-        market=cart.market_id,
-        lines=lines,
-        channel=channel,
-        store_code=store_code,
-        voucher_code=voucher_code or cart.voucher_code or None,
-        shipping_city=shipping_city,
-        shipping_state=shipping_state,
-        address=address,
-        shipping_method=shipping_method,
-        near=near,
-        payment_token=payment_token,
-        idempotency_key=idempotency_key,
-    )
+    params = {
+        "market": cart.market_id,
+        "channel": channel,
+        "store_code": store_code,
+        "voucher_code": voucher_code or cart.voucher_code or None,
+        "shipping_city": shipping_city,
+        "shipping_state": shipping_state,
+        "address": address,
+        "shipping_method": shipping_method,
+        "near": near,
+        "payment_token": payment_token,
+    }
+    if cart.checked_out:
+        # A retried checkout (same key, same request) answers with the order it made; nothing else may.
+        request = order_request(lines=lines, customer_id=actor.user_id, **params)
+        replayed = replay_order(actor, idempotency_key, request)
+        if replayed is None:
+            raise Conflict("cart is already checked out", code="cart_checked_out")
+        return replayed
+    order = place_order(actor, lines=lines, idempotency_key=idempotency_key, **params)
     if not Cart.objects.filter(pk=cart.pk, checked_out=False).update(checked_out=True):
         raise Conflict("cart is already checked out", code="cart_checked_out")
     return order

@@ -25,6 +25,7 @@ from django.utils import timezone
 from millet.accounts.actor import Actor
 from millet.catalog.services import SkuInfo, sku_offers
 from millet.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from millet.core.idempotency import check_same_request, fingerprint
 from millet.core.numbers import document_number
 from millet.finance import services as finance
 from millet.finance.services import SaleFacts, SoldLine
@@ -244,10 +245,24 @@ def place_order(
     if actor.user_id is None:
         raise Forbidden("sign in to order")
     customer_id = actor.user_id if customer_id is None or not actor.is_staff else customer_id
-    if idempotency_key:
-        existing = replayed_order(actor, idempotency_key, customer_id)
-        if existing is not None:
-            return existing
+    lines = merge_lines(lines)
+    request = order_request(
+        market=market,
+        lines=lines,
+        channel=channel,
+        store_code=store_code,
+        voucher_code=voucher_code,
+        shipping_city=shipping_city,
+        shipping_state=shipping_state,
+        address=address,
+        shipping_method=shipping_method,
+        near=near,
+        payment_token=payment_token,
+        customer_id=customer_id,
+    )
+    replayed = replay_order(actor, idempotency_key, request)
+    if replayed is not None:
+        return replayed
     info = get_market(market)
     if address is not None:
         shipping_city, shipping_state = address.city, address.state
@@ -262,7 +277,7 @@ def place_order(
     new = create_order(
         market=market,
         currency=info.currency,
-        lines=merge_lines(lines),
+        lines=lines,
         channel=channel,
         store=store,
         customer_id=customer_id,
@@ -273,6 +288,7 @@ def place_order(
         address=address if channel == Order.Channel.WEB else None,
         shipping_method=shipping_method if channel == Order.Channel.WEB else "",
         idempotency_key=idempotency_key,
+        request_fingerprint=request,
         placed_at=placed_at,
     )
     ttl = None if payment_token else settings.MILLET_RESERVATION_TTL_SECONDS
@@ -305,6 +321,29 @@ class NewOrder:
     skus: dict[str, SkuInfo]
 
 
+def order_request(*, lines: Sequence[LineRequest], **params: object) -> str:
+    """The fingerprint (core.idempotency) of a ``place_order`` request: its merged lines by SKU and
+    every other parameter that decides the order (market, channel, store, voucher, delivery, payment
+    token, customer)."""
+    return fingerprint(
+        "place_order", lines=sorted((line.sku_code, line.quantity) for line in merge_lines(lines)), **params
+    )
+
+
+def replay_order(actor: Actor, idempotency_key: str | None, request: str) -> Order | None:
+    """The order an earlier request with this key created, when ``request`` (its fingerprint) is the
+    same; None for a new key. A key used for a different request is a 409 ``idempotency_key_reused``
+    (core.idempotency): the client must not take the first order for the one it asks for now.
+    """
+    if not idempotency_key:
+        return None
+    existing = Order.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is None:
+        return None
+    check_same_request(existing.request_fingerprint, request)
+    return get_order(actor, existing.number)
+
+
 def create_order(
     *,
     market,
@@ -317,6 +356,7 @@ def create_order(
     voucher_code,
     shipping_city,
     idempotency_key,
+    request_fingerprint="",
     shipping_state="",
     address: ShippingAddress | None = None,
     shipping_method: str = "",
@@ -364,6 +404,7 @@ def create_order(
         refunded=quantize(Decimal(0), currency),
         idempotency_key=idempotency_key,
         pickup_code=pickup_code() if channel == Order.Channel.CLICK_COLLECT else "",
+        request_fingerprint=request_fingerprint,
         created_at=placed_at or timezone.now(),
     )
     if idempotency_key:  # only a keyed request can collide with a twin; others skip the savepoint

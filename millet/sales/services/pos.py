@@ -15,11 +15,12 @@ from django.db import transaction
 from millet.accounts.actor import Actor
 from millet.catalog.services import sku_info, skus_by_id
 from millet.core.errors import Unprocessable
+from millet.core.idempotency import fingerprint
 from millet.inventory import services as inventory
 from millet.regions.services import get_market
 from millet.sales.models import Order
 from millet.sales.services.fulfilment import fulfil
-from millet.sales.services.orders import LineRequest, create_order, get_order, hold_stock, merge_lines
+from millet.sales.services.orders import LineRequest, create_order, hold_stock, merge_lines, replay_order
 from millet.sales.services.stores import store_facts
 
 # --- point of sale -------------------------------------------------------------------------------
@@ -90,10 +91,18 @@ def pos_sale(
     """
     store = store_facts(store_code)
     actor.require_store(store.id)
-    if idempotency_key:
-        existing = Order.objects.filter(idempotency_key=idempotency_key, store_id=store.id).first()
-        if existing is not None:
-            return get_order(actor, existing.number)
+    request = fingerprint(
+        "pos_sale",
+        store_code=store.code,
+        serials=sorted(serials),
+        lines=sorted((line.sku_code, line.quantity, sorted(line.serials)) for line in lines),
+        payment_token=payment_token,
+        customer_id=customer_id,
+        voucher_code=voucher_code,
+    )
+    replayed = replay_order(actor, idempotency_key, request)
+    if replayed is not None:
+        return replayed
     requests, scanned = scanned_lines(serials, lines, store.location_id)
     new = create_order(
         market=store.market,
@@ -106,6 +115,7 @@ def pos_sale(
         voucher_code=voucher_code,
         shipping_city="",
         idempotency_key=idempotency_key,
+        request_fingerprint=request,
         placed_at=placed_at,
     )
     hold_stock(new, store=store, near=None, ttl_seconds=None, allow_backorder=False, only_store=True)

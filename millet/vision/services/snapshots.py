@@ -155,7 +155,7 @@ def list_cameras(actor: Actor) -> list[CameraInfo]:
     found = []
     for info in devices.list_devices(actor):
         if info.role in VIEWER_ROLES and info.owner_id is not None and devices.is_camera(info.device_id):
-            name = catalog.get_device_model(info.model_code).name
+            name = catalog.get_device_model(info.model_urn).name
             found.append(CameraInfo(info.device_id, info.serial, name, info.role, info.online))
     return found
 
@@ -165,7 +165,7 @@ def camera_for_viewer(actor: Actor, device_id: str) -> CameraInfo:
     info = _viewable(actor, device_id)
     if not devices.is_camera(device_id):
         raise NotFound(f"unknown device {device_id!r}", code="unknown_device")
-    name = catalog.get_device_model(info.model_code).name
+    name = catalog.get_device_model(info.model_urn).name
     return CameraInfo(info.device_id, info.serial, name, info.role, info.online)
 
 

@@ -112,7 +112,7 @@ def phone(world, all_risks, django_capture_on_commit_callbacks) -> Phone:
         order, serial = sell(world)
         catalog.create_device_model(PHONE, "Mi 6", PHONE_SPEC, actor=SYSTEM)
         (identity,) = devices.provision_batch(
-            model_code=PHONE, serials=[serial], batch="B2017-06", actor=SYSTEM
+            model_urn=PHONE, serials=[serial], batch="B2017-06", actor=SYSTEM
         )
         devices.set_presence(identity.device_id, True, NOW - timedelta(days=9))  # binds it to alice
     bought = world.client("alice").post(

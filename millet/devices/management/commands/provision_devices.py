@@ -53,7 +53,7 @@ class Command(BaseCommand):
                 task = progress.add_task("provision", total=len(serials))
                 for start in range(0, len(serials), CHUNK):
                     chunk = serials[start : start + CHUNK]
-                    issued += provision_batch(model_code=model, serials=chunk, batch=batch, actor=SYSTEM)
+                    issued += provision_batch(model_urn=model, serials=chunk, batch=batch, actor=SYSTEM)
                     progress.advance(task, len(chunk))
         except DomainError as exc:
             raise CommandError(f"nothing provisioned: {exc.detail}") from None

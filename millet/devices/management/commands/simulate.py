@@ -21,7 +21,7 @@ class Command(BaseCommand):
     help = "Run simulated devices: realistic telemetry, commands and OTA answered like firmware."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--manifest", type=Path, help="CSV: device_id,serial,model_code,secret")
+        parser.add_argument("--manifest", type=Path, help="CSV: device_id,serial,model_urn,secret")
         parser.add_argument("--provision", type=int, default=0, help="Provision N new devices for this run.")
         parser.add_argument("--model", help="Device model URN for --provision.")
         parser.add_argument("--batch", default="SIM", help="Production batch name for --provision.")
@@ -114,7 +114,7 @@ class Command(BaseCommand):
 
         prefix = f"SIM{secrets.token_hex(3).upper()}"
         issued = provision_batch(
-            model_code=model,
+            model_urn=model,
             serials=[f"{prefix}{i:06d}" for i in range(provision)],
             batch=batch,
             actor=SYSTEM,
@@ -125,6 +125,6 @@ class Command(BaseCommand):
         if write_manifest:
             with open_private(Path(write_manifest), newline="") as fh:  # device secrets
                 out = csv.writer(fh)
-                out.writerow(["device_id", "serial", "model_code", "secret"])
-                out.writerows([p.device_id, p.serial, p.model_code, p.secret] for p in issued)
-        return [Credentials(p.device_id, p.secret, p.model_code) for p in issued]
+                out.writerow(["device_id", "serial", "model_urn", "secret"])
+                out.writerows([p.device_id, p.serial, p.model_urn, p.secret] for p in issued)
+        return [Credentials(p.device_id, p.secret, p.model_urn) for p in issued]
