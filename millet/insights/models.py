@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from millet.insights.metrics import METRICS, SCOPE_KINDS
 
@@ -23,6 +24,8 @@ class ExchangeRate(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("exchange rate")
+        verbose_name_plural = _("exchange rates")
         ordering = ("currency", "-valid_from")
         constraints = [
             models.UniqueConstraint(fields=("currency", "valid_from"), name="insights_rate_one_per_day"),
@@ -49,6 +52,8 @@ class Goal(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("goal")
+        verbose_name_plural = _("goals")
         ordering = ("due_on", "pk")
         constraints = [
             models.CheckConstraint(
@@ -76,6 +81,8 @@ class Rollup(models.Model):
     amount = models.BigIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("daily rollup")
+        verbose_name_plural = _("daily rollups")
         constraints = [
             models.UniqueConstraint(fields=("series", "scope", "day", "currency"), name="insights_rollup_key")
         ]
@@ -92,6 +99,10 @@ class Watermark(models.Model):
     last_id = models.BigIntegerField(default=0)
     taken = models.JSONField(default=list)
     updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("rollup watermark")
+        verbose_name_plural = _("rollup watermarks")
 
     def __str__(self) -> str:
         return f"{self.name} at {self.last_id}"
