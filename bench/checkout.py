@@ -19,7 +19,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from harness import django_script, fresh_postgres, postgres_env, serve, wrk
+from support.harness import django_script, fresh_postgres, postgres_env, serve, wrk
 
 DB_NAME = "millet_bench_checkout"
 PORT = 8765

@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import django_script, free_port, fresh_postgres, millet, postgres_env, serve
+from support.harness import django_script, free_port, fresh_postgres, millet, postgres_env, serve
 
 DB_NAME = "millet_bench_storefront"
 GOAL_MS = 50.0

@@ -30,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import ROOT, free_port, millet, serve, wrk
+from support.harness import ROOT, free_port, millet, serve, wrk
 
 FDDB_IMAGES = 2845  # images in FDDB, whose published rates are read at 1,000 false positives
 GOAL_IMAGES_PER_S = 30.0

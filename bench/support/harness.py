@@ -2,8 +2,8 @@
 database, gunicorn with 2 sync workers (one per core), and wrk as the load generator.
 
 wrk is Debian's package: a C load generator, so the client costs little of the two cores. It is
-installed on first use. Benches import this module as ``harness`` (``python bench/x.py`` puts
-``bench/`` on the path).
+installed on first use. Benches import this module as ``support.harness`` (``python bench/x.py`` puts
+``bench/`` on the path; this folder holds no bench of its own).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN", "postgres://postgres@127.0.0.1:5432/postgres")
 
 
