@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything, makes sure PostgreSQL, Redis and Mosquitto run, and runs the whole test suite:
-# first on the embedded SQLite default (minus the tests only PostgreSQL can run), then on PostgreSQL
-# with Redis as the cache.
+# first on the embedded SQLite default (minus the tests only PostgreSQL can run, and the full-stack
+# ones: browser journeys and the API fuzzer, which drive the same code from outside and run once),
+# then all of it on PostgreSQL with Redis as the cache.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh test
@@ -13,7 +14,7 @@ scripts/services.sh
 echo "== SQLite (embedded default) =="
 sqlite_dir=$(mktemp -d)
 env -u REDIS_URL MILLET_DATA_DIR="$sqlite_dir" DATABASE_URL="sqlite:///$sqlite_dir/millet.sqlite3" \
-  .venv/bin/pytest -q -p no:cacheprovider -m "not postgres" "$@"
+  .venv/bin/pytest -q -p no:cacheprovider -m "not postgres and not fullstack" "$@"
 rm -rf "$sqlite_dir"
 
 echo "== PostgreSQL =="

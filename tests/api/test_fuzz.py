@@ -42,6 +42,7 @@ def keep_connection():
     request_finished.connect(close_old_connections)
 
 
+@pytest.mark.fullstack  # minutes of requests: once, in the PostgreSQL pass (the stricter backend)
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ["alice", "staff"], ids=["customer", "staff"])
 def test_every_operation_answers_as_documented(world, keep_connection, role):

@@ -40,11 +40,14 @@ PASSWORD = "a-long-test-passphrase"
 
 
 def pytest_collection_modifyitems(items):
-    """Every test under tests/browser is a ``browser`` test (run with the suite, selectable with -m)."""
+    """Every test under tests/browser is a ``browser`` test (selectable with -m) and a ``fullstack``
+    one: it runs once, in scripts/test.sh's PostgreSQL pass, where Redis is there too (the flash
+    sale's Redis gate) and the database is the production one."""
     here = Path(__file__).parent
     for item in items:
         if here in Path(item.fspath).parents:
             item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.fullstack)
 
 
 @pytest.fixture(scope="module")
