@@ -161,6 +161,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # runs with different DATABASE_URLs never share a test database.
     DATABASES["default"]["TEST"] = {"NAME": str(DATABASES["default"]["NAME"]) + ".test"}
 
+# PostgreSQL streaming replicas for read-only work (millet/core/replicas.py): aliases replica1, replica2…
+# In tests a replica mirrors the test database, as Django's multi-database testing guide does.
+for _number, _url in enumerate(filter(None, os.environ.get("DATABASE_REPLICA_URLS", "").split(",")), 1):
+    DATABASES[f"replica{_number}"] = dj_database_url.parse(
+        _url.strip(), conn_max_age=DATABASES["default"]["CONN_MAX_AGE"]
+    ) | {"TEST": {"MIRROR": "default"}}
+if len(DATABASES) > 1:
+    DATABASE_ROUTERS = ["millet.core.replicas.PrimaryReplicaRouter"]
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+        "millet.core.replicas.PrimaryPinMiddleware",
+    )
+MILLET_REPLICA_PIN_SECONDS = int(os.environ.get("MILLET_REPLICA_PIN_SECONDS", "5"))
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -25,6 +25,7 @@ from millet.catalog.services import (
 )
 from millet.catalog.spec_sheet import spec_sheet
 from millet.core.errors import NotFound
+from millet.core.replicas import replica_reads
 from millet.web.markets import market_or_404
 
 FEATURED = 8
@@ -53,6 +54,7 @@ def _tiles(products: list[ProductListing]) -> list[tuple[str, str]]:
 
 
 @require_safe
+@replica_reads
 def home(request: HttpRequest, market: str) -> HttpResponse:
     """The market's home: the categories it sells (links to their pages) and featured products."""
     info = market_or_404(market)
@@ -66,6 +68,7 @@ def home(request: HttpRequest, market: str) -> HttpResponse:
 
 
 @require_safe
+@replica_reads
 def category(request: HttpRequest, market: str, category: str) -> HttpResponse:
     """Every product of ``category`` sold in the market; 404 for a category the market does not sell."""
     info = market_or_404(market)
@@ -83,6 +86,7 @@ def _listing(products: list[ProductListing]) -> dict:
 
 
 @require_safe
+@replica_reads
 def search(request: HttpRequest, market: str) -> HttpResponse:
     """``?q=`` words in a product's name or description (any language) or a SKU code; the count of
     results and, for none, what to try instead. Blank or space-only ``q`` shows the form alone;
@@ -103,6 +107,7 @@ def search(request: HttpRequest, market: str) -> HttpResponse:
 
 
 @require_safe
+@replica_reads
 def product(request: HttpRequest, market: str, slug: str) -> HttpResponse:
     """A product sold in the market. ``?sku=`` picks the version; without it (or for a code that is
     not one of this product's) the first one that can be bought. 404 for an unknown, retired or

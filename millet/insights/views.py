@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from millet.accounts.actor import actor_for_user
 from millet.core.errors import Forbidden, Unprocessable
+from millet.core.replicas import replica_reads
 from millet.insights import services as insights
 from millet.insights.forms import DrillDownForm
 from millet.insights.pace import AHEAD, BEHIND
@@ -80,6 +81,7 @@ def _csv(body: str, name: str) -> HttpResponse:
 
 
 @login_required
+@replica_reads
 def goals(request: HttpRequest) -> HttpResponse:
     """Executives and staff see every goal and the drill-down by market, channel or store; a store
     manager sees their own stores'. ``?format=csv`` answers the drill-down as CSV."""
@@ -117,6 +119,7 @@ def goals(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@replica_reads
 def goals_csv(request: HttpRequest) -> HttpResponse:
     try:
         cards = insights.goal_cards(actor=actor_for_user(request.user))

@@ -11,12 +11,14 @@ from django.shortcuts import render
 
 from millet.accounts.actor import actor_for_user
 from millet.core.errors import Forbidden
+from millet.core.replicas import replica_reads
 from millet.stores.charts import progress_bar, ranking_chart
 from millet.stores.models import PlannedOpening
 from millet.stores.services import expansion_progress, planned_openings, ranking_for
 
 
 @login_required
+@replica_reads
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Back-office staff and executives see everything; managers see where their own stores rank,
     highlighted."""

@@ -8,6 +8,7 @@ from datetime import date
 
 from millet.accounts.actor import Actor
 from millet.core.errors import Forbidden, Unprocessable
+from millet.core.replicas import replica_reads
 from millet.insights.metrics import STORE, parse_scope
 from millet.insights.services.figures import BreakdownRow, breakdown, get_metric
 from millet.stores import services as stores
@@ -42,6 +43,7 @@ def check_period(start: date, end: date) -> None:
         raise Unprocessable("a period ends on or after its start, within ten years", code="invalid_period")
 
 
+@replica_reads
 def drill_down(*, actor: Actor, metric: str, by: str, start: date, end: date) -> list[BreakdownRow]:
     """``breakdown`` for the actor: executives by market, channel or store; a manager by store, their
     own stores only (403 for another breakdown). 422 for an unknown metric or period."""

@@ -17,6 +17,7 @@ from django.utils import timezone
 from millet.accounts.actor import Actor
 from millet.accounts.services import usernames
 from millet.core.errors import NotFound, Unprocessable
+from millet.core.replicas import replica_reads
 from millet.insights.metrics import COMPANY, FLOW, LEVEL, RATIO, STORE, Metric, parse_scope, scope_key
 from millet.insights.models import Goal
 from millet.insights.pace import Pace, pace
@@ -129,6 +130,7 @@ def get_goal(goal_id: int, *, actor: Actor) -> Goal:
     return goal
 
 
+@replica_reads
 def card(goal: Goal, *, today: date | None = None, owner: str = "") -> GoalCard:
     """How ``goal`` stands on ``today`` (UTC; the due date once it has passed)."""
     metric = get_metric(goal.metric)
@@ -154,6 +156,7 @@ def card(goal: Goal, *, today: date | None = None, owner: str = "") -> GoalCard:
     return GoalCard(goal, metric, owner, as_of, found.figure, baseline, status, chart)
 
 
+@replica_reads
 def goal_cards(*, actor: Actor, today: date | None = None) -> list[GoalCard]:
     """A card for every goal the actor may see, soonest due first (403 for those who see none)."""
     goals = _visible(viewer_for(actor))

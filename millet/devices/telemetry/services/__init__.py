@@ -11,11 +11,11 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django.db import connection
 from django.db.models import Count, Max
 
 from millet.accounts.actor import Actor
 from millet.core.errors import Unprocessable
+from millet.core.replicas import read_connection, replica_reads
 from millet.devices.telemetry import storage
 from millet.devices.telemetry.models import IngestCounter, TelemetryMessage
 
@@ -58,10 +58,14 @@ def _check_window(prop: str, start: datetime, end: datetime, bucket_seconds: int
 def telemetry_history(
     device_id: str, prop: str, start: datetime, end: datetime, bucket_seconds: int
 ) -> list[Bucket]:
-    """Min/avg/max/count of one property per ``bucket_seconds`` bucket in [start, end)."""
+    """Min/avg/max/count of one property per ``bucket_seconds`` bucket in [start, end).
+
+    History for charts can stand a replica's lag: it reads from one when the work allows
+    (:func:`millet.core.replicas.replica_reads`)."""
     _check_window(prop, start, end, bucket_seconds)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+    db = read_connection("telemetry")
+    with db.cursor() as cursor:
+        if db.vendor == "postgresql":
             cursor.execute(
                 """
                 SELECT floor(extract(epoch FROM ts) / %(b)s) * %(b)s AS bucket,
@@ -76,7 +80,7 @@ def telemetry_history(
                 {"b": bucket_seconds, "p": prop, "d": device_id, "s": start, "e": end},
             )
         else:
-            adapt = connection.ops.adapt_datetimefield_value
+            adapt = db.ops.adapt_datetimefield_value
             path = f'$."{prop}"'
             cursor.execute(
                 """
@@ -109,6 +113,7 @@ def latest_telemetry(device_id: str, limit: int = 50) -> list[Point]:
     return [Point(seq, ts, kind, body) for seq, ts, kind, body in rows]
 
 
+@replica_reads
 def history_for_viewer(
     actor: Actor, device_id: str, prop: str, start: datetime, end: datetime, bucket_seconds: int
 ) -> list[Bucket]:
