@@ -62,9 +62,29 @@ from millet.sales.services.stores import (
     pickup_stores,
     use_store_directory,
 )
+from millet.sales.services.till import (
+    Scan,
+    ZReport,
+    close_till_day,
+    hand_over,
+    open_till_day,
+    return_at_till,
+    till_day,
+    till_scan,
+    z_report,
+)
 from millet.sales.services.vouchers import BelowMinimumSpend
 
 __all__ = [
+    "Scan",
+    "ZReport",
+    "close_till_day",
+    "hand_over",
+    "open_till_day",
+    "return_at_till",
+    "till_day",
+    "till_scan",
+    "z_report",
     "BelowMinimumSpend",
     "CartSummary",
     "FlashClaim",
