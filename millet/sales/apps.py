@@ -38,9 +38,7 @@ class SalesConfig(AppConfig):
                 _("Till"),
                 "sales:till-home",
                 lambda actor: actor is not None and actor.is_store_staff,
-                _(
-                    "Your store's point of sale: scan and sell, hand over pickups, take returns, close the day."
-                ),
+                _("Your store's point of sale: sell, hand over pickups, take returns, close the day."),
                 order=5,
             )
         )
