@@ -178,6 +178,7 @@ def till(request: HttpRequest, actor: Actor, store: StoreFacts) -> HttpResponse:
         found = services.till_scan(actor, store.code, form.cleaned_data["scan"], scanned=scanned)
     except DomainError as exc:
         form.add_error("scan", f"{form.cleaned_data['scan']}: {refusal(exc)}")
+        form.data = {"scan": ""}  # the field stays empty for the next scan; the error names the refused one
         return _till_page(request, actor, store, basket, scan=form, status=422)
     if found.serial:
         basket["units"].append([found.serial, found.sku_code, found.name])
