@@ -135,11 +135,29 @@ def _context(actor: Actor, store: StoreFacts, **extra) -> dict:
     }
 
 
+def _lines(basket: dict) -> dict:
+    return {
+        "serials": [serial for serial, _, _ in basket["units"]],
+        "lines": [services.LineRequest(code, qty) for code, _, qty in basket["plain"]],
+    }
+
+
+def _quote(actor: Actor, store: StoreFacts, basket: dict) -> services.Quote | None:
+    """The basket's price, None while it is empty (a unit sold meanwhile shows at payment)."""
+    if not basket["units"] and not basket["plain"]:
+        return None
+    try:
+        return services.quote_sale(actor, store_code=store.code, **_lines(basket))
+    except DomainError:
+        return None
+
+
 def _till_page(request, actor, store, basket, *, scan=None, pay=None, status=200) -> HttpResponse:
     context = _context(
         actor,
         store,
         basket=basket,
+        quote=_quote(actor, store, basket),
         items=len(basket["units"]) + sum(qty for _, _, qty in basket["plain"]),
         scan_form=scan or ScanForm(),
         pay_form=pay or PayForm(),
@@ -211,8 +229,7 @@ def _pay(request: HttpRequest, actor: Actor, store: StoreFacts, basket: dict) ->
         order = services.pos_sale(
             actor,
             store_code=store.code,
-            serials=[serial for serial, _, _ in basket["units"]],
-            lines=[services.LineRequest(code, qty) for code, _, qty in basket["plain"]],
+            **_lines(basket),
             payment_token="" if cash else data["card_token"],
             cash_tendered=data["cash_tendered"] if cash else None,
             customer_id=customer_id,

@@ -85,7 +85,9 @@ def test_a_cashiers_day(open_page, world, shot, viewport):
     page.get_by_role("button", name="Open the day").click()
 
     scan(page, foreign)
-    assert page.get_by_text("This unit belongs to another store's stock: it cannot be sold here.").is_visible()
+    assert page.get_by_text(
+        "This unit belongs to another store's stock: it cannot be sold here."
+    ).is_visible()
     scan(page, phone)
     scan(page, cable_code)
     scan(page, phone)
@@ -93,6 +95,7 @@ def test_a_cashiers_day(open_page, world, shot, viewport):
     page.goto("/till/SH-001/")
     assert page.get_by_role("heading", name="2 items in this sale").is_visible()
     assert page.get_by_role("cell", name=phone, exact=True).is_visible()
+    sale_quote = page.get_by_text("To pay").locator("xpath=following-sibling::dd[1]").inner_text()
     check(page, shot, f"sale-{viewport}")
 
     page.get_by_label("Cash", exact=True).check()
@@ -100,6 +103,7 @@ def test_a_cashiers_day(open_page, world, shot, viewport):
     page.get_by_role("button", name="Take payment").click()
     sale = Order.objects.get(channel="pos")
     assert page.get_by_role("heading", name=f"Receipt {sale.number}").is_visible()
+    assert sale_quote.replace(",", "") == f"¥{sale.total:.2f}"  # the till said what the receipt says
     assert page.get_by_text(f"Serial {phone}").is_visible()
     change = page.get_by_text("Change").locator("xpath=following-sibling::dd[1]")
     assert change.inner_text().replace(",", "") == f"¥{Decimal('5000') - sale.total:.2f}"

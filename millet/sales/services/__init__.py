@@ -44,7 +44,7 @@ from millet.sales.services.orders import (
 )
 from millet.sales.services.payments import OrderPayment, order_payments
 from millet.sales.services.pickup import PickupOption, pickup_options
-from millet.sales.services.pos import pos_sale
+from millet.sales.services.pos import Quote, pos_sale, quote_sale
 from millet.sales.services.return_requests import (
     decide_return,
     get_return_authorization,
@@ -76,6 +76,8 @@ from millet.sales.services.till import (
 from millet.sales.services.vouchers import BelowMinimumSpend
 
 __all__ = [
+    "Quote",
+    "quote_sale",
     "Scan",
     "ZReport",
     "close_till_day",

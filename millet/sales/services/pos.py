@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -21,11 +22,47 @@ from millet.inventory import services as inventory
 from millet.regions.services import get_market
 from millet.sales.models import Order
 from millet.sales.services.fulfilment import fulfil
-from millet.sales.services.orders import LineRequest, create_order, hold_stock, merge_lines, replay_order
+from millet.sales.services.orders import (
+    LineRequest,
+    create_order,
+    hold_stock,
+    merge_lines,
+    price_lines,
+    replay_order,
+)
 from millet.sales.services.stores import store_facts
 from millet.sales.services.till import cash_account_code, check_takes_sales
 
 # --- point of sale -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What a sale being rung up comes to, before payment, in the market's currency."""
+
+    currency: str
+    subtotal: Decimal
+    discount: Decimal
+    tax: Decimal
+    total: Decimal
+
+
+def quote_sale(
+    actor: Actor,
+    *,
+    store_code: str,
+    serials: Sequence[str] = (),
+    lines: Sequence[LineRequest] = (),
+    voucher_code: str | None = None,
+) -> Quote:
+    """Price scans and lines as ``pos_sale`` would, changing nothing, so the cashier can say the
+    total before taking the money. Refusals as ``pos_sale``'s (``scanned_lines``, the voucher)."""
+    store = store_facts(store_code)
+    actor.require_store(store.id)
+    requests, _ = scanned_lines(serials, lines, store.location_id)
+    currency = get_market(store.market).currency
+    priced = price_lines(store.market, currency, requests, voucher_code)[3]
+    return Quote(currency, priced.subtotal, priced.discount, priced.tax, priced.total)
 
 
 def scanned_lines(

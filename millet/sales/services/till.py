@@ -2,7 +2,8 @@
 click-and-collect orders against the shopper's pickup code, taking units back, and closed with a Z
 report that sets the counted cash against the cash the ledger expects in the drawer.
 
-The day is the store's business date (``timezone.localdate``, the site's time zone). A store whose
+The day is the store's business date, in its market's time zone (Shanghai's day for a Shanghai
+store, whatever the server's clock says). A store whose
 day was closed takes no more till sales that date (409 ``till_day_closed``); cash needs the day
 open (409 ``till_not_open``), since the drawer is counted against it at the close.
 """
@@ -12,8 +13,9 @@ from __future__ import annotations
 import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
@@ -33,8 +35,19 @@ from millet.sales.services.returns import ReturnRequest, return_order
 from millet.sales.services.stores import StoreFacts, store_facts
 
 
-def business_date() -> date:
-    return timezone.localdate()
+def _zone(store: StoreFacts) -> ZoneInfo:
+    return ZoneInfo(get_market(store.market).time_zone)
+
+
+def business_date(store: StoreFacts) -> date:
+    """Today in the store's market's time zone."""
+    return timezone.localdate(timezone=_zone(store))
+
+
+def _day_bounds(store: StoreFacts, day: date) -> tuple[datetime, datetime]:
+    """The instants a business date starts and ends at the store (end excluded)."""
+    start = datetime.combine(day, time.min, tzinfo=_zone(store))
+    return start, start + timedelta(days=1)
 
 
 def _store(actor: Actor, store_code: str) -> StoreFacts:
@@ -52,7 +65,7 @@ def cash_account_code(store: StoreFacts) -> str:
 
 
 def today_of(store: StoreFacts) -> TillDay | None:
-    return TillDay.objects.filter(store_id=store.id, business_date=business_date()).first()
+    return TillDay.objects.filter(store_id=store.id, business_date=business_date(store)).first()
 
 
 def check_takes_sales(store: StoreFacts, *, cash: bool) -> None:
@@ -81,7 +94,7 @@ def open_till_day(actor: Actor, store_code: str) -> TillDay:
             with transaction.atomic():
                 day = TillDay.objects.create(
                     store_id=store.id,
-                    business_date=business_date(),
+                    business_date=business_date(store),
                     currency=get_market(store.market).currency,
                     opened_at=timezone.now(),
                     opened_by_id=actor.user_id,
@@ -116,15 +129,16 @@ def z_report(actor: Actor, store_code: str) -> ZReport:
     day = today_of(store)
     if day is None:
         raise NotFound("the till's day is not open", code="till_not_open")
+    start, end = _day_bounds(store, day.business_date)
     sold = Order.objects.filter(
-        store_id=store.id, channel=Order.Channel.POS, created_at__date=day.business_date
+        store_id=store.id, channel=Order.Channel.POS, created_at__gte=start, created_at__lt=end
     ).aggregate(
         sold=Count("pk"),
         gross=Sum("total"),
         in_cash=Sum("total", filter=Q(cash_tendered__isnull=False)),
     )
     refunds = Return.objects.filter(
-        location_id=store.location_id, created_at__date=day.business_date
+        location_id=store.location_id, created_at__gte=start, created_at__lt=end
     ).aggregate(total=Sum("refund_amount"))["total"]
     if day.is_closed:
         expected = day.expected_cash
@@ -154,7 +168,11 @@ def close_till_day(actor: Actor, store_code: str, *, counted_cash: Decimal) -> T
     count, or more decimals than the currency has).
     """
     store = _store(actor, store_code)
-    day = TillDay.objects.select_for_update().filter(store_id=store.id, business_date=business_date()).first()
+    day = (
+        TillDay.objects.select_for_update()
+        .filter(store_id=store.id, business_date=business_date(store))
+        .first()
+    )
     if day is None:
         raise Conflict("the till's day was never opened", code="till_not_open")
     if day.is_closed:
