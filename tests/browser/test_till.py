@@ -109,6 +109,12 @@ def test_a_cashiers_day(open_page, world, shot, viewport):
     assert change.inner_text().replace(",", "") == f"¥{Decimal('5000') - sale.total:.2f}"
     assert page.get_by_text("incl. VAT").is_visible()
     check(page, shot, f"receipt-{viewport}")
+    page.emulate_media(media="print")  # on the 80 mm printer: the receipt alone
+    assert not page.get_by_role("banner").is_visible()
+    assert not page.get_by_role("link", name="Next sale").is_visible()
+    assert page.get_by_role("heading", name=f"Receipt {sale.number}").is_visible()
+    shot(page, f"till-receipt-print-{viewport}")
+    page.emulate_media(media="screen")
 
     page.get_by_role("link", name="Pickup").click()
     page.get_by_label("Order number").fill(pickup.number)

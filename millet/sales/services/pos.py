@@ -136,7 +136,6 @@ def pos_sale(
     """
     store = store_facts(store_code)
     actor.require_store(store.id)
-    check_takes_sales(store, cash=cash_tendered is not None)
     request = fingerprint(
         "pos_sale",
         store_code=store.code,
@@ -150,6 +149,7 @@ def pos_sale(
     replayed = replay_order(actor, idempotency_key, request)
     if replayed is not None:
         return replayed
+    check_takes_sales(store, cash=cash_tendered is not None)
     requests, scanned = scanned_lines(serials, lines, store.location_id)
     new = create_order(
         market=store.market,
