@@ -31,3 +31,14 @@ class SalesConfig(AppConfig):
                 _("Shoppers' return requests: approve or reject them, then receive the units and refund."),
             )
         )
+        nav.add(
+            nav.Link(
+                nav.STAFF,
+                "till",
+                _("Till"),
+                "sales:till-home",
+                lambda actor: actor is not None and actor.is_store_staff,
+                _("Your store's point of sale: sell, hand over pickups, take returns, close the day."),
+                order=5,
+            )
+        )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -156,6 +158,13 @@ class Order(models.Model):
     created_at = models.DateTimeField(db_index=True)
     carrier = models.CharField(max_length=64, blank=True, help_text="Who delivers a shipped web order.")
     tracking_number = models.CharField(max_length=64, blank=True)
+    cash_tendered = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="A till sale paid in cash: what the buyer handed over (the receipt shows the change).",
+    )
 
     class Meta:
         verbose_name = _("order")
@@ -332,3 +341,42 @@ class Seller(models.Model):
 
     def __str__(self) -> str:
         return f"{self.legal_name} ({self.market})"
+
+
+class TillDay(models.Model):
+    """One store's till for one business day, opened by a cashier and closed with a Z report: the
+    cash counted against the cash the ledger expected in the drawer, and the difference booked as
+    cash over/short. A closed day takes no more sales (``sales.services.till``)."""
+
+    store = models.ForeignKey("stores.Store", on_delete=models.PROTECT, related_name="till_days")
+    business_date = models.DateField()
+    currency = models.CharField(max_length=3)
+    opened_at = models.DateTimeField()
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    expected_cash = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    counted_cash = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("till day")
+        verbose_name_plural = _("till days")
+        constraints = [
+            models.UniqueConstraint(fields=["store", "business_date"], name="one_till_day_per_store_and_date")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.store_id} {self.business_date}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
+
+    @property
+    def difference(self) -> Decimal | None:
+        """Counted less expected: negative is short, positive over."""
+        if self.counted_cash is None or self.expected_cash is None:
+            return None
+        return self.counted_cash - self.expected_cash

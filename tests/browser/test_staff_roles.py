@@ -22,13 +22,18 @@ from tests.browser.conftest import PASSWORD, axe, sign_in
 from tests.factories import trained_scorecard
 
 DASHBOARD, MONITORING, BACK_OFFICE = "Store dashboard", "Credit monitoring", "Back office"
-REVIEWS = "Credit review queue"
-ROLE_LINKS = {DASHBOARD, MONITORING, BACK_OFFICE, REVIEWS}
+REVIEWS, TILL = "Credit review queue", "Till"
+ROLE_LINKS = {DASHBOARD, MONITORING, BACK_OFFICE, REVIEWS, TILL}
 
 # username: (its group or store job, the links it sees, pages it may open, pages refused with 403)
 PEOPLE = {
-    "cashier": ("cashier", set(), [], ["/stores/dashboard/", "/lending/monitoring/", "/admin/"]),
-    "manager": ("manager", {DASHBOARD}, ["/stores/dashboard/"], ["/lending/monitoring/", "/admin/"]),
+    "cashier": ("cashier", {TILL}, ["/till/"], ["/stores/dashboard/", "/lending/monitoring/", "/admin/"]),
+    "manager": (
+        "manager",
+        {DASHBOARD, TILL},
+        ["/stores/dashboard/", "/till/"],
+        ["/lending/monitoring/", "/admin/"],
+    ),
     "planner": (
         SUPPLY_PLANNER_GROUP,
         {BACK_OFFICE},
@@ -63,7 +68,7 @@ PEOPLE = {
         "staff",
         {DASHBOARD, MONITORING, BACK_OFFICE, REVIEWS},
         ["/stores/dashboard/", "/lending/monitoring/", "/admin/sales/order/"],
-        [],
+        ["/till/"],  # the till is a store's: staff without a store job have none
     ),
 }
 

@@ -21,6 +21,7 @@ from millet.finance.services.bookings import (
     void_authorizations,
 )
 from millet.finance.services.chart import (
+    cash_over_short_account,
     customer_funds_account,
     gateway_account,
     insurance_claims_expense_account,
@@ -35,6 +36,8 @@ from millet.finance.services.chart import (
     store_revenue_account,
     store_revenue_code,
     tax_payable_account,
+    till_cash_account,
+    till_cash_code,
     web_revenue_account,
 )
 from millet.finance.services.exports import (
@@ -87,6 +90,7 @@ from millet.finance.services.payments import (
     collect_loan_repayment,
     payments_for,
     refund_payment,
+    settle_cash_count,
     void_payment,
 )
 from millet.finance.services.reporting import (
@@ -97,6 +101,10 @@ from millet.finance.services.reporting import (
 )
 
 __all__ = [
+    "cash_over_short_account",
+    "settle_cash_count",
+    "till_cash_account",
+    "till_cash_code",
     "AUTHORIZATION_TIMEOUT_SECONDS",
     "AccountBalance",
     "BatchResult",

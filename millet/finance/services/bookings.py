@@ -65,17 +65,27 @@ def book_sale(
     step: SaleStep,
     *,
     payment_token: str | None = None,
+    cash_account: str | None = None,
     idempotency_key: str | None = None,
 ) -> Payment:
     """Book one step of a sale and return the payment it moved.
 
-    ``CHARGE`` needs the buyer's ``payment_token`` (a decline is a 402 and books nothing).
+    ``CHARGE`` needs the buyer's ``payment_token`` (a decline is a 402 and books nothing), or
+    ``cash_account``, the till drawer a cash sale lands in (``till_cash_account``).
     ``CAPTURE`` and ``REFUND`` find the order's payment by its reference; an order without an
     authorised (or, to refund, a captured) payment is a 409 ``not_paid``. ``idempotency_key``
     makes a refund a replay when it is sent again.
     """
     postings = _postings(facts)
     if step == SaleStep.CHARGE:
+        if cash_account is not None:
+            return charge_payment(
+                reference=facts.reference,
+                amount=facts.total,
+                currency=facts.currency,
+                postings=postings,
+                cash_account=cash_account,
+            )
         if not payment_token:
             raise Unprocessable("a till sale needs a payment token", code="payment_token_required")
         return charge_payment(

@@ -52,6 +52,27 @@ def store_revenue_account(store_code: str, currency: str) -> LedgerAccount:
     )
 
 
+def till_cash_code(store_code: str, currency: str) -> str:
+    return _code("cash", "till", store_code, currency)
+
+
+def till_cash_account(store_code: str, currency: str) -> LedgerAccount:
+    """Asset: the notes and coins in one store's till drawer (cash sales in, cash refunds out)."""
+    return ensure_account(
+        till_cash_code(store_code, currency), currency, Kind.ASSET, name=f"Till cash {store_code}"
+    )
+
+
+def cash_over_short_account(store_code: str, currency: str) -> LedgerAccount:
+    """Expense: what a store's counted cash came to less (debit) or more (credit) than the ledger expected."""
+    return ensure_account(
+        _code("cash-over-short", store_code, currency),
+        currency,
+        Kind.EXPENSE,
+        name=f"Cash over/short {store_code}",
+    )
+
+
 def web_revenue_account(market: str, currency: str) -> LedgerAccount:
     return ensure_account(
         _code("revenue", "web", market, currency), currency, Kind.REVENUE, name=f"Web {market}"

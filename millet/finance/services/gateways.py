@@ -65,7 +65,29 @@ class TestGateway:
         return GatewayResult(ok=True, gateway_reference=gateway_reference)
 
 
-GATEWAYS: dict[str, type[PaymentGateway]] = {TestGateway.name: TestGateway}
+class CashGateway:
+    """Notes and coins taken at a till: nothing to ask anyone, so every step succeeds. The money
+    sits in the till's own ledger account, whose code is the payment's ``gateway_reference``
+    (``payments.charge_payment`` with ``cash_account``), and a refund is paid out of that drawer."""
+
+    name = "cash"
+
+    def authorize(
+        self, *, amount: Decimal, currency: str, payment_token: str, reference: str
+    ) -> GatewayResult:
+        return GatewayResult(ok=True, gateway_reference=payment_token)
+
+    def capture(self, *, gateway_reference: str, amount: Decimal, currency: str) -> GatewayResult:
+        return GatewayResult(ok=True, gateway_reference=gateway_reference)
+
+    def refund(self, *, gateway_reference: str, amount: Decimal, currency: str) -> GatewayResult:
+        return GatewayResult(ok=True, gateway_reference=gateway_reference)
+
+    def void(self, *, gateway_reference: str) -> GatewayResult:
+        return GatewayResult(ok=True, gateway_reference=gateway_reference)
+
+
+GATEWAYS: dict[str, type[PaymentGateway]] = {TestGateway.name: TestGateway, CashGateway.name: CashGateway}
 
 
 def get_gateway(name: str | None = None) -> PaymentGateway:

@@ -30,14 +30,15 @@ from millet.core.errors import Conflict, DomainError, NotFound, Unprocessable
 from millet.core.idempotency import check_same_request, fingerprint
 from millet.finance.models import LedgerTransfer, Payment
 from millet.finance.services.chart import customer_funds_account, gateway_account, lending_collections_account
-from millet.finance.services.gateways import GatewayResult, get_gateway
+from millet.finance.services.gateways import CashGateway, GatewayResult, get_gateway
 from millet.finance.services.ledger import PostPending, TransferSpec, create_transfers, void_pending
-from millet.finance.services.ledger_accounts import ensure_account
+from millet.finance.services.ledger_accounts import ensure_account, get_account
 from millet.regions.money import from_minor, parse_amount, to_minor
 
 # Card networks hold an authorization for about a week; after that the reservation lapses.
 AUTHORIZATION_TIMEOUT_SECONDS = 7 * 24 * 3600
 Status = Payment.Status
+CASH = CashGateway.name
 
 
 class PaymentDeclined(DomainError):
@@ -172,9 +173,17 @@ def capture_payment(payment_id: int, *, postings: Sequence[Posting]) -> Payment:
 
 
 def charge_payment(
-    *, reference: str, amount: Decimal, currency: str, payment_token: str, postings: Sequence[Posting]
+    *,
+    reference: str,
+    amount: Decimal,
+    currency: str,
+    payment_token: str = "",
+    postings: Sequence[Posting],
+    cash_account: str | None = None,
 ) -> Payment:
-    """Authorise and capture at once, as a card-present sale at a till does.
+    """Authorise and capture at once, as a card-present sale at a till does; or, given
+    ``cash_account`` (a till's drawer, ``chart.till_cash_account``), take the sale in cash: the
+    money lands in that account and the payment's gateway is ``cash``, so a refund leaves from it.
 
     The whole sale is one linked ledger batch (gateway -> customer funds -> postings), so the
     transaction locks its ledger accounts once, in id order. Authorising and then capturing inside
@@ -187,6 +196,8 @@ def charge_payment(
     if total != amount:
         raise Unprocessable(f"postings add up to {total}, the payment is {amount}", code="postings_mismatch")
     legs = [(_ensure(p, currency), to_minor(p.amount, currency), p.code) for p in postings]
+    if cash_account is not None:
+        return _charge(reference, to_minor(amount, currency), currency, cash_account, legs, gateway_name=CASH)
     return _charge(reference, to_minor(amount, currency), currency, payment_token, legs)
 
 
@@ -210,12 +221,19 @@ def collect_loan_repayment(
 
 
 def _charge(
-    reference: str, amount_minor: int, currency: str, payment_token: str, legs: Sequence[tuple[str, int, str]]
+    reference: str,
+    amount_minor: int,
+    currency: str,
+    payment_token: str,
+    legs: Sequence[tuple[str, int, str]],
+    *,
+    gateway_name: str | None = None,
 ) -> Payment:
     """Take ``amount_minor`` at the gateway and book it, in one linked batch, from the gateway through
-    customer funds to each leg's (account code, minor units, transfer code)."""
+    customer funds to each leg's (account code, minor units, transfer code). In cash the "token" is
+    the till's account code, debited instead of a gateway's account."""
     amount = from_minor(amount_minor, currency)
-    gateway = get_gateway()
+    gateway = get_gateway(gateway_name)
     result = gateway.authorize(
         amount=amount, currency=currency, payment_token=payment_token, reference=reference
     )
@@ -224,7 +242,7 @@ def _charge(
     funds = customer_funds_account(currency).code
     with transaction.atomic():
         take = TransferSpec(
-            debit=gateway_account(gateway.name, currency).code,
+            debit=_money_account(gateway.name, result.gateway_reference, currency),
             credit=funds,
             amount=amount_minor,
             currency=currency,
@@ -267,7 +285,7 @@ def refund_payment(
         payment = _locked(payment_id)
         total = _total(postings, payment.currency)
         key_prefix = f"payment:{payment.pk}:refund:{idempotency_key}:" if idempotency_key else None
-        gateway_code = gateway_account(payment.gateway, payment.currency).code
+        gateway_code = _money_account(payment.gateway, payment.gateway_reference, payment.currency)
         specs = [
             TransferSpec(
                 debit=_ensure(a, payment.currency),
@@ -331,6 +349,47 @@ def void_payment(payment_id: int) -> Payment:
         _require_ok(get_gateway(payment.gateway).void(gateway_reference=payment.gateway_reference))
     payment.refresh_from_db()
     return payment
+
+
+def _money_account(gateway: str, gateway_reference: str, currency: str) -> str:
+    """Where a payment's money sits: the till drawer named by a cash payment, else the gateway's account."""
+    if gateway == CASH:
+        return get_account(gateway_reference).code
+    return gateway_account(gateway, currency).code
+
+
+def settle_cash_count(
+    *, cash_account: str, over_short_account: str, counted: Decimal, reference: str
+) -> Decimal:
+    """A till's count at the close of its day: the ledger expects the drawer's balance (posted
+    debits less credits of ``cash_account``); the difference ``counted - expected`` is booked as
+    one balanced transfer against ``over_short_account`` (short: debit over/short, credit the till;
+    over: the reverse), so the drawer's balance then equals the count. Returns the expected amount.
+    Idempotent by ``reference`` (one count per close); Unprocessable ``malformed_money`` for a
+    negative or mis-scaled count."""
+    account = get_account(cash_account)
+    if not isinstance(counted, Decimal) or counted < 0:
+        raise Unprocessable("counted cash must be a Decimal of zero or more", code="malformed_money")
+    if counted:  # an empty drawer counts as zero; anything else must fit the currency
+        counted = _amount(counted, account.currency)
+    expected_minor = account.debits_posted - account.credits_posted
+    difference = to_minor(counted, account.currency) - expected_minor
+    if difference:
+        over = difference > 0
+        create_transfers(
+            [
+                TransferSpec(
+                    debit=cash_account if over else over_short_account,
+                    credit=over_short_account if over else cash_account,
+                    amount=abs(difference),
+                    currency=account.currency,
+                    code="cash_over_short",
+                    reference=reference,
+                    idempotency_key=f"cash-count:{reference}",
+                )
+            ]
+        )
+    return from_minor(expected_minor, account.currency)
 
 
 def payments_for(reference: str) -> list[Payment]:

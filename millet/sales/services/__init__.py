@@ -44,7 +44,7 @@ from millet.sales.services.orders import (
 )
 from millet.sales.services.payments import OrderPayment, order_payments
 from millet.sales.services.pickup import PickupOption, pickup_options
-from millet.sales.services.pos import pos_sale
+from millet.sales.services.pos import Quote, pos_sale, quote_sale
 from millet.sales.services.return_requests import (
     decide_return,
     get_return_authorization,
@@ -62,9 +62,31 @@ from millet.sales.services.stores import (
     pickup_stores,
     use_store_directory,
 )
+from millet.sales.services.till import (
+    Scan,
+    ZReport,
+    close_till_day,
+    hand_over,
+    open_till_day,
+    return_at_till,
+    till_day,
+    till_scan,
+    z_report,
+)
 from millet.sales.services.vouchers import BelowMinimumSpend
 
 __all__ = [
+    "Quote",
+    "quote_sale",
+    "Scan",
+    "ZReport",
+    "close_till_day",
+    "hand_over",
+    "open_till_day",
+    "return_at_till",
+    "till_day",
+    "till_scan",
+    "z_report",
     "BelowMinimumSpend",
     "CartSummary",
     "FlashClaim",

@@ -30,9 +30,11 @@ def fulfil(
     store_code: str | None,
     serials_by_sku: dict[int, list[str]] | None = None,
     charge_token: str | None = None,
+    cash_account: str | None = None,
 ) -> list[str]:
-    """Hand the held units over and book the money: capture the authorised payment, or, at a till
-    (``charge_token``), charge the buyer there and then in one ledger batch."""
+    """Hand the held units over and book the money: capture the authorised payment, or, at a till,
+    charge the buyer there and then in one ledger batch (``charge_token``, a card) or take cash
+    into the till's drawer (``cash_account``)."""
     serials_by_sku = serials_by_sku or {}
     skus = skus_by_id(line.sku_id for line in lines)
     if order.shipping_state:  # the units leave now, from where they are held: that is the supply
@@ -50,12 +52,15 @@ def fulfil(
         handed.extend(units)
     OrderLine.objects.filter(order=order).update(quantity_fulfilled=F("quantity"))
     facts = sale_facts(order, lines, store_code)
-    if charge_token is not None:
-        finance.book_sale(facts, finance.SaleStep.CHARGE, payment_token=charge_token)
+    at_till = charge_token is not None or cash_account is not None
+    if at_till:
+        finance.book_sale(
+            facts, finance.SaleStep.CHARGE, payment_token=charge_token, cash_account=cash_account
+        )
     else:
         finance.book_sale(facts, finance.SaleStep.CAPTURE)
     order.status, order.fulfilled_at = Order.Status.FULFILLED, timezone.now()
-    if charge_token is not None:  # paid at the till, there and then
+    if at_till:  # paid at the till, there and then
         order.paid_at = order.fulfilled_at
     Order.objects.filter(pk=order.pk).update(
         status=order.status,

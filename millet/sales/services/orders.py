@@ -344,6 +344,24 @@ def replay_order(actor: Actor, idempotency_key: str | None, request: str) -> Ord
     return get_order(actor, existing.number)
 
 
+def price_lines(market: str, currency: str, lines: Sequence[LineRequest], voucher_code: str | None):
+    """Price merged lines in a market as an order would be, voucher included: returns the SKUs'
+    facts by code, the pricing inputs, the voucher (or None) and ``pricing.price_order``'s result.
+    Refusals: the catalog's for unknown or unsold SKUs, ``find_voucher``'s for the voucher."""
+    offers = sku_offers([line.sku_code for line in lines], market)
+    skus = {code: info for code, (info, _) in offers.items()}
+    inputs = [
+        LineInput(line.sku_code, line.quantity, offers[line.sku_code][1], skus[line.sku_code].tax_class)
+        for line in lines
+    ]
+    subtotal = sum((i.unit_price * i.quantity for i in inputs), Decimal(0))
+    voucher = find_voucher(voucher_code, market, subtotal) if voucher_code else None
+    priced = price_order(
+        market, currency, inputs, voucher_discount(voucher, subtotal, currency) if voucher else Decimal(0)
+    )
+    return skus, inputs, voucher, priced
+
+
 def create_order(
     *,
     market,
@@ -362,17 +380,7 @@ def create_order(
     shipping_method: str = "",
     placed_at=None,
 ) -> NewOrder:
-    offers = sku_offers([line.sku_code for line in lines], market)
-    skus = {code: info for code, (info, _) in offers.items()}
-    inputs = [
-        LineInput(line.sku_code, line.quantity, offers[line.sku_code][1], skus[line.sku_code].tax_class)
-        for line in lines
-    ]
-    subtotal = sum((i.unit_price * i.quantity for i in inputs), Decimal(0))
-    voucher = find_voucher(voucher_code, market, subtotal) if voucher_code else None
-    priced = price_order(
-        market, currency, inputs, voucher_discount(voucher, subtotal, currency) if voucher else Decimal(0)
-    )
+    skus, inputs, voucher, priced = price_lines(market, currency, lines, voucher_code)
     shipping = NO_SHIPPING
     if shipping_method:  # taxed as the principal goods are (see sales.services.shipping)
         principal = max(zip(priced.lines, inputs, strict=True), key=lambda pair: pair[0].total)[1]

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from django.db import transaction
 
@@ -20,10 +22,47 @@ from millet.inventory import services as inventory
 from millet.regions.services import get_market
 from millet.sales.models import Order
 from millet.sales.services.fulfilment import fulfil
-from millet.sales.services.orders import LineRequest, create_order, hold_stock, merge_lines, replay_order
+from millet.sales.services.orders import (
+    LineRequest,
+    create_order,
+    hold_stock,
+    merge_lines,
+    price_lines,
+    replay_order,
+)
 from millet.sales.services.stores import store_facts
+from millet.sales.services.till import cash_account_code, check_takes_sales
 
 # --- point of sale -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What a sale being rung up comes to, before payment, in the market's currency."""
+
+    currency: str
+    subtotal: Decimal
+    discount: Decimal
+    tax: Decimal
+    total: Decimal
+
+
+def quote_sale(
+    actor: Actor,
+    *,
+    store_code: str,
+    serials: Sequence[str] = (),
+    lines: Sequence[LineRequest] = (),
+    voucher_code: str | None = None,
+) -> Quote:
+    """Price scans and lines as ``pos_sale`` would, changing nothing, so the cashier can say the
+    total before taking the money. Refusals as ``pos_sale``'s (``scanned_lines``, the voucher)."""
+    store = store_facts(store_code)
+    actor.require_store(store.id)
+    requests, _ = scanned_lines(serials, lines, store.location_id)
+    currency = get_market(store.market).currency
+    priced = price_lines(store.market, currency, requests, voucher_code)[3]
+    return Quote(currency, priced.subtotal, priced.discount, priced.tax, priced.total)
 
 
 def scanned_lines(
@@ -77,7 +116,8 @@ def pos_sale(
     store_code: str,
     serials: Sequence[str] = (),
     lines: Sequence[LineRequest] = (),
-    payment_token: str,
+    payment_token: str = "",
+    cash_tendered: Decimal | None = None,
     customer_id: int | None = None,
     voucher_code: str | None = None,
     idempotency_key: str | None = None,
@@ -88,6 +128,11 @@ def pos_sale(
     Serialized units come in as scans (``serials``, or a line's ``serials``); plain lines are for
     SKUs without serial numbers. See ``scanned_lines`` for the refusals, all raised before stock,
     money or the order book is touched.
+
+    Paid by card (``payment_token``) or in cash (``cash_tendered``, what the buyer hands over, in
+    the market's currency): the total goes to the store's till drawer on the ledger, and 422
+    ``cash_short`` refuses less than the total. A closed till day refuses every sale and cash needs
+    an open one (``till.check_takes_sales``: 409 ``till_day_closed``, ``till_not_open``).
     """
     store = store_facts(store_code)
     actor.require_store(store.id)
@@ -97,12 +142,14 @@ def pos_sale(
         serials=sorted(serials),
         lines=sorted((line.sku_code, line.quantity, sorted(line.serials)) for line in lines),
         payment_token=payment_token,
+        cash_tendered=str(cash_tendered) if cash_tendered is not None else None,
         customer_id=customer_id,
         voucher_code=voucher_code,
     )
     replayed = replay_order(actor, idempotency_key, request)
     if replayed is not None:
         return replayed
+    check_takes_sales(store, cash=cash_tendered is not None)
     requests, scanned = scanned_lines(serials, lines, store.location_id)
     new = create_order(
         market=store.market,
@@ -119,5 +166,17 @@ def pos_sale(
         placed_at=placed_at,
     )
     hold_stock(new, store=store, near=None, ttl_seconds=None, allow_backorder=False, only_store=True)
-    fulfil(new.order, new.lines, store_code=store.code, serials_by_sku=scanned, charge_token=payment_token)
-    return new.order
+    order = new.order
+    if cash_tendered is None:
+        fulfil(order, new.lines, store_code=store.code, serials_by_sku=scanned, charge_token=payment_token)
+        return order
+    if cash_tendered < order.total:
+        raise Unprocessable(
+            f"{cash_tendered} in cash is less than the total {order.total}", code="cash_short"
+        )
+    order.cash_tendered = cash_tendered
+    Order.objects.filter(pk=order.pk).update(cash_tendered=cash_tendered)
+    fulfil(
+        order, new.lines, store_code=store.code, serials_by_sku=scanned, cash_account=cash_account_code(store)
+    )
+    return order

@@ -1,0 +1,83 @@
+"""The till's forms: a scan, the payment, a pickup hand-over, a return and the day's cash count."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+SCAN_ATTRS = {"autofocus": True, "autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+
+
+def serial_list(text: str) -> list[str]:
+    """Scans typed or wedged into one field, separated by spaces, commas or new lines."""
+    return [part for part in text.replace(",", " ").split() if part]
+
+
+class ScanForm(forms.Form):
+    scan = forms.CharField(
+        label=_("Scan a serial number or type a product code"),
+        max_length=64,
+        widget=forms.TextInput(attrs=SCAN_ATTRS),
+    )
+
+
+class PayForm(forms.Form):
+    customer = forms.CharField(
+        label=_("Customer's username"),
+        max_length=150,
+        required=False,
+        help_text=_("Leave it empty for a walk-in customer."),
+    )
+    voucher = forms.CharField(label=_("Voucher code"), max_length=32, required=False)
+    method = forms.ChoiceField(
+        label=_("Payment"),
+        choices=[("cash", _("Cash")), ("card", _("Card"))],
+        widget=forms.RadioSelect,
+        initial="cash",
+    )
+    cash_tendered = forms.DecimalField(
+        label=_("Cash handed over"), min_value=0, max_digits=14, decimal_places=2, required=False
+    )
+    card_token = forms.CharField(
+        label=_("Card terminal token"),
+        max_length=64,
+        required=False,
+        help_text=_("What the card terminal answers, e.g. tok_ok."),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("method") == "cash" and data.get("cash_tendered") is None:
+            self.add_error("cash_tendered", _("Type the cash handed over."))
+        if data.get("method") == "card" and not data.get("card_token"):
+            self.add_error("card_token", _("Give the card terminal's token."))
+        return data
+
+
+class PickupForm(forms.Form):
+    number = forms.CharField(label=_("Order number"), max_length=24, widget=forms.TextInput(attrs=SCAN_ATTRS))
+    pickup_code = forms.CharField(
+        label=_("Pickup code"), max_length=6, help_text=_("The six digits the shopper shows.")
+    )
+    serials = forms.CharField(
+        label=_("Serial numbers handed over"),
+        max_length=2000,
+        required=False,
+        help_text=_("Scan each unit with a serial number, separated by spaces."),
+    )
+
+
+class TillReturnForm(forms.Form):
+    number = forms.CharField(label=_("Order number"), max_length=24, widget=forms.TextInput(attrs=SCAN_ATTRS))
+    serials = forms.CharField(
+        label=_("Serial numbers taken back"),
+        max_length=2000,
+        help_text=_("Scan each unit, separated by spaces."),
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=255, required=False)
+
+
+class CloseDayForm(forms.Form):
+    counted_cash = forms.DecimalField(
+        label=_("Cash counted in the drawer"), min_value=0, max_digits=14, decimal_places=2
+    )

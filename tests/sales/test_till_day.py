@@ -1,0 +1,169 @@
+"""A till's day: cash goes to the store's own drawer on the ledger, the Z report sets the counted
+cash against the cash the ledger expects and books the difference as over/short, and a closed day
+takes no more sales. The till's pages refuse another store's cashier (404) and non-store staff (403)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from millet.accounts.actor import actor_for_user
+from millet.core.errors import Conflict, NotFound, Unprocessable
+from millet.finance import services as finance
+from millet.finance.models import LedgerTransfer
+from millet.sales import services
+from millet.sales.models import Order
+from tests.sales.test_till_scans import everything, shelf
+
+pytestmark = pytest.mark.django_db
+
+DRAWER = "cash:till:SH-001:CNY"
+OVER_SHORT = "cash-over-short:SH-001:CNY"
+
+
+def cashier(world, name: str = "cashier_sh"):
+    return actor_for_user(world.users[name])
+
+
+def drawer() -> Decimal:
+    found = finance.balances([DRAWER]).get(DRAWER)
+    return Decimal(found.debits_posted - found.credits_posted) / 100 if found else Decimal(0)
+
+
+def cash_sale(world, serial: str, tendered: str = "5000") -> Order:
+    return services.pos_sale(
+        cashier(world), store_code="SH-001", serials=[serial], cash_tendered=Decimal(tendered)
+    )
+
+
+def test_a_day_of_cash_closes_short_with_the_difference_booked(world):
+    actor = cashier(world)
+    services.open_till_day(actor, "SH-001")
+    phones = shelf(world, "MI6-64")[:2]
+    first = cash_sale(world, phones[0])
+    assert first.cash_tendered == Decimal("5000") and first.total < Decimal("5000")
+    assert drawer() == first.total
+    card = services.pos_sale(actor, store_code="SH-001", serials=[phones[1]], payment_token="tok_ok")
+    assert drawer() == first.total  # card money never reaches the drawer
+    returned = services.return_at_till(actor, "SH-001", first.number, serials=[phones[0]])
+    assert returned.refund_amount == first.total
+    assert drawer() == 0  # the cash refund left from the drawer
+    cable = services.pos_sale(
+        actor, store_code="SH-001", lines=[services.LineRequest("CABLE-C", 2)], cash_tendered=Decimal("100")
+    )
+    report = services.z_report(actor, "SH-001")
+    assert (report.sales, report.sales_total) == (3, first.total + card.total + cable.total)
+    assert report.cash_sales == first.total + cable.total
+    assert report.expected_cash == cable.total and report.refunds == first.total
+
+    counted = cable.total - Decimal("1.50")
+    day = services.close_till_day(actor, "SH-001", counted_cash=counted)
+    assert (day.expected_cash, day.counted_cash, day.difference) == (cable.total, counted, Decimal("-1.50"))
+    assert drawer() == counted
+    booked = LedgerTransfer.objects.get(code="cash_over_short")
+    assert (booked.debit_account.code, booked.credit_account.code, booked.amount) == (OVER_SHORT, DRAWER, 150)
+    assert finance.total_balance_check() == 0
+    assert services.z_report(actor, "SH-001").difference == Decimal("-1.50")
+
+
+def test_a_count_over_the_ledger_is_booked_the_other_way(world):
+    actor = cashier(world)
+    services.open_till_day(actor, "SH-001")
+    sale = cash_sale(world, shelf(world, "MI6-64")[0])
+    services.close_till_day(actor, "SH-001", counted_cash=sale.total + Decimal("2"))
+    booked = LedgerTransfer.objects.get(code="cash_over_short")
+    assert (booked.debit_account.code, booked.credit_account.code, booked.amount) == (DRAWER, OVER_SHORT, 200)
+    assert drawer() == sale.total + 2
+    assert finance.total_balance_check() == 0
+
+
+def test_a_closed_day_takes_no_more_sales_and_is_not_reopened(world):
+    actor = cashier(world)
+    services.open_till_day(actor, "SH-001")
+    services.close_till_day(actor, "SH-001", counted_cash=Decimal("0"))
+    before = everything()
+    phone = shelf(world, "MI6-64")[0]
+    for pay in ({"payment_token": "tok_ok"}, {"cash_tendered": Decimal("9999")}):
+        with pytest.raises(Conflict) as refused:
+            services.pos_sale(actor, store_code="SH-001", serials=[phone], **pay)
+        assert refused.value.code == "till_day_closed"
+    with pytest.raises(Conflict, match="closed") as again:
+        services.close_till_day(actor, "SH-001", counted_cash=Decimal("0"))
+    assert again.value.code == "till_day_closed"
+    with pytest.raises(Conflict) as reopen:
+        services.open_till_day(actor, "SH-001")
+    assert reopen.value.code == "till_day_closed"
+    assert everything() == before
+
+
+def test_cash_needs_an_open_day_and_enough_of_it(world):
+    actor = cashier(world)
+    phone = shelf(world, "MI6-64")[0]
+    before = everything()
+    with pytest.raises(Conflict) as not_open:
+        cash_sale(world, phone)
+    assert not_open.value.code == "till_not_open"
+    with pytest.raises(Conflict) as never_opened:
+        services.close_till_day(actor, "SH-001", counted_cash=Decimal("0"))
+    assert never_opened.value.code == "till_not_open"
+    services.open_till_day(actor, "SH-001")
+    with pytest.raises(Unprocessable) as short:
+        cash_sale(world, phone, tendered="1")
+    assert short.value.code == "cash_short"
+    with pytest.raises(Unprocessable) as negative:
+        services.close_till_day(actor, "SH-001", counted_cash=Decimal("-1"))
+    assert negative.value.code == "malformed_money"
+    assert everything()[:4] == before[:4]
+
+
+def test_a_scan_is_refused_on_the_spot_by_what_it_is(world):
+    actor = cashier(world)
+    phone = shelf(world, "MI6-64")[0]
+    assert services.till_scan(actor, "SH-001", phone).serial == phone
+    assert services.till_scan(actor, "SH-001", "CABLE-C").serial == ""
+    elsewhere = shelf(world, "MI6-64", "BJ-001")[0]
+    for code, error in (
+        (elsewhere, "serial_at_another_location"),
+        ("MI6-64", "serial_required"),
+        ("NO-SUCH", "unknown_serial"),
+    ):
+        with pytest.raises((Conflict, Unprocessable, NotFound)) as refused:
+            services.till_scan(actor, "SH-001", code)
+        assert refused.value.code == error
+    with pytest.raises(Unprocessable) as twice:
+        services.till_scan(actor, "SH-001", phone, scanned=[phone])
+    assert twice.value.code == "duplicate_serial"
+
+
+def test_a_pickup_is_handed_over_only_with_its_code(world):
+    from tests.sales.test_till_scans import collect_order_at_sh
+
+    number = collect_order_at_sh(world)
+    code = Order.objects.get(number=number).pickup_code
+    camera = shelf(world, "CAM-C300")[0]
+    before = everything()
+    with pytest.raises(Unprocessable) as wrong:
+        services.hand_over(cashier(world), number, pickup_code="000000" if code != "000000" else "111111")
+    assert wrong.value.code == "wrong_pickup_code"
+    with pytest.raises(NotFound):  # another store's cashier does not even find the order
+        services.hand_over(cashier(world, "cashier_bj"), number, pickup_code=code, serials=[camera])
+    assert everything() == before
+    order = services.hand_over(cashier(world), number, pickup_code=code, serials=[camera])
+    assert order.status == Order.Status.FULFILLED
+
+
+def test_another_stores_till_is_not_found_and_shoppers_are_forbidden(world):
+    with pytest.raises(NotFound):
+        services.open_till_day(cashier(world, "cashier_bj"), "SH-001")
+    bj = Client()
+    bj.force_login(world.users["cashier_bj"])
+    assert bj.get("/till/SH-001/").status_code == 404
+    assert bj.post("/till/SH-001/", {"action": "open"}).status_code == 404
+    assert bj.get("/till/BJ-001/").status_code == 200
+    assert bj.get("/till/").status_code == 302
+    shopper = Client()
+    shopper.force_login(world.users["alice"])
+    assert shopper.get("/till/").status_code == 403
+    assert shopper.get("/till/SH-001/").status_code == 403
