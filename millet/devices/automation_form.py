@@ -34,6 +34,7 @@ OP_LABELS = {
     "<=": _("drops to at most"),
 }
 NOTIFY = "|notify|"
+UNIT_SIGNS = {"percentage": "%", "celsius": "°C", "kelvin": "K"}  # MIoT's unit names, as people write them
 K = TypeVar("K")
 
 
@@ -124,7 +125,13 @@ def value_input(prop: PropertySpec, name: str, label: str, posted: str = "", *, 
     """The typed input for ``prop``'s value; ``with_ops`` adds the comparisons that make sense for it."""
     numeric = prop.value_list is None and prop.format not in ("bool", "string")
     ops = [Choice(op, str(OP_LABELS[op])) for op in (OP_LABELS if numeric else EQUALITY)] if with_ops else []
-    common = {"name": name, "label": label, "value": posted, "ops": ops, "unit": prop.unit or ""}
+    common = {
+        "name": name,
+        "label": label,
+        "value": posted,
+        "ops": ops,
+        "unit": UNIT_SIGNS.get(prop.unit, prop.unit or ""),
+    }
     if prop.format == "bool":
         on, off = pgettext_lazy("switch state", "On"), pgettext_lazy("switch state", "Off")
         return ValueInput(kind="bool", options=[Choice("true", str(on)), Choice("false", str(off))], **common)
@@ -166,7 +173,7 @@ def describe(automation, pickers: Pickers) -> dict[str, str]:
         typed = value_input(prop, "", "", with_ops=False)
         wanted = "true" if value is True else "false" if value is False else str(value)
         return next((c.label for c in typed.options if c.value == wanted), wanted) + (
-            f" {prop.unit}" if prop.unit and typed.kind == "number" else ""
+            f" {typed.unit}" if typed.unit and typed.kind == "number" else ""
         )
 
     def comparison(item: dict) -> str:
