@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from millet.accounts.actor import Actor
 from millet.catalog import services as catalog
@@ -133,7 +132,7 @@ def value_input(prop: PropertySpec, name: str, label: str, posted: str = "", *, 
         "unit": UNIT_SIGNS.get(prop.unit, prop.unit or ""),
     }
     if prop.format == "bool":
-        on, off = pgettext_lazy("switch state", "On"), pgettext_lazy("switch state", "Off")
+        on, off = _("On"), _("Off")
         return ValueInput(kind="bool", options=[Choice("true", str(on)), Choice("false", str(off))], **common)
     if prop.value_list is not None:
         options = [Choice(str(v.value), v.description or str(v.value)) for v in prop.value_list]
