@@ -12,6 +12,13 @@ from millet.devices.claim_views import parse_code
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture
+def client(client):
+    """Pages in English, whatever the market's first language."""
+    client.cookies["django_language"] = "en"
+    return client
+
+
 def refusal(response) -> str:
     text = response.content.decode()
     return text[text.index('role="alert"') :][:200]
