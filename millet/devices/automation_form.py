@@ -180,8 +180,16 @@ def describe(automation, pickers: Pickers) -> dict[str, str]:
         return f"{label} {OP_LABELS[item['op']]} {shown(prop, item['value'])}"
 
     t = automation.trigger
-    when = thing(t["device"], "event", t["event"])[0] if "event" in t else comparison(t)
-    conditions = [comparison(c) for c in automation.conditions if c.get("type") == "property"]
+    if "at" in t:  # a time trigger (made through the API; the editor offers readings and events)
+        when = _("at %(time)s on %(days)s") % {"time": t["at"], "days": ", ".join(t["days"])}
+    else:
+        when = thing(t["device"], "event", t["event"])[0] if "event" in t else comparison(t)
+    conditions = [
+        comparison(c)
+        if c.get("type") == "property"
+        else _("between %(after)s and %(before)s") % {"after": c["after"], "before": c["before"]}
+        for c in automation.conditions
+    ]
     then = []
     for a in automation.actions:
         if a["type"] == "notify":

@@ -53,6 +53,11 @@ def test_another_persons_automation_and_device_are_not_found(fleet, client):
         conditions=[],
         actions=[{"type": "set", "device": cam.device_id, "props": {"on": False}}],
     )
+    client.force_login(fleet.world.users["alice"])
+    assert (
+        "at 22:00 on mon, tue, wed, thu, fri, sat, sun"
+        in client.get("/devices/automations/").content.decode()
+    )
     client.force_login(fleet.world.users["bob"])
     assert b"Night" not in client.get("/devices/automations/").content
     for url, data in (
