@@ -92,6 +92,7 @@ def test_an_owner_builds_an_automation_and_sees_it_run(open_page, shop, make_use
         page.goto("/devices/automations/new/")
         page.get_by_label("Name").fill("Face at the door")
         page.get_by_label("Trigger").select_option(label="Mi Home Security Camera 360 · CAM-1: Face detected")
+        page.wait_for_load_state("networkidle")
         page.get_by_label("Action").select_option(label=f"{BULB}: On")
         page.get_by_label("Set it to").select_option(label="On")
         assert page.get_by_label("Value").count() == 0
