@@ -86,3 +86,11 @@ def test_the_code_under_the_qr_code():
     assert parse_code("d123") is None
     assert parse_code("MILLET::tok") is None
     assert parse_code("x" * 200) is None
+
+
+def test_the_back_office_lists_invitations(fleet, admin_client):
+    (cam,) = fleet.sell("alice")
+    devices.set_presence(cam.device_id, True, timezone.now())
+    devices.invite(fleet.actor("alice"), cam.device_id, "bob", "read")
+    listing = admin_client.get("/admin/devices/deviceinvitation/", {"q": "bob"})
+    assert listing.status_code == 200 and cam.device_id in listing.content.decode()
