@@ -19,6 +19,7 @@ from millet.devices.models import (
     Automation,
     Command,
     Device,
+    DeviceInvitation,
     DeviceShare,
     Firmware,
     Home,
@@ -124,6 +125,14 @@ class NotificationAdmin(ReadOnlyAdmin):
     list_display = ("user", "message", "automation", "created_at")
     search_fields = ("user__username", "message")
     date_hierarchy = "created_at"
+
+
+@admin.register(DeviceInvitation)
+class DeviceInvitationAdmin(ReadOnlyAdmin):
+    list_display = ("device", "invited_by", "invitee", "role", "status", "created_at", "answered_at")
+    list_filter = ("status", "role")
+    search_fields = ("device__serial", "invited_by__username", "invitee__username")
+    list_select_related = ("device", "invited_by", "invitee")
 
 
 class FirmwareForm(ServiceForm):

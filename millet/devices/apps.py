@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DevicesConfig(AppConfig):
@@ -9,6 +10,33 @@ class DevicesConfig(AppConfig):
 
     def ready(self) -> None:
         from millet.devices import events
+        from millet.web import nav
+
+        for key, label, url_name, about, order in (
+            (
+                "automations",
+                _("Automations"),
+                "devices_owner:automations",
+                _("Your devices acting on their own."),
+                32,
+            ),
+            (
+                "device-sharing",
+                _("Device sharing"),
+                "devices_owner:sharing",
+                _("Invite family members to your devices."),
+                33,
+            ),
+            ("device-claim", _("Add a device"), "devices_owner:claim", _("Scan the QR code in the box."), 34),
+            (
+                "device-updates",
+                _("Updates and notifications"),
+                "devices_owner:updates",
+                _("Firmware, and what your devices told you."),
+                35,
+            ),
+        ):
+            nav.add(nav.Link(nav.ACCOUNT, key, label, url_name, nav.signed_in, about, order=order))
         from millet.devices.services import automations, ota, ownership
         from millet.sales.events import order_fulfilled, units_returned
 

@@ -91,6 +91,39 @@ class DeviceShare(models.Model):
         constraints = [models.UniqueConstraint(fields=["device", "user"], name="one_share_per_device_user")]
 
 
+class DeviceInvitation(models.Model):
+    """An owner's offer to share a device with another person, who accepts or declines it.
+
+    Only made for a person who exists; the owner is answered the same either way
+    (``services.sharing.invite``), so an invitation never tells whether an account exists.
+    Accepting turns it into a ``DeviceShare`` with its role.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        ACCEPTED = "accepted"
+        DECLINED = "declined"
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="invitations")
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    invitee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    role = models.CharField(max_length=8, choices=DeviceShare.Role.choices)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("device invitation")
+        verbose_name_plural = _("device invitations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["device", "invitee"],
+                condition=models.Q(status="pending"),
+                name="one_pending_invitation_per_device_invitee",
+            )
+        ]
+
+
 class Home(models.Model):
     """A place with devices; automations run per home, in its time zone."""
 

@@ -34,6 +34,11 @@ SIGNED_IN = [
     "/orders/",
     "/shop/in/cart/",  # empty
     "/staff/",
+    "/devices/automations/",  # the device owner's pages, without devices yet
+    "/devices/automations/new/",
+    "/devices/sharing/",
+    "/devices/claim/",
+    "/devices/updates/",
 ]
 
 

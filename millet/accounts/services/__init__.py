@@ -37,6 +37,7 @@ from millet.accounts.services.users import (
     is_active_user,
     set_name,
     user_id_for,
+    user_id_for_login,
     usernames,
 )
 
@@ -70,5 +71,6 @@ __all__ = [
     "token_owner",
     "user_for_token",
     "user_id_for",
+    "user_id_for_login",
     "usernames",
 ]

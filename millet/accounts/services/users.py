@@ -93,6 +93,20 @@ def user_id_for(username: str) -> int | None:
     return get_user_model().objects.filter(username=username).values_list("pk", flat=True).first()
 
 
+def user_id_for_login(login: str) -> int | None:
+    """The id of the active user whose username is ``login`` or, failing that, the only active user
+    with that email address (case-insensitive); None when there is no such person or several."""
+    if not isinstance(login, str) or not login.strip():
+        return None
+    login = login.strip()
+    people = get_user_model().objects.filter(is_active=True)
+    found = people.filter(username=login).values_list("pk", flat=True).first()
+    if found is None and "@" in login:
+        matches = list(people.filter(email__iexact=login).values_list("pk", flat=True)[:2])
+        found = matches[0] if len(matches) == 1 else None
+    return found
+
+
 def usernames(user_ids: Iterable[int]) -> dict[int, str]:
     """User id -> username."""
     return dict(get_user_model().objects.filter(pk__in=set(user_ids)).values_list("pk", "username"))

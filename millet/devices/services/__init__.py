@@ -48,15 +48,18 @@ from millet.devices.services.identity import (
     validate_telemetry,
 )
 from millet.devices.services.ota import (
+    FirmwareStatus,
     abort_rollout,
     advance_rollouts,
     firmware_model_urns,
+    firmware_status,
     get_rollout,
     list_firmware,
     pause_rollout,
     rollback_rollout,
     rollout_counts,
     start_rollout,
+    update_device,
     upload_firmware,
 )
 from millet.devices.services.ownership import (
@@ -78,11 +81,14 @@ from millet.devices.services.ownership import (
     unshare_device,
 )
 from millet.devices.services.reported import Reading, newest_readings, report_readings, report_state
+from millet.devices.services.sharing import InvitationInfo, answer_invitation, invitations_for, invite
 
 __all__ = [
     "DeviceActivity",
     "DeviceEvent",
     "DeviceInfo",
+    "FirmwareStatus",
+    "InvitationInfo",
     "OutboundCommand",
     "ProvisionedDevice",
     "Reading",
@@ -92,6 +98,7 @@ __all__ = [
     "activations_per_day",
     "advance_rollouts",
     "all_device_credentials",
+    "answer_invitation",
     "check_device_secret",
     "claim_device",
     "commands_to_send",
@@ -105,11 +112,14 @@ __all__ = [
     "device_spec_for",
     "failures_by_batch",
     "firmware_model_urns",
+    "firmware_status",
     "forget_specs",
     "get_command",
     "get_device",
     "get_rollout",
     "get_shadow",
+    "invitations_for",
+    "invite",
     "is_camera",
     "list_automations",
     "list_commands",
@@ -124,11 +134,11 @@ __all__ = [
     "place_device",
     "property_keys_for",
     "provision_batch",
+    "receive_snapshot",
+    "recently_sold_orders",
     "record_event",
     "record_return",
     "record_sale",
-    "recently_sold_orders",
-    "receive_snapshot",
     "reissue_claim_token",
     "release_device",
     "report_readings",
@@ -147,6 +157,7 @@ __all__ = [
     "shares_of",
     "start_rollout",
     "unshare_device",
+    "update_device",
     "upload_firmware",
     "validate_event",
     "validate_telemetry",

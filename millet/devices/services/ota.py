@@ -19,6 +19,7 @@ import random
 import re
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -30,7 +31,8 @@ from millet.accounts.actor import Actor
 from millet.catalog import services as catalog
 from millet.core.errors import Conflict, NotFound, Unprocessable
 from millet.core.faults import is_record_fault
-from millet.devices.models import Command, Device, Firmware, Rollout, RolloutTarget
+from millet.devices.models import Command, Device, Firmware, Notification, Rollout, RolloutTarget
+from millet.devices.services.ownership import OWN, READ, device_with_role
 
 VERSION_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_-]{0,31}$")
 OTA_TTL = timedelta(hours=24)
@@ -164,6 +166,85 @@ def start_rollout(
             rate_per_minute=rate_per_minute,
             threshold=threshold,
             min_finished=min_finished,
+            by=actor.user_id,
+        )
+
+
+@dataclass(frozen=True)
+class FirmwareStatus:
+    """One device's firmware as its owner and members see it.
+
+    ``available`` is the newest image for its model when the device runs another version (else None);
+    ``update`` is the device's part in the latest rollout that names it: ``state`` one of
+    ``RolloutTarget.Status`` (pending, updating, succeeded, failed, cancelled, rolled_back), with
+    the rollout's own ``rollout_state`` (running, paused, aborted, completed, rolled_back),
+    ``version`` and ``progress`` in percent.
+    """
+
+    device_id: str
+    current: str
+    available: str | None
+    available_notes: str
+    update: dict | None
+
+
+def _newest_firmware(device: Device) -> Firmware | None:
+    return (
+        Firmware.objects.filter(device_model_id=device.device_model_id).order_by("-created_at", "-pk").first()
+    )
+
+
+def firmware_status(actor: Actor, device_id: str) -> FirmwareStatus:
+    """The device's firmware, what is available and how its update goes; ``NotFound`` for a stranger."""
+    device = device_with_role(actor, device_id, READ)
+    newest = _newest_firmware(device)
+    available = newest if newest is not None and newest.version != device.firmware_version else None
+    target = (
+        RolloutTarget.objects.filter(device=device)
+        .select_related("rollout__firmware")
+        .order_by("-pk")
+        .first()
+    )
+    update = None
+    if target is not None:
+        update = {
+            "state": target.status,
+            "rollout_state": target.rollout.status,
+            "version": target.rollout.firmware.version,
+            "progress": target.progress,
+        }
+    return FirmwareStatus(
+        device.device_id,
+        device.firmware_version,
+        available.version if available else None,
+        available.notes if available else "",
+        update,
+    )
+
+
+def update_device(actor: Actor, device_id: str) -> Rollout:
+    """The owner asks for the newest firmware now: a rollout of that image to this one unit, which
+    the rollout tick sends like any other (and which stops itself if it fails).
+
+    Raises ``NotFound`` for a stranger, ``Forbidden`` for a member, ``Conflict``
+    ``nothing_to_update`` when the device already runs the newest image, ``update_pending`` while
+    one of its updates is unfinished, and ``rollout_active`` while a staged rollout of the model runs
+    (it will reach the unit).
+    """
+    with transaction.atomic():
+        device = device_with_role(actor, device_id, OWN, for_update=True)
+        newest = _newest_firmware(device)
+        if newest is None or newest.version == device.firmware_version or not device.enabled:
+            raise Conflict("no newer firmware for this device", code="nothing_to_update")
+        if RolloutTarget.objects.filter(device=device, status__in=UNFINISHED).exists():
+            raise Conflict("an update of this device is under way", code="update_pending")
+        return _new_rollout(
+            newest,
+            [(device.pk, device.firmware_version)],
+            steps=[100],
+            rate_per_minute=60,
+            threshold=Decimal("1.000"),
+            min_finished=1,
             by=actor.user_id,
         )
 
@@ -379,11 +460,22 @@ def on_command_answered(sender, *, command: Command, status: str, result: dict, 
     if status == "ok":
         target.status, target.progress = RolloutTarget.Status.SUCCEEDED, 100
         Device.objects.filter(pk=target.device_id).update(firmware_version=command.params["version"])
+        _tell_owner(target.device_id, f"Firmware {command.params['version']} is installed on {{serial}}.")
     else:
         target.status = RolloutTarget.Status.FAILED
         Device.objects.filter(pk=target.device_id).update(faults=F("faults") + 1)
+        _tell_owner(
+            target.device_id, f"The firmware update of {{serial}} to {command.params['version']} failed."
+        )
     target.finished_at = now
     target.save(update_fields=["status", "progress", "finished_at"])
+
+
+def _tell_owner(device_pk: int, message: str) -> None:
+    """A notification for the device's owner (``{serial}`` in ``message`` names the unit)."""
+    owner_id, serial = Device.objects.filter(pk=device_pk).values_list("owner_id", "serial").get()
+    if owner_id is not None:
+        Notification.objects.create(user_id=owner_id, message=message.format(serial=serial)[:256])
 
 
 def on_commands_closed(sender, *, command_ids: list[int], reason: str, **kwargs) -> None:

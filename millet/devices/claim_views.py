@@ -1,0 +1,54 @@
+"""Adding a device by the QR code in its box (/devices/claim/): the camera reads it where the browser
+has a barcode detector (``devices/claim.js``), otherwise the person types the code printed under it.
+
+The code is ``MILLET:<device id>:<claim token>`` (the prefix may be left out). Every refusal, an
+unknown code, a used one, or a unit sold to someone else, gets the same answer, so the page tells a
+guesser nothing about a unit (``services.claim_device`` gives its reasons to the API only).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from millet.accounts.actor import actor_for_user
+from millet.core.errors import DomainError
+from millet.devices import services
+from millet.devices.automation_form import device_names
+
+PREFIX = "MILLET:"
+MAX_CODE = 120
+
+
+def parse_code(text: str) -> tuple[str, str] | None:
+    """``(device_id, claim_token)`` from the QR code's text, or None when it has not that shape."""
+    text = (text or "").strip()
+    if len(text) > MAX_CODE:
+        return None
+    if text.upper().startswith(PREFIX):
+        text = text[len(PREFIX) :]
+    device_id, sep, token = text.partition(":")
+    return (device_id, token) if sep and device_id and token else None
+
+
+@login_required
+def claim(request: HttpRequest) -> HttpResponse:
+    code = request.POST.get("code", "") if request.method == "POST" else ""
+    if request.method == "POST":
+        parsed = parse_code(code)
+        try:
+            if parsed is None:
+                raise DomainError("malformed code")
+            info = services.claim_device(actor_for_user(request.user), *parsed)
+        except DomainError:
+            refusal = _(
+                "This code does not add a device to your account. Check it, or ask the seller for help."
+            )
+            return render(request, "devices/claim/claim.html", {"code": code, "refusal": refusal}, status=422)
+        name = device_names([(info.device_id, info.model_urn, info.serial)])[info.device_id]
+        messages.success(request, _("%(device)s is yours now.") % {"device": name})
+        return redirect("devices_owner:claim")
+    return render(request, "devices/claim/claim.html", {"code": code})

@@ -1,0 +1,53 @@
+"""Firmware updates and notifications for the device owner (/devices/updates/): per device its version,
+the newest firmware for its model, and how its update goes (from ``services.firmware_status``); the
+owner may start an available update (``services.update_device``). Below, the person's notifications
+(automations that ran, invitations, updates done or failed), newest first.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
+
+from millet.accounts.actor import actor_for_user
+from millet.core.errors import Conflict, Forbidden, NotFound
+from millet.devices import services
+from millet.devices.automation_form import device_names
+
+NOTIFICATIONS_SHOWN = 50
+
+
+@login_required
+@require_safe
+def updates(request: HttpRequest) -> HttpResponse:
+    actor = actor_for_user(request.user)
+    infos = [i for i in services.list_devices(actor) if i.role != "staff"]
+    names = device_names([(i.device_id, i.model_urn, i.serial) for i in infos])
+    rows = [
+        {"device": i, "name": names[i.device_id], "firmware": services.firmware_status(actor, i.device_id)}
+        for i in infos
+    ]
+    notifications = services.notifications_for(actor, limit=NOTIFICATIONS_SHOWN)
+    return render(request, "devices/updates/updates.html", {"rows": rows, "notifications": notifications})
+
+
+@login_required
+@require_POST
+def start_update(request: HttpRequest, device_id: str) -> HttpResponse:
+    try:
+        rollout = services.update_device(actor_for_user(request.user), device_id)
+    except (NotFound, Forbidden):
+        raise Http404 from None
+    except Conflict:
+        messages.error(request, _("This device has no update to start now."))
+        return redirect("devices_owner:updates")
+    messages.success(
+        request,
+        _("Update to %(version)s started: it installs when the device is online.")
+        % {"version": rollout.firmware.version},
+    )
+    return redirect("devices_owner:updates")

@@ -1,0 +1,96 @@
+"""The owner app's pages answer strangers with nothing: a claim of someone else's unit reads exactly
+like an unknown code, another person's automation or device is a 404, and the claim code's shape."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from millet.devices import services as devices
+from millet.devices.claim_views import parse_code
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def client(client):
+    """Pages in English, whatever the market's first language."""
+    client.cookies["django_language"] = "en"
+    return client
+
+
+def refusal(response) -> str:
+    text = response.content.decode()
+    return text[text.index('role="alert"') :][:200]
+
+
+def test_claiming_someone_elses_unit_reads_like_an_unknown_code(fleet, client):
+    (cam,) = fleet.sell("alice")  # sold to alice, not yet switched on: its box code still works
+    client.force_login(fleet.world.users["bob"])
+    theirs = client.post("/devices/claim/", {"code": f"MILLET:{cam.device_id}:{cam.claim_token}"})
+    unknown = client.post("/devices/claim/", {"code": "MILLET:d0000000000000000000:not-a-real-token"})
+    garbled = client.post("/devices/claim/", {"code": "hello"})
+    assert theirs.status_code == unknown.status_code == garbled.status_code == 422
+    assert refusal(theirs) == refusal(unknown) == refusal(garbled)
+    assert cam.device_id not in theirs.content.decode().replace(cam.device_id, "", 1)  # only echoed once
+    client.force_login(fleet.world.users["alice"])
+    mine = client.post("/devices/claim/", {"code": f"{cam.device_id}:{cam.claim_token}"}, follow=True)
+    assert "is yours now" in mine.content.decode()
+    assert [d.device_id for d in devices.list_devices(fleet.actor("alice"))] == [cam.device_id]
+
+
+def test_another_persons_automation_and_device_are_not_found(fleet, client):
+    (cam,) = fleet.sell("alice")
+    devices.set_presence(cam.device_id, True, timezone.now())
+    alice = fleet.actor("alice")
+    home = devices.create_home(alice, "Flat")
+    automation = devices.create_automation(
+        alice,
+        home.pk,
+        name="Night",
+        trigger_type="time",
+        trigger={"at": "22:00"},
+        conditions=[],
+        actions=[{"type": "set", "device": cam.device_id, "props": {"on": False}}],
+    )
+    client.force_login(fleet.world.users["alice"])
+    assert (
+        "at 22:00 on mon, tue, wed, thu, fri, sat, sun"
+        in client.get("/devices/automations/").content.decode()
+    )
+    client.force_login(fleet.world.users["bob"])
+    assert b"Night" not in client.get("/devices/automations/").content
+    for url, data in (
+        (f"/devices/automations/{automation.pk}/delete/", {}),
+        (f"/devices/automations/{automation.pk}/enabled/", {"enabled": "false"}),
+        (f"/devices/sharing/{cam.device_id}/invite/", {"login": "bob", "role": "read"}),
+        (f"/devices/updates/{cam.device_id}/start/", {}),
+        ("/devices/invitations/1/accept/", {}),
+    ):
+        assert client.post(url, data).status_code == 404, url
+    assert devices.list_automations(alice, home.pk)[0].enabled
+
+
+def test_an_editor_post_without_choices_is_answered_on_the_fields(fleet, client):
+    fleet.sell("alice")
+    client.force_login(fleet.world.users["alice"])
+    response = client.post("/devices/automations/new/", {"name": ""})
+    assert response.status_code == 422
+    assert b"Choose what starts the automation." in response.content
+
+
+def test_the_code_under_the_qr_code():
+    assert parse_code(" MILLET:d123:tok-en_1 ") == ("d123", "tok-en_1")
+    assert parse_code("millet:d123:tok") == ("d123", "tok")
+    assert parse_code("d123:tok") == ("d123", "tok")
+    assert parse_code("d123") is None
+    assert parse_code("MILLET::tok") is None
+    assert parse_code("x" * 200) is None
+
+
+def test_the_back_office_lists_invitations(fleet, admin_client):
+    (cam,) = fleet.sell("alice")
+    devices.set_presence(cam.device_id, True, timezone.now())
+    devices.invite(fleet.actor("alice"), cam.device_id, "bob", "read")
+    listing = admin_client.get("/admin/devices/deviceinvitation/", {"q": "bob"})
+    assert listing.status_code == 200 and cam.device_id in listing.content.decode()
