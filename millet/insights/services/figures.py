@@ -11,16 +11,17 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Sum
 
 from millet.core.errors import Unprocessable
-from millet.insights.metrics import FLOW, GAUGE, LEVEL, METRICS, RATIO, Metric
+from millet.insights.metrics import FLOW, GAUGE, LEVEL, METRICS, PERCENT, RATIO, Metric
 from millet.insights.models import Rollup
 from millet.insights.services.rates import RateUsed, conversion, reporting_currency
 from millet.regions.money import from_minor, quantize
 
+TENTH = Decimal("0.1")  # a percentage's precision
 Amounts = dict[str, Decimal]  # currency ("" for counts) -> amount
 
 
@@ -82,6 +83,8 @@ class _Value:
         per = sum(amounts.get(self.metric.per, {}).values(), Decimal(0))
         if not per:
             return None
+        if self.metric.unit == PERCENT:
+            return (value * 100 / per).quantize(TENTH, rounding=ROUND_HALF_UP)
         return quantize(value / per, self.currency) if self.metric.is_money else value / per
 
     def figure(self, scope: str, value: Decimal | None) -> Figure:
