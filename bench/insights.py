@@ -233,7 +233,7 @@ def main() -> None:
     port = free_port()
     with serve(port, env):
         for path in pages.values():
-            timed_gets(port, path, seed["cookie"], 10)  # warm-up
+            timed_gets(port, path, seed["cookie"], 10, timeout=120)  # warm-up: both workers load
         for round_no in range(1, args.rounds + 1):
             for name, path in pages.items():
                 times[name].append(timed_gets(port, path, seed["cookie"], args.requests))

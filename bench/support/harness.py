@@ -143,11 +143,12 @@ def wrk(
     }
 
 
-def timed_gets(port: int, path: str, cookie: str, count: int) -> list[float]:
-    """``count`` GETs one after another; each one's time in ms (fails on anything but 200)."""
+def timed_gets(port: int, path: str, cookie: str, count: int, timeout: float = 10) -> list[float]:
+    """``count`` GETs one after another; each one's time in ms (fails on anything but 200, and after
+    ``timeout`` seconds without an answer)."""
     times = []
     for _ in range(count):
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
         started = time.perf_counter()
         conn.request("GET", path, headers={"Cookie": cookie, "Accept-Language": "en"})
         response = conn.getresponse()
