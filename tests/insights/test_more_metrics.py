@@ -37,11 +37,14 @@ def test_the_page_writes_a_rate_as_a_percentage(company, people, client):
     company("revenue:store:SH-001:CNY", -10_00, "CNY")
     catch_up()
     client.force_login(people["executive"][0])
+    client.cookies["django_language"] = "en"  # the visitor's market (CN) would pick Chinese
     today = timezone.now().date().isoformat()
     question = {"metric": "return_rate", "by": "store", "start": today, "end": today}
-    page = client.get("/insights/", question, HTTP_ACCEPT_LANGUAGE="en")
+    page = client.get("/insights/", question)
     assert page.status_code == 200
     assert "33.3 %" in page.content.decode()
+    client.cookies["django_language"] = "zh-hans"
+    assert "33.3%" in client.get("/insights/", question).content.decode()
 
 
 def test_devices_activated_per_day_and_rebuilt_alike(fleet):  # noqa: F811
