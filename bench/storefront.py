@@ -25,10 +25,18 @@ import json
 import re
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
-from support.harness import django_script, free_port, fresh_postgres, millet, postgres_env, serve
+from support.harness import (
+    django_script,
+    free_port,
+    fresh_postgres,
+    millet,
+    percentile,
+    postgres_env,
+    serve,
+    timed_gets,
+)
 
 DB_NAME = "millet_bench_storefront"
 GOAL_MS = 50.0
@@ -67,22 +75,6 @@ print(json.dumps({
 """
 
 
-def timed_gets(port: int, path: str, cookie: str, count: int) -> list[float]:
-    """``count`` GETs one after another; each one's time in ms (fails on anything but 200)."""
-    times = []
-    for _ in range(count):
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        started = time.perf_counter()
-        conn.request("GET", path, headers={"Cookie": cookie, "Accept-Language": "en"})
-        response = conn.getresponse()
-        response.read()
-        times.append((time.perf_counter() - started) * 1000)
-        conn.close()
-        if response.status != 200:
-            raise SystemExit(f"GET {path} answered {response.status}")
-    return times
-
-
 def fetch(port: int, path: str, cookie: str, encoding: str = "identity") -> bytes:
     """The body as sent, compressed when ``encoding`` asks for it and the server obliges."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -99,10 +91,6 @@ def weight_kb(port: int, path: str, cookie: str, encoding: str) -> float:
     assets = set(re.findall(r'<link[^>]+rel="stylesheet"[^>]+href="(/[^"]+)"', text))
     assets |= set(re.findall(r'<script[^>]+src="(/[^"]+)"', text))
     return (len(html) + sum(len(fetch(port, asset, cookie, encoding)) for asset in assets)) / 1000
-
-
-def percentile(values: list[float], q: float) -> float:
-    return round(statistics.quantiles(values, n=100, method="inclusive")[q - 1], 2)
 
 
 def main() -> None:

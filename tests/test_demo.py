@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import F, Sum
@@ -46,6 +49,38 @@ def test_demo_builds_a_consistent_company(capsys):
     insights.rebuild()
     assert set(Rollup.objects.values_list("series", "scope", "day", "currency", "amount")) == live
     every_demo_person_signs_in_at_the_store_and_opens_their_page()
+
+
+def test_the_letter_replays_2016_at_its_scale(capsys):
+    """``millet demo --letter``: 54 stores by the end of 2016, three above 100 million yuan, India's
+    year past US$1 billion at the demo's rates, and the goals' cards tell it (issue 13)."""
+    call_command("demo", seed=7, customers=10, orders=10, letter=True)
+    year = (date(2016, 1, 1), date(2016, 12, 31))
+    assert Store.objects.filter(market_id="CN", opened_on__lte=year[1]).count() == 54
+    assert total_balance_check() == 0
+    revenue = insights.get_metric("revenue")
+    stores = insights.breakdown(revenue, "store", *year)
+    above = [row.name for row in stores if row.figure.value > 100_000_000]
+    assert sorted(above) == ["CN-BJ-001", "CN-SH-001", "CN-ZZ-001"]
+    india = insights.trend(revenue, "market:IN", *year, currency="USD").figure
+    assert Decimal("1000000000") < india.value < Decimal("1100000000")
+    rates = [(r.currency, r.rate) for r in india.rates]
+    assert rates == [("INR", Decimal("0.0981")), ("USD", Decimal("6.4936"))]
+    company = insights.trend(revenue, "company", *year).figure.value
+    assert Decimal("67000000000") < company < Decimal("70000000000")  # Xiaomi reported 68.4 billion
+    cards = {c.goal.title: c for c in insights.goal_cards(actor=SYSTEM, today=date(2017, 1, 12))}
+    for met in (
+        "54 Mi Home stores in 2016",
+        "India past US$1 billion in 2016",
+        "Shanghai store above 100 million yuan",
+        "Beijing store above 100 million yuan",
+        "Zhengzhou store above 100 million yuan",
+    ):
+        assert cards[met].figure.value >= cards[met].goal.target, met
+    assert "2016 in" in capsys.readouterr().out
+    live = set(Rollup.objects.values_list("series", "scope", "day", "currency", "amount"))
+    insights.rebuild()
+    assert set(Rollup.objects.values_list("series", "scope", "day", "currency", "amount")) == live
 
 
 # Issue 11: where each demo login lands after the web store's sign-in, and a page of their role.

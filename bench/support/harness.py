@@ -9,10 +9,12 @@ installed on first use. Benches import this module as ``support.harness`` (``pyt
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -139,3 +141,24 @@ def wrk(
         "non_2xx": int(errors.group(1)) if errors else 0,
         "socket_errors": socket_errors.group(1) if socket_errors else "",
     }
+
+
+def timed_gets(port: int, path: str, cookie: str, count: int, timeout: float = 10) -> list[float]:
+    """``count`` GETs one after another; each one's time in ms (fails on anything but 200, and after
+    ``timeout`` seconds without an answer)."""
+    times = []
+    for _ in range(count):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        started = time.perf_counter()
+        conn.request("GET", path, headers={"Cookie": cookie, "Accept-Language": "en"})
+        response = conn.getresponse()
+        response.read()
+        times.append((time.perf_counter() - started) * 1000)
+        conn.close()
+        if response.status != 200:
+            raise SystemExit(f"GET {path} answered {response.status}")
+    return times
+
+
+def percentile(values: list[float], q: float) -> float:
+    return round(statistics.quantiles(values, n=100, method="inclusive")[q - 1], 2)

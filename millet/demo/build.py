@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -42,6 +42,7 @@ from millet.demo.data import (
 from millet.demo.devices import build_device_demo
 from millet.demo.insights import build_insights_demo
 from millet.demo.lending import build_lending_demo
+from millet.demo.letter import opening_day, replay_2016
 from millet.inventory import services as inventory
 from millet.regions.services import ensure_default_markets
 from millet.sales import services as sales
@@ -85,7 +86,9 @@ class DemoCompany:
     store_codes: dict[str, list[str]] = field(default_factory=dict)  # market -> store codes
     customers: list = field(default_factory=list)
     cashiers: dict[str, object] = field(default_factory=dict)  # store code -> user
+    opened_on: dict[str, date] = field(default_factory=dict)  # store code -> the day it opened
     orders: int = 0
+    letter_transfers: int = 0  # the 2016 daily summaries' transfers (--letter)
 
 
 def build_catalog(company: DemoCompany) -> None:
@@ -121,7 +124,9 @@ def build_catalog(company: DemoCompany) -> None:
             company.skus[code] = {"id": sku.pk, "serialized": serialized, "markets": markets}
 
 
-def build_network(company: DemoCompany, rng: random.Random) -> None:
+def build_network(company: DemoCompany, rng: random.Random, *, letter: bool = False) -> None:
+    """Warehouses and the 54 Chinese stores: opened over the last 900 days, or in the letter's
+    timeline (``letter.opening_day``) for ``--letter``."""
     for market, sites in WAREHOUSES.items():
         for code, city, lat, lon, state in sites:
             loc = inventory.create_location(
@@ -140,6 +145,9 @@ def build_network(company: DemoCompany, rng: random.Random) -> None:
         for n in range(1, count + 1):
             code = f"CN-{city_code}-{n:03d}"
             jitter = Decimal(rng.randint(-300, 300)) / 10000
+            opened_on = (
+                opening_day(code, rng) if letter else first_opening + timedelta(days=rng.randint(0, 890))
+            )
             store = stores.open_store(
                 code=code,
                 name=f"Mi Home {city} {n}",
@@ -149,11 +157,12 @@ def build_network(company: DemoCompany, rng: random.Random) -> None:
                 latitude=Decimal(lat) + jitter,
                 longitude=Decimal(lon) - jitter,
                 opening_hours=STORE_HOURS,
-                opened_on=first_opening + timedelta(days=rng.randint(0, 890)),
+                opened_on=opened_on,
                 actor=SYSTEM,
             )
             company.locations[code] = store.location_id
             company.store_codes.setdefault("CN", []).append(code)
+            company.opened_on[code] = opened_on
 
 
 def build_people(company: DemoCompany, rng: random.Random, customers: int) -> None:
@@ -368,15 +377,22 @@ def build_orders(
 
 
 def build_demo(
-    *, seed: int, customers: int, orders: int, progress: Progress, stage: Callable[[str, int], None]
+    *,
+    seed: int,
+    customers: int,
+    orders: int,
+    progress: Progress,
+    stage: Callable[[str, int], None],
+    letter: bool = False,
 ) -> DemoCompany:
-    """Build everything; ``stage(name, total)`` announces each step so a caller can show progress."""
+    """Build everything; ``stage(name, total)`` announces each step so a caller can show progress.
+    ``letter`` opens the stores in the letter's timeline and replays 2016 (``demo.letter``)."""
     rng = random.Random(seed)
     company = DemoCompany()
     with transaction.atomic():
         ensure_default_markets()
         build_catalog(company)
-        build_network(company, rng)
+        build_network(company, rng, letter=letter)
         build_people(company, rng, customers)
         build_pipeline()
     stock_steps = sum(
@@ -394,6 +410,11 @@ def build_demo(
     stage("credit model", 1)
     build_lending_demo()
     progress("credit model", 1)
+    if letter:
+        stage("2016", 366)
+        company.letter_transfers = replay_2016(
+            company.opened_on, random.Random(seed + 2016), lambda days: progress("2016", days)
+        )
     stage("goals", 1)
     build_insights_demo()
     progress("goals", 1)

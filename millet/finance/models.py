@@ -94,6 +94,12 @@ class LedgerTransfer(models.Model):
     )
     reference = models.CharField(max_length=64, blank=True, db_index=True, help_text="e.g. the order number")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    booked_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The business day the transfer belongs to, when it is posted later (a store's daily "
+        "takings); empty means the UTC day of created_at.",
+    )
 
     objects = ImmutableQuerySet.as_manager()
 

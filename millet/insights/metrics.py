@@ -8,8 +8,10 @@ A metric reads one or two rollup *series* (``services.rollups`` keeps them per s
   less refunds debited from them. Tax is never revenue (it goes to ``tax:*``).
 - ``orders``: how many sales were credited to a revenue account (one per order paid or captured,
   or one per daily takings batch a store posts).
+- ``returns``: how many refunds were debited from a revenue account (one per refund, whole or part).
 - ``stores_opened``: active stores by the day they opened (``stores.store_openings``).
 - ``devices_connected``: devices online when the day's snapshot was taken (``devices.connected_now``).
+- ``devices_activated``: devices activated per day (``devices.activations_per_day``).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ COMPANY, MARKET, CHANNEL, STORE = "company", "market", "channel", "store"
 SCOPE_KINDS = (COMPANY, MARKET, CHANNEL, STORE)
 CHANNELS = ("store", "web")  # Mi Home stores and the web store (revenue accounts' second part)
 
-MONEY, COUNT = "money", "count"
+MONEY, COUNT, PERCENT = "money", "count", "percent"
 # How a metric turns daily rollups into one figure for a period:
 FLOW = "flow"  # the sum of the days in the period
 LEVEL = "level"  # the sum of every day up to the period's end (a running total)
@@ -35,7 +37,7 @@ RATIO = "ratio"  # one flow divided by another over the period
 class Metric:
     key: str
     label: str | Promise
-    unit: str  # MONEY or COUNT
+    unit: str  # MONEY, COUNT or PERCENT (a ratio of two counts, times 100, to one decimal)
     shape: str  # FLOW, LEVEL, GAUGE or RATIO
     series: str  # the rollup series read (the numerator of a ratio)
     definition: str | Promise
@@ -80,6 +82,25 @@ METRICS: dict[str, Metric] = {
             per="orders",
         ),
         Metric(
+            "returns",
+            _("Returns"),
+            COUNT,
+            FLOW,
+            "returns",
+            _("Refunds booked on the ledger: one for each refund of a sale, whole or in part."),
+            _SALES_SCOPES,
+        ),
+        Metric(
+            "return_rate",
+            _("Return rate"),
+            PERCENT,
+            RATIO,
+            "returns",
+            _("Refunds booked in the period per 100 sales booked in it."),
+            _SALES_SCOPES,
+            per="orders",
+        ),
+        Metric(
             "stores_opened",
             _("Stores opened"),
             COUNT,
@@ -104,6 +125,15 @@ METRICS: dict[str, Metric] = {
             GAUGE,
             "devices_connected",
             _("Devices online in the device cloud at the last daily snapshot of the period."),
+            (COMPANY,),
+        ),
+        Metric(
+            "devices_activated",
+            _("Devices activated"),
+            COUNT,
+            FLOW,
+            "devices_activated",
+            _("Devices their owners activated in the device cloud in the period (first pairing)."),
             (COMPANY,),
         ),
     )

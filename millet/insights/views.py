@@ -15,29 +15,32 @@ from millet.core.errors import Forbidden, Unprocessable
 from millet.core.replicas import replica_reads
 from millet.insights import services as insights
 from millet.insights.forms import DrillDownForm
+from millet.insights.metrics import PERCENT
 from millet.insights.pace import AHEAD, BEHIND
 from millet.web.formats import money, number
 
 TONES = {AHEAD: "success", BEHIND: "danger"}
 
 
-def _amount(value: Decimal, currency: str) -> str:
+def _amount(value: Decimal, currency: str, unit: str = "") -> str:
+    if unit == PERCENT:
+        return _("%(percent)s %%") % {"percent": number(value)}
     return money(value, currency) if currency else number(value.quantize(Decimal(1)))
 
 
 def gap_in_words(card: insights.GoalCard) -> str:
     """What the card's pace means, in a sentence of the page's language."""
-    pace, cur = card.pace, card.figure.currency
+    pace, cur, unit = card.pace, card.figure.currency, card.metric.unit
     if pace is None:
         return _("No figure: no exchange rate for %(currencies)s on %(day)s.") % {
             "currencies": ", ".join(card.figure.missing),
             "day": card.as_of.isoformat(),
         }
     figures = {
-        "gap": _amount(abs(pace.gap), cur),
-        "remaining": _amount(pace.remaining, cur),
+        "gap": _amount(abs(pace.gap), cur, unit),
+        "remaining": _amount(pace.remaining, cur, unit),
         "days": number(pace.days_left),
-        "per_day": _amount(pace.needed_per_day or Decimal(0), cur),
+        "per_day": _amount(pace.needed_per_day or Decimal(0), cur, unit),
     }
     if pace.reached:
         return _("Target reached.")
@@ -60,12 +63,12 @@ def _status_label(status: str) -> str:
 def _cards(actor) -> list[dict]:
     rows = []
     for card in insights.goal_cards(actor=actor):
-        cur = card.figure.currency
+        cur, unit = card.figure.currency, card.metric.unit
         rows.append(
             {
                 "card": card,
-                "actual": None if card.figure.value is None else _amount(card.figure.value, cur),
-                "target": _amount(card.goal.target, cur),
+                "actual": None if card.figure.value is None else _amount(card.figure.value, cur, unit),
+                "target": _amount(card.goal.target, cur, unit),
                 "status": _status_label(card.pace.status) if card.pace else _("No figure"),
                 "tone": TONES.get(card.pace.status, "info") if card.pace else "neutral",
                 "words": gap_in_words(card),

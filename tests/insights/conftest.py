@@ -17,14 +17,24 @@ from millet.stores.models import StaffMember
 from tests.stores.conftest import create_markets, create_store
 
 
-def book(account: str, minor: int, currency: str) -> None:
-    """A sale (positive) or a refund (negative) on a revenue account, as ``book_sale`` posts it."""
+def book(account: str, minor: int, currency: str, booked_on: date | None = None) -> None:
+    """A sale (positive) or a refund (negative) on a revenue account, as ``book_sale`` posts it;
+    ``booked_on`` back-dates it, as a store's daily takings are."""
     funds = f"customer-funds:{currency}"
     ensure_account(funds, currency, "liability")
     ensure_account(account, currency, "revenue")
     debit, credit = (funds, account) if minor > 0 else (account, funds)
     create_transfers(
-        [TransferSpec(debit=debit, credit=credit, amount=abs(minor), currency=currency, code="revenue")]
+        [
+            TransferSpec(
+                debit=debit,
+                credit=credit,
+                amount=abs(minor),
+                currency=currency,
+                code="revenue",
+                booked_on=booked_on,
+            )
+        ]
     )
 
 

@@ -93,6 +93,21 @@ def test_drill_down_by_market_and_store(company):
     assert [r.name for r in breakdown(METRICS["revenue"], "market", *week)] == ["CN", "IN"]
 
 
+def test_a_back_dated_posting_counts_on_its_business_day(company):
+    catch_up()  # the rollups are already live when the store posts last year's takings
+    takings_day = date(2016, 3, 14)
+    company("revenue:store:SH-001:CNY", 1_234_00, "CNY", booked_on=takings_day)
+    company("revenue:store:SH-001:CNY", 100, "CNY")
+    assert catch_up() == 2
+    revenue = METRICS["revenue"]
+    assert trend(revenue, "store:SH-001", takings_day, takings_day).figure.value == Decimal("1234.00")
+    today = timezone.now().date()
+    assert trend(revenue, "store:SH-001", today, today).figure.value == Decimal("1.00")
+    live = _rows()
+    rebuild()
+    assert _rows() == live
+
+
 def test_a_posting_that_commits_late_is_taken_by_the_job(company):
     company("revenue:store:SH-001:CNY", 100, "CNY")
     company("revenue:store:SH-001:CNY", 200, "CNY")

@@ -21,7 +21,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -49,6 +49,7 @@ class TransferSpec:
     idempotency_key: str | None = None
     pending: bool = False
     pending_timeout_seconds: int | None = None
+    booked_on: date | None = None  # the business day, for a posting made after it (daily takings)
 
 
 @dataclass(frozen=True)
@@ -418,6 +419,7 @@ def _build(
             batch=batch,
             code=spec.code,
             reference=spec.reference,
+            booked_on=spec.booked_on,
         )
     pending = pendings[spec.pending_id]
     posting = isinstance(spec, PostPending)
@@ -437,6 +439,7 @@ def _build(
         batch=batch,
         code=pending.code,
         reference=pending.reference,
+        booked_on=pending.booked_on,
     )
 
 
@@ -449,6 +452,7 @@ _COMPARED = (
     "pending_id",
     "code",
     "reference",
+    "booked_on",
 )
 
 

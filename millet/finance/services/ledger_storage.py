@@ -88,6 +88,7 @@ _COPY_COLUMNS = (
     "code",
     "reference",
     "created_at",
+    "booked_on",
 )
 
 
@@ -131,6 +132,7 @@ def insert_transfers(transfers: list[LedgerTransfer]) -> None:
                         t.code,
                         t.reference,
                         t.created_at,
+                        t.booked_on,
                     )
                 )
     for t in transfers:

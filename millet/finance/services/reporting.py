@@ -28,8 +28,9 @@ class RevenuePosting:
     """One posted transfer into or out of a revenue account.
 
     ``account`` is the revenue account's code; ``minor`` is signed integer minor units of
-    ``currency`` (positive: a sale credited; negative: a refund debited); ``day`` is the UTC day it
-    was posted; ``created_at_epoch`` its posting time in whole seconds since 1970 (UTC)."""
+    ``currency`` (positive: a sale credited; negative: a refund debited); ``day`` is the business
+    day it belongs to (its ``booked_on``, a store's takings posted later; else the UTC day it was
+    posted); ``created_at_epoch`` its posting time in whole seconds since 1970 (UTC)."""
 
     transfer_id: int
     account: str
@@ -56,12 +57,18 @@ def revenue_postings(
         )
         .exclude(id__in=list(skip))
         .order_by("id")
-        .values_list("id", "credit_account__code", "debit_account__code", "amount", "currency", "created_at")[
-            :limit
-        ]
+        .values_list(
+            "id",
+            "credit_account__code",
+            "debit_account__code",
+            "amount",
+            "currency",
+            "created_at",
+            "booked_on",
+        )[:limit]
     )
     postings = []
-    for transfer_id, credit, debit, amount, currency, created_at in rows:
+    for transfer_id, credit, debit, amount, currency, created_at, booked_on in rows:
         credited = credit.startswith(REVENUE_PREFIX)
         stamp = created_at.astimezone(UTC)
         postings.append(
@@ -70,7 +77,7 @@ def revenue_postings(
                 credit if credited else debit,
                 currency,
                 amount if credited else -amount,
-                stamp.date(),
+                booked_on or stamp.date(),
                 int(stamp.timestamp()),
             )
         )

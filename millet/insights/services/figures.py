@@ -11,16 +11,19 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from itertools import groupby
+from operator import itemgetter
 
 from django.db.models import Sum
 
 from millet.core.errors import Unprocessable
-from millet.insights.metrics import FLOW, GAUGE, LEVEL, METRICS, RATIO, Metric
+from millet.insights.metrics import FLOW, GAUGE, LEVEL, METRICS, PERCENT, RATIO, Metric
 from millet.insights.models import Rollup
 from millet.insights.services.rates import RateUsed, conversion, reporting_currency
 from millet.regions.money import from_minor, quantize
 
+TENTH = Decimal("0.1")  # a percentage's precision
 Amounts = dict[str, Decimal]  # currency ("" for counts) -> amount
 
 
@@ -82,6 +85,8 @@ class _Value:
         per = sum(amounts.get(self.metric.per, {}).values(), Decimal(0))
         if not per:
             return None
+        if self.metric.unit == PERCENT:
+            return (value * 100 / per).quantize(TENTH, rounding=ROUND_HALF_UP)
         return quantize(value / per, self.currency) if self.metric.is_money else value / per
 
     def figure(self, scope: str, value: Decimal | None) -> Figure:
@@ -113,19 +118,31 @@ def trend(metric: Metric, scope: str, start: date, end: date, *, currency: str |
     running: dict[str, Amounts] = defaultdict(lambda: defaultdict(Decimal))
     baseline = Decimal(0)
     series: list[tuple[date, Decimal]] = []
-    for day, name, cur, amount in rows:
+    before_start = False  # days before ``start`` were added and the baseline is not yet figured
+
+    def figure_baseline() -> None:
+        nonlocal baseline, before_start
+        figure = value.of(running)
+        baseline = baseline if figure is None else figure
+        before_start = False
+
+    # The figure is worked out once a day (after all of its rows), and once for all the days before
+    # the period (the baseline): a long history adds sums, not conversions.
+    for day, day_rows in groupby(rows, key=itemgetter(0)):
+        if day >= start and before_start:
+            figure_baseline()
         if metric.shape == GAUGE:
             running = defaultdict(lambda: defaultdict(Decimal))
-        running[name][cur] += _as_decimal(amount, cur)
-        figure = value.of(running)
-        if figure is None:
-            continue
+        for _day, name, cur, amount in day_rows:
+            running[name][cur] += _as_decimal(amount, cur)
         if day < start:
-            baseline = figure
-        elif series and series[-1][0] == day:
-            series[-1] = (day, figure)
-        else:
+            before_start = True
+            continue
+        figure = value.of(running)
+        if figure is not None:
             series.append((day, figure))
+    if before_start:
+        figure_baseline()
     actual = series[-1][1] if series else (baseline if metric.shape in (LEVEL, GAUGE) else value.of({}))
     if metric.shape == RATIO and not series:
         actual = None

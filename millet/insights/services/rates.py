@@ -79,19 +79,28 @@ def list_rates(*, actor: Actor) -> list[ExchangeRate]:
     return list(ExchangeRate.objects.order_by("currency", "-valid_from"))
 
 
+def rates_on(currencies: Iterable[str], day: date) -> dict[str, RateUsed | None]:
+    """The rate in force on ``day`` (the latest entered on or before it) of each currency, None
+    for one that has none; one query for them all (the reporting currency needs none)."""
+    found: dict[str, RateUsed | None] = {code: None for code in currencies}
+    if reporting_currency() in found:
+        found[reporting_currency()] = RateUsed(reporting_currency(), ONE, None)
+    wanted = [code for code, rate in found.items() if rate is None]
+    if wanted:
+        rows = (
+            ExchangeRate.objects.filter(currency__in=wanted, valid_from__lte=day)
+            .order_by("currency", "-valid_from")
+            .values_list("currency", "rate", "valid_from")
+        )
+        for code, rate, valid_from in rows:
+            if found[code] is None:  # the newest of the currency's rates comes first
+                found[code] = RateUsed(code, Decimal(f"{rate.normalize():f}"), valid_from)  # 0.1021
+    return found
+
+
 def rate_on(currency: str, day: date) -> RateUsed | None:
     """The rate in force on ``day`` (the latest entered on or before it), or None when none is."""
-    if currency == reporting_currency():
-        return RateUsed(currency, ONE, None)
-    row = (
-        ExchangeRate.objects.filter(currency=currency, valid_from__lte=day)
-        .order_by("-valid_from")
-        .values_list("rate", "valid_from")
-        .first()
-    )
-    return (
-        RateUsed(currency, Decimal(f"{row[0].normalize():f}"), row[1]) if row else None
-    )  # 0.1021, not 0.1021000000
+    return rates_on([currency], day)[currency]
 
 
 @dataclass(frozen=True)
@@ -114,7 +123,7 @@ class Conversion:
 
 def conversion(currencies: Iterable[str], to: str, on: date) -> Conversion:
     """The rates in force on ``on`` for ``currencies`` into ``to`` (full Decimal precision)."""
-    found = {code: rate_on(code, on) for code in sorted({*currencies, to})}
+    found = rates_on(sorted({*currencies, to}), on)
     missing = tuple(code for code, rate in found.items() if rate is None)
     rates = tuple(rate for code, rate in found.items() if rate is not None and code != reporting_currency())
     if missing:

@@ -6,6 +6,9 @@
   picks up what no event announced: refunds without serials, daily takings posted in batches).
   Each posting lands in the scopes ``company``, ``market:{M}``, ``channel:{store|web}`` and, for a
   store, ``store:{CODE}``.
+- ``returns`` counts the refunds among those postings (a debit of a revenue account).
+- ``devices_activated`` is recounted from ``devices.activations_per_day`` for the last
+  ``ACTIVATION_DAYS`` days on each job run (older days keep their counts: activations do not change).
 - ``stores_opened`` is recounted from the store list (``stores.store_openings``) on each catch-up.
 - ``devices_connected`` is a snapshot (``devices.connected_now``) the job takes for today; a past
   day's snapshot cannot be taken again, so a rebuild keeps the snapshots.
@@ -38,7 +41,8 @@ from millet.insights.models import Rollup, Watermark
 from millet.stores import services as stores
 
 LEDGER = "ledger"
-LEDGER_SERIES = ("revenue", "orders")
+LEDGER_SERIES = ("revenue", "orders", "returns")
+ACTIVATION_DAYS = 366  # the most ``devices.activations_per_day`` answers
 SETTLE = timedelta(seconds=60)
 CHUNK = 5_000
 
@@ -76,8 +80,7 @@ def _deltas(postings: Iterable[finance.RevenuePosting], markets: dict[str, str])
     for posting in postings:
         for scope in _scopes(posting.account, markets) or ():
             deltas[("revenue", scope, posting.day, posting.currency)] += posting.minor
-            if posting.minor > 0:
-                deltas[("orders", scope, posting.day, "")] += 1
+            deltas[("orders" if posting.minor > 0 else "returns", scope, posting.day, "")] += 1
     return deltas
 
 
@@ -144,10 +147,19 @@ def _apply_ledger(watermark: Watermark, progress: Progress | None, *, live: bool
 def _recount_store_openings() -> None:
     wanted: dict[Key, int] = defaultdict(int)
     for store in stores.store_openings():
-        if store.is_active:
+        if store.is_active and store.opened_on is not None:  # a store with no opening day counts nowhere
             for scope in (scope_key(COMPANY), scope_key(MARKET, store.market)):
                 wanted[("stores_opened", scope, store.opened_on, "")] += 1
-    have = {(r.series, r.scope, r.day, r.currency): r for r in Rollup.objects.filter(series="stores_opened")}
+    _recount("stores_opened", wanted)
+
+
+def _recount(series: str, wanted: dict[Key, int], *, since: date | None = None) -> None:
+    """Make ``series``' rows (from ``since`` on, when given) equal ``wanted``: missing rows added,
+    changed ones corrected, rows no longer wanted deleted."""
+    rows = Rollup.objects.filter(series=series)
+    if since is not None:
+        rows = rows.filter(day__gte=since)
+    have = {(r.series, r.scope, r.day, r.currency): r for r in rows}
     Rollup.objects.filter(pk__in=[r.pk for k, r in have.items() if k not in wanted]).delete()
     _add(
         {
@@ -158,10 +170,20 @@ def _recount_store_openings() -> None:
     )
 
 
+def _recount_activations() -> None:
+    since = timezone.now().date() - timedelta(days=ACTIVATION_DAYS)
+    wanted: dict[Key, int] = {
+        ("devices_activated", scope_key(COMPANY), day, ""): count
+        for day, count in devices.activations_per_day(SYSTEM, days=ACTIVATION_DAYS)
+        if day >= since
+    }
+    _recount("devices_activated", wanted, since=since)
+
+
 @transaction.atomic
 def catch_up(*, live: bool = False, progress: Progress | None = None) -> int | None:
-    """Apply the revenue postings not yet rolled up and recount store openings; returns how many
-    postings were applied.
+    """Apply the revenue postings not yet rolled up and recount store openings and device
+    activations; returns how many postings were applied.
 
     ``live`` (the event path, in a request) reads only postings newer than the newest applied, and
     returns None at once when another catch-up holds the watermark; the job (``live`` False) waits
@@ -173,6 +195,7 @@ def catch_up(*, live: bool = False, progress: Progress | None = None) -> int | N
     applied = _apply_ledger(watermark, progress, live=live)
     if not live:
         _recount_store_openings()
+        _recount_activations()
     return applied
 
 
@@ -206,4 +229,5 @@ def rebuild(progress: Progress | None = None) -> int:
     watermark.last_id, watermark.taken = 0, []
     applied = _apply_ledger(watermark, progress)
     _recount_store_openings()
+    _recount_activations()
     return applied

@@ -22,11 +22,25 @@ class Command(BaseCommand):
         parser.add_argument("--orders", type=int, default=2000)
         parser.add_argument("--flush", action="store_true", help="Delete all data first.")
         parser.add_argument(
+            "--letter",
+            action="store_true",
+            help="Open the stores in the letter's timeline and replay 2016 at its scale as daily "
+            "sales summaries per store and channel (see millet/demo/letter.py).",
+        )
+        parser.add_argument(
             "--if-empty", action="store_true", help="Do nothing when data exists (quick start)."
         )
 
     def handle(
-        self, *args, seed: int, customers: int, orders: int, flush: bool, if_empty: bool, **options
+        self,
+        *args,
+        seed: int,
+        customers: int,
+        orders: int,
+        flush: bool,
+        if_empty: bool,
+        letter: bool,
+        **options,
     ) -> None:
         console = Console()
         if flush:
@@ -57,9 +71,12 @@ class Command(BaseCommand):
                 orders=orders,
                 stage=stage,
                 progress=lambda name, n: progress.advance(tasks[name], n),
+                letter=letter,
             )
         console.print(
             f"Built {len(company.skus)} SKUs, {len(company.store_codes['CN'])} stores, "
             f"{len(company.customers)} "
-            f"customers and {company.orders} orders in {time.monotonic() - started:.1f}s (seed {seed})."
+            f"customers and {company.orders} orders"
+            + (f", and 2016 in {company.letter_transfers} ledger transfers" if letter else "")
+            + f" in {time.monotonic() - started:.1f}s (seed {seed})."
         )
