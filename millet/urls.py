@@ -1,8 +1,8 @@
 """The site's URLs. Pages: the store under /shop/<market>/ (``/`` redirects to the visitor's market),
 the shopper's /account/ (Millet's profile and addresses, then django-allauth's sign-in, sign-up,
-verification and password reset), /orders/ and /cameras/ (a camera's snapshots), the staff
-landing page /staff/, the staff dashboards and /insights/; the API under /api/; the back office under /admin/;
-uploads under /media/. See docs/WEB.md."""
+verification and password reset), /orders/, /cameras/ (a camera's snapshots) and /devices/ (the device
+owner's app), the staff landing page /staff/, the staff dashboards and /insights/; the API under /api/;
+the back office under /admin/; uploads under /media/. See docs/WEB.md."""
 
 from django.conf import settings
 from django.contrib import admin
@@ -33,5 +33,6 @@ urlpatterns = [
     path("lending/", include("millet.lending.urls")),
     path("insights/", include("millet.insights.urls")),
     path("cameras/", include("millet.vision.urls")),
+    path("devices/", include("millet.devices.urls")),
     re_path(r"^media/(?P<path>.*)$", media),
 ]

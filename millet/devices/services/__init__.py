@@ -47,6 +47,13 @@ from millet.devices.services.identity import (
     validate_event,
     validate_telemetry,
 )
+from millet.devices.services.live import (
+    Subscription,
+    open_streams,
+    publish_command_states,
+    publish_live,
+    publish_readings,
+)
 from millet.devices.services.ota import (
     abort_rollout,
     advance_rollouts,
@@ -61,6 +68,7 @@ from millet.devices.services.ota import (
 )
 from millet.devices.services.ownership import (
     DeviceInfo,
+    UnitToSetUp,
     claim_device,
     create_home,
     device_for_viewer,
@@ -75,6 +83,7 @@ from millet.devices.services.ownership import (
     set_presence,
     share_device,
     shares_of,
+    units_to_set_up,
     unshare_device,
 )
 from millet.devices.services.reported import Reading, newest_readings, report_readings, report_state
@@ -87,6 +96,8 @@ __all__ = [
     "ProvisionedDevice",
     "Reading",
     "ShadowState",
+    "Subscription",
+    "UnitToSetUp",
     "abort_rollout",
     "acknowledge_command",
     "activations_per_day",
@@ -120,10 +131,14 @@ __all__ = [
     "newest_readings",
     "notifications_for",
     "notify_owner",
+    "open_streams",
     "pause_rollout",
     "place_device",
     "property_keys_for",
     "provision_batch",
+    "publish_command_states",
+    "publish_live",
+    "publish_readings",
     "record_event",
     "record_return",
     "record_sale",
@@ -146,6 +161,7 @@ __all__ = [
     "share_device",
     "shares_of",
     "start_rollout",
+    "units_to_set_up",
     "unshare_device",
     "upload_firmware",
     "validate_event",
