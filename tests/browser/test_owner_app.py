@@ -35,7 +35,7 @@ def test_an_owner_switches_a_plug_and_sees_it_live(open_page, shop, make_user, s
         owned = lambda: [d.device_id for d in devices.list_devices(actor_for_user(owner))]  # noqa: E731
         wait_until(lambda: owned() == [online.device_id], timeout=90, what="the plug to bind")
 
-        page = open_page("mobile")
+        page = open_page("mobile", language="en")
         page.context.set_default_timeout(30_000)  # a broker, a worker and a simulator share the machine
         sign_in(page, "liwei")
         page.goto("/account/")
@@ -68,7 +68,7 @@ def test_an_owner_switches_a_plug_and_sees_it_live(open_page, shop, make_user, s
         assert axe(desktop) == []
         shot(desktop, "owner-device-de-desktop")
 
-        stranger = open_page("mobile")
+        stranger = open_page("mobile", language="en")
         stranger.context.set_default_timeout(30_000)
         sign_in(stranger, "arjun")
         for path in ("", "events", "history/power.svg"):

@@ -6,11 +6,13 @@ is a dict ``{"kind": "reading" | "command", "device": device_id, "data": {...}, 
 a reading's data is ``{"props": {key: value}, "at": ISO 8601 device time, "ts": epoch ms of device
 time}``, a command's ``{"id": command_id, "status": Command.Status value}``.
 
-With ``settings.REDIS_URL`` messages travel by Redis pub/sub on ``millet:live:<device_id>``, so a page
+With ``settings.REDIS_URL`` messages travel by Redis pub/sub on ``channel_prefix() + device_id``, so a page
 served by one process hears the ingestion worker in another; each serving process holds one Redis
 connection, whose listener thread fans messages out to that process's subscribers. Without Redis
-(SQLite quick start, the SQLite test pass) the fan-out is in-process: publisher and page must share a
-process, as the live server and the ingestion thread of the browser tests do.
+(SQLite quick start, the SQLite test pass) the fan-out is in-process, and reaches the other processes
+of the same machine and ``DATA_DIR`` (the quick start's gunicorn workers and its ingestion worker) by
+Unix datagram sockets: each process with subscribers binds ``DATA_DIR/live/<pid>.sock``, a publisher
+sends each message to every other socket there (never blocking; a full or dead mailbox loses it).
 
 ``Subscription`` is what a page's event stream reads: ``get(timeout)`` from a WSGI thread, or
 ``async_get(timeout)`` from an ASGI event loop.
@@ -21,16 +23,26 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import queue
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
+from urllib.parse import urlparse
 
 from django.conf import settings
 from django.db import transaction
 
 log = logging.getLogger(__name__)
-CHANNEL_PREFIX = "millet:live:"
+
+
+def channel_prefix() -> str:
+    """``millet:<redis db>:live:``: Redis pub/sub ignores the database number, so the channel names it
+    (two Millets on one Redis, each on its own database, never hear each other)."""
+    return f"millet:{urlparse(settings.REDIS_URL).path.strip('/') or '0'}:live:"
+
 
 Deliver = Callable[[dict], None]
 _lock = threading.Lock()
@@ -52,18 +64,42 @@ def _dispatch(message: dict) -> None:
         deliver(message)
 
 
+def _mailboxes() -> Path:
+    return Path(settings.DATA_DIR) / "live"
+
+
+def _post_locally(messages: list[dict]) -> None:
+    """Without Redis: this process's subscribers, then every other process's mailbox."""
+    for message in messages:
+        _dispatch(message)
+    own = f"{os.getpid()}.sock"
+    boxes = [p for p in _mailboxes().glob("*.sock") if p.name != own] if _mailboxes().is_dir() else []
+    if not boxes:
+        return
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as out:
+        out.setblocking(False)
+        for message in messages:
+            data = json.dumps(message, default=str).encode()
+            for box in boxes:
+                try:
+                    out.sendto(data, str(box))
+                except (ConnectionRefusedError, FileNotFoundError):
+                    box.unlink(missing_ok=True)  # its process is gone
+                except OSError:
+                    pass  # a full mailbox (a stalled process): this message is lost to it
+
+
 def _send(messages: list[dict]) -> None:
     global _publisher
     if not settings.REDIS_URL:
-        for message in messages:
-            _dispatch(message)
+        _post_locally(messages)
         return
     try:
         if _publisher is None:
             _publisher = _redis()
         pipe = _publisher.pipeline(transaction=False)
         for message in messages:
-            pipe.publish(CHANNEL_PREFIX + message["device"], json.dumps(message, default=str))
+            pipe.publish(channel_prefix() + message["device"], json.dumps(message, default=str))
         pipe.execute()
     except Exception:  # noqa: BLE001 - live news is best effort: the page shows the stored state on reload
         log.exception("could not publish %d live messages", len(messages))
@@ -102,7 +138,7 @@ def _listen() -> None:
     while True:
         try:
             pubsub = _redis().pubsub(ignore_subscribe_messages=True)
-            pubsub.psubscribe(CHANNEL_PREFIX + "*")
+            pubsub.psubscribe(channel_prefix() + "*")
             for raw in pubsub.listen():
                 try:
                     _dispatch(json.loads(raw["data"]))
@@ -113,14 +149,36 @@ def _listen() -> None:
             time.sleep(1)
 
 
+def _receive(mailbox: socket.socket) -> None:
+    """Thread, without Redis: other processes' messages posted to this process's mailbox."""
+    while True:
+        try:
+            _dispatch(json.loads(mailbox.recv(65536)))
+        except (ValueError, TypeError):
+            log.warning("ignored a malformed live message")
+
+
+def _open_mailbox() -> socket.socket:
+    _mailboxes().mkdir(parents=True, exist_ok=True)
+    path = _mailboxes() / f"{os.getpid()}.sock"
+    path.unlink(missing_ok=True)
+    mailbox = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    mailbox.bind(str(path))
+    return mailbox
+
+
 def _ensure_listener() -> None:
     global _listener
-    if not settings.REDIS_URL:
-        return
     with _lock:
-        if _listener is None or not _listener.is_alive():
+        if _listener is not None and _listener.is_alive():
+            return
+        if settings.REDIS_URL:
             _listener = threading.Thread(target=_listen, name="millet-live", daemon=True)
-            _listener.start()
+        else:
+            _listener = threading.Thread(
+                target=_receive, args=(_open_mailbox(),), name="millet-live", daemon=True
+            )
+        _listener.start()
 
 
 def open_streams() -> int:
