@@ -48,6 +48,7 @@ Deliver = Callable[[dict], None]
 _lock = threading.Lock()
 _subscribers: dict[str, set[Deliver]] = {}
 _listener: threading.Thread | None = None
+_listening = threading.Event()
 _publisher = None
 
 
@@ -139,6 +140,8 @@ def _listen() -> None:
         try:
             pubsub = _redis().pubsub(ignore_subscribe_messages=True)
             pubsub.psubscribe(channel_prefix() + "*")
+            pubsub.get_message(timeout=5)  # the subscription's confirmation: from here nothing is missed
+            _listening.set()
             for raw in pubsub.listen():
                 try:
                     _dispatch(json.loads(raw["data"]))
@@ -170,15 +173,16 @@ def _open_mailbox() -> socket.socket:
 def _ensure_listener() -> None:
     global _listener
     with _lock:
-        if _listener is not None and _listener.is_alive():
-            return
-        if settings.REDIS_URL:
-            _listener = threading.Thread(target=_listen, name="millet-live", daemon=True)
-        else:
-            _listener = threading.Thread(
-                target=_receive, args=(_open_mailbox(),), name="millet-live", daemon=True
-            )
-        _listener.start()
+        if _listener is None or not _listener.is_alive():
+            if settings.REDIS_URL:
+                _listener = threading.Thread(target=_listen, name="millet-live", daemon=True)
+            else:
+                _listener = threading.Thread(
+                    target=_receive, args=(_open_mailbox(),), name="millet-live", daemon=True
+                )
+            _listener.start()
+    if settings.REDIS_URL:
+        _listening.wait(5)  # a stream's opening snapshot comes after this: it misses no news
 
 
 def open_streams() -> int:
