@@ -42,11 +42,10 @@ SETUP = """
 import csv, json, sys
 from django.test import Client
 from millet.accounts.actor import SYSTEM
-from millet.accounts.services import create_user
+from millet.accounts.services import create_users
 from millet.catalog import services as catalog
 from millet.demo.data import DEVICE_MODELS
 from millet.devices import services as devices
-from django.utils import timezone
 
 owners, manifest = int(sys.argv[1]), sys.argv[2]
 urn, title, spec = DEVICE_MODELS["plug"]
@@ -54,10 +53,10 @@ catalog.create_device_model(urn, title, {"services": spec}, actor=SYSTEM)
 catalog.create_product("mi-smart-plug", title, "home", device_model_urn=urn, actor=SYSTEM)
 serials = [f"LIVE{i:06d}" for i in range(owners)]
 units = devices.provision_batch(model_urn=urn, serials=serials, batch="L1", actor=SYSTEM)
+people = create_users([(f"owner{i}", "Owner") for i in range(owners)])  # signed in by session only
 rows = []
-for i, unit in enumerate(units):
-    user = create_user(f"owner{i}", password="bench-owner-password")
-    devices.record_sale(order_number=f"CN-LIVE-{i}", customer_id=user.pk, serials=[unit.serial])
+for user, unit in zip(people, units):
+    devices.record_sale(order_number=f"CN-LIVE-{user.pk}", customer_id=user.pk, serials=[unit.serial])
     # Not bound yet: each plug binds to its buyer on its first connection (the simulator's), as in the field.
     client = Client()
     client.force_login(user)
@@ -148,6 +147,23 @@ async def measure(port: int, owners: list[dict], seconds: float) -> tuple[list, 
     return latencies, open_streams, started
 
 
+def wait_for_binding(database_url: str, owners: int, timeout: float = 180) -> None:
+    """Until every plug has connected once (broker, ingestion and simulator are up, each plug bound to
+    its buyer): read straight from the table, as a bench may."""
+    import psycopg
+
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            bound = conn.execute("SELECT count(*) FROM devices_device WHERE owner_id IS NOT NULL").fetchone()[
+                0
+            ]
+            if bound >= owners:
+                return
+            time.sleep(0.5)
+    sys.exit(f"only {bound} of {owners} plugs connected in {timeout:.0f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--owners", type=int, default=1000)
@@ -212,7 +228,7 @@ def main() -> None:
     stop = threading.Event()
     subscriber = threading.Thread(target=bare_subscriber, args=(bare, stop), daemon=True)
     try:
-        time.sleep(5)  # broker, ingestion and simulator connect; plugs bind on first connection
+        wait_for_binding(env["DATABASE_URL"], args.owners)
         subscriber.start()
         latencies, open_streams, started = asyncio.run(measure(port, owners, args.seconds))
     finally:
