@@ -67,3 +67,22 @@ def test_the_stream_opens_with_the_state_then_carries_news_and_is_404_to_a_stran
     client.force_login(create_user("arjun", password="a-long-test-passphrase"))
     for path in ("", "events", "history/on.svg"):
         assert client.get(f"/devices/{unit.device_id}/{path}").status_code == 404
+
+
+def test_a_read_only_member_sees_the_device_but_gets_no_controls(client, plug_model):
+    owner = create_user("ravi", password="a-long-test-passphrase")
+    member = create_user("mei", password="a-long-test-passphrase")
+    (unit,) = devices.provision_batch(model_urn=plug_model, serials=["P-1"], batch="B", actor=SYSTEM)
+    devices.record_sale(order_number="IN-1", customer_id=owner.pk, serials=["P-1"])
+    devices.set_presence(unit.device_id, True, timezone.now())
+    devices.share_device(actor_for_user(owner), unit.device_id, "mei", "read")
+
+    client.force_login(owner)
+    assert 'role="switch"' in client.get(f"/devices/{unit.device_id}/").content.decode()
+    client.force_login(member)
+    page = client.get(f"/devices/{unit.device_id}/").content.decode()
+    assert "only its owner can change it" in page
+    assert 'role="switch"' not in page and 'name="action"' not in page
+    answer = client.post(f"/devices/{unit.device_id}/set", {"prop": "on", "value": "true"})
+    assert answer.status_code == 403
+    assert devices.list_commands(actor_for_user(owner), unit.device_id) == []
