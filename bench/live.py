@@ -11,7 +11,10 @@ Latency of an event = the moment the client reads it - the device's own timestam
 The ceiling, in the same run: the same messages read straight off Redis pub/sub by a bare subscriber
 in this script (no web server, no HTTP), i.e. the latency the device path alone leaves to the page.
 
-    python bench/live.py [--owners 1000] [--interval 5] [--seconds 30]
+    python bench/live.py [--owners 1000] [--pages N] [--interval 5] [--seconds 30]
+
+``--pages`` opens more streams than owners (each owner's tabs), for a machine where that many
+simulated plugs cannot connect in reasonable time (1,000 through the embedded broker on two busy cores).
 
 The last line is JSON: {"bench", "value" (p99 ms at the page), "unit", "ceiling" (p99 ms at the bare
 subscriber), "ratio", "goal" (1000 ms), "p50_ms", "streams_open", ...}.
@@ -133,7 +136,7 @@ async def measure(port: int, owners: list[dict], seconds: float) -> tuple[list, 
                 )
             )
         await asyncio.sleep(0.2)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180
     while len(opened) < len(owners) and time.monotonic() < deadline:
         await asyncio.sleep(0.2)
     open_streams = len(opened)
@@ -166,7 +169,10 @@ def wait_for_binding(database_url: str, owners: int, timeout: float = 180) -> No
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--owners", type=int, default=1000)
+    parser.add_argument("--owners", type=int, default=1000, help="Owners, each with one simulated plug.")
+    parser.add_argument(
+        "--pages", type=int, default=0, help="Open streams (default: one per owner); more: tabs per owner."
+    )
     parser.add_argument("--interval", type=float, default=5.0, help="Seconds between a plug's reports.")
     parser.add_argument("--seconds", type=float, default=30.0, help="Measured time with every stream open.")
     args = parser.parse_args()
@@ -199,7 +205,7 @@ def main() -> None:
             "-b",
             f"127.0.0.1:{port}",
             "--worker-connections",
-            str(args.owners + 200),
+            str(max(args.owners, args.pages) + 200),
             "--log-level",
             "warning",
         ],
@@ -228,9 +234,10 @@ def main() -> None:
     stop = threading.Event()
     subscriber = threading.Thread(target=bare_subscriber, args=(bare, stop), daemon=True)
     try:
-        wait_for_binding(env["DATABASE_URL"], args.owners)
+        wait_for_binding(env["DATABASE_URL"], args.owners, timeout=60 + args.owners)
         subscriber.start()
-        latencies, open_streams, started = asyncio.run(measure(port, owners, args.seconds))
+        pages = [owners[i % len(owners)] for i in range(args.pages or len(owners))]  # owners' tabs
+        latencies, open_streams, started = asyncio.run(measure(port, pages, args.seconds))
     finally:
         stop.set()
         cloud.terminate()
@@ -254,12 +261,13 @@ def main() -> None:
                 "ceiling": ceiling_p99,
                 "ratio": round(p99 / ceiling_p99, 2) if p99 and ceiling_p99 else None,
                 "goal": GOAL_MS,
-                "goal_met": bool(p99 is not None and p99 < GOAL_MS and open_streams >= args.owners),
+                "goal_met": bool(p99 is not None and p99 < GOAL_MS and open_streams >= len(pages)),
                 "p50_ms": p50,
                 "mean_ms": round(statistics.fmean(latencies), 1) if latencies else None,
                 "events": len(latencies),
                 "streams_open": open_streams,
                 "owners": args.owners,
+                "pages": len(pages),
                 "interval_s": args.interval,
                 "server": "gunicorn -k asgi, 1 worker (millet.asgi)",
             }
