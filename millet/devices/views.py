@@ -278,6 +278,7 @@ def events(request: HttpRequest, device_id: str) -> StreamingHttpResponse:
         stream(actor, device_id), content_type="text/event-stream; charset=utf-8"
     )
     response["X-Accel-Buffering"] = "no"  # a proxy in front must pass each event on at once
+    connections.close_all()  # until the stream reads its opening state (``_opening``), it holds none
     return response
 
 
