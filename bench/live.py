@@ -248,7 +248,7 @@ def main() -> None:
     p99, p50 = percentile(latencies, 0.99), percentile(latencies, 0.50)
     ceiling_p99 = percentile(ceiling, 0.99)
     print(
-        f"streams open: {open_streams}/{args.owners}; events read: {len(latencies)}; "
+        f"streams open: {open_streams}/{len(pages)}; events read: {len(latencies)}; "
         f"page p50 {p50} ms p99 {p99} ms; bare Redis subscriber p99 {ceiling_p99} ms",
         file=sys.stderr,
     )
