@@ -33,6 +33,7 @@ urlpatterns = [
     path("lending/", include("millet.lending.urls")),
     path("insights/", include("millet.insights.urls")),
     path("cameras/", include("millet.vision.urls")),
-    path("devices/", include("millet.devices.owner_urls")),  # automations, sharing, claim, updates
+    path("devices/", include("millet.devices.owner_urls")),  # first: automations, sharing, claim, updates
+    path("devices/", include("millet.devices.urls")),  # homes, a device's page, its live stream and charts
     re_path(r"^media/(?P<path>.*)$", media),
 ]

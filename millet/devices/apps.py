@@ -39,6 +39,14 @@ class DevicesConfig(AppConfig):
             nav.add(nav.Link(nav.ACCOUNT, key, label, url_name, nav.signed_in, about, order=order))
         from millet.devices.services import automations, ota, ownership
         from millet.sales.events import order_fulfilled, units_returned
+        from millet.web import nav
+
+        about = _("Your homes and connected devices: live readings, controls and history.")
+        nav.add(
+            nav.Link(
+                nav.ACCOUNT, "devices", _("My devices"), "devices:devices", nav.signed_in, about, order=25
+            )
+        )
 
         # Sales announces sold and returned serials; the device cloud binds and unbinds from them.
         order_fulfilled.connect(ownership.on_order_fulfilled, dispatch_uid="devices.order_fulfilled")

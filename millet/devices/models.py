@@ -33,6 +33,7 @@ class Device(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="devices"
     )
     home = models.ForeignKey("Home", null=True, blank=True, on_delete=models.SET_NULL, related_name="devices")
+    room = models.CharField(max_length=64, blank=True, help_text="The owner's name for its room in the home.")
     bound_at = models.DateTimeField(null=True, blank=True)
     activated_at = models.DateTimeField(null=True, blank=True, help_text="First binding to an owner.")
     region = models.CharField(max_length=8, blank=True, help_text="Market the unit was sold in.")

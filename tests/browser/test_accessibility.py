@@ -32,6 +32,7 @@ SIGNED_IN = [
     "/account/email/",
     "/account/password/change/",
     "/orders/",
+    "/devices/",  # no devices yet
     "/shop/in/cart/",  # empty
     "/staff/",
     "/devices/automations/",  # the device owner's pages, without devices yet

@@ -7,9 +7,11 @@ answer a whole cart in one query. Changing the catalog is for staff: those verbs
 
 from millet.catalog.device_spec import DeviceSpec, PropertySpec, checked_spec, validate_property_value
 from millet.catalog.services.device_models import (
+    ProductFace,
     create_device_model,
     device_model_urns,
     get_device_model,
+    product_faces,
     update_device_model,
 )
 from millet.catalog.services.prices import set_price
@@ -58,11 +60,13 @@ __all__ = [
     "SkuInfo",
     "SkuListing",
     "categories",
+    "ProductFace",
     "create_device_model",
     "device_model_urns",
     "create_product",
     "create_sku",
     "get_device_model",
+    "product_faces",
     "list_products",
     "price_for",
     "prices_for",

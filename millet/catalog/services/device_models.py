@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from millet.accounts.actor import Actor
 from millet.catalog.device_spec import checked_spec
-from millet.catalog.models import DeviceModel
+from millet.catalog.images import drawing_url
+from millet.catalog.models import DeviceModel, Product
 from millet.core.errors import Conflict, NotFound, Unprocessable
 
 # --- device models -----------------------------------------------------------------------------
@@ -38,6 +40,31 @@ def get_device_model(urn: str) -> DeviceModel:
     if model is None:
         raise NotFound(f"unknown device model {urn!r}", code="unknown_device_model")
     return model
+
+
+@dataclass(frozen=True)
+class ProductFace:
+    """How a connected unit looks to its owner: the product's name (in the active language) and picture."""
+
+    name: str
+    image_url: str
+
+
+def product_faces(urns: Iterable[str]) -> dict[str, ProductFace]:
+    """Device model URN -> the face of the product sold with that model (the first active one; else
+    the model's own name and the smart-home drawing). Unknown URNs are left out. Two queries."""
+    urns = set(urns)
+    faces = {
+        urn: ProductFace(name, drawing_url("", Product.Category.HOME))
+        for urn, name in DeviceModel.objects.filter(urn__in=urns).values_list("urn", "name")
+    }
+    products = Product.objects.filter(device_model__urn__in=urns, is_active=True).select_related(
+        "device_model"
+    )
+    for product in products.order_by("-pk"):  # the first product of a model wins
+        image = product.image.url if product.image else drawing_url(product.drawing, product.category)
+        faces[product.device_model.urn] = ProductFace(product.name, image)
+    return faces
 
 
 def device_model_urns(ids: Iterable[int]) -> dict[int, str]:

@@ -286,6 +286,8 @@ class IngestWorker:
         return outcome
 
     def _store(self, work: Parsed) -> Batch:
+        from millet.devices import services as devices
+
         outcome = Batch(dropped=Counter(work.dropped))
         letters = list(work.letters)
         with transaction.atomic():
@@ -297,6 +299,7 @@ class IngestWorker:
             fresh = self._insert(work.rows, outcome, letters)
             outcome.fresh = fresh
             outcome.stored = len(fresh)
+            devices.publish_readings(fresh)  # owners' open pages hear them once the batch commits
             outcome.duplicates = len(work.rows) - len(fresh) - outcome.dropped["unstorable"]
             if self.apply_to_devices:
                 self._apply(fresh, work, outcome, letters)

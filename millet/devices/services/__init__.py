@@ -47,6 +47,13 @@ from millet.devices.services.identity import (
     validate_event,
     validate_telemetry,
 )
+from millet.devices.services.live import (
+    Subscription,
+    open_streams,
+    publish_command_states,
+    publish_live,
+    publish_readings,
+)
 from millet.devices.services.ota import (
     FirmwareStatus,
     abort_rollout,
@@ -64,6 +71,7 @@ from millet.devices.services.ota import (
 )
 from millet.devices.services.ownership import (
     DeviceInfo,
+    UnitToSetUp,
     claim_device,
     create_home,
     device_for_viewer,
@@ -78,6 +86,7 @@ from millet.devices.services.ownership import (
     set_presence,
     share_device,
     shares_of,
+    units_to_set_up,
     unshare_device,
 )
 from millet.devices.services.reported import Reading, newest_readings, report_readings, report_state
@@ -93,6 +102,8 @@ __all__ = [
     "ProvisionedDevice",
     "Reading",
     "ShadowState",
+    "Subscription",
+    "UnitToSetUp",
     "abort_rollout",
     "acknowledge_command",
     "activations_per_day",
@@ -130,10 +141,14 @@ __all__ = [
     "newest_readings",
     "notifications_for",
     "notify_owner",
+    "open_streams",
     "pause_rollout",
     "place_device",
     "property_keys_for",
     "provision_batch",
+    "publish_command_states",
+    "publish_live",
+    "publish_readings",
     "receive_snapshot",
     "recently_sold_orders",
     "record_event",
@@ -156,6 +171,7 @@ __all__ = [
     "share_device",
     "shares_of",
     "start_rollout",
+    "units_to_set_up",
     "unshare_device",
     "update_device",
     "upload_firmware",

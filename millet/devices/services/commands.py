@@ -22,6 +22,7 @@ from millet.core.errors import Conflict, NotFound, Unprocessable
 from millet.devices import events
 from millet.devices.models import Command, Device, Shadow
 from millet.devices.services.identity import get_device, spec_of
+from millet.devices.services.live import publish_command_states
 from millet.devices.services.ownership import CONTROL, READ, device_with_role, role_of
 from millet.devices.services.reported import event_is_newest, fill_in_acked
 
@@ -68,7 +69,7 @@ def issue_command(
 ) -> Command:
     """Store a command for delivery; callers have checked rights and validated ``params``."""
     now = now or timezone.now()
-    return Command.objects.create(
+    command = Command.objects.create(
         command_id=secrets.token_hex(12),
         device=device,
         kind=kind,
@@ -79,6 +80,8 @@ def issue_command(
         retry_seconds=retry_seconds,
         max_attempts=max_attempts,
     )
+    publish_command_states([(device.device_id, command.command_id, command.status)])
+    return command
 
 
 def _ttl(seconds: int | None) -> timedelta:
@@ -246,12 +249,14 @@ def _payload(command: Command) -> bytes:
 
 
 def _close(qs, status: str, now: datetime, error: str) -> None:
-    closed = list(qs.values_list("pk", flat=True))
-    if not closed:
+    rows = list(qs.values_list("pk", "command_id", "device__device_id"))
+    if not rows:
         return
+    closed = [pk for pk, _, _ in rows]
     Command.objects.filter(pk__in=closed, status__in=OPEN).update(
         status=status, finished_at=now, result={"error": error}
     )
+    publish_command_states((device_id, command_id, status) for _, command_id, device_id in rows)
     events.commands_closed.send(sender=Command, command_ids=closed, reason=error)
 
 
@@ -292,6 +297,9 @@ def commands_to_send(now: datetime, limit: int = 500) -> list[OutboundCommand]:
                 attempts=F("attempts") + 1,
                 next_attempt_at=now + timedelta(seconds=retry),
             )
+        publish_command_states(
+            (c.device.device_id, c.command_id, Command.Status.SENT) for c in commands if c.attempts == 0
+        )
     return [
         OutboundCommand(c.command_id, c.device.device_id, command_topic(c.device.device_id), _payload(c))
         for c in commands
@@ -322,6 +330,7 @@ def acknowledge_command(device_id: str, command_id: str, status: str, result: di
             command.status = Command.Status.ACKED if status == "ok" else Command.Status.FAILED
             command.finished_at, command.result = now, result
             command.save(update_fields=["status", "finished_at", "result"])
+            publish_command_states([(device_id, command.command_id, command.status)])
         events.command_answered.send(sender=Command, command=command, status=status, result=result)
     if command.kind == Command.Kind.SET and status == "ok":
         fill_in_acked(device_id, command.params.get("props", {}))

@@ -37,6 +37,7 @@ class DeviceInfo:
     role: str  # owner | control | read | staff
     owner_id: int | None
     home_id: int | None
+    room: str
     region: str
     firmware_version: str
     online: bool
@@ -54,6 +55,7 @@ def _info(device: Device, role: str) -> DeviceInfo:
         role=role,
         owner_id=device.owner_id,
         home_id=device.home_id,
+        room=device.room,
         region=device.region,
         firmware_version=device.firmware_version,
         online=device.online,
@@ -404,13 +406,69 @@ def get_home(actor: Actor, home_id: int) -> Home:
     return home
 
 
-def place_device(actor: Actor, device_id: str, home_id: int | None) -> Device:
-    """Put an owned device in one of the owner's homes (or none)."""
+def place_device(actor: Actor, device_id: str, home_id: int | None, room: str | None = None) -> Device:
+    """Put an owned device in one of the owner's homes (or none), and, given ``room``, in that room
+    (1 to 64 characters; "" for none). Raises NotFound (not theirs), Unprocessable ``invalid_room``."""
+    if room is not None:
+        room = room.strip()
+        if len(room) > 64:
+            raise Unprocessable("room must be at most 64 characters", code="invalid_room")
     with transaction.atomic():
         device = device_with_role(actor, device_id, OWN, for_update=True)
         home = get_home(actor, home_id) if home_id is not None else None
         if home is not None and home.owner_id != device.owner_id:
             raise Forbidden("not your home")
         device.home = home
-        device.save(update_fields=["home"])
+        fields = ["home"]
+        if room is not None:
+            device.room = room
+            fields.append("room")
+        device.save(update_fields=fields)
     return device
+
+
+@dataclass(frozen=True)
+class UnitToSetUp:
+    """A unit sold to the person that has not yet bound to them: never switched on (or provisioned)."""
+
+    serial: str
+    order_number: str
+    sold_at: datetime
+    model_urn: str  # "" when the factory has not provisioned the serial yet
+    device_id: str  # "" likewise
+
+
+def units_to_set_up(actor: Actor) -> list[UnitToSetUp]:
+    """The person's bought units that are not theirs on the device cloud yet, newest sale first.
+
+    A unit binds to its buyer on its first connection (``set_presence``) or a QR claim, so a plug
+    still in its box has a sale (``UnitSale``) but no owner: ``list_devices`` cannot show it, this can.
+    """
+    if actor.user_id is None:
+        return []
+    sales = list(
+        UnitSale.objects.filter(customer_id=actor.user_id, returned_at__isnull=True).order_by(
+            "-sold_at", "-pk"
+        )
+    )
+    devices = {
+        d.serial: d
+        for d in Device.objects.filter(serial__in=[s.serial for s in sales]).only(
+            "serial", "owner_id", "model_urn", "device_id"
+        )
+    }
+    pending = []
+    for sale in sales:
+        device = devices.get(sale.serial)
+        if device is not None and device.owner_id == actor.user_id:
+            continue
+        pending.append(
+            UnitToSetUp(
+                sale.serial,
+                sale.order_number,
+                sale.sold_at,
+                device.model_urn if device else "",
+                device.device_id if device else "",
+            )
+        )
+    return pending

@@ -16,7 +16,7 @@ from millet.demo.build import ADMIN_PASSWORD, ADMIN_USER, DEMO_LOGINS
 
 
 class Command(BaseCommand):
-    help = "Prepare the database, load demo data if empty, and serve Millet (gunicorn, 2 workers)."
+    help = "Prepare the database, load demo data if empty, and serve Millet (gunicorn, 2x16 threads)."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--host", default=os.environ.get("MILLET_HOST", "127.0.0.1"))
@@ -46,6 +46,7 @@ class Command(BaseCommand):
             f"  API docs (OpenAPI)  {url}/api/docs",
             f"  Back office         {url}/admin/  login {ADMIN_USER} / {ADMIN_PASSWORD}",
             f"  Store dashboard     {url}/stores/dashboard/",
+            f"  Your devices (app)  {url}/devices/  (as the demo customer: live readings and controls)",
             *(f"  Demo login          {user} / {password}" for user, password in DEMO_LOGINS.items()),
         ]
         if not no_devices:  # the device cloud's quick start: see millet/devices/telemetry devicecloud
@@ -73,6 +74,12 @@ class Command(BaseCommand):
                 f"{host}:{port}",
                 "--workers",
                 str(workers),
+                # Threads, so a device owner's open live page (an event stream: devices.views.events)
+                # holds a thread, not one of the two workers; the site stays served while pages listen.
+                "--worker-class",
+                "gthread",
+                "--threads",
+                "16",
                 "--access-logfile",
                 "-",
             ],

@@ -1,0 +1,229 @@
+"""Live news of a device for its owner's open pages: new readings and command states, as committed.
+
+Publishers (the ingestion worker for readings, the command services for states) call ``publish_live``
+inside their transaction; a message leaves when it commits, never for work that rolled back. A message
+is a dict ``{"kind": "reading" | "command", "device": device_id, "data": {...}, "sent": epoch seconds}``:
+a reading's data is ``{"props": {key: value}, "at": ISO 8601 device time, "ts": epoch ms of device
+time}``, a command's ``{"id": command_id, "status": Command.Status value}``.
+
+With ``settings.REDIS_URL`` messages travel by Redis pub/sub on ``channel_prefix() + device_id``, so a page
+served by one process hears the ingestion worker in another; each serving process holds one Redis
+connection, whose listener thread fans messages out to that process's subscribers. Without Redis
+(SQLite quick start, the SQLite test pass) the fan-out is in-process, and reaches the other processes
+of the same machine and ``DATA_DIR`` (the quick start's gunicorn workers and its ingestion worker) by
+Unix datagram sockets: each process with subscribers binds ``DATA_DIR/live/<pid>.sock``, a publisher
+sends each message to every other socket there (never blocking; a full or dead mailbox loses it).
+
+``Subscription`` is what a page's event stream reads: ``get(timeout)`` from a WSGI thread, or
+``async_get(timeout)`` from an ASGI event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import queue
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from urllib.parse import urlparse
+
+from django.conf import settings
+from django.db import transaction
+
+log = logging.getLogger(__name__)
+
+
+def channel_prefix() -> str:
+    """``millet:<redis db>:live:``: Redis pub/sub ignores the database number, so the channel names it
+    (two Millets on one Redis, each on its own database, never hear each other)."""
+    return f"millet:{urlparse(settings.REDIS_URL).path.strip('/') or '0'}:live:"
+
+
+Deliver = Callable[[dict], None]
+_lock = threading.Lock()
+_subscribers: dict[str, set[Deliver]] = {}
+_listener: threading.Thread | None = None
+_listening = threading.Event()
+_publisher = None
+
+
+def _redis():
+    import redis
+
+    return redis.Redis.from_url(settings.REDIS_URL)
+
+
+def _dispatch(message: dict) -> None:
+    with _lock:
+        targets = list(_subscribers.get(message.get("device", ""), ()))
+    for deliver in targets:
+        deliver(message)
+
+
+def _mailboxes() -> Path:
+    return Path(settings.DATA_DIR) / "live"
+
+
+def _post_locally(messages: list[dict]) -> None:
+    """Without Redis: this process's subscribers, then every other process's mailbox."""
+    for message in messages:
+        _dispatch(message)
+    own = f"{os.getpid()}.sock"
+    boxes = [p for p in _mailboxes().glob("*.sock") if p.name != own] if _mailboxes().is_dir() else []
+    if not boxes:
+        return
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as out:
+        out.setblocking(False)
+        for message in messages:
+            data = json.dumps(message, default=str).encode()
+            for box in boxes:
+                try:
+                    out.sendto(data, str(box))
+                except (ConnectionRefusedError, FileNotFoundError):
+                    box.unlink(missing_ok=True)  # its process is gone
+                except OSError:
+                    pass  # a full mailbox (a stalled process): this message is lost to it
+
+
+def _send(messages: list[dict]) -> None:
+    global _publisher
+    if not settings.REDIS_URL:
+        _post_locally(messages)
+        return
+    try:
+        if _publisher is None:
+            _publisher = _redis()
+        pipe = _publisher.pipeline(transaction=False)
+        for message in messages:
+            pipe.publish(channel_prefix() + message["device"], json.dumps(message, default=str))
+        pipe.execute()
+    except Exception:  # noqa: BLE001 - live news is best effort: the page shows the stored state on reload
+        log.exception("could not publish %d live messages", len(messages))
+        _publisher = None
+
+
+def publish_live(items: Iterable[tuple[str, str, dict]]) -> None:
+    """Queue ``(device_id, kind, data)`` messages to leave when the current transaction commits
+    (at once outside a transaction). Never raises for a broken Redis: the news is lost, not the work."""
+    now = time.time()
+    messages = [{"kind": kind, "device": device, "data": data, "sent": now} for device, kind, data in items]
+    if messages:
+        transaction.on_commit(lambda: _send(messages))
+
+
+def publish_readings(rows: Iterable) -> None:
+    """Telemetry rows just stored (``telemetry.storage.Row``: device_id, kind, ts, body) as readings."""
+    publish_live(
+        (
+            row.device_id,
+            "reading",
+            {"props": row.body, "at": row.ts.isoformat(), "ts": int(row.ts.timestamp() * 1000)},
+        )
+        for row in rows
+        if row.kind == "t"
+    )
+
+
+def publish_command_states(states: Iterable[tuple[str, str, str]]) -> None:
+    """``(device_id, command_id, status)`` of commands whose state just changed."""
+    publish_live((device, "command", {"id": command, "status": status}) for device, command, status in states)
+
+
+def _listen() -> None:
+    """Thread: one Redis connection per process, every device's channel, fanned out locally."""
+    while True:
+        try:
+            pubsub = _redis().pubsub(ignore_subscribe_messages=True)
+            pubsub.psubscribe(channel_prefix() + "*")
+            pubsub.get_message(timeout=5)  # the subscription's confirmation: from here nothing is missed
+            _listening.set()
+            for raw in pubsub.listen():
+                try:
+                    _dispatch(json.loads(raw["data"]))
+                except (ValueError, TypeError, KeyError):
+                    log.warning("ignored a malformed live message")
+        except Exception:  # noqa: BLE001 - the listener must outlive a Redis restart
+            log.exception("live listener lost Redis; reconnecting")
+            time.sleep(1)
+
+
+def _receive(mailbox: socket.socket) -> None:
+    """Thread, without Redis: other processes' messages posted to this process's mailbox."""
+    while True:
+        try:
+            _dispatch(json.loads(mailbox.recv(65536)))
+        except (ValueError, TypeError):
+            log.warning("ignored a malformed live message")
+
+
+def _open_mailbox() -> socket.socket:
+    _mailboxes().mkdir(parents=True, exist_ok=True)
+    path = _mailboxes() / f"{os.getpid()}.sock"
+    path.unlink(missing_ok=True)
+    mailbox = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    mailbox.bind(str(path))
+    return mailbox
+
+
+def _ensure_listener() -> None:
+    global _listener
+    with _lock:
+        if _listener is None or not _listener.is_alive():
+            if settings.REDIS_URL:
+                _listener = threading.Thread(target=_listen, name="millet-live", daemon=True)
+            else:
+                _listener = threading.Thread(
+                    target=_receive, args=(_open_mailbox(),), name="millet-live", daemon=True
+                )
+            _listener.start()
+    if settings.REDIS_URL:
+        _listening.wait(5)  # a stream's opening snapshot comes after this: it misses no news
+
+
+def open_streams() -> int:
+    """Subscriptions open in this process (the bench reads it)."""
+    with _lock:
+        return sum(len(s) for s in _subscribers.values())
+
+
+class Subscription:
+    """One page's feed of one device's messages; ``close()`` it when the page goes."""
+
+    def __init__(self, device_id: str, *, asynchronous: bool = False) -> None:
+        self.device_id = device_id
+        if asynchronous:
+            loop = asyncio.get_running_loop()
+            self._aqueue: asyncio.Queue[dict] = asyncio.Queue()
+            self._deliver: Deliver = lambda m: loop.call_soon_threadsafe(self._aqueue.put_nowait, m)
+        else:
+            self._queue: queue.SimpleQueue[dict] = queue.SimpleQueue()
+            self._deliver = self._queue.put
+        _ensure_listener()
+        with _lock:
+            _subscribers.setdefault(device_id, set()).add(self._deliver)
+
+    def get(self, timeout: float) -> dict | None:
+        """The next message, or None after ``timeout`` seconds without one."""
+        try:
+            return self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    async def async_get(self, timeout: float) -> dict | None:
+        try:
+            return await asyncio.wait_for(self._aqueue.get(), timeout)
+        except TimeoutError:
+            return None
+
+    def close(self) -> None:
+        with _lock:
+            held = _subscribers.get(self.device_id)
+            if held is not None:
+                held.discard(self._deliver)
+                if not held:
+                    del _subscribers[self.device_id]
