@@ -93,6 +93,7 @@ from millet.finance.services.reporting import (
     MAX_POSTINGS,
     RevenuePosting,
     last_transfer_id,
+    revenue_between,
     revenue_postings,
 )
 
@@ -160,6 +161,7 @@ __all__ = [
     "refund_payment",
     "report_journal",
     "report_trial_balance",
+    "revenue_between",
     "revenue_postings",
     "store_revenue_account",
     "store_revenue_code",
