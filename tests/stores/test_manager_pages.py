@@ -24,6 +24,7 @@ pytestmark = pytest.mark.django_db
 def signed_in(world, name: str) -> Client:
     client = Client()
     client.force_login(world.users[name])
+    client.cookies["django_language"] = "en"  # the assertions read English; CN pages default to Chinese
     return client
 
 
