@@ -31,6 +31,8 @@ urlpatterns = [
     path("api/", api.urls),
     path("stores/", include("millet.stores.urls")),
     path("lending/", include("millet.lending.urls")),
+    path("stock/", include("millet.inventory.urls")),
+    path("claims/", include("millet.insurance.urls")),
     path("insights/", include("millet.insights.urls")),
     path("cameras/", include("millet.vision.urls")),
     path("devices/", include("millet.devices.owner_urls")),  # first: automations, sharing, claim, updates

@@ -13,3 +13,25 @@ class InsuranceConfig(AppConfig):
 
         # A unit back in the shop is no longer the customer's to insure: cancel and refund.
         units_returned.connect(on_units_returned, dispatch_uid="insurance.units_returned")
+        self.add_links()
+
+    @staticmethod
+    def add_links() -> None:
+        from django.utils.translation import gettext_lazy as _
+
+        from millet.web import nav
+
+        def is_claims_handler(actor) -> bool:
+            return actor is not None and actor.is_claims_handler
+
+        nav.add(
+            nav.Link(
+                nav.STAFF,
+                "claims",
+                _("Claims queue"),
+                "insurance:claims",
+                is_claims_handler,
+                _("Device protection claims with the unit's telemetry, decided with a reason and paid."),
+                order=45,
+            )
+        )

@@ -11,3 +11,25 @@ class InventoryConfig(AppConfig):
 
         # Inventory sits above the catalog, whose product pages ask it about stock through this port.
         use_shelf_reader(shelves)
+        self.add_links()
+
+    @staticmethod
+    def add_links() -> None:
+        from django.utils.translation import gettext_lazy as _
+
+        from millet.web import nav
+
+        def is_supply_planner(actor) -> bool:
+            return actor is not None and actor.is_supply_planner
+
+        nav.add(
+            nav.Link(
+                nav.STAFF,
+                "stock-requests",
+                _("Stock requests to approve"),
+                "inventory:requests",
+                is_supply_planner,
+                _("Stores' requests for units, approved as transfers from a warehouse or rejected."),
+                order=25,
+            )
+        )

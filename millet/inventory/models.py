@@ -233,3 +233,43 @@ class Backorder(models.Model):
         verbose_name = _("back-order")
         verbose_name_plural = _("back-orders")
         indexes = [models.Index(fields=["sku", "status", "created_at"])]
+
+
+class StockRequest(models.Model):
+    """A store manager asks the warehouses for units; a supply planner (never the requester) approves
+    it as a ``StockTransfer`` from a warehouse, or rejects it with a reason."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for approval")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="stock_requests")
+    sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, related_name="stock_requests")
+    quantity = models.PositiveIntegerField()
+    note = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.CharField(max_length=255, blank=True)
+    transfer = models.OneToOneField(
+        StockTransfer, null=True, blank=True, on_delete=models.PROTECT, related_name="request"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("stock request")
+        verbose_name_plural = _("stock requests")
+        indexes = [models.Index(fields=["status", "created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status="approved", transfer__isnull=False) | ~models.Q(status="approved"),
+                name="approved_request_has_transfer",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"SR-{self.pk}"

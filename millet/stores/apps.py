@@ -35,3 +35,18 @@ class StoresConfig(AppConfig):
             )
         )
         nav.add(nav.Link(nav.DEVELOPER, "store-dashboard", label, "stores:dashboard", order=30))
+
+        def manages_one(actor) -> bool:
+            return actor is not None and "manager" in actor.store_roles.values()
+
+        nav.add(
+            nav.Link(
+                nav.STAFF,
+                "my-store",
+                _("My store"),
+                "stores:mine",
+                manages_one,
+                _("Stock and serials, low-stock alerts, stock requests, receiving, revenue and staff."),
+                order=15,
+            )
+        )

@@ -97,6 +97,7 @@ from millet.finance.services.reporting import (
     MAX_POSTINGS,
     RevenuePosting,
     last_transfer_id,
+    revenue_between,
     revenue_postings,
 )
 
@@ -168,6 +169,7 @@ __all__ = [
     "refund_payment",
     "report_journal",
     "report_trial_balance",
+    "revenue_between",
     "revenue_postings",
     "store_revenue_account",
     "store_revenue_code",

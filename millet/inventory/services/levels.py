@@ -11,9 +11,10 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from millet.accounts.actor import Actor
-from millet.catalog.services import sku_info
+from millet.catalog.services import sku_info, skus_by_id
 from millet.inventory.models import (
     Location,
+    SerialUnit,
     Stock,
     StockMovement,
 )
@@ -33,6 +34,49 @@ class StockLevel:
     @property
     def available(self) -> int:
         return self.quantity - self.reserved
+
+
+@dataclass(frozen=True)
+class ShelfLine:
+    """A store's stock of one SKU as its manager reads it: code, name, counts and the serials on hand."""
+
+    sku_id: int
+    sku_code: str
+    sku_name: str
+    quantity: int
+    reserved: int
+    serials: list[str]
+
+    @property
+    def available(self) -> int:
+        return self.quantity - self.reserved
+
+
+def shelf_lines(actor: Actor, code: str) -> list[ShelfLine]:
+    """Every SKU stocked at a location, by SKU code, with its serial units in stock there (oldest
+    first): its staff, supply planners and staff; another store is unknown (404)."""
+    location = usable_location(actor, code)
+    levels = stock_levels(location_ids=[location.pk])
+    serials: dict[int, list[str]] = {}
+    for sku_id, serial in (
+        SerialUnit.objects.filter(location=location, status=SerialUnit.Status.IN_STOCK)
+        .order_by("received_at", "pk")
+        .values_list("sku_id", "serial")
+    ):
+        serials.setdefault(sku_id, []).append(serial)
+    skus = skus_by_id(level.sku_id for level in levels)
+    lines = [
+        ShelfLine(
+            level.sku_id,
+            skus[level.sku_id].code,
+            skus[level.sku_id].name,
+            level.quantity,
+            level.reserved,
+            serials.get(level.sku_id, []),
+        )
+        for level in levels
+    ]
+    return sorted(lines, key=lambda line: line.sku_code)
 
 
 def location_stock(actor: Actor, code: str) -> list[StockLevel]:
@@ -90,13 +134,26 @@ def stock_levels(
 def replenishment_suggestions(actor: Actor, *, days: int = 30, cover_days: int = 21) -> list[dict]:
     """SKU/locations whose stock covers fewer than ``cover_days`` of their recent sales velocity (staff)."""
     actor.require_staff()
+    return _suggestions(None, days=days, cover_days=cover_days)
+
+
+def location_replenishment(actor: Actor, code: str, *, days: int = 30, cover_days: int = 21) -> list[dict]:
+    """``replenishment_suggestions`` for one location (a store's low-stock alerts): its staff,
+    supply planners and staff; another store is unknown (404)."""
+    location = usable_location(actor, code)
+    return _suggestions(location.pk, days=days, cover_days=cover_days)
+
+
+def _suggestions(location_id: int | None, *, days: int, cover_days: int) -> list[dict]:
+    """Rows ``{sku_id, location_id, available, per_day, suggested}``, fastest sellers first: units
+    sold per day over the last ``days``, and the units that bring stock to ``cover_days`` of them."""
     since = timezone.now() - timedelta(days=days)
-    sold = (
-        StockMovement.objects.filter(reason=StockMovement.Reason.SALE, created_at__gte=since)
-        .values("sku_id", "location_id")
-        .annotate(units=Sum("delta"))
-    )
-    levels = {(s.sku_id, s.location_id): s.quantity - s.reserved for s in Stock.objects.all()}
+    sales = StockMovement.objects.filter(reason=StockMovement.Reason.SALE, created_at__gte=since)
+    stock = Stock.objects.all()
+    if location_id is not None:
+        sales, stock = sales.filter(location_id=location_id), stock.filter(location_id=location_id)
+    sold = sales.values("sku_id", "location_id").annotate(units=Sum("delta"))
+    levels = {(s.sku_id, s.location_id): s.quantity - s.reserved for s in stock}
     out = []
     for row in sold:
         per_day = Decimal(-row["units"]) / days

@@ -11,10 +11,12 @@ from millet.stores.services.pipeline import (
 )
 from millet.stores.services.ranking import (
     CLUB_THRESHOLDS,
+    Period,
     RankingRow,
     StoreRanking,
     rank_stores,
     ranking_for,
+    store_period,
 )
 from millet.stores.services.stores import (
     STORE_CODE,
@@ -37,6 +39,7 @@ __all__ = [
     "CLUB_THRESHOLDS",
     "STORE_CODE",
     "GoalProgress",
+    "Period",
     "RankingRow",
     "StoreOpening",
     "StoreRanking",
@@ -59,5 +62,6 @@ __all__ = [
     "store_for_location",
     "store_jobs",
     "store_openings",
+    "store_period",
     "stores_of",
 ]

@@ -13,11 +13,13 @@ badge does not drift with exchange rates; a currency absent from the table has n
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from itertools import groupby
+from zoneinfo import ZoneInfo
 
 from millet.accounts.actor import Actor
-from millet.core.errors import Forbidden
+from millet.core.errors import Forbidden, Unprocessable
 from millet.finance import services as finance
 from millet.finance.services import store_revenue_code
 from millet.regions.money import from_minor
@@ -30,6 +32,23 @@ CLUB_THRESHOLDS: dict[str, Decimal] = {
     "USD": Decimal("15000000"),  # 1 CNY ~ 0.145 USD
     "EUR": Decimal("14000000"),  # 1 CNY ~ 0.137 EUR
 }
+
+
+Period = tuple[datetime, datetime]
+MAX_PERIOD_DAYS = 366 * 3
+
+
+def store_period(store: Store, first: date, last: date) -> Period:
+    """The store's local days ``first`` to ``last`` (both included) as ``[start, end)`` aware
+    datetimes in the store's market's time zone. 422 ``invalid_period`` when ``last`` is before
+    ``first`` or the range is longer than three years."""
+    if last < first or (last - first).days > MAX_PERIOD_DAYS:
+        raise Unprocessable(
+            f"the period runs from its first day to its last, at most {MAX_PERIOD_DAYS} days",
+            code="invalid_period",
+        )
+    zone = ZoneInfo(get_market(store.market_id).time_zone)
+    return datetime.combine(first, time(), zone), datetime.combine(last + timedelta(days=1), time(), zone)
 
 
 @dataclass(frozen=True)
@@ -56,14 +75,19 @@ class RankingRow:
     own: bool
 
 
-def _rank_market(stores: list[Store], currency: str) -> list[StoreRanking]:
+def _net_minor(codes: list[str], period: Period | None) -> dict[str, int]:
+    """Each revenue account's credits less debits, all time or over ``period``, in minor units."""
+    if period is not None:
+        return finance.revenue_between(codes, *period)
+    found = finance.balances(codes)
+    return {code: account.credits_posted - account.debits_posted for code, account in found.items()}
+
+
+def _rank_market(stores: list[Store], currency: str, period: Period | None = None) -> list[StoreRanking]:
     codes = {store.pk: store_revenue_code(store.code, currency) for store in stores}
-    found = finance.balances(list(codes.values()))
-    revenue: dict[int, Decimal] = {}
-    for store in stores:
-        account = found.get(codes[store.pk])  # no account yet: the store has sold nothing
-        minor = account.credits_posted - account.debits_posted if account else 0
-        revenue[store.pk] = from_minor(minor, currency)
+    net = _net_minor(list(codes.values()), period)
+    # no account or no posting: the store has sold nothing (then)
+    revenue = {store.pk: from_minor(net.get(codes[store.pk], 0), currency) for store in stores}
     ordered = sorted(stores, key=lambda s: (-revenue[s.pk], s.code))
     threshold = CLUB_THRESHOLDS.get(currency)
     rankings: list[StoreRanking] = []
@@ -75,21 +99,22 @@ def _rank_market(stores: list[Store], currency: str) -> list[StoreRanking]:
     return rankings
 
 
-def rank_stores(market: str | None = None) -> list[StoreRanking]:
-    """Active stores ranked by ledger revenue within each market, best first, markets by code."""
+def rank_stores(market: str | None = None, *, period: Period | None = None) -> list[StoreRanking]:
+    """Active stores ranked by ledger revenue within each market, best first, markets by code; over
+    ``period`` (``[start, end)``, aware datetimes) when given, else all time."""
     stores = Store.objects.filter(is_active=True).order_by("market_id", "code")
     if market is not None:
         get_market(market)  # an unknown market is a 404, not an empty ranking
         stores = stores.filter(market_id=market)
     rankings: list[StoreRanking] = []
     for market_code, group in groupby(stores, key=lambda s: s.market_id):
-        rankings.extend(_rank_market(list(group), get_market(market_code).currency))
+        rankings.extend(_rank_market(list(group), get_market(market_code).currency, period))
     return rankings
 
 
-def ranking_for(actor: Actor, market: str | None = None) -> list[RankingRow]:
+def ranking_for(actor: Actor, market: str | None = None, *, period: Period | None = None) -> list[RankingRow]:
     """The ranking for back-office staff and executives in full; for managers only their own stores'
-    figures.
+    figures; all time, or over ``period`` (``[start, end)``, aware datetimes).
 
     A manager learns where their store stands but not who the others are or what they earn:
     other stores' rows keep only market and rank. Cashiers and customers see no ranking
@@ -100,7 +125,7 @@ def ranking_for(actor: Actor, market: str | None = None) -> list[RankingRow]:
     if not everything and not managed:
         raise Forbidden("the ranking is for the back office, executives and store managers")
     rows: list[RankingRow] = []
-    for entry in rank_stores(market):
+    for entry in rank_stores(market, period=period):
         own = entry.store.pk in managed
         if everything or own:
             rows.append(

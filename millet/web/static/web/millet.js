@@ -55,4 +55,18 @@ document.addEventListener("alpine:init", () => {
       });
     },
   }));
+
+  // x-data="scanner" around a scanning form: keeps its scan input (data-scan) focused, so a hand
+  // scanner's keystrokes and Enter land in it; a click on anything that is not a control of its own
+  // brings the focus back (never on Tab, so keyboard users can still reach the buttons).
+  window.Alpine.data("scanner", () => ({
+    init() {
+      const input = this.$el.querySelector("input[data-scan]");
+      if (!input) return;
+      input.focus();
+      document.addEventListener("click", (event) => {
+        if (!event.target.closest("a, button, input, select, textarea, summary, label")) input.focus();
+      });
+    },
+  }));
 });

@@ -1,0 +1,121 @@
+"""Issue 11 item 3: the store manager's pages and the supply planner's approvals, through Django's
+test client (the browser journey is tests/browser/test_manager.py)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from unittest import mock
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
+from django.utils import timezone
+
+from millet.accounts.actor import SUPPLY_PLANNER_GROUP, actor_for_user
+from millet.core.errors import Unprocessable
+from millet.inventory.models import StockRequest
+from millet.stores.services import ranking_for, store_period
+from tests.stores.conftest import book
+
+pytestmark = pytest.mark.django_db
+
+
+def signed_in(world, name: str) -> Client:
+    client = Client()
+    client.force_login(world.users[name])
+    client.cookies["django_language"] = "en"  # the assertions read English; CN pages default to Chinese
+    return client
+
+
+@pytest.fixture
+def planner(world) -> Client:
+    group, _ = Group.objects.get_or_create(name=SUPPLY_PLANNER_GROUP)
+    world.users["bob"].groups.add(group)
+    return signed_in(world, "bob")
+
+
+def test_a_manager_sees_only_their_own_store(world):
+    manager = signed_in(world, "manager_sh")
+    page = manager.get("/stores/SH-001/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    for expected in ("Mi Home Shanghai", "MI6-64", "CABLE-C", "cashier_sh", "Revenue and rank"):
+        assert expected in text
+    assert manager.get("/stores/mine/")["Location"] == "/stores/SH-001/"
+    assert manager.get("/stores/BJ-001/").status_code == 404
+    assert manager.get("/stores/NOPE-1/").status_code == 404
+    assert manager.post("/stores/BJ-001/requests/", {"sku": "MI6-64", "quantity": 1}).status_code == 404
+    assert signed_in(world, "cashier_sh").get("/stores/SH-001/").status_code == 403
+    assert signed_in(world, "alice").get("/stores/SH-001/").status_code == 404
+    assert signed_in(world, "alice").get("/stores/mine/").status_code == 403
+    assert Client().get("/stores/SH-001/").status_code == 302  # to the sign-in page
+
+
+def test_a_request_goes_through_the_planners_page_and_is_received_by_scanning(world, planner):
+    manager = signed_in(world, "manager_sh")
+    refused = manager.post("/stores/SH-001/requests/", {"sku": "NOPE", "quantity": "2"})
+    assert refused.status_code == 422 and "Unknown SKU code." in refused.content.decode()
+    sent = manager.post("/stores/SH-001/requests/", {"sku": "MI6-64", "quantity": "2", "note": ""})
+    assert sent.status_code == 302
+    asked = StockRequest.objects.get()
+    assert manager.get("/stock/requests/").status_code == 403
+    assert manager.post(f"/stock/requests/{asked.pk}/", {"decision": "approve"}).status_code == 403
+
+    listed = planner.get("/stock/requests/")
+    assert listed.status_code == 200 and f"SR-{asked.pk}" in listed.content.decode()
+    planner.post(f"/stock/requests/{asked.pk}/", {"decision": "approve", "source": "WH-CN-SH"})
+    asked.refresh_from_db()
+    assert asked.status == "approved"
+    serials = asked.transfer.serials
+
+    url = f"/stores/SH-001/receive/{asked.transfer_id}/"
+    assert signed_in(world, "cashier_sh").get(url).status_code == 403
+    assert manager.get(f"/stores/SH-001/receive/{asked.transfer_id + 99}/").status_code == 404
+    wrong = manager.post(url, {"code": "CABLE-C", "action": "add"})
+    assert wrong.status_code == 422 and "CABLE-C is not in this transfer." in wrong.content.decode()
+    one = manager.post(url, {"code": serials[0], "action": "add"})
+    assert one.status_code == 200 and "1 of 2 units scanned" in one.content.decode()
+    early = manager.post(url, {"scanned": serials[:1], "code": "", "action": "receive"})
+    assert early.status_code == 422
+    done = manager.post(url, {"scanned": serials, "code": "", "action": "receive"})
+    assert done.status_code == 302
+    asked.transfer.refresh_from_db()
+    assert asked.transfer.status == "received"
+
+
+def test_a_planner_is_refused_their_own_request_on_the_page(world, planner):
+    both = world.users["manager_sh"]
+    both.groups.add(Group.objects.get(name=SUPPLY_PLANNER_GROUP))
+    client = signed_in(world, "manager_sh")
+    client.post("/stores/SH-001/requests/", {"sku": "MI6-64", "quantity": "1"})
+    asked = StockRequest.objects.get()
+    answer = client.post(
+        f"/stock/requests/{asked.pk}/", {"decision": "approve", "source": "WH-CN-SH"}, follow=True
+    )
+    assert "You cannot approve or reject your own stock request" in answer.content.decode()
+    asked.refresh_from_db()
+    assert asked.status == "pending"
+
+
+def test_revenue_and_rank_over_a_chosen_period(world):
+    manager = signed_in(world, "manager_sh")
+    with mock.patch("django.utils.timezone.now", return_value=timezone.now() - timedelta(days=10)):
+        book("SH-001", 100_00)  # ten days ago
+    book("SH-001", 30_00)
+    book("BJ-001", 50_00)
+    sh = world.stores["SH-001"]
+    today = timezone.localtime(timezone=ZoneInfo("Asia/Shanghai")).date()  # the store's own days
+    staff = actor_for_user(world.users["staff"])
+    recent = store_period(sh, today - timedelta(days=2), today + timedelta(days=1))
+    rows = {r.store_code: (r.revenue, r.rank) for r in ranking_for(staff, "CN", period=recent)}
+    assert (rows["BJ-001"], rows["SH-001"]) == ((50, 1), (30, 2))
+    ever = {r.store_code: (r.revenue, r.rank) for r in ranking_for(staff, "CN")}
+    assert ever["SH-001"] == (130, 1)
+    last_month = {"first": (today - timedelta(days=30)).isoformat(), "last": today.isoformat()}
+    assert "¥130.00" in manager.get("/stores/SH-001/", last_month).content.decode()
+    assert "¥30.00" in manager.get("/stores/SH-001/", {"first": today, "last": today}).content.decode()
+    backwards = manager.get("/stores/SH-001/", {"first": today, "last": today - timedelta(days=1)})
+    assert "The last day comes on or after the first." in backwards.content.decode()
+    with pytest.raises(Unprocessable):
+        store_period(sh, date(2026, 2, 1), date(2026, 1, 1))
