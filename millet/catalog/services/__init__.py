@@ -10,6 +10,7 @@ from millet.catalog.services.device_models import (
     create_device_model,
     device_model_urns,
     get_device_model,
+    translate_device_model,
     update_device_model,
 )
 from millet.catalog.services.prices import set_price
@@ -17,6 +18,7 @@ from millet.catalog.services.products import (
     create_product,
     create_sku,
     translate_product,
+    translate_sku,
     update_product,
     update_sku,
 )
@@ -43,6 +45,7 @@ from millet.catalog.services.storefront import (
     product_page,
     sku_detail,
 )
+from millet.catalog.spec_sheet import spec_labels
 
 __all__ = [
     "DeviceSpec",
@@ -74,8 +77,11 @@ __all__ = [
     "sku_id_for",
     "sku_info",
     "sku_offers",
+    "spec_labels",
     "skus_by_id",
+    "translate_device_model",
     "translate_product",
+    "translate_sku",
     "update_device_model",
     "update_product",
     "update_sku",
