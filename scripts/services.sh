@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the real servers the test suite talks to are installed and running on their
 # standard local ports: PostgreSQL 5432, Redis 6379, Mosquitto 1883, and Debian's Chromium for
-# browser tests, and GNU gettext. Installs from Debian's packages where missing (needs root, as on CI).
+# browser tests, GNU gettext, and the Noto fonts for Hindi and Chinese invoices and screenshots. Installs from Debian's packages where missing (needs root, as on CI).
 set -euo pipefail
 
 apt_install() {
@@ -49,4 +49,11 @@ fi
 # GNU gettext: tests/i18n extracts every translatable string with Django's makemessages.
 command -v xgettext >/dev/null || apt_install gettext
 
-echo "services: postgresql, redis, mosquitto, chromium and gettext ready"
+# Noto fonts: the invoice PDFs in Hindi (Noto Sans Devanagari, fonts-noto-core) and Chinese (Noto Sans
+# CJK, fonts-noto-cjk) embed them (millet/sales/invoice_pdf.py), and Chromium draws those pages with them.
+fonts=()
+[ -f /usr/share/fonts/truetype/noto/NotoSansDevanagari-Regular.ttf ] || fonts+=(fonts-noto-core)
+[ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || fonts+=(fonts-noto-cjk)
+[ ${#fonts[@]} -eq 0 ] || apt_install "${fonts[@]}"
+
+echo "services: postgresql, redis, mosquitto, chromium, gettext and fonts ready"

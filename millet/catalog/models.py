@@ -17,6 +17,12 @@ class DeviceModel(models.Model):
     urn = models.CharField(max_length=128, unique=True, help_text="e.g. urn:millet-spec:device:camera:c300:1")
     name = models.CharField(max_length=128)
     spec = models.JSONField(help_text="services -> properties / actions / events; see docs/ARCHITECTURE.md")
+    spec_labels = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The spec's names as shoppers read them in one language (a column per language): "
+        '{"Fan level": "风扇档位"}, keyed by the English label of catalog.spec_sheet.',
+    )
 
     class Meta:
         verbose_name = _("device model")

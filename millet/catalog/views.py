@@ -126,7 +126,7 @@ def product(request: HttpRequest, market: str, slug: str) -> HttpResponse:
         "variants": [(s, stock[s.code]) for s in variants],
         "chosen": chosen,
         "shelf": stock[chosen.code],
-        "spec": spec_sheet(page.spec) if page.spec else [],
+        "spec": spec_sheet(page.spec, page.spec_labels) if page.spec else [],
         "category_label": dict(categories()).get(page.product.category),
     }
     return render(request, "catalog/product.html", context)

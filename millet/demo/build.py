@@ -29,7 +29,7 @@ from millet.accounts.actor import (
 )
 from millet.catalog import services as catalog
 from millet.core.errors import DomainError
-from millet.demo.content import DE_INCOMING, DE_STOCK, EUR_PRICES, PRODUCT_TEXT
+from millet.demo.content import DE_INCOMING, DE_STOCK, EUR_PRICES, PRODUCT_TEXT, SPEC_LABELS, VARIANT_TEXT
 from millet.demo.data import (
     CN_PLANNED_CITIES,
     CN_STORE_CITIES,
@@ -93,7 +93,11 @@ class DemoCompany:
 
 def build_catalog(company: DemoCompany) -> None:
     for urn, name, services in DEVICE_MODELS.values():
-        catalog.create_device_model(urn, name, {"services": services}, actor=SYSTEM)
+        model = catalog.create_device_model(urn, name, {"services": services}, actor=SYSTEM)
+        shown = catalog.spec_labels(catalog.checked_spec(model.spec))
+        for language, labels in SPEC_LABELS.items():
+            mine = {label: text for label, text in labels.items() if label in shown}
+            catalog.translate_device_model(urn, language, mine, actor=SYSTEM)
     for slug, name, category, model, serialized, variants in PRODUCTS:
         urn = DEVICE_MODELS[model][0] if model else None
         drawing, description, translations = PRODUCT_TEXT[slug]
@@ -113,6 +117,9 @@ def build_catalog(company: DemoCompany) -> None:
                 allow_backorder=category == "phone",
                 actor=SYSTEM,
             )
+            for language, (local_name, _) in translations.items():
+                local_variant = VARIANT_TEXT.get(variant, {}).get(language, variant)
+                catalog.translate_sku(code, language, name=f"{local_name} {local_variant}", actor=SYSTEM)
             catalog.set_price("CN", code, Decimal(cny), actor=SYSTEM)
             markets = ["CN"]
             if inr:

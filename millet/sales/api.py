@@ -9,6 +9,7 @@ from ninja import Query, Router, Status
 
 from millet.core.openapi import ErrorOut
 from millet.core.pagination import MAX_OFFSET
+from millet.regions.services import get_market
 from millet.sales import services
 from millet.sales.models import Order, OrderLine
 from millet.sales.schemas import (
@@ -26,6 +27,7 @@ from millet.sales.schemas import (
     PosSaleIn,
     ReturnIn,
     ReturnOut,
+    ShippingMethodOut,
 )
 
 router = Router(tags=["sales"])
@@ -54,6 +56,8 @@ def _order_out(order: Order, lines: list[OrderLine], names: services.OrderNames)
         currency=order.currency,
         store=names.stores[order.store_id] if order.store_id else None,
         shipping_state=order.shipping_state,
+        shipping_method=order.shipping_method,
+        shipping_fee=order.shipping_fee,
         subtotal=order.subtotal,
         discount=order.discount,
         tax=order.tax,
@@ -95,6 +99,23 @@ def _near(body) -> tuple[float, float] | None:
     return (float(body.latitude), float(body.longitude))
 
 
+@router.get("/shipping-methods", auth=None, response=list[ShippingMethodOut])
+def shipping_methods(request, market: Annotated[str, Query(min_length=2, max_length=2)]):
+    """The market's shipping methods for a delivered order (``CheckoutIn.shipping_method``), cheapest
+    first, labels in the request's language; 404 ``unknown_market``."""
+    currency = get_market(market).currency
+    return [
+        ShippingMethodOut(
+            code=m.code,
+            label=str(m.label),
+            delivery_time=str(m.delivery_time),
+            price=m.price,
+            currency=currency,
+        )
+        for m in services.shipping_methods(market)
+    ]
+
+
 @router.post("/orders", response={201: OrderOut, 402: ErrorOut})
 def place_order(request, body: PlaceOrderIn, idempotency_key: IdempotencyKey = None):
     """Buy now: price, hold stock, and with a payment token authorise payment, in one step."""
@@ -107,6 +128,7 @@ def place_order(request, body: PlaceOrderIn, idempotency_key: IdempotencyKey = N
         voucher_code=body.voucher_code,
         shipping_city=body.shipping_city,
         shipping_state=body.shipping_state,
+        shipping_method=body.shipping_method,
         near=_near(body),
         payment_token=body.payment_token,
         idempotency_key=idempotency_key,
@@ -227,6 +249,7 @@ def checkout(request, cart_id: int, body: CheckoutIn, idempotency_key: Idempoten
         voucher_code=body.voucher_code,
         shipping_city=body.shipping_city,
         shipping_state=body.shipping_state,
+        shipping_method=body.shipping_method,
         near=_near(body),
         idempotency_key=idempotency_key,
     )

@@ -6,9 +6,17 @@ class SalesConfig(AppConfig):
     label = "sales"
 
     def ready(self) -> None:
+        from django.urls import reverse
         from django.utils.translation import gettext_lazy as _
 
+        from millet.sales.services import cart_units
         from millet.web import nav
+
+        nav.set_cart(
+            lambda actor, market: nav.CartLink(
+                reverse("sales:cart", kwargs={"market": market}), cart_units(actor, market)
+            )
+        )
 
         nav.add(
             nav.Link(

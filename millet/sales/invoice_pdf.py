@@ -3,18 +3,24 @@
 fpdf2 (py-pdf, pure Python, maintained, LGPL) rather than our own PDF writer: it lays out tables
 that break across pages and writes standard PDF that every reader opens.
 
-Script and fonts: the invoice is written in the page's language when that language is written in
-Latin script (English, German) and in English otherwise (Hindi and Chinese pages), with the PDF's
-standard Helvetica, so it needs no font file on the server and renders in any reader. Amounts carry
-the ISO currency code (INR, CNY, EUR): Helvetica has no rupee sign. A GST tax invoice in English is
-what Indian sellers commonly issue; China's official fapiao is issued through the tax authority's
-own system, so this document is the seller's commercial invoice showing VAT per line.
+Script and fonts: the invoice is written in the page's language (English, German, Hindi or Simplified
+Chinese) with Google's Noto fonts from Debian's packages, embedded as subsets so every reader shows
+them: Noto Sans for Latin text, Noto Sans Devanagari (``fonts-noto-core``) for Hindi, shaped by
+HarfBuzz (uharfbuzz) so conjuncts and vowel signs join, and Noto Sans CJK SC (``fonts-noto-cjk``) for
+Chinese. scripts/services.sh and scripts/bootstrap.sh install the packages where they can (as root);
+on a machine without them the invoice falls back to English (or German) in the PDF's standard
+Helvetica, which needs no font file. Amounts carry the ISO currency code (INR, CNY, EUR). China's
+official fapiao is issued through the tax authority's own system, so this document is the seller's
+commercial invoice showing VAT per line.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
+from pathlib import Path
 
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
@@ -27,12 +33,51 @@ from millet.sales.services.invoices import Invoice
 from millet.web.formats import babel_locale
 
 LATIN_LANGUAGES = ("en", "de")
-FONT = "Helvetica"
+STANDARD_FONT = "Helvetica"  # one of the PDF's 14 standard fonts: Latin-1 only, no file needed
+
+
+@dataclass(frozen=True)
+class FontFile:
+    """One face of a font family as fpdf2 loads it: a TrueType/OpenType file (``index`` picks the
+    face of a collection, .ttc)."""
+
+    path: Path
+    index: int = 0
+
+
+NOTO = Path("/usr/share/fonts/truetype/noto")  # fonts-noto-core
+NOTO_CJK = Path("/usr/share/fonts/opentype/noto")  # fonts-noto-cjk
+CJK_SC = 2  # the faces of NotoSansCJK-*.ttc: JP, KR, SC, TC, HK, then the mono ones
+# family -> (regular, bold); "Noto Sans" draws the Latin text of every invoice.
+FAMILIES = {
+    "Noto Sans": (FontFile(NOTO / "NotoSans-Regular.ttf"), FontFile(NOTO / "NotoSans-Bold.ttf")),
+    "Noto Sans Devanagari": (
+        FontFile(NOTO / "NotoSansDevanagari-Regular.ttf"),
+        FontFile(NOTO / "NotoSansDevanagari-Bold.ttf"),
+    ),
+    "Noto Sans CJK SC": (
+        FontFile(NOTO_CJK / "NotoSansCJK-Regular.ttc", CJK_SC),
+        FontFile(NOTO_CJK / "NotoSansCJK-Bold.ttc", CJK_SC),
+    ),
+}
+# The family each language's script needs beside Latin, and whether it must be shaped.
+SCRIPT_FAMILY = {"hi": ("Noto Sans Devanagari", True), "zh-hans": ("Noto Sans CJK SC", False)}
+
+
+@cache
+def installed(family: str) -> bool:
+    """Whether both faces of ``family`` are on this machine (their Debian package is installed)."""
+    return all(face.path.is_file() for face in FAMILIES[family])
 
 
 def invoice_language(language: str | None) -> str:
-    """The invoice's language for a page in ``language``: itself if in Latin script, else English."""
-    return language if language in LATIN_LANGUAGES else "en"
+    """The invoice's language for a page in ``language``: itself when the fonts its script needs are
+    installed (always for English and German), else English."""
+    if language in LATIN_LANGUAGES:
+        return language
+    if language in SCRIPT_FAMILY and installed("Noto Sans") and installed(SCRIPT_FAMILY[language][0]):
+        return language
+    return "en"
 
 
 # Punctuation outside Latin-1 that product names and addresses often carry, in plain ASCII.
@@ -75,10 +120,32 @@ class _Layout:
         self.invoice = invoice
         self.locale = babel_locale(language, invoice.market)
         self.pdf = FPDF(orientation="landscape", format="A4")
+        self.unicode = installed("Noto Sans")
+        self.font = "Noto Sans" if self.unicode else STANDARD_FONT
+        if self.unicode:
+            self.load_fonts(language)
         self.pdf.set_auto_page_break(auto=True, margin=15)
-        self.pdf.set_title(latin1(f"{self.title()} {invoice.number}"))
-        self.pdf.set_author(latin1(invoice.seller.legal_name))
+        self.pdf.set_title(self.drawable(f"{self.title()} {invoice.number}"))
+        self.pdf.set_author(self.drawable(invoice.seller.legal_name))
         self.pdf.add_page()
+
+    def load_fonts(self, language: str) -> None:
+        """Noto Sans, and the family of the language's script as its fallback for what it lacks."""
+        families = ["Noto Sans"]
+        script, shaped = SCRIPT_FAMILY.get(language, (None, False))
+        if script:
+            families.append(script)
+        for family in families:
+            for style, face in zip(("", "B"), FAMILIES[family], strict=True):
+                self.pdf.add_font(family, style, str(face.path), collection_font_number=face.index)
+        if script:
+            self.pdf.set_fallback_fonts([script])
+        if shaped:
+            self.pdf.set_text_shaping(True)
+
+    def drawable(self, text: str) -> str:
+        """``text`` as the fonts in use can draw it (Helvetica: folded to Latin-1, see ``latin1``)."""
+        return text if self.unicode else latin1(text)
 
     def title(self) -> str:
         return _("Tax invoice") if self.invoice.market == "IN" else _("Invoice")
@@ -92,8 +159,8 @@ class _Layout:
         return f"{self.amount(value)} {self.invoice.currency}"
 
     def text(self, value: str, *, size: float = 10, style: str = "", height: float = 5.5) -> None:
-        self.pdf.set_font(FONT, style=style, size=size)
-        self.pdf.multi_cell(0, height, latin1(value), new_x="LMARGIN", new_y="NEXT")
+        self.pdf.set_font(self.font, style=style, size=size)
+        self.pdf.multi_cell(0, height, self.drawable(value), new_x="LMARGIN", new_y="NEXT")
 
     def render(self) -> bytes:
         invoice, pdf = self.invoice, self.pdf
@@ -146,7 +213,7 @@ class _Layout:
         if india:
             fixed[0] = 20
         widths = [277 - sum(fixed)] + fixed
-        pdf.set_font(FONT, size=8)
+        pdf.set_font(self.font, size=8)
         with pdf.table(
             col_widths=widths,
             text_align=["LEFT"] + ["RIGHT"] * (len(heading) - 1),
@@ -154,7 +221,7 @@ class _Layout:
             line_height=4.5,
             padding=1,
         ) as table:
-            table.row([latin1(h) for h in heading])
+            table.row([self.drawable(h) for h in heading])
             for line in invoice.lines:
                 cells = [f"{line.description} ({line.sku_code})"] + ([line.hsn] if india else [])
                 cells += [
@@ -175,7 +242,7 @@ class _Layout:
                     else:
                         cells.append("-")
                 cells.append(self.amount(line.gross))
-                table.row([latin1(c) for c in cells])
+                table.row([self.drawable(c) for c in cells])
 
     def totals_table(self) -> None:
         invoice, pdf = self.invoice, self.pdf
@@ -184,7 +251,7 @@ class _Layout:
         rows.append((_("Total (tax included)"), invoice.total))
         if invoice.refunded:
             rows.append((_("Refunded"), invoice.refunded))
-        pdf.set_font(FONT, size=9)
+        pdf.set_font(self.font, size=9)
         with pdf.table(
             col_widths=(60, 40),
             width=100,
@@ -195,4 +262,4 @@ class _Layout:
             padding=1,
         ) as table:
             for label, value in rows:
-                table.row([latin1(label), latin1(self.money(value))])
+                table.row([self.drawable(label), self.drawable(self.money(value))])

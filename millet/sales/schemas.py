@@ -41,8 +41,28 @@ class CheckoutIn(Schema):
             "(IGST when the goods ship from another state)",
         ),
     ] = ""
+    shipping_method: Annotated[
+        str,
+        Field(
+            max_length=16,
+            description="Delivery only (channel web): the code of one of the market's shipping methods "
+            "(GET /api/sales/shipping-methods?market=..., e.g. standard or express), whose fee is added "
+            "to the total; an unknown code is 422 unknown_shipping_method. Empty: no delivery is charged. "
+            "Ignored for click_collect, which ships nothing.",
+        ),
+    ] = ""
     latitude: Annotated[Decimal | None, Field(ge=-90, le=90)] = None
     longitude: Annotated[Decimal | None, Field(ge=-180, le=180)] = None
+
+
+class ShippingMethodOut(Schema):
+    """One way a market delivers a web order, priced gross (tax included) in its currency."""
+
+    code: str
+    label: str
+    delivery_time: str
+    price: Decimal
+    currency: str
 
 
 class PlaceOrderIn(CheckoutIn):
@@ -77,6 +97,8 @@ class OrderOut(Schema):
     currency: str
     store: str | None
     shipping_state: str
+    shipping_method: str  # "" when nothing is delivered (or none was chosen)
+    shipping_fee: Decimal  # gross, included in total
     subtotal: Decimal
     discount: Decimal
     tax: Decimal

@@ -5,7 +5,13 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-SCAN_ATTRS = {"autofocus": True, "autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+SCAN_ATTRS = {
+    "autofocus": True,
+    "data-scan": True,
+    "autocomplete": "off",
+    "autocapitalize": "characters",
+    "spellcheck": "false",
+}
 
 
 def serial_list(text: str) -> list[str]:

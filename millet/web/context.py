@@ -59,6 +59,12 @@ class Navigation:
         return nav.links(nav.DEVELOPER, self.actor)
 
     @cached_property
+    def cart(self) -> nav.CartLink | None:
+        """The header's cart link (``nav.set_cart``); none outside a market's pages."""
+        market = getattr(self.request, "market", None)
+        return nav.cart(self.actor, market.code) if market is not None else None
+
+    @cached_property
     def promotions(self) -> list[nav.Promotion]:
         """The market's offers of the moment (``nav.add_promotions``); none outside a market's pages."""
         market = getattr(self.request, "market", None)

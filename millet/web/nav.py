@@ -9,6 +9,8 @@ them, so a page and its link land together and no central list grows a conflict 
 - ``DEVELOPER``: the footer's links for staff and developers, shown to everyone (each page checks
   its own access).
 
+The cart link in the store's header comes from the domain that keeps carts (``nav.set_cart``).
+
 Promotions are the store's offers of the moment in one market (a flash sale live or upcoming): a
 domain registers a provider (``nav.add_promotions``) and the store's menu and home page show them.
 """
@@ -131,3 +133,25 @@ def promotions(market: str) -> list[Promotion]:
     """Every provider's offers in ``market``, live ones first, then by start."""
     found = [promo for provider in _promotions.values() for promo in provider(market)]
     return sorted(found, key=lambda p: (not p.live, p.starts_at))
+
+
+@dataclass(frozen=True)
+class CartLink:
+    """The header's cart link in one market: its page and how many units the cart holds."""
+
+    href: str
+    units: int
+
+
+CartProvider = Callable[[Actor | None, str], CartLink]
+_cart: list[CartProvider] = []
+
+
+def set_cart(provider: CartProvider) -> None:
+    """Register ``provider(actor, market_code)``, the cart link of the header (from ``AppConfig.ready``)."""
+    _cart[:] = [provider]
+
+
+def cart(actor: Actor | None, market: str) -> CartLink | None:
+    """The cart link for this actor in ``market``; None while no domain keeps carts."""
+    return _cart[0](actor, market) if _cart else None

@@ -14,7 +14,9 @@ from django.utils import timezone
 
 from millet.accounts.actor import SYSTEM
 from millet.catalog import services
+from millet.core.errors import Unprocessable
 from millet.inventory import services as inventory
+from tests.catalog.conftest import PURIFIER_URN
 
 
 def page(path: str, language: str = "en", **params):
@@ -204,6 +206,23 @@ def test_names_and_descriptions_follow_the_language(catalog):
     hindi = text(page("/shop/in/product/mi-6/", "hi"))
     assert "एमआई 6" in hindi and "स्नैपड्रैगन 835" in hindi and "₹19,999.00" in hindi
     assert "Mi 6" in text(page("/shop/in/product/mi-6/", "de"))  # no German text: the English one
+
+
+def test_variant_names_and_spec_labels_follow_the_language(catalog):
+    services.translate_sku("MI6-64", "zh-hans", name="小米6 64GB 黑色", actor=SYSTEM)
+    assert "小米6 64GB 黑色" in text(page("/shop/cn/product/mi-6/", "zh-hans"))
+    assert "Mi 6 64GB Black" in text(page("/shop/cn/product/mi-6/", "hi"))  # no Hindi name: the English one
+    labels = {"Air Purifier": "空气净化器", "Fan level": "风扇档位", "Auto": "自动", "Toggle": "切换开关"}
+    services.translate_device_model(PURIFIER_URN, "zh-hans", labels, actor=SYSTEM)
+    chinese = text(page("/shop/cn/product/air-purifier-pro/", "zh-hans"))
+    for shown in ("空气净化器", "风扇档位", "自动, Sleep, Favorite", "切换开关", "PM2.5 density"):
+        assert shown in chinese, shown  # a label without a translation stays in English
+    assert "Fan level" in text(page("/shop/cn/product/air-purifier-pro/", "de"))
+    with pytest.raises(Unprocessable) as refused:
+        services.translate_device_model(PURIFIER_URN, "zh-hans", {"Warp drive": "曲速"}, actor=SYSTEM)
+    assert refused.value.code == "unknown_label"
+    with pytest.raises(Unprocessable):
+        services.translate_sku("MI6-64", "fr", name="Mi 6", actor=SYSTEM)
 
 
 def test_the_product_picture_is_its_drawing_until_a_photo_is_uploaded(catalog):

@@ -55,6 +55,18 @@ def test_adding_lands_on_the_cart_priced_as_the_order_will_be(world, alice):
     assert alice.get("/shop/cn/cart/").context["summary"].lines == []
 
 
+def test_every_store_page_links_the_cart_with_its_count(world, alice):
+    add(alice, "cn", "MI6-64", 2)
+    add(alice, "cn", "CABLE-C", 1)
+    for path in ("/shop/cn/", "/shop/cn/search/?q=mi", "/shop/cn/cart/", "/shop/cn/checkout/"):
+        page = alice.get(path).content.decode()
+        assert 'href="/shop/cn/cart/" aria-label="Cart, 3 items"' in page, path
+    assert 'aria-label="Cart, 0 items"' in alice.get("/shop/in/").content.decode()  # each market its own
+    visitor = Client()
+    visitor.cookies["django_language"] = "zh-hans"
+    assert 'aria-label="购物车，0 件商品"' in visitor.get("/shop/cn/").content.decode()
+
+
 def test_htmx_is_sent_to_the_cart_and_visitors_to_sign_in(world, alice):
     response = alice.post("/shop/cn/cart/add/", {"sku": "MI6-64"}, HTTP_HX_REQUEST="true")
     assert response.status_code == 204 and response["HX-Redirect"] == "/shop/cn/cart/"

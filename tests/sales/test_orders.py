@@ -219,6 +219,29 @@ def test_cart_checkout_with_voucher_and_idempotent_replay(world):
     assert Order.objects.count() == 1
 
 
+def test_cart_checkout_charges_the_shipping_method_chosen_and_refuses_an_unknown_one(world):
+    client = world.client("alice")
+    methods = client.get("/sales/shipping-methods?market=IN").json()
+    assert [(m["code"], m["price"], m["currency"]) for m in methods] == [
+        ("standard", "49.00", "INR"),
+        ("express", "149.00", "INR"),
+    ]
+    assert client.get("/sales/shipping-methods?market=XX").status_code == 404
+    cart = client.post("/sales/carts", {"market": "IN"}).json()
+    client.put(f"/sales/carts/{cart['id']}/lines/MI6-64", {"quantity": 1})
+    body = {"payment_token": "tok_ok", "shipping_state": "IN-KA", "shipping_method": "drone"}
+    refused = client.post(f"/sales/carts/{cart['id']}/checkout", body)
+    assert refused.status_code == 422 and refused.json()["error"] == "unknown_shipping_method"
+    assert Order.objects.count() == 0  # nothing placed, nothing charged: the cart is still open
+    body["shipping_method"] = "express"
+    placed = client.post(f"/sales/carts/{cart['id']}/checkout", body)
+    assert placed.status_code == 201, placed.content
+    order = placed.json()
+    assert (order["shipping_method"], Decimal(order["shipping_fee"])) == ("express", Decimal("149.00"))
+    assert Decimal(order["total"]) == Decimal("19999.00") + Decimal("149.00")
+    assert client.get(f"/sales/orders/{order['number']}").json()["shipping_fee"] == "149.00"
+
+
 def test_returns_refund_exactly_what_was_paid(world):
     order = buy(world, lines=(("CABLE-C", 3),), voucher_code="WELCOME10").json()
     number = order["number"]

@@ -12,6 +12,7 @@ from millet.catalog.services.device_models import (
     device_model_urns,
     get_device_model,
     product_faces,
+    translate_device_model,
     update_device_model,
 )
 from millet.catalog.services.prices import set_price
@@ -19,6 +20,7 @@ from millet.catalog.services.products import (
     create_product,
     create_sku,
     translate_product,
+    translate_sku,
     update_product,
     update_sku,
 )
@@ -45,6 +47,7 @@ from millet.catalog.services.storefront import (
     product_page,
     sku_detail,
 )
+from millet.catalog.spec_sheet import spec_labels
 
 __all__ = [
     "DeviceSpec",
@@ -78,8 +81,11 @@ __all__ = [
     "sku_id_for",
     "sku_info",
     "sku_offers",
+    "spec_labels",
     "skus_by_id",
+    "translate_device_model",
     "translate_product",
+    "translate_sku",
     "update_device_model",
     "update_product",
     "update_sku",

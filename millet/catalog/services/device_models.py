@@ -6,10 +6,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from modeltranslation.utils import build_localized_fieldname
+
 from millet.accounts.actor import Actor
 from millet.catalog.device_spec import checked_spec
 from millet.catalog.images import drawing_url
 from millet.catalog.models import DeviceModel, Product
+from millet.catalog.spec_sheet import spec_labels
 from millet.core.errors import Conflict, NotFound, Unprocessable
 
 # --- device models -----------------------------------------------------------------------------
@@ -20,6 +24,14 @@ def checked_text(value: str, field: str, max_length: int) -> str:
     if not value or len(value) > max_length:
         raise Unprocessable(f"{field} must be 1 to {max_length} characters", code=f"invalid_{field}")
     return value
+
+
+def check_language(language: str) -> None:
+    """422 ``unknown_language`` unless ``language`` is one the catalog is translated into."""
+    if language not in settings.MODELTRANSLATION_LANGUAGES:
+        raise Unprocessable(
+            f"language must be one of {list(settings.MODELTRANSLATION_LANGUAGES)}", code="unknown_language"
+        )
 
 
 def create_device_model(urn: str, name: str, spec: Mapping[str, Any], *, actor: Actor) -> DeviceModel:
@@ -79,4 +91,24 @@ def update_device_model(urn: str, name: str, spec: Mapping[str, Any], *, actor: 
     checked_spec(spec)
     model.name, model.spec = checked_text(name, "name", 128), dict(spec)
     model.save(update_fields=["name", "spec"])
+    return model
+
+
+def translate_device_model(
+    urn: str, language: str, labels: Mapping[str, str], *, actor: Actor
+) -> DeviceModel:
+    """Set how the spec's names read in ``language`` (``translate_product``'s languages): ``labels``
+    maps the English labels a product page shows (``spec_sheet.spec_labels``: services, properties,
+    their choices, actions, alerts) to the language's, each 1 to 128 characters; a label left out
+    shows in English. Staff only. NotFound ``unknown_device_model``; 422 ``unknown_language``, and
+    ``unknown_label`` for a key the spec does not show."""
+    actor.require_staff()
+    check_language(language)
+    model = get_device_model(urn)
+    unknown = set(labels) - spec_labels(checked_spec(model.spec))
+    if unknown:
+        raise Unprocessable(f"the spec shows no label {sorted(unknown)}", code="unknown_label")
+    column = build_localized_fieldname("spec_labels", language)
+    setattr(model, column, {key: checked_text(text, "label", 128) for key, text in labels.items()})
+    model.save(update_fields=[column])
     return model

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db import transaction
@@ -15,7 +14,7 @@ from modeltranslation.utils import build_localized_fieldname
 from millet.accounts.actor import Actor
 from millet.catalog.images import DRAWING_NAMES
 from millet.catalog.models import Product, Sku
-from millet.catalog.services.device_models import checked_text, get_device_model
+from millet.catalog.services.device_models import check_language, checked_text, get_device_model
 from millet.core.errors import Conflict, NotFound, Unprocessable
 
 # --- products and SKUs -------------------------------------------------------------------------
@@ -128,10 +127,7 @@ def translate_product(slug: str, language: str, *, name: str, description: str =
     Staff only. Unknown product: NotFound ``unknown_product``; another language: ``unknown_language``.
     """
     actor.require_staff()
-    if language not in settings.MODELTRANSLATION_LANGUAGES:
-        raise Unprocessable(
-            f"language must be one of {list(settings.MODELTRANSLATION_LANGUAGES)}", code="unknown_language"
-        )
+    check_language(language)
     product = _product(slug)
     texts = {"name": checked_text(name, "name", 128), "description": description.strip()}
     columns = {build_localized_fieldname(field, language): text for field, text in texts.items()}
@@ -174,14 +170,15 @@ def create_sku(
     product = _product(product_slug)
     if Sku.objects.filter(code=code).exists():
         raise Conflict(f"SKU {code!r} exists", code="duplicate_sku")
-    return Sku.objects.create(
-        code=code,
-        product=product,
-        serialized=serialized,
-        allow_backorder=allow_backorder,
-        is_active=is_active,
-        **fields,
-    )
+    with translation.override(SOURCE_LANGUAGE):  # the name is the English source text
+        return Sku.objects.create(
+            code=code,
+            product=product,
+            serialized=serialized,
+            allow_backorder=allow_backorder,
+            is_active=is_active,
+            **fields,
+        )
 
 
 def update_sku(
@@ -199,10 +196,23 @@ def update_sku(
     """
     actor.require_staff()
     sku = sku_row(code)
-    sku.name, sku.attributes = checked_text(name, "name", 160), _attributes(attributes)
-    sku.allow_backorder, sku.is_active = allow_backorder, is_active
-    sku.save(update_fields=["name", "attributes", "allow_backorder", "is_active"])
+    with translation.override(SOURCE_LANGUAGE):
+        sku.name, sku.attributes = checked_text(name, "name", 160), _attributes(attributes)
+        sku.allow_backorder, sku.is_active = allow_backorder, is_active
+        sku.save(update_fields=["name", "name_en", "attributes", "allow_backorder", "is_active"])
     return sku
+
+
+def translate_sku(code: str, language: str, *, name: str, actor: Actor) -> None:
+    """Set a SKU's name (1 to 160 characters, e.g. "小米6 64GB 黑色") in ``language``, one of the
+    translated languages (``translate_product``'s). Staff only. NotFound ``unknown_sku``; 422
+    ``unknown_language``."""
+    actor.require_staff()
+    check_language(language)
+    sku = sku_row(code)
+    column = build_localized_fieldname("name", language)
+    setattr(sku, column, checked_text(name, "name", 160))
+    sku.save(update_fields=[column])
 
 
 def sku_row(code: str) -> Sku:

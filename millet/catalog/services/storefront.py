@@ -142,6 +142,7 @@ def product_detail(slug: str, market: str) -> ProductListing:
 class ProductPage:
     product: ProductListing  # only the SKUs priced in the market
     spec: DeviceSpec | None  # a connected product's device model spec
+    spec_labels: dict[str, str]  # its English labels -> the active language's (``spec_sheet``)
 
 
 def product_page(slug: str, market: str) -> ProductPage:
@@ -153,7 +154,10 @@ def product_page(slug: str, market: str) -> ProductPage:
     product = _listing(row, currency, priced_only=True)
     if not product.skus:
         raise NotFound(f"{slug!r} is not sold in {market}", code="unknown_product")
-    return ProductPage(product, checked_spec(row.device_model.spec) if row.device_model else None)
+    model = row.device_model
+    if model is None:
+        return ProductPage(product, None, {})
+    return ProductPage(product, checked_spec(model.spec), model.spec_labels or {})
 
 
 def sku_detail(code: str) -> SkuDetail:

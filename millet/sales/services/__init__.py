@@ -4,6 +4,7 @@ from millet.sales.services.cancelling import cancel_order, cancellable, expire_u
 from millet.sales.services.carts import (
     CartSummary,
     cart_summary,
+    cart_units,
     checkout_cart,
     get_cart,
     open_cart,
@@ -107,6 +108,7 @@ __all__ = [
     "StoreFacts",
     "cancel_order",
     "cart_summary",
+    "cart_units",
     "cancellable",
     "decide_return",
     "get_return_authorization",

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Subquery, Sum
 
 from millet.accounts.actor import Actor
 from millet.catalog.services import SkuInfo, sku_id_for, sku_offers
@@ -36,6 +37,17 @@ def open_cart(actor: Actor, market: str) -> Cart:
         .first()
     )
     return cart or Cart.objects.create(customer_id=actor.user_id, market_id=market)
+
+
+def cart_units(actor: Actor | None, market: str) -> int:
+    """How many units the customer's open cart in ``market`` holds (0 for a visitor, or no cart yet),
+    in one query and without opening a cart: the store header's count."""
+    if actor is None or actor.user_id is None:
+        return 0
+    open_carts = Cart.objects.filter(customer_id=actor.user_id, market_id=market, checked_out=False)
+    latest = open_carts.order_by("-pk").values("pk")[:1]  # the one ``open_cart`` returns
+    found = CartLine.objects.filter(cart_id=Subquery(latest)).aggregate(units=Sum("quantity"))
+    return found["units"] or 0
 
 
 def get_cart(actor: Actor, cart_id: int) -> Cart:

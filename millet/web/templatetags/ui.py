@@ -4,7 +4,7 @@
 - ``{{ count|number }}``: grouping per locale (1,00,000 in India);
 - ``{{ when|local_date }}``, ``{{ when|local_datetime }}``: in the market's time zone and locale;
 - ``{{ code|market_name }}``: a market's country in the page's language;
-- ``{% countdown deadline %}``: the countdown component, server-rendered and ticked by Alpine.
+- ``{% countdown deadline %}``: the countdown component, server-rendered and ticked by millet.js.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def market_name(code: str) -> str:
 @register.inclusion_tag("components/countdown.html")
 def countdown(deadline: datetime, label: str = "") -> dict:
     """Time left until ``deadline``: days, hours, minutes, seconds as the server sees them now
-    (what a page without JavaScript shows), the ISO deadline the Alpine component ticks to, and the
+    (what a page without JavaScript shows), the ISO deadline millet.js ticks to, and the
     server's clock (``now``): the component counts by it, so a wrong clock on the phone does not end
     a countdown early or late."""
     now = timezone.now()

@@ -1,72 +1,68 @@
-/* Millet's Alpine.js components. The CSP build of Alpine (@alpinejs/csp) evaluates no expressions:
-   a page names a component registered here (x-data="countdown") and binds to its properties and
-   methods by name (x-text="hours"). Every page works without this file;
-   these only enhance. See docs/WEB.md. */
-document.addEventListener("alpine:init", () => {
-  const pad = (n) => String(n).padStart(2, "0");
+/* Millet's scripts: plain JavaScript that only enhances (every page works without it), loaded on
+   every page, so it stays small. htmx comes only with the pages that use it (components/htmx.html).
+   The CSP forbids inline scripts and eval. See docs/WEB.md. */
 
-  // {% countdown deadline %}: ticks the server-rendered parts each second; at zero it sets `ended`
-  // and dispatches "countdown-ended" (bubbling), which htmx can use: hx-trigger="countdown-ended".
-  window.Alpine.data("countdown", () => ({
-    days: "",
-    hours: "",
-    minutes: "",
-    seconds: "",
-    ended: false,
-    init() {
-      this.deadline = Date.parse(this.$el.dataset.deadline);
-      // The server's clock is the truth: count by it, whatever this device's clock says.
-      const now = Date.parse(this.$el.dataset.now);
-      this.skew = Number.isNaN(now) ? 0 : now - Date.now();
-      this.tick();
-      if (!this.ended) this.timer = setInterval(() => this.tick(), 1000);
-    },
-    destroy() {
-      clearInterval(this.timer);
-    },
-    tick() {
-      // Rounded up: zero only once the deadline has passed by the server's clock, so a page that
-      // asks the server again at zero finds the sale started (or the window closed).
-      const left = Math.max(0, Math.ceil((this.deadline - Date.now() - this.skew) / 1000));
-      this.days = String(Math.floor(left / 86400));
-      this.hours = pad(Math.floor((left % 86400) / 3600));
-      this.minutes = pad(Math.floor((left % 3600) / 60));
-      this.seconds = pad(left % 60);
-      if (left === 0 && !this.ended) {
-        this.ended = true;
-        clearInterval(this.timer);
-        this.$dispatch("countdown-ended");
-      }
-    },
-  }));
+// {% countdown deadline %} (components/countdown.html): ticks the server-rendered parts each second
+// by the server's clock and, at zero, dispatches "countdown-ended" (bubbling), which htmx can use:
+// hx-trigger="countdown-ended". Countdowns htmx swaps in start too (htmx:load).
+const pad = (n) => String(n).padStart(2, "0");
 
-  // x-data="disclosure" on a <details>: closes it on Escape or a click elsewhere (the picker).
-  window.Alpine.data("disclosure", () => ({
-    init() {
-      const details = this.$el;
-      document.addEventListener("click", (event) => {
-        if (details.open && !details.contains(event.target)) details.open = false;
-      });
-      details.addEventListener("keydown", (event) => {
-        if (event.key === "Escape" && details.open) {
-          details.open = false;
-          details.querySelector("summary").focus();
-        }
-      });
-    },
-  }));
+function startCountdown(el) {
+  el.dataset.ticking = "";
+  const deadline = Date.parse(el.dataset.deadline);
+  // The server's clock is the truth: count by it, whatever this device's clock says.
+  const now = Date.parse(el.dataset.now);
+  const skew = Number.isNaN(now) ? 0 : now - Date.now();
+  const part = (name) => el.querySelector(`[data-part="${name}"]`);
+  const [days, hours, minutes, seconds] = ["days", "hours", "minutes", "seconds"].map(part);
+  let timer = null;
+  const tick = () => {
+    if (!el.isConnected) return clearInterval(timer); // swapped out by htmx
+    // Rounded up: zero only once the deadline has passed by the server's clock, so a page that
+    // asks the server again at zero finds the sale started (or the window closed).
+    const left = Math.max(0, Math.ceil((deadline - Date.now() - skew) / 1000));
+    days.textContent = String(Math.floor(left / 86400));
+    hours.textContent = pad(Math.floor((left % 86400) / 3600));
+    minutes.textContent = pad(Math.floor((left % 3600) / 60));
+    seconds.textContent = pad(left % 60);
+    if (left === 0) {
+      clearInterval(timer);
+      el.dispatchEvent(new CustomEvent("countdown-ended", { bubbles: true }));
+      return true;
+    }
+    return false;
+  };
+  if (!tick()) timer = setInterval(tick, 1000);
+}
 
-  // x-data="scanner" around a scanning form: keeps its scan input (data-scan) focused, so a hand
-  // scanner's keystrokes and Enter land in it; a click on anything that is not a control of its own
-  // brings the focus back (never on Tab, so keyboard users can still reach the buttons).
-  window.Alpine.data("scanner", () => ({
-    init() {
-      const input = this.$el.querySelector("input[data-scan]");
-      if (!input) return;
-      input.focus();
-      document.addEventListener("click", (event) => {
-        if (!event.target.closest("a, button, input, select, textarea, summary, label")) input.focus();
-      });
-    },
-  }));
+const startCountdowns = (root) =>
+  root.querySelectorAll("[data-countdown]:not([data-ticking])").forEach(startCountdown);
+document.addEventListener("DOMContentLoaded", () => startCountdowns(document));
+document.addEventListener("htmx:load", (event) => startCountdowns(event.target));
+
+// <details data-disclosure> (the market and language picker, on every page): closes
+// on Escape, giving the focus back to its summary, or on a click elsewhere.
+document.addEventListener("click", (event) => {
+  for (const details of document.querySelectorAll("details[data-disclosure][open]")) {
+    if (!details.contains(event.target)) details.open = false;
+  }
+});
+document.addEventListener("keydown", (event) => {
+  const details = event.key === "Escape" && event.target.closest("details[data-disclosure][open]");
+  if (details) {
+    details.open = false;
+    details.querySelector("summary").focus();
+  }
+});
+
+// <form data-scanner> with an <input data-scan> (the till, receiving a transfer): keeps the scan
+// input focused, so a hand scanner's keystrokes and Enter land in it; a click on anything that is
+// not a control brings the focus back (never on Tab, so keyboard users still reach the buttons).
+document.addEventListener("DOMContentLoaded", () => {
+  const input = document.querySelector("[data-scanner] input[data-scan]");
+  if (!input) return;
+  input.focus();
+  document.addEventListener("click", (event) => {
+    if (!event.target.closest("a, button, input, select, textarea, summary, label")) input.focus();
+  });
 });
