@@ -3,11 +3,14 @@ accounts its postings name (revenue, tax, a loan's collections, premiums), refun
 voided.
 
 Ledger flow (all in one currency):
-- authorize: PENDING  debit gateway:{gw}:{CUR}  credit customer-funds:{CUR}
-- capture:   post that pending transfer, linked with  debit customer-funds  credit <each posting>
-- refund:    debit <each posting>  credit gateway:{gw}:{CUR}
+- authorize: PENDING  debit gateway:{gw}:{CUR}#n  credit customer-funds:{CUR}#n
+- capture:   post that pending transfer, linked with  debit its customer-funds  credit <each posting>
+- refund:    debit <each posting>  credit gateway:{gw}:{CUR}#n
 - void:      void the pending transfer
-- charge:    (a till sale) debit gateway credit customer-funds, linked with the capture moves
+- charge:    (a till sale) debit gateway#n credit customer-funds#n, linked with the capture moves
+
+``#n`` is the sub-account the payment's reference picks (``chart.sub_account_for``): checkouts spread
+over several rows instead of queueing on one; reading the parent code adds them all up.
 
 Every state change locks the payment row (``select_for_update``) and then updates it with a
 conditional UPDATE, so concurrent captures or refunds queue and none can over-refund. The gateway is
@@ -29,7 +32,12 @@ from django.db import IntegrityError, transaction
 from millet.core.errors import Conflict, DomainError, NotFound, Unprocessable
 from millet.core.idempotency import check_same_request, fingerprint
 from millet.finance.models import LedgerTransfer, Payment
-from millet.finance.services.chart import customer_funds_account, gateway_account, lending_collections_account
+from millet.finance.services.chart import (
+    customer_funds_account,
+    gateway_account,
+    lending_collections_account,
+    sub_account_for,
+)
 from millet.finance.services.gateways import GatewayResult, get_gateway
 from millet.finance.services.ledger import PostPending, TransferSpec, create_transfers, void_pending
 from millet.finance.services.ledger_accounts import ensure_account
@@ -115,9 +123,10 @@ def authorize_payment(
                     decline_reason=result.decline_reason,
                 )
             else:
+                sub = sub_account_for(reference)
                 hold = TransferSpec(
-                    debit=gateway_account(gateway.name, currency).code,
-                    credit=customer_funds_account(currency).code,
+                    debit=gateway_account(gateway.name, currency, sub=sub).code,
+                    credit=customer_funds_account(currency, sub=sub).code,
                     amount=to_minor(amount, currency),
                     currency=currency,
                     code="payment",
@@ -157,7 +166,9 @@ def capture_payment(payment_id: int, *, postings: Sequence[Posting]) -> Payment:
             raise Unprocessable(
                 f"postings add up to {total}, the payment is {payment.amount}", code="postings_mismatch"
             )
-        moves = _posting_transfers(postings, payment.currency, payment.reference)
+        # The money leaves customer funds by the (sub-)account the authorization put it in.
+        funds = payment.authorization.credit_account.code
+        moves = _posting_transfers(postings, payment.currency, payment.reference, funds)
         create_transfers([PostPending(payment.authorization_id), *moves])  # one linked batch
         Payment.objects.filter(pk=payment.pk, status=Status.AUTHORIZED).update(
             status=Status.CAPTURED, captured=payment.amount
@@ -221,10 +232,11 @@ def _charge(
     )
     if not result.ok:
         raise PaymentDeclined(result.decline_reason)
-    funds = customer_funds_account(currency).code
+    sub = sub_account_for(reference)
+    funds = customer_funds_account(currency, sub=sub).code
     with transaction.atomic():
         take = TransferSpec(
-            debit=gateway_account(gateway.name, currency).code,
+            debit=gateway_account(gateway.name, currency, sub=sub).code,
             credit=funds,
             amount=amount_minor,
             currency=currency,
@@ -267,7 +279,9 @@ def refund_payment(
         payment = _locked(payment_id)
         total = _total(postings, payment.currency)
         key_prefix = f"payment:{payment.pk}:refund:{idempotency_key}:" if idempotency_key else None
-        gateway_code = gateway_account(payment.gateway, payment.currency).code
+        gateway_code = gateway_account(
+            payment.gateway, payment.currency, sub=sub_account_for(payment.reference)
+        ).code
         specs = [
             TransferSpec(
                 debit=_ensure(a, payment.currency),
@@ -358,8 +372,9 @@ def _total(postings: Sequence[Posting], currency: str) -> Decimal:
     return sum((a.amount for a in postings), Decimal(0))
 
 
-def _posting_transfers(postings: Sequence[Posting], currency: str, reference: str) -> list[TransferSpec]:
-    funds = customer_funds_account(currency).code
+def _posting_transfers(
+    postings: Sequence[Posting], currency: str, reference: str, funds: str
+) -> list[TransferSpec]:
     return [
         TransferSpec(
             debit=funds,
@@ -378,7 +393,12 @@ def _ensure(posting: Posting, currency: str) -> str:
 
 
 def _locked(payment_id: int) -> Payment:
-    payment = Payment.objects.select_for_update().filter(pk=payment_id).first()
+    payment = (
+        Payment.objects.select_for_update(of=("self",))
+        .select_related("authorization__credit_account")
+        .filter(pk=payment_id)
+        .first()
+    )
     if payment is None:
         raise NotFound(f"unknown payment {payment_id}", code="unknown_payment")
     return payment
