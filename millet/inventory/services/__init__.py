@@ -25,11 +25,13 @@ from millet.inventory.services.purchasing import (
 )
 from millet.inventory.services.reservations import (
     Held,
+    HoldRequest,
     confirm_reservations,
     consume_reservations,
     expire_reservations,
     held_for,
     release_reservations,
+    reserve_many,
     reserve_stock,
 )
 from millet.inventory.services.serials import return_units, serials_on_shelf, skus_of_serials, unit_at
@@ -45,6 +47,7 @@ from millet.inventory.services.transfers import receive_transfer, transfer_stock
 __all__ = [
     "Availability",
     "Held",
+    "HoldRequest",
     "MAX_QUANTITY",
     "OutOfStock",
     "StockLevel",
@@ -67,6 +70,7 @@ __all__ = [
     "receive_units",
     "release_reservations",
     "replenishment_suggestions",
+    "reserve_many",
     "reserve_stock",
     "return_units",
     "serials_on_shelf",
