@@ -98,8 +98,16 @@ def ensure_account(
     return account
 
 
-def _parent_code(code: str) -> str:
+def parent_code(code: str) -> str:
+    """The account a sub-account belongs to (``customer-funds:CNY#3`` -> ``customer-funds:CNY``);
+    any other code is its own parent."""
     return code.split(SUB_ACCOUNT_SEPARATOR, 1)[0]
+
+
+def side_is(side: str, code: str) -> Q:
+    """Transfers whose ``side`` ("debit_account" or "credit_account") is ``code`` or one of its
+    sub-accounts: what a reader filtering by an account's code means."""
+    return Q(**{f"{side}__code": code}) | Q(**{f"{side}__code__startswith": code + SUB_ACCOUNT_SEPARATOR})
 
 
 def _with_sub_accounts(codes: Sequence[str]) -> dict[str, LedgerAccount]:
@@ -115,10 +123,10 @@ def _with_sub_accounts(codes: Sequence[str]) -> dict[str, LedgerAccount]:
     for account in LedgerAccount.objects.filter(wanted):
         if account.code in codes:
             found[account.code] = account
-        if account.code != _parent_code(account.code):
+        if account.code != parent_code(account.code):
             subs.append(account)
     for sub in subs:  # into its parent's instance only: a sub-account asked for by code keeps its own
-        parent = found.get(_parent_code(sub.code))
+        parent = found.get(parent_code(sub.code))
         if parent is not None:
             parent.debits_posted += sub.debits_posted
             parent.credits_posted += sub.credits_posted
