@@ -64,6 +64,19 @@ def customer_funds_account(currency: str, *, sub: int = 0) -> LedgerAccount:
     )
 
 
+def payment_accounts(gateway: str, currency: str, reference: str) -> tuple[LedgerAccount, LedgerAccount]:
+    """The gateway and customer-funds (sub-)accounts a payment with ``reference`` books to.
+
+    Ensured in one fixed order (both parents, then the gateway's sub-account, then customer funds'):
+    checkouts and till sales that create them at the same time then wait for each other's inserts
+    in that order and cannot deadlock on the code's unique index.
+    """
+    sub = sub_account_for(reference)
+    gateway_account(gateway, currency)
+    customer_funds_account(currency)
+    return gateway_account(gateway, currency, sub=sub), customer_funds_account(currency, sub=sub)
+
+
 def store_revenue_code(store_code: str, currency: str) -> str:
     """The code alone, for readers (the store ranking) that must not create accounts."""
     return _code("revenue", "store", store_code, currency)

@@ -33,9 +33,9 @@ from millet.core.errors import Conflict, DomainError, NotFound, Unprocessable
 from millet.core.idempotency import check_same_request, fingerprint
 from millet.finance.models import LedgerTransfer, Payment
 from millet.finance.services.chart import (
-    customer_funds_account,
     gateway_account,
     lending_collections_account,
+    payment_accounts,
     sub_account_for,
 )
 from millet.finance.services.gateways import GatewayResult, get_gateway
@@ -123,10 +123,10 @@ def authorize_payment(
                     decline_reason=result.decline_reason,
                 )
             else:
-                sub = sub_account_for(reference)
+                paid_in, funds = payment_accounts(gateway.name, currency, reference)
                 hold = TransferSpec(
-                    debit=gateway_account(gateway.name, currency, sub=sub).code,
-                    credit=customer_funds_account(currency, sub=sub).code,
+                    debit=paid_in.code,
+                    credit=funds.code,
                     amount=to_minor(amount, currency),
                     currency=currency,
                     code="payment",
@@ -232,11 +232,11 @@ def _charge(
     )
     if not result.ok:
         raise PaymentDeclined(result.decline_reason)
-    sub = sub_account_for(reference)
-    funds = customer_funds_account(currency, sub=sub).code
+    paid_in, funds_account = payment_accounts(gateway.name, currency, reference)
+    funds = funds_account.code
     with transaction.atomic():
         take = TransferSpec(
-            debit=gateway_account(gateway.name, currency, sub=sub).code,
+            debit=paid_in.code,
             credit=funds,
             amount=amount_minor,
             currency=currency,

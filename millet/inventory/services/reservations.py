@@ -166,7 +166,8 @@ def reserve_many(
     near: tuple[float, float] | None = None,
     ttl_seconds: int | None = None,
 ) -> list[list[Held] | None]:
-    """Hold every request's units (allocation: see module docstring); per request, its holds, or None
+    """Hold every request's units (allocation: see module docstring; one request per SKU, 422
+    ``duplicate_sku`` otherwise); per request, its holds, or None
     for a ``backorder_ok`` one that could not be held whole (it holds nothing). Any other request
     short of stock raises OutOfStock; the caller's transaction then holds nothing either.
 
@@ -176,6 +177,8 @@ def reserve_many(
     """
     for request in requests:
         check_quantity(request.quantity)
+    if len({r.sku_id for r in requests}) != len(requests):  # each stock row is taken once per statement
+        raise Unprocessable("one request per SKU: merge the lines first", code="duplicate_sku")
     expires_at = timezone.now() + timedelta(seconds=ttl_seconds) if ttl_seconds else None
     candidates = _candidate_locations(
         [r.sku_id for r in requests],
