@@ -1,4 +1,5 @@
-"""Orders placed per second through the HTTP API on PostgreSQL, against a trivial endpoint's ceiling.
+"""Orders placed per second through the HTTP API on PostgreSQL, against a trivial endpoint's ceiling
+and against django-oscar's checkout (the peer) on the same PostgreSQL server.
 
 Runs gunicorn (2 sync workers, persistent DB connections) over a fresh PostgreSQL database, then
 drives it with wrk (Debian's package; a C load generator, so the client costs little of the two
@@ -6,9 +7,15 @@ cores): first the trivial ``GET /api/health`` (the HTTP stack's ceiling), then `
 /api/sales/orders`` with a payment token, each a real checkout: price, voucher-free tax, stock
 held with a conditional UPDATE, payment authorised as a pending ledger transfer.
 
+The peer is django-oscar's own order placement (``bench/support/oscar_peer/``, in its own virtualenv
+under var/ made on first use): the same 20 products, one unit of one per order, the same 13% tax
+rate, its stock record allocated and the payment recorded as authorised, on 2 gunicorn workers too.
+Each round measures the trivial endpoint, then Millet's checkout, then Oscar's.
+
     python bench/checkout.py [--seconds 10] [--rounds 3] [--connections 8]
 
-The last line is JSON: {"bench", "value" (orders/s), "unit", "ceiling" (trivial req/s), "ratio", "goal", ...}.
+The last line is JSON: {"bench", "value" (orders/s), "unit", "ceiling" (trivial req/s), "ratio", "goal",
+"peer" (Oscar orders/s), "peer_ratio" (Millet / Oscar), ...}.
 """
 
 from __future__ import annotations
@@ -19,10 +26,13 @@ import statistics
 import tempfile
 from pathlib import Path
 
+from support import oscar
 from support.harness import django_script, fresh_postgres, postgres_env, serve, wrk
 
 DB_NAME = "millet_bench_checkout"
+PEER_DB_NAME = "millet_bench_checkout_oscar"
 PORT = 8765
+PEER_PORT = 8766
 GOAL = 0.25
 
 LUA = """
@@ -105,9 +115,19 @@ def main() -> None:
     print(f"fresh database {DB_NAME}; seeding 20 SKUs x 3 warehouses, 200 customers", flush=True)
     fresh_postgres(DB_NAME, env)
     seed = json.loads(django_script(SETUP, env).strip().splitlines()[-1])
+    peer_python = oscar.python()
+    peer_env = oscar.peer_env(PEER_DB_NAME)
+    print(f"fresh database {PEER_DB_NAME} for the django-oscar peer; same seed", flush=True)
+    peer_seed = oscar.prepare(PEER_DB_NAME, peer_python, peer_env)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as peer_lua:
+        peer_lua.write(oscar.lua(peer_seed))
 
     base = f"http://127.0.0.1:{PORT}"
-    with serve(PORT, env):
+    peer_base = f"http://127.0.0.1:{PEER_PORT}"
+    peer_server = serve(
+        PEER_PORT, peer_env, app="wsgi:application", cwd=oscar.PROJECT, python=peer_python, health="/health"
+    )
+    with serve(PORT, env), peer_server:
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
             lua.write(
                 LUA
@@ -118,8 +138,9 @@ def main() -> None:
             )
         # Warm-up: imports, connections.
         wrk(f"{base}/api/health", seconds=3, connections=args.connections, threads=2)
-        # Alternate the two loads and keep the medians: this shared 2-core machine is noisy.
-        trivials, checkouts, placed_rates = [], [], []
+        wrk(f"{peer_base}/health", seconds=3, connections=args.connections, threads=2)
+        # Alternate the three loads and keep the medians: this shared 2-core machine is noisy.
+        trivials, checkouts, placed_rates, peers, peer_rates = [], [], [], [], []
         for round_no in range(1, args.rounds + 1):
             trivial = wrk(f"{base}/api/health", seconds=args.seconds, connections=args.connections, threads=2)
             before = count_orders(db_url)
@@ -131,14 +152,27 @@ def main() -> None:
                 script=lua.name,
             )
             placed = (count_orders(db_url) - before) / args.seconds  # successes only
+            peer_before = oscar.count_orders(PEER_DB_NAME)
+            peer = wrk(
+                f"{peer_base}/checkout",
+                seconds=args.seconds,
+                connections=args.connections,
+                threads=2,
+                script=peer_lua.name,
+            )
+            peer_placed = (oscar.count_orders(PEER_DB_NAME) - peer_before) / args.seconds
             trivials.append(trivial)
             checkouts.append(checkout)
             placed_rates.append(placed)
+            peers.append(peer)
+            peer_rates.append(peer_placed)
             print(
                 f"round {round_no}: trivial GET /api/health {trivial['rps']:.0f} req/s "
                 f"(p50 {trivial['p50_ms']} ms); "
                 f"checkout POST /api/sales/orders {placed:.0f} orders/s (p50 {checkout['p50_ms']} ms, "
-                f"p99 {checkout['p99_ms']} ms, non-2xx {checkout['non_2xx']})",
+                f"p99 {checkout['p99_ms']} ms, non-2xx {checkout['non_2xx']}); "
+                f"django-oscar POST /checkout {peer_placed:.0f} orders/s (p50 {peer['p50_ms']} ms, "
+                f"non-2xx {peer['non_2xx']})",
                 flush=True,
             )
 
@@ -151,10 +185,13 @@ def main() -> None:
     placed = statistics.median_low(placed_rates)
     checkout = checkouts[placed_rates.index(placed)]  # the median round's latencies
     ratio = placed / ceiling if ceiling else 0.0
+    peer_placed = statistics.median_low(peer_rates)
+    peer_ratio = placed / peer_placed if peer_placed else 0.0
     orders = count_orders(db_url)
     print(
         f"median of {args.rounds} rounds: checkout {placed:.1f} orders/s, trivial {ceiling:.0f} req/s, "
-        f"ratio {ratio:.3f} (goal {GOAL}); orders stored {orders}; ledger sum {ledger_sum}"
+        f"ratio {ratio:.3f} (goal {GOAL}); django-oscar {peer_placed:.1f} orders/s, Millet/Oscar "
+        f"{peer_ratio:.2f}; orders stored {orders}; ledger sum {ledger_sum}"
     )
     print(
         json.dumps(
@@ -165,11 +202,16 @@ def main() -> None:
                 "ceiling": round(ceiling, 1),
                 "ratio": round(ratio, 3),
                 "goal": GOAL,
+                "peer": round(peer_placed, 1),
+                "peer_name": "django-oscar 4.2.1 checkout",
+                "peer_ratio": round(peer_ratio, 3),
                 "checkout_p50_ms": checkout["p50_ms"],
                 "checkout_p99_ms": checkout["p99_ms"],
                 "rounds_orders_per_s": [round(r, 1) for r in placed_rates],
                 "rounds_trivial_req_per_s": [round(t["rps"], 1) for t in trivials],
+                "rounds_peer_orders_per_s": [round(r, 1) for r in peer_rates],
                 "non_2xx": sum(c["non_2xx"] for c in checkouts),
+                "peer_non_2xx": sum(p["non_2xx"] for p in peers),
                 "orders_stored": orders,
                 "ledger_sum": ledger_sum,
                 "workers": 2,

@@ -331,6 +331,9 @@ MILLET_RESERVATION_TTL_SECONDS = int(os.environ.get("MILLET_RESERVATION_TTL_SECO
 MILLET_REPORTING_CURRENCY = os.environ.get("MILLET_REPORTING_CURRENCY", "CNY")
 # Payment gateway used for orders; "test" is the built-in TestGateway, which moves no real money.
 MILLET_PAYMENT_GATEWAY = os.environ.get("MILLET_PAYMENT_GATEWAY", "test")
+# Sub-accounts of the two ledger accounts every checkout in a market books to (gateway and customer
+# funds), each order's payment in one chosen by its number, so checkouts do not queue on one row lock.
+MILLET_LEDGER_SUB_ACCOUNTS = int(os.environ.get("MILLET_LEDGER_SUB_ACCOUNTS", "8"))
 
 LOGGING = {
     "version": 1,

@@ -82,17 +82,25 @@ def fresh_postgres(db_name: str, env: dict) -> None:
 
 
 @contextlib.contextmanager
-def serve(port: int, env: dict, workers: int = 2) -> Iterator[subprocess.Popen]:
-    """Millet on gunicorn with ``workers`` sync workers, until the block ends."""
-    gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or "gunicorn"
+def serve(
+    port: int,
+    env: dict,
+    workers: int = 2,
+    *,
+    app: str = "millet.wsgi:application",
+    cwd: Path = ROOT,
+    python: str = sys.executable,
+    health: str = "/api/health",
+) -> Iterator[subprocess.Popen]:
+    """Millet (or a peer's ``app``, from the virtualenv of ``python``) on gunicorn with ``workers``
+    sync workers, until the block ends."""
+    gunicorn = shutil.which("gunicorn", path=os.path.dirname(python)) or "gunicorn"
     options = f"--workers {workers} --worker-class sync --log-level warning".split()
-    server = subprocess.Popen(
-        [gunicorn, "millet.wsgi:application", "-b", f"127.0.0.1:{port}", *options], env=env, cwd=ROOT
-    )
-    deadline = time.monotonic() + 30
+    server = subprocess.Popen([gunicorn, app, "-b", f"127.0.0.1:{port}", *options], env=env, cwd=cwd)
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=1)
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{health}", timeout=1)
             break
         except OSError:
             time.sleep(0.1)

@@ -12,14 +12,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from millet.accounts.actor import Actor
 from millet.core.errors import DomainError
 from millet.finance.models import LedgerAccount, LedgerTransfer, Payment
 from millet.finance.services.exports import TrialBalance, journal, trial_balance
 from millet.finance.services.ledger import BatchResult, TransferSpec, create_transfers, submit_batch
-from millet.finance.services.ledger_accounts import get_account
+from millet.finance.services.ledger_accounts import get_account, side_is
 from millet.finance.services.payments import payments_for
 from millet.regions.money import parse_minor
 
@@ -59,7 +59,7 @@ def list_transfers(actor: Actor, *, reference: str = "", account: str = "") -> Q
     if reference:
         transfers = transfers.filter(reference=reference)
     if account:
-        transfers = transfers.filter(Q(debit_account__code=account) | Q(credit_account__code=account))
+        transfers = transfers.filter(side_is("debit_account", account) | side_is("credit_account", account))
     return transfers
 
 

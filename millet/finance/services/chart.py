@@ -7,9 +7,13 @@ transfer names it keeps ``create_transfers`` from failing with ``unknown_account
 
 from __future__ import annotations
 
+import zlib
+
+from django.conf import settings
+
 from millet.core.errors import Unprocessable
 from millet.finance.models import LedgerAccount
-from millet.finance.services.ledger_accounts import ensure_account
+from millet.finance.services.ledger_accounts import SUB_ACCOUNT_SEPARATOR, ensure_account
 
 Kind = LedgerAccount.Kind
 
@@ -23,22 +27,54 @@ def _code(*parts: str) -> str:
     return ":".join(parts)
 
 
-def gateway_account(gateway: str, currency: str) -> LedgerAccount:
-    """Asset: money the payment gateway holds for us or owes us."""
-    return ensure_account(
-        _code("gateway", gateway, currency), currency, Kind.ASSET, name=f"Gateway {gateway}"
-    )
+def sub_account_for(reference: str) -> int:
+    """Which of the ``MILLET_LEDGER_SUB_ACCOUNTS`` sub-accounts of a hot account a payment with this
+    ``reference`` (an order number) books to: a stable hash, so every checkout in a market does not
+    queue on one row lock (docs/ARCHITECTURE.md, "How each part scales out"). 0 is the account itself.
+    """
+    count = settings.MILLET_LEDGER_SUB_ACCOUNTS
+    return zlib.crc32(reference.encode()) % count if count > 1 else 0
 
 
-def customer_funds_account(currency: str) -> LedgerAccount:
-    """Liability: customers' money held before a sale; it can never go negative."""
-    return ensure_account(
+def _hot(code: str, sub: int, currency: str, kind: str, **facts) -> LedgerAccount:
+    """The hot account ``code`` or its sub-account ``sub``; the parent always exists, so readers
+    of the parent code find it whichever sub-accounts took the bookings."""
+    parent = ensure_account(code, currency, kind, **facts)
+    return ensure_account(f"{code}{SUB_ACCOUNT_SEPARATOR}{sub}", currency, kind, **facts) if sub else parent
+
+
+def gateway_account(gateway: str, currency: str, *, sub: int = 0) -> LedgerAccount:
+    """Asset: money the payment gateway holds for us or owes us. ``sub`` (see ``sub_account_for``)
+    picks one of its sub-accounts, ``gateway:{gw}:{CUR}#{sub}``; balances read by the parent code add
+    them all up (``ledger_accounts.balance``)."""
+    return _hot(_code("gateway", gateway, currency), sub, currency, Kind.ASSET, name=f"Gateway {gateway}")
+
+
+def customer_funds_account(currency: str, *, sub: int = 0) -> LedgerAccount:
+    """Liability: customers' money held before a sale; it can never go negative, nor can any of its
+    sub-accounts (``customer-funds:{CUR}#{sub}``, see ``gateway_account``): a payment's money leaves
+    through the sub-account it came in by."""
+    return _hot(
         _code("customer-funds", currency),
+        sub,
         currency,
         Kind.LIABILITY,
         name="Customer funds",
         debits_must_not_exceed_credits=True,
     )
+
+
+def payment_accounts(gateway: str, currency: str, reference: str) -> tuple[LedgerAccount, LedgerAccount]:
+    """The gateway and customer-funds (sub-)accounts a payment with ``reference`` books to.
+
+    Ensured in one fixed order (both parents, then the gateway's sub-account, then customer funds'):
+    checkouts and till sales that create them at the same time then wait for each other's inserts
+    in that order and cannot deadlock on the code's unique index.
+    """
+    sub = sub_account_for(reference)
+    gateway_account(gateway, currency)
+    customer_funds_account(currency)
+    return gateway_account(gateway, currency, sub=sub), customer_funds_account(currency, sub=sub)
 
 
 def store_revenue_code(store_code: str, currency: str) -> str:

@@ -16,16 +16,16 @@ import csv
 import io
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Q
 from django.utils import timezone
 
 from millet.core.errors import Unprocessable
 from millet.finance.models import LedgerAccount, LedgerTransfer
+from millet.finance.services.ledger_accounts import parent_code, side_is
 from millet.regions.money import from_minor
 
 POSTED_KINDS = (LedgerTransfer.Kind.SINGLE.value, LedgerTransfer.Kind.POST_PENDING.value)
@@ -101,7 +101,21 @@ def trial_balance(at: datetime | None = None, *, currency: str = "") -> TrialBal
     with connection.cursor() as cursor:
         cursor.execute(_TRIAL_BALANCE_SQL, {"at": at, "currency": currency})
         rows = [TrialBalanceRow(*row) for row in cursor.fetchall()]
-    return TrialBalance(at=at, rows=[row for row in rows if row.debits or row.credits])
+    return TrialBalance(at=at, rows=[row for row in _roll_up(rows) if row.debits or row.credits])
+
+
+def _roll_up(rows: list[TrialBalanceRow]) -> list[TrialBalanceRow]:
+    """One row per account: a hot account's sub-accounts (``ledger_accounts``) add into their parent's
+    row, so the trial balance reads as the chart of accounts does, whatever the split."""
+    merged: dict[str, TrialBalanceRow] = {}
+    for row in rows:
+        code = parent_code(row.code)
+        seen = merged.get(code)
+        debits, credits = (seen.debits, seen.credits) if seen else (0, 0)
+        merged[code] = replace(
+            seen or row, code=code, debits=debits + row.debits, credits=credits + row.credits
+        )
+    return list(merged.values())
 
 
 def journal(
@@ -115,7 +129,7 @@ def journal(
     if not include_pending:
         transfers = transfers.filter(kind__in=POSTED_KINDS)
     if account:
-        transfers = transfers.filter(Q(debit_account__code=account) | Q(credit_account__code=account))
+        transfers = transfers.filter(side_is("debit_account", account) | side_is("credit_account", account))
     return (
         transfers.select_related("debit_account", "credit_account").order_by("id").iterator(chunk_size=2000)
     )

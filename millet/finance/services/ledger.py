@@ -11,8 +11,8 @@ chain, as TigerBeetle's ``create_transfers`` reports per transfer. ``create_tran
 engine for a batch of one chain, raising the chain's refusal. The engine validates and builds
 before taking any lock; then it locks the pending transfers being resolved and the touched accounts
 (each in id order, so batches cannot deadlock), applies the chains in order to those balances in
-memory, inserts all accepted transfers at once and gives every account one conditional UPDATE
-(``ledger_storage``).
+memory, then inserts all accepted transfers and gives every account one conditional UPDATE, in one
+statement (``ledger_storage``).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from django.utils import timezone
 from millet.core.errors import Conflict, DomainError, NotFound, Unprocessable
 from millet.finance.models import LedgerAccount, LedgerTransfer
 from millet.finance.services.ledger_accounts import accounts_by_code
-from millet.finance.services.ledger_storage import Delta, apply_deltas, insert_transfers
+from millet.finance.services.ledger_storage import Delta, write_batch
 
 MAX_MINOR_AMOUNT = 2**62  # keeps every running sum far inside a 64-bit column
 MAX_BATCH_TRANSFERS = 8190  # TigerBeetle's batch size: large enough to amortise, small enough to lock briefly
@@ -135,6 +135,16 @@ def submit_batch(chains: Sequence[Entry | Sequence[Entry]]) -> list[BatchResult]
         return []
     refused: dict[int, BatchResult] = {}
     accounts, prepared = _prepare(normalised, refused)
+    # Only an idempotency key or a pending resolution can meet a concurrent writer's row; without
+    # one, no retry is needed, and so no savepoint (two round trips a checkout) to recover to.
+    can_collide = any(
+        e.idempotency_key is not None or not isinstance(e, TransferSpec)
+        for chain in normalised
+        for e in chain
+    )
+    if not can_collide:
+        with transaction.atomic(savepoint=False):
+            return _commit_chains(len(normalised), prepared, accounts, dict(refused))
     try:
         with transaction.atomic():
             return _commit_chains(len(normalised), prepared, accounts, dict(refused))
@@ -286,8 +296,7 @@ def _commit_chains(
         in_batch.update((t.idempotency_key, t) for t in created if t.idempotency_key)
         new.extend(created)
         results[index] = BatchResult(index, transfers)
-    insert_transfers(new)
-    apply_deltas(totals)
+    write_batch(new, totals)
     return [results[index] for index in range(count)]
 
 

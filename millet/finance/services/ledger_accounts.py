@@ -4,6 +4,10 @@ An account's identity, currency, kind and limits never change and an account wit
 be deleted, so the write path need not read the same rows on every checkout: committed accounts
 are cached by code, filled only after commit so a rolled-back account is never remembered.
 Balances are never cached.
+
+A hot account may be split into sub-accounts, ``{code}#{n}`` (``chart.sub_account_for``): each is an
+account of its own with its own limits, and reading the parent code (``get_account``, ``balance``,
+``balances``) adds the parent and all its sub-accounts together, so every report stays exact.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 
 from millet.core.errors import Conflict, NotFound, Unprocessable
 from millet.finance.models import LedgerAccount
@@ -29,6 +33,8 @@ class AccountBalance:
     debits_pending: int
     credits_pending: int
 
+
+SUB_ACCOUNT_SEPARATOR = "#"
 
 _committed_accounts: dict[str, LedgerAccount] = {}
 
@@ -92,8 +98,46 @@ def ensure_account(
     return account
 
 
+def parent_code(code: str) -> str:
+    """The account a sub-account belongs to (``customer-funds:CNY#3`` -> ``customer-funds:CNY``);
+    any other code is its own parent."""
+    return code.split(SUB_ACCOUNT_SEPARATOR, 1)[0]
+
+
+def side_is(side: str, code: str) -> Q:
+    """Transfers whose ``side`` ("debit_account" or "credit_account") is ``code`` or one of its
+    sub-accounts: what a reader filtering by an account's code means."""
+    return Q(**{f"{side}__code": code}) | Q(**{f"{side}__code__startswith": code + SUB_ACCOUNT_SEPARATOR})
+
+
+def _with_sub_accounts(codes: Sequence[str]) -> dict[str, LedgerAccount]:
+    """The accounts named by ``codes``, each carrying its balances plus those of its sub-accounts
+    (the rows' sums in memory; nothing is saved). One query; absent codes are left out."""
+    if not codes:
+        return {}
+    wanted = Q(code__in=list(codes))
+    for code in codes:
+        wanted |= Q(code__startswith=code + SUB_ACCOUNT_SEPARATOR)
+    found: dict[str, LedgerAccount] = {}
+    subs = []
+    for account in LedgerAccount.objects.filter(wanted):
+        if account.code in codes:
+            found[account.code] = account
+        if account.code != parent_code(account.code):
+            subs.append(account)
+    for sub in subs:  # into its parent's instance only: a sub-account asked for by code keeps its own
+        parent = found.get(parent_code(sub.code))
+        if parent is not None:
+            parent.debits_posted += sub.debits_posted
+            parent.credits_posted += sub.credits_posted
+            parent.debits_pending += sub.debits_pending
+            parent.credits_pending += sub.credits_pending
+    return found
+
+
 def get_account(code: str) -> LedgerAccount:
-    account = LedgerAccount.objects.filter(code=code).first()
+    """The account ``code`` with its sub-accounts' balances added in; NotFound ``unknown_account``."""
+    account = _with_sub_accounts([code]).get(code)
     if account is None:
         raise NotFound(f"unknown ledger account {code!r}", code="unknown_account")
     return account
@@ -114,8 +158,9 @@ def balance(code: str) -> AccountBalance:
 
 
 def balances(codes: Sequence[str]) -> dict[str, AccountBalance]:
-    """Balances of many accounts in one query; accounts that do not exist yet are simply absent."""
-    return {account.code: _balance(account) for account in LedgerAccount.objects.filter(code__in=list(codes))}
+    """Balances of many accounts (each with its sub-accounts) in one query; accounts that do not
+    exist yet are simply absent."""
+    return {code: _balance(account) for code, account in _with_sub_accounts(list(codes)).items()}
 
 
 def total_balance_check() -> int:

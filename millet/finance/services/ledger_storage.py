@@ -1,5 +1,7 @@
-"""How the ledger's write path reaches the database: one insert of a batch's transfers (COPY on
-PostgreSQL) and one conditional UPDATE of its balances, both run while the batch holds its locks.
+"""How the ledger's write path reaches the database: one insert of a batch's transfers and one
+conditional UPDATE of its balances, both run while the batch holds its locks. On PostgreSQL a batch
+of up to ``ONE_STATEMENT_TRANSFERS`` transfers (a checkout's few) takes both in a single statement,
+one round trip; a larger one is inserted with COPY.
 
 The balance UPDATE re-checks every account's limit in SQL, so even a bug in the in-memory check
 could never break a limit, only refuse the batch.
@@ -177,3 +179,82 @@ def apply_deltas(deltas: dict[int, Delta]) -> None:
         cursor.execute(_APPLY_MANY_PG, columns)
         if cursor.rowcount != len(ids):
             raise Conflict("transfers would exceed a balance limit", code="exceeds_balance_limit")
+
+
+ONE_STATEMENT_TRANSFERS = 64
+
+# The insert and the balance update as one statement (data-modifying CTEs). nextval runs over the
+# rows in their order, so the ids, sorted, are the transfers' ids in order.
+_WRITE_PG = f"""
+WITH inserted AS (
+  INSERT INTO {_TRANSFERS} ({", ".join(_COPY_COLUMNS)})
+  SELECT nextval(pg_get_serial_sequence('{_TRANSFERS}', 'id')), v.idempotency_key, v.debit_account_id,
+         v.credit_account_id, v.amount, v.currency, v.kind, v.pending_id, v.pending_expires_at, v.batch,
+         v.code, v.reference, %(now)s
+    FROM (SELECT * FROM unnest(%(key)s::text[], %(debit)s::bigint[], %(credit)s::bigint[],
+                               %(amount)s::bigint[], %(currency)s::text[], %(kind)s::text[],
+                               %(pending)s::bigint[], %(expires)s::timestamptz[], %(batch)s::uuid[],
+                               %(code)s::text[], %(reference)s::text[])
+            WITH ORDINALITY AS v(idempotency_key, debit_account_id, credit_account_id, amount, currency,
+                                 kind, pending_id, pending_expires_at, batch, code, reference, n)
+           ORDER BY v.n) AS v
+  RETURNING id
+), updated AS (
+  UPDATE {LedgerAccount._meta.db_table} AS a
+     SET debits_pending = a.debits_pending + d.dpe, debits_posted = a.debits_posted + d.dpo,
+         credits_pending = a.credits_pending + d.cpe, credits_posted = a.credits_posted + d.cpo
+    FROM unnest(%(ids)s::bigint[], %(dpe)s::bigint[], %(dpo)s::bigint[], %(cpe)s::bigint[],
+                %(cpo)s::bigint[]) AS d(id, dpe, dpo, cpe, cpo)
+   WHERE a.id = d.id
+     AND (NOT a.debits_must_not_exceed_credits
+          OR a.debits_posted + d.dpo + a.debits_pending + d.dpe <= a.credits_posted + d.cpo)
+     AND (NOT a.credits_must_not_exceed_debits
+          OR a.credits_posted + d.cpo + a.credits_pending + d.cpe <= a.debits_posted + d.dpo)
+  RETURNING a.id
+)
+SELECT (SELECT array_agg(id ORDER BY id) FROM inserted), (SELECT count(*) FROM updated)
+"""
+
+
+def write_batch(transfers: list[LedgerTransfer], deltas: dict[int, Delta]) -> None:
+    """Insert a batch's transfers (setting their ids) and apply its balance changes, while the batch
+    holds its locks; Conflict ``exceeds_balance_limit`` if an UPDATE's limit check refuses.
+
+    On PostgreSQL a small batch is one statement (one round trip); a large one, or SQLite, runs
+    ``insert_transfers`` then ``apply_deltas``.
+    """
+    if connection.vendor != "postgresql" or len(transfers) > ONE_STATEMENT_TRANSFERS or not transfers:
+        insert_transfers(transfers)
+        apply_deltas(deltas)
+        return
+    now = timezone.now()
+    ids = sorted(deltas)
+    params = {
+        "now": now,
+        "key": [t.idempotency_key for t in transfers],
+        "debit": [t.debit_account_id for t in transfers],
+        "credit": [t.credit_account_id for t in transfers],
+        "amount": [t.amount for t in transfers],
+        "currency": [t.currency for t in transfers],
+        "kind": [t.kind for t in transfers],
+        "pending": [t.pending_id for t in transfers],
+        "expires": [t.pending_expires_at for t in transfers],
+        "batch": [t.batch for t in transfers],
+        "code": [t.code for t in transfers],
+        "reference": [t.reference for t in transfers],
+        "ids": ids,
+        "dpe": [deltas[i].debits_pending for i in ids],
+        "dpo": [deltas[i].debits_posted for i in ids],
+        "cpe": [deltas[i].credits_pending for i in ids],
+        "cpo": [deltas[i].credits_posted for i in ids],
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_WRITE_PG, params)
+        new_ids, updated = cursor.fetchone()
+    if updated != len(ids):
+        raise Conflict("transfers would exceed a balance limit", code="exceeds_balance_limit")
+    for transfer, pk in zip(transfers, new_ids, strict=True):
+        transfer.pk = pk
+        transfer.created_at = now
+        transfer._state.adding = False
+        transfer._state.db = connection.alias

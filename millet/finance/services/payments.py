@@ -3,11 +3,14 @@ accounts its postings name (revenue, tax, a loan's collections, premiums), refun
 voided.
 
 Ledger flow (all in one currency):
-- authorize: PENDING  debit gateway:{gw}:{CUR}  credit customer-funds:{CUR}
-- capture:   post that pending transfer, linked with  debit customer-funds  credit <each posting>
-- refund:    debit <each posting>  credit gateway:{gw}:{CUR}
+- authorize: PENDING  debit gateway:{gw}:{CUR}#n  credit customer-funds:{CUR}#n
+- capture:   post that pending transfer, linked with  debit its customer-funds  credit <each posting>
+- refund:    debit <each posting>  credit gateway:{gw}:{CUR}#n
 - void:      void the pending transfer
-- charge:    (a till sale) debit gateway credit customer-funds, linked with the capture moves
+- charge:    (a till sale) debit gateway#n credit customer-funds#n, linked with the capture moves
+
+``#n`` is the sub-account the payment's reference picks (``chart.sub_account_for``): checkouts spread
+over several rows instead of queueing on one; reading the parent code adds them all up.
 
 Every state change locks the payment row (``select_for_update``) and then updates it with a
 conditional UPDATE, so concurrent captures or refunds queue and none can over-refund. The gateway is
@@ -29,7 +32,13 @@ from django.db import IntegrityError, transaction
 from millet.core.errors import Conflict, DomainError, NotFound, Unprocessable
 from millet.core.idempotency import check_same_request, fingerprint
 from millet.finance.models import LedgerTransfer, Payment
-from millet.finance.services.chart import customer_funds_account, gateway_account, lending_collections_account
+from millet.finance.services.chart import (
+    customer_funds_account,
+    gateway_account,
+    lending_collections_account,
+    payment_accounts,
+    sub_account_for,
+)
 from millet.finance.services.gateways import CashGateway, GatewayResult, get_gateway
 from millet.finance.services.ledger import PostPending, TransferSpec, create_transfers, void_pending
 from millet.finance.services.ledger_accounts import ensure_account, get_account
@@ -116,9 +125,10 @@ def authorize_payment(
                     decline_reason=result.decline_reason,
                 )
             else:
+                paid_in, funds = payment_accounts(gateway.name, currency, reference)
                 hold = TransferSpec(
-                    debit=gateway_account(gateway.name, currency).code,
-                    credit=customer_funds_account(currency).code,
+                    debit=paid_in.code,
+                    credit=funds.code,
                     amount=to_minor(amount, currency),
                     currency=currency,
                     code="payment",
@@ -158,7 +168,9 @@ def capture_payment(payment_id: int, *, postings: Sequence[Posting]) -> Payment:
             raise Unprocessable(
                 f"postings add up to {total}, the payment is {payment.amount}", code="postings_mismatch"
             )
-        moves = _posting_transfers(postings, payment.currency, payment.reference)
+        # The money leaves customer funds by the (sub-)account the authorization put it in.
+        funds = payment.authorization.credit_account.code
+        moves = _posting_transfers(postings, payment.currency, payment.reference, funds)
         create_transfers([PostPending(payment.authorization_id), *moves])  # one linked batch
         Payment.objects.filter(pk=payment.pk, status=Status.AUTHORIZED).update(
             status=Status.CAPTURED, captured=payment.amount
@@ -239,10 +251,15 @@ def _charge(
     )
     if not result.ok:
         raise PaymentDeclined(result.decline_reason)
-    funds = customer_funds_account(currency).code
+    if gateway.name == CASH:  # into the till's drawer, named by the cash gateway's reference
+        paid_in = get_account(result.gateway_reference)
+        funds_account = customer_funds_account(currency, sub=sub_account_for(reference))
+    else:
+        paid_in, funds_account = payment_accounts(gateway.name, currency, reference)
+    funds = funds_account.code
     with transaction.atomic():
         take = TransferSpec(
-            debit=_money_account(gateway.name, result.gateway_reference, currency),
+            debit=paid_in.code,
             credit=funds,
             amount=amount_minor,
             currency=currency,
@@ -285,7 +302,7 @@ def refund_payment(
         payment = _locked(payment_id)
         total = _total(postings, payment.currency)
         key_prefix = f"payment:{payment.pk}:refund:{idempotency_key}:" if idempotency_key else None
-        gateway_code = _money_account(payment.gateway, payment.gateway_reference, payment.currency)
+        gateway_code = _money_account(payment)
         specs = [
             TransferSpec(
                 debit=_ensure(a, payment.currency),
@@ -351,11 +368,12 @@ def void_payment(payment_id: int) -> Payment:
     return payment
 
 
-def _money_account(gateway: str, gateway_reference: str, currency: str) -> str:
-    """Where a payment's money sits: the till drawer named by a cash payment, else the gateway's account."""
-    if gateway == CASH:
-        return get_account(gateway_reference).code
-    return gateway_account(gateway, currency).code
+def _money_account(payment: Payment) -> str:
+    """Where a payment's money sits: the till drawer named by a cash payment, else the gateway's
+    sub-account its reference books to (``chart.sub_account_for``)."""
+    if payment.gateway == CASH:
+        return get_account(payment.gateway_reference).code
+    return gateway_account(payment.gateway, payment.currency, sub=sub_account_for(payment.reference)).code
 
 
 def settle_cash_count(
@@ -417,8 +435,9 @@ def _total(postings: Sequence[Posting], currency: str) -> Decimal:
     return sum((a.amount for a in postings), Decimal(0))
 
 
-def _posting_transfers(postings: Sequence[Posting], currency: str, reference: str) -> list[TransferSpec]:
-    funds = customer_funds_account(currency).code
+def _posting_transfers(
+    postings: Sequence[Posting], currency: str, reference: str, funds: str
+) -> list[TransferSpec]:
     return [
         TransferSpec(
             debit=funds,
@@ -437,7 +456,12 @@ def _ensure(posting: Posting, currency: str) -> str:
 
 
 def _locked(payment_id: int) -> Payment:
-    payment = Payment.objects.select_for_update().filter(pk=payment_id).first()
+    payment = (
+        Payment.objects.select_for_update(of=("self",))
+        .select_related("authorization__credit_account")
+        .filter(pk=payment_id)
+        .first()
+    )
     if payment is None:
         raise NotFound(f"unknown payment {payment_id}", code="unknown_payment")
     return payment

@@ -42,11 +42,13 @@ from millet.inventory.services.requests import (
 )
 from millet.inventory.services.reservations import (
     Held,
+    HoldRequest,
     confirm_reservations,
     consume_reservations,
     expire_reservations,
     held_for,
     release_reservations,
+    reserve_many,
     reserve_stock,
 )
 from millet.inventory.services.serials import return_units, serials_on_shelf, skus_of_serials, unit_at
@@ -63,6 +65,7 @@ __all__ = [
     "Availability",
     "Held",
     "IncomingTransfer",
+    "HoldRequest",
     "MAX_QUANTITY",
     "OutOfStock",
     "RequestRow",
@@ -97,6 +100,7 @@ __all__ = [
     "release_reservations",
     "replenishment_suggestions",
     "request_stock",
+    "reserve_many",
     "reserve_stock",
     "return_units",
     "serials_on_shelf",

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -29,45 +29,60 @@ from millet.inventory.services.stock import OutOfStock, check_quantity, movement
 
 @dataclass(frozen=True)
 class Held:
-    """Units held for a reference at one location, and that location's state (ISO 3166-2, "" if unknown)."""
+    """Units held for a reference at one location (its stock row ``stock_id``), and that location's
+    state (ISO 3166-2, "" if unknown)."""
 
     reservation_id: int
     sku_id: int
     location_id: int
     quantity: int
     state: str
+    stock_id: int = 0
 
 
 # --- reservations --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class HoldRequest:
+    """Units of one SKU to hold for ``reference`` (an order line); ``backorder_ok``: when they cannot
+    all be held, hold none and answer None for this line instead of failing the whole call."""
+
+    sku_id: int
+    quantity: int
+    reference: str
+    backorder_ok: bool = False
+
+
 def _candidate_locations(
-    sku_id: int,
+    sku_ids: Sequence[int],
     market: str,
     *,
     store_location_id: int | None,
     only_store: bool,
     near: tuple[float, float] | None,
-) -> list[Stock]:
-    """Stock rows in allocation order (see module docstring)."""
+) -> dict[int, list[Stock]]:
+    """Each SKU's stock rows in allocation order (see module docstring), in one query."""
     rows = list(
-        Stock.objects.filter(sku_id=sku_id, location__market_id=market, location__is_active=True)
+        Stock.objects.filter(sku_id__in=sku_ids, location__market_id=market, location__is_active=True)
         .filter(Q(location__kind=Location.Kind.WAREHOUSE) | Q(location_id=store_location_id))
         .select_related("location")
     )
-    store_rows = [r for r in rows if r.location_id == store_location_id]
-    if only_store:
-        return store_rows
-    warehouses = [r for r in rows if r.location_id != store_location_id]
     if near is not None:
-        warehouses.sort(
+        rows.sort(
             key=lambda r: distance_km(
                 near[0], near[1], float(r.location.latitude), float(r.location.longitude)
             )
         )
     else:
-        warehouses.sort(key=lambda r: r.location.code)
-    return store_rows + warehouses
+        rows.sort(key=lambda r: r.location.code)
+    ordered: dict[int, list[Stock]] = {sku_id: [] for sku_id in sku_ids}
+    for row in rows:  # the store's row first; the warehouses after it, unless only the store may serve
+        if row.location_id == store_location_id:
+            ordered[row.sku_id].insert(0, row)
+        elif not only_store:
+            ordered[row.sku_id].append(row)
+    return ordered
 
 
 def _take(stock_id: int, want: int) -> int:
@@ -85,7 +100,158 @@ def _take(stock_id: int, want: int) -> int:
     return 0
 
 
-@transaction.atomic(savepoint=False)  # callers that recover from OutOfStock hold their own savepoint
+# Every planned take in one statement: a conditional UPDATE per stock row (the same rule as
+# ``_take``) and the reservations of the rows it took, inserted from its RETURNING.
+_TAKE_ALL_PG = f"""
+WITH taken AS (
+  UPDATE {Stock._meta.db_table} AS s SET reserved = s.reserved + v.quantity
+    FROM unnest(%(stock)s::bigint[], %(quantity)s::int[], %(reference)s::text[])
+         AS v(stock_id, quantity, reference)
+   WHERE s.id = v.stock_id AND s.quantity >= s.reserved + v.quantity
+  RETURNING s.id AS stock_id, v.quantity, v.reference
+)
+INSERT INTO {Reservation._meta.db_table} (stock_id, quantity, reference, status, expires_at, created_at)
+SELECT stock_id, quantity, reference, %(status)s, %(expires)s, %(now)s FROM taken
+RETURNING id, stock_id
+"""
+
+
+def _take_all(plan: list[tuple[Stock, int, str]], expires_at) -> dict[int, int]:
+    """Take each planned (stock row, units, reference) if the row still has the units free, and
+    write its reservation; returns reservation ids by stock row id for the rows taken."""
+    if not plan:
+        return {}
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _TAKE_ALL_PG,
+                {
+                    "stock": [row.pk for row, _, _ in plan],
+                    "quantity": [units for _, units, _ in plan],
+                    "reference": [reference for _, _, reference in plan],
+                    "status": Reservation.Status.ACTIVE,
+                    "expires": expires_at,
+                    "now": timezone.now(),
+                },
+            )
+            return {stock_id: pk for pk, stock_id in cursor.fetchall()}
+    taken = [
+        (row, units, reference)
+        for row, units, reference in plan
+        if Stock.objects.filter(pk=row.pk, quantity__gte=F("reserved") + units).update(
+            reserved=F("reserved") + units
+        )
+    ]
+    created = Reservation.objects.bulk_create(
+        Reservation(stock_id=row.pk, quantity=units, reference=reference, expires_at=expires_at)
+        for row, units, reference in taken
+    )
+    return {r.stock_id: r.pk for r in created}
+
+
+def _give_back(held: list[Held]) -> None:
+    """Undo holds made earlier in this transaction (a line that then turned out short)."""
+    for h in held:
+        Stock.objects.filter(pk=h.stock_id).update(reserved=F("reserved") - h.quantity)
+    Reservation.objects.filter(pk__in=[h.reservation_id for h in held]).delete()
+
+
+@transaction.atomic(savepoint=False)  # a line that comes up short gives back what it held
+def reserve_many(
+    requests: Sequence[HoldRequest],
+    *,
+    market: str,
+    store_location_id: int | None = None,
+    only_store: bool = False,
+    near: tuple[float, float] | None = None,
+    ttl_seconds: int | None = None,
+) -> list[list[Held] | None]:
+    """Hold every request's units (allocation: see module docstring; one request per SKU, 422
+    ``duplicate_sku`` otherwise); per request, its holds, or None
+    for a ``backorder_ok`` one that could not be held whole (it holds nothing). Any other request
+    short of stock raises OutOfStock; the caller's transaction then holds nothing either.
+
+    Set-based: one read of all candidate rows, then the planned takes and their reservations in one
+    statement. Only a row that another checkout emptied since the read sends its line back to
+    taking row by row (``_take``), from that row on.
+    """
+    for request in requests:
+        check_quantity(request.quantity)
+    if len({r.sku_id for r in requests}) != len(requests):  # each stock row is taken once per statement
+        raise Unprocessable("one request per SKU: merge the lines first", code="duplicate_sku")
+    expires_at = timezone.now() + timedelta(seconds=ttl_seconds) if ttl_seconds else None
+    candidates = _candidate_locations(
+        [r.sku_id for r in requests],
+        market,
+        store_location_id=store_location_id,
+        only_store=only_store,
+        near=near,
+    )
+    plan: list[tuple[Stock, int, str]] = []
+    results: list[list[Held] | None] = []
+    for request in requests:
+        remaining, planned = request.quantity, []
+        for row in candidates[request.sku_id]:
+            units = min(remaining, row.quantity - row.reserved)
+            if units > 0:
+                planned.append((row, units, request.reference))
+                remaining -= units
+            if remaining == 0:
+                break
+        if remaining and not request.backorder_ok:
+            raise OutOfStock(
+                f"only {request.quantity - remaining} of {request.quantity} units available",
+                code="out_of_stock",
+            )
+        results.append(None if remaining else [])
+        if not remaining:
+            plan.extend(planned)
+    taken = _take_all(plan, expires_at)
+    for index, request in enumerate(requests):
+        held = results[index]
+        if held is None:
+            continue
+        mine = [(row, units) for row, units, reference in plan if reference == request.reference]
+        held.extend(
+            Held(taken[row.pk], request.sku_id, row.location_id, units, row.location.state, row.pk)
+            for row, units in mine
+            if row.pk in taken
+        )
+        remaining = request.quantity - sum(h.quantity for h in held)
+        if remaining:  # raced: from the first row it missed on, one row at a time against what is free now
+            rows = candidates[request.sku_id]
+            first_missed = next(row for row, _ in mine if row.pk not in taken)
+            remaining = _take_rows(rows[rows.index(first_missed) :], request, remaining, expires_at, held)
+        if remaining:
+            if not request.backorder_ok:
+                raise OutOfStock(
+                    f"only {request.quantity - remaining} of {request.quantity} units available",
+                    code="out_of_stock",
+                )
+            _give_back(held)
+            results[index] = None
+    return results
+
+
+def _take_rows(rows: list[Stock], request: HoldRequest, remaining: int, expires_at, held: list[Held]) -> int:
+    """Take what is free now from ``rows`` in order; appends to ``held``; returns the units still missing."""
+    for row in rows:
+        if remaining == 0:
+            break
+        if any(h.stock_id == row.pk for h in held):
+            continue
+        got = _take(row.pk, remaining)
+        if got:
+            reservation = Reservation.objects.create(
+                stock_id=row.pk, quantity=got, reference=request.reference, expires_at=expires_at
+            )
+            held.append(
+                Held(reservation.pk, request.sku_id, row.location_id, got, row.location.state, row.pk)
+            )
+            remaining -= got
+    return remaining
+
+
 def reserve_stock(
     *,
     sku_id: int,
@@ -97,26 +263,16 @@ def reserve_stock(
     near: tuple[float, float] | None = None,
     ttl_seconds: int | None = None,
 ) -> list[Held]:
-    """Hold ``quantity`` units for ``reference`` or raise OutOfStock having held nothing."""
-    check_quantity(quantity)
-    expires_at = timezone.now() + timedelta(seconds=ttl_seconds) if ttl_seconds else None
-    remaining, held = quantity, []
-    for row in _candidate_locations(
-        sku_id, market, store_location_id=store_location_id, only_store=only_store, near=near
-    ):
-        if remaining == 0:
-            break
-        if row.quantity - row.reserved <= 0:
-            continue
-        taken = _take(row.pk, min(remaining, row.quantity - row.reserved))
-        if taken:
-            reservation = Reservation.objects.create(
-                stock_id=row.pk, quantity=taken, reference=reference, expires_at=expires_at
-            )
-            held.append(Held(reservation.pk, sku_id, row.location_id, taken, row.location.state))
-            remaining -= taken
-    if remaining:
-        raise OutOfStock(f"only {quantity - remaining} of {quantity} units available", code="out_of_stock")
+    """Hold ``quantity`` units for ``reference`` or raise OutOfStock having held nothing
+    (``reserve_many`` for one line)."""
+    (held,) = reserve_many(
+        [HoldRequest(sku_id, quantity, reference)],
+        market=market,
+        store_location_id=store_location_id,
+        only_store=only_store,
+        near=near,
+        ttl_seconds=ttl_seconds,
+    )
     return held
 
 
@@ -142,7 +298,7 @@ def confirm_reservations(reference: str) -> None:
 
 def held_for(reference: str) -> list[Held]:
     return [
-        Held(r.pk, r.stock.sku_id, r.stock.location_id, r.quantity, r.stock.location.state)
+        Held(r.pk, r.stock.sku_id, r.stock.location_id, r.quantity, r.stock.location.state, r.stock_id)
         for r in _active(reference).select_related("stock__location")
     ]
 

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -448,38 +447,39 @@ def create_order(
 def hold_stock(
     new: NewOrder, *, store, near, ttl_seconds, allow_backorder: bool, only_store: bool = False
 ) -> dict[int, list[inventory.Held]]:
-    """Hold every line's units (see ``inventory.reserve_stock``); returns the holds by line id
+    """Hold every line's units at once (see ``inventory.reserve_many``); returns the holds by line id
     (none for a back-ordered line)."""
     order = new.order
-    holds: dict[int, list[inventory.Held]] = {}
-    only_store = only_store or order.channel == Order.Channel.CLICK_COLLECT
-    backordered = []
     by_id = {info.id: info for info in new.skus.values()}
-    for line in new.lines:
-        info = by_id[line.sku_id]
-        reference = line_reference(order.number, line.pk)
-        reserve = partial(
-            inventory.reserve_stock,
-            sku_id=line.sku_id,
-            quantity=line.quantity,
-            market=order.market_id,
-            reference=reference,
-            store_location_id=store.location_id if store else None,
-            only_store=only_store,
-            near=near,
-            ttl_seconds=ttl_seconds,
-        )
-        if not (allow_backorder and info.allow_backorder):
-            holds[line.pk] = reserve()  # out of stock fails the whole order: no savepoint needed
-            continue
-        try:
-            with transaction.atomic():  # a savepoint, so a miss can become a back-order
-                holds[line.pk] = reserve()
-        except inventory.OutOfStock:
-            inventory.add_backorder(
-                sku_id=line.sku_id, market=order.market_id, quantity=line.quantity, reference=reference
+    held = inventory.reserve_many(
+        [
+            inventory.HoldRequest(
+                line.sku_id,
+                line.quantity,
+                line_reference(order.number, line.pk),
+                backorder_ok=allow_backorder and by_id[line.sku_id].allow_backorder,
             )
-            backordered.append(line.pk)
+            for line in new.lines
+        ],
+        market=order.market_id,
+        store_location_id=store.location_id if store else None,
+        only_store=only_store or order.channel == Order.Channel.CLICK_COLLECT,
+        near=near,
+        ttl_seconds=ttl_seconds,
+    )
+    holds: dict[int, list[inventory.Held]] = {}
+    backordered = []
+    for line, line_holds in zip(new.lines, held, strict=True):
+        if line_holds is not None:
+            holds[line.pk] = line_holds
+            continue
+        inventory.add_backorder(
+            sku_id=line.sku_id,
+            market=order.market_id,
+            quantity=line.quantity,
+            reference=line_reference(order.number, line.pk),
+        )
+        backordered.append(line.pk)
     if backordered:
         OrderLine.objects.filter(pk__in=backordered).update(backordered=True)
         for line in new.lines:
