@@ -15,9 +15,11 @@ from millet.devices.services.automations import (
     set_automation_enabled,
 )
 from millet.devices.services.commands import (
+    Answer,
     OutboundCommand,
     ShadowState,
     acknowledge_command,
+    acknowledge_commands,
     commands_to_send,
     get_command,
     get_shadow,
@@ -82,6 +84,7 @@ from millet.devices.services.reported import Reading, newest_readings, report_re
 __all__ = [
     "DeviceActivity",
     "DeviceEvent",
+    "Answer",
     "DeviceInfo",
     "OutboundCommand",
     "ProvisionedDevice",
@@ -89,6 +92,7 @@ __all__ = [
     "ShadowState",
     "abort_rollout",
     "acknowledge_command",
+    "acknowledge_commands",
     "activations_per_day",
     "advance_rollouts",
     "all_device_credentials",
