@@ -94,7 +94,7 @@ def duplicates_counted() -> int:
         cursor.execute(
             "SELECT coalesce(sum(count), 0) FROM telemetry_ingestcounter WHERE reason = %s", ["duplicate"]
         )
-        return cursor.fetchone()[0]
+        return int(cursor.fetchone()[0])
 
 
 def table_count() -> int:
