@@ -5,6 +5,8 @@ One run, one machine, the same concurrency everywhere (``--connections``, defaul
 1. HTTP ceiling: ``GET /api/health`` on gunicorn (2 sync workers), driven by wrk.
 2. The gate through HTTP: ``POST /api/flashsale/campaigns/{code}/claims`` with random customers'
    tokens until ``--attempts`` decisions (201 claim or 409 limit/sold out), with p50/p99 latency.
+   A warm token's claim is one Redis round trip, answered before sessions and routing
+   (``millet.flashsale.middleware``); a token's first claim takes the full API route.
 3. The peer through HTTP, same server and workers: a purchase done the general-purpose way, one
    transaction per attempt that locks the stock row (``SELECT ... FOR UPDATE``), checks the
    customer's limit, takes the unit and records the purchase.
@@ -16,6 +18,9 @@ One run, one machine, the same concurrency everywhere (``--connections``, defaul
    without an order, paid claims whose order is not paid) must both be 0.
 
     python bench/flashsale.py [--full] [--units N] [--customers N] [--attempts N] [--fsync everysec|always]
+
+Goals (issue 14): the gate via HTTP at least 5x the peer's decisions/s and at least 0.5 of the
+trivial endpoint's requests/s, with 0 oversold and 0 lost paid orders.
 
 The default run is scaled for a 2-core machine (well under 4 minutes); ``--full`` is the Singles
 Day size (100,000 units, 1,000,000 attempts from 200,000 customers). Redis runs privately with AOF;
@@ -31,7 +36,6 @@ import os
 import random
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,8 +43,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN", "postgres://postgres@127.0.0.1:5432/postgres")
+from support.harness import PG_ADMIN_URL, ROOT, django_script, free_port, fresh_postgres, wrk_binary
+
 DB_NAME = "millet_bench_flashsale"
 CODE = "bench-sale"
 LIMIT = 2
@@ -193,32 +197,7 @@ def run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
 
 
 def django(script: str, env: dict) -> dict:
-    out = run([sys.executable, "-c", "import django; django.setup()\n" + script], env=env, cwd=ROOT).stdout
-    return json.loads(out.strip().splitlines()[-1])
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def ensure_wrk() -> str:
-    path = shutil.which("wrk")
-    if path:
-        return path
-    run(["apt-get", "install", "-y", "-qq", "wrk"])
-    return shutil.which("wrk") or sys.exit("wrk is not installed")
-
-
-def fresh_database(env: dict) -> None:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
-    run([sys.executable, "-m", "millet.cli", "migrate", "-v0"], env=env, cwd=ROOT)
-    run([sys.executable, "-m", "millet.cli", "collectstatic", "--noinput", "-v0"], env=env, cwd=ROOT)
+    return json.loads(django_script(script, env).strip().splitlines()[-1])
 
 
 def start_redis(fsync: str) -> tuple[subprocess.Popen, int, str]:
@@ -285,9 +264,12 @@ def wrk_until(binary: str, url: str, *, attempts: int, chunk: int, connections: 
 
 def core_redis(port: int, *, requests: int, connections: int, customers: int, fsync: str) -> float:
     """The gate's script alone, every call an accepted claim (pool and limit set out of reach)."""
+    import django
     import redis
 
     sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "millet.settings")
+    django.setup()  # the gate module sits in a package that loads its models
     from millet.flashsale.services.gate import _CLAIM, keys
 
     client = redis.Redis(port=port)
@@ -301,7 +283,7 @@ def core_redis(port: int, *, requests: int, connections: int, customers: int, fs
     out = run(
         ["redis-benchmark", "-p", str(port), "-c", str(connections), "-n", str(requests),
          "-r", str(customers), "--csv", "EVALSHA", sha, "5", k["state"], k["taken"], k["stream"],
-         "fs:{core}:rl:c", "fs:{core}:rl:ip", "__rand_int__", ""]
+         "fs:{core}:rl:c:", "fs:{core}:rl:ip", "__rand_int__", ""]
     ).stdout  # fmt: skip
     client.delete(*k.values())
     return float(re.findall(r'"EVALSHA[^"]*","([\d.]+)"', out)[-1])
@@ -381,7 +363,7 @@ def main() -> None:
     if args.full:
         args.units, args.customers, args.attempts = 100_000, 200_000, 1_000_000
 
-    binary = ensure_wrk()
+    binary = wrk_binary()
     redis_proc, redis_port, redis_dir = start_redis(args.fsync)
     db_url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + DB_NAME
     env = {
@@ -401,7 +383,7 @@ def main() -> None:
             f"{args.attempts} attempts",
             flush=True,
         )
-        fresh_database(env)
+        fresh_postgres(DB_NAME, env)
         seed = django(
             SEED % {"units": args.units, "customers": args.customers, "code": CODE, "limit": LIMIT}, env
         )
@@ -452,6 +434,7 @@ def main() -> None:
         server.wait(timeout=30)
         server = None
 
+        os.environ.update({k: env[k] for k in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "MILLET_DATA_DIR")})
         core_n = 200_000
         redis_core = core_redis(redis_port, requests=core_n, connections=args.connections,
                                 customers=args.customers, fsync=args.fsync)  # fmt: skip

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal
 
 from django.core.exceptions import ValidationError
@@ -259,43 +259,65 @@ def property_spec(spec: SpecLike, siid: int, piid: int) -> PropertySpec:
 
 
 def validate_property_value(spec: SpecLike, siid: int, piid: int, value: object) -> object:
-    """Check a telemetry value or command argument against its declaration and return it.
+    """Check a telemetry value or command argument against its declaration and return it; raises
+    ``Unprocessable`` ``invalid_property_value``. The rules are ``property_checker``'s."""
+    return property_checker(property_spec(spec, siid, piid), siid)(value)
+
+
+def property_checker(prop: PropertySpec, siid: int) -> Callable[[object], object]:
+    """The check of one property's values, compiled once from its declaration (ingestion checks
+    every telemetry value, so nothing about the declaration is looked up per value): a function
+    returning the value or raising ``Unprocessable`` ``invalid_property_value``.
 
     Booleans are refused for numeric formats (``True`` is an ``int`` in Python but not on the wire),
     and NaN/infinity for floats. Steps are enforced for integer formats only: float sensors report at
     their own precision, while integer settings (fan level, brightness) must land on the grid.
     """
-    prop = property_spec(spec, siid, piid)
-    where = f"siid={siid} piid={piid} ({prop.name}, {prop.format})"
+    where = f"siid={siid} piid={prop.piid} ({prop.name}, {prop.format})"
 
     def refuse(problem: str) -> Unprocessable:
         return Unprocessable(f"{where}: {problem}", code="invalid_property_value")
 
     if prop.format == "bool":
-        if not isinstance(value, bool):
+
+        def check_bool(value: object) -> object:
+            if value is True or value is False:
+                return value
             raise refuse(f"expected true or false, got {value!r}")
-        return value
+
+        return check_bool
     if prop.format == "string":
-        if not isinstance(value, str):
-            raise refuse(f"expected a string, got {value!r}")
-        if len(value) > MAX_STRING_LENGTH:
-            raise refuse(f"string longer than {MAX_STRING_LENGTH} characters")
-        return value
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise refuse(f"expected a number, got {value!r}")
-    if prop.format in INT_BOUNDS and not isinstance(value, int):
-        raise refuse(f"expected an integer, got {value!r}")
-    if not math.isfinite(value):
-        raise refuse(f"{value!r} is not a finite number")
+
+        def check_string(value: object) -> object:
+            if not isinstance(value, str):
+                raise refuse(f"expected a string, got {value!r}")
+            if len(value) > MAX_STRING_LENGTH:
+                raise refuse(f"string longer than {MAX_STRING_LENGTH} characters")
+            return value
+
+        return check_string
+    integer = prop.format in INT_BOUNDS
     lowest, highest = _bounds(prop.format)
-    if not lowest <= value <= highest:
-        raise refuse(f"{value} is outside the format's bounds [{lowest}, {highest}]")
-    if prop.value_list is not None and value not in {item.value for item in prop.value_list}:
-        raise refuse(f"{value} is not one of {[item.value for item in prop.value_list]}")
-    if prop.value_range is not None:
-        low, high, step = prop.value_range
+    allowed = frozenset(item.value for item in prop.value_list) if prop.value_list is not None else None
+    low, high, step = prop.value_range if prop.value_range is not None else (lowest, highest, None)
+
+    def check_number(value: object) -> object:
+        kind = type(value)
+        if kind is not int and kind is not float:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise refuse(f"expected a number, got {value!r}")
+        if integer and not isinstance(value, int):
+            raise refuse(f"expected an integer, got {value!r}")
+        if not math.isfinite(value):
+            raise refuse(f"{value!r} is not a finite number")
+        if not lowest <= value <= highest:
+            raise refuse(f"{value} is outside the format's bounds [{lowest}, {highest}]")
+        if allowed is not None and value not in allowed:
+            raise refuse(f"{value} is not one of {[item.value for item in prop.value_list]}")
         if not low <= value <= high:
             raise refuse(f"{value} is outside [{low}, {high}]")
-        if prop.format in INT_BOUNDS and (value - low) % step:
+        if integer and step is not None and (value - low) % step:
             raise refuse(f"{value} is not on the step {step} from {low}")
-    return value
+        return value
+
+    return check_number

@@ -93,10 +93,14 @@ def get_campaign(request, code: Code):
     "/campaigns/{code}/claims",
     response={201: services.ClaimView, 429: ErrorOut, 503: ErrorOut},
     auth=gate_auth,
+    url_name="flashsale_claim",
 )
 def claim(request, code: Code):
     """The gate: one unit for the caller, or 409 with why not (not_started, ended, limit, sold_out),
-    429 when rate-limited. A 201 is a promise: the order follows; poll the claim for it."""
+    429 when rate-limited. A 201 is a promise: the order follows; poll the claim for it.
+
+    A bearer token whose owner is cached is answered before this route, by the same service
+    (``millet.flashsale.middleware``); this route is the rest (first use of a token, sessions)."""
     view = services.claim_unit(request.actor, code, ip=client_address(request))
     return Status(201, view)
 

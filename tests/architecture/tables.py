@@ -52,7 +52,7 @@ def issuing_app() -> tuple[str, str] | None:
             return None  # test code, or Django's own commands (flush, migrate) run by a Millet command
         if module == "django.contrib.auth" and frame.f_code.co_name == "get_user":
             return None  # Django loading the session's user for request.user, whichever page reads it first
-        if module == "millet.web.middleware":
+        if module in ("millet.web.middleware", "millet.flashsale.middleware"):
             return None  # passes the request on: a third-party view below it (allauth's) is no domain's
         if module.startswith("millet."):
             if ".migrations." in module or module.endswith(".admin") or module.startswith("millet.core."):

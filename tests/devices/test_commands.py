@@ -139,3 +139,38 @@ def test_desired_state_changes_can_be_conditional_on_its_version(fleet, owned):
     assert stale.status_code == 409 and stale.json()["error"] == "version_conflict"
     assert alice.post(path, {"props": {"on": False}, "expected_version": 1}).status_code == 202
     assert devices.get_shadow(fleet.actor("alice"), cam.device_id).desired == {"on": False}
+
+
+def test_a_batch_of_answers_is_applied_in_order_as_one_answer_at_a_time_would_be(fleet, owned):
+    """What one ingest batch brings back: progress then the final answer, a repeat, another device's
+    claim on a command, an unknown id, an unknown status; each command closes once, on its first
+    final answer, and nothing else moves."""
+    cam, bobs = owned
+    alice, bob = fleet.actor("alice"), fleet.actor("bob")
+    first = devices.request_set(alice, cam.device_id, {"night-vision": 1})
+    second = devices.request_set(alice, cam.device_id, {"on": True})
+    bobs_command = devices.request_set(bob, bobs.device_id, {"on": False})
+    now = timezone.now()
+    assert len(devices.commands_to_send(now)) == 3
+    Answer = devices.Answer
+    applied = devices.acknowledge_commands(
+        [
+            Answer(cam.device_id, first.command_id, "progress", {"progress": 50}),
+            Answer(cam.device_id, first.command_id, "ok", {"done": True}),
+            Answer(cam.device_id, first.command_id, "error", {"late": True}),  # already closed: ignored
+            Answer(cam.device_id, bobs_command.command_id, "ok", {}),  # not this device's command
+            Answer(cam.device_id, "no-such-command", "ok", {}),
+            Answer(cam.device_id, second.command_id, "maybe", {}),  # not a status
+            Answer(cam.device_id, second.command_id, "progress", {"progress": 10}),
+        ]
+    )
+    assert applied == 3
+    done = Command.objects.get(pk=first.pk)
+    assert (done.status, done.result) == ("acked", {"done": True}) and done.finished_at is not None
+    waiting = Command.objects.get(pk=second.pk)
+    assert waiting.status == "sent" and waiting.next_attempt_at > now  # pushed back, still open
+    assert Command.objects.get(pk=bobs_command.pk).status == "sent"
+    assert devices.get_shadow(alice, cam.device_id).reported == {"night-vision": 1}  # the set's ack
+    devices.acknowledge_commands([Answer(cam.device_id, second.command_id, "error", {"reason": "busy"})])
+    failed = Command.objects.get(pk=second.pk)
+    assert (failed.status, failed.result) == ("failed", {"reason": "busy"})

@@ -42,47 +42,57 @@ def database_url() -> str:
 
 
 class IngestProcess:
-    """``millet ingest`` as production runs it, against the test database and the private broker."""
+    """``millet ingest`` as production runs it, against the test database and the private broker: one
+    process, or several (``--instance 1..n``) sharing the stream through a shared subscription."""
 
-    def __init__(self, log: Path) -> None:
+    def __init__(self, log: Path, workers: int = 1) -> None:
         self.log = log
-        self.process: subprocess.Popen | None = None
+        self.instances = [0] if workers == 1 else list(range(1, workers + 1))
+        self.processes: list[subprocess.Popen] = []
 
     def start(self) -> IngestProcess:
         env = {**os.environ, "DATABASE_URL": database_url(), "MILLET_DATA_DIR": str(settings.DATA_DIR)}
         env.pop("REDIS_URL", None)
         with self.log.open("a") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "millet.cli", "ingest", "--quiet", "--flush-ms", "20"],
-                env=env,
-                cwd=ROOT,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
+            self.processes = [
+                subprocess.Popen(
+                    [sys.executable, "-m", "millet.cli", "ingest", "--quiet", "--flush-ms", "20"]
+                    + ["--instance", str(instance)],
+                    env=env,
+                    cwd=ROOT,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
+                for instance in self.instances
+            ]
         return self
 
     def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
+        return bool(self.processes) and all(p.poll() is None for p in self.processes)
 
     def stop(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=60)
+        for process in self.processes:
+            process.send_signal(signal.SIGTERM)
+        return max(process.wait(timeout=60) for process in self.processes)
 
 
-def hold_worker_session(broker) -> None:
-    """Open the worker's persistent session once, so the broker queues everything for it from now on
-    (what a running deployment always has)."""
-    client = mqtt.Client(
-        mqtt.CallbackAPIVersion.VERSION2, client_id=INGEST_USER, clean_session=False, protocol=mqtt.MQTTv311
-    )
-    client.username_pw_set(INGEST_USER, service_credentials()[INGEST_USER])
-    client.connect(broker.host, broker.port)
-    client.loop_start()
-    result, mid = client.subscribe([(f, 1) for f in topics.INGEST_FILTERS])
-    assert result == mqtt.MQTT_ERR_SUCCESS
-    time.sleep(0.5)
-    client.disconnect()
-    client.loop_stop()
+def hold_worker_session(broker, instances: list[int]) -> None:
+    """Open each worker's persistent session once, so the broker queues everything for it from now
+    on (what a running deployment always has); several workers subscribe as one shared group."""
+    for instance in instances:
+        client_id = f"{INGEST_USER}-{instance}" if instance else INGEST_USER
+        prefix = f"$share/{INGEST_USER}/" if instance else ""
+        client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False, protocol=mqtt.MQTTv311
+        )
+        client.username_pw_set(INGEST_USER, service_credentials()[INGEST_USER])
+        client.connect(broker.host, broker.port)
+        client.loop_start()
+        result, mid = client.subscribe([(prefix + f, 1) for f in topics.INGEST_FILTERS])
+        assert result == mqtt.MQTT_ERR_SUCCESS
+        time.sleep(0.5)
+        client.disconnect()
+        client.loop_stop()
 
 
 def poison(now_ms: int) -> list[tuple[str, bytes, str]]:
@@ -119,10 +129,15 @@ def poison(now_ms: int) -> list[tuple[str, bytes, str]]:
     ]
 
 
-def test_poison_from_many_devices_never_stops_ingestion(mosquitto, plugs, tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_poison_from_many_devices_never_stops_ingestion(mosquitto, plugs, tmp_path, workers):
+    """With two workers sharing the stream, each message is still stored once: none lost, none twice
+    (a duplicate would be counted as one in the stats), and the shadow keeps the newest report
+    whichever worker took it."""
     issued = plugs(8)
-    hold_worker_session(mosquitto)
-    worker = IngestProcess(tmp_path / "ingest.log").start()
+    worker = IngestProcess(tmp_path / "ingest.log", workers)
+    hold_worker_session(mosquitto, worker.instances)
+    worker.start()
     try:
         run_poisoned_stream(mosquitto, issued, worker)
     finally:

@@ -12,6 +12,7 @@ paid and fulfilled, or expired with its order cancelled and its unit returned.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -34,7 +35,8 @@ from django.db import connection
 from django.utils import timezone
 
 from millet.accounts.actor import SYSTEM, actor_for_user
-from millet.accounts.services import issue_token
+from millet.accounts.models import ApiToken
+from millet.accounts.services import issue_token, revoke_tokens
 from millet.flashsale import services
 from millet.flashsale.models import Claim
 from millet.flashsale.services import gate
@@ -154,13 +156,42 @@ def wait_for(predicate, timeout: float = 30.0, what: str = "condition") -> None:
 
 
 def test_sale_survives_killed_workers_and_redis_restart(world, require_postgres, settings):
+    with private_redis(settings) as (private, procs):
+        _run_sale(world, private, procs)
+
+
+def process_env(private: PrivateRedis) -> dict:
+    """The environment of the processes under test: the test database, the private Redis."""
+    db = connection.settings_dict
+    host = db["HOST"] or "127.0.0.1"
+    return {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}",
+        "REDIS_URL": private.url,
+        "DJANGO_SETTINGS_MODULE": "millet.settings",
+        "MILLET_DATA_DIR": tempfile.mkdtemp(prefix="millet-fs-"),
+    }
+
+
+def serve(env: dict, procs: list[subprocess.Popen]) -> int:
+    """gunicorn with two sync workers (two processes answering the same socket); its port."""
+    port = free_port()
+    gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or "gunicorn"
+    options = ["--workers", "2", "--log-level", "warning", "--graceful-timeout", "2"]
+    procs.append(start([gunicorn, "millet.wsgi:application", "--bind", f"127.0.0.1:{port}", *options], env))
+    return port
+
+
+@contextlib.contextmanager
+def private_redis(settings):
+    """A private Redis as the test's ``REDIS_URL``; the processes started in the block are ended."""
     private = PrivateRedis()
     private.start()
     settings.REDIS_URL = private.url
     gate.reset_client()
     procs: list[subprocess.Popen] = []
     try:
-        _run_sale(world, private, procs)
+        yield private, procs
     finally:
         for proc in procs:
             if proc.poll() is None:
@@ -174,6 +205,39 @@ def test_sale_survives_killed_workers_and_redis_restart(world, require_postgres,
             private.kill()
         shutil.rmtree(private.dir, ignore_errors=True)
         gate.reset_client()
+
+
+def test_a_revoked_token_fails_on_the_next_claim_in_every_server_process(world, require_postgres, settings):
+    """The gate answers a warm token from Redis alone (one script, no database), in whichever
+    worker takes the request; once the token is revoked, no worker accepts it again."""
+    with private_redis(settings) as (private, procs):
+        now = timezone.now()
+        campaign = services.create_campaign(
+            SYSTEM,
+            code="revoked-sale",
+            name="Singles Day cable",
+            sku_code="CABLE-C",
+            market="CN",
+            location_code="WH-CN-SH",
+            price=Decimal("9.90"),
+            units=40,
+            starts_at=now - timedelta(seconds=1),
+            ends_at=now + timedelta(hours=1),
+            per_customer_limit=40,
+            payment_window_seconds=900,
+            customer_rate_per_second=0,
+            ip_rate_per_second=0,
+        )
+        user = get_user_model().objects.create_user("fs-revoked")
+        buyer = Buyer(serve(process_env(private), procs), issue_token(user))
+        wait_for(lambda: buyer.call("GET", "/campaigns")[0] == 200, what="gunicorn")
+        path = f"/campaigns/{campaign.code}/claims"
+        before = [buyer.call("POST", path)[0] for _ in range(12)]  # each on a new connection
+        assert before == [201] * 12
+        revoke_tokens(list(ApiToken.objects.filter(user=user).values_list("pk", flat=True)))
+        after = [buyer.call("POST", path) for _ in range(12)]
+        assert [status for status, _ in after] == [401] * 12, after
+        assert gate.pool(campaign.code) == 40 - 12
 
 
 def _run_sale(world, private: PrivateRedis, procs: list[subprocess.Popen]) -> None:
@@ -199,33 +263,8 @@ def _run_sale(world, private: PrivateRedis, procs: list[subprocess.Popen]) -> No
     tokens = {u.pk: issue_token(u) for u in people}
     payers, idlers = people[:PAYERS], people[PAYERS:]
 
-    db = connection.settings_dict
-    host = db["HOST"] or "127.0.0.1"
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}",
-        "REDIS_URL": private.url,
-        "DJANGO_SETTINGS_MODULE": "millet.settings",
-        "MILLET_DATA_DIR": tempfile.mkdtemp(prefix="millet-fs-"),
-    }
-    port = free_port()
-    gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or "gunicorn"
-    server = start(
-        [
-            gunicorn,
-            "millet.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--log-level",
-            "warning",
-            "--graceful-timeout",
-            "2",
-        ],
-        env,
-    )
-    procs.append(server)
+    env = process_env(private)
+    port = serve(env, procs)
     writer_cmd = [sys.executable, "-m", "millet.cli", "flashsale_worker", "--block-ms", "200",
                   "--reclaim-idle-ms", "1000", "--expire-every", "0.2"]  # fmt: skip
     procs.append(start(writer_cmd, env))
@@ -251,7 +290,7 @@ def _run_sale(world, private: PrivateRedis, procs: list[subprocess.Popen]) -> No
     for t in tabs:
         t.start()
     wait_for(lambda: len(accepted) >= UNITS // 4, what="the sale to be under way")
-    os.kill(children(server.pid)[0], signal.SIGKILL)  # an app worker dies mid-sale
+    os.kill(children(procs[0].pid)[0], signal.SIGKILL)  # an app worker dies mid-sale
     procs[1].send_signal(signal.SIGKILL)  # and the order writer, with claims pending
     private.kill()  # and Redis
     time.sleep(0.3)

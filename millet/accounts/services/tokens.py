@@ -113,10 +113,30 @@ def token_owner(raw: str) -> TokenOwner | None:
             # add, never set: it must not overwrite the tombstone a concurrent revocation wrote.
             with suppress(redis.RedisError):
                 _redis().set(_cache_key(key_hash), _encode(owner), ex=TOKEN_CACHE_SECONDS, nx=True)
+    _note_use(owner, key_hash, shared)
+    return owner
+
+
+def token_cache_key(raw: str) -> str | None:
+    """The shared-cache key of a token's owner, or None without a shared cache. For a caller that
+    reads the entry inside its own Redis call (the flash-sale gate's script), then hands the value
+    to ``owner_from_cache``."""
+    return _cache_key(hash_token(raw)) if _shared_cache() else None
+
+
+def owner_from_cache(raw: str, value: bytes | None) -> TokenOwner | None:
+    """The owner a cache entry read by the caller names (None for a miss or a revoked token's
+    tombstone: the caller then asks ``token_owner``), with the use recorded as ``token_owner`` does."""
+    owner = _decode(value)
+    if owner is not None:
+        _note_use(owner, hash_token(raw), True)
+    return owner
+
+
+def _note_use(owner: TokenOwner, key_hash: str, shared: bool) -> None:
     now = time.time()
     if now - owner.last_used > TOUCH_EVERY_SECONDS:
         _touch(owner, key_hash, now, shared)
-    return owner
 
 
 _touched: dict[str, float] = {}  # token hash -> when this process last recorded a use (shared cache)

@@ -5,7 +5,13 @@ codes (or the SKU ids their own rows keep) and market codes, never rows, and the
 answer a whole cart in one query. Changing the catalog is for staff: those verbs take the actor.
 """
 
-from millet.catalog.device_spec import DeviceSpec, PropertySpec, checked_spec, validate_property_value
+from millet.catalog.device_spec import (
+    DeviceSpec,
+    PropertySpec,
+    checked_spec,
+    property_checker,
+    validate_property_value,
+)
 from millet.catalog.services.device_models import (
     ProductFace,
     create_device_model,
@@ -53,6 +59,7 @@ __all__ = [
     "DeviceSpec",
     "PropertySpec",
     "checked_spec",
+    "property_checker",
     "validate_property_value",
     "MAX_BULK_CODES",
     "MAX_SEARCH_LENGTH",

@@ -25,7 +25,7 @@ import logging
 import queue
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -108,6 +108,7 @@ class IngestWorker:
         self.shadow_seconds = shadow_seconds
         self.totals = Batch()
         self._shadows: dict[str, dict] = {}  # device id -> property -> newest Reading
+        self._stored: deque[list[storage.Row]] = deque()  # committed batches the applier has not merged
         self._shadow_lock = threading.Lock()
         self.connected = threading.Event()
         self._inbox: queue.Queue[Inbound] = queue.Queue()
@@ -279,7 +280,7 @@ class IngestWorker:
                 if item.qos and item.generation == self._generation:
                     self._client.ack(item.mid, item.qos)
         if self.apply_to_devices:
-            self._merge_shadows(outcome.fresh)
+            self._stored.append(outcome.fresh)  # merged by the shadow applier, off this path
         self.totals.stored += outcome.stored
         self.totals.duplicates += outcome.duplicates
         self.totals.dropped.update(outcome.dropped)
@@ -332,7 +333,7 @@ class IngestWorker:
 
     def _apply(self, fresh, work: Parsed, outcome: Batch, letters: list[Letter]) -> None:
         """Presence, events, camera snapshots and command acks go to the devices domain inside the
-        batch's transaction, each in a savepoint so one refused or failing call drops alone (a corrupt
+        batch's transaction, in savepoints so one refused or failing call drops alone (a corrupt
         snapshot is ``snapshot_refused:corrupt_image``). Reported state goes to the shadow applier
         instead (see ``_merge_shadows``)."""
         from millet.devices import services as devices
@@ -349,9 +350,22 @@ class IngestWorker:
                 calls.append(("event", row.device_id, call))
         for device_id, image in work.snapshots:
             calls.append(("snapshot", device_id, partial(devices.receive_snapshot, device_id, image, now)))
-        for device_id, ack in work.acks:
-            answer = ack["command"], ack["status"], ack["result"]
-            calls.append(("ack", device_id, partial(devices.acknowledge_command, device_id, *answer)))
+        self._call_each(calls, outcome, letters)
+        answers = [devices.Answer(device, a["command"], a["status"], a["result"]) for device, a in work.acks]
+        if answers:
+            # The batch's answers in one call (a few statements for all of them). If it fails on its
+            # content, they are made again one by one, so the answer at fault drops alone.
+            try:
+                with transaction.atomic():
+                    devices.acknowledge_commands(answers)
+            except Exception as exc:
+                if not isinstance(exc, DomainError) and not is_record_fault(exc):
+                    raise  # the system's: the whole batch is retried
+                each = [("ack", a.device_id, partial(devices.acknowledge_commands, [a])) for a in answers]
+                self._call_each(each, outcome, letters)
+
+    def _call_each(self, calls: list, outcome: Batch, letters: list[Letter]) -> None:
+        """Make each call in its own savepoint: one refused or failing call drops alone."""
         for kind, device_id, call in calls:
             try:
                 with transaction.atomic():
@@ -383,13 +397,16 @@ class IngestWorker:
 
         The shadow is the latest state, not a log: a device sending ten messages a second gets one
         shadow update (and one round of property automations) per interval, and storage never waits
-        on shadows. Telemetry is already stored when its state is queued here; if the worker stops
-        before applying it, the device's next message reports its state again.
+        on shadows: the writer only hands each committed batch over, and this thread merges it
+        (``_merge_shadows``). Telemetry is already stored when its state is queued here; if the
+        worker stops before applying it, the device's next message reports its state again.
         """
         try:
             halted = False
             while not halted:
                 halted = stop.wait(self.shadow_seconds)  # the worker's halt: one last round, then out
+                while self._stored:
+                    self._merge_shadows(self._stored.popleft())
                 with self._shadow_lock:
                     pending, self._shadows = self._shadows, {}
                 if pending:

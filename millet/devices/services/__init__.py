@@ -15,9 +15,11 @@ from millet.devices.services.automations import (
     set_automation_enabled,
 )
 from millet.devices.services.commands import (
+    Answer,
     OutboundCommand,
     ShadowState,
     acknowledge_command,
+    acknowledge_commands,
     commands_to_send,
     get_command,
     get_shadow,
@@ -95,6 +97,7 @@ from millet.devices.services.sharing import InvitationInfo, answer_invitation, i
 __all__ = [
     "DeviceActivity",
     "DeviceEvent",
+    "Answer",
     "DeviceInfo",
     "FirmwareStatus",
     "InvitationInfo",
@@ -106,6 +109,7 @@ __all__ = [
     "UnitToSetUp",
     "abort_rollout",
     "acknowledge_command",
+    "acknowledge_commands",
     "activations_per_day",
     "advance_rollouts",
     "all_device_credentials",

@@ -238,13 +238,8 @@ def receive_snapshot(device_id: str, image: bytes, at: datetime) -> None:
     events.snapshot_received.send(sender=Device, device_id=device_id, image=image, at=at)
 
 
-def _payload(command: Command) -> bytes:
-    body = {
-        "id": command.command_id,
-        "kind": command.kind,
-        "params": command.params,
-        "expires": int(command.expires_at.timestamp() * 1000),
-    }
+def _payload_of(command_id: str, kind: str, params: dict, expires_at: datetime) -> bytes:
+    body = {"id": command_id, "kind": kind, "params": params, "expires": int(expires_at.timestamp() * 1000)}
     return json.dumps(body, separators=(",", ":")).encode()
 
 
@@ -260,12 +255,80 @@ def _close(qs, status: str, now: datetime, error: str) -> None:
     events.commands_closed.send(sender=Command, command_ids=closed, reason=error)
 
 
+# PostgreSQL: the whole hand-out in one statement. Expired and timed-out commands are closed, and up
+# to ``limit`` due ones are locked (SKIP LOCKED: another worker takes the next ones), marked sent and
+# returned with their device's id. The three sets are disjoint (a due command has not expired and
+# has attempts left), and data-modifying CTEs all see the same snapshot.
+_HAND_OUT = """
+WITH expired AS (
+    UPDATE devices_command c SET status = 'expired', finished_at = %(now)s, result = '{"error": "expired"}'
+    FROM devices_device d
+    WHERE d.id = c.device_id AND c.status IN ('queued', 'sent') AND c.expires_at <= %(now)s
+    RETURNING c.id, c.command_id, d.device_id
+), timed_out AS (
+    UPDATE devices_command c SET status = 'failed', finished_at = %(now)s, result = '{"error": "timeout"}'
+    FROM devices_device d
+    WHERE d.id = c.device_id AND c.status = 'sent' AND c.attempts >= c.max_attempts
+      AND c.next_attempt_at <= %(now)s
+    RETURNING c.id, c.command_id, d.device_id
+), due AS (
+    SELECT c.id, c.next_attempt_at, d.device_id
+    FROM devices_command c JOIN devices_device d ON d.id = c.device_id
+    WHERE c.status IN ('queued', 'sent') AND c.next_attempt_at <= %(now)s AND c.expires_at > %(now)s
+      AND c.attempts < c.max_attempts AND d.online AND d.enabled
+    ORDER BY c.next_attempt_at, c.id
+    LIMIT %(limit)s
+    FOR UPDATE OF c SKIP LOCKED
+), sent AS (
+    UPDATE devices_command c
+    SET status = 'sent', attempts = c.attempts + 1,
+        next_attempt_at = %(now)s + make_interval(secs => c.retry_seconds)
+    FROM due WHERE c.id = due.id
+    RETURNING due.next_attempt_at AS due_at, c.id, c.command_id, due.device_id, c.kind, c.params::text,
+        c.expires_at
+)
+SELECT 'send', due_at, id, command_id, device_id, kind, params, expires_at FROM sent
+UNION ALL SELECT 'expired', NULL, id, command_id, device_id, NULL, NULL, NULL FROM expired
+UNION ALL SELECT 'timeout', NULL, id, command_id, device_id, NULL, NULL, NULL FROM timed_out
+"""
+
+
+# What each row kind of ``_HAND_OUT`` leaves the command as, for the owner's live page.
+_STATE_OF = {"send": Command.Status.SENT, "expired": Command.Status.EXPIRED, "timeout": Command.Status.FAILED}
+
+
 def commands_to_send(now: datetime, limit: int = 500) -> list[OutboundCommand]:
-    """Due commands for online devices, marked sent (attempt + 1, next retry time) in the same call.
+    """Due commands for online devices, marked sent (attempt + 1, next retry time) in the same call,
+    oldest due first.
 
     Past expiry a command is ``expired``; after its last attempt goes unanswered for one more retry
-    interval it is ``failed`` (timeout). On PostgreSQL ``SKIP LOCKED`` lets several workers share work.
+    interval it is ``failed`` (timeout); both are announced with ``commands_closed``. On PostgreSQL
+    this is one statement per batch (``_HAND_OUT``), and ``SKIP LOCKED`` lets several workers share
+    the work; elsewhere (SQLite, one writer) the same rules run through the ORM.
     """
+    if connection.vendor != "postgresql":
+        return _commands_to_send_orm(now, limit)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_HAND_OUT, {"now": now, "limit": limit})
+        rows = cursor.fetchall()
+        for reason in ("expired", "timeout"):
+            closed = [row[2] for row in rows if row[0] == reason]
+            if closed:
+                events.commands_closed.send(sender=Command, command_ids=closed, reason=reason)
+        publish_command_states((row[4], row[3], _STATE_OF[row[0]]) for row in rows)
+    sent = sorted((row for row in rows if row[0] == "send"), key=lambda row: (row[1], row[2]))
+    return [
+        OutboundCommand(
+            command_id,
+            device_id,
+            command_topic(device_id),
+            _payload_of(command_id, kind, json.loads(params), expires_at),
+        )
+        for _, _, _, command_id, device_id, kind, params, expires_at in sent
+    ]
+
+
+def _commands_to_send_orm(now: datetime, limit: int) -> list[OutboundCommand]:
     with transaction.atomic():
         _close(
             Command.objects.filter(status__in=OPEN, expires_at__lte=now),
@@ -288,8 +351,6 @@ def commands_to_send(now: datetime, limit: int = 500) -> list[OutboundCommand]:
             device__online=True,
             device__enabled=True,
         )
-        if connection.features.has_select_for_update_skip_locked:
-            due = due.select_for_update(skip_locked=True, of=("self",))
         commands = list(due.order_by("next_attempt_at", "pk")[:limit])
         for retry in {c.retry_seconds for c in commands}:
             Command.objects.filter(pk__in=[c.pk for c in commands if c.retry_seconds == retry]).update(
@@ -301,36 +362,101 @@ def commands_to_send(now: datetime, limit: int = 500) -> list[OutboundCommand]:
             (c.device.device_id, c.command_id, Command.Status.SENT) for c in commands if c.attempts == 0
         )
     return [
-        OutboundCommand(c.command_id, c.device.device_id, command_topic(c.device.device_id), _payload(c))
+        OutboundCommand(
+            c.command_id,
+            c.device.device_id,
+            command_topic(c.device.device_id),
+            _payload_of(c.command_id, c.kind, c.params, c.expires_at),
+        )
         for c in commands
     ]
 
 
+# What answering needs of a command (and what ``command_answered``'s receivers read); the rest of the
+# row, and the device's, is not loaded for a batch of hundreds.
+ANSWER_FIELDS = ("command_id", "kind", "params", "status", "retry_seconds", "device__device_id")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A device's answer to a command, as the ingestion worker decoded it from ``.../acks``."""
+
+    device_id: str
+    command_id: str
+    status: str  # "ok", "error" or "progress"
+    result: dict
+
+
 def acknowledge_command(device_id: str, command_id: str, status: str, result: dict | None) -> None:
     """A device's answer. Acks naming another device's command, or a closed one, are ignored."""
-    if status not in ("ok", "error", "progress") or not isinstance(command_id, str):
-        return
-    result = result if isinstance(result, dict) else {}
+    acknowledge_commands([Answer(device_id, command_id, status, result)])
+
+
+def acknowledge_commands(answers: list[Answer]) -> int:
+    """A batch of device answers (one ingest batch's), applied in order in one transaction: one query
+    locks the open commands they name, one statement closes the answered ones (one per distinct
+    status and result: nearly always one) and one pushes back the retry of those still in
+    ``progress``. Answers naming another device's command, a closed or
+    unknown command, or an unknown status are ignored, as a second answer to a command is once the
+    first closed it. ``command_answered`` is sent per applied answer with the command locked.
+    Returns how many answers were applied.
+    """
+    wanted = [
+        Answer(a.device_id, a.command_id[:32], a.status, a.result if isinstance(a.result, dict) else {})
+        for a in answers
+        if a.status in ("ok", "error", "progress") and isinstance(a.command_id, str)
+    ]
+    if not wanted:
+        return 0
     now = timezone.now()
+    applied: list[tuple[Command, Answer]] = []
     with transaction.atomic():
-        command = (
-            Command.objects.select_for_update()
+        found = (
+            Command.objects.select_for_update(of=("self",))
             .select_related("device")
-            .filter(command_id=command_id[:32], device__device_id=device_id, status__in=OPEN)
-            .first()
+            .only(*ANSWER_FIELDS)
+            .filter(command_id__in={a.command_id for a in wanted}, status__in=OPEN)
+            .order_by("pk")  # one lock order for every worker: no deadlock between batches
         )
-        if command is None:
-            return
-        if status == "progress":
-            # Still working (a firmware download): push the retry out so it is not resent meanwhile.
-            Command.objects.filter(pk=command.pk).update(
-                next_attempt_at=now + timedelta(seconds=command.retry_seconds)
+        open_commands = {c.command_id: c for c in found}
+        closed, progressing = {}, {}
+        for answer in wanted:
+            command = open_commands.get(answer.command_id)
+            if command is None or command.device.device_id != answer.device_id:
+                continue
+            if answer.status == "progress":
+                # Still working (a firmware download): push the retry out so it is not resent meanwhile.
+                command.next_attempt_at = now + timedelta(seconds=command.retry_seconds)
+                progressing[command.pk] = command
+            else:
+                command.status = Command.Status.ACKED if answer.status == "ok" else Command.Status.FAILED
+                command.finished_at, command.result = now, answer.result
+                closed[command.pk] = command
+                progressing.pop(command.pk, None)
+                del open_commands[answer.command_id]  # a later answer to it is ignored
+            applied.append((command, answer))
+        _save_answers(closed.values(), progressing.values(), now)
+        publish_command_states((c.device.device_id, c.command_id, c.status) for c in closed.values())
+        for command, answer in applied:
+            events.command_answered.send(
+                sender=Command, command=command, status=answer.status, result=answer.result
             )
-        else:
-            command.status = Command.Status.ACKED if status == "ok" else Command.Status.FAILED
-            command.finished_at, command.result = now, result
-            command.save(update_fields=["status", "finished_at", "result"])
-            publish_command_states([(device_id, command.command_id, command.status)])
-        events.command_answered.send(sender=Command, command=command, status=status, result=result)
-    if command.kind == Command.Kind.SET and status == "ok":
-        fill_in_acked(device_id, command.params.get("props", {}))
+    for command, answer in applied:
+        if command.kind == Command.Kind.SET and answer.status == "ok":
+            fill_in_acked(answer.device_id, command.params.get("props", {}))
+    return len(applied)
+
+
+def _save_answers(closed, progressing, now: datetime) -> None:
+    """Write the answers in a statement per group of equal values: answers nearly all say ``ok`` with
+    the same result. (Django's ``bulk_update`` builds a CASE per row, which costs more than the SQL.)"""
+    groups: dict[tuple, list[int]] = {}
+    for c in closed:
+        groups.setdefault((c.status, json.dumps(c.result, sort_keys=True)), []).append(c.pk)
+    for (status, result), pks in groups.items():
+        Command.objects.filter(pk__in=pks).update(status=status, finished_at=now, result=json.loads(result))
+    retries: dict[datetime, list[int]] = {}
+    for c in progressing:
+        retries.setdefault(c.next_attempt_at, []).append(c.pk)
+    for next_attempt_at, pks in retries.items():
+        Command.objects.filter(pk__in=pks).update(next_attempt_at=next_attempt_at)

@@ -53,7 +53,9 @@ def newest_readings(held: dict[str, Reading], incoming: dict[str, Reading]) -> d
     """Per property, the newer of two sets of readings, whatever order they arrived in."""
     merged = dict(held)
     for key, reading in incoming.items():
-        if key not in merged or reading.stamp >= merged[key].stamp:
+        kept = merged.get(key)
+        # (time, seq) orders exactly as the stamps do, without formatting two stamps per comparison
+        if kept is None or (reading.at, reading.seq) >= (kept.at, kept.seq):
             merged[key] = reading
     return merged
 

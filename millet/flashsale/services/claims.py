@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from millet.accounts import services as accounts
 from millet.accounts.actor import Actor
 from millet.core.errors import Conflict, Forbidden, NotFound
 from millet.flashsale.models import Campaign, Claim, CustomerTally, GateCounter
@@ -56,14 +57,37 @@ def claim_unit(actor: Actor, code: str, *, ip: str = "") -> ClaimView:
         if decision.outcome == "unknown":  # Redis lost the campaign (a flush) or never had it
             open_gate(get_campaign(code))
             decision = gate.claim(code, actor.user_id, ip)
-        if decision.outcome != "ok":
-            _refuse(decision.outcome, code)
-        claimed_at = gate.from_ms(decision.gate_id.split("-", 1)[0])  # a stream id starts with Redis's ms
-        return ClaimView(code, decision.gate_id, Claim.Status.QUEUED, "", claimed_at, None)
+        return _accepted(code, decision)
     claim = _db_claim(actor.user_id, code)
     write_db_claims(claim_ids=[claim.pk])  # embedded mode: no separate writer is needed
     claim.refresh_from_db()
     return _view(claim)
+
+
+def claim_with_token(raw_token: str, code: str, *, ip: str = "") -> ClaimView | None:
+    """The gate's one-round-trip path for a bearer token: the token check and the claim in one Redis
+    call (``gate.claim_for_token``), no database query. Refusals raise as ``claim_unit``'s do.
+
+    Returns None, having decided nothing, when this path cannot answer: no Redis, the token's owner is
+    not in the shared cache (never cached, expired, revoked, or not a token), or the gate does not
+    hold the campaign. The caller then authenticates the usual way and calls ``claim_unit``, which
+    fills the cache, loads the campaign, or refuses.
+    """
+    key = accounts.token_cache_key(raw_token) if gate.redis_enabled() else None
+    if key is None:
+        return None
+    decision, entry = gate.claim_for_token(code, key, ip)
+    if decision.outcome in ("auth", "unknown"):
+        return None
+    accounts.owner_from_cache(raw_token, entry)  # the token's use recorded, as authentication does
+    return _accepted(code, decision)
+
+
+def _accepted(code: str, decision: gate.Decision) -> ClaimView:
+    if decision.outcome != "ok":
+        _refuse(decision.outcome, code)
+    claimed_at = gate.from_ms(decision.gate_id.split("-", 1)[0])  # a stream id starts with Redis's ms
+    return ClaimView(code, decision.gate_id, Claim.Status.QUEUED, "", claimed_at, None)
 
 
 def _refuse(outcome: str, code: str) -> None:

@@ -10,8 +10,13 @@ Durability across a Redis restart comes from Redis's AOF (``appendfsync always``
 Without Redis (the embedded default), ``GateCounter``/``CustomerTally`` rows play the same part
 with conditional UPDATEs, and the claim row itself is the outbox the writer reads.
 
+Over HTTP the script also reads the caller's token entry from the accounts domain's shared cache,
+so a claim costs one Redis round trip in all (``claim_for_token``); a revoked token's entry is a
+tombstone written before the revocation commits, so it fails on the next request in every process.
+
 Keys carry the campaign code in a hash tag (``fs:{CODE}:...``) so a Redis Cluster keeps one
-campaign's keys on one node.
+campaign's keys on one node. The token entry is the exception: on a Cluster it would have to live on
+the gate's node (one Redis, as deployed today, has no such constraint).
 """
 
 from __future__ import annotations
@@ -28,33 +33,47 @@ from millet.core.errors import DomainError
 
 GROUP = "writers"
 
+# KEYS: state, taken, stream, the customer rate-limit key's prefix, the address's rate-limit key, and
+# optionally the token owner's shared-cache entry (accounts.services.token_cache_key). ARGV: the
+# customer id ('' when KEYS[6] names it), the client address. With KEYS[6], the token check is part
+# of the same round trip: a missing entry or a revoked token's tombstone answers 'auth' and nothing
+# else happens (the caller authenticates the slow way, which fills the entry). Every answer is
+# {outcome, claim id or '', the token entry or ''}.
 _CLAIM = """
+local cust, owner = ARGV[1], ''
+if KEYS[6] then
+  owner = redis.call('GET', KEYS[6])
+  if not owner then return {'auth', '', ''} end
+  cust = string.match(owner, '^%d+:(%d+):')
+  if not cust then return {'auth', '', ''} end
+end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local s = redis.call('HMGET', KEYS[1], 'start_ms', 'end_ms', 'limit', 'pool', 'cust_rate', 'ip_rate')
-if not s[1] then return {'unknown'} end
-if now < tonumber(s[1]) then return {'not_started'} end
-if now >= tonumber(s[2]) then return {'ended'} end
+if not s[1] then return {'unknown', '', owner} end
+if now < tonumber(s[1]) then return {'not_started', '', owner} end
+if now >= tonumber(s[2]) then return {'ended', '', owner} end
 local cust_rate = tonumber(s[5])
 if cust_rate > 0 then
-  local n = redis.call('INCR', KEYS[4])
-  if n == 1 then redis.call('PEXPIRE', KEYS[4], 1000) end
-  if n > cust_rate then return {'rate_limited'} end
+  local key = KEYS[4] .. cust
+  local n = redis.call('INCR', key)
+  if n == 1 then redis.call('PEXPIRE', key, 1000) end
+  if n > cust_rate then return {'rate_limited', '', owner} end
 end
 local ip_rate = tonumber(s[6])
 if ip_rate > 0 and ARGV[2] ~= '' then
   local n = redis.call('INCR', KEYS[5])
   if n == 1 then redis.call('PEXPIRE', KEYS[5], 1000) end
-  if n > ip_rate then return {'rate_limited'} end
+  if n > ip_rate then return {'rate_limited', '', owner} end
 end
-local taken = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
-if taken >= tonumber(s[3]) then return {'limit'} end
-if tonumber(s[4]) <= 0 then return {'sold_out'} end
+local taken = tonumber(redis.call('HGET', KEYS[2], cust) or '0')
+if taken >= tonumber(s[3]) then return {'limit', '', owner} end
+if tonumber(s[4]) <= 0 then return {'sold_out', '', owner} end
 local left = redis.call('HINCRBY', KEYS[1], 'pool', -1)
 if left == 0 then redis.call('HSETNX', KEYS[1], 'soldout_ms', now) end
-redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
-local id = redis.call('XADD', KEYS[3], '*', 'c', ARGV[1], 't', now)
-return {'ok', id}
+redis.call('HINCRBY', KEYS[2], cust, 1)
+local id = redis.call('XADD', KEYS[3], '*', 'c', cust, 't', now)
+return {'ok', id, owner}
 """
 
 # A unit comes back (claim expired). Idempotent per claim; offered straight to a waitlisted customer
@@ -200,18 +219,30 @@ def loaded(code: str) -> bool:
 
 
 def claim(code: str, customer_id: int, ip: str) -> Decision:
+    """One unit for ``customer_id`` (already authenticated), or the reason why not."""
+    decision, _ = _run_claim(code, [], [customer_id, ip])
+    return decision
+
+
+def claim_for_token(code: str, token_key: str, ip: str) -> tuple[Decision, bytes]:
+    """The same decision for the customer whose token owner sits in the shared cache under
+    ``token_key``, read in the same round trip: ``Decision("auth")`` when it is not there (never
+    cached, expired, or revoked), else the decision and the cache entry it was made for."""
+    return _run_claim(code, [token_key], ["", ip])
+
+
+def _run_claim(code: str, token_keys: list[str], args: list) -> tuple[Decision, bytes]:
     k = keys(code)
     tag = f"fs:{{{code}}}"
+    rate_keys = [f"{tag}:rl:c:", f"{tag}:rl:ip:{args[1]}"]
     try:
         client()
-        answer = _scripts["claim"](
-            keys=[k["state"], k["taken"], k["stream"], f"{tag}:rl:c:{customer_id}", f"{tag}:rl:ip:{ip}"],
-            args=[customer_id, ip],
+        outcome, gate_id, owner = _scripts["claim"](
+            keys=[k["state"], k["taken"], k["stream"], *rate_keys, *token_keys], args=args
         )
     except (redis.ConnectionError, redis.TimeoutError) as exc:
         raise GateUnavailable("the flash-sale gate is unavailable, retry") from exc
-    outcome = answer[0].decode()
-    return Decision(outcome, answer[1].decode() if len(answer) > 1 else "")
+    return Decision(outcome.decode(), gate_id.decode()), owner
 
 
 def give_back(code: str, gate_id: str, customer_id: int, offer_to: int | None) -> Decision:
