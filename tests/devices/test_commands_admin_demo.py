@@ -64,6 +64,7 @@ def test_every_device_model_has_a_working_read_only_admin_and_revoke_goes_throug
         "firmware",
         "rollout",
         "rollouttarget",
+        "deviceinvitation",
     }
     (cam,) = fleet.sell("alice")
     devices.set_presence(cam.device_id, True, timezone.now())
