@@ -343,23 +343,9 @@ def reissue_claim_token(actor: Actor, device_id: str) -> str:
 # --- family sharing --------------------------------------------------------------------------------
 
 
-def share_device(actor: Actor, device_id: str, username: str, role: str) -> DeviceShare:
-    if role not in (READ, CONTROL):
-        raise Unprocessable("role must be read or control", code="invalid_role")
-    user_id = user_id_for(username)
-    if user_id is None:
-        raise NotFound("unknown user", code="unknown_user")
-    with transaction.atomic():
-        device = device_with_role(actor, device_id, OWN, for_update=True)
-        if user_id == device.owner_id:
-            raise Conflict("the owner already has full access", code="is_owner")
-        share, _ = DeviceShare.objects.update_or_create(
-            device=device, user_id=user_id, defaults={"role": role}
-        )
-    return share
-
-
 def unshare_device(actor: Actor, device_id: str, username: str) -> None:
+    """The owner removes a member. Raises ``NotFound`` (``unknown_share``) alike for a username that
+    is no member and one that names nobody; members join only by invitation (``sharing.invite``)."""
     device = device_with_role(actor, device_id, OWN)
     deleted, _ = DeviceShare.objects.filter(device=device, user_id=user_id_for(username)).delete()
     if not deleted:
@@ -367,6 +353,7 @@ def unshare_device(actor: Actor, device_id: str, username: str) -> None:
 
 
 def shares_of(actor: Actor, device_id: str) -> list[tuple[str, str]]:
+    """The owner's view of the members: ``(username, role)`` pairs sorted by username."""
     device = device_with_role(actor, device_id, OWN)
     shares = list(device.shares.values_list("user_id", "role"))
     names = usernames(user_id for user_id, _ in shares)
