@@ -11,7 +11,7 @@ from millet.accounts.actor import SYSTEM
 from millet.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from millet.devices import services as devices
 from millet.devices.events import device_data_wiped
-from millet.devices.models import Automation, Command, Device, DeviceShare, Shadow, UnitSale
+from millet.devices.models import Automation, Command, Device, DeviceInvitation, DeviceShare, Shadow, UnitSale
 from millet.sales import services as sales
 from tests.factories import make_member
 
@@ -106,6 +106,7 @@ def test_return_unbinds_and_wipes_the_owners_data_then_resale_binds_the_new_buye
     connect(cam.device_id)
     alice = fleet.actor("alice")
     make_member(alice, cam.device_id, "bob", "read")
+    devices.invite(alice, cam.device_id, "nobody-yet", "read")
     devices.report_state(cam.device_id, {"on": True}, timezone.now())
     home = devices.create_home(alice, "Flat")
     automation = devices.create_automation(
@@ -142,6 +143,7 @@ def test_return_unbinds_and_wipes_the_owners_data_then_resale_binds_the_new_buye
     assert shadow.reported == {} and shadow.desired == {}
     assert shadow.reported_stamps == {} and shadow.reported_at is None
     assert not DeviceShare.objects.filter(device=device).exists()
+    assert not DeviceInvitation.objects.filter(device=device).exists()
     assert not Automation.objects.filter(pk=automation.pk).exists()
     assert UnitSale.objects.get(serial=cam.serial).returned_at is not None
     with pytest.raises(NotFound):

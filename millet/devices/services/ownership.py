@@ -21,7 +21,16 @@ from millet.accounts.actor import Actor
 from millet.accounts.services import user_id_for, usernames
 from millet.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from millet.devices.events import device_data_wiped
-from millet.devices.models import Automation, Command, Device, DeviceShare, Home, Shadow, UnitSale
+from millet.devices.models import (
+    Automation,
+    Command,
+    Device,
+    DeviceInvitation,
+    DeviceShare,
+    Home,
+    Shadow,
+    UnitSale,
+)
 from millet.devices.services.identity import get_device, new_claim_token, token_matches
 
 READ, CONTROL, OWN = "read", "control", "owner"
@@ -300,7 +309,8 @@ def _unbind(device: Device) -> str:
 
 
 def wipe_device_data(device: Device) -> None:
-    """Shadow, shares, automations naming the device, waiting commands; telemetry history on commit."""
+    """Shadow, shares and invitations, automations naming the device, waiting commands; telemetry
+    history on commit. (The next owner must not see whom the last one invited.)"""
     Shadow.objects.filter(device=device).update(
         desired={},
         desired_version=0,
@@ -311,6 +321,7 @@ def wipe_device_data(device: Device) -> None:
         event_stamp=[],
     )
     DeviceShare.objects.filter(device=device).delete()
+    DeviceInvitation.objects.filter(device=device).delete()
     if device.owner_id is not None:
         for automation in Automation.objects.filter(home__owner_id=device.owner_id):
             if automation.trigger_device_id == device.pk or device.device_id in _named_devices(automation):
