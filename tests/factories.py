@@ -11,8 +11,10 @@ from itertools import count
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from millet.accounts.actor import actor_for_user
 from millet.accounts.services import issue_token
 from millet.catalog.models import DeviceModel, Price, PriceList, Product, Sku
+from millet.devices import services as devices
 from millet.inventory import services as inventory
 from millet.regions.models import Currency, Market, TaxRule
 from millet.regions.services import clear_caches
@@ -105,6 +107,9 @@ class ApiClient:
 
     def put(self, path: str, body=None, **headers):
         return self._send("put", path, body if body is not None else {}, **headers)
+
+    def delete(self, path: str, **headers):
+        return self._send("delete", path, **headers)
 
 
 def build_markets() -> None:
@@ -242,3 +247,11 @@ def build_world() -> World:
     )
     Voucher.objects.create(code="ONCE50", market_id="CN", kind="amount", value=Decimal("50"), max_uses=1)
     return world
+
+
+def make_member(owner, device_id: str, username: str, role: str) -> None:
+    """``username`` becomes a member of the owner's device with ``role`` the only way there is: the
+    owner (an ``Actor``) invites them and they accept."""
+    member = actor_for_user(get_user_model().objects.get(username=username))
+    sent = devices.invite(owner, device_id, username, role)
+    devices.answer_invitation(member, sent.invitation_id, True)

@@ -129,9 +129,9 @@ class NotificationAdmin(ReadOnlyAdmin):
 
 @admin.register(DeviceInvitation)
 class DeviceInvitationAdmin(ReadOnlyAdmin):
-    list_display = ("device", "invited_by", "invitee", "role", "status", "created_at", "answered_at")
+    list_display = ("device", "invited_by", "login", "invitee", "role", "status", "created_at", "answered_at")
     list_filter = ("status", "role")
-    search_fields = ("device__serial", "invited_by__username", "invitee__username")
+    search_fields = ("device__serial", "invited_by__username", "login", "invitee__username")
     list_select_related = ("device", "invited_by", "invitee")
 
 

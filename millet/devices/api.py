@@ -29,6 +29,8 @@ from millet.devices.schemas import (
     FirmwareOut,
     HomeIn,
     HomeOut,
+    InvitationOut,
+    InviteIn,
     ListFilter,
     NotificationOut,
     ObjectId,
@@ -36,8 +38,8 @@ from millet.devices.schemas import (
     ProvisionIn,
     RolloutIn,
     RolloutOut,
+    SentInvitationOut,
     SetIn,
-    ShareIn,
     ShareOut,
     Username,
 )
@@ -179,6 +181,20 @@ def notifications(request):
     ]
 
 
+@router.get("/invitations", response=list[InvitationOut])
+def my_invitations(request):
+    """The invitations to share someone's device waiting for your answer, newest first."""
+    return services.invitations_for(request.actor)
+
+
+@router.post("/invitations/{invitation_id}/{verdict}", response={204: None})
+def answer_invitation(request, invitation_id: ObjectId, verdict: Literal["accept", "decline"]):
+    """Accept (you become a member with the invitation's role) or decline an invitation of yours;
+    404 ``unknown_invitation`` for anyone else's, an answered or a revoked one."""
+    services.answer_invitation(request.actor, invitation_id, verdict == "accept")
+    return Status(204, None)
+
+
 @router.get("/fleet/connected", response=ConnectedOut)
 def fleet_connected(request):
     """Staff: devices online now, grouped by model, region and firmware."""
@@ -315,14 +331,28 @@ def command_detail(request, device_id: DeviceId, command_id: Annotated[str, Fiel
 
 @router.get("/{device_id}/shares", response=list[ShareOut])
 def list_shares(request, device_id: DeviceId):
+    """Owner: the members of this device (those who accepted an invitation) and their roles."""
     return [ShareOut(username=u, role=r) for u, r in services.shares_of(request.actor, device_id)]
 
 
-@router.put("/{device_id}/shares", response=ShareOut)
-def share(request, device_id: DeviceId, payload: ShareIn):
-    """Owner: share with a family member, read-only or with control."""
-    services.share_device(request.actor, device_id, payload.username, payload.role)
-    return ShareOut(username=payload.username, role=payload.role)
+@router.get("/{device_id}/invitations", response=list[SentInvitationOut])
+def sent_invitations(request, device_id: DeviceId):
+    """Owner: the invitations to this device still waiting for an answer, newest first."""
+    return services.invitations_sent(request.actor, device_id)
+
+
+@router.post("/{device_id}/invitations", response={202: SentInvitationOut})
+def invite(request, device_id: DeviceId, payload: InviteIn):
+    """Owner: invite a family member by username or email, read-only or with control. They become a
+    member when they accept. The answer is the same whether or not the login names an account."""
+    return Status(202, services.invite(request.actor, device_id, payload.login, payload.role))
+
+
+@router.delete("/{device_id}/invitations/{invitation_id}", response={204: None})
+def revoke_invitation(request, device_id: DeviceId, invitation_id: ObjectId):
+    """Owner: withdraw a pending invitation; 404 ``unknown_invitation`` once it is answered."""
+    services.revoke_invitation(request.actor, device_id, invitation_id)
+    return Status(204, None)
 
 
 @router.delete("/{device_id}/shares/{username}", response={204: None})

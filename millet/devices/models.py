@@ -93,21 +93,28 @@ class DeviceShare(models.Model):
 
 
 class DeviceInvitation(models.Model):
-    """An owner's offer to share a device with another person, who accepts or declines it.
+    """An owner's offer to share a device with the person behind a username or email, who accepts or
+    declines it; the owner may revoke it while it is pending.
 
-    Only made for a person who exists; the owner is answered the same either way
-    (``services.sharing.invite``), so an invitation never tells whether an account exists.
-    Accepting turns it into a ``DeviceShare`` with its role.
+    Made for whatever ``login`` the owner typed: ``invitee`` is the person it named at that moment,
+    or null when it named nobody, and such an invitation simply stays pending. The owner sees the
+    same record either way (``services.sharing.invite``, ``invitations_sent``), so an invitation
+    never tells whether an account exists; only the invitee's own answer does. Accepting turns it
+    into a ``DeviceShare`` with its role.
     """
 
     class Status(models.TextChoices):
         PENDING = "pending"
         ACCEPTED = "accepted"
         DECLINED = "declined"
+        REVOKED = "revoked"
 
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="invitations")
     invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    invitee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    login = models.CharField(max_length=254)  # the username or email as the owner typed it
+    invitee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", null=True, blank=True
+    )
     role = models.CharField(max_length=8, choices=DeviceShare.Role.choices)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -118,9 +125,9 @@ class DeviceInvitation(models.Model):
         verbose_name_plural = _("device invitations")
         constraints = [
             models.UniqueConstraint(
-                fields=["device", "invitee"],
+                fields=["device", "login"],
                 condition=models.Q(status="pending"),
-                name="one_pending_invitation_per_device_invitee",
+                name="one_pending_invitation_per_device_login",
             )
         ]
 

@@ -73,9 +73,30 @@ class CommandOut(Schema):
     result: dict[str, Any]
 
 
-class ShareIn(Schema):
-    username: Username
+class InviteIn(Schema):
+    login: Annotated[str, Field(min_length=1, max_length=254, description="A username or an email.")]
     role: Literal["read", "control"]
+
+
+class SentInvitationOut(Schema):
+    """An invitation as its owner sees it: the same whether or not the login names an account."""
+
+    invitation_id: int
+    login: str
+    role: str
+    created_at: datetime
+
+
+class InvitationOut(Schema):
+    """An invitation waiting for the signed-in person's answer."""
+
+    invitation_id: int
+    device_id: str
+    serial: str
+    model_urn: str
+    invited_by: str
+    role: str
+    created_at: datetime
 
 
 class ShareOut(Schema):

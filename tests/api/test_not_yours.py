@@ -59,6 +59,7 @@ OWNED = {
     ("/api/devices/", "device_id"): "device",
     ("/api/devices/", "command_id"): "command",
     ("/api/devices/", "username"): "sharee",
+    ("/api/devices/", "invitation_id"): "invitation",
     ("/api/telemetry/devices/", "device_id"): "device",
     ("/api/vision/devices/", "device_id"): "camera",
     ("/api/vision/snapshots/", "snapshot_id"): "snapshot",
@@ -77,6 +78,7 @@ PUBLIC = {
     ("/api/sales/carts/", "sku"): "CABLE-C",
     ("/api/stores/", "code"): "SH-001",
     ("/api/devices/rollouts/", "verb"): "pause",
+    ("/api/devices/invitations/", "verdict"): "accept",
 }
 
 # A valid body for each state-changing operation, so the call reaches the id (a 422 would prove
@@ -120,7 +122,7 @@ BODIES = {
     ("put", "/api/devices/{device_id}/home"): {"home_id": None},
     ("post", "/api/devices/{device_id}/properties"): {"props": {"on": True}},
     ("post", "/api/devices/{device_id}/actions"): {"action": "take-snapshot"},
-    ("put", "/api/devices/{device_id}/shares"): {"username": "bob", "role": "control"},
+    ("post", "/api/devices/{device_id}/invitations"): {"login": "bob", "role": "control"},
 }
 HEADERS = {("post", "/api/lending/loans/{number}/repayments"): {"HTTP_IDEMPOTENCY_KEY": "walk-1"}}
 QUERIES = {("get", "/api/telemetry/devices/{device_id}/history"): "?prop=on"}
@@ -350,11 +352,15 @@ class Alices:
             sent = self.alice.post(f"/devices/{self['device']}/properties", {"props": {"on": True}})
         return self._ok(sent, 202)["command_id"]
 
+    def _invitation(self) -> int:
+        """alice's invitation to cashier_sh, waiting for an answer."""
+        body = {"login": "cashier_sh", "role": "read"}
+        return self._ok(self.alice.post(f"/devices/{self['device']}/invitations", body), 202)["invitation_id"]
+
     def _sharee(self) -> str:
-        self._ok(
-            self.alice.put(f"/devices/{self['device']}/shares", {"username": "cashier_sh", "role": "read"}),
-            200,
-        )
+        """cashier_sh, a member of alice's device: they accepted her invitation."""
+        accepted = self.world.client("cashier_sh").post(f"/devices/invitations/{self['invitation']}/accept")
+        assert accepted.status_code == 204, accepted.content
         return "cashier_sh"
 
     def _rollout(self) -> int:

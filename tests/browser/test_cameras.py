@@ -15,6 +15,7 @@ from millet.devices.mqtt.config import MAX_SNAPSHOT_BYTES
 from millet.vision import services as vision
 from millet.vision.fddb.synthetic import camera_frame
 from tests.browser.conftest import axe, sign_in
+from tests.factories import make_member
 
 
 def door_camera(owner, shared_with) -> str:
@@ -25,7 +26,7 @@ def door_camera(owner, shared_with) -> str:
     (unit,) = devices.provision_batch(actor=SYSTEM, model_urn=urn, serials=["CAM-BROWSER"], batch="B1")
     devices.record_sale(order_number="CN1-CAM", customer_id=owner.pk, serials=[unit.serial])
     devices.set_presence(unit.device_id, True, timezone.now())
-    devices.share_device(actor_for_user(owner), unit.device_id, shared_with.username, "read")
+    make_member(actor_for_user(owner), unit.device_id, shared_with.username, "read")
     start = timezone.now() - timedelta(minutes=30)
     for index in (1, 7, 5):  # the simulated camera's frames: the vision set's composites
         frame, _faces = camera_frame(unit.device_id, index, max_bytes=MAX_SNAPSHOT_BYTES)

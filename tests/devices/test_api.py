@@ -65,13 +65,15 @@ def test_claim_share_and_release_over_http(fleet):
     devices.record_sale(order_number="CN170101-A", customer_id=None, serials=[unsold.serial])
     claimed = bob.post("/devices/claim", {"device_id": unsold.device_id, "claim_token": unsold.claim_token})
     assert claimed.status_code == 201 and claimed.json()["role"] == "owner"
-    shared = bob.put(f"/devices/{unsold.device_id}/shares", {"username": "alice", "role": "read"})
-    assert shared.status_code == 200
+    invited = bob.post(f"/devices/{unsold.device_id}/invitations", {"login": "alice", "role": "read"})
+    assert invited.status_code == 202
     assert (
-        bob.put(f"/devices/{unsold.device_id}/shares", {"username": "alice", "role": "root"}).status_code
+        bob.post(f"/devices/{unsold.device_id}/invitations", {"login": "alice", "role": "root"}).status_code
         == 422
     )
     alice = fleet.world.client("alice")
+    accepted = alice.post(f"/devices/invitations/{invited.json()['invitation_id']}/accept")
+    assert accepted.status_code == 204
     assert alice.get(f"/devices/{unsold.device_id}").json()["role"] == "read"
     assert alice.post(f"/devices/{unsold.device_id}/properties", {"props": {"on": True}}).status_code == 403
     assert alice.post(f"/devices/{unsold.device_id}/release").status_code == 403
@@ -118,3 +120,27 @@ def test_staff_provision_revoke_and_see_the_fleet(fleet, cam):
 def test_unauthenticated_requests_are_refused(fleet, cam, api_client):
     assert api_client().get("/devices/").status_code == 401
     assert api_client().get(f"/devices/{cam.device_id}/shadow").status_code == 401
+
+
+def test_an_invitation_over_http_answers_alike_for_anyone(fleet, cam):
+    """Issue 11: the owner's answer, and their list of invitations, never tell whether an account
+    exists; the invitee lists and answers theirs, and the owner sees members and revokes."""
+    alice, bob = fleet.world.client("alice"), fleet.world.client("bob")
+    path = f"/devices/{cam.device_id}/invitations"
+    answers = {login: alice.post(path, {"login": login, "role": "control"}) for login in ("bob", "nobody-x")}
+    assert {r.status_code for r in answers.values()} == {202}
+    shapes = {login: r.json() for login, r in answers.items()}
+    assert {tuple(sorted(b)) for b in shapes.values()} == {("created_at", "invitation_id", "login", "role")}
+    assert [i["login"] for i in alice.get(path).json()] == ["nobody-x", "bob"]
+    (mine,) = bob.get("/devices/invitations").json()
+    assert (mine["device_id"], mine["invited_by"], mine["role"]) == (cam.device_id, "alice", "control")
+    assert bob.post(f"/devices/invitations/{mine['invitation_id']}/maybe").status_code == 422
+    assert alice.post(f"/devices/invitations/{mine['invitation_id']}/accept").status_code == 404
+    assert bob.post(f"/devices/invitations/{mine['invitation_id']}/accept").status_code == 204
+    assert alice.get(f"/devices/{cam.device_id}/shares").json() == [{"username": "bob", "role": "control"}]
+    assert bob.get(f"/devices/{cam.device_id}").json()["role"] == "control"
+    nobodys = shapes["nobody-x"]["invitation_id"]
+    assert bob.delete(f"{path}/{nobodys}").status_code == 403  # a member, not the owner
+    assert alice.delete(f"{path}/{nobodys}").status_code == 204
+    assert alice.delete(f"{path}/{nobodys}").status_code == 404
+    assert alice.get(path).json() == []

@@ -11,6 +11,7 @@ from millet.accounts.actor import SYSTEM
 from millet.core.errors import Forbidden, NotFound, Unprocessable
 from millet.devices import services as devices
 from millet.devices.models import Command, Notification
+from tests.factories import make_member
 
 pytestmark = pytest.mark.django_db
 
@@ -129,7 +130,7 @@ def test_an_automation_may_only_touch_devices_its_owner_controls(fleet, home):
             actions=[{"type": "notify", "message": "x"}],
         )
     # A share granted for control lets alice's automation command bob's device, until it is withdrawn.
-    devices.share_device(fleet.actor("bob"), bobs, "alice", "control")
+    make_member(fleet.actor("bob"), bobs, "alice", "control")
     rule = automation(
         fleet,
         place.pk,

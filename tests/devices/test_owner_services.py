@@ -13,6 +13,7 @@ from millet.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from millet.devices import services as devices
 from millet.devices.models import DeviceInvitation, Notification, RolloutTarget
 from tests.devices.test_ota import image
+from tests.factories import make_member
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +27,7 @@ def alices(fleet):
 
 def test_an_invitation_accepted_makes_a_member_with_its_role(fleet, alices):
     alice, bob = fleet.actor("alice"), fleet.actor("bob")
-    assert devices.invite(alice, alices, "bob", "read") is None
+    devices.invite(alice, alices, "bob", "read")
     (waiting,) = devices.invitations_for(bob)
     assert (waiting.device_id, waiting.invited_by, waiting.role) == (alices, "alice", "read")
     assert devices.list_devices(bob) == []  # nothing before the answer
@@ -43,16 +44,36 @@ def test_an_invitation_accepted_makes_a_member_with_its_role(fleet, alices):
 def test_the_owner_learns_nothing_about_whether_an_account_exists(fleet, alices):
     alice = fleet.actor("alice")
     email = fleet.world.users["bob"].email
-    for login in ("nobody-here", "bob", "nobody@example.com", "alice"):
-        assert devices.invite(alice, alices, login, "control") is None
-    assert DeviceInvitation.objects.count() == 1  # bob's only: not one for alice herself, none for nobody
-    if email:
-        devices.invite(alice, alices, email.upper(), "read")  # by email too: the pending one is updated
-        assert DeviceInvitation.objects.get().role == "read"
+    logins = ("nobody-here", "bob", "nobody@example.com", "alice")
+    sent = [devices.invite(alice, alices, login, "control") for login in logins]
+    assert [(s.login, s.role) for s in sent] == [(login, "control") for login in logins]
+    assert [s.login for s in devices.invitations_sent(alice, alices)] == list(reversed(logins))
+    reaching = DeviceInvitation.objects.exclude(invitee=None)
+    assert [i.login for i in reaching] == ["bob"]  # not alice herself, nobody for the unknown logins
+    again = devices.invite(alice, alices, " bob ", "read")  # the same login: the pending one is updated
+    assert (again.invitation_id, again.role) == (sent[1].invitation_id, "read")
+    if email:  # by email too: a second invitation, listed like any other
+        devices.invite(alice, alices, email.upper(), "read")
+        assert len(devices.invitations_for(fleet.actor("bob"))) == 2
     with pytest.raises(Unprocessable):
         devices.invite(alice, alices, "bob", "owner")
     with pytest.raises(NotFound):  # not bob's device to share
         devices.invite(fleet.actor("bob"), alices, "alice", "read")
+    with pytest.raises(NotFound):
+        devices.invitations_sent(fleet.actor("bob"), alices)
+
+
+def test_the_owner_revokes_a_pending_invitation(fleet, alices):
+    alice, bob = fleet.actor("alice"), fleet.actor("bob")
+    sent = devices.invite(alice, alices, "bob", "read")
+    with pytest.raises(NotFound):  # only the owner
+        devices.revoke_invitation(bob, alices, sent.invitation_id)
+    devices.revoke_invitation(alice, alices, sent.invitation_id)
+    assert devices.invitations_for(bob) == [] and devices.invitations_sent(alice, alices) == []
+    with pytest.raises(NotFound):  # gone: neither revoked again nor accepted
+        devices.revoke_invitation(alice, alices, sent.invitation_id)
+    with pytest.raises(NotFound):
+        devices.answer_invitation(bob, sent.invitation_id, True)
 
 
 def test_a_declined_invitation_or_someone_elses_gives_no_access(fleet, alices):
@@ -95,7 +116,7 @@ def test_the_owner_starts_an_available_update_and_hears_when_it_is_done(fleet, a
 
 
 def test_a_member_sees_the_firmware_but_cannot_start_an_update(fleet, alices):
-    devices.share_device(fleet.actor("alice"), alices, "bob", "control")
+    make_member(fleet.actor("alice"), alices, "bob", "control")
     image("1.0.0")
     image("1.2.0")
     assert devices.firmware_status(fleet.actor("bob"), alices).available == "1.2.0"

@@ -11,8 +11,9 @@ from millet.accounts.actor import SYSTEM
 from millet.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from millet.devices import services as devices
 from millet.devices.events import device_data_wiped
-from millet.devices.models import Automation, Command, Device, DeviceShare, Shadow, UnitSale
+from millet.devices.models import Automation, Command, Device, DeviceInvitation, DeviceShare, Shadow, UnitSale
 from millet.sales import services as sales
+from tests.factories import make_member
 
 pytestmark = pytest.mark.django_db
 
@@ -78,24 +79,22 @@ def test_family_sharing_read_or_control(fleet):
     (cam,) = fleet.sell("alice")
     connect(cam.device_id)
     alice, bob = fleet.actor("alice"), fleet.actor("bob")
-    with pytest.raises(NotFound):
-        devices.share_device(bob, cam.device_id, "bob", "control")
-    with pytest.raises(Unprocessable):
-        devices.share_device(alice, cam.device_id, "bob", "admin")
-    with pytest.raises(NotFound):
-        devices.share_device(alice, cam.device_id, "nobody", "read")
-    with pytest.raises(Conflict):
-        devices.share_device(alice, cam.device_id, "alice", "read")
-    devices.share_device(alice, cam.device_id, "bob", "read")
+    make_member(alice, cam.device_id, "bob", "read")
     assert devices.device_for_viewer(bob, cam.device_id).role == "read"
     with pytest.raises(Forbidden):
         devices.request_set(bob, cam.device_id, {"on": False})
-    devices.share_device(alice, cam.device_id, "bob", "control")
+    make_member(alice, cam.device_id, "bob", "control")  # invited again with control
     assert devices.request_set(bob, cam.device_id, {"on": False}).status == "queued"
     with pytest.raises(Forbidden):
-        devices.share_device(bob, cam.device_id, "cashier_sh", "read")  # only the owner shares
+        devices.invite(bob, cam.device_id, "cashier_sh", "read")  # only the owner shares
+    with pytest.raises(Forbidden):
+        devices.shares_of(bob, cam.device_id)
     assert devices.shares_of(alice, cam.device_id) == [("bob", "control")]
     assert [d.device_id for d in devices.list_devices(bob)] == [cam.device_id]
+    for unknown in ("nobody", "cashier_sh"):  # no member and no account: the same answer
+        with pytest.raises(NotFound) as refused:
+            devices.unshare_device(alice, cam.device_id, unknown)
+        assert refused.value.code == "unknown_share"
     devices.unshare_device(alice, cam.device_id, "bob")
     with pytest.raises(NotFound):
         devices.unshare_device(alice, cam.device_id, "bob")
@@ -106,7 +105,8 @@ def test_return_unbinds_and_wipes_the_owners_data_then_resale_binds_the_new_buye
     (cam,) = fleet.sell("alice")
     connect(cam.device_id)
     alice = fleet.actor("alice")
-    devices.share_device(alice, cam.device_id, "bob", "read")
+    make_member(alice, cam.device_id, "bob", "read")
+    devices.invite(alice, cam.device_id, "nobody-yet", "read")
     devices.report_state(cam.device_id, {"on": True}, timezone.now())
     home = devices.create_home(alice, "Flat")
     automation = devices.create_automation(
@@ -143,6 +143,7 @@ def test_return_unbinds_and_wipes_the_owners_data_then_resale_binds_the_new_buye
     assert shadow.reported == {} and shadow.desired == {}
     assert shadow.reported_stamps == {} and shadow.reported_at is None
     assert not DeviceShare.objects.filter(device=device).exists()
+    assert not DeviceInvitation.objects.filter(device=device).exists()
     assert not Automation.objects.filter(pk=automation.pk).exists()
     assert UnitSale.objects.get(serial=cam.serial).returned_at is not None
     with pytest.raises(NotFound):

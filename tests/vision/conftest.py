@@ -18,6 +18,7 @@ from millet.core.errors import NotFound
 from millet.demo.data import DEVICE_MODELS
 from millet.devices import services as devices
 from millet.devices.services import forget_specs
+from tests.factories import make_member
 
 # Where YuNet finds Eileen Collins's face in scikit-image's astronaut picture (512 x 512).
 ASTRONAUT_FACE = (178, 62, 89, 112)
@@ -104,6 +105,6 @@ def camera(people, django_capture_on_commit_callbacks) -> Camera:
     alice = people.actor("alice")
     home = devices.create_home(alice, "Flat", "Asia/Shanghai")
     devices.place_device(alice, device_id, home.pk)
-    devices.share_device(alice, device_id, "bob", "read")
+    make_member(alice, device_id, "bob", "read")
     yield Camera(device_id, home.pk, "CAM-0001", unit.secret)
     forget_specs()

@@ -86,13 +86,20 @@ from millet.devices.services.ownership import (
     reissue_claim_token,
     release_device,
     set_presence,
-    share_device,
     shares_of,
     units_to_set_up,
     unshare_device,
 )
 from millet.devices.services.reported import Reading, newest_readings, report_readings, report_state
-from millet.devices.services.sharing import InvitationInfo, answer_invitation, invitations_for, invite
+from millet.devices.services.sharing import (
+    InvitationInfo,
+    SentInvitation,
+    answer_invitation,
+    invitations_for,
+    invitations_sent,
+    invite,
+    revoke_invitation,
+)
 
 __all__ = [
     "DeviceActivity",
@@ -104,6 +111,7 @@ __all__ = [
     "OutboundCommand",
     "ProvisionedDevice",
     "Reading",
+    "SentInvitation",
     "ShadowState",
     "Subscription",
     "UnitToSetUp",
@@ -134,7 +142,9 @@ __all__ = [
     "get_rollout",
     "get_shadow",
     "invitations_for",
+    "invitations_sent",
     "invite",
+    "revoke_invitation",
     "is_camera",
     "list_automations",
     "list_commands",
@@ -172,7 +182,6 @@ __all__ = [
     "set_automation_enabled",
     "set_presence",
     "shadow_of",
-    "share_device",
     "shares_of",
     "start_rollout",
     "units_to_set_up",

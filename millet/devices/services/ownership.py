@@ -21,7 +21,16 @@ from millet.accounts.actor import Actor
 from millet.accounts.services import user_id_for, usernames
 from millet.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from millet.devices.events import device_data_wiped
-from millet.devices.models import Automation, Command, Device, DeviceShare, Home, Shadow, UnitSale
+from millet.devices.models import (
+    Automation,
+    Command,
+    Device,
+    DeviceInvitation,
+    DeviceShare,
+    Home,
+    Shadow,
+    UnitSale,
+)
 from millet.devices.services.identity import get_device, new_claim_token, token_matches
 
 READ, CONTROL, OWN = "read", "control", "owner"
@@ -302,7 +311,8 @@ def _unbind(device: Device) -> str:
 
 
 def wipe_device_data(device: Device) -> None:
-    """Shadow, shares, automations naming the device, waiting commands; telemetry history on commit."""
+    """Shadow, shares and invitations, automations naming the device, waiting commands; telemetry
+    history on commit. (The next owner must not see whom the last one invited.)"""
     Shadow.objects.filter(device=device).update(
         desired={},
         desired_version=0,
@@ -313,6 +323,7 @@ def wipe_device_data(device: Device) -> None:
         event_stamp=[],
     )
     DeviceShare.objects.filter(device=device).delete()
+    DeviceInvitation.objects.filter(device=device).delete()
     if device.owner_id is not None:
         for automation in Automation.objects.filter(home__owner_id=device.owner_id):
             if automation.trigger_device_id == device.pk or device.device_id in _named_devices(automation):
@@ -345,23 +356,9 @@ def reissue_claim_token(actor: Actor, device_id: str) -> str:
 # --- family sharing --------------------------------------------------------------------------------
 
 
-def share_device(actor: Actor, device_id: str, username: str, role: str) -> DeviceShare:
-    if role not in (READ, CONTROL):
-        raise Unprocessable("role must be read or control", code="invalid_role")
-    user_id = user_id_for(username)
-    if user_id is None:
-        raise NotFound("unknown user", code="unknown_user")
-    with transaction.atomic():
-        device = device_with_role(actor, device_id, OWN, for_update=True)
-        if user_id == device.owner_id:
-            raise Conflict("the owner already has full access", code="is_owner")
-        share, _ = DeviceShare.objects.update_or_create(
-            device=device, user_id=user_id, defaults={"role": role}
-        )
-    return share
-
-
 def unshare_device(actor: Actor, device_id: str, username: str) -> None:
+    """The owner removes a member. Raises ``NotFound`` (``unknown_share``) alike for a username that
+    is no member and one that names nobody; members join only by invitation (``sharing.invite``)."""
     device = device_with_role(actor, device_id, OWN)
     deleted, _ = DeviceShare.objects.filter(device=device, user_id=user_id_for(username)).delete()
     if not deleted:
@@ -369,6 +366,7 @@ def unshare_device(actor: Actor, device_id: str, username: str) -> None:
 
 
 def shares_of(actor: Actor, device_id: str) -> list[tuple[str, str]]:
+    """The owner's view of the members: ``(username, role)`` pairs sorted by username."""
     device = device_with_role(actor, device_id, OWN)
     shares = list(device.shares.values_list("user_id", "role"))
     names = usernames(user_id for user_id, _ in shares)

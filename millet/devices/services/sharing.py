@@ -1,10 +1,13 @@
 """Sharing a device by invitation: the owner invites a person by username or email with a role, the
-person accepts (and becomes a member, a ``DeviceShare``) or declines.
+person accepts (and becomes a member, a ``DeviceShare``) or declines, and the owner may revoke an
+invitation still pending.
 
-The owner's answer is the same whether or not the person exists (``invite`` returns nothing and
-raises nothing about the invitee), so the form cannot be used to learn who has an account; only the
-invitee ever sees the invitation. A member with ``read`` may look at the device; commands need
-``control`` (``ownership.device_with_role``).
+The owner's answer is the same whether or not the person exists: ``invite`` records the login as
+typed and returns the same ``SentInvitation`` for anyone, and ``invitations_sent`` lists it pending
+until the invitee answers or the owner revokes it (an invitation naming nobody stays pending). So
+neither the form nor the API can be used to learn who has an account; only the invitee ever sees the
+invitation, and only their own answer tells the owner anything. A member with ``read`` may look at
+the device; commands need ``control`` (``ownership.device_with_role``).
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ MAX_LOGIN_LENGTH = 254  # an email address at most
 
 @dataclass(frozen=True)
 class InvitationInfo:
+    """An invitation as its invitee sees it."""
+
     invitation_id: int
     device_id: str
     serial: str
@@ -35,13 +40,28 @@ class InvitationInfo:
     created_at: datetime
 
 
-def invite(actor: Actor, device_id: str, login: str, role: str) -> None:
+@dataclass(frozen=True)
+class SentInvitation:
+    """An invitation as its owner sees it: the login they typed, never whether it names anyone."""
+
+    invitation_id: int
+    login: str  # the username or email as the owner typed it (trimmed)
+    role: str  # read | control
+    created_at: datetime
+
+
+def _sent(invitation: DeviceInvitation) -> SentInvitation:
+    return SentInvitation(invitation.pk, invitation.login, invitation.role, invitation.created_at)
+
+
+def invite(actor: Actor, device_id: str, login: str, role: str) -> SentInvitation:
     """Invite the person with username or email ``login`` to ``device_id`` (the actor's own) as ``role``.
 
-    Raises ``Unprocessable`` (``invalid_role``, ``invalid_login``) for a malformed request and
-    ``NotFound``/``Forbidden`` for a device the actor does not own; nothing at all about the invitee:
-    an unknown person, the owner themselves, or a member already are answered like anyone else.
-    A new invitation to the same person replaces a pending one (with its role).
+    Returns the pending invitation as the owner sees it. Raises ``Unprocessable`` (``invalid_role``,
+    ``invalid_login``) for a malformed request and ``NotFound``/``Forbidden`` for a device the actor
+    does not own; nothing at all about the invitee: an unknown person, the owner themselves, or a
+    member already are answered like anyone else (the invitation then reaches nobody, or lets a
+    member change role). A new invitation with the same login replaces the pending one's role.
     """
     if role not in (READ, CONTROL):
         raise Unprocessable("role must be read or control", code="invalid_role")
@@ -49,25 +69,52 @@ def invite(actor: Actor, device_id: str, login: str, role: str) -> None:
         raise Unprocessable(
             f"give a username or email of 1 to {MAX_LOGIN_LENGTH} characters", code="invalid_login"
         )
+    login = login.strip()
     device = device_with_role(actor, device_id, OWN)
     invitee = user_id_for_login(login)
-    if invitee is None or invitee == device.owner_id:
-        return
+    if invitee == device.owner_id:
+        invitee = None
+    pending = DeviceInvitation.objects.filter(
+        device=device, login=login, status=DeviceInvitation.Status.PENDING
+    )
     try:
         with transaction.atomic():
-            pending = DeviceInvitation.objects.select_for_update().filter(
-                device=device, invitee_id=invitee, status=DeviceInvitation.Status.PENDING
+            if pending.select_for_update().update(role=role, invited_by_id=actor.user_id):
+                return _sent(pending.get())
+            invitation = DeviceInvitation.objects.create(
+                device=device, invited_by_id=actor.user_id, login=login, invitee_id=invitee, role=role
             )
-            if pending.update(role=role, invited_by_id=actor.user_id):
-                return
-            DeviceInvitation.objects.create(
-                device=device, invited_by_id=actor.user_id, invitee_id=invitee, role=role
-            )
-            owner = usernames([device.owner_id]).get(device.owner_id, "")
-            message = f"{owner} invited you to share their device {device.serial}."
-            Notification.objects.create(user_id=invitee, message=message[:256])
+            if invitee is not None:
+                owner = usernames([device.owner_id]).get(device.owner_id, "")
+                message = f"{owner} invited you to share their device {device.serial}."
+                Notification.objects.create(user_id=invitee, message=message[:256])
     except IntegrityError:  # the same invitation made at the same moment: one of them stands
-        return
+        return _sent(pending.get())
+    return _sent(invitation)
+
+
+def invitations_sent(actor: Actor, device_id: str) -> list[SentInvitation]:
+    """The invitations to ``device_id`` (the actor's own) still waiting for an answer, newest first.
+
+    Raises ``NotFound``/``Forbidden`` for a device the actor does not own.
+    """
+    device = device_with_role(actor, device_id, OWN)
+    pending = device.invitations.filter(status=DeviceInvitation.Status.PENDING).order_by("-pk")
+    return [_sent(i) for i in pending]
+
+
+def revoke_invitation(actor: Actor, device_id: str, invitation_id: int) -> None:
+    """The owner withdraws a pending invitation to ``device_id``; the invitee can no longer accept it.
+
+    Raises ``NotFound`` (``unknown_invitation``) for an id that is not a pending invitation to this
+    device, and ``NotFound``/``Forbidden`` for a device the actor does not own.
+    """
+    device = device_with_role(actor, device_id, OWN)
+    revoked = device.invitations.filter(pk=invitation_id, status=DeviceInvitation.Status.PENDING).update(
+        status=DeviceInvitation.Status.REVOKED, answered_at=timezone.now()
+    )
+    if not revoked:
+        raise NotFound("unknown invitation", code="unknown_invitation")
 
 
 def invitations_for(actor: Actor) -> list[InvitationInfo]:
@@ -100,6 +147,8 @@ def answer_invitation(actor: Actor, invitation_id: int, accept: bool) -> None:
     Raises ``NotFound`` (``unknown_invitation``) for anyone else's invitation, an unknown id, or one
     already answered, and when the device changed hands since the invitation was made.
     """
+    if actor.user_id is None:
+        raise NotFound("unknown invitation", code="unknown_invitation")
     with transaction.atomic():
         invitation = (
             DeviceInvitation.objects.select_for_update()
@@ -107,11 +156,7 @@ def answer_invitation(actor: Actor, invitation_id: int, accept: bool) -> None:
             .filter(pk=invitation_id, invitee_id=actor.user_id, status=DeviceInvitation.Status.PENDING)
             .first()
         )
-        if (
-            invitation is None
-            or actor.user_id is None
-            or invitation.device.owner_id != invitation.invited_by_id
-        ):
+        if invitation is None or invitation.device.owner_id != invitation.invited_by_id:
             raise NotFound("unknown invitation", code="unknown_invitation")
         invitation.status = DeviceInvitation.Status.ACCEPTED if accept else DeviceInvitation.Status.DECLINED
         invitation.answered_at = timezone.now()
