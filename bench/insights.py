@@ -22,6 +22,7 @@ Measured, in this order:
    way, then the job's ``insights.catch_up()`` until every one is rolled up.
 
     python bench/insights.py [--orders 1000000] [--new-orders 100000] [--requests 200] [--rounds 3]
+        [--db NAME]  # the database it drops and fills; one per concurrent run
 
 The last line is JSON: {"bench", "value" (page p95 ms), "unit", "ceiling" (/api/health p95 ms),
 "ratio", "goal" (100 ms), "orders", "transfers", "rebuild_s", "catch_up_s", ...}.
@@ -210,11 +211,14 @@ def main() -> None:
     parser.add_argument("--new-orders", type=int, default=100_000, help="Orders loaded before the catch-up.")
     parser.add_argument("--requests", type=int, default=200, help="Requests per page per round.")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--db", default=DB_NAME, help="The PostgreSQL database to drop and fill (one per concurrent run)."
+    )
     args = parser.parse_args()
 
-    env = postgres_env(DB_NAME, Path(tempfile.mkdtemp(prefix="millet-bench-insights-")))
-    print(f"fresh database {DB_NAME}; stores, goals and accounts", flush=True)
-    fresh_postgres(DB_NAME, env)
+    env = postgres_env(args.db, Path(tempfile.mkdtemp(prefix="millet-bench-insights-")))
+    print(f"fresh database {args.db}; stores, goals and accounts", flush=True)
+    fresh_postgres(args.db, env)
     seed = json.loads(django_script(SETUP, env).strip().splitlines()[-1])
     history_end = "date_trunc('day', now())"  # history up to midnight UTC today
     loaded = load(env, seed["slots"], 1, args.orders, HISTORY_DAYS * 86400, history_end)

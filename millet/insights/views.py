@@ -60,9 +60,9 @@ def _status_label(status: str) -> str:
     return {AHEAD: _("Ahead"), BEHIND: _("Behind")}.get(status, _("On track"))
 
 
-def _cards(actor) -> list[dict]:
+def _cards(actor, rates: insights.RateBook) -> list[dict]:
     rows = []
-    for card in insights.goal_cards(actor=actor):
+    for card in insights.goal_cards(actor=actor, rates=rates):
         cur, unit = card.figure.currency, card.metric.unit
         rows.append(
             {
@@ -91,6 +91,7 @@ def goals(request: HttpRequest) -> HttpResponse:
     actor = actor_for_user(request.user)
     try:
         viewer = insights.viewer_for(actor)
+        rates = insights.RateBook()  # the cards and the drill-down read the rates once
         form = DrillDownForm(request.GET, stores_only=not viewer.everything)
         status = 200
         rows = []
@@ -99,7 +100,7 @@ def goals(request: HttpRequest) -> HttpResponse:
         else:
             question = form.question()
             try:
-                rows = insights.drill_down(actor=actor, **question)
+                rows = insights.drill_down(actor=actor, rates=rates, **question)
             except Unprocessable as exc:
                 form.add_error(None, exc.detail)
                 status = 422
@@ -109,7 +110,7 @@ def goals(request: HttpRequest) -> HttpResponse:
                     "breakdown.csv",
                 )
         context = {
-            "cards": _cards(actor),
+            "cards": _cards(actor, rates),
             "form": form,
             "rows": rows,
             "everything": viewer.everything,

@@ -7,11 +7,13 @@ import io
 from datetime import timedelta
 from decimal import Decimal
 
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from millet.accounts.actor import SYSTEM
-from millet.insights.services import catch_up, create_goal
+from millet.insights.services import card, catch_up, create_goal, goal_cards
 from tests.insights.conftest import book
 
 
@@ -95,3 +97,62 @@ def test_roles_and_the_api(people):
         ("store", "260000.00"),
         ("web", "50000.00"),
     ]
+
+
+GOAL_KINDS = (
+    ("revenue", "company", "", "USD"),
+    ("revenue", "market", "IN", ""),
+    ("average_order_value", "store", "SH-001", ""),
+    ("return_rate", "channel", "store", ""),
+    ("stores_open", "market", "CN", ""),
+    ("orders", "store", "MU-001", ""),
+    ("devices_connected", "company", "", ""),
+)
+
+
+def _goals(people, count: int) -> None:
+    """``count`` goals over every metric shape and scope kind, with periods starting before, on and
+    after the rollups' days."""
+    today = timezone.now().date()
+    owners = [people["executive"][0].pk, people["manager"][0].pk]
+    for n in range(count):
+        metric, kind, value, currency = GOAL_KINDS[n % len(GOAL_KINDS)]
+        create_goal(
+            actor=SYSTEM, title=f"Goal {n}", metric=metric, scope_kind=kind, scope_value=value,
+            target=Decimal(1000 + n), currency=currency, starts_on=today - timedelta(days=n * 20),
+            due_on=today + timedelta(days=30 - n), owner_id=owners[n % 2],
+        )  # fmt: skip
+
+
+def _queries(client, path: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path).status_code == 200
+    return len(queries)
+
+
+def test_the_cards_take_the_same_queries_at_any_number_of_goals(people):
+    """Issue 13: the page answers in a constant number of queries; the goals' rollups in one, the
+    rates once, the owners' names once, whatever the number of goals."""
+    _seed(people)
+    book("revenue:store:SH-001:CNY", -20_000_00, "CNY", timezone.now().date() - timedelta(days=3))
+    catch_up()
+    client = _signed_in(people["executive"][0])
+    paths = ("/insights/", "/insights/goals.csv", "/api/insights/goals")
+    _goals(people, 4)  # with the seeded one, 5
+    for path in paths:
+        client.get(path)  # the currencies' exponents and symbols are cached once per process
+    few = {path: _queries(client, path) for path in paths}
+    _goals(people, 15)
+    assert {path: _queries(client, path) for path in paths} == few
+    assert few["/insights/"] <= 14 and few["/insights/goals.csv"] <= 9, few
+
+
+def test_the_cards_in_one_batch_equal_each_card_alone(people):
+    """``goal_cards`` reads all goals' rollups at once; each card equals ``card`` of that goal alone."""
+    _seed(people)
+    book("revenue:store:SH-001:CNY", -20_000_00, "CNY", timezone.now().date() - timedelta(days=3))
+    catch_up()
+    _goals(people, 20)
+    cards = goal_cards(actor=people["executive"][1])
+    assert len(cards) == 21
+    assert cards == [card(c.goal, owner=c.owner) for c in cards]

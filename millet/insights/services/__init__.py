@@ -4,7 +4,16 @@ and the demo call only these names."""
 
 from millet.insights.services.access import MAX_PERIOD_DAYS, Viewer, check_period, drill_down, viewer_for
 from millet.insights.services.exports import BREAKDOWN_HEADER, GOALS_HEADER, breakdown_csv, goals_csv
-from millet.insights.services.figures import BreakdownRow, Figure, Trend, breakdown, get_metric, trend
+from millet.insights.services.figures import (
+    BreakdownRow,
+    Figure,
+    Trend,
+    TrendQuestion,
+    breakdown,
+    get_metric,
+    trend,
+    trends,
+)
 from millet.insights.services.goals import (
     GoalCard,
     card,
@@ -17,6 +26,7 @@ from millet.insights.services.goals import (
 from millet.insights.services.rates import (
     Consolidated,
     Conversion,
+    RateBook,
     RateUsed,
     check_rate,
     consolidate,
@@ -40,6 +50,8 @@ __all__ = [
     "Consolidated",
     "Conversion",
     "Figure",
+    "RateBook",
+    "TrendQuestion",
     "GoalCard",
     "RateUsed",
     "Trend",
@@ -64,5 +76,6 @@ __all__ = [
     "set_rate",
     "snapshot_devices",
     "trend",
+    "trends",
     "viewer_for",
 ]

@@ -11,6 +11,7 @@ from millet.core.errors import Forbidden, Unprocessable
 from millet.core.replicas import replica_reads
 from millet.insights.metrics import STORE, parse_scope
 from millet.insights.services.figures import BreakdownRow, breakdown, get_metric
+from millet.insights.services.rates import RateBook
 from millet.stores import services as stores
 
 
@@ -44,12 +45,16 @@ def check_period(start: date, end: date) -> None:
 
 
 @replica_reads
-def drill_down(*, actor: Actor, metric: str, by: str, start: date, end: date) -> list[BreakdownRow]:
+def drill_down(
+    *, actor: Actor, metric: str, by: str, start: date, end: date, rates: RateBook | None = None
+) -> list[BreakdownRow]:
     """``breakdown`` for the actor: executives by market, channel or store; a manager by store, their
-    own stores only (403 for another breakdown). 422 for an unknown metric or period."""
+    own stores only (403 for another breakdown). 422 for an unknown metric or period. ``rates``: a
+    ``RateBook`` the caller shares with its other figures (one is made otherwise)."""
     viewer = viewer_for(actor)
     found = get_metric(metric)
     check_period(start, end)
     if not viewer.everything and by != STORE:
         raise Forbidden("store managers see their own stores' figures only")
-    return breakdown(found, by, start, end, only=None if viewer.everything else set(viewer.stores))
+    only = None if viewer.everything else set(viewer.stores)
+    return breakdown(found, by, start, end, only=only, rates=rates)

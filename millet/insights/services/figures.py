@@ -15,12 +15,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from itertools import groupby
 from operator import itemgetter
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
 from millet.core.errors import Unprocessable
 from millet.insights.metrics import FLOW, GAUGE, LEVEL, METRICS, PERCENT, RATIO, Metric
 from millet.insights.models import Rollup
-from millet.insights.services.rates import RateUsed, conversion, reporting_currency
+from millet.insights.services.rates import RateBook, RateUsed, conversion, reporting_currency
 from millet.regions.money import from_minor, quantize
 
 TENTH = Decimal("0.1")  # a percentage's precision
@@ -61,9 +61,12 @@ def _as_decimal(amount: int, currency: str) -> Decimal:
     return from_minor(amount, currency) if currency else Decimal(amount)
 
 
+def _series(metric: Metric) -> list[str]:
+    return [metric.series] + ([metric.per] if metric.per else [])
+
+
 def _rows(metric: Metric, scopes: dict, start: date | None, end: date):
-    series = [metric.series] + ([metric.per] if metric.per else [])
-    rows = Rollup.objects.filter(series__in=series, day__lte=end, **scopes)
+    rows = Rollup.objects.filter(series__in=_series(metric), day__lte=end, **scopes)
     if start is not None:
         rows = rows.filter(day__gte=start)
     return rows
@@ -72,9 +75,11 @@ def _rows(metric: Metric, scopes: dict, start: date | None, end: date):
 class _Value:
     """Folds rollup amounts into one figure, the metric's way, in ``currency``."""
 
-    def __init__(self, metric: Metric, currency: str, on: date, currencies: set[str]) -> None:
+    def __init__(
+        self, metric: Metric, currency: str, on: date, currencies: set[str], book: RateBook | None = None
+    ) -> None:
         self.metric, self.currency = metric, currency
-        self.conv = conversion(currencies - {""}, currency, on) if metric.is_money else None
+        self.conv = conversion(currencies - {""}, currency, on, book=book) if metric.is_money else None
 
     def of(self, amounts: dict[str, Amounts]) -> Decimal | None:
         """``amounts``: series -> currency -> Decimal."""
@@ -104,17 +109,93 @@ def _currency_for(metric: Metric, currencies: set[str], wanted: str | None) -> s
     return own.pop() if len(own) == 1 else reporting_currency()
 
 
+def _history(metric: Metric, start: date) -> date | None:
+    """The first day of rollups a figure from ``start`` needs: all history for a running total or a
+    snapshot (None), the period itself for a flow or a ratio."""
+    return start if metric.shape in (FLOW, RATIO) else None
+
+
+Row = tuple[date, str, str, int]  # day, series, currency, amount
+
+
 def trend(metric: Metric, scope: str, start: date, end: date, *, currency: str | None = None) -> Trend:
-    """``metric`` in ``scope`` from ``start`` to ``end`` (both included), day by day."""
-    history = start if metric.shape in (FLOW, RATIO) else None
+    """``metric`` in ``scope`` from ``start`` to ``end`` (both included), day by day (one query for
+    the rollups, one for the rates)."""
     rows = list(
-        _rows(metric, {"scope": scope}, history, end)
+        _rows(metric, {"scope": scope}, _history(metric, start), end)
         .order_by("day")
         .values_list("day", "series", "currency", "amount")
     )
+    return _fold(metric, scope, start, end, rows, currency, None)
+
+
+@dataclass(frozen=True)
+class TrendQuestion:
+    """One ``trend`` asked of ``trends``: ``metric`` in ``scope`` from ``start`` to ``end``, in
+    ``currency`` (None: the scope's own, else the reporting currency)."""
+
+    metric: Metric
+    scope: str
+    start: date
+    end: date
+    currency: str | None = None
+
+
+def trends(questions: list[TrendQuestion], *, rates: RateBook | None = None) -> list[Trend]:
+    """``trend`` of each question, in order, in two queries whatever their number: one for every
+    rollup row they need (each (series, scope) over the widest period asked of it), one for the
+    rates (``rates``, or a new ``RateBook``). Each answer equals ``trend`` asked alone."""
+    if not questions:
+        return []
+    # (series, scope) -> (first day needed or None for all history, last day needed)
+    spans: dict[tuple[str, str], tuple[date | None, date]] = {}
+    for q in questions:
+        history = _history(q.metric, q.start)
+        for name in _series(q.metric):
+            first, last = spans.get((name, q.scope), (history, q.end))
+            first = None if first is None or history is None else min(first, history)
+            spans[(name, q.scope)] = (first, max(last, q.end))
+    wanted = Q()
+    for (name, scope), (first, last) in spans.items():
+        wanted |= Q(series=name, scope=scope, day__lte=last, **({"day__gte": first} if first else {}))
+    found: dict[tuple[str, str], list[Row]] = defaultdict(list)
+    for scope, day, name, cur, amount in (
+        Rollup.objects.filter(wanted)
+        .order_by("day")
+        .values_list("scope", "day", "series", "currency", "amount")
+    ):
+        found[(name, scope)].append((day, name, cur, amount))
+    book = rates or RateBook()
+    answers = []
+    for q in questions:
+        history = _history(q.metric, q.start)
+        rows = sorted(
+            (
+                row
+                for name in _series(q.metric)
+                for row in found.get((name, q.scope), ())
+                if row[0] <= q.end and (history is None or row[0] >= history)
+            ),
+            key=itemgetter(0),
+        )
+        answers.append(_fold(q.metric, q.scope, q.start, q.end, rows, q.currency, book))
+    return answers
+
+
+def _fold(
+    metric: Metric,
+    scope: str,
+    start: date,
+    end: date,
+    rows: list[Row],
+    currency: str | None,
+    book: RateBook | None,
+) -> Trend:
+    """The trend from ``rows``, the scope's rollups over the period (and before it, for a running
+    total or a snapshot) in day order."""
     currencies = {row[2] for row in rows}
     currency = _currency_for(metric, currencies, currency)
-    value = _Value(metric, currency, end, currencies)
+    value = _Value(metric, currency, end, currencies, book)
     running: dict[str, Amounts] = defaultdict(lambda: defaultdict(Decimal))
     baseline = Decimal(0)
     series: list[tuple[date, Decimal]] = []
@@ -157,16 +238,22 @@ class BreakdownRow:
 
 
 def breakdown(
-    metric: Metric, kind: str, start: date, end: date, *, only: set[str] | None = None
+    metric: Metric,
+    kind: str,
+    start: date,
+    end: date,
+    *,
+    only: set[str] | None = None,
+    rates: RateBook | None = None,
 ) -> list[BreakdownRow]:
     """``metric`` over the period for every scope of ``kind`` (market, channel or store) with a
     rollup, largest first; ``only`` limits the scopes' values (a manager's stores). Each row in its
-    own currency, or the reporting currency when it spans several."""
+    own currency, or the reporting currency when it spans several, at the rates of ``rates`` (or a
+    new ``RateBook``): two queries whatever the number of rows."""
     if kind not in metric.scopes or kind == "company":
         raise Unprocessable(f"{metric.key} has no breakdown by {kind}", code="invalid_breakdown")
-    history = start if metric.shape in (FLOW, RATIO) else None
     rows = (
-        _rows(metric, {"scope__startswith": f"{kind}:"}, history, end)
+        _rows(metric, {"scope__startswith": f"{kind}:"}, _history(metric, start), end)
         .values("scope", "series", "currency")
         .annotate(total=Sum("amount"))
     )
@@ -175,12 +262,12 @@ def breakdown(
     grouped: dict[str, dict[str, Amounts]] = defaultdict(lambda: defaultdict(lambda: defaultdict(Decimal)))
     for row in rows:
         grouped[row["scope"]][row["series"]][row["currency"]] += _as_decimal(row["total"], row["currency"])
-    found = []
+    found, book = [], rates or RateBook()
     for scope, amounts in grouped.items():
         name = scope.partition(":")[2]
         if only is not None and name not in only:
             continue
         currencies = {c for per in amounts.values() for c in per}
-        value = _Value(metric, _currency_for(metric, currencies, None), end, currencies)
+        value = _Value(metric, _currency_for(metric, currencies, None), end, currencies, book)
         found.append(BreakdownRow(scope, name, value.figure(scope, value.of(amounts))))
     return sorted(found, key=lambda r: (r.figure.currency, -(r.figure.value or 0), r.name))

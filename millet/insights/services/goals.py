@@ -22,8 +22,8 @@ from millet.insights.metrics import COMPANY, FLOW, LEVEL, RATIO, STORE, Metric, 
 from millet.insights.models import Goal
 from millet.insights.pace import Pace, pace
 from millet.insights.services.access import Viewer, viewer_for
-from millet.insights.services.figures import Figure, get_metric, trend
-from millet.insights.services.rates import reporting_currency
+from millet.insights.services.figures import Figure, Trend, TrendQuestion, get_metric, trends
+from millet.insights.services.rates import RateBook, reporting_currency
 from millet.insights.sparkline import Sparkline, sparkline
 from millet.regions.money import currency_exponent
 from millet.stores import services as stores
@@ -130,12 +130,23 @@ def get_goal(goal_id: int, *, actor: Actor) -> Goal:
     return goal
 
 
+def _as_of(goal: Goal, today: date | None) -> date:
+    return min(today or timezone.now().date(), goal.due_on)
+
+
+def _question(goal: Goal, as_of: date) -> TrendQuestion:
+    return TrendQuestion(get_metric(goal.metric), goal.scope, goal.starts_on, as_of, goal.currency or None)
+
+
 @replica_reads
 def card(goal: Goal, *, today: date | None = None, owner: str = "") -> GoalCard:
     """How ``goal`` stands on ``today`` (UTC; the due date once it has passed)."""
+    as_of = _as_of(goal, today)
+    return _card(goal, as_of, owner, trends([_question(goal, as_of)])[0])
+
+
+def _card(goal: Goal, as_of: date, owner: str, found: Trend) -> GoalCard:
     metric = get_metric(goal.metric)
-    as_of = min(today or timezone.now().date(), goal.due_on)
-    found = trend(metric, goal.scope, goal.starts_on, as_of, currency=goal.currency or None)
     baseline = Decimal(0) if metric.shape in (FLOW, RATIO) else found.baseline
     if found.figure.value is None:
         return GoalCard(goal, metric, owner, as_of, found.figure, baseline, None, None)
@@ -157,8 +168,16 @@ def card(goal: Goal, *, today: date | None = None, owner: str = "") -> GoalCard:
 
 
 @replica_reads
-def goal_cards(*, actor: Actor, today: date | None = None) -> list[GoalCard]:
-    """A card for every goal the actor may see, soonest due first (403 for those who see none)."""
+def goal_cards(*, actor: Actor, today: date | None = None, rates: RateBook | None = None) -> list[GoalCard]:
+    """A card for every goal the actor may see, soonest due first (403 for those who see none).
+
+    A constant number of queries whatever the number of goals: the goals, their owners' names,
+    every goal's rollups in one (``trends``) and the exchange rates once (from ``rates`` when the
+    caller shares a ``RateBook`` with its other figures)."""
     goals = _visible(viewer_for(actor))
-    owners = usernames({g.owner_id for g in goals})
-    return [card(g, today=today, owner=owners.get(g.owner_id, "")) for g in goals]
+    owners = usernames({g.owner_id for g in goals}) if goals else {}
+    as_of = [_as_of(g, today) for g in goals]
+    found = trends([_question(g, day) for g, day in zip(goals, as_of, strict=True)], rates=rates)
+    return [
+        _card(g, day, owners.get(g.owner_id, ""), t) for g, day, t in zip(goals, as_of, found, strict=True)
+    ]

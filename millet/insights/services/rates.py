@@ -79,23 +79,52 @@ def list_rates(*, actor: Actor) -> list[ExchangeRate]:
     return list(ExchangeRate.objects.order_by("currency", "-valid_from"))
 
 
-def rates_on(currencies: Iterable[str], day: date) -> dict[str, RateUsed | None]:
-    """The rate in force on ``day`` (the latest entered on or before it) of each currency, None
-    for one that has none; one query for them all (the reporting currency needs none)."""
+def _in_force(
+    currencies: Iterable[str], day: date, rows: Iterable[tuple[str, Decimal, date]]
+) -> dict[str, RateUsed | None]:
+    """Pick from ``rows`` (currency, rate, valid_from; each currency's newest first) the rate in
+    force on ``day`` of each of ``currencies``; None for one that has none."""
     found: dict[str, RateUsed | None] = {code: None for code in currencies}
     if reporting_currency() in found:
         found[reporting_currency()] = RateUsed(reporting_currency(), ONE, None)
-    wanted = [code for code, rate in found.items() if rate is None]
+    for code, rate, valid_from in rows:
+        if code in found and found[code] is None and valid_from <= day:
+            found[code] = RateUsed(code, Decimal(f"{rate.normalize():f}"), valid_from)  # 0.1021
+    return found
+
+
+def rates_on(currencies: Iterable[str], day: date) -> dict[str, RateUsed | None]:
+    """The rate in force on ``day`` (the latest entered on or before it) of each currency, None
+    for one that has none; one query for them all (the reporting currency needs none)."""
+    currencies = list(currencies)
+    wanted = [code for code in currencies if code != reporting_currency()]
+    rows = ()
     if wanted:
         rows = (
             ExchangeRate.objects.filter(currency__in=wanted, valid_from__lte=day)
             .order_by("currency", "-valid_from")
             .values_list("currency", "rate", "valid_from")
         )
-        for code, rate, valid_from in rows:
-            if found[code] is None:  # the newest of the currency's rates comes first
-                found[code] = RateUsed(code, Decimal(f"{rate.normalize():f}"), valid_from)  # 0.1021
-    return found
+    return _in_force(currencies, day, rows)
+
+
+class RateBook:
+    """Every rate entered, read in one query on first use and kept: the rates of any day and
+    currencies without another query. One per piece of work (a page, a CSV), never shared across
+    requests, so a rate entered in the back office shows on the next page."""
+
+    def __init__(self) -> None:
+        self._rows: list[tuple[str, Decimal, date]] | None = None
+
+    def rates_on(self, currencies: Iterable[str], day: date) -> dict[str, RateUsed | None]:
+        """As the module's ``rates_on``."""
+        if self._rows is None:
+            self._rows = list(
+                ExchangeRate.objects.order_by("currency", "-valid_from").values_list(
+                    "currency", "rate", "valid_from"
+                )
+            )
+        return _in_force(currencies, day, self._rows)
 
 
 def rate_on(currency: str, day: date) -> RateUsed | None:
@@ -121,9 +150,11 @@ class Conversion:
         return quantize(sum((v * self.factors[c] for c, v in amounts.items()), Decimal(0)), self.to)
 
 
-def conversion(currencies: Iterable[str], to: str, on: date) -> Conversion:
-    """The rates in force on ``on`` for ``currencies`` into ``to`` (full Decimal precision)."""
-    found = rates_on(sorted({*currencies, to}), on)
+def conversion(currencies: Iterable[str], to: str, on: date, *, book: RateBook | None = None) -> Conversion:
+    """The rates in force on ``on`` for ``currencies`` into ``to`` (full Decimal precision), read
+    from ``book`` when given (no query), else in one query."""
+    wanted = sorted({*currencies, to})
+    found = book.rates_on(wanted, on) if book is not None else rates_on(wanted, on)
     missing = tuple(code for code, rate in found.items() if rate is None)
     rates = tuple(rate for code, rate in found.items() if rate is not None and code != reporting_currency())
     if missing:
