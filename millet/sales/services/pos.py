@@ -131,11 +131,16 @@ def pos_sale(
 
     Paid by card (``payment_token``) or in cash (``cash_tendered``, what the buyer hands over, in
     the market's currency): the total goes to the store's till drawer on the ledger, and 422
-    ``cash_short`` refuses less than the total. A closed till day refuses every sale and cash needs
+    ``cash_short`` refuses less than the total. Exactly one of the two (422 ``payment_method``).
+    A closed till day refuses every sale and cash needs
     an open one (``till.check_takes_sales``: 409 ``till_day_closed``, ``till_not_open``).
     """
     store = store_facts(store_code)
     actor.require_store(store.id)
+    if (cash_tendered is None) == (not payment_token):
+        raise Unprocessable(
+            "pay by card (payment_token) or in cash (cash_tendered), one of them", code="payment_method"
+        )
     request = fingerprint(
         "pos_sale",
         store_code=store.code,
@@ -174,8 +179,8 @@ def pos_sale(
         raise Unprocessable(
             f"{cash_tendered} in cash is less than the total {order.total}", code="cash_short"
         )
-    order.cash_tendered = cash_tendered
     Order.objects.filter(pk=order.pk).update(cash_tendered=cash_tendered)
+    order.refresh_from_db(fields=["cash_tendered"])  # as stored ("3000.00"), the same as a replay reads it
     fulfil(
         order, new.lines, store_code=store.code, serials_by_sku=scanned, cash_account=cash_account_code(store)
     )
