@@ -31,7 +31,7 @@ class PayForm(forms.Form):
     voucher = forms.CharField(label=_("Voucher code"), max_length=32, required=False)
     method = forms.ChoiceField(
         label=_("Payment"),
-        choices=[("cash", _("Cash")), ("card", _("Card"))],
+        choices=[("cash", _("Cash")), ("card", _("Card")), ("credit", _("Instant credit"))],
         widget=forms.RadioSelect,
         initial="cash",
     )
@@ -51,6 +51,8 @@ class PayForm(forms.Form):
             self.add_error("cash_tendered", _("Type the cash handed over."))
         if data.get("method") == "card" and not data.get("card_token"):
             self.add_error("card_token", _("Give the card terminal's token."))
+        if data.get("method") == "credit" and not data.get("customer"):
+            self.add_error("customer", _("Instant credit is for a known customer: type their username."))
         return data
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 
 from millet.accounts.actor import actor_for_user
 from millet.core.errors import Conflict, NotFound
@@ -101,3 +102,80 @@ def test_another_stores_cashier_cannot_reach_the_held_sale(credit):
     with pytest.raises(NotFound):
         sales.settle_held_sale(cashier(world, "cashier_bj"), "SH-001", order.number, payment_token="tok_ok")
     assert not Loan.objects.exists()
+
+
+def signed_in(world, user: str = "cashier_sh") -> Client:
+    client = Client()
+    client.force_login(world.users[user])
+    return client
+
+
+def ring_up_for_credit(world, client: Client, phone: str) -> str:
+    """Scan a unit at the till and choose instant credit for alice: the counter page's address."""
+    client.post("/till/SH-001/", {"scan": phone})
+    response = client.post(
+        "/till/SH-001/", {"action": "pay", "method": "credit", "customer": "alice", "voucher": ""}
+    )
+    assert response.status_code == 302, response.content.decode()
+    assert response["Location"].startswith("/lending/counter/SH-001/")
+    return response["Location"]
+
+
+def answers(form: dict) -> dict:
+    return {
+        "action": "credit",
+        "product": "CN-EASY",
+        "term": "6",
+        **{k: "" if v is None else str(v) for k, v in form.items()},
+    }
+
+
+def test_the_cashier_takes_instant_credit_at_the_till_pages(credit):
+    world = credit
+    client = signed_in(world)
+    phone = shelf(world, "MI6-64")[0]
+    counter = ring_up_for_credit(world, client, phone)
+    page = client.get(counter)
+    assert page.status_code == 200 and 'value="credit"' in page.content.decode()  # the form
+    assert signed_in(world, "cashier_bj").get(counter).status_code == 404  # another store's
+    assert signed_in(world, "alice").get(counter).status_code == 403  # not store staff
+    approved = client.post(counter, answers(GOOD_FORM))
+    assert approved.status_code == 302 and "/receipt/" in approved["Location"]
+    assert phone in client.get(approved["Location"]).content.decode()
+    again = client.post(counter, answers(GOOD_FORM))  # a double tap or back-and-send: the receipt
+    assert again.status_code == 302 and "/receipt/" in again["Location"]
+    assert Loan.objects.count() == 1
+
+
+def test_a_declined_customer_pays_cash_at_the_counter_page_once(credit):
+    world = credit
+    client = signed_in(world)
+    client.post("/till/SH-001/", {"action": "open"})
+    counter = ring_up_for_credit(world, client, shelf(world, "MI6-64")[0])
+    declined = client.post(counter, answers(BAD_FORM), follow=True)
+    text = declined.content.decode()
+    assert 'id="decision-heading"' in text and 'value="credit"' not in text  # decided, reasons shown
+    for garbage in ("abc", "-5", "1e5", "NaN", "1.001"):
+        refused = client.post(counter, {"action": "cash", "cash_tendered": garbage})
+        assert refused.status_code == 422, garbage
+    assert client.post(counter, {"action": "cash", "cash_tendered": "1"}).status_code == 422  # short
+    paid = client.post(counter, {"action": "cash", "cash_tendered": "3000"})
+    assert paid.status_code == 302 and "/receipt/" in paid["Location"]
+    twice = client.post(counter, {"action": "cash", "cash_tendered": "3000"})
+    assert twice.status_code == 302 and "/receipt/" in twice["Location"]
+    assert sales.get_order(cashier(world), counter.rstrip("/").rsplit("/", 1)[1]).cash_tendered == Decimal(
+        "3000"
+    )
+
+
+def test_credit_needs_a_known_customer_and_cancel_puts_the_unit_back(credit):
+    world = credit
+    client = signed_in(world)
+    client.post("/till/SH-001/", {"scan": shelf(world, "MI6-64")[0]})
+    walk_in = client.post("/till/SH-001/", {"action": "pay", "method": "credit", "customer": ""})
+    assert walk_in.status_code == 422
+    before = on_shelf(world)
+    counter = ring_up_for_credit(world, client, shelf(world, "MI6-64")[1])
+    cancelled = client.post(counter, {"action": "cancel"})
+    assert cancelled.status_code == 302 and cancelled["Location"] == "/till/SH-001/"
+    assert on_shelf(world) == before
