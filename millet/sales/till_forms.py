@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
+
+from millet.core.types import money_pattern
 
 SCAN_ATTRS = {"autofocus": True, "autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
 
@@ -11,6 +15,19 @@ SCAN_ATTRS = {"autofocus": True, "autocomplete": "off", "autocapitalize": "chara
 def serial_list(text: str) -> list[str]:
     """Scans typed or wedged into one field, separated by spaces, commas or new lines."""
     return [part for part in text.replace(",", " ").split() if part]
+
+
+class CashField(forms.DecimalField):
+    """Cash typed at the till: digits with at most two decimals, as the API's Money; Django's own
+    DecimalField would take "1e5" as 100000 and a leading sign."""
+
+    default_error_messages = {"invalid": _("Type the amount in digits, such as 120.50.")}
+
+    def to_python(self, value):
+        text = str(value).strip() if value is not None else ""
+        if text and not re.fullmatch(money_pattern(2), text):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(text)
 
 
 class ScanForm(forms.Form):
@@ -35,7 +52,7 @@ class PayForm(forms.Form):
         widget=forms.RadioSelect,
         initial="cash",
     )
-    cash_tendered = forms.DecimalField(
+    cash_tendered = CashField(
         label=_("Cash handed over"), min_value=0, max_digits=14, decimal_places=2, required=False
     )
     card_token = forms.CharField(
@@ -80,6 +97,6 @@ class TillReturnForm(forms.Form):
 
 
 class CloseDayForm(forms.Form):
-    counted_cash = forms.DecimalField(
+    counted_cash = CashField(
         label=_("Cash counted in the drawer"), min_value=0, max_digits=14, decimal_places=2
     )
