@@ -25,6 +25,7 @@ from millet.sales.schemas import (
     OrderPayIn,
     PlaceOrderIn,
     PosSaleIn,
+    PosSaleOut,
     ReturnIn,
     ReturnOut,
     ShippingMethodOut,
@@ -196,20 +197,30 @@ def return_order(request, number: str, body: ReturnIn):
     )
 
 
-@router.post("/pos/sales", response={201: OrderOut, 402: ErrorOut})
+@router.post("/pos/sales", response={201: PosSaleOut, 402: ErrorOut, 409: ErrorOut, 422: ErrorOut})
 def pos_sale(request, body: PosSaleIn, idempotency_key: IdempotencyKey = None):
-    """A cashier's sale: scanned serials (and unserialized lines) leave the store's stock, paid at once."""
+    """A cashier's sale: scanned serials (and unserialized lines) leave the store's stock, paid at once
+    by card (``payment_token``) or in cash (``cash_tendered``; the answer gives the change).
+
+    422 ``payment_method`` (neither or both given), ``cash_short`` (less cash than the total);
+    409 ``till_day_closed`` (today's day closed), ``till_not_open`` (cash before the day is opened);
+    402 a declined card. A resend with the same Idempotency-Key answers as the first."""
     order = services.pos_sale(
         request.actor,
         store_code=body.store_code,
         serials=body.serials,
         lines=[services.LineRequest(line.sku, line.quantity, tuple(line.serials)) for line in body.lines],
-        payment_token=body.payment_token,
+        payment_token=body.payment_token or "",
+        cash_tendered=body.cash_tendered,
         customer_id=body.customer_id,
         voucher_code=body.voucher_code,
         idempotency_key=idempotency_key,
     )
-    return Status(201, _one(order))
+    cash = order.cash_tendered
+    sale = PosSaleOut(
+        **_one(order).model_dump(), cash_tendered=cash, change=None if cash is None else cash - order.total
+    )
+    return Status(201, sale)
 
 
 def _cart_out(cart) -> CartOut:

@@ -165,6 +165,11 @@ class Order(models.Model):
         blank=True,
         help_text="A till sale paid in cash: what the buyer handed over (the receipt shows the change).",
     )
+    held_serials = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="A till sale held for instant credit: serials scanned, by SKU id, handed over once paid.",
+    )
 
     class Meta:
         verbose_name = _("order")

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from ninja import Field, Header, Schema
 
-from millet.core.types import PaymentToken, Quantity, WholeNumber
+from millet.core.types import Money, PaymentToken, Quantity, WholeNumber
 
 Units = Annotated[Quantity, Field(le=1000)]
 
@@ -151,9 +151,26 @@ class PosSaleIn(Schema):
         list[Serial], Field(max_length=100, description="Scanned units; each serialized unit must be scanned")
     ] = []
     lines: Annotated[list[PosLineIn], Field(max_length=50)] = []
-    payment_token: PaymentToken
+    payment_token: Annotated[
+        PaymentToken | None, Field(description="Paid by card: the card's token. Give this or cash_tendered.")
+    ] = None
+    cash_tendered: Annotated[
+        Money | None,
+        Field(
+            description="Paid in cash: what the buyer hands over, in the market's currency; at least the "
+            "total (422 cash_short otherwise), and the till's day must be open (409 till_not_open). "
+            "Give this or payment_token."
+        ),
+    ] = None
     customer_id: WholeNumber | None = None
     voucher_code: Annotated[str | None, Field(max_length=32)] = None
+
+
+class PosSaleOut(OrderOut):
+    """A till sale: the order, and for cash what was handed over and the change given back."""
+
+    cash_tendered: Decimal | None = Field(description="Cash handed over; null for a card sale")
+    change: Decimal | None = Field(description="Cash given back (tendered less total); null for a card sale")
 
 
 class CartIn(Schema):

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
+
+from millet.core.types import money_pattern
 
 SCAN_ATTRS = {
     "autofocus": True,
@@ -17,6 +21,19 @@ SCAN_ATTRS = {
 def serial_list(text: str) -> list[str]:
     """Scans typed or wedged into one field, separated by spaces, commas or new lines."""
     return [part for part in text.replace(",", " ").split() if part]
+
+
+class CashField(forms.DecimalField):
+    """Cash typed at the till: digits with at most two decimals, as the API's Money; Django's own
+    DecimalField would take "1e5" as 100000 and a leading sign."""
+
+    default_error_messages = {"invalid": _("Type the amount in digits, such as 120.50.")}
+
+    def to_python(self, value):
+        text = str(value).strip() if value is not None else ""
+        if text and not re.fullmatch(money_pattern(2), text):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(text)
 
 
 class ScanForm(forms.Form):
@@ -37,11 +54,11 @@ class PayForm(forms.Form):
     voucher = forms.CharField(label=_("Voucher code"), max_length=32, required=False)
     method = forms.ChoiceField(
         label=_("Payment"),
-        choices=[("cash", _("Cash")), ("card", _("Card"))],
+        choices=[("cash", _("Cash")), ("card", _("Card")), ("credit", _("Instant credit"))],
         widget=forms.RadioSelect,
         initial="cash",
     )
-    cash_tendered = forms.DecimalField(
+    cash_tendered = CashField(
         label=_("Cash handed over"), min_value=0, max_digits=14, decimal_places=2, required=False
     )
     card_token = forms.CharField(
@@ -57,6 +74,8 @@ class PayForm(forms.Form):
             self.add_error("cash_tendered", _("Type the cash handed over."))
         if data.get("method") == "card" and not data.get("card_token"):
             self.add_error("card_token", _("Give the card terminal's token."))
+        if data.get("method") == "credit" and not data.get("customer"):
+            self.add_error("customer", _("Instant credit is for a known customer: type their username."))
         return data
 
 
@@ -84,6 +103,6 @@ class TillReturnForm(forms.Form):
 
 
 class CloseDayForm(forms.Form):
-    counted_cash = forms.DecimalField(
+    counted_cash = CashField(
         label=_("Cash counted in the drawer"), min_value=0, max_digits=14, decimal_places=2
     )

@@ -224,6 +224,8 @@ def _pay(request: HttpRequest, actor: Actor, store: StoreFacts, basket: dict) ->
         if customer_id is None:
             form.add_error("customer", _("No customer has this username."))
             return _till_page(request, actor, store, basket, pay=form, status=422)
+    if data["method"] == "credit":
+        return _hold_for_credit(request, actor, store, basket, form, customer_id)
     cash = data["method"] == "cash"
     try:
         order = services.pos_sale(
@@ -241,6 +243,24 @@ def _pay(request: HttpRequest, actor: Actor, store: StoreFacts, basket: dict) ->
         return _till_page(request, actor, store, basket, pay=form, status=422)
     _save(request, store, None)
     return redirect("sales:till-receipt", store_code=store.code, number=order.number)
+
+
+def _hold_for_credit(request, actor, store, basket, form, customer_id: int) -> HttpResponse:
+    """Hold the sale for the customer and go to the credit form they fill in at the counter."""
+    try:
+        order = services.hold_sale(
+            actor,
+            store_code=store.code,
+            customer_id=customer_id,
+            **_lines(basket),
+            voucher_code=form.cleaned_data["voucher"].strip() or None,
+            idempotency_key=f"till-hold:{basket['key']}",
+        )
+    except DomainError as exc:
+        form.add_error(None, refusal(exc))
+        return _till_page(request, actor, store, basket, pay=form, status=422)
+    _save(request, store, None)
+    return redirect("lending:counter", store_code=store.code, number=order.number)
 
 
 @require_safe

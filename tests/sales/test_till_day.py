@@ -167,3 +167,17 @@ def test_another_stores_till_is_not_found_and_shoppers_are_forbidden(world):
     shopper.force_login(world.users["alice"])
     assert shopper.get("/till/").status_code == 403
     assert shopper.get("/till/SH-001/").status_code == 403
+
+
+@pytest.mark.parametrize("garbage", ["1e5", "-5", "NaN", "Infinity", "12.345", " ", "5,000", "１２"])
+def test_the_till_page_refuses_cash_that_is_not_plain_digits(world, garbage):
+    services.open_till_day(cashier(world), "SH-001")
+    client = Client()
+    client.force_login(world.users["cashier_sh"])
+    client.post("/till/SH-001/", {"scan": shelf(world, "MI6-64")[0]})
+    before = everything()
+    response = client.post("/till/SH-001/", {"action": "pay", "method": "cash", "cash_tendered": garbage})
+    assert response.status_code == 422, garbage
+    assert everything() == before
+    close = client.post("/till/SH-001/close/", {"counted_cash": garbage})
+    assert close.status_code == 422 and services.till_day(cashier(world), "SH-001").closed_at is None

@@ -148,6 +148,46 @@ def apply_for_credit(
     """
     if actor.user_id is None:
         raise Forbidden("sign in to apply for credit")
+    with transaction.atomic():
+        order = sales.get_order(actor, order_number, for_update=True)
+        if order.customer_id != actor.user_id:
+            raise NotFound(f"no order {order_number}", code="unknown_order")
+        return _decide(order, product_code, term_months, form, method, on)
+
+
+def apply_for_credit_at_counter(
+    actor: Actor,
+    *,
+    store_code: str,
+    order_number: str,
+    product_code: str,
+    term_months: int,
+    form: Mapping[str, Any],
+    method: str = "annuity",
+    on: date | None = None,
+) -> Application:
+    """A cashier fills the market's credit form with the customer present, for a till sale held
+    for them (``sales.hold_sale``); decided as ``apply_for_credit`` for that customer (their
+    platform facts, the application and any loan theirs). Approved: the loan pays the order and its
+    scanned units are handed over there and then (``sales.hand_over_held_sale``). Declined or
+    referred: the sale stays held, to be paid by card or cash or cancelled.
+
+    Only a cashier of the sale's store (or staff): NotFound ``unknown_order`` / ``unknown_store``
+    otherwise (``sales.held_sale``); other refusals as ``apply_for_credit``'s."""
+    with transaction.atomic():
+        held = sales.held_sale(actor, store_code, order_number)
+        order = sales.get_order(actor, held.number, for_update=True)
+        application = _decide(order, product_code, term_months, form, method, on)
+        if application.status == Application.Status.APPROVED:
+            sales.hand_over_held_sale(actor, store_code, order.number)
+    return application
+
+
+def _decide(
+    order, product_code: str, term_months: int, form: Mapping[str, Any], method: str, on: date | None
+) -> Application:
+    """Score the order's buyer for a plan on the locked, unpaid order; record the decision and,
+    approved, open the loan that pays it. Refusals change nothing."""
     product = get_product(product_code)
     if type(term_months) is not int or term_months not in product.terms:
         raise Unprocessable(
@@ -156,63 +196,60 @@ def apply_for_credit(
         )
     if method not in METHODS:
         raise Unprocessable(f"method must be one of {list(METHODS)}", code="invalid_method")
-    with transaction.atomic():
-        order = sales.get_order(actor, order_number, for_update=True)
-        if order.customer_id != actor.user_id:
-            raise NotFound(f"no order {order_number}", code="unknown_order")
-        if order.status != "placed":
-            raise Conflict(f"order is {order.status}, not awaiting payment", code="not_payable")
-        if order.currency != product.currency:
-            raise Unprocessable(
-                f"product {product.code} lends {product.currency}, the order is in {order.currency}",
-                code="currency_mismatch",
-            )
-        if not product.min_amount <= order.total <= product.max_amount:
-            raise Unprocessable(
-                f"{product.code} lends {product.min_amount}-{product.max_amount}, the order is {order.total}",
-                code="amount_out_of_range",
-            )
-        if Application.objects.filter(order_number=order.number, status=Application.Status.APPROVED).exists():
-            raise Conflict("this order already has an approved loan", code="already_financed")
-        facts = platform_facts(actor.user_id)
-        features = _model_features(form, facts, term=term_months, amount=order.total, currency=order.currency)
-        model = approved_model()
-        started = time.perf_counter()
-        decision = scorecard_for(model).decide(
-            features, approve_below_pd=APPROVE_BELOW_PD, decline_above_pd=DECLINE_ABOVE_PD
+    customer_id = order.customer_id
+    if order.status != "placed":
+        raise Conflict(f"order is {order.status}, not awaiting payment", code="not_payable")
+    if order.currency != product.currency:
+        raise Unprocessable(
+            f"product {product.code} lends {product.currency}, the order is in {order.currency}",
+            code="currency_mismatch",
         )
-        elapsed_ms = (time.perf_counter() - started) * 1000
-        status = {
-            "approve": Application.Status.APPROVED,
-            "decline": Application.Status.DECLINED,
-            "refer": Application.Status.REFERRED,
-        }[decision.outcome]
-        application = Application.objects.create(
-            number=document_number("AP"),
-            customer_id=actor.user_id,
-            order=order,
-            order_number=order.number,
-            product=product,
-            term_months=term_months,
-            method=method,
-            amount=order.total,
-            currency=order.currency,
-            features=features,
-            platform_facts=facts,
-            model=model,
-            outcome=decision.outcome,
-            status=status,
-            probability_of_default=decision.probability_of_default,
-            points=decision.points,
-            reasons=[
-                {"code": r.code, "feature": r.feature, "text": r.text, "points_lost": r.points_lost}
-                for r in decision.reasons
-            ],
-            decision_ms=elapsed_ms,
-            created_at=timezone.now(),
+    if not product.min_amount <= order.total <= product.max_amount:
+        raise Unprocessable(
+            f"{product.code} lends {product.min_amount}-{product.max_amount}, the order is {order.total}",
+            code="amount_out_of_range",
         )
-        if status == Application.Status.APPROVED:
-            open_loan(application, on or clock.business_day())
+    if Application.objects.filter(order_number=order.number, status=Application.Status.APPROVED).exists():
+        raise Conflict("this order already has an approved loan", code="already_financed")
+    facts = platform_facts(customer_id)
+    features = _model_features(form, facts, term=term_months, amount=order.total, currency=order.currency)
+    model = approved_model()
+    started = time.perf_counter()
+    decision = scorecard_for(model).decide(
+        features, approve_below_pd=APPROVE_BELOW_PD, decline_above_pd=DECLINE_ABOVE_PD
+    )
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    status = {
+        "approve": Application.Status.APPROVED,
+        "decline": Application.Status.DECLINED,
+        "refer": Application.Status.REFERRED,
+    }[decision.outcome]
+    application = Application.objects.create(
+        number=document_number("AP"),
+        customer_id=customer_id,
+        order=order,
+        order_number=order.number,
+        product=product,
+        term_months=term_months,
+        method=method,
+        amount=order.total,
+        currency=order.currency,
+        features=features,
+        platform_facts=facts,
+        model=model,
+        outcome=decision.outcome,
+        status=status,
+        probability_of_default=decision.probability_of_default,
+        points=decision.points,
+        reasons=[
+            {"code": r.code, "feature": r.feature, "text": r.text, "points_lost": r.points_lost}
+            for r in decision.reasons
+        ],
+        decision_ms=elapsed_ms,
+        created_at=timezone.now(),
+    )
+    if status == Application.Status.APPROVED:
+        open_loan(application, on or clock.business_day())
     return application
 
 

@@ -45,7 +45,15 @@ from millet.sales.services.orders import (
 )
 from millet.sales.services.payments import OrderPayment, order_payments
 from millet.sales.services.pickup import PickupOption, pickup_options
-from millet.sales.services.pos import Quote, pos_sale, quote_sale
+from millet.sales.services.pos import (
+    Quote,
+    hand_over_held_sale,
+    held_sale,
+    hold_sale,
+    pos_sale,
+    quote_sale,
+    settle_held_sale,
+)
 from millet.sales.services.return_requests import (
     decide_return,
     get_return_authorization,
@@ -138,6 +146,10 @@ __all__ = [
     "place_flash_orders",
     "place_order",
     "pos_sale",
+    "hold_sale",
+    "held_sale",
+    "settle_held_sale",
+    "hand_over_held_sale",
     "release_campaign_units",
     "replayed_order",
     "return_order",

@@ -11,12 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 
 from millet.accounts.actor import Actor
 from millet.catalog.services import sku_info, skus_by_id
-from millet.core.errors import Unprocessable
+from millet.core.errors import Conflict, NotFound, Unprocessable
 from millet.core.idempotency import fingerprint
 from millet.inventory import services as inventory
 from millet.regions.services import get_market
@@ -25,12 +26,13 @@ from millet.sales.services.fulfilment import fulfil
 from millet.sales.services.orders import (
     LineRequest,
     create_order,
+    get_order,
     hold_stock,
     merge_lines,
     price_lines,
     replay_order,
 )
-from millet.sales.services.stores import store_facts
+from millet.sales.services.stores import store_facts, store_of
 from millet.sales.services.till import cash_account_code, check_takes_sales
 
 # --- point of sale -------------------------------------------------------------------------------
@@ -109,6 +111,82 @@ def scanned_lines(
     return merge_lines(from_scans + plain), scanned
 
 
+def _ring_up(
+    actor: Actor,
+    verb: str,
+    *,
+    store_code: str,
+    serials: Sequence[str],
+    lines: Sequence[LineRequest],
+    customer_id: int | None,
+    voucher_code: str | None,
+    idempotency_key: str | None,
+    cash: bool,
+    placed_at: datetime | None = None,
+    **paid_with: object,
+) -> tuple[Order, Any, dict[int, list[str]]] | Order:
+    """Check and place a till sale with its units held at the store: ``(order, new, scans by SKU)``,
+    or the order itself when ``idempotency_key`` replays an earlier request (``verb`` and the
+    arguments make its fingerprint)."""
+    store = store_facts(store_code)
+    request = fingerprint(
+        verb,
+        store_code=store.code,
+        serials=sorted(serials),
+        lines=sorted((line.sku_code, line.quantity, sorted(line.serials)) for line in lines),
+        customer_id=customer_id,
+        voucher_code=voucher_code,
+        **{name: None if value is None else str(value) for name, value in paid_with.items()},
+    )
+    replayed = replay_order(actor, idempotency_key, request)
+    if replayed is not None:
+        return replayed
+    check_takes_sales(store, cash=cash)
+    requests, scanned = scanned_lines(serials, lines, store.location_id)
+    new = create_order(
+        market=store.market,
+        currency=get_market(store.market).currency,
+        lines=requests,
+        channel=Order.Channel.POS,
+        store=store,
+        customer_id=customer_id,
+        staff_id=actor.user_id,
+        voucher_code=voucher_code,
+        shipping_city="",
+        idempotency_key=idempotency_key,
+        request_fingerprint=request,
+        placed_at=placed_at,
+    )
+    hold_stock(new, store=store, near=None, ttl_seconds=None, allow_backorder=False, only_store=True)
+    return new.order, new, scanned
+
+
+def _take_payment(
+    order: Order, lines, scanned: dict[int, list[str]], *, payment_token: str, cash_tendered: Decimal | None
+) -> Order:
+    """Hand the held units over and charge the card, or take the cash into the drawer (422
+    ``cash_short`` refuses less than the total)."""
+    store = store_of(order.store_id)
+    if cash_tendered is None:
+        fulfil(order, lines, store_code=store.code, serials_by_sku=scanned, charge_token=payment_token)
+        return order
+    if cash_tendered < order.total:
+        raise Unprocessable(
+            f"{cash_tendered} in cash is less than the total {order.total}", code="cash_short"
+        )
+    Order.objects.filter(pk=order.pk).update(cash_tendered=cash_tendered)
+    order.refresh_from_db(fields=["cash_tendered"])  # as stored ("3000.00"), the same as a replay reads it
+    fulfil(order, lines, store_code=store.code, serials_by_sku=scanned, cash_account=cash_account_code(store))
+    return order
+
+
+def _check_payment(payment_token: str, cash_tendered: Decimal | None) -> None:
+    if (cash_tendered is None) == (not payment_token):
+        raise Unprocessable(
+            "pay by card (payment_token) or in cash (cash_tendered), one of them", code="payment_method"
+        )
+
+
 @transaction.atomic
 def pos_sale(
     actor: Actor,
@@ -131,52 +209,126 @@ def pos_sale(
 
     Paid by card (``payment_token``) or in cash (``cash_tendered``, what the buyer hands over, in
     the market's currency): the total goes to the store's till drawer on the ledger, and 422
-    ``cash_short`` refuses less than the total. A closed till day refuses every sale and cash needs
+    ``cash_short`` refuses less than the total. Exactly one of the two (422 ``payment_method``).
+    A closed till day refuses every sale and cash needs
     an open one (``till.check_takes_sales``: 409 ``till_day_closed``, ``till_not_open``).
     """
-    store = store_facts(store_code)
-    actor.require_store(store.id)
-    request = fingerprint(
+    actor.require_store(store_facts(store_code).id)
+    _check_payment(payment_token, cash_tendered)
+    placed = _ring_up(
+        actor,
         "pos_sale",
-        store_code=store.code,
-        serials=sorted(serials),
-        lines=sorted((line.sku_code, line.quantity, sorted(line.serials)) for line in lines),
-        payment_token=payment_token,
-        cash_tendered=str(cash_tendered) if cash_tendered is not None else None,
+        store_code=store_code,
+        serials=serials,
+        lines=lines,
         customer_id=customer_id,
         voucher_code=voucher_code,
-    )
-    replayed = replay_order(actor, idempotency_key, request)
-    if replayed is not None:
-        return replayed
-    check_takes_sales(store, cash=cash_tendered is not None)
-    requests, scanned = scanned_lines(serials, lines, store.location_id)
-    new = create_order(
-        market=store.market,
-        currency=get_market(store.market).currency,
-        lines=requests,
-        channel=Order.Channel.POS,
-        store=store,
-        customer_id=customer_id,
-        staff_id=actor.user_id,
-        voucher_code=voucher_code,
-        shipping_city="",
         idempotency_key=idempotency_key,
-        request_fingerprint=request,
+        cash=cash_tendered is not None,
         placed_at=placed_at,
+        payment_token=payment_token,
+        cash_tendered=cash_tendered,
     )
-    hold_stock(new, store=store, near=None, ttl_seconds=None, allow_backorder=False, only_store=True)
-    order = new.order
-    if cash_tendered is None:
-        fulfil(order, new.lines, store_code=store.code, serials_by_sku=scanned, charge_token=payment_token)
-        return order
-    if cash_tendered < order.total:
-        raise Unprocessable(
-            f"{cash_tendered} in cash is less than the total {order.total}", code="cash_short"
-        )
-    order.cash_tendered = cash_tendered
-    Order.objects.filter(pk=order.pk).update(cash_tendered=cash_tendered)
-    fulfil(
-        order, new.lines, store_code=store.code, serials_by_sku=scanned, cash_account=cash_account_code(store)
+    if isinstance(placed, Order):
+        return placed
+    order, new, scanned = placed
+    return _take_payment(order, new.lines, scanned, payment_token=payment_token, cash_tendered=cash_tendered)
+
+
+# --- a till sale held for instant credit ---------------------------------------------------------
+
+
+@transaction.atomic
+def hold_sale(
+    actor: Actor,
+    *,
+    store_code: str,
+    customer_id: int,
+    serials: Sequence[str] = (),
+    lines: Sequence[LineRequest] = (),
+    voucher_code: str | None = None,
+    idempotency_key: str | None = None,
+) -> Order:
+    """Place a till sale for a known customer unpaid, its units held at the store (no expiry) and
+    its scans kept on the order, while the customer applies for instant credit at the counter.
+
+    Paid then by the loan (``lending.apply_for_credit_at_counter``, which hands it over through
+    ``hand_over_held_sale``), or by card or cash instead (``settle_held_sale``), or cancelled,
+    the stock released (``cancel_order``). Refusals as ``pos_sale``'s; a held sale needs the day
+    not closed (409 ``till_day_closed``).
+    """
+    actor.require_store(store_facts(store_code).id)
+    placed = _ring_up(
+        actor,
+        "hold_sale",
+        store_code=store_code,
+        serials=serials,
+        lines=lines,
+        customer_id=customer_id,
+        voucher_code=voucher_code,
+        idempotency_key=idempotency_key,
+        cash=False,
     )
+    if isinstance(placed, Order):
+        return placed
+    order, _new, scanned = placed
+    order.held_serials = {str(sku_id): found for sku_id, found in scanned.items()}
+    Order.objects.filter(pk=order.pk).update(held_serials=order.held_serials)
+    return order
+
+
+def held_sale(actor: Actor, store_code: str, number: str) -> Order:
+    """A till sale of this store held for payment or paid by credit and not yet handed over;
+    NotFound ``unknown_order`` for anything else (another store's, a web order, one sold already),
+    so a cashier cannot probe numbers. The store is the actor's (NotFound ``unknown_store``)."""
+    store = store_facts(store_code)
+    if not actor.can_sell_at(store.id):
+        raise NotFound(f"unknown store {store_code!r}", code="unknown_store")
+    order = get_order(actor, number)
+    if order.channel != Order.Channel.POS or order.store_id != store.id or order.customer_id is None:
+        raise NotFound(f"no order {number}", code="unknown_order")
+    if order.status not in (Order.Status.PLACED, Order.Status.PAID):
+        raise NotFound(f"no held sale {number}", code="unknown_order")
+    return order
+
+
+def _held_scans(order: Order) -> dict[int, list[str]]:
+    return {int(sku_id): list(found) for sku_id, found in (order.held_serials or {}).items()}
+
+
+@transaction.atomic
+def settle_held_sale(
+    actor: Actor,
+    store_code: str,
+    number: str,
+    *,
+    payment_token: str = "",
+    cash_tendered: Decimal | None = None,
+) -> Order:
+    """Pay a held sale by card or cash instead (credit declined): as ``pos_sale`` takes payment,
+    its held units handed over. Conflict ``not_payable`` once it is paid (a second click)."""
+    _check_payment(payment_token, cash_tendered)
+    order = held_sale(actor, store_code, number)
+    order = get_order(actor, order.number, for_update=True)
+    if order.status != Order.Status.PLACED:
+        raise Conflict(f"order is {order.status}", code="not_payable")
+    check_takes_sales(store_of(order.store_id), cash=cash_tendered is not None)
+    return _take_payment(
+        order,
+        list(order.lines.all()),
+        _held_scans(order),
+        payment_token=payment_token,
+        cash_tendered=cash_tendered,
+    )
+
+
+@transaction.atomic
+def hand_over_held_sale(actor: Actor, store_code: str, number: str) -> Order:
+    """Hand over a held sale its buyer paid meanwhile (by loan): the scanned units leave the shelf
+    and the payment is captured. Conflict ``not_paid`` while it is unpaid."""
+    order = held_sale(actor, store_code, number)
+    order = get_order(actor, order.number, for_update=True)
+    if order.status != Order.Status.PAID:
+        raise Conflict(f"order is {order.status}, not paid", code="not_paid")
+    fulfil(order, list(order.lines.all()), store_code=store_code, serials_by_sku=_held_scans(order))
     return order
