@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='order',
             name='held_serials',
-            field=models.JSONField(blank=True, default=dict, help_text='A till sale held for instant credit: the serials scanned by SKU id, handed over once paid.'),
+            field=models.JSONField(blank=True, default=dict, help_text='A till sale held for instant credit: serials scanned, by SKU id, handed over once paid.'),
         ),
     ]

@@ -15,7 +15,7 @@ def logins_from_invitees(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("devices", "0005_device_invitation"),
+        ("devices", "0006_merge_invitations_and_rooms"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
