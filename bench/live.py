@@ -17,7 +17,9 @@ in this script (no web server, no HTTP), i.e. the latency the device path alone 
 simulated plugs cannot connect in reasonable time (1,000 through the embedded broker on two busy cores).
 
 The last line is JSON: {"bench", "value" (p99 ms at the page), "unit", "ceiling" (p99 ms at the bare
-subscriber), "ratio", "goal" (1000 ms), "p50_ms", "streams_open", ...}.
+subscriber), "ratio", "goal" (1000 ms), "p50_ms", "streams_open", "db_connections" (to the bench's
+database with every stream open: server, device cloud and this script; an open stream holds none), ...}.
+BENCH_LIVE_DB names the database (dropped and recreated), BENCH_REDIS_URL the Redis.
 """
 
 from __future__ import annotations
