@@ -17,7 +17,9 @@ in this script (no web server, no HTTP), i.e. the latency the device path alone 
 simulated plugs cannot connect in reasonable time (1,000 through the embedded broker on two busy cores).
 
 The last line is JSON: {"bench", "value" (p99 ms at the page), "unit", "ceiling" (p99 ms at the bare
-subscriber), "ratio", "goal" (1000 ms), "p50_ms", "streams_open", ...}.
+subscriber), "ratio", "goal" (1000 ms), "p50_ms", "streams_open", "db_connections" (to the bench's
+database with every stream open: server, device cloud and this script; an open stream holds none), ...}.
+BENCH_LIVE_DB names the database (dropped and recreated), BENCH_REDIS_URL the Redis.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from pathlib import Path
 
 from support.harness import ROOT, django_script, free_port, fresh_postgres, postgres_env
 
-DB_NAME = "millet_bench_live"
+DB_NAME = os.environ.get("BENCH_LIVE_DB", "millet_bench_live")  # a database of its own, dropped first
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
 GOAL_MS = 1000.0
 
@@ -123,7 +125,19 @@ def bare_subscriber(latencies: list[tuple[float, float]], stop: threading.Event)
                 latencies.append((now, now * 1000 - data["data"]["ts"]))
 
 
-async def measure(port: int, owners: list[dict], seconds: float) -> tuple[list, int, float]:
+def database_connections(database_url: str) -> int:
+    """Connections to the bench's database now (the server's, the device cloud's and this one)."""
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        return conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        ).fetchone()[0]
+
+
+async def measure(
+    port: int, owners: list[dict], seconds: float, database_url: str
+) -> tuple[list, int, float, int]:
     latencies: list[float] = []
     opened: list[str] = []
     stop = asyncio.Event()
@@ -140,6 +154,7 @@ async def measure(port: int, owners: list[dict], seconds: float) -> tuple[list, 
     while len(opened) < len(owners) and time.monotonic() < deadline:
         await asyncio.sleep(0.2)
     open_streams = len(opened)
+    connections = await asyncio.to_thread(database_connections, database_url)
     latencies.clear()  # measure with every stream open
     started = time.time()
     await asyncio.sleep(seconds)
@@ -147,7 +162,7 @@ async def measure(port: int, owners: list[dict], seconds: float) -> tuple[list, 
     for task in clients:
         task.cancel()
     await asyncio.gather(*clients, return_exceptions=True)
-    return latencies, open_streams, started
+    return latencies, open_streams, started, connections
 
 
 def wait_for_binding(database_url: str, owners: int, timeout: float = 180) -> None:
@@ -237,7 +252,9 @@ def main() -> None:
         wait_for_binding(env["DATABASE_URL"], args.owners, timeout=60 + args.owners)
         subscriber.start()
         pages = [owners[i % len(owners)] for i in range(args.pages or len(owners))]  # owners' tabs
-        latencies, open_streams, started = asyncio.run(measure(port, pages, args.seconds))
+        latencies, open_streams, started, connections = asyncio.run(
+            measure(port, pages, args.seconds, env["DATABASE_URL"])
+        )
     finally:
         stop.set()
         cloud.terminate()
@@ -249,7 +266,8 @@ def main() -> None:
     ceiling_p99 = percentile(ceiling, 0.99)
     print(
         f"streams open: {open_streams}/{len(pages)}; events read: {len(latencies)}; "
-        f"page p50 {p50} ms p99 {p99} ms; bare Redis subscriber p99 {ceiling_p99} ms",
+        f"page p50 {p50} ms p99 {p99} ms; bare Redis subscriber p99 {ceiling_p99} ms; "
+        f"{connections} PostgreSQL connections with every stream open",
         file=sys.stderr,
     )
     print(
@@ -266,6 +284,7 @@ def main() -> None:
                 "mean_ms": round(statistics.fmean(latencies), 1) if latencies else None,
                 "events": len(latencies),
                 "streams_open": open_streams,
+                "db_connections": connections,
                 "owners": args.owners,
                 "pages": len(pages),
                 "interval_s": args.interval,

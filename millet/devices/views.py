@@ -11,7 +11,9 @@ and its charts do not exist (404). Installable to the home screen: ``manifest`` 
 
 from __future__ import annotations
 
+import functools
 import json
+import threading
 import time
 from datetime import timedelta
 
@@ -41,6 +43,10 @@ KEEPALIVE_SECONDS = 15.0
 STREAM_SECONDS = 600  # a stream ends after ten minutes; the browser's EventSource reconnects at once
 RECENT_COMMANDS = 8
 CONTROLLING = ("owner", "control")  # ``DeviceInfo.role`` values that may send commands
+# Streams reading the database at once, per process: 1,000 pages opening together (a server restart,
+# bench/live.py) would otherwise open 1,000 connections at once, where PostgreSQL allows 100.
+OPENINGS_AT_ONCE = 8
+_openings = threading.BoundedSemaphore(OPENINGS_AT_ONCE)
 
 
 def _device_or_404(request: HttpRequest, device_id: str):
@@ -232,13 +238,34 @@ def _snapshot(actor, device_id: str) -> str:
     return "retry: 1000\n\n" + "".join(_event(m) for m in messages)
 
 
+def _release_connections() -> None:
+    """This thread's database connections go back: an open stream needs none (held for a stream's
+    life, 1,000 open pages would be 1,000 PostgreSQL connections; tests/devices/test_stream_connections.py).
+    One inside a transaction (a test's, ``ATOMIC_REQUESTS``) stays: closing it would break that work."""
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close()
+
+
+def _few_at_once(read):
+    """``read`` (a view, or a stream's opening) waits its turn among ``OPENINGS_AT_ONCE``, then gives
+    back the connections it used."""
+
+    @functools.wraps(read)
+    def in_turn(*args, **kwargs):
+        with _openings:
+            try:
+                return read(*args, **kwargs)
+            finally:
+                _release_connections()
+
+    return in_turn
+
+
+@_few_at_once
 def _opening(actor, device_id: str) -> str:
-    """The snapshot, then the request's database connection goes back: an open stream needs none
-    (held for a stream's life, 1,000 open pages would be 1,000 PostgreSQL connections)."""
-    try:
-        return _snapshot(actor, device_id)
-    finally:
-        connections.close_all()
+    """The snapshot, read in turn; the connection it used goes back."""
+    return _snapshot(actor, device_id)
 
 
 def _sync_stream(actor, device_id: str):
@@ -265,6 +292,7 @@ async def _async_stream(actor, device_id: str):
         subscription.close()
 
 
+@_few_at_once  # outermost: signing in (login_required) reads the session and the user
 @login_required
 @require_safe
 @never_cache
@@ -278,8 +306,7 @@ def events(request: HttpRequest, device_id: str) -> StreamingHttpResponse:
         stream(actor, device_id), content_type="text/event-stream; charset=utf-8"
     )
     response["X-Accel-Buffering"] = "no"  # a proxy in front must pass each event on at once
-    connections.close_all()  # until the stream reads its opening state (``_opening``), it holds none
-    return response
+    return response  # holding no connection (``_few_at_once``) until its opening reads the state
 
 
 @login_required

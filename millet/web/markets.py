@@ -15,8 +15,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest
 from django.utils.translation.trans_real import parse_accept_lang_header
 
-from millet.core.errors import NotFound
-from millet.regions.services import MarketInfo, get_market, list_markets
+from millet.regions.services import MarketInfo, list_markets
 
 MARKET_COOKIE = "millet_market"
 MARKET_COOKIE_MAX_AGE = 365 * 24 * 3600
@@ -38,13 +37,12 @@ class MarketConverter:
 
 
 def market_info(code: str | None) -> MarketInfo | None:
-    """The market with this code (any case), or None when there is no such market."""
+    """The market with this code (any case), or None when there is no such market. Read from the
+    cached ``list_markets``: an unknown code (a stale cookie, a default market not set up yet) costs
+    no query either, as it did on every request through ``get_market``."""
     if not code or not isinstance(code, str) or len(code) != 2:
         return None
-    try:
-        return get_market(code.upper())
-    except NotFound:
-        return None
+    return next((m for m in list_markets() if m.code == code.upper()), None)
 
 
 def market_or_404(code: str) -> MarketInfo:

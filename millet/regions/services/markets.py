@@ -57,7 +57,15 @@ def _info(market: Market) -> MarketInfo:
 
 
 def list_markets() -> list[MarketInfo]:
-    return [_info(market) for market in Market.objects.order_by("code")]
+    """Every market, by code. Cached per process like ``get_market``: every page's MarketMiddleware
+    reads it (a browser's languages), and 1,000 live streams opening at once each held a PostgreSQL
+    connection for it (bench/live.py)."""
+    return list(_all_markets())
+
+
+@lru_cache(maxsize=1)
+def _all_markets() -> tuple[MarketInfo, ...]:
+    return tuple(_info(market) for market in Market.objects.order_by("code"))
 
 
 @dataclass(frozen=True)
@@ -89,6 +97,7 @@ def clear_caches(**_signal_kwargs: object) -> None:
     Tests must also call it between tests: a rolled-back test transaction sends no signal.
     """
     get_market.cache_clear()
+    _all_markets.cache_clear()
     _tax_rule.cache_clear()
     from millet.regions.money import currency_exponent, currency_symbol
 
