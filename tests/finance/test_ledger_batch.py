@@ -153,3 +153,16 @@ def test_racing_batches_with_one_idempotency_key_store_it_once(require_postgres,
     assert len({batch[0].transfers[0].pk for batch in outcomes}) == 1
     assert LedgerTransfer.objects.filter(idempotency_key="once").count() == 1
     assert balance("cash:CNY").debits_posted == 42
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("size", [1, 65], ids=["one-statement", "copy"])
+def test_a_back_dated_posting_keeps_its_business_day_on_every_write_path(accounts, size):
+    """A store's daily takings posted later keep their ``booked_on`` whichever way PostgreSQL writes
+    the batch (one statement up to 64 transfers, COPY above; ledger_storage.write_batch)."""
+    from datetime import date
+
+    results = submit_batch([spec(amount=1, booked_on=date(2016, 11, 11)) for _ in range(size)])
+    ids = [transfer.pk for result in results for transfer in result.transfers]
+    days = set(LedgerTransfer.objects.filter(pk__in=ids).values_list("booked_on", flat=True))
+    assert len(ids) == size and days == {date(2016, 11, 11)}

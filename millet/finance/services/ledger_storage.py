@@ -190,13 +190,13 @@ WITH inserted AS (
   INSERT INTO {_TRANSFERS} ({", ".join(_COPY_COLUMNS)})
   SELECT nextval(pg_get_serial_sequence('{_TRANSFERS}', 'id')), v.idempotency_key, v.debit_account_id,
          v.credit_account_id, v.amount, v.currency, v.kind, v.pending_id, v.pending_expires_at, v.batch,
-         v.code, v.reference, %(now)s
+         v.code, v.reference, %(now)s, v.booked_on
     FROM (SELECT * FROM unnest(%(key)s::text[], %(debit)s::bigint[], %(credit)s::bigint[],
                                %(amount)s::bigint[], %(currency)s::text[], %(kind)s::text[],
                                %(pending)s::bigint[], %(expires)s::timestamptz[], %(batch)s::uuid[],
-                               %(code)s::text[], %(reference)s::text[])
+                               %(code)s::text[], %(reference)s::text[], %(booked_on)s::date[])
             WITH ORDINALITY AS v(idempotency_key, debit_account_id, credit_account_id, amount, currency,
-                                 kind, pending_id, pending_expires_at, batch, code, reference, n)
+                                 kind, pending_id, pending_expires_at, batch, code, reference, booked_on, n)
            ORDER BY v.n) AS v
   RETURNING id
 ), updated AS (
@@ -242,6 +242,7 @@ def write_batch(transfers: list[LedgerTransfer], deltas: dict[int, Delta]) -> No
         "batch": [t.batch for t in transfers],
         "code": [t.code for t in transfers],
         "reference": [t.reference for t in transfers],
+        "booked_on": [t.booked_on for t in transfers],
         "ids": ids,
         "dpe": [deltas[i].debits_pending for i in ids],
         "dpo": [deltas[i].debits_posted for i in ids],
