@@ -13,6 +13,7 @@ from millet.accounts.services import create_user
 from millet.catalog import services as catalog
 from millet.demo.data import DEVICE_MODELS
 from millet.devices import services as devices
+from tests.factories import make_member
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -75,7 +76,7 @@ def test_a_read_only_member_sees_the_device_but_gets_no_controls(client, plug_mo
     (unit,) = devices.provision_batch(model_urn=plug_model, serials=["P-1"], batch="B", actor=SYSTEM)
     devices.record_sale(order_number="IN-1", customer_id=owner.pk, serials=["P-1"])
     devices.set_presence(unit.device_id, True, timezone.now())
-    devices.share_device(actor_for_user(owner), unit.device_id, "mei", "read")
+    make_member(actor_for_user(owner), unit.device_id, "mei", "read")
 
     client.force_login(owner)
     assert 'role="switch"' in client.get(f"/devices/{unit.device_id}/").content.decode()

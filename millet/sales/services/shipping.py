@@ -60,7 +60,7 @@ class ShippingCharge:
     tax_components: dict[str, Decimal]
 
 
-NO_SHIPPING = ShippingCharge("", Decimal(0), Decimal(0), {})
+NO_SHIPPING = ShippingCharge("", Decimal("0.00"), Decimal("0.00"), {})  # as the order row stores it
 
 
 def shipping_methods(market: str) -> tuple[ShippingMethod, ...]:
