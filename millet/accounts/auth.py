@@ -31,6 +31,15 @@ class TokenAuth(HttpBearer):
 
 
 class SessionActorAuth(SessionAuth):
+    """The browser's session. CSRF guards what a cookie authenticates, so a request without the
+    session cookie (a script whose bearer token was refused) is a plain 401, never a 403 for a CSRF
+    token it had no reason to send."""
+
+    def _get_key(self, request):
+        if self.param_name not in request.COOKIES:
+            return None
+        return super()._get_key(request)
+
     def authenticate(self, request, key):
         user = super().authenticate(request, key)
         if user:
