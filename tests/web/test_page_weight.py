@@ -13,7 +13,7 @@ from django.test import Client
 
 from millet.accounts.actor import actor_for_user
 from millet.sales import services as sales
-from tests.flashsale.conftest import gate_mode, make_campaign  # noqa: F401 (fixtures)
+from tests.flashsale.conftest import gate_mode, make_campaign, require_redis  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
 
