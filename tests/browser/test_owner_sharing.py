@@ -85,6 +85,8 @@ def axe_free(page) -> bool:
     try:
         other = scripted.new_page()
         other.goto(page.url)
-        return axe(other) == []
+        violations = axe(other)
+        assert violations == [], violations  # the list, so a failure names the rule and the element
+        return True
     finally:
         scripted.close()
