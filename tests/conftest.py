@@ -3,11 +3,39 @@
 from __future__ import annotations
 
 import os
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.db import connection
 
 from millet.accounts.actor import actor_for_user
+
+
+def worker_environment(worker: str, environ: dict[str, str]) -> dict[str, str]:
+    """What worker ``gwN`` of a parallel run (``pytest -n``) must see apart from the others.
+
+    pytest-django already gives each worker its own test database. What the settings read from the
+    environment, it cannot split: ``REDIS_URL``'s database index (worker N takes the suite's index
+    minus N, so one worker's flush of sign-in counters or of a flash sale never reaches another's)
+    and ``MILLET_DATA_DIR`` (the demo's device manifest, mail and uploads; a subdirectory each).
+    Brokers, live servers and private database servers already pick free ports of their own."""
+    number = int(worker.removeprefix("gw"))
+    changed: dict[str, str] = {}
+    if url := environ.get("REDIS_URL"):
+        parts = urlsplit(url)
+        index = int(parts.path.strip("/") or 0)
+        index = index - number if index >= number else index + number
+        changed["REDIS_URL"] = urlunsplit(parts._replace(path=f"/{index}"))
+    if data_dir := environ.get("MILLET_DATA_DIR"):
+        changed["MILLET_DATA_DIR"] = os.path.join(data_dir, worker)
+        os.makedirs(changed["MILLET_DATA_DIR"], exist_ok=True)
+    return changed
+
+
+def pytest_configure_node(node) -> None:
+    """pytest-xdist, in the controller, before the worker's pytest starts (and reads the settings)."""
+    changed = worker_environment(node.workerinput["workerid"], dict(os.environ))
+    node.gateway.remote_exec(f"import os; os.environ.update({changed!r})").waitclose()
 
 
 def is_postgres() -> bool:

@@ -65,6 +65,7 @@ def run(env: dict[str, str], *args: str, tmp_path: Path) -> subprocess.Completed
         ("millet" * 10, "bits of entropy"),
         ("django-insecure-" + STRONG_KEY, "default or insecure prefix"),
     ],
+    ids=["unset", "short", "one-letter", "repeated-word", "insecure-prefix"],  # alike in every xdist worker
 )
 def test_production_refuses_to_start_on_a_weak_secret(tmp_path, key, reason):
     env = {"MILLET_PRODUCTION": "1"} | ({"MILLET_SECRET_KEY": key} if key is not None else {})
