@@ -15,6 +15,7 @@ import functools
 import json
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 from asgiref.sync import sync_to_async
@@ -176,7 +177,17 @@ def _parse(spec, raw: str) -> object:
         return raw
 
 
-def _back(device_id: str) -> HttpResponse:
+def _send(request: HttpRequest, device_id: str, command: Callable[[], object]) -> HttpResponse:
+    """Send an owner's command from a form: back to the device page with what happened as a message
+    (a refusal in the spec's words), or 403 for someone who may see the device but not control it."""
+    try:
+        command()
+    except Forbidden:
+        return HttpResponse(status=403)
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, _("Sent to the device."))
     return redirect(reverse("devices:device", args=[device_id]) + "#commands")
 
 
@@ -186,34 +197,22 @@ def set_property(request: HttpRequest, device_id: str) -> HttpResponse:
     _device_or_404(request, device_id)
     key = request.POST.get("prop", "")
     spec = services.property_keys_for(device_id).get(key)
-    try:
+
+    def command() -> None:
         if spec is None:
             raise NotFound("unknown property")
-        services.request_set(
-            actor_for_user(request.user), device_id, {key: _parse(spec, request.POST.get("value", ""))}
-        )
-    except Forbidden:
-        return HttpResponse(status=403)
-    except DomainError as exc:
-        messages.error(request, exc.detail)
-    else:
-        messages.success(request, _("Sent to the device."))
-    return _back(device_id)
+        value = _parse(spec, request.POST.get("value", ""))
+        services.request_set(actor_for_user(request.user), device_id, {key: value})
+
+    return _send(request, device_id, command)
 
 
 @login_required
 @require_POST
 def run_action(request: HttpRequest, device_id: str) -> HttpResponse:
     _device_or_404(request, device_id)
-    try:
-        services.request_action(actor_for_user(request.user), device_id, request.POST.get("action", ""), {})
-    except Forbidden:
-        return HttpResponse(status=403)
-    except DomainError as exc:
-        messages.error(request, exc.detail)
-    else:
-        messages.success(request, _("Sent to the device."))
-    return _back(device_id)
+    actor, action = actor_for_user(request.user), request.POST.get("action", "")
+    return _send(request, device_id, lambda: services.request_action(actor, device_id, action, {}))
 
 
 def _event(message: dict) -> str:

@@ -291,27 +291,43 @@ def receipt(request: HttpRequest, actor: Actor, store: StoreFacts, number: str) 
     return render(request, "sales/till/receipt.html", context)
 
 
+def _posted(request: HttpRequest, form, call: Callable[[dict], object]) -> tuple[bool, object]:
+    """A till form posted: ``(True, what call returned)`` when the form is valid and the service takes
+    it; ``(False, None)`` for a GET, or with the form's errors (the service's refusal among them)."""
+    if request.method != "POST" or not form.is_valid():
+        return False, None
+    try:
+        return True, call(form.cleaned_data)
+    except DomainError as exc:
+        form.add_error(None, refusal(exc))
+        return False, None
+
+
+def _status(request: HttpRequest) -> int:
+    """A form page shown again after a POST shows what was refused."""
+    return 422 if request.method == "POST" else 200
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 @till_view
 def pickup(request: HttpRequest, actor: Actor, store: StoreFacts) -> HttpResponse:
     """Hand a click-and-collect order over against the shopper's pickup code, its units scanned."""
     form = PickupForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            order = services.hand_over(
-                actor,
-                data["number"].strip(),
-                pickup_code=data["pickup_code"],
-                serials=serial_list(data["serials"]),
-            )
-        except DomainError as exc:
-            form.add_error(None, refusal(exc))
-        else:
-            messages.success(request, _("Order %(number)s is handed over.") % {"number": order.number})
-            return redirect("sales:till-receipt", store_code=store.code, number=order.number)
-    status = 422 if request.method == "POST" else 200
-    return render(request, "sales/till/pickup.html", _context(actor, store, form=form), status=status)
+    done, order = _posted(
+        request,
+        form,
+        lambda data: services.hand_over(
+            actor,
+            data["number"].strip(),
+            pickup_code=data["pickup_code"],
+            serials=serial_list(data["serials"]),
+        ),
+    )
+    if done:
+        messages.success(request, _("Order %(number)s is handed over.") % {"number": order.number})
+        return redirect("sales:till-receipt", store_code=store.code, number=order.number)
+    context = _context(actor, store, form=form)
+    return render(request, "sales/till/pickup.html", context, status=_status(request))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -319,23 +335,23 @@ def pickup(request: HttpRequest, actor: Actor, store: StoreFacts) -> HttpRespons
 def till_return(request: HttpRequest, actor: Actor, store: StoreFacts) -> HttpResponse:
     """Take scanned units of an order back and refund them to the order's own payment."""
     form = TillReturnForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            ret = services.return_at_till(
-                actor,
-                store.code,
-                data["number"].strip(),
-                serials=serial_list(data["serials"]),
-                reason=data["reason"],
-            )
-        except DomainError as exc:
-            form.add_error(None, refusal(exc))
-        else:
-            context = _context(actor, store, form=TillReturnForm(), ret=ret)
-            return render(request, "sales/till/return.html", context)
-    status = 422 if request.method == "POST" else 200
-    return render(request, "sales/till/return.html", _context(actor, store, form=form), status=status)
+    done, ret = _posted(
+        request,
+        form,
+        lambda data: services.return_at_till(
+            actor,
+            store.code,
+            data["number"].strip(),
+            serials=serial_list(data["serials"]),
+            reason=data["reason"],
+        ),
+    )
+    if done:
+        return render(
+            request, "sales/till/return.html", _context(actor, store, form=TillReturnForm(), ret=ret)
+        )
+    context = _context(actor, store, form=form)
+    return render(request, "sales/till/return.html", context, status=_status(request))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -343,21 +359,17 @@ def till_return(request: HttpRequest, actor: Actor, store: StoreFacts) -> HttpRe
 def close_day(request: HttpRequest, actor: Actor, store: StoreFacts) -> HttpResponse:
     """The Z report: the day's sales and refunds, and the counted cash against what the ledger expects."""
     form = CloseDayForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        status = 422
-        if form.is_valid():
-            try:
-                services.close_till_day(actor, store.code, counted_cash=form.cleaned_data["counted_cash"])
-            except DomainError as exc:
-                form.add_error(None, refusal(exc))
-            else:
-                messages.success(request, _("The day is closed."))
-                return redirect("sales:till-close", store_code=store.code)
+    done, _closed = _posted(
+        request,
+        form,
+        lambda data: services.close_till_day(actor, store.code, counted_cash=data["counted_cash"]),
+    )
+    if done:
+        messages.success(request, _("The day is closed."))
+        return redirect("sales:till-close", store_code=store.code)
     try:
         report = services.z_report(actor, store.code)
     except NotFound:
         report = None
-    return render(
-        request, "sales/till/close.html", _context(actor, store, form=form, report=report), status=status
-    )
+    context = _context(actor, store, form=form, report=report)
+    return render(request, "sales/till/close.html", context, status=_status(request))
