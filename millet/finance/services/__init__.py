@@ -51,7 +51,7 @@ from millet.finance.services.exports import (
     trial_balance,
     trial_balance_csv,
 )
-from millet.finance.services.finance_postings import FINANCE_ACCOUNTS, FinancePosting, finance_postings
+from millet.finance.services.finance_postings import FinancePosting, finance_postings
 from millet.finance.services.gateways import (
     GATEWAYS,
     GatewayResult,
@@ -110,7 +110,6 @@ __all__ = [
     "AUTHORIZATION_TIMEOUT_SECONDS",
     "AccountBalance",
     "BatchResult",
-    "FINANCE_ACCOUNTS",
     "FinancePosting",
     "GATEWAYS",
     "GatewayResult",

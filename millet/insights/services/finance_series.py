@@ -77,7 +77,7 @@ def _recount_decisions(watermark: Watermark, *, everything: bool) -> None:
     watermark.save(update_fields=["last_id", "updated_at"])
 
 
-def snapshot_past_due() -> None:
+def _snapshot_past_due() -> None:
     """Write today's (UTC) 30+ days past due book in every scope, replacing today's earlier snapshot."""
     today = timezone.now().date()
     wanted: dict[Key, int] = {}
@@ -93,28 +93,25 @@ def snapshot_past_due() -> None:
     recount(PAST_DUE, wanted, since=today)
 
 
-def catch_up(*, live: bool, progress: Progress | None = None) -> int | None:
-    """Apply the finance postings not yet rolled up (returns how many, None when ``live`` finds
-    another catch-up holding the watermark); the job (``live`` False) also recounts the recent
-    credit decisions and takes today's past-due snapshot. Runs in the caller's transaction."""
+def catch_up(*, live: bool, progress: Progress | None = None) -> None:
+    """Apply the finance postings not yet rolled up (``live``: none when another catch-up holds the
+    watermark, it takes them); the job (``live`` False) also recounts the recent credit decisions
+    and takes today's past-due snapshot. Runs in the caller's transaction."""
     watermark = locked_watermark(FEED, wait=not live)
     if watermark is None:
-        return None
-    applied = apply_feed(watermark, finance.finance_postings, _deltas, progress, live=live)
+        return
+    apply_feed(watermark, finance.finance_postings, _deltas, progress, live=live)
     if not live:
         _recount_decisions(locked_watermark(DECISIONS, wait=True), everything=False)
-        snapshot_past_due()
-    return applied
+        _snapshot_past_due()
 
 
-def rebuild(progress: Progress | None = None) -> int:
+def rebuild(progress: Progress | None = None) -> None:
     """Empty the finance postings' series and apply every posting from transfer id 0, recount every
-    credit decision and take today's past-due snapshot (earlier ones are kept). Returns the
-    postings applied."""
+    credit decision and take today's past-due snapshot (earlier ones are kept)."""
     watermark = locked_watermark(FEED, wait=True)
     Rollup.objects.filter(series__in=FEED_SERIES).delete()
     watermark.last_id, watermark.taken = 0, []
-    applied = apply_feed(watermark, finance.finance_postings, _deltas, progress)
+    apply_feed(watermark, finance.finance_postings, _deltas, progress)
     _recount_decisions(locked_watermark(DECISIONS, wait=True), everything=True)
-    snapshot_past_due()
-    return applied
+    _snapshot_past_due()
