@@ -9,6 +9,11 @@ which no metric measures yet, so it is not seeded.
 
 Rates are the approximate year-end reference rates of the People's Bank of China (yuan per unit),
 written down here because Millet fetches nothing.
+
+Internet finance has its metrics (interest, fees, premiums and ``finance_income``, their sum) but no
+seeded goal: the letter gives it no figure (internet services revenue "doubled" in 2016 over a 2015
+the demo does not hold, and is mostly advertising and games, which Millet does not book), and the
+demo makes no loans or policies in 2016.
 """
 
 from __future__ import annotations

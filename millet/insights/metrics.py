@@ -12,6 +12,11 @@ A metric reads one or two rollup *series* (``services.rollups`` keeps them per s
 - ``stores_opened``: active stores by the day they opened (``stores.store_openings``).
 - ``devices_connected``: devices online when the day's snapshot was taken (``devices.connected_now``).
 - ``devices_activated``: devices activated per day (``devices.activations_per_day``).
+- ``interest_income``, ``fee_income``, ``premiums``, ``finance_income`` (the three added),
+  ``charge_offs`` and ``credit_book`` (net principal lent): the ledger's lending and insurance
+  postings (``finance.finance_postings``); ``credit_approved`` and ``credit_decided``: credit
+  decisions per day (``lending.credit_decisions``); ``credit_past_due_30``: the daily snapshot of
+  principal more than 30 days past due (``lending.past_due``). See ``services.finance_series``.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ class Metric:
 
 
 _SALES_SCOPES = (COMPANY, MARKET, CHANNEL, STORE)
+_FINANCE_SCOPES = (COMPANY, MARKET)
 METRICS: dict[str, Metric] = {
     m.key: m
     for m in (
@@ -135,6 +141,80 @@ METRICS: dict[str, Metric] = {
             "devices_activated",
             _("Devices their owners activated in the device cloud in the period (first pairing)."),
             (COMPANY,),
+        ),
+        # Internet finance (``services.finance_series``): lending and insurance, from the ledger.
+        Metric(
+            "interest_income",
+            _("Interest income"),
+            MONEY,
+            FLOW,
+            "interest_income",
+            _("Interest borrowers paid on their instant loans, as booked on the ledger."),
+            _FINANCE_SCOPES,
+        ),
+        Metric(
+            "fee_income",
+            _("Fee income"),
+            MONEY,
+            FLOW,
+            "fee_income",
+            _("Late fees charged on loans, less fees waived when a loan was cancelled."),
+            _FINANCE_SCOPES,
+        ),
+        Metric(
+            "insurance_premiums",
+            _("Insurance premiums"),
+            MONEY,
+            FLOW,
+            "premiums",
+            _("Device protection premiums sold, less the unused premium refunded when a unit was returned."),
+            _FINANCE_SCOPES,
+        ),
+        Metric(
+            "finance_income",
+            _("Internet finance income"),
+            MONEY,
+            FLOW,
+            "finance_income",
+            _("Interest income, fee income and insurance premiums together."),
+            _FINANCE_SCOPES,
+        ),
+        Metric(
+            "credit_book",
+            _("Credit book outstanding"),
+            MONEY,
+            LEVEL,
+            "credit_book",
+            _("Loan principal owed at the end of the period: lent, less repaid, refunded or charged off."),
+            _FINANCE_SCOPES,
+        ),
+        Metric(
+            "credit_past_due_30",
+            _("30+ days past due"),
+            MONEY,
+            GAUGE,
+            "credit_past_due_30",
+            _("Principal still owed on active loans more than 30 days past due, at the last daily snapshot."),
+            _FINANCE_SCOPES,
+        ),
+        Metric(
+            "charge_offs",
+            _("Charge-offs"),
+            MONEY,
+            FLOW,
+            "charge_offs",
+            _("Principal and fees written off as lost, less what returns later recovered."),
+            _FINANCE_SCOPES,
+        ),
+        Metric(
+            "credit_approval_rate",
+            _("Credit approval rate"),
+            PERCENT,
+            RATIO,
+            "credit_approved",
+            _("Credit applications approved per 100 decided (approved or declined) in the period."),
+            _FINANCE_SCOPES,
+            per="credit_decided",
         ),
     )
 }

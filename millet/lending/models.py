@@ -95,6 +95,7 @@ class Application(models.Model):
     order_number = models.CharField(
         max_length=24, db_index=True, help_text="The order's number, as on its loan"
     )
+    market = models.CharField(max_length=2, help_text="The order's market (ISO 3166-1 alpha-2 code)")
     product = models.ForeignKey(LoanProduct, on_delete=models.PROTECT)
     term_months = models.PositiveSmallIntegerField()
     method = models.CharField(max_length=16, choices=Method.choices)

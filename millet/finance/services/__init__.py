@@ -51,6 +51,7 @@ from millet.finance.services.exports import (
     trial_balance,
     trial_balance_csv,
 )
+from millet.finance.services.finance_postings import FinancePosting, finance_postings
 from millet.finance.services.gateways import (
     GATEWAYS,
     GatewayResult,
@@ -109,6 +110,7 @@ __all__ = [
     "AUTHORIZATION_TIMEOUT_SECONDS",
     "AccountBalance",
     "BatchResult",
+    "FinancePosting",
     "GATEWAYS",
     "GatewayResult",
     "JOURNAL_HEADER",
@@ -143,6 +145,7 @@ __all__ = [
     "customer_funds_account",
     "ensure_account",
     "expire_pending_transfers",
+    "finance_postings",
     "forget_accounts",
     "gateway_account",
     "get_account",

@@ -43,6 +43,14 @@ from millet.lending.services.registry import (
     scorecard_for,
 )
 from millet.lending.services.repayments import cancel_loan, payoff_quote, refund_to_loan, repay
+from millet.lending.services.reporting import (
+    PAST_DUE_DAYS,
+    CreditDecisions,
+    PastDue,
+    credit_decisions,
+    loan_markets,
+    past_due,
+)
 from millet.lending.services.waterfall import Waterfall, payoff_minor
 
 __all__ = [
@@ -50,12 +58,15 @@ __all__ = [
     "DECLINE_ABOVE_PD",
     "LENDER_GATEWAY",
     "MAX_TERM_MONTHS",
+    "PAST_DUE_DAYS",
     "PLATFORM_FEATURES",
     "TOKEN_PREFIX",
     "Cohort",
+    "CreditDecisions",
     "DailySummary",
     "LenderGateway",
     "MonitoringReport",
+    "PastDue",
     "ScoreBucket",
     "Waterfall",
     "application_form",
@@ -70,6 +81,7 @@ __all__ = [
     "cancel_loan",
     "cohorts",
     "create_product",
+    "credit_decisions",
     "events_for",
     "get_application",
     "get_loan",
@@ -80,7 +92,9 @@ __all__ = [
     "list_models",
     "list_products",
     "loan_funds_order",
+    "loan_markets",
     "monitoring_report",
+    "past_due",
     "payoff_minor",
     "payoff_quote",
     "platform_facts",

@@ -229,6 +229,7 @@ def _decide(
         customer_id=customer_id,
         order=order,
         order_number=order.number,
+        market=order.market_id,
         product=product,
         term_months=term_months,
         method=method,
