@@ -613,7 +613,7 @@ def print_tables(f: Figures, a: Assumptions, device_plans, order_plans) -> None:
     console.print(table)
     console.print("[bold]Saturation order[/] (what one node carries at the headroom, lowest first):")
     for kind, limit, unit in saturation_order(f, a):
-        console.print(f"  {kind:<24} {limit:>14,.0f} {unit}")
+        console.print(f"  {kind:<24} {limit:>14,.1f} {unit}")
 
 
 def main() -> None:
