@@ -12,7 +12,10 @@ under var/ made on first use): the same 20 products, one unit of one per order, 
 rate, its stock record allocated and the payment recorded as authorised, on 2 gunicorn workers too.
 Each round measures the trivial endpoint, then Millet's checkout, then Oscar's.
 
-    python bench/checkout.py [--seconds 10] [--rounds 3] [--connections 8]
+    python bench/checkout.py [--seconds 10] [--rounds 3] [--connections 8] [--no-peer]
+
+``--no-peer`` leaves Oscar out (its virtualenv is not made; ``peer`` is null): bench/capacity.py
+runs it that way, since it needs only Millet's own orders/s.
 
 The last line is JSON: {"bench", "value" (orders/s), "unit", "ceiling" (trivial req/s), "ratio", "goal",
 "peer" (Oscar orders/s), "peer_ratio" (Millet / Oscar), ...}.
@@ -21,6 +24,7 @@ The last line is JSON: {"bench", "value" (orders/s), "unit", "ceiling" (trivial 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import tempfile
@@ -108,6 +112,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--no-peer", dest="peer", action="store_false", help="Leave django-oscar out.")
     args = parser.parse_args()
 
     env = postgres_env(DB_NAME, Path(tempfile.mkdtemp(prefix="millet-bench-")))
@@ -115,18 +120,24 @@ def main() -> None:
     print(f"fresh database {DB_NAME}; seeding 20 SKUs x 3 warehouses, 200 customers", flush=True)
     fresh_postgres(DB_NAME, env)
     seed = json.loads(django_script(SETUP, env).strip().splitlines()[-1])
-    peer_python = oscar.python()
-    peer_env = oscar.peer_env(PEER_DB_NAME)
-    print(f"fresh database {PEER_DB_NAME} for the django-oscar peer; same seed", flush=True)
-    peer_seed = oscar.prepare(PEER_DB_NAME, peer_python, peer_env)
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as peer_lua:
-        peer_lua.write(oscar.lua(peer_seed))
-
     base = f"http://127.0.0.1:{PORT}"
     peer_base = f"http://127.0.0.1:{PEER_PORT}"
-    peer_server = serve(
-        PEER_PORT, peer_env, app="wsgi:application", cwd=oscar.PROJECT, python=peer_python, health="/health"
-    )
+    peer_server = contextlib.nullcontext()
+    if args.peer:
+        peer_python = oscar.python()
+        peer_env = oscar.peer_env(PEER_DB_NAME)
+        print(f"fresh database {PEER_DB_NAME} for the django-oscar peer; same seed", flush=True)
+        peer_seed = oscar.prepare(PEER_DB_NAME, peer_python, peer_env)
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as peer_lua:
+            peer_lua.write(oscar.lua(peer_seed))
+        peer_server = serve(
+            PEER_PORT,
+            peer_env,
+            app="wsgi:application",
+            cwd=oscar.PROJECT,
+            python=peer_python,
+            health="/health",
+        )
     with serve(PORT, env), peer_server:
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
             lua.write(
@@ -138,7 +149,8 @@ def main() -> None:
             )
         # Warm-up: imports, connections.
         wrk(f"{base}/api/health", seconds=3, connections=args.connections, threads=2)
-        wrk(f"{peer_base}/health", seconds=3, connections=args.connections, threads=2)
+        if args.peer:
+            wrk(f"{peer_base}/health", seconds=3, connections=args.connections, threads=2)
         # Alternate the three loads and keep the medians: this shared 2-core machine is noisy.
         trivials, checkouts, placed_rates, peers, peer_rates = [], [], [], [], []
         for round_no in range(1, args.rounds + 1):
@@ -152,15 +164,17 @@ def main() -> None:
                 script=lua.name,
             )
             placed = (count_orders(db_url) - before) / args.seconds  # successes only
-            peer_before = oscar.count_orders(PEER_DB_NAME)
-            peer = wrk(
-                f"{peer_base}/checkout",
-                seconds=args.seconds,
-                connections=args.connections,
-                threads=2,
-                script=peer_lua.name,
-            )
-            peer_placed = (oscar.count_orders(PEER_DB_NAME) - peer_before) / args.seconds
+            peer, peer_placed = {"p50_ms": None, "non_2xx": 0}, 0.0
+            if args.peer:
+                peer_before = oscar.count_orders(PEER_DB_NAME)
+                peer = wrk(
+                    f"{peer_base}/checkout",
+                    seconds=args.seconds,
+                    connections=args.connections,
+                    threads=2,
+                    script=peer_lua.name,
+                )
+                peer_placed = (oscar.count_orders(PEER_DB_NAME) - peer_before) / args.seconds
             trivials.append(trivial)
             checkouts.append(checkout)
             placed_rates.append(placed)
@@ -170,9 +184,13 @@ def main() -> None:
                 f"round {round_no}: trivial GET /api/health {trivial['rps']:.0f} req/s "
                 f"(p50 {trivial['p50_ms']} ms); "
                 f"checkout POST /api/sales/orders {placed:.0f} orders/s (p50 {checkout['p50_ms']} ms, "
-                f"p99 {checkout['p99_ms']} ms, non-2xx {checkout['non_2xx']}); "
-                f"django-oscar POST /checkout {peer_placed:.0f} orders/s (p50 {peer['p50_ms']} ms, "
-                f"non-2xx {peer['non_2xx']})",
+                f"p99 {checkout['p99_ms']} ms, non-2xx {checkout['non_2xx']})"
+                + (
+                    f"; django-oscar POST /checkout {peer_placed:.0f} orders/s (p50 {peer['p50_ms']} ms, "
+                    f"non-2xx {peer['non_2xx']})"
+                    if args.peer
+                    else ""
+                ),
                 flush=True,
             )
 
@@ -190,8 +208,9 @@ def main() -> None:
     orders = count_orders(db_url)
     print(
         f"median of {args.rounds} rounds: checkout {placed:.1f} orders/s, trivial {ceiling:.0f} req/s, "
-        f"ratio {ratio:.3f} (goal {GOAL}); django-oscar {peer_placed:.1f} orders/s, Millet/Oscar "
-        f"{peer_ratio:.2f}; orders stored {orders}; ledger sum {ledger_sum}"
+        f"ratio {ratio:.3f} (goal {GOAL}); "
+        + (f"django-oscar {peer_placed:.1f} orders/s, Millet/Oscar {peer_ratio:.2f}; " if args.peer else "")
+        + f"orders stored {orders}; ledger sum {ledger_sum}"
     )
     print(
         json.dumps(
@@ -202,9 +221,9 @@ def main() -> None:
                 "ceiling": round(ceiling, 1),
                 "ratio": round(ratio, 3),
                 "goal": GOAL,
-                "peer": round(peer_placed, 1),
+                "peer": round(peer_placed, 1) if args.peer else None,
                 "peer_name": "django-oscar 4.2.1 checkout",
-                "peer_ratio": round(peer_ratio, 3),
+                "peer_ratio": round(peer_ratio, 3) if args.peer else None,
                 "checkout_p50_ms": checkout["p50_ms"],
                 "checkout_p99_ms": checkout["p99_ms"],
                 "rounds_orders_per_s": [round(r, 1) for r in placed_rates],

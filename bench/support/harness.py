@@ -126,9 +126,13 @@ def wrk(
     script: str | None = None,
     files=(),
     headers: dict[str, str] | None = None,
+    prefix: tuple[str, ...] = (),
 ) -> dict:
-    """One wrk run: requests, req/s, p50/p99 latency in ms, non-2xx/3xx count and socket errors."""
-    cmd = [wrk_binary(), f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    """One wrk run: requests, req/s, p50/p99 latency in ms, non-2xx/3xx count and socket errors.
+
+    ``prefix`` runs wrk under another command (``ip netns exec NS``: from another network namespace).
+    """
+    cmd = [*prefix, wrk_binary(), f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     for name, value in (headers or {}).items():
         cmd += ["-H", f"{name}: {value}"]
     cmd += ["-s", script, url, "--", *map(str, files)] if script else [url]
