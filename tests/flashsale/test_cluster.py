@@ -163,10 +163,11 @@ def test_a_sale_on_a_cluster_survives_a_killed_master(world, require_postgres, c
 
 
 @pytest.mark.django_db
-def test_the_fast_path_on_a_cluster_reads_the_token_then_claims_on_the_campaigns_master(world, cluster):
+def test_the_fast_path_on_a_cluster_reads_the_token_then_claims_on_the_master(world, cluster, caplog):
     """On a cluster the token entry and the campaign live in different slots: the entry is read
-    first (one GET), then the claim runs on the campaign's master followed by WAIT for its replica;
-    a revoked token is refused on the next claim."""
+    first (one GET), then the claim runs on the campaign's master followed by WAIT for its replica.
+    With the replica gone the sale goes on, unconfirmed and logged; a revoked token is refused on
+    the next claim."""
     code, master = campaign_on(cluster, "cl-f", set())
     new_campaign(code, 5, 5)
     user = get_user_model().objects.create_user("cl-fast")
@@ -180,6 +181,14 @@ def test_the_fast_path_on_a_cluster_reads_the_token_then_claims_on_the_campaigns
     assert [v.status for v in views] == ["queued"] * 3
     replica = cluster.replica_of(master)  # it holds the claims: the gate waited for it to confirm them
     assert cluster.read_replica(replica, "XLEN", gate.keys(code)["stream"]) == 3
+
+    cluster.kill(replica)
+    began = time.monotonic()
+    assert services.claim_with_token(token, code).status == "queued"
+    assert services.claim_with_token(token, code).status == "queued"
+    assert time.monotonic() - began < 1  # one WAIT timed out (200 ms); the next did not wait
+    assert caplog.text.count("no replica confirmed") == 1
+
     revoke_tokens([ApiToken.objects.get(user=user).pk])
     assert services.claim_with_token(token, code) is None
-    assert gate.pool(code) == 2
+    assert gate.pool(code) == 0
