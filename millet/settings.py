@@ -17,6 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from millet.core.client_address import parse_trusted_proxies
 from millet.core.private_files import create_private, create_private_once
+from millet.core.redis_client import is_cluster
 from millet.core.secret_strength import weak_secret_reason
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -178,9 +179,17 @@ MILLET_REPLICA_PIN_SECONDS = int(os.environ.get("MILLET_REPLICA_PIN_SECONDS", "5
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# One Redis (redis://host:port/db) or a Redis Cluster (redis+cluster://node1:port,node2:port), see
+# millet/core/redis_client.py; every Redis user builds its client there.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    _cache_backend = "millet.core.cluster_cache.ClusterCache" if is_cluster(REDIS_URL) else None
+    CACHES = {
+        "default": {
+            "BACKEND": _cache_backend or "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

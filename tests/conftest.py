@@ -87,9 +87,9 @@ def _fresh_signin_limits():
     url = settings.REDIS_URL
     yield
     if url:
-        import redis
+        from millet.core import redis_client
 
-        client = redis.Redis.from_url(url)
+        client = redis_client.connect(url)
         try:
             for pattern in ("*:axes-*", "*:throttle_*"):
                 keys = list(client.scan_iter(pattern, count=1000))

@@ -16,13 +16,13 @@ import time
 from contextlib import suppress
 from dataclasses import dataclass
 
-import redis
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from millet.accounts.models import ApiToken, hash_token
+from millet.core import redis_client
 
 # A safety net only (invalidation is explicit): bounds an entry left wrong by a change that bypassed
 # the model signals, e.g. a raw ``QuerySet.update`` of a user's flags.
@@ -49,16 +49,10 @@ def _shared_cache() -> bool:
     return bool(settings.REDIS_URL)
 
 
-_clients: dict[str, redis.Redis] = {}
-
-
-def _redis() -> redis.Redis:
-    """One pool per process and URL (redis-py rebuilds it after a fork). A plain client, not Django's
-    cache: that builds a new client object per call, a noticeable share of a gate request."""
-    url = settings.REDIS_URL
-    if url not in _clients:
-        _clients[url] = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
-    return _clients[url]
+def _redis() -> redis_client.Client:
+    """The process's shared client (one Redis or a cluster). Not Django's cache: that builds a new
+    client object per call, a noticeable share of a gate request."""
+    return redis_client.shared()
 
 
 def _cache_key(key_hash: str) -> str:
@@ -97,7 +91,7 @@ def token_owner(raw: str) -> TokenOwner | None:
     if shared:
         try:
             owner = _decode(_redis().get(_cache_key(key_hash)))
-        except redis.RedisError:
+        except redis_client.ERRORS:
             shared = False  # the database is the truth; authentication goes on without the cache
     if owner is None:
         row = (
@@ -111,7 +105,7 @@ def token_owner(raw: str) -> TokenOwner | None:
         owner = TokenOwner(token_id, user_id, is_staff, last_used_at.timestamp() if last_used_at else 0.0)
         if shared:
             # add, never set: it must not overwrite the tombstone a concurrent revocation wrote.
-            with suppress(redis.RedisError):
+            with suppress(*redis_client.ERRORS):
                 _redis().set(_cache_key(key_hash), _encode(owner), ex=TOKEN_CACHE_SECONDS, nx=True)
     _note_use(owner, key_hash, shared)
     return owner
@@ -131,6 +125,16 @@ def owner_from_cache(raw: str, value: bytes | None) -> TokenOwner | None:
     if owner is not None:
         _note_use(owner, hash_token(raw), True)
     return owner
+
+
+def owner_in_cache(raw: str) -> TokenOwner | None:
+    """The owner the shared cache holds for a token, with the use recorded as ``token_owner`` does;
+    None without a shared cache, on a miss, or for a revoked token's tombstone (the caller then asks
+    ``token_owner``). For a caller that cannot read the entry inside its own Redis call: on a Redis
+    Cluster the entry lives on whichever master holds its slot. Raises redis errors as they come."""
+    if not _shared_cache():
+        return None
+    return owner_from_cache(raw, _redis().get(_cache_key(hash_token(raw))))
 
 
 def _note_use(owner: TokenOwner, key_hash: str, shared: bool) -> None:

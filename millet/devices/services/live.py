@@ -7,8 +7,9 @@ a reading's data is ``{"props": {key: value}, "at": ISO 8601 device time, "ts": 
 time}``, a command's ``{"id": command_id, "status": Command.Status value}``.
 
 With ``settings.REDIS_URL`` messages travel by Redis pub/sub on ``channel_prefix() + device_id``, so a page
-served by one process hears the ingestion worker in another; each serving process holds one Redis
-connection, whose listener thread fans messages out to that process's subscribers. Without Redis
+served by one process hears the ingestion worker in another (on a Redis Cluster, through one of its
+masters: see ``_redis``); each serving process holds one Redis connection, whose listener thread
+fans messages out to that process's subscribers. Without Redis
 (SQLite quick start, the SQLite test pass) the fan-out is in-process, and reaches the other processes
 of the same machine and ``DATA_DIR`` (the quick start's gunicorn workers and its ingestion worker) by
 Unix datagram sockets: each process with subscribers binds ``DATA_DIR/live/<pid>.sock``, a publisher
@@ -35,6 +36,8 @@ from urllib.parse import urlparse
 from django.conf import settings
 from django.db import transaction
 
+from millet.core import redis_client
+
 log = logging.getLogger(__name__)
 
 
@@ -53,9 +56,14 @@ _publisher = None
 
 
 def _redis():
-    import redis
-
-    return redis.Redis.from_url(settings.REDIS_URL)
+    """A client of its own (a pub/sub listener blocks on its connection). On a Redis Cluster, a plain
+    client of one master: classic pub/sub is cluster-wide (a message published on any node reaches
+    subscribers on every node), and redis-py's cluster client cannot pipeline PUBLISH. When that node
+    goes, the publisher and the listener connect again through the cluster's current layout."""
+    client = redis_client.connect()
+    if redis_client.is_cluster():
+        return client.get_redis_connection(client.get_default_node())
+    return client
 
 
 def _dispatch(message: dict) -> None:

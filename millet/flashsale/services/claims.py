@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from millet.accounts import services as accounts
 from millet.accounts.actor import Actor
+from millet.core import redis_client
 from millet.core.errors import Conflict, Forbidden, NotFound
 from millet.flashsale.models import Campaign, Claim, CustomerTally, GateCounter
 from millet.flashsale.services import gate
@@ -65,21 +66,33 @@ def claim_unit(actor: Actor, code: str, *, ip: str = "") -> ClaimView:
 
 
 def claim_with_token(raw_token: str, code: str, *, ip: str = "") -> ClaimView | None:
-    """The gate's one-round-trip path for a bearer token: the token check and the claim in one Redis
-    call (``gate.claim_for_token``), no database query. Refusals raise as ``claim_unit``'s do.
+    """The gate's fast path for a bearer token, no database query: the token check and the claim in
+    one Redis call (``gate.claim_for_token``), or on a Redis Cluster, where the token's cache entry
+    lives on another master, the entry read first and then the claim. Refusals raise as
+    ``claim_unit``'s do; ``gate.GateUnavailable`` when Redis cannot answer.
 
     Returns None, having decided nothing, when this path cannot answer: no Redis, the token's owner is
     not in the shared cache (never cached, expired, revoked, or not a token), or the gate does not
     hold the campaign. The caller then authenticates the usual way and calls ``claim_unit``, which
     fills the cache, loads the campaign, or refuses.
     """
-    key = accounts.token_cache_key(raw_token) if gate.redis_enabled() else None
-    if key is None:
+    if not gate.redis_enabled():
         return None
-    decision, entry = gate.claim_for_token(code, key, ip)
-    if decision.outcome in ("auth", "unknown"):
+    if gate.tokens_in_script():
+        decision, entry = gate.claim_for_token(code, accounts.token_cache_key(raw_token), ip)
+        if decision.outcome == "auth":
+            return None
+        accounts.owner_from_cache(raw_token, entry)  # the token's use recorded, as authentication does
+    else:
+        try:
+            owner = accounts.owner_in_cache(raw_token)
+        except redis_client.UNAVAILABLE as exc:
+            raise gate.GateUnavailable("the flash-sale gate is unavailable, retry") from exc
+        if owner is None:
+            return None
+        decision = gate.claim(code, owner.user_id, ip)
+    if decision.outcome == "unknown":
         return None
-    accounts.owner_from_cache(raw_token, entry)  # the token's use recorded, as authentication does
     return _accepted(code, decision)
 
 

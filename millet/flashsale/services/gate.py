@@ -14,22 +14,38 @@ Over HTTP the script also reads the caller's token entry from the accounts domai
 so a claim costs one Redis round trip in all (``claim_for_token``); a revoked token's entry is a
 tombstone written before the revocation commits, so it fails on the next request in every process.
 
-Keys carry the campaign code in a hash tag (``fs:{CODE}:...``) so a Redis Cluster keeps one
-campaign's keys on one node. The token entry is the exception: on a Cluster it would have to live on
-the gate's node (one Redis, as deployed today, has no such constraint).
+Keys carry the campaign code in a hash tag (``fs:{CODE}:...``), so on a Redis Cluster
+(``millet.core.redis_client``) one campaign's keys live on one master and the scripts run there
+unchanged; campaigns spread over the masters. Three things differ on a cluster:
+
+- the token entry lives in its own slot, so the caller reads it first (``tokens_in_script`` is
+  False) and the claim is a second round trip;
+- a master acknowledges a write before its replica has it, and a failover promotes the replica: a
+  claim or a returned unit is therefore followed, on the same connection, by ``WAIT 1`` (at most
+  ``REPLICA_WAIT_MS``), so a buyer is told "yes" only once the replica holds the claim. A master
+  without a replica in time (its replica down, or just promoted) still answers, and its answers
+  are not replicated until it has one again: those are what a second failure could lose;
+- writers read each campaign's stream on its own (one ``XREADGROUP`` may not span slots).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
+import time
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import redis
 from django.conf import settings
+from redis.exceptions import AskError, NoScriptError
 
+from millet.core import redis_client
 from millet.core.errors import DomainError
+
+log = logging.getLogger(__name__)
 
 GROUP = "writers"
 
@@ -132,27 +148,92 @@ def redis_enabled() -> bool:
     return bool(settings.REDIS_URL)
 
 
-_client: redis.Redis | None = None
 _scripts: dict[str, object] = {}
 
 
-def client() -> redis.Redis:
-    """One connection pool per process (redis-py rebuilds it after a fork)."""
-    global _client
-    if _client is None:
-        _client = redis.Redis.from_url(
-            settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=2, health_check_interval=30
+def client() -> redis_client.Client:
+    """The process's shared client (``millet.core.redis_client``), its scripts registered."""
+    shared = redis_client.shared()
+    if _scripts.get("client") is not shared:
+        _scripts.update(
+            client=shared, claim=shared.register_script(_CLAIM), give_back=shared.register_script(_RETURN)
         )
-        _scripts["claim"] = _client.register_script(_CLAIM)
-        _scripts["return"] = _client.register_script(_RETURN)
-    return _client
+    return shared
 
 
 def reset_client() -> None:
-    """Forget the connection pool (tests point REDIS_URL at a private server)."""
-    global _client
-    _client = None
+    """Forget the connection pools (tests point REDIS_URL at a private server)."""
+    redis_client.reset()
     _scripts.clear()
+
+
+def tokens_in_script() -> bool:
+    """Whether the claim script may read the token cache's entry itself: on one Redis, yes; on a
+    cluster the entry is in another slot (see the module's docstring)."""
+    return not redis_client.is_cluster()
+
+
+# On a cluster, how long a claim waits for the master's replica to confirm it. Local replication
+# takes well under a millisecond (bench/flashsale_cluster.py measures what WAIT costs a claim).
+REPLICA_WAIT_MS = 200
+# A master whose replica did not confirm in time is not waited for again for this long, so a master
+# left alone by a failover answers at full speed rather than REPLICA_WAIT_MS late.
+UNREPLICATED_PAUSE_S = 1.0
+_unreplicated_until: dict[str, float] = {}
+
+
+def _run(script: str, keys: list[str], args: list):
+    """Run one of the gate's scripts; on a cluster, replicated before it returns (module docstring).
+
+    Raises GateUnavailable when Redis (or the key's master) cannot answer; then the script may or
+    may not have run, and the caller may retry (a claim's retry is bounded by the customer's limit,
+    a return is idempotent)."""
+    try:
+        c = client()
+        if not redis_client.is_cluster():
+            return _scripts[script](keys=keys, args=args)
+        sha = _scripts[script].sha
+        return _on_master(c, keys[0], lambda pipe: pipe.evalsha(sha, len(keys), *keys, *args))[0]
+    except redis_client.UNAVAILABLE as exc:
+        raise GateUnavailable("the flash-sale gate is unavailable, retry") from exc
+
+
+def _on_master(c, key: str, queue) -> list:
+    """Cluster: the commands ``queue(pipeline)`` adds, run on the master of ``key``'s slot and followed
+    by ``WAIT 1`` on the same connection (WAIT counts that connection's writes, and with them every
+    write the master made before); their answers. The layout is asked again when a failover or a
+    slot move sent the commands to the wrong node; a promoted replica is given the scripts."""
+    for _ in range(3):
+        node = c.get_node_from_key(key)
+        conn = c.get_redis_connection(node)
+        waits = time.monotonic() >= _unreplicated_until.get(node.name, 0.0)
+        pipe = conn.pipeline(transaction=False)
+        queue(pipe)
+        queued = len(pipe)
+        if waits:
+            pipe.execute_command("WAIT", 1, REPLICA_WAIT_MS)
+        try:
+            results = pipe.execute(raise_on_error=False)
+        except redis_client.UNAVAILABLE:
+            with suppress(*redis_client.ERRORS):  # the master may have failed over: ask for the layout
+                c.nodes_manager.initialize()
+            raise
+        answers, confirmed = results[:queued], results[queued:]
+        if any(isinstance(a, NoScriptError) for a in answers):  # a promoted replica has no scripts
+            for script in (_CLAIM, _RETURN):
+                conn.script_load(script)
+            continue
+        if any(isinstance(a, AskError) for a in answers):  # MOVED or ASK: nothing ran there
+            c.nodes_manager.initialize()
+            continue
+        for answer in answers:
+            if isinstance(answer, Exception):
+                raise answer
+        if waits and not (isinstance(confirmed[0], int) and confirmed[0] >= 1):
+            log.warning("Redis master %s: no replica confirmed in %d ms", node.name, REPLICA_WAIT_MS)
+            _unreplicated_until[node.name] = time.monotonic() + UNREPLICATED_PAUSE_S
+        return answers
+    raise redis.TryAgainError("the campaign's slot kept moving")
 
 
 def keys(code: str) -> dict[str, str]:
@@ -207,14 +288,14 @@ def load(
         except redis.ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
-    except redis.ConnectionError as exc:
+    except redis_client.UNAVAILABLE as exc:
         raise GateUnavailable("the flash-sale gate is unavailable, retry") from exc
 
 
 def loaded(code: str) -> bool:
     try:
         return bool(client().hexists(keys(code)["state"], "pool"))
-    except redis.ConnectionError as exc:
+    except redis_client.UNAVAILABLE as exc:
         raise GateUnavailable("the flash-sale gate is unavailable, retry") from exc
 
 
@@ -235,24 +316,16 @@ def _run_claim(code: str, token_keys: list[str], args: list) -> tuple[Decision, 
     k = keys(code)
     tag = f"fs:{{{code}}}"
     rate_keys = [f"{tag}:rl:c:", f"{tag}:rl:ip:{args[1]}"]
-    try:
-        client()
-        outcome, gate_id, owner = _scripts["claim"](
-            keys=[k["state"], k["taken"], k["stream"], *rate_keys, *token_keys], args=args
-        )
-    except (redis.ConnectionError, redis.TimeoutError) as exc:
-        raise GateUnavailable("the flash-sale gate is unavailable, retry") from exc
+    claim_keys = [k["state"], k["taken"], k["stream"], *rate_keys, *token_keys]
+    outcome, gate_id, owner = _run("claim", claim_keys, args)
     return Decision(outcome.decode(), gate_id.decode()), owner
 
 
 def give_back(code: str, gate_id: str, customer_id: int, offer_to: int | None) -> Decision:
     """Return an expired claim's unit: to ``offer_to`` (a waitlisted customer) or to the pool."""
     k = keys(code)
-    client()
-    answer = _scripts["return"](
-        keys=[k["state"], k["taken"], k["stream"], k["returned"]],
-        args=[gate_id, customer_id, offer_to or ""],
-    )
+    return_keys = [k["state"], k["taken"], k["stream"], k["returned"]]
+    answer = _run("give_back", return_keys, [gate_id, customer_id, offer_to or ""])
     return Decision(answer[0].decode(), answer[1].decode() if len(answer) > 1 else "")
 
 
@@ -299,6 +372,9 @@ def read_claims(codes: list[str], *, count: int, block_ms: int, reclaim_idle_ms:
     An entry stays pending until ``ack`` is called after its order committed, so a writer killed
     mid-batch loses nothing: after ``reclaim_idle_ms`` another writer takes its entries over.
     """
+    if redis_client.is_cluster():
+        found = {code: _read_on_master(code, count, reclaim_idle_ms) for code in codes}
+        return {code: entries for code, entries in found.items() if entries}
     c = client()
     me = consumer_name()
     out: dict[str, list] = {}
@@ -322,6 +398,30 @@ def read_claims(codes: list[str], *, count: int, block_ms: int, reclaim_idle_ms:
             name = stream.decode() if isinstance(stream, bytes) else stream
             out[code_of[name]] = [_parse(e) for e in batch]
     return out
+
+
+def _read_on_master(code: str, count: int, reclaim_idle_ms: int) -> list:
+    """Cluster: one campaign's claims for this writer (reclaimed, its own unacknowledged, new), read
+    in one pipeline on the campaign's master that ends with ``WAIT 1``. One ``XREADGROUP`` may not
+    span campaigns (their streams are in different slots), and none blocks: the worker polls. The
+    WAIT means a claim becomes an order only once the replica holds it, so a failover never forgets
+    a claim that already has an order (its unit would be sold twice, the second claim refused)."""
+    stream, me = keys(code)["stream"], consumer_name()
+
+    def queue(pipe) -> None:
+        pipe.xautoclaim(stream, GROUP, me, min_idle_time=reclaim_idle_ms, count=count)
+        pipe.xreadgroup(GROUP, me, {stream: "0"}, count=count)
+        pipe.xreadgroup(GROUP, me, {stream: ">"}, count=count)
+
+    try:
+        (_, reclaimed, _), mine, fresh = _on_master(client(), stream, queue)
+    except redis.ResponseError as exc:
+        if "NOGROUP" not in str(exc):
+            raise
+        return []
+    unique = {e[0]: e for e in reclaimed if e[1]}
+    unique.update((e[0], e) for _, batch in (mine or []) + (fresh or []) for e in batch if e[1])
+    return [_parse(e) for e in unique.values()]
 
 
 def queue_ahead(code: str, gate_id: str, *, cap: int = 1000) -> int:

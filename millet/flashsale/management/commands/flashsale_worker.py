@@ -11,12 +11,12 @@ from __future__ import annotations
 import signal
 import time
 
-import redis
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 from rich.console import Console
 from rich.live import Live
 
+from millet.core.redis_client import UNAVAILABLE
 from millet.flashsale import services
 from millet.flashsale.services.gate import GateUnavailable
 
@@ -56,8 +56,9 @@ class Command(BaseCommand):
                         totals["expired"] += services.expire_claims()
                         totals["closed"] += services.close_ended_campaigns()
                         last_expiry = time.monotonic()
-                except (redis.ConnectionError, redis.TimeoutError, GateUnavailable) as exc:
-                    # Redis restarting: nothing was acknowledged, so the next pass redoes it all.
+                except (*UNAVAILABLE, GateUnavailable) as exc:
+                    # Redis restarting or failing over: nothing was acknowledged, so the next pass
+                    # redoes it all.
                     live.console.print(f"[yellow]gate unavailable ({exc}); retrying[/]")
                     time.sleep(0.5)
                     continue

@@ -1,0 +1,104 @@
+"""The one place a Redis client is built from ``REDIS_URL``: one Redis, or a Redis Cluster.
+
+``REDIS_URL`` names one server the usual way (``redis://host:6379/0``, ``rediss://`` for TLS), or a
+Redis Cluster by the scheme ``redis+cluster://`` (``rediss+cluster://`` for TLS) followed by one or
+more of its nodes, comma-separated: ``redis+cluster://:password@10.0.0.1:6379,10.0.0.2:6379``. The
+client asks those nodes for the cluster's layout and follows it (new masters after a failover,
+moved slots), so the list need not name every node; naming more than one lets it start while one is
+down. A cluster has no database numbers, so the path may only be empty or ``/0``.
+
+Everything that talks to Redis goes through here: the flash-sale gate and its writers, the API token
+cache, Django's cache (throttles, sign-in counters; ``millet.core.cluster_cache`` on a cluster) and
+live device news (pub/sub).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import unquote, urlsplit
+
+import redis
+from django.conf import settings
+from redis.cluster import ClusterNode, RedisCluster
+from redis.exceptions import ClusterDownError, RedisClusterException, SlotNotCoveredError, TryAgainError
+
+CLUSTER_SCHEMES = {"redis+cluster": False, "rediss+cluster": True}  # scheme -> TLS
+
+# A request path waits at most this long for Redis; connecting gives up sooner.
+SOCKET_TIMEOUT = 5
+CONNECT_TIMEOUT = 2
+
+Client = redis.Redis | RedisCluster
+
+# Redis, or the cluster's master for a key, cannot answer now (down, restarting, failing over): what
+# was asked may be retried. ClusterDownError and TryAgainError come during a failover or a slot move.
+UNAVAILABLE = (
+    redis.ConnectionError,
+    redis.TimeoutError,
+    ClusterDownError,
+    TryAgainError,
+    SlotNotCoveredError,
+)
+# Anything a Redis call may raise (the cluster client's own errors are not all RedisErrors).
+ERRORS = (redis.RedisError, RedisClusterException)
+
+
+def is_cluster(url: str | None = None) -> bool:
+    """Whether ``url`` (default ``settings.REDIS_URL``) names a Redis Cluster."""
+    url = settings.REDIS_URL if url is None else url
+    return url.split("://", 1)[0].lower() in CLUSTER_SCHEMES
+
+
+def connect(url: str | None = None, **options) -> Client:
+    """A new client for ``url`` (default ``settings.REDIS_URL``); ``options`` go to every connection
+    (``socket_timeout`` and so on). The caller owns it; most code wants ``shared()`` instead.
+
+    Raises ValueError for a cluster URL without a node, with a database other than 0, or with a
+    query string (no option is read from it)."""
+    url = settings.REDIS_URL if url is None else url
+    if not is_cluster(url):
+        return redis.Redis.from_url(url, **options)
+    parts = urlsplit(url)
+    userinfo, _, hosts = parts.netloc.rpartition("@")
+    if parts.path.strip("/") not in ("", "0") or parts.query:
+        raise ValueError(f"a Redis Cluster URL has no database and no options: {url!r}")
+    nodes = []
+    for host in filter(None, hosts.split(",")):
+        name, _, port = host.rpartition(":") if ":" in host else (host, "", "6379")
+        nodes.append(ClusterNode(name.strip("[]"), int(port)))
+    if not nodes:
+        raise ValueError(f"a Redis Cluster URL names at least one node: {url!r}")
+    username, _, password = userinfo.partition(":")
+    return RedisCluster(
+        startup_nodes=nodes,
+        username=unquote(username) or None,
+        password=unquote(password) or None,
+        ssl=CLUSTER_SCHEMES[parts.scheme.lower()],
+        **options,
+    )
+
+
+_shared: dict[str, Client] = {}
+
+
+def shared() -> Client:
+    """This process's client for ``settings.REDIS_URL``, with request-path timeouts: one connection
+    pool per URL (per node on a cluster), rebuilt by redis-py after a fork."""
+    url = settings.REDIS_URL
+    if url not in _shared:
+        try:
+            _shared[url] = connect(
+                url,
+                socket_timeout=SOCKET_TIMEOUT,
+                socket_connect_timeout=CONNECT_TIMEOUT,
+                health_check_interval=30,
+            )
+        except RedisClusterException as exc:  # no node named in the URL answered
+            raise redis.ConnectionError(str(exc)) from exc
+    return _shared[url]
+
+
+def reset() -> None:
+    """Forget the shared clients (tests point ``REDIS_URL`` at a private server)."""
+    for client in _shared.values():
+        client.close()
+    _shared.clear()
