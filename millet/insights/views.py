@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils import formats, timezone, translation
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from millet.accounts.actor import actor_for_user
@@ -15,9 +20,10 @@ from millet.core.errors import Forbidden, Unprocessable
 from millet.core.replicas import replica_reads
 from millet.insights import services as insights
 from millet.insights.forms import DrillDownForm
-from millet.insights.metrics import PERCENT
+from millet.insights.metrics import CHANNEL, COMPANY, MARKET, PERCENT
 from millet.insights.pace import AHEAD, BEHIND
-from millet.web.formats import money, number
+from millet.web.formats import local_date, market_name, money, number
+from millet.web.markets import current_market
 
 TONES = {AHEAD: "success", BEHIND: "danger"}
 
@@ -60,21 +66,89 @@ def _status_label(status: str) -> str:
     return {AHEAD: _("Ahead"), BEHIND: _("Behind")}.get(status, _("On track"))
 
 
+def _scope_name(goal) -> str:
+    kind, value = goal.scope_kind, goal.scope_value
+    if kind == COMPANY:
+        return _("Whole company")
+    if kind == MARKET:
+        return market_name(value)
+    if kind == CHANNEL:
+        return _("Web store") if value == "web" else _("Mi Home stores")
+    return _("Store %(code)s") % {"code": value}
+
+
 def _cards(actor, rates: insights.RateBook) -> list[dict]:
+    """Everything a card shows, as text in the page's language, in one pass over the cards: the
+    template only places it (no include, no filter, no lookup into the card per card)."""
     rows = []
+    reporting = insights.reporting_currency()
     for card in insights.goal_cards(actor=actor, rates=rates):
-        cur, unit = card.figure.currency, card.metric.unit
+        goal, cur, unit = card.goal, card.figure.currency, card.metric.unit
+        actual = None if card.figure.value is None else _amount(card.figure.value, cur, unit)
+        target = _amount(goal.target, cur, unit)
+        period = _("%(start)s to %(due)s") % {
+            "start": local_date(goal.starts_on),
+            "due": local_date(goal.due_on),
+        }
+        rates_used = [
+            _("1 %(currency)s = %(rate)s %(reporting)s (rate of %(day)s)")
+            % {
+                "currency": r.currency,
+                "rate": formats.localize(r.rate),
+                "reporting": reporting,
+                "day": local_date(r.valid_from),
+            }
+            for r in card.figure.rates
+        ]
         rows.append(
             {
-                "card": card,
-                "actual": None if card.figure.value is None else _amount(card.figure.value, cur, unit),
-                "target": _amount(card.goal.target, cur, unit),
+                "id": goal.pk,
+                "title": goal.title,
+                "meta": " · ".join((str(card.metric.label), _scope_name(goal), period)),
+                "actual": actual,
+                "target": target,
                 "status": _status_label(card.pace.status) if card.pace else _("No figure"),
                 "tone": TONES.get(card.pace.status, "info") if card.pace else "neutral",
+                "chart": card.chart,
+                "chart_label": _("Progress so far, %(actual)s, against the straight line to %(target)s")
+                % {"actual": actual, "target": target},
                 "words": gap_in_words(card),
+                "owner": _("Owner: %(owner)s · as of %(day)s")
+                % {"owner": card.owner, "day": local_date(card.as_of)},
+                "rates": rates_used,
             }
         )
     return rows
+
+
+CARDS_SECONDS = 3600  # a day's cards are kept at most an hour, and never past a change (versions)
+
+
+def _cards_html(request: HttpRequest, actor, viewer: insights.Viewer, rates: insights.RateBook) -> str:
+    """The goal cards' HTML, from the cache while nothing they show has changed: the key holds the
+    figures' version (bumped by every rollup, goal or rate change), the day (a card's as-of date),
+    the page's language and market (its formats) and which goals the viewer sees."""
+    market = current_market()
+    sees = "all" if viewer.everything else ",".join(sorted(viewer.stores))
+    key = (
+        "insights:cards:"
+        + hashlib.sha256(
+            "|".join(
+                (
+                    str(insights.figures_version()),
+                    timezone.now().date().isoformat(),
+                    translation.get_language() or "",
+                    market.code if market else "",
+                    sees,
+                )
+            ).encode()
+        ).hexdigest()
+    )
+    html = cache.get(key)
+    if html is None:
+        html = render_to_string("insights/_cards.html", {"cards": _cards(actor, rates)}, request=request)
+        cache.set(key, html, CARDS_SECONDS)
+    return mark_safe(html)  # rendered by the template engine, which escaped it
 
 
 def _csv(body: str, name: str) -> HttpResponse:
@@ -109,10 +183,11 @@ def goals(request: HttpRequest) -> HttpResponse:
                     insights.breakdown_csv(rows, start=question["start"], end=question["end"]),
                     "breakdown.csv",
                 )
+        names = insights.device_scope_names(row.scope for row in rows)
         context = {
-            "cards": _cards(actor, rates),
+            "cards_html": _cards_html(request, actor, viewer, rates),
             "form": form,
-            "rows": rows,
+            "rows": [(row, names.get(row.scope, "")) for row in rows],
             "everything": viewer.everything,
             "reporting_currency": insights.reporting_currency(),
             "csv_query": request.GET.urlencode(),
