@@ -42,24 +42,30 @@ def gap_in_words(card: insights.GoalCard) -> str:
             "currencies": ", ".join(card.figure.missing),
             "day": card.as_of.isoformat(),
         }
-    figures = {
-        "gap": _amount(abs(pace.gap), cur, unit),
-        "remaining": _amount(pace.remaining, cur, unit),
-        "days": number(pace.days_left),
-        "per_day": _amount(pace.needed_per_day or Decimal(0), cur, unit),
-    }
     if pace.reached:
         return _("Target reached.")
+    # Only the figures the sentence names are formatted (each is a CLDR pattern applied).
+    remaining, days = _amount(pace.remaining, cur, unit), number(pace.days_left)
     if not pace.days_left:
-        return _("Missed: %(remaining)s short on the due date.") % figures
+        return _("Missed: %(remaining)s short on the due date.") % {"remaining": remaining}
+    gap = _amount(abs(pace.gap), cur, unit)
     if pace.status == AHEAD:
-        return _("%(gap)s ahead of the straight line; %(remaining)s to go in %(days)s days.") % figures
+        return _("%(gap)s ahead of the straight line; %(remaining)s to go in %(days)s days.") % {
+            "gap": gap,
+            "remaining": remaining,
+            "days": days,
+        }
     if pace.status == BEHIND:
-        return (
-            _("%(gap)s behind the straight line; %(per_day)s a day needed for the %(days)s days left.")
-            % figures
-        )
-    return _("On the straight line; %(remaining)s to go in %(days)s days.") % figures
+        per_day = _amount(pace.needed_per_day or Decimal(0), cur, unit)
+        return _("%(gap)s behind the straight line; %(per_day)s a day needed for the %(days)s days left.") % {
+            "gap": gap,
+            "per_day": per_day,
+            "days": days,
+        }
+    return _("On the straight line; %(remaining)s to go in %(days)s days.") % {
+        "remaining": remaining,
+        "days": days,
+    }
 
 
 def _status_label(status: str) -> str:
@@ -121,34 +127,38 @@ def _cards(actor, rates: insights.RateBook) -> list[dict]:
     return rows
 
 
-CARDS_SECONDS = 3600  # a day's cards are kept at most an hour, and never past a change (versions)
+KEEP_SECONDS = 3600  # a part is kept at most an hour, and never past a change (the version in its key)
 
 
-def _cards_html(request: HttpRequest, actor, viewer: insights.Viewer, rates: insights.RateBook) -> str:
-    """The goal cards' HTML, from the cache while nothing they show has changed: the key holds the
-    figures' version (bumped by every rollup, goal or rate change), the day (a card's as-of date),
-    the page's language and market (its formats) and which goals the viewer sees."""
-    market = current_market()
-    sees = "all" if viewer.everything else ",".join(sorted(viewer.stores))
-    key = (
-        "insights:cards:"
-        + hashlib.sha256(
-            "|".join(
-                (
-                    str(insights.figures_version()),
-                    timezone.now().date().isoformat(),
-                    translation.get_language() or "",
-                    market.code if market else "",
-                    sees,
-                )
-            ).encode()
-        ).hexdigest()
-    )
-    html = cache.get(key)
-    if html is None:
-        html = render_to_string("insights/_cards.html", {"cards": _cards(actor, rates)}, request=request)
-        cache.set(key, html, CARDS_SECONDS)
-    return mark_safe(html)  # rendered by the template engine, which escaped it
+class _Kept:
+    """The page's parts kept in the cache while nothing they show has changed. A part's key holds
+    the figures' version (bumped by every rollup, goal or rate change; one query per visit), the
+    UTC day (a card's as-of date, the drill-down's default period), the page's language and market
+    (its formats) and which goals and stores the viewer sees."""
+
+    def __init__(self, viewer: insights.Viewer) -> None:
+        market = current_market()
+        self.prefix = "|".join(
+            (
+                str(insights.figures_version()),
+                timezone.now().date().isoformat(),
+                translation.get_language() or "",
+                market.code if market else "",
+                "all" if viewer.everything else ",".join(sorted(viewer.stores)),
+            )
+        )
+
+    def key(self, part: str, question: str = "") -> str:
+        text = "|".join((self.prefix, part, question))
+        return "insights:" + hashlib.sha256(text.encode()).hexdigest()
+
+    def get(self, key: str) -> str | None:
+        html = cache.get(key)
+        return None if html is None else mark_safe(html)  # rendered by the template engine, escaped there
+
+    def keep(self, key: str, html: str) -> str:
+        cache.set(key, str(html), KEEP_SECONDS)
+        return html
 
 
 def _csv(body: str, name: str) -> HttpResponse:
@@ -157,40 +167,64 @@ def _csv(body: str, name: str) -> HttpResponse:
     return response
 
 
+def _drill_down(request: HttpRequest, actor, viewer: insights.Viewer, rates: insights.RateBook, kept: _Kept):
+    """The drill-down section's HTML and status, or a CSV response for ``?format=csv``; a valid
+    question's answer is kept (by the raw query, which its CSV link repeats)."""
+    form = DrillDownForm(request.GET, stores_only=not viewer.everything)
+    csv = request.GET.get("format") == "csv"
+    key = kept.key("drill", request.GET.urlencode())
+    html = None if csv else kept.get(key)
+    if html is not None:
+        return html, 200
+    status, rows = 200, []
+    if form.is_bound and not form.is_valid():
+        status = 422
+    else:
+        question = form.question()
+        try:
+            rows = insights.drill_down(actor=actor, rates=rates, **question)
+        except Unprocessable as exc:
+            form.add_error(None, exc.detail)
+            status = 422
+        if status == 200 and csv:
+            return _csv(
+                insights.breakdown_csv(rows, start=question["start"], end=question["end"]), "breakdown.csv"
+            ), status
+    names = insights.device_scope_names(row.scope for row in rows)
+    context = {
+        "form": form,
+        "rows": [(row, names.get(row.scope, "")) for row in rows],
+        "reporting_currency": insights.reporting_currency(),
+        "csv_query": request.GET.urlencode(),
+    }
+    html = render_to_string("insights/_drill.html", context, request=request)
+    return (kept.keep(key, html) if status == 200 else html), status
+
+
 @login_required
 @replica_reads
 def goals(request: HttpRequest) -> HttpResponse:
-    """Executives and staff see every goal and the drill-down by market, channel or store; a store
-    manager sees their own stores'. ``?format=csv`` answers the drill-down as CSV."""
+    """Executives and staff see every goal and the drill-down by market, channel, store, device
+    model, firmware or production batch; a store manager sees their own stores'. ``?format=csv``
+    answers the drill-down as CSV."""
     actor = actor_for_user(request.user)
     try:
         viewer = insights.viewer_for(actor)
-        rates = insights.RateBook()  # the cards and the drill-down read the rates once
-        form = DrillDownForm(request.GET, stores_only=not viewer.everything)
-        status = 200
-        rows = []
-        if form.is_bound and not form.is_valid():
-            status = 422
-        else:
-            question = form.question()
-            try:
-                rows = insights.drill_down(actor=actor, rates=rates, **question)
-            except Unprocessable as exc:
-                form.add_error(None, exc.detail)
-                status = 422
-            if status == 200 and request.GET.get("format") == "csv":
-                return _csv(
-                    insights.breakdown_csv(rows, start=question["start"], end=question["end"]),
-                    "breakdown.csv",
-                )
-        names = insights.device_scope_names(row.scope for row in rows)
+        rates = insights.RateBook()  # the cards and the drill-down read the rates once (if at all)
+        kept = _Kept(viewer)
+        drill, status = _drill_down(request, actor, viewer, rates, kept)
+        if isinstance(drill, HttpResponse):
+            return drill
+        key = kept.key("cards")
+        cards = kept.get(key)
+        if cards is None:
+            context = {"cards": _cards(actor, rates)}
+            cards = kept.keep(key, render_to_string("insights/_cards.html", context, request=request))
         context = {
-            "cards_html": _cards_html(request, actor, viewer, rates),
-            "form": form,
-            "rows": [(row, names.get(row.scope, "")) for row in rows],
+            "cards_html": cards,
+            "drill_html": drill,
             "everything": viewer.everything,
             "reporting_currency": insights.reporting_currency(),
-            "csv_query": request.GET.urlencode(),
         }
     except Forbidden as exc:
         raise PermissionDenied(exc.detail) from None

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from millet.accounts.actor import SYSTEM, actor_for_user
 from millet.core.errors import Forbidden, Unprocessable
@@ -83,12 +83,17 @@ def test_devices_connected_per_model_and_firmware(fleet, c360):  # noqa: F811
     rebuild()  # a snapshot cannot be taken again: the rebuild keeps them
     assert _rollups() == live
 
-    names = device_scope_names([f"model:{C300}", f"firmware:{C360}@1.0.0", "batch:B17", "market:CN"])
+    with translation.override("en"):
+        names = device_scope_names([f"model:{C300}", f"firmware:{C360}@1.0.0", "batch:B17", "market:CN"])
     assert names == {
         f"model:{C300}": "Mi Home Camera",  # the product sold with the model
         f"firmware:{C360}@1.0.0": "Mi Home Security Camera 360, firmware 1.0.0",  # no product: the model
         "batch:B17": "B17",
     }
+    with translation.override("zh-hans"):
+        assert device_scope_names([f"firmware:{C300}@1.1.0"]) == {
+            f"firmware:{C300}@1.1.0": "Mi Home Camera，固件 1.1.0"
+        }
     with pytest.raises(Unprocessable) as no_goal:
         create_goal(
             actor=SYSTEM, title="C300s", metric="devices_connected", scope_kind="model", scope_value="c300",
