@@ -100,6 +100,18 @@ def _fresh_signin_limits():
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """A request served in the test's thread activates its language (millet/web/middleware.py) and
+    nothing switches it back: the next test in that process would make its products with names in
+    that language only. Each test starts in the default language."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_market_caches():
     """Market, tax and ledger-account facts are cached per process; a rolled-back test must not leak them."""
     from millet.finance.services import forget_accounts

@@ -8,12 +8,19 @@ class InsightsConfig(AppConfig):
     label = "insights"
 
     def ready(self) -> None:
-        from millet.insights.services import catch_up_after_commit
+        from django.db.models.signals import post_delete, post_save
+
+        from millet.insights.models import ExchangeRate, Goal
+        from millet.insights.services import bump_figures_version, catch_up_after_commit
         from millet.sales import events
 
         # Sales sends these on commit: the new revenue postings are rolled up at once.
         events.order_fulfilled.connect(catch_up_after_commit, dispatch_uid="insights-order-fulfilled")
         events.units_returned.connect(catch_up_after_commit, dispatch_uid="insights-units-returned")
+        # A goal or a rate changed (services or back office): the cards a page kept are out of date.
+        for model in (Goal, ExchangeRate):
+            for signal in (post_save, post_delete):
+                signal.connect(bump_figures_version, sender=model, dispatch_uid=f"insights-{model.__name__}")
         self.add_links()
 
     @staticmethod

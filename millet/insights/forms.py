@@ -8,9 +8,16 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from millet.insights.metrics import CHANNEL, MARKET, METRICS, STORE
+from millet.insights.metrics import BATCH, CHANNEL, FIRMWARE, MARKET, METRICS, MODEL, STORE
 
-BY_CHOICES = ((MARKET, _("Market")), (CHANNEL, _("Channel")), (STORE, _("Store")))
+BY_CHOICES = (
+    (MARKET, _("Market")),
+    (CHANNEL, _("Channel")),
+    (STORE, _("Store")),
+    (MODEL, _("Device model")),
+    (FIRMWARE, _("Firmware")),
+    (BATCH, _("Production batch")),
+)
 DEFAULT_DAYS = 30
 
 
@@ -28,9 +35,7 @@ class DrillDownForm(forms.Form):
         initial = {"metric": "revenue", "by": STORE if stores_only else MARKET}
         initial |= {"start": today - timedelta(days=DEFAULT_DAYS - 1), "end": today}
         super().__init__(data if data else None, initial=initial)
-        self.fields["metric"].choices = [
-            (m.key, m.label) for m in METRICS.values() if len(m.scopes) > 1 and m.shape != "gauge"
-        ]
+        self.fields["metric"].choices = [(m.key, m.label) for m in METRICS.values() if len(m.scopes) > 1]
         if stores_only:
             self.fields["by"].choices = [(STORE, _("Store"))]
             self.fields["metric"].choices = [(m.key, m.label) for m in METRICS.values() if STORE in m.scopes]

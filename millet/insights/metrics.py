@@ -17,6 +17,10 @@ A metric reads one or two rollup *series* (``services.rollups`` keeps them per s
   postings (``finance.finance_postings``); ``credit_approved`` and ``credit_decided``: credit
   decisions per day (``lending.credit_decisions``); ``credit_past_due_30``: the daily snapshot of
   principal more than 30 days past due (``lending.past_due``). See ``services.finance_series``.
+- ``devices_connected`` also per ``model:{URN}`` and ``firmware:{URN}@{VERSION}``, in the same
+  snapshot (``devices.online_by_model_and_firmware``).
+- ``batch_units_sold`` and ``batch_units_failed``: connected units sold per production batch and
+  day of sale, and how many of them have failed since (``services.device_series``).
 """
 
 from __future__ import annotations
@@ -29,6 +33,10 @@ from django.utils.translation import gettext_lazy as _
 COMPANY, MARKET, CHANNEL, STORE = "company", "market", "channel", "store"
 SCOPE_KINDS = (COMPANY, MARKET, CHANNEL, STORE)
 CHANNELS = ("store", "web")  # Mi Home stores and the web store (revenue accounts' second part)
+# The device cloud's scopes: a model (its URN), a model's firmware (URN@version), a production
+# batch. For the drill-down only; a goal is set in one of SCOPE_KINDS.
+MODEL, FIRMWARE, BATCH = "model", "firmware", "batch"
+DEVICE_SCOPE_KINDS = (MODEL, FIRMWARE, BATCH)
 
 MONEY, COUNT, PERCENT = "money", "count", "percent"
 # How a metric turns daily rollups into one figure for a period:
@@ -131,7 +139,7 @@ METRICS: dict[str, Metric] = {
             GAUGE,
             "devices_connected",
             _("Devices online in the device cloud at the last daily snapshot of the period."),
-            (COMPANY,),
+            (COMPANY, MODEL, FIRMWARE),
         ),
         Metric(
             "devices_activated",
@@ -216,6 +224,19 @@ METRICS: dict[str, Metric] = {
             _FINANCE_SCOPES,
             per="credit_decided",
         ),
+        Metric(
+            "batch_failure_rate",
+            _("Failure rate per batch"),
+            PERCENT,
+            RATIO,
+            "batch_units_failed",
+            _(
+                "Connected units sold in the period that have since come back as defective or had a"
+                " breakdown claim accepted, per 100 units sold in the period, by production batch."
+            ),
+            (COMPANY, BATCH),
+            per="batch_units_sold",
+        ),
     )
 }
 
@@ -223,7 +244,7 @@ METRICS: dict[str, Metric] = {
 def parse_scope(scope: str) -> tuple[str, str]:
     """``"market:CN"`` -> ``("market", "CN")``; ``"company"`` -> ``("company", "")``; ValueError else."""
     kind, _sep, value = scope.partition(":")
-    if kind not in SCOPE_KINDS or (kind == COMPANY) != (value == ""):
+    if kind not in SCOPE_KINDS + DEVICE_SCOPE_KINDS or (kind == COMPANY) != (value == ""):
         raise ValueError(f"unknown scope {scope!r}")
     if kind == CHANNEL and value not in CHANNELS:
         raise ValueError(f"unknown channel {value!r}")

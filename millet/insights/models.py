@@ -75,7 +75,10 @@ class Rollup(models.Model):
     ``currency`` for money, a plain count when ``currency`` is empty. Days are UTC days."""
 
     series = models.CharField(max_length=32)
-    scope = models.CharField(max_length=64, help_text="company, market:CN, channel:web, store:SH-001")
+    scope = models.CharField(
+        max_length=200,
+        help_text="company, market:CN, channel:web, store:SH-001, model:URN, firmware:URN@1.2.0",
+    )
     day = models.DateField()
     currency = models.CharField(max_length=3, blank=True)
     amount = models.BigIntegerField(default=0)
@@ -93,7 +96,8 @@ class Rollup(models.Model):
 
 class Watermark(models.Model):
     """How far a rollup feed has read its source: every id up to ``last_id`` is applied, and so are
-    the ids in ``taken`` above it (the settling window, see ``services.rollups``)."""
+    the ids in ``taken`` above it (the settling window, see ``services.rollups``). The row named
+    ``figures`` counts the changes to what the goal cards show instead (``services.versions``)."""
 
     name = models.CharField(primary_key=True, max_length=32)
     last_id = models.BigIntegerField(default=0)

@@ -94,7 +94,7 @@ class InsightRateIn(Schema):
 
 class InsightDrillDownQuery(Schema):
     metric: Annotated[str, StringConstraints(max_length=32)] = "revenue"
-    by: Literal["market", "channel", "store"] = "market"
+    by: Literal["market", "channel", "store", "model", "firmware", "batch"] = "market"
     start: date
     end: date
 

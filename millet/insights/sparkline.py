@@ -1,9 +1,11 @@
 """Geometry of a goal card's sparkline: the figure so far against the straight line to the target.
 
-Drawn by the template as inline SVG, like the store dashboard's charts (``stores/charts.py``): a
-polyline and a line need no charting library, and computing them here keeps the figures Decimal
-until the last rounding to a tenth of an SVG unit. (pygal would draw the same from floats, with its
-own stylesheet and no text alternative we control; the card's text says the figures anyway.)
+Drawn by the template as inline SVG, like the store dashboard's charts (``stores/charts.py``): two
+paths and a dot need no charting library, and computing them here keeps the figures Decimal until
+the last rounding to a tenth of an SVG unit. Each line is one compact path (``M x y L x y x y ...``),
+the shortest markup for it: at most ``MAX_POINTS`` points, so a card's SVG stays small whatever the
+goal's length. (pygal would draw the same from floats, with its own stylesheet and no text
+alternative we control; the card's text says the figures anyway.)
 """
 
 from __future__ import annotations
@@ -21,9 +23,16 @@ TENTH = Decimal("0.1")
 class Sparkline:
     width: int
     height: int
-    points: str  # "x,y x,y ..." of the actual figure, oldest first
-    line: tuple[str, str, str, str]  # x1, y1, x2, y2 of the straight line from start to target
+    path: str  # the actual figure's path data, "M x y L x y x y ...", oldest first ("" for none)
+    pace: str  # the straight line from start to target, "M x y L x y"
     last: tuple[str, str] | None  # where the latest figure is, for a dot
+
+
+def _path(points: list[tuple[str, str]]) -> str:
+    if not points:
+        return ""
+    (x, y), rest = points[0], points[1:]
+    return f"M{x} {y}" + ("L" + " ".join(f"{x} {y}" for x, y in rest) if rest else "")
 
 
 def _at(value: Decimal, scale: Decimal, length: int) -> Decimal:
@@ -52,7 +61,7 @@ def sparkline(
     return Sparkline(
         WIDTH,
         HEIGHT,
-        " ".join(f"{x},{y}" for x, y in points),
-        (*xy(starts_on, baseline), *xy(due_on, target)),
+        _path(points),
+        _path([xy(starts_on, baseline), xy(due_on, target)]),
         points[-1] if points else None,
     )

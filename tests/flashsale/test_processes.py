@@ -230,7 +230,7 @@ def test_a_revoked_token_fails_on_the_next_claim_in_every_server_process(world, 
         )
         user = get_user_model().objects.create_user("fs-revoked")
         buyer = Buyer(serve(process_env(private), procs), issue_token(user))
-        wait_for(lambda: buyer.call("GET", "/campaigns")[0] == 200, what="gunicorn")
+        wait_for(lambda: buyer.call("GET", "/campaigns")[0] == 200, 90, "gunicorn")  # boot under load
         path = f"/campaigns/{campaign.code}/claims"
         before = [buyer.call("POST", path)[0] for _ in range(12)]  # each on a new connection
         assert before == [201] * 12
@@ -269,7 +269,7 @@ def _run_sale(world, private: PrivateRedis, procs: list[subprocess.Popen]) -> No
                   "--reclaim-idle-ms", "1000", "--expire-every", "0.2"]  # fmt: skip
     procs.append(start(writer_cmd, env))
     probe = Buyer(port, tokens[payers[0].pk])
-    wait_for(lambda: probe.call("GET", "/campaigns")[0] == 200, what="gunicorn")
+    wait_for(lambda: probe.call("GET", "/campaigns")[0] == 200, 90, "gunicorn")  # boot under load
 
     accepted: list[tuple[int, str]] = []  # (customer, claim id) for every 201 a buyer saw
     lock = threading.Lock()

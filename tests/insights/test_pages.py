@@ -7,13 +7,14 @@ import io
 from datetime import timedelta
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from millet.accounts.actor import SYSTEM
-from millet.insights.services import card, catch_up, create_goal, goal_cards
+from millet.insights.services import card, catch_up, create_goal, goal_cards, set_rate
 from tests.insights.conftest import book
 
 
@@ -45,7 +46,7 @@ def test_the_executive_sees_cards_drill_down_and_csv(people):
     text = page.content.decode()
     assert "Revenue this year" in text and "¥310,000.00" in text  # 250,000 + 50,000 + 100,000 INR at 0.1
     assert "behind the straight line" in text
-    assert "<polyline" in text
+    assert '<path class="sparkline__actual" d="M' in text
     by_store = client.get(
         "/insights/", {"metric": "revenue", "by": "store", "start": "2000-01-01", "end": "2100-01-01"}
     )
@@ -125,6 +126,8 @@ def _goals(people, count: int) -> None:
 
 
 def _queries(client, path: str) -> int:
+    """Queries of ``path`` with no cards kept: the page's work whenever a figure has changed."""
+    cache.clear()
     with CaptureQueriesContext(connection) as queries:
         assert client.get(path).status_code == 200
     return len(queries)
@@ -156,3 +159,41 @@ def test_the_cards_in_one_batch_equal_each_card_alone(people):
     cards = goal_cards(actor=people["executive"][1])
     assert len(cards) == 21
     assert cards == [card(c.goal, owner=c.owner) for c in cards]
+
+
+def _cards_part(client) -> str:
+    page = client.get("/insights/").content.decode()
+    return page[page.index('id="goals-heading"') : page.index('id="drill-heading"')]
+
+
+def test_the_page_keeps_its_cards_until_a_figure_a_goal_or_a_rate_changes(people):
+    """The cards' HTML is kept per figures' version: a second visit reads neither goals nor rollups,
+    and a new posting caught up, a goal set or a rate entered shows at once (no stale card)."""
+    _seed(people)
+    client = _signed_in(people["executive"][0])
+    cache.clear()
+    first = _cards_part(client)
+    assert "¥310,000.00" in first
+    today = timezone.now().date()
+    by_channel = {"metric": "revenue", "by": "channel", "start": today, "end": today}
+    assert "¥50,000.00" in client.get("/insights/", by_channel).content.decode()
+    with CaptureQueriesContext(connection) as kept:
+        assert _cards_part(client) == first
+        assert "¥50,000.00" in client.get("/insights/", by_channel).content.decode()
+    assert not any(
+        "insights_goal" in q["sql"] or "insights_rollup" in q["sql"] for q in kept.captured_queries
+    )
+    book("revenue:web:CN:CNY", 10_000_00, "CNY")
+    catch_up()
+    assert "¥320,000.00" in _cards_part(client)
+    assert "¥60,000.00" in client.get("/insights/", by_channel).content.decode()
+    create_goal(
+        actor=SYSTEM, title="Orders this month", metric="orders", target=Decimal(10),
+        starts_on=today - timedelta(days=5), due_on=today + timedelta(days=25),
+        owner_id=people["executive"][0].pk,
+    )  # fmt: skip
+    assert "Orders this month" in _cards_part(client)
+    set_rate(actor=SYSTEM, currency="INR", valid_from=today - timedelta(days=1), rate=Decimal("0.2"))
+    assert "¥330,000.00" in _cards_part(client)  # 100,000 INR now at 0.2
+    client.cookies["django_language"] = "de"
+    assert "330.000,00" in _cards_part(client)  # each language its own cards

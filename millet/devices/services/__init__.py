@@ -32,7 +32,15 @@ from millet.devices.services.commands import (
     shadow_of,
 )
 from millet.devices.services.evidence import DeviceActivity, DeviceEvent, device_activity_for_serial
-from millet.devices.services.fleet import activations_per_day, connected_now, failures_by_batch
+from millet.devices.services.fleet import (
+    BatchSales,
+    OnlineCount,
+    activations_per_day,
+    batch_sales,
+    connected_now,
+    failures_by_batch,
+    online_by_model_and_firmware,
+)
 from millet.devices.services.identity import (
     ProvisionedDevice,
     all_device_credentials,
@@ -105,9 +113,11 @@ __all__ = [
     "DeviceActivity",
     "DeviceEvent",
     "Answer",
+    "BatchSales",
     "DeviceInfo",
     "FirmwareStatus",
     "InvitationInfo",
+    "OnlineCount",
     "OutboundCommand",
     "ProvisionedDevice",
     "Reading",
@@ -122,6 +132,7 @@ __all__ = [
     "advance_rollouts",
     "all_device_credentials",
     "answer_invitation",
+    "batch_sales",
     "check_device_secret",
     "claim_device",
     "commands_to_send",
@@ -155,6 +166,7 @@ __all__ = [
     "newest_readings",
     "notifications_for",
     "notify_owner",
+    "online_by_model_and_firmware",
     "open_streams",
     "pause_rollout",
     "place_device",

@@ -3,6 +3,7 @@ rollups' upkeep, and exchange rates into the reporting currency. Views, routes, 
 and the demo call only these names."""
 
 from millet.insights.services.access import MAX_PERIOD_DAYS, Viewer, check_period, drill_down, viewer_for
+from millet.insights.services.device_series import device_scope_names
 from millet.insights.services.exports import BREAKDOWN_HEADER, GOALS_HEADER, breakdown_csv, goals_csv
 from millet.insights.services.figures import (
     BreakdownRow,
@@ -37,6 +38,7 @@ from millet.insights.services.rates import (
     set_rate,
 )
 from millet.insights.services.rollups import catch_up, catch_up_after_commit, rebuild, snapshot_devices
+from millet.insights.services.versions import bump_figures_version, figures_version
 
 __all__ = [
     "BREAKDOWN_HEADER",
@@ -57,6 +59,7 @@ __all__ = [
     "Trend",
     "Viewer",
     "breakdown",
+    "bump_figures_version",
     "card",
     "catch_up",
     "catch_up_after_commit",
@@ -65,6 +68,8 @@ __all__ = [
     "consolidate",
     "conversion",
     "create_goal",
+    "device_scope_names",
+    "figures_version",
     "get_goal",
     "get_metric",
     "goal_cards",

@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from itertools import groupby
 from operator import itemgetter
 
-from django.db.models import Q, Sum
+from django.db.models import Q, Subquery, Sum
 
 from millet.core.errors import Unprocessable
 from millet.insights.metrics import FLOW, GAUGE, LEVEL, METRICS, PERCENT, RATIO, Metric
@@ -246,19 +246,18 @@ def breakdown(
     only: set[str] | None = None,
     rates: RateBook | None = None,
 ) -> list[BreakdownRow]:
-    """``metric`` over the period for every scope of ``kind`` (market, channel or store) with a
-    rollup, largest first; ``only`` limits the scopes' values (a manager's stores). Each row in its
+    """``metric`` over the period for every scope of ``kind`` (market, channel, store, model,
+    firmware or batch) with a
+    rollup, largest first (a snapshot's, such as devices online per model, from the last snapshot
+    on or before ``end``); ``only`` limits the scopes' values (a manager's stores). Each row in its
     own currency, or the reporting currency when it spans several, at the rates of ``rates`` (or a
     new ``RateBook``): two queries whatever the number of rows."""
     if kind not in metric.scopes or kind == "company":
         raise Unprocessable(f"{metric.key} has no breakdown by {kind}", code="invalid_breakdown")
-    rows = (
-        _rows(metric, {"scope__startswith": f"{kind}:"}, _history(metric, start), end)
-        .values("scope", "series", "currency")
-        .annotate(total=Sum("amount"))
-    )
-    if metric.shape == GAUGE:
-        raise Unprocessable(f"{metric.key} has no breakdown", code="invalid_breakdown")
+    rows = _rows(metric, {"scope__startswith": f"{kind}:"}, _history(metric, start), end)
+    if metric.shape == GAUGE:  # the last snapshot on or before the period's end
+        rows = rows.filter(day=Subquery(rows.order_by("-day").values("day")[:1]))
+    rows = rows.values("scope", "series", "currency").annotate(total=Sum("amount"))
     grouped: dict[str, dict[str, Amounts]] = defaultdict(lambda: defaultdict(lambda: defaultdict(Decimal)))
     for row in rows:
         grouped[row["scope"]][row["series"]][row["currency"]] += _as_decimal(row["total"], row["currency"])

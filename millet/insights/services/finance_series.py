@@ -61,7 +61,7 @@ def _deltas(postings: list[finance.FinancePosting]) -> dict[Key, int]:
     return deltas
 
 
-def _recount_decisions(watermark: Watermark, *, everything: bool) -> None:
+def _recount_decisions(watermark: Watermark, *, everything: bool) -> bool:
     started = timezone.now()
     since = None
     if watermark.last_id and not everything:
@@ -71,13 +71,16 @@ def _recount_decisions(watermark: Watermark, *, everything: bool) -> None:
         for scope in _scopes(decided.market):
             wanted[(APPROVED, scope, decided.day, "")] += decided.approved
             wanted[(DECIDED, scope, decided.day, "")] += decided.decided
-    for name in (APPROVED, DECIDED):
+    changed = [
         recount(name, {k: n for k, n in wanted.items() if k[0] == name and n}, since=since)
+        for name in (APPROVED, DECIDED)
+    ]
     watermark.last_id = int(started.timestamp())
     watermark.save(update_fields=["last_id", "updated_at"])
+    return any(changed)
 
 
-def _snapshot_past_due() -> None:
+def _snapshot_past_due() -> bool:
     """Write today's (UTC) 30+ days past due book in every scope, replacing today's earlier snapshot."""
     today = timezone.now().date()
     wanted: dict[Key, int] = {}
@@ -90,20 +93,21 @@ def _snapshot_past_due() -> None:
         for scope in _scopes(book.market):
             key = (PAST_DUE, scope, today, book.currency)
             wanted[key] = wanted.get(key, 0) + book.minor
-    recount(PAST_DUE, wanted, since=today)
+    return recount(PAST_DUE, wanted, since=today)
 
 
-def catch_up(*, live: bool, progress: Progress | None = None) -> None:
+def catch_up(*, live: bool, progress: Progress | None = None) -> bool:
     """Apply the finance postings not yet rolled up (``live``: none when another catch-up holds the
     watermark, it takes them); the job (``live`` False) also recounts the recent credit decisions
-    and takes today's past-due snapshot. Runs in the caller's transaction."""
+    and takes today's past-due snapshot. Runs in the caller's transaction. True if a figure changed."""
     watermark = locked_watermark(FEED, wait=not live)
     if watermark is None:
-        return
-    apply_feed(watermark, finance.finance_postings, _deltas, progress, live=live)
-    if not live:
-        _recount_decisions(locked_watermark(DECISIONS, wait=True), everything=False)
-        _snapshot_past_due()
+        return False
+    applied = apply_feed(watermark, finance.finance_postings, _deltas, progress, live=live)
+    if live:
+        return applied > 0
+    decisions = _recount_decisions(locked_watermark(DECISIONS, wait=True), everything=False)
+    return any([applied, decisions, _snapshot_past_due()])
 
 
 def rebuild(progress: Progress | None = None) -> None:

@@ -18,7 +18,17 @@ from millet.accounts.actor import Actor
 from millet.accounts.services import usernames
 from millet.core.errors import NotFound, Unprocessable
 from millet.core.replicas import replica_reads
-from millet.insights.metrics import COMPANY, FLOW, LEVEL, RATIO, STORE, Metric, parse_scope, scope_key
+from millet.insights.metrics import (
+    COMPANY,
+    FLOW,
+    LEVEL,
+    RATIO,
+    SCOPE_KINDS,
+    STORE,
+    Metric,
+    parse_scope,
+    scope_key,
+)
 from millet.insights.models import Goal
 from millet.insights.pace import Pace, pace
 from millet.insights.services.access import Viewer, viewer_for
@@ -48,6 +58,8 @@ def _check_scope(metric: Metric, kind: str, value: str) -> None:
         raise Unprocessable(f"unknown scope {kind}:{value}", code="invalid_scope") from None
     if kind not in metric.scopes:
         raise Unprocessable(f"{metric.key} is not measured per {kind}", code="invalid_scope")
+    if kind not in SCOPE_KINDS:  # a device scope: for the drill-down only
+        raise Unprocessable(f"goals are not set per {kind}", code="invalid_scope")
     if kind == STORE and value not in {s.code for s in stores.store_openings()}:
         raise Unprocessable(f"unknown store {value!r}", code="invalid_scope")
 

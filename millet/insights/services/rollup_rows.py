@@ -56,21 +56,27 @@ def add(deltas: dict[Key, int]) -> None:
     )
 
 
-def recount(series: str, wanted: dict[Key, int], *, since: date | None = None) -> None:
-    """Make ``series``' rows (from ``since`` on, when given) equal ``wanted``: missing rows added,
-    changed ones corrected, rows no longer wanted deleted."""
+def recount(
+    series: str, wanted: dict[Key, int], *, since: date | None = None, on: date | None = None
+) -> bool:
+    """Make ``series``' rows (from ``since`` on, or of the day ``on``, when given) equal ``wanted``:
+    missing rows added, changed ones corrected, rows no longer wanted deleted. True if any was."""
     rows = Rollup.objects.filter(series=series)
     if since is not None:
         rows = rows.filter(day__gte=since)
+    if on is not None:
+        rows = rows.filter(day=on)
     have = {(r.series, r.scope, r.day, r.currency): r for r in rows}
-    Rollup.objects.filter(pk__in=[r.pk for k, r in have.items() if k not in wanted]).delete()
-    add(
-        {
-            k: n - (have[k].amount if k in have else 0)
-            for k, n in wanted.items()
-            if k not in have or have[k].amount != n
-        }
-    )
+    deleted, _by_model = Rollup.objects.filter(
+        pk__in=[r.pk for k, r in have.items() if k not in wanted]
+    ).delete()
+    changes = {
+        k: n - (have[k].amount if k in have else 0)
+        for k, n in wanted.items()
+        if k not in have or have[k].amount != n
+    }
+    add(changes)
+    return bool(deleted or changes)
 
 
 def locked_watermark(name: str, *, wait: bool) -> Watermark | None:

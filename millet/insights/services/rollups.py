@@ -10,8 +10,11 @@
 - ``devices_activated`` is recounted from ``devices.activations_per_day`` for the last
   ``ACTIVATION_DAYS`` days on each job run (older days keep their counts: activations do not change).
 - ``stores_opened`` is recounted from the store list (``stores.store_openings``) on each catch-up.
-- ``devices_connected`` is a snapshot (``devices.connected_now``) the job takes for today; a past
-  day's snapshot cannot be taken again, so a rebuild keeps the snapshots.
+- ``devices_connected`` is a snapshot the job takes for today, for the company and per model and
+  firmware (``device_series.connected_snapshot``); a past day's snapshot cannot be taken again, so
+  a rebuild keeps the snapshots.
+- ``batch_units_sold`` and ``batch_units_failed`` are recounted whole on each job run and rebuild
+  (``device_series.batch_rows``).
 
 - The finance series (interest, fees, premiums, the credit book, charge-offs, credit decisions,
   30+ days past due) are kept by ``finance_series``, called from ``catch_up`` and ``rebuild``.
@@ -36,8 +39,9 @@ from millet.devices import services as devices
 from millet.finance import services as finance
 from millet.insights.metrics import CHANNEL, COMPANY, MARKET, STORE, scope_key
 from millet.insights.models import Rollup, Watermark
-from millet.insights.services import finance_series
+from millet.insights.services import device_series, finance_series
 from millet.insights.services.rollup_rows import Key, Progress, apply_feed, locked_watermark, recount
+from millet.insights.services.versions import bump_figures_version
 from millet.stores import services as stores
 
 LEDGER = "ledger"
@@ -86,23 +90,28 @@ def _apply_ledger(watermark: Watermark, progress: Progress | None, *, live: bool
     )
 
 
-def _recount_store_openings() -> None:
+def _recount_store_openings() -> bool:
     wanted: dict[Key, int] = defaultdict(int)
     for store in stores.store_openings():
         if store.is_active and store.opened_on is not None:  # a store with no opening day counts nowhere
             for scope in (scope_key(COMPANY), scope_key(MARKET, store.market)):
                 wanted[("stores_opened", scope, store.opened_on, "")] += 1
-    recount("stores_opened", wanted)
+    return recount("stores_opened", wanted)
 
 
-def _recount_activations() -> None:
+def _recount_activations() -> bool:
     since = timezone.now().date() - timedelta(days=ACTIVATION_DAYS)
     wanted: dict[Key, int] = {
         ("devices_activated", scope_key(COMPANY), day, ""): count
         for day, count in devices.activations_per_day(SYSTEM, days=ACTIVATION_DAYS)
         if day >= since
     }
-    recount("devices_activated", wanted, since=since)
+    return recount("devices_activated", wanted, since=since)
+
+
+def _recount_batches() -> bool:
+    changed = [recount(series, wanted) for series, wanted in device_series.batch_rows().items()]
+    return any(changed)
 
 
 @transaction.atomic
@@ -118,10 +127,10 @@ def catch_up(*, live: bool = False, progress: Progress | None = None) -> int | N
     if watermark is None:
         return None
     applied = _apply_ledger(watermark, progress, live=live)
-    finance_series.catch_up(live=live, progress=progress)
-    if not live:
-        _recount_store_openings()
-        _recount_activations()
+    finances = finance_series.catch_up(live=live, progress=progress)
+    recounted = not live and any([_recount_store_openings(), _recount_activations(), _recount_batches()])
+    if applied or finances or recounted:
+        bump_figures_version()
     return applied
 
 
@@ -133,23 +142,19 @@ def catch_up_after_commit(**_event) -> None:
 
 @transaction.atomic
 def snapshot_devices(day: date | None = None) -> int:
-    """Record how many devices are online now as ``day``'s snapshot (today, UTC); returns the count."""
+    """Record how many devices are online now, in total, per model and per firmware, as ``day``'s
+    snapshot (today, UTC; taken again, it replaces that day's); returns the total."""
     day = day or timezone.now().date()
-    online = devices.connected_now(SYSTEM)["online"]
-    Rollup.objects.update_or_create(
-        series="devices_connected",
-        scope=scope_key(COMPANY),
-        day=day,
-        currency="",
-        defaults={"amount": online},
-    )
-    return online
+    wanted = device_series.connected_snapshot(day)
+    if recount(device_series.CONNECTED, wanted, on=day):
+        bump_figures_version()
+    return wanted[(device_series.CONNECTED, scope_key(COMPANY), day, "")]
 
 
 @transaction.atomic
 def rebuild(progress: Progress | None = None) -> int:
-    """Empty the ledger series and roll the whole ledger up again from id 0 (store openings are
-    recounted; device snapshots are kept). Returns the postings applied."""
+    """Empty the ledger series and roll the whole ledger up again from id 0 (store openings and
+    batches are recounted; device snapshots are kept). Returns the postings applied."""
     watermark = locked_watermark(LEDGER, wait=True)
     Rollup.objects.filter(series__in=LEDGER_SERIES).delete()
     watermark.last_id, watermark.taken = 0, []
@@ -157,4 +162,6 @@ def rebuild(progress: Progress | None = None) -> int:
     finance_series.rebuild(progress)
     _recount_store_openings()
     _recount_activations()
+    _recount_batches()
+    bump_figures_version()
     return applied

@@ -15,6 +15,7 @@ else is 404, so numbers cannot be probed); staff and the "claims_handler" group 
 from __future__ import annotations
 
 from millet.insurance.services.claims import (
+    breakdown_claim_serials,
     decide_claim,
     get_claim,
     list_claims,
@@ -52,6 +53,7 @@ __all__ = [
     "PriceInput",
     "SOLD_STATUSES",
     "THEFT_GRACE",
+    "breakdown_claim_serials",
     "buy_policy",
     "cancel_policies_for_returned_units",
     "create_plan",

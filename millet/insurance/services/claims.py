@@ -128,6 +128,18 @@ def list_claims(actor: Actor, *, status: str = "", policy: str = "", evidence: s
     return claims
 
 
+def breakdown_claim_serials(actor: Actor) -> set[str]:
+    """Serials of the units with a breakdown claim accepted (approved or paid): the unit itself
+    failed, unlike a drop, a spill or a theft. Quality control's count of units that failed in
+    the field, e.g. insights' failure rate per production batch. Claims handlers and staff (403)."""
+    actor.require_claims_handler()
+    return set(
+        Claim.objects.filter(
+            peril=Peril.BREAKDOWN, status__in=(Claim.Status.APPROVED, Claim.Status.PAID)
+        ).values_list("policy__serial", flat=True)
+    )
+
+
 def _locked_claim(actor: Actor, number: str) -> tuple[Claim, Policy]:
     """Lock the policy (then read the claim) so every decision on one policy runs one at a time."""
     actor.require_claims_handler()

@@ -56,6 +56,7 @@ from millet.sales.services.pos import (
 )
 from millet.sales.services.return_requests import (
     decide_return,
+    defective_returned_serials,
     get_return_authorization,
     receive_return,
     request_return,
@@ -119,6 +120,7 @@ __all__ = [
     "cart_units",
     "cancellable",
     "decide_return",
+    "defective_returned_serials",
     "get_return_authorization",
     "invoice_for",
     "invoiceable",

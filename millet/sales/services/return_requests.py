@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from millet.accounts.actor import SYSTEM, Actor
 from millet.core.errors import Conflict, Forbidden, NotFound, Unprocessable
-from millet.sales.models import Order, ReturnAuthorization, ReturnAuthorizationLine
+from millet.sales.models import Order, ReturnAuthorization, ReturnAuthorizationLine, ReturnLine
 from millet.sales.services.orders import get_order
 from millet.sales.services.returns import RETURNABLE, ReturnRequest, merge_return_lines, return_order
 
@@ -182,3 +182,17 @@ def receive_return(
     authorization.status, authorization.received = ReturnAuthorization.Status.REFUNDED, received
     authorization.save(update_fields=["status", "received"])
     return authorization
+
+
+def defective_returned_serials(actor: Actor) -> set[str]:
+    """Serials of the units received back on a return request whose reason is ``defective`` (the
+    buyer's word, accepted by staff who approved and received it): quality control's count of
+    units returned as faulty, e.g. insights' failure rate per production batch. Returns taken at a
+    till carry a free-text reason and are not counted. Staff only (403)."""
+    actor.require_staff()
+    found: set[str] = set()
+    for serials in ReturnLine.objects.filter(
+        ret__authorization__reason=ReturnAuthorization.Reason.DEFECTIVE
+    ).values_list("serials", flat=True):
+        found.update(serials)
+    return found

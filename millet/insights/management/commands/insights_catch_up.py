@@ -1,7 +1,8 @@
 """``millet insights_catch_up [--every SECONDS]``: the rollups' job.
 
 Applies the revenue postings no event announced (refunds without serials, daily takings posted in
-batches), recounts store openings and takes today's snapshot of devices online. Idempotent: run it
+batches), recounts store openings, activations and units sold and failed per production batch, and
+takes today's snapshot of devices online (in total, per model and per firmware). Idempotent: run it
 on a schedule, or on several workers (one at a time holds the watermark). ``--every`` repeats it.
 """
 
