@@ -8,9 +8,10 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from millet.insights.metrics import CHANNEL, MARKET, METRICS, STORE
+from millet.insights.metrics import CAMPAIGN, CHANNEL, MARKET, METRICS, PRODUCT_LINE, STORE
 
 BY_CHOICES = ((MARKET, _("Market")), (CHANNEL, _("Channel")), (STORE, _("Store")))
+BY_CHOICES += ((PRODUCT_LINE, _("Product line")), (CAMPAIGN, _("Flash sale")))
 DEFAULT_DAYS = 30
 
 

@@ -15,7 +15,7 @@ from millet.core.errors import Forbidden, Unprocessable
 from millet.core.replicas import replica_reads
 from millet.insights import services as insights
 from millet.insights.forms import DrillDownForm
-from millet.insights.metrics import PERCENT
+from millet.insights.metrics import DAYS, PERCENT, SECONDS
 from millet.insights.pace import AHEAD, BEHIND
 from millet.web.formats import money, number
 
@@ -25,12 +25,18 @@ TONES = {AHEAD: "success", BEHIND: "danger"}
 def _amount(value: Decimal, currency: str, unit: str = "") -> str:
     if unit == PERCENT:
         return _("%(percent)s %%") % {"percent": number(value)}
+    if unit == DAYS:
+        return _("%(days)s days") % {"days": number(value)}
+    if unit == SECONDS:
+        return _("%(seconds)s s") % {"seconds": number(value)}
     return money(value, currency) if currency else number(value.quantize(Decimal(1)))
 
 
 def gap_in_words(card: insights.GoalCard) -> str:
     """What the card's pace means, in a sentence of the page's language."""
     pace, cur, unit = card.pace, card.figure.currency, card.metric.unit
+    if pace is None and not card.figure.missing:
+        return _("No figure: nothing to divide by in the period.")
     if pace is None:
         return _("No figure: no exchange rate for %(currencies)s on %(day)s.") % {
             "currencies": ", ".join(card.figure.missing),

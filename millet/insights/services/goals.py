@@ -16,9 +16,22 @@ from django.utils import timezone
 
 from millet.accounts.actor import Actor
 from millet.accounts.services import usernames
+from millet.catalog import services as catalog
 from millet.core.errors import NotFound, Unprocessable
 from millet.core.replicas import replica_reads
-from millet.insights.metrics import COMPANY, FLOW, LEVEL, RATIO, STORE, Metric, parse_scope, scope_key
+from millet.flashsale import services as flashsale
+from millet.insights.metrics import (
+    CAMPAIGN,
+    COMPANY,
+    FLOW,
+    LEVEL,
+    PRODUCT_LINE,
+    RATIO,
+    STORE,
+    Metric,
+    parse_scope,
+    scope_key,
+)
 from millet.insights.models import Goal
 from millet.insights.pace import Pace, pace
 from millet.insights.services.access import Viewer, viewer_for
@@ -50,6 +63,13 @@ def _check_scope(metric: Metric, kind: str, value: str) -> None:
         raise Unprocessable(f"{metric.key} is not measured per {kind}", code="invalid_scope")
     if kind == STORE and value not in {s.code for s in stores.store_openings()}:
         raise Unprocessable(f"unknown store {value!r}", code="invalid_scope")
+    if kind == PRODUCT_LINE and value not in dict(catalog.categories()):
+        raise Unprocessable(f"unknown product line {value!r}", code="invalid_scope")
+    if kind == CAMPAIGN:
+        try:
+            flashsale.get_campaign(value)
+        except NotFound:
+            raise Unprocessable(f"unknown flash sale {value!r}", code="invalid_scope") from None
 
 
 def check_goal(

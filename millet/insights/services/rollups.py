@@ -12,6 +12,7 @@
 - ``stores_opened`` is recounted from the store list (``stores.store_openings``) on each catch-up.
 - ``devices_connected`` is a snapshot (``devices.connected_now``) the job takes for today; a past
   day's snapshot cannot be taken again, so a rebuild keeps the snapshots.
+- Product lines, flash sales and stock are the job's too (``retail_series``).
 
 **Idempotent from a watermark.** Catch-ups take the watermark row's lock, so one runs at a time (a
 live one that finds it taken leaves the work to the running one and the job). Every revenue posting
@@ -38,6 +39,7 @@ from millet.devices import services as devices
 from millet.finance import services as finance
 from millet.insights.metrics import CHANNEL, COMPANY, MARKET, STORE, scope_key
 from millet.insights.models import Rollup, Watermark
+from millet.insights.services import retail_series
 from millet.stores import services as stores
 
 LEDGER = "ledger"
@@ -196,6 +198,7 @@ def catch_up(*, live: bool = False, progress: Progress | None = None) -> int | N
     if not live:
         _recount_store_openings()
         _recount_activations()
+        retail_series.catch_up()
     return applied
 
 
@@ -230,4 +233,5 @@ def rebuild(progress: Progress | None = None) -> int:
     applied = _apply_ledger(watermark, progress)
     _recount_store_openings()
     _recount_activations()
+    retail_series.rebuild()
     return applied
