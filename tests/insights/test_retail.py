@@ -97,6 +97,21 @@ def test_revenue_and_units_by_product_line_match_the_ledger(world):
     rebuild()
     assert _rows() == live
 
+    # The other cable too: the two refunds' shares add up to the line, to the cent.
+    sales.return_order(
+        actor_for_user(world.users["cashier_sh"]),
+        till.number,
+        lines=[sales.ReturnRequest(cable.pk, 1)],
+        store_code="SH-001",
+    )
+    catch_up()
+    assert _figure("product_line_revenue", "product_line:accessory") == 0
+    assert _figure("units_sold", "product_line:accessory") == 0
+    assert _figure("revenue", "store:SH-001") == _net(phone)
+    live = _rows()
+    rebuild()
+    assert _rows() == live
+
 
 def test_a_sale_after_the_watermark_is_counted_once(world):
     _till_sale(world, cables=1)

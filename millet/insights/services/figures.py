@@ -250,7 +250,7 @@ def breakdown(
     only: set[str] | None = None,
     rates: RateBook | None = None,
 ) -> list[BreakdownRow]:
-    """``metric`` over the period for every scope of ``kind`` (market, channel or store) with a
+    """``metric`` over the period for every scope of ``kind`` (market, channel, store, ...) with a
     rollup, largest first; ``only`` limits the scopes' values (a manager's stores). Each row in its
     own currency, or the reporting currency when it spans several, at the rates of ``rates`` (or a
     new ``RateBook``): two queries whatever the number of rows."""

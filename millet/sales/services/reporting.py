@@ -50,9 +50,10 @@ def refund_net(line: OrderLine, done: int, now: int, currency: str) -> Decimal:
 def sku_sales(since: date | None = None) -> list[SkuSales]:
     """Net sales per SKU, UTC day and currency from ``since`` on (every day when None), in day order.
 
-    Two queries whatever the number of orders: the lines handed over, summed per day, SKU and
-    currency in the database (through the ``fulfilled_at`` index); and the return lines, each
-    refund's share worked out as ``return_order`` did (knowing the units returned before it)."""
+    Three queries whatever the number of orders: the lines handed over, summed per day, SKU and
+    currency in the database (through the ``fulfilled_at`` index); the return lines since then; and
+    the units of their order lines returned before them, so each refund's share is worked out as
+    ``return_order`` did."""
     start = None if since is None else datetime.combine(since, time.min, tzinfo=UTC)
     found: dict[tuple[date, int, str], list[int]] = defaultdict(lambda: [0, 0])
     sold = OrderLine.objects.filter(order__fulfilled_at__isnull=False)
