@@ -78,7 +78,8 @@ def goal_detail(request, goal_id: GoalId):
 
 @router.get("/figures", response=list[InsightBreakdownOut])
 def figures(request, query: Query[InsightDrillDownQuery]):
-    """A metric over a period by market, channel or store (store managers: their stores only)."""
+    """A metric over a period by market, channel, store, product line or flash sale (store
+    managers: by store, their stores only)."""
     rows = services.drill_down(actor=request.actor, **query.dict())
     return [InsightBreakdownOut(name=r.name, figure=InsightFigureOut.of(r.figure)) for r in rows]
 

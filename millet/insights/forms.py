@@ -8,12 +8,24 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from millet.insights.metrics import BATCH, CHANNEL, FIRMWARE, MARKET, METRICS, MODEL, STORE
+from millet.insights.metrics import (
+    BATCH,
+    CAMPAIGN,
+    CHANNEL,
+    FIRMWARE,
+    MARKET,
+    METRICS,
+    MODEL,
+    PRODUCT_LINE,
+    STORE,
+)
 
 BY_CHOICES = (
     (MARKET, _("Market")),
     (CHANNEL, _("Channel")),
     (STORE, _("Store")),
+    (PRODUCT_LINE, _("Product line")),
+    (CAMPAIGN, _("Flash sale")),
     (MODEL, _("Device model")),
     (FIRMWARE, _("Firmware")),
     (BATCH, _("Production batch")),

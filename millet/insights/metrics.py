@@ -21,17 +21,25 @@ A metric reads one or two rollup *series* (``services.rollups`` keeps them per s
   snapshot (``devices.online_by_model_and_firmware``).
 - ``batch_units_sold`` and ``batch_units_failed``: connected units sold per production batch and
   day of sale, and how many of them have failed since (``services.device_series``).
+- ``line_revenue``, ``line_units``: net revenue and units of the SKUs sold, per product line (the
+  catalog's category of the SKU) and UTC day (``sales.sku_sales``).
+- ``flash_won``, ``flash_paid``, ``flash_sold_out``, ``flash_sellout_ms``: per flash-sale campaign,
+  on the day it started (``flashsale.campaign_outcomes``).
+- ``stock_on_hand``, ``stock_sold_28d``, ``stock_outs``: the job's daily snapshot of stock
+  (``inventory.stock_by_location``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 COMPANY, MARKET, CHANNEL, STORE = "company", "market", "channel", "store"
-SCOPE_KINDS = (COMPANY, MARKET, CHANNEL, STORE)
+PRODUCT_LINE, CAMPAIGN = "product_line", "campaign"  # a catalog category; a flash-sale campaign's code
+SCOPE_KINDS = (COMPANY, MARKET, CHANNEL, STORE, PRODUCT_LINE, CAMPAIGN)
 CHANNELS = ("store", "web")  # Mi Home stores and the web store (revenue accounts' second part)
 # The device cloud's scopes: a model (its URN), a model's firmware (URN@version), a production
 # batch. For the drill-down only; a goal is set in one of SCOPE_KINDS.
@@ -39,6 +47,7 @@ MODEL, FIRMWARE, BATCH = "model", "firmware", "batch"
 DEVICE_SCOPE_KINDS = (MODEL, FIRMWARE, BATCH)
 
 MONEY, COUNT, PERCENT = "money", "count", "percent"
+DAYS, SECONDS = "days", "seconds"  # a ratio of counts, to one decimal
 # How a metric turns daily rollups into one figure for a period:
 FLOW = "flow"  # the sum of the days in the period
 LEVEL = "level"  # the sum of every day up to the period's end (a running total)
@@ -50,12 +59,13 @@ RATIO = "ratio"  # one flow divided by another over the period
 class Metric:
     key: str
     label: str | Promise
-    unit: str  # MONEY, COUNT or PERCENT (a ratio of two counts, times 100, to one decimal)
+    unit: str  # MONEY, COUNT, PERCENT (a ratio of two counts, times 100, to one decimal), DAYS or SECONDS
     shape: str  # FLOW, LEVEL, GAUGE or RATIO
     series: str  # the rollup series read (the numerator of a ratio)
     definition: str | Promise
     scopes: tuple[str, ...]
-    per: str = ""  # a ratio's denominator series
+    per: str = ""  # a ratio's denominator series (a GAUGE with one divides its two snapshots)
+    scale: Decimal = Decimal(1)  # a ratio in DAYS or SECONDS is series * scale / per
 
     @property
     def is_money(self) -> bool:
@@ -236,6 +246,81 @@ METRICS: dict[str, Metric] = {
             ),
             (COMPANY, BATCH),
             per="batch_units_sold",
+        ),
+        # Retail: product lines, flash sales, stock (issue 13).
+        Metric(
+            "product_line_revenue",
+            _("Revenue by product line"),
+            MONEY,
+            FLOW,
+            "line_revenue",
+            _(
+                "Net revenue of the goods handed over, without tax or shipping, less the net refunded"
+                " for units taken back, by the product line (catalog category) of each SKU."
+            ),
+            (COMPANY, PRODUCT_LINE),
+        ),
+        Metric(
+            "units_sold",
+            _("Units sold"),
+            COUNT,
+            FLOW,
+            "line_units",
+            _("Units handed over to buyers (shipped, collected or sold at a till) less units taken back."),
+            (COMPANY, PRODUCT_LINE),
+        ),
+        Metric(
+            "flash_sellout_time",
+            _("Flash-sale time to sell out"),
+            SECONDS,
+            RATIO,
+            "flash_sellout_ms",
+            _(
+                "Seconds from a flash sale's start until its last unit was claimed, on average over"
+                " the campaigns that sold out, by the day they started."
+            ),
+            (COMPANY, MARKET, CAMPAIGN),
+            per="flash_sold_out",
+            scale=Decimal("0.001"),
+        ),
+        Metric(
+            "flash_paid_rate",
+            _("Flash-sale paid rate"),
+            PERCENT,
+            RATIO,
+            "flash_paid",
+            _(
+                "Claims paid per 100 units won in flash sales (a unit given again after an unpaid"
+                " claim is won again), by the day the campaign started."
+            ),
+            (COMPANY, MARKET, CAMPAIGN),
+            per="flash_won",
+        ),
+        Metric(
+            "stock_cover",
+            _("Stock cover"),
+            DAYS,
+            GAUGE,
+            "stock_on_hand",
+            _(
+                "Days the stock on hand lasts at the pace of the last 28 days: units on hand divided"
+                " by the units sold per day over the 28 days before the last daily snapshot."
+            ),
+            (COMPANY, STORE),
+            per="stock_sold_28d",
+            scale=Decimal(28),
+        ),
+        Metric(
+            "stock_outs",
+            _("Stock-outs"),
+            COUNT,
+            GAUGE,
+            "stock_outs",
+            _(
+                "Pairs of SKU and stock location with nothing available (none left, or every unit"
+                " reserved) at the last daily snapshot of the period."
+            ),
+            (COMPANY, STORE),
         ),
     )
 }

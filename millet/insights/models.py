@@ -96,7 +96,8 @@ class Rollup(models.Model):
 
 class Watermark(models.Model):
     """How far a rollup feed has read its source: every id up to ``last_id`` is applied, and so are
-    the ids in ``taken`` above it (the settling window, see ``services.rollups``). The row named
+    the ids in ``taken`` above it (the settling window, see ``services.rollups``). A feed recounted
+    by days keeps its own mark in ``last_id`` (see ``services.retail_series``). The row named
     ``figures`` counts the changes to what the goal cards show instead (``services.versions``)."""
 
     name = models.CharField(primary_key=True, max_length=32)

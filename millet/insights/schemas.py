@@ -75,7 +75,7 @@ class InsightGoalOut(Schema):
 class InsightGoalIn(Schema):
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=160)]
     metric: Annotated[str, StringConstraints(max_length=32)]
-    scope_kind: Literal["company", "market", "channel", "store"] = "company"
+    scope_kind: Literal["company", "market", "channel", "store", "product_line", "campaign"] = "company"
     scope_value: Annotated[str, StringConstraints(max_length=32)] = ""
     target: Annotated[Decimal, Field(gt=0, max_digits=24, decimal_places=2)]
     currency: Currency | Literal[""] = ""
@@ -94,7 +94,9 @@ class InsightRateIn(Schema):
 
 class InsightDrillDownQuery(Schema):
     metric: Annotated[str, StringConstraints(max_length=32)] = "revenue"
-    by: Literal["market", "channel", "store", "model", "firmware", "batch"] = "market"
+    by: Literal["market", "channel", "store", "product_line", "campaign", "model", "firmware", "batch"] = (
+        "market"
+    )
     start: date
     end: date
 

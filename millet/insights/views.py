@@ -20,8 +20,9 @@ from millet.core.errors import Forbidden, Unprocessable
 from millet.core.replicas import replica_reads
 from millet.insights import services as insights
 from millet.insights.forms import DrillDownForm
-from millet.insights.metrics import CHANNEL, COMPANY, MARKET, PERCENT
+from millet.insights.metrics import CAMPAIGN, CHANNEL, COMPANY, DAYS, MARKET, PERCENT, PRODUCT_LINE, SECONDS
 from millet.insights.pace import AHEAD, BEHIND
+from millet.insights.templatetags.insights_labels import product_line_name
 from millet.web.formats import local_date, market_name, money, number
 from millet.web.markets import current_market
 
@@ -31,12 +32,18 @@ TONES = {AHEAD: "success", BEHIND: "danger"}
 def _amount(value: Decimal, currency: str, unit: str = "") -> str:
     if unit == PERCENT:
         return _("%(percent)s %%") % {"percent": number(value)}
+    if unit == DAYS:
+        return _("%(days)s days") % {"days": number(value)}
+    if unit == SECONDS:
+        return _("%(seconds)s s") % {"seconds": number(value)}
     return money(value, currency) if currency else number(value.quantize(Decimal(1)))
 
 
 def gap_in_words(card: insights.GoalCard) -> str:
     """What the card's pace means, in a sentence of the page's language."""
     pace, cur, unit = card.pace, card.figure.currency, card.metric.unit
+    if pace is None and not card.figure.missing:
+        return _("No figure: nothing to divide by in the period.")
     if pace is None:
         return _("No figure: no exchange rate for %(currencies)s on %(day)s.") % {
             "currencies": ", ".join(card.figure.missing),
@@ -80,6 +87,10 @@ def _scope_name(goal) -> str:
         return market_name(value)
     if kind == CHANNEL:
         return _("Web store") if value == "web" else _("Mi Home stores")
+    if kind == PRODUCT_LINE:
+        return product_line_name(value)
+    if kind == CAMPAIGN:
+        return _("Flash sale %(code)s") % {"code": value}
     return _("Store %(code)s") % {"code": value}
 
 

@@ -177,6 +177,7 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["customer", "-created_at"]),
             models.Index(fields=["store", "-created_at"]),
+            models.Index(fields=["fulfilled_at"]),  # sales reporting reads the days handed over
         ]
 
     def __str__(self) -> str:
@@ -254,6 +255,7 @@ class Return(models.Model):
     class Meta:
         verbose_name = _("return")
         verbose_name_plural = _("returns")
+        indexes = [models.Index(fields=["created_at"])]  # sales reporting reads the days taken back
 
 
 class ReturnLine(models.Model):

@@ -24,7 +24,12 @@ from millet.flashsale.services.claims import (
     my_claims,
     pay_claim,
 )
-from millet.flashsale.services.results import CampaignResults, campaign_results
+from millet.flashsale.services.results import (
+    CampaignOutcome,
+    CampaignResults,
+    campaign_outcomes,
+    campaign_results,
+)
 from millet.flashsale.services.storefront import (
     ENDED,
     LIVE,
@@ -68,7 +73,9 @@ __all__ = [
     "MAX_UNITS",
     "REFUSALS",
     "RateLimited",
+    "CampaignOutcome",
     "CampaignResults",
+    "campaign_outcomes",
     "campaign_results",
     "claim_unit",
     "claim_with_token",

@@ -137,7 +137,8 @@ def waitlist_position(actor: Actor, code: str) -> tuple[str, int]:
 
 
 def close_ended_campaigns(now: datetime | None = None) -> int:
-    """After the end, once every claim is written and settled, unsold units go back on the shelf."""
+    """After the end, once every claim is written and settled, unsold units go back on the shelf; the
+    Redis gate's sell-out stamp is kept on the campaign row (its record once the sale is closed)."""
     now = now or timezone.now()
     closed = 0
     for campaign in Campaign.objects.filter(ends_at__lte=now, closed_at__isnull=True):
@@ -149,7 +150,9 @@ def close_ended_campaigns(now: datetime | None = None) -> int:
             continue
         with transaction.atomic():
             lock_campaign(campaign)
-            if Campaign.objects.filter(pk=campaign.pk, closed_at__isnull=True).update(closed_at=now):
+            sold_out_at = gate.sold_out_at(campaign.code) if gate.redis_enabled() else None
+            stamps = {"closed_at": now} | ({"sold_out_at": sold_out_at} if sold_out_at else {})
+            if Campaign.objects.filter(pk=campaign.pk, closed_at__isnull=True).update(**stamps):
                 sales.release_campaign_units(SYSTEM, offer_of(campaign))
                 closed += 1
     return closed

@@ -8,12 +8,13 @@ class Migration(migrations.Migration):
     dependencies = [
         ('insights', '0004_device_metrics'),
         ('insights', '0004_finance_metrics'),
+        ('insights', '0004_retail_metrics'),
     ]
 
     operations = [
         migrations.AlterField(
             model_name='goal',
             name='metric',
-            field=models.CharField(choices=[('revenue', 'Revenue'), ('orders', 'Orders'), ('average_order_value', 'Average order value'), ('returns', 'Returns'), ('return_rate', 'Return rate'), ('stores_opened', 'Stores opened'), ('stores_open', 'Stores open'), ('devices_connected', 'Devices connected'), ('devices_activated', 'Devices activated'), ('interest_income', 'Interest income'), ('fee_income', 'Fee income'), ('insurance_premiums', 'Insurance premiums'), ('finance_income', 'Internet finance income'), ('credit_book', 'Credit book outstanding'), ('credit_past_due_30', '30+ days past due'), ('charge_offs', 'Charge-offs'), ('credit_approval_rate', 'Credit approval rate'), ('batch_failure_rate', 'Failure rate per batch')], max_length=32),
+            field=models.CharField(choices=[('revenue', 'Revenue'), ('orders', 'Orders'), ('average_order_value', 'Average order value'), ('returns', 'Returns'), ('return_rate', 'Return rate'), ('stores_opened', 'Stores opened'), ('stores_open', 'Stores open'), ('devices_connected', 'Devices connected'), ('devices_activated', 'Devices activated'), ('interest_income', 'Interest income'), ('fee_income', 'Fee income'), ('insurance_premiums', 'Insurance premiums'), ('finance_income', 'Internet finance income'), ('credit_book', 'Credit book outstanding'), ('credit_past_due_30', '30+ days past due'), ('charge_offs', 'Charge-offs'), ('credit_approval_rate', 'Credit approval rate'), ('batch_failure_rate', 'Failure rate per batch'), ('product_line_revenue', 'Revenue by product line'), ('units_sold', 'Units sold'), ('flash_sellout_time', 'Flash-sale time to sell out'), ('flash_paid_rate', 'Flash-sale paid rate'), ('stock_cover', 'Stock cover'), ('stock_outs', 'Stock-outs')], max_length=32),
         ),
     ]

@@ -48,7 +48,7 @@ def check_period(start: date, end: date) -> None:
 def drill_down(
     *, actor: Actor, metric: str, by: str, start: date, end: date, rates: RateBook | None = None
 ) -> list[BreakdownRow]:
-    """``breakdown`` for the actor: executives by market, channel or store; a manager by store, their
+    """``breakdown`` for the actor: executives by any scope the metric has; a manager by store, their
     own stores only (403 for another breakdown). 422 for an unknown metric or period. ``rates``: a
     ``RateBook`` the caller shares with its other figures (one is made otherwise)."""
     viewer = viewer_for(actor)

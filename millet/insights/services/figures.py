@@ -85,14 +85,16 @@ class _Value:
         """``amounts``: series -> currency -> Decimal."""
         main = amounts.get(self.metric.series, {})
         value = self.conv.total(main) if self.conv is not None else sum(main.values(), Decimal(0))
-        if self.metric.shape != RATIO or value is None:
+        if not self.metric.per or value is None:
             return value
         per = sum(amounts.get(self.metric.per, {}).values(), Decimal(0))
         if not per:
             return None
         if self.metric.unit == PERCENT:
             return (value * 100 / per).quantize(TENTH, rounding=ROUND_HALF_UP)
-        return quantize(value / per, self.currency) if self.metric.is_money else value / per
+        if self.metric.is_money:
+            return quantize(value / per, self.currency)
+        return (value * self.metric.scale / per).quantize(TENTH, rounding=ROUND_HALF_UP)
 
     def figure(self, scope: str, value: Decimal | None) -> Figure:
         if self.conv is None:
@@ -227,6 +229,8 @@ def _fold(
     actual = series[-1][1] if series else (baseline if metric.shape in (LEVEL, GAUGE) else value.of({}))
     if metric.shape == RATIO and not series:
         actual = None
+    if metric.shape == GAUGE:  # the last snapshot on or before the end (None: a ratio of nothing)
+        actual = value.of(running)
     return Trend(value.figure(scope, actual), baseline, series)
 
 
@@ -246,10 +250,10 @@ def breakdown(
     only: set[str] | None = None,
     rates: RateBook | None = None,
 ) -> list[BreakdownRow]:
-    """``metric`` over the period for every scope of ``kind`` (market, channel, store, model,
-    firmware or batch) with a
-    rollup, largest first (a snapshot's, such as devices online per model, from the last snapshot
-    on or before ``end``); ``only`` limits the scopes' values (a manager's stores). Each row in its
+    """``metric`` over the period for every scope of ``kind`` (market, channel, store, product line,
+    campaign, model, firmware or batch) with a rollup, largest first (a snapshot's, such as devices
+    online per model, from the last snapshot on or before ``end``); ``only`` limits the scopes'
+    values (a manager's stores). Each row in its
     own currency, or the reporting currency when it spans several, at the rates of ``rates`` (or a
     new ``RateBook``): two queries whatever the number of rows."""
     if kind not in metric.scopes or kind == "company":

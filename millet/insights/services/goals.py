@@ -16,12 +16,16 @@ from django.utils import timezone
 
 from millet.accounts.actor import Actor
 from millet.accounts.services import usernames
+from millet.catalog import services as catalog
 from millet.core.errors import NotFound, Unprocessable
 from millet.core.replicas import replica_reads
+from millet.flashsale import services as flashsale
 from millet.insights.metrics import (
+    CAMPAIGN,
     COMPANY,
     FLOW,
     LEVEL,
+    PRODUCT_LINE,
     RATIO,
     SCOPE_KINDS,
     STORE,
@@ -62,6 +66,13 @@ def _check_scope(metric: Metric, kind: str, value: str) -> None:
         raise Unprocessable(f"goals are not set per {kind}", code="invalid_scope")
     if kind == STORE and value not in {s.code for s in stores.store_openings()}:
         raise Unprocessable(f"unknown store {value!r}", code="invalid_scope")
+    if kind == PRODUCT_LINE and value not in dict(catalog.categories()):
+        raise Unprocessable(f"unknown product line {value!r}", code="invalid_scope")
+    if kind == CAMPAIGN:
+        try:
+            flashsale.get_campaign(value)
+        except NotFound:
+            raise Unprocessable(f"unknown flash sale {value!r}", code="invalid_scope") from None
 
 
 def check_goal(

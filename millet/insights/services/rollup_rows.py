@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from millet.finance import services as finance
@@ -56,16 +57,10 @@ def add(deltas: dict[Key, int]) -> None:
     )
 
 
-def recount(
-    series: str, wanted: dict[Key, int], *, since: date | None = None, on: date | None = None
-) -> bool:
-    """Make ``series``' rows (from ``since`` on, or of the day ``on``, when given) equal ``wanted``:
-    missing rows added, changed ones corrected, rows no longer wanted deleted. True if any was."""
-    rows = Rollup.objects.filter(series=series)
-    if since is not None:
-        rows = rows.filter(day__gte=since)
-    if on is not None:
-        rows = rows.filter(day=on)
+def replace(rows: QuerySet[Rollup], wanted: dict[Key, int]) -> bool:
+    """Make ``rows`` (the slice of rollups being recounted) equal ``wanted``: rows no longer wanted
+    deleted, changed amounts corrected, missing rows created (a zero is a row: a snapshot of none).
+    True if any row changed."""
     have = {(r.series, r.scope, r.day, r.currency): r for r in rows}
     deleted, _by_model = Rollup.objects.filter(
         pk__in=[r.pk for k, r in have.items() if k not in wanted]
@@ -77,6 +72,19 @@ def recount(
     }
     add(changes)
     return bool(deleted or changes)
+
+
+def recount(
+    series: str, wanted: dict[Key, int], *, since: date | None = None, on: date | None = None
+) -> bool:
+    """Make ``series``' rows (from ``since`` on, or of the day ``on``, when given) equal ``wanted``
+    (see ``replace``)."""
+    rows = Rollup.objects.filter(series=series)
+    if since is not None:
+        rows = rows.filter(day__gte=since)
+    if on is not None:
+        rows = rows.filter(day=on)
+    return replace(rows, wanted)
 
 
 def locked_watermark(name: str, *, wait: bool) -> Watermark | None:

@@ -18,6 +18,7 @@
 
 - The finance series (interest, fees, premiums, the credit book, charge-offs, credit decisions,
   30+ days past due) are kept by ``finance_series``, called from ``catch_up`` and ``rebuild``.
+- Product lines, flash sales and stock are the job's too (``retail_series``).
 
 **Idempotent from a watermark.** Catch-ups take the watermark row's lock, so one runs at a time (a
 live one that finds it taken leaves the work to the running one and the job); the revenue postings
@@ -39,7 +40,7 @@ from millet.devices import services as devices
 from millet.finance import services as finance
 from millet.insights.metrics import CHANNEL, COMPANY, MARKET, STORE, scope_key
 from millet.insights.models import Rollup, Watermark
-from millet.insights.services import device_series, finance_series
+from millet.insights.services import device_series, finance_series, retail_series
 from millet.insights.services.rollup_rows import Key, Progress, apply_feed, locked_watermark, recount
 from millet.insights.services.versions import bump_figures_version
 from millet.stores import services as stores
@@ -128,7 +129,9 @@ def catch_up(*, live: bool = False, progress: Progress | None = None) -> int | N
         return None
     applied = _apply_ledger(watermark, progress, live=live)
     finances = finance_series.catch_up(live=live, progress=progress)
-    recounted = not live and any([_recount_store_openings(), _recount_activations(), _recount_batches()])
+    recounted = not live and any(
+        [_recount_store_openings(), _recount_activations(), _recount_batches(), retail_series.catch_up()]
+    )
     if applied or finances or recounted:
         bump_figures_version()
     return applied
@@ -163,5 +166,6 @@ def rebuild(progress: Progress | None = None) -> int:
     _recount_store_openings()
     _recount_activations()
     _recount_batches()
+    retail_series.rebuild()
     bump_figures_version()
     return applied

@@ -3,6 +3,7 @@ other domains (sales holds and ships units, stores opens locations) call only th
 
 from millet.inventory.services.levels import (
     Availability,
+    LocationStock,
     ShelfLine,
     StockLevel,
     StoreAvailability,
@@ -11,6 +12,7 @@ from millet.inventory.services.levels import (
     location_stock,
     replenishment_suggestions,
     shelf_lines,
+    stock_by_location,
     stock_levels,
 )
 from millet.inventory.services.locations import (
@@ -63,6 +65,7 @@ from millet.inventory.services.transfers import receive_transfer, transfer_stock
 
 __all__ = [
     "Availability",
+    "LocationStock",
     "Held",
     "IncomingTransfer",
     "HoldRequest",
@@ -108,6 +111,7 @@ __all__ = [
     "shelves",
     "skus_of_serials",
     "stock_levels",
+    "stock_by_location",
     "store_requests",
     "transfer_stock",
     "unit_at",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from millet.accounts.actor import Actor
@@ -169,3 +169,36 @@ def _suggestions(location_id: int | None, *, days: int, cover_days: int) -> list
                 }
             )
     return sorted(out, key=lambda r: -r["per_day"])
+
+
+# --- reporting -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LocationStock:
+    """One location's stock now, for reporting: ``on_hand`` units physically there, ``sold`` units that
+    left it sold over the last ``days`` (sale movements), and ``stock_outs``, its SKUs with a stock row
+    and nothing available (every unit there reserved, or none left)."""
+
+    location_id: int
+    on_hand: int
+    sold: int
+    stock_outs: int
+
+
+def stock_by_location(*, days: int) -> list[LocationStock]:
+    """Every location with a stock row or a sale in the last ``days`` days, by id: two aggregate
+    queries, no access check (reporting reads it and checks its own readers)."""
+    since = timezone.now() - timedelta(days=days)
+    found: dict[int, list[int]] = {}
+    for row in Stock.objects.values("location_id").annotate(
+        on_hand=Sum("quantity"), outs=Count("pk", filter=Q(quantity__lte=F("reserved")))
+    ):
+        found[row["location_id"]] = [row["on_hand"], 0, row["outs"]]
+    for row in (
+        StockMovement.objects.filter(reason=StockMovement.Reason.SALE, created_at__gte=since)
+        .values("location_id")
+        .annotate(units=Sum("delta"))
+    ):
+        found.setdefault(row["location_id"], [0, 0, 0])[1] = -row["units"]
+    return [LocationStock(pk, *figures) for pk, figures in sorted(found.items())]

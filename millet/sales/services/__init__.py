@@ -54,6 +54,7 @@ from millet.sales.services.pos import (
     quote_sale,
     settle_held_sale,
 )
+from millet.sales.services.reporting import SkuSales, sku_sales
 from millet.sales.services.return_requests import (
     decide_return,
     defective_returned_serials,
@@ -161,6 +162,8 @@ __all__ = [
     "shipping_methods",
     "sold_unit",
     "sold_units",
+    "SkuSales",
+    "sku_sales",
     "sku_codes",
     "sku_titles",
     "use_store_directory",

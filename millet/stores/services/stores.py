@@ -194,8 +194,8 @@ def remove_staff(store_code: str, user_id: int, *, actor: Actor) -> None:
 
 @dataclass(frozen=True)
 class StoreOpening:
-    """A store as reports see it: ``id`` and ``code``, its market, city, the day it opened and whether
-    it still trades (a closed store keeps its history)."""
+    """A store as reports see it: ``id`` and ``code``, its market, city, the day it opened, whether
+    it still trades (a closed store keeps its history) and the stock location it sells from."""
 
     id: int
     code: str
@@ -204,12 +204,13 @@ class StoreOpening:
     city: str
     opened_on: date
     is_active: bool
+    location_id: int
 
 
 def store_openings() -> list[StoreOpening]:
     """Every store ever opened, by market and code, with no access check: reporting reads it to
     attribute revenue and count openings, and checks its own readers."""
     rows = Store.objects.order_by("market_id", "code").values_list(
-        "id", "code", "name", "market_id", "city", "opened_on", "is_active"
+        "id", "code", "name", "market_id", "city", "opened_on", "is_active", "location_id"
     )
     return [StoreOpening(*row) for row in rows]
