@@ -19,7 +19,7 @@ from millet.accounts.actor import SYSTEM
 from millet.devices.mqtt import topics
 from millet.devices.mqtt.amqp_ingest import AmqpIngestWorker
 from millet.devices.mqtt.config import INGEST_USER, service_credentials
-from millet.devices.mqtt.rabbitmq import AUTH_CACHE_MS, RABBITMQ_BIN, PrivateRabbitCluster
+from millet.devices.mqtt.rabbitmq import AUTH_CACHE_MS, RABBITMQ_BIN, PrivateRabbitCluster, mqtt_connack
 from millet.devices.mqtt.simulator import Credentials, Simulator
 from millet.devices.services import broker_auth
 from tests.devices.mqtt_fixtures import Broker, Device, Service, plugs_fixture, wait_until  # noqa: F401
@@ -190,6 +190,7 @@ def test_a_node_killed_mid_stream_loses_no_acknowledged_message(cluster, nodes, 
     wait_until(lambda: sim.acked >= 100, what="the stream to get going")
     at_kill = sim.acked
     cluster.kill(0)
+    assert mqtt_connack(cluster.host, nodes[0].port, "nobody", "nothing", timeout=2) == -1, "node 1 still up"
     assert at_kill < 600, "the stream had ended before the node was killed"
     wait_until(sim.done, timeout=90, what="every message acknowledged by the broker")
     wait_until(lambda: sum(map(len, stored_seqs().values())) >= 600, timeout=90, what="all 600 stored")

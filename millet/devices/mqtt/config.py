@@ -9,8 +9,8 @@ production (Mosquitto) alike:
   ``rabbitmq``).
 - ``MILLET_MQTT_HOST`` / ``MILLET_MQTT_PORT``: where devices and services connect (default
   127.0.0.1 and 1884 for embedded, 1883 for Mosquitto and RabbitMQ).
-- ``MILLET_AMQP_URL``: RabbitMQ mode only, where the ingestion workers consume the shared queue
-  (default ``amqp://127.0.0.1:5672/%2F``; the ingestion login's credentials are added).
+- ``MILLET_AMQP_ADDRESSES``: RabbitMQ mode only, the nodes' AMQP listeners the ingestion workers
+  consume the shared queue from, tried in turn (``host:port,host:port``; default 127.0.0.1:5672).
 
 Service passwords are generated once into ``MILLET_DATA_DIR/mqtt/services.json`` (mode 0600), never
 kept in the repository; the embedded broker reads the same file, and for Mosquitto the admin password
@@ -74,3 +74,12 @@ def service_credentials() -> dict[str, str]:
         credentials_path(), lambda: json.dumps({user: secrets.token_urlsafe(24) for user in SERVICE_USERS})
     )
     return json.loads(text)
+
+
+def amqp_addresses() -> list[tuple[str, int]]:
+    """``MILLET_AMQP_ADDRESSES`` as (host, port) pairs, in the order a worker tries them."""
+    pairs = []
+    for item in os.environ.get("MILLET_AMQP_ADDRESSES", "127.0.0.1:5672").split(","):
+        host, _, port = item.strip().rpartition(":")
+        pairs.append((host, int(port)))
+    return pairs

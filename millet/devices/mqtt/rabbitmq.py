@@ -275,9 +275,11 @@ class PrivateRabbitCluster:
     def kill(self, index: int) -> None:
         """SIGKILL one node (0-based): no goodbye to its clients or its peers."""
         node = self.nodes[index]
-        if node.alive:
-            node.process.kill()
-            node.process.wait(30)
+        if not node.alive:
+            return
+        # The script waits on the Erlang VM in a child: the VM's own pid is in the pid file.
+        os.kill(int((node.directory / "rabbitmq.pid").read_text().strip()), signal.SIGKILL)
+        node.process.wait(30)
 
     def stop(self) -> None:
         """End the whole process group (every node, their helpers, the private epmd)."""
