@@ -28,6 +28,7 @@ urlpatterns = [
     path("account/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: POST with CSRF, checks "next"
     path("admin/", admin.site.urls),
+    path("api/broker/", include("millet.devices.broker_urls")),  # the MQTT broker's auth questions
     path("api/", api.urls),
     path("stores/", include("millet.stores.urls")),
     path("lending/", include("millet.lending.urls")),

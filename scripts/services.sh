@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the real servers the test suite talks to are installed and running on their
-# standard local ports: PostgreSQL 5432, Redis 6379, Mosquitto 1883, and Debian's Chromium for
+# standard local ports: PostgreSQL 5432, Redis 6379, Mosquitto 1883; that Debian's rabbitmq-server is
+# installed (the cluster tests run private nodes); and Debian's Chromium for
 # browser tests, GNU gettext, and the Noto fonts for Hindi and Chinese invoices and screenshots. Installs from Debian's packages where missing (needs root, as on CI).
 set -euo pipefail
 
@@ -44,6 +45,11 @@ if ! (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null; then
   wait_for mosquitto bash -c "exec 3<>/dev/tcp/127.0.0.1/1883"
 fi
 
+# RabbitMQ: the clustered broker tests start private nodes of their own from Debian's package (never
+# the machine's RabbitMQ, which this script does not start). Debian's postinst may start a default
+# node; it is left as it is.
+[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || apt_install rabbitmq-server
+
 # Chromium for the browser tests (Debian's build; a test tool never downloads its own browser).
 [ -x /usr/bin/chromium ] || apt_install chromium
 # GNU gettext: tests/i18n extracts every translatable string with Django's makemessages.
@@ -56,4 +62,4 @@ fonts=()
 [ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || fonts+=(fonts-noto-cjk)
 [ ${#fonts[@]} -eq 0 ] || apt_install "${fonts[@]}"
 
-echo "services: postgresql, redis, mosquitto, chromium, gettext and fonts ready"
+echo "services: postgresql, redis, mosquitto, rabbitmq-server (installed), chromium, gettext and fonts ready"

@@ -152,8 +152,24 @@ class DynsecSyncer:
                     self._idle.set()
 
 
+class RabbitAdmin:
+    """RabbitMQ asks Millet at every CONNECT (``services.broker_auth``), its nodes caching each answer
+    for ``rabbitmq.AUTH_CACHE_MS``: there is no copy of the credentials to keep in sync."""
+
+    def __init__(self, address: BrokerAddress) -> None:
+        self.address = address
+
+    def sync_device(self, device_id: str, secret: str | None, enabled: bool) -> None:
+        log.info("device %s changed; RabbitMQ sees it at its next login check", device_id)
+
+    def resync(self) -> int:
+        return 0
+
+
 def broker_admin(address: BrokerAddress | None = None) -> BrokerAdmin:
     address = address or broker_address()
+    if address.mode == "rabbitmq":
+        return RabbitAdmin(address)
     return MosquittoAdmin(address) if address.mode == "mosquitto" else EmbeddedAdmin(address)
 
 

@@ -20,7 +20,6 @@ guarantee across broker restarts is Mosquitto's (persistence), i.e. production m
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -37,17 +36,17 @@ from millet.devices.mqtt import topics
 from millet.devices.mqtt.config import ADMIN_USER, INGEST_USER, MAX_PACKET_BYTES, service_credentials
 
 log = logging.getLogger("millet.mqtt.embedded")
-KICK_TOPIC = "millet/v1/control/kick"
+KICK_TOPIC = topics.KICK_TOPIC
 
 
-def _check_device(device_id: str, secret: str) -> bool:
-    from millet.devices.services import check_device_secret
+def _may_log_in(username: str, password: str, client_id: str | None) -> bool:
+    from millet.devices.services import broker_auth
 
-    return check_device_secret(device_id, secret)
+    return broker_auth.may_log_in(username, password, client_id)
 
 
 class MilletAuthPlugin(BaseAuthPlugin):
-    """CONNECT: platform services by their generated password, devices by their own secret."""
+    """CONNECT: ``services.broker_auth.may_log_in`` (the rules every broker asks), in a thread pool."""
 
     WORKERS = 4
 
@@ -80,18 +79,16 @@ class MilletAuthPlugin(BaseAuthPlugin):
         username, password = session.username or "", session.password or ""
         if isinstance(password, bytes):
             password = password.decode("utf-8", "replace")
-        services = service_credentials()
-        if username in services:
-            return hmac.compare_digest(password.encode(), services[username].encode())
-        if not topics.DEVICE_ID_RE.match(username) or session.client_id != username:
-            return False  # a device must use its own id as client id: no session hijack by id
-        if session.will_flag and not topics.device_may_publish(username, session.will_topic or ""):
-            return False  # a last will on someone else's topic would be a publish we never checked
-        return await asyncio.get_running_loop().run_in_executor(self._pool, _check_device, username, password)
+        if username not in service_credentials() and session.will_flag:
+            if not topics.device_may_publish(username, session.will_topic or ""):
+                return False  # a last will on someone else's topic would be a publish we never checked
+        return await asyncio.get_running_loop().run_in_executor(
+            self._pool, _may_log_in, username, password, session.client_id
+        )
 
 
 class MilletTopicPlugin(BaseTopicPlugin):
-    """PUBLISH/SUBSCRIBE: the same per-device topic rules Mosquitto's dynsec roles encode."""
+    """PUBLISH/SUBSCRIBE: ``services.broker_auth``, the rules Mosquitto's dynsec roles encode."""
 
     @dataclass
     class Config:
@@ -102,19 +99,14 @@ class MilletTopicPlugin(BaseTopicPlugin):
     ) -> bool:
         if session is None or topic is None:
             return False
+        from millet.devices.services import broker_auth
+
         username = session.username or ""
         if action == Action.RECEIVE:
             return may_receive(username, topic)
-        if username == INGEST_USER:
-            if action == Action.SUBSCRIBE:
-                return topic in topics.INGEST_FILTERS
-            parsed = topics.parse(topic)
-            return parsed is not None and parsed[1] == "commands"
-        if username == ADMIN_USER:
-            return action == Action.PUBLISH and topic == KICK_TOPIC
         if action == Action.PUBLISH:
-            return topics.device_may_publish(username, topic)
-        return topics.device_may_subscribe(username, topic)
+            return broker_auth.may_publish(username, topic)
+        return broker_auth.may_subscribe(username, topic)
 
 
 def may_receive(username: str, topic: str) -> bool:

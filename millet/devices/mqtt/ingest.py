@@ -111,12 +111,17 @@ class IngestWorker:
         self._stored: deque[list[storage.Row]] = deque()  # committed batches the applier has not merged
         self._shadow_lock = threading.Lock()
         self.connected = threading.Event()
+        self.subscribed = threading.Event()  # the broker routes the uplink to this worker from now on
         self._inbox: queue.Queue[Inbound] = queue.Queue()
         self._generation = 0
         self._ack_lock = threading.Lock()
+        self._make_transport()
+
+    # --- the transport: MQTT here, AMQP in ``amqp_ingest`` ------------------------------------------
+    def _make_transport(self) -> None:
         self._client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2,
-            client_id=client_id,
+            client_id=self.client_id,
             clean_session=False,
             protocol=mqtt.MQTTv311,
             manual_ack=True,
@@ -128,6 +133,24 @@ class IngestWorker:
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
+        self._client.on_subscribe = lambda *args: self.subscribed.set()
+
+    def _start_transport(self) -> None:
+        self._client.connect_async(self.host, self.port, keepalive=30)
+        self._client.loop_start()
+
+    def _stop_transport(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    def _ack(self, items: list[Inbound]) -> None:
+        """Acknowledge committed messages; the caller holds ``_ack_lock``."""
+        for item in items:
+            if item.qos and item.generation == self._generation:
+                self._client.ack(item.mid, item.qos)
+
+    def _publish(self, topic: str, payload: bytes) -> None:
+        self._client.publish(topic, payload, qos=1)
 
     # --- paho's network thread -------------------------------------------------------------------
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
@@ -144,6 +167,7 @@ class IngestWorker:
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         self.connected.clear()
+        self.subscribed.clear()
         with self._ack_lock:
             self._generation += 1  # nothing received before this may be acked on the next connection
 
@@ -159,8 +183,7 @@ class IngestWorker:
         """Two stages so parsing overlaps the database: this thread collects and validates batches,
         the writer thread commits them in order and acks; at most two batches wait between them."""
         storage.ensure_partitions()
-        self._client.connect_async(self.host, self.port, keepalive=30)
-        self._client.loop_start()
+        self._start_transport()
         halt = threading.Event()  # ends the helper threads once this loop has stopped feeding them
         parsed: queue.Queue[Parsed] = queue.Queue(maxsize=2)
         writer = threading.Thread(
@@ -198,8 +221,7 @@ class IngestWorker:
             shadows_halt.set()
             if shadows.is_alive():
                 shadows.join(30)
-            self._client.disconnect()
-            self._client.loop_stop()
+            self._stop_transport()
             connections.close_all()  # this thread's connection: close it, do not leave it to GC
 
     def _collect(self, stop: threading.Event) -> list[Inbound]:
@@ -276,9 +298,7 @@ class IngestWorker:
                 if halt.wait(1.0):
                     return None  # not acked: the broker redelivers to the next worker session
         with self._ack_lock:
-            for item in work.items:
-                if item.qos and item.generation == self._generation:
-                    self._client.ack(item.mid, item.qos)
+            self._ack(work.items)
         if self.apply_to_devices:
             self._stored.append(outcome.fresh)  # merged by the shadow applier, off this path
         self.totals.stored += outcome.stored
@@ -450,6 +470,6 @@ class IngestWorker:
         try:
             close_old_connections()
             for command in commands_to_send(datetime.now(UTC)):
-                self._client.publish(command.topic, command.payload, qos=1)
+                self._publish(command.topic, command.payload)
         except Exception:  # noqa: BLE001 - due commands are retried by their own schedule
             log.exception("could not send due commands")

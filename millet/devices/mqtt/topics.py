@@ -16,6 +16,8 @@ DOWNLINK = ("commands",)  # cloud -> device
 DEVICE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 # Subscriptions the platform's ingestion worker holds (QoS 1, persistent session).
 INGEST_FILTERS = tuple(f"{PREFIX}/+/{channel}" for channel in UPLINK)
+# The embedded broker's revocation topic: the admin login names a device on it to disconnect it.
+KICK_TOPIC = "millet/v1/control/kick"
 
 
 def topic(device_id: str, channel: str) -> str:
@@ -44,6 +46,23 @@ def matches(topic_filter: str, name: str) -> bool:
         if i >= len(parts) or level not in ("+", parts[i]):
             return False
     return len(levels) == len(parts)
+
+
+_AMQP_SWAP = str.maketrans({".": "/", "/": "."})
+
+
+def from_amqp(routing_key: str) -> str:
+    """An AMQP routing or binding key as the MQTT topic or filter it stands for.
+
+    RabbitMQ's MQTT plugin swaps ``/`` and ``.`` between the two (rabbit_mqtt_util:mqtt_to_amqp)
+    and writes ``+`` as ``*``; ``#`` is ``#`` in both.
+    """
+    return "/".join("+" if level == "*" else level for level in routing_key.translate(_AMQP_SWAP).split("/"))
+
+
+def to_amqp(name: str) -> str:
+    """An MQTT topic or filter as RabbitMQ's routing or binding key (the inverse of ``from_amqp``)."""
+    return ".".join("*" if level == "+" else level for level in name.translate(_AMQP_SWAP).split("."))
 
 
 def device_may_publish(device_id: str, name: str) -> bool:

@@ -5,6 +5,7 @@ in the device-cloud contract (see docs/ARCHITECTURE.md): provisioning and creden
 reports, events, presence, command delivery and acknowledgement.
 """
 
+from millet.devices.services import broker_auth
 from millet.devices.services.automations import (
     create_automation,
     delete_automation,
@@ -133,6 +134,7 @@ __all__ = [
     "all_device_credentials",
     "answer_invitation",
     "batch_sales",
+    "broker_auth",
     "check_device_secret",
     "claim_device",
     "commands_to_send",

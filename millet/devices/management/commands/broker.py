@@ -1,4 +1,5 @@
-"""``millet broker``: run the embedded MQTT broker, or set up / resync a production Mosquitto."""
+"""``millet broker``: run the embedded MQTT broker, set up / resync a production Mosquitto, or print
+a RabbitMQ node's configuration."""
 
 from __future__ import annotations
 
@@ -24,13 +25,25 @@ class Command(BaseCommand):
             help="Write mosquitto.conf and a dynamic-security file whose admin is Millet's, then exit.",
         )
         parser.add_argument(
+            "--rabbitmq-conf",
+            metavar="MILLET_URL",
+            help="Print a RabbitMQ node's rabbitmq.conf asking this Millet at MILLET_URL, then exit.",
+        )
+        parser.add_argument(
             "--resync", action="store_true", help="Mosquitto mode: align dynsec with every device, then exit."
         )
 
-    def handle(self, *args, host, port, mosquitto_setup, resync, **options) -> None:
+    def handle(self, *args, host, port, mosquitto_setup, rabbitmq_conf, resync, **options) -> None:
         console = Console()
         address = broker_address()
         host, port = host or address.host, port or address.port
+        if rabbitmq_conf:
+            from millet.devices.mqtt.rabbitmq import rabbitmq_conf as conf
+            from millet.devices.services.broker_auth import broker_auth_token
+
+            auth_url = f"{rabbitmq_conf.rstrip('/')}/api/broker/{broker_auth_token()}/rabbitmq"
+            self.stdout.write(conf(amqp_port=5672, mqtt_port=port, auth_url=auth_url, bind=host))
+            return
         if mosquitto_setup:
             from millet.devices.mqtt.mosquitto import write_setup
 

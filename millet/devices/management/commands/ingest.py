@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand
 from rich.live import Live
 from rich.text import Text
 
-from millet.devices.mqtt.config import INGEST_USER, broker_address
+from millet.devices.mqtt.config import INGEST_USER, amqp_addresses, broker_address
 from millet.devices.mqtt.ingest import IngestWorker
 
 
@@ -24,15 +24,22 @@ class Command(BaseCommand):
             "--instance",
             type=int,
             default=0,
-            help="Run worker N of several (Mosquitto): they share the stream through $share/millet-ingest/.",
+            help="Run worker N of several (Mosquitto): they share the stream through $share/millet-ingest/. "
+            "RabbitMQ mode needs none: every worker consumes the one shared queue.",
         )
 
     def handle(self, *args, batch_size: int, flush_ms: int, quiet: bool, instance: int, **options) -> None:
         address = broker_address()
-        shared = {"client_id": f"{INGEST_USER}-{instance}", "share_group": INGEST_USER} if instance else {}
-        worker = IngestWorker(
-            address.host, address.port, batch_size=batch_size, flush_seconds=flush_ms / 1000, **shared
-        )
+        batching = {"batch_size": batch_size, "flush_seconds": flush_ms / 1000}
+        if address.mode == "rabbitmq":  # every worker consumes the one shared quorum queue over AMQP
+            from millet.devices.mqtt.amqp_ingest import AmqpIngestWorker
+
+            worker = AmqpIngestWorker(amqp_addresses(), **batching)
+        else:
+            shared = (
+                {"client_id": f"{INGEST_USER}-{instance}", "share_group": INGEST_USER} if instance else {}
+            )
+            worker = IngestWorker(address.host, address.port, **batching, **shared)
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
