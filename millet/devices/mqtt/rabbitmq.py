@@ -31,7 +31,7 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
-from millet.core.private_files import write_private
+from millet.core.private_files import open_private, write_private
 from millet.devices.mqtt.mosquitto import free_port, wait_for_port
 
 # Debian's package: the scripts under /usr/sbin switch to the rabbitmq user and its cookie; these
@@ -169,8 +169,8 @@ class PrivateRabbitCluster:
         home.mkdir(parents=True, exist_ok=True)
         write_private(home / ".erlang.cookie", secrets.token_hex(20))
         (home / ".erlang.cookie").chmod(0o400)
-        (self.directory / "rabbitmq-env.conf").write_text("")
-        (self.directory / "enabled_plugins").write_text(f"[{','.join(PLUGINS)}].\n")
+        write_private(self.directory / "rabbitmq-env.conf", "")
+        write_private(self.directory / "enabled_plugins", f"[{','.join(PLUGINS)}].\n")
         for node in self.nodes:
             node.directory.mkdir(parents=True, exist_ok=True)
             conf = rabbitmq_conf(
@@ -179,7 +179,7 @@ class PrivateRabbitCluster:
                 auth_url=self.auth_url,
                 cache_ms=self.cache_ms,
             )
-            (node.directory / "rabbitmq.conf").write_text(conf)
+            write_private(node.directory / "rabbitmq.conf", conf)  # the auth URL's token is a secret
 
     def start(self, timeout: float = 120.0) -> PrivateRabbitCluster:
         """Start every node at once, wait for them, then join the others to the first."""
@@ -211,7 +211,7 @@ class PrivateRabbitCluster:
         return self
 
     def _launch(self, node: Node) -> None:
-        log = open(node.directory / "server.out", "ab")  # noqa: SIM115 - the child holds it
+        log = open_private(node.directory / "server.out", append=True)  # may log the auth URL
         node.process = subprocess.Popen(
             [str(RABBITMQ_BIN / "rabbitmq-server")],
             env=self._env(node),
