@@ -160,7 +160,10 @@ class PrivateRabbitCluster:
                 RABBITMQ_CONFIG_FILE=str(node.directory / "rabbitmq.conf"),
                 RABBITMQ_ADVANCED_CONFIG_FILE=str(node.directory / "advanced.config"),
                 RABBITMQ_PID_FILE=str(node.directory / "rabbitmq.pid"),
-                RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}",
+                # Three nodes share a few cores with the tests: one scheduler each, and no busy waiting
+                # (RabbitMQ's runtime guide: on shared hosts, +sbwt none stops idle schedulers spinning).
+                RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1} "
+                "+S 1:1 +sbwt none +sbwtdcpu none +sbwtdio none",
             )
         return env
 
