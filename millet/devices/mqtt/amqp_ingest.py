@@ -108,9 +108,14 @@ class AmqpIngestWorker(IngestWorker):
         every earlier delivery of this connection is already committed (the caller holds the lock)."""
         tags = [item.mid for item in items if item.generation == self._generation]
         if tags and self._connection is not None:
-            self._connection.add_callback_threadsafe(
-                partial(self._channel.basic_ack, max(tags), multiple=True)
-            )
+            try:
+                self._connection.add_callback_threadsafe(
+                    partial(self._channel.basic_ack, max(tags), multiple=True)
+                )
+            except pika.exceptions.ConnectionWrongStateError:
+                # The node went away after the batch committed, before the consuming thread saw it:
+                # unacked, these are delivered again over the next connection and found stored.
+                log.info("AMQP connection closing: %d deliveries left unacked", len(tags))
 
     def _publish(self, topic: str, payload: bytes) -> None:
         """A command to a device's MQTT session: persistent, delivered at QoS 1."""

@@ -268,7 +268,10 @@ class Simulator:
         self._schedule_reconnect(device)
 
     def _schedule_reconnect(self, device: SimDevice) -> None:
-        delay = self.rng.uniform(0, min(self.backoff_cap, self.backoff_base * 2**device.attempts))
+        # Full-jitter exponential backoff; the exponent stops growing once the cap is reached (a device
+        # refused a thousand times would otherwise overflow the float and kill the simulator's thread).
+        doubling = min(device.attempts, 32)
+        delay = self.rng.uniform(0, min(self.backoff_cap, self.backoff_base * 2**doubling))
         device.attempts += 1
         device.reconnect_at = time.monotonic() + delay
 
