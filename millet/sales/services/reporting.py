@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
-from django.db.models import F, Sum
+from django.db.models import DecimalField, F, Sum
 from django.db.models.functions import TruncDate
 
 from millet.regions.money import to_minor
@@ -47,6 +47,9 @@ def refund_net(line: OrderLine, done: int, now: int, currency: str) -> Decimal:
     return total - tax
 
 
+MONEY_SUM = DecimalField(max_digits=20, decimal_places=2)  # OrderLine.total and .tax have 2 decimals
+
+
 def sku_sales(since: date | None = None) -> list[SkuSales]:
     """Net sales per SKU, UTC day and currency from ``since`` on (every day when None), in day order.
 
@@ -62,7 +65,9 @@ def sku_sales(since: date | None = None) -> list[SkuSales]:
     for row in (
         sold.annotate(day=TruncDate("order__fulfilled_at", tzinfo=UTC))
         .values("day", "sku_id", "order__currency")
-        .annotate(units=Sum("quantity"), net=Sum(F("total") - F("tax")))
+        # The column's 2 decimals named for the sum: SQLite adds decimals as floats, and only a known
+        # scale lets Django round 59370.0799999999 back to the 59370.08 the lines hold.
+        .annotate(units=Sum("quantity"), net=Sum(F("total") - F("tax"), output_field=MONEY_SUM))
     ):
         entry = found[(row["day"], row["sku_id"], row["order__currency"])]
         entry[0] += row["units"]
