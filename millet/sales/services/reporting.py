@@ -48,6 +48,7 @@ def refund_net(line: OrderLine, done: int, now: int, currency: str) -> Decimal:
 
 
 MONEY_SUM = DecimalField(max_digits=20, decimal_places=2)  # OrderLine.total and .tax have 2 decimals
+CENT = Decimal("0.01")
 
 
 def sku_sales(since: date | None = None) -> list[SkuSales]:
@@ -65,13 +66,12 @@ def sku_sales(since: date | None = None) -> list[SkuSales]:
     for row in (
         sold.annotate(day=TruncDate("order__fulfilled_at", tzinfo=UTC))
         .values("day", "sku_id", "order__currency")
-        # The column's 2 decimals named for the sum: SQLite adds decimals as floats, and only a known
-        # scale lets Django round 59370.0799999999 back to the 59370.08 the lines hold.
         .annotate(units=Sum("quantity"), net=Sum(F("total") - F("tax"), output_field=MONEY_SUM))
     ):
         entry = found[(row["day"], row["sku_id"], row["order__currency"])]
         entry[0] += row["units"]
-        entry[1] += to_minor(row["net"], row["order__currency"])
+        # SQLite adds decimals as floats (59370.0799999999): the lines hold 2 decimals, so their sum does.
+        entry[1] += to_minor(Decimal(row["net"]).quantize(CENT), row["order__currency"])
     back = ReturnLine.objects.select_related("line", "ret__order").order_by("ret_id", "pk")
     if start is not None:
         back = back.filter(ret__created_at__gte=start)
