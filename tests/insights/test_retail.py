@@ -270,3 +270,14 @@ def test_stock_cover_and_stock_outs_from_the_daily_snapshot(world, client):
     client.force_login(staff)
     client.cookies["django_language"] = "en"
     assert "205.3 days" in client.get("/insights/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("summed", "minor"),
+    [("59370.0799999999", 5937008), ("176.10000000000002", 17610), ("0.30", 30), ("-12.0100000001", -1201)],
+)
+def test_a_float_tailed_database_sum_comes_back_as_the_lines_exact_minor_units(world, summed, minor):
+    """The quick start's demo stopped on SQLite's sum 59370.0799999999 of 2-decimal lines."""
+    from millet.sales.services.reporting import summed_minor
+
+    assert summed_minor(Decimal(summed), "CNY") == minor

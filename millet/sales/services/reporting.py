@@ -51,6 +51,13 @@ MONEY_SUM = DecimalField(max_digits=20, decimal_places=2)  # OrderLine.total and
 CENT = Decimal("0.01")
 
 
+def summed_minor(total: Decimal, currency: str) -> int:
+    """Minor units of a database's sum of 2-decimal amounts. SQLite adds decimals as floats and
+    Django rounds a column but not an aggregate, so a sum can arrive as 59370.0799999999; the
+    amounts hold 2 decimals, so their sum does."""
+    return to_minor(Decimal(total).quantize(CENT), currency)
+
+
 def sku_sales(since: date | None = None) -> list[SkuSales]:
     """Net sales per SKU, UTC day and currency from ``since`` on (every day when None), in day order.
 
@@ -70,8 +77,7 @@ def sku_sales(since: date | None = None) -> list[SkuSales]:
     ):
         entry = found[(row["day"], row["sku_id"], row["order__currency"])]
         entry[0] += row["units"]
-        # SQLite adds decimals as floats (59370.0799999999): the lines hold 2 decimals, so their sum does.
-        entry[1] += to_minor(Decimal(row["net"]).quantize(CENT), row["order__currency"])
+        entry[1] += summed_minor(row["net"], row["order__currency"])
     back = ReturnLine.objects.select_related("line", "ret__order").order_by("ret_id", "pk")
     if start is not None:
         back = back.filter(ret__created_at__gte=start)
