@@ -10,6 +10,25 @@ down. A cluster has no database numbers, so the path may only be empty or ``/0``
 Everything that talks to Redis goes through here: the flash-sale gate and its writers, the API token
 cache, Django's cache (throttles, sign-in counters; ``millet.core.cluster_cache`` on a cluster) and
 live device news (pub/sub).
+
+Commands are sent again. ``shared()`` resends a command that timed out or lost its connection, up to
+``RETRIES`` more times on one Redis (``retry_policy()``) and as redis-py's cluster client does on a
+cluster (it asks for the layout and resends, riding through a failover). A timed-out command may
+have run already, its answer lost on the way, so every write through here must be harmless to run
+twice, or be made so:
+
+- the gate's claim script carries a request id drawn once per claim and keeps its answer a minute:
+  run again, it answers that claim and takes nothing (``millet.flashsale.services.gate``);
+- the gate's return script keeps each returned claim's answer: run again, it answers the same;
+- loading a campaign sets settings and ``HSETNX``es counters, and creating its group meets
+  ``BUSYGROUP``; ``XACK``, ``XAUTOCLAIM`` and ``DEL`` are idempotent; an ``XREADGROUP`` whose answer
+  was lost leaves its entries pending to the same writer, which reads them back first;
+- token cache entries and tombstones are ``SET`` (the same value again), or ``SET NX`` whose answer
+  is not relied on: a resent ``acct:used`` mark only skips one ``last_used_at`` write;
+- on a cluster, Django's cache counters (sign-in failures, throttles) are sent once
+  (``millet.core.cluster_cache``); on one Redis Django's cache keeps its own client, which redis-py
+  builds without retries;
+- live device news is published on a client of its own (``connect()``), which does not resend.
 """
 
 from __future__ import annotations
@@ -18,8 +37,10 @@ from urllib.parse import unquote, urlsplit
 
 import redis
 from django.conf import settings
+from redis.backoff import ExponentialWithJitterBackoff
 from redis.cluster import ClusterNode, RedisCluster
 from redis.exceptions import ClusterDownError, RedisClusterException, SlotNotCoveredError, TryAgainError
+from redis.retry import Retry
 
 CLUSTER_SCHEMES = {"redis+cluster": False, "rediss+cluster": True}  # scheme -> TLS
 
@@ -40,6 +61,22 @@ UNAVAILABLE = (
 )
 # Anything a Redis call may raise (the cluster client's own errors are not all RedisErrors).
 ERRORS = (redis.RedisError, RedisClusterException)
+
+# How many more times ``shared()`` sends a command that timed out or lost its connection on one Redis
+# (the module docstring says why each write is safe to send again). One resend recovers an answer lost
+# on a dropped connection; a request waits at most (1 + RETRIES) * SOCKET_TIMEOUT for a stuck Redis.
+RETRIES = 1
+
+
+def retry_policy() -> Retry:
+    """A new ``Retry``: ``RETRIES`` more sends after an error in ``UNAVAILABLE`` (or a socket timeout),
+    10 ms apart at first, doubling up to 250 ms, with jitter. The shared one-Redis client's, and the
+    flash-sale gate's on a cluster master (``gate._on_master``)."""
+    return Retry(
+        ExponentialWithJitterBackoff(base=0.01, cap=0.25),
+        RETRIES,
+        supported_errors=(*UNAVAILABLE, TimeoutError),
+    )
 
 
 def is_cluster(url: str | None = None) -> bool:
@@ -81,16 +118,21 @@ _shared: dict[str, Client] = {}
 
 
 def shared() -> Client:
-    """This process's client for ``settings.REDIS_URL``, with request-path timeouts: one connection
-    pool per URL (per node on a cluster), rebuilt by redis-py after a fork."""
+    """This process's client for ``settings.REDIS_URL``, with request-path timeouts and resends (the
+    module docstring): one connection pool per URL (per node on a cluster), rebuilt by redis-py after
+    a fork."""
     url = settings.REDIS_URL
     if url not in _shared:
+        # The cluster client resends by its own rules (a node's connection never does), so a Retry
+        # is only given to one Redis's connections.
+        resends = {} if is_cluster(url) else {"retry": retry_policy()}
         try:
             _shared[url] = connect(
                 url,
                 socket_timeout=SOCKET_TIMEOUT,
                 socket_connect_timeout=CONNECT_TIMEOUT,
                 health_check_interval=30,
+                **resends,
             )
         except RedisClusterException as exc:  # no node named in the URL answered
             raise redis.ConnectionError(str(exc)) from exc

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import socket
 import time
 from contextlib import suppress
@@ -49,20 +50,24 @@ log = logging.getLogger(__name__)
 
 GROUP = "writers"
 
-# KEYS: state, taken, stream, the customer rate-limit key's prefix, the address's rate-limit key, and
-# optionally the token owner's shared-cache entry (accounts.services.token_cache_key). ARGV: the
-# customer id ('' when KEYS[6] names it), the client address. With KEYS[6], the token check is part
-# of the same round trip: a missing entry or a revoked token's tombstone answers 'auth' and nothing
-# else happens (the caller authenticates the slow way, which fills the entry). Every answer is
-# {outcome, claim id or '', the token entry or ''}.
+# KEYS: state, taken, stream, the customer rate-limit key's prefix, the address's rate-limit key, the
+# claim request's key, and optionally the token owner's shared-cache entry
+# (accounts.services.token_cache_key). ARGV: the customer id ('' when KEYS[7] names it), the client
+# address, how long the request's key is kept (ms). With KEYS[7], the token check is part of the same
+# round trip: a missing entry or a revoked token's tombstone answers 'auth' and nothing else happens
+# (the caller authenticates the slow way, which fills the entry). A request that already claimed (the
+# same call sent again after its answer was lost) answers that claim and changes nothing. Every
+# answer is {outcome, claim id or '', the token entry or ''}.
 _CLAIM = """
 local cust, owner = ARGV[1], ''
-if KEYS[6] then
-  owner = redis.call('GET', KEYS[6])
+if KEYS[7] then
+  owner = redis.call('GET', KEYS[7])
   if not owner then return {'auth', '', ''} end
   cust = string.match(owner, '^%d+:(%d+):')
   if not cust then return {'auth', '', ''} end
 end
+local first = redis.call('GET', KEYS[6])
+if first then return {'ok', first, owner} end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local s = redis.call('HMGET', KEYS[1], 'start_ms', 'end_ms', 'limit', 'pool', 'cust_rate', 'ip_rate')
@@ -89,13 +94,21 @@ local left = redis.call('HINCRBY', KEYS[1], 'pool', -1)
 if left == 0 then redis.call('HSETNX', KEYS[1], 'soldout_ms', now) end
 redis.call('HINCRBY', KEYS[2], cust, 1)
 local id = redis.call('XADD', KEYS[3], '*', 'c', cust, 't', now)
+redis.call('SET', KEYS[6], id, 'PX', ARGV[3])
 return {'ok', id, owner}
 """
 
-# A unit comes back (claim expired). Idempotent per claim; offered straight to a waitlisted customer
-# when one is named and still under the limit, otherwise back into the pool.
+# A unit comes back (claim expired): offered straight to a waitlisted customer when one is named and
+# still under the limit, otherwise back into the pool. KEYS: state, taken, stream, returned claims.
+# ARGV: the claim's id, its customer, the waitlisted customer or ''. Once per claim: the returned
+# claims' hash keeps each answer (the granted claim's id, or 'returned'), and a claim returned again
+# (the call sent again after its answer was lost, or a second expiry) gets that first answer.
 _RETURN = """
-if redis.call('HSETNX', KEYS[4], ARGV[1], 1) == 0 then return {'done'} end
+local first = redis.call('HGET', KEYS[4], ARGV[1])
+if first then
+  if string.find(first, '-', 1, true) then return {'granted', first} end
+  return {'returned'}
+end
 redis.call('HINCRBY', KEYS[2], ARGV[2], -1)
 if ARGV[3] ~= '' then
   local limit = tonumber(redis.call('HGET', KEYS[1], 'limit'))
@@ -105,10 +118,12 @@ if ARGV[3] ~= '' then
     local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
     redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
     local id = redis.call('XADD', KEYS[3], '*', 'c', ARGV[3], 't', now)
+    redis.call('HSET', KEYS[4], ARGV[1], id)
     return {'granted', id}
   end
 end
 redis.call('HINCRBY', KEYS[1], 'pool', 1)
+redis.call('HSET', KEYS[4], ARGV[1], 'returned')
 return {'returned'}
 """
 
@@ -173,6 +188,10 @@ def tokens_in_script() -> bool:
     return not redis_client.is_cluster()
 
 
+# How long a claim request's answer is kept for a resend of it (``_CLAIM``): well beyond the longest
+# a call keeps resending, (1 + redis_client.RETRIES) socket timeouts and the backoff between.
+REQUEST_KEEP_MS = 60_000
+
 # On a cluster, how long a claim waits for the master's replica to confirm it. Local replication
 # takes well under a millisecond (bench/flashsale_cluster.py measures what WAIT costs a claim).
 REPLICA_WAIT_MS = 200
@@ -184,10 +203,12 @@ _unreplicated_until: dict[str, float] = {}
 
 def _run(script: str, keys: list[str], args: list):
     """Run one of the gate's scripts; on a cluster, replicated before it returns (module docstring).
+    A call that timed out or lost its connection is sent again (``redis_client.RETRIES`` times), and
+    answers as its first run did (module docstring).
 
-    Raises GateUnavailable when Redis (or the key's master) cannot answer; then the script may or
-    may not have run, and the caller may retry (a claim's retry is bounded by the customer's limit,
-    a return is idempotent)."""
+    Raises GateUnavailable when Redis (or the key's master) still cannot answer; then the script may
+    or may not have run once. A buyer who asks again makes a new claim request, bounded by the
+    customer's limit; a return is once per claim however often it is asked."""
     try:
         c = client()
         if not redis_client.is_cluster():
@@ -202,7 +223,21 @@ def _on_master(c, key: str, queue) -> list:
     """Cluster: the commands ``queue(pipeline)`` adds, run on the master of ``key``'s slot and followed
     by ``WAIT 1`` on the same connection (WAIT counts that connection's writes, and with them every
     write the master made before); their answers. The layout is asked again when a failover or a
-    slot move sent the commands to the wrong node; a promoted replica is given the scripts."""
+    slot move sent the commands to the wrong node; a promoted replica is given the scripts. When the
+    master does not answer in time, the layout is asked again and the commands sent again, as
+    ``redis_client.retry_policy()`` says: what ``queue`` adds must be safe to run twice."""
+    return redis_client.retry_policy().call_with_retry(
+        lambda: _on_master_once(c, key, queue), lambda _error: _relearn_layout(c)
+    )
+
+
+def _relearn_layout(c) -> None:
+    """The master may have failed over: ask the cluster for its layout (best effort)."""
+    with suppress(*redis_client.ERRORS):
+        c.nodes_manager.initialize()
+
+
+def _on_master_once(c, key: str, queue) -> list:
     for _ in range(3):
         node = c.get_node_from_key(key)
         conn = c.get_redis_connection(node)
@@ -212,12 +247,7 @@ def _on_master(c, key: str, queue) -> list:
         queued = len(pipe)
         if waits:
             pipe.execute_command("WAIT", 1, REPLICA_WAIT_MS)
-        try:
-            results = pipe.execute(raise_on_error=False)
-        except redis_client.UNAVAILABLE:
-            with suppress(*redis_client.ERRORS):  # the master may have failed over: ask for the layout
-                c.nodes_manager.initialize()
-            raise
+        results = pipe.execute(raise_on_error=False)
         answers, confirmed = results[:queued], results[queued:]
         if any(isinstance(a, NoScriptError) for a in answers):  # a promoted replica has no scripts
             for script in (_CLAIM, _RETURN):
@@ -313,11 +343,14 @@ def claim_for_token(code: str, token_key: str, ip: str) -> tuple[Decision, bytes
 
 
 def _run_claim(code: str, token_keys: list[str], args: list) -> tuple[Decision, bytes]:
+    """One claim request: its id is drawn here, once, so every resend of it (``_run``) is the same
+    request and answers the first claim."""
     k = keys(code)
     tag = f"fs:{{{code}}}"
     rate_keys = [f"{tag}:rl:c:", f"{tag}:rl:ip:{args[1]}"]
-    claim_keys = [k["state"], k["taken"], k["stream"], *rate_keys, *token_keys]
-    outcome, gate_id, owner = _run("claim", claim_keys, args)
+    request = f"{tag}:req:{secrets.token_hex(16)}"
+    claim_keys = [k["state"], k["taken"], k["stream"], *rate_keys, request, *token_keys]
+    outcome, gate_id, owner = _run("claim", claim_keys, [*args, REQUEST_KEEP_MS])
     return Decision(outcome.decode(), gate_id.decode()), owner
 
 
