@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
+import redis
 from django.core.cache import cache
 
 from millet.core import redis_client
@@ -101,3 +103,31 @@ def test_live_news_published_on_one_master_reaches_a_listener_on_another(on_clus
         got = pubsub.get_message(timeout=0.5)
     pubsub.close()
     assert got is not None and got["data"] == b'{"device": "dev-1"}'
+
+
+# Keeps a Redis server busy for ARGV[1] ms: the commands other clients send meanwhile wait, then run.
+BUSY = """
+local t = redis.call('TIME')
+local start = t[1] * 1000 + t[2] / 1000
+repeat t = redis.call('TIME') until t[1] * 1000 + t[2] / 1000 - start >= tonumber(ARGV[1])
+"""
+
+
+@pytest.mark.parametrize("call", ["add", "incr"])
+def test_a_counter_whose_answer_is_late_is_counted_once(on_cluster, monkeypatch, call):
+    """The cluster client resends a command whose answer is late, and the master runs both: a sign-in
+    failure would count twice, and an add would answer "already there" to the caller who put it."""
+    monkeypatch.setattr(redis_client, "SOCKET_TIMEOUT", 0.3)
+    redis_client.reset()
+    if call == "incr":
+        cache.set("failures", 1, 60)
+    assert cache.get("failures") in (None, 1)  # the connection to the key's master is open
+    master = on_cluster.node(on_cluster.master_of(cache.make_key("failures")))
+    busy = threading.Thread(target=master.eval, args=(BUSY, 0, 1200))
+    busy.start()
+    time.sleep(0.1)
+    with pytest.raises(redis.TimeoutError):  # the caller is told, rather than resent
+        getattr(cache, call)("failures", 1)
+    busy.join()
+    assert cache.get("failures") == (2 if call == "incr" else 1)
+    cache.delete("failures")
