@@ -263,14 +263,16 @@ def wrk_until(binary: str, url: str, *, attempts: int, chunk: int, connections: 
 
 
 def core_redis(port: int, *, requests: int, connections: int, customers: int, fsync: str) -> float:
-    """The gate's script alone, every call an accepted claim (pool and limit set out of reach)."""
+    """The gate's script alone, every call an accepted claim (pool and limit set out of reach) and a
+    new claim request: its request key is two random numbers of ``customers``, so a repeat (which
+    would answer the stored claim, a shorter path) is about one in ``customers`` squared."""
     import django
     import redis
 
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "millet.settings")
     django.setup()  # the gate module sits in a package that loads its models
-    from millet.flashsale.services.gate import _CLAIM, keys
+    from millet.flashsale.services.gate import _CLAIM, REQUEST_KEEP_MS, keys
 
     client = redis.Redis(port=port)
     client.config_set("appendfsync", fsync)
@@ -282,10 +284,11 @@ def core_redis(port: int, *, requests: int, connections: int, customers: int, fs
     sha = client.script_load(_CLAIM)
     out = run(
         ["redis-benchmark", "-p", str(port), "-c", str(connections), "-n", str(requests),
-         "-r", str(customers), "--csv", "EVALSHA", sha, "5", k["state"], k["taken"], k["stream"],
-         "fs:{core}:rl:c:", "fs:{core}:rl:ip", "__rand_int__", ""]
+         "-r", str(customers), "--csv", "EVALSHA", sha, "6", k["state"], k["taken"], k["stream"],
+         "fs:{core}:rl:c:", "fs:{core}:rl:ip", "fs:{core}:req:__rand_int__-__rand_int__",
+         "__rand_int__", "", str(REQUEST_KEEP_MS)]
     ).stdout  # fmt: skip
-    client.delete(*k.values())
+    client.delete(*k.values())  # the request keys expire by themselves
     return float(re.findall(r'"EVALSHA[^"]*","([\d.]+)"', out)[-1])
 
 
