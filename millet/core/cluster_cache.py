@@ -18,7 +18,6 @@ from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
 from millet.core import redis_client
 
-
 # Django's incr: a missing key is an error, never created. One command (Django's backend sends EXISTS
 # then INCRBY), so that it can be sent once.
 _INCR_EXISTING = """
