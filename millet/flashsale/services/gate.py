@@ -7,6 +7,15 @@ not matter). Writers read the stream through a consumer group and turn claims in
 stays pending until its order is committed, so a killed writer's claims are picked up by another.
 Durability across a Redis restart comes from Redis's AOF (``appendfsync always`` in production).
 
+A claim takes effect at most once however often it is sent. The client sends a command again when
+its answer is late or its connection drops (``millet.core.redis_client``: ``RETRIES`` more times on
+one Redis; on a cluster, after asking for the layout, ``_on_master``), and Redis may have run the
+first one. Each claim request draws an id once (``_run_claim``); the script keeps
+``fs:{CODE}:req:<id>`` -> its claim's id for ``REQUEST_KEEP_MS`` and, run again, answers that claim
+and changes nothing, in the same one round trip. A refusal is not kept: it took nothing, and a
+rerun decides afresh. When every send is late, ``GateUnavailable`` (503): at most one unit was
+taken for the request. Returning a unit is once per claim, its answer kept (``_RETURN``).
+
 Without Redis (the embedded default), ``GateCounter``/``CustomerTally`` rows play the same part
 with conditional UPDATEs, and the claim row itself is the outbox the writer reads.
 
@@ -14,8 +23,8 @@ Over HTTP the script also reads the caller's token entry from the accounts domai
 so a claim costs one Redis round trip in all (``claim_for_token``); a revoked token's entry is a
 tombstone written before the revocation commits, so it fails on the next request in every process.
 
-Keys carry the campaign code in a hash tag (``fs:{CODE}:...``), so on a Redis Cluster
-(``millet.core.redis_client``) one campaign's keys live on one master and the scripts run there
+Keys carry the campaign code in a hash tag (``fs:{CODE}:...``, request keys too), so on a Redis
+Cluster (``millet.core.redis_client``) one campaign's keys live on one master and the scripts run there
 unchanged; campaigns spread over the masters. Three things differ on a cluster:
 
 - the token entry lives in its own slot, so the caller reads it first (``tokens_in_script`` is
@@ -24,7 +33,9 @@ unchanged; campaigns spread over the masters. Three things differ on a cluster:
   claim or a returned unit is therefore followed, on the same connection, by ``WAIT 1`` (at most
   ``REPLICA_WAIT_MS``), so a buyer is told "yes" only once the replica holds the claim. A master
   without a replica in time (its replica down, or just promoted) still answers, and its answers
-  are not replicated until it has one again: those are what a second failure could lose;
+  are not replicated until it has one again: those are what a second failure could lose. A claim
+  whose answer a failover lost is sent again to the new master: if the replica held it, its
+  request key came with it, and the buyer is told that claim;
 - writers read each campaign's stream on its own (one ``XREADGROUP`` may not span slots).
 """
 
