@@ -7,7 +7,11 @@ class FinanceConfig(AppConfig):
     label = "finance"
 
     def ready(self) -> None:
+        from millet.core import partitions
         from millet.finance.services import forget_accounts
+        from millet.finance.services.ledger_storage import TRANSFER_PARTITIONS
+
+        partitions.register(TRANSFER_PARTITIONS)
 
         # ``flush`` ends with post_migrate: the cached accounts are gone from the database.
         post_migrate.connect(

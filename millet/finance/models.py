@@ -5,6 +5,13 @@ credit account, so it balances by construction; multi-leg entries are *linked* t
 or fail together. Account balances are running sums kept in the same transaction as the transfer,
 so a balance read is one row, however many transfers exist. Transfers are immutable (save/delete
 refuse, and a database trigger refuses UPDATE/DELETE).
+
+On PostgreSQL ``finance_ledgertransfer`` is partitioned by month on ``created_at`` (migration 0007,
+millet.core.partitions): its primary key there is (id, created_at), and PostgreSQL allows neither a
+unique key without ``created_at`` nor a foreign key into it. So the two rules that were unique keys
+live in small unpartitioned tables the ledger writes in the same transaction as the transfers
+(``ledger_storage``): ``LedgerKey`` (an idempotency key is used once) and ``LedgerResolution`` (a
+pending transfer is resolved once). Foreign keys to a transfer are ``db_constraint=False``.
 """
 
 from __future__ import annotations
@@ -71,19 +78,24 @@ class LedgerTransfer(models.Model):
         POST_PENDING = "post_pending", "Post a pending transfer"
         VOID_PENDING = "void_pending", "Void a pending transfer"
 
-    idempotency_key = models.CharField(max_length=128, unique=True, null=True, blank=True)
+    idempotency_key = models.CharField(
+        max_length=128, null=True, blank=True, help_text="Unique through LedgerKey, which indexes it."
+    )
     debit_account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="debits")
     credit_account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="credits")
     amount = models.BigIntegerField(help_text="Minor units of the accounts' currency.")
     currency = models.CharField(max_length=3)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.SINGLE)
-    pending = models.OneToOneField(
+    # No database constraint: a partitioned table cannot be referenced. The ledger writes both
+    # transfers in its own transactions and never deletes one; LedgerResolution keeps "once".
+    pending = models.ForeignKey(
         "self",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
+        db_constraint=False,
         related_name="resolution",
-        help_text="For post/void: the pending transfer it resolves. One-to-one, so it resolves once.",
+        help_text="For post/void: the pending transfer it resolves (once: see LedgerResolution).",
     )
     pending_expires_at = models.DateTimeField(null=True, blank=True)
     batch = models.UUIDField(
@@ -126,6 +138,42 @@ class LedgerTransfer(models.Model):
         raise ValueError("ledger transfers are immutable; correct with a new transfer")
 
 
+class LedgerKey(models.Model):
+    """An idempotency key of a ledger transfer, used once: the unique key the partitioned transfer
+    table cannot hold. Written with its transfer, in the same transaction (``ledger_storage``); the
+    transfer's creation time lets a replay read it from its own month's partition."""
+
+    idempotency_key = models.CharField(max_length=128, primary_key=True)
+    transfer = models.ForeignKey(
+        LedgerTransfer, on_delete=models.PROTECT, db_constraint=False, db_index=False, related_name="+"
+    )  # no database constraint: the transfer table is partitioned; written with it, never deleted
+    transfer_created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("ledger idempotency key")
+        verbose_name_plural = _("ledger idempotency keys")
+
+    def __str__(self) -> str:
+        return self.idempotency_key
+
+
+class LedgerResolution(models.Model):
+    """A pending transfer resolved (posted or voided), once: the primary key is the pending
+    transfer's id. Written with the resolving transfer, in the same transaction (``ledger_storage``)."""
+
+    pending_id = models.BigIntegerField(primary_key=True)
+    transfer = models.ForeignKey(
+        LedgerTransfer, on_delete=models.PROTECT, db_constraint=False, db_index=False, related_name="+"
+    )  # no database constraint, as LedgerKey.transfer
+
+    class Meta:
+        verbose_name = _("ledger resolution")
+        verbose_name_plural = _("ledger resolutions")
+
+    def __str__(self) -> str:
+        return f"{self.pending_id} -> {self.transfer_id}"
+
+
 class Payment(models.Model):
     """A customer's payment for an order, held at a gateway and mirrored on the ledger."""
 
@@ -160,8 +208,10 @@ class Payment(models.Model):
         blank=True,
         help_text="SHA-256 of a keyed authorization's parameters (core.idempotency): a replay must match.",
     )
+    # No database constraint: ledger transfers are partitioned by month on PostgreSQL. The payments
+    # service sets it to the transfer it has just created, and transfers are never deleted.
     authorization = models.ForeignKey(
-        LedgerTransfer, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        LedgerTransfer, null=True, blank=True, on_delete=models.PROTECT, db_constraint=False, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -7,10 +7,13 @@ class InventoryConfig(AppConfig):
 
     def ready(self) -> None:
         from millet.catalog.services import use_shelf_reader
+        from millet.core import partitions
         from millet.inventory.services import shelves
+        from millet.inventory.services.stock import MOVEMENT_PARTITIONS
 
         # Inventory sits above the catalog, whose product pages ask it about stock through this port.
         use_shelf_reader(shelves)
+        partitions.register(MOVEMENT_PARTITIONS)
         self.add_links()
 
     @staticmethod

@@ -90,7 +90,11 @@ class Reservation(models.Model):
 
 
 class StockMovement(models.Model):
-    """Append-only journal of every change to on-hand quantity, so stock can be audited and rebuilt."""
+    """Append-only journal of every change to on-hand quantity, so stock can be audited and rebuilt.
+
+    On PostgreSQL the table is partitioned by month on ``created_at`` (migration 0005,
+    millet.core.partitions); its primary key there is (id, created_at), ``id`` alone stays unique
+    through its identity sequence. Nothing may reference a movement by foreign key."""
 
     class Reason(models.TextChoices):
         RECEIPT = "receipt"

@@ -91,7 +91,9 @@ class Application(models.Model):
 
     number = models.CharField(max_length=24, unique=True)
     customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    order = models.ForeignKey("sales.Order", on_delete=models.PROTECT, related_name="+")
+    # No database constraint: orders are partitioned by month on PostgreSQL (sales.models.Order);
+    # the loan is written for an order that exists, and orders are never deleted under a loan.
+    order = models.ForeignKey("sales.Order", on_delete=models.PROTECT, db_constraint=False, related_name="+")
     order_number = models.CharField(
         max_length=24, db_index=True, help_text="The order's number, as on its loan"
     )

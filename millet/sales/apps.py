@@ -9,8 +9,12 @@ class SalesConfig(AppConfig):
         from django.urls import reverse
         from django.utils.translation import gettext_lazy as _
 
+        from millet.core import partitions
         from millet.sales.services import cart_units
+        from millet.sales.services.orders import ORDER_PARTITIONS
         from millet.web import nav
+
+        partitions.register(ORDER_PARTITIONS)
 
         nav.set_cart(
             lambda actor, market: nav.CartLink(

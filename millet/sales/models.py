@@ -68,6 +68,15 @@ class CartLine(models.Model):
 
 
 class Order(models.Model):
+    """An order of any channel.
+
+    On PostgreSQL ``sales_order`` is partitioned by month on ``created_at`` (migration 0011,
+    millet.core.partitions): its primary key there is (id, created_at), and PostgreSQL allows neither
+    a unique key without ``created_at`` nor a foreign key into it. The order number and the
+    idempotency key are unique through ``OrderKey``, written first in the same transaction; the
+    foreign keys to an order are ``db_constraint=False``, kept by the sales services that write the
+    order and its rows together (and never delete an order but through the ORM, which cascades)."""
+
     class Channel(models.TextChoices):
         WEB = "web", "Web store"
         POS = "pos", "Point of sale"
@@ -84,7 +93,7 @@ class Order(models.Model):
         RETURNED = "returned", "Returned"
         PARTIALLY_RETURNED = "partially_returned", "Partially returned"
 
-    number = models.CharField(max_length=24, unique=True)
+    number = models.CharField(max_length=24, db_index=True, help_text="Unique through OrderKey.")
     channel = models.CharField(max_length=16, choices=Channel.choices)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PLACED)
     customer = models.ForeignKey(
@@ -149,7 +158,9 @@ class Order(models.Model):
     paid_at = models.DateTimeField(null=True, blank=True)
     fulfilled_at = models.DateTimeField(null=True, blank=True, help_text="Shipped or handed over.")
     cancelled_at = models.DateTimeField(null=True, blank=True)
-    idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    idempotency_key = models.CharField(
+        max_length=64, null=True, blank=True, db_index=True, help_text="Unique through OrderKey."
+    )
     request_fingerprint = models.CharField(
         max_length=64,
         blank=True,
@@ -184,8 +195,25 @@ class Order(models.Model):
         return self.number
 
 
+class OrderKey(models.Model):
+    """An order's number and idempotency key, each used once: the unique keys the month-partitioned
+    order table cannot hold. ``create_order`` and ``place_flash_orders`` insert it before the order,
+    in the same transaction, so a duplicate is refused (IntegrityError) before the order is written."""
+
+    number = models.CharField(max_length=24, primary_key=True)
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+
+    class Meta:
+        verbose_name = _("order key")
+        verbose_name_plural = _("order keys")
+
+    def __str__(self) -> str:
+        return self.number
+
+
 class OrderLine(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    # No database constraint on foreign keys to an order: see Order.
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, db_constraint=False, related_name="lines")
     sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT)
     quantity = models.PositiveIntegerField()
     unit_price = models.DecimalField(max_digits=14, decimal_places=2)
@@ -233,7 +261,9 @@ class OrderUnit(models.Model):
 
 class VoucherRedemption(models.Model):
     voucher = models.ForeignKey(Voucher, on_delete=models.PROTECT, related_name="redemptions")
-    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="voucher_redemption")
+    order = models.OneToOneField(  # no database constraint: see Order
+        Order, on_delete=models.CASCADE, db_constraint=False, related_name="voucher_redemption"
+    )
     customer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -243,7 +273,8 @@ class VoucherRedemption(models.Model):
 
 
 class Return(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="returns")
+    # No database constraint: see Order.
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, db_constraint=False, related_name="returns")
     reason = models.CharField(max_length=255, blank=True)
     refund_amount = models.DecimalField(max_digits=14, decimal_places=2)
     location = models.ForeignKey(
@@ -286,7 +317,9 @@ class ReturnAuthorization(models.Model):
         NOT_AS_DESCRIBED = "not_as_described", "Not as described"
         WRONG_ITEM = "wrong_item", "Wrong item sent"
 
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="return_authorizations")
+    order = models.ForeignKey(  # no database constraint: see Order
+        Order, on_delete=models.PROTECT, db_constraint=False, related_name="return_authorizations"
+    )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.REQUESTED)
     reason = models.CharField(max_length=20, choices=Reason.choices)
     details = models.CharField(max_length=500, blank=True)

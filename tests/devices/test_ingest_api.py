@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection
 
+from millet.core import partitions
 from millet.devices.telemetry import services, storage
 
 T0 = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
@@ -77,7 +78,7 @@ def test_unbinding_wipes_the_devices_history(owned, commit):
 
 @pytest.mark.postgres
 def test_rows_land_in_day_partitions(require_postgres, owned):
-    storage.ensure_partitions(around=T0.date())
+    partitions.ensure_partitions(storage.PARTITIONS, around=T0.date())
     storage.insert_rows(rows(owned, [0]))
     with connection.cursor() as cursor:
         cursor.execute("SELECT tableoid::regclass::text FROM telemetry_message WHERE device_id = %s", [owned])

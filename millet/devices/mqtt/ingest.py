@@ -33,6 +33,7 @@ from functools import partial
 import paho.mqtt.client as mqtt
 from django.db import DatabaseError, close_old_connections, connection, connections, transaction
 
+from millet.core import partitions
 from millet.core.errors import DomainError
 from millet.core.faults import is_record_fault
 from millet.devices.mqtt import topics
@@ -182,7 +183,7 @@ class IngestWorker:
     def run(self, stop: threading.Event, on_batch=None) -> None:
         """Two stages so parsing overlaps the database: this thread collects and validates batches,
         the writer thread commits them in order and acks; at most two batches wait between them."""
-        storage.ensure_partitions()
+        partitions.ensure_all()
         self._start_transport()
         halt = threading.Event()  # ends the helper threads once this loop has stopped feeding them
         parsed: queue.Queue[Parsed] = queue.Queue(maxsize=2)
@@ -242,10 +243,11 @@ class IngestWorker:
         return batch
 
     def _maintain(self) -> bool:
-        """Day partitions ahead and dead letters pruned; False (try again soon) if the database failed."""
+        """Partitions ahead (telemetry's days, and every other table registered in core.partitions) and
+        dead letters pruned; False (try again soon) if the database failed."""
         try:
             close_old_connections()
-            storage.ensure_partitions()
+            partitions.ensure_all()
             deadletters.prune()
             return True
         except DatabaseError:

@@ -8,9 +8,13 @@ class TelemetryConfig(AppConfig):
     label = "telemetry"
 
     def ready(self) -> None:
+        from millet.core import partitions
         from millet.devices import events
         from millet.devices.mqtt.broker import on_credentials_changed
         from millet.devices.telemetry.services import on_device_data_wiped
+        from millet.devices.telemetry.storage import PARTITIONS
+
+        partitions.register(PARTITIONS)
 
         events.device_credentials_changed.connect(
             on_credentials_changed, dispatch_uid="telemetry.broker_sync"

@@ -1,4 +1,4 @@
-"""Raw SQL for the telemetry table: day partitions ahead of time, and one-statement batch inserts.
+"""Raw SQL for the telemetry table: its day partitions (``PARTITIONS``), and one-statement batch inserts.
 
 PostgreSQL gets a COPY of the batch into a session's scratch table and one ``INSERT ... SELECT ...
 ON CONFLICT DO NOTHING RETURNING``: de-duplication by the primary key, and the list of rows that were
@@ -11,12 +11,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
-from django.db import DatabaseError, connection, transaction
+from django.db import connection
+
+from millet.core.partitions import RangePartitioned
 
 TABLE = "telemetry_message"
-PARTITION_DAYS_AHEAD = 3
+# Day partitions from yesterday to 3 days on, kept by the ingest worker (core.partitions.ensure_all).
+PARTITIONS = RangePartitioned(TABLE, "ts", "day", ahead=3, behind=1)
 
 
 @dataclass(frozen=True)
@@ -31,38 +34,6 @@ class Row:
     @property
     def key(self) -> tuple[str, str, int]:
         return self.device_id, self.kind, self.seq
-
-
-def ensure_partitions(
-    conn=None, around: date | None = None, *, days_ahead: int = PARTITION_DAYS_AHEAD
-) -> int:
-    """Create the day partitions from yesterday to ``days_ahead`` days on; return how many were new.
-
-    A day whose rows already sit in the default partition cannot get its own partition (PostgreSQL
-    refuses); those rows stay in the default partition and stay queryable.
-    """
-    conn = conn or connection
-    if conn.vendor != "postgresql":
-        return 0
-    around = around or datetime.now().date()
-    created = 0
-    for offset in range(-1, days_ahead + 1):
-        day = around + timedelta(days=offset)
-        name = f"{TABLE}_{day:%Y%m%d}"
-        with conn.cursor() as cursor:
-            cursor.execute("SELECT to_regclass(%s)", [name])
-            if cursor.fetchone()[0] is not None:
-                continue
-            try:
-                with transaction.atomic(using=conn.alias):
-                    cursor.execute(
-                        f"CREATE TABLE {name} PARTITION OF {TABLE} FOR VALUES "
-                        f"FROM ('{day.isoformat()} 00:00+00') TO ('{day + timedelta(days=1)} 00:00+00')"
-                    )
-                created += 1
-            except DatabaseError:
-                continue  # rows for that day already landed in the default partition
-    return created
 
 
 def insert_rows(rows: list[Row]) -> list[Row]:

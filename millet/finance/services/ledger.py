@@ -27,7 +27,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from millet.core.errors import Conflict, DomainError, NotFound, Unprocessable
-from millet.finance.models import LedgerAccount, LedgerTransfer
+from millet.finance.models import LedgerAccount, LedgerKey, LedgerResolution, LedgerTransfer
 from millet.finance.services.ledger_accounts import accounts_by_code
 from millet.finance.services.ledger_storage import Delta, write_batch
 
@@ -192,10 +192,20 @@ def _validate(spec: Entry) -> None:
 
 
 def _stored_by_key(specs: Sequence[Entry]) -> dict[str, LedgerTransfer]:
+    """The stored transfers of these entries' keys, found through ``LedgerKey`` (by its primary key,
+    then each transfer in its own month's partition: the creation times prune the others)."""
     keys = [spec.idempotency_key for spec in specs if spec.idempotency_key]
     if not keys:
         return {}
-    return {t.idempotency_key: t for t in LedgerTransfer.objects.filter(idempotency_key__in=keys)}
+    claims = list(
+        LedgerKey.objects.filter(idempotency_key__in=keys).values_list("transfer_id", "transfer_created_at")
+    )
+    if not claims:
+        return {}
+    found = LedgerTransfer.objects.filter(
+        pk__in=[pk for pk, _created in claims], created_at__in={created for _pk, created in claims}
+    )
+    return {t.idempotency_key: t for t in found}
 
 
 def _refusal(index: int, exc: DomainError) -> BatchResult:
@@ -308,7 +318,7 @@ def _lock_pendings(entries: Sequence[Entry]) -> tuple[dict[int, LedgerTransfer],
     if not ids:
         return {}, set()
     rows = {t.pk: t for t in LedgerTransfer.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
-    resolved = set(LedgerTransfer.objects.filter(pending_id__in=ids).values_list("pending_id", flat=True))
+    resolved = set(LedgerResolution.objects.filter(pending_id__in=ids).values_list("pending_id", flat=True))
     return rows, resolved
 
 

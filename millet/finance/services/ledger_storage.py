@@ -5,6 +5,12 @@ one round trip; a larger one is inserted with COPY.
 
 The balance UPDATE re-checks every account's limit in SQL, so even a bug in the in-memory check
 could never break a limit, only refuse the batch.
+
+With the transfers, in the same statement or transaction, go their claims (``claim``): a
+``LedgerKey`` row per idempotency key and a ``LedgerResolution`` row per resolved pending transfer,
+whose primary keys are the uniqueness the month-partitioned transfer table cannot hold. A duplicate
+raises IntegrityError, as the transfer table's own unique keys did, and ``submit_batch`` retries and
+then replays or refuses.
 """
 
 from __future__ import annotations
@@ -15,7 +21,8 @@ from django.db import connection
 from django.utils import timezone
 
 from millet.core.errors import Conflict
-from millet.finance.models import LedgerAccount, LedgerTransfer
+from millet.core.partitions import RangePartitioned
+from millet.finance.models import LedgerAccount, LedgerKey, LedgerResolution, LedgerTransfer
 
 
 @dataclass
@@ -76,6 +83,11 @@ def _apply_each(deltas: dict[int, Delta]) -> None:
 
 
 _TRANSFERS = LedgerTransfer._meta.db_table
+# On PostgreSQL, transfers are partitioned by month on created_at: this month and the next two are
+# kept ready by core.partitions.ensure_all (registered in FinanceConfig.ready).
+TRANSFER_PARTITIONS = RangePartitioned(_TRANSFERS, "created_at", "month", ahead=2)
+_KEYS = LedgerKey._meta.db_table
+_RESOLUTIONS = LedgerResolution._meta.db_table
 _COPY_COLUMNS = (
     "id",
     "idempotency_key",
@@ -142,6 +154,34 @@ def insert_transfers(transfers: list[LedgerTransfer]) -> None:
         t._state.db = connection.alias
 
 
+def claim(transfers: list[LedgerTransfer]) -> None:
+    """Record the inserted transfers' idempotency keys and the pending transfers they resolve;
+    IntegrityError if a key is used or a pending transfer resolved already (by a concurrent batch)."""
+    keyed = [t for t in transfers if t.idempotency_key is not None]
+    resolving = [t for t in transfers if t.pending_id is not None]
+    if connection.vendor != "postgresql":
+        LedgerKey.objects.bulk_create(
+            [LedgerKey(t.idempotency_key, t.pk, t.created_at) for t in keyed], batch_size=1000
+        )
+        LedgerResolution.objects.bulk_create(
+            [LedgerResolution(t.pending_id, t.pk) for t in resolving], batch_size=1000
+        )
+        return
+    with connection.cursor() as cursor:
+        if keyed:
+            cursor.execute(
+                f"INSERT INTO {_KEYS} (idempotency_key, transfer_id, transfer_created_at) "
+                "SELECT * FROM unnest(%s::text[], %s::bigint[], %s::timestamptz[])",
+                [[t.idempotency_key for t in keyed], [t.pk for t in keyed], [t.created_at for t in keyed]],
+            )
+        if resolving:
+            cursor.execute(
+                f"INSERT INTO {_RESOLUTIONS} (pending_id, transfer_id) "
+                "SELECT * FROM unnest(%s::bigint[], %s::bigint[])",
+                [[t.pending_id for t in resolving], [t.pk for t in resolving]],
+            )
+
+
 _APPLY_MANY_PG = f"""
 UPDATE {LedgerAccount._meta.db_table} AS a
    SET debits_pending = a.debits_pending + v.dpe, debits_posted = a.debits_posted + v.dpo,
@@ -183,8 +223,9 @@ def apply_deltas(deltas: dict[int, Delta]) -> None:
 
 ONE_STATEMENT_TRANSFERS = 64
 
-# The insert and the balance update as one statement (data-modifying CTEs). nextval runs over the
-# rows in their order, so the ids, sorted, are the transfers' ids in order.
+# The insert, its claims and the balance update as one statement (data-modifying CTEs, each run
+# once whether or not the final SELECT reads it). nextval runs over the rows in their order, so the
+# ids, sorted, are the transfers' ids in order.
 _WRITE_PG = f"""
 WITH inserted AS (
   INSERT INTO {_TRANSFERS} ({", ".join(_COPY_COLUMNS)})
@@ -198,7 +239,13 @@ WITH inserted AS (
             WITH ORDINALITY AS v(idempotency_key, debit_account_id, credit_account_id, amount, currency,
                                  kind, pending_id, pending_expires_at, batch, code, reference, booked_on, n)
            ORDER BY v.n) AS v
-  RETURNING id
+  RETURNING id, idempotency_key, pending_id
+), keyed AS (
+  INSERT INTO {_KEYS} (idempotency_key, transfer_id, transfer_created_at)
+  SELECT idempotency_key, id, %(now)s FROM inserted WHERE idempotency_key IS NOT NULL
+), resolved AS (
+  INSERT INTO {_RESOLUTIONS} (pending_id, transfer_id)
+  SELECT pending_id, id FROM inserted WHERE pending_id IS NOT NULL
 ), updated AS (
   UPDATE {LedgerAccount._meta.db_table} AS a
      SET debits_pending = a.debits_pending + d.dpe, debits_posted = a.debits_posted + d.dpo,
@@ -217,14 +264,16 @@ SELECT (SELECT array_agg(id ORDER BY id) FROM inserted), (SELECT count(*) FROM u
 
 
 def write_batch(transfers: list[LedgerTransfer], deltas: dict[int, Delta]) -> None:
-    """Insert a batch's transfers (setting their ids) and apply its balance changes, while the batch
-    holds its locks; Conflict ``exceeds_balance_limit`` if an UPDATE's limit check refuses.
+    """Insert a batch's transfers (setting their ids) with their claims and apply its balance changes,
+    while the batch holds its locks; Conflict ``exceeds_balance_limit`` if an UPDATE's limit check
+    refuses, IntegrityError if a claim is taken.
 
     On PostgreSQL a small batch is one statement (one round trip); a large one, or SQLite, runs
-    ``insert_transfers`` then ``apply_deltas``.
+    ``insert_transfers``, ``claim`` then ``apply_deltas``.
     """
     if connection.vendor != "postgresql" or len(transfers) > ONE_STATEMENT_TRANSFERS or not transfers:
         insert_transfers(transfers)
+        claim(transfers)
         apply_deltas(deltas)
         return
     now = timezone.now()

@@ -24,7 +24,7 @@ from millet.core.numbers import document_number
 from millet.inventory import services as inventory
 from millet.regions.money import quantize
 from millet.regions.services import get_market
-from millet.sales.models import Order, OrderLine
+from millet.sales.models import Order, OrderKey, OrderLine
 from millet.sales.pricing import LineInput, price_order
 from millet.sales.services.cancelling import cancel_order
 from millet.sales.services.orders import line_reference
@@ -106,9 +106,15 @@ def place_flash_orders(
     line = priced.lines[0]
     held = inventory.release_reservations(offer.hold_reference)  # re-held below, same transaction
     covered, uncovered = fresh[:held], fresh[held:]
+    numbers = [document_number(offer.market, "F") for _ in covered]
+    # The keys first (OrderKey holds the uniqueness the partitioned order table cannot): a claim
+    # written by a concurrent writer since ``done`` was read is an IntegrityError, the batch rolls back.
+    OrderKey.objects.bulk_create(
+        OrderKey(number=number, idempotency_key=c.key) for number, c in zip(numbers, covered, strict=True)
+    )
     orders = Order.objects.bulk_create(
         Order(
-            number=document_number(offer.market, "F"),
+            number=number,
             channel=Order.Channel.FLASH,
             customer_id=c.customer_id,
             market_id=offer.market,
@@ -121,7 +127,7 @@ def place_flash_orders(
             idempotency_key=c.key,
             created_at=c.claimed_at,
         )
-        for c in covered
+        for number, c in zip(numbers, covered, strict=True)
     )
     if orders and not all(o.pk for o in orders):  # SQLite before 3.35 returns no ids
         by_number = dict(

@@ -26,18 +26,22 @@ from millet.catalog.services import SkuInfo, sku_offers
 from millet.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from millet.core.idempotency import check_same_request, fingerprint
 from millet.core.numbers import document_number
+from millet.core.partitions import RangePartitioned
 from millet.finance import services as finance
 from millet.finance.services import SaleFacts, SoldLine
 from millet.inventory import services as inventory
 from millet.regions.money import quantize
 from millet.regions.services import check_state, get_market, is_inter_state
-from millet.sales.models import Order, OrderLine, OrderUnit
+from millet.sales.models import Order, OrderKey, OrderLine, OrderUnit
 from millet.sales.pricing import LineInput, line_tax, price_order
 from millet.sales.services.shipping import NO_SHIPPING, shipping_charge
 from millet.sales.services.stores import store_facts
 from millet.sales.services.vouchers import find_voucher, redeem_voucher, voucher_discount
 
 MAX_LINES = 50
+# On PostgreSQL, orders are partitioned by month on created_at: this month and the next two are kept
+# ready by core.partitions.ensure_all (registered in SalesConfig.ready).
+ORDER_PARTITIONS = RangePartitioned(Order._meta.db_table, "created_at", "month", ahead=2)
 
 OPEN_STATUSES = (
     Order.Status.PLACED,
@@ -414,15 +418,18 @@ def create_order(
         request_fingerprint=request_fingerprint,
         created_at=placed_at or timezone.now(),
     )
+    # The keys first (OrderKey holds the uniqueness the partitioned order table cannot), then the order.
     if idempotency_key:  # only a keyed request can collide with a twin; others skip the savepoint
         try:
             with transaction.atomic():
+                OrderKey.objects.create(number=order.number, idempotency_key=idempotency_key)
                 order.save(force_insert=True)
         except IntegrityError:
             raise Conflict(
                 "a request with this idempotency key is in progress", code="idempotency_key_reused"
             ) from None
     else:
+        OrderKey.objects.create(number=order.number)
         order.save(force_insert=True)
     order_lines = OrderLine.objects.bulk_create(
         OrderLine(

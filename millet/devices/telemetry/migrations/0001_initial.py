@@ -37,9 +37,10 @@ def create_message_table(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         from django.utils import timezone
 
-        from millet.devices.telemetry.storage import ensure_partitions
+        from millet.core.partitions import ensure_partitions
+        from millet.devices.telemetry.storage import PARTITIONS
 
-        ensure_partitions(schema_editor.connection, timezone.now().date())
+        ensure_partitions(PARTITIONS, schema_editor.connection, timezone.now().date())
 
 
 def drop_message_table(apps, schema_editor):

@@ -1,0 +1,93 @@
+"""Orders on PostgreSQL: partitioned by month on created_at, with the order number and the
+idempotency key kept unique by ``OrderKey``, written before the order in the same transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from unittest import mock
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from millet.accounts.actor import actor_for_user
+from millet.core.errors import Conflict
+from millet.core.partitions import ensure_partitions
+from millet.sales import services
+from millet.sales.models import Order, OrderKey
+from millet.sales.services.orders import ORDER_PARTITIONS
+from tests import partitioning
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+TABLE = ORDER_PARTITIONS.table
+
+
+def order(world, quantity: int = 1, **extra) -> Order:
+    return services.place_order(
+        actor_for_user(world.users["alice"]),
+        market="CN",
+        lines=[services.LineRequest("CABLE-C", quantity)],
+        payment_token="tok_ok",
+        **extra,
+    )
+
+
+def test_orders_are_range_partitioned_and_nothing_references_them(require_postgres):
+    today = timezone.now().date()
+    assert partitioning.strategy(TABLE) == "r"
+    assert partitioning.primary_key(TABLE) == ["id", "created_at"]
+    expected = {ORDER_PARTITIONS.partition_name(start) for start in ORDER_PARTITIONS.periods(today)}
+    assert expected | {f"{TABLE}_default"} <= partitioning.partitions(TABLE)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT conname FROM pg_constraint WHERE confrelid = to_regclass(%s)", [TABLE])
+        assert cursor.fetchall() == []
+
+
+def test_an_order_of_next_month_lands_in_its_partition_with_its_key(require_postgres, world):
+    now = order(world)
+    later = order(world, placed_at=partitioning.next_month(ORDER_PARTITIONS), idempotency_key="next-1")
+    assert partitioning.partition_of(TABLE, now.pk) == ORDER_PARTITIONS.partition_name(
+        ORDER_PARTITIONS.start_of(now.created_at.date())
+    )
+    assert partitioning.partition_of(TABLE, later.pk) == f"{TABLE}_{later.created_at:%Y%m}"
+    assert later.pk > now.pk
+    assert OrderKey.objects.get(number=later.number).idempotency_key == "next-1"
+    assert order(world, placed_at=later.created_at, idempotency_key="next-1").number == later.number
+    with pytest.raises(Conflict) as refused:
+        order(world, quantity=2, idempotency_key="next-1")  # another request with the same key
+    assert refused.value.code == "idempotency_key_reused"
+    assert Order.objects.filter(idempotency_key="next-1").count() == 1
+
+
+def test_a_twin_that_missed_the_first_order_is_refused_by_the_key_table(require_postgres, world):
+    """The race OrderKey closes: two requests with one key that both found no order before either wrote."""
+    first = order(world, idempotency_key="twin")
+    with (
+        mock.patch("millet.sales.services.orders.replay_order", return_value=None),
+        pytest.raises(Conflict) as refused,
+    ):
+        order(world, idempotency_key="twin")
+    assert refused.value.code == "idempotency_key_reused"
+    assert list(Order.objects.filter(idempotency_key="twin")) == [first]
+
+
+def test_an_order_number_is_used_once(require_postgres, world):
+    first = order(world)
+    with (
+        mock.patch("millet.sales.services.orders.document_number", return_value=first.number),
+        pytest.raises(IntegrityError),
+        transaction.atomic(),
+    ):
+        order(world)
+    assert Order.objects.filter(number=first.number).count() == 1
+
+
+def test_a_stores_orders_of_a_day_read_only_that_days_month(require_postgres, world):
+    ensure_partitions(ORDER_PARTITIONS, connection, timezone.now().date() - timedelta(days=150))
+    day = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    query = Order.objects.filter(
+        store_id=world.stores["SH-001"].pk, created_at__gte=day, created_at__lt=day + timedelta(days=1)
+    )
+    sql, params = query.query.sql_with_params()
+    scanned = partitioning.scanned(sql, list(params))
+    assert scanned == {ORDER_PARTITIONS.partition_name(ORDER_PARTITIONS.start_of(day.date()))}
