@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from datetime import timedelta
@@ -189,3 +190,20 @@ def test_revocation_reaches_another_app_instance_at_once(world, shared_cache):
     finally:
         other.stdin.close()
         other.wait(timeout=30)
+
+
+@pytest.mark.django_db
+def test_a_use_is_recorded_in_the_database_when_the_markers_redis_node_is_down(world, settings):
+    """On a Redis Cluster the owner's entry and the use marker live in different slots: a failover
+    of the marker's master must not fail a request whose owner was already read (it was a 500)."""
+    with socket.socket() as probe:  # a port nothing listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.REDIS_URL = f"redis://127.0.0.1:{port}/0"
+    raw = issue_token(world.users["alice"])
+    token = ApiToken.objects.get(key_hash=hash_token(raw))
+    entry = services._encode(TokenOwner(token.pk, token.user_id, False, 0.0)).encode()
+    services._touched.clear()
+    assert services.owner_from_cache(raw, entry).user_id == world.users["alice"].pk
+    token.refresh_from_db()
+    assert token.last_used_at is not None

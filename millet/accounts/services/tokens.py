@@ -155,8 +155,13 @@ def _touch(owner: TokenOwner, key_hash: str, now: float, shared: bool) -> None:
         if len(_touched) > 100_000:
             _touched.clear()
         _touched[key_hash] = now
-        if not _redis().set(f"acct:used:{key_hash}", 1, ex=TOUCH_EVERY_SECONDS, nx=True):
-            return  # another process recorded it within the minute
+        try:
+            if not _redis().set(f"acct:used:{key_hash}", 1, ex=TOUCH_EVERY_SECONDS, nx=True):
+                return  # another process recorded it within the minute
+        except redis_client.ERRORS:
+            # The marker's node is down (a failover moves the slot of this key, not only the
+            # entry's): the request goes on, and the database, the truth, records the use.
+            pass
     ApiToken.objects.filter(pk=owner.token_id).update(last_used_at=timezone.now())
 
 
