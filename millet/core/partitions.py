@@ -2,8 +2,9 @@
 ledger transfers), one partition per period created ahead of time, and a default partition.
 
 A table is described once by a ``RangePartitioned`` and registered by its app (``AppConfig.ready``);
-the device cloud's ingest worker calls ``ensure_all`` at start and on its maintenance tick, so every
-registered table gets its partitions from ``behind`` periods ago to ``ahead`` periods on.
+the device cloud's ingest worker calls ``ensure_all`` at start and on its maintenance tick, and sales'
+``expire_orders`` job every minute, so every registered table gets its partitions from ``behind``
+periods ago to ``ahead`` periods on, with or without the device cloud.
 
 Rows for a period without its own partition land in the default partition and stay queryable there.
 PostgreSQL refuses to create a period's partition while the default partition holds rows of that

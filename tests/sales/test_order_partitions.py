@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from unittest import mock
 
 import pytest
+from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -91,3 +92,14 @@ def test_a_stores_orders_of_a_day_read_only_that_days_month(require_postgres, wo
     sql, params = query.query.sql_with_params()
     scanned = partitioning.scanned(sql, list(params))
     assert scanned == {ORDER_PARTITIONS.partition_name(ORDER_PARTITIONS.start_of(day.date()))}
+
+
+def test_the_minutely_expire_orders_job_puts_back_a_missing_partition(require_postgres):
+    """A deployment without the ingest worker still gets its partitions ahead: ``expire_orders``
+    (every minute) runs ``ensure_all``."""
+    ahead = ORDER_PARTITIONS.partition_name(partitioning.next_month(ORDER_PARTITIONS).date())
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE {ahead}")
+    assert ahead not in partitioning.partitions(TABLE)
+    call_command("expire_orders")
+    assert ahead in partitioning.partitions(TABLE)
