@@ -124,7 +124,7 @@ with transaction.atomic(), connection.cursor() as cur:
           SELECT g AS i, 1 + mod(g, %(n)s) AS s, 10000 + mod(g * 7919, 500000) AS net,
                  %(end)s - (%(count)s - (g - %(first)s)) * (%(span)s::float / %(count)s)
                            * interval '1 second' AS at
-            FROM generate_series(%(first)s, %(first)s + %(count)s - 1) AS g
+            FROM generate_series(%(first)s::bigint, %(first)s + %(count)s - 1) AS g
         )
         INSERT INTO {T} (id, debit_account_id, credit_account_id, amount, currency, kind, pending_id,
                          code, reference, created_at)
