@@ -6,11 +6,16 @@ class SalesConfig(AppConfig):
     label = "sales"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
         from django.urls import reverse
         from django.utils.translation import gettext_lazy as _
 
         from millet.sales.services import cart_units
+        from millet.sales.services.carts import cart_units_kept
         from millet.web import nav
+
+        # ``flush`` empties the carts without a signal: the counts kept in the shared cache go too.
+        post_migrate.connect(cart_units_kept.forget_all, dispatch_uid="sales-cart-units-flush")
 
         nav.set_cart(
             lambda actor, market: nav.CartLink(
