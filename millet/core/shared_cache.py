@@ -6,10 +6,10 @@ so without one every read asks the database, as before. A fact is kept under its
 scope's versions: a reader takes both versions and the kept value in one round trip, and uses the
 value only when it was built under the current ones; a change moves its scope's version once it
 commits (``forget``), an emptied database the namespace's (``forget_all``). A reader that built its
-value from the database before a change committed keeps it under the old version, so no later
-reader takes it. A reader inside a transaction neither takes nor keeps a value: it may see its own
-uncommitted change, which a rollback would leave behind in the cache (and a test's transaction
-always rolls back).
+value before a change committed keeps it under the old version, so no later reader takes it; and a
+value is built from the primary, never a replica that may not have the change yet. A reader inside a
+transaction neither takes nor keeps a value: it may see its own uncommitted change, which a rollback
+would leave behind in the cache (and a test's transaction always rolls back).
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from typing import TypeVar
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
+
+from millet.core.replicas import primary_reads_block
 
 T = TypeVar("T")
 
@@ -54,7 +56,8 @@ class SharedFacts:
         kept = found.get(key)
         if kept is not None and kept[0] == versions:
             return kept[1]
-        value = build()
+        with primary_reads_block():  # a replica's lag would be kept under the current version
+            value = build()
         cache.set(key, (versions, value), KEEP_SECONDS)
         return value
 
