@@ -192,6 +192,10 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# A signed-in page reads its session from the shared cache (Redis), written through to the database,
+# which stays the record; a per-process cache could not hear a sign-out in another process, so
+# without Redis every request reads the database.
+SESSION_ENGINE = "django.contrib.sessions.backends." + ("cached_db" if REDIS_URL else "db")
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out account name or address

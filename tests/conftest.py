@@ -77,11 +77,23 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture
+def require_shared_cache():
+    """Facts kept in the shared cache (``core.shared_cache``) need Redis; under CI its absence fails."""
+    from millet.core.shared_cache import shared
+
+    if not shared():
+        if os.environ.get("CI"):
+            pytest.fail("Redis is required under CI for the shared cache (set REDIS_URL)")
+        pytest.skip("needs Redis (REDIS_URL=redis://...)")
+
+
 @pytest.fixture(autouse=True)
 def _fresh_signin_limits():
-    """Sign-in and throttle counts live in Redis when REDIS_URL is set, outside the test's transaction:
-    one test's failed sign-ins from 127.0.0.1 must not lock the next test out for 15 minutes. (The
-    suite's Redis, read before the test: some tests point REDIS_URL at a private server of their own.)"""
+    """Sign-in and throttle counts and the shared cache's facts live in Redis when REDIS_URL is set,
+    outside the test's transaction: one test's failed sign-ins from 127.0.0.1 must not lock the next
+    test out for 15 minutes, nor its flash sale reach the next test's menu. (The suite's Redis, read
+    before the test: some tests point REDIS_URL at a private server of their own.)"""
     from django.conf import settings
 
     url = settings.REDIS_URL
@@ -91,7 +103,7 @@ def _fresh_signin_limits():
 
         client = redis_client.connect(url)
         try:
-            for pattern in ("*:axes-*", "*:throttle_*"):
+            for pattern in ("*:axes-*", "*:throttle_*", "*:facts:*"):
                 keys = list(client.scan_iter(pattern, count=1000))
                 if keys:
                     client.delete(*keys)

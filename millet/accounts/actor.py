@@ -173,6 +173,19 @@ def actor_for_user(user) -> Actor:
     return actor_for(user.pk, is_staff=bool(user.is_staff))
 
 
+def request_actor(request) -> Actor:
+    """``actor_for_user(request.user)``, built once per request: the view, the base layout's
+    navigation (``web.context``) and every check between share it, so the user's store jobs are read
+    once and their groups at most once; the next request reads both again. A sign-in or sign-out
+    during the request (another user on it) builds the new user's actor."""
+    user = request.user
+    who = (user.pk, bool(user.is_staff))
+    kept = getattr(request, "millet_actor", None)
+    if kept is None or kept[0] != who:
+        kept = request.millet_actor = (who, actor_for_user(user))
+    return kept[1]
+
+
 def actor_for(user_id: int, *, is_staff: bool) -> Actor:
     """The full actor from a user's id and staff flag (what a cached token owner holds), so
     authenticating by token needs no user row."""

@@ -25,7 +25,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from millet.accounts.actor import actor_for_user
+from millet.accounts.actor import request_actor
 from millet.core.client_address import client_address
 
 UNKNOWN_OR_WRONG = _("The account name or the password is not right.")
@@ -67,6 +67,6 @@ class AccountAdapter(DefaultAccountAdapter):
         return address
 
     def get_login_redirect_url(self, request: HttpRequest) -> str:
-        if actor_for_user(request.user).is_employee:
+        if request_actor(request).is_employee:
             return reverse("web:staff")
         return super().get_login_redirect_url(request)

@@ -21,7 +21,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
-from millet.accounts.actor import actor_for_user
+from millet.accounts.actor import actor_for_user, request_actor
 from millet.core.admin import ReadOnlyAdmin
 from millet.core.errors import DomainError
 
@@ -91,7 +91,7 @@ class ServiceAddMixin:
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
-            actor = actor_for_user(request.user)
+            actor = request_actor(request)
             kwargs["form"] = type(self.add_form.__name__, (self.add_form,), {"actor": actor})
         return super().get_form(request, obj, change=change, **kwargs)
 
@@ -133,7 +133,7 @@ def service_form_page(modeladmin, request, obj, form_class: type[ServiceForm], t
     status = 200
     if request.method == "POST":
         form = form_class(request.POST, instance=obj)
-        form.actor = actor_for_user(request.user)
+        form.actor = request_actor(request)
         if form.is_valid():
             modeladmin.message_user(request, _("Done: %(title)s") % {"title": title}, messages.SUCCESS)
             opts = modeladmin.model._meta

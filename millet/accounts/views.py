@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from millet.accounts import services
-from millet.accounts.actor import actor_for_user
+from millet.accounts.actor import request_actor
 from millet.accounts.forms import AddressForm, NameForm
 from millet.accounts.postal import AddressFields, address_problems
 from millet.core.errors import NotFound
@@ -23,7 +23,7 @@ from millet.regions.services import list_markets
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
-    actor = actor_for_user(request.user)
+    actor = request_actor(request)
     form = NameForm(
         request.POST or None,
         initial={"first_name": request.user.first_name, "last_name": request.user.last_name},
@@ -42,7 +42,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def addresses(request: HttpRequest) -> HttpResponse:
-    addresses = services.list_addresses(actor_for_user(request.user))
+    addresses = services.list_addresses(request_actor(request))
     context = {"addresses": addresses, "address_markets": list_markets()}
     return render(request, "accounts/addresses.html", context)
 
@@ -70,7 +70,7 @@ def _address_page(request: HttpRequest, market: str, address: services.AddressIn
         if valid and not form.errors:
             fields = AddressFields(market=market, **form.cleaned_data)
             try:
-                services.save_address(actor_for_user(request.user), fields, address.id if address else None)
+                services.save_address(request_actor(request), fields, address.id if address else None)
             except services.InvalidAddress as exc:
                 for name, problem in exc.problems.items():
                     form.add_error(name if name in form.fields else None, problem)
@@ -101,7 +101,7 @@ def address_new(request: HttpRequest) -> HttpResponse:
 
 def _own_address(request: HttpRequest, address_id: int) -> services.AddressInfo:
     try:
-        return services.get_address(actor_for_user(request.user), address_id)
+        return services.get_address(request_actor(request), address_id)
     except NotFound:
         raise Http404("no such address") from None
 
@@ -118,7 +118,7 @@ def address_edit(request: HttpRequest, address_id: int) -> HttpResponse:
 def address_delete(request: HttpRequest, address_id: int) -> HttpResponse:
     address = _own_address(request, address_id)
     if request.method == "POST":
-        services.delete_address(actor_for_user(request.user), address.id)
+        services.delete_address(request_actor(request), address.id)
         messages.success(request, _("The address is deleted."))
         return redirect("accounts:addresses")
     return render(request, "accounts/address_delete.html", {"address": address})

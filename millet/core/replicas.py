@@ -77,6 +77,18 @@ def replica_reads_block() -> Iterator[None]:
         outer.wrote = True  # a write inside pins the rest of the request, too
 
 
+@contextmanager
+def primary_reads_block() -> Iterator[None]:
+    """Reads inside the block go to the primary, even within read-only work: what is built there
+    is kept for every process (``core.shared_cache``), so it must not lag behind a change."""
+    outer = _work.get()
+    work = _Work(replica_ok=False, wrote=bool(outer and outer.wrote))
+    with _working(work):
+        yield
+    if outer is not None and work.wrote:
+        outer.wrote = True
+
+
 def replica_reads(function: Callable) -> Callable:
     """Decorator for a read-only view or service that can stand a replica's lag (seconds at most)."""
 

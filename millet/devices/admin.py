@@ -10,7 +10,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from millet.accounts.actor import actor_for_user
+from millet.accounts.actor import request_actor
 from millet.accounts.backoffice import ServiceAddAdmin, ServiceForm
 from millet.core.admin import ReadOnlyAdmin, ReadOnlyTabularInline
 from millet.core.errors import DomainError
@@ -61,7 +61,7 @@ class DeviceAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Revoke selected devices (the broker drops them at once)")
     def revoke(self, request, queryset) -> None:
-        actor = actor_for_user(request.user)
+        actor = request_actor(request)
         done = 0
         for device_id in queryset.filter(enabled=True).values_list("device_id", flat=True):
             try:

@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from millet.accounts.actor import Actor, actor_for_user
+from millet.accounts.actor import Actor, request_actor
 from millet.core.errors import DomainError, NotFound
 from millet.devices import services
 from millet.devices.automation_form import Pickers, describe, parse_value, value_input
@@ -26,7 +26,7 @@ MAX_NAME = 64
 @login_required
 @require_safe
 def automations(request: HttpRequest) -> HttpResponse:
-    actor = actor_for_user(request.user)
+    actor = request_actor(request)
     pickers = Pickers(actor)
     rows = [
         {"automation": a, "home": home, "words": describe(a, pickers)}
@@ -137,7 +137,7 @@ def _save(actor: Actor, context: dict, data) -> list[str]:
 
 @login_required
 def new_automation(request: HttpRequest) -> HttpResponse:
-    actor = actor_for_user(request.user)
+    actor = request_actor(request)
     pickers = Pickers(actor)
     data = request.POST if request.method == "POST" else {}
     context = _editor(actor, pickers, data)
@@ -159,7 +159,7 @@ def new_automation(request: HttpRequest) -> HttpResponse:
 def set_enabled(request: HttpRequest, automation_id: int) -> HttpResponse:
     enabled = request.POST.get("enabled") == "true"
     try:
-        automation = services.set_automation_enabled(actor_for_user(request.user), automation_id, enabled)
+        automation = services.set_automation_enabled(request_actor(request), automation_id, enabled)
     except NotFound:
         raise Http404 from None
     text = _("“%(name)s” is on.") if enabled else _("“%(name)s” is off.")
@@ -171,7 +171,7 @@ def set_enabled(request: HttpRequest, automation_id: int) -> HttpResponse:
 @require_POST
 def delete(request: HttpRequest, automation_id: int) -> HttpResponse:
     try:
-        services.delete_automation(actor_for_user(request.user), automation_id)
+        services.delete_automation(request_actor(request), automation_id)
     except NotFound:
         raise Http404 from None
     messages.success(request, _("The automation is deleted."))

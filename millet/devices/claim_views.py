@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from millet.accounts.actor import actor_for_user
+from millet.accounts.actor import request_actor
 from millet.core.errors import DomainError
 from millet.devices import services
 from millet.devices.automation_form import device_names
@@ -42,7 +42,7 @@ def claim(request: HttpRequest) -> HttpResponse:
         try:
             if parsed is None:
                 raise DomainError("malformed code")
-            info = services.claim_device(actor_for_user(request.user), *parsed)
+            info = services.claim_device(request_actor(request), *parsed)
         except DomainError:
             refusal = _(
                 "This code does not add a device to your account. Check it, or ask the seller for help."

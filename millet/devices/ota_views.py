@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from millet.accounts.actor import actor_for_user
+from millet.accounts.actor import request_actor
 from millet.core.errors import Conflict, Forbidden, NotFound
 from millet.devices import services
 from millet.devices.automation_form import device_names
@@ -24,7 +24,7 @@ NOTIFICATIONS_SHOWN = 50
 @login_required
 @require_safe
 def updates(request: HttpRequest) -> HttpResponse:
-    actor = actor_for_user(request.user)
+    actor = request_actor(request)
     infos = [i for i in services.list_devices(actor) if i.role != "staff"]
     names = device_names([(i.device_id, i.model_urn, i.serial) for i in infos])
     rows = [
@@ -39,7 +39,7 @@ def updates(request: HttpRequest) -> HttpResponse:
 @require_POST
 def start_update(request: HttpRequest, device_id: str) -> HttpResponse:
     try:
-        rollout = services.update_device(actor_for_user(request.user), device_id)
+        rollout = services.update_device(request_actor(request), device_id)
     except (NotFound, Forbidden):
         raise Http404 from None
     except Conflict:

@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from millet.accounts.actor import actor_for_user
+from millet.accounts.actor import request_actor
 from millet.core.errors import Forbidden, NotFound, Unprocessable
 from millet.devices import services
 from millet.devices.automation_form import device_names
@@ -23,7 +23,7 @@ from millet.devices.automation_form import device_names
 @login_required
 @require_safe
 def sharing_page(request: HttpRequest) -> HttpResponse:
-    actor = actor_for_user(request.user)
+    actor = request_actor(request)
     infos = [i for i in services.list_devices(actor) if i.role != "staff"]
     names = device_names([(i.device_id, i.model_urn, i.serial) for i in infos])
     invitations = services.invitations_for(actor)
@@ -50,7 +50,7 @@ def sharing_page(request: HttpRequest) -> HttpResponse:
 def invite(request: HttpRequest, device_id: str) -> HttpResponse:
     login = request.POST.get("login", "").strip()
     try:
-        services.invite(actor_for_user(request.user), device_id, login, request.POST.get("role", ""))
+        services.invite(request_actor(request), device_id, login, request.POST.get("role", ""))
     except (NotFound, Forbidden):
         raise Http404 from None
     except Unprocessable:
@@ -69,7 +69,7 @@ def answer(request: HttpRequest, invitation_id: int, verdict: str) -> HttpRespon
     if verdict not in ("accept", "decline"):
         raise Http404
     try:
-        services.answer_invitation(actor_for_user(request.user), invitation_id, verdict == "accept")
+        services.answer_invitation(request_actor(request), invitation_id, verdict == "accept")
     except NotFound:
         raise Http404 from None
     text = (
@@ -86,7 +86,7 @@ def answer(request: HttpRequest, invitation_id: int, verdict: str) -> HttpRespon
 def remove_member(request: HttpRequest, device_id: str) -> HttpResponse:
     username = request.POST.get("username", "")
     try:
-        services.unshare_device(actor_for_user(request.user), device_id, username)
+        services.unshare_device(request_actor(request), device_id, username)
     except (NotFound, Forbidden):
         raise Http404 from None
     messages.success(request, _("%(username)s no longer shares this device.") % {"username": username})

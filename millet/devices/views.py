@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
-from millet.accounts.actor import actor_for_user
+from millet.accounts.actor import request_actor
 from millet.catalog.services import product_faces
 from millet.core.errors import DomainError, Forbidden, NotFound
 from millet.devices import controls, services
@@ -52,7 +52,7 @@ _openings = threading.BoundedSemaphore(OPENINGS_AT_ONCE)
 
 def _device_or_404(request: HttpRequest, device_id: str):
     try:
-        return services.device_for_viewer(actor_for_user(request.user), device_id)
+        return services.device_for_viewer(request_actor(request), device_id)
     except NotFound:
         raise Http404 from None
 
@@ -61,7 +61,7 @@ def _device_or_404(request: HttpRequest, device_id: str):
 @require_safe
 def devices(request: HttpRequest) -> HttpResponse:
     """Homes with their rooms' devices, then devices in no home, then units waiting to be set up."""
-    actor = actor_for_user(request.user)
+    actor = request_actor(request)
     units = services.list_devices(actor)
     waiting = services.units_to_set_up(actor)
     faces = product_faces({u.model_urn for u in units} | {w.model_urn for w in waiting if w.model_urn})
@@ -92,7 +92,7 @@ def devices(request: HttpRequest) -> HttpResponse:
 @require_POST
 def create_home(request: HttpRequest) -> HttpResponse:
     try:
-        services.create_home(actor_for_user(request.user), request.POST.get("name", ""))
+        services.create_home(request_actor(request), request.POST.get("name", ""))
     except DomainError as exc:
         messages.error(request, exc.detail)
     else:
@@ -106,7 +106,7 @@ def place(request: HttpRequest, device_id: str) -> HttpResponse:
     home = request.POST.get("home", "")
     try:
         services.place_device(
-            actor_for_user(request.user),
+            request_actor(request),
             device_id,
             int(home) if home.isdigit() else None,
             request.POST.get("room", ""),
@@ -124,7 +124,7 @@ def place(request: HttpRequest, device_id: str) -> HttpResponse:
 @require_safe
 def device(request: HttpRequest, device_id: str) -> HttpResponse:
     info = _device_or_404(request, device_id)
-    actor = actor_for_user(request.user)
+    actor = request_actor(request)
     shadow = services.get_shadow(actor, device_id)
     may_control = info.role in CONTROLLING
     shown = controls.controls_for(
@@ -202,7 +202,7 @@ def set_property(request: HttpRequest, device_id: str) -> HttpResponse:
         if spec is None:
             raise NotFound("unknown property")
         value = _parse(spec, request.POST.get("value", ""))
-        services.request_set(actor_for_user(request.user), device_id, {key: value})
+        services.request_set(request_actor(request), device_id, {key: value})
 
     return _send(request, device_id, command)
 
@@ -211,7 +211,7 @@ def set_property(request: HttpRequest, device_id: str) -> HttpResponse:
 @require_POST
 def run_action(request: HttpRequest, device_id: str) -> HttpResponse:
     _device_or_404(request, device_id)
-    actor, action = actor_for_user(request.user), request.POST.get("action", "")
+    actor, action = request_actor(request), request.POST.get("action", "")
     return _send(request, device_id, lambda: services.request_action(actor, device_id, action, {}))
 
 
@@ -299,7 +299,7 @@ def events(request: HttpRequest, device_id: str) -> StreamingHttpResponse:
     """``text/event-stream`` of the device's live messages (``services.live``): events ``reading``
     and ``command``, comments as keepalives every 15 s. 404 for a device the person may not see."""
     _device_or_404(request, device_id)
-    actor = actor_for_user(request.user)
+    actor = request_actor(request)
     stream = _async_stream if isinstance(request, ASGIRequest) else _sync_stream
     response = StreamingHttpResponse(
         stream(actor, device_id), content_type="text/event-stream; charset=utf-8"

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
-from millet.accounts.actor import actor_for_user
+from millet.accounts.actor import request_actor
 from millet.core.client_address import client_address
 from millet.core.errors import DomainError, NotFound
 from millet.finance.services import PaymentDeclined
@@ -56,7 +56,7 @@ DECLINED = gettext_lazy("The card was declined. Check the token or use another c
 
 
 def _actor(request: HttpRequest):
-    return actor_for_user(request.user) if request.user.is_authenticated else None
+    return request_actor(request) if request.user.is_authenticated else None
 
 
 def _sale_or_404(request: HttpRequest, market: str, code: str) -> services.SaleView:
@@ -148,7 +148,7 @@ def claim(request: HttpRequest, market: str, code: str) -> HttpResponse:
         return _sale_page(request, sale, form, status=422)
     try:
         view = services.claim_once(
-            actor_for_user(request.user),
+            request_actor(request),
             sale.code,
             attempt=form.cleaned_data["attempt"],
             ip=client_address(request),
@@ -160,7 +160,7 @@ def claim(request: HttpRequest, market: str, code: str) -> HttpResponse:
 
 
 def _claim_context(request: HttpRequest, sale: services.SaleView, gate_id: str) -> dict:
-    actor = actor_for_user(request.user)
+    actor = request_actor(request)
     try:
         view = services.settle_claim(actor, sale.code, gate_id)
     except NotFound as exc:
@@ -195,7 +195,7 @@ def pay(request: HttpRequest, market: str, code: str, gate_id: str) -> HttpRespo
     if form.is_valid():
         try:
             services.pay_claim(
-                actor_for_user(request.user),
+                request_actor(request),
                 sale.code,
                 gate_id,
                 payment_token=form.cleaned_data["payment_token"],
@@ -220,7 +220,7 @@ def join_waitlist(request: HttpRequest, market: str, code: str) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(_sale_url(sale))
     try:
-        services.join_waitlist(actor_for_user(request.user), sale.code)
+        services.join_waitlist(request_actor(request), sale.code)
     except DomainError as exc:
         messages.error(request, _refusal(exc))
     else:

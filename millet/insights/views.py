@@ -15,7 +15,7 @@ from django.utils import formats, timezone, translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from millet.accounts.actor import actor_for_user
+from millet.accounts.actor import request_actor
 from millet.core.errors import Forbidden, Unprocessable
 from millet.core.replicas import replica_reads
 from millet.insights import services as insights
@@ -222,7 +222,7 @@ def goals(request: HttpRequest) -> HttpResponse:
     """Executives and staff see every goal and the drill-down by market, channel, store, device
     model, firmware or production batch; a store manager sees their own stores'. ``?format=csv``
     answers the drill-down as CSV."""
-    actor = actor_for_user(request.user)
+    actor = request_actor(request)
     try:
         viewer = insights.viewer_for(actor)
         rates = insights.RateBook()  # the cards and the drill-down read the rates once (if at all)
@@ -250,7 +250,7 @@ def goals(request: HttpRequest) -> HttpResponse:
 @replica_reads
 def goals_csv(request: HttpRequest) -> HttpResponse:
     try:
-        cards = insights.goal_cards(actor=actor_for_user(request.user))
+        cards = insights.goal_cards(actor=request_actor(request))
     except Forbidden as exc:
         raise PermissionDenied(exc.detail) from None
     return _csv(insights.goals_csv(cards), "goals.csv")

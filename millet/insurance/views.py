@@ -15,7 +15,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
-from millet.accounts.actor import Actor, actor_for_user
+from millet.accounts.actor import Actor, request_actor
 from millet.accounts.services import usernames
 from millet.core.errors import DomainError, Forbidden, NotFound
 from millet.insurance.services import decide_claim, list_claims, pay_claim
@@ -56,7 +56,7 @@ class DecisionForm(forms.Form):
 
 
 def _handler(request: HttpRequest) -> Actor:
-    actor = actor_for_user(request.user)
+    actor = request_actor(request)
     if not actor.is_claims_handler:
         raise PermissionDenied("claims handlers only")
     return actor

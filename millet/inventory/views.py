@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
-from millet.accounts.actor import actor_for_user
+from millet.accounts.actor import request_actor
 from millet.accounts.services import usernames
 from millet.core.errors import DomainError, NotFound
 from millet.inventory.services import approve_request, market_warehouses, pending_requests, reject_request
@@ -38,7 +38,7 @@ class DecisionForm(forms.Form):
 @login_required
 @require_http_methods(["GET", "HEAD"])
 def requests(request: HttpRequest) -> HttpResponse:
-    actor = actor_for_user(request.user)
+    actor = request_actor(request)
     if not actor.is_supply_planner:
         raise PermissionDenied("supply planners only")
     pending = pending_requests(actor)
@@ -61,7 +61,7 @@ def requests(request: HttpRequest) -> HttpResponse:
 def decide(request: HttpRequest, request_id: int) -> HttpResponse:
     """Approve (as a transfer from the chosen warehouse) or reject one request; a refusal is shown
     above the list, which the planner comes back to."""
-    actor = actor_for_user(request.user)
+    actor = request_actor(request)
     if not actor.is_supply_planner:
         raise PermissionDenied("supply planners only")
     form = DecisionForm(request.POST)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
-from millet.accounts.actor import actor_for_user
+from millet.accounts.actor import request_actor
 from millet.core.admin import ReadOnlyAdmin, ReadOnlyTabularInline
 from millet.core.errors import DomainError
 from millet.lending import services as lending
@@ -47,7 +47,7 @@ class CreditModelAdmin(ReadOnlyAdmin):
             self.message_user(request, "choose exactly one version", level=messages.ERROR)
             return
         try:
-            model = lending.approve_model(actor_for_user(request.user), queryset.get().version)
+            model = lending.approve_model(request_actor(request), queryset.get().version)
         except DomainError as exc:
             self.message_user(request, exc.detail, level=messages.ERROR)
             return

@@ -22,7 +22,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from millet.accounts.actor import Actor, actor_for_user
+from millet.accounts.actor import Actor, request_actor
 from millet.core.errors import Conflict, DomainError, NotFound
 from millet.core.types import money_pattern
 from millet.lending.pay_views import CreditForm, _answers, _decision, _products
@@ -45,7 +45,7 @@ def _done(actor: Actor, store_code: str, number: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def counter(request: HttpRequest, store_code: str, number: str) -> HttpResponse:
-    actor = actor_for_user(request.user)
+    actor = request_actor(request)
     if not (actor.is_store_staff or actor.is_staff):
         raise PermissionDenied("store staff only")
     try:

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from millet.accounts.actor import Actor, actor_for_user
+from millet.accounts.actor import Actor, request_actor
 from millet.core.errors import Conflict, DomainError, NotFound
 from millet.lending.credit.reasons import reason_text
 from millet.lending.services import application_form, applications_for_order, apply_for_credit, list_products
@@ -98,7 +98,7 @@ def _own_order(actor: Actor, number: str):
 @login_required
 @require_http_methods(["GET", "POST"])
 def pay(request: HttpRequest, number: str) -> HttpResponse:
-    actor = actor_for_user(request.user)
+    actor = request_actor(request)
     order = _own_order(actor, number)
     questions = [q for q in application_form(order.market_id) if not q["supplied_by_platform"]]
     products = [

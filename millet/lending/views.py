@@ -19,7 +19,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
-from millet.accounts.actor import actor_for_user
+from millet.accounts.actor import request_actor
 from millet.accounts.services import usernames
 from millet.core.errors import Conflict, DomainError, Forbidden, NotFound
 from millet.lending.services import list_applications, review_application
@@ -72,7 +72,7 @@ def _bars(report: MonitoringReport) -> tuple[list[BucketBars], int]:
 @login_required
 def monitoring(request: HttpRequest) -> HttpResponse:
     try:
-        report = monitoring_report(actor_for_user(request.user))
+        report = monitoring_report(request_actor(request))
     except Forbidden as exc:
         raise PermissionDenied(exc.detail) from None
     except Conflict as exc:  # no approved model yet
@@ -118,7 +118,7 @@ def _queue(request: HttpRequest, actor, forms_by_number: dict, status: int = 200
 @login_required
 @require_http_methods(["GET", "HEAD"])
 def review_queue(request: HttpRequest) -> HttpResponse:
-    actor = actor_for_user(request.user)
+    actor = request_actor(request)
     if not actor.is_risk_officer:
         raise PermissionDenied("risk officers only")
     return _queue(request, actor, {})
@@ -128,7 +128,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["POST"])
 def decide(request: HttpRequest, number: str) -> HttpResponse:
     """Approve or decline one referred application; a refusal comes back on its form (422)."""
-    actor = actor_for_user(request.user)
+    actor = request_actor(request)
     form = ReviewForm(request.POST, auto_id=f"id_{number}_%s")
     if form.is_valid():
         approve = form.cleaned_data["decision"] == "approve"

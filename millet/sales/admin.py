@@ -16,7 +16,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from millet.accounts.actor import actor_for_user
+from millet.accounts.actor import request_actor
 from millet.accounts.backoffice import ServiceForm, service_form_page
 from millet.core.admin import ReadOnlyAdmin, ReadOnlyTabularInline
 from millet.core.errors import DomainError
@@ -239,7 +239,7 @@ class OrderAdmin(ReadOnlyAdmin):
     @admin.action(description=_("Cancel selected orders (a paid order is refunded)"), permissions=["cancel"])
     def cancel_orders(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         """Each order is cancelled on its own, so one that may not be cancelled does not stop the rest."""
-        actor = actor_for_user(request.user)
+        actor = request_actor(request)
         cancelled: list[str] = []
         for number in queryset.order_by("number").values_list("number", flat=True):
             try:

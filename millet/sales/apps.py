@@ -6,15 +6,19 @@ class SalesConfig(AppConfig):
     label = "sales"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
         from django.urls import reverse
         from django.utils.translation import gettext_lazy as _
 
         from millet.core import partitions
         from millet.sales.services import cart_units
+        from millet.sales.services.carts import cart_units_kept
         from millet.sales.services.orders import ORDER_PARTITIONS
         from millet.web import nav
 
         partitions.register(ORDER_PARTITIONS)
+        # ``flush`` empties the carts without a signal: the counts kept in the shared cache go too.
+        post_migrate.connect(cart_units_kept.forget_all, dispatch_uid="sales-cart-units-flush")
 
         nav.set_cart(
             lambda actor, market: nav.CartLink(

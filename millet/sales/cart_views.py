@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
-from millet.accounts.actor import actor_for_user
+from millet.accounts.actor import request_actor
 from millet.core.errors import Conflict, DomainError, NotFound, Unprocessable
 from millet.sales import services
 from millet.sales.problems import problem_text
@@ -64,7 +64,7 @@ def _cart_page(request: HttpRequest, market: str, *, status: int = 200) -> HttpR
     info = market_or_404(market)
     context = {"summary": None, "max_in_cart": MAX_IN_CART, "voucher_form": VoucherForm()}
     if request.user.is_authenticated:
-        actor = actor_for_user(request.user)
+        actor = request_actor(request)
         cart = services.open_cart(actor, info.code)
         try:
             summary = services.cart_summary(actor, cart.pk)
@@ -95,7 +95,7 @@ def _set_line(request: HttpRequest, market: str, *, add: bool) -> HttpResponse:
         for errors in form.errors.values():
             messages.error(request, errors[0])
         return _cart_page(request, market, status=422)
-    actor = actor_for_user(request.user)
+    actor = request_actor(request)
     cart_id = services.open_cart(actor, info.code).pk
     sku, quantity = form.cleaned_data["sku"], form.cleaned_data["quantity"]
     if add:
@@ -134,7 +134,7 @@ def cart_voucher(request: HttpRequest, market: str) -> HttpResponse:
     form = VoucherForm(request.POST)
     if not form.is_valid():
         return _cart_page(request, market, status=422)
-    actor = actor_for_user(request.user)
+    actor = request_actor(request)
     code = form.cleaned_data["code"]
     try:
         services.set_cart_voucher(actor, services.open_cart(actor, info.code).pk, code)

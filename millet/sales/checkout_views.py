@@ -29,7 +29,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
 from millet.accounts import services as accounts
-from millet.accounts.actor import Actor, actor_for_user
+from millet.accounts.actor import Actor, request_actor
 from millet.accounts.forms import AddressForm
 from millet.accounts.postal import AddressFields, address_problems
 from millet.catalog.services import skus_by_id
@@ -160,7 +160,7 @@ def _paid_or_continue(order, payment: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def checkout(request: HttpRequest, market: str) -> HttpResponse:
     info = market_or_404(market)
-    actor = actor_for_user(request.user)
+    actor = request_actor(request)
     cart = services.open_cart(actor, info.code)
     if request.method == "POST":  # a replay (double submit, back button) finds its order first
         replayed = _replayed(actor, request.POST.get("attempt", ""))
@@ -240,7 +240,7 @@ def _place(form: CheckoutForm, info: MarketInfo, actor: Actor, cart_id: int, add
 def confirmation(request: HttpRequest, number: str) -> HttpResponse:
     """The buyer's receipt right after checkout: what was ordered, where it goes, what was paid.
     Another person's order number is a 404, like a number that does not exist."""
-    actor = actor_for_user(request.user)
+    actor = request_actor(request)
     try:
         order = services.get_order(actor, number)
     except NotFound:

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from millet.accounts.actor import actor_for_user
+from millet.accounts.actor import request_actor
 from millet.core.errors import Conflict, NotFound, Unprocessable
 from millet.sales import services
 from millet.sales.forms import REASONS, DecisionForm, ReceiveForm, ShipForm
@@ -19,7 +19,7 @@ from millet.sales.views import RETURN_STATUS, order_view
 
 
 def staff_actor(request: HttpRequest):
-    actor = actor_for_user(request.user) if request.user.is_authenticated else None
+    actor = request_actor(request) if request.user.is_authenticated else None
     if actor is None or not actor.is_staff:
         raise PermissionDenied("staff only")
     return actor

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
 from millet.accounts import services as accounts
-from millet.accounts.actor import Actor, actor_for_user
+from millet.accounts.actor import Actor, request_actor
 from millet.core.errors import DomainError, NotFound
 from millet.regions.services import get_market
 from millet.sales import services
@@ -80,7 +80,7 @@ def till_view(view: Callable) -> Callable:
     @login_required
     @wraps(view)
     def wrapper(request: HttpRequest, store_code: str, *args, **kwargs) -> HttpResponse:
-        actor = actor_for_user(request.user)
+        actor = request_actor(request)
         if not (actor.is_store_staff or actor.is_staff):
             raise PermissionDenied("store staff only")
         try:
@@ -98,7 +98,7 @@ def till_view(view: Callable) -> Callable:
 @require_safe
 def till_home(request: HttpRequest) -> HttpResponse:
     """The tills of the stores the person works at; straight to the till when there is one."""
-    actor = actor_for_user(request.user)
+    actor = request_actor(request)
     if not actor.is_store_staff:
         raise PermissionDenied("store staff only")
     stores = sorted(stores_by_id(actor.store_roles).values(), key=lambda store: store.code)

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
-from millet.accounts.actor import actor_for_user
+from millet.accounts.actor import request_actor
 from millet.core.errors import Conflict, NotFound
 from millet.sales import services
 from millet.sales.forms import REASONS, ReturnRequestForm, ShipForm
@@ -67,7 +67,7 @@ def order_view(view: Callable) -> Callable:
     @login_required
     @wraps(view)
     def wrapper(request: HttpRequest, number: str) -> HttpResponse:
-        actor = actor_for_user(request.user)
+        actor = request_actor(request)
         try:
             order = services.get_order(actor, number)
         except NotFound:
@@ -87,7 +87,7 @@ def orders(request: HttpRequest) -> HttpResponse:
             "channel": CHANNEL.get(order.channel, order.channel),
             "items": sum(line.quantity for line in order.lines.all()),
         }
-        for order in services.list_orders(actor_for_user(request.user), limit=PAGE_SIZE)
+        for order in services.list_orders(request_actor(request), limit=PAGE_SIZE)
     ]
     return render(request, "sales/orders.html", {"rows": rows, "page_size": PAGE_SIZE})
 

@@ -13,7 +13,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from millet.accounts.actor import actor_for_user
+from millet.accounts.actor import request_actor
 from millet.accounts.backoffice import ServiceAddMixin, ServiceForm
 from millet.core.errors import DomainError
 from millet.stores.hours import DAYS
@@ -81,7 +81,7 @@ class ExpansionGoalAdmin(admin.ModelAdmin):
 
 def _advance_action(stage: str, label: str):
     def action(modeladmin, request, queryset) -> None:
-        actor = actor_for_user(request.user)
+        actor = request_actor(request)
         for opening in queryset:
             try:
                 advance_opening(opening.pk, stage, actor=actor)

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
-from millet.accounts.actor import Actor, actor_for_user
+from millet.accounts.actor import Actor, request_actor
 from millet.accounts.services import usernames
 from millet.catalog.services import skus_by_id
 from millet.core.errors import DomainError, Forbidden, NotFound
@@ -35,7 +35,7 @@ MAX_SCANS = 500  # one page of scans: more units than any transfer a store recei
 def _managed(request: HttpRequest, code: str) -> tuple[Actor, Store]:
     """The store if the signed-in person manages it (or is staff); another store is a 404 (its
     existence is not confirmed), the own store of a cashier a 403."""
-    actor = actor_for_user(request.user)
+    actor = request_actor(request)
     try:
         store = get_store(actor, code)
     except NotFound:
@@ -50,7 +50,7 @@ def _managed(request: HttpRequest, code: str) -> tuple[Actor, Store]:
 @login_required
 def mine(request: HttpRequest) -> HttpResponse:
     """The manager's own store (the first, for one who runs several); nobody's else: 403."""
-    actor = actor_for_user(request.user)
+    actor = request_actor(request)
     managed = [s for s in stores_of(actor) if actor.store_roles.get(s.pk) == "manager"]
     if not managed:
         raise PermissionDenied("store managers only")

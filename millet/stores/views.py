@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from millet.accounts.actor import actor_for_user
+from millet.accounts.actor import request_actor
 from millet.core.errors import Forbidden
 from millet.core.replicas import replica_reads
 from millet.stores.charts import progress_bar, ranking_chart
@@ -22,7 +22,7 @@ from millet.stores.services import expansion_progress, planned_openings, ranking
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Back-office staff and executives see everything; managers see where their own stores rank,
     highlighted."""
-    actor = actor_for_user(request.user)
+    actor = request_actor(request)
     try:
         rows = ranking_for(actor)
     except Forbidden as exc:

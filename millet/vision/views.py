@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from millet.accounts.actor import actor_for_user
+from millet.accounts.actor import request_actor
 from millet.core.errors import NotFound
 from millet.vision import services
 
@@ -22,15 +22,13 @@ PAGE_SIZE = 12  # the newest snapshots shown on a camera's page
 @login_required
 @require_safe
 def cameras(request: HttpRequest) -> HttpResponse:
-    return render(
-        request, "vision/cameras.html", {"cameras": services.list_cameras(actor_for_user(request.user))}
-    )
+    return render(request, "vision/cameras.html", {"cameras": services.list_cameras(request_actor(request))})
 
 
 @login_required
 @require_safe
 def camera(request: HttpRequest, device_id: str) -> HttpResponse:
-    actor = actor_for_user(request.user)
+    actor = request_actor(request)
     try:
         found = services.camera_for_viewer(actor, device_id)
     except NotFound:
@@ -46,7 +44,7 @@ def camera(request: HttpRequest, device_id: str) -> HttpResponse:
 def snapshot_image(request: HttpRequest, snapshot_id: int) -> HttpResponse:
     """The picture itself, private to those who may see it (never cached by a shared cache)."""
     try:
-        content_type, data = services.snapshot_image(actor_for_user(request.user), snapshot_id)
+        content_type, data = services.snapshot_image(request_actor(request), snapshot_id)
     except NotFound:
         raise Http404 from None
     response = HttpResponse(data, content_type=content_type)

@@ -14,7 +14,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
-from millet.accounts.actor import Actor, actor_for_user
+from millet.accounts.actor import Actor, request_actor
 from millet.regions.money import currency_symbol
 from millet.regions.services import list_markets
 from millet.web import nav
@@ -39,8 +39,9 @@ class Navigation:
 
     @cached_property
     def actor(self) -> Actor | None:
+        """The view's actor (``request_actor``: the roles are read once per request), None for a visitor."""
         user = getattr(self.request, "user", None)
-        return actor_for_user(user) if user is not None and user.is_authenticated else None
+        return request_actor(self.request) if user is not None and user.is_authenticated else None
 
     @cached_property
     def is_employee(self) -> bool:

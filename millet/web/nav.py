@@ -17,11 +17,13 @@ domain registers a provider (``nav.add_promotions``) and the store's menu and ho
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.urls import NoReverseMatch, reverse
+from django.conf import settings
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -61,7 +63,16 @@ class Link:
 
     @property
     def href(self) -> str:
-        return self.url_name if self.url_name.startswith("/") else reverse(self.url_name)
+        if self.url_name.startswith("/"):
+            return self.url_name
+        return _reversed(self.url_name, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+
+
+@functools.cache
+def _reversed(url_name: str, prefix: str, urlconf: str) -> str:
+    """A link's URL, reversed once per process for each script prefix and URL configuration it is
+    asked under: the header's and footer's menus name some thirty links on every page."""
+    return reverse(url_name, urlconf=urlconf)
 
 
 _links: dict[tuple[str, str], Link] = {}

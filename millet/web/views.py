@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_safe
 
-from millet.accounts.actor import actor_for_user
+from millet.accounts.actor import request_actor
 from millet.web import nav
 from millet.web.markets import visitor_market
 
@@ -30,7 +30,7 @@ def landing(request: HttpRequest) -> HttpResponse:
 @require_safe
 def staff_home(request: HttpRequest) -> HttpResponse:
     """Where people who work for the company land after signing in: the pages their roles may use."""
-    actor = actor_for_user(request.user)
+    actor = request_actor(request)
     if not actor.is_employee:
         raise PermissionDenied("staff only")
     return render(request, "web/staff.html", {"links": nav.links(nav.STAFF, actor)})

@@ -125,6 +125,18 @@ def test_reads_go_to_a_replica_only_inside_read_only_work(one_replica):
         assert replicas.read_alias("catalog") == "default"  # this work wrote: it sees its write
 
 
+def test_what_every_process_keeps_is_read_from_the_primary(one_replica):
+    with replicas.replica_reads_block():
+        with replicas.primary_reads_block():
+            assert replicas.read_alias("catalog") == "default"
+            replicas.PrimaryReplicaRouter().db_for_write(object)
+        assert replicas.read_alias("catalog") == "default"  # a write inside still pins the work
+    with replicas.replica_reads_block():
+        with replicas.primary_reads_block():
+            pass
+        assert replicas.read_alias("catalog") == "replica1"
+
+
 def test_a_request_that_wrote_pins_the_browser_to_the_primary(one_replica, settings):
     factory, router, seen = RequestFactory(), replicas.PrimaryReplicaRouter(), []
 

@@ -168,3 +168,48 @@ def test_someone_elses_claim_is_404(world, make_campaign):
     assert bob.post(claim_page + "pay", {"payment_token": "tok_ok"}).status_code == 404
     assert bob.get(sale_url(campaign) + "claims/d0123456789abcdef/").status_code == 404
     assert Claim.objects.get(campaign=campaign).status == "ordered"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_menu_keeps_its_announcements_until_a_campaign_changes(world, require_shared_cache):
+    """Every store page's menu reads the market's announced sales from the shared cache (no query),
+    and a campaign created, renamed, moved or deleted (services or back office) shows at once."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from millet.accounts.actor import SYSTEM
+    from millet.flashsale import services
+    from millet.flashsale.models import Campaign
+
+    assert services.announced_sales("CN") == []
+    now = timezone.now()
+    campaign = services.create_campaign(
+        SYSTEM, code="tkept", name="Singles Day cable", sku_code="CABLE-C", market="CN",
+        location_code="WH-CN-SH", price=Decimal("9.90"), units=2, starts_at=now + timedelta(hours=1),
+        ends_at=now + timedelta(hours=2), per_customer_limit=1, payment_window_seconds=900,
+    )  # fmt: skip
+    try:
+        assert [a.name for a in services.announced_sales("CN")] == ["Singles Day cable"]
+        with CaptureQueriesContext(connection) as kept:
+            assert [a.code for a in services.announced_sales("CN")] == ["tkept"]
+            assert "Singles Day cable" in visitor().get("/shop/cn/").content.decode()
+        assert not any("flashsale_campaign" in q["sql"] for q in kept.captured_queries)
+        campaign.name = "Singles Day cable, more units"
+        campaign.save()
+        assert "Singles Day cable, more units" in visitor().get("/shop/cn/").content.decode()
+        campaign.ends_at = now - timedelta(minutes=1)
+        campaign.starts_at = now - timedelta(hours=1)
+        campaign.save()
+        assert services.announced_sales("CN") == []
+        campaign.ends_at = now + timedelta(hours=2)
+        campaign.save()
+        assert [a.code for a in services.announced_sales("CN")] == ["tkept"]
+        Campaign.objects.filter(pk=campaign.pk).delete()
+        assert services.announced_sales("CN") == []
+    finally:
+        gate.forget("tkept")
+        gate.reset_client()

@@ -7,6 +7,7 @@ import io
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client
@@ -197,3 +198,36 @@ def test_the_page_keeps_its_cards_until_a_figure_a_goal_or_a_rate_changes(people
     assert "¥330,000.00" in _cards_part(client)  # 100,000 INR now at 0.2
     client.cookies["django_language"] = "de"
     assert "330.000,00" in _cards_part(client)  # each language its own cards
+
+
+def _kept_page_queries(client) -> list[str]:
+    """The queries of ``/insights/`` once its cards and drill-down are kept (a second visit)."""
+    assert client.get("/insights/").status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/insights/").status_code == 200
+    return [q["sql"] for q in queries.captured_queries]
+
+
+def test_a_kept_page_reads_the_layout_once_and_the_figures_version(people):
+    """Issue 13: with its parts kept, the executive page costs the session, the user, the viewer's
+    store jobs and groups (read once, for the view and the layout's menu alike), the figures' version,
+    the header's cart count and the menu's flash sales; a manager's, the store codes they see too."""
+    _seed(people)
+    executive = _kept_page_queries(_signed_in(people["executive"][0]))
+    assert len(executive) <= 7, executive
+    assert sum("stores_staffmember" in sql for sql in executive) == 1
+    assert sum('FROM "auth_group"' in sql for sql in executive) == 1
+    manager = _kept_page_queries(_signed_in(people["manager"][0]))
+    assert len(manager) <= 8, manager
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_redis_a_kept_page_leaves_the_cart_and_flash_sales_to_the_cache(people, require_shared_cache):
+    """With Redis the session, the header's cart count and the menu's flash sales are read from it:
+    4 queries."""
+    _seed(people)
+    executive = _kept_page_queries(_signed_in(people["executive"][0]))
+    assert len(executive) <= 4, executive
+    assert not any(
+        table in sql for sql in executive for table in ("django_session", "sales_cart", "flashsale_campaign")
+    )

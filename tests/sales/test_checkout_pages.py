@@ -172,3 +172,30 @@ def test_click_and_collect_shows_each_store_and_holds_its_shelf(world, alice):
     assert alice.post("/shop/cn/checkout/", form).status_code == 302
     order = Order.objects.get()
     assert (order.channel, order.status, order.shipping_fee) == ("click_collect", "ready_for_pickup", 0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_header_count_is_kept_until_the_cart_changes(world, alice, require_shared_cache):
+    """The count every page's header shows is kept in the shared cache (no query), and a line added,
+    changed or removed, or the checkout, shows at once on the next page."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    shopper = actor_for_user(world.users["alice"])
+    add(alice, "cn", "MI6-64", 2)
+    assert services.cart_units(shopper, "CN") == 2
+    with CaptureQueriesContext(connection) as kept:
+        assert services.cart_units(shopper, "CN") == 2
+        assert services.cart_units(shopper, "IN") == 0  # each market its own, kept too
+        assert services.cart_units(shopper, "IN") == 0
+    assert len(kept) == 1
+    add(alice, "cn", "MI6-64", 1)
+    assert 'aria-label="Cart, 3 items"' in alice.get("/shop/cn/").content.decode()
+    alice.post("/shop/cn/cart/line/", {"sku": "MI6-64", "quantity": 0})
+    assert 'aria-label="Cart, 0 items"' in alice.get("/shop/cn/").content.decode()
+    cart = services.open_cart(shopper, "CN")
+    services.set_cart_line(shopper, cart.pk, "CABLE-C", 4)
+    assert services.cart_units(shopper, "CN") == 4
+    services.checkout_cart(shopper, cart.pk, payment_token="tok_ok", shipping_method="express")
+    assert services.cart_units(shopper, "CN") == 0
+    assert services.cart_units(actor_for_user(world.users["bob"]), "CN") == 0  # nobody else's count

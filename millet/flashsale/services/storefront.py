@@ -15,6 +15,7 @@ from django.utils import timezone
 from millet.accounts.actor import Actor
 from millet.catalog.services import sku_info, sku_offers
 from millet.core.errors import Conflict, DomainError, NotFound
+from millet.core.shared_cache import SharedFacts
 from millet.flashsale.models import Campaign, Claim
 from millet.flashsale.services import gate
 from millet.flashsale.services.campaigns import get_campaign
@@ -108,14 +109,27 @@ class Announcement:
     ends_at: datetime
 
 
+# Every page's menu asks for its market's announcements: kept in the shared cache until a campaign
+# is saved or deleted (``forget_announcements``, wired to the model's signals in ``FlashsaleConfig``).
+announcements_kept = SharedFacts("flashsale-announced")
+
+
 def announced_sales(market: str) -> list[Announcement]:
-    """The market's sales that have not ended, soonest start first; one query (every store page asks)."""
-    rows = (
-        Campaign.objects.filter(market_id=market, ends_at__gt=timezone.now())
-        .order_by("starts_at", "pk")
-        .values_list("code", "name", "market_id", "starts_at", "ends_at")
-    )
-    return [Announcement(*row) for row in rows]
+    """The market's sales that have not ended, soonest start first. One query, or none while the
+    shared cache (Redis) holds the market's list; a sale that has ended since is left out on read."""
+    now = timezone.now()
+
+    def unended() -> list[tuple]:
+        rows = Campaign.objects.filter(market_id=market, ends_at__gt=now).order_by("starts_at", "pk")
+        return list(rows.values_list("code", "name", "market_id", "starts_at", "ends_at"))
+
+    return [Announcement(*row) for row in announcements_kept.get("all", market, unended) if row[4] > now]
+
+
+def forget_announcements(**_signal) -> None:
+    """A campaign was saved or deleted (a receiver of ``post_save`` and ``post_delete``): every
+    market's announcements are read again once the change commits."""
+    announcements_kept.forget("all")
 
 
 def market_sales(market: str) -> list[SaleView]:

@@ -11,6 +11,7 @@ from django.db.models import Subquery, Sum
 from millet.accounts.actor import Actor
 from millet.catalog.services import SkuInfo, sku_id_for, sku_offers
 from millet.core.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
+from millet.core.shared_cache import SharedFacts
 from millet.inventory.services import check_quantity
 from millet.regions.services import get_market
 from millet.sales.models import Cart, CartLine, Order
@@ -39,15 +40,30 @@ def open_cart(actor: Actor, market: str) -> Cart:
     return cart or Cart.objects.create(customer_id=actor.user_id, market_id=market)
 
 
+# The header's count on every page, kept per customer in the shared cache until their cart changes
+# (``_cart_changed``: a line set or removed, a checkout).
+cart_units_kept = SharedFacts("sales-cart-units")
+
+
 def cart_units(actor: Actor | None, market: str) -> int:
     """How many units the customer's open cart in ``market`` holds (0 for a visitor, or no cart yet),
-    in one query and without opening a cart: the store header's count."""
+    in one query (none while the shared cache holds it) and without opening a cart: the store
+    header's count."""
     if actor is None or actor.user_id is None:
         return 0
-    open_carts = Cart.objects.filter(customer_id=actor.user_id, market_id=market, checked_out=False)
-    latest = open_carts.order_by("-pk").values("pk")[:1]  # the one ``open_cart`` returns
-    found = CartLine.objects.filter(cart_id=Subquery(latest)).aggregate(units=Sum("quantity"))
-    return found["units"] or 0
+
+    def counted() -> int:
+        open_carts = Cart.objects.filter(customer_id=actor.user_id, market_id=market, checked_out=False)
+        latest = open_carts.order_by("-pk").values("pk")[:1]  # the one ``open_cart`` returns
+        found = CartLine.objects.filter(cart_id=Subquery(latest)).aggregate(units=Sum("quantity"))
+        return found["units"] or 0
+
+    return cart_units_kept.get(str(actor.user_id), market, counted)
+
+
+def _cart_changed(cart: Cart) -> None:
+    """The customer's kept counts are read again once this change commits."""
+    cart_units_kept.forget(str(cart.customer_id))
 
 
 def get_cart(actor: Actor, cart_id: int) -> Cart:
@@ -64,10 +80,12 @@ def set_cart_line(actor: Actor, cart_id: int, sku_code: str, quantity: int) -> C
         raise Conflict("cart is already checked out", code="cart_checked_out")
     if quantity == 0:
         CartLine.objects.filter(cart=cart, sku_id=sku_id_for(sku_code)).delete()
+        _cart_changed(cart)
         return get_cart(actor, cart_id)
     check_quantity(quantity)
     sku, _ = sku_offers([sku_code], cart.market_id)[sku_code]  # unknown SKU -> 404, not sold here -> 409
     CartLine.objects.update_or_create(cart=cart, sku_id=sku.id, defaults={"quantity": quantity})
+    _cart_changed(cart)
     return get_cart(actor, cart_id)
 
 
@@ -204,4 +222,5 @@ def checkout_cart(
     order = place_order(actor, lines=lines, idempotency_key=idempotency_key, **params)
     if not Cart.objects.filter(pk=cart.pk, checked_out=False).update(checked_out=True):
         raise Conflict("cart is already checked out", code="cart_checked_out")
+    _cart_changed(cart)
     return order
