@@ -20,7 +20,17 @@ from millet.core.errors import Forbidden, Unprocessable
 from millet.core.replicas import replica_reads
 from millet.insights import services as insights
 from millet.insights.forms import DrillDownForm
-from millet.insights.metrics import CAMPAIGN, CHANNEL, COMPANY, DAYS, MARKET, PERCENT, PRODUCT_LINE, SECONDS
+from millet.insights.metrics import (
+    CAMPAIGN,
+    CHANNEL,
+    COMPANY,
+    DAYS,
+    LINES_JOINED,
+    MARKET,
+    PERCENT,
+    PRODUCT_LINE,
+    SECONDS,
+)
 from millet.insights.pace import AHEAD, BEHIND
 from millet.insights.templatetags.insights_labels import product_line_name
 from millet.web.formats import local_date, market_name, money, number
@@ -88,7 +98,7 @@ def _scope_name(goal) -> str:
     if kind == CHANNEL:
         return _("Web store") if value == "web" else _("Mi Home stores")
     if kind == PRODUCT_LINE:
-        return product_line_name(value)
+        return " + ".join(product_line_name(line) for line in value.split(LINES_JOINED))
     if kind == CAMPAIGN:
         return _("Flash sale %(code)s") % {"code": value}
     return _("Store %(code)s") % {"code": value}
