@@ -36,6 +36,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
+from decimal import Decimal
 
 from millet.demo.data import PRODUCTS
 from millet.sales import services as sales
@@ -140,7 +141,7 @@ def line_skus(sku_ids: dict[str, int]) -> dict[tuple[str, str], tuple[int, int]]
         for code, _variant, cny, inr in variants:
             for market, price in (("CN", cny), ("IN", inr)):
                 if price is not None and code in sku_ids:
-                    found.setdefault((market, category), (sku_ids[code], int(price) * MINOR))
+                    found.setdefault((market, category), (sku_ids[code], int(Decimal(price) * MINOR)))
     return found
 
 
