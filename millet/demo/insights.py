@@ -27,6 +27,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from django.utils.translation import gettext_noop as _
+
 from millet.accounts import services as accounts
 from millet.accounts.actor import SYSTEM
 from millet.demo.letter import ECOSYSTEM
@@ -46,12 +48,13 @@ RATES = (  # currency, valid from, yuan per unit
 )
 
 Y2016, Y2017 = (date(2016, 1, 1), date(2016, 12, 31)), (date(2017, 1, 1), date(2017, 12, 31))
+# Titles are stored in English, as written; the executive page shows them in its language.
 GOALS = (  # title, metric, scope kind, scope value, target, currency, (starts, due)
-    ("54 Mi Home stores in 2016", "stores_open", "company", "", "54", "", Y2016),
-    ("India past US$1 billion in 2016", "revenue", "market", "IN", "1000000000", "USD", Y2016),
-    ("Over 50 million devices connected", "devices_connected", "company", "", "50000000", "", Y2016),
+    (_("54 Mi Home stores in 2016"), "stores_open", "company", "", "54", "", Y2016),
+    (_("India past US$1 billion in 2016"), "revenue", "market", "IN", "1000000000", "USD", Y2016),
+    (_("Over 50 million devices connected"), "devices_connected", "company", "", "50000000", "", Y2016),
     (
-        "15 billion yuan from the ecosystem in 2016",
+        _("15 billion yuan from the ecosystem in 2016"),
         "product_line_revenue",
         "product_line",
         insights.LINES_JOINED.join(ECOSYSTEM),
@@ -59,13 +62,13 @@ GOALS = (  # title, metric, scope kind, scope value, target, currency, (starts, 
         "CNY",
         Y2016,
     ),
-    ("Shanghai store above 100 million yuan", "revenue", "store", "CN-SH-001", "100000000", "CNY", Y2016),
-    ("Beijing store above 100 million yuan", "revenue", "store", "CN-BJ-001", "100000000", "CNY", Y2016),
-    ("Zhengzhou store above 100 million yuan", "revenue", "store", "CN-ZZ-001", "100000000", "CNY", Y2016),
-    ("200 more Mi Home stores in 2017", "stores_opened", "company", "", "200", "", Y2017),
-    ("100 billion yuan of revenue in 2017", "revenue", "company", "", "100000000000", "CNY", Y2017),
+    (_("Shanghai store above 100 million yuan"), "revenue", "store", "CN-SH-001", "100000000", "CNY", Y2016),
+    (_("Beijing store above 100 million yuan"), "revenue", "store", "CN-BJ-001", "100000000", "CNY", Y2016),
+    (_("Zhengzhou store above 100 million yuan"), "revenue", "store", "CN-ZZ-001", "100000000", "CNY", Y2016),
+    (_("200 more Mi Home stores in 2017"), "stores_opened", "company", "", "200", "", Y2017),
+    (_("100 billion yuan of revenue in 2017"), "revenue", "company", "", "100000000000", "CNY", Y2017),
     (
-        "1,000 Mi Home stores in three years",
+        _("1,000 Mi Home stores in three years"),
         "stores_open",
         "company",
         "",

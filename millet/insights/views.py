@@ -60,7 +60,10 @@ def gap_in_words(card: insights.GoalCard) -> str:
             "day": card.as_of.isoformat(),
         }
     if pace.reached:
-        return _("Target reached.")
+        over = (card.figure.value or Decimal(0)) - card.goal.target
+        if over <= 0:
+            return _("Target reached.")
+        return _("Target reached, %(over)s above it.") % {"over": _amount(over, cur, unit)}
     # Only the figures the sentence names are formatted (each is a CLDR pattern applied).
     remaining, days = _amount(pace.remaining, cur, unit), number(pace.days_left)
     if not pace.days_left:
@@ -85,8 +88,16 @@ def gap_in_words(card: insights.GoalCard) -> str:
     }
 
 
-def _status_label(status: str) -> str:
-    return {AHEAD: _("Ahead"), BEHIND: _("Behind")}.get(status, _("On track"))
+def _status_label(pace) -> str:
+    if pace.reached:
+        return _("Reached")
+    return {AHEAD: _("Ahead"), BEHIND: _("Behind")}.get(pace.status, _("On track"))
+
+
+def _tone(pace) -> str:
+    if pace is None:
+        return "neutral"
+    return "success" if pace.reached else TONES.get(pace.status, "info")
 
 
 def _scope_name(goal) -> str:
@@ -130,12 +141,12 @@ def _cards(actor, rates: insights.RateBook) -> list[dict]:
         rows.append(
             {
                 "id": goal.pk,
-                "title": goal.title,
+                "title": _(goal.title),  # the demo's titles are in the catalogs (demo.insights)
                 "meta": " · ".join((str(card.metric.label), _scope_name(goal), period)),
                 "actual": actual,
                 "target": target,
-                "status": _status_label(card.pace.status) if card.pace else _("No figure"),
-                "tone": TONES.get(card.pace.status, "info") if card.pace else "neutral",
+                "status": _status_label(card.pace) if card.pace else _("No figure"),
+                "tone": _tone(card.pace),
                 "chart": card.chart,
                 "chart_label": _("Progress so far, %(actual)s, against the straight line to %(target)s")
                 % {"actual": actual, "target": target},
