@@ -31,7 +31,7 @@ from millet.insights.metrics import (
     PRODUCT_LINE,
     SECONDS,
 )
-from millet.insights.pace import AHEAD, BEHIND
+from millet.insights.pace import AHEAD, BEHIND, Pace
 from millet.insights.templatetags.insights_labels import product_line_name
 from millet.web.formats import local_date, market_name, money, number
 from millet.web.markets import current_market
@@ -88,13 +88,13 @@ def gap_in_words(card: insights.GoalCard) -> str:
     }
 
 
-def _status_label(pace) -> str:
+def _status_label(pace: Pace) -> str:
     if pace.reached:
         return _("Reached")
     return {AHEAD: _("Ahead"), BEHIND: _("Behind")}.get(pace.status, _("On track"))
 
 
-def _tone(pace) -> str:
+def _tone(pace: Pace | None) -> str:
     if pace is None:
         return "neutral"
     return "success" if pace.reached else TONES.get(pace.status, "info")
