@@ -13,6 +13,7 @@ from django.test import Client
 from millet.accounts.actor import SYSTEM
 from millet.catalog.models import Sku
 from millet.demo.build import DEMO_LOGINS
+from millet.demo.letter import ECOSYSTEM
 from millet.finance.services import total_balance_check
 from millet.insights import services as insights
 from millet.insights.models import Rollup
@@ -69,13 +70,22 @@ def test_the_letter_replays_2016_at_its_scale(capsys):
     assert rates == [("INR", Decimal("0.0981")), ("USD", Decimal("6.4936"))]
     company = insights.trend(revenue, "company", *year).figure.value
     assert Decimal("67000000000") < company < Decimal("70000000000")  # Xiaomi reported 68.4 billion
+    # The daily takings list their product lines: they add up to the ledger's revenue to the fen,
+    # and every line but phones comes to the letter's 15 billion yuan (15.6 billion at its rates).
+    by_line = insights.get_metric("product_line_revenue")
+    assert insights.trend(by_line, "company", *year).figure.value == company
+    ecosystem = insights.trend(by_line, "product_line:" + "+".join(ECOSYSTEM), *year, currency="CNY")
+    assert Decimal("15000000000") < ecosystem.figure.value < Decimal("16000000000")
     cards = {c.goal.title: c for c in insights.goal_cards(actor=SYSTEM, today=date(2017, 1, 12))}
+    assert cards["15 billion yuan from the ecosystem in 2016"].goal.target == Decimal("15000000000")
+    assert cards["15 billion yuan from the ecosystem in 2016"].figure.value == ecosystem.figure.value
     for met in (
         "54 Mi Home stores in 2016",
         "India past US$1 billion in 2016",
         "Shanghai store above 100 million yuan",
         "Beijing store above 100 million yuan",
         "Zhengzhou store above 100 million yuan",
+        "15 billion yuan from the ecosystem in 2016",
     ):
         assert cards[met].figure.value >= cards[met].goal.target, met
     assert "2016 in" in capsys.readouterr().out

@@ -420,7 +420,10 @@ def build_demo(
     if letter:
         stage("2016", 366)
         company.letter_transfers = replay_2016(
-            company.opened_on, random.Random(seed + 2016), lambda days: progress("2016", days)
+            company.opened_on,
+            {code: sku["id"] for code, sku in company.skus.items()},
+            random.Random(seed + 2016),
+            lambda days: progress("2016", days),
         )
     stage("goals", 1)
     build_insights_demo()

@@ -1,11 +1,14 @@
 """``millet demo --letter``: the year 2016 replayed at the scale of Lei Jun's letter of January 2017.
 
 Stores post their takings to the general ledger once a day, and so does each web store: one
-*daily sales summary* per store and channel, net revenue to the revenue account and the tax
-collected to the tax account, both from the clearing account the money came in through
-(``gateway:tills:CNY`` for the stores' tills, ``gateway:web:{CUR}`` for the web stores). The
-summaries go through the batched ledger (``finance.submit_batch``) a month at a time, each booked
-on its own day (``booked_on``), so the rollups count it on that day though it is written today.
+*daily sales summary* per store and channel (``sales.post_daily_takings``), net revenue to the
+revenue account and the tax collected to the tax account, both from the clearing account the money
+came in through (``gateway:tills:CNY`` for the stores' tills, ``gateway:web:{CUR}`` for the web
+stores). The summaries go through the batched ledger (``finance.submit_batch``) a month at a time,
+each booked on its own day (``booked_on``), so the rollups count it on that day though it is
+written today. Each summary lists its sales per product line (one SKU of each line stands for the
+line, ``line_skus``), so revenue and units by product line come from the same summaries as the
+ledger's revenue, to the fen.
 
 The year's shape, from the letter and Xiaomi's public 2016 figures:
 
@@ -16,6 +19,9 @@ The year's shape, from the letter and Xiaomi's public 2016 figures:
   (``demo.insights.RATES``: 0.0981 and 6.4936 yuan per rupee and per dollar);
 - the Chinese web store books 60 billion yuan, so the company's 2016 comes to about the 68 billion
   yuan Xiaomi reported;
+- every product line but phones (``ECOSYSTEM``) takes its ``LINE_SHARES`` of each summary: 15.5
+  billion yuan in the year, the letter's 15 billion from "Mi Ecosystem products, smart TVs and
+  smart routers";
 - days are weighted: weekends, the Mi Fan Festival (6-8 April), 618 (18 June), National Day week
   and Singles' Day (11 November) sell more, Spring Festival week less. Each store's or channel's
   year is then spread exactly over its open days in proportion, in integer minor units (no float),
@@ -30,8 +36,10 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
+from decimal import Decimal
 
-from millet.finance import services as finance
+from millet.demo.data import PRODUCTS
+from millet.sales import services as sales
 
 YEAR_START, YEAR_END = date(2016, 1, 1), date(2016, 12, 31)
 FLAGSHIPS = {  # store code -> 2016 net revenue in yuan (the letter: "above 100 million yuan")
@@ -43,6 +51,21 @@ FLAGSHIPS_OPENED = date(2015, 11, 1)
 STORE_YEAR = (18_000_000, 60_000_000)  # yuan a full year takes at another store, drawn per store
 WEB = {"CN": ("CNY", 60_000_000_000), "IN": ("INR", 68_500_000_000)}  # market -> currency, 2016 net
 TAX = {"CN": ("VAT", 17), "IN": ("VAT", 5)}  # market -> component, percent
+PHONES = "phone"
+# The letter's "Mi Ecosystem products, smart TVs and smart routers": every product line but phones.
+ECOSYSTEM = ("accessory", "band", "camera", "home", "laptop", "router", "speaker", "tv")
+# Each product line's share of a summary's net revenue, in basis points; phones take the rest. The
+# Chinese web store sells the most TVs; stores show the ecosystem off; India buys phones (no laptops
+# there). With ``WEB`` and the stores, the ecosystem comes to 15.5 billion yuan at the 2016 rates,
+# the letter's "15 billion yuan".
+LINE_SHARES = {
+    ("web", "CN"): {"tv": 1100, "home": 300, "laptop": 200, "accessory": 250, "band": 200, "router": 150}
+    | {"camera": 150, "speaker": 50},
+    ("store", "CN"): {"tv": 1200, "home": 800, "laptop": 300, "accessory": 500, "band": 400, "router": 300}
+    | {"camera": 300, "speaker": 200},
+    ("web", "IN"): {"tv": 300, "band": 250, "accessory": 250, "router": 50, "camera": 50, "home": 50}
+    | {"speaker": 50},
+}
 MINOR = 100  # fen and paise per yuan and rupee
 
 # Days that sell more or less than usual, in percent of an ordinary weekday.
@@ -110,34 +133,35 @@ def _tax(net_minor: int, percent: int) -> int:
     return (net_minor * percent + 50) // 100  # half-up to the minor unit
 
 
-def _summary(channel: str, who: str, day: date, net: int) -> tuple[finance.TransferSpec, ...]:
-    """One daily sales summary as a chain: net revenue and the tax collected, booked on ``day``."""
+def line_skus(sku_ids: dict[str, int]) -> dict[tuple[str, str], tuple[int, int]]:
+    """(market, product line) -> (the SKU a summary books the line's sales under, its list price in
+    minor units): the line's first SKU priced in the market (``data.PRODUCTS``)."""
+    found: dict[tuple[str, str], tuple[int, int]] = {}
+    for _slug, _name, category, _model, _serialized, variants in PRODUCTS:
+        for code, _variant, cny, inr in variants:
+            for market, price in (("CN", cny), ("IN", inr)):
+                if price is not None and code in sku_ids:
+                    found.setdefault((market, category), (sku_ids[code], int(Decimal(price) * MINOR)))
+    return found
+
+
+def _summary(
+    channel: str, who: str, day: date, net: int, skus: dict[tuple[str, str], tuple[int, int]]
+) -> sales.Takings:
+    """One daily sales summary: ``net`` split over the product lines by ``LINE_SHARES`` (phones take
+    what the others leave, so the lines add up to ``net`` exactly), units at list price less tax."""
     market = "CN" if channel == "store" else who
-    currency = WEB[market][0]
     component, percent = TAX[market]
-    if channel == "store":
-        source = finance.gateway_account("tills", currency).code
-        revenue = finance.store_revenue_account(who, currency).code
-    else:
-        source = finance.gateway_account("web", currency).code
-        revenue = finance.web_revenue_account(who, currency).code
-    tax = finance.tax_payable_account(market, component, currency).code
-    reference = f"takings {who} {day.isoformat()}"
-    key = f"letter:{channel}:{who}:{day.isoformat()}"
-    return tuple(
-        finance.TransferSpec(
-            debit=source,
-            credit=credit,
-            amount=amount,
-            currency=currency,
-            code=code,
-            reference=reference,
-            idempotency_key=f"{key}:{code}",
-            booked_on=day,
+    shares = {line: net * bp // 10_000 for line, bp in LINE_SHARES[(channel, market)].items()}
+    shares = {PHONES: net - sum(shares.values()), **shares}
+    lines = []
+    for line, amount in shares.items():
+        sku_id, price = skus[(market, line)]
+        unit_net = price * 100 // (100 + percent)
+        lines.append(
+            sales.TakingsLine(sku_id, (amount + unit_net // 2) // unit_net, amount, _tax(amount, percent))
         )
-        for credit, amount, code in ((revenue, net, "revenue"), (tax, _tax(net, percent), "tax"))
-        if amount
-    )
+    return sales.Takings(channel, who, day, component, tuple(lines))
 
 
 def _months(days: list[date]) -> Iterator[list[date]]:
@@ -151,23 +175,25 @@ def _months(days: list[date]) -> Iterator[list[date]]:
         yield month
 
 
-def replay_2016(store_openings: dict[str, date], rng: random.Random, progress: Progress) -> int:
-    """Post every daily sales summary of 2016 through ``finance.submit_batch``, a month per batch
-    (at most 54 stores x 31 days x 2 transfers, under the batch limit); returns the transfers
-    posted. Idempotent: each summary's transfers carry a key, so a second run posts nothing new.
-    Raises the first refusal as its domain error (none is expected: the accounts have no limits)."""
+def replay_2016(
+    store_openings: dict[str, date], sku_ids: dict[str, int], rng: random.Random, progress: Progress
+) -> int:
+    """Post every daily sales summary of 2016 through ``sales.post_daily_takings`` (and so
+    ``finance.submit_batch``), a month per batch (at most 56 summaries x 31 days x 2 transfers, under
+    the batch limit); returns the transfers posted. ``sku_ids``: the demo's SKU ids by code.
+    Idempotent: a summary already posted is skipped. Raises the first refusal as its domain error
+    (none is expected: the accounts have no limits)."""
     planned = plan(store_openings, rng)
+    skus = line_skus(sku_ids)
     posted = 0
     for month in _months(_days(YEAR_START)):
-        chains = [
-            _summary(channel, who, day, by_day[day])
-            for (channel, who), by_day in planned.items()
-            for day in month
-            if by_day.get(day)
-        ]
-        for result in finance.submit_batch(chains):
-            if result.refusal is not None:
-                raise result.refusal
-            posted += len(result.transfers)
+        posted += sales.post_daily_takings(
+            [
+                _summary(channel, who, day, by_day[day], skus)
+                for (channel, who), by_day in planned.items()
+                for day in month
+                if by_day.get(day)
+            ]
+        )
         progress(len(month))
     return posted

@@ -338,3 +338,16 @@ def parse_scope(scope: str) -> tuple[str, str]:
 
 def scope_key(kind: str, value: str = "") -> str:
     return kind if kind == COMPANY else f"{kind}:{value}"
+
+
+LINES_JOINED = "+"  # product lines taken together in one goal: ``product_line:router+tv``
+
+
+def member_scopes(scope: str) -> tuple[str, ...]:
+    """The rollup scopes a goal's scope adds up: each line of ``product_line:router+tv`` (the
+    letter's "Mi Ecosystem products, smart TVs and smart routers" are several catalog categories);
+    any other scope is its own."""
+    kind, _sep, value = scope.partition(":")
+    if kind == PRODUCT_LINE and LINES_JOINED in value:
+        return tuple(scope_key(PRODUCT_LINE, line) for line in value.split(LINES_JOINED))
+    return (scope,)

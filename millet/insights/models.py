@@ -42,7 +42,11 @@ class Goal(models.Model):
     title = models.CharField(max_length=160)
     metric = models.CharField(max_length=32, choices=[(k, m.label) for k, m in METRICS.items()])
     scope_kind = models.CharField(max_length=16, choices=[(k, k) for k in SCOPE_KINDS])
-    scope_value = models.CharField(max_length=32, blank=True, help_text="Market, store or channel code.")
+    scope_value = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="Market, store, channel or flash-sale code, or product lines joined by + (router+tv).",
+    )
     target = models.DecimalField(max_digits=24, decimal_places=2)
     currency = models.CharField(max_length=3, blank=True, help_text="For money goals: the target's currency.")
     starts_on = models.DateField()

@@ -76,7 +76,7 @@ class InsightGoalIn(Schema):
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=160)]
     metric: Annotated[str, StringConstraints(max_length=32)]
     scope_kind: Literal["company", "market", "channel", "store", "product_line", "campaign"] = "company"
-    scope_value: Annotated[str, StringConstraints(max_length=32)] = ""
+    scope_value: Annotated[str, StringConstraints(max_length=64)] = ""
     target: Annotated[Decimal, Field(gt=0, max_digits=24, decimal_places=2)]
     currency: Currency | Literal[""] = ""
     starts_on: date

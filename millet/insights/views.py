@@ -20,8 +20,18 @@ from millet.core.errors import Forbidden, Unprocessable
 from millet.core.replicas import replica_reads
 from millet.insights import services as insights
 from millet.insights.forms import DrillDownForm
-from millet.insights.metrics import CAMPAIGN, CHANNEL, COMPANY, DAYS, MARKET, PERCENT, PRODUCT_LINE, SECONDS
-from millet.insights.pace import AHEAD, BEHIND
+from millet.insights.metrics import (
+    CAMPAIGN,
+    CHANNEL,
+    COMPANY,
+    DAYS,
+    LINES_JOINED,
+    MARKET,
+    PERCENT,
+    PRODUCT_LINE,
+    SECONDS,
+)
+from millet.insights.pace import AHEAD, BEHIND, Pace
 from millet.insights.templatetags.insights_labels import product_line_name
 from millet.web.formats import local_date, market_name, money, number
 from millet.web.markets import current_market
@@ -50,7 +60,10 @@ def gap_in_words(card: insights.GoalCard) -> str:
             "day": card.as_of.isoformat(),
         }
     if pace.reached:
-        return _("Target reached.")
+        over = (card.figure.value or Decimal(0)) - card.goal.target
+        if over <= 0:
+            return _("Target reached.")
+        return _("Target reached, %(over)s above it.") % {"over": _amount(over, cur, unit)}
     # Only the figures the sentence names are formatted (each is a CLDR pattern applied).
     remaining, days = _amount(pace.remaining, cur, unit), number(pace.days_left)
     if not pace.days_left:
@@ -75,8 +88,16 @@ def gap_in_words(card: insights.GoalCard) -> str:
     }
 
 
-def _status_label(status: str) -> str:
-    return {AHEAD: _("Ahead"), BEHIND: _("Behind")}.get(status, _("On track"))
+def _status_label(pace: Pace) -> str:
+    if pace.reached:
+        return _("Reached")
+    return {AHEAD: _("Ahead"), BEHIND: _("Behind")}.get(pace.status, _("On track"))
+
+
+def _tone(pace: Pace | None) -> str:
+    if pace is None:
+        return "neutral"
+    return "success" if pace.reached else TONES.get(pace.status, "info")
 
 
 def _scope_name(goal) -> str:
@@ -88,7 +109,7 @@ def _scope_name(goal) -> str:
     if kind == CHANNEL:
         return _("Web store") if value == "web" else _("Mi Home stores")
     if kind == PRODUCT_LINE:
-        return product_line_name(value)
+        return " + ".join(product_line_name(line) for line in value.split(LINES_JOINED))
     if kind == CAMPAIGN:
         return _("Flash sale %(code)s") % {"code": value}
     return _("Store %(code)s") % {"code": value}
@@ -120,12 +141,12 @@ def _cards(actor, rates: insights.RateBook) -> list[dict]:
         rows.append(
             {
                 "id": goal.pk,
-                "title": goal.title,
+                "title": _(goal.title),  # the demo's titles are in the catalogs (demo.insights)
                 "meta": " · ".join((str(card.metric.label), _scope_name(goal), period)),
                 "actual": actual,
                 "target": target,
-                "status": _status_label(card.pace.status) if card.pace else _("No figure"),
-                "tone": TONES.get(card.pace.status, "info") if card.pace else "neutral",
+                "status": _status_label(card.pace) if card.pace else _("No figure"),
+                "tone": _tone(card.pace),
                 "chart": card.chart,
                 "chart_label": _("Progress so far, %(actual)s, against the straight line to %(target)s")
                 % {"actual": actual, "target": target},

@@ -420,3 +420,47 @@ class TillDay(models.Model):
         if self.counted_cash is None or self.expected_cash is None:
             return None
         return self.counted_cash - self.expected_cash
+
+
+class DailyTakings(models.Model):
+    """One day's sales summary of a store's tills or a market's web store, posted once to the
+    general ledger as a whole (``sales.services.takings``) instead of order by order: what a store
+    sends head office after its close, and how ``millet demo --letter`` replays 2016."""
+
+    class Channel(models.TextChoices):
+        STORE = "store", _("Mi Home store")
+        WEB = "web", _("Web store")
+
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    place = models.CharField(max_length=32, help_text="The store's code, or the web store's market.")
+    day = models.DateField(help_text="The trading day the summary covers, booked on the ledger that day.")
+    currency = models.CharField(max_length=3)
+    recorded_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("daily takings")
+        verbose_name_plural = _("daily takings")
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "place", "day"], name="one_takings_per_place_and_day")
+        ]
+        indexes = [models.Index(fields=["day"], name="takings_day")]
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.place} {self.day}"
+
+
+class DailyTakingsLine(models.Model):
+    """One SKU's units and net revenue (and the tax on it) in a day's takings."""
+
+    takings = models.ForeignKey(DailyTakings, on_delete=models.CASCADE, related_name="lines")
+    sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT)
+    units = models.PositiveIntegerField()
+    net = models.DecimalField(max_digits=14, decimal_places=2, help_text="Revenue without tax.")
+    tax = models.DecimalField(max_digits=14, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("daily takings line")
+        verbose_name_plural = _("daily takings lines")
+        constraints = [
+            models.UniqueConstraint(fields=["takings", "sku"], name="one_takings_line_per_sku"),
+        ]

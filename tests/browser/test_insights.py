@@ -73,6 +73,7 @@ def test_the_executive_sees_each_goal_and_drills_down(open_page, figures, shot, 
     )
     stores = page.get_by_role("article", name="Two stores")
     assert stores.get_by_text({"en": "Target reached.", "de": "Ziel erreicht."}[language]).is_visible()
+    assert stores.get_by_text({"en": "Reached", "de": "Erreicht"}[language], exact=True).is_visible()
     assert axe(page) == []
 
     page.get_by_label({"en": "By", "de": "Nach"}[language]).select_option("channel")

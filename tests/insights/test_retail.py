@@ -281,3 +281,61 @@ def test_a_float_tailed_database_sum_comes_back_as_the_lines_exact_minor_units(w
     from millet.sales.services.reporting import summed_minor
 
     assert summed_minor(Decimal(summed), "CNY") == minor
+
+
+def _takings(world, day: date, **minor: int) -> sales.Takings:
+    """SH-001's takings of ``day``: net revenue in fen per SKU code, 17 % VAT on each line."""
+    lines = tuple(
+        sales.TakingsLine(world.skus[code].pk, 1, net, (net * 17 + 50) // 100) for code, net in minor.items()
+    )
+    return sales.Takings("store", "SH-001", day, "VAT", lines)
+
+
+def test_daily_takings_count_by_product_line_as_the_ledger_books_them(world):
+    """A store's daily summary (issue 13's letter replay) books revenue per product line and on the
+    ledger alike, even when it arrives after the recount's watermark passed its day."""
+    catch_up()  # the watermark is now today
+    past = _today() - timedelta(days=10)
+    summary = _takings(world, past, **{"MI6-64": 250_000_00, "CABLE-C": 1_234_56, "CAM-C300": 9_999_99})
+    assert sales.post_daily_takings([summary]) == 2  # revenue and tax, booked on their day
+    assert sales.post_daily_takings([summary]) == 0  # posted once
+    catch_up()
+    assert _figure("revenue", "store:SH-001", past) == Decimal("261234.55")
+    assert _figure("product_line_revenue", "company", past) == Decimal("261234.55")
+    assert _figure("product_line_revenue", "product_line:accessory+camera", past) == Decimal("11234.55")
+    assert _figure("units_sold", "product_line:phone", past) == 1
+    live = _rows()
+    rebuild()
+    assert _rows() == live
+
+    staff = world.users["staff"]
+    goal = create_goal(
+        actor=actor_for_user(staff),
+        title="Cables and cameras",
+        metric="product_line_revenue",
+        scope_kind="product_line",
+        scope_value="accessory+camera",
+        target=Decimal("20000"),
+        starts_on=past,
+        due_on=_today() + timedelta(days=1),
+        owner_id=staff.pk,
+        currency="CNY",
+    )
+    assert card(goal).figure.value == Decimal("11234.55")
+    for scope_value in ("accessory+accessory", "accessory+spaceships"):
+        with pytest.raises(Unprocessable) as refused:
+            create_goal(
+                actor=actor_for_user(staff),
+                title="Twice",
+                metric="product_line_revenue",
+                scope_kind="product_line",
+                scope_value=scope_value,
+                target=Decimal(1),
+                starts_on=_today(),
+                due_on=_today() + timedelta(days=1),
+                owner_id=staff.pk,
+            )
+        assert refused.value.code == "invalid_scope"
+    with pytest.raises(Unprocessable) as refused:
+        sales.post_daily_takings([sales.Takings("store", "SH-001", past, "VAT", ())])
+    assert refused.value.code == "invalid_takings"

@@ -2,6 +2,7 @@
 rollups' upkeep, and exchange rates into the reporting currency. Views, routes, admin, commands
 and the demo call only these names."""
 
+from millet.insights.metrics import LINES_JOINED
 from millet.insights.services.access import MAX_PERIOD_DAYS, Viewer, check_period, drill_down, viewer_for
 from millet.insights.services.device_series import device_scope_names
 from millet.insights.services.exports import BREAKDOWN_HEADER, GOALS_HEADER, breakdown_csv, goals_csv
@@ -41,6 +42,7 @@ from millet.insights.services.rollups import catch_up, catch_up_after_commit, re
 from millet.insights.services.versions import bump_figures_version, figures_version
 
 __all__ = [
+    "LINES_JOINED",
     "BREAKDOWN_HEADER",
     "GOALS_HEADER",
     "MAX_PERIOD_DAYS",

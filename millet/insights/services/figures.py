@@ -18,7 +18,7 @@ from operator import itemgetter
 from django.db.models import Q, Subquery, Sum
 
 from millet.core.errors import Unprocessable
-from millet.insights.metrics import FLOW, GAUGE, LEVEL, METRICS, PERCENT, RATIO, Metric
+from millet.insights.metrics import FLOW, GAUGE, LEVEL, METRICS, PERCENT, RATIO, Metric, member_scopes
 from millet.insights.models import Rollup
 from millet.insights.services.rates import RateBook, RateUsed, conversion, reporting_currency
 from millet.regions.money import from_minor, quantize
@@ -122,9 +122,9 @@ Row = tuple[date, str, str, int]  # day, series, currency, amount
 
 def trend(metric: Metric, scope: str, start: date, end: date, *, currency: str | None = None) -> Trend:
     """``metric`` in ``scope`` from ``start`` to ``end`` (both included), day by day (one query for
-    the rollups, one for the rates)."""
+    the rollups, one for the rates). Product lines joined by ``+`` add up (``member_scopes``)."""
     rows = list(
-        _rows(metric, {"scope": scope}, _history(metric, start), end)
+        _rows(metric, {"scope__in": member_scopes(scope)}, _history(metric, start), end)
         .order_by("day")
         .values_list("day", "series", "currency", "amount")
     )
@@ -154,9 +154,10 @@ def trends(questions: list[TrendQuestion], *, rates: RateBook | None = None) -> 
     for q in questions:
         history = _history(q.metric, q.start)
         for name in _series(q.metric):
-            first, last = spans.get((name, q.scope), (history, q.end))
-            first = None if first is None or history is None else min(first, history)
-            spans[(name, q.scope)] = (first, max(last, q.end))
+            for scope in member_scopes(q.scope):
+                first, last = spans.get((name, scope), (history, q.end))
+                first = None if first is None or history is None else min(first, history)
+                spans[(name, scope)] = (first, max(last, q.end))
     wanted = Q()
     for (name, scope), (first, last) in spans.items():
         wanted |= Q(series=name, scope=scope, day__lte=last, **({"day__gte": first} if first else {}))
@@ -175,7 +176,8 @@ def trends(questions: list[TrendQuestion], *, rates: RateBook | None = None) -> 
             (
                 row
                 for name in _series(q.metric)
-                for row in found.get((name, q.scope), ())
+                for scope in member_scopes(q.scope)
+                for row in found.get((name, scope), ())
                 if row[0] <= q.end and (history is None or row[0] >= history)
             ),
             key=itemgetter(0),

@@ -25,6 +25,7 @@ from millet.insights.metrics import (
     COMPANY,
     FLOW,
     LEVEL,
+    LINES_JOINED,
     PRODUCT_LINE,
     RATIO,
     SCOPE_KINDS,
@@ -66,8 +67,10 @@ def _check_scope(metric: Metric, kind: str, value: str) -> None:
         raise Unprocessable(f"goals are not set per {kind}", code="invalid_scope")
     if kind == STORE and value not in {s.code for s in stores.store_openings()}:
         raise Unprocessable(f"unknown store {value!r}", code="invalid_scope")
-    if kind == PRODUCT_LINE and value not in dict(catalog.categories()):
-        raise Unprocessable(f"unknown product line {value!r}", code="invalid_scope")
+    if kind == PRODUCT_LINE:
+        lines = value.split(LINES_JOINED)
+        if len(set(lines)) != len(lines) or not set(lines) <= set(dict(catalog.categories())):
+            raise Unprocessable(f"unknown product line {value!r}", code="invalid_scope")
     if kind == CAMPAIGN:
         try:
             flashsale.get_campaign(value)

@@ -5,7 +5,8 @@
   catalog category of the SKU (``catalog.skus_by_id``). Recounted from a watermark day: every run
   replaces the days from the UTC day of the previous run's start less ``SETTLE`` on, so a sale or a
   return that commits within ``SETTLE`` of its timestamp is counted, once, whatever the order of
-  commits.
+  commits; and from the earliest trading day of the daily takings recorded since that day
+  (``sales.first_takings_day``), which arrive after the day they sum up.
 - ``flash_won``, ``flash_paid``, ``flash_sold_out`` (1 per campaign that sold out) and
   ``flash_sellout_ms`` (milliseconds from start to sell-out), in the scopes ``company``,
   ``market:{M}`` and ``campaign:{CODE}``, on the UTC day each campaign started
@@ -24,7 +25,7 @@ seconds for the flash sales; 0 recounts everything). The caller holds the ledger
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 
 from django.utils import timezone
 
@@ -56,6 +57,9 @@ def _move(watermark: Watermark, last_id: int) -> None:
 def _recount_lines(started: datetime) -> bool:
     watermark = _watermark(LINES)
     since = date.fromordinal(watermark.last_id) if watermark.last_id else None
+    if since is not None:  # daily takings recorded since then may be for earlier days
+        late = sales.first_takings_day(datetime.combine(since, time.min, tzinfo=UTC))
+        since = since if late is None else min(since, late)
     found = sales.sku_sales(since)
     lines = {sku_id: info.category for sku_id, info in catalog.skus_by_id({f.sku_id for f in found}).items()}
     wanted: dict[Key, int] = defaultdict(int)

@@ -73,6 +73,7 @@ from millet.sales.services.stores import (
     pickup_stores,
     use_store_directory,
 )
+from millet.sales.services.takings import Takings, TakingsLine, first_takings_day, post_daily_takings
 from millet.sales.services.till import (
     Scan,
     ZReport,
@@ -87,6 +88,10 @@ from millet.sales.services.till import (
 from millet.sales.services.vouchers import BelowMinimumSpend
 
 __all__ = [
+    "Takings",
+    "TakingsLine",
+    "first_takings_day",
+    "post_daily_takings",
     "Quote",
     "quote_sale",
     "Scan",

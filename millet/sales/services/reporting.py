@@ -6,7 +6,8 @@ till), when ``fulfil`` books its revenue on the ledger; a return counts on the d
 when ``return_order`` books its refund. The amounts are the ones those bookings post to the revenue
 accounts, line by line: the line's gross total less its tax, and a refund's share of both
 (``sales.pricing.share_of``, per tax component, as ``sale_facts`` hands them to finance). A shipping
-fee is no SKU's: it is left out.
+fee is no SKU's: it is left out. A day's takings posted as one summary (``takings``) count on their
+trading day, line by line, as the ledger books them.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from django.db.models import DecimalField, F, Sum
 from django.db.models.functions import TruncDate
 
 from millet.regions.money import to_minor
-from millet.sales.models import OrderLine, ReturnLine
+from millet.sales.models import DailyTakingsLine, OrderLine, ReturnLine
 from millet.sales.pricing import share_of
 
 
@@ -61,10 +62,11 @@ def summed_minor(total: Decimal, currency: str) -> int:
 def sku_sales(since: date | None = None) -> list[SkuSales]:
     """Net sales per SKU, UTC day and currency from ``since`` on (every day when None), in day order.
 
-    Three queries whatever the number of orders: the lines handed over, summed per day, SKU and
-    currency in the database (through the ``fulfilled_at`` index); the return lines since then; and
-    the units of their order lines returned before them, so each refund's share is worked out as
-    ``return_order`` did."""
+    Four queries whatever the number of orders: the lines handed over, summed per day, SKU and
+    currency in the database (through the ``fulfilled_at`` index); the daily takings' lines, summed
+    the same way (through their ``day`` index); the return lines since then; and the units of their
+    order lines returned before them, so each refund's share is worked out as ``return_order``
+    did."""
     start = None if since is None else datetime.combine(since, time.min, tzinfo=UTC)
     found: dict[tuple[date, int, str], list[int]] = defaultdict(lambda: [0, 0])
     sold = OrderLine.objects.filter(order__fulfilled_at__isnull=False)
@@ -78,6 +80,15 @@ def sku_sales(since: date | None = None) -> list[SkuSales]:
         entry = found[(row["day"], row["sku_id"], row["order__currency"])]
         entry[0] += row["units"]
         entry[1] += summed_minor(row["net"], row["order__currency"])
+    summarised = DailyTakingsLine.objects.all()
+    if since is not None:
+        summarised = summarised.filter(takings__day__gte=since)
+    for row in summarised.values("takings__day", "sku_id", "takings__currency").annotate(
+        units=Sum("units"), net=Sum("net", output_field=MONEY_SUM)
+    ):
+        entry = found[(row["takings__day"], row["sku_id"], row["takings__currency"])]
+        entry[0] += row["units"]
+        entry[1] += summed_minor(row["net"], row["takings__currency"])
     back = ReturnLine.objects.select_related("line", "ret__order").order_by("ret_id", "pk")
     if start is not None:
         back = back.filter(ret__created_at__gte=start)
