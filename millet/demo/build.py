@@ -41,8 +41,9 @@ from millet.demo.data import (
 )
 from millet.demo.devices import build_device_demo
 from millet.demo.insights import build_insights_demo
-from millet.demo.lending import build_lending_demo
+from millet.demo.lending import build_lending_demo, train_in_background
 from millet.demo.letter import opening_day, replay_2016
+from millet.insights import services as insights
 from millet.inventory import services as inventory
 from millet.regions.services import ensure_default_markets
 from millet.sales import services as sales
@@ -396,6 +397,7 @@ def build_demo(
     ``letter`` opens the stores in the letter's timeline and replays 2016 (``demo.letter``)."""
     rng = random.Random(seed)
     company = DemoCompany()
+    training = train_in_background()  # the scorecard fits on the other core meanwhile
     with transaction.atomic():
         ensure_default_markets()
         build_catalog(company)
@@ -410,12 +412,13 @@ def build_demo(
     with transaction.atomic():
         build_stock(company, progress)
     stage("orders", orders)
-    build_orders(company, rng, orders, progress)
+    with insights.catch_up_deferred():  # one catch-up after the orders, not one per order
+        build_orders(company, rng, orders, progress)
     stage("devices", 1)
     build_device_demo(company.customers[0], random.Random(seed + 1))  # own rng: orders stay as they were
     progress("devices", 1)
     stage("credit model", 1)
-    build_lending_demo()
+    build_lending_demo(training)
     progress("credit model", 1)
     if letter:
         stage("2016", 366)

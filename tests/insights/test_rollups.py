@@ -135,3 +135,34 @@ def test_a_sale_is_rolled_up_when_it_commits(world, django_capture_on_commit_cal
     figure = trend(METRICS["revenue"], "channel:web", today, today).figure
     assert figure.value > 0 and figure.currency == "CNY"
     assert trend(METRICS["orders"], "market:CN", today, today).figure.value == 1
+
+
+def test_a_deferred_catch_up_rolls_nothing_up_per_sale_and_everything_at_the_end(
+    world, django_capture_on_commit_callbacks
+):
+    """Bulk work (the demo's orders) defers the per-sale catch-up; the block's end takes them all."""
+    from millet.accounts.actor import actor_for_user
+    from millet.insights.services import catch_up_deferred
+    from millet.sales import services as sales
+
+    world.receive("MI6-64", "WH-CN-SH", 3)
+    today = timezone.now().date()
+
+    def sell() -> None:
+        with django_capture_on_commit_callbacks(execute=True):
+            buyer = actor_for_user(world.users["alice"])
+            order = sales.place_order(
+                buyer, market="CN", lines=[sales.LineRequest("MI6-64", 1)], payment_token="tok_ok"
+            )
+            sales.fulfil_order(actor_for_user(world.users["staff"]), order.number)
+
+    def orders() -> Decimal:
+        return trend(METRICS["orders"], "market:CN", today, today).figure.value
+
+    with catch_up_deferred():
+        sell()
+        sell()
+        assert orders() == 0
+    assert orders() == 2
+    sell()  # and the next sale is rolled up when it commits again
+    assert orders() == 3

@@ -38,7 +38,13 @@ from millet.insights.services.rates import (
     reporting_currency,
     set_rate,
 )
-from millet.insights.services.rollups import catch_up, catch_up_after_commit, rebuild, snapshot_devices
+from millet.insights.services.rollups import (
+    catch_up,
+    catch_up_after_commit,
+    catch_up_deferred,
+    rebuild,
+    snapshot_devices,
+)
 from millet.insights.services.versions import bump_figures_version, figures_version
 
 __all__ = [
@@ -65,6 +71,7 @@ __all__ = [
     "card",
     "catch_up",
     "catch_up_after_commit",
+    "catch_up_deferred",
     "check_goal",
     "check_rate",
     "consolidate",

@@ -29,7 +29,9 @@ applies everything from id 0 the same way, so a rebuild equals the live rollups.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, timedelta
 
 from django.db import transaction
@@ -137,10 +139,29 @@ def catch_up(*, live: bool = False, progress: Progress | None = None) -> int | N
     return applied
 
 
+_deferred: ContextVar[bool] = ContextVar("insights_catch_up_deferred", default=False)
+
+
 def catch_up_after_commit(**_event) -> None:
     """Receiver of sales' ``order_fulfilled`` and ``units_returned`` (sent on commit): roll the new
-    postings up now, unless a catch-up is already running (it or the job will take them)."""
-    catch_up(live=True)
+    postings up now, unless a catch-up is already running (it or the job will take them), or the
+    caller deferred it (``catch_up_deferred``)."""
+    if not _deferred.get():
+        catch_up(live=True)
+
+
+@contextmanager
+def catch_up_deferred() -> Iterator[None]:
+    """Within the block, this thread's sales events roll nothing up; one catch-up at its end takes
+    every posting. For bulk work that places orders one by one (the demo's 2,000 checkouts), where
+    a catch-up after each order was a quarter of the time. Other threads and processes, and the
+    job, are not affected."""
+    token = _deferred.set(True)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+    catch_up()
 
 
 @transaction.atomic

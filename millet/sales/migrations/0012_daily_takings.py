@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('catalog', '0004_sku_names_and_spec_labels_translated'),
-        ('sales', '0010_reporting_indexes'),
+        ('sales', '0011_partition_orders'),
     ]
 
     operations = [
