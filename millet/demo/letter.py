@@ -27,6 +27,9 @@ The year's shape, from the letter and Xiaomi's public 2016 figures:
   year is then spread exactly over its open days in proportion, in integer minor units (no float),
   so the year totals above are exact.
 
+The devices connected are the letter's "over 50 million" as the count on 31 December 2016
+(``DEVICES_CONNECTED_2016``, ``insights.record_devices_connected``): the letter gives no other day's.
+
 Tax rates are the 2016 ones a phone paid: 17 % VAT in China, 5 % state VAT in most Indian states
 (GST came in 2017).
 """
@@ -38,7 +41,9 @@ from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 
+from millet.accounts.actor import SYSTEM
 from millet.demo.data import PRODUCTS
+from millet.insights import services as insights
 from millet.sales import services as sales
 
 YEAR_START, YEAR_END = date(2016, 1, 1), date(2016, 12, 31)
@@ -51,6 +56,7 @@ FLAGSHIPS_OPENED = date(2015, 11, 1)
 STORE_YEAR = (18_000_000, 60_000_000)  # yuan a full year takes at another store, drawn per store
 WEB = {"CN": ("CNY", 60_000_000_000), "IN": ("INR", 68_500_000_000)}  # market -> currency, 2016 net
 TAX = {"CN": ("VAT", 17), "IN": ("VAT", 5)}  # market -> component, percent
+DEVICES_CONNECTED_2016 = 50_000_000  # the letter: "over 50 million devices connected to our platform"
 PHONES = "phone"
 # The letter's "Mi Ecosystem products, smart TVs and smart routers": every product line but phones.
 ECOSYSTEM = ("accessory", "band", "camera", "home", "laptop", "router", "speaker", "tv")
@@ -180,7 +186,8 @@ def replay_2016(
 ) -> int:
     """Post every daily sales summary of 2016 through ``sales.post_daily_takings`` (and so
     ``finance.submit_batch``), a month per batch (at most 56 summaries x 31 days x 2 transfers, under
-    the batch limit); returns the transfers posted. ``sku_ids``: the demo's SKU ids by code.
+    the batch limit), and record the year's last day's devices connected (the letter's one figure);
+    returns the transfers posted. ``sku_ids``: the demo's SKU ids by code.
     Idempotent: a summary already posted is skipped. Raises the first refusal as its domain error
     (none is expected: the accounts have no limits)."""
     planned = plan(store_openings, rng)
@@ -196,4 +203,5 @@ def replay_2016(
             ]
         )
         progress(len(month))
+    insights.record_devices_connected(actor=SYSTEM, day=YEAR_END, total=DEVICES_CONNECTED_2016)
     return posted

@@ -24,6 +24,7 @@ from millet.insights.services import (
     create_goal,
     device_scope_names,
     rebuild,
+    record_devices_connected,
     snapshot_devices,
     trend,
 )
@@ -204,3 +205,21 @@ def test_the_failure_rate_per_production_batch(world, batches, django_capture_on
     assert "B1701" in table and "B1702" in table
     api = staff.get("/api/insights/figures", question).json()
     assert {f["name"]: Decimal(f["figure"]["value"]) for f in api} == expected
+
+
+@pytest.mark.django_db
+def test_a_past_days_count_from_an_older_record_is_a_snapshot_rebuild_keeps(world):
+    """The letter's "over 50 million" on 31 December 2016: staff record it once; bad counts, today
+    or a day to come are a 422, and a customer a 403; nothing is written by a refusal."""
+    connected, day = METRICS["devices_connected"], timezone.now().date() - timedelta(days=400)
+    record_devices_connected(actor=SYSTEM, day=day, total=50_000_000)
+    record_devices_connected(actor=SYSTEM, day=day, total=50_000_001)  # a correction replaces it
+    assert trend(connected, "company", day, day).figure.value == 50_000_001
+    for total, when in ((-1, day), (True, day), (10**12 + 1, day), (1, day + timedelta(days=400))):
+        with pytest.raises(Unprocessable) as refused:
+            record_devices_connected(actor=SYSTEM, day=when, total=total)
+        assert refused.value.code == "invalid_snapshot"
+    with pytest.raises(Forbidden):
+        record_devices_connected(actor=actor_for_user(world.users["alice"]), day=day, total=1)
+    rebuild()
+    assert trend(connected, "company", day, day).figure.value == 50_000_001

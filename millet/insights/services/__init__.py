@@ -43,6 +43,7 @@ from millet.insights.services.rollups import (
     catch_up_after_commit,
     catch_up_deferred,
     rebuild,
+    record_devices_connected,
     snapshot_devices,
 )
 from millet.insights.services.versions import bump_figures_version, figures_version
@@ -72,6 +73,7 @@ __all__ = [
     "catch_up",
     "catch_up_after_commit",
     "catch_up_deferred",
+    "record_devices_connected",
     "check_goal",
     "check_rate",
     "consolidate",

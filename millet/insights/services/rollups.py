@@ -37,7 +37,8 @@ from datetime import date, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from millet.accounts.actor import SYSTEM
+from millet.accounts.actor import SYSTEM, Actor
+from millet.core.errors import Unprocessable
 from millet.devices import services as devices
 from millet.finance import services as finance
 from millet.insights.metrics import CHANNEL, COMPANY, MARKET, STORE, scope_key
@@ -173,6 +174,23 @@ def snapshot_devices(day: date | None = None) -> int:
     if recount(device_series.CONNECTED, wanted, on=day):
         bump_figures_version()
     return wanted[(device_series.CONNECTED, scope_key(COMPANY), day, "")]
+
+
+@transaction.atomic
+def record_devices_connected(*, actor: Actor, day: date, total: int) -> None:
+    """Record the company's connected devices on a past ``day`` from a record kept before Millet took
+    its own snapshots (the letter's "over 50 million devices connected" at the end of 2016): the
+    ``devices_connected`` snapshot of that day, replaced if there was one. Staff only (403). 422
+    ``invalid_snapshot`` for a count that is not a whole number from 0 to 10^12, or a day that is
+    not in the past (today's is ``snapshot_devices``', from the devices themselves)."""
+    actor.require_staff()
+    if isinstance(total, bool) or not isinstance(total, int) or not 0 <= total <= 10**12:
+        raise Unprocessable("a count of devices is a whole number from 0 to 10^12", code="invalid_snapshot")
+    if day >= timezone.now().date():
+        raise Unprocessable("only a past day's count can be recorded", code="invalid_snapshot")
+    series = device_series.CONNECTED
+    if recount(series, {(series, scope_key(COMPANY), day, ""): total}, on=day):
+        bump_figures_version()
 
 
 @transaction.atomic
