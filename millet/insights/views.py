@@ -91,13 +91,17 @@ def gap_in_words(card: insights.GoalCard) -> str:
 def _status_label(pace: Pace) -> str:
     if pace.reached:
         return _("Reached")
+    if not pace.days_left:
+        return _("Missed")  # the due date has passed: no straight line left to be behind
     return {AHEAD: _("Ahead"), BEHIND: _("Behind")}.get(pace.status, _("On track"))
 
 
 def _tone(pace: Pace | None) -> str:
     if pace is None:
         return "neutral"
-    return "success" if pace.reached else TONES.get(pace.status, "info")
+    if pace.reached:
+        return "success"
+    return "danger" if not pace.days_left else TONES.get(pace.status, "info")
 
 
 def _scope_name(goal) -> str:

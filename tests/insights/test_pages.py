@@ -231,3 +231,18 @@ def test_with_redis_a_kept_page_leaves_the_cart_and_flash_sales_to_the_cache(peo
     assert not any(
         table in sql for sql in executive for table in ("django_session", "sales_cart", "flashsale_campaign")
     )
+
+
+def test_a_goal_past_its_due_date_and_short_says_missed_not_behind(people):
+    _seed(people)
+    today = timezone.now().date()
+    create_goal(
+        actor=SYSTEM, title="Last year's revenue", metric="revenue", target=Decimal("1000000"),
+        starts_on=today - timedelta(days=400), due_on=today - timedelta(days=35),
+        owner_id=people["executive"][0].pk,
+    )  # fmt: skip
+    text = _signed_in(people["executive"][0]).get("/insights/").content.decode()
+    past = text[text.index("Last year&#x27;s revenue") :]
+    past = past[: past.index("</article>")] if "</article>" in past else past
+    assert ">Missed<" in past and ">Behind<" not in past
+    assert "short on the due date" in past
