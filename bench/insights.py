@@ -106,11 +106,21 @@ print(json.dumps({"cookie": "sessionid=" + client.cookies["sessionid"].value, "s
 LOAD = """
 import json, time
 from django.db import connection, transaction
+from millet.core.partitions import ensure_partitions
 from millet.finance.models import LedgerAccount, LedgerTransfer
+from millet.finance.services.ledger_storage import TRANSFER_PARTITIONS
 
 slots = json.loads(%(slots)r)
 T, A = LedgerTransfer._meta.db_table, LedgerAccount._meta.db_table
 started = time.perf_counter()
+# The history's months get partitions of their own first, as the migration gives an existing
+# ledger's (core.partitions.rebuild): otherwise two years would land in the default partition.
+with connection.cursor() as cur:
+    cur.execute("SELECT (%(end)s - %(span)s * interval '1 second')::date, (%(end)s)::date")
+    month, last = cur.fetchone()
+while month <= last:
+    ensure_partitions(TRANSFER_PARTITIONS, around=month)
+    month = TRANSFER_PARTITIONS.shift(TRANSFER_PARTITIONS.start_of(month), 1)
 with transaction.atomic(), connection.cursor() as cur:
     # The rows are consistent by construction (account ids read here, pending ids within the load),
     # so no foreign-key check per row: PostgreSQL queues those for the commit (20 million at the
