@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, migrations, transaction
 
 log = logging.getLogger(__name__)
 
@@ -209,3 +209,11 @@ def rebuild(schema_editor, spec: RangePartitioned, *, partitioned: bool, around:
             cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
         for _name, definition in indexes + triggers:
             cursor.execute(definition)
+
+
+def conversion(spec: RangePartitioned) -> migrations.RunPython:
+    """The migration operation that rebuilds ``spec.table`` partitioned (reversed: plain again)."""
+    return migrations.RunPython(
+        lambda apps, schema_editor: rebuild(schema_editor, spec, partitioned=True),
+        lambda apps, schema_editor: rebuild(schema_editor, spec, partitioned=False),
+    )

@@ -18,7 +18,7 @@ hold as a second line of defence.
 import django.db.models.deletion
 from django.db import migrations, models
 
-from millet.core.partitions import RangePartitioned, rebuild
+from millet.core.partitions import RangePartitioned, conversion
 
 # As of this migration; the live setting is finance.services.ledger_storage.TRANSFER_PARTITIONS.
 TRANSFERS = RangePartitioned("finance_ledgertransfer", "created_at", "month", ahead=2)
@@ -81,13 +81,6 @@ def copy_claims(apps, schema_editor):
     )
 
 
-def partition(apps, schema_editor):
-    rebuild(schema_editor, TRANSFERS, partitioned=True)
-
-
-def unpartition(apps, schema_editor):
-    rebuild(schema_editor, TRANSFERS, partitioned=False)
-
 
 class Migration(migrations.Migration):
     dependencies = [("finance", "0006_transfer_booked_on")]
@@ -131,5 +124,5 @@ class Migration(migrations.Migration):
             ],
             database_operations=[migrations.RunPython(drop_keys_into_transfers, restore_keys_into_transfers)],
         ),
-        migrations.RunPython(partition, unpartition),
+        conversion(TRANSFERS),
     ]

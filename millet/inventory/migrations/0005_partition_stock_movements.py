@@ -5,21 +5,14 @@ Nothing references a movement, so no foreign key has to give way."""
 
 from django.db import migrations
 
-from millet.core.partitions import RangePartitioned, rebuild
+from millet.core.partitions import RangePartitioned, conversion
 
 # As of this migration; the live setting is inventory.services.stock.MOVEMENT_PARTITIONS.
 MOVEMENTS = RangePartitioned("inventory_stockmovement", "created_at", "month", ahead=2)
 
 
-def partition(apps, schema_editor):
-    rebuild(schema_editor, MOVEMENTS, partitioned=True)
-
-
-def unpartition(apps, schema_editor):
-    rebuild(schema_editor, MOVEMENTS, partitioned=False)
-
 
 class Migration(migrations.Migration):
     dependencies = [("inventory", "0004_stock_requests")]
 
-    operations = [migrations.RunPython(partition, unpartition)]
+    operations = [conversion(MOVEMENTS)]

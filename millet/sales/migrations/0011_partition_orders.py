@@ -3,7 +3,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-from millet.core.partitions import RangePartitioned, rebuild
+from millet.core.partitions import RangePartitioned, conversion
 
 # As of this migration; the live setting is sales.services.orders.ORDER_PARTITIONS.
 ORDERS = RangePartitioned("sales_order", "created_at", "month", ahead=2)
@@ -14,13 +14,6 @@ def copy_keys(apps, schema_editor):
         "INSERT INTO sales_orderkey (number, idempotency_key) SELECT number, idempotency_key FROM sales_order"
     )
 
-
-def partition(apps, schema_editor):
-    rebuild(schema_editor, ORDERS, partitioned=True)
-
-
-def unpartition(apps, schema_editor):
-    rebuild(schema_editor, ORDERS, partitioned=False)
 
 
 class Migration(migrations.Migration):
@@ -73,5 +66,5 @@ class Migration(migrations.Migration):
             field=models.OneToOneField(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='voucher_redemption', to='sales.order'),
         ),
         migrations.RunPython(copy_keys, migrations.RunPython.noop),
-        migrations.RunPython(partition, unpartition),
+        conversion(ORDERS),
     ]
