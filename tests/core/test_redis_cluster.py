@@ -114,7 +114,7 @@ repeat t = redis.call('TIME') until t[1] * 1000 + t[2] / 1000 - start >= tonumbe
 
 
 @pytest.mark.parametrize("call", ["add", "incr"])
-def test_a_counter_whose_answer_is_late_is_counted_once(on_cluster, monkeypatch, call):
+def test_a_counter_whose_answer_is_late_is_counted_at_most_once(on_cluster, monkeypatch, call):
     """The cluster client resends a command whose answer is late, and the master runs both: a sign-in
     failure would count twice, and an add would answer "already there" to the caller who put it."""
     monkeypatch.setattr(redis_client, "SOCKET_TIMEOUT", 0.3)
@@ -129,5 +129,7 @@ def test_a_counter_whose_answer_is_late_is_counted_once(on_cluster, monkeypatch,
     with pytest.raises(redis.TimeoutError):  # the caller is told, rather than resent
         getattr(cache, call)("failures", 1)
     busy.join()
-    assert cache.get("failures") == (2 if call == "incr" else 1)
+    # At most once: the master runs the late command, or never reads it if the timed-out client
+    # closed its connection first; a resend would make it 3.
+    assert cache.get("failures") in ((1, 2) if call == "incr" else (None, 1))
     cache.delete("failures")
