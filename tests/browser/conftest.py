@@ -10,6 +10,9 @@ through Debian's Chromium (never a downloaded browser). See docs/WEB.md, "Browse
 - ``make_user(...)``, ``sign_in(page, username, password)``, ``axe(page)``, ``shot(page, name)``.
 
 Tests look at what a person sees: roles, labels and text (``page.get_by_role``), never CSS classes.
+What must be on the page is asserted with Playwright's ``expect(...)``, which waits for it: a bare
+``locator.is_visible()`` answers at once, and right after a click the next page may not be parsed
+yet (CI failed once on exactly that).
 """
 
 from __future__ import annotations
@@ -22,6 +25,10 @@ from email.message import Message
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
+
+# The same patience for expect(...) as for actions (open_page's default timeout), on a loaded CI box.
+expect.set_options(timeout=10_000)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [

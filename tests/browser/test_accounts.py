@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import PASSWORD, body, sign_in
 
@@ -25,18 +26,18 @@ def test_sign_up_confirm_sign_in_add_an_indian_address_sign_out(open_page, shop,
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Password again").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
-    assert page.get_by_role("heading", name="Check your email").is_visible()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
 
     [confirmation] = mailbox()
     assert confirmation["To"] == "asha@example.com"
     assert confirmation["Subject"] == "Millet: Confirm your email address"
     page.goto(mailed_link(confirmation))
-    assert page.get_by_text("Confirm that asha@example.com is your email address.").is_visible()
+    expect(page.get_by_text("Confirm that asha@example.com is your email address.")).to_be_visible()
     page.get_by_role("button", name="Confirm").click()
 
     sign_in(page, "asha@example.com")
     assert page.url.endswith("/account/")
-    assert page.get_by_text("Signed in as").first.is_visible()
+    expect(page.get_by_text("Signed in as").first).to_be_visible()
 
     page.get_by_role("navigation", name="Your account").get_by_role(
         "link", name="Addresses", exact=True
@@ -49,9 +50,9 @@ def test_sign_up_confirm_sign_in_add_an_indian_address_sign_out(open_page, shop,
     page.get_by_label("PIN code").fill("012345")
     page.get_by_role("button", name="Save address").click()
     # Refused inline: the state is missing and a PIN code never starts with 0.
-    assert page.get_by_role("alert").is_visible()
+    expect(page.get_by_role("alert")).to_be_visible()
     assert page.get_by_label("PIN code").get_attribute("aria-invalid") == "true"
-    assert page.get_by_text("A PIN code has six digits and does not start with 0.").is_visible()
+    expect(page.get_by_text("A PIN code has six digits and does not start with 0.")).to_be_visible()
     state_error = page.get_by_label("State or union territory").get_attribute("aria-describedby").split()[0]
     assert page.locator(f"#{state_error}").inner_text().strip() == "This field is required."
     shot(page, "address-errors-mobile")
@@ -59,14 +60,14 @@ def test_sign_up_confirm_sign_in_add_an_indian_address_sign_out(open_page, shop,
     page.get_by_label("PIN code").fill("560001")
     page.get_by_role("button", name="Save address").click()
 
-    assert page.get_by_text("The address is saved.").is_visible()
+    expect(page.get_by_text("The address is saved.")).to_be_visible()
     address = page.get_by_role("main").get_by_role("listitem").filter(has_text="Asha Rao")
-    assert address.get_by_text("Bengaluru, Karnataka 560001").is_visible()
-    assert address.get_by_text("GST state code 29").is_visible()
+    expect(address.get_by_text("Bengaluru, Karnataka 560001")).to_be_visible()
+    expect(address.get_by_text("GST state code 29")).to_be_visible()
     shot(page, "addresses-mobile")
 
     page.get_by_role("button", name="Sign out").click()
-    assert page.get_by_role("banner").get_by_role("link", name="Sign in").is_visible()
+    expect(page.get_by_role("banner").get_by_role("link", name="Sign in")).to_be_visible()
     page.goto("/account/addresses/")
     assert "/account/login/" in page.url
 
@@ -81,7 +82,7 @@ def test_sign_up_with_a_taken_address_answers_the_same(open_page, shop, make_use
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Password again").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
-    assert page.get_by_role("heading", name="Check your email").is_visible()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
     [notice] = mailbox()
     assert notice["Subject"] == "Millet: You already have a Millet account"
 
@@ -104,7 +105,7 @@ def test_password_reset_never_tells_whether_an_account_exists(open_page, shop, m
     page.get_by_label("New password", exact=True).fill("another-long-passphrase")
     page.get_by_label("New password again").fill("another-long-passphrase")
     page.get_by_role("button", name="Save the new password").click()
-    assert page.get_by_role("heading", name="Password changed").is_visible()
+    expect(page.get_by_role("heading", name="Password changed")).to_be_visible()
     sign_in(page, "kiran", "another-long-passphrase")
     assert page.url.endswith("/account/")
 
@@ -122,9 +123,9 @@ def test_failed_sign_ins_are_throttled_by_the_shared_limiter(open_page, shop, ma
     make_user("rahul", email="rahul@example.com")
     page = open_page("desktop", language="en")
     sign_in(page, "rahul", "wrong-password")
-    assert page.get_by_text("The account name or the password is not right.").is_visible()
+    expect(page.get_by_text("The account name or the password is not right.")).to_be_visible()
     sign_in(page, "rahul", "wrong-password")  # the second failure reaches the limit
-    assert page.get_by_role("heading", name="Sign-in paused").is_visible()
+    expect(page.get_by_role("heading", name="Sign-in paused")).to_be_visible()
     sign_in(page, "rahul")  # the right password, but the account name is locked out for now
-    assert page.get_by_role("heading", name="Sign-in paused").is_visible()
+    expect(page.get_by_role("heading", name="Sign-in paused")).to_be_visible()
     assert page.get_by_role("alert").inner_text() == "too many failed sign-ins; try again later"

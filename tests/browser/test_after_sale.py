@@ -5,6 +5,7 @@ the refund the shopper sees, with stock and the ledger checked. axe at 360 px an
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import axe, sign_in
 
@@ -55,11 +56,11 @@ def test_a_return_from_request_to_refund(open_page, world, make_user, shot):
     sign_in(page, "mei")
     page.goto("/orders/")
     page.get_by_role("link", name=order.number).click()
-    assert page.get_by_role("heading", name=f"Order {order.number}").is_visible()
+    expect(page.get_by_role("heading", name=f"Order {order.number}")).to_be_visible()
     timeline = page.get_by_role("list", name="Order status")
     for step in ("Order placed", "Paid", "Shipped"):
-        assert timeline.get_by_text(step, exact=True).is_visible()
-    assert timeline.get_by_text("SF Express · SF1234567890").is_visible()
+        expect(timeline.get_by_text(step, exact=True)).to_be_visible()
+    expect(timeline.get_by_text("SF Express · SF1234567890")).to_be_visible()
     assert page.get_by_role("link", name="Cancel the order").count() == 0
     assert axe(page) == []
     shot(page, "order-shipped-mobile")
@@ -71,18 +72,18 @@ def test_a_return_from_request_to_refund(open_page, world, make_user, shot):
     assert axe(page) == []
     shot(page, "return-request-mobile")
     page.get_by_role("button", name="Request the return").click()
-    assert page.get_by_text("Your return request is sent.").is_visible()
-    assert page.get_by_text("Waiting for approval").is_visible()
+    expect(page.get_by_text("Your return request is sent.")).to_be_visible()
+    expect(page.get_by_text("Waiting for approval")).to_be_visible()
 
     staff = open_page("desktop", language="en")
     sign_in(staff, "sam")
     staff.goto("/orders/returns/")
     assert axe(staff) == []
     staff.get_by_role("link", name=order.number).click()
-    assert staff.get_by_text("The screen stays black.").is_visible()
+    expect(staff.get_by_text("The screen stays black.")).to_be_visible()
     assert axe(staff) == []
     staff.get_by_role("button", name="Approve the return").click()
-    assert staff.get_by_text("The return is approved.").is_visible()
+    expect(staff.get_by_text("The return is approved.")).to_be_visible()
     staff.get_by_label("Warehouse code").fill("WH-CN-SH")
     serial = staff.get_by_role("group", name="Units of Mi 6 that came back").get_by_role("checkbox").first
     returned_serial = serial.get_attribute("value")
@@ -90,11 +91,13 @@ def test_a_return_from_request_to_refund(open_page, world, make_user, shot):
     assert axe(staff) == []
     shot(staff, "return-receive-desktop")
     staff.get_by_role("button", name="Receive and refund").click()
-    assert staff.get_by_text("The units are received and the refund is booked.").is_visible()
+    expect(staff.get_by_text("The units are received and the refund is booked.")).to_be_visible()
 
     page.goto(f"/orders/{order.number}/")
-    assert page.get_by_text("Refunded ¥2,499.00 to your card.").is_visible()
-    assert page.get_by_role("list", name="Order status").get_by_text("Units received, refunded").is_visible()
+    expect(page.get_by_text("Refunded ¥2,499.00 to your card.")).to_be_visible()
+    expect(
+        page.get_by_role("list", name="Order status").get_by_text("Units received, refunded")
+    ).to_be_visible()
     assert axe(page) == []
     shot(page, "order-refunded-mobile")
     assert SerialUnit.objects.get(serial=returned_serial).status == "in_stock"
@@ -116,14 +119,16 @@ def test_cancel_before_shipping_without_javascript(open_page, world, make_user, 
     looking = open_page("mobile", language="en")  # axe needs JavaScript: it looks first
     sign_in(looking, "li")
     looking.goto(f"/orders/{order.number}/")
-    assert looking.get_by_role("list", name="Order status").get_by_text("Shipped").is_visible()  # upcoming
+    expect(
+        looking.get_by_role("list", name="Order status").get_by_text("Shipped")
+    ).to_be_visible()  # upcoming
     assert axe(looking) == []
     shot(looking, "order-paid-mobile")
     looking.get_by_role("link", name="Cancel the order").click()
     assert axe(looking) == []
     shot(looking, "cancel-confirm-mobile")
     looking.goto(f"/orders/{shipped.number}/cancel/")  # too late: the page says so instead
-    assert looking.get_by_role("alert").get_by_text("can no longer be cancelled").is_visible()
+    expect(looking.get_by_role("alert").get_by_text("can no longer be cancelled")).to_be_visible()
     assert axe(looking) == []
 
     page = open_page("desktop", language="en", javascript=False)
@@ -131,8 +136,8 @@ def test_cancel_before_shipping_without_javascript(open_page, world, make_user, 
     page.goto(f"/orders/{order.number}/")
     page.get_by_role("link", name="Cancel the order").click()
     page.get_by_role("button", name="Yes, cancel the order").click()
-    assert page.get_by_text(f"Order {order.number} is cancelled.").is_visible()
-    assert page.get_by_role("list", name="Order status").get_by_text("Cancelled").is_visible()
+    expect(page.get_by_text(f"Order {order.number} is cancelled.")).to_be_visible()
+    expect(page.get_by_role("list", name="Order status").get_by_text("Cancelled")).to_be_visible()
     assert page.get_by_role("link", name="Cancel the order").count() == 0
     assert Order.objects.get(number=order.number).status == "cancelled"
     assert [p.status for p in payments_for(order.number)] == ["voided"]

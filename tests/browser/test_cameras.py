@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from millet.accounts.actor import SYSTEM, actor_for_user
 from millet.catalog import services as catalog
@@ -48,7 +49,7 @@ def test_the_owner_sees_the_pictures_with_the_faces_boxed(open_page, shop, make_
             camera_link = "My cameras" if language == "en" else "मेरे कैमरे"
             page.get_by_role("link", name=camera_link).first.click()
             page.get_by_role("link", name="Mi Home Security Camera 360").click()
-            assert page.get_by_role("heading", name="Mi Home Security Camera 360").is_visible()
+            expect(page.get_by_role("heading", name="Mi Home Security Camera 360")).to_be_visible()
             pictures = page.get_by_role("img", name="face" if language == "en" else "चेहर")
             assert pictures.count() == 3
             assert page.locator("rect.snapshot__face").count() == boxes

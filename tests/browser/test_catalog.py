@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import translation
+from playwright.sync_api import expect
 
 from tests.browser.conftest import axe
 
@@ -92,9 +93,9 @@ def test_home_category_search_product(
     found += check(page)
     page.get_by_role("link", name=said["band"], exact=True).click()
     page.wait_for_url(f"**/shop/{market}/category/band/")
-    assert page.get_by_role("heading", level=1, name=said["band"]).is_visible()
-    assert page.get_by_role("heading", name=name).is_visible()
-    assert page.get_by_text(price, exact=True).first.is_visible()
+    expect(page.get_by_role("heading", level=1, name=said["band"])).to_be_visible()
+    expect(page.get_by_role("heading", name=name)).to_be_visible()
+    expect(page.get_by_text(price, exact=True).first).to_be_visible()
     found += check(page)
     shot(page, f"catalog-category-{tag}")
 
@@ -103,7 +104,7 @@ def test_home_category_search_product(
     box.press("Enter")
     page.wait_for_url("**/search/?q=zzzz")
     page.get_by_text(said["nothing"]).wait_for()
-    assert page.get_by_role("link", name=said["band"], exact=True).is_visible()  # where to go instead
+    expect(page.get_by_role("link", name=said["band"], exact=True)).to_be_visible()  # where to go instead
     found += check(page)
     shot(page, f"catalog-search-empty-{tag}")
 
@@ -117,13 +118,13 @@ def test_home_category_search_product(
 
     page.get_by_role("link", name=name, exact=True).click()
     page.wait_for_url(f"**/shop/{market}/product/mi-band/")
-    assert page.get_by_role("heading", level=1, name=name).is_visible()
-    assert page.get_by_role("img", name=name).is_visible()
-    assert page.get_by_text(price, exact=True).first.is_visible()
-    assert page.get_by_text(said["in stock"], exact=True).is_visible()
+    expect(page.get_by_role("heading", level=1, name=name)).to_be_visible()
+    expect(page.get_by_role("img", name=name)).to_be_visible()
+    expect(page.get_by_text(price, exact=True).first).to_be_visible()
+    expect(page.get_by_text(said["in stock"], exact=True)).to_be_visible()
     assert page.get_by_label(said["quantity"]).input_value() == "1"
-    assert page.get_by_role("button", name=said["add"]).is_visible()
-    assert page.get_by_role("heading", name=said["specs"]).is_visible()
+    expect(page.get_by_role("button", name=said["add"])).to_be_visible()
+    expect(page.get_by_role("heading", name=said["specs"])).to_be_visible()
     found += check(page)
     shot(page, f"catalog-product-{tag}")
     assert not found, "\n".join(found)
@@ -134,5 +135,5 @@ def test_the_search_box_shows_results_as_one_types(open_page, stocked_shop):
     page.goto("/shop/in/search/")
     page.get_by_role("searchbox", name="Search the store").press_sequentially("note", delay=30)
     page.get_by_role("heading", name="1 result for “note”").wait_for()
-    assert page.get_by_role("heading", name="Mi Notebook Pro").is_visible()
+    expect(page.get_by_role("heading", name="Mi Notebook Pro")).to_be_visible()
     page.wait_for_url("**/search/?q=note")  # the address follows, so back and reload keep the results

@@ -19,6 +19,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import translation
+from playwright.sync_api import expect
 
 from tests.browser.conftest import axe, sign_in
 
@@ -157,12 +158,12 @@ def test_cn_card_delivery_with_javascript_off(open_page, stocked, make_user, sho
     page = open_page("mobile", language="en", javascript=False)
     sign_in(page, "li")
     add_to_cart(page, "cn", "PHONE-6")
-    assert page.get_by_role("heading", name="Cart", level=1).is_visible()
-    assert page.get_by_text("¥1,999.00").first.is_visible()
+    expect(page.get_by_role("heading", name="Cart", level=1)).to_be_visible()
+    expect(page.get_by_text("¥1,999.00").first).to_be_visible()
     shot(page, "cart-cn-mobile")
 
     page.get_by_role("link", name="Check out").click()
-    assert page.get_by_role("heading", name="Checkout", level=1).is_visible()
+    expect(page.get_by_role("heading", name="Checkout", level=1)).to_be_visible()
     page.get_by_label("Delivery to an address").check()
     page.get_by_label("Recipient").fill("Li Lei")
     page.get_by_label("Mobile number").fill("138 0013 8000")
@@ -171,12 +172,12 @@ def test_cn_card_delivery_with_javascript_off(open_page, stocked, make_user, sho
     page.get_by_label("Address", exact=True).fill("88 Century Avenue")
     page.get_by_label("Postal code").fill("200120")
     page.get_by_label("Express delivery").check()
-    assert page.get_by_text("tok_declined").is_visible()  # the test gateway's tokens, explained
+    expect(page.get_by_text("tok_declined")).to_be_visible()  # the test gateway's tokens, explained
     shot(page, "checkout-cn-mobile")
     page.get_by_role("button", name="Place order").click()
 
-    assert page.get_by_role("heading", name="Thank you for your order").is_visible()
-    assert page.get_by_text("¥2,019.00").first.is_visible()  # 1,999.00 + express 20.00
+    expect(page.get_by_role("heading", name="Thank you for your order")).to_be_visible()
+    expect(page.get_by_text("¥2,019.00").first).to_be_visible()  # 1,999.00 + express 20.00
     shot(page, "confirmation-cn-mobile")
     order = the_order("li")
     assert (order.status, order.total, order.shipping_fee) == ("paid", Decimal("2019.00"), Decimal("20.00"))
@@ -192,8 +193,8 @@ def test_in_instant_credit_with_the_state_deciding_gst(open_page, india_credit, 
     page = open_page("mobile", language="hi")
     sign_in(page, "ravi")
     add_to_cart(page, "in", "NOTE-PRO")
-    assert page.get_by_text("₹1,24,999.00").first.is_visible()
-    assert page.get_by_text("CGST").first.is_visible()  # before the state is known: as within one
+    expect(page.get_by_text("₹1,24,999.00").first).to_be_visible()
+    expect(page.get_by_text("CGST").first).to_be_visible()  # before the state is known: as within one
     page.get_by_role("link", name=t(page, "Check out")).click()
 
     page.get_by_label(t(page, "Recipient")).fill("Ravi Kumar")
@@ -207,7 +208,7 @@ def test_in_instant_credit_with_the_state_deciding_gst(open_page, india_credit, 
     shot(page, "checkout-in-mobile")
     page.get_by_role("button", name=t(page, "Place order")).click()
 
-    assert page.get_by_role("heading", name=t(page, "Pay by instant credit"), level=1).is_visible()
+    expect(page.get_by_role("heading", name=t(page, "Pay by instant credit"), level=1)).to_be_visible()
     from millet.lending.services import application_form
 
     with translation.override("hi"):
@@ -218,16 +219,16 @@ def test_in_instant_credit_with_the_state_deciding_gst(open_page, india_credit, 
     assert axe(page) == []
     page.get_by_role("button", name=t(page, "Get a decision")).click()
 
-    assert page.get_by_role("heading", name=t(page, "Approved")).is_visible()
-    assert page.get_by_role("heading", name=t(page, "What weighed most in the decision")).is_visible()
+    expect(page.get_by_role("heading", name=t(page, "Approved"))).to_be_visible()
+    expect(page.get_by_role("heading", name=t(page, "What weighed most in the decision"))).to_be_visible()
     assert axe(page) == []
     shot(page, "credit-in-mobile")
     page.reload()  # the POST again: no second application, no second loan
-    assert page.get_by_role("heading", name=t(page, "Approved")).is_visible()
+    expect(page.get_by_role("heading", name=t(page, "Approved"))).to_be_visible()
     page.get_by_role("link", name=t(page, "See your order")).click()
 
-    assert page.get_by_text("IGST").first.is_visible()  # Karnataka's warehouse to Maharashtra
-    assert page.get_by_text("महाराष्ट्र").first.is_visible()
+    expect(page.get_by_text("IGST").first).to_be_visible()  # Karnataka's warehouse to Maharashtra
+    expect(page.get_by_text("महाराष्ट्र").first).to_be_visible()
     assert axe(page) == []
     shot(page, "confirmation-in-mobile")
     order = the_order("ravi")
@@ -247,25 +248,23 @@ def test_de_card_click_and_collect(open_page, stocked, make_user, shot):
     page = open_page("desktop", language="de")
     sign_in(page, "anna")
     add_to_cart(page, "de", "PHONE-6")
-    assert page.get_by_text("1.234,56 €").first.is_visible()
+    expect(page.get_by_text("1.234,56 €").first).to_be_visible()
     assert axe(page) == []
     shot(page, "cart-de-desktop")
     page.get_by_role("link", name=t(page, "Check out")).click()
 
     page.get_by_label(t(page, "Click and collect at a Mi Home store")).check()
     store = page.get_by_label("Mi Store Alexanderplatz")
-    assert (
-        t(page, "Has your items") in store.inner_text()
-        or page.get_by_text(t(page, "Has your items")).is_visible()
-    )
-    assert page.get_by_text("10:00–20:00").first.is_visible()
+    expect(store).to_be_visible()
+    expect(page.get_by_text(t(page, "Has your items")).first).to_be_visible()
+    expect(page.get_by_text("10:00–20:00").first).to_be_visible()
     store.check()
     assert axe(page) == []
     shot(page, "checkout-de-desktop")
     page.get_by_role("button", name=t(page, "Place order")).click()
 
-    assert page.get_by_role("heading", name=t(page, "Thank you for your order")).is_visible()
-    assert page.get_by_text("Alexanderplatz 1").is_visible()
+    expect(page.get_by_role("heading", name=t(page, "Thank you for your order"))).to_be_visible()
+    expect(page.get_by_text("Alexanderplatz 1")).to_be_visible()
     assert axe(page) == []
     shot(page, "confirmation-de-desktop")
     order = the_order("anna")

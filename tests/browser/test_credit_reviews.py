@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from millet.accounts.actor import RISK_OFFICER_GROUP
 from millet.accounts.services import add_to_group
 from millet.lending.models import Application
@@ -19,14 +21,14 @@ def test_a_risk_officer_reviews_in_the_browser(open_page, credit, shot):  # noqa
     page = open_page("mobile", language="en")
     sign_in(page, "bob")
     page.get_by_role("main").get_by_role("link", name="Credit review queue").click()
-    assert page.get_by_role("heading", name=application.number).is_visible()
+    expect(page.get_by_role("heading", name=application.number)).to_be_visible()
     assert axe(page) == []
     shot(page, "credit-reviews-mobile")
     section = page.get_by_role("region", name=application.number)
     section.get_by_label("Reason for the decision").fill("Income too uncertain for 12 months")
     section.get_by_role("button", name="Decline").click()
-    assert page.get_by_text(f"{application.number} declined.").is_visible()
-    assert page.get_by_text("Nothing to review").is_visible()
+    expect(page.get_by_text(f"{application.number} declined.")).to_be_visible()
+    expect(page.get_by_text("Nothing to review")).to_be_visible()
     assert axe(page) == []
     kept = Application.objects.get(pk=application.pk)
     assert (kept.status, kept.review_note) == ("declined", "Income too uncertain for 12 months")

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from playwright.sync_api import expect
+
 from millet.finance.models import Payment
 from millet.finance.services import total_balance_check
 from millet.flashsale.models import Claim, WaitlistEntry
@@ -40,10 +42,10 @@ def test_countdown_to_payment_with_javascript(open_page, world, make_campaign, s
     sign_in(page, "alice", "pw-alice")
     campaign = make_campaign(2, limit=2, starts_in=12, window=600)
     page.goto(sale_path(campaign))
-    assert page.get_by_role("heading", name="The sale starts soon").is_visible()
-    assert page.get_by_role("timer", name="Time until the sale starts").is_visible()
+    expect(page.get_by_role("heading", name="The sale starts soon")).to_be_visible()
+    expect(page.get_by_role("timer", name="Time until the sale starts")).to_be_visible()
     menu = page.get_by_role("navigation", name="Main menu")
-    assert menu.get_by_role("link", name="Flash sale").is_visible()
+    expect(menu.get_by_role("link", name="Flash sale")).to_be_visible()
     assert page.get_by_role("button", name="Buy now").count() == 0
     assert axe(page) == []
     shot(page, "flash-countdown-mobile")
@@ -53,28 +55,28 @@ def test_countdown_to_payment_with_javascript(open_page, world, make_campaign, s
     buy.dblclick()
     page.wait_for_url("**/claims/**")
     if gate.redis_enabled():  # the order waits for the writer
-        assert page.get_by_text("Your place in the queue: 1").is_visible()
+        expect(page.get_by_text("Your place in the queue: 1")).to_be_visible()
         assert axe(page) == []
         shot(page, "flash-queue-mobile")
         write_all()
     page.get_by_role("heading", name="Pay to keep your unit").wait_for()  # htmx polled it in
     assert Claim.objects.filter(campaign=campaign).count() == 1  # a double click claims once
-    assert page.get_by_role("timer", name="Time left to pay").is_visible()
+    expect(page.get_by_role("timer", name="Time left to pay")).to_be_visible()
     assert axe(page) == []
     shot(page, "flash-pay-mobile")
 
     page.get_by_label("Card token").fill("tok_declined")
     page.get_by_role("button", name="Pay CN¥9.90").click()
-    assert page.get_by_text("The card was declined.").is_visible()
+    expect(page.get_by_text("The card was declined.")).to_be_visible()
     assert page.get_by_label("Card token").get_attribute("aria-invalid") == "true"
     page.get_by_label("Card token").fill("tok_ok")
     page.get_by_role("button", name="Pay CN¥9.90").click()
-    assert page.get_by_role("heading", name="Paid. The unit is yours.").is_visible()
+    expect(page.get_by_role("heading", name="Paid. The unit is yours.")).to_be_visible()
     assert axe(page) == []
     shot(page, "flash-paid-mobile")
     page.go_back()  # the payment form again: paying once more charges nothing
     page.reload()
-    assert page.get_by_role("heading", name="Paid. The unit is yours.").is_visible()
+    expect(page.get_by_role("heading", name="Paid. The unit is yours.")).to_be_visible()
     paid_once(campaign, world.users["alice"])
     assert stock(world) == (100, 2)  # one unit in the sale, one in the paid order
 
@@ -84,8 +86,8 @@ def test_countdown_to_payment_without_javascript(open_page, world, make_campaign
     page = open_page("desktop", language="en", javascript=False)
     sign_in(page, "bob", "pw-bob")
     page.goto(sale_path(upcoming))
-    assert page.get_by_role("timer", name="Time until the sale starts").is_visible()
-    assert page.get_by_text("It opens at").is_visible()
+    expect(page.get_by_role("timer", name="Time until the sale starts")).to_be_visible()
+    expect(page.get_by_text("It opens at")).to_be_visible()
     assert page.get_by_role("link", name="Reload the page").get_attribute("href") == sale_path(upcoming)
     shot(page, "flash-countdown-desktop-nojs")
 
@@ -94,7 +96,7 @@ def test_countdown_to_payment_without_javascript(open_page, world, make_campaign
     page.get_by_role("button", name="Buy now").dblclick(no_wait_after=True)  # two form submissions
     page.get_by_role("heading", name="Your flash-sale claim").wait_for()
     if gate.redis_enabled():
-        assert page.get_by_text("Your place in the queue: 1").is_visible()
+        expect(page.get_by_text("Your place in the queue: 1")).to_be_visible()
         write_all()
         page.get_by_role("link", name="Refresh").click()
     page.get_by_role("heading", name="Pay to keep your unit").wait_for()
@@ -116,14 +118,14 @@ def test_sold_out_and_the_waitlist(open_page, world, make_campaign, shot):
     for viewport, javascript in (("desktop", True), ("mobile", False)):
         page = open_page(viewport, language="en", javascript=javascript)
         page.goto(sale_path(campaign))
-        assert page.get_by_role("heading", name="Sold out").is_visible()
+        expect(page.get_by_role("heading", name="Sold out")).to_be_visible()
         assert page.get_by_role("button", name="Buy now").count() == 0
         page.get_by_role("link", name="Sign in to join the waitlist").click()
         sign_in(page, "bob", "pw-bob", next_url=page.url.split("next=")[1])
         assert page.url.endswith(sale_path(campaign))
         if javascript:
             page.get_by_role("button", name="Join the waitlist").click()
-        assert page.get_by_text("You are on the waitlist. 0 people are ahead of you.").is_visible()
+        expect(page.get_by_text("You are on the waitlist. 0 people are ahead of you.")).to_be_visible()
         if javascript:  # axe runs in the page
             assert axe(page) == []
         shot(page, f"flash-sold-out-{viewport}")

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from tests.browser.conftest import axe, sign_in
 
@@ -61,26 +62,23 @@ def test_the_executive_sees_each_goal_and_drills_down(open_page, figures, shot, 
     page.goto("/insights/")
     shot(page, f"insights-{language}-{viewport}")
     heading = {"en": "Company goals", "de": "Unternehmensziele"}[language]
-    assert page.get_by_role("heading", name=heading, level=1).is_visible()
+    expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible()
     india = page.get_by_role("article", name="India past US$1 million")
-    assert india.get_by_text({"en": "$588,727.12", "de": "588.727,12 $"}[language]).is_visible()
+    expect(india.get_by_text({"en": "$588,727.12", "de": "588.727,12 $"}[language])).to_be_visible()
     assert india.get_by_role("img").count() == 1  # the sparkline, with its text alternative
     behind = {"en": "Behind", "de": "Zurück"}[language]
     ahead = {"en": "Ahead", "de": "Voraus"}[language]
-    assert (
-        india.get_by_text(ahead, exact=True).is_visible()
-        or india.get_by_text(behind, exact=True).is_visible()
-    )
+    expect(india.get_by_text(ahead, exact=True).or_(india.get_by_text(behind, exact=True))).to_be_visible()
     stores = page.get_by_role("article", name="Two stores")
-    assert stores.get_by_text({"en": "Target reached.", "de": "Ziel erreicht."}[language]).is_visible()
-    assert stores.get_by_text({"en": "Reached", "de": "Erreicht"}[language], exact=True).is_visible()
+    expect(stores.get_by_text({"en": "Target reached.", "de": "Ziel erreicht."}[language])).to_be_visible()
+    expect(stores.get_by_text({"en": "Reached", "de": "Erreicht"}[language], exact=True)).to_be_visible()
     assert axe(page) == []
 
     page.get_by_label({"en": "By", "de": "Nach"}[language]).select_option("channel")
     page.get_by_role("button", name={"en": "Show", "de": "Anzeigen"}[language]).click()
     table = page.get_by_role("table")
     web = {"en": "Web store", "de": "Webshop"}[language]
-    assert table.get_by_role("row", name=web).is_visible()
+    expect(table.get_by_role("row", name=web)).to_be_visible()
     assert axe(page) == []
 
 

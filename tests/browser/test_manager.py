@@ -35,11 +35,11 @@ def test_a_request_through_the_planners_approval_to_receipt_by_scanning(open_pag
     manager = open_page("mobile", language="en")
     sign_in(manager, "manager_sh")
     manager.get_by_role("main").get_by_role("link", name="My store").click()
-    assert manager.get_by_role("heading", level=1, name="Mi Home Shanghai").is_visible()
+    expect(manager.get_by_role("heading", level=1, name="Mi Home Shanghai")).to_be_visible()
     stock = manager.get_by_role("table", name="Stock by SKU")
-    assert stock.get_by_role("row", name="MI6-64").is_visible()
-    assert manager.get_by_role("region", name="Staff").get_by_text("cashier_sh").is_visible()
-    assert manager.get_by_role("link", name="Store dashboard").first.is_visible()
+    expect(stock.get_by_role("row", name="MI6-64")).to_be_visible()
+    expect(manager.get_by_role("region", name="Staff").get_by_text("cashier_sh")).to_be_visible()
+    expect(manager.get_by_role("link", name="Store dashboard").first).to_be_visible()
     assert axe(manager) == []
     shot(manager, "manager-store-mobile")
 
@@ -48,23 +48,23 @@ def test_a_request_through_the_planners_approval_to_receipt_by_scanning(open_pag
     form.get_by_label("Quantity").fill("2")
     form.get_by_role("button", name="Send request").click()
     asked = StockRequest.objects.get()
-    assert manager.get_by_text(f"Stock request {asked} sent to the supply planners.").is_visible()
+    expect(manager.get_by_text(f"Stock request {asked} sent to the supply planners.")).to_be_visible()
     assert manager.goto("/stores/BJ-001/").status == 404  # another store's page
 
     planner = open_page("desktop", language="en")
     sign_in(planner, "bob")
     planner.get_by_role("main").get_by_role("link", name="Stock requests to approve").click()
     request = planner.get_by_role("region", name=str(asked))
-    assert request.get_by_text("manager_sh").is_visible()
+    expect(request.get_by_text("manager_sh")).to_be_visible()
     assert axe(planner) == []
     shot(planner, "planner-requests-desktop")
     request.get_by_label("Ship from warehouse").select_option("WH-CN-SH")
     request.get_by_role("button", name="Approve as a transfer").click()
     asked.refresh_from_db()
-    assert planner.get_by_text(
-        f"{asked} approved: transfer TR-{asked.transfer_id} is on its way."
-    ).is_visible()
-    assert planner.get_by_text("Nothing to approve").is_visible()
+    expect(
+        planner.get_by_text(f"{asked} approved: transfer TR-{asked.transfer_id} is on its way.")
+    ).to_be_visible()
+    expect(planner.get_by_text("Nothing to approve")).to_be_visible()
 
     manager.goto("/stores/SH-001/")
     manager.get_by_role("link", name=f"Receive TR-{asked.transfer_id}").click()
@@ -78,13 +78,13 @@ def test_a_request_through_the_planners_approval_to_receipt_by_scanning(open_pag
     scan.fill("CABLE-C")
     scan.press("Enter")
     expect(manager.get_by_role("alert").get_by_text("CABLE-C is not in this transfer.")).to_be_visible()
-    assert manager.get_by_text("2 of 2 units scanned").is_visible()
+    expect(manager.get_by_text("2 of 2 units scanned")).to_be_visible()
     assert axe(manager) == []
     shot(manager, "manager-receive-mobile")
     manager.get_by_role("button", name="Receive transfer").click()
-    assert manager.get_by_text(f"TR-{asked.transfer_id} received.").is_visible()
-    assert stock.get_by_role("row", name="MI6-64").get_by_text("5", exact=True).first.is_visible()
-    assert manager.get_by_role("region", name="Stock requests").get_by_text("Received").is_visible()
+    expect(manager.get_by_text(f"TR-{asked.transfer_id} received.")).to_be_visible()
+    expect(stock.get_by_role("row", name="MI6-64").get_by_text("5", exact=True).first).to_be_visible()
+    expect(manager.get_by_role("region", name="Stock requests").get_by_text("Received")).to_be_visible()
 
 
 def test_a_manager_cannot_approve_their_own_request(open_page, people, shot):
@@ -101,9 +101,9 @@ def test_a_manager_cannot_approve_their_own_request(open_page, people, shot):
     page.goto("/stock/requests/")
     asked = StockRequest.objects.get()
     request = page.get_by_role("region", name=str(asked))
-    assert request.get_by_text("You sent this request: another planner decides it.").is_visible()
+    expect(request.get_by_text("You sent this request: another planner decides it.")).to_be_visible()
     request.get_by_role("button", name="Approve as a transfer").click()
-    assert page.get_by_text("You cannot approve or reject your own stock request").is_visible()
+    expect(page.get_by_text("You cannot approve or reject your own stock request")).to_be_visible()
     shot(page, "planner-own-request-desktop")
     asked.refresh_from_db()
     assert (asked.status, asked.transfer_id) == ("pending", None)

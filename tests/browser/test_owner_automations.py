@@ -5,6 +5,7 @@ ingest service: the purifier's PM2.5 goes above 100 and the bulb's brightness is
 from __future__ import annotations
 
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from millet.accounts.actor import SYSTEM
 from millet.catalog import services as catalog
@@ -64,11 +65,11 @@ def test_an_owner_builds_an_automation_and_sees_it_run(open_page, shop, make_use
         sign_in(page, "liwei")
         build(page, javascript=False)
         page.get_by_role("button", name="Save").click()
-        assert page.get_by_text("Automation “Clean air light” saved and on.").is_visible()
+        expect(page.get_by_text("Automation “Clean air light” saved and on.")).to_be_visible()
         card = page.get_by_role("listitem").filter(has=page.get_by_role("heading", name="Clean air light"))
-        assert card.get_by_text(f"{PURIFIER}: Pm2.5 density goes above 100 μg/m3").is_visible()
-        assert card.get_by_text(f"{BULB}: Brightness → 80 %").is_visible()
-        assert card.get_by_text("0 times").is_visible()
+        expect(card.get_by_text(f"{PURIFIER}: Pm2.5 density goes above 100 μg/m3")).to_be_visible()
+        expect(card.get_by_text(f"{BULB}: Brightness → 80 %")).to_be_visible()
+        expect(card.get_by_text("0 times")).to_be_visible()
 
         now = timezone.now()
         devices.report_state(units["purifier"], {"pm2.5-density": 40}, now)
@@ -76,11 +77,11 @@ def test_an_owner_builds_an_automation_and_sees_it_run(open_page, shop, make_use
         (command,) = Command.objects.filter(device__device_id=units["bulb"])
         assert command.params["props"] == {"brightness": 80}
         page.reload()
-        assert card.get_by_text("1 time").is_visible()
+        expect(card.get_by_text("1 time")).to_be_visible()
 
         # Turned off, it no longer runs; deleted, it is gone.
         page.get_by_role("button", name="Turn off Clean air light").click()
-        assert page.get_by_text("“Clean air light” is off.").is_visible()
+        expect(page.get_by_text("“Clean air light” is off.")).to_be_visible()
         devices.report_state(units["purifier"], {"pm2.5-density": 10}, now + timezone.timedelta(seconds=6))
         devices.report_state(units["purifier"], {"pm2.5-density": 200}, now + timezone.timedelta(seconds=7))
         assert Command.objects.filter(device__device_id=units["bulb"]).count() == 1
@@ -99,7 +100,7 @@ def test_an_owner_builds_an_automation_and_sees_it_run(open_page, shop, make_use
         assert axe(page) == []
         shot(page, "automation-editor-desktop")
         page.get_by_role("button", name="Save").click()
-        assert page.get_by_role("heading", name="Face at the door").is_visible()
+        expect(page.get_by_role("heading", name="Face at the door")).to_be_visible()
         devices.record_event(
             units["camera"], "face-detected", {"face-count": 1, "face-score": 0.9}, timezone.now()
         )

@@ -8,6 +8,7 @@ import hashlib
 import json
 
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from millet.accounts.actor import SYSTEM
 from millet.catalog import services as catalog
@@ -44,23 +45,21 @@ def test_scan_the_box_then_update_the_firmware(open_page, shop, make_user, shot)
         page.get_by_role("link", name="Add a device").first.click()
         assert axe(page) == []
         page.get_by_role("button", name="Scan with the camera").click()
-        assert page.get_by_text("Code read. Check it and add the device.").is_visible()
+        expect(page.get_by_text("Code read. Check it and add the device.")).to_be_visible()
         assert (
             page.get_by_role("textbox", name="Code").input_value()
             == f"MILLET:{unit.device_id}:{unit.claim_token}"
         )
         shot(page, "claim-scanned-mobile")
         page.get_by_role("button", name="Add the device").click()
-        assert page.get_by_text("Yeelight Color Bulb · BULB-9 is yours now.").is_visible()
+        expect(page.get_by_text("Yeelight Color Bulb · BULB-9 is yours now.")).to_be_visible()
 
         # The same code again (now used) gets the one refusal every bad code gets.
         page.get_by_role("textbox", name="Code").fill(f"MILLET:{unit.device_id}:{unit.claim_token}")
         page.get_by_role("button", name="Add the device").click()
-        assert (
-            page.get_by_role("alert")
-            .get_by_text("This code does not add a device to your account.")
-            .is_visible()
-        )
+        expect(
+            page.get_by_role("alert").get_by_text("This code does not add a device to your account.")
+        ).to_be_visible()
 
         for version in ("1.0.0", "1.1.0"):
             devices.upload_firmware(
@@ -74,7 +73,7 @@ def test_scan_the_box_then_update_the_firmware(open_page, shop, make_user, shot)
             )
         page.goto("/devices/updates/")
         page.get_by_role("button", name="Install 1.1.0").click()
-        assert page.get_by_text("Update to 1.1.0 started").is_visible()
+        expect(page.get_by_text("Update to 1.1.0 started")).to_be_visible()
         devices.set_presence(unit.device_id, True, timezone.now())
         now = timezone.now()
         devices.advance_rollouts(now)
@@ -83,14 +82,14 @@ def test_scan_the_box_then_update_the_firmware(open_page, shop, make_user, shot)
             unit.device_id, json.loads(out.payload)["id"], "progress", {"progress": 40}
         )
         page.reload()
-        assert page.get_by_text("1.1.0: installing").is_visible()
+        expect(page.get_by_text("1.1.0: installing")).to_be_visible()
         assert page.get_by_role("progressbar", name="Progress").get_attribute("value") == "40"
         assert axe(page) == []
         shot(page, "updates-installing-mobile")
         devices.acknowledge_command(unit.device_id, json.loads(out.payload)["id"], "ok", {})
         page.reload()
-        assert page.get_by_text("Up to date").is_visible()
-        assert page.get_by_text("Firmware 1.1.0 is installed on BULB-9.").is_visible()
+        expect(page.get_by_text("Up to date")).to_be_visible()
+        expect(page.get_by_text("Firmware 1.1.0 is installed on BULB-9.")).to_be_visible()
         shot(page, "updates-done-mobile")
     finally:
         devices.forget_specs()

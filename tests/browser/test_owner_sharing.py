@@ -5,6 +5,7 @@ commands), and inviting an unknown username gets exactly the same answer as a re
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from millet.accounts.actor import actor_for_user
 from millet.core.errors import Forbidden
@@ -32,12 +33,12 @@ def test_invite_accept_and_a_read_only_member_gets_no_controls(open_page, shop, 
         sign_in(page, "liwei")
         page.goto("/account/")
         page.get_by_role("link", name="Device sharing").first.click()
-        assert page.get_by_text("Shared with nobody yet.").is_visible()
+        expect(page.get_by_text("Shared with nobody yet.")).to_be_visible()
         known = invite(page, "mei", "Look only")
         unknown = invite(page, "no-such-person", "Look only")
         assert known == unknown  # the same page, word for word: nobody learns who has an account
         assert "If “<login>” has a Millet account, your invitation is waiting for them." in known
-        assert page.get_by_text("Shared with nobody yet.").is_visible()  # until mei accepts
+        expect(page.get_by_text("Shared with nobody yet.")).to_be_visible()  # until mei accepts
         assert axe_free(page)
         shot(page, "sharing-owner-mobile")
 
@@ -45,33 +46,33 @@ def test_invite_accept_and_a_read_only_member_gets_no_controls(open_page, shop, 
         sign_in(page, "mei")
         page.goto("/devices/sharing/")
         invitations = page.get_by_role("region", name="Invitations for you")
-        assert invitations.get_by_text(f"liwei invites you to look at {BULB}.").is_visible()
+        expect(invitations.get_by_text(f"liwei invites you to look at {BULB}.")).to_be_visible()
         shot(page, "sharing-invitee-mobile")
         invitations.get_by_role("button", name="Accept").click()
-        assert page.get_by_text("Invitation accepted: the device is in your list.").is_visible()
+        expect(page.get_by_text("Invitation accepted: the device is in your list.")).to_be_visible()
         shared = page.get_by_role("region", name="Shared with you")
-        assert shared.get_by_text(f"{BULB} · You may look only").is_visible()
+        expect(shared.get_by_text(f"{BULB} · You may look only")).to_be_visible()
         assert page.get_by_role("region", name="Invitations for you").count() == 0
 
         # A read-only member: no automation may use the bulb, and the service refuses commands.
         page.goto("/devices/automations/")
         assert page.get_by_role("link", name="New automation").count() == 0
-        assert page.get_by_text("No devices to automate").is_visible()
+        expect(page.get_by_text("No devices to automate")).to_be_visible()
         with pytest.raises(Forbidden):
             devices.request_set(actor_for_user(member), units["bulb"], {"on": True})
         page.goto("/devices/updates/")
-        assert page.get_by_role("heading", name=BULB).is_visible()
+        expect(page.get_by_role("heading", name=BULB)).to_be_visible()
         assert page.get_by_role("button", name="Install").count() == 0
 
         page = open_page("desktop", language="en")
         sign_in(page, "liwei")
         page.goto("/devices/sharing/")
         members = page.get_by_role("list", name=f"Members of {BULB}")
-        assert members.get_by_text("mei · May look only").is_visible()
+        expect(members.get_by_text("mei · May look only")).to_be_visible()
         assert axe(page) == []
         shot(page, "sharing-owner-desktop")
         page.get_by_role("button", name="Remove mei").click()
-        assert page.get_by_text("mei no longer shares this device.").is_visible()
+        expect(page.get_by_text("mei no longer shares this device.")).to_be_visible()
         assert devices.list_devices(actor_for_user(member)) == []
     finally:
         devices.forget_specs()

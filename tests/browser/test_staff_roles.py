@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 
 from millet.accounts import services as accounts
 from millet.accounts.actor import (
@@ -116,14 +117,14 @@ def test_each_role_signs_in_at_the_store_and_sees_only_its_pages(request, open_p
     page = open_page("mobile", language="en")
     sign_in(page, username)
     assert page.url.endswith("/staff/"), page.url
-    assert page.get_by_role("heading", level=1, name="Staff pages").is_visible()
+    expect(page.get_by_role("heading", level=1, name="Staff pages")).to_be_visible()
     menu = page.get_by_role("navigation", name="Main menu")
     shown = {name for name in ROLE_LINKS if menu.get_by_role("link", name=name, exact=True).count()}
     assert shown == links
     cards = {name for name in ROLE_LINKS if page.get_by_role("main").get_by_role("link", name=name).count()}
     assert cards == links
     if not links:
-        assert page.get_by_text("No page for your role yet").is_visible()
+        expect(page.get_by_text("No page for your role yet")).to_be_visible()
     assert axe(page) == []
     shot(page, f"staff-{username}-mobile")
     for path in allowed:
@@ -141,7 +142,7 @@ def test_the_back_office_shows_each_role_only_its_models(open_page, company):
     sign_in(page, "planner")
     page.goto("/admin/")
     main = page.get_by_role("main")
-    assert main.get_by_role("link", name="Purchase orders").first.is_visible()
+    expect(main.get_by_role("link", name="Purchase orders").first).to_be_visible()
     for other in ("Ledger accounts", "Flash-sale campaigns", "Orders", "Users"):
         assert main.get_by_role("link", name=other, exact=True).count() == 0, other
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
 
@@ -27,7 +28,7 @@ def test_landing_is_the_store_of_the_visitors_market(open_page, shop, accept_lan
     page.goto("/")
     assert page.url.endswith(home)
     assert heading in page.get_by_role("heading", level=1).inner_text()
-    assert page.get_by_text(price, exact=True).first.is_visible()
+    expect(page.get_by_text(price, exact=True).first).to_be_visible()
 
 
 # (market, language, a price on its home, a translated word on it)
@@ -52,8 +53,8 @@ def test_each_market_in_each_language(open_page, shop, market, language, price, 
     page = open_page("desktop", language=language)
     page.goto(f"/shop/{market}/")
     assert page.locator("html").get_attribute("lang") == language
-    assert page.get_by_role("heading", name=word).is_visible()
-    assert page.get_by_text(price, exact=True).first.is_visible()
+    expect(page.get_by_role("heading", name=word)).to_be_visible()
+    expect(page.get_by_text(price, exact=True).first).to_be_visible()
 
 
 def open_locale_picker(page) -> None:
@@ -65,20 +66,20 @@ def open_locale_picker(page) -> None:
 def test_switching_language_then_market(open_page, shop, javascript):
     page = open_page("mobile", javascript=javascript)
     page.goto("/shop/cn/")
-    assert page.get_by_role("heading", name="精选").is_visible()
+    expect(page.get_by_role("heading", name="精选")).to_be_visible()
     open_locale_picker(page)
     page.get_by_role("button", name="English").click()
     page.wait_for_load_state()
     assert page.url.endswith("/shop/cn/")
-    assert page.get_by_role("heading", name="Featured").is_visible()
+    expect(page.get_by_role("heading", name="Featured")).to_be_visible()
     open_locale_picker(page)
     page.get_by_role("navigation", name="Market").get_by_role("link", name=re.compile("India")).click()
     page.wait_for_load_state()
     assert page.url.endswith("/shop/in/")
-    assert page.get_by_role("heading", name="Featured").is_visible()  # the chosen language stays
-    assert page.get_by_text("₹1,24,999.00", exact=True).is_visible()
+    expect(page.get_by_role("heading", name="Featured")).to_be_visible()  # the chosen language stays
+    expect(page.get_by_text("₹1,24,999.00", exact=True)).to_be_visible()
     page.goto("/account/login/")  # a page without a market in its URL keeps the visitor's
-    assert page.get_by_role("banner").get_by_text("India").first.is_visible()
+    expect(page.get_by_role("banner").get_by_text("India").first).to_be_visible()
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
@@ -86,11 +87,11 @@ def test_category_tiles_open_the_category(open_page, shop, javascript):
     page = open_page("desktop", language="en", javascript=javascript)
     page.goto("/shop/in/")
     products = page.get_by_role("region", name="Featured")
-    assert products.get_by_role("heading", name="Mi Band 3").is_visible()
+    expect(products.get_by_role("heading", name="Mi Band 3")).to_be_visible()
     page.get_by_role("link", name="Laptop").click()
     page.wait_for_url("**/shop/in/category/laptop/")
-    assert page.get_by_role("heading", level=1, name="Laptop").is_visible()
-    assert page.get_by_role("heading", name="Mi Notebook Pro").is_visible()
+    expect(page.get_by_role("heading", level=1, name="Laptop")).to_be_visible()
+    expect(page.get_by_role("heading", name="Mi Notebook Pro")).to_be_visible()
     assert page.get_by_role("heading", name="Mi Band 3").count() == 0
 
 
@@ -100,9 +101,9 @@ def test_staff_land_on_the_pages_their_roles_may_use(open_page, shop, make_user)
     sign_in(page, "ops")
     assert page.url.endswith("/staff/")
     links = page.get_by_role("main").get_by_role("link")
-    assert links.get_by_text("Back office").is_visible()
-    assert links.get_by_text("Store dashboard").is_visible()
-    assert links.get_by_text("Credit monitoring").is_visible()
-    assert (
-        page.get_by_role("navigation", name="Main menu").get_by_role("link", name="Back office").is_visible()
-    )
+    expect(links.get_by_text("Back office")).to_be_visible()
+    expect(links.get_by_text("Store dashboard")).to_be_visible()
+    expect(links.get_by_text("Credit monitoring")).to_be_visible()
+    expect(
+        page.get_by_role("navigation", name="Main menu").get_by_role("link", name="Back office")
+    ).to_be_visible()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import axe, sign_in
 
@@ -80,21 +81,21 @@ def test_a_cashiers_day(open_page, world, shot, viewport):
     sign_in(page, "cashier_sh", "pw-cashier_sh")
     page.goto("/staff/")
     page.get_by_role("link", name="Till").first.click()
-    assert page.get_by_role("heading", name="The day is not opened yet").is_visible()
+    expect(page.get_by_role("heading", name="The day is not opened yet")).to_be_visible()
     check(page, shot, f"closed-{viewport}")
     page.get_by_role("button", name="Open the day").click()
 
     scan(page, foreign)
-    assert page.get_by_text(
-        "This unit belongs to another store's stock: it cannot be sold here."
-    ).is_visible()
+    expect(
+        page.get_by_text("This unit belongs to another store's stock: it cannot be sold here.")
+    ).to_be_visible()
     scan(page, phone)
     scan(page, cable_code)
     scan(page, phone)
-    assert page.get_by_text("This unit is already scanned.").is_visible()
+    expect(page.get_by_text("This unit is already scanned.")).to_be_visible()
     page.goto("/till/SH-001/")
-    assert page.get_by_role("heading", name="2 items in this sale").is_visible()
-    assert page.get_by_role("main").get_by_text(phone, exact=True).is_visible()
+    expect(page.get_by_role("heading", name="2 items in this sale")).to_be_visible()
+    expect(page.get_by_role("main").get_by_text(phone, exact=True)).to_be_visible()
     sale_quote = page.get_by_text("To pay").locator("xpath=following-sibling::dd[1]").inner_text()
     check(page, shot, f"sale-{viewport}")
 
@@ -102,17 +103,17 @@ def test_a_cashiers_day(open_page, world, shot, viewport):
     page.get_by_label("Cash handed over").fill("5000")
     page.get_by_role("button", name="Take payment").click()
     sale = Order.objects.get(channel="pos")
-    assert page.get_by_role("heading", name=f"Receipt {sale.number}").is_visible()
+    expect(page.get_by_role("heading", name=f"Receipt {sale.number}")).to_be_visible()
     assert sale_quote.replace(",", "") == f"¥{sale.total:.2f}"  # the till said what the receipt says
-    assert page.get_by_text(f"Serial {phone}").is_visible()
+    expect(page.get_by_text(f"Serial {phone}")).to_be_visible()
     change = page.get_by_text("Change").locator("xpath=following-sibling::dd[1]")
     assert change.inner_text().replace(",", "") == f"¥{Decimal('5000') - sale.total:.2f}"
-    assert page.get_by_text("incl. VAT").is_visible()
+    expect(page.get_by_text("incl. VAT")).to_be_visible()
     check(page, shot, f"receipt-{viewport}")
     page.emulate_media(media="print")  # on the 80 mm printer: the receipt alone
-    assert not page.get_by_role("banner").is_visible()
-    assert not page.get_by_role("link", name="Next sale").is_visible()
-    assert page.get_by_role("heading", name=f"Receipt {sale.number}").is_visible()
+    expect(page.get_by_role("banner")).not_to_be_visible()
+    expect(page.get_by_role("link", name="Next sale")).not_to_be_visible()
+    expect(page.get_by_role("heading", name=f"Receipt {sale.number}")).to_be_visible()
     shot(page, f"till-receipt-print-{viewport}")
     page.emulate_media(media="screen")
 
@@ -121,19 +122,19 @@ def test_a_cashiers_day(open_page, world, shot, viewport):
     page.get_by_label("Pickup code").fill("999999" if pickup.pickup_code != "999999" else "111111")
     page.get_by_label("Serial numbers handed over").fill(camera)
     page.get_by_role("button", name="Hand over").click()
-    assert page.get_by_text("The pickup code does not match this order.").is_visible()
+    expect(page.get_by_text("The pickup code does not match this order.")).to_be_visible()
     check(page, shot, f"pickup-{viewport}")
     page.get_by_label("Pickup code").fill(pickup.pickup_code)
     page.get_by_label("Serial numbers handed over").fill(camera)
     page.get_by_role("button", name="Hand over").click()
-    assert page.get_by_text(f"Order {pickup.number} is handed over.").is_visible()
+    expect(page.get_by_text(f"Order {pickup.number} is handed over.")).to_be_visible()
 
     page.get_by_role("link", name="Return").click()
     page.get_by_label("Order number").fill(sale.number)
     page.get_by_label("Serial numbers taken back").fill(phone)
     page.get_by_role("button", name="Take back and refund").click()
     phone_line = sale.lines.get(sku=world.skus["MI6-64"])
-    assert page.get_by_text(f"to the payment of order {sale.number}").is_visible()
+    expect(page.get_by_text(f"to the payment of order {sale.number}")).to_be_visible()
     check(page, shot, f"return-{viewport}")
 
     page.get_by_role("link", name="Close the day").click()
@@ -142,12 +143,12 @@ def test_a_cashiers_day(open_page, world, shot, viewport):
     check(page, shot, f"z-report-{viewport}")
     page.get_by_label("Cash counted in the drawer").fill(f"{expected:.2f}")
     page.get_by_role("button", name="Close the day").click()
-    assert page.get_by_text("The day is closed.", exact=True).is_visible()
+    expect(page.get_by_text("The day is closed.", exact=True)).to_be_visible()
     facts = page.locator("dl")
-    assert facts.get_by_text("Over (+) or short (−)").is_visible()
+    expect(facts.get_by_text("Over (+) or short (−)")).to_be_visible()
     shot(page, f"z-report-closed-{viewport}")
     page.get_by_role("link", name="Sale").click()
-    assert page.get_by_text("The day is closed: this till takes no more sales today.").is_visible()
+    expect(page.get_by_text("The day is closed: this till takes no more sales today.")).to_be_visible()
 
     assert drawer() == expected
     assert total_balance_check() == 0
@@ -169,12 +170,12 @@ def test_a_card_sale_with_javascript_off(open_page, world, shot):
     page.get_by_label("Card", exact=True).check()
     page.get_by_label("Card terminal token").fill("tok_declined")
     page.get_by_role("button", name="Take payment").click()
-    assert page.get_by_text("The card was declined.").is_visible()
+    expect(page.get_by_text("The card was declined.")).to_be_visible()
     page.get_by_label("Card", exact=True).check()
     page.get_by_label("Card terminal token").fill("tok_ok")
     page.get_by_role("button", name="Take payment").click()
-    assert page.get_by_text(f"Serial {phone}").is_visible()
-    assert page.get_by_text("Paid by card").is_visible()
+    expect(page.get_by_text(f"Serial {phone}")).to_be_visible()
+    expect(page.get_by_text("Paid by card")).to_be_visible()
     shot(page, "till-receipt-card-nojs")
 
 
@@ -183,6 +184,6 @@ def test_the_till_speaks_the_cashiers_language(open_page, world, shot, language,
     page = open_page("mobile", language=language)
     sign_in(page, "cashier_sh", "pw-cashier_sh")
     page.goto("/till/SH-001/")
-    assert page.get_by_role("heading", name=heading, exact=True).is_visible()
+    expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
     assert axe(page) == []
     shot(page, f"till-{language}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import axe, sign_in
 from tests.browser.test_till import check, on_shelf, scan, world  # noqa: F401 (the world fixture)
@@ -45,11 +46,11 @@ def test_credit_declined_at_the_counter_then_cash(open_page, world, shot, viewpo
     scan(page, phone)
     page.get_by_label("Instant credit").check()
     page.get_by_role("button", name="Take payment").click()
-    assert page.get_by_text("Instant credit is for a known customer").is_visible()
+    expect(page.get_by_text("Instant credit is for a known customer")).to_be_visible()
     page.get_by_label("Instant credit").check()
     page.get_by_label("Customer's username").fill("alice")
     page.get_by_role("button", name="Take payment").click()
-    assert page.get_by_role("heading", name="Instant credit at the till").is_visible()
+    expect(page.get_by_role("heading", name="Instant credit at the till")).to_be_visible()
     check(page, shot, f"credit-form-{viewport}")
 
     form = page.locator("form", has=page.get_by_role("button", name="Get a decision"))
@@ -62,21 +63,21 @@ def test_credit_declined_at_the_counter_then_cash(open_page, world, shot, viewpo
         else:
             field.fill(str(value))
     page.get_by_role("button", name="Get a decision").click()
-    assert page.get_by_role("heading", name="Declined").is_visible()
-    assert page.get_by_role("heading", name="What weighed most in the decision").is_visible()
+    expect(page.get_by_role("heading", name="Declined")).to_be_visible()
+    expect(page.get_by_role("heading", name="What weighed most in the decision")).to_be_visible()
     assert axe(page) == []
     shot(page, f"till-credit-declined-{viewport}")
 
     page.get_by_label("Cash handed over").fill("1e5")
     page.get_by_role("button", name="Take cash").click()
-    assert page.get_by_text("Type the cash handed over, or the card terminal's token.").is_visible()
+    expect(page.get_by_text("Type the cash handed over, or the card terminal's token.")).to_be_visible()
     page.get_by_label("Cash handed over").fill("3000")
     page.get_by_role("button", name="Take cash").click()
     sale = Order.objects.get(channel="pos")
-    assert page.get_by_role("heading", name=f"Receipt {sale.number}").is_visible()
-    assert page.get_by_text(f"Serial {phone}").is_visible()
+    expect(page.get_by_role("heading", name=f"Receipt {sale.number}")).to_be_visible()
+    expect(page.get_by_text(f"Serial {phone}")).to_be_visible()
     page.go_back()  # back to the credit page after paying: it sends to the receipt, nothing twice
     page.reload()
-    assert page.get_by_role("heading", name=f"Receipt {sale.number}").is_visible()
+    expect(page.get_by_role("heading", name=f"Receipt {sale.number}")).to_be_visible()
     assert Order.objects.get(channel="pos").status == "fulfilled"
     assert total_balance_check() == 0

@@ -6,7 +6,7 @@ import os
 from datetime import date
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from millet.stores.models import ExpansionGoal, PlannedOpening
 from tests.stores.conftest import book, create_markets, create_store, make_person
@@ -61,16 +61,14 @@ def test_staff_log_in_and_see_the_ranking_chart(live_server, transactional_db):
                 for i in range(3)
             }
             assert widths["SH-001"] == 2 * widths["BJ-001"] > 0
-            assert bars.first.is_visible()
+            expect(bars.first).to_be_visible()
             for store in stores:
                 label = page.locator("svg.ranking-chart text.label", has_text=f"{store.name} ({store.code})")
-                assert label.is_visible()
+                expect(label).to_be_visible()
             assert page.locator("svg.ranking-chart line.club-line").count() == 1
             assert page.locator("svg.goal-bar rect.opened").get_attribute("width") == "168"  # 2 of 5 on 420
-            assert (
-                page.locator("#pipeline .stage", has_text="Scouting (1)")
-                .get_by_text("Mi Home Chengdu")
-                .is_visible()
-            )
+            expect(
+                page.locator("#pipeline .stage", has_text="Scouting (1)").get_by_text("Mi Home Chengdu")
+            ).to_be_visible()
         finally:
             browser.close()
