@@ -51,8 +51,8 @@ def test_the_owner_sees_the_pictures_with_the_faces_boxed(open_page, shop, make_
             page.get_by_role("link", name="Mi Home Security Camera 360").click()
             expect(page.get_by_role("heading", name="Mi Home Security Camera 360")).to_be_visible()
             pictures = page.get_by_role("img", name="face" if language == "en" else "चेहर")
-            assert pictures.count() == 3
-            assert page.locator("rect.snapshot__face").count() == boxes
+            expect(pictures).to_have_count(3)
+            expect(page.locator("rect.snapshot__face")).to_have_count(boxes)
             assert all(img.evaluate("i => i.getBBox().width > 0") for img in pictures.all())
             page.wait_for_load_state("networkidle")
             assert axe(page) == []
@@ -60,11 +60,11 @@ def test_the_owner_sees_the_pictures_with_the_faces_boxed(open_page, shop, make_
         page = open_page("mobile", language="en")
         sign_in(page, "mei")
         page.goto(f"/cameras/{device_id}/")
-        assert page.locator("rect.snapshot__face").count() == boxes
+        expect(page.locator("rect.snapshot__face")).to_have_count(boxes)
         page = open_page("mobile", language="en")
         sign_in(page, "stranger")
         response = page.goto(f"/cameras/{device_id}/")
         assert response.status == 404
-        assert page.locator("rect.snapshot__face").count() == 0
+        expect(page.locator("rect.snapshot__face")).to_have_count(0)
     finally:
         devices.forget_specs()

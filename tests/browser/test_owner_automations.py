@@ -96,7 +96,7 @@ def test_an_owner_builds_an_automation_and_sees_it_run(open_page, shop, make_use
         page.wait_for_load_state("networkidle")
         page.get_by_label("Action").select_option(label=f"{BULB}: On")
         page.get_by_label("Set it to").select_option(label="On")
-        assert page.get_by_label("Value").count() == 0
+        expect(page.get_by_label("Value")).to_have_count(0)
         assert axe(page) == []
         shot(page, "automation-editor-desktop")
         page.get_by_role("button", name="Save").click()
@@ -109,7 +109,7 @@ def test_an_owner_builds_an_automation_and_sees_it_run(open_page, shop, make_use
         assert axe(page) == []
         shot(page, "automations-desktop")
         page.get_by_role("button", name="Delete Clean air light").click()
-        assert page.get_by_role("heading", name="Clean air light").count() == 0
+        expect(page.get_by_role("heading", name="Clean air light")).to_have_count(0)
 
         page = open_page("mobile", language="hi")
         sign_in(page, "liwei")

@@ -52,17 +52,17 @@ def test_invite_accept_and_a_read_only_member_gets_no_controls(open_page, shop, 
         expect(page.get_by_text("Invitation accepted: the device is in your list.")).to_be_visible()
         shared = page.get_by_role("region", name="Shared with you")
         expect(shared.get_by_text(f"{BULB} · You may look only")).to_be_visible()
-        assert page.get_by_role("region", name="Invitations for you").count() == 0
+        expect(page.get_by_role("region", name="Invitations for you")).to_have_count(0)
 
         # A read-only member: no automation may use the bulb, and the service refuses commands.
         page.goto("/devices/automations/")
-        assert page.get_by_role("link", name="New automation").count() == 0
+        expect(page.get_by_role("link", name="New automation")).to_have_count(0)
         expect(page.get_by_text("No devices to automate")).to_be_visible()
         with pytest.raises(Forbidden):
             devices.request_set(actor_for_user(member), units["bulb"], {"on": True})
         page.goto("/devices/updates/")
         expect(page.get_by_role("heading", name=BULB)).to_be_visible()
-        assert page.get_by_role("button", name="Install").count() == 0
+        expect(page.get_by_role("button", name="Install")).to_have_count(0)
 
         page = open_page("desktop", language="en")
         sign_in(page, "liwei")

@@ -92,7 +92,7 @@ def test_category_tiles_open_the_category(open_page, shop, javascript):
     page.wait_for_url("**/shop/in/category/laptop/")
     expect(page.get_by_role("heading", level=1, name="Laptop")).to_be_visible()
     expect(page.get_by_role("heading", name="Mi Notebook Pro")).to_be_visible()
-    assert page.get_by_role("heading", name="Mi Band 3").count() == 0
+    expect(page.get_by_role("heading", name="Mi Band 3")).to_have_count(0)
 
 
 def test_staff_land_on_the_pages_their_roles_may_use(open_page, shop, make_user):

@@ -65,7 +65,7 @@ def test_staff_log_in_and_see_the_ranking_chart(live_server, transactional_db):
             for store in stores:
                 label = page.locator("svg.ranking-chart text.label", has_text=f"{store.name} ({store.code})")
                 expect(label).to_be_visible()
-            assert page.locator("svg.ranking-chart line.club-line").count() == 1
+            expect(page.locator("svg.ranking-chart line.club-line")).to_have_count(1)
             assert page.locator("svg.goal-bar rect.opened").get_attribute("width") == "168"  # 2 of 5 on 420
             expect(
                 page.locator("#pipeline .stage", has_text="Scouting (1)").get_by_text("Mi Home Chengdu")
