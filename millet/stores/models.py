@@ -81,11 +81,11 @@ class ExpansionGoal(models.Model):
 
 class PlannedOpening(models.Model):
     class Stage(models.TextChoices):
-        SCOUTING = "scouting", "Scouting"
-        SIGNED = "signed", "Lease signed"
-        FITTING_OUT = "fitting_out", "Fitting out"
-        OPENED = "opened", "Opened"
-        DROPPED = "dropped", "Dropped"
+        SCOUTING = "scouting", _("Scouting")
+        SIGNED = "signed", _("Lease signed")
+        FITTING_OUT = "fitting_out", _("Fitting out")
+        OPENED = "opened", _("Opened")
+        DROPPED = "dropped", _("Dropped")
 
     market = models.ForeignKey("regions.Market", on_delete=models.PROTECT)
     city = models.CharField(max_length=64)

@@ -8,15 +8,17 @@ from datetime import date
 import pytest
 from django.test import Client
 
-from millet.stores.charts import PLOT_WIDTH
+from millet.stores.charts import SCALE
 from millet.stores.models import ExpansionGoal, PlannedOpening
 
 URL = "/stores/dashboard/"
 
 
 def page_for(person) -> Client:
+    """A signed-in client that reads the page in English (China's market would answer in Chinese)."""
     client = Client()
     client.force_login(person.user)
+    client.cookies["django_language"] = "en"
     return client
 
 
@@ -53,22 +55,22 @@ def test_customers_and_cashiers_are_refused(network, who):
 
 def test_staff_see_every_bar_the_goals_and_the_pipeline(busy):
     html = page_for(busy.staff).get(URL).content.decode()
-    bars = re.findall(r'<rect class="bar" data-store="([^"]+)" x="\d+" y="5" width="(\d+)"', html)
-    # The best store of each market fills the plot; Beijing earned 40% of Shanghai's revenue.
-    full, beijing = str(PLOT_WIDTH), str(round(PLOT_WIDTH * 0.4))
+    bars = re.findall(r'<rect class="bar" data-store="([^"]+)" x="0" y="0" width="(\d+)"', html)
+    # The best store of each market fills its track; Beijing earned 40% of Shanghai's revenue.
+    full, beijing = str(SCALE), str(round(SCALE * 0.4))
     assert bars == [("SH-001", full), ("BJ-001", beijing), ("MU-001", full)]
     for text in (
         "Mi Home Shanghai",
         "Mi Home Beijing",
         "Mi Home Mumbai",
-        "100,000,000.00 CNY ★",
+        '¥100,000,000.00 <span title="100-million club">★</span>',
         "200 more Mi Homes",
         "Mi Home Chengdu",
         "Mi Home Delhi",
         'class="club-line"',
     ):
         assert text in html
-    assert "2 / 1 / 200" in html  # opened / planned / target
+    assert "2 opened · 1 planned · target 200" in html
 
 
 def test_managers_see_their_store_highlighted_and_nobody_elses_figures(busy):
@@ -76,7 +78,7 @@ def test_managers_see_their_store_highlighted_and_nobody_elses_figures(busy):
     assert response.status_code == 200
     html = response.content.decode()
     assert re.findall(r'<rect class="bar" data-store="([^"]+)"', html) == ["BJ-001"]
-    assert 'class="row own"' in html
+    assert 'class="ranking__row own"' in html
     assert "Mi Home Beijing" in html
     for secret in ("Mi Home Shanghai", "100,000,000", "Mumbai", "200 more Mi Homes", "Chengdu"):
         assert secret not in html
