@@ -2,13 +2,11 @@
 and the review queue (issue 11 item 5: referred applications with what the model saw and why it
 referred them, decided with a written reason that ``review_application`` keeps).
 
-The monitoring chart is inline SVG whose geometry is computed here, as the store dashboard does, so the page
-needs no JavaScript or chart library and works offline.
+The monitoring chart's geometry is computed in ``lending.charts``, as the store dashboard's is in
+``stores.charts``, so the page needs no JavaScript or chart library and works offline.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from django import forms
 from django.contrib import messages
@@ -22,51 +20,19 @@ from django.views.decorators.http import require_http_methods
 from millet.accounts.actor import request_actor
 from millet.accounts.services import usernames
 from millet.core.errors import Conflict, DomainError, Forbidden, NotFound
+from millet.lending.charts import distribution_rows
 from millet.lending.services import list_applications, review_application
 from millet.lending.services.applications import MAX_REVIEW_NOTE
-from millet.lending.services.monitoring import MonitoringReport, monitoring_report
+from millet.lending.services.monitoring import ENOUGH, NOT_ENOUGH, monitoring_report
 
-PLOT_HEIGHT = 220
-GROUP_WIDTH = 76
-BAR_WIDTH = 30
-TOP = 10
-
-
-@dataclass(frozen=True)
-class BucketBars:
-    x: int
-    label: str
-    training_y: int
-    training_height: int
-    live_y: int
-    live_height: int
-    training_pct: str
-    live_pct: str
-
-
-def _bars(report: MonitoringReport) -> tuple[list[BucketBars], int]:
-    highest = max(
-        [b.training_share for b in report.buckets] + [b.live_share for b in report.buckets] + [0.01]
-    )
-    bars = []
-    for i, b in enumerate(report.buckets):
-        t = round(PLOT_HEIGHT * b.training_share / highest)
-        lv = round(PLOT_HEIGHT * b.live_share / highest)
-        low = "" if b.lower is None else f"{b.lower:g}"
-        high = "" if b.upper is None else f"{b.upper:g}"
-        bars.append(
-            BucketBars(
-                x=i * GROUP_WIDTH,
-                label=f"{low}–{high}" if low and high else (f"< {high}" if high else f"≥ {low}"),
-                training_y=TOP + PLOT_HEIGHT - t,
-                training_height=t,
-                live_y=TOP + PLOT_HEIGHT - lv,
-                live_height=lv,
-                training_pct=f"{b.training_share:.0%}",
-                live_pct=f"{b.live_share:.0%}",
-            )
-        )
-    return bars, len(bars) * GROUP_WIDTH
+# The report's readings of PSI (services.monitoring) as the page words and colours them.
+STABILITY = {
+    "stable": (_("Stable"), "success"),
+    "drifting": (_("Drifting"), "warning"),
+    "shifted": (_("Shifted"), "danger"),
+    NOT_ENOUGH: (_("not enough applications"), "info"),
+    "no live applications yet": (_("no live applications yet"), "info"),
+}
 
 
 @login_required
@@ -77,15 +43,13 @@ def monitoring(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied(exc.detail) from None
     except Conflict as exc:  # no approved model yet
         return render(request, "lending/monitoring.html", {"problem": exc.detail}, status=409)
-    bars, width = _bars(report)
+    label, tone = STABILITY[report.stability]
     context = {
         "report": report,
-        "bars": bars,
-        "width": width,
-        "height": TOP + PLOT_HEIGHT + 40,
-        "baseline": TOP + PLOT_HEIGHT,
-        "label_y": TOP + PLOT_HEIGHT + 18,
-        "bar_width": BAR_WIDTH,
+        "rows": distribution_rows(report),
+        "stability": label,
+        "stability_tone": tone,
+        "enough": ENOUGH,
     }
     return render(request, "lending/monitoring.html", context)
 

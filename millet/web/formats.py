@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_currency, format_decimal, get_currency_symbol
+from babel.numbers import format_currency, format_decimal, format_percent, get_currency_symbol
 from django.utils import translation
 
 from millet.regions.money import currency_symbol
@@ -69,6 +69,12 @@ def number(value: int | Decimal | str) -> str:
     if isinstance(value, float):
         raise TypeError("pass an int or a Decimal")
     return format_decimal(Decimal(value), locale=page_locale())
+
+
+def percent(share: float | Decimal) -> str:
+    """A share (0.125) as the page's locale writes a whole percentage: 13% in English, 13 % in
+    German (babel's CLDR pattern). For rates and shares, never money."""
+    return format_percent(share, locale=page_locale())
 
 
 def _zone() -> ZoneInfo | None:

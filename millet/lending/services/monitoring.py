@@ -31,6 +31,7 @@ BINS = 10
 PSI_WATCH, PSI_SHIFTED = 0.1, 0.25  # the customary reading of PSI
 MIN_APPLICATIONS = 100  # see the module docstring
 NOT_ENOUGH = "not enough applications"
+ENOUGH = "enough applications"
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,7 @@ def monitoring_report(actor: Actor, *, version: str = "") -> MonitoringReport:
 
 
 def _reading(count: int) -> str:
-    return "enough applications" if count >= MIN_APPLICATIONS else NOT_ENOUGH
+    return ENOUGH if count >= MIN_APPLICATIONS else NOT_ENOUGH
 
 
 def cohorts(model: CreditModel | None = None) -> list[Cohort]:

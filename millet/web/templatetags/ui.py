@@ -2,6 +2,7 @@
 
 - ``{{ amount|money:currency }}``: a price for this page's language and market (``web.formats.money``);
 - ``{{ count|number }}``: grouping per locale (1,00,000 in India);
+- ``{{ share|percent }}``: a share (0.125) as a whole percentage in the page's locale;
 - ``{{ when|local_date }}``, ``{{ when|local_datetime }}``: in the market's time zone and locale;
 - ``{{ code|market_name }}``: a market's country in the page's language;
 - ``{% countdown deadline %}``: the countdown component, server-rendered and ticked by millet.js.
@@ -29,6 +30,11 @@ def money(amount: Decimal | None, currency: str) -> str:
 @register.filter
 def number(value) -> str:
     return "" if value is None or value == "" else formats.number(value)
+
+
+@register.filter
+def percent(share) -> str:
+    return "" if share is None or share == "" else formats.percent(share)
 
 
 @register.filter

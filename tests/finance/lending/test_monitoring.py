@@ -59,6 +59,7 @@ def test_the_monitoring_page_draws_for_risk_officers_only(credit):
     assert browser.get("/lending/monitoring/").status_code == 403
     credit.users["bob"].groups.add(Group.objects.create(name="risk_officer"))
     browser.force_login(credit.users["bob"])
+    browser.cookies["django_language"] = "en"  # China's market would answer in Chinese
     page = browser.get("/lending/monitoring/")
     assert page.status_code == 200
     assert b"<svg" in page.content and b"PSI" in page.content and b"Cohorts" in page.content
@@ -84,6 +85,7 @@ def test_a_figure_on_too_few_applications_is_never_read_as_shifted(credit):
     browser = Client()
     credit.users["bob"].groups.add(Group.objects.create(name="risk_officer"))
     browser.force_login(credit.users["bob"])
+    browser.cookies["django_language"] = "en"  # China's market would answer in Chinese
     Application.objects.filter(number__startswith="AP-COPY-").delete()
     page = browser.get("/lending/monitoring/").content.decode()
     assert "not enough applications" in page and "shifted" not in page
