@@ -1,0 +1,23 @@
+"""Every page is drawn in the one layout (base.html): its header, menus, languages and styles.
+
+The store dashboard and credit monitoring were once pages of their own HTML, English only and
+wider than a phone; this keeps any page from starting its own document again. 500.html stands
+alone on purpose: it must render when the layout's context cannot be built."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import millet
+
+STANDALONE = {"web/templates/base.html", "web/templates/500.html"}
+
+
+def test_only_the_layout_and_the_500_page_open_a_document():
+    root = Path(millet.__file__).parent
+    documents = {
+        str(path.relative_to(root))
+        for path in root.glob("*/templates/**/*.html")
+        if "<html" in path.read_text().lower()
+    }
+    assert documents == STANDALONE
