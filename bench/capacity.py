@@ -20,8 +20,13 @@ a second, from figures this repository's benches measure, checked against a 3-no
    work reads; a fourth namespace, ``client``, runs wrk and the device simulator. Three phases:
    a telemetry backlog drained by the two workers, checkout on both web hosts, and both at once.
    The namespaces share this machine's cores, so the model's prediction for the simulation is one
-   node's worth of CPU (``capacity_model.shared_cpu_prediction``); the measured run stands beside it.
-   Its figures are kept in ``bench/results/simulation.json``, which ``--reuse`` reads too.
+   node's worth of CPU, less what the machine's other sessions take (each phase measures the cores
+   left to it, ``support/cpu.py``), less the overheads of going across hosts, which the run measures
+   too: the extra time of a round trip across the bridge, the statements per order and per message
+   (``pg_stat_statements`` on the primary) and replication's share of the CPU
+   (``capacity_model.shared_cpu_prediction``, ``Overheads``); the measured run stands beside it.
+   Its figures are kept in ``bench/results/simulation.json``, which ``--reuse-sim`` reads instead of
+   simulating (``--reuse`` reuses the benches' figures and simulates again).
 
     python bench/capacity.py [--quick] [--reuse [--remeasure telemetry]] [--no-sim] [--reuse-sim]
         [--messages-per-minute 1]
@@ -699,7 +704,10 @@ def simulated(args) -> dict:
     """The 3-node run's figures: measured now, or with ``--reuse-sim`` the ones kept in bench/results/."""
     path = RESULTS / "simulation.json"
     if args.reuse_sim and path.exists():
-        return json.loads(path.read_text())["result"]
+        saved = json.loads(path.read_text())["result"]
+        if "phases" not in saved:
+            sys.exit(f"{path} predates the per-phase CPU and statement counts: simulate again")
+        return saved
     started = time.monotonic()
     result = simulate(args)
     command = "python bench/capacity.py " + " ".join(
