@@ -43,7 +43,6 @@ import concurrent.futures
 import json
 import math
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -413,44 +412,31 @@ class Simulation:
         return {side: round(statistics.median(values), 1) for side, values in got.items()}
 
     def snapshot(self) -> dict:
-        """CPU seconds used so far: by each process of the hosts (with its role), by this process's
-        reaped children (wrk, the simulator), by this process and its monitor backend, and by the
-        whole machine."""
-        procs = {}
+        """CPU seconds used so far by each process of the hosts (and its role), by this process (the
+        monitor's polling) and its reaped children (wrk, the simulator), and by the whole machine;
+        statements and batches sent to the primary so far."""
+        roles = {}
         for host in self.net.hosts.values():
             for pid in pids(host.namespace):
                 if (got := cpu.process(pid)) is not None:
-                    procs[pid] = ("monitor" if pid == self._monitor_pid else role(host.name, got[0]), got[1])
-        children, me = resource.getrusage(resource.RUSAGE_CHILDREN), resource.getrusage(resource.RUSAGE_SELF)
-        return {
-            "at": time.perf_counter(),
-            "procs": procs,
-            "client": children.ru_utime + children.ru_stime,
-            "self": me.ru_utime + me.ru_stime,
-            "machine": cpu.machine_busy_seconds(),
-            **self.statements(),
-        }
+                    roles[pid] = "monitor" if pid == self._monitor_pid else role(host.name, got[0])
+        return {"cpu": cpu.sample(roles), "roles": roles, **self.statements()}
 
     @staticmethod
     def usage(before: dict, after: dict) -> dict:
-        """Between two snapshots: CPU seconds by role, cores busy (ours, the machine's, everyone
-        else's), statements and insert batches. A process that ended between them is missing (its
-        time is lost) unless it was this process's child."""
+        """Between two snapshots: CPU seconds by role, cores (``cpu.share``: the simulation's own, the
+        machine's, everyone else's, those left to it), statements and batches. A process that ended
+        between them is missing (its time is lost) unless it was this process's child."""
+        start, end = before["cpu"], after["cpu"]
         seconds: dict[str, float] = defaultdict(float)
-        for pid, (kind, used) in after["procs"].items():
-            seconds[kind] += used - before["procs"].get(pid, (kind, 0.0))[1]
-        seconds["client"] += after["client"] - before["client"]
-        seconds["monitor"] += after["self"] - before["self"]
-        elapsed = after["at"] - before["at"]
-        ours = sum(seconds.values())
-        machine = after["machine"] - before["machine"]
+        for pid, used in end.processes.items():
+            seconds[after["roles"][pid]] += used - start.processes.get(pid, 0.0)
+        seconds["client"] += end.children_s - start.children_s
+        seconds["monitor"] += end.self_s - start.self_s
         return {
-            "elapsed_s": round(elapsed, 2),
+            "elapsed_s": round(end.at - start.at, 2),
             "cpu_s": {kind: round(value, 2) for kind, value in sorted(seconds.items())},
-            "ours_cores": round(ours / elapsed, 3),
-            "machine_cores": round(machine / elapsed, 3),
-            "others_cores": round(max(machine - ours, 0.0) / elapsed, 3),
-            "available_cores": round((os.cpu_count() or 1) - max(machine - ours, 0.0) / elapsed, 3),
+            **cpu.share(start, end),
             "statements": after["statements"] - before["statements"],
             "batches": after["batches"] - before["batches"],
         }

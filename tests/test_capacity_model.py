@@ -156,10 +156,11 @@ def test_a_figure_measured_with_fewer_cores_left_is_scaled_to_the_whole_node():
 
 
 def test_cores_left_are_the_machine_less_everyone_elses():
-    before = cpu.Sample(at=0.0, machine=100.0, processes={1: 10.0, 2: 5.0}, mine=1.0)
-    # In 10 s: process 1 used 6 s, process 3 (new) 4 s, process 2 ended (lost), this process 1 s;
+    before = cpu.Sample(at=0.0, machine=100.0, processes={1: 10.0, 2: 5.0}, self_s=1.0, children_s=2.0)
+    # In 10 s: process 1 used 6 s, process 3 (new) 4 s, process 2 ended (lost), this process 0.5 s
+    # and its children 0.5 s;
     # the machine 18 s: everyone else 7 s.
-    after = cpu.Sample(at=10.0, machine=118.0, processes={1: 16.0, 3: 4.0}, mine=2.0)
+    after = cpu.Sample(at=10.0, machine=118.0, processes={1: 16.0, 3: 4.0}, self_s=1.5, children_s=2.5)
     assert cpu.share(before, after, cores=2) == {
         "own_cores": 1.1,
         "machine_cores": 1.8,

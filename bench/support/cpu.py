@@ -58,15 +58,25 @@ class Sample:
     at: float
     machine: float
     processes: dict[int, float] = field(default_factory=dict)
-    mine: float = 0.0  # this process and its reaped children (wrk, the simulator)
+    self_s: float = 0.0  # this process
+    children_s: float = 0.0  # its reaped children (wrk, the simulator)
+
+    @property
+    def mine(self) -> float:
+        return self.self_s + self.children_s
 
 
 def sample(pids: Iterable[int]) -> Sample:
-    """CPU seconds so far of ``pids``, of this process with its reaped children, and of the machine."""
+    """CPU seconds so far of ``pids``, of this process and its reaped children, and of the machine."""
     me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     got = {pid: found[1] for pid in set(pids) if (found := process(pid)) is not None}
-    mine = me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
-    return Sample(time.perf_counter(), machine_busy_seconds(), got, mine)
+    return Sample(
+        time.perf_counter(),
+        machine_busy_seconds(),
+        got,
+        me.ru_utime + me.ru_stime,
+        children.ru_utime + children.ru_stime,
+    )
 
 
 def share(before: Sample, after: Sample, cores: int | None = None) -> dict[str, float]:
