@@ -30,7 +30,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from support import oscar
+from support import cpu, oscar
 from support.harness import django_script, fresh_postgres, postgres_env, serve, wrk
 
 DB_NAME = "millet_bench_checkout"
@@ -105,6 +105,15 @@ def count_orders(db_url: str) -> int:
         return conn.execute("SELECT count(*) FROM sales_order").fetchone()[0]
 
 
+def ours(server, db_url: str) -> list[int]:
+    """gunicorn's master and workers, and the PostgreSQL server processes serving the bench's database."""
+    import psycopg
+
+    with psycopg.connect(db_url) as conn:
+        found = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        return cpu.descendants(server.pid) + [pid for (pid,) in found.fetchall()]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -138,7 +147,7 @@ def main() -> None:
             python=peer_python,
             health="/health",
         )
-    with serve(PORT, env), peer_server:
+    with serve(PORT, env) as server, peer_server:
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
             lua.write(
                 LUA
@@ -152,10 +161,11 @@ def main() -> None:
         if args.peer:
             wrk(f"{peer_base}/health", seconds=3, connections=args.connections, threads=2)
         # Alternate the three loads and keep the medians: this shared 2-core machine is noisy.
-        trivials, checkouts, placed_rates, peers, peer_rates = [], [], [], [], []
+        trivials, checkouts, placed_rates, peers, peer_rates, cores = [], [], [], [], [], []
         for round_no in range(1, args.rounds + 1):
             trivial = wrk(f"{base}/api/health", seconds=args.seconds, connections=args.connections, threads=2)
             before = count_orders(db_url)
+            cpu_before = cpu.sample(ours(server, db_url))
             checkout = wrk(
                 f"{base}/api/sales/orders",
                 seconds=args.seconds,
@@ -163,6 +173,7 @@ def main() -> None:
                 threads=2,
                 script=lua.name,
             )
+            cores.append(cpu.share(cpu_before, cpu.sample(ours(server, db_url))))  # wrk: a reaped child
             placed = (count_orders(db_url) - before) / args.seconds  # successes only
             peer, peer_placed = {"p50_ms": None, "non_2xx": 0}, 0.0
             if args.peer:
@@ -237,6 +248,7 @@ def main() -> None:
                 "connections": args.connections,
                 "seconds": args.seconds,
                 "rounds": args.rounds,
+                "cores": cores[placed_rates.index(placed)],  # the median round's window
             }
         )
     )

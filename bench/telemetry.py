@@ -39,6 +39,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from support import cpu
+
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN", "postgres://postgres@127.0.0.1:5432/postgres")
 DB_NAME = "millet_bench_telemetry"
@@ -95,6 +97,15 @@ def duplicates_counted() -> int:
             "SELECT coalesce(sum(count), 0) FROM telemetry_ingestcounter WHERE reason = %s", ["duplicate"]
         )
         return int(cursor.fetchone()[0])
+
+
+def backends() -> list[int]:
+    """The PostgreSQL server processes serving this bench's database (the workers' and the count's)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        return [pid for (pid,) in cursor.fetchall()]
 
 
 def table_count() -> int:
@@ -304,12 +315,19 @@ def main() -> None:
         ]
         first_at, first_count, count = None, 0, 0
         deadline = time.monotonic() + 600
+
+        def ours() -> list[int]:
+            workers = [pid for p in ingests for pid in cpu.descendants(p.pid)]
+            return [*workers, broker.process.pid, *backends()]
+
         while count < acked and time.monotonic() < deadline and all(p.poll() is None for p in ingests):
             count = table_count()
             if count and first_at is None:
-                first_at, first_count = time.perf_counter(), count
+                first_at, first_count, cpu_before = time.perf_counter(), count, cpu.sample(ours())
             time.sleep(0.05)
         done_at = time.perf_counter()
+        # The cores left to the workers while they drained (bench/capacity.py compares like with like).
+        cores = cpu.share(cpu_before, cpu.sample(ours())) if first_at else {}
         value = (count - first_count) / (done_at - first_at) if first_at and count > first_count else 0.0
         time.sleep(1.0)  # anything still arriving would be a duplicate: the key refuses it
         stored = table_count()
@@ -375,6 +393,7 @@ def main() -> None:
                 "connections_held": held,
                 "mosquitto_kib_per_connection": round(broker_kb, 1),
                 "simulator_kib_per_connection": round(sim_kb, 1),
+                "cores": cores,
             }
         )
     )

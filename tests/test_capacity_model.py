@@ -11,17 +11,22 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
+from support import cpu  # noqa: E402
 from support.capacity_model import (  # noqa: E402 - bench/ is not a package; its scripts import support.*
     Assumptions,
     Figures,
+    Overheads,
+    across_network,
     broker_memory_gib,
     combined_share,
     device_plan,
     distribution_key,
+    network_factor,
     nodes_for,
     order_plan,
     saturation_order,
     shared_cpu_prediction,
+    whole_node,
 )
 
 FIGURES = Figures(
@@ -118,8 +123,47 @@ def test_broker_memory_follows_the_measured_kib_per_connection():
 
 
 def test_the_shared_cpu_prediction_splits_one_node_between_loads():
-    prediction = shared_cpu_prediction(FIGURES, sim_cores=2)
+    prediction = shared_cpu_prediction(FIGURES, available_cores=2)
     assert prediction == {"orders_per_s": 100.0, "messages_per_s": 2_000.0, "combined_share": 1.0}
     assert combined_share(50.0, 1_000.0, prediction) == pytest.approx(1.0)
     assert combined_share(25.0, 500.0, prediction) == pytest.approx(0.5)
-    assert shared_cpu_prediction(FIGURES, sim_cores=1)["orders_per_s"] == 50.0
+    assert shared_cpu_prediction(FIGURES, available_cores=1)["orders_per_s"] == 50.0
+
+
+def test_a_network_round_trip_lengthens_each_unit_of_a_sync_worker():
+    # 2 workers at 100 orders/s: 20 ms of a worker per order; 20 statements 100 us slower each add 2 ms.
+    assert network_factor(100.0, 2, 20.0, 100.0) == pytest.approx(20 / 22)
+    assert network_factor(100.0, 2, 20.0, 0.0) == 1.0
+    assert network_factor(100.0, 2, 20.0, -5.0) == 1.0  # a network faster than loopback is noise
+    overheads = Overheads(extra_round_trip_us=100.0, statements_per_order=20.0, statements_per_message=0.5)
+    node = across_network(FIGURES, overheads)
+    assert node.checkout_orders_per_s_per_node == pytest.approx(100.0 * 20 / 22)
+    # 1,000 messages/s a worker: 1 ms each; half a statement 100 us slower adds 50 us.
+    assert node.ingest_msgs_per_s_per_node == pytest.approx(2_000.0 * 1 / 1.05)
+
+
+def test_a_figure_measured_with_fewer_cores_left_is_scaled_to_the_whole_node():
+    shared = replace(FIGURES, ingest_cores_available=0.5, checkout_cores_available=1.0)
+    node = whole_node(shared)
+    assert node.ingest_msgs_per_s_per_node == pytest.approx(8_000.0)
+    assert node.checkout_orders_per_s_per_node == pytest.approx(200.0)
+    assert whole_node(FIGURES) == FIGURES  # no record of the cores left: the whole node is assumed
+    # The simulation had 1.5 cores left: three quarters of the whole node, less replication's share.
+    overheads = Overheads(replication_share_checkout=0.1, replication_share_telemetry=0.2)
+    prediction = shared_cpu_prediction(shared, available_cores=1.5, o=overheads)
+    assert prediction["orders_per_s"] == pytest.approx(200.0 * 0.75 * 0.9)
+    assert prediction["messages_per_s"] == pytest.approx(8_000.0 * 0.75 * 0.8)
+
+
+def test_cores_left_are_the_machine_less_everyone_elses():
+    before = cpu.Sample(at=0.0, machine=100.0, processes={1: 10.0, 2: 5.0}, self_s=1.0, children_s=2.0)
+    # In 10 s: process 1 used 6 s, process 3 (new) 4 s, process 2 ended (lost), this process 0.5 s
+    # and its children 0.5 s;
+    # the machine 18 s: everyone else 7 s.
+    after = cpu.Sample(at=10.0, machine=118.0, processes={1: 16.0, 3: 4.0}, self_s=1.5, children_s=2.5)
+    assert cpu.share(before, after, cores=2) == {
+        "own_cores": 1.1,
+        "machine_cores": 1.8,
+        "others_cores": 0.7,
+        "available_cores": 1.3,
+    }

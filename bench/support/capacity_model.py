@@ -3,8 +3,11 @@ counts, with no service and no I/O (tests/test_capacity_model.py checks it).
 
 A *node* is a machine like the one the figures were measured on (``Figures.cores`` cores). Every
 CPU-bound figure (web, ingest, a PostgreSQL primary) is taken as it was measured on such a node; a
-figure is never extrapolated by core count, because the benches run with the database, the workers
-and the load generator sharing those same cores (docs/SCALE.md says what that means).
+figure is never extrapolated to more cores, because the benches run with the database, the workers
+and the load generator sharing those same cores (docs/SCALE.md says what that means). The ingest and
+checkout figures are scaled back to the node's own cores from the cores the machine's other sessions
+left their bench (:func:`whole_node`), and a node whose database is across a network keeps the share
+of them :func:`network_factor` gives (:class:`Overheads`, measured by the 3-node simulation).
 
 Each kind of node is planned to run at ``Assumptions.headroom`` of what it measured (0.5: a node
 loses half its peers' load when one of a pair fails, and peaks come in seconds, not hours). The
@@ -21,7 +24,7 @@ already chosen by it).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,10 @@ class Figures:
     redis_gate_per_s_per_master: float  # bench/flashsale.py core_redis_per_s (the Lua script alone)
     ledger_tps_per_primary: float  # bench/ledger.py single_tps: one transfer per transaction
     page_ms: float  # bench/storefront.py: product page server time, p50
+    # The cores left to each bench by the machine's other sessions while it measured (support/cpu.py);
+    # None for a figure measured before the benches recorded it: then the whole node is assumed.
+    ingest_cores_available: float | None = None
+    checkout_cores_available: float | None = None
 
     @property
     def ingest_msgs_per_s_per_node(self) -> float:
@@ -186,18 +193,98 @@ def broker_memory_gib(connections: int, f: Figures) -> float:
     return connections * f.broker_kib_per_connection / 2**20
 
 
-def shared_cpu_prediction(f: Figures, sim_cores: int) -> dict[str, float]:
-    """The model's prediction for the 3-node simulation whose hosts share ``sim_cores`` cores.
+@dataclass(frozen=True)
+class Overheads:
+    """What a deployment across hosts pays that one node's benches, everything on loopback, do not.
+
+    Each is measured by bench/capacity.py's 3-node simulation (docs/SCALE.md says how); the zero
+    default is the one-node bench itself.
+    """
+
+    extra_round_trip_us: float = 0.0  # SELECT 1 from an app host across the network, less on the DB host
+    statements_per_order: float = 0.0  # pg_stat_statements calls per order placed (phase B)
+    statements_per_message: float = 0.0  # pg_stat_statements calls per telemetry message stored (phase A)
+    replication_share_checkout: float = 0.0  # replica + walsender CPU / all the hosts' CPU (phase B)
+    replication_share_telemetry: float = 0.0  # the same in phase A
+
+
+def network_factor(rate_per_node: float, workers: int, statements_per_unit: float, extra_us: float) -> float:
+    """The share of its one-node rate a node keeps when its database is across a network.
+
+    A sync worker sends its statements one after another and waits for each answer: at
+    ``rate_per_node`` over ``workers`` workers one unit takes ``workers / rate_per_node`` seconds of
+    a worker, and across the network each of its ``statements_per_unit`` round trips takes
+    ``extra_us`` longer (never less: a measured negative difference is noise and counts as 0).
+    """
+    unit = workers / rate_per_node
+    return unit / (unit + statements_per_unit * max(extra_us, 0.0) / 1e6)
+
+
+def checkout_factor(f: Figures, o: Overheads) -> float:
+    """:func:`network_factor` of a web node: one sync worker per core, as bench/checkout.py runs."""
+    return network_factor(
+        f.checkout_orders_per_s_per_node, f.cores, o.statements_per_order, o.extra_round_trip_us
+    )
+
+
+def ingest_factor(f: Figures, o: Overheads) -> float:
+    """:func:`network_factor` of an ingest node: its workers wait for each batch's statements."""
+    return network_factor(
+        f.ingest_msgs_per_s_per_node, f.ingest_workers, o.statements_per_message, o.extra_round_trip_us
+    )
+
+
+def across_network(f: Figures, o: Overheads) -> Figures:
+    """The figures of a node whose database is on another host: what the node-count plans use."""
+    return replace(
+        f,
+        checkout_orders_per_s_per_node=f.checkout_orders_per_s_per_node * checkout_factor(f, o),
+        ingest_msgs_per_s_per_worker=f.ingest_msgs_per_s_per_worker * ingest_factor(f, o),
+    )
+
+
+def whole_node(f: Figures) -> Figures:
+    """The figures a node gives with its cores to itself: each figure measured with fewer cores left
+    to it by the machine's other sessions, scaled by ``cores`` over the cores it had.
+
+    This is the same machine, not a bigger one: the work per unit is what the bench measured, and the
+    3-node simulation checks that the rates follow the cores left to them (docs/SCALE.md).
+    """
+    return replace(
+        f,
+        ingest_msgs_per_s_per_worker=f.ingest_msgs_per_s_per_worker
+        * f.cores
+        / (f.ingest_cores_available or f.cores),
+        checkout_orders_per_s_per_node=f.checkout_orders_per_s_per_node
+        * f.cores
+        / (f.checkout_cores_available or f.cores),
+        ingest_cores_available=None,
+        checkout_cores_available=None,
+    )
+
+
+def shared_cpu_prediction(f: Figures, available_cores: float, o: Overheads = Overheads()) -> dict[str, float]:
+    """The model's prediction for the 3-node simulation, whose hosts share one machine's cores.
 
     With their own cores, the two web-and-ingest hosts would each carry a node's figures. Sharing
-    the measuring machine's cores, the three hosts together are one node's worth of CPU: each load
-    alone reaches the one-node figure scaled by ``sim_cores / cores``, and two loads at once split
-    it, so their shares of those figures add up to 1.
+    the measuring machine's cores, the hosts together are one node's worth of CPU, or what the
+    machine's other sessions leave of it: each load alone reaches the whole node's figure
+    (:func:`whole_node`) scaled by the cores left to the simulation (``available_cores``) over the
+    node's cores; the network costs each round trip more (:func:`network_factor`); the replica's
+    replay and the primary's walsender take their measured share of the same cores. Two loads at
+    once split the CPU, so their shares of these figures add up to 1.
     """
-    share = sim_cores / f.cores
+    node = whole_node(f)
+    share = available_cores / f.cores
     return {
-        "orders_per_s": f.checkout_orders_per_s_per_node * share,
-        "messages_per_s": f.ingest_msgs_per_s_per_node * share,
+        "orders_per_s": node.checkout_orders_per_s_per_node
+        * share
+        * checkout_factor(node, o)
+        * (1 - o.replication_share_checkout),
+        "messages_per_s": node.ingest_msgs_per_s_per_node
+        * share
+        * ingest_factor(node, o)
+        * (1 - o.replication_share_telemetry),
         "combined_share": 1.0,
     }
 

@@ -78,15 +78,20 @@ def stop(process: subprocess.Popen, timeout: float = 20) -> None:
         process.wait(10)
 
 
+def pids(namespace: str) -> list[int]:
+    """Every process inside ``namespace``."""
+    found = subprocess.run(["ip", "netns", "pids", namespace], capture_output=True, text=True).stdout
+    return [int(p) for p in found.split()]
+
+
 def _kill_remaining(namespace: str) -> None:
     """Every process still inside ``namespace`` (all of them ours: the namespace is ours)."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
-        found = subprocess.run(["ip", "netns", "pids", namespace], capture_output=True, text=True).stdout
-        pids = [int(p) for p in found.split()]
-        for pid in pids:
+        remaining = pids(namespace)
+        for pid in remaining:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, sig)
-        if not pids:
+        if not remaining:
             return
         time.sleep(1.0)
 
