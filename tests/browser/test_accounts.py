@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD, body, sign_in
+from tests.browser.conftest import PASSWORD, axe, body, sign_in
 
 LINK = re.compile(r"https?://\S+")
 
@@ -129,3 +129,15 @@ def test_failed_sign_ins_are_throttled_by_the_shared_limiter(open_page, shop, ma
     sign_in(page, "rahul")  # the right password, but the account name is locked out for now
     expect(page.get_by_role("heading", name="Sign-in paused")).to_be_visible()
     assert page.get_by_role("alert").inner_text() == "too many failed sign-ins; try again later"
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "hi", "de"])
+def test_the_account_page_fits_a_phone_in_every_language(open_page, shop, make_user, language, shot):
+    """Its row of links scrolls on its own: in Chinese it once stretched the page to 1,008 px."""
+    make_user("mei")
+    page = open_page("mobile", language=language)
+    sign_in(page, "mei")
+    page.goto("/account/")
+    expect(page.locator(".side-nav a[aria-current=page]")).to_be_visible()
+    assert axe(page) == []  # with the reflow check: nothing wider than the screen
+    shot(page, f"account-{language}-mobile")
