@@ -15,6 +15,12 @@ primary:
   5) with a cookie, so the page after a POST shows what the POST did however far the replica lags;
 - sessions, accounts and sign-in throttling always read the primary (a sign-in must hold at once).
 
+A replica that cannot be reached is left out for ``REPLICA_RETRY_SECONDS`` and its reads go to the
+primary, which holds everything a replica does: read-only work under :func:`replica_reads` that
+fails on a lost replica connection runs again on the primary, so a replica's death costs a
+request some time, never an error page. (A primary's death is PostgreSQL's own failover to solve:
+promoting a replica is an operator's or Patroni's decision, not the application's.)
+
 This is the pattern of Django's multi-database guide ("primary/replica" router) with the write-pinning
 of mozilla's django-multidb-router; that library is not used because it sends every read to a replica
 by default, and Millet's services read inside their own transactions on purpose.
@@ -25,14 +31,14 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.db import connections
+from django.db import DatabaseError, InterfaceError, OperationalError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 PRIMARY = "default"
@@ -41,12 +47,17 @@ PIN_COOKIE = "millet_primary"
 PRIMARY_ONLY_APPS = frozenset({"sessions", "auth", "accounts", "account", "axes", "contenttypes"})
 
 
+REPLICA_RETRY_SECONDS = 5.0  # how long a replica that failed is left out before it is tried again
+_down_until: dict[str, float] = {}  # alias -> monotonic time it may be tried again (this process)
+
+
 @dataclass
 class _Work:
     """One piece of work (a request, or a block under :func:`replica_reads`)."""
 
     replica_ok: bool = False
     wrote: bool = False
+    replica: str | None = None  # the replica this work reads, once chosen (one snapshot source)
 
 
 _work: ContextVar[_Work | None] = ContextVar("millet_replica_work", default=None)
@@ -67,14 +78,16 @@ def _working(work: _Work) -> Iterator[_Work]:
 
 
 @contextmanager
-def replica_reads_block() -> Iterator[None]:
+def replica_reads_block() -> Iterator[_Work]:
     """Reads inside the block may go to a replica (unless the surrounding work already wrote)."""
     outer = _work.get()
     work = _Work(replica_ok=not (outer and outer.wrote), wrote=bool(outer and outer.wrote))
-    with _working(work):
-        yield
-    if outer is not None and work.wrote:
-        outer.wrote = True  # a write inside pins the rest of the request, too
+    try:
+        with _working(work):
+            yield work
+    finally:
+        if outer is not None and work.wrote:
+            outer.wrote = True  # a write inside pins the rest of the request, too
 
 
 @contextmanager
@@ -90,14 +103,45 @@ def primary_reads_block() -> Iterator[None]:
 
 
 def replica_reads(function: Callable) -> Callable:
-    """Decorator for a read-only view or service that can stand a replica's lag (seconds at most)."""
+    """Decorator for a read-only view or service that can stand a replica's lag (seconds at most).
+
+    If the replica it read fails (a lost connection: ``OperationalError`` or ``InterfaceError``)
+    and the work wrote nothing, the replica is left out (:func:`mark_replica_down`) and the function
+    runs again on the primary."""
 
     @wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with replica_reads_block():
-            return function(*args, **kwargs)
+        try:
+            with replica_reads_block() as work:
+                return function(*args, **kwargs)
+        except (OperationalError, InterfaceError):
+            if work.replica is None or work.wrote:
+                raise
+            mark_replica_down(work.replica)
+            with primary_reads_block():
+                return function(*args, **kwargs)
 
     return wrapper
+
+
+def mark_replica_down(alias: str) -> None:
+    """Leave ``alias`` out of reads for ``REPLICA_RETRY_SECONDS`` and drop its broken connection."""
+    _down_until[alias] = time.monotonic() + REPLICA_RETRY_SECONDS
+    with suppress(DatabaseError):  # closing a connection to a dead server may fail; it is gone
+        connections[alias].close()
+
+
+def _reachable(alias: str) -> bool:
+    """Whether ``alias`` may take reads now: not left out, and connected (or it connects)."""
+    if _down_until.get(alias, 0.0) > time.monotonic():
+        return False
+    try:
+        connections[alias].ensure_connection()
+    except (OperationalError, InterfaceError):
+        mark_replica_down(alias)
+        return False
+    _down_until.pop(alias, None)
+    return True
 
 
 def read_alias(app_label: str = "") -> str:
@@ -107,8 +151,14 @@ def read_alias(app_label: str = "") -> str:
         return PRIMARY
     if app_label in PRIMARY_ONLY_APPS or connections[PRIMARY].in_atomic_block:
         return PRIMARY
-    replicas = replica_aliases()
-    return random.choice(replicas) if replicas else PRIMARY
+    if work.replica is None:
+        candidates = replica_aliases()
+        random.shuffle(candidates)
+        work.replica = next((alias for alias in candidates if _reachable(alias)), None)
+        if work.replica is None:
+            work.replica_ok = False  # no replica answers: this work reads the primary throughout
+            return PRIMARY
+    return work.replica
 
 
 def read_connection(app_label: str = "") -> BaseDatabaseWrapper:

@@ -4,6 +4,8 @@ DATABASE_REPLICA_URLS its streaming replica; prints one JSON object of what it s
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import time
 
 import django
@@ -17,7 +19,8 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from millet.accounts.actor import SYSTEM  # noqa: E402
 from millet.catalog import services as catalog  # noqa: E402
 from millet.catalog.models import Product  # noqa: E402
-from millet.core.replicas import replica_reads_block  # noqa: E402
+from millet.core import replicas  # noqa: E402
+from millet.core.replicas import read_alias, replica_reads_block  # noqa: E402
 from millet.regions.services import ensure_default_markets  # noqa: E402
 
 
@@ -79,5 +82,19 @@ try:
     seen["replica_refuses_writes"] = False
 except Exception as exc:  # psycopg's ReadOnlySqlTransaction, wrapped by Django
     seen["replica_refuses_writes"] = "read-only" in str(exc)
+
+# Kill the replica under this process's open connection to it: read-only work is served by the
+# primary, the replica is left out while it is down, and read again once it answers.
+connections["replica1"].ensure_connection()
+subprocess.run(json.loads(os.environ["PROBE_STOP_REPLICA"]), check=True, capture_output=True, timeout=120)
+with CaptureQueriesContext(connections["default"]) as on_primary:
+    seen["page_status_replica_killed"] = Client().get("/shop/cn/").status_code
+seen["page_queries_on_primary_replica_killed"] = len(on_primary.captured_queries)
+with replica_reads_block():
+    seen["reads_primary_while_replica_down"] = read_alias("catalog") == "default"
+subprocess.run(json.loads(os.environ["PROBE_START_REPLICA"]), check=True, capture_output=True, timeout=120)
+time.sleep(replicas.REPLICA_RETRY_SECONDS)
+with replica_reads_block():
+    seen["reads_replica_when_back"] = read_alias("catalog") == "replica1"
 
 print(json.dumps(seen))

@@ -17,9 +17,11 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from django.db import OperationalError
 from django.test import RequestFactory
 
 from millet.core import replicas
@@ -47,8 +49,16 @@ def _as_postgres(*command: str) -> None:
     subprocess.run([*user, *command], check=True, capture_output=True, timeout=120)
 
 
+@dataclass(frozen=True)
+class Servers:
+    primary_url: str
+    replica_url: str
+    stop_replica: list[str]  # commands the probe runs to kill the replica and bring it back
+    start_replica: list[str]
+
+
 @pytest.fixture(scope="module")
-def primary_and_replica() -> Iterator[tuple[str, str]]:
+def primary_and_replica() -> Iterator[Servers]:
     pg_ctl, initdb, basebackup = _pg_bin("pg_ctl"), _pg_bin("initdb"), _pg_bin("pg_basebackup")
     home = Path(tempfile.mkdtemp(prefix="millet-replica-"))
     if os.geteuid() == 0:
@@ -68,21 +78,32 @@ def primary_and_replica() -> Iterator[tuple[str, str]]:
                      "-o", options.format(home=home, port=ports[1]), "start")  # fmt: skip
         started.append(replica)
         _as_postgres(_pg_bin("createdb"), "-h", "127.0.0.1", "-p", str(ports[0]), "-U", "postgres", "millet")
-        yield tuple(f"postgres://postgres@127.0.0.1:{port}/millet" for port in ports)
+        user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        yield Servers(
+            *(f"postgres://postgres@127.0.0.1:{port}/millet" for port in ports),
+            stop_replica=[*user, pg_ctl, "-D", str(replica), "-m", "immediate", "-w", "stop"],
+            start_replica=[*user, pg_ctl, "-D", str(replica), "-w", "-l", str(home / "replica.log"),
+                           "-o", options.format(home=home, port=ports[1]), "start"],
+        )  # fmt: skip
     finally:
         for data in reversed(started):
-            _as_postgres(pg_ctl, "-D", str(data), "-m", "immediate", "stop")
+            subprocess.run(  # the probe may have left the replica stopped: stop what still runs
+                [*(["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []), pg_ctl, "-D", str(data),
+                 "-m", "immediate", "stop"], capture_output=True, timeout=120,
+            )  # fmt: skip
         shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.mark.postgres
 def test_read_only_work_reads_the_replica_and_own_writes_stay_on_the_primary(primary_and_replica, tmp_path):
-    primary_url, replica_url = primary_and_replica
+    servers = primary_and_replica
     env = {
         key: value for key, value in os.environ.items() if key not in ("REDIS_URL", "DJANGO_SETTINGS_MODULE")
     } | {
-        "DATABASE_URL": primary_url,
-        "DATABASE_REPLICA_URLS": replica_url,
+        "DATABASE_URL": servers.primary_url,
+        "DATABASE_REPLICA_URLS": servers.replica_url,
+        "PROBE_STOP_REPLICA": json.dumps(servers.stop_replica),
+        "PROBE_START_REPLICA": json.dumps(servers.start_replica),
         "MILLET_DATA_DIR": str(tmp_path),
         "DJANGO_SETTINGS_MODULE": "millet.settings",
         "PYTHONPATH": str(ROOT),
@@ -103,6 +124,12 @@ def test_read_only_work_reads_the_replica_and_own_writes_stay_on_the_primary(pri
     assert seen["read_after_own_write_sees_it"] is True
     assert seen["other_work_reads_replica"] is True
     assert seen["read_in_transaction_sees_it"] is True
+    # The replica killed under an open connection: the page is served from the primary, and the
+    # replica is left out until it answers again, then read once more.
+    assert seen["page_status_replica_killed"] == 200
+    assert seen["page_queries_on_primary_replica_killed"] > 0
+    assert seen["reads_primary_while_replica_down"] is True
+    assert seen["reads_replica_when_back"] is True
 
 
 def test_without_replicas_every_read_is_the_primarys():
@@ -112,8 +139,62 @@ def test_without_replicas_every_read_is_the_primarys():
 
 @pytest.fixture
 def one_replica(monkeypatch):
-    """A configured replica, as far as routing goes (these tests never connect to it)."""
+    """A configured replica that answers, as far as routing goes (these tests never connect to it)."""
     monkeypatch.setattr(replicas, "replica_aliases", lambda: ["replica1"])
+    monkeypatch.setattr(replicas, "_reachable", lambda alias: True)
+
+
+def test_a_replica_that_fails_is_left_out_and_the_read_runs_again_on_the_primary(monkeypatch):
+    monkeypatch.setattr(replicas, "replica_aliases", lambda: ["replica1"])
+    monkeypatch.setattr(replicas, "_down_until", {})
+    monkeypatch.setattr(replicas, "connections", {"default": _Closable(), "replica1": _Closable()})
+    clock = [1000.0]
+    monkeypatch.setattr(replicas.time, "monotonic", lambda: clock[0])
+    reads = []
+
+    @replicas.replica_reads
+    def page():
+        alias = replicas.read_alias("catalog")
+        reads.append(alias)
+        if alias == "replica1":
+            raise OperationalError("server closed the connection unexpectedly")
+        return "served"
+
+    assert page() == "served" and reads == ["replica1", "default"]
+    with replicas.replica_reads_block():
+        assert replicas.read_alias("catalog") == "default"  # left out for a while
+    clock[0] += replicas.REPLICA_RETRY_SECONDS + 0.1
+    with replicas.replica_reads_block():
+        assert replicas.read_alias("catalog") == "replica1"  # tried again
+
+
+def test_work_that_wrote_is_never_run_twice(monkeypatch):
+    monkeypatch.setattr(replicas, "replica_aliases", lambda: ["replica1"])
+    monkeypatch.setattr(replicas, "_reachable", lambda alias: True)
+    calls = []
+
+    @replicas.replica_reads
+    def writes_then_fails():
+        replicas.read_alias("catalog")
+        replicas.PrimaryReplicaRouter().db_for_write(object)
+        calls.append(1)
+        raise OperationalError("lost")
+
+    with pytest.raises(OperationalError):
+        writes_then_fails()
+    assert calls == [1]
+
+
+class _Closable:
+    """Stands in for a connection object where routing only closes and (re)connects it."""
+
+    in_atomic_block = False
+
+    def close(self) -> None:
+        pass
+
+    def ensure_connection(self) -> None:
+        pass
 
 
 def test_reads_go_to_a_replica_only_inside_read_only_work(one_replica):
