@@ -39,7 +39,13 @@ import redis
 from django.conf import settings
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.cluster import ClusterNode, RedisCluster
-from redis.exceptions import ClusterDownError, RedisClusterException, SlotNotCoveredError, TryAgainError
+from redis.exceptions import (
+    ClusterDownError,
+    ClusterError,
+    RedisClusterException,
+    SlotNotCoveredError,
+    TryAgainError,
+)
 from redis.retry import Retry
 
 CLUSTER_SCHEMES = {"redis+cluster": False, "rediss+cluster": True}  # scheme -> TLS
@@ -59,6 +65,9 @@ UNAVAILABLE = (
     TryAgainError,
     SlotNotCoveredError,
 )
+# Redis is down for the request at hand, after the resends above: UNAVAILABLE, or a cluster whose
+# commands kept being redirected until the client gave up (ClusterError, "TTL exhausted").
+OUTAGE = (*UNAVAILABLE, ClusterError)
 # Anything a Redis call may raise (the cluster client's own errors are not all RedisErrors).
 ERRORS = (redis.RedisError, RedisClusterException)
 
@@ -77,6 +86,20 @@ def retry_policy() -> Retry:
         RETRIES,
         supported_errors=(*UNAVAILABLE, TimeoutError),
     )
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether ``exc`` says Redis could not answer (``OUTAGE``), itself or through the errors it was
+    raised from: the cluster client raises "cannot be connected" (a ``RedisClusterException``) from
+    the last node's ``ConnectionError``, the flash-sale gate its ``GateUnavailable`` from the same.
+    Only an explicit cause counts (``raise ... from``), never an error that merely happened while
+    handling one, which may be a bug of its own."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OUTAGE):
+            return True
+        seen = seen.__cause__
+    return False
 
 
 def is_cluster(url: str | None = None) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from contextlib import suppress
 from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
@@ -17,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from millet.accounts.actor import request_actor
 from millet.core.errors import Forbidden, Unprocessable
+from millet.core.redis_client import OUTAGE
 from millet.core.replicas import replica_reads
 from millet.insights import services as insights
 from millet.insights.forms import DrillDownForm
@@ -192,12 +194,16 @@ class _Kept:
     def get(self, key: str) -> str | None:
         if not self.version:
             return None  # nothing has counted a change yet: no version tells this page from another
-        html = cache.get(key)
+        try:
+            html = cache.get(key)
+        except OUTAGE:
+            return None  # the cache only spares the rendering: rendered again while Redis is down
         return None if html is None else mark_safe(html)  # rendered by the template engine, escaped there
 
     def keep(self, key: str, html: str) -> str:
         if self.version:
-            cache.set(key, str(html), KEEP_SECONDS)
+            with suppress(*OUTAGE):
+                cache.set(key, str(html), KEEP_SECONDS)
         return html
 
 

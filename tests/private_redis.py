@@ -1,0 +1,60 @@
+"""A private Redis for tests that stop it: /usr/bin/redis-server on a free port, its AOF fsynced on
+every write as production runs it, so ``start()`` after ``stop()`` is a restart with what it held.
+
+``redis_outage`` (tests/conftest.py) points everything that reads ``REDIS_URL`` at one: Django's
+cache, the sessions, sign-in counts, the API token cache and the flash-sale gate. A test sets its
+world up with that Redis answering, then ``stop()``s it, a real outage: the port refuses connections.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import redis
+
+from tests.redis_cluster import binaries, free_port
+
+
+class PrivateRedis:
+    def __init__(self) -> None:
+        self.server, _ = binaries()
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="millet-redis-"))
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [self.server, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.dir),
+             "--save", "", "--appendonly", "yes", "--appendfsync", "always"],
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        client = redis.Redis(port=self.port, socket_connect_timeout=1)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        client.close()
+
+    def stop(self) -> None:
+        """Kill the server (only this one, by its process): from now on its port refuses."""
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+    def close(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
