@@ -9,6 +9,7 @@ world up with that Redis answering, then ``stop()``s it, a real outage: the port
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -51,9 +52,17 @@ class PrivateRedis:
     def stop(self) -> None:
         """Kill the server (only this one, by its process): from now on its port refuses."""
         if self.proc is not None:
+            self.thaw()  # a frozen server dies only once it runs again
             self.proc.kill()
             self.proc.wait()
             self.proc = None
+
+    def freeze(self) -> None:
+        """SIGSTOP: a Redis that hangs rather than refuses (connections open, nothing answered)."""
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        self.proc.send_signal(signal.SIGCONT)
 
     def close(self) -> None:
         self.stop()

@@ -33,6 +33,7 @@ twice, or be made so:
 
 from __future__ import annotations
 
+import time
 from urllib.parse import unquote, urlsplit
 
 import redis
@@ -102,6 +103,26 @@ def is_outage(exc: BaseException) -> bool:
     return False
 
 
+# After an outage, how long this process's optional uses of Redis (cached sessions, the shared
+# cache, the token cache) go straight to the database instead of each waiting out a timeout: a Redis
+# that hangs rather than refuses costs a request SOCKET_TIMEOUT per call (a signed-in store page
+# made three: 15 s). Those uses read the record either way; what holds the truth still asks Redis.
+QUIET_SECONDS = 5
+_quiet_until = 0.0
+
+
+def note_outage(exc: BaseException) -> None:
+    """Called where an optional use of Redis failed: an outage quiets them all for ``QUIET_SECONDS``."""
+    global _quiet_until
+    if is_outage(exc):
+        _quiet_until = time.monotonic() + QUIET_SECONDS
+
+
+def seems_down() -> bool:
+    """Whether an optional use of Redis should go without it for now (``note_outage``)."""
+    return time.monotonic() < _quiet_until
+
+
 def is_cluster(url: str | None = None) -> bool:
     """Whether ``url`` (default ``settings.REDIS_URL``) names a Redis Cluster."""
     url = settings.REDIS_URL if url is None else url
@@ -163,7 +184,9 @@ def shared() -> Client:
 
 
 def reset() -> None:
-    """Forget the shared clients (tests point ``REDIS_URL`` at a private server)."""
+    """Forget the shared clients and any outage (tests point ``REDIS_URL`` at a private server)."""
+    global _quiet_until
     for client in _shared.values():
         client.close()
     _shared.clear()
+    _quiet_until = 0.0

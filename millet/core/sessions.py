@@ -23,6 +23,7 @@ from django.contrib.sessions.backends import cached_db
 from django.contrib.sessions.backends.db import SessionStore as DBStore
 from django.utils.translation import gettext as _
 
+from millet.core import redis_client
 from millet.core.errors import ServiceUnavailable
 from millet.core.redis_client import OUTAGE
 
@@ -33,9 +34,12 @@ class SessionStore(cached_db.SessionStore):
     _retiring_anonymous = False  # cycle_key is deleting the key a sign-in replaces, before any user
 
     def load(self) -> dict:
+        if redis_client.seems_down():
+            return self._from_db(keep=False)
         try:
             data = self._cache.get(self.cache_key)
-        except OUTAGE:
+        except OUTAGE as exc:
+            redis_client.note_outage(exc)
             return self._from_db(keep=False)
         return self._from_db(keep=True) if data is None else data
 
@@ -49,29 +53,50 @@ class SessionStore(cached_db.SessionStore):
         if keep:
             try:
                 self._cache.set(self.cache_key, data, self.get_expiry_age(expiry=row.expire_date))
-            except OUTAGE:
-                pass  # the next request that reaches the cache keeps it
+            except OUTAGE as exc:
+                redis_client.note_outage(exc)  # the next request that reaches the cache keeps it
         return data
 
     def exists(self, session_key: str | None) -> bool:
+        if not redis_client.seems_down():
+            try:
+                return super().exists(session_key)
+            except OUTAGE as exc:
+                redis_client.note_outage(exc)
+        return DBStore.exists(self, session_key)
+
+    def save(self, must_create: bool = False) -> None:
+        """The row, then the cache (as Django's store: a failed cache write leaves the entry as it
+        was, the row is the record), not tried while Redis seems down."""
+        DBStore.save(self, must_create)
+        if redis_client.seems_down():
+            return
         try:
-            return super().exists(session_key)
-        except OUTAGE:
-            return DBStore.exists(self, session_key)
+            self._cache.set(self.cache_key, self._session, self.get_expiry_age())
+        except OUTAGE as exc:
+            redis_client.note_outage(exc)
+            log.warning("session cache unavailable: session saved to the database only")
 
     def delete(self, session_key: str | None = None) -> None:
         key = session_key or self.session_key
         if key is None:
             return
+        if not self._uncache(key):
+            if not self._retiring_anonymous:
+                raise ServiceUnavailable(_("signing out needs a service that is not answering; try again"))
+            log.warning("session cache unavailable: a retired anonymous session's entry is left to expire")
+        DBStore.delete(self, key)
+
+    def _uncache(self, key: str) -> bool:
+        """Whether the cache dropped ``key``'s entry (not while Redis is down)."""
+        if redis_client.seems_down():
+            return False
         try:
             self._cache.delete(self.cache_key_prefix + key)
         except OUTAGE as exc:
-            if not self._retiring_anonymous:
-                raise ServiceUnavailable(
-                    _("signing out needs a service that is not answering; try again")
-                ) from exc
-            log.warning("session cache unavailable: a retired anonymous session's entry is left to expire")
-        DBStore.delete(self, key)
+            redis_client.note_outage(exc)
+            return False
+        return True
 
     def cycle_key(self) -> None:
         self._retiring_anonymous = SESSION_KEY not in self._session

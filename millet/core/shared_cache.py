@@ -30,6 +30,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 
+from millet.core import redis_client
 from millet.core.redis_client import OUTAGE
 from millet.core.replicas import primary_reads_block
 
@@ -62,11 +63,12 @@ class SharedFacts:
     def get(self, scope: str, part: str, build: Callable[[], T]) -> T:
         """The kept value of ``part`` in ``scope``, or ``build()`` (then kept under the versions it
         was built under)."""
-        if not shared() or connection.in_atomic_block:
+        if not shared() or connection.in_atomic_block or redis_client.seems_down():
             return build()
         try:
             return self._kept(scope, part, build)
         except OUTAGE as exc:
+            redis_client.note_outage(exc)
             log.warning("shared cache unavailable, %s built from the database: %r", self.namespace, exc)
             return build()
 
@@ -83,8 +85,8 @@ class SharedFacts:
             value = build()
         try:
             cache.set(key, (versions, value), KEEP_SECONDS)
-        except OUTAGE:
-            pass  # built, not kept: the next reader builds it again
+        except OUTAGE as exc:
+            redis_client.note_outage(exc)  # built, not kept: the next reader builds it again
         return value
 
     def forget(self, scope: str) -> None:
@@ -107,12 +109,15 @@ class SharedFacts:
 
     @staticmethod
     def _bump(name: str) -> None:
-        try:
-            _move(name)
-        except OUTAGE as exc:
-            log.warning("shared cache unavailable: %s moves when it answers again: %r", name, exc)
-            with _unmoved_lock:
-                _unmoved.add(name)
+        if not redis_client.seems_down():
+            try:
+                _move(name)
+                return
+            except OUTAGE as exc:
+                redis_client.note_outage(exc)
+        log.warning("shared cache unavailable: %s moves once it answers again", name)
+        with _unmoved_lock:
+            _unmoved.add(name)
 
 
 def _move(name: str) -> None:

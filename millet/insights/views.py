@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from contextlib import suppress
 from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
@@ -17,6 +16,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from millet.accounts.actor import request_actor
+from millet.core import redis_client
 from millet.core.errors import Forbidden, Unprocessable
 from millet.core.redis_client import OUTAGE
 from millet.core.replicas import replica_reads
@@ -194,16 +194,21 @@ class _Kept:
     def get(self, key: str) -> str | None:
         if not self.version:
             return None  # nothing has counted a change yet: no version tells this page from another
+        if redis_client.seems_down():
+            return None  # the cache only spares the rendering: rendered again while Redis is down
         try:
             html = cache.get(key)
-        except OUTAGE:
-            return None  # the cache only spares the rendering: rendered again while Redis is down
+        except OUTAGE as exc:
+            redis_client.note_outage(exc)
+            return None
         return None if html is None else mark_safe(html)  # rendered by the template engine, escaped there
 
     def keep(self, key: str, html: str) -> str:
-        if self.version:
-            with suppress(*OUTAGE):
+        if self.version and not redis_client.seems_down():
+            try:
                 cache.set(key, str(html), KEEP_SECONDS)
+            except OUTAGE as exc:
+                redis_client.note_outage(exc)
         return html
 
 

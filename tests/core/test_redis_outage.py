@@ -7,6 +7,8 @@ Each test sets its world up with Redis answering, then stops it (``redis_outage`
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import redis
 from django.contrib.sessions.models import Session
@@ -14,6 +16,7 @@ from django.test import Client
 from django.utils import translation
 
 from millet.accounts.models import ApiToken
+from millet.core import redis_client
 from millet.core.errors import Conflict
 from millet.core.outage import RETRY_AFTER_SECONDS, is_unavailable, unavailable_detail
 
@@ -50,6 +53,13 @@ def test_an_outage_is_told_by_the_error_or_what_it_was_raised_from():
     assert not is_unavailable(redis.ResponseError("WRONGTYPE"))  # a bug, not an outage
     assert not is_unavailable(raised_while_handling(refused, KeyError("x")))  # a bug in the handler
     assert not is_unavailable(Conflict("sold out"))
+
+
+def back(server) -> None:
+    """Redis restarted (its AOF), and this process asks it again: as it does ``QUIET_SECONDS`` after
+    it last found it down (``redis_client.seems_down``)."""
+    server.start()
+    redis_client.reset()
 
 
 def browser(language: str) -> Client:
@@ -105,7 +115,7 @@ def test_a_signed_in_shopper_keeps_browsing_and_filling_the_cart(world, redis_ou
     assert alice.post("/shop/cn/cart/add/", {"sku": "MI6-64", "quantity": 1}).status_code == 302
     assert 'aria-label="Cart, 3 items"' in alice.get("/shop/cn/cart/").content.decode()
 
-    redis_outage.start()  # its AOF brings back the count it kept: 2
+    back(redis_outage)  # its AOF brings back the count it kept: 2
     assert 'aria-label="Cart, 3 items"' in alice.get("/shop/cn/").content.decode()
 
 
@@ -123,7 +133,7 @@ def test_signing_out_waits_for_redis_and_the_session_stays_whole(world, redis_ou
     assert Session.objects.count() == 1
     assert alice.get("/account/").status_code == 200  # still signed in, read from the database
 
-    redis_outage.start()
+    back(redis_outage)
     assert alice.post("/account/logout/").status_code == 302
     assert not Session.objects.exists()
     assert alice.get("/account/").status_code == 302  # to the sign-in page
@@ -151,3 +161,42 @@ def test_an_api_route_answers_the_api_error_with_retry_after_and_issues_no_token
 
     orders = world.client("alice").get("/sales/orders")  # the bearer token read from the database
     assert orders.status_code == 200 and orders.json() == []
+
+
+TIMEOUT = 3  # seconds: far above a page's own time, even on a loaded machine
+
+
+@pytest.fixture
+def short_timeouts(monkeypatch):
+    """Redis calls give up after ``TIMEOUT`` (set before ``redis_outage`` builds its clients)."""
+    monkeypatch.setattr(redis_client, "SOCKET_TIMEOUT", TIMEOUT)
+    monkeypatch.setattr(redis_client, "CONNECT_TIMEOUT", TIMEOUT)
+
+
+def seconds(call, *args):
+    began = time.monotonic()
+    return call(*args), time.monotonic() - began
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_hung_redis_costs_one_timeout_then_pages_go_without_it(world, short_timeouts, redis_outage):
+    """A Redis that hangs (SIGSTOP) rather than refuses: the first page waits out one timeout, and
+    for ``QUIET_SECONDS`` after it the session, the header's count and the token cache go straight
+    to the database. Before, each call waited its own (a signed-in store page 3 of them, 15 s)."""
+    alice = browser("en")
+    alice.force_login(world.users["alice"])
+    assert alice.get("/shop/cn/").status_code == 200
+    redis_outage.freeze()
+    try:
+        first, waited = seconds(alice.get, "/shop/cn/")
+        assert first.status_code == 200 and TIMEOUT <= waited < 2 * TIMEOUT
+        for page in (
+            lambda: alice.get("/shop/cn/"),
+            lambda: alice.get("/shop/cn/cart/"),
+            lambda: world.client("bob").get("/sales/orders"),
+        ):
+            answer, waited = seconds(page)
+            assert answer.status_code == 200 and waited < TIMEOUT
+    finally:
+        redis_outage.thaw()
