@@ -93,38 +93,16 @@ def redis_outage():
     """A private Redis (tests/private_redis.py) behind everything ``REDIS_URL`` reaches: Django's
     cache, cached sessions, sign-in counts, the token cache, the flash-sale gate. The test sets up
     with it answering, then ``stop()``s it. The suite's own Redis is back before any other
-    fixture's teardown (a flash-sale campaign's is forgotten there): one override, undone at once,
-    not the ``settings`` fixture's, which would undo each setting separately at the very end."""
-    from axes.handlers.proxy import AxesProxyHandler
-    from django.test import override_settings
-
-    from millet.core.redis_client import CONNECT_TIMEOUT, SOCKET_TIMEOUT
-    from millet.flashsale.services import gate
-    from tests.private_redis import PrivateRedis
+    fixture's teardown (a flash-sale campaign's is forgotten there)."""
+    from tests.private_redis import PrivateRedis, redis_at
 
     server = PrivateRedis()
     server.start()
-    private = override_settings(
-        REDIS_URL=server.url,
-        CACHES={
-            "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
-                "LOCATION": server.url,
-                "OPTIONS": {"socket_timeout": SOCKET_TIMEOUT, "socket_connect_timeout": CONNECT_TIMEOUT},
-            }
-        },
-        SESSION_ENGINE="millet.core.sessions",
-        AXES_HANDLER="axes.handlers.cache.AxesCacheHandler",
-    )
     try:
-        with private:
-            AxesProxyHandler.get_implementation(force=True)  # it keeps the cache it was built with
-            gate.reset_client()
+        with redis_at(server.url):
             yield server
     finally:
         server.close()
-        AxesProxyHandler.get_implementation(force=True)
-        gate.reset_client()
 
 
 @pytest.fixture(autouse=True)

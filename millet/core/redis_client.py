@@ -108,19 +108,28 @@ def is_outage(exc: BaseException) -> bool:
 # that hangs rather than refuses costs a request SOCKET_TIMEOUT per call (a signed-in store page
 # made three: 15 s). Those uses read the record either way; what holds the truth still asks Redis.
 QUIET_SECONDS = 5
-_quiet_until = 0.0
+_quiet_until: dict[str, float] = {}  # REDIS_URL -> until when it is left alone
 
 
 def note_outage(exc: BaseException) -> None:
     """Called where an optional use of Redis failed: an outage quiets them all for ``QUIET_SECONDS``."""
-    global _quiet_until
     if is_outage(exc):
-        _quiet_until = time.monotonic() + QUIET_SECONDS
+        _quiet_until[settings.REDIS_URL] = time.monotonic() + QUIET_SECONDS
+
+
+def tolerate(exc: BaseException) -> None:
+    """For an optional use's ``except ERRORS``: an outage is noted (``note_outage``) and the caller
+    goes on without Redis; any other error is raised again (a bug, not an outage). Catching
+    ``OUTAGE`` alone would miss the cluster client's "cannot be connected", which is a
+    ``RedisClusterException`` raised from the connection error."""
+    if not is_outage(exc):
+        raise exc
+    note_outage(exc)
 
 
 def seems_down() -> bool:
     """Whether an optional use of Redis should go without it for now (``note_outage``)."""
-    return time.monotonic() < _quiet_until
+    return time.monotonic() < _quiet_until.get(settings.REDIS_URL, 0.0)
 
 
 def is_cluster(url: str | None = None) -> bool:
@@ -185,8 +194,7 @@ def shared() -> Client:
 
 def reset() -> None:
     """Forget the shared clients and any outage (tests point ``REDIS_URL`` at a private server)."""
-    global _quiet_until
     for client in _shared.values():
         client.close()
     _shared.clear()
-    _quiet_until = 0.0
+    _quiet_until.clear()

@@ -25,7 +25,6 @@ from django.utils.translation import gettext as _
 
 from millet.core import redis_client
 from millet.core.errors import ServiceUnavailable
-from millet.core.redis_client import OUTAGE
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +37,8 @@ class SessionStore(cached_db.SessionStore):
             return self._from_db(keep=False)
         try:
             data = self._cache.get(self.cache_key)
-        except OUTAGE as exc:
-            redis_client.note_outage(exc)
+        except redis_client.ERRORS as exc:
+            redis_client.tolerate(exc)
             return self._from_db(keep=False)
         return self._from_db(keep=True) if data is None else data
 
@@ -53,16 +52,16 @@ class SessionStore(cached_db.SessionStore):
         if keep:
             try:
                 self._cache.set(self.cache_key, data, self.get_expiry_age(expiry=row.expire_date))
-            except OUTAGE as exc:
-                redis_client.note_outage(exc)  # the next request that reaches the cache keeps it
+            except redis_client.ERRORS as exc:
+                redis_client.tolerate(exc)  # the next request that reaches the cache keeps it
         return data
 
     def exists(self, session_key: str | None) -> bool:
         if not redis_client.seems_down():
             try:
                 return super().exists(session_key)
-            except OUTAGE as exc:
-                redis_client.note_outage(exc)
+            except redis_client.ERRORS as exc:
+                redis_client.tolerate(exc)
         return DBStore.exists(self, session_key)
 
     def save(self, must_create: bool = False) -> None:
@@ -73,8 +72,8 @@ class SessionStore(cached_db.SessionStore):
             return
         try:
             self._cache.set(self.cache_key, self._session, self.get_expiry_age())
-        except OUTAGE as exc:
-            redis_client.note_outage(exc)
+        except redis_client.ERRORS as exc:
+            redis_client.tolerate(exc)
             log.warning("session cache unavailable: session saved to the database only")
 
     def delete(self, session_key: str | None = None) -> None:
@@ -93,8 +92,8 @@ class SessionStore(cached_db.SessionStore):
             return False
         try:
             self._cache.delete(self.cache_key_prefix + key)
-        except OUTAGE as exc:
-            redis_client.note_outage(exc)
+        except redis_client.ERRORS as exc:
+            redis_client.tolerate(exc)
             return False
         return True
 

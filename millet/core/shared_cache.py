@@ -31,7 +31,6 @@ from django.core.cache import cache
 from django.db import connection, transaction
 
 from millet.core import redis_client
-from millet.core.redis_client import OUTAGE
 from millet.core.replicas import primary_reads_block
 
 log = logging.getLogger(__name__)
@@ -67,8 +66,8 @@ class SharedFacts:
             return build()
         try:
             return self._kept(scope, part, build)
-        except OUTAGE as exc:
-            redis_client.note_outage(exc)
+        except redis_client.ERRORS as exc:
+            redis_client.tolerate(exc)
             log.warning("shared cache unavailable, %s built from the database: %r", self.namespace, exc)
             return build()
 
@@ -85,8 +84,8 @@ class SharedFacts:
             value = build()
         try:
             cache.set(key, (versions, value), KEEP_SECONDS)
-        except OUTAGE as exc:
-            redis_client.note_outage(exc)  # built, not kept: the next reader builds it again
+        except redis_client.ERRORS as exc:
+            redis_client.tolerate(exc)  # built, not kept: the next reader builds it again
         return value
 
     def forget(self, scope: str) -> None:
@@ -113,8 +112,8 @@ class SharedFacts:
             try:
                 _move(name)
                 return
-            except OUTAGE as exc:
-                redis_client.note_outage(exc)
+            except redis_client.ERRORS as exc:
+                redis_client.tolerate(exc)
         log.warning("shared cache unavailable: %s moves once it answers again", name)
         with _unmoved_lock:
             _unmoved.add(name)

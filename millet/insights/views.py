@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 from millet.accounts.actor import request_actor
 from millet.core import redis_client
 from millet.core.errors import Forbidden, Unprocessable
-from millet.core.redis_client import OUTAGE
 from millet.core.replicas import replica_reads
 from millet.insights import services as insights
 from millet.insights.forms import DrillDownForm
@@ -198,8 +197,8 @@ class _Kept:
             return None  # the cache only spares the rendering: rendered again while Redis is down
         try:
             html = cache.get(key)
-        except OUTAGE as exc:
-            redis_client.note_outage(exc)
+        except redis_client.ERRORS as exc:
+            redis_client.tolerate(exc)
             return None
         return None if html is None else mark_safe(html)  # rendered by the template engine, escaped there
 
@@ -207,8 +206,8 @@ class _Kept:
         if self.version and not redis_client.seems_down():
             try:
                 cache.set(key, str(html), KEEP_SECONDS)
-            except OUTAGE as exc:
-                redis_client.note_outage(exc)
+            except redis_client.ERRORS as exc:
+                redis_client.tolerate(exc)
         return html
 
 

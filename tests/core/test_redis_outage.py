@@ -19,6 +19,8 @@ from millet.accounts.models import ApiToken
 from millet.core import redis_client
 from millet.core.errors import Conflict
 from millet.core.outage import RETRY_AFTER_SECONDS, is_unavailable, unavailable_detail
+from tests.private_redis import redis_at
+from tests.redis_cluster import PrivateCluster
 
 OUTAGE_PAGE_HEADING = "We are back in a moment"  # 503.html's
 API_OUTAGE = "a service Millet depends on is not answering; try again in a moment"
@@ -200,3 +202,31 @@ def test_a_hung_redis_costs_one_timeout_then_pages_go_without_it(world, short_ti
             assert answer.status_code == 200 and waited < TIMEOUT
     finally:
         redis_outage.thaw()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_cluster_with_every_master_gone_is_an_outage_like_one_redis(world):
+    """``REDIS_URL=redis+cluster://``: the cluster client's own errors ("cannot be connected", raised
+    from the last node's connection error) answer as one Redis's do."""
+    cluster = PrivateCluster()
+    try:
+        cluster.start()
+        with redis_at(cluster.url):
+            alice = browser("en")
+            alice.force_login(world.users["alice"])
+            assert alice.get("/shop/cn/").status_code == 200
+            cluster.stop()
+            assert alice.get("/shop/cn/").status_code == 200  # session and count from the database
+            assert_outage_page(
+                browser("de").post("/account/login/", {"login": "bob", "password": "pw-bob"}), "de"
+            )
+            answer = Client().post(
+                "/api/accounts/tokens",
+                {"username": "bob", "password": "pw-bob"},
+                content_type="application/json",
+            )
+            assert answer.status_code == 503 and answer.json()["error"] == "service_unavailable"
+            assert answer["Retry-After"] == str(RETRY_AFTER_SECONDS)
+    finally:
+        cluster.stop()
