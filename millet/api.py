@@ -8,9 +8,10 @@ from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 
 from millet.accounts.auth import api_auth
-from millet.core.errors import DomainError
+from millet.core.errors import DomainError, ServiceUnavailable
 from millet.core.nul import NulRejectingParser
 from millet.core.openapi import HTTP_CODES, MilletOpenAPISchema
+from millet.core.outage import retry_later
 from millet.core.types import ERROR_CODES
 
 # Operation ids are what generated clients call, so they must not change when code moves. Ninja
@@ -45,7 +46,10 @@ api = MilletAPI(
 
 @api.exception_handler(DomainError)
 def _domain_error(request, exc: DomainError):
-    return api.create_response(request, {"error": exc.code, "detail": exc.detail}, status=exc.status_code)
+    response = api.create_response(request, {"error": exc.code, "detail": exc.detail}, status=exc.status_code)
+    # A refusal for want of a service (a Redis outage: the flash-sale gate, a token's revocation)
+    # says when to come back; any other outage a route meets is core.outage.OutageMiddleware's.
+    return retry_later(response) if isinstance(exc, ServiceUnavailable) else response
 
 
 @api.exception_handler(ValidationError)

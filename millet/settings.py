@@ -17,7 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from millet.core.client_address import parse_trusted_proxies
 from millet.core.private_files import create_private, create_private_once
-from millet.core.redis_client import is_cluster
+from millet.core.redis_client import CONNECT_TIMEOUT, SOCKET_TIMEOUT, is_cluster
 from millet.core.secret_strength import weak_secret_reason
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -105,6 +105,8 @@ MIDDLEWARE = [
     "millet.core.client_address.ForwardedHeadersMiddleware",  # before anything reads those headers
     "django.middleware.security.SecurityMiddleware",
     "millet.core.nul.RejectNulInUrlMiddleware",
+    # A view's Redis outage answers 503 with Retry-After (a middleware's: handler500, millet/urls.py)
+    "millet.core.outage.OutageMiddleware",
     "millet.flashsale.middleware.GateFastPathMiddleware",  # answers the gate's claims, nothing else
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -188,14 +190,17 @@ if REDIS_URL:
         "default": {
             "BACKEND": _cache_backend or "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
+            # A Redis that stops answering fails the request in seconds (503, millet/core/outage.py)
+            # instead of holding it forever: redis-py waits without limit by default.
+            "OPTIONS": {"socket_timeout": SOCKET_TIMEOUT, "socket_connect_timeout": CONNECT_TIMEOUT},
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # A signed-in page reads its session from the shared cache (Redis), written through to the database,
-# which stays the record; a per-process cache could not hear a sign-out in another process, so
-# without Redis every request reads the database.
-SESSION_ENGINE = "django.contrib.sessions.backends." + ("cached_db" if REDIS_URL else "db")
+# which stays the record (and is read while Redis is down: millet/core/sessions.py); a per-process
+# cache could not hear a sign-out in another process, so without Redis every request reads the database.
+SESSION_ENGINE = "millet.core.sessions" if REDIS_URL else "django.contrib.sessions.backends.db"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out account name or address

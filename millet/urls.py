@@ -19,6 +19,9 @@ def media(request, path: str):
     return serve(request, path, document_root=settings.MEDIA_ROOT)
 
 
+# Django's last resort for what a middleware raised: a Redis outage answers 503, anything else 500.html.
+handler500 = "millet.core.outage.server_error"
+
 urlpatterns = [
     path("", include("millet.web.urls")),
     path("", include("millet.sales.urls")),  # /orders/ and /shop/<market>/cart/, checkout/

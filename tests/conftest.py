@@ -88,6 +88,23 @@ def require_shared_cache():
         pytest.skip("needs Redis (REDIS_URL=redis://...)")
 
 
+@pytest.fixture
+def redis_outage():
+    """A private Redis (tests/private_redis.py) behind everything ``REDIS_URL`` reaches: Django's
+    cache, cached sessions, sign-in counts, the token cache, the flash-sale gate. The test sets up
+    with it answering, then ``stop()``s it. The suite's own Redis is back before any other
+    fixture's teardown (a flash-sale campaign's is forgotten there)."""
+    from tests.private_redis import PrivateRedis, redis_at
+
+    server = PrivateRedis()
+    server.start()
+    try:
+        with redis_at(server.url):
+            yield server
+    finally:
+        server.close()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_signin_limits():
     """Sign-in and throttle counts and the shared cache's facts live in Redis when REDIS_URL is set,

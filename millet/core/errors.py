@@ -38,3 +38,11 @@ class Conflict(DomainError):
 class Unprocessable(DomainError):
     status_code = 422
     code = "unprocessable"
+
+
+class ServiceUnavailable(DomainError):
+    """A service Millet depends on (Redis) cannot answer now: nothing was decided, the caller may
+    retry after ``millet.core.outage.RETRY_AFTER_SECONDS`` (the answer carries ``Retry-After``)."""
+
+    status_code = 503
+    code = "service_unavailable"

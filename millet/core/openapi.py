@@ -7,8 +7,9 @@ An error is ``{"error": code, "detail": ...}``: ``code`` is machine-readable (a 
 the statuses it can answer besides its own: 400 (a body that is not JSON, NUL in the text), 422
 (invalid input, or a domain refusal such as ``malformed_money``), 401 and 403 when it needs a
 sign-in, 404 when it names something (any parameter or body), 409 when it changes state, 429
-when it is throttled. A route lists any other error status in its own ``response`` with
-``ErrorOut`` (402 for a declined payment, 503 for the flash-sale gate) or in ``openapi_extra``.
+when it is throttled, and 503 always (a service it needs, Redis, is down: ``core.outage``). A route
+lists any other error status in its own ``response`` with ``ErrorOut`` (402 for a declined payment)
+or in ``openapi_extra``.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ class ErrorOut(Schema):
 
     error: str = Field(
         description="Machine-readable code: invalid_input, bad_request, unauthorized, forbidden, "
-        "not_found, throttled, or the domain's own (for example unknown_sku, out_of_stock, "
-        "idempotency_key_reused, malformed_money, payment_declined)"
+        "not_found, throttled, service_unavailable, or the domain's own (for example unknown_sku, "
+        "out_of_stock, idempotency_key_reused, malformed_money, payment_declined)"
     )
     detail: str | list[dict[str, Any]] = Field(
         description="What went wrong, in words; for invalid_input, one entry per problem (loc, msg, type)"
@@ -49,14 +50,15 @@ _WHEN = {
     413: "The upload is too large (image_too_large)",
     415: "The upload is not a supported type (unsupported_image_type)",
     429: "Too many requests (throttled, with Retry-After, or a domain code such as rate_limited)",
-    503: "A service Millet needs is unavailable for now; retry (gate_unavailable)",
+    503: "A service Millet needs is unavailable for now (service_unavailable, or gate_unavailable for "
+    "the flash-sale gate); retry after the Retry-After header's seconds",
 }
 
 
 class MilletOpenAPISchema(OpenAPISchema):
     def responses(self, operation) -> dict[int, dict[str, Any]]:
         result = super().responses(operation)
-        statuses = {400, 422}
+        statuses = {400, 422, 503}
         if operation.auth_callbacks:
             statuses |= {401, 403}
         if operation.models:  # it names something (a path, a query, a body) that may not be there

@@ -33,13 +33,20 @@ twice, or be made so:
 
 from __future__ import annotations
 
+import time
 from urllib.parse import unquote, urlsplit
 
 import redis
 from django.conf import settings
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.cluster import ClusterNode, RedisCluster
-from redis.exceptions import ClusterDownError, RedisClusterException, SlotNotCoveredError, TryAgainError
+from redis.exceptions import (
+    ClusterDownError,
+    ClusterError,
+    RedisClusterException,
+    SlotNotCoveredError,
+    TryAgainError,
+)
 from redis.retry import Retry
 
 CLUSTER_SCHEMES = {"redis+cluster": False, "rediss+cluster": True}  # scheme -> TLS
@@ -59,6 +66,9 @@ UNAVAILABLE = (
     TryAgainError,
     SlotNotCoveredError,
 )
+# Redis is down for the request at hand, after the resends above: UNAVAILABLE, or a cluster whose
+# commands kept being redirected until the client gave up (ClusterError, "TTL exhausted").
+OUTAGE = (*UNAVAILABLE, ClusterError)
 # Anything a Redis call may raise (the cluster client's own errors are not all RedisErrors).
 ERRORS = (redis.RedisError, RedisClusterException)
 
@@ -77,6 +87,49 @@ def retry_policy() -> Retry:
         RETRIES,
         supported_errors=(*UNAVAILABLE, TimeoutError),
     )
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether ``exc`` says Redis could not answer (``OUTAGE``), itself or through the errors it was
+    raised from: the cluster client raises "cannot be connected" (a ``RedisClusterException``) from
+    the last node's ``ConnectionError``, the flash-sale gate its ``GateUnavailable`` from the same.
+    Only an explicit cause counts (``raise ... from``), never an error that merely happened while
+    handling one, which may be a bug of its own."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OUTAGE):
+            return True
+        seen = seen.__cause__
+    return False
+
+
+# After an outage, how long this process's optional uses of Redis (cached sessions, the shared
+# cache, the token cache) go straight to the database instead of each waiting out a timeout: a Redis
+# that hangs rather than refuses costs a request SOCKET_TIMEOUT per call (a signed-in store page
+# made three: 15 s). Those uses read the record either way; what holds the truth still asks Redis.
+QUIET_SECONDS = 5
+_quiet_until: dict[str, float] = {}  # REDIS_URL -> until when it is left alone
+
+
+def note_outage(exc: BaseException) -> None:
+    """Called where an optional use of Redis failed: an outage quiets them all for ``QUIET_SECONDS``."""
+    if is_outage(exc):
+        _quiet_until[settings.REDIS_URL] = time.monotonic() + QUIET_SECONDS
+
+
+def tolerate(exc: BaseException) -> None:
+    """For an optional use's ``except ERRORS``: an outage is noted (``note_outage``) and the caller
+    goes on without Redis; any other error is raised again (a bug, not an outage). Catching
+    ``OUTAGE`` alone would miss the cluster client's "cannot be connected", which is a
+    ``RedisClusterException`` raised from the connection error."""
+    if not is_outage(exc):
+        raise exc
+    note_outage(exc)
+
+
+def seems_down() -> bool:
+    """Whether an optional use of Redis should go without it for now (``note_outage``)."""
+    return time.monotonic() < _quiet_until.get(settings.REDIS_URL, 0.0)
 
 
 def is_cluster(url: str | None = None) -> bool:
@@ -140,7 +193,8 @@ def shared() -> Client:
 
 
 def reset() -> None:
-    """Forget the shared clients (tests point ``REDIS_URL`` at a private server)."""
+    """Forget the shared clients and any outage (tests point ``REDIS_URL`` at a private server)."""
     for client in _shared.values():
         client.close()
     _shared.clear()
+    _quiet_until.clear()

@@ -10,10 +10,18 @@ value before a change committed keeps it under the old version, so no later read
 value is built from the primary, never a replica that may not have the change yet. A reader inside a
 transaction neither takes nor keeps a value: it may see its own uncommitted change, which a rollback
 would leave behind in the cache (and a test's transaction always rolls back).
+
+Redis is only an optimisation here: while it cannot answer, a reader builds the value from the
+database and keeps nothing, and a change commits as ever. The version a change could not move is
+remembered by its process and moved by the first of its reads that reaches Redis again, before
+that read trusts anything kept; a process that dies first leaves the old values in use for at most
+``KEEP_SECONDS``.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -22,11 +30,18 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 
+from millet.core import redis_client
 from millet.core.replicas import primary_reads_block
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 KEEP_SECONDS = 900  # bounds memory only: a change is seen at once through the versions
+
+# Version keys whose move (a committed change) could not reach Redis: moved before the next read.
+_unmoved: set[str] = set()
+_unmoved_lock = threading.Lock()
 
 
 def shared() -> bool:
@@ -47,8 +62,17 @@ class SharedFacts:
     def get(self, scope: str, part: str, build: Callable[[], T]) -> T:
         """The kept value of ``part`` in ``scope``, or ``build()`` (then kept under the versions it
         was built under)."""
-        if not shared() or connection.in_atomic_block:
+        if not shared() or connection.in_atomic_block or redis_client.seems_down():
             return build()
+        try:
+            return self._kept(scope, part, build)
+        except redis_client.ERRORS as exc:
+            redis_client.tolerate(exc)
+            log.warning("shared cache unavailable, %s built from the database: %r", self.namespace, exc)
+            return build()
+
+    def _kept(self, scope: str, part: str, build: Callable[[], T]) -> T:
+        _move_unmoved()
         names = (self._version_key(None), self._version_key(scope))
         key = f"{self.namespace}:{scope}:{part}"
         found = cache.get_many([*names, key])
@@ -58,7 +82,10 @@ class SharedFacts:
             return kept[1]
         with primary_reads_block():  # a replica's lag would be kept under the current version
             value = build()
-        cache.set(key, (versions, value), KEEP_SECONDS)
+        try:
+            cache.set(key, (versions, value), KEEP_SECONDS)
+        except redis_client.ERRORS as exc:
+            redis_client.tolerate(exc)  # built, not kept: the next reader builds it again
         return value
 
     def forget(self, scope: str) -> None:
@@ -79,9 +106,33 @@ class SharedFacts:
         cache.add(name, time.time_ns(), None)
         return cache.get(name)
 
-    @classmethod
-    def _bump(cls, name: str) -> None:
-        try:
-            cache.incr(name)
-        except ValueError:  # no version yet: nothing was kept under one either
-            cls._start(name)
+    @staticmethod
+    def _bump(name: str) -> None:
+        if not redis_client.seems_down():
+            try:
+                _move(name)
+                return
+            except redis_client.ERRORS as exc:
+                redis_client.tolerate(exc)
+        log.warning("shared cache unavailable: %s moves once it answers again", name)
+        with _unmoved_lock:
+            _unmoved.add(name)
+
+
+def _move(name: str) -> None:
+    """Move a version: nothing kept under the old one is used again."""
+    try:
+        cache.incr(name)
+    except ValueError:  # no version yet: nothing was kept under one either
+        SharedFacts._start(name)
+
+
+def _move_unmoved() -> None:
+    """The versions this process could not move while Redis was down, moved now (raises while it is
+    still down; a name stays remembered until its move succeeds)."""
+    if not _unmoved:
+        return
+    with _unmoved_lock:
+        for name in sorted(_unmoved):
+            _move(name)
+            _unmoved.discard(name)

@@ -21,10 +21,12 @@ from dataclasses import asdict
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils import translation
 from ninja.responses import NinjaJSONEncoder
 
 from millet.core.client_address import client_address
-from millet.core.errors import DomainError
+from millet.core.errors import DomainError, ServiceUnavailable
+from millet.core.outage import retry_later
 from millet.flashsale import services
 from millet.flashsale.schemas import CODE_PATTERN
 
@@ -58,6 +60,10 @@ class GateFastPathMiddleware:
 def claim(request: HttpRequest, code: str, token: str) -> HttpResponse | None:
     try:
         view = services.claim_with_token(token, code, ip=client_address(request))
+    except ServiceUnavailable as exc:
+        # This path answers before LocaleMiddleware: the outage's sentence in the language asked.
+        with translation.override(translation.get_language_from_request(request)):
+            return retry_later(_json({"error": exc.code, "detail": str(exc.detail)}, exc.status_code))
     except DomainError as exc:
         return _json({"error": exc.code, "detail": exc.detail}, exc.status_code)
     return None if view is None else _json(asdict(view), 201)

@@ -29,7 +29,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from millet.accounts.actor import request_actor
 from millet.core.client_address import client_address
-from millet.core.errors import DomainError, NotFound
+from millet.core.errors import DomainError, NotFound, ServiceUnavailable
 from millet.finance.services import PaymentDeclined
 from millet.flashsale import services
 from millet.flashsale.forms import ClaimForm, PayForm, new_attempt
@@ -44,7 +44,6 @@ REFUSED = {
     "limit": gettext_lazy("You already have as many units as this sale allows."),
     "sold_out": gettext_lazy("Sold out. Join the waitlist to be offered a unit someone does not pay for."),
     "rate_limited": gettext_lazy("Too many clicks at once. Wait a second and try again."),
-    "gate_unavailable": gettext_lazy("The sale is busy. Nothing was taken; try again in a moment."),
     "claim_in_progress": gettext_lazy("Your first click is still being answered. Reload the page."),
     "not_running": gettext_lazy("The waitlist opens only while a sold-out sale is running."),
     "not_sold_out": gettext_lazy("Units are still available: buy one now."),
@@ -153,6 +152,8 @@ def claim(request: HttpRequest, market: str, code: str) -> HttpResponse:
             attempt=form.cleaned_data["attempt"],
             ip=client_address(request),
         )
+    except ServiceUnavailable:
+        raise  # the gate is down: the 503 page (millet.core.outage), not a refusal
     except DomainError as exc:
         messages.error(request, _refusal(exc))
         return redirect(_sale_url(sale))

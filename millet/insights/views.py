@@ -16,6 +16,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from millet.accounts.actor import request_actor
+from millet.core import redis_client
 from millet.core.errors import Forbidden, Unprocessable
 from millet.core.replicas import replica_reads
 from millet.insights import services as insights
@@ -192,12 +193,21 @@ class _Kept:
     def get(self, key: str) -> str | None:
         if not self.version:
             return None  # nothing has counted a change yet: no version tells this page from another
-        html = cache.get(key)
+        if redis_client.seems_down():
+            return None  # the cache only spares the rendering: rendered again while Redis is down
+        try:
+            html = cache.get(key)
+        except redis_client.ERRORS as exc:
+            redis_client.tolerate(exc)
+            return None
         return None if html is None else mark_safe(html)  # rendered by the template engine, escaped there
 
     def keep(self, key: str, html: str) -> str:
-        if self.version:
-            cache.set(key, str(html), KEEP_SECONDS)
+        if self.version and not redis_client.seems_down():
+            try:
+                cache.set(key, str(html), KEEP_SECONDS)
+            except redis_client.ERRORS as exc:
+                redis_client.tolerate(exc)
         return html
 
 

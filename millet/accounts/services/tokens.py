@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import secrets
 import time
-from contextlib import suppress
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -86,12 +85,13 @@ def token_owner(raw: str) -> TokenOwner | None:
     """The owner of a valid token of an active user, or None: one read of the shared cache, or one
     indexed query."""
     key_hash = hash_token(raw)
-    shared = _shared_cache()
+    shared = _shared_cache() and not redis_client.seems_down()  # down: the row at once, no timeout
     owner = None
     if shared:
         try:
             owner = _decode(_redis().get(_cache_key(key_hash)))
-        except redis_client.ERRORS:
+        except redis_client.ERRORS as exc:
+            redis_client.note_outage(exc)
             shared = False  # the database is the truth; authentication goes on without the cache
     if owner is None:
         row = (
@@ -105,8 +105,10 @@ def token_owner(raw: str) -> TokenOwner | None:
         owner = TokenOwner(token_id, user_id, is_staff, last_used_at.timestamp() if last_used_at else 0.0)
         if shared:
             # add, never set: it must not overwrite the tombstone a concurrent revocation wrote.
-            with suppress(*redis_client.ERRORS):
+            try:
                 _redis().set(_cache_key(key_hash), _encode(owner), ex=TOKEN_CACHE_SECONDS, nx=True)
+            except redis_client.ERRORS as exc:
+                redis_client.note_outage(exc)
     _note_use(owner, key_hash, shared)
     return owner
 
@@ -158,10 +160,10 @@ def _touch(owner: TokenOwner, key_hash: str, now: float, shared: bool) -> None:
         try:
             if not _redis().set(f"acct:used:{key_hash}", 1, ex=TOUCH_EVERY_SECONDS, nx=True):
                 return  # another process recorded it within the minute
-        except redis_client.ERRORS:
+        except redis_client.ERRORS as exc:
             # The marker's node is down (a failover moves the slot of this key, not only the
             # entry's): the request goes on, and the database, the truth, records the use.
-            pass
+            redis_client.note_outage(exc)
     ApiToken.objects.filter(pk=owner.token_id).update(last_used_at=timezone.now())
 
 

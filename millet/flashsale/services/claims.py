@@ -87,7 +87,7 @@ def claim_with_token(raw_token: str, code: str, *, ip: str = "") -> ClaimView | 
         try:
             owner = accounts.owner_in_cache(raw_token)
         except redis_client.UNAVAILABLE as exc:
-            raise gate.GateUnavailable("the flash-sale gate is unavailable, retry") from exc
+            raise gate.GateUnavailable() from exc
         if owner is None:
             return None
         decision = gate.claim(code, owner.user_id, ip)

@@ -52,10 +52,11 @@ from datetime import UTC, datetime
 
 import redis
 from django.conf import settings
+from django.utils.translation import gettext_lazy
 from redis.exceptions import AskError, NoScriptError
 
 from millet.core import redis_client
-from millet.core.errors import DomainError
+from millet.core.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -139,11 +140,16 @@ return {'returned'}
 """
 
 
-class GateUnavailable(DomainError):
-    """Redis did not answer (restarting, unreachable): nothing was decided; the buyer may retry."""
+class GateUnavailable(ServiceUnavailable):
+    """Redis did not answer (restarting, unreachable): nothing was decided; the buyer may retry
+    (503 with ``Retry-After``, ``millet.core.outage``)."""
 
-    status_code = 503
     code = "gate_unavailable"
+
+    def __init__(self) -> None:
+        # Lazy: the fast path (``flashsale.middleware``) answers before the request's language is
+        # chosen, and renders it in that language itself.
+        super().__init__(gettext_lazy("the flash-sale gate is not answering; try again in a moment"))
 
 
 @dataclass(frozen=True)
@@ -227,7 +233,7 @@ def _run(script: str, keys: list[str], args: list):
         sha = _scripts[script].sha
         return _on_master(c, keys[0], lambda pipe: pipe.evalsha(sha, len(keys), *keys, *args))[0]
     except redis_client.UNAVAILABLE as exc:
-        raise GateUnavailable("the flash-sale gate is unavailable, retry") from exc
+        raise GateUnavailable() from exc
 
 
 def _on_master(c, key: str, queue) -> list:
@@ -330,14 +336,14 @@ def load(
             if "BUSYGROUP" not in str(exc):
                 raise
     except redis_client.UNAVAILABLE as exc:
-        raise GateUnavailable("the flash-sale gate is unavailable, retry") from exc
+        raise GateUnavailable() from exc
 
 
 def loaded(code: str) -> bool:
     try:
         return bool(client().hexists(keys(code)["state"], "pool"))
     except redis_client.UNAVAILABLE as exc:
-        raise GateUnavailable("the flash-sale gate is unavailable, retry") from exc
+        raise GateUnavailable() from exc
 
 
 def claim(code: str, customer_id: int, ip: str) -> Decision:
