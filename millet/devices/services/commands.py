@@ -462,10 +462,12 @@ def acknowledge_commands(answers: list[Answer]) -> int:
 # batch on the answering device are locked in id order (one lock order for every worker: no deadlock
 # between batches; a command closed meanwhile drops out on the recheck), then a final answer closes
 # its command, and a ``progress`` among its answers pushes the next attempt one retry interval out.
+# The answers go in, and what changed comes back, as one JSON document each: one value to encode and
+# decode per batch rather than several per answer.
 _ANSWER = """
 WITH answer AS (
-    SELECT * FROM unnest(%(command_ids)s::text[], %(device_ids)s::text[], %(statuses)s::text[],
-        %(results)s::text[], %(pushed)s::boolean[]) AS a (command_id, device_id, status, result, pushed)
+    SELECT * FROM jsonb_to_recordset(%(answers)s::jsonb)
+        AS a (command_id text, device_id text, status text, result jsonb, pushed boolean)
 ), locked AS (
     SELECT c.id, a.device_id, a.status, a.result, a.pushed
     FROM answer a
@@ -474,37 +476,41 @@ WITH answer AS (
     WHERE c.status IN ('queued', 'sent')
     ORDER BY c.id
     FOR UPDATE OF c
+), answered AS (
+    UPDATE devices_command c
+    SET status = CASE locked.status WHEN 'ok' THEN 'acked' WHEN 'error' THEN 'failed' ELSE c.status END,
+        finished_at = CASE WHEN locked.status = 'progress' THEN c.finished_at ELSE %(now)s END,
+        result = CASE WHEN locked.status = 'progress' THEN c.result ELSE locked.result END,
+        next_attempt_at = CASE WHEN locked.pushed
+            THEN %(now)s + make_interval(secs => c.retry_seconds) ELSE c.next_attempt_at END
+    FROM locked
+    WHERE c.id = locked.id
+    RETURNING c.command_id, locked.device_id, c.id, c.kind, c.params, c.status
 )
-UPDATE devices_command c
-SET status = CASE locked.status WHEN 'ok' THEN 'acked' WHEN 'error' THEN 'failed' ELSE c.status END,
-    finished_at = CASE WHEN locked.status = 'progress' THEN c.finished_at ELSE %(now)s END,
-    result = CASE WHEN locked.status = 'progress' THEN c.result ELSE locked.result::jsonb END,
-    next_attempt_at = CASE WHEN locked.pushed
-        THEN %(now)s + make_interval(secs => c.retry_seconds) ELSE c.next_attempt_at END
-FROM locked
-WHERE c.id = locked.id
-RETURNING c.command_id, locked.device_id, c.id, c.kind, c.params::text, c.status
+SELECT coalesce(jsonb_agg(jsonb_build_array(command_id, device_id, id, kind, params, status)), '[]')::text
+FROM answered
 """
 
 
 def _answer(finals: list[tuple[Answer, bool]], now: datetime) -> dict[tuple[str, str], _Answered]:
     """PostgreSQL: ``_ANSWER`` for each command's final answer in the batch; what it changed."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _ANSWER,
-            {
-                "command_ids": [a.command_id for a, _ in finals],
-                "device_ids": [a.device_id for a, _ in finals],
-                "statuses": [a.status for a, _ in finals],
-                "results": [json.dumps(a.result) for a, _ in finals],
-                "pushed": [pushed for _, pushed in finals],
-                "now": now,
-            },
-        )
-        return {
-            (command_id, device_id): (pk, kind, json.loads(params), state)
-            for command_id, device_id, pk, kind, params, state in cursor.fetchall()
+    answers = [
+        {
+            "command_id": a.command_id,
+            "device_id": a.device_id,
+            "status": a.status,
+            "result": a.result,
+            "pushed": p,
         }
+        for a, p in finals
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_ANSWER, {"answers": json.dumps(answers), "now": now})
+        (changed,) = cursor.fetchone()
+    return {
+        (command_id, device_id): (pk, kind, params, state)
+        for command_id, device_id, pk, kind, params, state in json.loads(changed)
+    }
 
 
 def _answer_orm(finals: list[tuple[Answer, bool]], now: datetime) -> dict[tuple[str, str], _Answered]:
