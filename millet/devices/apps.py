@@ -55,5 +55,5 @@ class DevicesConfig(AppConfig):
         events.units_provisioned.connect(ownership.on_units_provisioned, dispatch_uid="devices.provisioned")
         events.properties_reported.connect(automations.on_properties_reported, dispatch_uid="devices.props")
         events.event_reported.connect(automations.on_event_reported, dispatch_uid="devices.event")
-        events.command_answered.connect(ota.on_command_answered, dispatch_uid="devices.ota_answered")
+        events.commands_answered.connect(ota.on_commands_answered, dispatch_uid="devices.ota_answered")
         events.commands_closed.connect(ota.on_commands_closed, dispatch_uid="devices.ota_closed")

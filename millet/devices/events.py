@@ -27,10 +27,12 @@ camera_frame_wanted = Signal()
 # event_reported adds ``event`` (str) and ``args`` (dict).
 properties_reported = Signal()
 event_reported = Signal()
-# A device answered a command (commands -> OTA rollouts), inside the acknowledgement's transaction
-# with the command locked; kwargs: ``command`` (Command), ``status`` ("ok", "error", "progress"),
-# ``result`` (dict).
-command_answered = Signal()
+# Devices answered commands (commands -> OTA rollouts): once per acknowledged batch, inside its
+# transaction with the commands locked; kwarg ``answers``, every applied answer in the batch's order
+# (``services.commands.AnsweredCommand``: the command's pk, id, device id, kind and params, and the
+# answer's status, "ok", "error" or "progress", and result). One call per batch, not per answer:
+# a batch is hundreds of answers, and a receiver picks the few it acts on.
+commands_answered = Signal()
 # Commands closed without an answer (expired or out of attempts); kwargs: ``command_ids``, ``reason``.
 commands_closed = Signal()
 # New identities were provisioned (identity -> ownership, which binds units already sold);

@@ -174,7 +174,14 @@ class Shadow(models.Model):
 
 
 class Command(models.Model):
-    """A message to one device, retried until acknowledged, out of attempts, or expired."""
+    """A message to one device, retried until acknowledged, out of attempts, or expired.
+
+    Every hand-out and answer rewrites hundreds of rows, and each index costs a write per row, so there
+    are only the ones something reads: the open commands' index holds only queued and sent ones (a
+    closed command leaves it, so it stays the size of the backlog and an answer writes nothing to it),
+    ``command_id`` is unique through a constraint (a unique field would add a second,
+    pattern-matching index nothing uses), and the author has no index.
+    """
 
     class Kind(models.TextChoices):
         SET = "set"
@@ -189,7 +196,7 @@ class Command(models.Model):
         EXPIRED = "expired"
         CANCELLED = "cancelled"
 
-    command_id = models.CharField(max_length=32, unique=True)
+    command_id = models.CharField(max_length=32)
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="commands")
     kind = models.CharField(max_length=8, choices=Kind.choices)
     params = models.JSONField(default=dict)
@@ -201,7 +208,12 @@ class Command(models.Model):
     expires_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # nothing looks commands up by author; deleting a user may scan them once
     )
     finished_at = models.DateTimeField(null=True, blank=True)
     result = models.JSONField(default=dict, blank=True)
@@ -209,7 +221,14 @@ class Command(models.Model):
     class Meta:
         verbose_name = _("command")
         verbose_name_plural = _("commands")
-        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        constraints = [models.UniqueConstraint(fields=["command_id"], name="devices_command_id_unique")]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                condition=models.Q(status__in=["queued", "sent"]),
+                name="devices_command_open",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.command_id

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from millet.core.errors import Forbidden, NotFound, Unprocessable
+from millet.devices import events
 from millet.devices import services as devices
 from millet.devices.models import Command
 
@@ -174,3 +175,80 @@ def test_a_batch_of_answers_is_applied_in_order_as_one_answer_at_a_time_would_be
     devices.acknowledge_commands([Answer(cam.device_id, second.command_id, "error", {"reason": "busy"})])
     failed = Command.objects.get(pk=second.pk)
     assert (failed.status, failed.result) == ("failed", {"reason": "busy"})
+
+
+def test_a_batch_leaves_the_states_news_and_answers_heard_that_one_answer_at_a_time_leaves(
+    fleet, owned, django_capture_on_commit_callbacks
+):
+    """The same answers, once as one batch and once one by one: each command ends in the same state,
+    the owner's page hears the same state changes in the same order, and ``commands_answered``'s
+    receivers get the same answers in the same order."""
+    cam, bobs = owned
+    alice, bob = fleet.actor("alice"), fleet.actor("bob")
+    heard: list[tuple[str, str, dict]] = []
+
+    def listener(sender, *, answers, **kwargs):
+        heard.extend((a.command_id, a.status, a.result) for a in answers)
+
+    def run(apply) -> tuple[list, list, list]:
+        commands = [
+            devices.request_set(alice, cam.device_id, {"night-vision": 1}),
+            devices.request_set(alice, cam.device_id, {"on": True}),
+            devices.request_set(alice, cam.device_id, {"night-vision": 0}),
+            devices.request_set(bob, bobs.device_id, {"on": False}),
+        ]
+        sent_at = timezone.now()
+        devices.commands_to_send(sent_at)
+        ids = [c.command_id for c in commands]
+        Answer = devices.Answer
+        answers = [
+            Answer(cam.device_id, ids[0], "progress", {"progress": 10}),
+            Answer(cam.device_id, ids[1], "ok", {"applied": 1}),
+            Answer(cam.device_id, ids[3], "ok", {}),  # bob's command: not this device's
+            Answer(cam.device_id, ids[0], "progress", {"progress": 20}),
+            Answer(cam.device_id, ids[0], "error", {"reason": "busy"}),
+            Answer(cam.device_id, ids[1], "error", {"late": True}),  # closed already: ignored
+            Answer(cam.device_id, ids[2], "progress", {"progress": 50}),
+            Answer(bobs.device_id, ids[3], "progress", {}),
+            Answer(bobs.device_id, ids[3], "ok", {"by": "bob"}),
+        ]
+        heard.clear()
+        feed = devices.Subscription(cam.device_id)
+        try:
+            with django_capture_on_commit_callbacks(execute=True):
+                applied = apply(answers)
+            news = []
+            while (message := feed.get(timeout=1)) is not None:
+                news.append((ids.index(message["data"]["id"]), message["data"]["status"]))
+        finally:
+            feed.close()
+        states = []
+        for c in commands:
+            c.refresh_from_db()
+            pushed = c.next_attempt_at > sent_at + timedelta(seconds=c.retry_seconds)
+            states.append((c.status, c.result, c.attempts, c.finished_at is not None, pushed))
+        answered = [(ids.index(command_id), status, result) for command_id, status, result in heard]
+        return [applied, *states], news, answered
+
+    events.commands_answered.connect(listener, weak=False, dispatch_uid="test.heard")
+    try:
+        batched = run(devices.acknowledge_commands)
+        one_by_one = run(lambda answers: sum(devices.acknowledge_commands([a]) for a in answers))
+    finally:
+        events.commands_answered.disconnect(dispatch_uid="test.heard")
+    assert batched == one_by_one
+    (applied, *states), news, answered = batched
+    assert applied == 7
+    assert states[0][:2] == ("failed", {"reason": "busy"}) and states[1][:2] == ("acked", {"applied": 1})
+    assert states[2][0] == "sent" and states[2][4]  # still open, its retry pushed back
+    assert states[3][:2] == ("acked", {"by": "bob"})
+    assert news == [(1, "acked"), (0, "failed")]
+    assert [(i, status) for i, status, _ in answered] == [
+        (0, "progress"),
+        (1, "ok"),
+        (0, "progress"),
+        (0, "error"),
+        (2, "progress"),
+        (3, "progress"),
+        (3, "ok"),
+    ]

@@ -239,8 +239,9 @@ def receive_snapshot(device_id: str, image: bytes, at: datetime) -> None:
 
 
 def _payload_of(command_id: str, kind: str, params: dict, expires_at: datetime) -> bytes:
+    """What the device gets on its command topic (PostgreSQL builds the same in ``_HAND_OUT``)."""
     body = {"id": command_id, "kind": kind, "params": params, "expires": int(expires_at.timestamp() * 1000)}
-    return json.dumps(body, separators=(",", ":")).encode()
+    return json.dumps(body).encode()
 
 
 def _close(qs, status: str, now: datetime, error: str) -> None:
@@ -257,8 +258,10 @@ def _close(qs, status: str, now: datetime, error: str) -> None:
 
 # PostgreSQL: the whole hand-out in one statement. Expired and timed-out commands are closed, and up
 # to ``limit`` due ones are locked (SKIP LOCKED: another worker takes the next ones), marked sent and
-# returned with their device's id. The three sets are disjoint (a due command has not expired and
-# has attempts left), and data-modifying CTEs all see the same snapshot.
+# returned with their device's id and payload, oldest due first (PostgreSQL writes each payload: no
+# row's params and timestamps are parsed and serialised again in Python). The three sets are disjoint
+# (a due command has not expired and has attempts left), and data-modifying CTEs all see the same
+# snapshot.
 _HAND_OUT = """
 WITH expired AS (
     UPDATE devices_command c SET status = 'expired', finished_at = %(now)s, result = '{"error": "expired"}'
@@ -284,12 +287,16 @@ WITH expired AS (
     SET status = 'sent', attempts = c.attempts + 1,
         next_attempt_at = %(now)s + make_interval(secs => c.retry_seconds)
     FROM due WHERE c.id = due.id
-    RETURNING due.next_attempt_at AS due_at, c.id, c.command_id, due.device_id, c.kind, c.params::text,
-        c.expires_at
+    RETURNING due.next_attempt_at AS due_at, c.id, c.command_id, due.device_id,
+        jsonb_build_object('id', c.command_id, 'kind', c.kind, 'params', c.params,
+            'expires', floor(extract(epoch FROM c.expires_at) * 1000)::bigint)::text AS payload
 )
-SELECT 'send', due_at, id, command_id, device_id, kind, params, expires_at FROM sent
-UNION ALL SELECT 'expired', NULL, id, command_id, device_id, NULL, NULL, NULL FROM expired
-UNION ALL SELECT 'timeout', NULL, id, command_id, device_id, NULL, NULL, NULL FROM timed_out
+SELECT what, id, command_id, device_id, payload FROM (
+    SELECT 'send' AS what, due_at, id, command_id, device_id, payload FROM sent
+    UNION ALL SELECT 'expired', NULL, id, command_id, device_id, NULL FROM expired
+    UNION ALL SELECT 'timeout', NULL, id, command_id, device_id, NULL FROM timed_out
+) handed
+ORDER BY due_at, id
 """
 
 
@@ -312,19 +319,14 @@ def commands_to_send(now: datetime, limit: int = 500) -> list[OutboundCommand]:
         cursor.execute(_HAND_OUT, {"now": now, "limit": limit})
         rows = cursor.fetchall()
         for reason in ("expired", "timeout"):
-            closed = [row[2] for row in rows if row[0] == reason]
+            closed = [row[1] for row in rows if row[0] == reason]
             if closed:
                 events.commands_closed.send(sender=Command, command_ids=closed, reason=reason)
-        publish_command_states((row[4], row[3], _STATE_OF[row[0]]) for row in rows)
-    sent = sorted((row for row in rows if row[0] == "send"), key=lambda row: (row[1], row[2]))
+        publish_command_states((row[3], row[2], _STATE_OF[row[0]]) for row in rows)
     return [
-        OutboundCommand(
-            command_id,
-            device_id,
-            command_topic(device_id),
-            _payload_of(command_id, kind, json.loads(params), expires_at),
-        )
-        for _, _, _, command_id, device_id, kind, params, expires_at in sent
+        OutboundCommand(command_id, device_id, command_topic(device_id), payload.encode())
+        for what, _, command_id, device_id, payload in rows
+        if what == "send"
     ]
 
 
@@ -372,9 +374,18 @@ def _commands_to_send_orm(now: datetime, limit: int) -> list[OutboundCommand]:
     ]
 
 
-# What answering needs of a command (and what ``command_answered``'s receivers read); the rest of the
-# row, and the device's, is not loaded for a batch of hundreds.
-ANSWER_FIELDS = ("command_id", "kind", "params", "status", "retry_seconds", "device__device_id")
+# What answering reports of each command it applied an answer to, in the batch's order.
+@dataclass(frozen=True)
+class AnsweredCommand:
+    """One applied answer, as ``commands_answered`` hands it to its receivers (OTA rollouts)."""
+
+    pk: int
+    command_id: str
+    device_id: str
+    kind: str
+    params: dict
+    status: str  # the answer's: "ok", "error" or "progress"
+    result: dict
 
 
 @dataclass(frozen=True)
@@ -387,19 +398,25 @@ class Answer:
     result: dict
 
 
+# An open command's row as answering reads it: pk, kind, params and its state after the answer.
+_Answered = tuple[int, str, dict, str]
+
+
 def acknowledge_command(device_id: str, command_id: str, status: str, result: dict | None) -> None:
     """A device's answer. Acks naming another device's command, or a closed one, are ignored."""
     acknowledge_commands([Answer(device_id, command_id, status, result)])
 
 
 def acknowledge_commands(answers: list[Answer]) -> int:
-    """A batch of device answers (one ingest batch's), applied in order in one transaction: one query
-    locks the open commands they name, one statement closes the answered ones (one per distinct
-    status and result: nearly always one) and one pushes back the retry of those still in
-    ``progress``. Answers naming another device's command, a closed or
-    unknown command, or an unknown status are ignored, as a second answer to a command is once the
-    first closed it. ``command_answered`` is sent per applied answer with the command locked.
-    Returns how many answers were applied.
+    """A batch of device answers (one ingest batch's), applied in order in one transaction, as one
+    answer at a time would be: a command closes on its first final answer (``ok`` or ``error``), a
+    ``progress`` before it pushes its retry back, and answers naming another device's command, a
+    closed or unknown command, or an unknown status are ignored.
+
+    Only each command's last applied answer changes its row, so the writes are one statement on
+    PostgreSQL (``_ANSWER``: the commands locked in id order, then updated) whatever the batch's size.
+    Each closed command's new state goes to the owner's live page; ``commands_answered`` gets every
+    applied answer, in order, with the commands locked. Returns how many answers were applied.
     """
     wanted = [
         Answer(a.device_id, a.command_id[:32], a.status, a.result if isinstance(a.result, dict) else {})
@@ -408,55 +425,119 @@ def acknowledge_commands(answers: list[Answer]) -> int:
     ]
     if not wanted:
         return 0
+    # Per command and answering device: the positions of its answers up to its first final one (the
+    # later ones find the command closed). Another device's claim is its own chain, which never applies.
+    chains: dict[tuple[str, str], list[int]] = {}
+    for i, answer in enumerate(wanted):
+        chain = chains.setdefault((answer.command_id, answer.device_id), [])
+        if not chain or wanted[chain[-1]].status == "progress":
+            chain.append(i)
     now = timezone.now()
-    applied: list[tuple[Command, Answer]] = []
     with transaction.atomic():
-        found = (
-            Command.objects.select_for_update(of=("self",))
-            .select_related("device")
-            .only(*ANSWER_FIELDS)
-            .filter(command_id__in={a.command_id for a in wanted}, status__in=OPEN)
-            .order_by("pk")  # one lock order for every worker: no deadlock between batches
+        # Each command's last applied answer, and whether a ``progress`` in its chain pushed its retry.
+        finals = [
+            (wanted[chain[-1]], any(wanted[i].status == "progress" for i in chain))
+            for chain in chains.values()
+        ]
+        answered = (_answer if connection.vendor == "postgresql" else _answer_orm)(finals, now)
+        applied = sorted(i for key in answered for i in chains[key])
+        # The owner's page hears each close in the order the answers closed them, as one at a time.
+        closes = sorted(
+            (chains[key][-1], key, state) for key, (_, _, _, state) in answered.items() if state not in OPEN
         )
-        open_commands = {c.command_id: c for c in found}
-        closed, progressing = {}, {}
-        for answer in wanted:
-            command = open_commands.get(answer.command_id)
-            if command is None or command.device.device_id != answer.device_id:
-                continue
-            if answer.status == "progress":
-                # Still working (a firmware download): push the retry out so it is not resent meanwhile.
-                command.next_attempt_at = now + timedelta(seconds=command.retry_seconds)
-                progressing[command.pk] = command
-            else:
-                command.status = Command.Status.ACKED if answer.status == "ok" else Command.Status.FAILED
-                command.finished_at, command.result = now, answer.result
-                closed[command.pk] = command
-                progressing.pop(command.pk, None)
-                del open_commands[answer.command_id]  # a later answer to it is ignored
-            applied.append((command, answer))
-        _save_answers(closed.values(), progressing.values(), now)
-        publish_command_states((c.device.device_id, c.command_id, c.status) for c in closed.values())
-        for command, answer in applied:
-            events.command_answered.send(
-                sender=Command, command=command, status=answer.status, result=answer.result
-            )
-    for command, answer in applied:
-        if command.kind == Command.Kind.SET and answer.status == "ok":
-            fill_in_acked(answer.device_id, command.params.get("props", {}))
-    return len(applied)
+        publish_command_states((device_id, command_id, state) for _, (command_id, device_id), state in closes)
+        news = []
+        for i in applied:
+            a = wanted[i]
+            pk, kind, params, _ = answered[a.command_id, a.device_id]
+            news.append(AnsweredCommand(pk, a.command_id, a.device_id, kind, params, a.status, a.result))
+        events.commands_answered.send(sender=Command, answers=news)
+    for done in news:
+        if done.kind == Command.Kind.SET and done.status == "ok":
+            fill_in_acked(done.device_id, done.params.get("props", {}))
+    return len(news)
 
 
-def _save_answers(closed, progressing, now: datetime) -> None:
-    """Write the answers in a statement per group of equal values: answers nearly all say ``ok`` with
-    the same result. (Django's ``bulk_update`` builds a CASE per row, which costs more than the SQL.)"""
+# PostgreSQL: each answered command's final answer in one statement. The open commands named by the
+# batch on the answering device are locked in id order (one lock order for every worker: no deadlock
+# between batches; a command closed meanwhile drops out on the recheck), then a final answer closes
+# its command, and a ``progress`` among its answers pushes the next attempt one retry interval out.
+# The answers go in, and what changed comes back, as one JSON document each: one value to encode and
+# decode per batch rather than several per answer.
+_ANSWER = """
+WITH answer AS (
+    SELECT * FROM jsonb_to_recordset(%(answers)s::jsonb)
+        AS a (command_id text, device_id text, status text, result jsonb, pushed boolean)
+), locked AS (
+    SELECT c.id, a.device_id, a.status, a.result, a.pushed
+    FROM answer a
+    JOIN devices_command c ON c.command_id = a.command_id
+    JOIN devices_device d ON d.id = c.device_id AND d.device_id = a.device_id
+    WHERE c.status IN ('queued', 'sent')
+    ORDER BY c.id
+    FOR UPDATE OF c
+), answered AS (
+    UPDATE devices_command c
+    SET status = CASE locked.status WHEN 'ok' THEN 'acked' WHEN 'error' THEN 'failed' ELSE c.status END,
+        finished_at = CASE WHEN locked.status = 'progress' THEN c.finished_at ELSE %(now)s END,
+        result = CASE WHEN locked.status = 'progress' THEN c.result ELSE locked.result END,
+        next_attempt_at = CASE WHEN locked.pushed
+            THEN %(now)s + make_interval(secs => c.retry_seconds) ELSE c.next_attempt_at END
+    FROM locked
+    WHERE c.id = locked.id
+    RETURNING c.command_id, locked.device_id, c.id, c.kind, c.params, c.status
+)
+SELECT coalesce(jsonb_agg(jsonb_build_array(command_id, device_id, id, kind, params, status)), '[]')::text
+FROM answered
+"""
+
+
+def _answer(finals: list[tuple[Answer, bool]], now: datetime) -> dict[tuple[str, str], _Answered]:
+    """PostgreSQL: ``_ANSWER`` for each command's final answer in the batch; what it changed."""
+    answers = [
+        {
+            "command_id": a.command_id,
+            "device_id": a.device_id,
+            "status": a.status,
+            "result": a.result,
+            "pushed": p,
+        }
+        for a, p in finals
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_ANSWER, {"answers": json.dumps(answers), "now": now})
+        (changed,) = cursor.fetchone()
+    return {
+        (command_id, device_id): (pk, kind, params, state)
+        for command_id, device_id, pk, kind, params, state in json.loads(changed)
+    }
+
+
+def _answer_orm(finals: list[tuple[Answer, bool]], now: datetime) -> dict[tuple[str, str], _Answered]:
+    """Elsewhere (SQLite, one writer) the same rules through the ORM: a statement per distinct new
+    state (answers nearly all say ``ok`` with the same result)."""
+    found = (
+        Command.objects.select_for_update(of=("self",))
+        .filter(command_id__in={a.command_id for a, _ in finals}, status__in=OPEN)
+        .values_list("command_id", "device__device_id", "pk", "kind", "params", "status", "retry_seconds")
+    )
+    open_commands = {(command_id, device_id): rest for command_id, device_id, *rest in found}
+    answered: dict[tuple[str, str], _Answered] = {}
     groups: dict[tuple, list[int]] = {}
-    for c in closed:
-        groups.setdefault((c.status, json.dumps(c.result, sort_keys=True)), []).append(c.pk)
-    for (status, result), pks in groups.items():
-        Command.objects.filter(pk__in=pks).update(status=status, finished_at=now, result=json.loads(result))
-    retries: dict[datetime, list[int]] = {}
-    for c in progressing:
-        retries.setdefault(c.next_attempt_at, []).append(c.pk)
-    for next_attempt_at, pks in retries.items():
-        Command.objects.filter(pk__in=pks).update(next_attempt_at=next_attempt_at)
+    for a, pushed in finals:
+        key = (a.command_id, a.device_id)
+        if key not in open_commands:
+            continue
+        pk, kind, params, state, retry_seconds = open_commands[key]
+        change: dict = {"next_attempt_at": now + timedelta(seconds=retry_seconds)} if pushed else {}
+        if a.status != "progress":
+            state = Command.Status.ACKED if a.status == "ok" else Command.Status.FAILED
+            change |= {"status": state, "finished_at": now, "result": json.dumps(a.result, sort_keys=True)}
+        answered[key] = (pk, kind, params, state)
+        groups.setdefault(tuple(sorted(change.items())), []).append(pk)
+    for change, pks in groups.items():
+        values = dict(change)
+        if "result" in values:
+            values["result"] = json.loads(values["result"])
+        Command.objects.filter(pk__in=pks).update(**values)
+    return answered

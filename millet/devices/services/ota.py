@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import F
@@ -33,6 +34,9 @@ from millet.core.errors import Conflict, NotFound, Unprocessable
 from millet.core.faults import is_record_fault
 from millet.devices.models import Command, Device, Firmware, Notification, Rollout, RolloutTarget
 from millet.devices.services.ownership import OWN, READ, device_with_role
+
+if TYPE_CHECKING:
+    from millet.devices.services.commands import AnsweredCommand
 
 VERSION_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_-]{0,31}$")
 OTA_TTL = timedelta(hours=24)
@@ -442,31 +446,34 @@ def _set_aside(rollout_id: int, exc: BaseException) -> None:
         deadletters.record_failure("rollouts", "rollout", f"rollout:{rollout_id}", exc)
 
 
-def on_command_answered(sender, *, command: Command, status: str, result: dict, **kwargs) -> None:
-    """A device answered: an OTA command's answer moves its rollout target (inside
-    ``acknowledge_command``'s transaction, with the command locked)."""
-    if command.kind != Command.Kind.OTA:
-        return
-    target = RolloutTarget.objects.select_for_update().filter(command=command).first()
+def on_commands_answered(sender, *, answers: list[AnsweredCommand], **kwargs) -> None:
+    """Devices answered: each answer to an OTA command moves its rollout target, in the batch's order
+    (inside ``acknowledge_commands``'s transaction, with the commands locked)."""
+    for answer in answers:
+        if answer.kind == Command.Kind.OTA:
+            _move_target(answer)
+
+
+def _move_target(answer: AnsweredCommand) -> None:
+    target = RolloutTarget.objects.select_for_update().filter(command_id=answer.pk).first()
     if target is None or target.status != RolloutTarget.Status.UPDATING:
         return
     now = timezone.now()
-    if status == "progress":
-        progress = result.get("progress")
+    version = answer.params["version"]
+    if answer.status == "progress":
+        progress = answer.result.get("progress")
         if isinstance(progress, int) and not isinstance(progress, bool) and 0 <= progress <= 100:
             target.progress = max(target.progress, progress)
             target.save(update_fields=["progress"])
         return
-    if status == "ok":
+    if answer.status == "ok":
         target.status, target.progress = RolloutTarget.Status.SUCCEEDED, 100
-        Device.objects.filter(pk=target.device_id).update(firmware_version=command.params["version"])
-        _tell_owner(target.device_id, f"Firmware {command.params['version']} is installed on {{serial}}.")
+        Device.objects.filter(pk=target.device_id).update(firmware_version=version)
+        _tell_owner(target.device_id, f"Firmware {version} is installed on {{serial}}.")
     else:
         target.status = RolloutTarget.Status.FAILED
         Device.objects.filter(pk=target.device_id).update(faults=F("faults") + 1)
-        _tell_owner(
-            target.device_id, f"The firmware update of {{serial}} to {command.params['version']} failed."
-        )
+        _tell_owner(target.device_id, f"The firmware update of {{serial}} to {version} failed.")
     target.finished_at = now
     target.save(update_fields=["status", "progress", "finished_at"])
 
