@@ -489,31 +489,50 @@ class IngestWorker:
             connections.close_all()
 
     def _apply_shadow_round(self, pending: dict[str, dict]) -> None:
-        """Each device's readings in its own transaction. A device whose update the system failed
-        (database restarting) is queued again (merging is order-free, so nothing newer is lost); one
-        whose update is refused or fails on its content is counted and set aside."""
+        """Every device's readings in one transaction (``devices.report_many``: three statements for
+        the round, where a transaction per device cost five round trips each, in the worker's CPU and
+        the database's); the devices it leaves, or all of them if it failed on its content, one by
+        one in their own. A device whose update the system failed (database restarting) is queued
+        again (merging is order-free, so nothing newer is lost); one whose update is refused or
+        fails on its content is counted and set aside."""
         from millet.devices import services as devices
 
+        close_old_connections()
+        try:
+            one_by_one, failures = devices.report_many(pending)
+        except Exception as exc:
+            if not is_record_fault(exc):
+                log.exception("a round of %d shadow updates failed; queued again", len(pending))
+                self._queue_again(pending)
+                return
+            one_by_one, failures = list(pending), {}
+        for device_id in one_by_one:
+            try:
+                devices.report_readings(device_id, pending[device_id])
+            except Exception as exc:  # noqa: BLE001 - sorted below, as the round's own failures are
+                failures[device_id] = exc
         dropped: Counter = Counter()
         letters: list[Letter] = []
-        close_old_connections()
-        for device_id, readings in pending.items():
-            try:
-                devices.report_readings(device_id, readings)
-            except DomainError as exc:
+        for device_id, exc in failures.items():
+            if isinstance(exc, DomainError):
                 dropped[f"state_refused:{exc.code}"] += 1
-            except Exception as exc:
-                if not is_record_fault(exc):
-                    with self._shadow_lock:
-                        queued = self._shadows.get(device_id, {})
-                        self._shadows[device_id] = devices.newest_readings(readings, queued)
-                    continue
-                log.exception("shadow update for %s failed", device_id)
+            elif not is_record_fault(exc):
+                self._queue_again({device_id: pending[device_id]})
+            else:
+                log.error("shadow update for %s failed", device_id, exc_info=exc)
                 dropped["state_failed"] += 1
                 letters.append(Letter("ingest", "state_failed", device_id, detail=why(exc)))
         if dropped:
             with transaction.atomic():
                 deadletters.record(letters, dict(dropped))
+
+    def _queue_again(self, pending: dict[str, dict]) -> None:
+        """Readings the system failed to apply, merged back for the next round."""
+        from millet.devices.services import newest_readings
+
+        with self._shadow_lock:
+            for device_id, readings in pending.items():
+                self._shadows[device_id] = newest_readings(readings, self._shadows.get(device_id, {}))
 
     def _send_commands(self) -> None:
         from millet.devices.services import commands_to_send

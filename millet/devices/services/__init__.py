@@ -100,7 +100,13 @@ from millet.devices.services.ownership import (
     units_to_set_up,
     unshare_device,
 )
-from millet.devices.services.reported import Reading, newest_readings, report_readings, report_state
+from millet.devices.services.reported import (
+    Reading,
+    newest_readings,
+    report_many,
+    report_readings,
+    report_state,
+)
 from millet.devices.services.sharing import (
     InvitationInfo,
     SentInvitation,
@@ -185,6 +191,7 @@ __all__ = [
     "record_sale",
     "reissue_claim_token",
     "release_device",
+    "report_many",
     "report_readings",
     "report_state",
     "request_action",
