@@ -21,7 +21,6 @@ class VisionConfig(AppConfig):
         # A unit that changes hands loses its owner's data: the device cloud says so, snapshots go too.
         from millet.devices.events import camera_frame_wanted, device_data_wiped, snapshot_received
         from millet.vision.events import face_detected
-        from millet.vision.fddb.synthetic import on_camera_frame_wanted
         from millet.vision.services.snapshots import (
             on_device_data_wiped,
             on_face_detected,
@@ -33,4 +32,12 @@ class VisionConfig(AppConfig):
         snapshot_received.connect(on_snapshot_received, dispatch_uid="vision.snapshot_received")
         face_detected.connect(on_face_detected, dispatch_uid="vision.face_detected")
         # Simulated cameras (``millet simulate``) upload pictures made like the benchmark set's.
-        camera_frame_wanted.connect(on_camera_frame_wanted, dispatch_uid="vision.camera_frame_wanted")
+        camera_frame_wanted.connect(_on_camera_frame_wanted, dispatch_uid="vision.camera_frame_wanted")
+
+
+def _on_camera_frame_wanted(sender, **kwargs) -> bytes:
+    """Imports the synthetic set's maker when a simulated camera first asks: the ``fddb`` package brings
+    scipy and matplotlib, a third of every process's start (web, ``millet ingest``) that never uses it."""
+    from millet.vision.fddb.synthetic import on_camera_frame_wanted
+
+    return on_camera_frame_wanted(sender, **kwargs)

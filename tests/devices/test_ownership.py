@@ -191,3 +191,21 @@ def test_presence_ignores_stale_status(fleet):
     assert Device.objects.get(device_id=cam.device_id).online
     devices.set_presence(cam.device_id, False, now + timedelta(seconds=5))
     assert not Device.objects.get(device_id=cam.device_id).online
+
+
+def test_many_statuses_in_one_call_do_what_one_by_one_does(fleet):
+    """``set_presences`` (the ingest worker's batch of statuses): a sold unit binds, a stale status is
+    ignored, an unknown device changes nothing and is handed back for the caller to count."""
+    (sold,) = fleet.sell("alice")
+    other = next(p for p in fleet.provisioned.values() if p.device_id != sold.device_id)
+    now = timezone.now()
+    connect(other.device_id, now)
+    statuses = {sold.device_id: True, other.device_id: False, "CAMNOSUCHUNIT": True}
+    assert devices.set_presences(statuses, now - timedelta(seconds=5)) == ["CAMNOSUCHUNIT"]
+    bound = Device.objects.get(device_id=sold.device_id)
+    assert bound.online and bound.owner == fleet.world.users["alice"]
+    assert Device.objects.get(device_id=other.device_id).online  # its "offline" is older than its "online"
+    assert devices.set_presences({other.device_id: False}, now + timedelta(seconds=5)) == []
+    assert not Device.objects.get(device_id=other.device_id).online
+    with pytest.raises(NotFound):
+        devices.set_presence("CAMNOSUCHUNIT", True, now)

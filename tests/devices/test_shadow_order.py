@@ -61,6 +61,26 @@ def test_each_property_keeps_its_own_newest_value(vacuum):
     assert devices.shadow_of(vacuum).reported_version == version  # an older report moves nothing
 
 
+def test_a_round_of_many_devices_merges_as_one_by_one(vacuum):
+    """``report_many`` (the ingest worker's shadow round, one transaction): each device's newer
+    readings go in, older ones move nothing, an unknown device is handed back for one by one."""
+    name, _, _ = DEVICE_MODELS["vacuum"]
+    (other,) = devices.provision_batch(actor=SYSTEM, model_urn=name, serials=["VAC-0002"], batch="B1")
+    devices.report_state(vacuum, {"battery-level": 80}, T0, seq=5)
+    older = {"battery-level": devices.Reading(20, T0 - timedelta(seconds=60), 4)}
+    newer = {"status": devices.Reading(3, T0 + timedelta(seconds=1), 6)}
+    first = {"battery-level": devices.Reading(55, T0, 1), "status": devices.Reading(2, T0, 1)}
+    pending = {vacuum: {**older, **newer}, other.device_id: first, "VAC-NOSUCHUNIT": newer}
+    assert devices.report_many(pending) == (["VAC-NOSUCHUNIT"], {})
+    shadow = devices.shadow_of(vacuum)
+    assert shadow.reported == {"battery-level": 80, "status": 3}
+    assert shadow.reported_at == T0 + timedelta(seconds=1)
+    assert devices.shadow_of(other.device_id).reported == {"battery-level": 55, "status": 2}
+    version = shadow.reported_version
+    assert devices.report_many({vacuum: older}) == ([], {})  # nothing newer: nothing moves
+    assert devices.shadow_of(vacuum).reported_version == version
+
+
 REPORTS = st.lists(
     st.tuples(
         st.integers(0, 5),  # device time, in seconds after T0 (collisions wanted: seq decides them)

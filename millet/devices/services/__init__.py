@@ -95,11 +95,18 @@ from millet.devices.services.ownership import (
     reissue_claim_token,
     release_device,
     set_presence,
+    set_presences,
     shares_of,
     units_to_set_up,
     unshare_device,
 )
-from millet.devices.services.reported import Reading, newest_readings, report_readings, report_state
+from millet.devices.services.reported import (
+    Reading,
+    newest_readings,
+    report_many,
+    report_readings,
+    report_state,
+)
 from millet.devices.services.sharing import (
     InvitationInfo,
     SentInvitation,
@@ -184,6 +191,7 @@ __all__ = [
     "record_sale",
     "reissue_claim_token",
     "release_device",
+    "report_many",
     "report_readings",
     "report_state",
     "request_action",
@@ -195,6 +203,7 @@ __all__ = [
     "run_time_automations",
     "set_automation_enabled",
     "set_presence",
+    "set_presences",
     "shadow_of",
     "shares_of",
     "start_rollout",

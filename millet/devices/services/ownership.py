@@ -241,25 +241,56 @@ def set_presence(device_id: str, online: bool, at: datetime) -> None:
 
     Out-of-order status messages (an old "offline" will after a newer "online") are ignored by time.
     """
+    if set_presences({device_id: online}, at):
+        raise NotFound(f"unknown device {device_id!r}", code="unknown_device")
+
+
+def set_presences(presence: dict[str, bool], at: datetime) -> list[str]:
+    """``set_presence`` for many devices whose status arrived at ``at``, in a few statements whatever
+    their number (an ingest batch, or every device's retained status when a worker subscribes again).
+    Returns the ids of unknown devices, changing nothing for them.
+
+    The rows are locked in primary-key order, so two workers' overlapping batches cannot deadlock.
+    """
     with transaction.atomic():
-        device = get_device(device_id, for_update=True)
-        if device.last_seen and at < device.last_seen:
-            return
-        came_back = online and device.enabled and not device.online
-        device.online = online and device.enabled
-        device.last_seen = at
-        device.save(update_fields=["online", "last_seen"])
+        found = list(
+            Device.objects.select_for_update()
+            .filter(device_id__in=[d for d in presence if isinstance(d, str) and 0 < len(d) <= 32])
+            .order_by("pk")
+        )
+        by_state: dict[bool, list[int]] = {True: [], False: []}
+        came_back: list[int] = []
+        unowned: list[Device] = []
+        for device in found:
+            if device.last_seen and at < device.last_seen:
+                continue
+            online = presence[device.device_id] and device.enabled
+            if online and not device.online:
+                came_back.append(device.pk)
+            device.online, device.last_seen = online, at
+            by_state[online].append(device.pk)
+            if online and device.owner_id is None:
+                unowned.append(device)
+        for online, pks in by_state.items():
+            if pks:
+                Device.objects.filter(pk__in=pks).update(online=online, last_seen=at)
         if came_back:
             # Attempts sent before it dropped off are resent now, not after their retry interval.
-            Command.objects.filter(device=device, status=Command.Status.SENT, next_attempt_at__gt=at).update(
-                next_attempt_at=at
-            )
-        if device.online and device.owner_id is None:
-            sale = UnitSale.objects.filter(
-                serial=device.serial, returned_at__isnull=True, customer__isnull=False
-            ).first()
-            if sale is not None:
-                _bind(device, sale.customer_id, sale.region, at)
+            Command.objects.filter(
+                device_id__in=came_back, status=Command.Status.SENT, next_attempt_at__gt=at
+            ).update(next_attempt_at=at)
+        if unowned:
+            sales: dict[str, UnitSale] = {}
+            for sale in UnitSale.objects.filter(
+                serial__in=[d.serial for d in unowned], returned_at__isnull=True, customer__isnull=False
+            ).order_by("pk"):
+                sales.setdefault(sale.serial, sale)
+            for device in unowned:
+                sale = sales.get(device.serial)
+                if sale is not None:
+                    _bind(device, sale.customer_id, sale.region, at)
+    known = {device.device_id for device in found}
+    return [device_id for device_id in presence if device_id not in known]
 
 
 def claim_device(actor: Actor, device_id: str, claim_token: str) -> DeviceInfo:

@@ -77,23 +77,72 @@ def report_readings(device_id: str, readings: dict[str, Reading]) -> dict:
     with transaction.atomic():
         device = get_device(device_id)
         shadow = Shadow.objects.select_for_update().get(device=device)
-        held = shadow.reported_stamps
-        newer = {k: r for k, r in readings.items() if not_older(r.stamp, held.get(k))}
-        if not newer:
+        merged = _merge(shadow, readings)
+        if merged is None:
             return {}
-        before = dict(shadow.reported)
-        changed = {k: r.value for k, r in newer.items() if before.get(k, _MISSING) != r.value}
-        shadow.reported = {**before, **{k: r.value for k, r in newer.items()}}
-        shadow.reported_stamps = {**held, **{k: list(r.stamp) for k, r in newer.items()}}
-        latest = max(r.at for r in newer.values())
-        shadow.reported_at = max(latest, shadow.reported_at) if shadow.reported_at else latest
-        shadow.reported_version += 1
-        shadow.save(update_fields=["reported", "reported_stamps", "reported_version", "reported_at"])
+        shadow.save(update_fields=_REPORTED_FIELDS)
+    _announce(device, *merged)
+    return merged[0]
+
+
+def report_many(pending: dict[str, dict[str, Reading]]) -> tuple[list[str], dict[str, Exception]]:
+    """``report_readings`` for many devices, their shadows merged in one transaction of three statements
+    (the ingest worker's round: one device's readings per transaction cost five round trips each).
+
+    Returns the devices left for ``report_readings`` one by one (unknown, or without a shadow: it
+    says why), and the exceptions raised by property automations, by device, each after its
+    device's state was stored (as ``report_readings`` raises them).
+    """
+    with transaction.atomic():
+        shadows = {
+            shadow.device.device_id: shadow
+            for shadow in Shadow.objects.select_for_update(of=("self",))
+            .select_related("device")
+            .filter(device__device_id__in=[d for d, readings in pending.items() if readings])
+            .order_by("pk")  # locked in key order: two workers' rounds cannot deadlock
+        }
+        announced = []
+        for device_id, shadow in shadows.items():
+            merged = _merge(shadow, pending[device_id])
+            if merged is not None:
+                announced.append((shadow, merged))
+        if announced:
+            Shadow.objects.bulk_update([shadow for shadow, _ in announced], _REPORTED_FIELDS)
+    failures: dict[str, Exception] = {}
+    for shadow, merged in announced:
+        try:
+            _announce(shadow.device, *merged)
+        except Exception as exc:  # noqa: BLE001 - handed to the caller, as report_readings would raise it
+            failures[shadow.device.device_id] = exc
+    return [d for d, readings in pending.items() if readings and d not in shadows], failures
+
+
+_REPORTED_FIELDS = ["reported", "reported_stamps", "reported_version", "reported_at"]
+
+
+def _merge(shadow: Shadow, readings: dict[str, Reading]) -> tuple[dict, dict, datetime] | None:
+    """Merge readings into the (locked) shadow in memory: ``(changed, before, latest)``, or None when
+    no reading is newer than what it holds."""
+    held = shadow.reported_stamps
+    newer = {k: r for k, r in readings.items() if not_older(r.stamp, held.get(k))}
+    if not newer:
+        return None
+    before = dict(shadow.reported)
+    changed = {k: r.value for k, r in newer.items() if before.get(k, _MISSING) != r.value}
+    shadow.reported = {**before, **{k: r.value for k, r in newer.items()}}
+    shadow.reported_stamps = {**held, **{k: list(r.stamp) for k, r in newer.items()}}
+    latest = max(r.at for r in newer.values())
+    shadow.reported_at = max(latest, shadow.reported_at) if shadow.reported_at else latest
+    shadow.reported_version += 1
+    return changed, before, latest
+
+
+def _announce(device: Device, changed: dict, before: dict, latest: datetime) -> None:
+    """Property automations for the values that changed (after the shadow's transaction)."""
     if changed:
         events.properties_reported.send(
             sender=Device, device=device, changed=changed, before=before, at=latest
         )
-    return changed
 
 
 def fill_in_acked(device_id: str, props: dict) -> None:

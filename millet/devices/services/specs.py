@@ -101,8 +101,7 @@ _cache: dict[str, tuple[float, ModelSpec]] = {}
 def model_spec(model_urn: str, raw_loader) -> ModelSpec:
     """The indexed spec of a device model, parsed at most once per ``SPEC_TTL_SECONDS`` per process."""
     now = time.monotonic()
-    with _lock:
-        hit = _cache.get(model_urn)
+    hit = _cache.get(model_urn)  # one dict read, atomic: the ingest decoder asks for every message
     if hit and hit[0] > now:
         return hit[1]
     indexed = index_spec(raw_loader())

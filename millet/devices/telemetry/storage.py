@@ -1,9 +1,12 @@
 """Raw SQL for the telemetry table: its day partitions (``PARTITIONS``), and one-statement batch inserts.
 
-PostgreSQL gets a COPY of the batch into a session's scratch table and one ``INSERT ... SELECT ...
-ON CONFLICT DO NOTHING RETURNING``: de-duplication by the primary key, and the list of rows that were
-really new (so duplicates never update a shadow twice), at close to COPY's own speed. SQLite, the
-single-writer embedded default, inserts row by row with ``INSERT OR IGNORE`` in the batch's transaction.
+``copy_rows`` COPYs a batch straight into the table, PostgreSQL's cheapest way in, for a caller that
+expects every row to be new and starts over the careful way if the key refuses one (the ingest worker:
+a message comes back only when its ack was lost). ``insert_rows`` is the careful way: on PostgreSQL a
+COPY into a session's scratch table and one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING
+RETURNING``: de-duplication by the primary key, and the list of rows that were really new (so
+duplicates never update a shadow twice). SQLite, the single-writer embedded default, inserts row by
+row with ``INSERT OR IGNORE`` in the batch's transaction.
 """
 
 from __future__ import annotations
@@ -13,11 +16,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+import orjson
 from django.db import connection
 
 from millet.core.partitions import RangePartitioned
 
 TABLE = "telemetry_message"
+COLUMNS = "device_id, kind, seq, ts, received_at, body"
 # Day partitions from yesterday to 3 days on, kept by the ingest worker (core.partitions.ensure_all).
 PARTITIONS = RangePartitioned(TABLE, "ts", "day", ahead=3, behind=1)
 
@@ -36,6 +41,21 @@ class Row:
         return self.device_id, self.kind, self.seq
 
 
+def _copy(cursor, table: str, rows: list[Row]) -> None:
+    """COPY the rows into ``table`` (PostgreSQL; ``cursor`` is Django's)."""
+    with cursor.cursor.copy(f"COPY {table} ({COLUMNS}) FROM STDIN") as copy:
+        for r in rows:  # orjson: the body's text several times faster than json.dumps
+            copy.write_row((r.device_id, r.kind, r.seq, r.ts, r.received_at, orjson.dumps(r.body).decode()))
+
+
+def copy_rows(rows: list[Row]) -> None:
+    """PostgreSQL: COPY the batch straight into the table in the caller's transaction. A row whose key
+    is already there (or in the batch twice) fails the whole COPY with ``psycopg.IntegrityError``:
+    the caller rolls back and uses ``insert_rows``."""
+    with connection.cursor() as cursor:
+        _copy(cursor, TABLE, rows)
+
+
 def insert_rows(rows: list[Row]) -> list[Row]:
     """Insert a batch in the caller's transaction; return the rows that were new (not duplicates)."""
     if not rows:
@@ -52,12 +72,9 @@ def insert_rows(rows: list[Row]) -> list[Row]:
                 "CREATE TEMP TABLE IF NOT EXISTS telemetry_inbox (device_id varchar(64), kind char(1), "
                 "seq bigint, ts timestamptz, received_at timestamptz, body jsonb) ON COMMIT DELETE ROWS"
             )
-            with cursor.cursor.copy("COPY telemetry_inbox FROM STDIN") as copy:
-                for r in rows:
-                    copy.write_row((r.device_id, r.kind, r.seq, r.ts, r.received_at, json.dumps(r.body)))
+            _copy(cursor, "telemetry_inbox", rows)
             cursor.execute(
-                f"INSERT INTO {TABLE} (device_id, kind, seq, ts, received_at, body) "
-                "SELECT device_id, kind, seq, ts, received_at, body FROM telemetry_inbox "
+                f"INSERT INTO {TABLE} ({COLUMNS}) SELECT {COLUMNS} FROM telemetry_inbox "
                 "ON CONFLICT DO NOTHING RETURNING device_id, kind, seq"
             )
             new = {tuple(found) for found in cursor.fetchall()}

@@ -15,6 +15,9 @@ from millet.devices.mqtt.ingest import IngestWorker
 
 class Command(BaseCommand):
     help = "Subscribe to every device's uplink, store telemetry in batches, apply it, send due commands."
+    # A worker restarted under a supervisor should be draining its queue at once: the system checks
+    # (URL configuration, templates, every view imported) concern the web processes, not this one.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--batch-size", type=int, default=1000)

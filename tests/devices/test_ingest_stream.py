@@ -1,0 +1,149 @@
+"""The ingest worker's paho client (``mqtt.stream``): buffered reads and batched PUBACKs keep paho's
+protocol, and the worker's optimistic COPY falls back to the careful insert when a row is stored."""
+
+from __future__ import annotations
+
+import socket
+import struct
+import threading
+from datetime import UTC, datetime
+
+import paho.mqtt.client as mqtt
+import pytest
+from django.db import connection
+
+from millet.devices.mqtt import topics
+from millet.devices.mqtt.config import INGEST_USER, service_credentials
+from millet.devices.mqtt.ingest import IngestWorker, Parsed
+from millet.devices.mqtt.stream import READ_SIZE, BufferedSocket, StreamClient
+from millet.devices.telemetry import storage
+from millet.devices.telemetry.models import IngestCounter
+from tests.devices.mqtt_fixtures import Device, mosquitto_fixture, plugs_fixture, wait_until  # noqa: F401
+
+
+def test_buffered_socket_serves_paho_sized_reads_from_one_recv():
+    near, far = socket.socketpair()
+    try:
+        near.setblocking(False)
+        buffered = BufferedSocket(near)
+        packets = [bytes([0x30, 3]) + b"abc", bytes([0x40, 2]) + struct.pack("!H", 7)]
+        far.sendall(b"".join(packets))
+        wait_until(lambda: near.recv(1, socket.MSG_PEEK) != b"", 5, "bytes")
+        assert buffered.recv(1) == b"\x30"  # paho: the type byte, then the length, then the body
+        assert buffered.pending() == 8 and buffered.buffered() == 8
+        assert buffered.recv(1) == b"\x03"
+        assert buffered.recv(3) == b"abc"
+        assert buffered.recv(4) == packets[1]
+        assert buffered.pending() == 0
+        with pytest.raises(BlockingIOError):  # nothing buffered, nothing sent: paho's "try again"
+            buffered.recv(1)
+        big = bytes(READ_SIZE + 10)  # a read bigger than the buffer passes straight through
+        far.sendall(big)
+        got = b""
+        while len(got) < len(big):
+            try:
+                got += buffered.recv(len(big) - len(got))
+            except BlockingIOError:
+                continue
+        assert got == big
+        assert buffered.fileno() == near.fileno()  # select() watches the socket itself
+        far.close()
+        wait_until(lambda: _readable(near), 5, "EOF")
+        assert buffered.recv(1) == b""  # closed: paho sees the connection lost
+    finally:
+        near.close()
+        far.close()
+
+
+def _readable(sock: socket.socket) -> bool:
+    try:
+        sock.recv(1, socket.MSG_PEEK)
+    except BlockingIOError:
+        return False
+    return True
+
+
+class Drain:
+    """A persistent QoS 1 session on ``StreamClient`` with manual acks, like the ingest worker's."""
+
+    def __init__(self, broker) -> None:
+        self.mids: list[int] = []
+        self.payloads: list[bytes] = []
+        self.ready = threading.Event()
+        self.client = StreamClient(
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id="stream-test",
+            clean_session=False,
+            protocol=mqtt.MQTTv311,
+            manual_ack=True,
+        )
+        self.client.username_pw_set(INGEST_USER, service_credentials()[INGEST_USER])
+        self.client.on_connect = lambda c, u, f, rc, p: c.subscribe(topics.INGEST_FILTERS[0], qos=1)
+        self.client.on_subscribe = lambda *args: self.ready.set()
+        self.client.on_message = self._on_message
+        self.client.connect(broker.host, broker.port, keepalive=30)
+        self.client.loop_start()
+        assert self.ready.wait(10), "no SUBACK"
+
+    def _on_message(self, client, userdata, message) -> None:
+        self.mids.append(message.mid)
+        self.payloads.append(message.payload)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stream_client_receives_every_message_and_one_write_acks_a_batch(mosquitto, plugs):
+    """What ``ack_many`` acknowledged never comes back; what it did not is redelivered."""
+    (plug,) = plugs(1)
+    Drain(mosquitto).close()  # the session exists, so the broker queues for it
+    device = Device(mosquitto, plug.device_id, plug.secret)
+    assert device.connect() == 0
+    name = topics.topic(plug.device_id, "telemetry")
+    sent = [device.client.publish(name, f'{{"seq": {seq}}}', qos=1) for seq in range(1, 3001)]
+    for info in sent:
+        info.wait_for_publish(30)  # the broker PUBACKed it: queued for the session
+    device.close()
+
+    drain = Drain(mosquitto)
+    wait_until(lambda: len(drain.mids) == 3000, 30, "the backlog")
+    assert drain.payloads == [f'{{"seq": {seq}}}'.encode() for seq in range(1, 3001)]
+    drain.client.ack_many(drain.mids[:2000])
+    wait_until(lambda: not drain.client.want_write(), 10, "the acks written")
+    drain.close()
+
+    again = Drain(mosquitto)
+    wait_until(lambda: len(again.mids) == 1000, 30, "the unacknowledged thousand")
+    assert again.payloads == [f'{{"seq": {seq}}}'.encode() for seq in range(2001, 3001)]
+    again.client.ack_many(again.mids)
+    wait_until(lambda: not again.client.want_write(), 10, "the acks written")
+    again.close()
+
+
+@pytest.fixture(name="telemetry_rows")
+def telemetry_rows_fixture(transactional_db):
+    yield
+    with connection.cursor() as cursor:  # unmanaged (raw SQL) table: the test flush does not empty it
+        cursor.execute("DELETE FROM telemetry_message")
+
+
+def test_a_batch_holding_a_stored_message_is_stored_again_the_careful_way(telemetry_rows):
+    """The first batch goes the optimistic way (all new); the second repeats two of its messages, so
+    the key refuses the straight COPY and the batch is stored again de-duplicating: one new row,
+    two duplicates counted, nothing stored twice."""
+    worker = IngestWorker("127.0.0.1", 1883, apply_to_devices=False)
+    now = datetime.now(UTC)
+    rows = [storage.Row("PLUGCAREFUL01", "t", seq, now, now, {"on": True}) for seq in (1, 2, 3)]
+    first = worker._store(Parsed([], now, rows=rows[:2]))
+    assert (first.stored, first.duplicates, first.fresh) == (2, 0, rows[:2])
+    again = worker._store(Parsed([], now, rows=rows))
+    assert (again.stored, again.duplicates, again.fresh) == (1, 2, rows[2:])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT seq FROM telemetry_message WHERE device_id = %s ORDER BY seq", ["PLUGCAREFUL01"]
+        )
+        assert [seq for (seq,) in cursor.fetchall()] == [1, 2, 3]
+    counts = dict(IngestCounter.objects.values_list("reason", "count"))
+    assert counts["stored"] == 3 and counts["duplicate"] == 2
