@@ -2,8 +2,8 @@
 
 Seeded, so the same seed gives the same company: markets, a 34-SKU catalog with device models,
 warehouses, 54 Mi Home stores with staff, stock with serial numbers, customers, the store
-expansion pipeline, and a few thousand past orders across every channel (with returns and
-cancellations), all booked on the ledger.
+expansion pipeline, a few thousand past orders across every channel (with returns and
+cancellations), and device protection sold with them and claimed on, all booked on the ledger.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from millet.demo.data import (
 )
 from millet.demo.devices import build_device_demo
 from millet.demo.insights import build_insights_demo
+from millet.demo.insurance import build_insurance_demo
 from millet.demo.lending import build_lending_demo, train_in_background
 from millet.demo.letter import opening_day, replay_2016
 from millet.insights import services as insights
@@ -417,6 +418,10 @@ def build_demo(
     stage("devices", 1)
     build_device_demo(company.customers[0], random.Random(seed + 1))  # own rng: orders stay as they were
     progress("devices", 1)
+    # After the devices: claims on connected units carry their telemetry. Own rng, as the devices'.
+    build_insurance_demo(
+        company.skus, company.customers[0].pk, random.Random(seed + 3), stage=stage, progress=progress
+    )
     stage("credit model", 1)
     build_lending_demo(training)
     progress("credit model", 1)
