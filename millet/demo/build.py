@@ -2,8 +2,8 @@
 
 Seeded, so the same seed gives the same company: markets, a 34-SKU catalog with device models,
 warehouses, 54 Mi Home stores with staff, stock with serial numbers, customers, the store
-expansion pipeline, a few thousand past orders across every channel (with returns and
-cancellations), and device protection sold with them and claimed on, all booked on the ledger.
+expansion pipeline, and a few thousand past orders across every channel (with returns and
+cancellations), all booked on the ledger.
 """
 
 from __future__ import annotations
@@ -420,7 +420,7 @@ def build_demo(
     progress("devices", 1)
     # After the devices: claims on connected units carry their telemetry. Own rng, as the devices'.
     build_insurance_demo(
-        company.skus, company.customers[0].pk, random.Random(seed + 3), stage=stage, progress=progress
+        company.skus, company.customers[0].pk, random.Random(seed + 4), stage=stage, progress=progress
     )
     stage("credit model", 1)
     build_lending_demo(training)
