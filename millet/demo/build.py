@@ -29,6 +29,7 @@ from millet.accounts.actor import (
 )
 from millet.catalog import services as catalog
 from millet.core.errors import DomainError
+from millet.demo import insurance as insurance_demo
 from millet.demo.content import DE_INCOMING, DE_STOCK, EUR_PRICES, PRODUCT_TEXT, SPEC_LABELS, VARIANT_TEXT
 from millet.demo.data import (
     CN_PLANNED_CITIES,
@@ -41,7 +42,6 @@ from millet.demo.data import (
 )
 from millet.demo.devices import build_device_demo
 from millet.demo.insights import build_insights_demo
-from millet.demo.insurance import build_insurance_demo
 from millet.demo.lending import build_lending_demo, train_in_background
 from millet.demo.letter import opening_day, replay_2016
 from millet.insights import services as insights
@@ -419,7 +419,7 @@ def build_demo(
     build_device_demo(company.customers[0], random.Random(seed + 1))  # own rng: orders stay as they were
     progress("devices", 1)
     # After the devices: claims on connected units carry their telemetry. Own rng, as the devices'.
-    build_insurance_demo(
+    insurance_demo.build_insurance_demo(
         company.skus, company.customers[0].pk, random.Random(seed + 4), stage=stage, progress=progress
     )
     stage("credit model", 1)
