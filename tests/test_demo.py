@@ -9,14 +9,17 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import F, Sum
 from django.test import Client
+from django.utils.html import escape
 
-from millet.accounts.actor import SYSTEM
+from millet.accounts.actor import SYSTEM, actor_for_user
+from millet.accounts.services import customer_named
 from millet.catalog.models import Sku
 from millet.demo.build import DEMO_LOGINS
 from millet.demo.letter import ECOSYSTEM
-from millet.finance.services import total_balance_check
+from millet.finance.services import balance, total_balance_check
 from millet.insights import services as insights
 from millet.insights.models import Rollup
+from millet.insurance import services as insurance
 from millet.inventory.models import SerialUnit, Stock, StockMovement
 from millet.lending import services as lending
 from millet.sales.models import Order
@@ -50,6 +53,7 @@ def test_demo_builds_a_consistent_company(capsys):
     insights.rebuild()
     assert set(Rollup.objects.values_list("series", "scope", "day", "currency", "amount")) == live
     every_demo_person_signs_in_at_the_store_and_opens_their_page()
+    the_demo_sells_device_protection_and_its_claims_wait_in_the_queue()
 
 
 @pytest.mark.postgres  # the letter at scale: issue 13 sets "under 3 minutes on PostgreSQL"
@@ -107,6 +111,48 @@ DEMO_PAGES = {
     "executive": ("/staff/", "/stores/dashboard/"),
     "staff": ("/staff/", "/admin/sales/order/"),
 }
+
+
+def the_demo_sells_device_protection_and_its_claims_wait_in_the_queue() -> None:
+    """Plans in every market in its currency, policies on device orders bought at their checkout,
+    claims in every state with the ledger's reserve holding what is approved and not yet paid, and
+    the claims login's queue listing the claims waiting for a decision."""
+    for market, currency in (("CN", "CNY"), ("IN", "INR"), ("DE", "EUR")):
+        plans = insurance.list_plans(market=market)
+        assert len(plans) >= 5 and {price.currency for _plan, price in plans} == {currency}, market
+        assert all(0 < p.premium < p.cover_limit / 5 and p.excess < p.cover_limit for _, p in plans), market
+    assert "CARE-CAM360" in {plan.code for plan, _price in insurance.list_plans(market="DE")}
+    policies = list(insurance.list_policies(SYSTEM))
+    assert len(policies) >= 10
+    sold = Order.objects.filter(number__in=[p.order_number for p in policies]).prefetch_related("lines")
+    orders = {order.number: order for order in sold}
+    for policy in policies:  # a unit of a device sold on the order, protected at its checkout
+        order = orders[policy.order_number]
+        assert policy.plan.sku_id in {line.sku_id for line in order.lines.all()}
+        assert (order.customer_id, order.created_at) == (policy.holder_id, policy.starts_at)
+    customer = actor_for_user(customer_named("customer"))
+    assert insurance.list_policies(customer).exists()  # the demo customer's account has policies
+    claims = {claim.number: claim for claim in insurance.list_claims(SYSTEM)}
+    assert {claim.status for claim in claims.values()} == {"submitted", "approved", "paid", "rejected"}
+    from millet.regions.money import to_minor  # here, not at the top: the demo branches merge cleanly
+
+    reserved: dict[str, int] = {}  # approved claims' payouts stay in reserve until paid out
+    for claim in claims.values():
+        code = f"insurance:claims-reserve:{claim.policy.market_id}:{claim.policy.currency}"
+        payout = to_minor(claim.payout, claim.policy.currency) if claim.status == "approved" else 0
+        reserved[code] = reserved.get(code, 0) + payout
+    assert sum(reserved.values()) > 0
+    for code, amount in reserved.items():
+        held = balance(code) if amount else None  # paid claims' markets net to nothing
+        assert held is None or held.credits_posted - held.debits_posted == amount, code
+    assert total_balance_check() == 0
+    handler = Client()
+    handler.post("/account/login/", {"login": "claims", "password": DEMO_LOGINS["claims"]})
+    page = handler.get("/claims/").content.decode()
+    waiting = [number for number, claim in claims.items() if claim.status == "submitted"]
+    assert "Nothing to decide" not in page
+    for number in waiting:  # each with what its unit's telemetry says, checked when it was filed
+        assert number in page and escape(claims[number].evidence["summary"]) in page, number
 
 
 def every_demo_person_signs_in_at_the_store_and_opens_their_page() -> None:

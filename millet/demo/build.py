@@ -29,6 +29,7 @@ from millet.accounts.actor import (
 )
 from millet.catalog import services as catalog
 from millet.core.errors import DomainError
+from millet.demo import insurance as insurance_demo
 from millet.demo.content import DE_INCOMING, DE_STOCK, EUR_PRICES, PRODUCT_TEXT, SPEC_LABELS, VARIANT_TEXT
 from millet.demo.data import (
     CN_PLANNED_CITIES,
@@ -417,6 +418,10 @@ def build_demo(
     stage("devices", 1)
     build_device_demo(company.customers[0], random.Random(seed + 1))  # own rng: orders stay as they were
     progress("devices", 1)
+    # After the devices: claims on connected units carry their telemetry. Own rng, as the devices'.
+    insurance_demo.build_insurance_demo(
+        company.skus, company.customers[0].pk, random.Random(seed + 4), stage=stage, progress=progress
+    )
     stage("credit model", 1)
     build_lending_demo(training)
     progress("credit model", 1)

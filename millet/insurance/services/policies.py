@@ -33,15 +33,29 @@ SOLD_STATUSES = ("fulfilled", "partially_returned")  # orders whose units are in
 # --- policies ------------------------------------------------------------------------------------
 
 
-def buy_policy(actor: Actor, order_number: str, serial: str, plan: str, *, payment_token: str) -> Policy:
+def buy_policy(
+    actor: Actor,
+    order_number: str,
+    serial: str,
+    plan: str,
+    *,
+    payment_token: str,
+    sold_at: datetime | None = None,
+) -> Policy:
     """Insure one unit sold on an order: checks the sale, charges the premium, starts the cover.
 
     The policy holder is the order's customer, whoever sells it (the customer online or a cashier
     at the till). The premium is charged in the same transaction that creates the policy, so a
     declined card leaves no policy behind.
+
+    ``sold_at`` backdates imported history (as ``sales.place_order``'s ``placed_at``): the cover
+    starts then, not now. It lies between the order and now, within the plan's purchase window,
+    and its term must not have ended already (422 ``invalid_sold_at``).
     """
     if not isinstance(serial, str) or not 0 < len(serial) <= 32:
         raise Unprocessable("serial must be 1-32 characters", code="invalid_serial")
+    if sold_at is not None and (not isinstance(sold_at, datetime) or timezone.is_naive(sold_at)):
+        raise Unprocessable("sold_at must be a date-time with a time zone", code="invalid_sold_at")
     with transaction.atomic():
         sale = sales.sold_unit(actor, order_number, serial)
         if sale.customer_id is None:
@@ -54,11 +68,17 @@ def buy_policy(actor: Actor, order_number: str, serial: str, plan: str, *, payme
         if chosen.sku_id != sale.sku_id:
             raise Unprocessable(f"plan {plan} does not cover this unit's SKU", code="plan_sku_mismatch")
         now = timezone.now()
-        if now > sale.ordered_at + timedelta(days=chosen.purchase_window_days):
+        starts_at = now if sold_at is None else sold_at
+        if not sale.ordered_at <= starts_at <= now:
+            raise Unprocessable("sold_at lies between the order and now", code="invalid_sold_at")
+        if starts_at > sale.ordered_at + timedelta(days=chosen.purchase_window_days):
             raise Conflict(
                 f"plan {plan} can be bought within {chosen.purchase_window_days} days of the order",
                 code="purchase_window_closed",
             )
+        ends_at = _add_months(starts_at, chosen.term_months)
+        if ends_at <= now:
+            raise Unprocessable("the cover sold then has already ended", code="invalid_sold_at")
         # A lapsed policy the daily job has not marked yet must not block the new one.
         Policy.objects.filter(serial=serial, status=Policy.Status.ACTIVE, ends_at__lte=now).update(
             status=Policy.Status.EXPIRED
@@ -76,8 +96,8 @@ def buy_policy(actor: Actor, order_number: str, serial: str, plan: str, *, payme
                     premium=price.premium,
                     cover_limit=price.cover_limit,
                     excess=price.excess,
-                    starts_at=now,
-                    ends_at=_add_months(now, chosen.term_months),
+                    starts_at=starts_at,
+                    ends_at=ends_at,
                 )
         except IntegrityError:
             raise Conflict(f"{serial} already has an active policy", code="already_insured") from None

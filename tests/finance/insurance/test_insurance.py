@@ -5,16 +5,20 @@ Every refused request is checked to have moved no money and stored nothing.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.test import Client
 from django.utils import timezone
 
+from millet.accounts.actor import SYSTEM, actor_for_user
+from millet.core.errors import DomainError
 from millet.finance.models import LedgerTransfer
 from millet.finance.services import balance, balances, total_balance_check
 from millet.insurance import services
 from millet.insurance.models import Claim, Policy
+from millet.sales import services as sales
 from tests.finance.insurance.conftest import sell
 
 pytestmark = pytest.mark.django_db
@@ -81,6 +85,42 @@ def test_customers_see_only_their_own_policies(world, policy):
     assert world.client("bob").get("/insurance/policies").json()["items"] == []
     assert world.client("bob").get(f"/insurance/policies/{policy['number']}").status_code == 404
     assert world.client("staff").get(f"/insurance/policies/{policy['number']}").status_code == 200
+
+
+def test_imported_history_backdates_the_cover_within_the_plans_rules(world, plan):
+    """``sold_at`` (the demo's policies bought at their orders' checkout) starts the cover then;
+    a moment outside the order's purchase window, before the order, in the future, or whose term
+    has already ended, is refused and moves nothing."""
+    now = timezone.now()
+    alice = actor_for_user(world.users["alice"])
+
+    def sold_before(days: int) -> tuple[str, str]:
+        line = sales.LineRequest("MI6-64", 1)
+        placed = now - timedelta(days=days)
+        order = sales.place_order(alice, market="CN", lines=[line], payment_token="tok_ok", placed_at=placed)
+        sales.fulfil_order(SYSTEM, order.number)
+        return order.number, sales.sold_units(SYSTEM, order.number)[0].serial
+
+    order, serial = sold_before(40)
+    placed = now - timedelta(days=40)
+    old_order, old_serial = sold_before(400)
+    before = state()
+    for number, unit, sold_at, error in (
+        (order, serial, None, "purchase_window_closed"),  # bought today: 40 days after the order
+        (order, serial, placed + timedelta(days=31), "purchase_window_closed"),
+        (order, serial, placed - timedelta(hours=1), "invalid_sold_at"),
+        (order, serial, now + timedelta(hours=1), "invalid_sold_at"),
+        (order, serial, (placed + timedelta(hours=1)).replace(tzinfo=None), "invalid_sold_at"),
+        (old_order, old_serial, now - timedelta(days=399), "invalid_sold_at"),  # its 12 months are over
+    ):
+        with pytest.raises(DomainError) as refused:
+            services.buy_policy(alice, number, unit, "CARE-MI6-12", payment_token="tok_ok", sold_at=sold_at)
+        assert refused.value.code == error, (sold_at, refused.value)
+    assert state() == before
+    sold_at = placed + timedelta(hours=1)
+    policy = services.buy_policy(alice, order, serial, "CARE-MI6-12", payment_token="tok_ok", sold_at=sold_at)
+    assert policy.starts_at == sold_at and 365 <= (policy.ends_at - sold_at).days <= 366  # 12 months
+    assert net_credit(PREMIUMS) == 19900
 
 
 @pytest.mark.parametrize(
