@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -22,6 +23,8 @@ from millet.insights.models import Rollup
 from millet.insurance import services as insurance
 from millet.inventory.models import SerialUnit, Stock, StockMovement
 from millet.lending import services as lending
+from millet.lending.services import monitoring
+from millet.sales import services as sales
 from millet.sales.models import Order
 from millet.stores.models import Store
 
@@ -52,8 +55,42 @@ def test_demo_builds_a_consistent_company(capsys):
     assert any(row[0] == "revenue" and row[1] == "channel:web" for row in live)
     insights.rebuild()
     assert set(Rollup.objects.values_list("series", "scope", "day", "currency", "amount")) == live
+    the_customers_bought_on_credit_for_months()
     every_demo_person_signs_in_at_the_store_and_opens_their_page()
     the_demo_sells_device_protection_and_its_claims_wait_in_the_queue()
+
+
+def the_customers_bought_on_credit_for_months() -> None:
+    """The risk officer's pages have something to show: enough applications for a PSI reading, a
+    cohort a month, loans on the ledger and referrals waiting; the customer login has a loan."""
+    applications = lending.list_applications(SYSTEM)
+    assert applications.count() > monitoring.MIN_APPLICATIONS
+    assert {"approved", "declined", "referred"} <= set(applications.values_list("status", flat=True))
+    months = lending.cohorts()
+    assert len(months) >= 2 and all(month.applications for month in months)
+    assert lending.list_applications(SYSTEM, status="referred").filter(reviewed_at=None).count() >= 3
+    assert lending.list_applications(SYSTEM).exclude(review_note="").exists()  # older ones decided
+    loans = list(lending.list_loans(SYSTEM))
+    assert loans and all(loan.status in ("active", "paid_off") for loan in loans)
+    for loan in loans:
+        principal = balance(f"lending:principal:{loan.number}:{loan.currency}")
+        outstanding = principal.debits_posted - principal.credits_posted
+        assert outstanding == loan.outstanding_principal_minor == lending.schedule_outstanding(loan)
+        assert sales.get_order(SYSTEM, loan.order_number).status != "placed"  # the loan paid it
+    assert any(lending.events_for(loan).filter(kind="repayment") for loan in loans)
+    assert lending.list_loans(actor_for_user(customer_named("customer"))).exists()
+    assert total_balance_check() == 0
+    risk = Client()
+    risk.post("/account/login/", {"login": "risk", "password": DEMO_LOGINS["risk"]})
+    risk.cookies["django_language"] = "en"
+    page = risk.get("/lending/monitoring/").content.decode()
+    report = lending.monitoring_report(SYSTEM)
+    assert report.stability in ("stable", "drifting", "shifted")  # a reading, not "not enough"
+    psi = re.search(r"PSI</abbr></dt>\s*<dd>([\d.]+) <span class=\"badge[^>]*>([^<]+)</span>\s*</dd>", page)
+    assert (psi[1], psi[2].lower()) == (f"{report.psi:.3f}", report.stability)
+    queue = risk.get("/lending/reviews/").content.decode()
+    waiting = lending.list_applications(SYSTEM, status="referred").first()
+    assert waiting.number in queue
 
 
 @pytest.mark.postgres  # the letter at scale: issue 13 sets "under 3 minutes on PostgreSQL"

@@ -2,13 +2,15 @@
 
 Seeded, so the same seed gives the same company: markets, a 34-SKU catalog with device models,
 warehouses, 54 Mi Home stores with staff, stock with serial numbers, customers, the store
-expansion pipeline, and a few thousand past orders across every channel (with returns and
-cancellations), all booked on the ledger.
+expansion pipeline, a few thousand past orders across every channel (with returns and
+cancellations), and a few months of purchases on credit decided by the approved scorecard (loans,
+declines and referrals for the risk officer), all booked on the ledger.
 """
 
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -42,7 +44,7 @@ from millet.demo.data import (
 )
 from millet.demo.devices import build_device_demo
 from millet.demo.insights import build_insights_demo
-from millet.demo.lending import build_lending_demo, train_in_background
+from millet.demo.lending import APPLICATIONS, build_credit_sales, build_lending_demo, train_in_background
 from millet.demo.letter import opening_day, replay_2016
 from millet.insights import services as insights
 from millet.inventory import services as inventory
@@ -55,7 +57,7 @@ DEMO_LOGINS = {
     "customer": "millet-customer",
     "cashier": "millet-cashier",
     "manager": "millet-manager",
-    "risk": "millet-risk",  # a risk officer: credit applications, models and /lending/monitoring/
+    "risk": "millet-risk",  # a risk officer: /lending/monitoring/, the referrals in /lending/reviews/
     "planner": "millet-planner",  # a supply planner: purchase orders and transfers (back office)
     "merchandiser": "millet-merchandiser",  # flash-sale campaigns and vouchers (back office)
     "claims": "millet-claims",  # a claims handler: policies and claims (back office)
@@ -91,6 +93,7 @@ class DemoCompany:
     opened_on: dict[str, date] = field(default_factory=dict)  # store code -> the day it opened
     orders: int = 0
     letter_transfers: int = 0  # the 2016 daily summaries' transfers (--letter)
+    credit: Counter = field(default_factory=Counter)  # credit applications by final status
 
 
 def build_catalog(company: DemoCompany) -> None:
@@ -425,6 +428,15 @@ def build_demo(
     stage("credit model", 1)
     build_lending_demo(training)
     progress("credit model", 1)
+    stage("credit sales", APPLICATIONS + 1)  # and one step for the reviews and repayments
+    with insights.catch_up_deferred():  # as for the orders: no catch-up per sale
+        company.credit = build_credit_sales(
+            company.customers,
+            {code: sku["markets"] for code, sku in company.skus.items()},
+            random.Random(seed + 3),  # own rng, like the devices': the orders stay as they were
+            lambda n: progress("credit sales", n),
+        )
+    insights.rebuild()  # the decisions are dated in the past months, which only a rebuild recounts
     if letter:
         stage("2016", 366)
         company.letter_transfers = replay_2016(

@@ -11,7 +11,8 @@ series is per UTC day in the scopes ``company`` and ``market:{M}``; money in the
 - ``credit_approved`` and ``credit_decided`` count credit decisions per day
   (``lending.credit_decisions``). A decision is dated when it is made, so the job recounts only the
   days from its last recount on (less the settling window; the ``DECISIONS`` watermark keeps that
-  moment); a rebuild recounts them all.
+  moment); a rebuild recounts them all. One made for an earlier business day
+  (``apply_for_credit(on=...)``, history such as the demo's) is dated on it: only a rebuild counts it.
 - ``credit_past_due_30`` is the job's snapshot of the principal more than 30 days past due
   (``lending.past_due``) for today. A scope and currency the last snapshot had and today's has not
   is written as 0, so a book that cured or was charged off reads 0, not an older figure. A past

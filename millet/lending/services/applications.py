@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -145,6 +145,9 @@ def apply_for_credit(
     currency; see ``form.model_features`` for its refusals. Validation happens before the model
     runs, so a refused request records nothing; a decision is recorded whatever its outcome, with
     the model version and the reasons that explain it (codes of ``credit.reasons``).
+
+    ``on`` is the business day of the decision (today by default): the application is dated on it,
+    so monitoring counts it in that month's cohort, and an approved loan is disbursed on it.
     """
     if actor.user_id is None:
         raise Forbidden("sign in to apply for credit")
@@ -247,11 +250,20 @@ def _decide(
             for r in decision.reasons
         ],
         decision_ms=elapsed_ms,
-        created_at=timezone.now(),
+        created_at=_decided_at(on),
     )
     if status == Application.Status.APPROVED:
         open_loan(application, on or clock.business_day())
     return application
+
+
+def _decided_at(on: date | None) -> datetime:
+    """When a decision is recorded: now, or on an earlier business day ``on`` at the same time of
+    day, so an application and the loan disbursed on ``on`` fall in the same monitoring cohort."""
+    now = timezone.localtime()
+    if on is None or on == now.date():
+        return now
+    return timezone.make_aware(datetime.combine(on, now.time()))
 
 
 MAX_REVIEW_NOTE = 500

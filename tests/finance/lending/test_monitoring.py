@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
+from django.utils import timezone
 
 from millet.accounts.actor import SYSTEM, actor_for_user
 from millet.core.errors import Forbidden
 from millet.lending import services as lending
 from millet.lending.models import Application, Loan
 from millet.lending.services import monitoring
-from tests.finance.lending.conftest import BAD_FORM, apply, placed_order
+from tests.finance.lending.conftest import BAD_FORM, DAY0, apply, placed_order
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +39,17 @@ def test_report_compares_live_scores_with_training_and_counts_cohorts(credit):
     assert cohort.approval_reading == cohort.default_reading == "not enough applications"
     with pytest.raises(Forbidden):
         monitoring.monitoring_report(actor_for_user(credit.users["alice"]))
+
+
+def test_an_application_decided_on_an_earlier_day_counts_in_that_months_cohort(credit):
+    """``on`` dates the application as well as the loan: a decision recorded today for an earlier
+    business day (the demo's months of history) is in that month's cohort, beside its loan."""
+    earlier = apply(credit, placed_order(credit), on=DAY0)
+    today = apply(credit, placed_order(credit))
+    assert timezone.localdate(earlier.created_at) == earlier.loan.disbursed_on == DAY0
+    assert timezone.localdate(today.created_at) == today.loan.disbursed_on == timezone.localdate()
+    months = [(c.month, c.applications, c.loans) for c in monitoring.monitoring_report(SYSTEM).cohorts]
+    assert months == [("2026-01", 1, 1), (timezone.localdate().strftime("%Y-%m"), 1, 1)]
 
 
 def test_a_new_approved_version_retires_the_old_one(credit, credit_artifact):

@@ -76,7 +76,7 @@ class Command(BaseCommand):
         console.print(
             f"Built {len(company.skus)} SKUs, {len(company.store_codes['CN'])} stores, "
             f"{len(company.customers)} "
-            f"customers and {company.orders} orders"
+            f"customers, {company.orders} orders and {sum(company.credit.values())} credit applications"
             + (f", and 2016 in {company.letter_transfers} ledger transfers" if letter else "")
             + f" in {time.monotonic() - started:.1f}s (seed {seed})."
         )
