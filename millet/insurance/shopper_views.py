@@ -222,7 +222,7 @@ def protect(request: HttpRequest) -> HttpResponse:
         if exc.code == "already_insured":
             held = services.list_policies(actor, serial=data["serial"], status="active").first()
             if held and held.holder_id == actor.user_id and held.plan.code == data["plan"]:
-                messages.info(request, _("%(serial)s is already protected.") % {"serial": data["serial"]})
+                messages.success(request, _("%(serial)s is already protected.") % {"serial": data["serial"]})
                 return _to_policy(held.number)
         messages.error(request, refusal_text(exc))
         return back
