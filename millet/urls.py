@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("millet.sales.urls")),  # /orders/ and /shop/<market>/cart/, checkout/
     path("shop/", include("millet.catalog.urls")),
     path("shop/", include("millet.flashsale.urls")),
+    path("account/protection/", include("millet.insurance.shopper_urls")),
     path("account/", include("millet.accounts.urls")),
     path("account/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: POST with CSRF, checks "next"

@@ -169,6 +169,13 @@ def the_demo_sells_device_protection_and_its_claims_wait_in_the_queue() -> None:
         assert (order.customer_id, order.created_at) == (policy.holder_id, policy.starts_at)
     customer = actor_for_user(customer_named("customer"))
     assert insurance.list_policies(customer).exists()  # the demo customer's account has policies
+    shopper = Client()
+    shopper.post("/account/login/", {"login": "customer", "password": DEMO_LOGINS["customer"]})
+    mine = shopper.get("/account/protection/").content.decode()  # My protection lists each of them
+    for policy in insurance.list_policies(customer):
+        assert policy.number in mine and policy.serial in mine, policy.number
+    for claim in insurance.list_claims(customer):  # with their claims, whatever their state
+        assert claim.number in mine, claim.number
     claims = {claim.number: claim for claim in insurance.list_claims(SYSTEM)}
     assert {claim.status for claim in claims.values()} == {"submitted", "approved", "paid", "rejected"}
     from millet.regions.money import to_minor  # here, not at the top: the demo branches merge cleanly

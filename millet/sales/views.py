@@ -25,6 +25,7 @@ from millet.core.errors import Conflict, NotFound
 from millet.sales import services
 from millet.sales.forms import REASONS, ReturnRequestForm, ShipForm
 from millet.sales.invoice_pdf import invoice_language, render_invoice
+from millet.sales.panels import order_panels
 from millet.sales.timeline import order_timeline
 
 # An order's status as a shopper reads it, and the badge tone it gets.
@@ -139,6 +140,7 @@ def order(request: HttpRequest, actor, order) -> HttpResponse:
             "can_return": order.customer_id == actor.user_id and any(left.values()),
             "has_invoice": services.invoiceable(order),
             "ship_form": ShipForm() if _shippable(actor, order) else None,
+            "panels": order_panels(request, actor, order),
         },
     )
 

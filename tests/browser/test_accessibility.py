@@ -31,6 +31,7 @@ SIGNED_IN = [
     "/account/addresses/new/?market=DE",
     "/account/email/",
     "/account/password/change/",
+    "/account/protection/",  # no policies yet
     "/orders/",
     "/devices/",  # no devices yet
     "/shop/in/cart/",  # empty

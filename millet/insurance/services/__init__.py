@@ -43,6 +43,7 @@ from millet.insurance.services.policies import (
     get_policy,
     list_policies,
     on_units_returned,
+    protection_offers,
 )
 
 __all__ = [
@@ -67,5 +68,6 @@ __all__ = [
     "list_policies",
     "on_units_returned",
     "pay_claim",
+    "protection_offers",
     "submit_claim",
 ]

@@ -3,6 +3,7 @@ cancelling them when the unit goes back to the shop (a pro-rata refund of the un
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
@@ -21,7 +22,9 @@ from millet.finance.services import (
     refund_payment,
 )
 from millet.insurance.models import (
+    PlanPrice,
     Policy,
+    ProtectionPlan,
 )
 from millet.insurance.services.plans import plan_price
 from millet.regions.money import currency_exponent
@@ -200,3 +203,49 @@ def cancel_policies_for_returned_units(*, order_number: str, serials: list[str])
 
 def on_units_returned(sender, *, order_number: str, serials: list[str], **kwargs) -> None:
     cancel_policies_for_returned_units(order_number=order_number, serials=list(serials))
+
+
+# --- offers --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A plan the holder can still buy for one unit of their order, at its price in the order's market."""
+
+    serial: str
+    sku_id: int
+    plan: ProtectionPlan
+    price: PlanPrice
+    closes_at: datetime
+
+
+def protection_offers(actor: Actor, order_number: str) -> list[Offer]:
+    """What the order's own buyer can still protect: each unit in their hands without an active
+    policy, with every active plan for its SKU priced in the order's market whose purchase window
+    is open. ``buy_policy`` applies the same rules when it sells; this only saves a shopper a button
+    that would be refused. Another person's order is 404 (``sold_units``); a cashier sees none."""
+    now = timezone.now()
+    units = [
+        unit
+        for unit in sales.sold_units(actor, order_number)
+        if unit.customer_id == actor.user_id and unit.order_status in SOLD_STATUSES
+    ]
+    if not units:
+        return []
+    insured = set(
+        Policy.objects.filter(
+            serial__in=[u.serial for u in units], status=Policy.Status.ACTIVE, ends_at__gt=now
+        ).values_list("serial", flat=True)
+    )
+    prices = PlanPrice.objects.filter(
+        market_id=units[0].market, plan__is_active=True, plan__sku_id__in={u.sku_id for u in units}
+    ).select_related("plan")
+    offers = []
+    for unit in units:
+        if unit.serial in insured:
+            continue
+        for price in sorted(prices, key=lambda p: p.plan.code):
+            closes_at = unit.ordered_at + timedelta(days=price.plan.purchase_window_days)
+            if price.plan.sku_id == unit.sku_id and now <= closes_at:
+                offers.append(Offer(unit.serial, unit.sku_id, price.plan, price, closes_at))
+    return offers

@@ -1,0 +1,234 @@
+"""The shopper's device protection: their policies and claims under /account/protection/, filing a
+claim from a policy, and buying a plan for a unit of their order (the panel on the order's page).
+
+Thin over the insurance services, which decide everything: a refusal comes back on the form with
+its words (422), and another person's policy or order is a 404 like one that does not exist.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from millet.accounts.actor import Actor, request_actor
+from millet.core.errors import Conflict, DomainError, NotFound
+from millet.insurance import services
+from millet.insurance.views import PERILS
+from millet.sales import services as sales
+
+POLICY_STATUS = {  # (label, badge tone)
+    "active": (gettext_lazy("Active"), "success"),
+    "exhausted": (gettext_lazy("Cover used up"), "neutral"),
+    "expired": (gettext_lazy("Term ended"), "neutral"),
+    "cancelled": (gettext_lazy("Cancelled: the unit was returned"), "neutral"),
+}
+CLAIM_STATUS = {
+    "submitted": (gettext_lazy("Waiting for a decision"), "warning"),
+    "approved": (gettext_lazy("Approved: payout on its way"), "info"),
+    "paid": (gettext_lazy("Paid out"), "success"),
+    "rejected": (gettext_lazy("Rejected"), "danger"),
+}
+# A service refusal's code -> (the field it is about, or None for the whole form; the words shown).
+REFUSALS = {
+    "invalid_peril": ("peril", gettext_lazy("Choose what happened from the list.")),
+    "peril_not_covered": ("peril", gettext_lazy("Your plan does not cover this.")),
+    "invalid_incident_at": ("incident_at", gettext_lazy("The incident cannot be in the future.")),
+    "outside_term": ("incident_at", gettext_lazy("The incident is outside your cover's dates.")),
+    "invalid_description": ("description", gettext_lazy("Say what happened in at most 2000 characters.")),
+    "malformed_money": ("amount", gettext_lazy("Enter an amount, such as 450.00.")),
+    "below_excess": ("amount", gettext_lazy("The amount must be more than your excess.")),
+    "exceeds_cover": ("amount", gettext_lazy("The amount, less the excess, is more than the cover left.")),
+    "policy_not_active": (None, gettext_lazy("This policy is no longer active.")),
+    "claim_open": (None, gettext_lazy("A claim on this policy is already waiting for a decision.")),
+    "claims_exhausted": (None, gettext_lazy("The claims of this policy are used up.")),
+    "unknown_unit": (None, gettext_lazy("The unit went back to the shop.")),
+    "purchase_window_closed": (None, gettext_lazy("This plan can no longer be bought for this unit.")),
+    "payment_declined": (None, gettext_lazy("Your card was declined.")),
+}
+
+
+def refusal_text(exc: DomainError) -> str:
+    return str(REFUSALS[exc.code][1]) if exc.code in REFUSALS else exc.detail
+
+
+class ClaimForm(forms.Form):
+    peril = forms.ChoiceField(label=gettext_lazy("What happened"))
+    incident_at = forms.DateTimeField(
+        label=gettext_lazy("When it happened"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    description = forms.CharField(
+        label=gettext_lazy("Tell us what happened"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    amount = forms.CharField(
+        label=gettext_lazy("Amount claimed"),
+        max_length=20,
+        help_text=gettext_lazy("What the repair or replacement costs; your excess is taken off it."),
+    )
+
+    def __init__(self, *args, perils: list[str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["peril"].choices = [(p, PERILS.get(p, p)) for p in perils]
+
+
+class ProtectForm(forms.Form):
+    order = forms.CharField(max_length=24, widget=forms.HiddenInput)
+    serial = forms.CharField(max_length=32, widget=forms.HiddenInput)
+    plan = forms.CharField(max_length=32, widget=forms.HiddenInput)
+    card_token = forms.CharField(label=gettext_lazy("Card token"), max_length=64)
+
+
+def _policy_rows(actor: Actor, claim_forms: dict) -> list[dict]:
+    policies = list(services.list_policies(actor).filter(holder_id=actor.user_id))
+    claims: dict[int, list] = {}
+    for claim in services.list_claims(actor).filter(policy__holder_id=actor.user_id):
+        claims.setdefault(claim.policy_id, []).append(claim)
+    titles = sales.sku_titles(p.plan.sku_id for p in policies)
+    return [
+        {
+            "policy": p,
+            "device": titles.get(p.plan.sku_id, p.plan.sku_code),
+            "status": POLICY_STATUS.get(p.status, (p.status, "neutral")),
+            "perils": [PERILS.get(x, x) for x in p.plan.perils],
+            "claims": [
+                {
+                    "claim": c,
+                    "peril": PERILS.get(c.peril, c.peril),
+                    "status": CLAIM_STATUS.get(c.status, (c.status, "neutral")),
+                }
+                for c in claims.get(p.pk, [])
+            ],
+            "form": claim_forms.get(p.number)
+            or (
+                ClaimForm(perils=p.plan.perils, auto_id=f"id_{p.number}_%s") if p.status == "active" else None
+            ),
+        }
+        for p in policies
+    ]
+
+
+def _to_policy(number: str) -> HttpResponse:
+    return redirect(f"{reverse('protection:home')}#{number}")
+
+
+def _page(request: HttpRequest, actor: Actor, claim_forms: dict, status: int = 200) -> HttpResponse:
+    context = {"rows": _policy_rows(actor, claim_forms)}
+    return render(request, "insurance/protection.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def protection(request: HttpRequest) -> HttpResponse:
+    """My protection: each policy with its device, cover, term and claims, and a form to claim."""
+    return _page(request, request_actor(request), {})
+
+
+@login_required
+@require_POST
+def file_claim(request: HttpRequest, number: str) -> HttpResponse:
+    """File a claim on one of the shopper's own policies; a refusal comes back on its form (422)."""
+    actor = request_actor(request)
+    try:
+        policy = services.get_policy(actor, number)
+    except NotFound:
+        raise Http404("no such policy") from None
+    if policy.holder_id != actor.user_id:  # a claims handler's own page shows only their policies
+        raise Http404("no such policy")
+    form = ClaimForm(request.POST, perils=policy.plan.perils, auto_id=f"id_{number}_%s")
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            claim = services.submit_claim(
+                actor,
+                number,
+                peril=data["peril"],
+                incident_at=data["incident_at"],
+                amount=data["amount"].strip(),
+                description=data["description"],
+            )
+        except NotFound:
+            raise Http404("no such policy") from None
+        except DomainError as exc:
+            field = REFUSALS.get(exc.code, (None,))[0]
+            form.add_error(field, refusal_text(exc))
+        else:
+            messages.success(
+                request, _("Claim %(number)s is filed: it waits for a decision.") % {"number": claim.number}
+            )
+            return _to_policy(number)
+    return _page(request, actor, {number: form}, status=422)
+
+
+def order_panel(request: HttpRequest, actor: Actor, order) -> str:
+    """The order page's "Protect your devices" section: a button per unit and open plan ("" if none)."""
+    if order.customer_id != actor.user_id:
+        return ""
+    offers = services.protection_offers(actor, order.number)
+    if not offers:
+        return ""
+    titles = sales.sku_titles(o.sku_id for o in offers)
+    token = "tok_ok" if settings.MILLET_PAYMENT_GATEWAY == "test" else ""
+    rows = [
+        {
+            "offer": o,
+            "device": titles.get(o.sku_id, o.plan.sku_code),
+            "perils": [PERILS.get(p, p) for p in o.plan.perils],
+            "form": ProtectForm(
+                initial={"order": order.number, "serial": o.serial, "plan": o.plan.code, "card_token": token},
+                auto_id=f"id_{o.serial}_{o.plan.code}_%s",
+            ),
+        }
+        for o in offers
+    ]
+    return render_to_string("insurance/_order_protection.html", {"rows": rows}, request=request)
+
+
+@login_required
+@require_POST
+def protect(request: HttpRequest) -> HttpResponse:
+    """Buy a plan for a unit of the shopper's own order. A resend of the same purchase finds the
+    unit already protected by this plan and shows that policy instead of charging again."""
+    actor = request_actor(request)
+    form = ProtectForm(request.POST)
+    if not form.is_valid():
+        raise Http404("no such unit")
+    data = form.cleaned_data
+    try:
+        order = sales.get_order(actor, data["order"])
+    except NotFound:
+        raise Http404("no such order") from None
+    if order.customer_id != actor.user_id:
+        raise Http404("no such order")
+    back = redirect("sales:order", number=order.number)
+    try:
+        policy = services.buy_policy(
+            actor, order.number, data["serial"], data["plan"], payment_token=data["card_token"]
+        )
+    except NotFound:
+        raise Http404("no such unit") from None
+    except Conflict as exc:
+        if exc.code == "already_insured":
+            held = services.list_policies(actor, serial=data["serial"], status="active").first()
+            if held and held.holder_id == actor.user_id and held.plan.code == data["plan"]:
+                messages.success(request, _("%(serial)s is already protected.") % {"serial": data["serial"]})
+                return _to_policy(held.number)
+        messages.error(request, refusal_text(exc))
+        return back
+    except DomainError as exc:
+        messages.error(request, refusal_text(exc))
+        return back
+    done = {"serial": data["serial"], "number": policy.number}
+    messages.success(request, _("%(serial)s is protected: policy %(number)s.") % done)
+    return _to_policy(policy.number)

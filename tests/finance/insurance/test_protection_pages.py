@@ -1,0 +1,154 @@
+"""The shopper's protection pages through the Django client: the order page's offer and buying
+from it (once, only within the purchase window), My protection with its policies and claims,
+filing a claim (a refusal on the form, 422), and nobody reaching another person's policy (404)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from millet.accounts.actor import SYSTEM, actor_for_user
+from millet.finance.models import LedgerTransfer
+from millet.finance.services import balance, total_balance_check
+from millet.insurance.models import Claim, Policy
+from millet.sales import services as sales
+
+pytestmark = pytest.mark.django_db
+
+PREMIUMS = "insurance:premiums:CN:CNY"
+
+
+def page(world, user: str) -> Client:
+    client = Client()
+    client.force_login(world.users[user])
+    client.cookies["django_language"] = "en"  # China's pages open in Chinese; these tests read English
+    return client
+
+
+def buy(client: Client, order: str, serial: str, token: str = "tok_ok"):
+    body = {"order": order, "serial": serial, "plan": "CARE-MI6-12", "card_token": token}
+    return client.post("/account/protection/buy/", body, follow=True)
+
+
+@pytest.fixture
+def policy(policy):
+    """The conftest's policy, its cover started yesterday: the form takes the incident to the
+    minute, and an incident this minute may fall before a cover that started seconds ago."""
+    Policy.objects.filter(number=policy["number"]).update(starts_at=timezone.now() - timedelta(days=1))
+    return policy
+
+
+def claim(client: Client, number: str, **changes):
+    body = {
+        "peril": "accidental_damage",
+        "incident_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "description": "dropped on the stairs",
+        "amount": "600.00",
+        **changes,
+    }
+    return client.post(f"/account/protection/{number}/claim/", body)
+
+
+def test_the_order_page_offers_protection_and_buys_it_once(world, plan, sold):
+    order, serial = sold
+    alice = page(world, "alice")
+    html = alice.get(f"/orders/{order}/").content.decode()
+    assert "Protect your devices" in html and serial in html and "Protect it for CN¥199.00" in html
+
+    done = buy(alice, order, serial)
+    assert done.status_code == 200 and done.redirect_chain[-1][0].startswith("/account/protection/#P")
+    text = done.content.decode()
+    assert f"{serial} is protected" in text and "Mi Care 12 months" in text and "CN¥2,000.00" in text
+    resent = buy(alice, order, serial)  # the same purchase again: shown, not charged twice
+    assert f"{serial} is already protected." in resent.content.decode()
+    assert Policy.objects.filter(serial=serial).count() == 1
+    premiums = balance(PREMIUMS)
+    assert premiums.credits_posted - premiums.debits_posted == 19900
+    assert total_balance_check() == 0  # the premium posted as a balanced transfer
+    assert "Protect your devices" not in alice.get(f"/orders/{order}/").content.decode()
+
+
+def test_no_offer_and_no_sale_outside_the_purchase_window(world, plan):
+    alice = actor_for_user(world.users["alice"])
+    placed = timezone.now() - timedelta(days=40)
+    line = sales.LineRequest("MI6-64", 1)
+    order = sales.place_order(alice, market="CN", lines=[line], payment_token="tok_ok", placed_at=placed)
+    sales.fulfil_order(SYSTEM, order.number)
+    serial = sales.sold_units(SYSTEM, order.number)[0].serial
+    client = page(world, "alice")
+    assert "Protect your devices" not in client.get(f"/orders/{order.number}/").content.decode()
+    transfers = LedgerTransfer.objects.count()
+    refused = buy(client, order.number, serial)
+    assert "This plan can no longer be bought for this unit." in refused.content.decode()
+    assert not Policy.objects.exists() and LedgerTransfer.objects.count() == transfers
+
+
+def test_a_declined_card_buys_nothing(world, plan, sold):
+    order, serial = sold
+    refused = buy(page(world, "alice"), order, serial, token="tok_declined")
+    assert "Your card was declined." in refused.content.decode()
+    assert not Policy.objects.exists()
+
+
+def test_my_protection_lists_policies_and_files_a_claim(world, policy):
+    alice = page(world, "alice")
+    html = alice.get("/account/protection/").content.decode()
+    facts = ("Mi Care 12 months", "CN¥199.00", "CN¥99.00", "No claims.")
+    for text in (policy["number"], policy["serial"], *facts):
+        assert text in html, text
+    assert 'href="/account/protection/" aria-current="page"' in html  # the account's side nav
+
+    filed = claim(alice, policy["number"])
+    assert filed.status_code == 302 and filed["Location"] == f"/account/protection/#{policy['number']}"
+    kept = Claim.objects.get(policy__number=policy["number"])
+    assert (kept.status, kept.amount_claimed, kept.description) == ("submitted", 600, "dropped on the stairs")
+    html = alice.get("/account/protection/").content.decode()
+    assert kept.number in html and "Waiting for a decision" in html and "is filed" in html
+
+
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        ({"peril": "theft"}, "Select a valid choice."),  # not among the plan's perils
+        ({"amount": "50.00"}, "The amount must be more than your excess."),
+        ({"amount": "9000.00"}, "The amount, less the excess, is more than the cover left."),
+        ({"amount": "lots"}, "Enter an amount, such as 450.00."),
+        ({"incident_at": "2020-01-01T10:00"}, "The incident is outside your cover&#x27;s dates."),
+        ({"incident_at": ""}, "This field is required."),
+    ],
+)
+def test_a_refused_claim_comes_back_on_the_form(world, policy, changes, words):
+    response = claim(page(world, "alice"), policy["number"], **changes)
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert words in html and 'class="field__error"' in html
+    assert '<details class="policy__claim" open>' in html
+    assert not Claim.objects.exists()
+
+
+def test_a_second_open_claim_is_refused_on_the_form(world, policy):
+    alice = page(world, "alice")
+    assert claim(alice, policy["number"]).status_code == 302
+    again = claim(alice, policy["number"])
+    assert again.status_code == 422
+    assert "A claim on this policy is already waiting for a decision." in again.content.decode()
+    assert Claim.objects.count() == 1
+
+
+def test_another_persons_policy_and_order_are_404(world, policy):
+    bob = page(world, "bob")
+    assert policy["number"] not in bob.get("/account/protection/").content.decode()
+    assert "No protection yet" in bob.get("/account/protection/").content.decode()
+    assert claim(bob, policy["number"]).status_code == 404
+    assert claim(bob, "P-NOPE").status_code == 404
+    assert buy(bob, policy["order_number"], policy["serial"]).status_code == 404
+    assert not Claim.objects.exists()
+
+
+def test_the_pages_need_a_sign_in(world, policy):
+    anonymous = Client()
+    assert anonymous.get("/account/protection/").status_code == 302
+    assert anonymous.post(f"/account/protection/{policy['number']}/claim/").status_code == 302
