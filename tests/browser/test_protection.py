@@ -6,24 +6,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from django.utils import timezone, translation
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD, axe, sign_in
+from tests.browser.conftest import axe, sign_in
+from tests.browser.test_claims import world  # noqa: F401 (fixture: the world, with the browser tests' passwords)
 from tests.finance.insurance.conftest import plan, sell  # noqa: F401 (fixture)
-
-
-@pytest.fixture
-def world(transactional_db):
-    """The test world, committed for the live server; every password is the browser tests' own."""
-    from tests.factories import build_world
-
-    built = build_world()
-    for user in built.users.values():
-        user.set_password(PASSWORD)
-        user.save()
-    return built
 
 
 def test_a_shopper_protects_a_phone_and_files_a_claim_on_a_phone_in_hindi(open_page, world, plan, shot):  # noqa: F811
