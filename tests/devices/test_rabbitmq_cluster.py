@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import time
 
 import pytest
@@ -200,3 +201,22 @@ def test_a_node_killed_mid_stream_loses_no_acknowledged_message(cluster, nodes, 
         worker.stop()
     assert_exactly_once(sim)
     assert sum(map(len, stored_seqs().values())) == 600
+
+
+def test_a_node_whose_port_was_taken_starts_again_on_new_ports(tmp_path):
+    """CI once lost all six cluster tests to one node's ``eaddrinuse``: a port found free was taken
+    by another process before the node bound it. The cluster starts again on new ports."""
+    if not (RABBITMQ_BIN / "rabbitmq-server").exists() or not shutil.which("erl"):
+        pytest.fail("rabbitmq-server is required (scripts/services.sh installs it)")
+    server = PrivateRabbitCluster(tmp_path, auth_url="http://127.0.0.1:9/unused", size=2)
+    with socket.socket() as squatter:
+        squatter.bind((server.host, server.nodes[1].mqtt_port))
+        squatter.listen()
+        taken = server.nodes[1].mqtt_port
+        try:
+            server.start()
+            assert server.nodes[1].mqtt_port != taken
+            assert (server.nodes[1].directory / "server.out.port-taken").exists()
+            assert server.nodes[1].alive and server.nodes[0].alive
+        finally:
+            server.stop()

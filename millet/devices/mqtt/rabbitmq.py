@@ -114,6 +114,13 @@ class Node:
         return self.process is not None and self.process.poll() is None
 
 
+START_ATTEMPTS = 3
+
+
+class PortTaken(RuntimeError):
+    """A node could not bind a port chosen for it: another process took it first."""
+
+
 class PrivateRabbitCluster:
     """Three (``size``) RabbitMQ nodes of our own on free ports, clustered, on loopback only.
 
@@ -185,8 +192,32 @@ class PrivateRabbitCluster:
             write_private(node.directory / "rabbitmq.conf", conf)  # the auth URL's token is a secret
 
     def start(self, timeout: float = 120.0) -> PrivateRabbitCluster:
-        """Start every node at once, wait for them, then join the others to the first."""
+        """Start every node at once, wait for them, then join the others to the first.
+
+        A port found free can be taken by another process before a node binds it (another test
+        worker's connection, say); a node that exits for that is started again on new ports, up to
+        ``START_ATTEMPTS`` times."""
         began = time.monotonic()
+        for attempt in range(1, START_ATTEMPTS + 1):
+            try:
+                self._start_once(timeout)
+                break
+            except PortTaken:
+                if attempt == START_ATTEMPTS:
+                    raise
+                self._choose_ports()
+        self.started_in = time.monotonic() - began
+        return self
+
+    def _choose_ports(self) -> None:
+        self.epmd_port = free_port()
+        for node in self.nodes:
+            node.amqp_port, node.mqtt_port, node.dist_port = free_port(), free_port(), free_port()
+            out = node.directory / "server.out"
+            if out.exists():  # kept for a look, and out of the way of the next attempt's check
+                out.rename(node.directory / "server.out.port-taken")
+
+    def _start_once(self, timeout: float) -> None:
         self._write_files()
         epmd = next((p for p in EPMD_CANDIDATES if os.path.exists(p)), "epmd")
         self._epmd = subprocess.Popen(
@@ -210,8 +241,6 @@ class PrivateRabbitCluster:
         except BaseException:
             self.stop()
             raise
-        self.started_in = time.monotonic() - began
-        return self
 
     def _launch(self, node: Node) -> None:
         log = open_private(node.directory / "server.out", append=True)  # may log the auth URL
@@ -229,7 +258,10 @@ class PrivateRabbitCluster:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not node.alive:
-                raise RuntimeError(f"RabbitMQ node {node.name} exited: see {node.directory / 'log'}")
+                message = f"RabbitMQ node {node.name} exited: see {node.directory / 'log'}"
+                if b"eaddrinuse" in (node.directory / "server.out").read_bytes():
+                    raise PortTaken(message)
+                raise RuntimeError(message)
             try:
                 wait_for_port(self.host, node.mqtt_port, timeout=1.0)
                 wait_for_port(self.host, node.amqp_port, timeout=1.0)
