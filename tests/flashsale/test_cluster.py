@@ -180,14 +180,19 @@ def test_the_fast_path_on_a_cluster_reads_the_token_then_claims_on_the_master(wo
     views = [services.claim_with_token(token, code) for _ in range(3)]
     assert [v.status for v in views] == ["queued"] * 3
     replica = cluster.replica_of(master)  # it holds the claims: the gate waited for it to confirm them
-    assert cluster.read_replica(replica, "XLEN", gate.keys(code)["stream"]) == 3
+    # (On a busy machine a WAIT may pass its 200 ms before the replica confirms; the gate then logs
+    # it and goes on, and the replica catches up a moment later: a CI run saw exactly that.)
+    stream = gate.keys(code)["stream"]
+    wait_for(lambda: cluster.read_replica(replica, "XLEN", stream) == 3, 10, "the replica to hold 3 claims")
+    logged = caplog.text.count("no replica confirmed")
 
     cluster.kill(replica)
     began = time.monotonic()
     assert services.claim_with_token(token, code).status == "queued"
     assert services.claim_with_token(token, code).status == "queued"
-    assert time.monotonic() - began < 1  # one WAIT timed out (200 ms); the next did not wait
-    assert caplog.text.count("no replica confirmed") == 1
+    assert time.monotonic() - began < 1  # at most one WAIT timed out (200 ms); the next did not wait
+    assert caplog.text.count("no replica confirmed") - logged <= 1
+    assert caplog.text.count("no replica confirmed") >= 1  # the unconfirmed claims are logged
 
     revoke_tokens([ApiToken.objects.get(user=user).pk])
     assert services.claim_with_token(token, code) is None
