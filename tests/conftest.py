@@ -38,6 +38,22 @@ def pytest_configure_node(node) -> None:
     node.gateway.remote_exec(f"import os; os.environ.update({changed!r})").waitclose()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed MQTT test's report carries where the broker's tasks and this process's threads were
+    waiting when it failed: a rare stall shows its cause in the CI log instead of only a timeout."""
+    report = yield
+    if report.failed and call.when == "call":
+        from tests.devices.mqtt_fixtures import Broker, thread_stacks
+
+        brokers = [v for v in getattr(item, "funcargs", {}).values() if isinstance(v, Broker)]
+        for broker in brokers:
+            report.sections.append((f"{broker.mode} broker at failure", broker.describe()))
+        if brokers:
+            report.sections.append(("threads at failure", thread_stacks()))
+    return report
+
+
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 

@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import sys
 import threading
 import time
+import traceback
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -79,6 +81,64 @@ class EmbeddedBroker:
         self.stop()
         self.start()
 
+    def describe(self) -> str:
+        """Where each of the broker's tasks is waiting, and its sessions' state: what a failed test
+        needs to tell a stalled broker from a slow worker (the broker runs in this process)."""
+        if self._thread is None or self._loop is None:
+            return "embedded broker: stopped"
+
+        async def snapshot() -> str:
+            lines = []
+            broker = next(
+                (t.get_coro().cr_frame.f_locals.get("broker") for t in asyncio.all_tasks() if _is_serve(t)),
+                None,
+            )
+            if broker is not None:
+                lines.append(f"broadcast queue: {broker._broadcast_queue.qsize()}")
+                lines.append(f"retained: {sorted(broker._retained_messages)}")
+                for client_id, (session, _) in list(broker._sessions.items()):
+                    lines.append(
+                        f"session {client_id}: {session.transitions.state}, queued "
+                        f"{session.retained_messages.qsize()}, inflight out {len(session.inflight_out)}"
+                    )
+                for topic_filter, subs in list(broker._subscriptions.items()):
+                    lines.append(f"filter {topic_filter}: {[s.client_id for s, _ in subs]}")
+            lines += [_await_chain(t) for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            return "\n".join(lines)
+
+        try:
+            return asyncio.run_coroutine_threadsafe(snapshot(), self._loop).result(5)
+        except Exception as exc:  # noqa: BLE001 - a wedged loop is itself the finding
+            return f"embedded broker loop did not answer in 5 s ({exc!r}): see its thread's stack"
+
+
+def _await_chain(task: asyncio.Task) -> str:
+    """A task's whole chain of awaits down to what it waits on (``get_stack`` gives only its top
+    coroutine's frame)."""
+    lines, awaited = [f"task {task.get_name()}:"], task.get_coro()
+    while awaited is not None:
+        frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None)
+        if frame is None:
+            lines.append(f"  waiting on {awaited!r}")
+            break
+        lines.append(f"  {frame.f_code.co_filename}:{frame.f_lineno} in {frame.f_code.co_name}")
+        awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None)
+    return "\n".join(lines)
+
+
+def _is_serve(task: asyncio.Task) -> bool:
+    return getattr(task.get_coro(), "__qualname__", "") == "serve"
+
+
+def thread_stacks() -> str:
+    """Every thread of this process (the broker's loop, the ingest worker's, the simulator's), where
+    it is now."""
+    names = {t.ident: t.name for t in threading.enumerate()}
+    return "\n".join(
+        f"thread {names.get(ident, ident)}:\n{''.join(traceback.format_stack(frame))}"
+        for ident, frame in sys._current_frames().items()
+    )
+
 
 @dataclass
 class Broker:
@@ -97,6 +157,10 @@ class Broker:
 
     def restart(self) -> None:
         self.server.restart()
+
+    def describe(self) -> str:
+        describe = getattr(self.server, "describe", None)
+        return describe() if describe is not None else f"{self.mode} broker on port {self.port}"
 
 
 def require_mosquitto() -> None:
