@@ -292,3 +292,20 @@ def test_the_breakdown_by_store_says_mi_home_store_in_chinese(people):
     client.cookies["django_language"] = "zh-hans"
     text = client.get("/insights/").content.decode()
     assert '<option value="store" selected>门店</option>' in text
+
+
+def test_the_goals_csv_says_reached_names_the_rates_currency_and_runs_no_formula(people):
+    _seed(people)
+    today = timezone.now().date()
+    create_goal(
+        actor=SYSTEM, title='=HYPERLINK("http://evil.example","Click")', metric="stores_open",
+        target=Decimal(1), starts_on=today - timedelta(days=30), due_on=today + timedelta(days=30),
+        owner_id=people["executive"][0].pk,
+    )  # fmt: skip
+    answer = _signed_in(people["executive"][0]).get("/insights/goals.csv")
+    rows = list(csv.DictReader(io.StringIO(answer.content.decode())))
+    revenue, stores = sorted(rows, key=lambda r: r["metric"])
+    assert stores["goal"] == '\'=HYPERLINK("http://evil.example","Click")'
+    assert (stores["actual"], stores["reached"]) == ("3", "true")
+    assert (revenue["status"], revenue["reached"]) == ("behind", "false")
+    assert revenue["rates"] == "1 INR = 0.1 CNY (from 2016-01-01)"
