@@ -262,7 +262,11 @@ def test_the_default_views_csv_link_answers_the_default_question(people):
         ("market:CN", "300000.00", "CNY"),
         ("market:IN", "100000.00", "INR"),
     ]
-    assert client.get("/insights/", {"utm_source": "letter"}).status_code == 200
+    today, month_ago = timezone.now().date(), timezone.now().date() - timedelta(days=29)
+    link = f"?metric=revenue&amp;by=market&amp;start={month_ago}&amp;end={today}&amp;format=csv"
+    assert link in client.get("/insights/").content.decode()
+    tagged = client.get("/insights/", {"utm_source": "letter"})
+    assert tagged.status_code == 200 and link in tagged.content.decode()  # the question, not the tag
     assert client.get("/insights/", {"start": "2016-01-01"}).status_code == 422  # half a question
 
 
@@ -309,3 +313,12 @@ def test_the_goals_csv_says_reached_names_the_rates_currency_and_runs_no_formula
     assert (stores["actual"], stores["reached"]) == ("3", "true")
     assert (revenue["status"], revenue["reached"]) == ("behind", "false")
     assert revenue["rates"] == "1 INR = 0.1 CNY (from 2016-01-01)"
+
+
+def test_one_goal_through_the_api_names_its_owner_as_the_list_does(people):
+    _seed(people)
+    client = _signed_in(people["executive"][0])
+    (listed,) = client.get("/api/insights/goals").json()
+    alone = client.get(f"/api/insights/goals/{listed['id']}").json()
+    assert alone["owner"] == listed["owner"] == "lei"
+    assert alone == listed
