@@ -7,6 +7,7 @@ from datetime import timedelta
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from millet.insights.metrics import (
     BATCH,
@@ -19,13 +20,18 @@ from millet.insights.metrics import (
     PRODUCT_LINE,
     STORE,
 )
+from millet.insights.services import MAX_PERIOD_DAYS
+
+# Django merges every domain's catalog into one, so a word that means another thing elsewhere
+# takes a context: "Store" alone is the web store in the menu (商城), here a Mi Home store (门店).
+STORE_LABEL = pgettext_lazy("breakdown by", "Store")
 
 BY_CHOICES = (
     (MARKET, _("Market")),
     (CHANNEL, _("Channel")),
-    (STORE, _("Store")),
+    (STORE, STORE_LABEL),
     (PRODUCT_LINE, _("Product line")),
-    (CAMPAIGN, _("Flash sale")),
+    (CAMPAIGN, pgettext_lazy("breakdown by", "Flash sale")),
     (MODEL, _("Device model")),
     (FIRMWARE, _("Firmware")),
     (BATCH, _("Production batch")),
@@ -46,11 +52,27 @@ class DrillDownForm(forms.Form):
         today = timezone.now().date()
         initial = {"metric": "revenue", "by": STORE if stores_only else MARKET}
         initial |= {"start": today - timedelta(days=DEFAULT_DAYS - 1), "end": today}
-        super().__init__(data if data else None, initial=initial)
+        # Bound only by a question: a link's other parameters (``format=csv`` on the default view's
+        # CSV link, a campaign tag) ask nothing, so the defaults answer.
+        asked = data is not None and any(name in data for name in self.base_fields)
+        super().__init__(data if asked else None, initial=initial)
         self.fields["metric"].choices = [(m.key, m.label) for m in METRICS.values() if len(m.scopes) > 1]
         if stores_only:
-            self.fields["by"].choices = [(STORE, _("Store"))]
+            self.fields["by"].choices = [(STORE, STORE_LABEL)]
             self.fields["metric"].choices = [(m.key, m.label) for m in METRICS.values() if STORE in m.scopes]
+
+    def clean(self) -> dict:
+        """The question's parts together, in the page's language (the service says the same in
+        English to the API): a period of at most ten years, a breakdown the metric has."""
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end and (end < start or (end - start).days >= MAX_PERIOD_DAYS):
+            self.add_error("end", _("The end must be on or after the start, and at most ten years later."))
+        metric, by = METRICS.get(cleaned.get("metric", "")), cleaned.get("by")
+        if metric is not None and by and by not in metric.scopes:
+            names = {"metric": metric.label, "by": dict(BY_CHOICES)[by]}
+            self.add_error("by", _("%(metric)s has no breakdown by “%(by)s”.") % names)
+        return cleaned
 
     def question(self) -> dict:
         """The cleaned question, or the defaults when nothing was asked."""

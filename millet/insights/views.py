@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -218,19 +219,21 @@ def _csv(body: str, name: str) -> HttpResponse:
 
 
 def _drill_down(request: HttpRequest, actor, viewer: insights.Viewer, rates: insights.RateBook, kept: _Kept):
-    """The drill-down section's HTML and status, or a CSV response for ``?format=csv``; a valid
-    question's answer is kept (by the raw query, which its CSV link repeats)."""
+    """The drill-down section's HTML and status, or a CSV response for ``?format=csv``. A valid
+    question's answer is kept under the question itself, which its CSV link asks again: a parameter
+    that asks nothing (``?utm_source=...``) neither misses the kept answer nor keeps another copy."""
     form = DrillDownForm(request.GET, stores_only=not viewer.everything)
     csv = request.GET.get("format") == "csv"
-    key = kept.key("drill", request.GET.urlencode())
-    html = None if csv else kept.get(key)
-    if html is not None:
-        return html, 200
-    status, rows = 200, []
+    status, rows, asked = 200, [], ""
     if form.is_bound and not form.is_valid():
         status = 422
     else:
         question = form.question()
+        asked = urlencode({name: str(question[name]) for name in form.fields})  # dates in ISO form
+        key = kept.key("drill", asked)
+        html = None if csv else kept.get(key)
+        if html is not None:
+            return html, 200
         try:
             rows = insights.drill_down(actor=actor, rates=rates, **question)
         except Unprocessable as exc:
@@ -245,7 +248,7 @@ def _drill_down(request: HttpRequest, actor, viewer: insights.Viewer, rates: ins
         "form": form,
         "rows": [(row, names.get(row.scope, "")) for row in rows],
         "reporting_currency": insights.reporting_currency(),
-        "csv_query": request.GET.urlencode(),
+        "csv_query": asked,
     }
     html = render_to_string("insights/_drill.html", context, request=request)
     return (kept.keep(key, html) if status == 200 else html), status

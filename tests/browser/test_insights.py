@@ -66,7 +66,7 @@ def test_the_executive_sees_each_goal_and_drills_down(open_page, figures, shot, 
     india = page.get_by_role("article", name="India past US$1 million")
     expect(india.get_by_text({"en": "$588,727.12", "de": "588.727,12 $"}[language])).to_be_visible()
     expect(india.get_by_role("img")).to_have_count(1)  # the sparkline, with its text alternative
-    behind = {"en": "Behind", "de": "Zurück"}[language]
+    behind = {"en": "Behind", "de": "Im Rückstand"}[language]
     ahead = {"en": "Ahead", "de": "Voraus"}[language]
     expect(india.get_by_text(ahead, exact=True).or_(india.get_by_text(behind, exact=True))).to_be_visible()
     stores = page.get_by_role("article", name="Two stores")

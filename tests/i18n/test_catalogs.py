@@ -69,8 +69,37 @@ def test_committed_catalogs_are_complete_and_compiled():
             if not message.id or message.fuzzy:
                 continue
             if isinstance(message.id, str):
-                if compiled.gettext(message.id) != message.string:
+                found_text = (
+                    compiled.pgettext(message.context, message.id)
+                    if message.context
+                    else compiled.gettext(message.id)
+                )
+                if found_text != message.string:
                     found.append(f"{po.relative_to(ROOT)}: .mo is stale for {message.id!r}")
             elif compiled.ngettext(message.id[0], message.id[1], 1) != message.string[0]:
                 found.append(f"{po.relative_to(ROOT)}: .mo is stale for {message.id[0]!r}")
+    assert not found, "\n".join(found)
+
+
+def test_insights_says_a_shared_string_as_the_other_catalogs_do():
+    """Django merges the domains' catalogs into one and the first in LOCALE_PATHS wins a msgid, so
+    insights' own translation of a string another catalog also has never showed: its drill-down
+    said 商城 (the web store) for a Mi Home store, and which one wins follows the order the file
+    system lists the folders in. A string that means something else here takes a context
+    (``pgettext``); any other is translated as the other catalogs translate it."""
+    found = []
+    for lang in LANGUAGES:
+        elsewhere: dict[tuple, dict[str, str]] = {}
+        for po in sorted(ROOT.glob(f"millet/**/locale/{lang}/LC_MESSAGES/django.po")):
+            with po.open("rb") as f:
+                for message in read_po(f):
+                    if message.id and not message.fuzzy:
+                        msgid = message.id if isinstance(message.id, str) else message.id[0]
+                        text = message.string if isinstance(message.string, str) else message.string[0]
+                        elsewhere.setdefault((message.context, msgid), {})[po.parts[-5]] = text
+        for (_context, msgid), by_domain in elsewhere.items():
+            ours = by_domain.get("insights")
+            others = {domain: text for domain, text in by_domain.items() if domain != "insights"}
+            if ours is not None and any(text != ours for text in others.values()):
+                found.append(f"{lang} {msgid!r}: insights {ours!r}, {others}")
     assert not found, "\n".join(found)

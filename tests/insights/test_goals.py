@@ -97,6 +97,8 @@ def test_managers_drill_down_only_into_their_stores(people):
         ({"due_on": date(2000, 1, 1)}, "invalid_goal"),
         ({"metric": "orders", "currency": "CNY"}, "unknown_currency"),
         ({"currency": "XYZ"}, "unknown_currency"),
+        ({"scope_kind": "market", "scope_value": "ZZ"}, "invalid_scope"),
+        ({"scope_kind": "company", "scope_value": "CN"}, "invalid_scope"),
     ],
 )
 def test_bad_goals_are_refused_precisely(people, fields, code):

@@ -247,3 +247,78 @@ def test_a_goal_past_its_due_date_and_short_says_missed_not_behind(people):
     past = past[: past.index("</article>")] if "</article>" in past else past
     assert ">Missed<" in past and ">Behind<" not in past
     assert "short on the due date" in past
+
+
+def test_the_default_views_csv_link_answers_the_default_question(people):
+    """The drill-down's CSV link on the page as first opened is ``?format=csv``: it answered 422
+    ("this field is required" four times) instead of the figures shown. Any parameter that asks
+    nothing (a campaign tag) leaves the default question too."""
+    _seed(people)
+    client = _signed_in(people["executive"][0])
+    answer = client.get("/insights/", {"format": "csv"})
+    assert answer.status_code == 200 and answer["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(answer.content.decode())))
+    assert [(r["scope"], r["value"], r["currency"]) for r in rows] == [
+        ("market:CN", "300000.00", "CNY"),
+        ("market:IN", "100000.00", "INR"),
+    ]
+    today, month_ago = timezone.now().date(), timezone.now().date() - timedelta(days=29)
+    link = f"?metric=revenue&amp;by=market&amp;start={month_ago}&amp;end={today}&amp;format=csv"
+    assert link in client.get("/insights/").content.decode()
+    tagged = client.get("/insights/", {"utm_source": "letter"})
+    assert tagged.status_code == 200 and link in tagged.content.decode()  # the question, not the tag
+    assert client.get("/insights/", {"start": "2016-01-01"}).status_code == 422  # half a question
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "says"),
+    [
+        ("en", {"by": "model"}, "Revenue has no breakdown by “Device model”."),
+        ("zh-hans", {"start": "2017-01-01"}, "结束日期不能早于开始日期"),
+        ("de", {"end": "2100-01-01"}, "höchstens zehn Jahre später"),
+    ],
+)
+def test_a_question_the_figures_cannot_answer_is_told_in_the_pages_language(people, language, question, says):
+    """The period and the breakdown were checked by the service only, whose English words (with the
+    metric's key: "revenue has no breakdown by model") showed on a Chinese page."""
+    client = _signed_in(people["executive"][0])
+    client.cookies["django_language"] = language
+    asked = {"metric": "revenue", "by": "store", "start": "2016-01-01", "end": "2016-12-31"} | question
+    page = client.get("/insights/", asked)
+    assert page.status_code == 422
+    assert says in page.content.decode()
+
+
+def test_the_breakdown_by_store_says_mi_home_store_in_chinese(people):
+    """ "Store" is the web store (商城) in the menu's catalog, which Django's merged catalogs chose
+    over insights' 门店 in the drill-down's "By" list."""
+    client = _signed_in(people["manager"][0])
+    client.cookies["django_language"] = "zh-hans"
+    text = client.get("/insights/").content.decode()
+    assert '<option value="store" selected>门店</option>' in text
+
+
+def test_the_goals_csv_says_reached_names_the_rates_currency_and_runs_no_formula(people):
+    _seed(people)
+    today = timezone.now().date()
+    create_goal(
+        actor=SYSTEM, title='=HYPERLINK("http://evil.example","Click")', metric="stores_open",
+        target=Decimal(1), starts_on=today - timedelta(days=30), due_on=today + timedelta(days=30),
+        owner_id=people["executive"][0].pk,
+    )  # fmt: skip
+    answer = _signed_in(people["executive"][0]).get("/insights/goals.csv")
+    rows = list(csv.DictReader(io.StringIO(answer.content.decode())))
+    revenue, stores = sorted(rows, key=lambda r: r["metric"])
+    assert stores["goal"] == '\'=HYPERLINK("http://evil.example","Click")'
+    assert (stores["actual"], stores["reached"]) == ("3", "true")
+    assert (revenue["status"], revenue["reached"]) == ("behind", "false")
+    assert revenue["rates"] == "1 INR = 0.1 CNY (from 2016-01-01)"
+
+
+def test_one_goal_through_the_api_names_its_owner_as_the_list_does(people):
+    _seed(people)
+    client = _signed_in(people["executive"][0])
+    (listed,) = client.get("/api/insights/goals").json()
+    alone = client.get(f"/api/insights/goals/{listed['id']}").json()
+    assert alone["owner"] == listed["owner"] == "lei"
+    assert alone == listed

@@ -93,6 +93,23 @@ def test_drill_down_by_market_and_store(company):
     assert [r.name for r in breakdown(METRICS["revenue"], "market", *week)] == ["CN", "IN"]
 
 
+def test_a_figure_in_its_own_currency_names_no_rate_and_needs_none(company):
+    """India's revenue in rupees was shown with "1 INR = 0.1021 CNY" beside it though no rate was
+    used, and with no INR rate entered it would have had no figure at all."""
+    from millet.insights.models import ExchangeRate
+
+    company("revenue:store:MU-001:INR", 50_00, "INR")
+    catch_up()
+    today = timezone.now().date()
+    (india,) = breakdown(METRICS["revenue"], "market", today, today)
+    assert (india.figure.value, india.figure.currency, india.figure.rates) == (Decimal("50.00"), "INR", ())
+    ExchangeRate.objects.all().delete()
+    (india,) = breakdown(METRICS["revenue"], "market", today, today)
+    assert (india.figure.value, india.figure.missing) == (Decimal("50.00"), ())
+    in_yuan = trend(METRICS["revenue"], "company", today, today, currency="CNY").figure
+    assert (in_yuan.value, in_yuan.missing) == (None, ("INR",))  # converting still needs the rate
+
+
 def test_a_back_dated_posting_counts_on_its_business_day(company):
     catch_up()  # the rollups are already live when the store posts last year's takings
     takings_day = date(2016, 3, 14)

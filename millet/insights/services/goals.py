@@ -26,13 +26,13 @@ from millet.insights.metrics import (
     FLOW,
     LEVEL,
     LINES_JOINED,
+    MARKET,
     PRODUCT_LINE,
     RATIO,
     SCOPE_KINDS,
     STORE,
     Metric,
     parse_scope,
-    scope_key,
 )
 from millet.insights.models import Goal
 from millet.insights.pace import Pace, pace
@@ -40,6 +40,7 @@ from millet.insights.services.access import Viewer, viewer_for
 from millet.insights.services.figures import Figure, Trend, TrendQuestion, get_metric, trends
 from millet.insights.services.rates import RateBook, reporting_currency
 from millet.insights.sparkline import Sparkline, sparkline
+from millet.regions import services as regions
 from millet.regions.money import currency_exponent
 from millet.stores import services as stores
 
@@ -57,10 +58,18 @@ class GoalCard:
 
 
 def _check_scope(metric: Metric, kind: str, value: str) -> None:
+    """422 ``invalid_scope`` for a scope no figure can be measured in: a kind the metric is not
+    measured per, or a store, market, product line or flash sale that does not exist (a goal for
+    market "ZZ" stood at 0 for ever), or a value given to the whole company (it was dropped)."""
     try:
-        parse_scope(scope_key(kind, value))
+        parse_scope(kind if kind == COMPANY and not value else f"{kind}:{value}")
     except ValueError:
         raise Unprocessable(f"unknown scope {kind}:{value}", code="invalid_scope") from None
+    if kind == MARKET:
+        try:
+            regions.get_market(value)
+        except NotFound:
+            raise Unprocessable(f"unknown market {value!r}", code="invalid_scope") from None
     if kind not in metric.scopes:
         raise Unprocessable(f"{metric.key} is not measured per {kind}", code="invalid_scope")
     if kind not in SCOPE_KINDS:  # a device scope: for the drill-down only
@@ -165,9 +174,12 @@ def _question(goal: Goal, as_of: date) -> TrendQuestion:
 
 
 @replica_reads
-def card(goal: Goal, *, today: date | None = None, owner: str = "") -> GoalCard:
-    """How ``goal`` stands on ``today`` (UTC; the due date once it has passed)."""
+def card(goal: Goal, *, today: date | None = None, owner: str | None = None) -> GoalCard:
+    """How ``goal`` stands on ``today`` (UTC; the due date once it has passed); ``owner``, the
+    owner's name, is looked up when not given (the API's one goal answered an empty owner)."""
     as_of = _as_of(goal, today)
+    if owner is None:
+        owner = usernames([goal.owner_id]).get(goal.owner_id, "")
     return _card(goal, as_of, owner, trends([_question(goal, as_of)])[0])
 
 

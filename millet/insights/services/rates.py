@@ -152,7 +152,10 @@ class Conversion:
 
 def conversion(currencies: Iterable[str], to: str, on: date, *, book: RateBook | None = None) -> Conversion:
     """The rates in force on ``on`` for ``currencies`` into ``to`` (full Decimal precision), read
-    from ``book`` when given (no query), else in one query."""
+    from ``book`` when given (no query), else in one query. Amounts already in ``to`` need no rate:
+    a market's or a store's figure in its own currency names none and is never missing one."""
+    if not set(currencies) - {to}:
+        return Conversion(to, {to: ONE}, (), ())
     wanted = sorted({*currencies, to})
     found = book.rates_on(wanted, on) if book is not None else rates_on(wanted, on)
     missing = tuple(code for code, rate in found.items() if rate is None)
