@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import struct
 import threading
+import time
 from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
@@ -115,8 +116,11 @@ def test_stream_client_receives_every_message_and_one_write_acks_a_batch(mosquit
     drain.close()
 
     again = Drain(mosquitto)
-    wait_until(lambda: len(again.mids) == 1000, 30, "the unacknowledged thousand")
-    assert again.payloads == [f'{{"seq": {seq}}}'.encode() for seq in range(2001, 3001)]
+    # At least the thousand, then the count must hold still: a wait for exactly 1,000 timed out on a
+    # loaded machine without saying whether fewer came or more (acks lost would bring more).
+    wait_until(lambda: len(again.mids) >= 1000, 60, "the unacknowledged thousand")
+    time.sleep(0.5)
+    assert [p.decode() for p in again.payloads] == [f'{{"seq": {seq}}}' for seq in range(2001, 3001)]
     again.client.ack_many(again.mids)
     wait_until(lambda: not again.client.want_write(), 10, "the acks written")
     again.close()
