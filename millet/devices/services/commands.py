@@ -261,23 +261,24 @@ def _close(qs, status: str, now: datetime, error: str) -> None:
 # returned with their device's id and payload, oldest due first (PostgreSQL writes each payload: no
 # row's params and timestamps are parsed and serialised again in Python). The three sets are disjoint
 # (a due command has not expired and has attempts left), and data-modifying CTEs all see the same
-# snapshot.
+# snapshot. An open command is one with no ``finished_at`` (the open index's condition; a constraint
+# ties it to the status), and marking one sent changes no indexed column: a HOT update (``Command``).
 _HAND_OUT = """
 WITH expired AS (
     UPDATE devices_command c SET status = 'expired', finished_at = %(now)s, result = '{"error": "expired"}'
     FROM devices_device d
-    WHERE d.id = c.device_id AND c.status IN ('queued', 'sent') AND c.expires_at <= %(now)s
+    WHERE d.id = c.device_id AND c.finished_at IS NULL AND c.expires_at <= %(now)s
     RETURNING c.id, c.command_id, d.device_id
 ), timed_out AS (
     UPDATE devices_command c SET status = 'failed', finished_at = %(now)s, result = '{"error": "timeout"}'
     FROM devices_device d
-    WHERE d.id = c.device_id AND c.status = 'sent' AND c.attempts >= c.max_attempts
-      AND c.next_attempt_at <= %(now)s
+    WHERE d.id = c.device_id AND c.finished_at IS NULL AND c.status = 'sent'
+      AND c.attempts >= c.max_attempts AND c.next_attempt_at <= %(now)s AND c.expires_at > %(now)s
     RETURNING c.id, c.command_id, d.device_id
 ), due AS (
     SELECT c.id, c.next_attempt_at, d.device_id
     FROM devices_command c JOIN devices_device d ON d.id = c.device_id
-    WHERE c.status IN ('queued', 'sent') AND c.next_attempt_at <= %(now)s AND c.expires_at > %(now)s
+    WHERE c.finished_at IS NULL AND c.next_attempt_at <= %(now)s AND c.expires_at > %(now)s
       AND c.attempts < c.max_attempts AND d.online AND d.enabled
     ORDER BY c.next_attempt_at, c.id
     LIMIT %(limit)s
@@ -473,7 +474,7 @@ WITH answer AS (
     FROM answer a
     JOIN devices_command c ON c.command_id = a.command_id
     JOIN devices_device d ON d.id = c.device_id AND d.device_id = a.device_id
-    WHERE c.status IN ('queued', 'sent')
+    WHERE c.finished_at IS NULL
     ORDER BY c.id
     FOR UPDATE OF c
 ), answered AS (
