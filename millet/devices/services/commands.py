@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import orjson
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -420,7 +421,9 @@ def acknowledge_commands(answers: list[Answer]) -> int:
     applied answer, in order, with the commands locked. Returns how many answers were applied.
     """
     wanted = [
-        Answer(a.device_id, a.command_id[:32], a.status, a.result if isinstance(a.result, dict) else {})
+        a  # already in shape (nearly every answer): no copy
+        if isinstance(a.result, dict) and len(a.command_id) <= 32
+        else Answer(a.device_id, a.command_id[:32], a.status, a.result if isinstance(a.result, dict) else {})
         for a in answers
         if a.status in ("ok", "error", "progress") and isinstance(a.command_id, str)
     ]
@@ -435,9 +438,10 @@ def acknowledge_commands(answers: list[Answer]) -> int:
             chain.append(i)
     now = timezone.now()
     with transaction.atomic():
-        # Each command's last applied answer, and whether a ``progress`` in its chain pushed its retry.
+        # Each command's last applied answer, and whether a ``progress`` in its chain pushed its retry
+        # (every answer of a chain but its last is a ``progress``).
         finals = [
-            (wanted[chain[-1]], any(wanted[i].status == "progress" for i in chain))
+            (wanted[chain[-1]], len(chain) > 1 or wanted[chain[0]].status == "progress")
             for chain in chains.values()
         ]
         answered = (_answer if connection.vendor == "postgresql" else _answer_orm)(finals, now)
@@ -505,12 +509,14 @@ def _answer(finals: list[tuple[Answer, bool]], now: datetime) -> dict[tuple[str,
         }
         for a, p in finals
     ]
+    # orjson: a tenth of the json module's time for these batches; the results it encodes came from the
+    # ingest decoder (orjson itself), and what it decodes is PostgreSQL's rendering of stored JSON.
     with connection.cursor() as cursor:
-        cursor.execute(_ANSWER, {"answers": json.dumps(answers), "now": now})
+        cursor.execute(_ANSWER, {"answers": orjson.dumps(answers).decode(), "now": now})
         (changed,) = cursor.fetchone()
     return {
         (command_id, device_id): (pk, kind, params, state)
-        for command_id, device_id, pk, kind, params, state in json.loads(changed)
+        for command_id, device_id, pk, kind, params, state in orjson.loads(changed)
     }
 
 
