@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import orjson
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -261,23 +262,24 @@ def _close(qs, status: str, now: datetime, error: str) -> None:
 # returned with their device's id and payload, oldest due first (PostgreSQL writes each payload: no
 # row's params and timestamps are parsed and serialised again in Python). The three sets are disjoint
 # (a due command has not expired and has attempts left), and data-modifying CTEs all see the same
-# snapshot.
+# snapshot. An open command is one with no ``finished_at`` (the open index's condition; a constraint
+# ties it to the status), and marking one sent changes no indexed column: a HOT update (``Command``).
 _HAND_OUT = """
 WITH expired AS (
     UPDATE devices_command c SET status = 'expired', finished_at = %(now)s, result = '{"error": "expired"}'
     FROM devices_device d
-    WHERE d.id = c.device_id AND c.status IN ('queued', 'sent') AND c.expires_at <= %(now)s
+    WHERE d.id = c.device_id AND c.finished_at IS NULL AND c.expires_at <= %(now)s
     RETURNING c.id, c.command_id, d.device_id
 ), timed_out AS (
     UPDATE devices_command c SET status = 'failed', finished_at = %(now)s, result = '{"error": "timeout"}'
     FROM devices_device d
-    WHERE d.id = c.device_id AND c.status = 'sent' AND c.attempts >= c.max_attempts
-      AND c.next_attempt_at <= %(now)s
+    WHERE d.id = c.device_id AND c.finished_at IS NULL AND c.status = 'sent'
+      AND c.attempts >= c.max_attempts AND c.next_attempt_at <= %(now)s AND c.expires_at > %(now)s
     RETURNING c.id, c.command_id, d.device_id
 ), due AS (
     SELECT c.id, c.next_attempt_at, d.device_id
     FROM devices_command c JOIN devices_device d ON d.id = c.device_id
-    WHERE c.status IN ('queued', 'sent') AND c.next_attempt_at <= %(now)s AND c.expires_at > %(now)s
+    WHERE c.finished_at IS NULL AND c.next_attempt_at <= %(now)s AND c.expires_at > %(now)s
       AND c.attempts < c.max_attempts AND d.online AND d.enabled
     ORDER BY c.next_attempt_at, c.id
     LIMIT %(limit)s
@@ -419,7 +421,9 @@ def acknowledge_commands(answers: list[Answer]) -> int:
     applied answer, in order, with the commands locked. Returns how many answers were applied.
     """
     wanted = [
-        Answer(a.device_id, a.command_id[:32], a.status, a.result if isinstance(a.result, dict) else {})
+        a  # already in shape (nearly every answer): no copy
+        if isinstance(a.result, dict) and len(a.command_id) <= 32
+        else Answer(a.device_id, a.command_id[:32], a.status, a.result if isinstance(a.result, dict) else {})
         for a in answers
         if a.status in ("ok", "error", "progress") and isinstance(a.command_id, str)
     ]
@@ -434,9 +438,10 @@ def acknowledge_commands(answers: list[Answer]) -> int:
             chain.append(i)
     now = timezone.now()
     with transaction.atomic():
-        # Each command's last applied answer, and whether a ``progress`` in its chain pushed its retry.
+        # Each command's last applied answer, and whether a ``progress`` in its chain pushed its retry
+        # (every answer of a chain but its last is a ``progress``).
         finals = [
-            (wanted[chain[-1]], any(wanted[i].status == "progress" for i in chain))
+            (wanted[chain[-1]], len(chain) > 1 or wanted[chain[0]].status == "progress")
             for chain in chains.values()
         ]
         answered = (_answer if connection.vendor == "postgresql" else _answer_orm)(finals, now)
@@ -473,7 +478,7 @@ WITH answer AS (
     FROM answer a
     JOIN devices_command c ON c.command_id = a.command_id
     JOIN devices_device d ON d.id = c.device_id AND d.device_id = a.device_id
-    WHERE c.status IN ('queued', 'sent')
+    WHERE c.finished_at IS NULL
     ORDER BY c.id
     FOR UPDATE OF c
 ), answered AS (
@@ -504,12 +509,14 @@ def _answer(finals: list[tuple[Answer, bool]], now: datetime) -> dict[tuple[str,
         }
         for a, p in finals
     ]
+    # orjson: a tenth of the json module's time for these batches; the results it encodes came from the
+    # ingest decoder (orjson itself), and what it decodes is PostgreSQL's rendering of stored JSON.
     with connection.cursor() as cursor:
-        cursor.execute(_ANSWER, {"answers": json.dumps(answers), "now": now})
+        cursor.execute(_ANSWER, {"answers": orjson.dumps(answers).decode(), "now": now})
         (changed,) = cursor.fetchone()
     return {
         (command_id, device_id): (pk, kind, params, state)
-        for command_id, device_id, pk, kind, params, state in json.loads(changed)
+        for command_id, device_id, pk, kind, params, state in orjson.loads(changed)
     }
 
 
