@@ -232,9 +232,14 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文"), ("hi", "हिन्दी"), ("de", "Deutsch")]
 # Each domain with pages keeps its own catalog (millet/<app>/locale), so parallel work never edits
 # one shared .po file; millet/locale holds the strings of apps without one. Deepest first, because
-# makemessages files each source under the first of these whose parent folder holds it.
+# makemessages files each source under the first of these whose parent folder holds it. Then by
+# path: Django merges the catalogs and the first to hold a msgid wins it on every page, so the order
+# must not follow the file system's listing (which differs between machines); tests/i18n keeps the
+# catalogs from disagreeing on a msgid at all, and this keeps any slip the same everywhere.
 LOCALE_PATHS = [
-    *sorted((p for p in BASE_DIR.glob("**/locale") if p != BASE_DIR / "locale"), key=lambda p: -len(p.parts)),
+    *sorted(
+        (p for p in BASE_DIR.glob("**/locale") if p != BASE_DIR / "locale"), key=lambda p: (-len(p.parts), p)
+    ),
     BASE_DIR / "locale",
 ]
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600

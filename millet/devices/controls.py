@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 # The demo catalog's property keys and actions in the owner's language; others show their spec name.
 PROPERTY_LABELS = {
@@ -58,7 +59,7 @@ COMMAND_STATES = {
     "acked": _("Acknowledged"),
     "failed": _("Failed"),
     "expired": _("Expired"),
-    "cancelled": _("Cancelled"),
+    "cancelled": pgettext_lazy("device command", "Cancelled"),
 }
 NUMERIC = {"int8", "int16", "int32", "uint8", "uint16", "uint32", "float"}
 

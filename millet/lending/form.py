@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from millet.core.errors import Unprocessable
 from millet.lending.credit.features import EXCLUDED
@@ -73,7 +74,8 @@ LESS_THAN_1, ONE_TO_4, FOUR_TO_7, SEVEN_OR_MORE = (
     _("4 to 7 years"),
     _("7 years or more"),
 )
-YES, NO, NONE = _("Yes"), _("No"), _("None")
+# "None" answers "your most valuable property" (German: keiner, as der Besitz), not a list.
+YES, NO, NONE = _("Yes"), _("No"), pgettext_lazy("no property", "None")
 
 QUESTIONS: tuple[Question, ...] = (
     Question(

@@ -17,7 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
 from millet.accounts.actor import request_actor
@@ -40,7 +40,7 @@ STATUS = {
     "partially_returned": (gettext_lazy("Partially returned"), "neutral"),
 }
 CHANNEL = {
-    "web": gettext_lazy("Online"),
+    "web": pgettext_lazy("sales channel", "Online"),
     "pos": gettext_lazy("In store"),
     "click_collect": gettext_lazy("Click and collect"),
     "flash": gettext_lazy("Flash sale"),

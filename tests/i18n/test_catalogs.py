@@ -81,25 +81,34 @@ def test_committed_catalogs_are_complete_and_compiled():
     assert not found, "\n".join(found)
 
 
-def test_insights_says_a_shared_string_as_the_other_catalogs_do():
-    """Django merges the domains' catalogs into one and the first in LOCALE_PATHS wins a msgid, so
-    insights' own translation of a string another catalog also has never showed: its drill-down
-    said 商城 (the web store) for a Mi Home store, and which one wins follows the order the file
-    system lists the folders in. A string that means something else here takes a context
-    (``pgettext``); any other is translated as the other catalogs translate it."""
+def test_no_two_catalogs_translate_a_string_differently():
+    """Django merges the domains' catalogs into one, and the first in LOCALE_PATHS to hold a msgid
+    wins it on every page: a second catalog's own translation of the same msgid never shows (the
+    insights drill-down said 商城, the web store, for a Mi Home store). So, in each language, every
+    catalog holding a msgid (under the same context) translates it alike. A string that means
+    something else on one page takes a context there (``pgettext``, ``{% translate "..." context
+    "..." %}``) and is translated under it; any other is said as the other catalogs say it."""
     found = []
     for lang in LANGUAGES:
-        elsewhere: dict[tuple, dict[str, str]] = {}
+        by_key: dict[tuple, dict[str, list[str]]] = {}
         for po in sorted(ROOT.glob(f"millet/**/locale/{lang}/LC_MESSAGES/django.po")):
+            domain = po.parent.parent.parent.parent.relative_to(ROOT).as_posix()
             with po.open("rb") as f:
                 for message in read_po(f):
-                    if message.id and not message.fuzzy:
-                        msgid = message.id if isinstance(message.id, str) else message.id[0]
-                        text = message.string if isinstance(message.string, str) else message.string[0]
-                        elsewhere.setdefault((message.context, msgid), {})[po.parts[-5]] = text
-        for (_context, msgid), by_domain in elsewhere.items():
-            ours = by_domain.get("insights")
-            others = {domain: text for domain, text in by_domain.items() if domain != "insights"}
-            if ours is not None and any(text != ours for text in others.values()):
-                found.append(f"{lang} {msgid!r}: insights {ours!r}, {others}")
-    assert not found, "\n".join(found)
+                    if not message.id or message.fuzzy:
+                        continue
+                    msgid = message.id if isinstance(message.id, str) else message.id[0]
+                    # A plural entry's forms are compared together, as one translation.
+                    strings = (message.string,) if isinstance(message.string, str) else tuple(message.string)
+                    if any(strings):
+                        text = " | ".join(strings)
+                        by_key.setdefault((message.context, msgid), {}).setdefault(text, []).append(domain)
+        for (context, msgid), translations in by_key.items():
+            if len(translations) > 1:
+                where = "; ".join(
+                    f"{text!r} in {', '.join(domains)}" for text, domains in translations.items()
+                )
+                found.append(f"{lang} {msgid!r}{f' (context {context!r})' if context else ''}: {where}")
+    assert not found, "one translation per string, or a context where the meaning differs:\n" + "\n".join(
+        sorted(found)
+    )
