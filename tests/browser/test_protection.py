@@ -94,7 +94,7 @@ def test_a_declined_card_is_said_on_the_units_offer_and_buys_nothing(open_page, 
     from millet.insurance.models import Policy
 
     order, serial = sell(world, "alice")
-    page = open_page("desktop", language="en", javascript=False)
+    page = open_page("desktop", language="en")
     sign_in(page, "alice")
     page.goto(f"/orders/{order}/")
     offer = page.get_by_role("region", name="Protect your devices")
