@@ -25,7 +25,7 @@ from millet.core.not_found import as_404
 from millet.insurance import services
 from millet.insurance.views import PERILS
 from millet.sales import services as sales
-from millet.sales.panels import refused_on_order_page
+from millet.sales.views import refused_on_order_page
 
 POLICY_STATUS = {  # (label, badge tone)
     "active": (gettext_lazy("Active"), "success"),

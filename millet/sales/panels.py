@@ -6,7 +6,7 @@ panel sees the request, the signed-in actor, the order and what it was refused (
 the page answers that panel's own refused form), and answers "" when it has nothing to say.
 
 A panel's form posts to its own domain's view. When the service refuses it, that view answers with
-the order page again (``refused_on_order_page``: a 4xx, the refusal shown where it was asked and
+the order page again (``sales.views.refused_on_order_page``: a 4xx, the refusal shown where it was asked and
 nothing changed), never with a redirect; only a POST that went through redirects.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 
 from millet.accounts.actor import Actor
 
@@ -36,13 +36,3 @@ def order_panels(
     key, state = refused or ("", None)
     html = (panel(request, actor, order, state if name == key else None) for name, panel in _panels.items())
     return [part for part in html if part]
-
-
-def refused_on_order_page(
-    request: HttpRequest, actor: Actor, order, *, panel: str, state: object, status: int
-) -> HttpResponse:
-    """The order page answering a panel's refused POST with ``status`` (400, 402, 409, 422), the
-    panel registered as ``panel`` drawn with ``state``."""
-    from millet.sales.views import order_page  # the page imports this module: imported on use
-
-    return order_page(request, actor, order, status=status, refused=(panel, state))

@@ -160,6 +160,14 @@ def order_page(
     )
 
 
+def refused_on_order_page(
+    request: HttpRequest, actor, order, *, panel: str, state: object, status: int
+) -> HttpResponse:
+    """The order page answering a panel's refused POST (``panels``) with ``status`` (400, 402, 409,
+    422), the panel registered as ``panel`` drawn with ``state``."""
+    return order_page(request, actor, order, status=status, refused=(panel, state))
+
+
 def _shippable(actor, order) -> bool:
     """Staff see the shipping form on a paid web or flash order (``fulfil_order``'s own rule decides)."""
     return actor.is_staff and order.channel in ("web", "flash") and order.status in ("paid", "backordered")
