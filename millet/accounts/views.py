@@ -15,7 +15,7 @@ from millet.accounts import services
 from millet.accounts.actor import request_actor
 from millet.accounts.forms import AddressForm, NameForm
 from millet.accounts.postal import AddressFields, address_problems
-from millet.core.errors import NotFound
+from millet.core.not_found import as_404
 from millet.regions.india import state_choices
 from millet.regions.services import list_markets
 
@@ -100,10 +100,8 @@ def address_new(request: HttpRequest) -> HttpResponse:
 
 
 def _own_address(request: HttpRequest, address_id: int) -> services.AddressInfo:
-    try:
+    with as_404():
         return services.get_address(request_actor(request), address_id)
-    except NotFound:
-        raise Http404("no such address") from None
 
 
 @login_required

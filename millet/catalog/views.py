@@ -24,7 +24,7 @@ from millet.catalog.services import (
     shelves,
 )
 from millet.catalog.spec_sheet import spec_sheet
-from millet.core.errors import NotFound
+from millet.core.not_found import as_404
 from millet.core.replicas import replica_reads
 from millet.web.markets import market_or_404
 
@@ -113,10 +113,8 @@ def product(request: HttpRequest, market: str, slug: str) -> HttpResponse:
     not one of this product's) the first one that can be bought. 404 for an unknown, retired or
     unpriced product."""
     info = market_or_404(market)
-    try:
+    with as_404():
         page = product_page(slug, info.code)
-    except NotFound:
-        raise Http404("no such product in this market") from None
     variants = page.product.skus
     stock = shelves([s.code for s in variants], info.code)
     buyable = [s for s in variants if stock[s.code].state != "sold_out"] or variants

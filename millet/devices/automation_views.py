@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from millet.accounts.actor import Actor, request_actor
-from millet.core.errors import DomainError, NotFound
+from millet.core.errors import DomainError
+from millet.core.not_found import as_404
 from millet.devices import services
 from millet.devices.automation_form import Pickers, describe, parse_value, value_input
 
@@ -158,10 +159,8 @@ def new_automation(request: HttpRequest) -> HttpResponse:
 @require_POST
 def set_enabled(request: HttpRequest, automation_id: int) -> HttpResponse:
     enabled = request.POST.get("enabled") == "true"
-    try:
+    with as_404():
         automation = services.set_automation_enabled(request_actor(request), automation_id, enabled)
-    except NotFound:
-        raise Http404 from None
     text = _("“%(name)s” is on.") if enabled else _("“%(name)s” is off.")
     messages.success(request, text % {"name": automation.name})
     return redirect("devices_owner:automations")
@@ -170,9 +169,7 @@ def set_enabled(request: HttpRequest, automation_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def delete(request: HttpRequest, automation_id: int) -> HttpResponse:
-    try:
+    with as_404():
         services.delete_automation(request_actor(request), automation_id)
-    except NotFound:
-        raise Http404 from None
     messages.success(request, _("The automation is deleted."))
     return redirect("devices_owner:automations")

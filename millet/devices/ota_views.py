@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from millet.accounts.actor import request_actor
-from millet.core.errors import Conflict, Forbidden, NotFound
+from millet.core.errors import Conflict, Forbidden
+from millet.core.not_found import as_404
 from millet.devices import services
 from millet.devices.automation_form import device_names
 
@@ -24,6 +25,11 @@ NOTIFICATIONS_SHOWN = 50
 @login_required
 @require_safe
 def updates(request: HttpRequest) -> HttpResponse:
+    return _updates_page(request)
+
+
+def _updates_page(request: HttpRequest, status: int = 200) -> HttpResponse:
+    """The page; also the answer to a refused update (409, the refusal as a message)."""
     actor = request_actor(request)
     infos = [i for i in services.list_devices(actor) if i.role != "staff"]
     names = device_names([(i.device_id, i.model_urn, i.serial) for i in infos])
@@ -32,19 +38,19 @@ def updates(request: HttpRequest) -> HttpResponse:
         for i in infos
     ]
     notifications = services.notifications_for(actor, limit=NOTIFICATIONS_SHOWN)
-    return render(request, "devices/updates/updates.html", {"rows": rows, "notifications": notifications})
+    context = {"rows": rows, "notifications": notifications}
+    return render(request, "devices/updates/updates.html", context, status=status)
 
 
 @login_required
 @require_POST
 def start_update(request: HttpRequest, device_id: str) -> HttpResponse:
     try:
-        rollout = services.update_device(request_actor(request), device_id)
-    except (NotFound, Forbidden):
-        raise Http404 from None
-    except Conflict:
+        with as_404(Forbidden):
+            rollout = services.update_device(request_actor(request), device_id)
+    except Conflict as exc:
         messages.error(request, _("This device has no update to start now."))
-        return redirect("devices_owner:updates")
+        return _updates_page(request, status=exc.status_code)
     messages.success(
         request,
         _("Update to %(version)s started: it installs when the device is online.")

@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from millet.accounts.actor import request_actor
-from millet.core.errors import Forbidden, NotFound, Unprocessable
+from millet.core.errors import Forbidden, Unprocessable
+from millet.core.not_found import as_404
 from millet.devices import services
 from millet.devices.automation_form import device_names
 
@@ -23,6 +24,11 @@ from millet.devices.automation_form import device_names
 @login_required
 @require_safe
 def sharing_page(request: HttpRequest) -> HttpResponse:
+    return _sharing_page(request)
+
+
+def _sharing_page(request: HttpRequest, status: int = 200) -> HttpResponse:
+    """The page; also the answer to a refused invitation (422, the refusal as a message)."""
     actor = request_actor(request)
     infos = [i for i in services.list_devices(actor) if i.role != "staff"]
     names = device_names([(i.device_id, i.model_urn, i.serial) for i in infos])
@@ -42,6 +48,7 @@ def sharing_page(request: HttpRequest) -> HttpResponse:
             "shared": shared,
             "invitations": [(i, invited[i.invitation_id]) for i in invitations],
         },
+        status=status,
     )
 
 
@@ -50,12 +57,11 @@ def sharing_page(request: HttpRequest) -> HttpResponse:
 def invite(request: HttpRequest, device_id: str) -> HttpResponse:
     login = request.POST.get("login", "").strip()
     try:
-        services.invite(request_actor(request), device_id, login, request.POST.get("role", ""))
-    except (NotFound, Forbidden):
-        raise Http404 from None
-    except Unprocessable:
+        with as_404(Forbidden):
+            services.invite(request_actor(request), device_id, login, request.POST.get("role", ""))
+    except Unprocessable as exc:
         messages.error(request, _("Give a username or an email address, and choose what they may do."))
-        return redirect("devices_owner:sharing")
+        return _sharing_page(request, status=exc.status_code)
     messages.success(
         request,
         _("If “%(login)s” has a Millet account, your invitation is waiting for them.") % {"login": login},
@@ -68,10 +74,8 @@ def invite(request: HttpRequest, device_id: str) -> HttpResponse:
 def answer(request: HttpRequest, invitation_id: int, verdict: str) -> HttpResponse:
     if verdict not in ("accept", "decline"):
         raise Http404
-    try:
+    with as_404():
         services.answer_invitation(request_actor(request), invitation_id, verdict == "accept")
-    except NotFound:
-        raise Http404 from None
     text = (
         _("Invitation accepted: the device is in your list.")
         if verdict == "accept"
@@ -85,9 +89,7 @@ def answer(request: HttpRequest, invitation_id: int, verdict: str) -> HttpRespon
 @require_POST
 def remove_member(request: HttpRequest, device_id: str) -> HttpResponse:
     username = request.POST.get("username", "")
-    try:
+    with as_404(Forbidden):
         services.unshare_device(request_actor(request), device_id, username)
-    except (NotFound, Forbidden):
-        raise Http404 from None
     messages.success(request, _("%(username)s no longer shares this device.") % {"username": username})
     return redirect("devices_owner:sharing")

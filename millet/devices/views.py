@@ -35,6 +35,7 @@ from django.views.decorators.http import require_POST, require_safe
 from millet.accounts.actor import request_actor
 from millet.catalog.services import product_faces
 from millet.core.errors import DomainError, Forbidden, NotFound
+from millet.core.not_found import as_404
 from millet.devices import controls, services
 from millet.devices.telemetry import services as telemetry
 
@@ -51,16 +52,19 @@ _openings = threading.BoundedSemaphore(OPENINGS_AT_ONCE)
 
 
 def _device_or_404(request: HttpRequest, device_id: str):
-    try:
+    with as_404():
         return services.device_for_viewer(request_actor(request), device_id)
-    except NotFound:
-        raise Http404 from None
 
 
 @login_required
 @require_safe
 def devices(request: HttpRequest) -> HttpResponse:
     """Homes with their rooms' devices, then devices in no home, then units waiting to be set up."""
+    return _devices_page(request)
+
+
+def _devices_page(request: HttpRequest, status: int = 200) -> HttpResponse:
+    """The device list; also the answer to a refused form on it (4xx, the refusal as a message)."""
     actor = request_actor(request)
     units = services.list_devices(actor)
     waiting = services.units_to_set_up(actor)
@@ -85,6 +89,7 @@ def devices(request: HttpRequest) -> HttpResponse:
             "waiting": [{"unit": w, "face": faces.get(w.model_urn)} for w in waiting],
             "has_any": bool(units or waiting),
         },
+        status=status,
     )
 
 
@@ -95,8 +100,8 @@ def create_home(request: HttpRequest) -> HttpResponse:
         services.create_home(request_actor(request), request.POST.get("name", ""))
     except DomainError as exc:
         messages.error(request, exc.detail)
-    else:
-        messages.success(request, _("Home added."))
+        return _devices_page(request, status=exc.status_code)
+    messages.success(request, _("Home added."))
     return redirect("devices:devices")
 
 
@@ -105,24 +110,28 @@ def create_home(request: HttpRequest) -> HttpResponse:
 def place(request: HttpRequest, device_id: str) -> HttpResponse:
     home = request.POST.get("home", "")
     try:
-        services.place_device(
-            request_actor(request),
-            device_id,
-            int(home) if home.isdigit() else None,
-            request.POST.get("room", ""),
-        )
-    except (NotFound, Forbidden):
-        raise Http404 from None
+        with as_404(Forbidden):
+            services.place_device(
+                request_actor(request),
+                device_id,
+                int(home) if home.isdigit() else None,
+                request.POST.get("room", ""),
+            )
     except DomainError as exc:
         messages.error(request, exc.detail)
-    else:
-        messages.success(request, _("Device moved."))
+        return _devices_page(request, status=exc.status_code)
+    messages.success(request, _("Device moved."))
     return redirect("devices:devices")
 
 
 @login_required
 @require_safe
 def device(request: HttpRequest, device_id: str) -> HttpResponse:
+    return _device_page(request, device_id)
+
+
+def _device_page(request: HttpRequest, device_id: str, status: int = 200) -> HttpResponse:
+    """One device; also the answer to a refused command (4xx, the refusal as a message)."""
     info = _device_or_404(request, device_id)
     actor = request_actor(request)
     shadow = services.get_shadow(actor, device_id)
@@ -150,6 +159,7 @@ def device(request: HttpRequest, device_id: str) -> HttpResponse:
             "states_json": json.dumps({k: str(v) for k, v in controls.COMMAND_STATES.items()}),
             "words_json": json.dumps({"on": _("On"), "off": _("Off")}),
         },
+        status=status,
     )
 
 
@@ -178,16 +188,18 @@ def _parse(spec, raw: str) -> object:
 
 
 def _send(request: HttpRequest, device_id: str, command: Callable[[], object]) -> HttpResponse:
-    """Send an owner's command from a form: back to the device page with what happened as a message
-    (a refusal in the spec's words), or 403 for someone who may see the device but not control it."""
+    """Send an owner's command from a form: back to the device page, or the device page again
+    with a refusal in the spec's words and its status (404 an unknown property, 422 a value the
+    spec refuses, 409 a device that cannot take it now), or 403 for someone who may see the
+    device but not control it."""
     try:
         command()
     except Forbidden:
         return HttpResponse(status=403)
     except DomainError as exc:
         messages.error(request, exc.detail)
-    else:
-        messages.success(request, _("Sent to the device."))
+        return _device_page(request, device_id, status=exc.status_code)
+    messages.success(request, _("Sent to the device."))
     return redirect(reverse("devices:device", args=[device_id]) + "#commands")
 
 

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -29,7 +29,8 @@ from django.views.decorators.http import require_POST, require_safe
 
 from millet.accounts.actor import request_actor
 from millet.core.client_address import client_address
-from millet.core.errors import DomainError, NotFound, ServiceUnavailable
+from millet.core.errors import DomainError, ServiceUnavailable
+from millet.core.not_found import as_404
 from millet.finance.services import PaymentDeclined
 from millet.flashsale import services
 from millet.flashsale.forms import ClaimForm, PayForm, new_attempt
@@ -60,10 +61,8 @@ def _actor(request: HttpRequest):
 
 def _sale_or_404(request: HttpRequest, market: str, code: str) -> services.SaleView:
     market_or_404(market)
-    try:
+    with as_404():
         return services.sale_for(_actor(request), market, code)
-    except NotFound as exc:
-        raise Http404(str(exc)) from exc
 
 
 def _sale_url(sale: services.SaleView) -> str:
@@ -154,18 +153,16 @@ def claim(request: HttpRequest, market: str, code: str) -> HttpResponse:
         )
     except ServiceUnavailable:
         raise  # the gate is down: the 503 page (millet.core.outage), not a refusal
-    except DomainError as exc:
+    except DomainError as exc:  # said on the sale as it is now (sold out: the waitlist), with a fresh attempt
         messages.error(request, _refusal(exc))
-        return redirect(_sale_url(sale))
+        return _sale_page(request, _sale_or_404(request, market, code), status=exc.status_code)
     return redirect(_claim_url(sale, view.id))
 
 
 def _claim_context(request: HttpRequest, sale: services.SaleView, gate_id: str) -> dict:
     actor = request_actor(request)
-    try:
+    with as_404():
         view = services.settle_claim(actor, sale.code, gate_id)
-    except NotFound as exc:
-        raise Http404(str(exc)) from exc
     return {
         "sale": sale,
         "claim": view,
@@ -190,33 +187,36 @@ def claim_page(request: HttpRequest, market: str, code: str, gate_id: str) -> Ht
 @require_POST
 def pay(request: HttpRequest, market: str, code: str, gate_id: str) -> HttpResponse:
     """Pay within the window. Paying twice (a double click, a reload, the back button) answers the
-    paid claim again and charges once; a declined card is a 422 with the form."""
+    paid claim again and charges once; a declined card is a 422 with the form, a claim that can no
+    longer be paid (its window closed) the claim's page with why and the service's status (409)."""
     sale = _sale_or_404(request, market, code)
     form = PayForm(request.POST)
+    status = 422
     if form.is_valid():
         try:
-            services.pay_claim(
-                request_actor(request),
-                sale.code,
-                gate_id,
-                payment_token=form.cleaned_data["payment_token"],
-            )
-        except NotFound as exc:
-            raise Http404(str(exc)) from exc
+            with as_404():
+                services.pay_claim(
+                    request_actor(request),
+                    sale.code,
+                    gate_id,
+                    payment_token=form.cleaned_data["payment_token"],
+                )
         except PaymentDeclined:
             form.add_error("payment_token", DECLINED)
         except DomainError as exc:
             messages.error(request, _refusal(exc))
-            return redirect(_claim_url(sale, gate_id))
+            status = exc.status_code
         else:
             return redirect(_claim_url(sale, gate_id))
     context = _claim_context(request, sale, gate_id)
     context["form"] = form
-    return render(request, "flashsale/claim.html", context, status=422)
+    return render(request, "flashsale/claim.html", context, status=status)
 
 
 @require_POST
 def join_waitlist(request: HttpRequest, market: str, code: str) -> HttpResponse:
+    """Join a sold-out sale's waitlist; a refusal (units are back on sale, the sale ended) is said
+    on the sale as it is now, with the service's status (409)."""
     sale = _sale_or_404(request, market, code)
     if not request.user.is_authenticated:
         return redirect_to_login(_sale_url(sale))
@@ -224,6 +224,6 @@ def join_waitlist(request: HttpRequest, market: str, code: str) -> HttpResponse:
         services.join_waitlist(request_actor(request), sale.code)
     except DomainError as exc:
         messages.error(request, _refusal(exc))
-    else:
-        messages.success(request, _("You are on the waitlist. We offer you a unit here if one comes back."))
+        return _sale_page(request, _sale_or_404(request, market, code), status=exc.status_code)
+    messages.success(request, _("You are on the waitlist. We offer you a unit here if one comes back."))
     return redirect(_sale_url(sale))

@@ -9,14 +9,14 @@ class InsuranceConfig(AppConfig):
 
     def ready(self) -> None:
         from millet.insurance.services import on_units_returned
-        from millet.insurance.shopper_views import order_panel
+        from millet.insurance.shopper_views import PANEL, order_panel
         from millet.sales.events import units_returned
         from millet.sales.panels import add_order_panel
 
         # A unit back in the shop is no longer the customer's to insure: cancel and refund.
         units_returned.connect(on_units_returned, dispatch_uid="insurance.units_returned")
         # The order page offers protection for its units while a plan's purchase window is open.
-        add_order_panel("insurance", order_panel)
+        add_order_panel(PANEL, order_panel)
         self.add_links()
 
     @staticmethod

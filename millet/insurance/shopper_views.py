@@ -20,10 +20,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from millet.accounts.actor import Actor, request_actor
-from millet.core.errors import Conflict, DomainError, NotFound
+from millet.core.errors import DomainError
+from millet.core.not_found import as_404
 from millet.insurance import services
 from millet.insurance.views import PERILS
 from millet.sales import services as sales
+from millet.sales.views import refused_on_order_page
 
 POLICY_STATUS = {  # (label, badge tone)
     "active": (gettext_lazy("Active"), "success"),
@@ -54,6 +56,7 @@ REFUSALS = {
     "purchase_window_closed": (None, gettext_lazy("This plan can no longer be bought for this unit.")),
     "payment_declined": (None, gettext_lazy("Your card was declined.")),
 }
+PANEL = "insurance"  # the key of the order page's panel (``sales.panels``), registered in apps.py
 
 
 def refusal_text(exc: DomainError) -> str:
@@ -140,26 +143,21 @@ def protection(request: HttpRequest) -> HttpResponse:
 def file_claim(request: HttpRequest, number: str) -> HttpResponse:
     """File a claim on one of the shopper's own policies; a refusal comes back on its form (422)."""
     actor = request_actor(request)
-    try:
-        policy = services.get_policy(actor, number)
-    except NotFound:
-        raise Http404("no such policy") from None
-    if policy.holder_id != actor.user_id:  # a claims handler's own page shows only their policies
-        raise Http404("no such policy")
+    with as_404():
+        policy = services.get_own_policy(actor, number)
     form = ClaimForm(request.POST, perils=policy.plan.perils, auto_id=f"id_{number}_%s")
     if form.is_valid():
         data = form.cleaned_data
         try:
-            claim = services.submit_claim(
-                actor,
-                number,
-                peril=data["peril"],
-                incident_at=data["incident_at"],
-                amount=data["amount"].strip(),
-                description=data["description"],
-            )
-        except NotFound:
-            raise Http404("no such policy") from None
+            with as_404():
+                claim = services.submit_claim(
+                    actor,
+                    number,
+                    peril=data["peril"],
+                    incident_at=data["incident_at"],
+                    amount=data["amount"].strip(),
+                    description=data["description"],
+                )
         except DomainError as exc:
             field = REFUSALS.get(exc.code, (None,))[0]
             form.add_error(field, refusal_text(exc))
@@ -171,64 +169,76 @@ def file_claim(request: HttpRequest, number: str) -> HttpResponse:
     return _page(request, actor, {number: form}, status=422)
 
 
-def order_panel(request: HttpRequest, actor: Actor, order) -> str:
-    """The order page's "Protect your devices" section: a button per unit and open plan ("" if none)."""
+def order_panel(request: HttpRequest, actor: Actor, order, refused: ProtectForm | None = None) -> str:
+    """The order page's "Protect your devices" section: a button per unit and open plan ("" if none).
+
+    ``refused`` is a purchase the services refused (``protect``): it comes back on its unit's form,
+    or, when that offer is gone (its window closed, the unit insured meanwhile), above the others."""
     if order.customer_id != actor.user_id:
         return ""
     offers = services.protection_offers(actor, order.number)
-    if not offers:
+    if not offers and refused is None:
         return ""
     titles = sales.sku_titles(o.sku_id for o in offers)
     token = "tok_ok" if settings.MILLET_PAYMENT_GATEWAY == "test" else ""
+    asked = (refused.data.get("serial"), refused.data.get("plan")) if refused is not None else None
     rows = [
         {
             "offer": o,
             "device": titles.get(o.sku_id, o.plan.sku_code),
             "perils": [PERILS.get(p, p) for p in o.plan.perils],
-            "form": ProtectForm(
+            "form": refused
+            if asked == (o.serial, o.plan.code)
+            else ProtectForm(
                 initial={"order": order.number, "serial": o.serial, "plan": o.plan.code, "card_token": token},
-                auto_id=f"id_{o.serial}_{o.plan.code}_%s",
+                auto_id=_protect_id(o.serial, o.plan.code),
             ),
         }
         for o in offers
     ]
-    return render_to_string("insurance/_order_protection.html", {"rows": rows}, request=request)
+    shown = any(row["form"] is refused for row in rows)
+    refusals = [] if refused is None or shown else [e for errors in refused.errors.values() for e in errors]
+    context = {"rows": rows, "refusals": refusals}
+    return render_to_string("insurance/_order_protection.html", context, request=request)
+
+
+def _protect_id(serial: str, plan: str) -> str:
+    return f"id_{serial}_{plan}_%s"
 
 
 @login_required
 @require_POST
 def protect(request: HttpRequest) -> HttpResponse:
-    """Buy a plan for a unit of the shopper's own order. A resend of the same purchase finds the
-    unit already protected by this plan and shows that policy instead of charging again."""
+    """Buy a plan for a unit of the shopper's own order. A refusal comes back on the order's page
+    with its words and the service's status (402 declined, 409 window closed or insured, 422), and
+    nothing is charged; only a purchase that went through redirects, to the new policy. A resend of
+    the same purchase finds the unit already protected by this plan and shows that policy instead
+    of charging again. Another person's order, or a unit not on it, is a 404."""
     actor = request_actor(request)
-    form = ProtectForm(request.POST)
-    if not form.is_valid():
-        raise Http404("no such unit")
-    data = form.cleaned_data
-    try:
-        order = sales.get_order(actor, data["order"])
-    except NotFound:
-        raise Http404("no such order") from None
+    with as_404():
+        order = sales.get_order(actor, request.POST.get("order", ""))
     if order.customer_id != actor.user_id:
         raise Http404("no such order")
-    back = redirect("sales:order", number=order.number)
+    serial, plan = request.POST.get("serial", ""), request.POST.get("plan", "")
+    form = ProtectForm(request.POST, auto_id=_protect_id(serial, plan))
+    if not form.is_valid():
+        if form.errors.keys() - {"card_token"}:  # the hidden fields name no unit and plan
+            raise Http404("no such unit")
+        return refused_on_order_page(request, actor, order, panel=PANEL, state=form, status=422)
+    data = form.cleaned_data
     try:
-        policy = services.buy_policy(
-            actor, order.number, data["serial"], data["plan"], payment_token=data["card_token"]
-        )
-    except NotFound:
-        raise Http404("no such unit") from None
-    except Conflict as exc:
+        with as_404():
+            policy = services.buy_policy(
+                actor, order.number, data["serial"], data["plan"], payment_token=data["card_token"]
+            )
+    except DomainError as exc:
         if exc.code == "already_insured":
             held = services.list_policies(actor, serial=data["serial"], status="active").first()
             if held and held.holder_id == actor.user_id and held.plan.code == data["plan"]:
                 messages.success(request, _("%(serial)s is already protected.") % {"serial": data["serial"]})
                 return _to_policy(held.number)
-        messages.error(request, refusal_text(exc))
-        return back
-    except DomainError as exc:
-        messages.error(request, refusal_text(exc))
-        return back
+        form.add_error(None, refusal_text(exc))
+        return refused_on_order_page(request, actor, order, panel=PANEL, state=form, status=exc.status_code)
     done = {"serial": data["serial"], "number": policy.number}
     messages.success(request, _("%(serial)s is protected: policy %(number)s.") % done)
     return _to_policy(policy.number)

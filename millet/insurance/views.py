@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
@@ -17,7 +17,8 @@ from django.views.decorators.http import require_http_methods
 
 from millet.accounts.actor import Actor, request_actor
 from millet.accounts.services import usernames
-from millet.core.errors import DomainError, Forbidden, NotFound
+from millet.core.errors import DomainError, Forbidden
+from millet.core.not_found import as_404
 from millet.insurance.services import decide_claim, list_claims, pay_claim
 
 PERILS = {
@@ -111,11 +112,10 @@ def decide(request: HttpRequest, number: str) -> HttpResponse:
     if form.is_valid():
         approve = form.cleaned_data["decision"] == "approve"
         try:
-            decide_claim(actor, number, approve=approve, reason=form.cleaned_data["reason"])
+            with as_404():
+                decide_claim(actor, number, approve=approve, reason=form.cleaned_data["reason"])
         except Forbidden as exc:
             raise PermissionDenied(exc.detail) from None
-        except NotFound as exc:
-            raise Http404(exc.detail) from None
         except DomainError as exc:
             form.add_error("reason" if "reason" in exc.code else None, REFUSALS.get(exc.code, exc.detail))
         else:
@@ -128,14 +128,14 @@ def decide(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 @require_http_methods(["POST"])
 def pay(request: HttpRequest, number: str) -> HttpResponse:
-    """Pay an approved claim out through the gateway that took the premium."""
+    """Pay an approved claim out through the gateway that took the premium; a refusal (already
+    paid, say) is shown above the queue with the service's status (409), nothing paid."""
     actor = _handler(request)
     try:
-        pay_claim(actor, number)
-    except NotFound as exc:
-        raise Http404(exc.detail) from None
+        with as_404():
+            pay_claim(actor, number)
     except DomainError as exc:
         messages.error(request, REFUSALS.get(exc.code, exc.detail))
-    else:
-        messages.success(request, _("%(number)s paid out.") % {"number": number})
+        return _queue(request, actor, {}, status=exc.status_code)
+    messages.success(request, _("%(number)s paid out.") % {"number": number})
     return redirect("insurance:claims")

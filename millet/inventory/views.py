@@ -38,9 +38,18 @@ class DecisionForm(forms.Form):
 @login_required
 @require_http_methods(["GET", "HEAD"])
 def requests(request: HttpRequest) -> HttpResponse:
+    return _requests_page(request, _planner(request))
+
+
+def _planner(request: HttpRequest):
     actor = request_actor(request)
     if not actor.is_supply_planner:
         raise PermissionDenied("supply planners only")
+    return actor
+
+
+def _requests_page(request: HttpRequest, actor, status: int = 200) -> HttpResponse:
+    """The pending requests; also the answer to a refused decision (4xx, why said above the list)."""
     pending = pending_requests(actor)
     names = usernames(r.requested_by_id for r in pending)
     warehouses = {market: market_warehouses(actor, market) for market in {r.market for r in pending}}
@@ -53,21 +62,20 @@ def requests(request: HttpRequest) -> HttpResponse:
         }
         for r in pending
     ]
-    return render(request, "inventory/requests.html", {"rows": rows})
+    return render(request, "inventory/requests.html", {"rows": rows}, status=status)
 
 
 @login_required
 @require_http_methods(["POST"])
 def decide(request: HttpRequest, request_id: int) -> HttpResponse:
     """Approve (as a transfer from the chosen warehouse) or reject one request; a refusal is shown
-    above the list, which the planner comes back to."""
-    actor = request_actor(request)
-    if not actor.is_supply_planner:
-        raise PermissionDenied("supply planners only")
+    above the list, answered with its status (409 decided or out of stock, 422 a missing reason or a
+    warehouse of another market) and nothing decided. Another planner's unknown request is a 404."""
+    actor = _planner(request)
     form = DecisionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose approve or reject."))
-        return redirect("inventory:requests")
+        return _requests_page(request, actor, status=422)
     data = form.cleaned_data
     try:
         if data["decision"] == "approve":
@@ -82,9 +90,10 @@ def decide(request: HttpRequest, request_id: int) -> HttpResponse:
     except NotFound as exc:
         if exc.code == "unknown_request":
             raise Http404(exc.detail) from None
-        messages.error(request, REFUSALS["not_a_warehouse"])
+        messages.error(request, REFUSALS["not_a_warehouse"])  # the source named no warehouse of the market
+        return _requests_page(request, actor, status=422)
     except DomainError as exc:
         messages.error(request, REFUSALS.get(exc.code, exc.detail))
-    else:
-        messages.success(request, done)
+        return _requests_page(request, actor, status=exc.status_code)
+    messages.success(request, done)
     return redirect("inventory:requests")

@@ -2,8 +2,9 @@
 
 One row per score bucket (the training deciles): the share of training scores and the share of
 live applications in it, each a bar in per-mille of a track scaled to the largest share on the
-chart. Labels and figures are page text beside the bars, so the chart reads at 360 px and to a
-screen reader; the page needs no JavaScript or chart library.
+chart (``web.bars``, the store dashboard's rule). Labels and figures are page text beside the
+bars, so the chart reads at 360 px and to a screen reader; the page needs no JavaScript or chart
+library.
 """
 
 from __future__ import annotations
@@ -11,8 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from millet.lending.services import MonitoringReport
-
-SCALE = 1000  # a bar's full length, in per-mille of its track
+from millet.web.bars import scaled
 
 
 @dataclass(frozen=True)
@@ -38,8 +38,8 @@ def distribution_rows(report: MonitoringReport) -> list[BucketRow]:
                 label=f"{low}–{high}" if low and high else (f"< {high}" if high else f"≥ {low}"),
                 training_share=b.training_share,
                 live_share=b.live_share,
-                training_width=round(SCALE * b.training_share / highest),
-                live_width=round(SCALE * b.live_share / highest),
+                training_width=scaled(b.training_share, highest),
+                live_width=scaled(b.live_share, highest),
             )
         )
     return rows

@@ -17,13 +17,14 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from millet.accounts.actor import Actor, request_actor
 from millet.core.errors import Conflict, DomainError, NotFound
+from millet.core.not_found import as_404
 from millet.core.types import money_pattern
 from millet.lending.pay_views import CreditForm, _answers, _decision, _products
 from millet.lending.services import application_form, applications_for_order, apply_for_credit_at_counter
@@ -33,10 +34,8 @@ from millet.sales import services as sales
 def _done(actor: Actor, store_code: str, number: str) -> HttpResponse:
     """A sale that is no longer held: the till once cancelled, else its receipt (which is a 404
     unless the sale is this store's); a number the actor cannot see is a 404."""
-    try:
+    with as_404():
         order = sales.get_order(actor, number)
-    except NotFound:
-        raise Http404("no such sale") from None
     if order.status == "cancelled":
         return redirect("sales:till", store_code=store_code)
     return redirect("sales:till-receipt", store_code=store_code, number=number)

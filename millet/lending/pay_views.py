@@ -22,7 +22,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from millet.accounts.actor import Actor, request_actor
-from millet.core.errors import Conflict, DomainError, NotFound
+from millet.core.errors import Conflict, DomainError
+from millet.core.not_found import as_404
 from millet.lending.credit.reasons import reason_text
 from millet.lending.services import application_form, applications_for_order, apply_for_credit, list_products
 from millet.sales import services as sales
@@ -86,10 +87,8 @@ def _products(order) -> list:
 
 
 def _own_order(actor: Actor, number: str):
-    try:
+    with as_404():
         order = sales.get_order(actor, number)
-    except NotFound:
-        raise Http404("no such order") from None
     if order.customer_id != actor.user_id:
         raise Http404("no such order")
     return order

@@ -12,14 +12,15 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from millet.accounts.actor import request_actor
 from millet.accounts.services import usernames
-from millet.core.errors import Conflict, DomainError, Forbidden, NotFound
+from millet.core.errors import Conflict, DomainError, Forbidden
+from millet.core.not_found import as_404
 from millet.lending.charts import distribution_rows
 from millet.lending.services import list_applications, review_application
 from millet.lending.services.applications import MAX_REVIEW_NOTE
@@ -97,11 +98,10 @@ def decide(request: HttpRequest, number: str) -> HttpResponse:
     if form.is_valid():
         approve = form.cleaned_data["decision"] == "approve"
         try:
-            review_application(actor, number, approve=approve, reason=form.cleaned_data["reason"])
+            with as_404():
+                review_application(actor, number, approve=approve, reason=form.cleaned_data["reason"])
         except Forbidden as exc:
             raise PermissionDenied(exc.detail) from None
-        except NotFound as exc:
-            raise Http404(exc.detail) from None
         except DomainError as exc:  # shown above the queue: a decided application has left it
             messages.error(request, exc.detail)
         else:

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render, resolve_url
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from millet.accounts.actor import request_actor
 from millet.core.errors import Conflict, DomainError, NotFound, Unprocessable
+from millet.core.not_found import as_404
 from millet.sales import services
 from millet.sales.problems import problem_text
 from millet.web.markets import market_or_404
@@ -102,9 +103,8 @@ def _set_line(request: HttpRequest, market: str, *, add: bool) -> HttpResponse:
         held = {line.sku.code: line.priced.quantity for line in services.cart_summary(actor, cart_id).lines}
         quantity = min((quantity or 1) + held.get(sku, 0), MAX_IN_CART)
     try:
-        services.set_cart_line(actor, cart_id, sku, quantity or 0)
-    except NotFound:
-        raise Http404("no such product") from None
+        with as_404():
+            services.set_cart_line(actor, cart_id, sku, quantity or 0)
     except (Conflict, Unprocessable) as exc:
         messages.error(request, problem_text(exc, info.currency))
         return _cart_page(request, market, status=exc.status_code)

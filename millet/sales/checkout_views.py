@@ -34,6 +34,7 @@ from millet.accounts.forms import AddressForm
 from millet.accounts.postal import AddressFields, address_problems
 from millet.catalog.services import skus_by_id
 from millet.core.errors import Conflict, DomainError, NotFound
+from millet.core.not_found import as_404
 from millet.regions.india import gst_state_code, place_of_supply, state_choices, state_name
 from millet.regions.services import MarketInfo
 from millet.sales import services
@@ -241,10 +242,8 @@ def confirmation(request: HttpRequest, number: str) -> HttpResponse:
     """The buyer's receipt right after checkout: what was ordered, where it goes, what was paid.
     Another person's order number is a 404, like a number that does not exist."""
     actor = request_actor(request)
-    try:
+    with as_404():
         order = services.get_order(actor, number)
-    except NotFound:
-        raise Http404("no such order") from None
     if order.customer_id != actor.user_id:
         raise Http404("no such order")
     lines = list(order.lines.all())

@@ -6,16 +6,17 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from millet.accounts.actor import request_actor
 from millet.core.errors import Conflict, NotFound, Unprocessable
+from millet.core.not_found import as_404
 from millet.sales import services
 from millet.sales.forms import REASONS, DecisionForm, ReceiveForm, ShipForm
-from millet.sales.views import RETURN_STATUS, order_view
+from millet.sales.views import RETURN_STATUS, order_page, order_view
 
 
 def staff_actor(request: HttpRequest):
@@ -28,19 +29,19 @@ def staff_actor(request: HttpRequest):
 @require_POST
 @order_view
 def ship(request: HttpRequest, actor, order) -> HttpResponse:
-    """Fulfil a paid web order with the carrier and tracking number the buyer then sees."""
+    """Fulfil a paid web order with the carrier and tracking number the buyer then sees; a refusal
+    comes back on the form on the order's page (422, or 409 for an order not waiting to ship)."""
     if not actor.is_staff:
         raise PermissionDenied("staff only")
     form = ShipForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Give the carrier and the tracking number."))
-    else:
-        try:
-            services.fulfil_order(actor, order.number, **form.cleaned_data)
-        except (Conflict, Unprocessable) as exc:
-            messages.error(request, _("The order could not be shipped: %(reason)s") % {"reason": exc.detail})
-        else:
-            messages.success(request, _("Order %(number)s is shipped.") % {"number": order.number})
+        return order_page(request, actor, order, status=422, ship_form=form)
+    try:
+        services.fulfil_order(actor, order.number, **form.cleaned_data)
+    except (Conflict, Unprocessable) as exc:
+        form.add_error(None, _("The order could not be shipped: %(reason)s") % {"reason": exc.detail})
+        return order_page(request, actor, order, status=exc.status_code, ship_form=form)
+    messages.success(request, _("Order %(number)s is shipped.") % {"number": order.number})
     return redirect("sales:order", number=order.number)
 
 
@@ -79,10 +80,8 @@ def _receive_form(request: HttpRequest, actor, authorization) -> ReceiveForm:
 def return_request(request: HttpRequest, pk: int) -> HttpResponse:
     """One request: the shopper's reason and units; approve or reject it, or receive its units."""
     actor = staff_actor(request)
-    try:
+    with as_404():
         authorization = services.get_return_authorization(actor, pk)
-    except NotFound:
-        raise Http404("no such return request") from None
     lines = list(authorization.lines.all())
     titles = services.sku_titles(x.line.sku_id for x in lines)
     decision = DecisionForm(request.POST if request.POST.get("action") in ("approve", "reject") else None)

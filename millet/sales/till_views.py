@@ -27,6 +27,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from millet.accounts import services as accounts
 from millet.accounts.actor import Actor, request_actor
 from millet.core.errors import DomainError, NotFound
+from millet.core.not_found import as_404
 from millet.regions.services import get_market
 from millet.sales import services
 from millet.sales.services.stores import StoreFacts, store_facts, stores_by_id
@@ -83,10 +84,8 @@ def till_view(view: Callable) -> Callable:
         actor = request_actor(request)
         if not (actor.is_store_staff or actor.is_staff):
             raise PermissionDenied("store staff only")
-        try:
+        with as_404():
             store = store_facts(store_code)
-        except NotFound:
-            raise Http404("no such store") from None
         if not actor.can_sell_at(store.id):
             raise Http404("not your store")
         return view(request, actor, store, *args, **kwargs)
@@ -176,8 +175,9 @@ def till(request: HttpRequest, actor: Actor, store: StoreFacts) -> HttpResponse:
     if action == "open":
         try:
             services.open_till_day(actor, store.code)
-        except DomainError as exc:
+        except DomainError as exc:  # the day is open already, or closed: said on the till, 409
             messages.error(request, refusal(exc))
+            return _till_page(request, actor, store, basket, status=exc.status_code)
         return redirect("sales:till", store_code=store.code)
     if action == "remove":
         index = request.POST.get("line", "")
@@ -267,10 +267,8 @@ def _hold_for_credit(request, actor, store, basket, form, customer_id: int) -> H
 @till_view
 def receipt(request: HttpRequest, actor: Actor, store: StoreFacts, number: str) -> HttpResponse:
     """The printable receipt (80 mm paper): units with their serials, tax lines, payment and change."""
-    try:
+    with as_404():
         order = services.get_order(actor, number)
-    except NotFound:
-        raise Http404("no such order") from None
     if order.store_id != store.id:
         raise Http404("not this store's order")
     lines = list(order.lines.prefetch_related("units").order_by("pk"))

@@ -21,7 +21,8 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
 from millet.accounts.actor import request_actor
-from millet.core.errors import Conflict, NotFound
+from millet.core.errors import Conflict
+from millet.core.not_found import as_404
 from millet.sales import services
 from millet.sales.forms import REASONS, ReturnRequestForm, ShipForm
 from millet.sales.invoice_pdf import invoice_language, render_invoice
@@ -69,10 +70,8 @@ def order_view(view: Callable) -> Callable:
     @wraps(view)
     def wrapper(request: HttpRequest, number: str) -> HttpResponse:
         actor = request_actor(request)
-        try:
+        with as_404():
             order = services.get_order(actor, number)
-        except NotFound:
-            raise Http404("no such order") from None
         return view(request, actor, order)
 
     return wrapper
@@ -101,6 +100,21 @@ def refund_method(payments: list[services.OrderPayment]) -> str:
 @require_safe
 @order_view
 def order(request: HttpRequest, actor, order) -> HttpResponse:
+    return order_page(request, actor, order)
+
+
+def order_page(
+    request: HttpRequest,
+    actor,
+    order,
+    *,
+    status: int = 200,
+    ship_form: ShipForm | None = None,
+    refused: tuple[str, object] | None = None,
+) -> HttpResponse:
+    """The order's page, also as the answer to a form on it that was refused (``status`` 4xx):
+    staff's shipping form comes back bound (``ship_form``), a panel's its own way (``refused``,
+    see ``panels.order_panels``)."""
     lines = list(order.lines.all())
     titles = services.sku_titles(line.sku_id for line in lines)
     payments = services.order_payments(actor, order.number)
@@ -139,10 +153,19 @@ def order(request: HttpRequest, actor, order) -> HttpResponse:
             "can_cancel": services.cancellable(order) and order.customer_id == actor.user_id,
             "can_return": order.customer_id == actor.user_id and any(left.values()),
             "has_invoice": services.invoiceable(order),
-            "ship_form": ShipForm() if _shippable(actor, order) else None,
-            "panels": order_panels(request, actor, order),
+            "ship_form": ship_form or (ShipForm() if _shippable(actor, order) else None),
+            "panels": order_panels(request, actor, order, refused),
         },
+        status=status,
     )
+
+
+def refused_on_order_page(
+    request: HttpRequest, actor, order, *, panel: str, state: object, status: int
+) -> HttpResponse:
+    """The order page answering a panel's refused POST (``panels``) with ``status`` (400, 402, 409,
+    422), the panel registered as ``panel`` drawn with ``state``."""
+    return order_page(request, actor, order, status=status, refused=(panel, state))
 
 
 def _shippable(actor, order) -> bool:

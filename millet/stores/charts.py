@@ -1,22 +1,22 @@
 """Geometry for the dashboard's server-rendered bars.
 
 Computed here and only drawn by the template, so the page needs no JavaScript or chart library and
-works offline. Lengths are whole per-mille of the bar track (``SCALE``), derived with Decimal
-arithmetic: money never becomes a float, not even on its way to a pixel. The template draws each
-track as an SVG stretched to the row's width, so a ranking reads as well at 360 px as on a desktop,
-with its labels as page text (translated, wrapped, found by screen readers) rather than SVG text.
+works offline. Lengths are whole per-mille of the bar track (``web.bars``, shared with the credit
+monitoring's chart), derived with Decimal arithmetic: money never becomes a float, not even on its
+way to a pixel. The template draws each track as an SVG stretched to the row's width, so a ranking
+reads as well at 360 px as on a desktop, with its labels as page text (translated, wrapped, found
+by screen readers) rather than SVG text.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.utils.translation import gettext
 
 from millet.stores.services import CLUB_THRESHOLDS, RankingRow
-
-SCALE = 1000  # a bar's full length, in per-mille of its track
+from millet.web.bars import scaled
 
 
 @dataclass(frozen=True)
@@ -39,12 +39,6 @@ class BarChart:
     club_x: int | None  # where the 100-million-club threshold falls (per-mille), when it is on the scale
 
 
-def _scaled(value: Decimal, maximum: Decimal, length: int = SCALE) -> int:
-    if maximum <= 0:
-        return 0
-    return int((value * length / maximum).to_integral_value(rounding=ROUND_HALF_UP))
-
-
 def ranking_chart(market: str, rows: list[RankingRow]) -> BarChart:
     """One market's ranking as horizontal bars, scaled to the best figure the viewer may see.
 
@@ -63,7 +57,7 @@ def ranking_chart(market: str, rows: list[RankingRow]) -> BarChart:
             code=row.store_code,
             revenue=row.revenue,
             currency=row.currency,
-            width=None if row.revenue is None else _scaled(row.revenue, maximum),
+            width=None if row.revenue is None else scaled(row.revenue, maximum),
             highlight=row.own,
             in_club=bool(row.in_100m_club),
         )
@@ -72,7 +66,7 @@ def ranking_chart(market: str, rows: list[RankingRow]) -> BarChart:
     threshold = CLUB_THRESHOLDS.get(currency)
     club_x = None
     if threshold is not None and Decimal(0) < threshold <= maximum:
-        club_x = _scaled(threshold, maximum)
+        club_x = scaled(threshold, maximum)
     return BarChart(market=market, currency=currency, bars=bars, club_x=club_x)
 
 
@@ -88,7 +82,7 @@ def progress_bar(opened: int, planned: int, target: int) -> ProgressBar:
     stretches if they exceed it."""
     scale = Decimal(max(opened + planned, target, 1))
     return ProgressBar(
-        opened_width=_scaled(Decimal(opened), scale),
-        planned_width=_scaled(Decimal(planned), scale),
-        target_x=_scaled(Decimal(target), scale),
+        opened_width=scaled(Decimal(opened), scale),
+        planned_width=scaled(Decimal(planned), scale),
+        target_x=scaled(Decimal(target), scale),
     )

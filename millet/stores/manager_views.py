@@ -22,7 +22,8 @@ from django.views.decorators.http import require_http_methods
 from millet.accounts.actor import Actor, request_actor
 from millet.accounts.services import usernames
 from millet.catalog.services import skus_by_id
-from millet.core.errors import DomainError, Forbidden, NotFound
+from millet.core.errors import DomainError, Forbidden
+from millet.core.not_found import as_404
 from millet.inventory import services as inventory
 from millet.inventory.services import MAX_QUANTITY
 from millet.regions.services import get_market
@@ -36,10 +37,8 @@ def _managed(request: HttpRequest, code: str) -> tuple[Actor, Store]:
     """The store if the signed-in person manages it (or is staff); another store is a 404 (its
     existence is not confirmed), the own store of a cashier a 403."""
     actor = request_actor(request)
-    try:
+    with as_404():
         store = get_store(actor, code)
-    except NotFound:
-        raise Http404("unknown store") from None
     if actor.can_manage(store.pk):
         return actor, store
     if store.pk in actor.store_roles:
@@ -167,10 +166,8 @@ def receive(request: HttpRequest, code: str, transfer_id: int) -> HttpResponse:
     kept in the form; "Receive" books the arrival once every unit is scanned. Works without
     JavaScript: every scan is a form post that comes back with the list so far."""
     actor, store = _managed(request, code)
-    try:
+    with as_404():
         transfer = inventory.incoming_transfer(actor, store.code, transfer_id)
-    except NotFound:
-        raise Http404("unknown transfer") from None
     scanned = request.POST.getlist("scanned")[:MAX_SCANS] if request.method == "POST" else []
     problem, status, code_in = "", 200, request.POST.get("code", "")
     if request.method == "POST" and request.POST.get("action") == "receive":

@@ -88,3 +88,23 @@ def test_my_protection_on_a_desktop_and_nothing_for_another_shopper(open_page, w
     expect(other.get_by_text("No protection yet")).to_be_visible()
     assert axe(other) == []
     shot(other, "protection-empty-mobile")
+
+
+def test_a_declined_card_is_said_on_the_units_offer_and_buys_nothing(open_page, world, plan, shot):  # noqa: F811
+    from millet.insurance.models import Policy
+
+    order, serial = sell(world, "alice")
+    page = open_page("desktop", language="en")
+    sign_in(page, "alice")
+    page.goto(f"/orders/{order}/")
+    offer = page.get_by_role("region", name="Protect your devices")
+    offer.get_by_label("Card token").fill("tok_declined")
+    with page.expect_response(lambda r: r.url.endswith("/account/protection/buy/")) as answered:
+        offer.get_by_role("button", name="Protect it for CN¥199.00").click()
+    assert answered.value.status == 402  # the order's page again, not a redirect
+    offer = page.get_by_role("region", name="Protect your devices")
+    expect(offer.get_by_text("Your card was declined.")).to_be_visible()
+    expect(offer.get_by_label("Card token")).to_have_value("tok_declined")
+    assert not Policy.objects.exists()
+    assert axe(page) == []
+    shot(page, "protection-declined-desktop")

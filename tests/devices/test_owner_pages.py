@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from millet.devices import services as devices
 from millet.devices.claim_views import parse_code
+from millet.devices.models import DeviceInvitation, Rollout
 
 pytestmark = pytest.mark.django_db
 
@@ -94,3 +95,28 @@ def test_the_back_office_lists_invitations(fleet, admin_client):
     devices.invite(fleet.actor("alice"), cam.device_id, "bob", "read")
     listing = admin_client.get("/admin/devices/deviceinvitation/", {"q": "bob"})
     assert listing.status_code == 200 and cam.device_id in listing.content.decode()
+
+
+def test_a_refused_owner_form_is_answered_on_its_page_and_changes_nothing(fleet, client):
+    """Every form of the owner's app that a service refuses comes back on its own page with the
+    service's status (never a redirect), and nothing is created, moved or sent."""
+    (cam,) = fleet.sell("alice")
+    devices.set_presence(cam.device_id, True, timezone.now())
+    alice = fleet.actor("alice")
+    client.force_login(fleet.world.users["alice"])
+    device_page = f"/devices/{cam.device_id}/"
+    for url, data, status, page_text in (
+        ("/devices/homes/", {"name": ""}, 422, "Add a home"),
+        (f"{device_page}place", {"home": "", "room": "x" * 65}, 422, "Add a home"),
+        (f"{device_page}set", {"prop": "on", "value": "maybe"}, 422, "Recent commands"),
+        (f"{device_page}set", {"prop": "no_such_property", "value": "1"}, 404, "Recent commands"),
+        (f"/devices/sharing/{cam.device_id}/invite/", {"login": "", "role": "read"}, 422, "Device sharing"),
+        (f"/devices/updates/{cam.device_id}/start/", {}, 409, "no update to start now"),
+    ):
+        answer = client.post(url, data)
+        assert answer.status_code == status, url
+        assert "alert--error" in answer.content.decode() and page_text in answer.content.decode(), url
+    assert devices.list_homes(alice) == []
+    assert devices.list_devices(alice)[0].room == ""
+    assert devices.list_commands(alice, cam.device_id) == []
+    assert not DeviceInvitation.objects.exists() and not Rollout.objects.exists()

@@ -56,7 +56,9 @@ def test_upcoming_sale_counts_down_by_the_server_clock(world, make_campaign):
         assert f'href="{sale_url(campaign)}"' in listing and "Singles Day cable" in listing
     assert sale_url(campaign) not in visitor().get("/shop/in/").content.decode()
     refused = click(shopper(world, "alice"), campaign, "a" * 22)
-    assert refused.status_code == 302 and refused["Location"] == sale_url(campaign)
+    assert refused.status_code == 409  # the sale's page again, with why
+    assert "The sale has not started yet." in refused.content.decode()
+    assert "The sale starts soon" in refused.content.decode()
     assert not Claim.objects.filter(campaign=campaign).exists()
     assert stock(world) == (100, 2)
 
@@ -114,8 +116,9 @@ def test_double_click_claims_once_then_queue_then_pay_once(world, make_campaign)
     write_all()
     assert Claim.objects.filter(campaign=campaign).count() == 2
     limit = click(alice, campaign, attempt_of(alice.get(sale_url(campaign))))
-    assert limit.status_code == 302
-    assert "as many units as this sale allows" in alice.get(limit["Location"]).content.decode()
+    assert limit.status_code == 409  # the sale's page again with why, not a redirect
+    assert "as many units as this sale allows" in limit.content.decode()
+    assert attempt_of(limit) != attempt  # a fresh attempt for the next click
     assert Claim.objects.filter(campaign=campaign).count() == 2
 
 
@@ -130,9 +133,12 @@ def test_expired_window_releases_the_unit(world, make_campaign):
     assert "The payment window has closed" in closed
     claim = Claim.objects.get(campaign=campaign)
     assert claim.status == "expired" and Order.objects.get(number=claim.order_number).status == "cancelled"
+    payments = Payment.objects.count()
     late = alice.post(claim_page + "pay", {"payment_token": "tok_ok"})
-    assert late.status_code == 302
-    assert "can no longer be paid" in alice.get(late["Location"]).content.decode()
+    assert late.status_code == 409  # the claim's page with why; nothing charged
+    assert "can no longer be paid" in late.content.decode()
+    assert "The payment window has closed" in late.content.decode()
+    assert Payment.objects.count() == payments and Claim.objects.get(pk=claim.pk).status == "expired"
     assert "On sale now" in visitor().get(sale_url(campaign)).content.decode()  # the unit is back
     assert stock(world) == (100, 1)
 
@@ -144,12 +150,25 @@ def test_sold_out_offers_the_waitlist(world, make_campaign):
     write_all()
     page = bob.get(sale_url(campaign)).content.decode()
     assert "Sold out" in page and "Join the waitlist" in page and "Buy now" not in page
+    late = click(bob, campaign, "b" * 22)  # a page drawn before the last unit went
+    assert late.status_code == 409 and "Sold out. Join the waitlist" in late.content.decode()
+    assert Claim.objects.filter(campaign=campaign).count() == 1
     joined = bob.post(sale_url(campaign) + "waitlist")
     assert joined.status_code == 302
     page = bob.get(joined["Location"]).content.decode()
     assert "You are on the waitlist. 0 people are ahead of you." in page
     assert bob.post(sale_url(campaign) + "waitlist").status_code == 302  # joining twice is harmless
     assert WaitlistEntry.objects.filter(campaign=campaign).count() == 1
+
+
+def test_the_waitlist_of_a_sale_with_units_left_is_refused_on_the_page(world, make_campaign):
+    campaign = make_campaign(2)
+    bob = shopper(world, "bob")
+    refused = bob.post(sale_url(campaign) + "waitlist")
+    assert refused.status_code == 409
+    assert "Units are still available: buy one now." in refused.content.decode()
+    assert "Buy now" in refused.content.decode()
+    assert not WaitlistEntry.objects.filter(campaign=campaign).exists()
 
 
 @pytest.mark.parametrize("path", ["/shop/in/flash/{code}/", "/shop/cn/flash/nope/", "/shop/xx/flash/{code}/"])

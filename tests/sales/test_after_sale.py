@@ -97,6 +97,25 @@ def test_staff_ship_from_the_order_page_with_carrier_and_tracking(world):
     )
 
 
+def test_a_refused_shipment_comes_back_on_the_order_page_and_ships_nothing(world):
+    order = paid_order(world)
+    staff = page(world, "staff")
+    url = f"/orders/{order.number}/ship/"
+    missing = staff.post(url, {"carrier": "DHL", "tracking_number": ""})
+    assert missing.status_code == 422
+    html = missing.content.decode()
+    assert "This field is required." in html and 'value="DHL"' in html and "Mark as shipped" in html
+    too_long = staff.post(url, {"carrier": "x" * 65, "tracking_number": "JD1"})
+    assert too_long.status_code == 422  # the form's own limit, before the service's
+    assert Order.objects.get(number=order.number).status == "paid"
+
+    services.fulfil_order(actor(world, "staff"), order.number, carrier="SF Express", tracking_number="SF1")
+    again = staff.post(url, {"carrier": "DHL", "tracking_number": "JD0001"})
+    assert again.status_code == 409 and "The order could not be shipped" in again.content.decode()
+    stored = Order.objects.get(number=order.number)
+    assert (stored.carrier, stored.tracking_number) == ("SF Express", "SF1")
+
+
 def test_cancel_before_shipping_needs_csrf_confirms_and_releases_the_payment(world):
     order = paid_order(world)
     client = page(world, "alice", csrf=True)

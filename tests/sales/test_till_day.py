@@ -95,6 +95,12 @@ def test_a_closed_day_takes_no_more_sales_and_is_not_reopened(world):
     with pytest.raises(Conflict) as reopen:
         services.open_till_day(actor, "SH-001")
     assert reopen.value.code == "till_day_closed"
+    till = Client()
+    till.force_login(world.users["cashier_sh"])
+    till.cookies["django_language"] = "en"
+    refused = till.post("/till/SH-001/", {"action": "open"})  # the till again, not a redirect
+    assert refused.status_code == 409
+    assert "The day is closed: this till takes no more sales today." in refused.content.decode()
     assert everything() == before
 
 

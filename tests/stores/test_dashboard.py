@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 from django.test import Client
 
-from millet.stores.charts import SCALE
 from millet.stores.models import ExpansionGoal, PlannedOpening
+from millet.web.bars import SCALE
 
 URL = "/stores/dashboard/"
 

@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from millet.accounts.actor import SUPPLY_PLANNER_GROUP, actor_for_user
 from millet.core.errors import Unprocessable
-from millet.inventory.models import StockRequest
+from millet.inventory import services
+from millet.inventory.models import StockRequest, StockTransfer
 from millet.stores.services import ranking_for, store_period
 from tests.stores.conftest import book
 
@@ -90,12 +91,33 @@ def test_a_planner_is_refused_their_own_request_on_the_page(world, planner):
     client = signed_in(world, "manager_sh")
     client.post("/stores/SH-001/requests/", {"sku": "MI6-64", "quantity": "1"})
     asked = StockRequest.objects.get()
-    answer = client.post(
-        f"/stock/requests/{asked.pk}/", {"decision": "approve", "source": "WH-CN-SH"}, follow=True
-    )
+    answer = client.post(f"/stock/requests/{asked.pk}/", {"decision": "approve", "source": "WH-CN-SH"})
+    assert answer.status_code == 403  # the planners' page again with why, not a redirect
     assert "You cannot approve or reject your own stock request" in answer.content.decode()
     asked.refresh_from_db()
     assert asked.status == "pending"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "words"),
+    [
+        ({"decision": "approve", "source": "WH-CN-BJ"}, 409, "That warehouse does not have enough units"),
+        ({"decision": "approve", "source": "WH-IN-BLR"}, 422, "Choose a warehouse of the store"),
+        ({"decision": "approve", "source": "NOPE"}, 422, "Choose a warehouse of the store"),
+        ({"decision": "reject", "reason": " "}, 422, "A rejection needs a reason."),
+        ({"decision": "maybe"}, 422, "Choose approve or reject."),
+    ],
+)
+def test_a_refused_decision_is_answered_on_the_page_and_decides_nothing(world, planner, body, status, words):
+    asked = services.request_stock(
+        actor_for_user(world.users["manager_sh"]), "SH-001", sku_code="MI6-64", quantity=4
+    )
+    transfers = StockTransfer.objects.count()
+    answer = planner.post(f"/stock/requests/{asked.pk}/", body)
+    assert answer.status_code == status
+    assert words in answer.content.decode() and f"SR-{asked.pk}" in answer.content.decode()
+    asked.refresh_from_db()
+    assert asked.status == "pending" and StockTransfer.objects.count() == transfers
 
 
 def test_revenue_and_rank_over_a_chosen_period(world):

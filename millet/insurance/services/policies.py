@@ -142,6 +142,19 @@ def get_policy(actor: Actor, number: str, *, for_update: bool = False) -> Policy
     return policy
 
 
+def get_own_policy(actor: Actor, number: str) -> Policy:
+    """One of the actor's own policies, as its holder: the one a person may claim on.
+
+    Another person's policy is ``NotFound`` (404 ``unknown_policy``) like one that does not exist,
+    even for a claims handler, who sees every policy through ``get_policy`` but claims only on
+    their own; so the shopper's pages cannot be used to probe policy numbers.
+    """
+    policy = _visible_policies(actor).filter(number=number, holder_id=actor.user_id).first()
+    if policy is None:
+        raise NotFound(f"no policy {number}", code="unknown_policy")
+    return policy
+
+
 def list_policies(actor: Actor, *, serial: str = "", status: str = "") -> QuerySet[Policy]:
     policies = _visible_policies(actor).order_by("-created_at", "-pk")
     if serial:

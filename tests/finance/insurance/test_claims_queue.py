@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 
+from millet.finance.models import LedgerTransfer
 from millet.finance.services import balance
 from millet.insurance.models import Claim
 from tests.finance.insurance.test_claim_evidence import INCIDENT, all_risks, phone  # noqa: F401 (fixtures)
@@ -42,12 +43,15 @@ def test_a_handler_decides_and_pays_from_the_queue(world, phone, handler):  # no
     assert "Pay CN¥501.00" in bob.get("/claims/").content.decode()  # English names the yuan's country
 
     paid = bob.post(f"/claims/{number}/pay/", follow=True)
-    assert f"{number} paid out." in paid.content.decode()
+    assert paid.redirect_chain[0][1] == 302 and f"{number} paid out." in paid.content.decode()
     assert Claim.objects.get(number=number).status == "paid"
     reserved = balance(RESERVE)
     assert reserved.credits_posted - reserved.debits_posted == 0
-    again = bob.post(f"/claims/{number}/pay/", follow=True)
-    assert "Only an approved claim is paid." in again.content.decode()
+    transfers = LedgerTransfer.objects.count()
+    again = bob.post(f"/claims/{number}/pay/")  # paid already: the queue again, 409, nothing paid
+    assert again.status_code == 409 and "Only an approved claim is paid." in again.content.decode()
+    assert LedgerTransfer.objects.count() == transfers
+    assert Claim.objects.get(number=number).status == "paid"
 
 
 def test_a_contradicted_claim_needs_a_reason_to_approve(world, phone, handler):  # noqa: F811

@@ -1,6 +1,7 @@
 """The shopper's protection pages through the Django client: the order page's offer and buying
 from it (once, only within the purchase window), My protection with its policies and claims,
-filing a claim (a refusal on the form, 422), and nobody reaching another person's policy (404)."""
+filing a claim (a refusal on the form, 422), a refused purchase answered on the order's page
+(402, 409, 422: nothing charged), and nobody reaching another person's policy (404)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from django.test import Client
 from django.utils import timezone
 
 from millet.accounts.actor import SYSTEM, actor_for_user
+from millet.core.errors import NotFound
 from millet.finance.models import LedgerTransfer
 from millet.finance.services import balance, total_balance_check
+from millet.insurance import services
 from millet.insurance.models import Claim, Policy
 from millet.sales import services as sales
 
@@ -28,9 +31,14 @@ def page(world, user: str) -> Client:
     return client
 
 
-def buy(client: Client, order: str, serial: str, token: str = "tok_ok"):
+def buy(client: Client, order: str, serial: str, token: str = "tok_ok", *, follow: bool = True):
     body = {"order": order, "serial": serial, "plan": "CARE-MI6-12", "card_token": token}
-    return client.post("/account/protection/buy/", body, follow=True)
+    return client.post("/account/protection/buy/", body, follow=follow)
+
+
+def nothing_sold(transfers: int) -> bool:
+    """No policy, and no premium on the ledger since ``transfers`` were counted."""
+    return not Policy.objects.exists() and LedgerTransfer.objects.count() == transfers
 
 
 @pytest.fixture
@@ -59,6 +67,7 @@ def test_the_order_page_offers_protection_and_buys_it_once(world, plan, sold):
     assert "Protect your devices" in html and serial in html and "Protect it for CN¥199.00" in html
 
     done = buy(alice, order, serial)
+    assert done.redirect_chain[0][1] == 302  # post/redirect/get, only once it went through
     assert done.status_code == 200 and done.redirect_chain[-1][0].startswith("/account/protection/#P")
     text = done.content.decode()
     assert f"{serial} is protected" in text and "Mi Care 12 months" in text and "CN¥2,000.00" in text
@@ -81,16 +90,51 @@ def test_no_offer_and_no_sale_outside_the_purchase_window(world, plan):
     client = page(world, "alice")
     assert "Protect your devices" not in client.get(f"/orders/{order.number}/").content.decode()
     transfers = LedgerTransfer.objects.count()
-    refused = buy(client, order.number, serial)
-    assert "This plan can no longer be bought for this unit." in refused.content.decode()
-    assert not Policy.objects.exists() and LedgerTransfer.objects.count() == transfers
+    refused = buy(client, order.number, serial, follow=False)
+    assert refused.status_code == 409  # the order's page again, not a redirect
+    html = refused.content.decode()
+    assert "This plan can no longer be bought for this unit." in html and 'role="alert"' in html
+    assert order.number in html  # the order's own page
+    assert nothing_sold(transfers)
 
 
-def test_a_declined_card_buys_nothing(world, plan, sold):
+@pytest.mark.parametrize(
+    ("token", "status", "words"),
+    [("tok_declined", 402, "Your card was declined."), ("", 422, "This field is required.")],
+)
+def test_a_refused_purchase_comes_back_on_the_units_form_and_buys_nothing(
+    world, plan, sold, token, status, words
+):
     order, serial = sold
-    refused = buy(page(world, "alice"), order, serial, token="tok_declined")
-    assert "Your card was declined." in refused.content.decode()
-    assert not Policy.objects.exists()
+    transfers = LedgerTransfer.objects.count()
+    refused = buy(page(world, "alice"), order, serial, token=token, follow=False)
+    assert refused.status_code == status
+    html = refused.content.decode()
+    assert words in html and "Protect it for CN¥199.00" in html
+    assert f'id="id_{serial}_CARE-MI6-12_card_token"' in html  # the unit's own form, as it was sent
+    assert f'value="{token}"' in html or not token
+    assert nothing_sold(transfers)
+
+
+def test_a_unit_insured_meanwhile_under_another_plan_is_a_conflict(world, plan, sold):
+    order, serial = sold
+    services.create_plan(
+        SYSTEM,
+        code="CARE-MI6-24",
+        name="Mi Care 24 months",
+        sku_code="MI6-64",
+        term_months=24,
+        perils=["accidental_damage"],
+        prices=[services.PriceInput("CN", "299.00", "2000.00", "99.00")],
+    )
+    alice = actor_for_user(world.users["alice"])
+    held = services.buy_policy(alice, order, serial, "CARE-MI6-12", payment_token="tok_ok")
+    transfers = LedgerTransfer.objects.count()
+    body = {"order": order, "serial": serial, "plan": "CARE-MI6-24", "card_token": "tok_ok"}
+    refused = page(world, "alice").post("/account/protection/buy/", body)
+    assert refused.status_code == 409 and 'role="alert"' in refused.content.decode()
+    assert list(Policy.objects.values_list("number", flat=True)) == [held.number]
+    assert LedgerTransfer.objects.count() == transfers
 
 
 def test_my_protection_lists_policies_and_files_a_claim(world, policy):
@@ -145,6 +189,21 @@ def test_another_persons_policy_and_order_are_404(world, policy):
     assert claim(bob, policy["number"]).status_code == 404
     assert claim(bob, "P-NOPE").status_code == 404
     assert buy(bob, policy["order_number"], policy["serial"]).status_code == 404
+    assert not Claim.objects.exists()
+
+
+def test_a_claims_handler_claims_only_on_their_own_policies(world, policy, handler):
+    """bob handles claims and sees every policy, but his protection page files only on his own."""
+    bob = actor_for_user(world.users["bob"])
+    assert services.get_policy(bob, policy["number"]).number == policy["number"]
+    with pytest.raises(NotFound) as other:
+        services.get_own_policy(bob, policy["number"])
+    assert other.value.code == "unknown_policy"
+    assert (
+        services.get_own_policy(actor_for_user(world.users["alice"]), policy["number"]).serial
+        == policy["serial"]
+    )
+    assert claim(page(world, "bob"), policy["number"]).status_code == 404
     assert not Claim.objects.exists()
 
 
