@@ -5,7 +5,7 @@ on the next attempt and marked by the status, every hand-out wrote a new entry i
 table's four indexes. Keyed on the expiry and marked by ``finished_at IS NULL`` (fixed until the
 command closes), the index reads no column a hand-out changes, so PostgreSQL can update the row in
 place on its page (HOT) and write no index entry, given free room on that page: ``FILLFACTOR``
-keeps that room (new rows fill a page to 60%; the rest takes the hand-outs' new row versions,
+keeps that room (new rows fill a page to 50%; the rest takes the hand-outs' new row versions,
 reclaimed page by page as the old ones die). SQLite has no such setting and needs none.
 
 The check constraint makes ``finished_at IS NULL`` and an open status (queued, sent) the same fact,
