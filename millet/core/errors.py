@@ -17,6 +17,14 @@ class DomainError(Exception):
         if status_code:
             self.status_code = status_code
 
+    @property
+    def form_status(self) -> int:
+        """The status of a page that shows this refusal on the form whose input caused it: the error's
+        own (409 for a state that refuses, 402 for a declined card), except that a form value naming
+        nothing (``NotFound``: an unknown serial, voucher or SKU) is unprocessable input (422), not a
+        missing page: the page itself was found."""
+        return 422 if self.status_code == 404 else self.status_code
+
 
 class NotFound(DomainError):
     status_code = 404

@@ -141,11 +141,13 @@ def protection(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def file_claim(request: HttpRequest, number: str) -> HttpResponse:
-    """File a claim on one of the shopper's own policies; a refusal comes back on its form (422)."""
+    """File a claim on one of the shopper's own policies; a refusal comes back on its form: 422 for
+    the form's errors, the service's own status otherwise (409 for a policy that no longer covers)."""
     actor = request_actor(request)
     with as_404():
         policy = services.get_own_policy(actor, number)
     form = ClaimForm(request.POST, perils=policy.plan.perils, auto_id=f"id_{number}_%s")
+    status = 422
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -161,12 +163,13 @@ def file_claim(request: HttpRequest, number: str) -> HttpResponse:
         except DomainError as exc:
             field = REFUSALS.get(exc.code, (None,))[0]
             form.add_error(field, refusal_text(exc))
+            status = exc.form_status
         else:
             messages.success(
                 request, _("Claim %(number)s is filed: it waits for a decision.") % {"number": claim.number}
             )
             return _to_policy(number)
-    return _page(request, actor, {number: form}, status=422)
+    return _page(request, actor, {number: form}, status=status)
 
 
 def order_panel(request: HttpRequest, actor: Actor, order, refused: ProtectForm | None = None) -> str:

@@ -106,9 +106,11 @@ def queue(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["POST"])
 def decide(request: HttpRequest, number: str) -> HttpResponse:
-    """Approve or reject one claim; a refusal comes back on its form (422)."""
+    """Approve or reject one claim; a refusal comes back on its form: 422 for the form's errors, the
+    service's own status otherwise (409 once the claim is decided)."""
     actor = _handler(request)
     form = DecisionForm(request.POST, auto_id=f"id_{number}_%s")
+    status = 422
     if form.is_valid():
         approve = form.cleaned_data["decision"] == "approve"
         try:
@@ -118,11 +120,12 @@ def decide(request: HttpRequest, number: str) -> HttpResponse:
             raise PermissionDenied(exc.detail) from None
         except DomainError as exc:
             form.add_error("reason" if "reason" in exc.code else None, REFUSALS.get(exc.code, exc.detail))
+            status = exc.form_status
         else:
             done = _("%(number)s approved: the payout is reserved.") if approve else _("%(number)s rejected.")
             messages.success(request, done % {"number": number})
             return redirect("insurance:claims")
-    return _queue(request, actor, {number: form}, status=422)
+    return _queue(request, actor, {number: form}, status=status)
 
 
 @login_required

@@ -92,9 +92,12 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["POST"])
 def decide(request: HttpRequest, number: str) -> HttpResponse:
-    """Approve or decline one referred application; a refusal comes back on its form (422)."""
+    """Approve or decline one referred application. A form error comes back on its form (422); the
+    service's refusal is shown above the queue with its own status (409 once the application is
+    decided, 422 for a reason it will not take)."""
     actor = request_actor(request)
     form = ReviewForm(request.POST, auto_id=f"id_{number}_%s")
+    status = 422
     if form.is_valid():
         approve = form.cleaned_data["decision"] == "approve"
         try:
@@ -104,10 +107,11 @@ def decide(request: HttpRequest, number: str) -> HttpResponse:
             raise PermissionDenied(exc.detail) from None
         except DomainError as exc:  # shown above the queue: a decided application has left it
             messages.error(request, exc.detail)
+            status = exc.form_status
         else:
             done = _("%(number)s approved.") if approve else _("%(number)s declined.")
             messages.success(request, done % {"number": number})
             return redirect("lending:reviews")
     if not actor.is_risk_officer:
         raise PermissionDenied("risk officers only")
-    return _queue(request, actor, {number: form}, status=422)
+    return _queue(request, actor, {number: form}, status=status)

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable
 from decimal import Decimal
 from functools import wraps
+from typing import NamedTuple
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -197,7 +198,7 @@ def till(request: HttpRequest, actor: Actor, store: StoreFacts) -> HttpResponse:
     except DomainError as exc:
         form.add_error("scan", f"{form.cleaned_data['scan']}: {refusal(exc)}")
         form.data = {"scan": ""}  # the field stays empty for the next scan; the error names the refused one
-        return _till_page(request, actor, store, basket, scan=form, status=422)
+        return _till_page(request, actor, store, basket, scan=form, status=exc.form_status)
     if found.serial:
         basket["units"].append([found.serial, found.sku_code, found.name])
     else:
@@ -240,7 +241,7 @@ def _pay(request: HttpRequest, actor: Actor, store: StoreFacts, basket: dict) ->
         )
     except DomainError as exc:
         form.add_error(None, refusal(exc))
-        return _till_page(request, actor, store, basket, pay=form, status=422)
+        return _till_page(request, actor, store, basket, pay=form, status=exc.form_status)
     _save(request, store, None)
     return redirect("sales:till-receipt", store_code=store.code, number=order.number)
 
@@ -258,7 +259,7 @@ def _hold_for_credit(request, actor, store, basket, form, customer_id: int) -> H
         )
     except DomainError as exc:
         form.add_error(None, refusal(exc))
-        return _till_page(request, actor, store, basket, pay=form, status=422)
+        return _till_page(request, actor, store, basket, pay=form, status=exc.form_status)
     _save(request, store, None)
     return redirect("lending:counter", store_code=store.code, number=order.number)
 
@@ -289,21 +290,27 @@ def receipt(request: HttpRequest, actor: Actor, store: StoreFacts, number: str) 
     return render(request, "sales/till/receipt.html", context)
 
 
-def _posted(request: HttpRequest, form, call: Callable[[dict], object]) -> tuple[bool, object]:
-    """A till form posted: ``(True, what call returned)`` when the form is valid and the service takes
-    it; ``(False, None)`` for a GET, or with the form's errors (the service's refusal among them)."""
-    if request.method != "POST" or not form.is_valid():
-        return False, None
+class Posted(NamedTuple):
+    """A till form after ``_posted``: ``done`` with what the service returned, or the status to show
+    the form again with (200 for a GET, 422 for a form error, the refusal's own ``form_status``)."""
+
+    done: bool
+    value: object
+    status: int
+
+
+def _posted(request: HttpRequest, form, call: Callable[[dict], object]) -> Posted:
+    """A till form posted: done when the form is valid and the service takes it; otherwise the form
+    carries its errors (the service's refusal among them)."""
+    if request.method != "POST":
+        return Posted(False, None, 200)
+    if not form.is_valid():
+        return Posted(False, None, 422)
     try:
-        return True, call(form.cleaned_data)
+        return Posted(True, call(form.cleaned_data), 200)
     except DomainError as exc:
         form.add_error(None, refusal(exc))
-        return False, None
-
-
-def _status(request: HttpRequest) -> int:
-    """A form page shown again after a POST shows what was refused."""
-    return 422 if request.method == "POST" else 200
+        return Posted(False, None, exc.form_status)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -311,7 +318,7 @@ def _status(request: HttpRequest) -> int:
 def pickup(request: HttpRequest, actor: Actor, store: StoreFacts) -> HttpResponse:
     """Hand a click-and-collect order over against the shopper's pickup code, its units scanned."""
     form = PickupForm(request.POST or None)
-    done, order = _posted(
+    posted = _posted(
         request,
         form,
         lambda data: services.hand_over(
@@ -321,11 +328,12 @@ def pickup(request: HttpRequest, actor: Actor, store: StoreFacts) -> HttpRespons
             serials=serial_list(data["serials"]),
         ),
     )
-    if done:
+    if posted.done:
+        order = posted.value
         messages.success(request, _("Order %(number)s is handed over.") % {"number": order.number})
         return redirect("sales:till-receipt", store_code=store.code, number=order.number)
     context = _context(actor, store, form=form)
-    return render(request, "sales/till/pickup.html", context, status=_status(request))
+    return render(request, "sales/till/pickup.html", context, status=posted.status)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -333,7 +341,7 @@ def pickup(request: HttpRequest, actor: Actor, store: StoreFacts) -> HttpRespons
 def till_return(request: HttpRequest, actor: Actor, store: StoreFacts) -> HttpResponse:
     """Take scanned units of an order back and refund them to the order's own payment."""
     form = TillReturnForm(request.POST or None)
-    done, ret = _posted(
+    posted = _posted(
         request,
         form,
         lambda data: services.return_at_till(
@@ -344,12 +352,12 @@ def till_return(request: HttpRequest, actor: Actor, store: StoreFacts) -> HttpRe
             reason=data["reason"],
         ),
     )
-    if done:
+    if posted.done:
         return render(
-            request, "sales/till/return.html", _context(actor, store, form=TillReturnForm(), ret=ret)
+            request, "sales/till/return.html", _context(actor, store, form=TillReturnForm(), ret=posted.value)
         )
     context = _context(actor, store, form=form)
-    return render(request, "sales/till/return.html", context, status=_status(request))
+    return render(request, "sales/till/return.html", context, status=posted.status)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -357,12 +365,12 @@ def till_return(request: HttpRequest, actor: Actor, store: StoreFacts) -> HttpRe
 def close_day(request: HttpRequest, actor: Actor, store: StoreFacts) -> HttpResponse:
     """The Z report: the day's sales and refunds, and the counted cash against what the ledger expects."""
     form = CloseDayForm(request.POST or None)
-    done, _closed = _posted(
+    posted = _posted(
         request,
         form,
         lambda data: services.close_till_day(actor, store.code, counted_cash=data["counted_cash"]),
     )
-    if done:
+    if posted.done:
         messages.success(request, _("The day is closed."))
         return redirect("sales:till-close", store_code=store.code)
     try:
@@ -370,4 +378,4 @@ def close_day(request: HttpRequest, actor: Actor, store: StoreFacts) -> HttpResp
     except NotFound:
         report = None
     context = _context(actor, store, form=form, report=report)
-    return render(request, "sales/till/close.html", context, status=_status(request))
+    return render(request, "sales/till/close.html", context, status=posted.status)

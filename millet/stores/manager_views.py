@@ -125,9 +125,11 @@ def manage(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_http_methods(["POST"])
 def request_stock(request: HttpRequest, code: str) -> HttpResponse:
-    """Ask the warehouses for units; a refusal comes back on the form (422)."""
+    """Ask the warehouses for units; a refusal comes back on the form (422, or the service's own
+    status)."""
     actor, store = _managed(request, code)
     form = StockRequestForm(request.POST)
+    status = 422
     if form.is_valid():
         try:
             made = inventory.request_stock(
@@ -142,12 +144,13 @@ def request_stock(request: HttpRequest, code: str) -> HttpResponse:
         except DomainError as exc:
             field = "sku" if exc.code == "unknown_sku" else None
             form.add_error(field, _("Unknown SKU code.") if field else exc.detail)
+            status = exc.form_status
         else:
             messages.success(
                 request, _("Stock request %(number)s sent to the supply planners.") % {"number": made}
             )
             return redirect("stores:manage", code=store.code)
-    return _page(request, actor, store, request_form=form, status=422)
+    return _page(request, actor, store, request_form=form, status=status)
 
 
 SCAN_REFUSALS = {
@@ -174,7 +177,7 @@ def receive(request: HttpRequest, code: str, transfer_id: int) -> HttpResponse:
         try:
             inventory.receive_scanned(actor, store.code, transfer.id, scanned)
         except DomainError as exc:
-            problem, status = SCAN_REFUSALS.get(exc.code, exc.detail), 422
+            problem, status = SCAN_REFUSALS.get(exc.code, exc.detail), exc.form_status
         else:
             messages.success(request, _("%(number)s received.") % {"number": transfer.number})
             return redirect("stores:manage", code=store.code)
@@ -182,7 +185,7 @@ def receive(request: HttpRequest, code: str, transfer_id: int) -> HttpResponse:
         try:
             scanned.append(inventory.check_scan(transfer, scanned, code_in))
         except DomainError as exc:
-            problem, status = SCAN_REFUSALS.get(exc.code, exc.detail), 422
+            problem, status = SCAN_REFUSALS.get(exc.code, exc.detail), exc.form_status
     if problem and "%(code)s" in str(problem):
         problem = problem % {"code": code_in.strip()}
     context = {

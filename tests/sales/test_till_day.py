@@ -187,3 +187,24 @@ def test_the_till_page_refuses_cash_that_is_not_plain_digits(world, garbage):
     assert everything() == before
     close = client.post("/till/SH-001/close/", {"counted_cash": garbage})
     assert close.status_code == 422 and services.till_day(cashier(world), "SH-001").closed_at is None
+
+
+def test_the_till_pages_answer_a_refusal_with_its_own_status(world):
+    """A form's bad input is 422; what the day's state refuses is the service's 409 and a declined
+    card its 402, on the page as in the API; nothing is sold or booked either way."""
+    client = Client()
+    client.force_login(world.users["cashier_sh"])
+    client.cookies["django_language"] = "en"
+    client.post("/till/SH-001/", {"scan": shelf(world, "MI6-64")[0]})
+    before = everything()
+    not_open = client.post("/till/SH-001/", {"action": "pay", "method": "cash", "cash_tendered": "5000"})
+    assert not_open.status_code == 409
+    services.open_till_day(cashier(world), "SH-001")
+    declined = client.post("/till/SH-001/", {"action": "pay", "method": "card", "card_token": "tok_declined"})
+    assert declined.status_code == 402
+    unknown = client.post("/till/SH-001/", {"scan": "NO-SUCH-SERIAL"})
+    assert unknown.status_code == 422  # a scan that names nothing: bad input, not a missing page
+    assert everything() == before
+    services.close_till_day(cashier(world), "SH-001", counted_cash=Decimal("0"))
+    closed = client.post("/till/SH-001/close/", {"counted_cash": "0"})
+    assert closed.status_code == 409 and "The day is closed" in closed.content.decode()

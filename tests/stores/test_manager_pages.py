@@ -83,6 +83,8 @@ def test_a_request_goes_through_the_planners_page_and_is_received_by_scanning(wo
     assert done.status_code == 302
     asked.transfer.refresh_from_db()
     assert asked.transfer.status == "received"
+    twice = manager.post(url, {"scanned": serials, "code": "", "action": "receive"})
+    assert twice.status_code == 404  # received already: no longer incoming here, nothing booked again
 
 
 def test_a_planner_is_refused_their_own_request_on_the_page(world, planner):

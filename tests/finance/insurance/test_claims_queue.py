@@ -38,6 +38,8 @@ def test_a_handler_decides_and_pays_from_the_queue(world, phone, handler):  # no
     assert bob.post(f"/claims/{number}/decide/", {"decision": "approve", "reason": ""}).status_code == 302
     claim = Claim.objects.get(number=number)
     assert (claim.status, claim.payout, claim.decided_by_id) == ("approved", 501, world.users["bob"].pk)
+    decided = bob.post(f"/claims/{number}/decide/", {"decision": "reject", "reason": "changed my mind"})
+    assert decided.status_code == 409 and Claim.objects.get(number=number).status == "approved"
     reserved = balance(RESERVE)
     assert reserved.credits_posted - reserved.debits_posted == 501_00
     assert "Pay CN¥501.00" in bob.get("/claims/").content.decode()  # English names the yuan's country

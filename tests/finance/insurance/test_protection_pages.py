@@ -154,19 +154,19 @@ def test_my_protection_lists_policies_and_files_a_claim(world, policy):
 
 
 @pytest.mark.parametrize(
-    ("changes", "words"),
-    [
-        ({"peril": "theft"}, "Select a valid choice."),  # not among the plan's perils
-        ({"amount": "50.00"}, "The amount must be more than your excess."),
-        ({"amount": "9000.00"}, "The amount, less the excess, is more than the cover left."),
-        ({"amount": "lots"}, "Enter an amount, such as 450.00."),
-        ({"incident_at": "2020-01-01T10:00"}, "The incident is outside your cover&#x27;s dates."),
-        ({"incident_at": ""}, "This field is required."),
+    ("changes", "words", "status"),
+    [  # the form's own errors are 422; the service's refusals keep their status (the API's, too)
+        ({"peril": "theft"}, "Select a valid choice.", 422),  # not among the plan's perils
+        ({"amount": "50.00"}, "The amount must be more than your excess.", 409),
+        ({"amount": "9000.00"}, "The amount, less the excess, is more than the cover left.", 409),
+        ({"amount": "lots"}, "Enter an amount, such as 450.00.", 422),
+        ({"incident_at": "2020-01-01T10:00"}, "The incident is outside your cover&#x27;s dates.", 409),
+        ({"incident_at": ""}, "This field is required.", 422),
     ],
 )
-def test_a_refused_claim_comes_back_on_the_form(world, policy, changes, words):
+def test_a_refused_claim_comes_back_on_the_form(world, policy, changes, words, status):
     response = claim(page(world, "alice"), policy["number"], **changes)
-    assert response.status_code == 422
+    assert response.status_code == status
     html = response.content.decode()
     assert words in html and 'class="field__error"' in html
     assert '<details class="policy__claim" open>' in html
@@ -177,7 +177,7 @@ def test_a_second_open_claim_is_refused_on_the_form(world, policy):
     alice = page(world, "alice")
     assert claim(alice, policy["number"]).status_code == 302
     again = claim(alice, policy["number"])
-    assert again.status_code == 422
+    assert again.status_code == 409
     assert "A claim on this policy is already waiting for a decision." in again.content.decode()
     assert Claim.objects.count() == 1
 

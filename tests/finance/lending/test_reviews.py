@@ -62,7 +62,7 @@ def test_a_decision_needs_a_written_reason_and_is_kept(credit):
     )
     assert Order.objects.get(number=application.order_number).status == "paid"
     again = browser.post(url, {"decision": "decline", "reason": "changed my mind"})
-    assert again.status_code == 422 and "not referred" in again.content.decode()
+    assert again.status_code == 409 and "not referred" in again.content.decode()
     assert (
         browser.post("/lending/reviews/AP-NOPE/", {"decision": "decline", "reason": "x"}).status_code == 404
     )
