@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from millet.core.errors import Unprocessable
 from millet.insights.metrics import (
     BATCH,
     CAMPAIGN,
@@ -20,7 +21,6 @@ from millet.insights.metrics import (
     PRODUCT_LINE,
     STORE,
 )
-from millet.insights.services import MAX_PERIOD_DAYS
 
 # Django merges every domain's catalog into one, so a word that means another thing elsewhere
 # takes a context: "Store" alone is the web store in the menu (商城), here a Mi Home store (门店).
@@ -61,18 +61,18 @@ class DrillDownForm(forms.Form):
             self.fields["by"].choices = [(STORE, STORE_LABEL)]
             self.fields["metric"].choices = [(m.key, m.label) for m in METRICS.values() if STORE in m.scopes]
 
-    def clean(self) -> dict:
-        """The question's parts together, in the page's language (the service says the same in
-        English to the API): a period of at most ten years, a breakdown the metric has."""
-        cleaned = super().clean()
-        start, end = cleaned.get("start"), cleaned.get("end")
-        if start and end and (end < start or (end - start).days >= MAX_PERIOD_DAYS):
+    def refuse(self, exc: Unprocessable) -> None:
+        """Put the service's refusal of the question (``drill_down``'s ``invalid_period`` or
+        ``invalid_breakdown``; the rules are the service's alone) on the field it concerns, in the
+        page's language: the service words it in English for the API."""
+        if exc.code == "invalid_period":
             self.add_error("end", _("The end must be on or after the start, and at most ten years later."))
-        metric, by = METRICS.get(cleaned.get("metric", "")), cleaned.get("by")
-        if metric is not None and by and by not in metric.scopes:
-            names = {"metric": metric.label, "by": dict(BY_CHOICES)[by]}
+        elif exc.code == "invalid_breakdown":
+            data = self.cleaned_data
+            names = {"metric": METRICS[data["metric"]].label, "by": dict(BY_CHOICES)[data["by"]]}
             self.add_error("by", _("%(metric)s has no breakdown by “%(by)s”.") % names)
-        return cleaned
+        else:
+            self.add_error(None, exc.detail)
 
     def question(self) -> dict:
         """The cleaned question, or the defaults when nothing was asked."""

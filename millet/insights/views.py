@@ -237,7 +237,7 @@ def _drill_down(request: HttpRequest, actor, viewer: insights.Viewer, rates: ins
         try:
             rows = insights.drill_down(actor=actor, rates=rates, **question)
         except Unprocessable as exc:
-            form.add_error(None, exc.detail)
+            form.refuse(exc)
             status = 422
         if status == 200 and csv:
             return _csv(

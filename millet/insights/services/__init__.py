@@ -3,7 +3,7 @@ rollups' upkeep, and exchange rates into the reporting currency. Views, routes, 
 and the demo call only these names."""
 
 from millet.insights.metrics import LINES_JOINED
-from millet.insights.services.access import MAX_PERIOD_DAYS, Viewer, check_period, drill_down, viewer_for
+from millet.insights.services.access import Viewer, drill_down, viewer_for
 from millet.insights.services.device_series import device_scope_names
 from millet.insights.services.exports import BREAKDOWN_HEADER, GOALS_HEADER, breakdown_csv, goals_csv
 from millet.insights.services.figures import (
@@ -52,9 +52,7 @@ __all__ = [
     "LINES_JOINED",
     "BREAKDOWN_HEADER",
     "GOALS_HEADER",
-    "MAX_PERIOD_DAYS",
     "breakdown_csv",
-    "check_period",
     "drill_down",
     "goals_csv",
     "BreakdownRow",
