@@ -219,9 +219,7 @@ def protect(request: HttpRequest) -> HttpResponse:
     of charging again. Another person's order, or a unit not on it, is a 404."""
     actor = request_actor(request)
     with as_404():
-        order = sales.get_order(actor, request.POST.get("order", ""))
-    if order.customer_id != actor.user_id:
-        raise Http404("no such order")
+        order = sales.get_own_order(actor, request.POST.get("order", ""))
     serial, plan = request.POST.get("serial", ""), request.POST.get("plan", "")
     form = ProtectForm(request.POST, auto_id=_protect_id(serial, plan))
     if not form.is_valid():

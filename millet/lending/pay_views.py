@@ -14,7 +14,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -88,10 +88,7 @@ def _products(order) -> list:
 
 def _own_order(actor: Actor, number: str):
     with as_404():
-        order = sales.get_order(actor, number)
-    if order.customer_id != actor.user_id:
-        raise Http404("no such order")
-    return order
+        return sales.get_own_order(actor, number)
 
 
 @login_required
@@ -100,10 +97,7 @@ def pay(request: HttpRequest, number: str) -> HttpResponse:
     actor = request_actor(request)
     order = _own_order(actor, number)
     questions = [q for q in application_form(order.market_id) if not q["supplied_by_platform"]]
-    products = [
-        p for p in list_products(currency=order.currency) if p.min_amount <= order.total <= p.max_amount
-    ]
-    form = CreditForm(request.POST or None, questions=questions, products=products)
+    form = CreditForm(request.POST or None, questions=questions, products=_products(order))
     problem, status = "", 200
     if request.method == "POST" and request.POST.get("action") == "card":
         return _pay_by_card(request, actor, order, form)

@@ -243,9 +243,7 @@ def confirmation(request: HttpRequest, number: str) -> HttpResponse:
     Another person's order number is a 404, like a number that does not exist."""
     actor = request_actor(request)
     with as_404():
-        order = services.get_order(actor, number)
-    if order.customer_id != actor.user_id:
-        raise Http404("no such order")
+        order = services.get_own_order(actor, number)
     lines = list(order.lines.all())
     skus = skus_by_id(line.sku_id for line in lines)
     components: dict[str, Decimal] = {}

@@ -65,13 +65,22 @@ PAGE_SIZE = 50
 
 def order_view(view: Callable) -> Callable:
     """Signed in; the order (as ``get_order`` shows it to this person) passed on, else 404."""
+    return _with_order(view, services.get_order)
 
+
+def own_order_view(view: Callable) -> Callable:
+    """Signed in; the person's own order (``get_own_order``: what only its buyer does) passed on,
+    else 404."""
+    return _with_order(view, services.get_own_order)
+
+
+def _with_order(view: Callable, lookup: Callable) -> Callable:
     @login_required
     @wraps(view)
     def wrapper(request: HttpRequest, number: str) -> HttpResponse:
         actor = request_actor(request)
         with as_404():
-            order = services.get_order(actor, number)
+            order = lookup(actor, number)
         return view(request, actor, order)
 
     return wrapper
@@ -150,7 +159,7 @@ def order_page(
                 for r in requests
             ],
             "is_staff": actor.is_staff,
-            "can_cancel": services.cancellable(order) and order.customer_id == actor.user_id,
+            "can_cancel": services.cancellable(order) and services.may_cancel(actor, order),
             "can_return": order.customer_id == actor.user_id and any(left.values()),
             "has_invoice": services.invoiceable(order),
             "ship_form": ship_form or (ShipForm() if _shippable(actor, order) else None),
@@ -186,7 +195,7 @@ def _tax_totals(lines) -> list[tuple[str, object]]:
 @order_view
 def cancel(request: HttpRequest, actor, order) -> HttpResponse:
     """GET: confirm; POST: cancel. After shipping, both say why not (409) and point to returns."""
-    if order.customer_id != actor.user_id and not actor.is_staff:
+    if not services.may_cancel(actor, order):
         raise Http404("no such order")
     context = {"order": order, "status": STATUS.get(order.status, (order.status, "neutral"))}
     if request.method == "POST":
@@ -203,11 +212,9 @@ def cancel(request: HttpRequest, actor, order) -> HttpResponse:
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@order_view
+@own_order_view
 def request_return(request: HttpRequest, actor, order) -> HttpResponse:
     """The buyer says which units come back and why; staff then approve it (``request_return``)."""
-    if order.customer_id != actor.user_id:
-        raise Http404("no such order")
     left = services.returnable_units(order)
     titles = services.sku_titles(line.sku_id for line in order.lines.all())
     choices = [

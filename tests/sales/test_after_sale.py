@@ -223,6 +223,23 @@ def test_nobody_reaches_another_customers_order_or_invoice(world, sellers):
     assert Client().get(f"/orders/{order.number}/").status_code == 302  # to sign-in
 
 
+def test_what_only_the_buyer_does_stays_the_buyers_even_to_staff_who_see_the_order(world):
+    """Staff and the store's manager see an order, and may cancel it (``may_cancel``, the service's
+    own rule, draws the button too); its receipt and its return form are the buyer's alone (404)."""
+    order = paid_order(world, channel="click_collect", store_code="SH-001")
+    for who in ("staff", "manager_sh"):
+        client = page(world, who)
+        shown = client.get(f"/orders/{order.number}/")
+        assert shown.status_code == 200 and f"/orders/{order.number}/cancel/" in shown.content.decode(), who
+        for path in ("confirmation/", "return/"):
+            assert client.get(f"/orders/{order.number}/{path}").status_code == 404, (who, path)
+        with pytest.raises(NotFound):
+            services.get_own_order(actor(world, who), order.number)
+    assert services.get_own_order(actor(world, "alice"), order.number) == order
+    cancelled = page(world, "manager_sh").post(f"/orders/{order.number}/cancel/")
+    assert cancelled.status_code == 302 and Order.objects.get(pk=order.pk).status == "cancelled"
+
+
 def test_click_and_collect_shows_its_pickup_code(world):
     order = paid_order(world, channel="click_collect", store_code="SH-001")
     assert len(order.pickup_code) == 6 and order.pickup_code.isdigit()

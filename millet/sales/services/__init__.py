@@ -1,6 +1,6 @@
 """The sales domain's service API: everything views, admin, commands and other domains may call."""
 
-from millet.sales.services.cancelling import cancel_order, cancellable, expire_unpaid_orders
+from millet.sales.services.cancelling import cancel_order, cancellable, expire_unpaid_orders, may_cancel
 from millet.sales.services.carts import (
     CartSummary,
     cart_summary,
@@ -35,6 +35,7 @@ from millet.sales.services.orders import (
     ShippingAddress,
     SoldUnit,
     get_order,
+    get_own_order,
     line_reference,
     list_orders,
     pay_order,
@@ -125,6 +126,7 @@ __all__ = [
     "cart_summary",
     "cart_units",
     "cancellable",
+    "may_cancel",
     "decide_return",
     "defective_returned_serials",
     "get_return_authorization",
@@ -144,6 +146,7 @@ __all__ = [
     "fulfil_order",
     "get_cart",
     "get_order",
+    "get_own_order",
     "line_reference",
     "list_orders",
     "names_for",

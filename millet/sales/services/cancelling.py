@@ -21,15 +21,21 @@ def cancellable(order: Order) -> bool:
     return order.status in OPEN_STATUSES
 
 
+def may_cancel(actor: Actor, order: Order) -> bool:
+    """Whether ``actor`` is someone who cancels ``order`` (its buyer, staff, or a seller at its store),
+    whatever its state (``cancellable`` says that)."""
+    return bool(
+        actor.is_staff
+        or (actor.user_id is not None and order.customer_id == actor.user_id)
+        or (order.store_id and actor.can_sell_at(order.store_id))
+    )
+
+
 @transaction.atomic
 def cancel_order(actor: Actor, number: str) -> Order:
     """Before fulfilment: stock back on the shelf, voucher use back, payment authorisation voided."""
     order = get_order(actor, number, for_update=True)
-    if not (
-        actor.is_staff
-        or order.customer_id == actor.user_id
-        or (order.store_id and actor.can_sell_at(order.store_id))
-    ):
+    if not may_cancel(actor, order):
         raise Forbidden("not your order")
     if not cancellable(order):
         raise Conflict(f"an order that is {order.status} cannot be cancelled", code="not_cancellable")

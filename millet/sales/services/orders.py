@@ -139,7 +139,20 @@ def _visible_orders(actor: Actor):
 
 def get_order(actor: Actor, number: str, *, for_update: bool = False) -> Order:
     """The order if the actor may see it; 404 (not 403) otherwise, so numbers cannot be probed."""
-    qs = _visible_orders(actor).filter(number=number)
+    return _one_order(_visible_orders(actor), number, for_update=for_update)
+
+
+def get_own_order(actor: Actor, number: str) -> Order:
+    """The order if the actor bought it: what only its buyer does (the receipt, paying it on credit,
+    protecting its units, asking to return it). Anyone else's order is NotFound ``unknown_order``,
+    even to staff and its store's sellers, who see it through ``get_order``."""
+    if actor.user_id is None:
+        raise NotFound(f"no order {number}", code="unknown_order")
+    return _one_order(Order.objects.filter(customer_id=actor.user_id), number, for_update=False)
+
+
+def _one_order(visible, number: str, *, for_update: bool) -> Order:
+    qs = visible.filter(number=number)
     if for_update:
         qs = Order.objects.select_for_update().filter(pk__in=qs.values("pk"))
     order = qs.prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("pk"))).first()
