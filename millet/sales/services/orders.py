@@ -293,6 +293,7 @@ def place_order(
         idempotency_key=idempotency_key,
         request_fingerprint=request,
         placed_at=placed_at,
+        paying=bool(payment_token),
     )
     ttl = None if payment_token else settings.MILLET_RESERVATION_TTL_SECONDS
     holds = hold_stock(
@@ -382,7 +383,14 @@ def create_order(
     address: ShippingAddress | None = None,
     shipping_method: str = "",
     placed_at=None,
+    paying: bool = False,
 ) -> NewOrder:
+    """Price the lines and write the order, its keys and its lines (and redeem the voucher).
+
+    ``paying``: the same transaction authorises payment before it commits (``place_order`` with a
+    payment token), so the order is written with the status and time of payment at once (see
+    ``_authorize``); a declined card rolls the whole order back.
+    """
     skus, inputs, voucher, priced = price_lines(market, currency, lines, voucher_code)
     shipping = NO_SHIPPING
     if shipping_method:  # taxed as the principal goods are (see sales.services.shipping)
@@ -418,6 +426,8 @@ def create_order(
         request_fingerprint=request_fingerprint,
         created_at=placed_at or timezone.now(),
     )
+    if paying:
+        order.status, order.paid_at = _paid_status(channel, ()), timezone.now()
     # The keys first (OrderKey holds the uniqueness the partitioned order table cannot), then the order.
     if idempotency_key:  # only a keyed request can collide with a twin; others skip the savepoint
         try:
@@ -567,14 +577,21 @@ def _authorize(
     if holds_expire:
         for line in lines:
             inventory.confirm_reservations(line_reference(order.number, line.pk))
-    if order.channel == Order.Channel.CLICK_COLLECT:
-        status = Order.Status.READY_FOR_PICKUP
-    elif any(line.backordered for line in lines):
-        status = Order.Status.BACKORDERED
-    else:
-        status = Order.Status.PAID
+    status = _paid_status(order.channel, lines)
+    if order.paid_at is not None and order.status == status:
+        return  # written so with the order (create_order's ``paying``): no second write
     order.status, order.paid_at = status, timezone.now()
     Order.objects.filter(pk=order.pk).update(status=status, paid_at=order.paid_at)
+
+
+def _paid_status(channel: str, lines: Sequence[OrderLine]) -> str:
+    """An order's status once its payment is authorised: a click-and-collect order is ready at its
+    store; a delivered one waits as back-ordered while any line does, else it is paid."""
+    if channel == Order.Channel.CLICK_COLLECT:
+        return Order.Status.READY_FOR_PICKUP
+    if any(line.backordered for line in lines):
+        return Order.Status.BACKORDERED
+    return Order.Status.PAID
 
 
 @transaction.atomic
