@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -22,7 +23,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from millet.accounts.actor import Actor
-from millet.catalog.services import SkuInfo, sku_offers
+from millet.catalog.services import SkuInfo, sku_offers, skus_by_id
 from millet.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from millet.core.idempotency import check_same_request, fingerprint
 from millet.core.numbers import document_number
@@ -206,8 +207,14 @@ def sold_unit(actor: Actor, order_number: str, serial: str) -> SoldUnit:
 # --- placing -------------------------------------------------------------------------------------
 
 
+def place_order(actor: Actor, **params: Any) -> Order:
+    """``place_order_with_lines`` for the callers that need only the order (its keywords, rules and
+    refusals)."""
+    return place_order_with_lines(actor, **params).order
+
+
 @transaction.atomic
-def place_order(
+def place_order_with_lines(
     actor: Actor,
     *,
     market: str,
@@ -224,8 +231,10 @@ def place_order(
     idempotency_key: str | None = None,
     customer_id: int | None = None,
     placed_at: datetime | None = None,
-) -> Order:
+) -> NewOrder:
     """Price the lines, hold stock, and (given a payment token) authorise payment: all or nothing.
+    Returns the order with its lines as written and their SKUs' facts, so the API answers without
+    reading them back.
 
     Web and click-and-collect orders belong to the actor. Replaying an idempotency key returns the
     order the first request created and changes nothing. ``placed_at`` backdates imported history.
@@ -265,7 +274,9 @@ def place_order(
     )
     replayed = replay_order(actor, idempotency_key, request)
     if replayed is not None:
-        return replayed
+        lines = list(replayed.lines.all())  # get_order read them with the order
+        skus = skus_by_id(line.sku_id for line in lines)
+        return NewOrder(replayed, lines, {info.code: info for info in skus.values()})
     info = get_market(market)
     if address is not None:
         shipping_city, shipping_state = address.city, address.state
@@ -302,7 +313,7 @@ def place_order(
     tax_by_origin(new.order, new.lines, holds, {info.id: info.tax_class for info in new.skus.values()})
     if payment_token:
         _authorize(new.order, new.lines, payment_token)
-    return new.order
+    return new
 
 
 def replayed_order(actor: Actor, idempotency_key: str, customer_id: int | None = None) -> Order | None:
