@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 from millet.core.errors import Forbidden
@@ -32,8 +32,25 @@ class Actor:
 
     user_id: int | None
     is_staff: bool = False
-    store_roles: dict[int, str] = field(default_factory=dict)  # store id -> "cashier" or "manager"
-    location_roles: dict[int, str] = field(default_factory=dict)  # the same jobs by stock location id
+    # The user's store jobs; None: asked of the stores domain on the first question about them, so
+    # an API request that never asks (a customer's checkout) pays no query for them.
+    jobs: tuple[StoreJob, ...] | None = ()
+
+    @cached_property
+    def store_roles(self) -> dict[int, str]:
+        """Store id -> "cashier" or "manager"."""
+        return {job.store_id: job.role for job in self._jobs}
+
+    @cached_property
+    def location_roles(self) -> dict[int, str]:
+        """The same jobs by the stock location each store sells from."""
+        return {job.location_id: job.role for job in self._jobs}
+
+    @cached_property
+    def _jobs(self) -> tuple[StoreJob, ...]:
+        if self.jobs is not None:
+            return self.jobs
+        return tuple(_store_jobs(self.user_id)) if self.user_id is not None else ()
 
     @cached_property
     def groups(self) -> frozenset[str]:
@@ -186,16 +203,12 @@ def request_actor(request) -> Actor:
     return kept[1]
 
 
-def actor_for(user_id: int, *, is_staff: bool) -> Actor:
+def actor_for(user_id: int, *, is_staff: bool, lazy_jobs: bool = False) -> Actor:
     """The full actor from a user's id and staff flag (what a cached token owner holds), so
-    authenticating by token needs no user row."""
-    jobs = list(_store_jobs(user_id))
-    return Actor(
-        user_id=user_id,
-        is_staff=is_staff,
-        store_roles={job.store_id: job.role for job in jobs},
-        location_roles={job.location_id: job.role for job in jobs},
-    )
+    authenticating by token needs no user row. ``lazy_jobs``: read the store jobs only when a
+    question needs them (API clients: most routes never ask); otherwise now, as a page's
+    navigation always asks."""
+    return Actor(user_id=user_id, is_staff=is_staff, jobs=None if lazy_jobs else tuple(_store_jobs(user_id)))
 
 
 def customer_actor(user_id: int, *, is_staff: bool) -> Actor:

@@ -27,7 +27,7 @@ class TokenAuth(HttpBearer):
         return owner
 
     def actor(self, owner: TokenOwner) -> Actor:
-        return actor_for(owner.user_id, is_staff=owner.is_staff)
+        return actor_for(owner.user_id, is_staff=owner.is_staff, lazy_jobs=True)
 
 
 class SessionActorAuth(SessionAuth):

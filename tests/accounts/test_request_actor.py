@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AnonymousUser
 from django.test import RequestFactory
 
-from millet.accounts.actor import EXECUTIVE_GROUP, request_actor
+from millet.accounts.actor import EXECUTIVE_GROUP, actor_for, request_actor
 from millet.accounts.services import add_to_group
 
 
@@ -34,3 +34,21 @@ def test_the_next_request_reads_the_roles_again(world):
     after = RequestFactory().get("/staff/")
     after.user = user
     assert request_actor(after).is_executive
+
+
+def test_a_token_actor_reads_the_store_jobs_only_when_asked(world, django_assert_num_queries):
+    manager = world.users["manager_sh"]
+    expected = request_actor_roles(manager)
+    with django_assert_num_queries(0):  # an API request that never asks pays no query for them
+        actor = actor_for(manager.pk, is_staff=False, lazy_jobs=True)
+    with django_assert_num_queries(1):  # read once, on the first question
+        assert actor.store_roles == expected and actor.can_manage(next(iter(expected)))
+        assert actor.location_roles
+    assert actor_for(world.users["alice"].pk, is_staff=False, lazy_jobs=True).store_roles == {}
+
+
+def request_actor_roles(user) -> dict[int, str]:
+    """The roles a page's actor (read at once) gives the same user."""
+    request = RequestFactory().get("/staff/")
+    request.user = user
+    return request_actor(request).store_roles

@@ -309,3 +309,39 @@ def test_amounts_are_answered_at_the_currencys_scale(world):
     order = buy(world, lines=(("CABLE-C", 1),)).json()
     for field in ("subtotal", "discount", "tax", "total", "refunded"):
         assert len(order[field].split(".")[1]) == 2, (field, order[field])
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"lines": (("MI6-64", 1), ("CABLE-C", 2))},  # paid, two lines
+        {"channel": "click_collect", "store_code": "SH-001", "lines": (("CAM-C300", 1),)},
+        {"lines": (("BAND2", 3),)},  # back-ordered: the one case that still updates the order
+        {"payment_token": None, "lines": (("MI6-64", 1),)},  # placed, unpaid
+        {"shipping_method": "standard", "shipping_state": "IN-KA", "market": "IN", "lines": (("MI6-64", 1),)},
+    ],
+    ids=["paid", "click_collect", "backordered", "unpaid", "shipping"],
+)
+def test_the_answer_to_placing_is_the_order_as_stored(world, extra):
+    """The answer is built from what placing wrote, not read back: it must say what a read says."""
+    body = {"market": "CN", "payment_token": "tok_ok", **extra}
+    body["lines"] = [{"sku": s, "quantity": q} for s, q in body["lines"]]
+    body = {k: v for k, v in body.items() if v is not None}
+    client = world.client("alice")
+    placed = client.post("/sales/orders", body)
+    assert placed.status_code == 201, placed.content
+    assert placed.json() == client.get(f"/sales/orders/{placed.json()['number']}").json()
+    replay = client.post("/sales/orders", body, HTTP_IDEMPOTENCY_KEY="same")
+    assert client.post("/sales/orders", body, HTTP_IDEMPOTENCY_KEY="same").json() == replay.json()
+
+
+def test_a_paid_checkout_writes_the_order_once(world):
+    """Paid at once: the order is written with its status, not written and then updated."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ran:
+        assert buy(world).json()["status"] == "paid"
+    order_writes = [q["sql"] for q in ran if 'UPDATE "sales_order"' in q["sql"]]
+    assert order_writes == []
+    assert Order.objects.get().paid_at is not None

@@ -32,6 +32,7 @@ from millet.sales.services.invoices import (
 from millet.sales.services.names import OrderNames, names_for, sku_codes, sku_titles
 from millet.sales.services.orders import (
     LineRequest,
+    NewOrder,
     ShippingAddress,
     SoldUnit,
     get_order,
@@ -40,6 +41,7 @@ from millet.sales.services.orders import (
     list_orders,
     pay_order,
     place_order,
+    place_order_with_lines,
     replayed_order,
     sold_unit,
     sold_units,
@@ -113,6 +115,7 @@ __all__ = [
     "SellerFacts",
     "FlashOffer",
     "LineRequest",
+    "NewOrder",
     "OrderNames",
     "PickupOption",
     "PickupStore",
@@ -156,6 +159,7 @@ __all__ = [
     "pay_order",
     "place_flash_orders",
     "place_order",
+    "place_order_with_lines",
     "pos_sale",
     "hold_sale",
     "held_sale",

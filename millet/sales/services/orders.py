@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -22,7 +23,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from millet.accounts.actor import Actor
-from millet.catalog.services import SkuInfo, sku_offers
+from millet.catalog.services import SkuInfo, sku_offers, skus_by_id
 from millet.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from millet.core.idempotency import check_same_request, fingerprint
 from millet.core.numbers import document_number
@@ -219,8 +220,14 @@ def sold_unit(actor: Actor, order_number: str, serial: str) -> SoldUnit:
 # --- placing -------------------------------------------------------------------------------------
 
 
+def place_order(actor: Actor, **params: Any) -> Order:
+    """``place_order_with_lines`` for the callers that need only the order (its keywords, rules and
+    refusals)."""
+    return place_order_with_lines(actor, **params).order
+
+
 @transaction.atomic
-def place_order(
+def place_order_with_lines(
     actor: Actor,
     *,
     market: str,
@@ -237,8 +244,10 @@ def place_order(
     idempotency_key: str | None = None,
     customer_id: int | None = None,
     placed_at: datetime | None = None,
-) -> Order:
+) -> NewOrder:
     """Price the lines, hold stock, and (given a payment token) authorise payment: all or nothing.
+    Returns the order with its lines as written and their SKUs' facts, so the API answers without
+    reading them back.
 
     Web and click-and-collect orders belong to the actor. Replaying an idempotency key returns the
     order the first request created and changes nothing. ``placed_at`` backdates imported history.
@@ -278,7 +287,9 @@ def place_order(
     )
     replayed = replay_order(actor, idempotency_key, request)
     if replayed is not None:
-        return replayed
+        lines = list(replayed.lines.all())  # get_order read them with the order
+        skus = skus_by_id(line.sku_id for line in lines)
+        return NewOrder(replayed, lines, {info.code: info for info in skus.values()})
     info = get_market(market)
     if address is not None:
         shipping_city, shipping_state = address.city, address.state
@@ -306,6 +317,7 @@ def place_order(
         idempotency_key=idempotency_key,
         request_fingerprint=request,
         placed_at=placed_at,
+        paying=bool(payment_token),
     )
     ttl = None if payment_token else settings.MILLET_RESERVATION_TTL_SECONDS
     holds = hold_stock(
@@ -314,7 +326,7 @@ def place_order(
     tax_by_origin(new.order, new.lines, holds, {info.id: info.tax_class for info in new.skus.values()})
     if payment_token:
         _authorize(new.order, new.lines, payment_token)
-    return new.order
+    return new
 
 
 def replayed_order(actor: Actor, idempotency_key: str, customer_id: int | None = None) -> Order | None:
@@ -395,7 +407,14 @@ def create_order(
     address: ShippingAddress | None = None,
     shipping_method: str = "",
     placed_at=None,
+    paying: bool = False,
 ) -> NewOrder:
+    """Price the lines and write the order, its keys and its lines (and redeem the voucher).
+
+    ``paying``: the same transaction authorises payment before it commits (``place_order`` with a
+    payment token), so the order is written with the status and time of payment at once (see
+    ``_authorize``); a declined card rolls the whole order back.
+    """
     skus, inputs, voucher, priced = price_lines(market, currency, lines, voucher_code)
     shipping = NO_SHIPPING
     if shipping_method:  # taxed as the principal goods are (see sales.services.shipping)
@@ -431,6 +450,8 @@ def create_order(
         request_fingerprint=request_fingerprint,
         created_at=placed_at or timezone.now(),
     )
+    if paying:
+        order.status, order.paid_at = _paid_status(channel, ()), timezone.now()
     # The keys first (OrderKey holds the uniqueness the partitioned order table cannot), then the order.
     if idempotency_key:  # only a keyed request can collide with a twin; others skip the savepoint
         try:
@@ -580,14 +601,21 @@ def _authorize(
     if holds_expire:
         for line in lines:
             inventory.confirm_reservations(line_reference(order.number, line.pk))
-    if order.channel == Order.Channel.CLICK_COLLECT:
-        status = Order.Status.READY_FOR_PICKUP
-    elif any(line.backordered for line in lines):
-        status = Order.Status.BACKORDERED
-    else:
-        status = Order.Status.PAID
+    status = _paid_status(order.channel, lines)
+    if order.paid_at is not None and order.status == status:
+        return  # written so with the order (create_order's ``paying``): no second write
     order.status, order.paid_at = status, timezone.now()
     Order.objects.filter(pk=order.pk).update(status=status, paid_at=order.paid_at)
+
+
+def _paid_status(channel: str, lines: Sequence[OrderLine]) -> str:
+    """An order's status once its payment is authorised: a click-and-collect order is ready at its
+    store; a delivered one waits as back-ordered while any line does, else it is paid."""
+    if channel == Order.Channel.CLICK_COLLECT:
+        return Order.Status.READY_FOR_PICKUP
+    if any(line.backordered for line in lines):
+        return Order.Status.BACKORDERED
+    return Order.Status.PAID
 
 
 @transaction.atomic
