@@ -266,7 +266,10 @@ def _close(qs, status: str, now: datetime, error: str) -> None:
 # snapshot. The open commands are found through their ``OpenCommand`` rows, and the closed ones'
 # rows deleted; an open command is one with no ``finished_at`` (a constraint ties it to the status),
 # rechecked on each command row, as a row locked or updated is re-read if another worker changed it
-# meanwhile. Marking a command sent changes no indexed column: a HOT update (``Command``).
+# meanwhile. Commands are reached only by primary key from an array of open ids (``= ANY``) and a
+# device by a subquery per command: joins left to the planner turned, on statistics taken before the
+# backlog or the fleet came online, into scans of every command or every device per command. Marking
+# a command sent changes no indexed column: a HOT update (``Command``).
 _HAND_OUT = """
 WITH expired AS (
     UPDATE devices_command c SET status = 'expired', finished_at = %(now)s, result = '{"error": "expired"}'
