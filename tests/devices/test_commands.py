@@ -11,7 +11,7 @@ from django.utils import timezone
 from millet.core.errors import Forbidden, NotFound, Unprocessable
 from millet.devices import events
 from millet.devices import services as devices
-from millet.devices.models import Command
+from millet.devices.models import Command, OpenCommand
 
 pytestmark = pytest.mark.django_db
 
@@ -52,6 +52,40 @@ def test_desired_state_is_versioned_and_the_ack_moves_it_to_reported(fleet, owne
     assert shadow.reported == {"night-vision": 1} and shadow.reported_version == 1 and shadow.delta == {}
     devices.report_state(cam.device_id, {"on": True}, timezone.now())
     assert devices.get_shadow(alice, cam.device_id).reported_version == 2
+
+
+def open_rows_match_open_commands() -> bool:
+    """Every open command, and no closed one, has its ``OpenCommand`` row, with the command's expiry."""
+    rows = set(OpenCommand.objects.values_list("command_id", "expires_at"))
+    return rows == set(Command.objects.filter(finished_at__isnull=True).values_list("pk", "expires_at"))
+
+
+def test_a_command_has_its_open_row_exactly_while_it_is_open(fleet, owned):
+    """Issued, answered, expired, timed out, cancelled by a resale: the open rows follow each close."""
+    cam, _ = owned
+    alice = fleet.actor("alice")
+    acked = devices.request_set(alice, cam.device_id, {"on": True})
+    short = devices.request_set(alice, cam.device_id, {"night-vision": 1}, ttl_seconds=30)
+    once = devices.request_set(alice, cam.device_id, {"on": False})
+    Command.objects.filter(pk=once.pk).update(max_attempts=1)
+    kept = devices.request_set(alice, cam.device_id, {"night-vision": 0})
+    assert open_rows_match_open_commands() and OpenCommand.objects.count() == 4
+    t0 = timezone.now()
+    assert len(devices.commands_to_send(t0)) == 4
+    devices.acknowledge_commands(
+        [
+            devices.Answer(cam.device_id, acked.command_id, "ok", {}),
+            devices.Answer(cam.device_id, kept.command_id, "progress", {"progress": 10}),
+        ]
+    )
+    assert open_rows_match_open_commands() and OpenCommand.objects.count() == 3
+    devices.commands_to_send(t0 + timedelta(seconds=31))  # short expires, once times out
+    states = dict(Command.objects.values_list("pk", "status"))
+    assert (states[short.pk], states[once.pk], states[kept.pk]) == ("expired", "failed", "sent")
+    assert open_rows_match_open_commands() and OpenCommand.objects.count() == 1
+    devices.release_device(alice, cam.device_id)  # a resale cancels the waiting command
+    assert Command.objects.get(pk=kept.pk).status == "cancelled"
+    assert open_rows_match_open_commands() and not OpenCommand.objects.exists()
 
 
 def test_another_owner_can_never_command_a_device(fleet, owned):

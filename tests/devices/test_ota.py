@@ -12,7 +12,7 @@ from django.utils import timezone
 from millet.accounts.actor import SYSTEM
 from millet.core.errors import Conflict, Forbidden, Unprocessable
 from millet.devices import services as devices
-from millet.devices.models import Device, Rollout, RolloutTarget
+from millet.devices.models import Command, Device, OpenCommand, Rollout, RolloutTarget
 from tests.devices.conftest import C300
 
 pytestmark = pytest.mark.django_db
@@ -121,6 +121,15 @@ def test_unanswered_updates_count_as_failures(fleet, online):
     devices.advance_rollouts(now + timedelta(days=2))
     rollout.refresh_from_db()
     assert rollout.status == "aborted"
+
+
+def test_an_aborted_rollout_cancels_its_commands_and_their_open_rows(fleet, online):
+    rollout = devices.start_rollout(SYSTEM, image("1.3.0").pk, steps=[100], rate_per_minute=100)
+    devices.advance_rollouts(timezone.now())
+    assert OpenCommand.objects.count() == Command.objects.filter(kind="ota").count() == 7
+    devices.abort_rollout(SYSTEM, rollout.pk)
+    assert set(Command.objects.values_list("status", flat=True)) == {"cancelled"}
+    assert not OpenCommand.objects.exists()
 
 
 def test_rollout_rules_and_permissions(fleet, online, actor_of):

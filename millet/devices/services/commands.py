@@ -21,7 +21,7 @@ from django.utils import timezone
 from millet.accounts.actor import Actor
 from millet.core.errors import Conflict, NotFound, Unprocessable
 from millet.devices import events
-from millet.devices.models import Command, Device, Shadow
+from millet.devices.models import Command, Device, OpenCommand, Shadow
 from millet.devices.services.identity import get_device, spec_of
 from millet.devices.services.live import publish_command_states
 from millet.devices.services.ownership import CONTROL, READ, device_with_role, role_of
@@ -68,19 +68,22 @@ def issue_command(
     max_attempts: int = 5,
     now: datetime | None = None,
 ) -> Command:
-    """Store a command for delivery; callers have checked rights and validated ``params``."""
+    """Store a command for delivery, with its open entry; callers have checked rights and validated
+    ``params``."""
     now = now or timezone.now()
-    command = Command.objects.create(
-        command_id=secrets.token_hex(12),
-        device=device,
-        kind=kind,
-        params=params,
-        created_by_id=created_by,
-        next_attempt_at=now,
-        expires_at=now + ttl,
-        retry_seconds=retry_seconds,
-        max_attempts=max_attempts,
-    )
+    with transaction.atomic(savepoint=False):  # the two rows or neither; no savepoint in a caller's
+        command = Command.objects.create(
+            command_id=secrets.token_hex(12),
+            device=device,
+            kind=kind,
+            params=params,
+            created_by_id=created_by,
+            next_attempt_at=now,
+            expires_at=now + ttl,
+            retry_seconds=retry_seconds,
+            max_attempts=max_attempts,
+        )
+        OpenCommand.objects.create(command=command, expires_at=command.expires_at)
     publish_command_states([(device.device_id, command.command_id, command.status)])
     return command
 
@@ -250,9 +253,7 @@ def _close(qs, status: str, now: datetime, error: str) -> None:
     if not rows:
         return
     closed = [pk for pk, _, _ in rows]
-    Command.objects.filter(pk__in=closed, status__in=OPEN).update(
-        status=status, finished_at=now, result={"error": error}
-    )
+    Command.objects.filter(pk__in=closed).close(status, now, {"error": error})
     publish_command_states((device_id, command_id, status) for _, command_id, device_id in rows)
     events.commands_closed.send(sender=Command, command_ids=closed, reason=error)
 
@@ -262,25 +263,34 @@ def _close(qs, status: str, now: datetime, error: str) -> None:
 # returned with their device's id and payload, oldest due first (PostgreSQL writes each payload: no
 # row's params and timestamps are parsed and serialised again in Python). The three sets are disjoint
 # (a due command has not expired and has attempts left), and data-modifying CTEs all see the same
-# snapshot. An open command is one with no ``finished_at`` (the open index's condition; a constraint
-# ties it to the status), and marking one sent changes no indexed column: a HOT update (``Command``).
+# snapshot. The open commands are found through their ``OpenCommand`` rows, and the closed ones'
+# rows deleted; an open command is one with no ``finished_at`` (a constraint ties it to the status),
+# rechecked on each command row, as a row locked or updated is re-read if another worker changed it
+# meanwhile. Commands are reached only by primary key from an array of open ids (``= ANY``) and a
+# device by a subquery per command: joins left to the planner turned, on statistics taken before the
+# backlog or the fleet came online, into scans of every command or every device per command. Marking
+# a command sent changes no indexed column: a HOT update (``Command``).
 _HAND_OUT = """
 WITH expired AS (
     UPDATE devices_command c SET status = 'expired', finished_at = %(now)s, result = '{"error": "expired"}'
-    FROM devices_device d
-    WHERE d.id = c.device_id AND c.finished_at IS NULL AND c.expires_at <= %(now)s
-    RETURNING c.id, c.command_id, d.device_id
+    WHERE c.id = ANY (ARRAY(SELECT o.command_id FROM devices_opencommand o WHERE o.expires_at <= %(now)s))
+      AND c.finished_at IS NULL
+    RETURNING c.id, c.command_id, (SELECT d.device_id FROM devices_device d WHERE d.id = c.device_id)
 ), timed_out AS (
     UPDATE devices_command c SET status = 'failed', finished_at = %(now)s, result = '{"error": "timeout"}'
-    FROM devices_device d
-    WHERE d.id = c.device_id AND c.finished_at IS NULL AND c.status = 'sent'
-      AND c.attempts >= c.max_attempts AND c.next_attempt_at <= %(now)s AND c.expires_at > %(now)s
-    RETURNING c.id, c.command_id, d.device_id
+    WHERE c.id = ANY (ARRAY(SELECT o.command_id FROM devices_opencommand o WHERE o.expires_at > %(now)s))
+      AND c.finished_at IS NULL AND c.status = 'sent' AND c.attempts >= c.max_attempts
+      AND c.next_attempt_at <= %(now)s
+    RETURNING c.id, c.command_id, (SELECT d.device_id FROM devices_device d WHERE d.id = c.device_id)
+), closed AS (
+    DELETE FROM devices_opencommand o
+    WHERE o.command_id IN (SELECT id FROM expired UNION ALL SELECT id FROM timed_out)
 ), due AS (
-    SELECT c.id, c.next_attempt_at, d.device_id
-    FROM devices_command c JOIN devices_device d ON d.id = c.device_id
-    WHERE c.finished_at IS NULL AND c.next_attempt_at <= %(now)s AND c.expires_at > %(now)s
-      AND c.attempts < c.max_attempts AND d.online AND d.enabled
+    SELECT c.id, c.next_attempt_at, c.device_id
+    FROM devices_command c
+    WHERE c.id = ANY (ARRAY(SELECT o.command_id FROM devices_opencommand o WHERE o.expires_at > %(now)s))
+      AND c.finished_at IS NULL AND c.next_attempt_at <= %(now)s AND c.attempts < c.max_attempts
+      AND (SELECT d.online AND d.enabled FROM devices_device d WHERE d.id = c.device_id)
     ORDER BY c.next_attempt_at, c.id
     LIMIT %(limit)s
     FOR UPDATE OF c SKIP LOCKED
@@ -288,8 +298,9 @@ WITH expired AS (
     UPDATE devices_command c
     SET status = 'sent', attempts = c.attempts + 1,
         next_attempt_at = %(now)s + make_interval(secs => c.retry_seconds)
-    FROM due WHERE c.id = due.id
-    RETURNING due.next_attempt_at AS due_at, c.id, c.command_id, due.device_id,
+    FROM due JOIN devices_device d ON d.id = due.device_id
+    WHERE c.id = due.id
+    RETURNING due.next_attempt_at AS due_at, c.id, c.command_id, d.device_id,
         jsonb_build_object('id', c.command_id, 'kind', c.kind, 'params', c.params,
             'expires', floor(extract(epoch FROM c.expires_at) * 1000)::bigint)::text AS payload
 )
@@ -335,20 +346,24 @@ def commands_to_send(now: datetime, limit: int = 500) -> list[OutboundCommand]:
 def _commands_to_send_orm(now: datetime, limit: int) -> list[OutboundCommand]:
     with transaction.atomic():
         _close(
-            Command.objects.filter(status__in=OPEN, expires_at__lte=now),
+            Command.objects.filter(open_entry__expires_at__lte=now),
             Command.Status.EXPIRED,
             now,
             "expired",
         )
         _close(
             Command.objects.filter(
-                status=Command.Status.SENT, attempts__gte=F("max_attempts"), next_attempt_at__lte=now
+                open_entry__isnull=False,
+                status=Command.Status.SENT,
+                attempts__gte=F("max_attempts"),
+                next_attempt_at__lte=now,
             ),
             Command.Status.FAILED,
             now,
             "timeout",
         )
         due = Command.objects.select_related("device").filter(
+            open_entry__isnull=False,
             status__in=OPEN,
             next_attempt_at__lte=now,
             attempts__lt=F("max_attempts"),
@@ -466,7 +481,8 @@ def acknowledge_commands(answers: list[Answer]) -> int:
 # PostgreSQL: each answered command's final answer in one statement. The open commands named by the
 # batch on the answering device are locked in id order (one lock order for every worker: no deadlock
 # between batches; a command closed meanwhile drops out on the recheck), then a final answer closes
-# its command, and a ``progress`` among its answers pushes the next attempt one retry interval out.
+# its command (a HOT update: ``Command``) and deletes its ``OpenCommand`` row, and a ``progress``
+# among its answers pushes the next attempt one retry interval out.
 # The answers go in, and what changed comes back, as one JSON document each: one value to encode and
 # decode per batch rather than several per answer.
 _ANSWER = """
@@ -491,6 +507,9 @@ WITH answer AS (
     FROM locked
     WHERE c.id = locked.id
     RETURNING c.command_id, locked.device_id, c.id, c.kind, c.params, c.status
+), closed AS (
+    DELETE FROM devices_opencommand o USING answered
+    WHERE o.command_id = answered.id AND answered.status NOT IN ('queued', 'sent')
 )
 SELECT coalesce(jsonb_agg(jsonb_build_array(command_id, device_id, id, kind, params, status)), '[]')::text
 FROM answered
@@ -547,4 +566,7 @@ def _answer_orm(finals: list[tuple[Answer, bool]], now: datetime) -> dict[tuple[
         if "result" in values:
             values["result"] = json.loads(values["result"])
         Command.objects.filter(pk__in=pks).update(**values)
+    OpenCommand.objects.filter(
+        command_id__in=[pk for pk, _, _, state in answered.values() if state not in OPEN]
+    ).delete()
     return answered

@@ -270,9 +270,7 @@ def rollout_counts(rollout: Rollout) -> dict[str, int]:
 
 def _cancel_unfinished(rollout: Rollout, now: datetime) -> None:
     targets = rollout.targets.filter(status__in=UNFINISHED)
-    Command.objects.filter(
-        rollout_target__in=targets, status__in=(Command.Status.QUEUED, Command.Status.SENT)
-    ).update(status=Command.Status.CANCELLED, finished_at=now)
+    Command.objects.filter(rollout_target__in=targets).close(Command.Status.CANCELLED, now)
     targets.update(status=RolloutTarget.Status.CANCELLED, finished_at=now)
 
 

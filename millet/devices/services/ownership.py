@@ -359,9 +359,9 @@ def wipe_device_data(device: Device) -> None:
         for automation in Automation.objects.filter(home__owner_id=device.owner_id):
             if automation.trigger_device_id == device.pk or device.device_id in _named_devices(automation):
                 automation.delete()
-    Command.objects.filter(
-        device=device, status__in=(Command.Status.QUEUED, Command.Status.SENT), kind__in=("set", "action")
-    ).update(status=Command.Status.CANCELLED, finished_at=timezone.now())
+    Command.objects.filter(device=device, kind__in=("set", "action")).close(
+        Command.Status.CANCELLED, timezone.now()
+    )
     device_id = device.device_id
     transaction.on_commit(lambda: device_data_wiped.send(sender=Device, device_id=device_id))
 
