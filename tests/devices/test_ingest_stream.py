@@ -3,6 +3,7 @@ protocol, and the worker's optimistic COPY falls back to the careful insert when
 
 from __future__ import annotations
 
+import logging
 import socket
 import struct
 import threading
@@ -218,3 +219,22 @@ def test_a_batch_holding_a_stored_message_is_stored_again_the_careful_way(teleme
         assert [seq for (seq,) in cursor.fetchall()] == [1, 2, 3]
     counts = dict(IngestCounter.objects.values_list("reason", "count"))
     assert counts["stored"] == 3 and counts["duplicate"] == 2
+
+
+def test_a_worker_without_a_broker_session_says_why(caplog):
+    """A refused connection and a connection closed before CONNACK each leave a warning: CI once saw a
+    worker with no session on its broker and nothing in the log to tell which."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    worker = IngestWorker("127.0.0.1", port, apply_to_devices=False)
+    with caplog.at_level(logging.WARNING, logger="millet.mqtt.ingest"):
+        worker._start_transport()
+        try:
+            listener.accept()[0].close()  # takes the CONNECT, answers nothing, hangs up
+            wait_until(lambda: "ingestion lost" in caplog.text, 10, "the lost-connection warning")
+            listener.close()  # nothing listens any more: the next attempts are refused
+            wait_until(lambda: "could not connect" in caplog.text, 10, "the refused-connection warning")
+        finally:
+            listener.close()
+            worker._stop_transport()
+    assert not worker.connected.is_set()
