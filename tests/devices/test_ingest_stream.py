@@ -3,6 +3,7 @@ protocol, and the worker's optimistic COPY falls back to the careful insert when
 
 from __future__ import annotations
 
+import logging
 import socket
 import struct
 import threading
@@ -54,6 +55,73 @@ def test_buffered_socket_serves_paho_sized_reads_from_one_recv():
     finally:
         near.close()
         far.close()
+
+
+def _publish_packet(mid: int, topic: str, payload: bytes) -> bytes:
+    """A QoS 1 PUBLISH as a broker sends it: fixed header, remaining length (1-4 bytes), body."""
+    body = struct.pack("!H", len(topic)) + topic.encode() + struct.pack("!H", mid) + payload
+    length, encoded = len(body), bytearray()
+    while True:
+        length, digit = divmod(length, 128)
+        encoded.append(digit | (0x80 if length else 0))
+        if not length:
+            return bytes([0x32]) + bytes(encoded) + body
+
+
+class ChunkedSocket:
+    """A non-blocking socket whose bytes arrive in the given chunks, each after a ``recv`` that finds
+    nothing yet (BlockingIOError, paho's "try again"), and never more than ``recv`` asks for."""
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.chunks = [c for c in chunks if c]
+        self.ready = False
+
+    def recv(self, size: int) -> bytes:
+        if not self.ready or not self.chunks:
+            self.ready = True
+            raise BlockingIOError
+        chunk = self.chunks.pop(0)
+        if len(chunk) > size:
+            self.chunks.insert(0, chunk[size:])
+        else:
+            self.ready = False
+        return chunk[:size]
+
+    def close(self) -> None:
+        pass
+
+
+def _drain(stream: bytes, cuts: list[int]) -> list[tuple[int, bytes]]:
+    """Feed ``stream`` cut at ``cuts`` to a StreamClient as paho's network loop would (a read each
+    time the socket or the buffer has bytes); the (mid, payload) of every message it handed over."""
+    bounds = [0, *sorted(cuts), len(stream)]
+    fake = ChunkedSocket([stream[a:b] for a, b in zip(bounds, bounds[1:], strict=False)])
+    client = StreamClient(
+        mqtt.CallbackAPIVersion.VERSION2, client_id="split", clean_session=False, manual_ack=True
+    )
+    got: list[tuple[int, bytes]] = []
+    client.on_message = lambda c, u, m: got.append((m.mid, m.payload))
+    client._sock = sock = BufferedSocket(fake)
+    while fake.chunks or sock.pending():
+        assert client.loop_read() == mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS
+        # paho waits in select() only when nothing is buffered: whatever was buffered is handled now
+        assert not sock.pending()
+    client._sock = None
+    return got
+
+
+def test_stream_client_reads_every_packet_whatever_the_byte_boundaries():
+    """A packet split anywhere (its type byte, inside its length, inside its body, across a buffer
+    refill) reaches on_message whole, once, in order, and no buffered byte is left for select()."""
+    messages = [(mid, bytes([mid]) * size) for mid, size in enumerate((0, 1, 120, 127, 200, 3), start=1)]
+    stream = b"".join(_publish_packet(mid, "millet/v1/d/D1/telemetry", p) for mid, p in messages)
+    for cut in range(1, len(stream)):
+        assert _drain(stream, [cut]) == messages, f"split at byte {cut}"
+    assert _drain(stream, list(range(1, len(stream)))) == messages  # one byte at a time
+    big = [(7, b"x" * (2 * READ_SIZE + 5)), (8, b"y")]  # a body longer than two buffer refills
+    stream = b"".join(_publish_packet(mid, "t", p) for mid, p in big)
+    for cut in (1, 2, 3, 4, 5, READ_SIZE - 1, READ_SIZE, READ_SIZE + 1, 2 * READ_SIZE, len(stream) - 4):
+        assert _drain(stream, [cut, cut + READ_SIZE // 2]) == big, f"split at byte {cut}"
 
 
 def _readable(sock: socket.socket) -> bool:
@@ -151,3 +219,22 @@ def test_a_batch_holding_a_stored_message_is_stored_again_the_careful_way(teleme
         assert [seq for (seq,) in cursor.fetchall()] == [1, 2, 3]
     counts = dict(IngestCounter.objects.values_list("reason", "count"))
     assert counts["stored"] == 3 and counts["duplicate"] == 2
+
+
+def test_a_worker_without_a_broker_session_says_why(caplog):
+    """A refused connection and a connection closed before CONNACK each leave a warning: CI once saw a
+    worker with no session on its broker and nothing in the log to tell which."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    worker = IngestWorker("127.0.0.1", port, apply_to_devices=False)
+    with caplog.at_level(logging.WARNING, logger="millet.mqtt.ingest"):
+        worker._start_transport()
+        try:
+            listener.accept()[0].close()  # takes the CONNECT, answers nothing, hangs up
+            wait_until(lambda: "ingestion lost" in caplog.text, 10, "the lost-connection warning")
+            listener.close()  # nothing listens any more: the next attempts are refused
+            wait_until(lambda: "could not connect" in caplog.text, 10, "the refused-connection warning")
+        finally:
+            listener.close()
+            worker._stop_transport()
+    assert not worker.connected.is_set()

@@ -140,6 +140,7 @@ class IngestWorker:
         self._client.max_queued_messages_set(0)
         self._client.reconnect_delay_set(min_delay=0.2, max_delay=5)
         self._client.on_connect = self._on_connect
+        self._client.on_connect_fail = self._on_connect_fail
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
         self._client.on_subscribe = lambda *args: self.subscribed.set()
@@ -173,11 +174,17 @@ class IngestWorker:
             "ingestion connected to %s:%s (session present: %s)", self.host, self.port, flags.session_present
         )
 
+    def _on_connect_fail(self, client, userdata) -> None:
+        """paho retries on its own; the warnings say why a worker has no session (CI saw one, once)."""
+        log.warning("ingestion could not connect to %s:%s; retrying", self.host, self.port)
+
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         self.connected.clear()
         self.subscribed.clear()
         with self._ack_lock:
             self._generation += 1  # nothing received before this may be acked on the next connection
+        if reason_code.is_failure:  # not our own disconnect(): lost, or no CONNACK within the keepalive
+            log.warning("ingestion lost %s:%s (%s); reconnecting", self.host, self.port, reason_code)
 
     def _on_message(self, client, userdata, message) -> None:
         try:
