@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from millet.accounts.actor import SYSTEM
@@ -71,3 +73,24 @@ def test_a_rotated_secret_replaces_the_old_one(broker, plugs):
     device = Device(broker, a.device_id, rotated.secret)
     assert device.connect() == 0
     device.close()
+
+
+def test_the_embedded_brokers_subscriptions_may_change_while_amqtt_loops_over_them():
+    """amqtt loops over the subscriptions across awaits (a broadcast's ``items()``, a reconnect's
+    retained messages per held filter): a device subscribing or leaving meanwhile must not end the
+    loop with "dictionary changed size during iteration"."""
+    from millet.devices.mqtt.embedded import MilletBroker, SnapshotDict, broker_config
+
+    subscriptions = SnapshotDict({"a/#": [], "b/#": []})
+    for topic in subscriptions:
+        subscriptions.pop("b/#", None)
+        subscriptions[f"{topic}/new"] = []
+    for topic, _ in subscriptions.items():
+        subscriptions[f"{topic}/more"] = []
+    # each loop saw the keys as they were when it began, and every change took effect
+    assert set(subscriptions) == {"a/#", "a/#/new", "b/#/new", "a/#/more", "a/#/new/more", "b/#/new/more"}
+
+    async def made() -> object:  # amqtt's broker is made inside a running loop
+        return MilletBroker(broker_config("127.0.0.1", 1))._subscriptions
+
+    assert isinstance(asyncio.run(made()), SnapshotDict)

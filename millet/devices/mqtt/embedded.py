@@ -143,13 +143,21 @@ class MilletKickPlugin(BasePlugin):
             await handler.writer.close()
 
 
-class _SnapshotItems(dict):
-    """amqtt 0.12 iterates its subscriptions dict across an ``await`` while broadcasting, so a device
-    subscribing at that moment raises "dictionary changed size during iteration" and the message is
-    lost for every subscriber; iterating over a snapshot keeps the broadcast whole."""
+class SnapshotDict(dict):
+    """The broker's subscriptions, iterated over a snapshot.
+
+    amqtt 0.12 loops over its subscriptions dict across ``await``s: ``.items()`` while broadcasting,
+    and the dict itself after a CONNECT with a session present (sending each held filter's retained
+    messages). A device subscribing or leaving at that moment changed the dict's size mid-loop: the
+    broadcast was lost for every subscriber, or the reconnecting client's connection handler died
+    with it (the ingest worker then had no session at all, a stall seen in CI). Iterating a copy of
+    the keys or items keeps both loops whole; the subscriptions themselves stay one dict."""
 
     def items(self):
         return list(super().items())
+
+    def __iter__(self):
+        return iter(list(super().keys()))
 
 
 class PacketSizeLimit(StreamReaderAdapter):
@@ -199,7 +207,7 @@ class PacketSizeLimit(StreamReaderAdapter):
 class MilletBroker(Broker):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._subscriptions = _SnapshotItems()
+        self._subscriptions = SnapshotDict()
 
     async def stream_connected(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, listener_name: str
