@@ -23,8 +23,9 @@ from axes.handlers.proxy import AxesProxyHandler
 from django.test import override_settings
 
 from millet.core import redis_client
+from millet.core.ports import free_port
 from millet.flashsale.services import gate
-from tests.redis_cluster import binaries, free_port
+from tests.redis_cluster import binaries
 
 
 @contextmanager

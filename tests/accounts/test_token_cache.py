@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from datetime import timedelta
@@ -23,6 +22,7 @@ from django.utils import timezone
 from millet.accounts.models import ApiToken, hash_token
 from millet.accounts.services import TokenOwner, issue_token, revoke_tokens, token_owner
 from millet.accounts.services import tokens as services
+from millet.core.ports import free_port
 from tests.factories import ApiClient
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -196,9 +196,7 @@ def test_revocation_reaches_another_app_instance_at_once(world, shared_cache):
 def test_a_use_is_recorded_in_the_database_when_the_markers_redis_node_is_down(world, settings):
     """On a Redis Cluster the owner's entry and the use marker live in different slots: a failover
     of the marker's master must not fail a request whose owner was already read (it was a 500)."""
-    with socket.socket() as probe:  # a port nothing listens on once closed
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # nothing listens there
     settings.REDIS_URL = f"redis://127.0.0.1:{port}/0"
     raw = issue_token(world.users["alice"])
     token = ApiToken.objects.get(key_hash=hash_token(raw))

@@ -12,7 +12,6 @@ import glob
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ from django.db import OperationalError
 from django.test import RequestFactory
 
 from millet.core import replicas
+from millet.core.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,12 +35,6 @@ def _pg_bin(name: str) -> str:
         message = f"PostgreSQL's {name} is missing (scripts/services.sh installs postgresql)"
         pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
     return found[-1]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _as_postgres(*command: str) -> None:
@@ -64,7 +58,7 @@ def primary_and_replica() -> Iterator[Servers]:
     if os.geteuid() == 0:
         shutil.chown(home, "postgres")
     primary, replica = home / "primary", home / "replica"
-    ports = _free_port(), _free_port()
+    ports = free_port(), free_port()
     options = "-c listen_addresses=127.0.0.1 -c unix_socket_directories={home} -c port={port} -c fsync=off"
     started: list[Path] = []
     try:

@@ -25,9 +25,10 @@ import pytest
 from django.db import connection
 
 from millet.accounts.actor import SYSTEM
+from millet.core.ports import free_port
 from millet.devices.mqtt.broker import wait_for_sync
 from millet.devices.mqtt.config import ADMIN_USER, INGEST_USER, service_credentials
-from millet.devices.mqtt.mosquitto import PrivateMosquitto, free_port, wait_for_port
+from millet.devices.mqtt.mosquitto import PrivateMosquitto, wait_for_port
 
 PLUG = "urn:millet-spec:device:outlet:mi-plug:1"
 

@@ -23,6 +23,7 @@ from django.utils import timezone
 from millet.accounts.actor import SYSTEM
 from millet.accounts.services import create_users
 from millet.catalog import services as catalog
+from millet.core.ports import free_port
 from millet.demo.data import DEVICE_MODELS
 from millet.devices import services as devices
 
@@ -98,9 +99,7 @@ def connections_with_streams_open(host: str, port: int, owners: list[tuple[str, 
 def asgi_server() -> Iterator[tuple[str, int]]:
     """``millet.asgi`` on one gunicorn worker (``-k asgi``, as bench/live.py runs it), on the test
     database with persistent connections, as production runs."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     url = urlparse(os.environ["DATABASE_URL"])._replace(path="/" + connection.settings_dict["NAME"])
     env = {**os.environ, "DATABASE_URL": url.geturl(), "MILLET_DB_CONN_MAX_AGE": "600"}
     root = Path(__file__).resolve().parents[2]

@@ -18,7 +18,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,6 +36,7 @@ from django.utils import timezone
 from millet.accounts.actor import SYSTEM, actor_for_user
 from millet.accounts.models import ApiToken
 from millet.accounts.services import issue_token, revoke_tokens
+from millet.core.ports import free_port
 from millet.flashsale import services
 from millet.flashsale.models import Claim
 from millet.flashsale.services import gate
@@ -50,12 +50,6 @@ ROOT = Path(__file__).resolve().parents[2]
 UNITS, LIMIT, PAYERS, IDLERS = 20, 2, 8, 6
 DEMAND = PAYERS * LIMIT  # only buyers who pay are valid demand
 WINDOW = 2  # seconds to pay
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class PrivateRedis:

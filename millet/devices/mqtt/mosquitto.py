@@ -28,6 +28,7 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
+from millet.core.ports import free_port
 from millet.core.private_files import restrict, write_private
 from millet.devices.mqtt import topics
 from millet.devices.mqtt.config import ADMIN_USER, INGEST_USER, MAX_PACKET_BYTES
@@ -315,12 +316,6 @@ def write_setup(directory: Path, *, port: int, admin_password: str, bind: str = 
     conf = directory / "mosquitto.conf"
     write_private(conf, mosquitto_conf(port=port, directory=directory, bind=bind))
     return conf
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for_port(host: str, port: int, timeout: float = 15.0) -> None:

@@ -31,8 +31,9 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
+from millet.core.ports import free_port
 from millet.core.private_files import open_private, write_private
-from millet.devices.mqtt.mosquitto import free_port, wait_for_port
+from millet.devices.mqtt.mosquitto import wait_for_port
 
 # Debian's package: the scripts under /usr/sbin switch to the rabbitmq user and its cookie; these
 # run as the caller, with the environment given.
