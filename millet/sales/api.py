@@ -99,8 +99,7 @@ def _placed(placed: services.NewOrder) -> OrderOut:
     order = placed.order
     names = services.OrderNames(
         skus={info.id: code for code, info in placed.skus.items()},
-        # a pickup store's code; none to ask for otherwise (an empty ask still builds its query)
-        stores=services.names_for([order], []).stores if order.store_id is not None else {},
+        stores=services.names_for([order], []).stores,  # a pickup store's code, if any
     )
     return _order_out(order, placed.lines, names)
 

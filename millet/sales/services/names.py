@@ -28,9 +28,12 @@ class OrderNames:
 
 
 def names_for(orders: Sequence[Order], lines: Iterable[OrderLine]) -> OrderNames:
-    """The store codes of ``orders`` and the SKU codes of ``lines`` (theirs, as the caller read them)."""
+    """The store codes of ``orders`` and the SKU codes of ``lines`` (theirs, as the caller read them).
+    Nothing to name asks nothing: a web order has no store, and even an empty lookup builds a query."""
     store_ids = {order.store_id for order in orders if order.store_id is not None}
+    sku_ids = {line.sku_id for line in lines}
+    stores = stores_by_id(store_ids) if store_ids else {}
     return OrderNames(
-        skus=sku_codes(line.sku_id for line in lines),
-        stores={store_id: store.code for store_id, store in stores_by_id(store_ids).items()},
+        skus=sku_codes(sku_ids) if sku_ids else {},
+        stores={store_id: store.code for store_id, store in stores.items()},
     )
