@@ -160,6 +160,7 @@ def order_page(
             ],
             "is_staff": actor.is_staff,
             "can_cancel": services.cancellable(order) and services.may_cancel(actor, order),
+            "is_buyer": order.customer_id == actor.user_id,  # a store's seller or staff may look on too
             "can_return": order.customer_id == actor.user_id and any(left.values()),
             "has_invoice": services.invoiceable(order),
             "ship_form": ship_form or (ShipForm() if _shippable(actor, order) else None),

@@ -231,11 +231,13 @@ def test_what_only_the_buyer_does_stays_the_buyers_even_to_staff_who_see_the_ord
         client = page(world, who)
         shown = client.get(f"/orders/{order.number}/")
         assert shown.status_code == 200 and f"/orders/{order.number}/cancel/" in shown.content.decode(), who
+        assert "Change this order" in shown.content.decode(), who  # not "your": it is the buyer's
         for path in ("confirmation/", "return/"):
             assert client.get(f"/orders/{order.number}/{path}").status_code == 404, (who, path)
         with pytest.raises(NotFound):
             services.get_own_order(actor(world, who), order.number)
     assert services.get_own_order(actor(world, "alice"), order.number) == order
+    assert "Change your order" in page(world, "alice").get(f"/orders/{order.number}/").content.decode()
     cancelled = page(world, "manager_sh").post(f"/orders/{order.number}/cancel/")
     assert cancelled.status_code == 302 and Order.objects.get(pk=order.pk).status == "cancelled"
 
