@@ -2,9 +2,14 @@
 the ingestion worker and a simulated Mi Smart Plug, each in its own thread. The owner sees every unit
 they bought (the one still in its box as "not yet set up"), switches the plug, and sees the plug's
 own report of the new state arrive on the open page, pushed by its event stream; another owner gets
-404 for the page, its stream and its charts."""
+404 for the page, its stream and its charts.
+
+The answer to the press (which brings the command's row) is held until the plug has acknowledged, as
+on a slow network with a quick device: the page must still show the acknowledgement it heard first."""
 
 from __future__ import annotations
+
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -52,6 +57,15 @@ def test_an_owner_switches_a_plug_and_sees_it_live(open_page, shop, make_user, s
         switch = page.get_by_role("switch", name="Power")
         expect(switch).to_be_visible()
         was_on = switch.get_attribute("aria-checked") == "true"
+
+        def after_the_ack(route):
+            answer = route.fetch()
+            latest = lambda: devices.list_commands(actor_for_user(owner), online.device_id)[0]  # noqa: E731
+            wait_until(lambda: latest().status == "acked", timeout=30, what="the plug to acknowledge")
+            time.sleep(1)  # the acknowledgement's live news reaches the page before its row does
+            route.fulfill(response=answer)
+
+        page.route("**/set", after_the_ack)
         switch.click()
         # The plug's own report (not the request) moves the switch: the stream pushed it.
         expect(switch).to_have_attribute("aria-checked", "false" if was_on else "true", timeout=15_000)

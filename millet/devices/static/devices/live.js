@@ -33,12 +33,26 @@
       });
     }
   });
+  // A command's news can arrive before its row does: the row comes with the answer to the press that
+  // sent it (htmx swaps the list in), and a quick device acknowledges first. So every state heard is
+  // kept, and painted on rows as they appear; a state never steps back (a late "sent" after "acked").
+  const rank = { queued: 0, sent: 1, acked: 2, failed: 2, expired: 2 };
+  const heard = new Map();
+  const paint = () => {
+    for (const [id, status] of heard) {
+      const badge = app.querySelector(`[data-command="${CSS.escape(id)}"] [data-command-state]`);
+      if (!badge || (rank[badge.dataset.commandState] ?? 0) > (rank[status] ?? 0)) continue;
+      badge.dataset.commandState = status;
+      badge.textContent = states[status] || status;
+      badge.className = `badge ${badges[status] || ""}`.trim();
+    }
+  };
   source.addEventListener("command", (event) => {
     const { id, status } = JSON.parse(event.data).data;
-    const badge = app.querySelector(`[data-command="${CSS.escape(id)}"] [data-command-state]`);
-    if (!badge) return;
-    badge.textContent = states[status] || status;
-    badge.className = `badge ${badges[status] || ""}`.trim();
+    if ((rank[heard.get(id)] ?? -1) > (rank[status] ?? 0)) return;
+    heard.set(id, status);
+    paint();
   });
+  document.addEventListener("htmx:afterSettle", paint);
   window.addEventListener("pagehide", () => source.close());
 })();
