@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.db.models import Q
 
 from millet.catalog.models import Sku
-from millet.catalog.services.prices import market_price_of
+from millet.core import sql
 from millet.core.errors import Conflict, NotFound, Unprocessable
 from millet.regions.money import quantize
 from millet.regions.services import get_market
@@ -82,6 +82,20 @@ def _refuse_unknown(wanted: set[str], found: Iterable[str]) -> None:
         raise NotFound(f"unknown SKU {', '.join(unknown)}", code="unknown_sku")
 
 
+# The offers read: SQL rather than the ORM (see core.sql), with the same rules as ``sellable`` and
+# ``market_price_of``: an active SKU of an active product, and its price in the market's active list.
+_OFFERS = """
+SELECT s.id, s.code, p.name, p.category, p.tax_class, s.serialized, s.allow_backorder, m.urn, s.name,
+    (SELECT CAST(pr.amount AS TEXT) FROM catalog_price pr
+        JOIN catalog_pricelist pl ON pl.id = pr.price_list_id
+        WHERE pr.sku_id = s.id AND pl.market_id = %s AND pl.is_active LIMIT 1)
+FROM catalog_sku s
+JOIN catalog_product p ON p.id = s.product_id
+LEFT JOIN catalog_devicemodel m ON m.id = p.device_model_id
+WHERE s.is_active AND p.is_active AND s.code IN ({codes})
+"""
+
+
 def sku_offers(sku_codes: Iterable[str], market: str) -> dict[str, tuple[SkuInfo, Decimal]]:
     """Facts and market price of SKUs a shopper wants, in one query (the checkout's hot path).
 
@@ -89,15 +103,12 @@ def sku_offers(sku_codes: Iterable[str], market: str) -> dict[str, tuple[SkuInfo
     """
     currency = get_market(market).currency
     wanted = _codes(sku_codes)
-    # SQLite hands subquery decimals back unscaled (299 for 299.00); the currency's scale is the contract.
     rows = {
-        row["code"]: (
-            _info(row),
-            None if row["market_price"] is None else quantize(row["market_price"], currency),
+        row[1]: (
+            SkuInfo(*row[:5], bool(row[5]), bool(row[6]), *row[7:9], is_active=True),
+            None if row[9] is None else quantize(sql.decimal_of(row[9]), currency),
         )
-        for row in Sku.objects.filter(sellable(), code__in=wanted)
-        .annotate(market_price=market_price_of(market))
-        .values(*_INFO_FIELDS, "market_price")
+        for row in sql.rows(_OFFERS.format(codes=sql.placeholders(len(wanted))), [market, *wanted])
     }
     _refuse_unknown(wanted, rows)
     unpriced = sorted(code for code, (_, price) in rows.items() if price is None)
