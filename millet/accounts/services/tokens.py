@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from millet.accounts.models import ApiToken, hash_token
-from millet.core import redis_client
+from millet.core import redis_client, sql
 
 # A safety net only (invalidation is explicit): bounds an entry left wrong by a change that bypassed
 # the model signals, e.g. a raw ``QuerySet.update`` of a user's flags.
@@ -81,6 +81,14 @@ def issue_token(user, name: str = "default") -> str:
     return raw
 
 
+# Every API request without a shared cache asks this: SQL rather than the ORM (see core.sql).
+_OWNER = """
+SELECT t.id, t.user_id, u.is_staff, t.last_used_at FROM accounts_apitoken t
+JOIN auth_user u ON u.id = t.user_id
+WHERE t.key_hash = %s AND u.is_active LIMIT 1
+"""
+
+
 def token_owner(raw: str) -> TokenOwner | None:
     """The owner of a valid token of an active user, or None: one read of the shared cache, or one
     indexed query."""
@@ -94,15 +102,12 @@ def token_owner(raw: str) -> TokenOwner | None:
             redis_client.note_outage(exc)
             shared = False  # the database is the truth; authentication goes on without the cache
     if owner is None:
-        row = (
-            ApiToken.objects.filter(key_hash=key_hash, user__is_active=True)
-            .values_list("pk", "user_id", "user__is_staff", "last_used_at")
-            .first()
-        )
-        if row is None:
+        found = sql.rows(_OWNER, [key_hash])
+        if not found:
             return None
-        token_id, user_id, is_staff, last_used_at = row
-        owner = TokenOwner(token_id, user_id, is_staff, last_used_at.timestamp() if last_used_at else 0.0)
+        token_id, user_id, is_staff, used_at = found[0]
+        used = sql.aware(used_at).timestamp() if used_at else 0.0
+        owner = TokenOwner(token_id, user_id, bool(is_staff), used)
         if shared:
             # add, never set: it must not overwrite the tombstone a concurrent revocation wrote.
             try:
