@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
+from millet.core import sql
 from millet.core.errors import Conflict, Unprocessable
 from millet.inventory.models import (
     Location,
@@ -54,6 +55,29 @@ class HoldRequest:
     backorder_ok: bool = False
 
 
+@dataclass(frozen=True)
+class _Candidate:
+    """A stock row allocation may take from, with the facts of its location that allocation uses."""
+
+    stock_id: int
+    sku_id: int
+    location_id: int
+    quantity: int
+    reserved: int
+    state: str
+    code: str
+    latitude: float
+    longitude: float
+
+
+# The candidate rows: SQL rather than the ORM (see core.sql), read on every checkout.
+_CANDIDATES = f"""
+SELECT s.id, s.sku_id, s.location_id, s.quantity, s.reserved, l.state, l.code, l.latitude, l.longitude
+FROM {Stock._meta.db_table} s JOIN {Location._meta.db_table} l ON l.id = s.location_id
+WHERE s.sku_id IN ({{skus}}) AND l.market_id = %s AND l.is_active AND (l.kind = %s OR s.location_id = %s)
+"""
+
+
 def _candidate_locations(
     sku_ids: Sequence[int],
     market: str,
@@ -61,22 +85,19 @@ def _candidate_locations(
     store_location_id: int | None,
     only_store: bool,
     near: tuple[float, float] | None,
-) -> dict[int, list[Stock]]:
-    """Each SKU's stock rows in allocation order (see module docstring), in one query."""
-    rows = list(
-        Stock.objects.filter(sku_id__in=sku_ids, location__market_id=market, location__is_active=True)
-        .filter(Q(location__kind=Location.Kind.WAREHOUSE) | Q(location_id=store_location_id))
-        .select_related("location")
+) -> dict[int, list[_Candidate]]:
+    """Each SKU's stock rows in allocation order (see module docstring), in one query: the market's
+    active warehouses, and the store's own row."""
+    found = sql.rows(
+        _CANDIDATES.format(skus=sql.placeholders(len(sku_ids))),
+        [*sku_ids, market, Location.Kind.WAREHOUSE, store_location_id],
     )
+    rows = [_Candidate(*row[:7], float(row[7]), float(row[8])) for row in found]
     if near is not None:
-        rows.sort(
-            key=lambda r: distance_km(
-                near[0], near[1], float(r.location.latitude), float(r.location.longitude)
-            )
-        )
+        rows.sort(key=lambda r: distance_km(near[0], near[1], r.latitude, r.longitude))
     else:
-        rows.sort(key=lambda r: r.location.code)
-    ordered: dict[int, list[Stock]] = {sku_id: [] for sku_id in sku_ids}
+        rows.sort(key=lambda r: r.code)
+    ordered: dict[int, list[_Candidate]] = {sku_id: [] for sku_id in sku_ids}
     for row in rows:  # the store's row first; the warehouses after it, unless only the store may serve
         if row.location_id == store_location_id:
             ordered[row.sku_id].insert(0, row)
@@ -116,7 +137,7 @@ RETURNING id, stock_id
 """
 
 
-def _take_all(plan: list[tuple[Stock, int, str]], expires_at) -> dict[int, int]:
+def _take_all(plan: list[tuple[_Candidate, int, str]], expires_at) -> dict[int, int]:
     """Take each planned (stock row, units, reference) if the row still has the units free, and
     write its reservation; returns reservation ids by stock row id for the rows taken."""
     if not plan:
@@ -126,7 +147,7 @@ def _take_all(plan: list[tuple[Stock, int, str]], expires_at) -> dict[int, int]:
             cursor.execute(
                 _TAKE_ALL_PG,
                 {
-                    "stock": [row.pk for row, _, _ in plan],
+                    "stock": [row.stock_id for row, _, _ in plan],
                     "quantity": [units for _, units, _ in plan],
                     "reference": [reference for _, _, reference in plan],
                     "status": Reservation.Status.ACTIVE,
@@ -138,12 +159,12 @@ def _take_all(plan: list[tuple[Stock, int, str]], expires_at) -> dict[int, int]:
     taken = [
         (row, units, reference)
         for row, units, reference in plan
-        if Stock.objects.filter(pk=row.pk, quantity__gte=F("reserved") + units).update(
+        if Stock.objects.filter(pk=row.stock_id, quantity__gte=F("reserved") + units).update(
             reserved=F("reserved") + units
         )
     ]
     created = Reservation.objects.bulk_create(
-        Reservation(stock_id=row.pk, quantity=units, reference=reference, expires_at=expires_at)
+        Reservation(stock_id=row.stock_id, quantity=units, reference=reference, expires_at=expires_at)
         for row, units, reference in taken
     )
     return {r.stock_id: r.pk for r in created}
@@ -187,7 +208,7 @@ def reserve_many(
         only_store=only_store,
         near=near,
     )
-    plan: list[tuple[Stock, int, str]] = []
+    plan: list[tuple[_Candidate, int, str]] = []
     results: list[list[Held] | None] = []
     for request in requests:
         remaining, planned = request.quantity, []
@@ -213,14 +234,14 @@ def reserve_many(
             continue
         mine = [(row, units) for row, units, reference in plan if reference == request.reference]
         held.extend(
-            Held(taken[row.pk], request.sku_id, row.location_id, units, row.location.state, row.pk)
+            Held(taken[row.stock_id], request.sku_id, row.location_id, units, row.state, row.stock_id)
             for row, units in mine
-            if row.pk in taken
+            if row.stock_id in taken
         )
         remaining = request.quantity - sum(h.quantity for h in held)
         if remaining:  # raced: from the first row it missed on, one row at a time against what is free now
             rows = candidates[request.sku_id]
-            first_missed = next(row for row, _ in mine if row.pk not in taken)
+            first_missed = next(row for row, _ in mine if row.stock_id not in taken)
             remaining = _take_rows(rows[rows.index(first_missed) :], request, remaining, expires_at, held)
         if remaining:
             if not request.backorder_ok:
@@ -233,21 +254,21 @@ def reserve_many(
     return results
 
 
-def _take_rows(rows: list[Stock], request: HoldRequest, remaining: int, expires_at, held: list[Held]) -> int:
+def _take_rows(
+    rows: list[_Candidate], request: HoldRequest, remaining: int, expires_at, held: list[Held]
+) -> int:
     """Take what is free now from ``rows`` in order; appends to ``held``; returns the units still missing."""
     for row in rows:
         if remaining == 0:
             break
-        if any(h.stock_id == row.pk for h in held):
+        if any(h.stock_id == row.stock_id for h in held):
             continue
-        got = _take(row.pk, remaining)
+        got = _take(row.stock_id, remaining)
         if got:
             reservation = Reservation.objects.create(
-                stock_id=row.pk, quantity=got, reference=request.reference, expires_at=expires_at
+                stock_id=row.stock_id, quantity=got, reference=request.reference, expires_at=expires_at
             )
-            held.append(
-                Held(reservation.pk, request.sku_id, row.location_id, got, row.location.state, row.pk)
-            )
+            held.append(Held(reservation.pk, request.sku_id, row.location_id, got, row.state, row.stock_id))
             remaining -= got
     return remaining
 
