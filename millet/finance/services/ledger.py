@@ -23,9 +23,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from millet.core import sql
 from millet.core.errors import Conflict, DomainError, NotFound, Unprocessable
 from millet.finance.models import LedgerAccount, LedgerKey, LedgerResolution, LedgerTransfer
 from millet.finance.services.ledger_accounts import accounts_by_code
@@ -322,23 +323,24 @@ def _lock_pendings(entries: Sequence[Entry]) -> tuple[dict[int, LedgerTransfer],
     return rows, resolved
 
 
+# The touched accounts' balances, locked: SQL rather than the ORM (see core.sql), on every booking.
+# SQLite has no row locks (its one writer holds the database), as ``select_for_update`` knows.
+_BALANCES = f"""
+SELECT id, debits_pending, debits_posted, credits_pending, credits_posted,
+    debits_must_not_exceed_credits, credits_must_not_exceed_debits
+FROM {LedgerAccount._meta.db_table} WHERE id IN ({{ids}}) ORDER BY id
+"""
+
+
 def _lock_balances(account_ids: set[int]) -> dict[int, _Balance]:
     """Lock every touched account in id order and read its balances as they are now."""
-    rows = (
-        LedgerAccount.objects.select_for_update()
-        .filter(pk__in=account_ids)
-        .order_by("pk")
-        .values_list(
-            "pk",
-            "debits_pending",
-            "debits_posted",
-            "credits_pending",
-            "credits_posted",
-            "debits_must_not_exceed_credits",
-            "credits_must_not_exceed_debits",
-        )
-    )
-    return {row[0]: _Balance(*row[1:]) for row in rows}
+    if not account_ids:
+        return {}
+    query = _BALANCES.format(ids=sql.placeholders(len(account_ids)))
+    if connection.features.has_select_for_update:
+        query += " FOR UPDATE"
+    rows = sql.rows(query, sorted(account_ids))
+    return {row[0]: _Balance(*row[1:5], bool(row[5]), bool(row[6])) for row in rows}
 
 
 @dataclass
