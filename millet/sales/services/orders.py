@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 from collections import defaultdict
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -24,6 +25,7 @@ from django.utils import timezone
 
 from millet.accounts.actor import Actor
 from millet.catalog.services import SkuInfo, sku_offers, skus_by_id
+from millet.core import sql
 from millet.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from millet.core.idempotency import check_same_request, fingerprint
 from millet.core.numbers import document_number
@@ -452,20 +454,21 @@ def create_order(
     )
     if paying:
         order.status, order.paid_at = _paid_status(channel, ()), timezone.now()
-    # The keys first (OrderKey holds the uniqueness the partitioned order table cannot), then the order.
-    if idempotency_key:  # only a keyed request can collide with a twin; others skip the savepoint
-        try:
-            with transaction.atomic():
-                OrderKey.objects.create(number=order.number, idempotency_key=idempotency_key)
-                order.save(force_insert=True)
-        except IntegrityError:
-            raise Conflict(
-                "a request with this idempotency key is in progress", code="idempotency_key_reused"
-            ) from None
-    else:
-        OrderKey.objects.create(number=order.number)
-        order.save(force_insert=True)
-    order_lines = OrderLine.objects.bulk_create(
+    # The keys first (OrderKey holds the uniqueness the partitioned order table cannot), then the order,
+    # each insert made once per model (core.sql): the checkout's hot path. Only a keyed request can
+    # collide with a twin, so only it pays for the savepoint it needs to recover.
+    guard = transaction.atomic() if idempotency_key else nullcontext()
+    try:
+        with guard:
+            sql.insert([OrderKey(number=order.number, idempotency_key=idempotency_key)])
+            sql.insert([order])
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        raise Conflict(
+            "a request with this idempotency key is in progress", code="idempotency_key_reused"
+        ) from None
+    order_lines = [
         OrderLine(
             order=order,
             sku_id=skus[p.sku_code].id,
@@ -477,9 +480,8 @@ def create_order(
             total=p.total,
         )
         for p in priced.lines
-    )
-    if not all(line.pk for line in order_lines):  # SQLite before 3.35 returns no ids from bulk_create
-        order_lines = list(order.lines.order_by("pk"))
+    ]
+    sql.insert(order_lines)
     if voucher:
         redeem_voucher(voucher, order, customer_id)
     return NewOrder(order, order_lines, skus)
