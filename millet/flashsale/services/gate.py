@@ -229,7 +229,7 @@ def _run(script: str, keys: list[str], args: list):
     try:
         c = client()
         if not redis_client.is_cluster():
-            return _scripts[script](keys=keys, args=args)
+            return _scripts[script](keys=keys, args=args, client=redis_client.own_connection())
         sha = _scripts[script].sha
         return _on_master(c, keys[0], lambda pipe: pipe.evalsha(sha, len(keys), *keys, *args))[0]
     except redis_client.UNAVAILABLE as exc:
