@@ -264,12 +264,14 @@ def _close(qs, status: str, now: datetime, error: str) -> None:
 # row's params and timestamps are parsed and serialised again in Python). The three sets are disjoint
 # (a due command has not expired and has attempts left), and data-modifying CTEs all see the same
 # snapshot. The open commands are found through their ``OpenCommand`` rows, and the closed ones'
-# rows deleted; an open command is one with no ``finished_at`` (a constraint ties it to the status),
-# rechecked on each command row, as a row locked or updated is re-read if another worker changed it
-# meanwhile. Commands are reached only by primary key from an array of open ids (``= ANY``) and a
-# device by a subquery per command: joins left to the planner turned, on statistics taken before the
-# backlog or the fleet came online, into scans of every command or every device per command. Marking
-# a command sent changes no indexed column: a HOT update (``Command``).
+# rows deleted; timeouts only among the rows marked ``out_of_attempts`` (by the hand-out of the
+# command's last attempt: ``marked``), not on a visit to every open command. An open command is one
+# with no ``finished_at`` (a constraint ties it to the status), rechecked on each command row, as a
+# row locked or updated is re-read if another worker changed it meanwhile. Commands are reached only
+# by primary key from an array of open ids (``= ANY``) and a device by a subquery per command: joins
+# left to the planner turned, on statistics taken before the backlog or the fleet came online, into
+# scans of every command or every device per command. Marking a command sent changes no indexed
+# column: a HOT update (``Command``).
 _HAND_OUT = """
 WITH expired AS (
     UPDATE devices_command c SET status = 'expired', finished_at = %(now)s, result = '{"error": "expired"}'
@@ -278,7 +280,8 @@ WITH expired AS (
     RETURNING c.id, c.command_id, (SELECT d.device_id FROM devices_device d WHERE d.id = c.device_id)
 ), timed_out AS (
     UPDATE devices_command c SET status = 'failed', finished_at = %(now)s, result = '{"error": "timeout"}'
-    WHERE c.id = ANY (ARRAY(SELECT o.command_id FROM devices_opencommand o WHERE o.expires_at > %(now)s))
+    WHERE c.id = ANY (ARRAY(
+        SELECT o.command_id FROM devices_opencommand o WHERE o.out_of_attempts AND o.expires_at > %(now)s))
       AND c.finished_at IS NULL AND c.status = 'sent' AND c.attempts >= c.max_attempts
       AND c.next_attempt_at <= %(now)s
     RETURNING c.id, c.command_id, (SELECT d.device_id FROM devices_device d WHERE d.id = c.device_id)
@@ -302,7 +305,11 @@ WITH expired AS (
     WHERE c.id = due.id
     RETURNING due.next_attempt_at AS due_at, c.id, c.command_id, d.device_id,
         jsonb_build_object('id', c.command_id, 'kind', c.kind, 'params', c.params,
-            'expires', floor(extract(epoch FROM c.expires_at) * 1000)::bigint)::text AS payload
+            'expires', floor(extract(epoch FROM c.expires_at) * 1000)::bigint)::text AS payload,
+        c.attempts >= c.max_attempts AS last
+), marked AS (
+    UPDATE devices_opencommand o SET out_of_attempts = true
+    WHERE o.command_id = ANY (ARRAY(SELECT id FROM sent WHERE last))
 )
 SELECT what, id, command_id, device_id, payload FROM (
     SELECT 'send' AS what, due_at, id, command_id, device_id, payload FROM sent
@@ -353,7 +360,7 @@ def _commands_to_send_orm(now: datetime, limit: int) -> list[OutboundCommand]:
         )
         _close(
             Command.objects.filter(
-                open_entry__isnull=False,
+                open_entry__out_of_attempts=True,
                 status=Command.Status.SENT,
                 attempts__gte=F("max_attempts"),
                 next_attempt_at__lte=now,
@@ -377,6 +384,9 @@ def _commands_to_send_orm(now: datetime, limit: int) -> list[OutboundCommand]:
                 attempts=F("attempts") + 1,
                 next_attempt_at=now + timedelta(seconds=retry),
             )
+        OpenCommand.objects.filter(
+            command_id__in=[c.pk for c in commands if c.attempts + 1 >= c.max_attempts]
+        ).update(out_of_attempts=True)
         publish_command_states(
             (c.device.device_id, c.command_id, Command.Status.SENT) for c in commands if c.attempts == 0
         )
