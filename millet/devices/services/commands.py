@@ -12,6 +12,7 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 import orjson
 from django.db import connection, transaction
@@ -33,8 +34,11 @@ MAX_TTL = timedelta(days=7)
 OPEN = (Command.Status.QUEUED, Command.Status.SENT)
 
 
-@dataclass(frozen=True)
-class OutboundCommand:
+class OutboundCommand(NamedTuple):
+    """A command to publish. This, ``Answer`` and ``AnsweredCommand`` are named tuples, as immutable as
+    a frozen dataclass, because they are built 500 to a batch: a frozen dataclass sets each field
+    through ``object.__setattr__``, about five times the cost of a named tuple's construction."""
+
     command_id: str
     device_id: str
     topic: str
@@ -402,8 +406,7 @@ def _commands_to_send_orm(now: datetime, limit: int) -> list[OutboundCommand]:
 
 
 # What answering reports of each command it applied an answer to, in the batch's order.
-@dataclass(frozen=True)
-class AnsweredCommand:
+class AnsweredCommand(NamedTuple):
     """One applied answer, as ``commands_answered`` hands it to its receivers (OTA rollouts)."""
 
     pk: int
@@ -415,8 +418,7 @@ class AnsweredCommand:
     result: dict
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(NamedTuple):
     """A device's answer to a command, as the ingestion worker decoded it from ``.../acks``."""
 
     device_id: str
