@@ -496,7 +496,8 @@ def acknowledge_commands(answers: list[Answer]) -> int:
 # its command (a HOT update: ``Command``) and deletes its ``OpenCommand`` row, and a ``progress``
 # among its answers pushes the next attempt one retry interval out.
 # The answers go in, and what changed comes back, as one JSON document each: one value to encode and
-# decode per batch rather than several per answer.
+# decode per batch rather than several per answer. The answer is built as ``json`` (text put together
+# as it goes), not ``jsonb``: each command's params need no conversion, a fifth less of the statement.
 _ANSWER = """
 WITH answer AS (
     SELECT * FROM jsonb_to_recordset(%(answers)s::jsonb)
@@ -523,7 +524,7 @@ WITH answer AS (
     DELETE FROM devices_opencommand o USING answered
     WHERE o.command_id = answered.id AND answered.status NOT IN ('queued', 'sent')
 )
-SELECT coalesce(jsonb_agg(jsonb_build_array(command_id, device_id, id, kind, params, status)), '[]')::text
+SELECT coalesce(json_agg(json_build_array(command_id, device_id, id, kind, params, status)), '[]')::text
 FROM answered
 """
 
