@@ -40,6 +40,7 @@ def test_desired_state_is_versioned_and_the_ack_moves_it_to_reported(fleet, owne
     (out,) = devices.commands_to_send(now)
     assert out.topic == f"millet/v1/d/{cam.device_id}/commands" and out.device_id == cam.device_id
     body = json.loads(out.payload)
+    assert list(body) == ["id", "kind", "params", "expires"] and json.dumps(body).encode() == out.payload
     assert body["id"] == command.command_id and body["kind"] == "set"
     assert (
         body["params"] == {"props": {"night-vision": 1}, "version": 1}

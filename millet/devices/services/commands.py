@@ -265,17 +265,18 @@ def _close(qs, status: str, now: datetime, error: str) -> None:
 # PostgreSQL: the whole hand-out in one statement. Expired and timed-out commands are closed, and up
 # to ``limit`` due ones are locked (SKIP LOCKED: another worker takes the next ones), marked sent and
 # returned with their device's id and payload, oldest due first (PostgreSQL writes each payload: no
-# row's params and timestamps are parsed and serialised again in Python). The three sets are disjoint
-# (a due command has not expired and has attempts left), and data-modifying CTEs all see the same
-# snapshot. The open commands are found through their ``OpenCommand`` rows, and the closed ones'
-# rows deleted; timeouts only among the rows marked ``out_of_attempts`` (by the hand-out of the
-# command's last attempt: ``marked``), not on a visit to every open command. An open command is one
-# with no ``finished_at`` (a constraint ties it to the status), rechecked on each command row, as a
-# row locked or updated is re-read if another worker changed it meanwhile. Commands are reached only
-# by primary key from an array of open ids (``= ANY``) and a device by a subquery per command: joins
-# left to the planner turned, on statistics taken before the backlog or the fleet came online, into
-# scans of every command or every device per command. Marking a command sent changes no indexed
-# column: a HOT update (``Command``).
+# row's params and timestamps are parsed and serialised again in Python; it is put together as text,
+# the very text ``jsonb_build_object(...)::text`` gave, at half its cost, as the stored params need no
+# conversion to be written out). The three sets are disjoint (a due command has not expired and has
+# attempts left), and data-modifying CTEs all see the same snapshot. The open commands are found
+# through their ``OpenCommand`` rows, and the closed ones' rows deleted; timeouts only among the rows
+# marked ``out_of_attempts`` (by the hand-out of the command's last attempt: ``marked``), not on a
+# visit to every open command. An open command is one with no ``finished_at`` (a constraint ties it to
+# the status), rechecked on each command row, as a row locked or updated is re-read if another worker
+# changed it meanwhile. Commands are reached only by primary key from an array of open ids (``= ANY``)
+# and a device by a subquery per command: joins left to the planner turned, on statistics taken before
+# the backlog or the fleet came online, into scans of every command or every device per command.
+# Marking a command sent changes no indexed column: a HOT update (``Command``).
 _HAND_OUT = """
 WITH expired AS (
     UPDATE devices_command c SET status = 'expired', finished_at = %(now)s, result = '{"error": "expired"}'
@@ -308,8 +309,8 @@ WITH expired AS (
     FROM due JOIN devices_device d ON d.id = due.device_id
     WHERE c.id = due.id
     RETURNING due.next_attempt_at AS due_at, c.id, c.command_id, d.device_id,
-        jsonb_build_object('id', c.command_id, 'kind', c.kind, 'params', c.params,
-            'expires', floor(extract(epoch FROM c.expires_at) * 1000)::bigint)::text AS payload,
+        '{"id": ' || to_json(c.command_id) || ', "kind": ' || to_json(c.kind) || ', "params": ' || c.params
+            || ', "expires": ' || floor(extract(epoch FROM c.expires_at) * 1000)::bigint || '}' AS payload,
         c.attempts >= c.max_attempts AS last
 ), marked AS (
     UPDATE devices_opencommand o SET out_of_attempts = true
