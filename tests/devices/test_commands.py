@@ -40,6 +40,7 @@ def test_desired_state_is_versioned_and_the_ack_moves_it_to_reported(fleet, owne
     (out,) = devices.commands_to_send(now)
     assert out.topic == f"millet/v1/d/{cam.device_id}/commands" and out.device_id == cam.device_id
     body = json.loads(out.payload)
+    assert list(body) == ["id", "kind", "params", "expires"] and json.dumps(body).encode() == out.payload
     assert body["id"] == command.command_id and body["kind"] == "set"
     assert (
         body["params"] == {"props": {"night-vision": 1}, "version": 1}
@@ -126,6 +127,38 @@ def test_unacknowledged_commands_are_retried_then_time_out(fleet, owned):
     devices.commands_to_send(t0 + timedelta(seconds=22))
     command.refresh_from_db()
     assert (command.status, command.attempts, command.result) == ("failed", 2, {"error": "timeout"})
+
+
+def test_only_a_command_sent_for_its_last_time_is_marked_out_of_attempts(fleet, owned):
+    """The mark the hand-out looks for timeouts by: set by the hand-out of the last attempt."""
+    cam, _ = owned
+    command = devices.request_set(fleet.actor("alice"), cam.device_id, {"on": True})
+    Command.objects.filter(pk=command.pk).update(max_attempts=2, retry_seconds=10)
+
+    def marked() -> bool:
+        return OpenCommand.objects.get(command_id=command.pk).out_of_attempts
+
+    t0 = timezone.now()
+    devices.commands_to_send(t0)
+    assert not marked()
+    devices.commands_to_send(t0 + timedelta(seconds=11))
+    assert marked()
+
+
+def test_a_progress_answer_puts_off_the_timeout_of_a_last_attempt(fleet, owned):
+    """Marked out of attempts, a command still times out only once its (pushed) retry time passes."""
+    cam, _ = owned
+    command = devices.request_set(fleet.actor("alice"), cam.device_id, {"on": True})
+    t0 = timezone.now() - timedelta(seconds=5)
+    Command.objects.filter(pk=command.pk).update(max_attempts=1, retry_seconds=10, next_attempt_at=t0)
+    devices.commands_to_send(t0)  # the last attempt: it would time out at t0 + 10
+    devices.acknowledge_command(cam.device_id, command.command_id, "progress", {"progress": 10})
+    devices.commands_to_send(t0 + timedelta(seconds=12))  # pushed to about t0 + 15
+    assert Command.objects.get(pk=command.pk).status == "sent"
+    devices.commands_to_send(t0 + timedelta(seconds=16))
+    command.refresh_from_db()
+    assert (command.status, command.result) == ("failed", {"error": "timeout"})
+    assert not OpenCommand.objects.exists()
 
 
 def test_commands_to_an_offline_device_wait_for_reconnection_until_they_expire(fleet, owned):

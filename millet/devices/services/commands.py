@@ -12,6 +12,7 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 import orjson
 from django.db import connection, transaction
@@ -33,8 +34,11 @@ MAX_TTL = timedelta(days=7)
 OPEN = (Command.Status.QUEUED, Command.Status.SENT)
 
 
-@dataclass(frozen=True)
-class OutboundCommand:
+class OutboundCommand(NamedTuple):
+    """A command to publish. This, ``Answer`` and ``AnsweredCommand`` are named tuples, as immutable as
+    a frozen dataclass, because they are built 500 to a batch: a frozen dataclass sets each field
+    through ``object.__setattr__``, about five times the cost of a named tuple's construction."""
+
     command_id: str
     device_id: str
     topic: str
@@ -261,15 +265,18 @@ def _close(qs, status: str, now: datetime, error: str) -> None:
 # PostgreSQL: the whole hand-out in one statement. Expired and timed-out commands are closed, and up
 # to ``limit`` due ones are locked (SKIP LOCKED: another worker takes the next ones), marked sent and
 # returned with their device's id and payload, oldest due first (PostgreSQL writes each payload: no
-# row's params and timestamps are parsed and serialised again in Python). The three sets are disjoint
-# (a due command has not expired and has attempts left), and data-modifying CTEs all see the same
-# snapshot. The open commands are found through their ``OpenCommand`` rows, and the closed ones'
-# rows deleted; an open command is one with no ``finished_at`` (a constraint ties it to the status),
-# rechecked on each command row, as a row locked or updated is re-read if another worker changed it
-# meanwhile. Commands are reached only by primary key from an array of open ids (``= ANY``) and a
-# device by a subquery per command: joins left to the planner turned, on statistics taken before the
-# backlog or the fleet came online, into scans of every command or every device per command. Marking
-# a command sent changes no indexed column: a HOT update (``Command``).
+# row's params and timestamps are parsed and serialised again in Python; it is put together as text,
+# the very text ``jsonb_build_object(...)::text`` gave, at half its cost, as the stored params need no
+# conversion to be written out). The three sets are disjoint (a due command has not expired and has
+# attempts left), and data-modifying CTEs all see the same snapshot. The open commands are found
+# through their ``OpenCommand`` rows, and the closed ones' rows deleted; timeouts only among the rows
+# marked ``out_of_attempts`` (by the hand-out of the command's last attempt: ``marked``), not on a
+# visit to every open command. An open command is one with no ``finished_at`` (a constraint ties it to
+# the status), rechecked on each command row, as a row locked or updated is re-read if another worker
+# changed it meanwhile. Commands are reached only by primary key from an array of open ids (``= ANY``)
+# and a device by a subquery per command: joins left to the planner turned, on statistics taken before
+# the backlog or the fleet came online, into scans of every command or every device per command.
+# Marking a command sent changes no indexed column: a HOT update (``Command``).
 _HAND_OUT = """
 WITH expired AS (
     UPDATE devices_command c SET status = 'expired', finished_at = %(now)s, result = '{"error": "expired"}'
@@ -278,7 +285,8 @@ WITH expired AS (
     RETURNING c.id, c.command_id, (SELECT d.device_id FROM devices_device d WHERE d.id = c.device_id)
 ), timed_out AS (
     UPDATE devices_command c SET status = 'failed', finished_at = %(now)s, result = '{"error": "timeout"}'
-    WHERE c.id = ANY (ARRAY(SELECT o.command_id FROM devices_opencommand o WHERE o.expires_at > %(now)s))
+    WHERE c.id = ANY (ARRAY(
+        SELECT o.command_id FROM devices_opencommand o WHERE o.out_of_attempts AND o.expires_at > %(now)s))
       AND c.finished_at IS NULL AND c.status = 'sent' AND c.attempts >= c.max_attempts
       AND c.next_attempt_at <= %(now)s
     RETURNING c.id, c.command_id, (SELECT d.device_id FROM devices_device d WHERE d.id = c.device_id)
@@ -301,8 +309,12 @@ WITH expired AS (
     FROM due JOIN devices_device d ON d.id = due.device_id
     WHERE c.id = due.id
     RETURNING due.next_attempt_at AS due_at, c.id, c.command_id, d.device_id,
-        jsonb_build_object('id', c.command_id, 'kind', c.kind, 'params', c.params,
-            'expires', floor(extract(epoch FROM c.expires_at) * 1000)::bigint)::text AS payload
+        '{"id": ' || to_json(c.command_id) || ', "kind": ' || to_json(c.kind) || ', "params": ' || c.params
+            || ', "expires": ' || floor(extract(epoch FROM c.expires_at) * 1000)::bigint || '}' AS payload,
+        c.attempts >= c.max_attempts AS last
+), marked AS (
+    UPDATE devices_opencommand o SET out_of_attempts = true
+    WHERE o.command_id = ANY (ARRAY(SELECT id FROM sent WHERE last))
 )
 SELECT what, id, command_id, device_id, payload FROM (
     SELECT 'send' AS what, due_at, id, command_id, device_id, payload FROM sent
@@ -353,7 +365,7 @@ def _commands_to_send_orm(now: datetime, limit: int) -> list[OutboundCommand]:
         )
         _close(
             Command.objects.filter(
-                open_entry__isnull=False,
+                open_entry__out_of_attempts=True,
                 status=Command.Status.SENT,
                 attempts__gte=F("max_attempts"),
                 next_attempt_at__lte=now,
@@ -377,6 +389,9 @@ def _commands_to_send_orm(now: datetime, limit: int) -> list[OutboundCommand]:
                 attempts=F("attempts") + 1,
                 next_attempt_at=now + timedelta(seconds=retry),
             )
+        OpenCommand.objects.filter(
+            command_id__in=[c.pk for c in commands if c.attempts + 1 >= c.max_attempts]
+        ).update(out_of_attempts=True)
         publish_command_states(
             (c.device.device_id, c.command_id, Command.Status.SENT) for c in commands if c.attempts == 0
         )
@@ -392,8 +407,7 @@ def _commands_to_send_orm(now: datetime, limit: int) -> list[OutboundCommand]:
 
 
 # What answering reports of each command it applied an answer to, in the batch's order.
-@dataclass(frozen=True)
-class AnsweredCommand:
+class AnsweredCommand(NamedTuple):
     """One applied answer, as ``commands_answered`` hands it to its receivers (OTA rollouts)."""
 
     pk: int
@@ -405,8 +419,7 @@ class AnsweredCommand:
     result: dict
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(NamedTuple):
     """A device's answer to a command, as the ingestion worker decoded it from ``.../acks``."""
 
     device_id: str
@@ -484,7 +497,8 @@ def acknowledge_commands(answers: list[Answer]) -> int:
 # its command (a HOT update: ``Command``) and deletes its ``OpenCommand`` row, and a ``progress``
 # among its answers pushes the next attempt one retry interval out.
 # The answers go in, and what changed comes back, as one JSON document each: one value to encode and
-# decode per batch rather than several per answer.
+# decode per batch rather than several per answer. The answer is built as ``json`` (text put together
+# as it goes), not ``jsonb``: each command's params need no conversion, a fifth less of the statement.
 _ANSWER = """
 WITH answer AS (
     SELECT * FROM jsonb_to_recordset(%(answers)s::jsonb)
@@ -511,7 +525,7 @@ WITH answer AS (
     DELETE FROM devices_opencommand o USING answered
     WHERE o.command_id = answered.id AND answered.status NOT IN ('queued', 'sent')
 )
-SELECT coalesce(jsonb_agg(jsonb_build_array(command_id, device_id, id, kind, params, status)), '[]')::text
+SELECT coalesce(json_agg(json_build_array(command_id, device_id, id, kind, params, status)), '[]')::text
 FROM answered
 """
 

@@ -66,10 +66,16 @@ def _redis():
     return client
 
 
-def _dispatch(message: dict) -> None:
+def _dispatch(messages: list[dict]) -> None:
+    """Each message to its device's subscribers here, in order; the lock taken once for the lot (a
+    hand-out or an answer batch posts 500)."""
     with _lock:
-        targets = list(_subscribers.get(message.get("device", ""), ()))
-    for deliver in targets:
+        targets = [
+            (deliver, message)
+            for message in messages
+            for deliver in _subscribers.get(message.get("device", ""), ())
+        ]
+    for deliver, message in targets:
         deliver(message)
 
 
@@ -79,8 +85,7 @@ def _mailboxes() -> Path:
 
 def _post_locally(messages: list[dict]) -> None:
     """Without Redis: this process's subscribers, then every other process's mailbox."""
-    for message in messages:
-        _dispatch(message)
+    _dispatch(messages)
     own = f"{os.getpid()}.sock"
     boxes = [p for p in _mailboxes().glob("*.sock") if p.name != own] if _mailboxes().is_dir() else []
     if not boxes:
@@ -152,7 +157,7 @@ def _listen() -> None:
             _listening.set()
             for raw in pubsub.listen():
                 try:
-                    _dispatch(json.loads(raw["data"]))
+                    _dispatch([json.loads(raw["data"])])
                 except (ValueError, TypeError, KeyError):
                     log.warning("ignored a malformed live message")
         except Exception:  # noqa: BLE001 - the listener must outlive a Redis restart
@@ -164,7 +169,7 @@ def _receive(mailbox: socket.socket) -> None:
     """Thread, without Redis: other processes' messages posted to this process's mailbox."""
     while True:
         try:
-            _dispatch(json.loads(mailbox.recv(65536)))
+            _dispatch([json.loads(mailbox.recv(65536))])
         except (ValueError, TypeError):
             log.warning("ignored a malformed live message")
 
