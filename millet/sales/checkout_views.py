@@ -218,20 +218,24 @@ def _place(form: CheckoutForm, info: MarketInfo, actor: Actor, cart_id: int, add
     answer is its HTTP status (402 declined, 409 out of stock, 422 otherwise)."""
     data = form.cleaned_data
     collect, card = data["fulfilment"] == COLLECT, data["payment"] == CARD
+    request = {
+        "payment_token": data["card_token"] if card else None,
+        "channel": "click_collect" if collect else "web",
+        "store_code": data["store"] if collect else None,
+        "address": None if collect else address,
+        "shipping_method": "" if collect else data["shipping_method"],
+        "idempotency_key": data["attempt"],
+    }
     try:
-        return services.checkout_cart(
-            actor,
-            cart_id,
-            payment_token=data["card_token"] if card else None,
-            channel="click_collect" if collect else "web",
-            store_code=data["store"] if collect else None,
-            address=None if collect else address,
-            shipping_method="" if collect else data["shipping_method"],
-            idempotency_key=data["attempt"],
-        )
+        try:
+            return services.checkout_cart(actor, cart_id, **request)
+        except DomainError as exc:
+            if exc.code != "idempotency_key_reused":
+                raise
+            # Its twin (a double click) was placing it and has now committed: the same request again
+            # replays that order. Only the very same request may: a replay checks it is one.
+            return services.checkout_cart(actor, cart_id, **request)
     except DomainError as exc:
-        if exc.code == "idempotency_key_reused":  # its twin request has just placed it: replay that
-            return services.checkout_cart(actor, cart_id, idempotency_key=data["attempt"])
         form.add_error(None, problem_text(exc, info.currency))
         return exc.status_code
 

@@ -107,3 +107,84 @@ def test_one_checkout_attempt_sent_many_times_at_once_makes_one_order_and_one_ch
     assert Order.objects.count() == 1
     assert [p.amount for p in payments_for(number)] == [Order.objects.get().total]
     assert sum(Stock.objects.filter(sku=world.skus["MI6-64"]).values_list("reserved", flat=True)) == 1
+
+
+def test_a_checkout_page_sent_while_its_twin_is_still_placing_the_order_replays_that_order(
+    world, require_postgres, monkeypatch
+):
+    """The page's double click at its worst, made to happen every time: the first request has written
+    the order but not committed when the second arrives, so the second waits on the idempotency key,
+    is told its twin was placing it, and asks again. Asking again must be the very same request (the
+    card, the delivery, the shipping method): anything less is a different request for that key, and
+    was a 500 (seen in a browser test)."""
+    import threading
+
+    from django.db import connection, transaction
+    from django.test import Client
+
+    from tests.devices.mqtt_fixtures import wait_until
+
+    user = world.users["alice"]
+    clicks = [Client(), Client()]
+    for click in clicks:
+        click.force_login(user)
+    clicks[0].post("/shop/cn/cart/add/", {"sku": "MI6-64", "quantity": 1})
+    form = {
+        "attempt": clicks[0].get("/shop/cn/checkout/").context["attempt"],
+        "card_token": "tok_ok",
+        "payment": "card",
+        "fulfilment": "delivery",
+        "address": "new",
+        "shipping_method": "express",
+        "recipient": "Li Lei",
+        "phone": "138 0013 8000",
+        "line1": "88 Century Avenue",
+        "city": "Shanghai",
+        "state": "Shanghai",
+        "postal_code": "200120",
+    }
+    placed, commit, answers = threading.Event(), threading.Event(), {}
+    checkout_cart = services.checkout_cart
+
+    def held_open_by_the_first(*args, **kwargs):
+        """The first request's checkout, its transaction kept open until the second one waits."""
+        if threading.current_thread().name != "first":
+            return checkout_cart(*args, **kwargs)
+        with transaction.atomic():
+            order = checkout_cart(*args, **kwargs)
+            placed.set()
+            commit.wait(30)
+        return order
+
+    monkeypatch.setattr(services, "checkout_cart", held_open_by_the_first)
+
+    def click(name: str) -> None:
+        try:
+            answers[name] = clicks[name == "second"].post("/shop/cn/checkout/", form)
+        except Exception as exc:  # noqa: BLE001 - the test client raises a view's error: keep it to show
+            answers[name] = exc
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=click, args=("first",), name="first")
+    first.start()
+    assert placed.wait(30)
+    second = threading.Thread(target=click, args=("second",), name="second")
+    second.start()
+
+    def twin_waits() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            return cursor.fetchone()[0] == 1
+
+    wait_until(twin_waits, timeout=30, what="the second request to wait for the first")
+    commit.set()
+    first.join(30)
+    second.join(30)
+    order = Order.objects.get(customer=user)
+    for name in ("first", "second"):
+        assert getattr(answers[name], "status_code", None) == 302, (name, answers[name])
+        assert answers[name]["Location"] == f"/orders/{order.number}/confirmation/", name
