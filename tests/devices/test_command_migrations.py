@@ -31,11 +31,16 @@ def _newest_schema_after(transactional_db):
     migrate()
 
 
-@pytest.mark.django_db(transaction=True)  # migrations run outside a test's transaction
-def test_commands_open_before_0010_are_open_after_it(fleet):
+def _online_camera(fleet):
+    """Alice's camera, online: the device both migrations' commands go to, and its owner."""
     (cam,) = fleet.sell("alice")
     devices.set_presence(cam.device_id, True, timezone.now())
-    alice = fleet.actor("alice")
+    return cam, fleet.actor("alice")
+
+
+@pytest.mark.django_db(transaction=True)  # migrations run outside a test's transaction
+def test_commands_open_before_0010_are_open_after_it(fleet):
+    cam, alice = _online_camera(fleet)
     answered = devices.request_set(alice, cam.device_id, {"on": True})
     sent = devices.request_set(alice, cam.device_id, {"night-vision": 1})
     devices.commands_to_send(timezone.now())
@@ -49,9 +54,7 @@ def test_commands_open_before_0010_are_open_after_it(fleet):
 
 @pytest.mark.django_db(transaction=True)
 def test_open_commands_out_of_attempts_before_0011_are_marked_and_time_out_after_it(fleet):
-    (cam,) = fleet.sell("alice")
-    devices.set_presence(cam.device_id, True, timezone.now())
-    alice = fleet.actor("alice")
+    cam, alice = _online_camera(fleet)
     last = devices.request_set(alice, cam.device_id, {"on": True})
     more = devices.request_set(alice, cam.device_id, {"night-vision": 1})
     Command.objects.filter(pk=last.pk).update(max_attempts=1)

@@ -10,6 +10,7 @@ from millet.inventory.models import SerialUnit, Stock
 from millet.sales import services
 from millet.sales.models import Order, OrderUnit
 from tests.concurrency import race
+from tests.sales.test_checkout_pages import CN_ADDRESS
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
@@ -136,12 +137,7 @@ def test_a_checkout_page_sent_while_its_twin_is_still_placing_the_order_replays_
         "fulfilment": "delivery",
         "address": "new",
         "shipping_method": "express",
-        "recipient": "Li Lei",
-        "phone": "138 0013 8000",
-        "line1": "88 Century Avenue",
-        "city": "Shanghai",
-        "state": "Shanghai",
-        "postal_code": "200120",
+        **CN_ADDRESS,
     }
     placed, commit, answers = threading.Event(), threading.Event(), {}
     checkout_cart = services.checkout_cart
