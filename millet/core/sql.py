@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Model
+from django.db.models import Field, Model
 
 
 def rows(sql: str, params: Sequence[object] = ()) -> list[tuple]:
@@ -52,28 +52,32 @@ def insert(objs: Sequence[Model]) -> None:
     if not objs:
         return
     model = type(objs[0])
+    fields, generated = _written(model)
+    values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_statement(model, len(objs)), values)
+        if generated is not None:
+            for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
+                setattr(obj, generated.attname, pk)
+    for obj in objs:
+        obj._state.adding, obj._state.db = False, connection.alias
+
+
+@functools.cache
+def _written(model: type[Model]) -> tuple[list[Field], Field | None]:
+    """The fields an insert writes, and the primary key the database generates (None if given)."""
     meta = model._meta
     generated = meta.pk if meta.pk.db_returning else None
-    fields = [f for f in meta.concrete_fields if f is not generated]
-    values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
-    statement = _insert_statement(model, len(objs))
-    with connection.cursor() as cursor:
-        cursor.execute(statement, values)
-        ids = [row[0] for row in cursor.fetchall()] if generated else []
-    for i, obj in enumerate(objs):
-        if generated:
-            setattr(obj, generated.attname, ids[i])
-        obj._state.adding, obj._state.db = False, connection.alias
+    return [f for f in meta.concrete_fields if f is not generated], generated
 
 
 @functools.cache
 def _insert_statement(model: type[Model], count: int) -> str:
     meta, quote = model._meta, connection.ops.quote_name
-    generated = meta.pk if meta.pk.db_returning else None
-    columns = [f.column for f in meta.concrete_fields if f is not generated]
-    row = f"({placeholders(len(columns))})"
+    fields, generated = _written(model)
+    row = f"({placeholders(len(fields))})"
     statement = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
         f"VALUES {', '.join([row] * count)}"
     )
     return statement + f" RETURNING {quote(generated.column)}" if generated else statement
