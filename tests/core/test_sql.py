@@ -7,12 +7,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.forms.models import model_to_dict
 
 from millet.catalog.models import DeviceModel
 from millet.core import sql
 from millet.finance.models import Payment
-from millet.sales.models import OrderKey
+from millet.sales.models import Order, OrderKey, OrderLine
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +47,66 @@ def test_json_fields_and_many_rows_in_one_statement_keep_their_order_and_ids():
 def test_a_model_with_its_own_primary_key_is_inserted_without_asking_for_one_back():
     sql.insert([OrderKey(number="CN261130-TEST", idempotency_key="k-1")])
     assert OrderKey.objects.get(pk="CN261130-TEST").idempotency_key == "k-1"
+
+
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
+
+def _order(number: str, sku_ids: list[int]) -> tuple[Order, list[OrderLine]]:
+    order = Order(
+        number=number,
+        channel="web",
+        market_id="CN",
+        currency="CNY",
+        subtotal=Decimal("20.00"),
+        tax=Decimal("2.30"),
+        total=Decimal("20.00"),
+        created_at=NOW,
+    )
+    lines = [
+        OrderLine(
+            sku_id=sku_id,
+            quantity=n + 1,
+            unit_price=Decimal("10.00"),
+            tax=Decimal("1.15"),
+            tax_components={"VAT": "1.15"},
+            total=Decimal("10.00"),
+        )
+        for n, sku_id in enumerate(sku_ids)
+    ]
+    return order, lines
+
+
+def test_a_family_is_written_as_the_orm_writes_it_with_each_child_under_its_parent(world):
+    skus = [world.skus["CABLE-C"].pk, world.skus["BAND2"].pk]
+    fast, fast_lines = _order("CN261130-FAM1", skus)
+    sql.insert_family([OrderKey(number=fast.number, idempotency_key="fam-1")], fast, fast_lines, "order")
+    orm, orm_lines = _order("CN261130-FAM2", skus)
+    orm.save(force_insert=True)
+    for line in orm_lines:
+        line.order = orm
+        line.save(force_insert=True)
+    assert (
+        fast.pk and not fast._state.adding and OrderKey.objects.get(pk=fast.number).idempotency_key == "fam-1"
+    )
+    assert [line.order_id for line in fast_lines] == [fast.pk, fast.pk]
+    assert [line.pk for line in fast_lines] == sorted(line.pk for line in fast_lines)
+
+    def stored(order):
+        lines = [model_to_dict(line, exclude=["id", "order"]) for line in order.lines.order_by("pk")]
+        return model_to_dict(Order.objects.get(pk=order.pk), exclude=["id", "number"]), lines
+
+    assert stored(fast) == stored(orm)
+    assert [line.quantity for line in OrderLine.objects.filter(order_id=fast.pk).order_by("pk")] == [1, 2]
+
+
+def test_a_refused_key_row_refuses_the_whole_family(world):
+    sql.insert([OrderKey(number="CN261130-TAKEN", idempotency_key="fam-taken")])
+    order, lines = _order("CN261130-FAM3", [world.skus["CABLE-C"].pk])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        sql.insert_family([OrderKey(number=order.number, idempotency_key="fam-taken")], order, lines, "order")
+    assert not Order.objects.filter(number="CN261130-FAM3").exists()
+    assert not OrderLine.objects.filter(order__number="CN261130-FAM3").exists()
 
 
 def test_values_read_by_hand_become_what_the_orm_returns():

@@ -454,23 +454,8 @@ def create_order(
     )
     if paying:
         order.status, order.paid_at = _paid_status(channel, ()), timezone.now()
-    # The keys first (OrderKey holds the uniqueness the partitioned order table cannot), then the order,
-    # each insert made once per model (core.sql): the checkout's hot path. Only a keyed request can
-    # collide with a twin, so only it pays for the savepoint it needs to recover.
-    guard = transaction.atomic() if idempotency_key else nullcontext()
-    try:
-        with guard:
-            sql.insert([OrderKey(number=order.number, idempotency_key=idempotency_key)])
-            sql.insert([order])
-    except IntegrityError:
-        if not idempotency_key:
-            raise
-        raise Conflict(
-            "a request with this idempotency key is in progress", code="idempotency_key_reused"
-        ) from None
     order_lines = [
         OrderLine(
-            order=order,
             sku_id=skus[p.sku_code].id,
             quantity=p.quantity,
             unit_price=p.unit_price,
@@ -481,7 +466,23 @@ def create_order(
         )
         for p in priced.lines
     ]
-    sql.insert(order_lines)
+    # The key row first (OrderKey holds the uniqueness the partitioned order table cannot), then the
+    # order and its lines: one statement on PostgreSQL (core.sql), the checkout's hot path. Only a keyed
+    # request can collide with a twin, so only it pays for the savepoint it needs to recover.
+    guard = transaction.atomic() if idempotency_key else nullcontext()
+    try:
+        with guard:
+            sql.insert_family(
+                [OrderKey(number=order.number, idempotency_key=idempotency_key)], order, order_lines, "order"
+            )
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        raise Conflict(
+            "a request with this idempotency key is in progress", code="idempotency_key_reused"
+        ) from None
+    for line in order_lines:
+        line.order = order  # the instance itself, so line.reference reads its number without a query
     if voucher:
         redeem_voucher(voucher, order, customer_id)
     return NewOrder(order, order_lines, skus)
