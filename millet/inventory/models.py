@@ -78,7 +78,7 @@ class Reservation(models.Model):
 
     stock = models.ForeignKey(Stock, on_delete=models.PROTECT, related_name="reservations")
     quantity = models.PositiveIntegerField()
-    reference = models.CharField(max_length=64, db_index=True, help_text="Order line that holds the units.")
+    reference = models.CharField(max_length=64, help_text="Order line that holds the units.")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -86,7 +86,11 @@ class Reservation(models.Model):
     class Meta:
         verbose_name = _("reservation")
         verbose_name_plural = _("reservations")
-        indexes = [models.Index(fields=["status", "expires_at"])]
+        # Written by every checkout: no "_like" twin for the reference, only ever matched whole.
+        indexes = [
+            models.Index(fields=["status", "expires_at"]),
+            models.Index(fields=["reference"], name="inventory_reservation_ref"),
+        ]
 
 
 class StockMovement(models.Model):

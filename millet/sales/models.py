@@ -93,7 +93,9 @@ class Order(models.Model):
         RETURNED = "returned", "Returned"
         PARTIALLY_RETURNED = "partially_returned", "Partially returned"
 
-    number = models.CharField(max_length=24, db_index=True, help_text="Unique through OrderKey.")
+    # Every index here is written by every checkout, so each must serve a read (issue 14): none for
+    # LIKE (Django's "_like" twin of an indexed text column), and none a composite index below covers.
+    number = models.CharField(max_length=24, help_text="Unique through OrderKey.")
     channel = models.CharField(max_length=16, choices=Channel.choices)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PLACED)
     customer = models.ForeignKey(
@@ -102,9 +104,10 @@ class Order(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="orders",
+        db_index=False,  # (customer, -created_at) below
         help_text="Empty for an anonymous walk-in buyer at a store.",
     )
-    market = models.ForeignKey("regions.Market", on_delete=models.PROTECT)
+    market = models.ForeignKey("regions.Market", on_delete=models.PROTECT, db_index=False)  # a handful
     currency = models.CharField(max_length=3)
     store = models.ForeignKey(
         "stores.Store",
@@ -112,6 +115,7 @@ class Order(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="orders",
+        db_index=False,  # (store, -created_at) below
         help_text="Selling store (POS) or pickup store (click-and-collect).",
     )
     staff = models.ForeignKey(
@@ -159,7 +163,7 @@ class Order(models.Model):
     fulfilled_at = models.DateTimeField(null=True, blank=True, help_text="Shipped or handed over.")
     cancelled_at = models.DateTimeField(null=True, blank=True)
     idempotency_key = models.CharField(
-        max_length=64, null=True, blank=True, db_index=True, help_text="Unique through OrderKey."
+        max_length=64, null=True, blank=True, help_text="Unique, and looked up, through OrderKey."
     )
     request_fingerprint = models.CharField(
         max_length=64,
@@ -186,6 +190,7 @@ class Order(models.Model):
         verbose_name = _("order")
         verbose_name_plural = _("orders")
         indexes = [
+            models.Index(fields=["number"], name="sales_order_number"),
             models.Index(fields=["customer", "-created_at"]),
             models.Index(fields=["store", "-created_at"]),
             models.Index(fields=["fulfilled_at"]),  # sales reporting reads the days handed over
@@ -201,11 +206,18 @@ class OrderKey(models.Model):
     in the same transaction, so a duplicate is refused (IntegrityError) before the order is written."""
 
     number = models.CharField(max_length=24, primary_key=True)
-    idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True)
 
     class Meta:
         verbose_name = _("order key")
         verbose_name_plural = _("order keys")
+        constraints = [  # only keyed orders have an entry: most checkouts send no key
+            models.UniqueConstraint(
+                fields=["idempotency_key"],
+                condition=models.Q(idempotency_key__isnull=False),
+                name="order_key_idempotency_key_unique",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.number

@@ -103,3 +103,27 @@ def test_the_minutely_expire_orders_job_puts_back_a_missing_partition(require_po
     assert ahead not in partitioning.partitions(TABLE)
     call_command("expire_orders")
     assert ahead in partitioning.partitions(TABLE)
+
+
+def test_the_tables_every_checkout_writes_keep_only_indexes_a_read_uses(require_postgres):
+    """Each index costs every checkout an entry (issue 14): no LIKE twins of columns matched whole, no
+    single-column index a composite one leads with, no order-table index on the idempotency key."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tablename, indexdef FROM pg_indexes WHERE tablename = ANY(%s)",
+            [["sales_order", "sales_orderkey", "sales_orderline", "inventory_reservation"]],
+        )
+        found = cursor.fetchall()
+    assert not [d for _, d in found if "pattern_ops" in d]
+    order = sorted(d.split(" USING btree ")[1] for t, d in found if t == "sales_order")
+    assert order == [
+        "(created_at)",
+        "(customer_id, created_at DESC)",
+        "(fulfilled_at)",
+        "(id, created_at)",
+        "(number)",
+        "(staff_id)",
+        "(store_id, created_at DESC)",
+        "(voucher_id)",
+    ]
+    assert any("WHERE (idempotency_key IS NOT NULL)" in d for t, d in found if t == "sales_orderkey")

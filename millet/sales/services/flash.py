@@ -93,7 +93,7 @@ def place_flash_orders(
     keys = [c.key for c in claims]
     if len(set(keys)) != len(keys):
         raise Unprocessable("a claim appears twice in the batch", code="duplicate_claim")
-    done = dict(Order.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", "number"))
+    done = dict(OrderKey.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", "number"))
     fresh = [c for c in claims if c.key not in done]
     if not fresh:
         return {c.key: done[c.key] for c in claims}

@@ -20,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Subquery
 from django.utils import timezone
 
 from millet.accounts.actor import Actor
@@ -334,12 +334,19 @@ def place_order_with_lines(
 def replayed_order(actor: Actor, idempotency_key: str, customer_id: int | None = None) -> Order | None:
     """The order an earlier request with this idempotency key created, None if there is none yet;
     Conflict ``idempotency_key_reused`` when it is someone else's."""
-    existing = Order.objects.filter(idempotency_key=idempotency_key).first()
+    existing = keyed_order(idempotency_key)
     if existing is None:
         return None
     if existing.customer_id != (actor.user_id if customer_id is None else customer_id):
         raise Conflict("idempotency key belongs to another order", code="idempotency_key_reused")
     return get_order(actor, existing.number)
+
+
+def keyed_order(idempotency_key: str) -> Order | None:
+    """The order written with this idempotency key, found through its key row (``OrderKey``): the
+    order table keeps no index of its own on the key, which every checkout would write."""
+    number = OrderKey.objects.filter(idempotency_key=idempotency_key).values("number")[:1]
+    return Order.objects.filter(number=Subquery(number)).first()
 
 
 @dataclass(frozen=True)
@@ -367,7 +374,7 @@ def replay_order(actor: Actor, idempotency_key: str | None, request: str) -> Ord
     """
     if not idempotency_key:
         return None
-    existing = Order.objects.filter(idempotency_key=idempotency_key).first()
+    existing = keyed_order(idempotency_key)
     if existing is None:
         return None
     check_same_request(existing.request_fingerprint, request)
