@@ -7,6 +7,7 @@ Other stores' shelves are never used to ship web orders: their stock is for walk
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -122,12 +123,12 @@ def _take(stock_id: int, want: int) -> int:
 
 
 # Every planned take in one statement: a conditional UPDATE per stock row (the same rule as
-# ``_take``) and the reservations of the rows it took, inserted from its RETURNING.
+# ``_take``) and the reservations of the rows it took, inserted from its RETURNING. The plan travels
+# as one JSON parameter: psycopg adapts each array parameter by scanning it for its element type.
 _TAKE_ALL_PG = f"""
 WITH taken AS (
   UPDATE {Stock._meta.db_table} AS s SET reserved = s.reserved + v.quantity
-    FROM unnest(%(stock)s::bigint[], %(quantity)s::int[], %(reference)s::text[])
-         AS v(stock_id, quantity, reference)
+    FROM json_to_recordset(%(plan)s::json) AS v(stock_id bigint, quantity int, reference text)
    WHERE s.id = v.stock_id AND s.quantity >= s.reserved + v.quantity
   RETURNING s.id AS stock_id, v.quantity, v.reference
 )
@@ -147,9 +148,12 @@ def _take_all(plan: list[tuple[_Candidate, int, str]], expires_at) -> dict[int, 
             cursor.execute(
                 _TAKE_ALL_PG,
                 {
-                    "stock": [row.stock_id for row, _, _ in plan],
-                    "quantity": [units for _, units, _ in plan],
-                    "reference": [reference for _, _, reference in plan],
+                    "plan": json.dumps(
+                        [
+                            {"stock_id": row.stock_id, "quantity": units, "reference": reference}
+                            for row, units, reference in plan
+                        ]
+                    ),
                     "status": Reservation.Status.ACTIVE,
                     "expires": expires_at,
                     "now": timezone.now(),
