@@ -273,19 +273,25 @@ def place_order_with_lines(
         raise Forbidden("sign in to order")
     customer_id = actor.user_id if customer_id is None or not actor.is_staff else customer_id
     lines = merge_lines(lines)
-    request = order_request(
-        market=market,
-        lines=lines,
-        channel=channel,
-        store_code=store_code,
-        voucher_code=voucher_code,
-        shipping_city=shipping_city,
-        shipping_state=shipping_state,
-        address=address,
-        shipping_method=shipping_method,
-        near=near,
-        payment_token=payment_token,
-        customer_id=customer_id,
+    # What a replay of the key must match (the model keeps it for keyed requests); without a key
+    # nothing can replay the order, and most checkouts send none.
+    request = (
+        order_request(
+            market=market,
+            lines=lines,
+            channel=channel,
+            store_code=store_code,
+            voucher_code=voucher_code,
+            shipping_city=shipping_city,
+            shipping_state=shipping_state,
+            address=address,
+            shipping_method=shipping_method,
+            near=near,
+            payment_token=payment_token,
+            customer_id=customer_id,
+        )
+        if idempotency_key
+        else ""
     )
     replayed = replay_order(actor, idempotency_key, request)
     if replayed is not None:
