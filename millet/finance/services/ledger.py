@@ -12,7 +12,10 @@ engine for a batch of one chain, raising the chain's refusal. The engine validat
 before taking any lock; then it locks the pending transfers being resolved and the touched accounts
 (each in id order, so batches cannot deadlock), applies the chains in order to those balances in
 memory, then inserts all accepted transfers and gives every account one conditional UPDATE, in one
-statement (``ledger_storage``).
+statement (``ledger_storage``). A batch of one chain has nothing to arbitrate between chains: where
+that statement locks the accounts itself (in id order) and refuses a broken limit with nothing
+written (``checks_limits_atomically``), the balances are neither locked nor read beforehand, and
+the statement's refusal is the chain's.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from millet.core import sql
 from millet.core.errors import Conflict, DomainError, NotFound, Unprocessable
 from millet.finance.models import LedgerAccount, LedgerKey, LedgerResolution, LedgerTransfer
 from millet.finance.services.ledger_accounts import accounts_by_code
-from millet.finance.services.ledger_storage import Delta, write_batch
+from millet.finance.services.ledger_storage import Delta, checks_limits_atomically, exceeds_limit, write_batch
 
 MAX_MINOR_AMOUNT = 2**62  # keeps every running sum far inside a 64-bit column
 MAX_BATCH_TRANSFERS = 8190  # TigerBeetle's batch size: large enough to amortise, small enough to lock briefly
@@ -276,10 +279,16 @@ def _commit_chains(
     entries = [entry for chain in prepared.values() for entry in chain.entries]
     pendings, resolved = _lock_pendings(entries)
     stored = _stored_by_key(entries)
-    state = _lock_balances(
-        {a.pk for a in accounts.values()}
-        | {p.debit_account_id for p in pendings.values()}
-        | {p.credit_account_id for p in pendings.values()}
+    # One chain written by a statement that locks and checks for itself: it only can refuse it.
+    alone = next(iter(prepared)) if len(prepared) == 1 and checks_limits_atomically(len(entries)) else None
+    state = (
+        None
+        if alone is not None
+        else _lock_balances(
+            {a.pk for a in accounts.values()}
+            | {p.debit_account_id for p in pendings.values()}
+            | {p.credit_account_id for p in pendings.values()}
+        )
     )
     now = timezone.now()
     new: list[LedgerTransfer] = []
@@ -290,24 +299,27 @@ def _commit_chains(
             transfers, created, deltas, resolves = _plan_chain(
                 chain, pendings, resolved, stored, in_batch, now
             )
-            after = {account_id: state[account_id].plus(d) for account_id, d in deltas.items()}
-            broken = sorted(account_id for account_id, b in after.items() if not b.within_limits())
-            if broken:
-                code = LedgerAccount.objects.filter(pk=broken[0]).values_list("code", flat=True).first()
-                raise Conflict(
-                    f"transfers would exceed the balance limit of {code}", code="exceeds_balance_limit"
-                )
+            if state is not None:
+                after = {account_id: state[account_id].plus(d) for account_id, d in deltas.items()}
+                broken = sorted(account_id for account_id, b in after.items() if not b.within_limits())
+                if broken:
+                    raise exceeds_limit(broken[0])
+                state.update(after)
         except DomainError as exc:
             results[index] = _refusal(index, exc)
             continue
-        state.update(after)
         for account_id, d in deltas.items():
             totals[account_id].add(d)
         resolved.update(resolves)
         in_batch.update((t.idempotency_key, t) for t in created if t.idempotency_key)
         new.extend(created)
         results[index] = BatchResult(index, transfers)
-    write_batch(new, totals)
+    try:
+        write_batch(new, totals)
+    except Conflict as exc:
+        if alone is None or exc.code != "exceeds_balance_limit":
+            raise  # a check in memory failed to refuse: the transaction rolls back
+        results[alone] = _refusal(alone, exc)  # the statement wrote nothing
     return [results[index] for index in range(count)]
 
 
