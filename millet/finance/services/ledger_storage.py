@@ -243,8 +243,11 @@ ONE_STATEMENT_TRANSFERS = 64
 # above the Sort, as in ``ledger._lock_balances``) and reads the balances as committed by any writer
 # it waited for; every write below is gated on ``refused``, so the statement writes nothing unless
 # all the accounts stay within their limits, and ``refused`` (hence every lock) is evaluated before
-# any row is written. Data-modifying CTEs run once whether or not the final SELECT reads them;
-# nextval runs over the rows in their order, so the ids, sorted, are the transfers' ids in order.
+# any row is written. ``a.id = ANY (ARRAY(SELECT id FROM d))`` repeats the join as a condition on
+# the primary key: json_to_recordset is estimated at 100 rows, and without it PostgreSQL hash-joins
+# a scan of the whole (hot, often bloated) accounts table. Data-modifying CTEs run once whether or
+# not the final SELECT reads them; nextval runs over the rows in their order, so the ids, sorted,
+# are the transfers' ids in order.
 _WRITE_PG = f"""
 WITH d AS (
   SELECT * FROM json_to_recordset(%(deltas)s::json)
@@ -252,6 +255,7 @@ WITH d AS (
 ), locked AS (
   SELECT a.id, {_limits_hold("a", "d.{}")} AS holds
     FROM {_ACCOUNTS} AS a JOIN d ON d.id = a.id
+   WHERE a.id = ANY (ARRAY(SELECT id FROM d))
    ORDER BY a.id
      FOR UPDATE OF a
 ), refused AS (
@@ -279,7 +283,7 @@ WITH d AS (
      SET debits_pending = a.debits_pending + d.dpe, debits_posted = a.debits_posted + d.dpo,
          credits_pending = a.credits_pending + d.cpe, credits_posted = a.credits_posted + d.cpo
     FROM d
-   WHERE a.id = d.id AND (SELECT id FROM refused) IS NULL
+   WHERE a.id = d.id AND a.id = ANY (ARRAY(SELECT id FROM d)) AND (SELECT id FROM refused) IS NULL
 )
 SELECT (SELECT id FROM refused), (SELECT array_agg(id ORDER BY id) FROM inserted)
 """
