@@ -52,29 +52,42 @@ def insert(objs: Sequence[Model]) -> None:
     if not objs:
         return
     model = type(objs[0])
-    fields, generated = _written(model)
-    values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
+    _fields, generated = written(model)
+    values = [value for obj in objs for value in prepared(obj)]
     with connection.cursor() as cursor:
         cursor.execute(_insert_statement(model, len(objs)), values)
-        if generated is not None:
-            for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
-                setattr(obj, generated.attname, pk)
-    for obj in objs:
-        obj._state.adding, obj._state.db = False, connection.alias
+        rows = cursor.fetchall() if generated is not None else [(None,)] * len(objs)
+    for obj, (pk,) in zip(objs, rows, strict=True):
+        inserted(obj, pk)
 
 
 @functools.cache
-def _written(model: type[Model]) -> tuple[list[Field], Field | None]:
+def written(model: type[Model]) -> tuple[list[Field], Field | None]:
     """The fields an insert writes, and the primary key the database generates (None if given)."""
     meta = model._meta
     generated = meta.pk if meta.pk.db_returning else None
     return [f for f in meta.concrete_fields if f is not generated], generated
 
 
+def prepared(obj: Model) -> list[object]:
+    """The values an insert of ``obj`` writes, in the order of ``written``: each prepared by its
+    field's own ``pre_save`` and ``get_db_prep_save``. For a statement that carries a row of its own
+    (the ledger's write carries a payment's, ``ledger_storage.write_batch``)."""
+    return [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in written(type(obj))[0]]
+
+
+def inserted(obj: Model, pk: object) -> None:
+    """Mark ``obj`` as stored, with the primary key the database generated (None: it had its own)."""
+    _fields, generated = written(type(obj))
+    if generated is not None:
+        setattr(obj, generated.attname, pk)
+    obj._state.adding, obj._state.db = False, connection.alias
+
+
 @functools.cache
 def _insert_statement(model: type[Model], count: int) -> str:
     meta, quote = model._meta, connection.ops.quote_name
-    fields, generated = _written(model)
+    fields, generated = written(model)
     row = f"({placeholders(len(fields))})"
     statement = (
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from millet.core import sql
@@ -92,17 +93,26 @@ class BatchResult:
         return not self.error
 
 
-def create_transfers(entries: Sequence[Entry]) -> list[LedgerTransfer]:
+def create_transfers(entries: Sequence[Entry], *, linked_row: Model | None = None) -> list[LedgerTransfer]:
     """Commit all entries as one linked chain and return their transfers in order.
 
     A batch of one chain: the chain's refusal is raised as the domain error it is (404 unknown
     account or transfer, 409 limit or replay conflict, 422 malformed). Accepts ``TransferSpec``
     plus ``PostPending``/``VoidPending``, so a resolution can be linked with the transfers that
     depend on it (capturing a payment posts its authorization and moves the money on, or neither).
+
+    ``linked_row`` is a new row of the caller's whose foreign key to ``LedgerTransfer`` is to name
+    the chain's first transfer (a payment's authorization): it is inserted with the transfers, in the
+    same statement where the write is one (a checkout's round trip), and only if the chain commits.
+    The chain must then be new transfers without idempotency keys, so its first transfer is new.
     """
     if not entries:
         return []
-    (result,) = submit_batch([tuple(entries)])
+    if linked_row is not None and not all(
+        isinstance(e, TransferSpec) and e.idempotency_key is None for e in entries
+    ):
+        raise ValueError("a linked row needs a chain of new transfers without idempotency keys")
+    (result,) = _submit([tuple(entries)], linked_row)
     if result.refusal is not None:
         raise result.refusal
     return result.transfers
@@ -126,6 +136,10 @@ def submit_batch(chains: Sequence[Entry | Sequence[Entry]]) -> list[BatchResult]
     resolved pending transfer, a reused idempotency key) is reported and the others still commit.
     Cost does not grow with the batch in round trips, and locks are held briefly.
     """
+    return _submit(chains, None)
+
+
+def _submit(chains: Sequence[Entry | Sequence[Entry]], linked_row: Model | None) -> list[BatchResult]:
     normalised = [
         tuple(item) if isinstance(item, list | tuple) else (item,)  # a bare entry is a chain of one
         for item in chains
@@ -148,15 +162,15 @@ def submit_batch(chains: Sequence[Entry | Sequence[Entry]]) -> list[BatchResult]
     )
     if not can_collide:
         with transaction.atomic(savepoint=False):
-            return _commit_chains(len(normalised), prepared, accounts, dict(refused))
+            return _commit_chains(len(normalised), prepared, accounts, dict(refused), linked_row)
     try:
         with transaction.atomic():
-            return _commit_chains(len(normalised), prepared, accounts, dict(refused))
+            return _commit_chains(len(normalised), prepared, accounts, dict(refused), linked_row)
     except IntegrityError:
         # A concurrent writer inserted one of our idempotency keys (or resolved one of our pending
         # transfers) after we read them; everything rolled back. The retry sees its commit.
         with transaction.atomic():
-            return _commit_chains(len(normalised), prepared, accounts, dict(refused))
+            return _commit_chains(len(normalised), prepared, accounts, dict(refused), linked_row)
 
 
 def expire_pending_transfers(*, now=None) -> int:
@@ -275,6 +289,7 @@ def _commit_chains(
     prepared: dict[int, _Prepared],
     accounts: dict[str, LedgerAccount],
     results: dict[int, BatchResult],
+    linked_row: Model | None,
 ) -> list[BatchResult]:
     entries = [entry for chain in prepared.values() for entry in chain.entries]
     pendings, resolved = _lock_pendings(entries)
@@ -315,7 +330,7 @@ def _commit_chains(
         new.extend(created)
         results[index] = BatchResult(index, transfers)
     try:
-        write_batch(new, totals)
+        write_batch(new, totals, linked_row if new else None)  # nothing new: the chain was refused
     except Conflict as exc:
         if alone is None or exc.code != "exceeds_balance_limit":
             raise  # a check in memory failed to refuse: the transaction rolls back

@@ -18,12 +18,15 @@ then replays or refuses.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 
 from django.db import connection
+from django.db.models import Field, Model
 from django.utils import timezone
 
+from millet.core import sql
 from millet.core.errors import Conflict
 from millet.core.partitions import RangePartitioned
 from millet.finance.models import LedgerAccount, LedgerKey, LedgerResolution, LedgerTransfer
@@ -247,8 +250,8 @@ ONE_STATEMENT_TRANSFERS = 64
 # the primary key: json_to_recordset is estimated at 100 rows, and without it PostgreSQL hash-joins
 # a scan of the whole (hot, often bloated) accounts table. Data-modifying CTEs run once whether or
 # not the final SELECT reads them; nextval runs over the rows in their order, so the ids, sorted,
-# are the transfers' ids in order.
-_WRITE_PG = f"""
+# are the transfers' ids in order. ``_write_statement`` adds the final SELECT and a linked row.
+_WRITE_CTES = f"""
 WITH d AS (
   SELECT * FROM json_to_recordset(%(deltas)s::json)
                 AS d(id bigint, dpe bigint, dpo bigint, cpe bigint, cpo bigint)
@@ -284,11 +287,39 @@ WITH d AS (
          credits_pending = a.credits_pending + d.cpe, credits_posted = a.credits_posted + d.cpo
     FROM d
    WHERE a.id = d.id AND a.id = ANY (ARRAY(SELECT id FROM d)) AND (SELECT id FROM refused) IS NULL
-)
-SELECT (SELECT id FROM refused), (SELECT array_agg(id ORDER BY id) FROM inserted)
-"""
+)"""
 
-# A transfer's columns in the JSON rows of ``_WRITE_PG`` (the statement sets the id and the time).
+
+def link_to_transfers(model: type[Model]) -> Field:
+    """The one foreign key of ``model`` to ``LedgerTransfer``: how a linked row names its transfer."""
+    (link,) = [f for f in model._meta.concrete_fields if f.is_relation and f.related_model is LedgerTransfer]
+    return link
+
+
+@functools.cache
+def _write_statement(linked: type[Model] | None) -> str:
+    """``_WRITE_CTES`` and its final SELECT; with a ``linked`` model, also the insert of its row
+    (``write_batch``), gated like every write. Made once per model, so PostgreSQL prepares each."""
+    returned = "SELECT (SELECT id FROM refused), (SELECT array_agg(id ORDER BY id) FROM inserted)"
+    if linked is None:
+        return f"{_WRITE_CTES}\n{returned}, NULL"
+    fields, generated = sql.written(linked)
+    link, quote = link_to_transfers(linked), connection.ops.quote_name
+    # INSERT ... SELECT (the gate needs a WHERE) types no parameter by its column as VALUES would,
+    # so each is cast to its column's type.
+    values = ", ".join(
+        "(SELECT min(id) FROM inserted)" if f is link else f"CAST(%(row{i})s AS {f.db_type(connection)})"
+        for i, f in enumerate(fields)
+    )
+    return f"""{_WRITE_CTES}, linked AS (
+  INSERT INTO {quote(linked._meta.db_table)} ({", ".join(quote(f.column) for f in fields)})
+  SELECT {values} WHERE (SELECT id FROM refused) IS NULL
+  RETURNING {quote(generated.column) if generated else "NULL"}
+)
+{returned}, (SELECT * FROM linked)"""
+
+
+# A transfer's columns in the JSON rows of ``_WRITE_CTES`` (the statement sets the id and the time).
 _JSON_COLUMNS = tuple(c for c in _COPY_COLUMNS if c not in ("id", "created_at"))
 
 
@@ -299,19 +330,27 @@ def checks_limits_atomically(transfer_count: int) -> bool:
     return connection.vendor == "postgresql" and 0 < transfer_count <= ONE_STATEMENT_TRANSFERS
 
 
-def write_batch(transfers: list[LedgerTransfer], deltas: dict[int, Delta]) -> None:
+def write_batch(
+    transfers: list[LedgerTransfer], deltas: dict[int, Delta], linked_row: Model | None = None
+) -> None:
     """Insert a batch's transfers (setting their ids) with their claims and apply its balance changes;
     Conflict ``exceeds_balance_limit`` if a limit check refuses, IntegrityError if a claim is taken.
+    ``linked_row``, a new row whose foreign key to ``LedgerTransfer`` (``link_to_transfers``) is to
+    name the batch's first transfer (a payment and its authorization), is inserted with them.
 
-    On PostgreSQL a small batch is one statement (one round trip) that takes the accounts' locks and
-    writes nothing if it refuses (``checks_limits_atomically``); a large one, or SQLite, runs
-    ``insert_transfers``, ``claim`` then ``apply_deltas`` while the batch holds its locks, and a
-    refusal there leaves the earlier writes for the transaction to roll back.
+    On PostgreSQL a small batch is one statement (one round trip, the linked row's insert included)
+    that takes the accounts' locks and writes nothing if it refuses (``checks_limits_atomically``); a
+    large one, or SQLite, runs ``insert_transfers``, ``claim``, ``apply_deltas`` and the linked row's
+    own insert while the batch holds its locks, and a refusal there leaves the earlier writes for the
+    transaction to roll back.
     """
     if not checks_limits_atomically(len(transfers)):
         insert_transfers(transfers)
         claim(transfers)
         apply_deltas(deltas)
+        if linked_row is not None:
+            setattr(linked_row, link_to_transfers(type(linked_row)).name, transfers[0])
+            sql.insert([linked_row])
         return
     now = timezone.now()
     params = {
@@ -331,9 +370,14 @@ def write_batch(transfers: list[LedgerTransfer], deltas: dict[int, Delta]) -> No
         # default=str: a UUID, a date and an aware datetime as text PostgreSQL reads back exactly.
         "transfers": json.dumps([{c: getattr(t, c) for c in _JSON_COLUMNS} for t in transfers], default=str),
     }
+    if linked_row is not None:
+        link = link_to_transfers(type(linked_row))
+        fields, _generated = sql.written(type(linked_row))
+        values = zip(fields, sql.prepared(linked_row), strict=True)
+        params.update((f"row{i}", value) for i, (f, value) in enumerate(values) if f is not link)
     with connection.cursor() as cursor:
-        cursor.execute(_WRITE_PG, params)
-        refused, new_ids = cursor.fetchone()
+        cursor.execute(_write_statement(type(linked_row) if linked_row is not None else None), params)
+        refused, new_ids, linked_pk = cursor.fetchone()
     if refused is not None:
         raise exceeds_limit(refused)
     for transfer, pk in zip(transfers, new_ids, strict=True):
@@ -341,3 +385,6 @@ def write_batch(transfers: list[LedgerTransfer], deltas: dict[int, Delta]) -> No
         transfer.created_at = now
         transfer._state.adding = False
         transfer._state.db = connection.alias
+    if linked_row is not None:
+        setattr(linked_row, link.name, transfers[0])
+        sql.inserted(linked_row, linked_pk)
