@@ -52,13 +52,13 @@ def insert(objs: Sequence[Model]) -> None:
     if not objs:
         return
     model = type(objs[0])
-    fields, generated = _written(model)
+    _fields, generated = written(model)
+    values = [value for obj in objs for value in prepared(obj)]
     with connection.cursor() as cursor:
-        cursor.execute(_insert_statement(model, len(objs)), _prepared(objs, fields))
-        if generated is not None:
-            for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
-                setattr(obj, generated.attname, pk)
-    _saved(objs)
+        cursor.execute(_insert_statement(model, len(objs)), values)
+        rows = cursor.fetchall() if generated is not None else [(None,)] * len(objs)
+    for obj, (pk,) in zip(objs, rows, strict=True):
+        inserted(obj, pk)
 
 
 def insert_family(before: Sequence[Model], parent: Model, children: Sequence[Model], link: str) -> None:
@@ -77,47 +77,54 @@ def insert_family(before: Sequence[Model], parent: Model, children: Sequence[Mod
             setattr(child, fk.attname, parent.pk)
         insert(children)
         return
-    models = tuple(type(obj) for obj in before)
-    statement = _family_statement(models, type(parent), type(children[0]), fk.attname, len(children))
-    child_fields = [f for f in _written(type(children[0]))[0] if f is not fk]
+    child = type(children[0])
+    statement = _family_statement(
+        tuple(type(obj) for obj in before), type(parent), child, fk.attname, len(children)
+    )
+    at = written(child)[0].index(fk)  # the children's link is the parent's RETURNING, not a parameter
     values = [
-        *(v for obj in before for v in _prepared([obj], _written(type(obj))[0])),
-        *_prepared([parent], _written(type(parent))[0]),
-        *_prepared(children, child_fields),
+        *(value for obj in before for value in prepared(obj)),
+        *prepared(parent),
+        *(value for obj in children for n, value in enumerate(prepared(obj)) if n != at),
     ]
     with connection.cursor() as cursor:
         cursor.execute(statement, values)
         found = cursor.fetchall()
-    parent_key = _written(type(parent))[1]
-    setattr(parent, parent_key.attname, found[0][1])
-    for child, (pk, parent_pk) in zip(children, found, strict=True):
-        setattr(child, _written(type(child))[1].attname, pk)
-        setattr(child, fk.attname, parent_pk)
-    _saved([*before, parent, *children])
-
-
-def _prepared(objs: Sequence[Model], fields: Sequence[Field]) -> list[object]:
-    """Each object's values for ``fields``, as the ORM would send them, row after row."""
-    return [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
-
-
-def _saved(objs: Sequence[Model]) -> None:
-    for obj in objs:
-        obj._state.adding, obj._state.db = False, connection.alias
+    for obj in before:
+        inserted(obj, None)
+    inserted(parent, found[0][1])
+    for obj, (pk, parent_pk) in zip(children, found, strict=True):
+        setattr(obj, fk.attname, parent_pk)
+        inserted(obj, pk)
 
 
 @functools.cache
-def _written(model: type[Model]) -> tuple[list[Field], Field | None]:
+def written(model: type[Model]) -> tuple[list[Field], Field | None]:
     """The fields an insert writes, and the primary key the database generates (None if given)."""
     meta = model._meta
     generated = meta.pk if meta.pk.db_returning else None
     return [f for f in meta.concrete_fields if f is not generated], generated
 
 
+def prepared(obj: Model) -> list[object]:
+    """The values an insert of ``obj`` writes, in the order of ``written``: each prepared by its
+    field's own ``pre_save`` and ``get_db_prep_save``. For a statement that carries a row of its own
+    (the ledger's write carries a payment's, ``ledger_storage.write_batch``)."""
+    return [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in written(type(obj))[0]]
+
+
+def inserted(obj: Model, pk: object) -> None:
+    """Mark ``obj`` as stored, with the primary key the database generated (None: it had its own)."""
+    _fields, generated = written(type(obj))
+    if generated is not None:
+        setattr(obj, generated.attname, pk)
+    obj._state.adding, obj._state.db = False, connection.alias
+
+
 @functools.cache
 def _insert_statement(model: type[Model], count: int) -> str:
     meta, quote = model._meta, connection.ops.quote_name
-    fields, generated = _written(model)
+    fields, generated = written(model)
     row = f"({placeholders(len(fields))})"
     statement = (
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
@@ -134,7 +141,7 @@ def _family_statement(
     quote = connection.ops.quote_name
     steps = [f"before_{n} AS ({_insert_statement(model, 1)})" for n, model in enumerate(before)]
     steps.append(f"parent AS ({_insert_statement(parent, 1)})")
-    fields, generated = _written(child)
+    fields, generated = written(child)
     row = ", ".join("(SELECT * FROM parent)" if f.attname == link else "%s" for f in fields)
     rows = ", ".join([f"({row})"] * count)
     link_column = child._meta.get_field(link).column

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from unittest import mock
 
 import pytest
@@ -10,7 +11,7 @@ from django.utils import timezone
 
 from millet.core.errors import Conflict, NotFound, Unprocessable
 from millet.finance import services as shared_accounts
-from millet.finance.models import LedgerAccount, LedgerTransfer
+from millet.finance.models import LedgerAccount, LedgerTransfer, Payment
 from millet.finance.services import (
     PostPending,
     TransferSpec,
@@ -22,6 +23,7 @@ from millet.finance.services import (
     total_balance_check,
     void_pending,
 )
+from millet.finance.services.ledger_storage import ONE_STATEMENT_TRANSFERS
 
 
 def spec(debit="cash:CNY", credit="sales:CNY", amount=100, **kw) -> TransferSpec:
@@ -266,3 +268,35 @@ def test_flush_still_empties_the_ledger(currencies):
     create_transfers([spec(amount=10)])
     call_command("flush", interactive=False, verbosity=0)
     assert not LedgerTransfer.objects.exists()
+
+
+def _payment() -> Payment:
+    return Payment(
+        reference="SO-1", gateway="test", currency="CNY", amount=Decimal("1.00"), status="authorized"
+    )
+
+
+@pytest.mark.parametrize("size", [1, ONE_STATEMENT_TRANSFERS + 1], ids=["one statement", "its own insert"])
+def test_a_linked_row_is_stored_naming_the_chain_first_transfer(accounts, size):
+    payment = _payment()
+    transfers = create_transfers([spec(amount=n) for n in range(1, size + 1)], linked_row=payment)
+    stored = Payment.objects.get(pk=payment.pk)
+    assert stored.authorization_id == transfers[0].pk and payment.authorization is transfers[0]
+    assert (stored.amount, stored.created_at) == (Decimal("1.00"), payment.created_at)
+    assert not payment._state.adding
+
+
+def test_a_refused_chain_stores_no_linked_row_and_the_transaction_goes_on(accounts, snapshot):
+    before = snapshot()
+    with pytest.raises(Conflict) as excinfo:
+        create_transfers([spec("wallet:CNY")], linked_row=_payment())
+    assert excinfo.value.code == "exceeds_balance_limit" and "wallet:CNY" in excinfo.value.detail
+    assert snapshot() == before  # nothing written, and the transaction still answers
+    create_transfers([spec()], linked_row=_payment())
+    assert Payment.objects.count() == 1
+
+
+@pytest.mark.parametrize("entry", [spec(idempotency_key="k"), PostPending(1)], ids=["keyed", "resolution"])
+def test_a_linked_row_needs_a_chain_of_new_transfers(accounts, entry):
+    with pytest.raises(ValueError, match="linked row"):
+        create_transfers([entry], linked_row=_payment())

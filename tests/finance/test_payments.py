@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from millet.core.errors import Conflict, NotFound, Unprocessable
 from millet.finance.models import LedgerTransfer, Payment
@@ -185,3 +188,17 @@ def test_void_releases_the_hold_only_before_capture(split):
     captured = capture_payment(authorize(reference="SO-2").pk, postings=split())
     with pytest.raises(Conflict):
         void_payment(captured.pk)
+
+
+def test_an_authorization_locks_books_and_records_in_one_statement_on_postgresql(split):
+    """The accounts' locks, the hold and the payment row: one round trip of a checkout (issue 14)."""
+    with CaptureQueriesContext(connection) as queries:
+        payment = authorize()
+    writes = [
+        q["sql"]
+        for q in queries.captured_queries
+        if re.search(r"FOR UPDATE|INSERT INTO \"?finance_(ledgertransfer|payment)\b", q["sql"])
+    ]
+    assert len(writes) == (1 if connection.vendor == "postgresql" else 2)  # SQLite: transfer, payment
+    assert payment.authorization.kind == LedgerTransfer.Kind.PENDING
+    assert Payment.objects.get(pk=payment.pk).authorization_id == payment.authorization_id

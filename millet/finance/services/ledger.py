@@ -12,7 +12,10 @@ engine for a batch of one chain, raising the chain's refusal. The engine validat
 before taking any lock; then it locks the pending transfers being resolved and the touched accounts
 (each in id order, so batches cannot deadlock), applies the chains in order to those balances in
 memory, then inserts all accepted transfers and gives every account one conditional UPDATE, in one
-statement (``ledger_storage``).
+statement (``ledger_storage``). A batch of one chain has nothing to arbitrate between chains: where
+that statement locks the accounts itself (in id order) and refuses a broken limit with nothing
+written (``checks_limits_atomically``), the balances are neither locked nor read beforehand, and
+the statement's refusal is the chain's.
 """
 
 from __future__ import annotations
@@ -24,13 +27,14 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from millet.core import sql
 from millet.core.errors import Conflict, DomainError, NotFound, Unprocessable
 from millet.finance.models import LedgerAccount, LedgerKey, LedgerResolution, LedgerTransfer
 from millet.finance.services.ledger_accounts import accounts_by_code
-from millet.finance.services.ledger_storage import Delta, write_batch
+from millet.finance.services.ledger_storage import Delta, checks_limits_atomically, exceeds_limit, write_batch
 
 MAX_MINOR_AMOUNT = 2**62  # keeps every running sum far inside a 64-bit column
 MAX_BATCH_TRANSFERS = 8190  # TigerBeetle's batch size: large enough to amortise, small enough to lock briefly
@@ -89,17 +93,26 @@ class BatchResult:
         return not self.error
 
 
-def create_transfers(entries: Sequence[Entry]) -> list[LedgerTransfer]:
+def create_transfers(entries: Sequence[Entry], *, linked_row: Model | None = None) -> list[LedgerTransfer]:
     """Commit all entries as one linked chain and return their transfers in order.
 
     A batch of one chain: the chain's refusal is raised as the domain error it is (404 unknown
     account or transfer, 409 limit or replay conflict, 422 malformed). Accepts ``TransferSpec``
     plus ``PostPending``/``VoidPending``, so a resolution can be linked with the transfers that
     depend on it (capturing a payment posts its authorization and moves the money on, or neither).
+
+    ``linked_row`` is a new row of the caller's whose foreign key to ``LedgerTransfer`` is to name
+    the chain's first transfer (a payment's authorization): it is inserted with the transfers, in the
+    same statement where the write is one (a checkout's round trip), and only if the chain commits.
+    The chain must then be new transfers without idempotency keys, so its first transfer is new.
     """
     if not entries:
         return []
-    (result,) = submit_batch([tuple(entries)])
+    if linked_row is not None and not all(
+        isinstance(e, TransferSpec) and e.idempotency_key is None for e in entries
+    ):
+        raise ValueError("a linked row needs a chain of new transfers without idempotency keys")
+    (result,) = _submit([tuple(entries)], linked_row)
     if result.refusal is not None:
         raise result.refusal
     return result.transfers
@@ -123,6 +136,10 @@ def submit_batch(chains: Sequence[Entry | Sequence[Entry]]) -> list[BatchResult]
     resolved pending transfer, a reused idempotency key) is reported and the others still commit.
     Cost does not grow with the batch in round trips, and locks are held briefly.
     """
+    return _submit(chains, None)
+
+
+def _submit(chains: Sequence[Entry | Sequence[Entry]], linked_row: Model | None) -> list[BatchResult]:
     normalised = [
         tuple(item) if isinstance(item, list | tuple) else (item,)  # a bare entry is a chain of one
         for item in chains
@@ -145,15 +162,15 @@ def submit_batch(chains: Sequence[Entry | Sequence[Entry]]) -> list[BatchResult]
     )
     if not can_collide:
         with transaction.atomic(savepoint=False):
-            return _commit_chains(len(normalised), prepared, accounts, dict(refused))
+            return _commit_chains(len(normalised), prepared, accounts, dict(refused), linked_row)
     try:
         with transaction.atomic():
-            return _commit_chains(len(normalised), prepared, accounts, dict(refused))
+            return _commit_chains(len(normalised), prepared, accounts, dict(refused), linked_row)
     except IntegrityError:
         # A concurrent writer inserted one of our idempotency keys (or resolved one of our pending
         # transfers) after we read them; everything rolled back. The retry sees its commit.
         with transaction.atomic():
-            return _commit_chains(len(normalised), prepared, accounts, dict(refused))
+            return _commit_chains(len(normalised), prepared, accounts, dict(refused), linked_row)
 
 
 def expire_pending_transfers(*, now=None) -> int:
@@ -272,14 +289,21 @@ def _commit_chains(
     prepared: dict[int, _Prepared],
     accounts: dict[str, LedgerAccount],
     results: dict[int, BatchResult],
+    linked_row: Model | None,
 ) -> list[BatchResult]:
     entries = [entry for chain in prepared.values() for entry in chain.entries]
     pendings, resolved = _lock_pendings(entries)
     stored = _stored_by_key(entries)
-    state = _lock_balances(
-        {a.pk for a in accounts.values()}
-        | {p.debit_account_id for p in pendings.values()}
-        | {p.credit_account_id for p in pendings.values()}
+    # One chain written by a statement that locks and checks for itself: it only can refuse it.
+    alone = next(iter(prepared)) if len(prepared) == 1 and checks_limits_atomically(len(entries)) else None
+    state = (
+        None
+        if alone is not None
+        else _lock_balances(
+            {a.pk for a in accounts.values()}
+            | {p.debit_account_id for p in pendings.values()}
+            | {p.credit_account_id for p in pendings.values()}
+        )
     )
     now = timezone.now()
     new: list[LedgerTransfer] = []
@@ -290,24 +314,27 @@ def _commit_chains(
             transfers, created, deltas, resolves = _plan_chain(
                 chain, pendings, resolved, stored, in_batch, now
             )
-            after = {account_id: state[account_id].plus(d) for account_id, d in deltas.items()}
-            broken = sorted(account_id for account_id, b in after.items() if not b.within_limits())
-            if broken:
-                code = LedgerAccount.objects.filter(pk=broken[0]).values_list("code", flat=True).first()
-                raise Conflict(
-                    f"transfers would exceed the balance limit of {code}", code="exceeds_balance_limit"
-                )
+            if state is not None:
+                after = {account_id: state[account_id].plus(d) for account_id, d in deltas.items()}
+                broken = sorted(account_id for account_id, b in after.items() if not b.within_limits())
+                if broken:
+                    raise exceeds_limit(broken[0])
+                state.update(after)
         except DomainError as exc:
             results[index] = _refusal(index, exc)
             continue
-        state.update(after)
         for account_id, d in deltas.items():
             totals[account_id].add(d)
         resolved.update(resolves)
         in_batch.update((t.idempotency_key, t) for t in created if t.idempotency_key)
         new.extend(created)
         results[index] = BatchResult(index, transfers)
-    write_batch(new, totals)
+    try:
+        write_batch(new, totals, linked_row if new else None)  # nothing new: the chain was refused
+    except Conflict as exc:
+        if alone is None or exc.code != "exceeds_balance_limit":
+            raise  # a check in memory failed to refuse: the transaction rolls back
+        results[alone] = _refusal(alone, exc)  # the statement wrote nothing
     return [results[index] for index in range(count)]
 
 
