@@ -88,15 +88,17 @@ def authorize_payment(
     """
     amount = _amount(amount, currency)
     _check_reference(reference)
-    request = fingerprint(
-        "authorize_payment",
-        reference=reference,
-        amount=amount,
-        currency=currency,
-        payment_token=payment_token,
-        gateway=gateway_name,
-    )
+    # What a replay of the key must match; an unkeyed attempt (every checkout's) is never replayed.
+    request = ""
     if idempotency_key is not None:
+        request = fingerprint(
+            "authorize_payment",
+            reference=reference,
+            amount=amount,
+            currency=currency,
+            payment_token=payment_token,
+            gateway=gateway_name,
+        )
         if not 0 < len(idempotency_key) <= 128:
             raise Unprocessable("idempotency key must be 1-128 characters", code="invalid_idempotency_key")
         existing = Payment.objects.filter(idempotency_key=idempotency_key).first()
@@ -112,7 +114,7 @@ def authorize_payment(
         "currency": currency,
         "amount": amount,
         "idempotency_key": idempotency_key,
-        "request_fingerprint": request if idempotency_key is not None else "",
+        "request_fingerprint": request,
     }
     # Only a keyed attempt can collide with a concurrent twin; it needs a savepoint to recover.
     guard = transaction.atomic() if idempotency_key is not None else nullcontext()
