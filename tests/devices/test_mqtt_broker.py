@@ -8,6 +8,7 @@ import pytest
 
 from millet.accounts.actor import SYSTEM
 from millet.devices.mqtt import topics
+from millet.devices.mqtt.config import INGEST_USER, service_credentials
 from tests.devices.mqtt_fixtures import Device, Service, broker_fixture, plugs_fixture, wait_until  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -94,3 +95,48 @@ def test_the_embedded_brokers_subscriptions_may_change_while_amqtt_loops_over_th
         return MilletBroker(broker_config("127.0.0.1", 1))._subscriptions
 
     assert isinstance(asyncio.run(made()), SnapshotDict)
+
+
+class Subscriber(Device):
+    """The ingestion login on a persistent session (client id ``millet-ingest``, clean_session=False),
+    as the ingest worker holds it; ``manual_ack`` keeps received messages unacknowledged."""
+
+    def __init__(self, broker, *, manual_ack: bool = False) -> None:
+        super().__init__(
+            broker,
+            INGEST_USER,
+            service_credentials()[INGEST_USER],
+            client_id=INGEST_USER,
+            clean_session=False,
+        )
+        self.client.manual_ack_set(manual_ack)
+
+    def received(self) -> list[bytes]:
+        return [payload for _, payload in self.messages]
+
+
+def test_a_persistent_subscriber_gets_again_what_it_had_not_acknowledged_when_its_connection_dropped(
+    broker, plugs
+):
+    """QoS 1 at least once: messages in flight to a subscriber (sent, no PUBACK yet) when its connection
+    drops are sent again when its session reconnects. amqtt 0.12 forgot them (the ingest worker lost
+    every message between its broker sending it and the worker's commit)."""
+    (a,) = plugs(1)
+    first = Subscriber(broker, manual_ack=True)
+    assert first.connect() == 0
+    assert first.subscribe(f"{topics.PREFIX}/+/telemetry") == [1]
+    device = Device(broker, a.device_id, a.secret)
+    assert device.connect() == 0
+    sent = [f"m{i}".encode() for i in range(3)]
+    for payload in sent:
+        device.publish(topics.topic(a.device_id, "telemetry"), payload)
+    wait_until(lambda: len(first.messages) == 3, what="the messages in flight to the subscriber")
+    first.drop()  # no PUBACK was sent: the broker still owes all three
+
+    second = Subscriber(broker)
+    assert second.connect() == 0  # same session, no new SUBSCRIBE
+    wait_until(lambda: set(sent) <= set(second.received()), what="the unacknowledged messages again")
+    device.publish(topics.topic(a.device_id, "telemetry"), b"after")
+    wait_until(lambda: b"after" in second.received(), what="a message published after the reconnect")
+    device.close()
+    second.close()

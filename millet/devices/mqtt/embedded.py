@@ -12,6 +12,11 @@ session holds, and replays queued messages without a check, so ``MilletBroker`` 
 packet over ``MAX_PACKET_BYTES`` ends its sender's connection before its body is read, as
 Mosquitto's ``max_packet_size`` does.
 
+QoS 1 is at least once here too, across a subscriber's reconnects: amqtt 0.12 forgot a message sent
+to a subscriber whose connection ended before its PUBACK (or whose PUBACK took over 5 s);
+``AtLeastOnceHandler`` keeps it for the session's next connection. The ingest worker, which
+acknowledges only after its batch committed, lost messages to it.
+
 Limit, said plainly: amqtt keeps sessions and queues in memory, so a restart of the embedded broker
 loses messages it had acknowledged but not yet delivered to the ingestion worker. The at-least-once
 guarantee across broker restarts is Mosquitto's (persistence), i.e. production mode's.
@@ -25,11 +30,13 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from amqtt.adapters import StreamReaderAdapter, StreamWriterAdapter
+from amqtt.adapters import ReaderAdapter, StreamReaderAdapter, StreamWriterAdapter, WriterAdapter
 from amqtt.broker import Broker
 from amqtt.contexts import Action
+from amqtt.mqtt.protocol.broker_handler import BrokerProtocolHandler
+from amqtt.mqtt.puback import PubackPacket
 from amqtt.plugins.base import BaseAuthPlugin, BasePlugin, BaseTopicPlugin
-from amqtt.session import Session
+from amqtt.session import OUTGOING, IncomingApplicationMessage, OutgoingApplicationMessage, Session
 from django.db import connections
 
 from millet.devices.mqtt import topics
@@ -204,10 +211,74 @@ class PacketSizeLimit(StreamReaderAdapter):
                 self._body = length
 
 
+class AtLeastOnceHandler(BrokerProtocolHandler):
+    """amqtt's handler of one client connection, keeping every QoS 1 message it sends in the session's
+    in-flight set until the client acknowledges it.
+
+    amqtt 0.12 waited 5 s for each PUBACK and then, acknowledged or not, dropped the message from the
+    session: when the connection ended first (the wait is cancelled) or the client took longer, the
+    message was never sent again. The ingest worker acknowledges a message only once the batch holding
+    it committed, so a message sent but not yet committed (in transit, or in a batch a stopping worker
+    leaves to be redelivered) was lost when the worker's connection ended, although its session is
+    persistent. Here the PUBLISH is sent and the message stays in flight until its PUBACK arrives,
+    however late, on this connection; if the connection ends first, the session's next connection
+    sends it again with DUP set (amqtt's ``_retry_deliveries`` at its start), as MQTT 3.1.1 (4.4)
+    requires and Mosquitto does.
+
+    Nothing waits on the PUBACK: the send returns once the PUBLISH is written. Broadcasts and the
+    retained and queued messages a connect sends therefore no longer hold amqtt's loops for seconds
+    on a slow subscriber; its unacknowledged messages are its session's state, not a waiting task.
+
+    Limit: amqtt's packet ids bound a session's unacknowledged messages to 65535, past which amqtt
+    refuses (logs) each further send to it. A worker that acknowledges nothing for that long (its
+    database down under full load) loses messages from there on, where it lost every one not
+    acknowledged within 5 s before; Mosquitto queues them instead (``max_queued_messages``).
+    """
+
+    async def _handle_qos1_message_flow(
+        self, app_message: OutgoingApplicationMessage | IncomingApplicationMessage
+    ) -> None:
+        if app_message.direction != OUTGOING:
+            await super()._handle_qos1_message_flow(app_message)
+            return
+        session, packet_id = self.session, app_message.packet_id
+        if session is None or packet_id is None:
+            raise ValueError("an outgoing QoS 1 message needs a session and a packet id")
+        session.inflight_out[packet_id] = app_message
+        # The waiter exists before the PUBLISH leaves: _send_packet yields, and the PUBACK may come first.
+        acked: asyncio.Future[PubackPacket] = asyncio.get_running_loop().create_future()
+        acked.add_done_callback(lambda done: self._acknowledged(session, app_message, done))
+        self._puback_waiters[packet_id] = acked
+        packet = app_message.build_publish_packet(dup=app_message.publish_packet is not None)
+        await self._send_packet(packet)
+        app_message.publish_packet = packet
+
+    def _acknowledged(
+        self, session: Session, message: OutgoingApplicationMessage, acked: asyncio.Future[PubackPacket]
+    ) -> None:
+        """The PUBACK came: the message leaves the session. Cancelled (the connection ended): it stays
+        in flight for the next connection to send again."""
+        if self._puback_waiters.get(message.packet_id) is acked:
+            del self._puback_waiters[message.packet_id]
+        if acked.cancelled():
+            return
+        message.puback_packet = acked.result()
+        if session.inflight_out.get(message.packet_id) is message:
+            del session.inflight_out[message.packet_id]
+
+
 class MilletBroker(Broker):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._subscriptions = SnapshotDict()
+
+    async def _initialize_client_session(
+        self, reader: ReaderAdapter, writer: WriterAdapter, remote_address: str, remote_port: int
+    ) -> tuple[BrokerProtocolHandler, Session]:
+        """amqtt's CONNECT handling, with an ``AtLeastOnceHandler`` for the connection (amqtt makes a
+        plain handler, not yet attached to anything, so the swap changes nothing else)."""
+        _, session = await super()._initialize_client_session(reader, writer, remote_address, remote_port)
+        return AtLeastOnceHandler(self.plugins_manager, loop=self._loop), session
 
     async def stream_connected(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, listener_name: str
