@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -140,3 +141,56 @@ def test_a_persistent_subscriber_gets_again_what_it_had_not_acknowledged_when_it
     wait_until(lambda: b"after" in second.received(), what="a message published after the reconnect")
     device.close()
     second.close()
+
+
+def test_a_session_taken_over_by_a_new_connection_delivers_to_the_new_connection(broker, plugs):
+    """A worker that reconnects before the broker noticed its old connection was gone takes its own
+    session over. amqtt 0.12 ended the old connection and then marked the session disconnected, with
+    the new connection live: every later message was queued for a reconnect that never came."""
+    (a,) = plugs(1)
+    old = Subscriber(broker)
+    assert old.connect() == 0
+    assert old.subscribe(f"{topics.PREFIX}/+/telemetry") == [1]
+    old.client.loop_stop()  # its socket stays open, as a dead peer's does until the broker sees it
+
+    new = Subscriber(broker)
+    assert new.connect() == 0
+    device = Device(broker, a.device_id, a.secret)
+    assert device.connect() == 0
+    for i in range(3):
+        device.publish(topics.topic(a.device_id, "telemetry"), f"m{i}".encode())
+    wait_until(lambda: len(set(new.received())) == 3, what="the messages on the new connection")
+    device.close()
+    new.close()
+    old.drop()
+
+
+def test_a_device_that_takes_its_session_over_does_not_get_its_last_will_sent(broker, plugs):
+    """A device (persistent session, retained "offline" will, as the firmware and the simulator do)
+    reconnecting while its old connection still looks alive: the broker ends the old connection and
+    sends no will for it (Mosquitto). amqtt 0.12 sent it once the old connection's end was handled,
+    a retained "offline" for a device that is online."""
+    (a,) = plugs(1)
+    status = topics.topic(a.device_id, "status")
+    observer = Service(broker)
+    assert observer.connect() == 0
+    assert observer.subscribe(f"{topics.PREFIX}/+/status") == [1]
+
+    def firmware() -> Device:
+        return Device(broker, a.device_id, a.secret, clean_session=False, will=(status, b"offline"))
+
+    old = firmware()
+    assert old.connect() == 0
+    old.client.loop_stop()  # its socket stays open, as a dead peer's does until the broker sees it
+    new = firmware()
+    assert new.connect() == 0
+    sock = old.client.socket()
+    sock.settimeout(10)
+    assert sock.recv(1) == b"", "the broker did not end the taken-over connection"
+    time.sleep(0.5)  # the broker's handling of the old connection's end (amqtt: the same task, next)
+    new.publish(status, "online", retain=True)
+    wait_until(lambda: (status, b"online") in observer.messages, what="the device's new status")
+    assert (status, b"offline") not in observer.messages
+    new.close()
+    observer.close()
+    sock.close()

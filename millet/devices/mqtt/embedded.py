@@ -12,10 +12,13 @@ session holds, and replays queued messages without a check, so ``MilletBroker`` 
 packet over ``MAX_PACKET_BYTES`` ends its sender's connection before its body is read, as
 Mosquitto's ``max_packet_size`` does.
 
-QoS 1 is at least once here too, across a subscriber's reconnects: amqtt 0.12 forgot a message sent
-to a subscriber whose connection ended before its PUBACK (or whose PUBACK took over 5 s);
-``AtLeastOnceHandler`` keeps it for the session's next connection. The ingest worker, which
-acknowledges only after its batch committed, lost messages to it.
+QoS 1 is at least once here too, across a subscriber's reconnects. amqtt 0.12 forgot a message sent
+to a subscriber whose connection ended before its PUBACK (or whose PUBACK took over 5 s):
+``AtLeastOnceHandler`` keeps it for the session's next connection. And a session taken over by a new
+connection (a client reconnecting before the broker saw its old connection end) was then marked
+disconnected with the new connection live, and its last will was sent: ``MilletBroker`` ends only the
+old connection, as Mosquitto does. The ingest worker, which acknowledges only after its batch
+committed, lost messages to each.
 
 Limit, said plainly: amqtt keeps sessions and queues in memory, so a restart of the embedded broker
 loses messages it had acknowledged but not yet delivered to the ingestion worker. The at-least-once
@@ -27,12 +30,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from amqtt.adapters import ReaderAdapter, StreamReaderAdapter, StreamWriterAdapter, WriterAdapter
 from amqtt.broker import Broker
-from amqtt.contexts import Action
+from amqtt.contexts import Action, ListenerConfig
+from amqtt.events import BrokerEvents
+from amqtt.mqtt.disconnect import DisconnectPacket
 from amqtt.mqtt.protocol.broker_handler import BrokerProtocolHandler
 from amqtt.mqtt.puback import PubackPacket
 from amqtt.plugins.base import BaseAuthPlugin, BasePlugin, BaseTopicPlugin
@@ -271,6 +277,19 @@ class MilletBroker(Broker):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._subscriptions = SnapshotDict()
+        self._taken_over: weakref.WeakSet[BrokerProtocolHandler] = weakref.WeakSet()
+
+    async def _authenticate(self, session: Session, listener: ListenerConfig) -> bool:
+        """amqtt's login check, and the last moment before amqtt decides on a takeover: right after
+        this returns, with no ``await`` between, a CONNECT for a session that is still connected
+        takes it over from its current connection. That connection's handler is noted here, so its
+        end does not count as the session's (``_handle_disconnect``)."""
+        authenticated = await super()._authenticate(session, listener)
+        if session.transitions.is_connected():
+            handler = self._get_handler(session)
+            if handler is not None:
+                self._taken_over.add(handler)
+        return authenticated
 
     async def _initialize_client_session(
         self, reader: ReaderAdapter, writer: WriterAdapter, remote_address: str, remote_port: int
@@ -279,6 +298,38 @@ class MilletBroker(Broker):
         plain handler, not yet attached to anything, so the swap changes nothing else)."""
         _, session = await super()._initialize_client_session(reader, writer, remote_address, remote_port)
         return AtLeastOnceHandler(self.plugins_manager, loop=self._loop), session
+
+    async def _handle_disconnect(
+        self, client_session: Session, handler: BrokerProtocolHandler, disconnect_waiter: asyncio.Future
+    ) -> None:
+        """The end of one connection; the end of its session's connection only if no newer one took
+        the session over.
+
+        A client reconnecting before the broker saw its old connection end (a dropped link on a loaded
+        machine, a worker restarted at once) takes its session over: amqtt 0.12 stops the old
+        connection's handler and attaches the new one (``_authenticate`` notes which). The old
+        connection's loop then ran this and marked the session disconnected with the new connection
+        live, so every later message was queued for a reconnect that never came (the ingest worker,
+        connected, received nothing more), and it sent the old connection's last will. Mosquitto
+        sends no will on a takeover (a device's retained "offline" after its new "online"); nor
+        does this, and the same holds for a session a clean-session CONNECT replaced. The check and
+        the state change have no ``await`` between them, so a takeover cannot fall between the two.
+        """
+        if handler in self._taken_over or self._get_handler(client_session) is not handler:
+            await self._stop_handler(handler)
+            return
+        client_session.transitions.disconnect()
+        if not isinstance(disconnect_waiter.result(), DisconnectPacket) and client_session.will_flag:
+            will = (client_session.will_topic, client_session.will_message, client_session.will_qos)
+            await self._broadcast_message(client_session, *will)
+            if client_session.will_retain:
+                await self.retain_message(client_session, *will)
+        await self._stop_handler(handler)
+        await self.plugins_manager.fire_event(
+            BrokerEvents.CLIENT_DISCONNECTED,
+            client_id=client_session.client_id,
+            client_session=client_session,
+        )
 
     async def stream_connected(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, listener_name: str
