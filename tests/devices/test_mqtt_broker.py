@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
 from millet.accounts.actor import SYSTEM
 from millet.devices.mqtt import topics
+from millet.devices.mqtt.config import INGEST_USER, service_credentials
 from tests.devices.mqtt_fixtures import Device, Service, broker_fixture, plugs_fixture, wait_until  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -94,3 +96,101 @@ def test_the_embedded_brokers_subscriptions_may_change_while_amqtt_loops_over_th
         return MilletBroker(broker_config("127.0.0.1", 1))._subscriptions
 
     assert isinstance(asyncio.run(made()), SnapshotDict)
+
+
+class Subscriber(Device):
+    """The ingestion login on a persistent session (client id ``millet-ingest``, clean_session=False),
+    as the ingest worker holds it; ``manual_ack`` keeps received messages unacknowledged."""
+
+    def __init__(self, broker, *, manual_ack: bool = False) -> None:
+        super().__init__(
+            broker,
+            INGEST_USER,
+            service_credentials()[INGEST_USER],
+            client_id=INGEST_USER,
+            clean_session=False,
+        )
+        self.client.manual_ack_set(manual_ack)
+
+    def received(self) -> list[bytes]:
+        return [payload for _, payload in self.messages]
+
+
+def test_a_persistent_subscriber_gets_again_what_it_had_not_acknowledged_when_its_connection_dropped(
+    broker, plugs
+):
+    """QoS 1 at least once: messages in flight to a subscriber (sent, no PUBACK yet) when its connection
+    drops are sent again when its session reconnects. amqtt 0.12 forgot them (the ingest worker lost
+    every message between its broker sending it and the worker's commit)."""
+    (a,) = plugs(1)
+    first = Subscriber(broker, manual_ack=True)
+    assert first.connect() == 0
+    assert first.subscribe(f"{topics.PREFIX}/+/telemetry") == [1]
+    device = Device(broker, a.device_id, a.secret)
+    assert device.connect() == 0
+    sent = [f"m{i}".encode() for i in range(3)]
+    for payload in sent:
+        device.publish(topics.topic(a.device_id, "telemetry"), payload)
+    wait_until(lambda: len(first.messages) == 3, what="the messages in flight to the subscriber")
+    first.drop()  # no PUBACK was sent: the broker still owes all three
+
+    second = Subscriber(broker)
+    assert second.connect() == 0  # same session, no new SUBSCRIBE
+    wait_until(lambda: set(sent) <= set(second.received()), what="the unacknowledged messages again")
+    device.publish(topics.topic(a.device_id, "telemetry"), b"after")
+    wait_until(lambda: b"after" in second.received(), what="a message published after the reconnect")
+    device.close()
+    second.close()
+
+
+def test_a_session_taken_over_by_a_new_connection_delivers_to_the_new_connection(broker, plugs):
+    """A worker that reconnects before the broker noticed its old connection was gone takes its own
+    session over. amqtt 0.12 ended the old connection and then marked the session disconnected, with
+    the new connection live: every later message was queued for a reconnect that never came."""
+    (a,) = plugs(1)
+    old = Subscriber(broker)
+    assert old.connect() == 0
+    assert old.subscribe(f"{topics.PREFIX}/+/telemetry") == [1]
+    old.client.loop_stop()  # its socket stays open, as a dead peer's does until the broker sees it
+
+    new = Subscriber(broker)
+    assert new.connect() == 0
+    device = Device(broker, a.device_id, a.secret)
+    assert device.connect() == 0
+    for i in range(3):
+        device.publish(topics.topic(a.device_id, "telemetry"), f"m{i}".encode())
+    wait_until(lambda: len(set(new.received())) == 3, what="the messages on the new connection")
+    device.close()
+    new.close()
+    old.drop()
+
+
+def test_a_device_that_takes_its_session_over_does_not_get_its_last_will_sent(broker, plugs):
+    """A device (persistent session, retained "offline" will, as the firmware and the simulator do)
+    reconnecting while its old connection still looks alive: the broker ends the old connection and
+    sends no will for it (Mosquitto). amqtt 0.12 sent it once the old connection's end was handled,
+    a retained "offline" for a device that is online."""
+    (a,) = plugs(1)
+    status = topics.topic(a.device_id, "status")
+    observer = Service(broker)
+    assert observer.connect() == 0
+    assert observer.subscribe(f"{topics.PREFIX}/+/status") == [1]
+
+    def firmware() -> Device:
+        return Device(broker, a.device_id, a.secret, clean_session=False, will=(status, b"offline"))
+
+    old = firmware()
+    assert old.connect() == 0
+    old.client.loop_stop()  # its socket stays open, as a dead peer's does until the broker sees it
+    new = firmware()
+    assert new.connect() == 0
+    sock = old.client.socket()
+    sock.settimeout(10)
+    assert sock.recv(1) == b"", "the broker did not end the taken-over connection"
+    time.sleep(0.5)  # the broker's handling of the old connection's end (amqtt: the same task, next)
+    new.publish(status, "online", retain=True)
+    wait_until(lambda: (status, b"online") in observer.messages, what="the device's new status")
+    assert (status, b"offline") not in observer.messages
+    new.close()
+    observer.close()
+    sock.close()

@@ -12,6 +12,14 @@ session holds, and replays queued messages without a check, so ``MilletBroker`` 
 packet over ``MAX_PACKET_BYTES`` ends its sender's connection before its body is read, as
 Mosquitto's ``max_packet_size`` does.
 
+QoS 1 is at least once here too, across a subscriber's reconnects. amqtt 0.12 forgot a message sent
+to a subscriber whose connection ended before its PUBACK (or whose PUBACK took over 5 s):
+``AtLeastOnceHandler`` keeps it for the session's next connection. And a session taken over by a new
+connection (a client reconnecting before the broker saw its old connection end) was then marked
+disconnected with the new connection live, and its last will was sent: ``MilletBroker`` ends only the
+old connection, as Mosquitto does. The ingest worker, which acknowledges only after its batch
+committed, lost messages to each.
+
 Limit, said plainly: amqtt keeps sessions and queues in memory, so a restart of the embedded broker
 loses messages it had acknowledged but not yet delivered to the ingestion worker. The at-least-once
 guarantee across broker restarts is Mosquitto's (persistence), i.e. production mode's.
@@ -22,14 +30,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from amqtt.adapters import StreamReaderAdapter, StreamWriterAdapter
+from amqtt.adapters import ReaderAdapter, StreamReaderAdapter, StreamWriterAdapter, WriterAdapter
 from amqtt.broker import Broker
-from amqtt.contexts import Action
+from amqtt.contexts import Action, ListenerConfig
+from amqtt.events import BrokerEvents
+from amqtt.mqtt.disconnect import DisconnectPacket
+from amqtt.mqtt.protocol.broker_handler import BrokerProtocolHandler
+from amqtt.mqtt.puback import PubackPacket
 from amqtt.plugins.base import BaseAuthPlugin, BasePlugin, BaseTopicPlugin
-from amqtt.session import Session
+from amqtt.session import OUTGOING, IncomingApplicationMessage, OutgoingApplicationMessage, Session
 from django.db import connections
 
 from millet.devices.mqtt import topics
@@ -204,10 +217,119 @@ class PacketSizeLimit(StreamReaderAdapter):
                 self._body = length
 
 
+class AtLeastOnceHandler(BrokerProtocolHandler):
+    """amqtt's handler of one client connection, keeping every QoS 1 message it sends in the session's
+    in-flight set until the client acknowledges it.
+
+    amqtt 0.12 waited 5 s for each PUBACK and then, acknowledged or not, dropped the message from the
+    session: when the connection ended first (the wait is cancelled) or the client took longer, the
+    message was never sent again. The ingest worker acknowledges a message only once the batch holding
+    it committed, so a message sent but not yet committed (in transit, or in a batch a stopping worker
+    leaves to be redelivered) was lost when the worker's connection ended, although its session is
+    persistent. Here the PUBLISH is sent and the message stays in flight until its PUBACK arrives,
+    however late, on this connection; if the connection ends first, the session's next connection
+    sends it again with DUP set (amqtt's ``_retry_deliveries`` at its start), as MQTT 3.1.1 (4.4)
+    requires and Mosquitto does.
+
+    Nothing waits on the PUBACK: the send returns once the PUBLISH is written. Broadcasts and the
+    retained and queued messages a connect sends therefore no longer hold amqtt's loops for seconds
+    on a slow subscriber; its unacknowledged messages are its session's state, not a waiting task.
+
+    Limit: amqtt's packet ids bound a session's unacknowledged messages to 65535, past which amqtt
+    refuses (logs) each further send to it. A worker that acknowledges nothing for that long (its
+    database down under full load) loses messages from there on, where it lost every one not
+    acknowledged within 5 s before; Mosquitto queues them instead (``max_queued_messages``).
+    """
+
+    async def _handle_qos1_message_flow(
+        self, app_message: OutgoingApplicationMessage | IncomingApplicationMessage
+    ) -> None:
+        if app_message.direction != OUTGOING:
+            await super()._handle_qos1_message_flow(app_message)
+            return
+        session, packet_id = self.session, app_message.packet_id
+        if session is None or packet_id is None:
+            raise ValueError("an outgoing QoS 1 message needs a session and a packet id")
+        session.inflight_out[packet_id] = app_message
+        # The waiter exists before the PUBLISH leaves: _send_packet yields, and the PUBACK may come first.
+        acked: asyncio.Future[PubackPacket] = asyncio.get_running_loop().create_future()
+        acked.add_done_callback(lambda done: self._acknowledged(session, app_message, done))
+        self._puback_waiters[packet_id] = acked
+        packet = app_message.build_publish_packet(dup=app_message.publish_packet is not None)
+        await self._send_packet(packet)
+        app_message.publish_packet = packet
+
+    def _acknowledged(
+        self, session: Session, message: OutgoingApplicationMessage, acked: asyncio.Future[PubackPacket]
+    ) -> None:
+        """The PUBACK came: the message leaves the session. Cancelled (the connection ended): it stays
+        in flight for the next connection to send again."""
+        if self._puback_waiters.get(message.packet_id) is acked:
+            del self._puback_waiters[message.packet_id]
+        if acked.cancelled():
+            return
+        message.puback_packet = acked.result()
+        if session.inflight_out.get(message.packet_id) is message:
+            del session.inflight_out[message.packet_id]
+
+
 class MilletBroker(Broker):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._subscriptions = SnapshotDict()
+        self._taken_over: weakref.WeakSet[BrokerProtocolHandler] = weakref.WeakSet()
+
+    async def _authenticate(self, session: Session, listener: ListenerConfig) -> bool:
+        """amqtt's login check, and the last moment before amqtt decides on a takeover: right after
+        this returns, with no ``await`` between, a CONNECT for a session that is still connected
+        takes it over from its current connection. That connection's handler is noted here, so its
+        end does not count as the session's (``_handle_disconnect``)."""
+        authenticated = await super()._authenticate(session, listener)
+        if session.transitions.is_connected():
+            handler = self._get_handler(session)
+            if handler is not None:
+                self._taken_over.add(handler)
+        return authenticated
+
+    async def _initialize_client_session(
+        self, reader: ReaderAdapter, writer: WriterAdapter, remote_address: str, remote_port: int
+    ) -> tuple[BrokerProtocolHandler, Session]:
+        """amqtt's CONNECT handling, with an ``AtLeastOnceHandler`` for the connection (amqtt makes a
+        plain handler, not yet attached to anything, so the swap changes nothing else)."""
+        _, session = await super()._initialize_client_session(reader, writer, remote_address, remote_port)
+        return AtLeastOnceHandler(self.plugins_manager, loop=self._loop), session
+
+    async def _handle_disconnect(
+        self, client_session: Session, handler: BrokerProtocolHandler, disconnect_waiter: asyncio.Future
+    ) -> None:
+        """The end of one connection; the end of its session's connection only if no newer one took
+        the session over.
+
+        A client reconnecting before the broker saw its old connection end (a dropped link on a loaded
+        machine, a worker restarted at once) takes its session over: amqtt 0.12 stops the old
+        connection's handler and attaches the new one (``_authenticate`` notes which). The old
+        connection's loop then ran this and marked the session disconnected with the new connection
+        live, so every later message was queued for a reconnect that never came (the ingest worker,
+        connected, received nothing more), and it sent the old connection's last will. Mosquitto
+        sends no will on a takeover (a device's retained "offline" after its new "online"); nor
+        does this, and the same holds for a session a clean-session CONNECT replaced. The check and
+        the state change have no ``await`` between them, so a takeover cannot fall between the two.
+        """
+        if handler in self._taken_over or self._get_handler(client_session) is not handler:
+            await self._stop_handler(handler)
+            return
+        client_session.transitions.disconnect()
+        if not isinstance(disconnect_waiter.result(), DisconnectPacket) and client_session.will_flag:
+            will = (client_session.will_topic, client_session.will_message, client_session.will_qos)
+            await self._broadcast_message(client_session, *will)
+            if client_session.will_retain:
+                await self.retain_message(client_session, *will)
+        await self._stop_handler(handler)
+        await self.plugins_manager.fire_event(
+            BrokerEvents.CLIENT_DISCONNECTED,
+            client_id=client_session.client_id,
+            client_session=client_session,
+        )
 
     async def stream_connected(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, listener_name: str
