@@ -6,7 +6,7 @@ import pytest
 
 from millet.accounts.actor import actor_for_user
 from millet.inventory import services as inventory
-from millet.sales.models import Order
+from millet.sales.models import Order, Seller
 from millet.sales.services import (
     LineRequest,
     ReturnRequest,
@@ -53,4 +53,9 @@ def populated(world):
     )
     alice = actor_for_user(world.users["alice"])
     set_cart_line(alice, open_cart(alice, "CN").pk, "CAM-C300", 2)
+    # A migration seeds the demo sellers, but a transactional test earlier on the same worker flushes
+    # them; the back office edits them (master data), so the fixture makes its own.
+    Seller.objects.get_or_create(
+        market="CN", defaults={"legal_name": "Millet CN Ltd", "address": "Beijing", "tax_id": "91110000TEST"}
+    )
     return world

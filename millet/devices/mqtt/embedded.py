@@ -292,11 +292,12 @@ class MilletBroker(Broker):
         return authenticated
 
     async def _initialize_client_session(
-        self, reader: ReaderAdapter, writer: WriterAdapter, remote_address: str, remote_port: int
+        self, reader: ReaderAdapter, writer: WriterAdapter, *peer: object
     ) -> tuple[BrokerProtocolHandler, Session]:
         """amqtt's CONNECT handling, with an ``AtLeastOnceHandler`` for the connection (amqtt makes a
-        plain handler, not yet attached to anything, so the swap changes nothing else)."""
-        _, session = await super()._initialize_client_session(reader, writer, remote_address, remote_port)
+        plain handler, not yet attached to anything, so the swap changes nothing else). ``peer``: the
+        client's host and port, passed on as amqtt gave them."""
+        _, session = await super()._initialize_client_session(reader, writer, *peer)
         return AtLeastOnceHandler(self.plugins_manager, loop=self._loop), session
 
     async def _handle_disconnect(
