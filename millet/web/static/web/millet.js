@@ -40,6 +40,20 @@ const startCountdowns = (root) =>
 document.addEventListener("DOMContentLoaded", () => startCountdowns(document));
 document.addEventListener("htmx:load", (event) => startCountdowns(event.target));
 
+// A plain POST form (not htmx's) sends once: a double click, or Enter pressed twice, would start a
+// second navigation that aborts the first, and the person sees whichever answer came last. The
+// server still treats a repeat as a replay (idempotency keys); this spares it the request. The
+// mark clears when the page shows again (back/forward cache), so the form can be sent once more.
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (form.method !== "post" || form.hasAttribute("hx-post") || event.defaultPrevented) return;
+  if (form.hasAttribute("data-sending")) event.preventDefault();
+  else form.setAttribute("data-sending", "");
+});
+window.addEventListener("pageshow", () => {
+  document.querySelectorAll("form[data-sending]").forEach((form) => form.removeAttribute("data-sending"));
+});
+
 // <details data-disclosure> (the market and language picker, on every page): closes
 // on Escape, giving the focus back to its summary, or on a click elsewhere.
 document.addEventListener("click", (event) => {
