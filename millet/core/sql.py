@@ -67,7 +67,10 @@ def insert_family(before: Sequence[Model], parent: Model, children: Sequence[Mod
     the order and its lines. PostgreSQL takes them as one statement, one round trip (each data-modifying
     ``WITH`` runs once, and the children read the parent's key from its ``RETURNING``); SQLite, in the
     same process, one insert each. A constraint refused anywhere refuses the whole family.
+    TypeError if a ``before`` row's key is generated: the statement returns only the family's keys.
     """
+    if generated := [type(obj).__name__ for obj in before if written(type(obj))[1] is not None]:
+        raise TypeError(f"rows inserted before the parent carry their own keys, not {generated}")
     fk = type(children[0])._meta.get_field(link) if children else None
     if connection.vendor != "postgresql" or fk is None:
         for obj in before:

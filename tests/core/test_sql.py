@@ -109,6 +109,15 @@ def test_a_refused_key_row_refuses_the_whole_family(world):
     assert not OrderLine.objects.filter(order__number="CN261130-FAM3").exists()
 
 
+def test_a_row_before_the_parent_must_carry_its_own_key(world):
+    """The statement reads back only the family's keys, so a generated one would be lost: refused on
+    both backends alike, before anything is written."""
+    order, lines = _order("CN261130-FAM4", [world.skus["CABLE-C"].pk])
+    with pytest.raises(TypeError, match="Payment"):
+        sql.insert_family([_payment(order.number, "1.00")], order, lines, "order")
+    assert not Order.objects.filter(number="CN261130-FAM4").exists()
+
+
 def test_values_read_by_hand_become_what_the_orm_returns():
     assert sql.decimal_of("0.10") == Decimal("0.10") and sql.decimal_of(None) is None
     naive = datetime(2026, 11, 30, 12, 0)

@@ -34,7 +34,13 @@ from millet.core import sql
 from millet.core.errors import Conflict, DomainError, NotFound, Unprocessable
 from millet.finance.models import LedgerAccount, LedgerKey, LedgerResolution, LedgerTransfer
 from millet.finance.services.ledger_accounts import accounts_by_code
-from millet.finance.services.ledger_storage import Delta, checks_limits_atomically, exceeds_limit, write_batch
+from millet.finance.services.ledger_storage import (
+    Delta,
+    LimitExceeded,
+    checks_limits_atomically,
+    exceeds_limit,
+    write_batch,
+)
 
 MAX_MINOR_AMOUNT = 2**62  # keeps every running sum far inside a 64-bit column
 MAX_BATCH_TRANSFERS = 8190  # TigerBeetle's batch size: large enough to amortise, small enough to lock briefly
@@ -331,8 +337,8 @@ def _commit_chains(
         results[index] = BatchResult(index, transfers)
     try:
         write_batch(new, totals, linked_row if new else None)  # nothing new: the chain was refused
-    except Conflict as exc:
-        if alone is None or exc.code != "exceeds_balance_limit":
+    except LimitExceeded as exc:
+        if alone is None:
             raise  # a check in memory failed to refuse: the transaction rolls back
         results[alone] = _refusal(alone, exc)  # the statement wrote nothing
     return [results[index] for index in range(count)]

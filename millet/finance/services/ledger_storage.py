@@ -48,10 +48,20 @@ class Delta:
         self.credits_posted += other.credits_posted
 
 
-def exceeds_limit(account_id: int) -> Conflict:
-    """The refusal of a batch that would leave ``account_id`` past its balance limit, naming its code."""
+class LimitExceeded(Conflict):
+    """A batch refused because it would leave an account past its balance limit; nothing was written.
+    A type of its own so the ledger tells this refusal from any other conflict without reading codes."""
+
+    code = "exceeds_balance_limit"
+
+
+def exceeds_limit(account_id: int | None = None) -> LimitExceeded:
+    """The refusal of a batch that would leave ``account_id`` past its balance limit, naming its code
+    (None: the statement that refused does not say which account)."""
+    if account_id is None:
+        return LimitExceeded("transfers would exceed a balance limit")
     code = LedgerAccount.objects.filter(pk=account_id).values_list("code", flat=True).first()
-    return Conflict(f"transfers would exceed the balance limit of {code}", code="exceeds_balance_limit")
+    return LimitExceeded(f"transfers would exceed the balance limit of {code}")
 
 
 _ACCOUNTS = LedgerAccount._meta.db_table
@@ -235,7 +245,7 @@ def apply_deltas(deltas: dict[int, Delta]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(_APPLY_MANY_PG, columns)
         if cursor.rowcount != len(ids):
-            raise Conflict("transfers would exceed a balance limit", code="exceeds_balance_limit")
+            raise exceeds_limit()
 
 
 ONE_STATEMENT_TRANSFERS = 64
@@ -334,7 +344,8 @@ def write_batch(
     transfers: list[LedgerTransfer], deltas: dict[int, Delta], linked_row: Model | None = None
 ) -> None:
     """Insert a batch's transfers (setting their ids) with their claims and apply its balance changes;
-    Conflict ``exceeds_balance_limit`` if a limit check refuses, IntegrityError if a claim is taken.
+    ``LimitExceeded`` (409 ``exceeds_balance_limit``) if a limit check refuses, IntegrityError if a
+    claim is taken.
     ``linked_row``, a new row whose foreign key to ``LedgerTransfer`` (``link_to_transfers``) is to
     name the batch's first transfer (a payment and its authorization), is inserted with them.
 
