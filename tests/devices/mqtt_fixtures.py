@@ -288,7 +288,7 @@ class Device:
         self._subscribed.set()
 
     def connect(self, timeout: float = 10) -> int:
-        """The CONNACK code (0 accepted; 4/5 refused in MQTT 3.1.1)."""
+        """The CONNACK code as paho 2 reports it: 0 accepted; 134/135 refused (MQTT 3.1.1's 4/5)."""
         self.client.connect(self.broker.host, self.broker.port, keepalive=30)
         self.client.loop_start()
         wait_until(lambda: self.connack is not None or self.disconnected.is_set(), timeout, "CONNACK")

@@ -17,6 +17,7 @@ from millet.devices.mqtt.config import MAX_PACKET_BYTES
 from tests.devices.mqtt_fixtures import Device, Service, broker_fixture, plugs_fixture, wait_until  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
+NOT_AUTHORISED = 135  # CONNACK 5 of MQTT 3.1.1, as paho 2 reports it (the MQTT 5 reason code)
 
 
 def only_own_commands(device: Device, device_id: str) -> list:
@@ -92,4 +93,44 @@ def test_both_brokers_refuse_a_packet_over_the_same_size_limit(broker, plugs):
     time.sleep(0.5)
     largest = topics.topic(a.device_id, "telemetry")
     assert [(t, len(p)) for t, p in observer.messages] == [(largest, MAX_PACKET_BYTES - 5 - len(largest))]
+    observer.close()
+
+
+def test_a_refused_login_leaves_the_session_of_its_client_id_alone(broker, plugs):
+    """A CONNECT naming a device's client id with a wrong password is refused before it touches that
+    device's session, on both brokers: the connected device is not taken over, its will is not
+    replaced, and its persistent session keeps what is queued for it (amqtt 0.12 did all three
+    before it checked the password; Mosquitto checks first)."""
+    [plug] = plugs(1)
+    observer = Service(broker)
+    assert observer.connect() == 0
+    assert observer.subscribe(f"{topics.PREFIX}/+/status") == [1]
+    status, commands = topics.topic(plug.device_id, "status"), topics.topic(plug.device_id, "commands")
+    device = Device(broker, plug.device_id, plug.secret, clean_session=False, will=(status, b"offline"))
+    assert device.connect() == 0
+    assert device.subscribe(commands) == [1]
+
+    for clean_session in (False, True):
+        intruder = Device(
+            broker, plug.device_id, "not-the-secret", clean_session=clean_session, will=(status, b"forged")
+        )
+        assert intruder.connect() == NOT_AUTHORISED
+        intruder.close()
+    observer.publish(commands, b'{"id": "still-yours"}')
+    wait_until(lambda: (commands, b'{"id": "still-yours"}') in device.messages, what="the device's command")
+    assert not device.disconnected.is_set()
+
+    device.close()  # a clean DISCONNECT: no will; the persistent session waits for the device
+    intruder = Device(broker, plug.device_id, "not-the-secret", clean_session=True)
+    assert intruder.connect() == NOT_AUTHORISED
+    intruder.close()
+    observer.publish(commands, b'{"id": "queued"}')
+    back = Device(broker, plug.device_id, plug.secret, clean_session=False, will=(status, b"offline"))
+    assert back.connect() == 0
+    wait_until(lambda: back.messages, what="the command queued for the device")
+    assert back.messages == [(commands, b'{"id": "queued"}')]
+
+    back.drop()  # power cut: the will the device gave fires, not the intruder's
+    wait_until(lambda: (status, b"offline") in observer.messages, what="the device's will")
+    assert (status, b"forged") not in observer.messages
     observer.close()

@@ -6,6 +6,9 @@ devices domain, so a revoked device is refused at its next CONNECT), and the top
 functions from ``topics``. Revocation also kicks a connected device at once: the platform's admin
 login publishes the device id on ``KICK_TOPIC``, which only that login may use.
 
+A CONNECT's login is checked before it touches any session (amqtt 0.12 deleted, altered or took
+over the session of the client id it named first), as Mosquitto does.
+
 Everything the broker delivers passes the receive rule (``may_receive``), not only what follows a
 live subscription: amqtt 0.12 sends a connecting client the retained messages of every filter any
 session holds, and replays queued messages without a check, so ``MilletBroker`` filters both. A
@@ -37,6 +40,7 @@ from dataclasses import dataclass
 from amqtt.adapters import ReaderAdapter, StreamReaderAdapter, StreamWriterAdapter, WriterAdapter
 from amqtt.broker import Broker
 from amqtt.contexts import Action, ListenerConfig
+from amqtt.errors import AMQTTError, MQTTError, NoDataError
 from amqtt.events import BrokerEvents
 from amqtt.mqtt.disconnect import DisconnectPacket
 from amqtt.mqtt.protocol.broker_handler import BrokerProtocolHandler
@@ -217,6 +221,34 @@ class PacketSizeLimit(StreamReaderAdapter):
                 self._body = length
 
 
+class Rewindable(ReaderAdapter):
+    """A reader that keeps what it reads until ``rewind``, then hands that out again before reading
+    on: the CONNECT is parsed twice, once to check its login and once by amqtt (``MilletBroker``)."""
+
+    def __init__(self, inner: ReaderAdapter) -> None:
+        self._inner = inner
+        self._kept = bytearray()
+        self._replaying = False
+
+    async def read(self, n: int = -1) -> bytes:
+        if not self._replaying:
+            data = await self._inner.read(n)
+            self._kept += data
+            return data
+        if n < 0:
+            head, self._kept = bytes(self._kept), bytearray()
+            return head + await self._inner.read(n)
+        head = bytes(self._kept[:n])
+        del self._kept[:n]
+        return head + (await self._inner.read(n - len(head)) if len(head) < n else b"")
+
+    def rewind(self) -> None:
+        self._replaying = True
+
+    def feed_eof(self) -> None:
+        self._inner.feed_eof()
+
+
 class AtLeastOnceHandler(BrokerProtocolHandler):
     """amqtt's handler of one client connection, keeping every QoS 1 message it sends in the session's
     in-flight set until the client acknowledges it.
@@ -294,10 +326,35 @@ class MilletBroker(Broker):
     async def _initialize_client_session(
         self, reader: ReaderAdapter, writer: WriterAdapter, *peer: object
     ) -> tuple[BrokerProtocolHandler, Session]:
-        """amqtt's CONNECT handling, with an ``AtLeastOnceHandler`` for the connection (amqtt makes a
-        plain handler, not yet attached to anything, so the swap changes nothing else). ``peer``: the
-        client's host and port, passed on as amqtt gave them."""
-        _, session = await super()._initialize_client_session(reader, writer, *peer)
+        """amqtt's CONNECT handling, after the login is checked, with an ``AtLeastOnceHandler`` for
+        the connection (amqtt makes a plain handler, not yet attached to anything, so the swap changes
+        nothing else). ``peer``: the client's host and port, passed on as amqtt gave them.
+
+        amqtt 0.12 acts on a CONNECT before it checks the password: a clean-session CONNECT deletes
+        the session of its client id, a persistent one copies its will and credentials onto that
+        session, and a connected one is taken over, all before the refusal. Anyone who reached the
+        broker and knew a client id (a device's id, the ingest worker's) could end its connection,
+        drop the messages queued for it or replace its will. Mosquitto checks first, and so does
+        this: the CONNECT is read into a session of its own and checked; a refused one is answered
+        CONNACK 5 and closed, and only an accepted one is read again, from the same bytes, by amqtt.
+        """
+        tape = Rewindable(reader)
+        try:
+            probe, candidate = await BrokerProtocolHandler.init_from_connect(
+                tape, writer, self.plugins_manager
+            )
+        except MQTTError:  # what amqtt does with a malformed CONNECT
+            await writer.close()
+            raise
+        except (AMQTTError, NoDataError) as exc:
+            raise AMQTTError(exc) from exc
+        if not await super()._authenticate(candidate, None):
+            probe.attach(candidate, tape, writer)
+            await probe.mqtt_connack_authorize(False)
+            await writer.close()
+            raise AMQTTError(f"login refused for client id {candidate.client_id!r}")
+        tape.rewind()
+        _, session = await super()._initialize_client_session(tape, writer, *peer)
         return AtLeastOnceHandler(self.plugins_manager, loop=self._loop), session
 
     async def _handle_disconnect(
