@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+import struct
 import time
 
 import pytest
@@ -194,3 +196,63 @@ def test_a_device_that_takes_its_session_over_does_not_get_its_last_will_sent(br
     new.close()
     observer.close()
     sock.close()
+
+
+def _connect_packet(client_id: str, username: str, password: str) -> bytes:
+    """An MQTT 3.1.1 CONNECT (clean session, keep-alive 30 s) with a username and password."""
+
+    def field(text: str) -> bytes:
+        data = text.encode()
+        return len(data).to_bytes(2, "big") + data
+
+    body = field("MQTT") + bytes([4, 0xC2]) + (30).to_bytes(2, "big")
+    body += field(client_id) + field(username) + field(password)
+    assert len(body) < 128  # a one-byte remaining length
+    return bytes([0x10, len(body)]) + body
+
+
+def _send_and_reset(broker, packet: bytes) -> None:
+    """Send ``packet``, then end the connection with a reset (no FIN), before any answer."""
+    with socket.create_connection((broker.host, broker.port), timeout=5) as sock:
+        sock.sendall(packet)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+
+def test_refused_logins_give_their_connection_back(plugs, monkeypatch):
+    """Under a listener's connection limit, a refused login frees its place even when its client reset
+    the connection before the CONNACK, or the login check itself failed: a few bad-password
+    connections must not lock every device out (embedded broker; Mosquitto has no such path)."""
+    from millet.devices.mqtt import embedded
+    from tests.devices.mqtt_fixtures import Broker, EmbeddedBroker
+
+    unlimited = embedded.broker_config
+
+    def limited(host: str, port: int) -> dict:
+        config = unlimited(host, port)
+        config["listeners"]["default"]["max_connections"] = 2
+        return config
+
+    monkeypatch.setattr(embedded, "broker_config", limited)
+    server = EmbeddedBroker().start()
+    broker = Broker("embedded", server.host, server.port, server)
+    for name, value in (("MODE", "embedded"), ("HOST", server.host), ("PORT", str(server.port))):
+        monkeypatch.setenv(f"MILLET_MQTT_{name}", value)
+    try:
+        [plug] = plugs(1)
+        for _ in range(3):
+            _send_and_reset(broker, _connect_packet(plug.device_id, plug.device_id, "not-the-secret"))
+        real_check = embedded._may_log_in
+
+        def failing(*args):
+            raise ConnectionError("the devices database is down")
+
+        monkeypatch.setattr(embedded, "_may_log_in", failing)
+        for _ in range(2):
+            assert Device(broker, plug.device_id, plug.secret).connect() != 0  # fails closed
+        monkeypatch.setattr(embedded, "_may_log_in", real_check)
+        time.sleep(0.5)  # the refusals' connections end
+        device = Device(broker, plug.device_id, plug.secret)
+        assert device.connect() == 0
+        device.close()
+    finally:
+        server.stop()

@@ -31,6 +31,7 @@ guarantee across broker restarts is Mosquitto's (persistence), i.e. production m
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import weakref
@@ -348,10 +349,18 @@ class MilletBroker(Broker):
             raise
         except (AMQTTError, NoDataError) as exc:
             raise AMQTTError(exc) from exc
-        if not await super()._authenticate(candidate, None):
-            probe.attach(candidate, tape, writer)
-            await probe.mqtt_connack_authorize(False)
-            await writer.close()
+        try:
+            accepted = await super()._authenticate(candidate, None)
+            if not accepted:
+                probe.attach(candidate, tape, writer)
+                await probe.mqtt_connack_authorize(False)
+        except Exception as exc:  # a login check that failed, a client already gone: refused
+            log.warning("refusing client id %r: %r", candidate.client_id, exc)
+            accepted = False
+        if not accepted:
+            # Only amqtt's own errors make it give the connection's slot back (_client_connected).
+            with contextlib.suppress(Exception):
+                await writer.close()
             raise AMQTTError(f"login refused for client id {candidate.client_id!r}")
         tape.rewind()
         _, session = await super()._initialize_client_session(tape, writer, *peer)
