@@ -40,18 +40,22 @@ const startCountdowns = (root) =>
 document.addEventListener("DOMContentLoaded", () => startCountdowns(document));
 document.addEventListener("htmx:load", (event) => startCountdowns(event.target));
 
-// A plain POST form (not htmx's) sends once: a double click, or Enter pressed twice, would start a
-// second navigation that aborts the first, and the person sees whichever answer came last. The
-// server still treats a repeat as a replay (idempotency keys); this spares it the request. The
-// mark clears when the page shows again (back/forward cache), so the form can be sent once more.
+// A plain POST form (not htmx's) sends once per burst: a double click, or Enter pressed twice, would
+// start a second navigation that aborts the first, and the person sees whichever answer came last.
+// A repeat within RESEND_AFTER_MS is that burst and is dropped; a later one is a retry (after the
+// Stop button, on a slow line) and goes, as any resend could before (checkout and claims replay).
+// Never on a scanner form (data-scanner): a hand scanner's next scan must not vanish. The mark
+// clears when the page shows again (back/forward cache).
+const RESEND_AFTER_MS = 3000;
 document.addEventListener("submit", (event) => {
   const form = event.target;
-  if (form.method !== "post" || form.hasAttribute("hx-post") || event.defaultPrevented) return;
-  if (form.hasAttribute("data-sending")) event.preventDefault();
-  else form.setAttribute("data-sending", "");
+  const plain = form.method === "post" && !form.hasAttribute("hx-post") && !form.hasAttribute("data-scanner");
+  if (!plain || event.defaultPrevented) return;
+  if (Date.now() - Number(form.dataset.sentAt || 0) < RESEND_AFTER_MS) event.preventDefault();
+  else form.dataset.sentAt = String(Date.now());
 });
 window.addEventListener("pageshow", () => {
-  document.querySelectorAll("form[data-sending]").forEach((form) => form.removeAttribute("data-sending"));
+  document.querySelectorAll("form[data-sent-at]").forEach((form) => delete form.dataset.sentAt);
 });
 
 // <details data-disclosure> (the market and language picker, on every page): closes
