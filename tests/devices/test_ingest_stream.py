@@ -158,6 +158,14 @@ class Drain:
         self.mids.append(message.mid)
         self.payloads.append(message.payload)
 
+    def settle(self) -> None:
+        """A round trip the broker answers only after reading everything sent before it (it handles a
+        connection's packets in order): the acks written are then the broker's, not in flight. A
+        close right after writing them lost some on a loaded machine (1,299 of 2,000 came back)."""
+        self.ready.clear()
+        self.client.subscribe(topics.INGEST_FILTERS[0], qos=1)
+        assert self.ready.wait(10), "no SUBACK"
+
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
@@ -180,7 +188,7 @@ def test_stream_client_receives_every_message_and_one_write_acks_a_batch(mosquit
     wait_until(lambda: len(drain.mids) == 3000, 30, "the backlog")
     assert drain.payloads == [f'{{"seq": {seq}}}'.encode() for seq in range(1, 3001)]
     drain.client.ack_many(drain.mids[:2000])
-    wait_until(lambda: not drain.client.want_write(), 10, "the acks written")
+    drain.settle()
     drain.close()
 
     again = Drain(mosquitto)
