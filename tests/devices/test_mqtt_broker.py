@@ -12,7 +12,14 @@ import pytest
 from millet.accounts.actor import SYSTEM
 from millet.devices.mqtt import topics
 from millet.devices.mqtt.config import INGEST_USER, service_credentials
-from tests.devices.mqtt_fixtures import Device, Service, broker_fixture, plugs_fixture, wait_until  # noqa: F401
+from tests.devices.mqtt_fixtures import (  # noqa: F401
+    Device,
+    Service,
+    broker_fixture,
+    embedded_fixture,
+    plugs_fixture,
+    wait_until,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -256,3 +263,25 @@ def test_refused_logins_give_their_connection_back(plugs, monkeypatch):
         device.close()
     finally:
         server.stop()
+
+
+def test_an_accepted_login_is_looked_up_once(embedded, plugs, monkeypatch):
+    """The embedded broker checks a CONNECT's login before amqtt reads it, and amqtt's own check of
+    the same login then trusts that: one credential lookup per connection, not two."""
+    from millet.devices.mqtt import embedded as module
+
+    [plug] = plugs(1)
+    lookups = []
+    real_check = module._may_log_in
+
+    def counted(*args):
+        lookups.append(args[0])
+        return real_check(*args)
+
+    monkeypatch.setattr(module, "_may_log_in", counted)
+    for _ in range(2):  # a first connection, then one to the session it left
+        device = Device(embedded, plug.device_id, plug.secret, clean_session=False)
+        assert device.connect() == 0
+        device.close()
+    assert Device(embedded, plug.device_id, "not-the-secret").connect() != 0
+    assert lookups == [plug.device_id] * 3

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import threading
 import weakref
@@ -306,6 +307,11 @@ class AtLeastOnceHandler(BrokerProtocolHandler):
             del session.inflight_out[message.packet_id]
 
 
+# Set for the task of one connection whose CONNECT's login was accepted before amqtt read it; amqtt
+# then checks the same login again in the same task (``MilletBroker._authenticate``).
+_login_checked: contextvars.ContextVar[bool] = contextvars.ContextVar("login_checked", default=False)
+
+
 class MilletBroker(Broker):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -316,8 +322,10 @@ class MilletBroker(Broker):
         """amqtt's login check, and the last moment before amqtt decides on a takeover: right after
         this returns, with no ``await`` between, a CONNECT for a session that is still connected
         takes it over from its current connection. That connection's handler is noted here, so its
-        end does not count as the session's (``_handle_disconnect``)."""
-        authenticated = await super()._authenticate(session, listener)
+        end does not count as the session's (``_handle_disconnect``). A CONNECT whose login
+        ``_initialize_client_session`` already accepted is not looked up again."""
+        authenticated = _login_checked.get() or await super()._authenticate(session, listener)
+        _login_checked.set(False)
         if session.transitions.is_connected():
             handler = self._get_handler(session)
             if handler is not None:
@@ -363,6 +371,7 @@ class MilletBroker(Broker):
                 await writer.close()
             raise AMQTTError(f"login refused for client id {candidate.client_id!r}")
         tape.rewind()
+        _login_checked.set(True)  # this connection's task: amqtt's own check next need not ask again
         _, session = await super()._initialize_client_session(tape, writer, *peer)
         return AtLeastOnceHandler(self.plugins_manager, loop=self._loop), session
 
