@@ -9,7 +9,7 @@ from millet.core.errors import DomainError
 from millet.inventory.models import SerialUnit, Stock
 from millet.sales import services
 from millet.sales.models import Order, OrderUnit
-from tests.concurrency import race
+from tests.concurrency import behind_open_transaction, lock_waiters, race
 from tests.sales.test_checkout_pages import CN_ADDRESS
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
@@ -110,6 +110,44 @@ def test_one_checkout_attempt_sent_many_times_at_once_makes_one_order_and_one_ch
     assert sum(Stock.objects.filter(sku=world.skus["MI6-64"]).values_list("reserved", flat=True)) == 1
 
 
+def test_a_checkout_sent_again_while_its_twin_is_still_placing_the_order_gets_that_order(
+    world, require_postgres
+):
+    """The twin of a keyed checkout that arrives before the first commits waits for it and replays
+    its order. It once read the cart as open, met the committed order by its key, and then found the
+    cart closed under it: a 409 ``cart_checked_out`` for a double click (seen in CI)."""
+    alice = actor_for_user(world.users["alice"])
+    cart = services.open_cart(alice, "CN")
+    services.set_cart_line(alice, cart.pk, "MI6-64", 1)
+
+    def attempt():
+        return services.checkout_cart(
+            alice, cart.pk, payment_token="tok_ok", shipping_method="express", idempotency_key="b" * 32
+        )
+
+    first, second = behind_open_transaction(attempt, attempt)
+    assert isinstance(first, Order)
+    assert isinstance(second, Order) and second.number == first.number
+    assert Order.objects.count() == 1
+
+
+def test_a_line_set_while_its_cart_checks_out_is_refused_not_lost(world, require_postgres):
+    """A line added in another tab while the cart checks out either makes the order or is refused:
+    it must not land in a cart that has already become an order."""
+    alice = actor_for_user(world.users["alice"])
+    cart = services.open_cart(alice, "CN")
+    services.set_cart_line(alice, cart.pk, "MI6-64", 1)
+
+    first, second = behind_open_transaction(
+        lambda: services.checkout_cart(alice, cart.pk, payment_token="tok_ok", shipping_method="express"),
+        lambda: services.set_cart_line(alice, cart.pk, "CABLE-C", 2),
+    )
+    assert isinstance(first, Order)
+    assert isinstance(second, DomainError) and second.code == "cart_checked_out"
+    assert [line.sku_id for line in first.lines.all()] == [world.skus["MI6-64"].pk]
+    assert not services.get_cart(alice, cart.pk).lines.filter(sku=world.skus["CABLE-C"]).exists()
+
+
 def test_a_checkout_page_sent_while_its_twin_is_still_placing_the_order_replays_that_order(
     world, require_postgres, monkeypatch
 ):
@@ -168,15 +206,7 @@ def test_a_checkout_page_sent_while_its_twin_is_still_placing_the_order_replays_
     second = threading.Thread(target=click, args=("second",), name="second")
     second.start()
 
-    def twin_waits() -> bool:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity"
-                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
-            )
-            return cursor.fetchone()[0] == 1
-
-    wait_until(twin_waits, timeout=30, what="the second request to wait for the first")
+    wait_until(lambda: lock_waiters() == 1, timeout=30, what="the second request to wait for the first")
     commit.set()
     first.join(30)
     second.join(30)
