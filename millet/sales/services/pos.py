@@ -17,7 +17,7 @@ from django.db import transaction
 
 from millet.accounts.actor import Actor
 from millet.catalog.services import sku_info, skus_by_id
-from millet.core.errors import Conflict, NotFound, Unprocessable
+from millet.core.errors import Conflict, DomainError, NotFound, Unprocessable
 from millet.core.idempotency import fingerprint
 from millet.inventory import services as inventory
 from millet.regions.services import get_market
@@ -141,22 +141,41 @@ def _ring_up(
     replayed = replay_order(actor, idempotency_key, request)
     if replayed is not None:
         return replayed
-    check_takes_sales(store, cash=cash)
-    requests, scanned = scanned_lines(serials, lines, store.location_id)
-    new = create_order(
-        market=store.market,
-        currency=get_market(store.market).currency,
-        lines=requests,
-        channel=Order.Channel.POS,
-        store=store,
-        customer_id=customer_id,
-        staff_id=actor.user_id,
-        voucher_code=voucher_code,
-        shipping_city="",
-        idempotency_key=idempotency_key,
-        request_fingerprint=request,
-        placed_at=placed_at,
-    )
+    # A twin of this request (a double click on the till's Pay) may commit after that look: its units
+    # are then sold (a refusal here) or its key taken (create_order waits for it, then refuses). Both
+    # before this request wrote anything, so the twin's order is the answer; the till, unlike the
+    # checkout page, has no retry to turn the refusal into it.
+    try:
+        check_takes_sales(store, cash=cash)
+        requests, scanned = scanned_lines(serials, lines, store.location_id)
+    except DomainError:
+        replayed = replay_order(actor, idempotency_key, request)
+        if replayed is None:
+            raise
+        return replayed
+    try:
+        new = create_order(
+            market=store.market,
+            currency=get_market(store.market).currency,
+            lines=requests,
+            channel=Order.Channel.POS,
+            store=store,
+            customer_id=customer_id,
+            staff_id=actor.user_id,
+            voucher_code=voucher_code,
+            shipping_city="",
+            idempotency_key=idempotency_key,
+            request_fingerprint=request,
+            placed_at=placed_at,
+        )
+    except Conflict as exc:
+        # Only the key's collision: any other refusal may follow our own key row's insert.
+        replayed = (
+            replay_order(actor, idempotency_key, request) if exc.code == "idempotency_key_reused" else None
+        )
+        if replayed is None:
+            raise
+        return replayed
     hold_stock(new, store=store, near=None, ttl_seconds=None, allow_backorder=False, only_store=True)
     return new.order, new, scanned
 

@@ -1,0 +1,127 @@
+"""A request sent twice at once (a double click at the till, a summary posted again) whose twin
+commits between its first look and its writes: it answers as its twin did, and nothing is done
+twice. Each race is made to happen every time: the first request is held after its first look until
+its twin has committed (or is waiting on the first's locks, if a fix serialises them)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection
+
+from millet.accounts.actor import actor_for_user
+from millet.finance import services as finance
+from millet.inventory.models import SerialUnit
+from millet.sales import services
+from millet.sales.models import Order
+from tests.devices.mqtt_fixtures import wait_until
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
+
+
+def _twin_waits() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        )
+        return cursor.fetchone()[0] >= 1
+
+
+def _held_race(monkeypatch, owner, name: str, request, *, after: bool = True):
+    """Run ``request()`` twice: "first" is held right after ``owner.name`` (its first look) returns,
+    or right before it runs (``after`` False), until "second" has finished or waits on a lock;
+    returns both answers (a value or the exception)."""
+    looked, go, answers = threading.Event(), threading.Event(), {}
+    real = getattr(owner, name)
+
+    def held(*args, **kwargs):
+        if not after:
+            hold()
+        found = real(*args, **kwargs)
+        if after:
+            hold()
+        return found
+
+    def hold() -> None:
+        if threading.current_thread().name == "first" and not looked.is_set():
+            looked.set()
+            go.wait(30)
+
+    monkeypatch.setattr(owner, name, held)
+
+    def run(who: str) -> None:
+        try:
+            answers[who] = request()
+        except Exception as exc:  # noqa: BLE001 - an IntegrityError is the finding: keep it to show
+            answers[who] = exc
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=run, args=("first",), name="first")
+    first.start()
+    assert looked.wait(30)
+    second = threading.Thread(target=run, args=("second",), name="second")
+    second.start()
+    wait_until(lambda: not second.is_alive() or _twin_waits(), what="the twin to finish or wait")
+    go.set()
+    first.join(30)
+    second.join(30)
+    return answers["first"], answers["second"]
+
+
+def test_a_till_sale_whose_twin_sold_the_units_since_its_first_look_replays_that_sale(
+    world, require_postgres, monkeypatch
+):
+    """A double click on the till's Pay: the second request looked for its key before the first
+    committed, then found the scanned unit sold (by its twin) and answered 409 ``serial_sold``: the
+    cashier was told a sale had failed that had gone through."""
+    from millet.sales.services import pos
+
+    cashier = actor_for_user(world.users["cashier_sh"])
+    serial = (
+        SerialUnit.objects.filter(location_id=world.locations["SH-001"], sku=world.skus["MI6-64"])
+        .values_list("serial", flat=True)
+        .first()
+    )
+
+    def pay():
+        return services.pos_sale(
+            cashier, store_code="SH-001", serials=[serial], payment_token="tok_ok", idempotency_key="till:k1"
+        )
+
+    first, second = _held_race(monkeypatch, pos, "replay_order", pay)
+    assert isinstance(second, Order), second
+    assert isinstance(first, Order), first
+    assert first.number == second.number
+    assert Order.objects.count() == 1
+    assert [p.amount for p in finance.payments_for(first.number)] == [first.total]
+
+
+def test_a_till_sale_sent_while_its_twin_is_still_writing_it_replays_that_sale(
+    world, require_postgres, monkeypatch
+):
+    """The same double click, the second request arriving while the first has written its order but
+    not committed: the second waits on the key, and was then a 409 ``idempotency_key_reused``
+    ("in progress"), which the till shows as a refusal (it has no checkout page's retry)."""
+    from millet.sales.services import pos
+
+    cashier = actor_for_user(world.users["cashier_sh"])
+    serial = (
+        SerialUnit.objects.filter(location_id=world.locations["SH-001"], sku=world.skus["MI6-64"])
+        .values_list("serial", flat=True)
+        .first()
+    )
+
+    def pay():
+        return services.pos_sale(
+            cashier, store_code="SH-001", serials=[serial], payment_token="tok_ok", idempotency_key="till:k2"
+        )
+
+    first, second = _held_race(monkeypatch, pos, "create_order", pay)
+    assert isinstance(first, Order), first
+    assert isinstance(second, Order), second
+    assert first.number == second.number
+    assert Order.objects.count() == 1
+    assert [p.amount for p in finance.payments_for(first.number)] == [first.total]
