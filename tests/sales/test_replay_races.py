@@ -6,15 +6,19 @@ its twin has committed (or is waiting on the first's locks, if a fix serialises 
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from millet.accounts.actor import actor_for_user
+from millet.core.errors import DomainError
 from millet.finance import services as finance
+from millet.finance.models import LedgerTransfer
 from millet.inventory.models import SerialUnit
 from millet.sales import services
-from millet.sales.models import Order
+from millet.sales.models import DailyTakings, Order
 from tests.devices.mqtt_fixtures import wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
@@ -125,3 +129,27 @@ def test_a_till_sale_sent_while_its_twin_is_still_writing_it_replays_that_sale(
     assert first.number == second.number
     assert Order.objects.count() == 1
     assert [p.amount for p in finance.payments_for(first.number)] == [first.total]
+
+
+def test_daily_takings_posted_twice_at_once_are_recorded_and_booked_once(
+    world, require_postgres, monkeypatch
+):
+    """A store's close sent again while the first was posting: the second read no takings recorded,
+    then its twin committed, and its insert of the same day's takings was an IntegrityError (500)."""
+    from millet.sales.services import takings as takings_module
+
+    day = timezone.localdate() - timedelta(days=3)
+    line = services.TakingsLine(world.skus["CABLE-C"].pk, 2, 10_000, 1_700)
+    summary = services.Takings("store", "SH-001", day, "VAT", (line,))
+
+    first, second = _held_race(
+        monkeypatch,
+        takings_module.finance,
+        "submit_batch",
+        lambda: services.post_daily_takings([summary]),
+        after=False,
+    )
+    assert sorted([first, second], key=repr) == [0, 2], (first, second)
+    assert DailyTakings.objects.count() == 1
+    assert LedgerTransfer.objects.filter(reference=f"takings SH-001 {day.isoformat()}").count() == 2
+    assert not isinstance(first, DomainError)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Min
 
 from millet.core.errors import Unprocessable
@@ -104,40 +104,52 @@ def post_daily_takings(summaries: Sequence[Takings]) -> int:
         market = store_facts(place).market if channel == STORE else place
         places[(channel, place)] = (market, get_market(market).currency)
     with transaction.atomic():
-        recorded = set(
-            DailyTakings.objects.filter(
-                place__in={t.place for t in summaries}, day__in={t.day for t in summaries}
-            ).values_list("channel", "place", "day")
-        )
-        fresh = [t for t in summaries if (t.channel, t.place, t.day) not in recorded]
-        posted = 0
-        chains = [_chain(t, *places[(t.channel, t.place)]) for t in fresh]
-        for result in finance.submit_batch([chain for chain in chains if chain]):
-            if result.refusal is not None:
-                raise result.refusal
-            posted += len(result.transfers)
-        rows = DailyTakings.objects.bulk_create(
-            [
-                DailyTakings(
-                    channel=t.channel, place=t.place, day=t.day, currency=places[(t.channel, t.place)][1]
-                )
-                for t in fresh
-            ]
-        )
-        DailyTakingsLine.objects.bulk_create(
-            [
-                DailyTakingsLine(
-                    takings_id=row.pk,
-                    sku_id=line.sku_id,
-                    units=line.units,
-                    net=from_minor(line.net_minor, row.currency),
-                    tax=from_minor(line.tax_minor, row.currency),
-                )
-                for row, t in zip(rows, fresh, strict=True)
-                for line in t.lines
-            ],
-            batch_size=5_000,
-        )
+        try:
+            with transaction.atomic():
+                return _record(summaries, places)
+        except IntegrityError:
+            # A twin (the same close sent again at once) recorded some of these days after we read
+            # them: everything of ours rolled back, and the retry sees its commit and skips them (its
+            # ledger transfers carry the same keys, so nothing was or is booked twice).
+            return _record(summaries, places)
+
+
+def _record(summaries: Sequence[Takings], places: dict[tuple[str, str], tuple[str, str]]) -> int:
+    """Post and record the summaries not recorded yet; returns the transfers posted."""
+    recorded = set(
+        DailyTakings.objects.filter(
+            place__in={t.place for t in summaries}, day__in={t.day for t in summaries}
+        ).values_list("channel", "place", "day")
+    )
+    fresh = [t for t in summaries if (t.channel, t.place, t.day) not in recorded]
+    posted = 0
+    chains = [_chain(t, *places[(t.channel, t.place)]) for t in fresh]
+    for result in finance.submit_batch([chain for chain in chains if chain]):
+        if result.refusal is not None:
+            raise result.refusal
+        posted += len(result.transfers)
+    rows = DailyTakings.objects.bulk_create(
+        [
+            DailyTakings(
+                channel=t.channel, place=t.place, day=t.day, currency=places[(t.channel, t.place)][1]
+            )
+            for t in fresh
+        ]
+    )
+    DailyTakingsLine.objects.bulk_create(
+        [
+            DailyTakingsLine(
+                takings_id=row.pk,
+                sku_id=line.sku_id,
+                units=line.units,
+                net=from_minor(line.net_minor, row.currency),
+                tax=from_minor(line.tax_minor, row.currency),
+            )
+            for row, t in zip(rows, fresh, strict=True)
+            for line in t.lines
+        ],
+        batch_size=5_000,
+    )
     return posted
 
 
