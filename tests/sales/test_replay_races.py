@@ -1,7 +1,8 @@
 """A request sent twice at once (a double click at the till, a summary posted again) whose twin
 commits between its first look and its writes: it answers as its twin did, and nothing is done
 twice. Each race is made to happen every time: the first request is held after its first look until
-its twin has committed (or is waiting on the first's locks, if a fix serialises them)."""
+its twin has committed (or is waiting on the first's locks, if a fix serialises them). The last test
+races a cash sale against the till's close the same way."""
 
 from __future__ import annotations
 
@@ -153,3 +154,71 @@ def test_daily_takings_posted_twice_at_once_are_recorded_and_booked_once(
     assert DailyTakings.objects.count() == 1
     assert LedgerTransfer.objects.filter(reference=f"takings SH-001 {day.isoformat()}").count() == 2
     assert not isinstance(first, DomainError)
+
+
+def test_a_cash_sale_rung_up_while_the_till_closes_is_in_the_close_or_refused(
+    world, require_postgres, monkeypatch
+):
+    """A cash sale that checked the till's day open before the Z close committed went on into the
+    drawer after the close had counted it: the closed day's drawer then held more than was counted,
+    and the sale was missing from the close's expected cash."""
+    from decimal import Decimal
+
+    from millet.sales.services import pos
+
+    cashier = actor_for_user(world.users["cashier_sh"])
+    services.open_till_day(cashier, "SH-001")
+    serial = (
+        SerialUnit.objects.filter(location_id=world.locations["SH-001"], sku=world.skus["MI6-64"])
+        .values_list("serial", flat=True)
+        .first()
+    )
+    checked, go, answers = threading.Event(), threading.Event(), {}
+    real = pos.check_takes_sales
+
+    def held(*args, **kwargs):
+        real(*args, **kwargs)
+        if threading.current_thread().name == "sale":
+            checked.set()
+            go.wait(30)
+
+    monkeypatch.setattr(pos, "check_takes_sales", held)
+
+    def run(name: str, work) -> None:
+        try:
+            answers[name] = work()
+        except DomainError as exc:
+            answers[name] = exc
+        finally:
+            connection.close()
+
+    sale = threading.Thread(
+        target=run,
+        args=(
+            "sale",
+            lambda: services.pos_sale(
+                cashier, store_code="SH-001", serials=[serial], cash_tendered=Decimal("5000")
+            ),
+        ),
+        name="sale",
+    )
+    sale.start()
+    assert checked.wait(30)
+    close = threading.Thread(
+        target=run,
+        args=("close", lambda: services.close_till_day(cashier, "SH-001", counted_cash=Decimal(0))),
+        name="close",
+    )
+    close.start()
+    wait_until(lambda: not close.is_alive() or _twin_waits(), what="the close to finish or wait")
+    go.set()
+    sale.join(30)
+    close.join(30)
+    day = answers["close"]
+    assert day.counted_cash == 0, day
+    drawer = finance.balances(["cash:till:SH-001:CNY"])["cash:till:SH-001:CNY"]
+    assert drawer.debits_posted - drawer.credits_posted == 0, (answers["sale"], day.expected_cash)
+    if isinstance(answers["sale"], Order):
+        assert day.expected_cash == answers["sale"].total
+    else:
+        assert answers["sale"].code == "till_day_closed"

@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
@@ -68,10 +68,18 @@ def today_of(store: StoreFacts) -> TillDay | None:
     return TillDay.objects.filter(store_id=store.id, business_date=business_date(store)).first()
 
 
+# Today's till day, share-locked (SQLite has no row locks: its one writer holds the database).
+_SHARED_DAY = f"SELECT * FROM {TillDay._meta.db_table} WHERE store_id = %s AND business_date = %s"
+
+
 def check_takes_sales(store: StoreFacts, *, cash: bool) -> None:
     """Refuse a till sale on a closed day (Conflict ``till_day_closed``), and cash before the day is
-    opened (Conflict ``till_not_open``)."""
-    day = today_of(store)
+    opened (Conflict ``till_not_open``). Must run inside the sale's transaction: the day's row is
+    share-locked until the sale commits, so the close (which locks it for update) waits for the
+    sales already past this check and counts their cash, and a sale checked during a close waits
+    for it and is refused; sales do not wait for one another."""
+    query = _SHARED_DAY + (" FOR SHARE" if connection.features.has_select_for_update else "")
+    day = next(iter(TillDay.objects.raw(query, [store.id, business_date(store)])), None)
     if day is not None and day.is_closed:
         raise Conflict("the till's day is closed: no more sales today", code="till_day_closed")
     if cash and day is None:
