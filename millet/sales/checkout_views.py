@@ -226,15 +226,8 @@ def _place(form: CheckoutForm, info: MarketInfo, actor: Actor, cart_id: int, add
         "shipping_method": "" if collect else data["shipping_method"],
         "idempotency_key": data["attempt"],
     }
-    try:
-        try:
-            return services.checkout_cart(actor, cart_id, **request)
-        except DomainError as exc:
-            if exc.code != "idempotency_key_reused":
-                raise
-            # Its twin (a double click) was placing it and has now committed: the same request again
-            # replays that order. Only the very same request may: a replay checks it is one.
-            return services.checkout_cart(actor, cart_id, **request)
+    try:  # a twin (a double click) waits for this one's order and replays it (checkout_cart)
+        return services.checkout_cart(actor, cart_id, **request)
     except DomainError as exc:
         form.add_error(None, problem_text(exc, info.currency))
         return exc.status_code

@@ -20,18 +20,10 @@ from millet.finance.models import LedgerTransfer
 from millet.inventory.models import SerialUnit
 from millet.sales import services
 from millet.sales.models import DailyTakings, Order
+from tests.concurrency import behind_open_transaction, lock_waiters
 from tests.devices.mqtt_fixtures import wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
-
-
-def _twin_waits() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity"
-            " WHERE wait_event_type = 'Lock' AND datname = current_database()"
-        )
-        return cursor.fetchone()[0] >= 1
 
 
 def _held_race(monkeypatch, owner, name: str, request, *, after: bool = True):
@@ -69,7 +61,7 @@ def _held_race(monkeypatch, owner, name: str, request, *, after: bool = True):
     assert looked.wait(30)
     second = threading.Thread(target=run, args=("second",), name="second")
     second.start()
-    wait_until(lambda: not second.is_alive() or _twin_waits(), what="the twin to finish or wait")
+    wait_until(lambda: not second.is_alive() or lock_waiters() >= 1, what="the twin to finish or wait")
     go.set()
     first.join(30)
     second.join(30)
@@ -210,7 +202,7 @@ def test_a_cash_sale_rung_up_while_the_till_closes_is_in_the_close_or_refused(
         name="close",
     )
     close.start()
-    wait_until(lambda: not close.is_alive() or _twin_waits(), what="the close to finish or wait")
+    wait_until(lambda: not close.is_alive() or lock_waiters() >= 1, what="the close to finish or wait")
     go.set()
     sale.join(30)
     close.join(30)
@@ -222,3 +214,25 @@ def test_a_cash_sale_rung_up_while_the_till_closes_is_in_the_close_or_refused(
         assert day.expected_cash == answers["sale"].total
     else:
         assert answers["sale"].code == "till_day_closed"
+
+
+def test_an_api_order_sent_again_while_its_twin_still_writes_it_replays_that_order(world, require_postgres):
+    """``POST /sales/orders`` with an Idempotency-Key, sent twice at once: the second waits on the
+    first's key and, once it commits, answers with its order (a 409 "in progress" for an order
+    already placed made the client guess)."""
+    alice = actor_for_user(world.users["alice"])
+
+    def attempt():
+        return services.place_order(
+            alice,
+            market="CN",
+            lines=[services.LineRequest("MI6-64", 1)],
+            payment_token="tok_ok",
+            idempotency_key="c" * 32,
+        )
+
+    first, second = behind_open_transaction(attempt, attempt)
+    assert isinstance(first, Order)
+    assert isinstance(second, Order) and second.number == first.number, second
+    assert Order.objects.count() == 1
+    assert [p.amount for p in finance.payments_for(first.number)] == [first.total]

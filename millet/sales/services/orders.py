@@ -26,7 +26,7 @@ from django.utils import timezone
 from millet.accounts.actor import Actor
 from millet.catalog.services import SkuInfo, sku_offers, skus_by_id
 from millet.core import sql
-from millet.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from millet.core.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
 from millet.core.idempotency import check_same_request, fingerprint
 from millet.core.numbers import document_number
 from millet.core.partitions import RangePartitioned
@@ -295,9 +295,7 @@ def place_order_with_lines(
     )
     replayed = replay_order(actor, idempotency_key, request)
     if replayed is not None:
-        lines = list(replayed.lines.all())  # get_order read them with the order
-        skus = skus_by_id(line.sku_id for line in lines)
-        return NewOrder(replayed, lines, {info.code: info for info in skus.values()})
+        return _as_new(replayed)
     info = get_market(market)
     if address is not None:
         shipping_city, shipping_state = address.city, address.state
@@ -309,24 +307,27 @@ def place_order_with_lines(
         store = store_facts(store_code)
         if store.market != market:
             raise Unprocessable("the pickup store is in another market", code="store_wrong_market")
-    new = create_order(
-        market=market,
-        currency=info.currency,
-        lines=lines,
-        channel=channel,
-        store=store,
-        customer_id=customer_id,
-        staff_id=None,
-        voucher_code=voucher_code,
-        shipping_city=shipping_city,
-        shipping_state=shipping_state if channel == Order.Channel.WEB else "",
-        address=address if channel == Order.Channel.WEB else None,
-        shipping_method=shipping_method if channel == Order.Channel.WEB else "",
-        idempotency_key=idempotency_key,
-        request_fingerprint=request,
-        placed_at=placed_at,
-        paying=bool(payment_token),
-    )
+    try:
+        new = create_order(
+            market=market,
+            currency=info.currency,
+            lines=lines,
+            channel=channel,
+            store=store,
+            customer_id=customer_id,
+            staff_id=None,
+            voucher_code=voucher_code,
+            shipping_city=shipping_city,
+            shipping_state=shipping_state if channel == Order.Channel.WEB else "",
+            address=address if channel == Order.Channel.WEB else None,
+            shipping_method=shipping_method if channel == Order.Channel.WEB else "",
+            idempotency_key=idempotency_key,
+            request_fingerprint=request,
+            placed_at=placed_at,
+            paying=bool(payment_token),
+        )
+    except KeyTaken as taken:
+        return _as_new(replay_twin(actor, idempotency_key, request, taken))
     ttl = None if payment_token else settings.MILLET_RESERVATION_TTL_SECONDS
     holds = hold_stock(
         new, store=store, near=near, ttl_seconds=ttl, allow_backorder=channel == Order.Channel.WEB
@@ -335,6 +336,13 @@ def place_order_with_lines(
     if payment_token:
         _authorize(new.order, new.lines, payment_token)
     return new
+
+
+def _as_new(replayed: Order) -> NewOrder:
+    """A replayed order as ``place_order_with_lines`` answers it."""
+    lines = list(replayed.lines.all())  # get_order read them with the order
+    skus = skus_by_id(line.sku_id for line in lines)
+    return NewOrder(replayed, lines, {info.code: info for info in skus.values()})
 
 
 def replayed_order(actor: Actor, idempotency_key: str, customer_id: int | None = None) -> Order | None:
@@ -353,6 +361,23 @@ def keyed_order(idempotency_key: str) -> Order | None:
     order table keeps no index of its own on the key, which every checkout would write."""
     number = OrderKey.objects.filter(idempotency_key=idempotency_key).values("number")[:1]
     return Order.objects.filter(number=Subquery(number)).first()
+
+
+class KeyTaken(Conflict):
+    """``create_order`` met the order a twin request (the same idempotency key) committed after this
+    request's ``replay_order`` looked: 409 ``idempotency_key_reused`` unless the caller answers with
+    that order (``replay_twin``)."""
+
+
+def replay_twin(actor: Actor, idempotency_key: str | None, request: str, taken: DomainError) -> Order:
+    """The order of a twin that committed while this request was checking or writing (its refusal,
+    ``taken``, met before this request wrote anything): the twin's order if it is the same request
+    (``replay_order``), else ``taken`` is raised. On PostgreSQL a clash on the key waits for the twin
+    to commit, so a twin seen is a twin done."""
+    replayed = replay_order(actor, idempotency_key, request)
+    if replayed is None:
+        raise taken
+    return replayed
 
 
 @dataclass(frozen=True)
@@ -491,8 +516,8 @@ def create_order(
     except IntegrityError:
         if not idempotency_key:
             raise
-        raise Conflict(
-            "a request with this idempotency key is in progress", code="idempotency_key_reused"
+        raise KeyTaken(
+            "a request with this idempotency key has placed its order", code="idempotency_key_reused"
         ) from None
     for line in order_lines:
         line.order = order  # the instance itself, so line.reference reads its number without a query

@@ -24,6 +24,7 @@ from millet.regions.services import get_market
 from millet.sales.models import Order
 from millet.sales.services.fulfilment import fulfil
 from millet.sales.services.orders import (
+    KeyTaken,
     LineRequest,
     create_order,
     get_order,
@@ -31,6 +32,7 @@ from millet.sales.services.orders import (
     merge_lines,
     price_lines,
     replay_order,
+    replay_twin,
 )
 from millet.sales.services.stores import store_facts, store_of
 from millet.sales.services.till import cash_account_code, check_takes_sales
@@ -143,16 +145,12 @@ def _ring_up(
         return replayed
     # A twin of this request (a double click on the till's Pay) may commit after that look: its units
     # are then sold (a refusal here) or its key taken (create_order waits for it, then refuses). Both
-    # before this request wrote anything, so the twin's order is the answer; the till, unlike the
-    # checkout page, has no retry to turn the refusal into it.
+    # come before this request wrote anything, so the twin's order is the answer.
     try:
         check_takes_sales(store, cash=cash)
         requests, scanned = scanned_lines(serials, lines, store.location_id)
-    except DomainError:
-        replayed = replay_order(actor, idempotency_key, request)
-        if replayed is None:
-            raise
-        return replayed
+    except DomainError as refused:
+        return replay_twin(actor, idempotency_key, request, refused)
     try:
         new = create_order(
             market=store.market,
@@ -168,14 +166,8 @@ def _ring_up(
             request_fingerprint=request,
             placed_at=placed_at,
         )
-    except Conflict as exc:
-        # Only the key's collision: any other refusal may follow our own key row's insert.
-        replayed = (
-            replay_order(actor, idempotency_key, request) if exc.code == "idempotency_key_reused" else None
-        )
-        if replayed is None:
-            raise
-        return replayed
+    except KeyTaken as taken:  # only the key's clash: a later refusal may follow our own key row
+        return replay_twin(actor, idempotency_key, request, taken)
     hold_stock(new, store=store, near=None, ttl_seconds=None, allow_backorder=False, only_store=True)
     return new.order, new, scanned
 
