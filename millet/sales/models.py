@@ -54,6 +54,15 @@ class Cart(models.Model):
     class Meta:
         verbose_name = _("cart")
         verbose_name_plural = _("carts")
+        constraints = [
+            # One open cart per customer and market: two first adds at once (two tabs) made two
+            # carts, and the lines of the one not shown were lost to the customer.
+            models.UniqueConstraint(
+                fields=["customer", "market"],
+                condition=models.Q(checked_out=False),
+                name="one_open_cart_per_market",
+            )
+        ]
 
 
 class CartLine(models.Model):

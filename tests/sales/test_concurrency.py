@@ -110,6 +110,22 @@ def test_one_checkout_attempt_sent_many_times_at_once_makes_one_order_and_one_ch
     assert sum(Stock.objects.filter(sku=world.skus["MI6-64"]).values_list("reserved", flat=True)) == 1
 
 
+def test_first_adds_to_a_cart_at_once_share_one_cart(world, require_postgres):
+    """Two tabs adding a customer's first items at once: both lines land in the one open cart (two
+    carts were made, and the lines of the one not shown were lost)."""
+    alice = actor_for_user(world.users["alice"])
+    skus = ["MI6-64", "CABLE-C", "BAND2", "CAM-C300"]
+
+    def add(i: int):
+        cart = services.open_cart(alice, "CN")
+        return services.set_cart_line(alice, cart.pk, skus[i], 1)
+
+    results = race(len(skus), add)
+    assert len({cart.pk for cart in results}) == 1, results
+    cart = services.open_cart(alice, "CN")
+    assert sorted(line.sku.code for line in cart.lines.all()) == sorted(skus)
+
+
 def test_a_checkout_sent_again_while_its_twin_is_still_placing_the_order_gets_that_order(
     world, require_postgres
 ):

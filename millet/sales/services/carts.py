@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Subquery, Sum
 
 from millet.accounts.actor import Actor
@@ -32,12 +32,15 @@ def open_cart(actor: Actor, market: str) -> Cart:
     if actor.user_id is None:
         raise Forbidden("sign in to shop")
     get_market(market)
-    cart = (
-        Cart.objects.filter(customer_id=actor.user_id, market_id=market, checked_out=False)
-        .order_by("-pk")
-        .first()
-    )
-    return cart or Cart.objects.create(customer_id=actor.user_id, market_id=market)
+    open_carts = Cart.objects.filter(customer_id=actor.user_id, market_id=market, checked_out=False)
+    cart = open_carts.first()
+    if cart is not None:
+        return cart
+    try:
+        with transaction.atomic():
+            return Cart.objects.create(customer_id=actor.user_id, market_id=market)
+    except IntegrityError:  # a twin request made it first (one_open_cart_per_market)
+        return open_carts.get()
 
 
 # The header's count on every page, kept per customer in the shared cache until their cart changes
@@ -53,9 +56,10 @@ def cart_units(actor: Actor | None, market: str) -> int:
         return 0
 
     def counted() -> int:
-        open_carts = Cart.objects.filter(customer_id=actor.user_id, market_id=market, checked_out=False)
-        latest = open_carts.order_by("-pk").values("pk")[:1]  # the one ``open_cart`` returns
-        found = CartLine.objects.filter(cart_id=Subquery(latest)).aggregate(units=Sum("quantity"))
+        open_cart = Cart.objects.filter(customer_id=actor.user_id, market_id=market, checked_out=False)
+        found = CartLine.objects.filter(cart_id=Subquery(open_cart.values("pk"))).aggregate(
+            units=Sum("quantity")
+        )
         return found["units"] or 0
 
     return cart_units_kept.get(str(actor.user_id), market, counted)
