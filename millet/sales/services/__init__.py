@@ -67,7 +67,7 @@ from millet.sales.services.return_requests import (
     return_authorizations,
     returnable_units,
 )
-from millet.sales.services.returns import ReturnRequest, return_order
+from millet.sales.services.returns import ReturnRequest, return_at_till, return_order
 from millet.sales.services.shipping import ShippingMethod, shipping_methods
 from millet.sales.services.stores import (
     PickupStore,
@@ -83,7 +83,6 @@ from millet.sales.services.till import (
     close_till_day,
     hand_over,
     open_till_day,
-    return_at_till,
     till_day,
     till_scan,
     z_report,

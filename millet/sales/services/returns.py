@@ -1,4 +1,5 @@
-"""Returns and refunds: units back on a shelf, money back through the ledger, to the cent."""
+"""Returns and refunds: units back on a shelf (at a warehouse, a store, or scanned at its till),
+money back through the ledger, to the cent."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from millet.sales.pricing import share_of
 from millet.sales.services.fulfilment import store_code_of
 from millet.sales.services.orders import get_order, sale_facts
 from millet.sales.services.stores import store_facts
+from millet.sales.services.till import till_store
 
 
 @dataclass(frozen=True)
@@ -170,3 +172,35 @@ def return_order(
             )
         )
     return ret
+
+
+def return_at_till(
+    actor: Actor, store_code: str, number: str, *, serials: Sequence[str], reason: str = ""
+) -> Return:
+    """Take scanned units of an order (web or till) back at this store and refund them to the
+    order's own payment (card, loan or the till's cash drawer), as ``return_order`` does. Each
+    serial must be a unit sold on the order and not yet returned (422 ``serial_not_on_order``)."""
+    till_store(actor, store_code)
+    serials = [s.strip() for s in serials if s.strip()]
+    if not serials:
+        raise Unprocessable("scan the serial of each unit taken back", code="serial_required")
+    lines = dict(
+        OrderUnit.objects.filter(line__order__number=number, serial__in=serials, returned=False).values_list(
+            "serial", "line_id"
+        )
+    )
+    for serial in serials:
+        if serial not in lines:
+            raise Unprocessable(
+                f"serial {serial} is not a unit of order {number} to take back", code="serial_not_on_order"
+            )
+    by_line: dict[int, list[str]] = {}
+    for serial in serials:
+        by_line.setdefault(lines[serial], []).append(serial)
+    return return_order(
+        actor,
+        number,
+        lines=[ReturnRequest(line_id, len(found), tuple(found)) for line_id, found in by_line.items()],
+        store_code=store_code,
+        reason=reason,
+    )

@@ -1,6 +1,7 @@
 """A store's till through its day: opened by a cashier, scanning units into a sale, handing over
-click-and-collect orders against the shopper's pickup code, taking units back, and closed with a Z
-report that sets the counted cash against the cash the ledger expects in the drawer.
+click-and-collect orders against the shopper's pickup code, and closed with a Z report that sets
+the counted cash against the cash the ledger expects in the drawer. Units are taken back at the
+till by ``returns.return_at_till``.
 
 The day is the store's business date, in its market's time zone (Shanghai's day for a Shanghai
 store, whatever the server's clock says). A store whose
@@ -28,10 +29,9 @@ from millet.finance import services as finance
 from millet.inventory import services as inventory
 from millet.regions.money import from_minor
 from millet.regions.services import get_market
-from millet.sales.models import Order, OrderUnit, Return, TillDay
+from millet.sales.models import Order, Return, TillDay
 from millet.sales.services.fulfilment import collect_order
 from millet.sales.services.orders import get_order
-from millet.sales.services.returns import ReturnRequest, return_order
 from millet.sales.services.stores import StoreFacts, store_facts
 
 
@@ -50,7 +50,7 @@ def _day_bounds(store: StoreFacts, day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def _store(actor: Actor, store_code: str) -> StoreFacts:
+def till_store(actor: Actor, store_code: str) -> StoreFacts:
     """The store if the actor sells there (its cashiers and managers, or staff); NotFound
     ``unknown_store`` otherwise, so a cashier cannot tell another store's till from none."""
     store = store_facts(store_code)
@@ -88,14 +88,14 @@ def check_takes_sales(store: StoreFacts, *, cash: bool) -> None:
 
 def till_day(actor: Actor, store_code: str) -> TillDay | None:
     """Today's till day of a store the actor sells at, None before it is opened."""
-    return today_of(_store(actor, store_code))
+    return today_of(till_store(actor, store_code))
 
 
 @transaction.atomic
 def open_till_day(actor: Actor, store_code: str) -> TillDay:
     """Open today's till (a second call returns the open day); Conflict ``till_day_closed`` once
     today was closed: a closed day is not reopened."""
-    store = _store(actor, store_code)
+    store = till_store(actor, store_code)
     day = today_of(store)
     if day is None:
         try:
@@ -133,7 +133,7 @@ class ZReport:
 
 def z_report(actor: Actor, store_code: str) -> ZReport:
     """Today's Z report (NotFound ``till_not_open`` before the day is opened)."""
-    store = _store(actor, store_code)
+    store = till_store(actor, store_code)
     day = today_of(store)
     if day is None:
         raise NotFound("the till's day is not open", code="till_not_open")
@@ -175,7 +175,7 @@ def close_till_day(actor: Actor, store_code: str, *, counted_cash: Decimal) -> T
     today), ``till_day_closed`` (closed already); Unprocessable ``malformed_money`` (a negative
     count, or more decimals than the currency has).
     """
-    store = _store(actor, store_code)
+    store = till_store(actor, store_code)
     day = (
         TillDay.objects.select_for_update()
         .filter(store_id=store.id, business_date=business_date(store))
@@ -216,7 +216,7 @@ def till_scan(actor: Actor, store_code: str, code: str, *, scanned: Sequence[str
     ``serial_defective``) and not in ``scanned`` already (422 ``duplicate_serial``). A SKU code is
     taken only for SKUs without serial numbers (422 ``serial_required`` otherwise: scan the unit).
     """
-    store = _store(actor, store_code)
+    store = till_store(actor, store_code)
     code = code.strip()
     if not code:
         raise Unprocessable("scan a serial number or type a product code", code="empty_scan")
@@ -249,35 +249,3 @@ def hand_over(actor: Actor, number: str, *, pickup_code: str, serials: Sequence[
     ):
         raise Unprocessable("the pickup code does not match the order", code="wrong_pickup_code")
     return collect_order(actor, number, serials=serials)
-
-
-def return_at_till(
-    actor: Actor, store_code: str, number: str, *, serials: Sequence[str], reason: str = ""
-) -> Return:
-    """Take scanned units of an order (web or till) back at this store and refund them to the
-    order's own payment (card, loan or the till's cash drawer), as ``return_order`` does. Each
-    serial must be a unit sold on the order and not yet returned (422 ``serial_not_on_order``)."""
-    _store(actor, store_code)
-    serials = [s.strip() for s in serials if s.strip()]
-    if not serials:
-        raise Unprocessable("scan the serial of each unit taken back", code="serial_required")
-    lines = dict(
-        OrderUnit.objects.filter(line__order__number=number, serial__in=serials, returned=False).values_list(
-            "serial", "line_id"
-        )
-    )
-    for serial in serials:
-        if serial not in lines:
-            raise Unprocessable(
-                f"serial {serial} is not a unit of order {number} to take back", code="serial_not_on_order"
-            )
-    by_line: dict[int, list[str]] = {}
-    for serial in serials:
-        by_line.setdefault(lines[serial], []).append(serial)
-    return return_order(
-        actor,
-        number,
-        lines=[ReturnRequest(line_id, len(found), tuple(found)) for line_id, found in by_line.items()],
-        store_code=store_code,
-        reason=reason,
-    )
