@@ -27,8 +27,9 @@ def cashier(world, name: str = "cashier_sh"):
     return actor_for_user(world.users[name])
 
 
-def drawer() -> Decimal:
-    found = finance.balances([DRAWER]).get(DRAWER)
+def drawer(code: str = DRAWER) -> Decimal:
+    """What the ledger says the till's drawer holds (Shanghai's unless another is named)."""
+    found = finance.balances([code]).get(code)
     return Decimal(found.debits_posted - found.credits_posted) / 100 if found else Decimal(0)
 
 

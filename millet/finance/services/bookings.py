@@ -73,8 +73,10 @@ def book_sale(
     ``CHARGE`` needs the buyer's ``payment_token`` (a decline is a 402 and books nothing), or
     ``cash_account``, the till drawer a cash sale lands in (``till_cash_account``).
     ``CAPTURE`` and ``REFUND`` find the order's payment by its reference; an order without an
-    authorised (or, to refund, a captured) payment is a 409 ``not_paid``. ``idempotency_key``
-    makes a refund a replay when it is sent again.
+    authorised (or, to refund, a captured) payment is a 409 ``not_paid``. A cash payment is
+    refunded out of ``cash_account``, the drawer of the till taking the units back
+    (``refund_payment``: 409 ``cash_refund_needs_till`` without one). ``idempotency_key`` makes a
+    refund a replay when it is sent again.
     """
     postings = _postings(facts)
     if step == SaleStep.CHARGE:
@@ -103,7 +105,9 @@ def book_sale(
         (Payment.Status.CAPTURED, Payment.Status.PARTIALLY_REFUNDED),
         "order has no captured payment to refund",
     )
-    return refund_payment(payment.pk, postings=postings, idempotency_key=idempotency_key)
+    return refund_payment(
+        payment.pk, postings=postings, idempotency_key=idempotency_key, cash_account=cash_account
+    )
 
 
 def void_authorizations(reference: str) -> int:

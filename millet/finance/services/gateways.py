@@ -68,7 +68,8 @@ class TestGateway:
 class CashGateway:
     """Notes and coins taken at a till: nothing to ask anyone, so every step succeeds. The money
     sits in the till's own ledger account, whose code is the payment's ``gateway_reference``
-    (``payments.charge_payment`` with ``cash_account``), and a refund is paid out of that drawer."""
+    (``payments.charge_payment`` with ``cash_account``); a refund is paid out of the drawer of the
+    till that gives it (``payments.refund_payment`` with ``cash_account``)."""
 
     name = "cash"
 

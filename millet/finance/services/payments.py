@@ -5,7 +5,7 @@ voided.
 Ledger flow (all in one currency):
 - authorize: PENDING  debit gateway:{gw}:{CUR}#n  credit customer-funds:{CUR}#n
 - capture:   post that pending transfer, linked with  debit its customer-funds  credit <each posting>
-- refund:    debit <each posting>  credit gateway:{gw}:{CUR}#n
+- refund:    debit <each posting>  credit gateway:{gw}:{CUR}#n (cash: the refunding till's drawer)
 - void:      void the pending transfer
 - charge:    (a till sale) debit gateway#n credit customer-funds#n, linked with the capture moves
 
@@ -292,9 +292,18 @@ def _charge(
 
 
 def refund_payment(
-    payment_id: int, *, postings: Sequence[Posting], idempotency_key: str | None = None
+    payment_id: int,
+    *,
+    postings: Sequence[Posting],
+    idempotency_key: str | None = None,
+    cash_account: str | None = None,
 ) -> Payment:
     """Give back part or all of what was captured, taking it back from the postings' accounts.
+
+    The money goes back the way it came (the gateway's account), except cash: it is paid out of
+    ``cash_account``, the drawer of the till handing the notes over, which need not be the drawer
+    that took them (a return at another store). A cash payment refunded without one is 409
+    ``cash_refund_needs_till``: no drawer is there to pay it (a warehouse), so nothing moves.
 
     Idempotent by key (scoped to the payment): a replay with the same postings changes nothing.
     """
@@ -304,7 +313,7 @@ def refund_payment(
         payment = _locked(payment_id)
         total = _total(postings, payment.currency)
         key_prefix = f"payment:{payment.pk}:refund:{idempotency_key}:" if idempotency_key else None
-        gateway_code = _money_account(payment)
+        gateway_code = _money_account(payment, cash_account)
         specs = [
             TransferSpec(
                 debit=_ensure(a, payment.currency),
@@ -370,11 +379,17 @@ def void_payment(payment_id: int) -> Payment:
     return payment
 
 
-def _money_account(payment: Payment) -> str:
-    """Where a payment's money sits: the till drawer named by a cash payment, else the gateway's
-    sub-account its reference books to (``chart.sub_account_for``)."""
+def _money_account(payment: Payment, cash_account: str | None) -> str:
+    """Where a payment's refund is paid from: a cash one out of the drawer ``cash_account`` (409
+    ``cash_refund_needs_till`` without one), else the gateway's sub-account its reference booked
+    to (``chart.sub_account_for``)."""
     if payment.gateway == CASH:
-        return get_account(payment.gateway_reference).code
+        if cash_account is None:
+            raise Conflict(
+                "cash is paid back out of a till's drawer: take the return at a store's till",
+                code="cash_refund_needs_till",
+            )
+        return get_account(cash_account).code
     return gateway_account(payment.gateway, payment.currency, sub=sub_account_for(payment.reference)).code
 
 

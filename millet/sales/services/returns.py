@@ -21,7 +21,7 @@ from millet.sales.pricing import share_of
 from millet.sales.services.fulfilment import store_code_of
 from millet.sales.services.orders import get_order, sale_facts
 from millet.sales.services.stores import store_facts
-from millet.sales.services.till import till_store
+from millet.sales.services.till import cash_account_code, check_takes_sales, till_store
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,16 @@ def return_order(
     warehouse_code: str | None = None,
     reason: str = "",
 ) -> Return:
-    """Take units back at a store (its staff) or a warehouse (staff) and refund their share of the order."""
+    """Take units back at a store (its staff) or a warehouse (staff) and refund their share of the order.
+
+    The refund goes back to the order's payment; cash goes back in cash, out of the drawer of the
+    store taking the units back (not the selling store's: the notes leave this store's drawer, and
+    its Z close counts them). That needs the store's till day open and not closed, as a cash sale
+    does (``till.check_takes_sales``: 409 ``till_not_open``, ``till_day_closed``); a warehouse has
+    no drawer, so a cash order's return there is 409 ``cash_refund_needs_till``. Every refusal
+    changes nothing.
+    """
+    store = None
     if store_code:
         store = store_facts(store_code)
         actor.require_store(store.id)
@@ -110,6 +119,10 @@ def return_order(
         raise Conflict(f"an order that is {order.status} cannot be returned", code="not_returnable")
     if not lines:
         raise Unprocessable("a return needs lines", code="empty_return")
+    drawer = None
+    if order.cash_tendered is not None and store is not None:  # paid in cash: paid back in cash here
+        check_takes_sales(store, cash=True)
+        drawer = cash_account_code(store)
     lines = merge_return_lines(lines)
     by_id = {line.pk: line for line in order.lines.all()}  # get_order prefetched them
     skus = skus_by_id(line.sku_id for line in by_id.values())
@@ -155,7 +168,12 @@ def return_order(
     facts = sale_facts(order, touched, store_code_of(order), share=share)
     refund = facts.total
     if refund:
-        finance.book_sale(facts, finance.SaleStep.REFUND, idempotency_key=f"refund:{order.number}:R{ret.pk}")
+        finance.book_sale(
+            facts,
+            finance.SaleStep.REFUND,
+            cash_account=drawer,  # None at a warehouse: finance refuses a cash refund without a drawer
+            idempotency_key=f"refund:{order.number}:R{ret.pk}",
+        )
     Return.objects.filter(pk=ret.pk).update(refund_amount=refund)
     ret.refund_amount = refund
     all_back = all(line.quantity_returned == line.quantity for line in by_id.values())
@@ -178,7 +196,7 @@ def return_at_till(
     actor: Actor, store_code: str, number: str, *, serials: Sequence[str], reason: str = ""
 ) -> Return:
     """Take scanned units of an order (web or till) back at this store and refund them to the
-    order's own payment (card, loan or the till's cash drawer), as ``return_order`` does. Each
+    order's own payment (card, loan, or cash out of this store's drawer), as ``return_order`` does. Each
     serial must be a unit sold on the order and not yet returned (422 ``serial_not_on_order``)."""
     till_store(actor, store_code)
     serials = [s.strip() for s in serials if s.strip()]

@@ -1,7 +1,8 @@
 """A store's till through its day: opened by a cashier, scanning units into a sale, handing over
 click-and-collect orders against the shopper's pickup code, and closed with a Z report that sets
 the counted cash against the cash the ledger expects in the drawer. Units are taken back at the
-till by ``returns.return_at_till``.
+till by ``returns.return_at_till``; a cash refund there leaves this store's drawer, on the same
+day rules as a cash sale.
 
 The day is the store's business date, in its market's time zone (Shanghai's day for a Shanghai
 store, whatever the server's clock says). A store whose
@@ -74,7 +75,8 @@ _SHARED_DAY = f"SELECT * FROM {TillDay._meta.db_table} WHERE store_id = %s AND b
 
 def check_takes_sales(store: StoreFacts, *, cash: bool) -> None:
     """Refuse a till sale on a closed day (Conflict ``till_day_closed``), and cash before the day is
-    opened (Conflict ``till_not_open``). Must run inside the sale's transaction: the day's row is
+    opened (Conflict ``till_not_open``); a cash refund is checked as a cash sale (its notes leave
+    the drawer the close counts). Must run inside the sale's transaction: the day's row is
     share-locked until the sale commits, so the close (which locks it for update) waits for the
     sales already past this check and counts their cash, and a sale checked during a close waits
     for it and is refused; sales do not wait for one another."""

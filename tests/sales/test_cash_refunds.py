@@ -1,0 +1,99 @@
+"""Cash given back for a till's cash sale: the notes leave the drawer of the store that takes the
+units back (which need not be the selling store), so that store's Z close adds up and the selling
+store's drawer keeps its cash. Like a cash sale, a cash refund needs that store's till day open and
+not closed; a warehouse has no drawer and refuses it. Card refunds are not tied to a till day."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from millet.accounts.actor import actor_for_user
+from millet.core.errors import Conflict
+from millet.finance import services as finance
+from millet.finance.models import LedgerTransfer
+from millet.sales import services
+from millet.sales.models import Order
+from tests.sales.test_till_day import cash_sale, cashier, drawer
+from tests.sales.test_till_scans import everything, shelf
+
+pytestmark = pytest.mark.django_db
+
+BJ_DRAWER = "cash:till:BJ-001:CNY"
+
+
+def sh_cash_sale(world) -> tuple[Order, str]:
+    services.open_till_day(cashier(world), "SH-001")
+    phone = shelf(world, "MI6-64")[0]
+    return cash_sale(world, phone), phone
+
+
+def test_a_cash_sale_returned_at_another_store_is_paid_out_of_that_stores_drawer(world):
+    """The reported fault: the refund left Shanghai's drawer on the ledger while Beijing's cashier
+    handed the notes over, so Beijing's close booked a phantom shortfall of the refund."""
+    sale, phone = sh_cash_sale(world)
+    bj = cashier(world, "cashier_bj")
+    services.open_till_day(bj, "BJ-001")
+    takings = services.pos_sale(
+        bj, store_code="BJ-001", serials=shelf(world, "MI6-64", "BJ-001"), cash_tendered=Decimal("9000")
+    )
+    returned = services.return_at_till(bj, "BJ-001", sale.number, serials=[phone])
+    assert returned.refund_amount == sale.total
+    assert drawer() == sale.total  # Shanghai still holds the cash it took
+    assert drawer(BJ_DRAWER) == takings.total - sale.total
+    report = services.z_report(bj, "BJ-001")
+    assert (report.cash_sales, report.refunds) == (takings.total, sale.total)
+    assert report.expected_cash == report.cash_sales - report.refunds
+    day = services.close_till_day(bj, "BJ-001", counted_cash=takings.total - sale.total)
+    assert day.difference == Decimal("0.00"), (day.expected_cash, day.counted_cash)
+    assert not LedgerTransfer.objects.filter(code="cash_over_short").exists()
+    assert finance.total_balance_check() == 0
+
+
+def test_a_cash_refund_needs_the_returning_stores_day_open_and_not_closed(world):
+    sale, phone = sh_cash_sale(world)
+    bj = cashier(world, "cashier_bj")
+    before = everything()
+    with pytest.raises(Conflict) as not_open:
+        services.return_at_till(bj, "BJ-001", sale.number, serials=[phone])
+    assert not_open.value.code == "till_not_open"
+    assert everything() == before
+    services.open_till_day(bj, "BJ-001")
+    services.close_till_day(bj, "BJ-001", counted_cash=Decimal("0"))
+    before = everything()
+    with pytest.raises(Conflict) as closed:
+        services.return_at_till(bj, "BJ-001", sale.number, serials=[phone])
+    assert closed.value.code == "till_day_closed"
+    assert everything() == before
+    assert drawer(BJ_DRAWER) == 0 and drawer() == sale.total
+    # A card refund goes back to the card, whatever the till's day: no drawer is touched.
+    card_phone = shelf(world, "MI6-64")[0]
+    card = services.pos_sale(
+        cashier(world), store_code="SH-001", serials=[card_phone], payment_token="tok_ok"
+    )
+    refunded = services.return_at_till(bj, "BJ-001", card.number, serials=[card_phone])
+    assert refunded.refund_amount == card.total
+    assert drawer(BJ_DRAWER) == 0 and drawer() == sale.total
+
+
+def test_a_cash_order_returned_at_a_warehouse_is_refused(world):
+    """A warehouse has no drawer to pay notes out of: the buyer brings the units to a store."""
+    sale, phone = sh_cash_sale(world)
+    line = sale.lines.get()
+    before = everything()
+    with pytest.raises(Conflict) as refused:
+        services.return_order(
+            actor_for_user(world.users["staff"]),
+            sale.number,
+            lines=[services.ReturnRequest(line.pk, 1, (phone,))],
+            warehouse_code="WH-CN-SH",
+        )
+    assert refused.value.code == "cash_refund_needs_till"
+    response = world.client("staff").post(
+        f"/sales/orders/{sale.number}/returns",
+        {"warehouse_code": "WH-CN-SH", "lines": [{"line_id": line.pk, "quantity": 1, "serials": [phone]}]},
+    )
+    assert (response.status_code, response.json()["error"]) == (409, "cash_refund_needs_till")
+    assert everything() == before
+    assert drawer() == sale.total
