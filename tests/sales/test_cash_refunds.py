@@ -97,3 +97,26 @@ def test_a_cash_order_returned_at_a_warehouse_is_refused(world):
     assert (response.status_code, response.json()["error"]) == (409, "cash_refund_needs_till")
     assert everything() == before
     assert drawer() == sale.total
+
+
+def test_a_unit_scanned_again_after_its_return_is_refused_as_return_order_refuses_it(world):
+    """A second click on the till's return was told the unit was not on the order (422
+    ``serial_not_on_order``); the till now answers as ``return_order`` does: the unit is back
+    already, or the whole order is."""
+    services.open_till_day(cashier(world), "SH-001")
+    phones = shelf(world, "MI6-64")[:2]
+    sale = services.pos_sale(
+        cashier(world), store_code="SH-001", serials=phones, cash_tendered=Decimal("9000")
+    )
+    services.return_at_till(cashier(world), "SH-001", sale.number, serials=phones[:1])
+    before = everything()
+    with pytest.raises(Conflict) as again:
+        services.return_at_till(cashier(world), "SH-001", sale.number, serials=phones[:1])
+    assert again.value.code == "serial_already_returned"
+    assert everything() == before
+    services.return_at_till(cashier(world), "SH-001", sale.number, serials=phones[1:])
+    before = everything()
+    with pytest.raises(Conflict) as whole:
+        services.return_at_till(cashier(world), "SH-001", sale.number, serials=phones[1:])
+    assert whole.value.code == "not_returnable"
+    assert everything() == before

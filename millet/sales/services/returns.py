@@ -196,14 +196,18 @@ def return_at_till(
     actor: Actor, store_code: str, number: str, *, serials: Sequence[str], reason: str = ""
 ) -> Return:
     """Take scanned units of an order (web or till) back at this store and refund them to the
-    order's own payment (card, loan, or cash out of this store's drawer), as ``return_order`` does. Each
-    serial must be a unit sold on the order and not yet returned (422 ``serial_not_on_order``)."""
+    order's own payment (card, loan, or cash out of this store's drawer), as ``return_order`` does.
+    Each serial must be a unit sold on the order (422 ``serial_not_on_order``) and not yet returned
+    (409 ``serial_already_returned``, judged by ``return_order`` under the order's lock, so a second
+    click on the same units is told they are back already)."""
     till_store(actor, store_code)
     serials = [s.strip() for s in serials if s.strip()]
     if not serials:
         raise Unprocessable("scan the serial of each unit taken back", code="serial_required")
+    # The line a unit was sold on never changes, so this lookup needs no lock; whether it is back
+    # already is read under the lock.
     lines = dict(
-        OrderUnit.objects.filter(line__order__number=number, serial__in=serials, returned=False).values_list(
+        OrderUnit.objects.filter(line__order__number=number, serial__in=serials).values_list(
             "serial", "line_id"
         )
     )
