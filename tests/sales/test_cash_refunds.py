@@ -120,3 +120,17 @@ def test_a_unit_scanned_again_after_its_return_is_refused_as_return_order_refuse
         services.return_at_till(cashier(world), "SH-001", sale.number, serials=phones[1:])
     assert whole.value.code == "not_returnable"
     assert everything() == before
+
+
+def test_a_cash_refund_at_a_store_of_another_currency_is_refused(world):
+    """A rupee drawer cannot pay back yuan: the ledger refused the transfer as a bare 422
+    ``currency_mismatch``; the refusal now says what is wrong, and nothing moves."""
+    sale, phone = sh_cash_sale(world)
+    staff = actor_for_user(world.users["staff"])
+    services.open_till_day(staff, "BLR-001")
+    before = everything()
+    with pytest.raises(Conflict) as refused:
+        services.return_at_till(staff, "BLR-001", sale.number, serials=[phone])
+    assert refused.value.code == "cash_refund_other_currency"
+    assert everything() == before
+    assert drawer("cash:till:BLR-001:INR") == 0 and drawer() == sale.total

@@ -303,7 +303,9 @@ def refund_payment(
     The money goes back the way it came (the gateway's account), except cash: it is paid out of
     ``cash_account``, the drawer of the till handing the notes over, which need not be the drawer
     that took them (a return at another store). A cash payment refunded without one is 409
-    ``cash_refund_needs_till``: no drawer is there to pay it (a warehouse), so nothing moves.
+    ``cash_refund_needs_till``: no drawer is there to pay it (a warehouse); out of a drawer of
+    another currency (another market's store) it is 409 ``cash_refund_other_currency``. Either
+    refusal moves nothing.
 
     Idempotent by key (scoped to the payment): a replay with the same postings changes nothing.
     """
@@ -380,16 +382,23 @@ def void_payment(payment_id: int) -> Payment:
 
 
 def _money_account(payment: Payment, cash_account: str | None) -> str:
-    """Where a payment's refund is paid from: a cash one out of the drawer ``cash_account`` (409
-    ``cash_refund_needs_till`` without one), else the gateway's sub-account its reference booked
-    to (``chart.sub_account_for``)."""
+    """Where a payment's refund is paid from: a cash one out of the drawer ``cash_account``, which
+    must hold the payment's currency (409 ``cash_refund_needs_till`` without a drawer,
+    ``cash_refund_other_currency`` with another market's), else the gateway's sub-account its
+    reference booked to (``chart.sub_account_for``)."""
     if payment.gateway == CASH:
         if cash_account is None:
             raise Conflict(
                 "cash is paid back out of a till's drawer: take the return at a store's till",
                 code="cash_refund_needs_till",
             )
-        return get_account(cash_account).code
+        drawer = get_account(cash_account)
+        if drawer.currency != payment.currency:
+            raise Conflict(
+                f"this till's drawer holds {drawer.currency}; the order was paid in {payment.currency}",
+                code="cash_refund_other_currency",
+            )
+        return drawer.code
     return gateway_account(payment.gateway, payment.currency, sub=sub_account_for(payment.reference)).code
 
 

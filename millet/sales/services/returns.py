@@ -96,9 +96,9 @@ def return_order(
     The refund goes back to the order's payment; cash goes back in cash, out of the drawer of the
     store taking the units back (not the selling store's: the notes leave this store's drawer, and
     its Z close counts them). That needs the store's till day open and not closed, as a cash sale
-    does (``till.check_takes_sales``: 409 ``till_not_open``, ``till_day_closed``); a warehouse has
-    no drawer, so a cash order's return there is 409 ``cash_refund_needs_till``. Every refusal
-    changes nothing.
+    does (``till.check_takes_sales``: 409 ``till_not_open``, ``till_day_closed``), and its drawer
+    in the order's currency (409 ``cash_refund_other_currency``); a warehouse has no drawer, so a
+    cash order's return there is 409 ``cash_refund_needs_till``. Every refusal changes nothing.
     """
     store = None
     if store_code:
