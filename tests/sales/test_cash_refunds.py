@@ -15,6 +15,7 @@ from millet.finance import services as finance
 from millet.finance.models import LedgerTransfer
 from millet.sales import services
 from millet.sales.models import Order
+from tests.concurrency import behind_open_transaction
 from tests.sales.test_till_day import cash_sale, cashier, drawer
 from tests.sales.test_till_scans import everything, shelf
 
@@ -134,3 +135,22 @@ def test_a_cash_refund_at_a_store_of_another_currency_is_refused(world):
     assert refused.value.code == "cash_refund_other_currency"
     assert everything() == before
     assert drawer("cash:till:BLR-001:INR") == 0 and drawer() == sale.total
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres
+def test_a_cash_refund_taken_while_the_till_closes_waits_for_the_close_and_is_refused(
+    world, require_postgres
+):
+    """As a cash sale does: the refund share-locks the day, so it waits on the close holding the
+    day's row and then finds the day closed, instead of paying out of a drawer already counted."""
+    sale, phone = sh_cash_sale(world)
+    bj = cashier(world, "cashier_bj")
+    services.open_till_day(bj, "BJ-001")
+    closed, refund = behind_open_transaction(
+        lambda: services.close_till_day(bj, "BJ-001", counted_cash=Decimal("0")),
+        lambda: services.return_at_till(bj, "BJ-001", sale.number, serials=[phone]),
+    )
+    assert closed.counted_cash == 0, closed
+    assert isinstance(refund, Conflict) and refund.code == "till_day_closed", refund
+    assert drawer(BJ_DRAWER) == 0 and drawer() == sale.total
