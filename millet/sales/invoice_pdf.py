@@ -176,7 +176,7 @@ class _Layout:
         ]
         if invoice.place_of_supply:
             facts.append((_("Place of supply"), invoice.place_of_supply))
-        methods = {"card": _("Card"), "loan": _("Instant credit (loan)")}
+        methods = {"card": _("Card"), "cash": _("Cash"), "loan": _("Instant credit (loan)")}
         facts.append((_("Paid by"), ", ".join(methods[m] for m in invoice.payment_methods)))
         for label, value in facts:
             self.text(f"{label}: {value}")

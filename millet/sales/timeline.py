@@ -22,7 +22,7 @@ class Step:
 
 def order_timeline(order: Order, requests: list[ReturnAuthorization], refund_to: str) -> list[Step]:
     """Placed, paid, shipped (with carrier and tracking) or ready and collected, cancelled, and each
-    return request's steps; ``refund_to`` says where refunds went ("card" or "loan")."""
+    return request's steps; ``refund_to`` says where refunds went ("card", "cash" or "loan")."""
     done: list[tuple[str, datetime | None, str]] = [(_("Order placed"), order.created_at, "")]
     upcoming: list[str] = []
     collect = order.channel == Order.Channel.CLICK_COLLECT
@@ -56,7 +56,7 @@ def order_timeline(order: Order, requests: list[ReturnAuthorization], refund_to:
         elif request.decided_at:
             done.append((_("Return approved"), request.decided_at, ""))
         if request.received_id:
-            note = _("to your loan") if refund_to == "loan" else _("to your card")
+            note = {"loan": _("to your loan"), "cash": _("in cash")}.get(refund_to, _("to your card"))
             done.append((_("Units received, refunded"), request.received.created_at, note))
     steps = [Step(label, "done", at, note) for label, at, note in done]
     steps[-1] = Step(steps[-1].label, "current", steps[-1].at, steps[-1].note)

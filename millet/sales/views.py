@@ -52,7 +52,11 @@ RETURN_STATUS = {
     "rejected": (gettext_lazy("Rejected"), "danger"),
     "refunded": (gettext_lazy("Refunded"), "success"),
 }
-PAYMENT_METHOD = {"card": gettext_lazy("Card"), "loan": gettext_lazy("Instant credit (loan)")}
+PAYMENT_METHOD = {
+    "card": gettext_lazy("Card"),
+    "cash": gettext_lazy("Cash"),
+    "loan": gettext_lazy("Instant credit (loan)"),
+}
 PAYMENT_STATUS = {
     "authorized": gettext_lazy("authorised, charged when your order ships"),
     "captured": gettext_lazy("charged"),
@@ -102,8 +106,10 @@ def orders(request: HttpRequest) -> HttpResponse:
 
 
 def refund_method(payments: list[services.OrderPayment]) -> str:
-    """Where refunds of this order go: back to the loan that paid it, else to the card."""
-    return "loan" if any(p.method == "loan" for p in payments) else "card"
+    """Where refunds of this order go: back to the loan that paid it, in cash for a cash sale (paid
+    out at a store's till), else to the card."""
+    methods = {p.method for p in payments}
+    return next((m for m in ("loan", "cash") if m in methods), "card")
 
 
 @require_safe

@@ -154,3 +154,26 @@ def test_a_cash_refund_taken_while_the_till_closes_waits_for_the_close_and_is_re
     assert closed.counted_cash == 0, closed
     assert isinstance(refund, Conflict) and refund.code == "till_day_closed", refund
     assert drawer(BJ_DRAWER) == 0 and drawer() == sale.total
+
+
+def test_the_buyers_order_page_says_a_cash_sale_was_paid_and_refunded_in_cash(world, client):
+    """A till sale to a known customer in cash: the order page named the payment "Card" and said its
+    refund went "to your card", though the notes were handed over at a till."""
+    services.open_till_day(cashier(world), "SH-001")
+    phone = shelf(world, "MI6-64")[0]
+    sale = services.pos_sale(
+        cashier(world),
+        store_code="SH-001",
+        serials=[phone],
+        cash_tendered=Decimal("5000"),
+        customer_id=world.users["alice"].pk,
+    )
+    services.return_at_till(cashier(world), "SH-001", sale.number, serials=[phone])
+    alice = actor_for_user(world.users["alice"])
+    assert [p.method for p in services.order_payments(alice, sale.number)] == ["cash"]
+    client.force_login(world.users["alice"])
+    client.cookies["django_language"] = "en"  # China's pages open in Chinese; this test reads English
+    html = client.get(f"/orders/{sale.number}/").content.decode()
+    assert "<dt>Cash</dt>" in html
+    assert "2,499.00 refunded in cash" in html
+    assert "card" not in html.lower().replace('class="card"', "")

@@ -54,6 +54,7 @@ from millet.finance.services.exports import (
 from millet.finance.services.finance_postings import FinancePosting, finance_postings
 from millet.finance.services.gateways import (
     GATEWAYS,
+    CashGateway,
     GatewayResult,
     PaymentGateway,
     TestGateway,
@@ -111,6 +112,7 @@ __all__ = [
     "AccountBalance",
     "BatchResult",
     "FinancePosting",
+    "CashGateway",
     "GATEWAYS",
     "GatewayResult",
     "JOURNAL_HEADER",

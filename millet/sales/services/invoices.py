@@ -78,7 +78,7 @@ class Invoice:
     taxable_total: Decimal
     total: Decimal
     refunded: Decimal
-    payment_methods: tuple[str, ...]  # "card", "loan"
+    payment_methods: tuple[str, ...]  # "card", "cash", "loan"
 
 
 def seller_for(market: str) -> SellerFacts:

@@ -11,12 +11,15 @@ from millet.sales.services.orders import get_order
 
 # The name lending registers its gateway under (finance.GATEWAYS): an order paid by instant credit.
 LOAN_GATEWAY = "credit"
+# How the buyer is told a payment was made, by gateway; any other gateway took a card.
+_METHODS = {LOAN_GATEWAY: "loan", finance.CashGateway.name: "cash"}
 
 
 @dataclass(frozen=True)
 class OrderPayment:
     """One payment of an order, in the order's currency. ``method`` is "loan" (instant credit:
-    refunds pay the loan down) or "card" (every other gateway: refunds go back to the card)."""
+    refunds pay the loan down), "cash" (a till sale: refunds are paid out in cash at a store's till)
+    or "card" (every other gateway: refunds go back to the card)."""
 
     method: str
     status: str  # finance's Payment.Status: authorized, captured, partially_refunded, refunded, voided...
@@ -31,7 +34,7 @@ def order_payments(actor: Actor, number: str) -> list[OrderPayment]:
     order = get_order(actor, number)
     return [
         OrderPayment(
-            method="loan" if payment.gateway == LOAN_GATEWAY else "card",
+            method=_METHODS.get(payment.gateway, "card"),
             status=payment.status,
             amount=payment.amount,
             captured=payment.captured,
