@@ -479,3 +479,14 @@ def test_another_customers_id_answers_like_an_unknown_id(alices, method, path, n
     refusals = (401,) if (method, path) in DEVICE_CREDENTIAL_ROUTES else (403, 404)
     assert answered_unknown[0] in refusals, answered_unknown  # the body is valid; only the id is not
     assert call(real) == answered_unknown
+
+
+def test_another_stores_orders_answer_like_an_unknown_store(world):
+    """``GET /sales/orders?store_code=``: a cashier asking for another store's orders is told what a
+    made-up code gets (it was a 403, which told a guessed code from a real one)."""
+    beijing = world.client("cashier_bj")
+    theirs = beijing.get("/sales/orders?store_code=SH-001")
+    made_up = beijing.get("/sales/orders?store_code=SH-999")
+    assert (theirs.status_code, made_up.status_code) == (404, 404)
+    assert theirs.json()["error"] == made_up.json()["error"] == "unknown_store"
+    assert beijing.get("/sales/orders?store_code=BJ-001").status_code == 200

@@ -34,7 +34,7 @@ from millet.sales.services.orders import (
     replay_order,
     replay_twin,
 )
-from millet.sales.services.stores import store_facts, store_of
+from millet.sales.services.stores import store_facts, store_of, till_store
 from millet.sales.services.till import cash_account_code, check_takes_sales
 
 # --- point of sale -------------------------------------------------------------------------------
@@ -292,9 +292,7 @@ def held_sale(actor: Actor, store_code: str, number: str) -> Order:
     """A till sale of this store held for payment or paid by credit and not yet handed over;
     NotFound ``unknown_order`` for anything else (another store's, a web order, one sold already),
     so a cashier cannot probe numbers. The store is the actor's (NotFound ``unknown_store``)."""
-    store = store_facts(store_code)
-    if not actor.can_sell_at(store.id):
-        raise NotFound(f"unknown store {store_code!r}", code="unknown_store")
+    store = till_store(actor, store_code)
     order = get_order(actor, number)
     if order.channel != Order.Channel.POS or order.store_id != store.id or order.customer_id is None:
         raise NotFound(f"no order {number}", code="unknown_order")

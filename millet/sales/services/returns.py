@@ -20,8 +20,8 @@ from millet.sales.models import Order, OrderLine, OrderUnit, Return, ReturnLine
 from millet.sales.pricing import share_of
 from millet.sales.services.fulfilment import store_code_of
 from millet.sales.services.orders import get_order, sale_facts
-from millet.sales.services.stores import store_facts
-from millet.sales.services.till import cash_account_code, check_takes_sales, till_store
+from millet.sales.services.stores import store_facts, till_store
+from millet.sales.services.till import cash_account_code, check_takes_sales
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+from millet.accounts.actor import Actor
 from millet.core.errors import NotFound
 
 
@@ -78,3 +79,12 @@ def pickup_stores(market: str) -> list[PickupStore]:
 def store_of(store_id: int | None) -> StoreFacts | None:
     """The store an order names (its selling or pickup store), or None for the web channel."""
     return stores_by_id([store_id])[store_id] if store_id is not None else None
+
+
+def till_store(actor: Actor, store_code: str) -> StoreFacts:
+    """The store if the actor sells there (its cashiers and managers, or staff); NotFound
+    ``unknown_store`` otherwise, so a cashier cannot tell another store's till from none."""
+    store = store_facts(store_code)
+    if not actor.can_sell_at(store.id):
+        raise NotFound(f"unknown store {store_code!r}", code="unknown_store")
+    return store

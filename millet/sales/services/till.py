@@ -33,7 +33,7 @@ from millet.regions.services import get_market
 from millet.sales.models import Order, Return, TillDay
 from millet.sales.services.fulfilment import collect_order
 from millet.sales.services.orders import get_order
-from millet.sales.services.stores import StoreFacts, store_facts
+from millet.sales.services.stores import StoreFacts, till_store
 
 
 def _zone(store: StoreFacts) -> ZoneInfo:
@@ -49,15 +49,6 @@ def _day_bounds(store: StoreFacts, day: date) -> tuple[datetime, datetime]:
     """The instants a business date starts and ends at the store (end excluded)."""
     start = datetime.combine(day, time.min, tzinfo=_zone(store))
     return start, start + timedelta(days=1)
-
-
-def till_store(actor: Actor, store_code: str) -> StoreFacts:
-    """The store if the actor sells there (its cashiers and managers, or staff); NotFound
-    ``unknown_store`` otherwise, so a cashier cannot tell another store's till from none."""
-    store = store_facts(store_code)
-    if not actor.can_sell_at(store.id):
-        raise NotFound(f"unknown store {store_code!r}", code="unknown_store")
-    return store
 
 
 def cash_account_code(store: StoreFacts) -> str:
