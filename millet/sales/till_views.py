@@ -61,13 +61,16 @@ REFUSALS = {
     "wrong_pickup_code": gettext_lazy("The pickup code does not match this order."),
     "not_collectable": gettext_lazy("This order is not waiting for pickup."),
     "unknown_order": gettext_lazy("No order has this number here."),
-    "serial_not_on_order": gettext_lazy("This unit was not sold on that order, or is already back."),
+    "serial_not_on_order": gettext_lazy("This unit was not sold on that order."),
     "serial_already_returned": gettext_lazy("This unit was already returned."),
     "unknown_voucher": gettext_lazy("No voucher has this code."),
     "voucher_expired": gettext_lazy("This voucher is not valid now."),
     "voucher_limit_reached": gettext_lazy("This voucher has been used up."),
     "voucher_min_spend": gettext_lazy("The sale is below the voucher's minimum spend."),
     "not_returnable": gettext_lazy("This order cannot be returned."),
+    "cash_refund_other_currency": gettext_lazy(
+        "This order was paid in another currency's cash: refund it at a store of its own market."
+    ),
 }
 
 

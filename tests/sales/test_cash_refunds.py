@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 
 from millet.accounts.actor import actor_for_user
 from millet.core.errors import Conflict
@@ -43,9 +44,24 @@ def test_a_cash_sale_returned_at_another_store_is_paid_out_of_that_stores_drawer
     assert returned.refund_amount == sale.total
     assert drawer() == sale.total  # Shanghai still holds the cash it took
     assert drawer(BJ_DRAWER) == takings.total - sale.total
+    # A card sale returned at Beijing the same day: a refund of the day, but none of the drawer's.
+    card_phone = shelf(world, "MI6-64")[0]
+    card = services.pos_sale(
+        cashier(world), store_code="SH-001", serials=[card_phone], payment_token="tok_ok"
+    )
+    services.return_at_till(bj, "BJ-001", card.number, serials=[card_phone])
     report = services.z_report(bj, "BJ-001")
-    assert (report.cash_sales, report.refunds) == (takings.total, sale.total)
-    assert report.expected_cash == report.cash_sales - report.refunds
+    assert (report.cash_sales, report.refunds, report.cash_refunds) == (
+        takings.total,
+        sale.total + card.total,
+        sale.total,
+    )
+    assert report.expected_cash == report.cash_sales - report.cash_refunds
+    page = Client()
+    page.force_login(world.users["cashier_bj"])
+    page.cookies["django_language"] = "en"
+    html = page.get("/till/BJ-001/close/").content.decode()
+    assert "<dt>Refunded in cash</dt><dd>CN¥2,499.00</dd>" in html, html
     day = services.close_till_day(bj, "BJ-001", counted_cash=takings.total - sale.total)
     assert day.difference == Decimal("0.00"), (day.expected_cash, day.counted_cash)
     assert not LedgerTransfer.objects.filter(code="cash_over_short").exists()

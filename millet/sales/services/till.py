@@ -111,14 +111,16 @@ def open_till_day(actor: Actor, store_code: str) -> TillDay:
 @dataclass(frozen=True)
 class ZReport:
     """A till day's figures: sales rung up at the store that date (count, gross total, what came in
-    cash), refunds given there, and the cash in the drawer: what the ledger expects now (or
-    expected at the close), what was counted and the difference (counted less expected)."""
+    cash), refunds given there (all, and those paid out of the drawer in cash), and the cash in the
+    drawer: what the ledger expects now (or expected at the close), what was counted and the
+    difference (counted less expected)."""
 
     day: TillDay
     sales: int
     sales_total: Decimal
     cash_sales: Decimal
     refunds: Decimal
+    cash_refunds: Decimal
     expected_cash: Decimal
     counted_cash: Decimal | None
     difference: Decimal | None
@@ -140,7 +142,10 @@ def z_report(actor: Actor, store_code: str) -> ZReport:
     )
     refunds = Return.objects.filter(
         location_id=store.location_id, created_at__gte=start, created_at__lt=end
-    ).aggregate(total=Sum("refund_amount"))["total"]
+    ).aggregate(
+        total=Sum("refund_amount"),
+        in_cash=Sum("refund_amount", filter=Q(order__cash_tendered__isnull=False)),  # out of the drawer
+    )
     if day.is_closed:
         expected = day.expected_cash
     else:
@@ -151,7 +156,8 @@ def z_report(actor: Actor, store_code: str) -> ZReport:
         sales=sold["sold"],
         sales_total=sold["gross"] or Decimal(0),
         cash_sales=sold["in_cash"] or Decimal(0),
-        refunds=refunds or Decimal(0),
+        refunds=refunds["total"] or Decimal(0),
+        cash_refunds=refunds["in_cash"] or Decimal(0),
         expected_cash=expected,
         counted_cash=day.counted_cash,
         difference=day.difference,
