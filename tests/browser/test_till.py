@@ -140,6 +140,8 @@ def test_a_cashiers_day(open_page, world, shot, viewport):
     page.get_by_role("link", name="Close the day").click()
     expected = sale.total - phone_line.total
     assert drawer() == expected
+    refunded_in_cash = page.get_by_text("Refunded in cash").locator("xpath=following-sibling::dd[1]")
+    assert refunded_in_cash.inner_text().replace(",", "") == f"¥{phone_line.total:.2f}"  # out of the drawer
     check(page, shot, f"z-report-{viewport}")
     page.get_by_label("Cash counted in the drawer").fill(f"{expected:.2f}")
     page.get_by_role("button", name="Close the day").click()
