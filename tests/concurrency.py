@@ -43,51 +43,94 @@ def lock_waiters() -> int:
         return cursor.fetchone()[0]
 
 
-def behind_open_transaction(
-    first: Callable[[], object], second: Callable[[], object]
+def first_held(
+    first: Callable[[Callable[[], None]], object], second: Callable[[], object]
 ) -> tuple[object, object]:
-    """The interleaving a race only sometimes gives, every time (PostgreSQL): ``first`` runs in a
-    transaction held open after it returns; ``second`` starts then, and the first commits only once
-    the second waits on a lock (or has finished without meeting the first's locks). Returns both
-    results (a return value or a DomainError)."""
-    from django.db import transaction
-
+    """The interleaving a race only sometimes gives, every time (PostgreSQL): ``first(hold)`` runs in
+    a thread and stops where it calls ``hold()`` (the first call only); ``second()`` starts then, and
+    the first goes on only once the second waits on a lock or has finished without meeting the
+    first's locks. Returns both answers, each a return value or the exception raised."""
     from tests.devices.mqtt_fixtures import wait_until
 
-    done, commit, results = threading.Event(), threading.Event(), {}
+    reached, go, answers = threading.Event(), threading.Event(), {}
+
+    def hold() -> None:
+        if not reached.is_set():
+            reached.set()
+            go.wait(30)
 
     def run(name: str, work: Callable[[], object]) -> None:
         try:
-            if name == "first":
-                with transaction.atomic():
-                    results[name] = work()
-                    done.set()
-                    commit.wait(30)
-            else:
-                results[name] = work()
-        except DomainError as exc:
-            results[name] = exc
+            answers[name] = work()
+        except Exception as exc:  # noqa: BLE001 - the answer under test, an IntegrityError included
+            answers[name] = exc
         finally:
-            done.set()
+            reached.set()  # a first that fails before its hold lets the test go on and show it
             connection.close()
 
-    threads = {
-        name: threading.Thread(target=run, args=(name, work))
-        for name, work in (("first", first), ("second", second))
-    }
-    threads["first"].start()
+    threads = [
+        threading.Thread(target=run, args=("first", lambda: first(hold))),
+        threading.Thread(target=run, args=("second", second)),
+    ]
+    threads[0].start()
     try:
-        assert done.wait(30) and "first" in results, results
-        threads["second"].start()
+        assert reached.wait(30), "the first never reached its hold"
+        threads[1].start()
         wait_until(
-            lambda: not threads["second"].is_alive() or lock_waiters() == 1,
+            lambda: not threads[1].is_alive() or lock_waiters() >= 1,
             timeout=30,
             what="the second to wait for the first's locks or finish",
         )
     finally:
-        commit.set()
-        for thread in threads.values():
+        go.set()
+        for thread in threads:
             if thread.ident:  # started
                 thread.join(30)
     close_old_connections()
-    return results["first"], results["second"]
+    return answers["first"], answers.get("second")
+
+
+def behind_open_transaction(
+    first: Callable[[], object], second: Callable[[], object]
+) -> tuple[object, object]:
+    """``first_held`` with the first held after ``first()`` returns, its transaction still open."""
+    from django.db import transaction
+
+    def in_open_transaction(hold: Callable[[], None]) -> object:
+        with transaction.atomic():
+            result = first()
+            hold()
+            return result
+
+    return first_held(in_open_transaction, second)
+
+
+def held_at_call(
+    monkeypatch,
+    owner: object,
+    name: str,
+    first: Callable[[], object],
+    second: Callable[[], object],
+    *,
+    before: bool = False,
+) -> tuple[object, object]:
+    """``first_held`` with the first held right after its call of ``owner.name`` returns (patched
+    for the test), or right before it (``before``); the second's own calls pass straight through."""
+    real = getattr(owner, name)
+    holds: list[Callable[[], None]] = []
+
+    def held(*args, **kwargs):
+        if before and holds:
+            holds.pop()()
+        found = real(*args, **kwargs)
+        if holds:
+            holds.pop()()
+        return found
+
+    monkeypatch.setattr(owner, name, held)
+
+    def first_with_hold(hold: Callable[[], None]) -> object:
+        holds.append(hold)
+        return first()
+
+    return first_held(first_with_hold, second)

@@ -9,7 +9,7 @@ from millet.core.errors import DomainError
 from millet.inventory.models import SerialUnit, Stock
 from millet.sales import services
 from millet.sales.models import Order, OrderUnit
-from tests.concurrency import behind_open_transaction, lock_waiters, race
+from tests.concurrency import behind_open_transaction, held_at_call, race
 from tests.sales.test_checkout_pages import CN_ADDRESS
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
@@ -167,17 +167,14 @@ def test_a_line_set_while_its_cart_checks_out_is_refused_not_lost(world, require
 def test_a_checkout_page_sent_while_its_twin_is_still_placing_the_order_replays_that_order(
     world, require_postgres, monkeypatch
 ):
-    """The page's double click at its worst, made to happen every time: the first request has written
-    the order but not committed when the second arrives, so the second waits on the idempotency key,
-    is told its twin was placing it, and asks again. Asking again must be the very same request (the
-    card, the delivery, the shipping method): anything less is a different request for that key, and
-    was a 500 (seen in a browser test)."""
-    import threading
-
-    from django.db import connection, transaction
+    """The page's double click at its worst, made to happen every time: the first request has placed
+    the order but not committed when the second arrives, so the second waits on the cart and then
+    replays the order. A replay must be the very same request (the card, the delivery, the shipping
+    method): anything less is a different request for that key, and was a 500 (seen in a browser
+    test)."""
     from django.test import Client
 
-    from tests.devices.mqtt_fixtures import wait_until
+    from millet.sales.services import carts
 
     user = world.users["alice"]
     clicks = [Client(), Client()]
@@ -193,40 +190,14 @@ def test_a_checkout_page_sent_while_its_twin_is_still_placing_the_order_replays_
         "shipping_method": "express",
         **CN_ADDRESS,
     }
-    placed, commit, answers = threading.Event(), threading.Event(), {}
-    checkout_cart = services.checkout_cart
-
-    def held_open_by_the_first(*args, **kwargs):
-        """The first request's checkout, its transaction kept open until the second one waits."""
-        if threading.current_thread().name != "first":
-            return checkout_cart(*args, **kwargs)
-        with transaction.atomic():
-            order = checkout_cart(*args, **kwargs)
-            placed.set()
-            commit.wait(30)
-        return order
-
-    monkeypatch.setattr(services, "checkout_cart", held_open_by_the_first)
-
-    def click(name: str) -> None:
-        try:
-            answers[name] = clicks[name == "second"].post("/shop/cn/checkout/", form)
-        except Exception as exc:  # noqa: BLE001 - the test client raises a view's error: keep it to show
-            answers[name] = exc
-        finally:
-            connection.close()
-
-    first = threading.Thread(target=click, args=("first",), name="first")
-    first.start()
-    assert placed.wait(30)
-    second = threading.Thread(target=click, args=("second",), name="second")
-    second.start()
-
-    wait_until(lambda: lock_waiters() == 1, timeout=30, what="the second request to wait for the first")
-    commit.set()
-    first.join(30)
-    second.join(30)
+    answers = held_at_call(
+        monkeypatch,
+        carts,
+        "place_order",
+        lambda: clicks[0].post("/shop/cn/checkout/", form),
+        lambda: clicks[1].post("/shop/cn/checkout/", form),
+    )
     order = Order.objects.get(customer=user)
-    for name in ("first", "second"):
-        assert getattr(answers[name], "status_code", None) == 302, (name, answers[name])
-        assert answers[name]["Location"] == f"/orders/{order.number}/confirmation/", name
+    for answer in answers:
+        assert getattr(answer, "status_code", None) == 302, answer
+        assert answer["Location"] == f"/orders/{order.number}/confirmation/"

@@ -6,11 +6,9 @@ races a cash sale against the till's close the same way."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from millet.accounts.actor import actor_for_user
@@ -20,60 +18,27 @@ from millet.finance.models import LedgerTransfer
 from millet.inventory.models import SerialUnit
 from millet.sales import services
 from millet.sales.models import DailyTakings, Order
-from tests.concurrency import behind_open_transaction, lock_waiters
-from tests.devices.mqtt_fixtures import wait_until
+from tests.concurrency import behind_open_transaction, held_at_call
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
 
-def _held_race(monkeypatch, owner, name: str, request, *, after: bool = True):
-    """Run ``request()`` twice: "first" is held right after ``owner.name`` (its first look) returns,
-    or right before it runs (``after`` False), until "second" has finished or waits on a lock;
-    returns both answers (a value or the exception)."""
-    looked, go, answers = threading.Event(), threading.Event(), {}
-    real = getattr(owner, name)
-
-    def held(*args, **kwargs):
-        if not after:
-            hold()
-        found = real(*args, **kwargs)
-        if after:
-            hold()
-        return found
-
-    def hold() -> None:
-        if threading.current_thread().name == "first" and not looked.is_set():
-            looked.set()
-            go.wait(30)
-
-    monkeypatch.setattr(owner, name, held)
-
-    def run(who: str) -> None:
-        try:
-            answers[who] = request()
-        except Exception as exc:  # noqa: BLE001 - an IntegrityError is the finding: keep it to show
-            answers[who] = exc
-        finally:
-            connection.close()
-
-    first = threading.Thread(target=run, args=("first",), name="first")
-    first.start()
-    assert looked.wait(30)
-    second = threading.Thread(target=run, args=("second",), name="second")
-    second.start()
-    wait_until(lambda: not second.is_alive() or lock_waiters() >= 1, what="the twin to finish or wait")
-    go.set()
-    first.join(30)
-    second.join(30)
-    return answers["first"], answers["second"]
-
-
-def test_a_till_sale_whose_twin_sold_the_units_since_its_first_look_replays_that_sale(
-    world, require_postgres, monkeypatch
+@pytest.mark.parametrize(
+    "held_after",
+    [
+        # The second looked for its key before the first committed, then found the scanned unit sold
+        # (by its twin) and answered 409 ``serial_sold``.
+        "replay_order",
+        # The second arrived while the first had written its order but not committed: it waited on
+        # the key and was then a 409 ``idempotency_key_reused`` ("in progress").
+        "create_order",
+    ],
+)
+def test_a_till_sale_sent_twice_at_once_answers_both_with_one_sale(
+    world, require_postgres, monkeypatch, held_after
 ):
-    """A double click on the till's Pay: the second request looked for its key before the first
-    committed, then found the scanned unit sold (by its twin) and answered 409 ``serial_sold``: the
-    cashier was told a sale had failed that had gone through."""
+    """A double click on the till's Pay, the first request held after ``held_after``: the cashier was
+    told a sale had failed that had gone through (the till has no retry to turn it into the sale)."""
     from millet.sales.services import pos
 
     cashier = actor_for_user(world.users["cashier_sh"])
@@ -88,35 +53,7 @@ def test_a_till_sale_whose_twin_sold_the_units_since_its_first_look_replays_that
             cashier, store_code="SH-001", serials=[serial], payment_token="tok_ok", idempotency_key="till:k1"
         )
 
-    first, second = _held_race(monkeypatch, pos, "replay_order", pay)
-    assert isinstance(second, Order), second
-    assert isinstance(first, Order), first
-    assert first.number == second.number
-    assert Order.objects.count() == 1
-    assert [p.amount for p in finance.payments_for(first.number)] == [first.total]
-
-
-def test_a_till_sale_sent_while_its_twin_is_still_writing_it_replays_that_sale(
-    world, require_postgres, monkeypatch
-):
-    """The same double click, the second request arriving while the first has written its order but
-    not committed: the second waits on the key, and was then a 409 ``idempotency_key_reused``
-    ("in progress"), which the till shows as a refusal (it has no checkout page's retry)."""
-    from millet.sales.services import pos
-
-    cashier = actor_for_user(world.users["cashier_sh"])
-    serial = (
-        SerialUnit.objects.filter(location_id=world.locations["SH-001"], sku=world.skus["MI6-64"])
-        .values_list("serial", flat=True)
-        .first()
-    )
-
-    def pay():
-        return services.pos_sale(
-            cashier, store_code="SH-001", serials=[serial], payment_token="tok_ok", idempotency_key="till:k2"
-        )
-
-    first, second = _held_race(monkeypatch, pos, "create_order", pay)
+    first, second = held_at_call(monkeypatch, pos, held_after, pay, pay)
     assert isinstance(first, Order), first
     assert isinstance(second, Order), second
     assert first.number == second.number
@@ -135,13 +72,10 @@ def test_daily_takings_posted_twice_at_once_are_recorded_and_booked_once(
     line = services.TakingsLine(world.skus["CABLE-C"].pk, 2, 10_000, 1_700)
     summary = services.Takings("store", "SH-001", day, "VAT", (line,))
 
-    first, second = _held_race(
-        monkeypatch,
-        takings_module.finance,
-        "submit_batch",
-        lambda: services.post_daily_takings([summary]),
-        after=False,
-    )
+    def post():
+        return services.post_daily_takings([summary])
+
+    first, second = held_at_call(monkeypatch, takings_module.finance, "submit_batch", post, post, before=True)
     assert sorted([first, second], key=repr) == [0, 2], (first, second)
     assert DailyTakings.objects.count() == 1
     assert LedgerTransfer.objects.filter(reference=f"takings SH-001 {day.isoformat()}").count() == 2
@@ -165,55 +99,22 @@ def test_a_cash_sale_rung_up_while_the_till_closes_is_in_the_close_or_refused(
         .values_list("serial", flat=True)
         .first()
     )
-    checked, go, answers = threading.Event(), threading.Event(), {}
-    real = pos.check_takes_sales
-
-    def held(*args, **kwargs):
-        real(*args, **kwargs)
-        if threading.current_thread().name == "sale":
-            checked.set()
-            go.wait(30)
-
-    monkeypatch.setattr(pos, "check_takes_sales", held)
-
-    def run(name: str, work) -> None:
-        try:
-            answers[name] = work()
-        except DomainError as exc:
-            answers[name] = exc
-        finally:
-            connection.close()
-
-    sale = threading.Thread(
-        target=run,
-        args=(
-            "sale",
-            lambda: services.pos_sale(
-                cashier, store_code="SH-001", serials=[serial], cash_tendered=Decimal("5000")
-            ),
+    sale, day = held_at_call(
+        monkeypatch,
+        pos,
+        "check_takes_sales",
+        lambda: services.pos_sale(
+            cashier, store_code="SH-001", serials=[serial], cash_tendered=Decimal("5000")
         ),
-        name="sale",
+        lambda: services.close_till_day(cashier, "SH-001", counted_cash=Decimal(0)),
     )
-    sale.start()
-    assert checked.wait(30)
-    close = threading.Thread(
-        target=run,
-        args=("close", lambda: services.close_till_day(cashier, "SH-001", counted_cash=Decimal(0))),
-        name="close",
-    )
-    close.start()
-    wait_until(lambda: not close.is_alive() or lock_waiters() >= 1, what="the close to finish or wait")
-    go.set()
-    sale.join(30)
-    close.join(30)
-    day = answers["close"]
     assert day.counted_cash == 0, day
     drawer = finance.balances(["cash:till:SH-001:CNY"])["cash:till:SH-001:CNY"]
-    assert drawer.debits_posted - drawer.credits_posted == 0, (answers["sale"], day.expected_cash)
-    if isinstance(answers["sale"], Order):
-        assert day.expected_cash == answers["sale"].total
+    assert drawer.debits_posted - drawer.credits_posted == 0, (sale, day.expected_cash)
+    if isinstance(sale, Order):
+        assert day.expected_cash == sale.total
     else:
-        assert answers["sale"].code == "till_day_closed"
+        assert sale.code == "till_day_closed"
 
 
 def test_an_api_order_sent_again_while_its_twin_still_writes_it_replays_that_order(world, require_postgres):
