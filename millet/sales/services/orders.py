@@ -42,6 +42,7 @@ from millet.sales.services.stores import store_facts, till_store
 from millet.sales.services.vouchers import find_voucher, redeem_voucher, voucher_discount
 
 MAX_LINES = 50
+NUMBER_DRAWS = 3  # order numbers a keyed request tries before its clash is an error
 # On PostgreSQL, orders are partitioned by month on created_at: this month and the next two are kept
 # ready by core.partitions.ensure_all (registered in SalesConfig.ready).
 ORDER_PARTITIONS = RangePartitioned(Order._meta.db_table, "created_at", "month", ahead=2)
@@ -329,6 +330,7 @@ def place_order_with_lines(
     holds = hold_stock(
         new, store=store, near=near, ttl_seconds=ttl, allow_backorder=channel == Order.Channel.WEB
     )
+    take_voucher(new)
     tax_by_origin(new.order, new.lines, holds, {info.id: info.tax_class for info in new.skus.values()})
     if payment_token:
         _authorize(new.order, new.lines, payment_token)
@@ -446,7 +448,8 @@ def create_order(
     placed_at=None,
     paying: bool = False,
 ) -> NewOrder:
-    """Price the lines and write the order, its keys and its lines (and redeem the voucher).
+    """Price the lines and write the order, its keys and its lines; the caller holds the stock and
+    then takes the voucher's use (``hold_stock``, ``take_voucher``).
 
     ``paying``: the same transaction authorises payment before it commits (``place_order`` with a
     payment token), so the order is written with the status and time of payment at once (see
@@ -503,24 +506,35 @@ def create_order(
     ]
     # The key row first (OrderKey holds the uniqueness the partitioned order table cannot), then the
     # order and its lines: one statement on PostgreSQL (core.sql), the checkout's hot path. Only a keyed
-    # request can collide with a twin, so only it pays for the savepoint it needs to recover.
-    guard = transaction.atomic() if idempotency_key else nullcontext()
-    try:
-        with guard:
-            sql.insert_family(
-                [OrderKey(number=order.number, idempotency_key=idempotency_key)], order, order_lines, "order"
-            )
-    except IntegrityError:
-        if not idempotency_key:
-            raise
-        raise KeyTaken(
-            "a request with this idempotency key has placed its order", code="idempotency_key_reused"
-        ) from None
+    # request can collide with a twin, so only it pays for the savepoint it needs to recover; it may
+    # also meet another order's number (48 random bits a day, see core.numbers), and draws again.
+    for draw in range(NUMBER_DRAWS):
+        try:
+            with transaction.atomic() if idempotency_key else nullcontext():
+                key = OrderKey(number=order.number, idempotency_key=idempotency_key)
+                sql.insert_family([key], order, order_lines, "order")
+            break
+        except IntegrityError:
+            if not idempotency_key or draw == NUMBER_DRAWS - 1:
+                raise
+            if keyed_order(idempotency_key) is not None:
+                raise KeyTaken(
+                    "a request with this idempotency key has placed its order", code="idempotency_key_reused"
+                ) from None
+            order.number = document_number(market)
     for line in order_lines:
         line.order = order  # the instance itself, so line.reference reads its number without a query
-    if voucher:
-        redeem_voucher(voucher, order, customer_id)
     return NewOrder(order, order_lines, skus)
+
+
+def take_voucher(new: NewOrder) -> None:
+    """Count the use of the order's voucher, if it has one (``redeem_voucher``: 409
+    ``voucher_limit_reached`` when used up). Called once the order's stock is held: every writer
+    locks stock rows before the voucher row (a cancel and the expiry of unpaid orders give the stock
+    back first), and a checkout that took them the other way round deadlocked beside a cancel of
+    another order with the same voucher."""
+    if new.order.voucher is not None:
+        redeem_voucher(new.order.voucher, new.order, new.order.customer_id)
 
 
 def hold_stock(

@@ -33,6 +33,7 @@ from millet.sales.services.orders import (
     price_lines,
     replay_order,
     replay_twin,
+    take_voucher,
 )
 from millet.sales.services.stores import store_facts, store_of, till_store
 from millet.sales.services.till import cash_account_code, check_takes_sales
@@ -169,6 +170,7 @@ def _ring_up(
     except KeyTaken as taken:  # only the key's clash: a later refusal may follow our own key row
         return replay_twin(actor, idempotency_key, request, taken)
     hold_stock(new, store=store, near=None, ttl_seconds=None, allow_backorder=False, only_store=True)
+    take_voucher(new)
     return new.order, new, scanned
 
 
