@@ -32,7 +32,7 @@ def test_open_carts_made_twice_before_0014_are_folded_into_the_newest(world):
     alice, bob = world.users["alice"], world.users["bob"]
     sku = world.skus
     migrate(BEFORE)
-    older = Cart.objects.create(customer=alice, market_id="CN")
+    older = Cart.objects.create(customer=alice, market_id="CN", voucher_code="WELCOME10")
     newest = Cart.objects.create(customer=alice, market_id="CN")
     elsewhere = Cart.objects.create(customer=alice, market_id="IN")
     done = Cart.objects.create(customer=alice, market_id="CN", checked_out=True)
@@ -45,4 +45,5 @@ def test_open_carts_made_twice_before_0014_are_folded_into_the_newest(world):
     assert not Cart.objects.filter(pk=older.pk).exists()
     lines = dict(CartLine.objects.filter(cart=newest).values_list("sku__code", "quantity"))
     assert lines == {"CABLE-C": 2, "MI6-64": 1}  # the newest cart's own quantity wins
+    assert Cart.objects.get(pk=newest.pk).voucher_code == "WELCOME10"  # the older cart's voucher moves
     assert set(Cart.objects.values_list("pk", flat=True)) == {newest.pk, elsewhere.pk, done.pk, bobs.pk}
