@@ -193,3 +193,30 @@ def test_the_buyers_order_page_says_a_cash_sale_was_paid_and_refunded_in_cash(wo
     assert "<dt>Cash</dt>" in html
     assert "2,499.00 refunded in cash" in html
     assert "card" not in html.lower().replace('class="card"', "")
+
+
+def test_a_return_request_of_a_cash_sale_asks_for_the_units_at_a_store_and_is_refunded_there(world, client):
+    """Cash is paid back at a store's till, never by post: the buyer's return page says to bring the
+    units to a store (it said to send them), and staff receiving them at a store refund the cash."""
+    services.open_till_day(cashier(world), "SH-001")
+    phone = shelf(world, "MI6-64")[0]
+    sale = services.pos_sale(
+        cashier(world),
+        store_code="SH-001",
+        serials=[phone],
+        cash_tendered=Decimal("5000"),
+        customer_id=world.users["alice"].pk,
+    )
+    client.force_login(world.users["alice"])
+    client.cookies["django_language"] = "en"
+    html = client.get(f"/orders/{sale.number}/return/").content.decode()
+    assert "bring the items to one of our stores" in html and "send the items" not in html
+    alice, staff = (actor_for_user(world.users[name]) for name in ("alice", "staff"))
+    line = sale.lines.get()
+    asked = services.request_return(
+        alice, sale.number, lines=[services.ReturnRequest(line.pk, 1)], reason="changed_mind"
+    )
+    services.decide_return(staff, asked.pk, approve=True)
+    received = services.receive_return(staff, asked.pk, store_code="SH-001", serials={line.pk: [phone]})
+    assert received.received.refund_amount == sale.total
+    assert drawer() == 0  # paid out of the store's drawer that took the cash
