@@ -25,10 +25,21 @@ pytestmark = pytest.mark.django_db
 BJ_DRAWER = "cash:till:BJ-001:CNY"
 
 
-def sh_cash_sale(world) -> tuple[Order, str]:
+def sh_cash_sale(world, buyer: str | None = None) -> tuple[Order, str]:
+    """A phone sold for cash at Shanghai's till (opened for it), to ``buyer`` if named."""
     services.open_till_day(cashier(world), "SH-001")
     phone = shelf(world, "MI6-64")[0]
-    return cash_sale(world, phone), phone
+    if buyer is None:
+        return cash_sale(world, phone), phone
+    customer_id = world.users[buyer].pk
+    sale = services.pos_sale(
+        cashier(world),
+        store_code="SH-001",
+        serials=[phone],
+        cash_tendered=Decimal("5000"),
+        customer_id=customer_id,
+    )
+    return sale, phone
 
 
 def test_a_cash_sale_returned_at_another_store_is_paid_out_of_that_stores_drawer(world):
@@ -175,15 +186,7 @@ def test_a_cash_refund_taken_while_the_till_closes_waits_for_the_close_and_is_re
 def test_the_buyers_order_page_says_a_cash_sale_was_paid_and_refunded_in_cash(world, client):
     """A till sale to a known customer in cash: the order page named the payment "Card" and said its
     refund went "to your card", though the notes were handed over at a till."""
-    services.open_till_day(cashier(world), "SH-001")
-    phone = shelf(world, "MI6-64")[0]
-    sale = services.pos_sale(
-        cashier(world),
-        store_code="SH-001",
-        serials=[phone],
-        cash_tendered=Decimal("5000"),
-        customer_id=world.users["alice"].pk,
-    )
+    sale, phone = sh_cash_sale(world, buyer="alice")
     services.return_at_till(cashier(world), "SH-001", sale.number, serials=[phone])
     alice = actor_for_user(world.users["alice"])
     assert [p.method for p in services.order_payments(alice, sale.number)] == ["cash"]
@@ -198,15 +201,7 @@ def test_the_buyers_order_page_says_a_cash_sale_was_paid_and_refunded_in_cash(wo
 def test_a_return_request_of_a_cash_sale_asks_for_the_units_at_a_store_and_is_refunded_there(world, client):
     """Cash is paid back at a store's till, never by post: the buyer's return page says to bring the
     units to a store (it said to send them), and staff receiving them at a store refund the cash."""
-    services.open_till_day(cashier(world), "SH-001")
-    phone = shelf(world, "MI6-64")[0]
-    sale = services.pos_sale(
-        cashier(world),
-        store_code="SH-001",
-        serials=[phone],
-        cash_tendered=Decimal("5000"),
-        customer_id=world.users["alice"].pk,
-    )
+    sale, phone = sh_cash_sale(world, buyer="alice")
     client.force_login(world.users["alice"])
     client.cookies["django_language"] = "en"
     html = client.get(f"/orders/{sale.number}/return/").content.decode()
