@@ -70,26 +70,14 @@ def _cart_changed(cart: Cart) -> None:
     cart_units_kept.forget(str(cart.customer_id))
 
 
-def get_cart(actor: Actor, cart_id: int) -> Cart:
-    """The actor's cart with its lines; 404 ``unknown_cart`` for anyone else's."""
-    cart = Cart.objects.filter(pk=cart_id, customer_id=actor.user_id).prefetch_related("lines").first()
-    if cart is None:
-        raise NotFound("no such cart", code="unknown_cart")
-    return cart
-
-
-def _cart_to_change(actor: Actor, cart_id: int) -> Cart:
-    """The actor's cart, row-locked until the caller's transaction ends, and still open (409
-    ``cart_checked_out`` otherwise). Every change to a cart and its checkout take this lock first,
-    so a checkout sees the lines as they are when it commits (a line set beside it waits, then finds
-    the cart checked out), and a twin of a checkout waits for it and replays its order rather than
-    finding the cart closed under it."""
-    cart = (
-        Cart.objects.select_for_update()
-        .filter(pk=cart_id, customer_id=actor.user_id)
-        .prefetch_related("lines")
-        .first()
-    )
+def get_cart(actor: Actor, cart_id: int, *, for_update: bool = False) -> Cart:
+    """The actor's cart with its lines; 404 ``unknown_cart`` for anyone else's. ``for_update`` locks
+    its row until the caller's transaction ends: every change to a cart and its checkout take this
+    lock first, so a checkout sees the lines as they are when it commits (a line set beside it
+    waits, then finds the cart checked out), and a twin of a checkout waits for it and replays its
+    order rather than finding the cart closed under it."""
+    carts = Cart.objects.select_for_update() if for_update else Cart.objects
+    cart = carts.filter(pk=cart_id, customer_id=actor.user_id).prefetch_related("lines").first()
     if cart is None:
         raise NotFound("no such cart", code="unknown_cart")
     return cart
@@ -103,7 +91,7 @@ def _require_open(cart: Cart) -> None:
 @transaction.atomic
 def set_cart_line(actor: Actor, cart_id: int, sku_code: str, quantity: int) -> Cart:
     """Set a line's quantity; 0 removes it. Prices are checked now so the cart never holds unsellable SKUs."""
-    cart = _cart_to_change(actor, cart_id)
+    cart = get_cart(actor, cart_id, for_update=True)
     _require_open(cart)
     if quantity == 0:
         CartLine.objects.filter(cart=cart, sku_id=sku_id_for(sku_code)).delete()
@@ -195,7 +183,7 @@ def set_cart_voucher(actor: Actor, cart_id: int, code: str) -> Cart:
     """Keep a voucher code on the cart if it applies to it now; "" takes it off. Raises what
     ``find_voucher`` refuses with (404 ``unknown_voucher``, 422 ``voucher_wrong_market``, 409
     ``voucher_expired`` or ``voucher_min_spend``), and the cart keeps its old code."""
-    cart = _cart_to_change(actor, cart_id)
+    cart = get_cart(actor, cart_id, for_update=True)
     _require_open(cart)
     code = code.strip().upper()[:32]
     if code:
@@ -224,7 +212,7 @@ def checkout_cart(
     """Turn the cart into an order (``place_order``'s arguments); a cart checks out once. A request
     sent again with the same ``idempotency_key`` (a double click, a reload, the back button) gets
     the order the first one made, and nothing is charged twice."""
-    cart = _cart_to_change(actor, cart_id)
+    cart = get_cart(actor, cart_id, for_update=True)
     codes = sku_codes(line.sku_id for line in cart.lines.all())
     lines = [LineRequest(codes[line.sku_id], line.quantity) for line in cart.lines.all()]
     params = {

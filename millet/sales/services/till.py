@@ -56,12 +56,16 @@ def cash_account_code(store: StoreFacts) -> str:
     return finance.till_cash_account(store.code, get_market(store.market).currency).code
 
 
-def today_of(store: StoreFacts) -> TillDay | None:
-    return TillDay.objects.filter(store_id=store.id, business_date=business_date(store)).first()
-
-
-# Today's till day, share-locked (SQLite has no row locks: its one writer holds the database).
-_SHARED_DAY = f"SELECT * FROM {TillDay._meta.db_table} WHERE store_id = %s AND business_date = %s"
+def today_of(store: StoreFacts, *, share_lock: bool = False) -> TillDay | None:
+    """The store's till day for today, None before it is opened. ``share_lock`` holds its row
+    ``FOR SHARE`` until the transaction ends (raw SQL: Django's ``select_for_update`` has no shared
+    mode, and an exclusive lock would queue every sale at a store behind the one before; SQLite has
+    no row locks, its one writer holds the database)."""
+    today = TillDay.objects.filter(store_id=store.id, business_date=business_date(store))
+    if not (share_lock and connection.features.has_select_for_update):
+        return today.first()
+    sql, params = today.query.sql_with_params()
+    return next(iter(TillDay.objects.raw(f"{sql} FOR SHARE", params)), None)
 
 
 def check_takes_sales(store: StoreFacts, *, cash: bool) -> None:
@@ -71,8 +75,7 @@ def check_takes_sales(store: StoreFacts, *, cash: bool) -> None:
     share-locked until the sale commits, so the close (which locks it for update) waits for the
     sales already past this check and counts their cash, and a sale checked during a close waits
     for it and is refused; sales do not wait for one another."""
-    query = _SHARED_DAY + (" FOR SHARE" if connection.features.has_select_for_update else "")
-    day = next(iter(TillDay.objects.raw(query, [store.id, business_date(store)])), None)
+    day = today_of(store, share_lock=True)
     if day is not None and day.is_closed:
         raise Conflict("the till's day is closed: no more sales today", code="till_day_closed")
     if cash and day is None:
