@@ -54,7 +54,9 @@ REFUSALS = {
     "duplicate_serial": gettext_lazy("This unit is already scanned."),
     "serials_mismatch": gettext_lazy("Scan exactly one serial number for each unit."),
     "serial_wrong_sku": gettext_lazy("This unit is not a product of that order."),
-    "till_day_closed": gettext_lazy("The day is closed: this till takes no more sales today."),
+    "till_day_closed": gettext_lazy(
+        "The day is closed: this till takes no more sales or cash refunds today."
+    ),
     "till_not_open": gettext_lazy("Open the day first."),
     "cash_short": gettext_lazy("The cash handed over is less than the total."),
     "payment_declined": gettext_lazy("The card was declined."),

@@ -144,7 +144,7 @@ def order_page(
             "order": order,
             "status": STATUS.get(order.status, (order.status, "neutral")),
             "channel": CHANNEL.get(order.channel, order.channel),
-            "timeline": order_timeline(order, requests, refund_to),
+            "timeline": order_timeline(order, requests, services.order_returns(order), refund_to),
             "lines": [{"line": line, "title": titles.get(line.sku_id, "")} for line in lines],
             "tax_totals": _tax_totals(lines),
             "payments": [

@@ -150,7 +150,8 @@ def test_a_cashiers_day(open_page, world, shot, viewport):
     expect(facts.get_by_text("Over (+) or short (−)")).to_be_visible()
     shot(page, f"z-report-closed-{viewport}")
     page.get_by_role("link", name="Sale").click()
-    expect(page.get_by_text("The day is closed: this till takes no more sales today.")).to_be_visible()
+    closed = "The day is closed: this till takes no more sales or cash refunds today."
+    expect(page.get_by_text(closed)).to_be_visible()
 
     assert drawer() == expected
     assert total_balance_check() == 0

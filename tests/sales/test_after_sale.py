@@ -4,6 +4,7 @@ money back to the card), click-and-collect pickup codes, and nobody reaching ano
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -171,6 +172,47 @@ def test_a_return_from_request_to_refund_goes_back_to_the_card_and_the_ledger_ba
     html = client.get(f"/orders/{order.number}/").content.decode()
     assert "2,499.00 to your card." in html  # the test world's yuan has no symbol of its own: CN¥
     assert "Units received, refunded" in html
+
+
+def timeline(html: str) -> list[tuple[str, str, str]]:
+    """The order page's timeline: (state, label, note) of each step, in order."""
+    return [
+        (state, label, note)
+        for state, label, note in re.findall(
+            r'timeline__step--(\w+)".*?timeline__label">(.*?)</span>.*?(?:timeline__note">(.*?)</span>\s*)?</li>',
+            html,
+            flags=re.S,
+        )
+    ]
+
+
+def test_the_timeline_shows_each_return_request_and_each_return_taken_without_one_in_time_order(world):
+    """A return taken at a warehouse or till without a request was missing from the timeline, which
+    ended at "Shipped" (or "Collected") while the totals showed the refund."""
+    order = shipped_order(world, quantity=2)
+    line = order.lines.get()
+    alice, staff = actor(world, "alice"), actor(world, "staff")
+    asked = services.request_return(
+        alice, order.number, lines=[services.ReturnRequest(line.pk, 1)], reason="defective"
+    )
+    services.decide_return(staff, asked.pk, approve=True)
+    first, second = (unit.serial for unit in services.sold_units(staff, order.number))
+    services.receive_return(staff, asked.pk, warehouse_code="WH-CN-SH", serials={line.pk: [first]})
+    services.return_order(
+        staff, order.number, lines=[services.ReturnRequest(line.pk, 1, (second,))], warehouse_code="WH-CN-SH"
+    )
+    steps = timeline(page(world, "alice").get(f"/orders/{order.number}/").content.decode())
+    assert [label for _, label, _ in steps] == [
+        "Order placed",
+        "Paid",
+        "Shipped",
+        "Return requested",
+        "Return approved",
+        "Units received, refunded",
+        "Returned, refunded",
+    ]
+    assert steps[-1] == ("current", "Returned, refunded", "1 unit · to your card")
+    assert steps[3][2] == "1 unit" and steps[5][2] == "to your card"
 
 
 def test_return_rules_are_the_services_own(world):

@@ -17,6 +17,7 @@ from millet.finance.models import LedgerTransfer
 from millet.sales import services
 from millet.sales.models import Order
 from tests.concurrency import behind_open_transaction
+from tests.sales.test_after_sale import timeline
 from tests.sales.test_till_day import cash_sale, cashier, drawer
 from tests.sales.test_till_scans import everything, shelf
 
@@ -93,6 +94,12 @@ def test_a_cash_refund_needs_the_returning_stores_day_open_and_not_closed(world)
     with pytest.raises(Conflict) as closed:
         services.return_at_till(bj, "BJ-001", sale.number, serials=[phone])
     assert closed.value.code == "till_day_closed"
+    till = Client()
+    till.force_login(world.users["cashier_bj"])
+    till.cookies["django_language"] = "en"
+    refused = till.post("/till/BJ-001/return/", {"number": sale.number, "serials": phone})
+    assert refused.status_code == 409  # the cashier is told refunds stop too, not only sales
+    assert "this till takes no more sales or cash refunds today." in refused.content.decode()
     assert everything() == before
     assert drawer(BJ_DRAWER) == 0 and drawer() == sale.total
     # A card refund goes back to the card, whatever the till's day: no drawer is touched.
@@ -195,6 +202,7 @@ def test_the_buyers_order_page_says_a_cash_sale_was_paid_and_refunded_in_cash(wo
     html = client.get(f"/orders/{sale.number}/").content.decode()
     assert "<dt>Cash</dt>" in html
     assert "2,499.00 refunded in cash" in html
+    assert timeline(html)[-1] == ("current", "Returned, refunded", "1 unit · in cash")  # not "Collected"
     assert "card" not in html.lower().replace('class="card"', "")
 
 

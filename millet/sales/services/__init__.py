@@ -67,7 +67,13 @@ from millet.sales.services.return_requests import (
     return_authorizations,
     returnable_units,
 )
-from millet.sales.services.returns import ReturnRequest, return_at_till, return_order
+from millet.sales.services.returns import (
+    ReturnRequest,
+    ReturnSummary,
+    order_returns,
+    return_at_till,
+    return_order,
+)
 from millet.sales.services.shipping import ShippingMethod, shipping_methods
 from millet.sales.services.stores import (
     PickupStore,
@@ -119,6 +125,7 @@ __all__ = [
     "PickupOption",
     "PickupStore",
     "ReturnRequest",
+    "ReturnSummary",
     "ShippingAddress",
     "ShippingMethod",
     "SoldUnit",
@@ -135,6 +142,7 @@ __all__ = [
     "invoice_for",
     "invoiceable",
     "order_payments",
+    "order_returns",
     "receive_return",
     "request_return",
     "return_authorizations",

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Sum
 
 from millet.accounts.actor import SYSTEM, Actor
 from millet.catalog.services import SkuInfo, skus_by_id
@@ -32,6 +33,24 @@ class ReturnRequest:
 
 
 RETURNABLE = (Order.Status.FULFILLED, Order.Status.PARTIALLY_RETURNED)
+
+
+@dataclass(frozen=True)
+class ReturnSummary:
+    """One taking-back of an order's units (``Return``): when, how many units, the refund (major
+    units of the order's currency)."""
+
+    id: int
+    created_at: datetime
+    units: int
+    refund_amount: Decimal
+
+
+def order_returns(order: Order) -> list[ReturnSummary]:
+    """Every return of ``order`` (an order the caller may see), oldest first: those a return request
+    received and those taken back at a till or warehouse without one. One query."""
+    found = order.returns.annotate(units=Sum("lines__quantity")).order_by("created_at", "pk")
+    return [ReturnSummary(r.pk, r.created_at, r.units or 0, r.refund_amount) for r in found]
 
 
 def check_returned_serials(line: OrderLine, sku: SkuInfo, quantity: int, serials: list[str]) -> None:

@@ -77,7 +77,9 @@ def check_takes_sales(store: StoreFacts, *, cash: bool) -> None:
     for it and is refused; sales do not wait for one another."""
     day = today_of(store, share_lock=True)
     if day is not None and day.is_closed:
-        raise Conflict("the till's day is closed: no more sales today", code="till_day_closed")
+        raise Conflict(
+            "the till's day is closed: no more sales or cash refunds today", code="till_day_closed"
+        )
     if cash and day is None:
         raise Conflict("open the till's day before taking cash", code="till_not_open")
 
