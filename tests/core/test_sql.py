@@ -49,6 +49,24 @@ def test_a_model_with_its_own_primary_key_is_inserted_without_asking_for_one_bac
     assert OrderKey.objects.get(pk="CN261130-TEST").idempotency_key == "k-1"
 
 
+def test_an_update_of_many_rows_stores_what_bulk_update_stores_and_leaves_other_fields_alone():
+    specs = [{"n": n} for n in range(3)]
+    fast = [DeviceModel(urn=f"urn:fast:{n}", name=f"Fast {n}", spec=spec) for n, spec in enumerate(specs)]
+    orm = [DeviceModel(urn=f"urn:orm:{n}", name=f"Orm {n}", spec=spec) for n, spec in enumerate(specs)]
+    sql.insert(fast + orm)
+    for models in (fast, orm):
+        for n, model in enumerate(models):
+            model.spec = {"services": [{"siid": n, "name": "ünïcode", "none": None}]} if n % 2 else {}
+            model.name = "not written"  # not among the fields updated
+    sql.update(fast, ["spec"])
+    DeviceModel.objects.bulk_update(orm, ["spec"])
+    stored = {m.urn: m for m in DeviceModel.objects.all()}
+    for n in range(3):
+        assert stored[f"urn:fast:{n}"].spec == stored[f"urn:orm:{n}"].spec == fast[n].spec
+        assert stored[f"urn:fast:{n}"].name == f"Fast {n}"
+    sql.update([], ["spec"])  # nothing to write, no statement
+
+
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 

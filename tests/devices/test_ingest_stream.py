@@ -124,6 +124,31 @@ def test_stream_client_reads_every_packet_whatever_the_byte_boundaries():
         assert _drain(stream, [cut, cut + READ_SIZE // 2]) == big, f"split at byte {cut}"
 
 
+def test_stream_client_hands_every_message_to_on_message_and_keeps_no_topic_callbacks(monkeypatch):
+    """``_handle_on_message`` is paho 2.2's seam: a message read from the socket reaches on_message
+    through it, never through paho's per-topic lookup; so registering a per-topic callback, which
+    would be skipped, is refused, and an error in on_message is raised as paho raises it."""
+    client = StreamClient(mqtt.CallbackAPIVersion.VERSION2, client_id="seam", manual_ack=True)
+    with pytest.raises(TypeError):
+        client.message_callback_add("millet/v1/d/+/telemetry", lambda *args: None)
+
+    def looked_up(*args):
+        raise AssertionError("paho's per-topic lookup ran: StreamClient's hand-off is not its seam")
+
+    monkeypatch.setattr(mqtt.MQTTMatcher, "iter_match", looked_up)
+    stream = _publish_packet(1, "millet/v1/d/D1/telemetry", b"{}")
+    assert _drain(stream, [len(stream)]) == [(1, b"{}")]
+
+    def broken(client, userdata, message):
+        raise ValueError("on_message failed")
+
+    client.on_message = broken
+    with pytest.raises(ValueError):
+        client._handle_on_message(mqtt.MQTTMessage(mid=1, topic=b"t"))
+    client.suppress_exceptions = True
+    client._handle_on_message(mqtt.MQTTMessage(mid=1, topic=b"t"))  # logged, not raised
+
+
 def _readable(sock: socket.socket) -> bool:
     try:
         sock.recv(1, socket.MSG_PEEK)

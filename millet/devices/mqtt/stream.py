@@ -10,10 +10,15 @@ keepalive, subscriptions, its own publishes) and changes only the socket work:
 - reads come from a buffer refilled 64 KiB at a time (``BufferedSocket``); paho sees the buffered
   bytes as ``pending`` (as it does for TLS), so it does not wait in ``select`` for bytes it has, and
   ``loop_read`` handles every whole packet already buffered before it returns;
-- ``ack_many`` acknowledges a committed batch with one write of all its PUBACKs.
+- ``ack_many`` acknowledges a committed batch with one write of all its PUBACKs;
+- every message goes straight to ``on_message``: paho first looks each topic up among its per-topic
+  callbacks (``message_callback_add``, a recursive pure-Python match), about a fifth of the network
+  thread under ``bench/telemetry.py`` although the worker registers none; a stream client refuses
+  them.
 
-Only paho 2.2's socket seam (``_create_socket``) and its packet queue (``_packet_queue``) are used;
-``tests/devices/test_ingest_stream.py`` holds them to it.
+Only paho 2.2's socket seam (``_create_socket``), its packet queue (``_packet_queue``) and its
+message hand-off (``_handle_on_message``) are used; ``tests/devices/test_ingest_stream.py`` holds
+them to it.
 """
 
 from __future__ import annotations
@@ -84,3 +89,20 @@ class StreamClient(mqtt.Client):
         packet = b"".join(_PUBACK.pack(mqtt.PUBACK, 2, mid) for mid in mids)
         if packet:
             self._packet_queue(mqtt.PUBACK, packet, 0, 0)
+
+    def message_callback_add(self, sub: str, callback) -> None:
+        raise TypeError("a StreamClient hands every message to on_message; it keeps no per-topic callbacks")
+
+    def _handle_on_message(self, message: mqtt.MQTTMessage) -> None:
+        """paho's hand-off without the per-topic lookup: ``on_message`` gets every message, and an
+        exception it raises is logged, then raised unless ``suppress_exceptions`` (as paho does)."""
+        on_message = self.on_message
+        if on_message is None:
+            return
+        with self._in_callback_mutex:
+            try:
+                on_message(self, self._userdata, message)
+            except Exception as err:
+                self._easy_log(mqtt.MQTT_LOG_ERR, "Caught exception in on_message: %s", err)
+                if not self.suppress_exceptions:
+                    raise

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 
 from django.db import transaction
 
+from millet.core import sql
 from millet.devices import events
 from millet.devices.models import Device, Shadow
 from millet.devices.services.identity import get_device
@@ -107,7 +108,7 @@ def report_many(pending: dict[str, dict[str, Reading]]) -> tuple[list[str], dict
             if merged is not None:
                 announced.append((shadow, merged))
         if announced:
-            Shadow.objects.bulk_update([shadow for shadow, _ in announced], _REPORTED_FIELDS)
+            sql.update([shadow for shadow, _ in announced], _REPORTED_FIELDS)
     failures: dict[str, Exception] = {}
     for shadow, merged in announced:
         try:
