@@ -22,10 +22,15 @@ device_data_wiped = Signal()
 snapshot_received = Signal()
 camera_frame_wanted = Signal()
 
-# A device reported state or an event (commands -> automations); kwargs: ``device`` (Device), ``at``
-# (datetime); properties_reported adds ``changed`` and ``before`` (dicts of property key -> value),
-# event_reported adds ``event`` (str) and ``args`` (dict).
+# Devices reported state (-> automations): once per shadow round (or one report), after its
+# transaction; kwarg ``reports``, a list of ``services.reported.PropertyReport`` (the device, the
+# properties whose value changed and what they held before, the newest device time). One call per
+# round, not per device, as commands_answered: a round is hundreds of devices, and a receiver looks
+# up what it acts on for all of them at once. A receiver returns ``{device_id: exception}`` for the
+# devices whose handling failed (the caller counts or retries each), or None.
 properties_reported = Signal()
+# A device reported an event (-> automations); kwargs: ``device`` (Device), ``at`` (datetime),
+# ``event`` (str) and ``args`` (dict).
 event_reported = Signal()
 # Devices answered commands (commands -> OTA rollouts): once per acknowledged batch, inside its
 # transaction with the commands locked; kwarg ``answers``, every applied answer in the batch's order

@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import OperationalError, connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from millet.accounts.actor import SYSTEM
 from millet.core.errors import Forbidden, NotFound, Unprocessable
 from millet.devices import services as devices
 from millet.devices.models import Command, Notification
+from millet.devices.services import automations
 from tests.factories import make_member
 
 pytestmark = pytest.mark.django_db
@@ -79,6 +82,64 @@ def test_property_trigger_fires_on_the_edge_with_a_property_condition(fleet, hom
     devices.report_state(hall, {"on": True}, now + timedelta(seconds=2))
     devices.report_state(door, {"motion-detected": True}, now + timedelta(seconds=3))  # condition fails
     assert Command.objects.filter(kind="action").count() == 1
+
+
+def test_a_shadow_round_reads_its_devices_automations_once_and_fires_each_devices_own(fleet, home):
+    """The ingest worker's round (``report_many``) asked the database for each reporting device's
+    automations, one query per device, most of them finding none; now one query serves the round,
+    and each device's automations still fire on its own edge."""
+    place, hall, door, bobs = home
+    automation(
+        fleet,
+        place.pk,
+        trigger_type="property",
+        trigger={"device": door, "property": "motion-detected", "op": "==", "value": True},
+        actions=[{"type": "action", "device": door, "action": "take-snapshot"}],
+    )
+    now = timezone.now()
+    round_of = {
+        hall: {"on": devices.Reading(True, now, 1)},
+        door: {"motion-detected": devices.Reading(True, now, 1)},
+        bobs: {"on": devices.Reading(False, now, 1)},
+    }
+    with CaptureQueriesContext(connection) as round_queries:
+        assert devices.report_many(round_of) == ([], {})
+    reads = [q["sql"] for q in round_queries.captured_queries if q["sql"].startswith("SELECT")]
+    assert sum('FROM "devices_automation"' in read for read in reads) == 1
+    assert Command.objects.filter(kind="action").count() == 1
+    again = {door: {"motion-detected": devices.Reading(True, now + timedelta(seconds=1), 2)}}
+    assert devices.report_many(again) == ([], {})  # no edge: nothing more
+    assert Command.objects.filter(kind="action").count() == 1
+
+
+def test_a_failure_in_one_devices_automations_is_that_devices_alone(fleet, home, monkeypatch):
+    """The system failing while one device's automation fires (its refusals are set aside by
+    ``_guarded``) is handed back for that device, which the worker queues again; the other devices'
+    automations in the round still fire."""
+    place, hall, door, _ = home
+    for device in (hall, door):
+        automation(
+            fleet,
+            place.pk,
+            trigger_type="property",
+            trigger={"device": device, "property": "on", "op": "==", "value": True},
+            actions=[{"type": "notify", "message": device}],
+        )
+    fire = automations.fire
+
+    def lost_for_hall(rule, at):
+        if rule.trigger["device"] == hall:
+            raise OperationalError("connection lost")
+        return fire(rule, at)
+
+    monkeypatch.setattr(automations, "fire", lost_for_hall)
+    now = timezone.now()
+    left, failures = devices.report_many({d: {"on": devices.Reading(True, now, 1)} for d in (hall, door)})
+    assert left == [] and list(failures) == [hall] and isinstance(failures[hall], OperationalError)
+    assert [n.message for n in Notification.objects.all()] == [door]
+    devices.report_state(hall, {"on": False}, now + timedelta(seconds=1), seq=2)
+    with pytest.raises(OperationalError):  # one device's report raises what its automations raised
+        devices.report_state(hall, {"on": True}, now + timedelta(seconds=2), seq=3)
 
 
 def test_time_trigger_fires_once_a_day_in_the_homes_time_zone(fleet, home):

@@ -304,11 +304,30 @@ def _property_edge(automation: Automation, changed: dict, before: dict) -> bool:
     )
 
 
-def on_properties_reported(sender, *, device: Device, changed: dict, before: dict, at: datetime, **kw) -> int:
-    return sum(
-        _guarded(a, lambda a=a: _property_edge(a, changed, before) and fire(a, at))
-        for a in _triggered(device, Automation.Trigger.PROPERTY)
-    )
+def on_properties_reported(sender, *, reports: list, **kw) -> dict[str, Exception]:
+    """Fire the property automations a round of reports (``PropertyReport``) crossed: every reporting
+    device's automations read in one query (most devices have none, and a query per device was most
+    of a shadow round's work), then each device's in turn. Returns, by device id, what failed on a
+    device's automations beyond ``_guarded``'s setting aside (a refusal, or the system's failure),
+    each device's after the devices before it fired."""
+    watched: dict[int, list[Automation]] = {}
+    for automation in Automation.objects.select_related("home").filter(
+        trigger_device__in=[report.device.pk for report in reports],
+        trigger_type=Automation.Trigger.PROPERTY,
+        enabled=True,
+    ):
+        watched.setdefault(automation.trigger_device_id, []).append(automation)
+    failures: dict[str, Exception] = {}
+    for report in reports:
+        try:
+            for automation in watched.get(report.device.pk, ()):
+                _guarded(
+                    automation,
+                    lambda a=automation, r=report: _property_edge(a, r.changed, r.before) and fire(a, r.at),
+                )
+        except Exception as exc:  # noqa: BLE001 - this device's alone: the caller counts or retries it
+            failures[report.device.device_id] = exc
+    return failures
 
 
 def on_event_reported(sender, *, device: Device, event: str, args: dict, at: datetime, **kw) -> int:

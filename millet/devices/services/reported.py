@@ -82,7 +82,8 @@ def report_readings(device_id: str, readings: dict[str, Reading]) -> dict:
         if merged is None:
             return {}
         shadow.save(update_fields=_REPORTED_FIELDS)
-    _announce(device, *merged)
+    for exc in _announce([PropertyReport(device, *merged)]).values():
+        raise exc
     return merged[0]
 
 
@@ -109,12 +110,11 @@ def report_many(pending: dict[str, dict[str, Reading]]) -> tuple[list[str], dict
                 announced.append((shadow, merged))
         if announced:
             sql.update([shadow for shadow, _ in announced], _REPORTED_FIELDS)
-    failures: dict[str, Exception] = {}
-    for shadow, merged in announced:
-        try:
-            _announce(shadow.device, *merged)
-        except Exception as exc:  # noqa: BLE001 - handed to the caller, as report_readings would raise it
-            failures[shadow.device.device_id] = exc
+    reports = [PropertyReport(shadow.device, *merged) for shadow, merged in announced]
+    try:
+        failures = _announce(reports)
+    except Exception as exc:  # noqa: BLE001 - the round's lookup failed: every device's, to the caller
+        failures = {report.device.device_id: exc for report in reports if report.changed}
     return [d for d, readings in pending.items() if readings and d not in shadows], failures
 
 
@@ -138,12 +138,26 @@ def _merge(shadow: Shadow, readings: dict[str, Reading]) -> tuple[dict, dict, da
     return changed, before, latest
 
 
-def _announce(device: Device, changed: dict, before: dict, latest: datetime) -> None:
-    """Property automations for the values that changed (after the shadow's transaction)."""
-    if changed:
-        events.properties_reported.send(
-            sender=Device, device=device, changed=changed, before=before, at=latest
-        )
+@dataclass(frozen=True)
+class PropertyReport:
+    """What one device's report changed (``events.properties_reported``): the properties whose value
+    changed and what they held before (property key -> value), and the newest device time."""
+
+    device: Device
+    changed: dict
+    before: dict
+    at: datetime
+
+
+def _announce(reports: list[PropertyReport]) -> dict[str, Exception]:
+    """Property automations for the values that changed, all reports at once (after the shadows'
+    transaction); the receivers' failures by device id."""
+    reports = [report for report in reports if report.changed]
+    failures: dict[str, Exception] = {}
+    if reports:
+        for _receiver, failed in events.properties_reported.send(sender=Device, reports=reports):
+            failures.update(failed or {})
+    return failures
 
 
 def fill_in_acked(device_id: str, props: dict) -> None:
