@@ -105,6 +105,21 @@ def test_a_return_from_request_to_refund(open_page, world, make_user, shot):
     assert (payment.captured, payment.refunded) == (2 * 2499, 2499)
     assert total_balance_check() == 0
 
+    # The other unit taken back at the warehouse without a request: the timeline ends with it.
+    from millet.accounts.actor import actor_for_user
+    from millet.sales import services
+
+    sam = actor_for_user(world.users["staff"])
+    (left,) = [u.serial for u in services.sold_units(sam, order.number) if u.serial != returned_serial]
+    line = services.ReturnRequest(order.lines.get().pk, 1, (left,))
+    services.return_order(sam, order.number, lines=[line], warehouse_code="WH-CN-SH")
+    page.reload()
+    current = page.get_by_role("list", name="Order status").locator("[aria-current=step]")
+    expect(current).to_contain_text("Returned, refunded")
+    expect(current).to_contain_text("1 unit · to your card")
+    assert axe(page) == []
+    shot(page, "order-returned-at-warehouse-mobile")
+
 
 def test_cancel_before_shipping_without_javascript(open_page, world, make_user, shot):
     from millet.finance.services import payments_for
