@@ -113,6 +113,7 @@ def create_purchase_order(request, body: PurchaseOrderIn):
 def receive_purchase_order(request, po_id: int, body: ReceiveIn):
     """Book a delivery; serialized SKUs name each unit; waiting back-orders are filled in order."""
     infos = sku_info([line.sku for line in body.lines])
+    services.check_lines(infos[line.sku].id for line in body.lines)  # the lines become a map by SKU
     po = services.receive_purchase_order(
         request.actor,
         po_id,

@@ -23,6 +23,7 @@ from millet.inventory.services.locations import (
 from millet.inventory.services.purchasing import (
     add_backorder,
     cancel_backorders,
+    check_lines,
     create_purchase_order,
     fill_backorders,
     receive_purchase_order,
@@ -79,6 +80,7 @@ __all__ = [
     "approve_request",
     "availability",
     "cancel_backorders",
+    "check_lines",
     "check_quantity",
     "check_scan",
     "confirm_reservations",

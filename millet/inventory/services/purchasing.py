@@ -21,16 +21,27 @@ from millet.inventory.services.stock import OutOfStock, check_quantity, receive_
 # --- purchasing and back-orders ------------------------------------------------------------------
 
 
+def check_lines(sku_ids: Iterable[int]) -> None:
+    """An order or a delivery names each SKU once (422 ``duplicate_line``): a second line for the
+    same SKU is a typo to correct, never a quantity to add or to replace the first with."""
+    sku_ids = list(sku_ids)
+    if len(set(sku_ids)) != len(sku_ids):
+        raise Unprocessable("each SKU is named on one line only", code="duplicate_line")
+
+
 @transaction.atomic
 def create_purchase_order(
     *, actor: Actor, supplier: str, location_id: int, lines: Iterable[tuple[int, int]], expected_on=None
 ) -> PurchaseOrder:
     """Order ``(SKU id, quantity)`` lines from a supplier for delivery to a location (supply planners
-    and staff; ``Forbidden`` otherwise)."""
+    and staff; ``Forbidden`` otherwise). 422 ``empty_order``, ``duplicate_line`` (a SKU on two lines:
+    receiving books against one line per SKU, so the other could never be received) or
+    ``invalid_quantity``."""
     actor.require_supply_planner()
     lines = list(lines)
     if not lines:
         raise Unprocessable("a purchase order needs lines", code="empty_order")
+    check_lines(sku_id for sku_id, _ in lines)
     for _, qty in lines:
         check_quantity(qty)
     supplier_row, _ = Supplier.objects.get_or_create(name=supplier)
@@ -53,7 +64,8 @@ def receive_purchase_order(
     serialized_skus: set[int] = frozenset(),
     batch: str = "",
 ) -> PurchaseOrder:
-    """Book what arrived against the PO (partial deliveries allowed), then fill waiting back-orders.
+    """Book what arrived (``{SKU id: quantity}``; a caller reading lines checks them with
+    ``check_lines`` first) against the PO (partial deliveries allowed), then fill waiting back-orders.
 
     Supply planners and staff only (``Forbidden``).
     """
