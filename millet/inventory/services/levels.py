@@ -19,6 +19,7 @@ from millet.inventory.models import (
     StockMovement,
 )
 from millet.inventory.services.locations import usable_location
+from millet.regions.services import get_market
 
 # --- queries -------------------------------------------------------------------------------------
 
@@ -102,8 +103,13 @@ class Availability:
 
 
 def availability(sku_code: str, market: str) -> Availability:
-    """Units a shopper can buy online (warehouses) and pick up per store; reserved units excluded."""
-    levels = stock_levels(sku_ids=[sku_info([sku_code])[sku_code].id], market=market)
+    """Units a shopper can buy online (warehouses) and pick up per store; reserved units excluded.
+
+    Only active locations count, as only they are reserved from (``reserve_many``): a closed
+    warehouse's units are no offer. 404 ``unknown_sku``, 404 ``unknown_market`` (not an empty shelf).
+    """
+    get_market(market)
+    levels = stock_levels(sku_ids=[sku_info([sku_code])[sku_code].id], market=market, active=True)
     online = sum(
         max(level.available, 0) for level in levels if level.location_kind == Location.Kind.WAREHOUSE
     )
@@ -120,8 +126,12 @@ def stock_levels(
     sku_ids: Iterable[int] | None = None,
     location_ids: Iterable[int] | None = None,
     market: str | None = None,
+    active: bool = False,
 ) -> list[StockLevel]:
+    """Stock rows by SKU, then location code; ``active``: only at active locations (what can be sold)."""
     qs = Stock.objects.select_related("location").order_by("sku_id", "location__code")
+    if active:
+        qs = qs.filter(location__is_active=True)
     if sku_ids is not None:
         qs = qs.filter(sku_id__in=list(sku_ids))
     if location_ids is not None:
