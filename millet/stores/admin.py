@@ -18,7 +18,7 @@ from millet.accounts.backoffice import ServiceAddMixin, ServiceForm
 from millet.core.errors import DomainError
 from millet.stores.hours import DAYS
 from millet.stores.models import ExpansionGoal, PlannedOpening, StaffMember, Store
-from millet.stores.services import advance_opening, open_store
+from millet.stores.services import advance_opening, check_expansion_goal, open_store
 
 
 class OpenStoreForm(ServiceForm):
@@ -72,8 +72,31 @@ class StaffMemberAdmin(admin.ModelAdmin):
     list_select_related = ("user", "store")
 
 
+class ExpansionGoalForm(forms.ModelForm):
+    """A goal added or corrected here obeys ``check_expansion_goal``, as one set by the service."""
+
+    class Meta:
+        model = ExpansionGoal
+        fields = ("market", "target_store_count", "starts_on", "target_date", "description")
+
+    def clean(self):
+        data = super().clean()
+        if all(data.get(name) is not None for name in ("market", "target_store_count", "target_date")):
+            try:
+                check_expansion_goal(
+                    market=data["market"].pk,
+                    target_store_count=data["target_store_count"],
+                    target_date=data["target_date"],
+                    starts_on=data.get("starts_on"),
+                )
+            except DomainError as exc:
+                raise forms.ValidationError(exc.detail) from None
+        return data
+
+
 @admin.register(ExpansionGoal)
 class ExpansionGoalAdmin(admin.ModelAdmin):
+    form = ExpansionGoalForm
     list_display = ("market", "target_store_count", "starts_on", "target_date", "description")
     list_filter = ("market",)
     search_fields = ("description",)

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from django.test import Client
 
-from millet.stores.models import PlannedOpening
+from millet.stores.models import ExpansionGoal, PlannedOpening
 from tests.stores.conftest import make_person
 
 
@@ -56,3 +56,31 @@ def test_admin_actions_follow_the_stage_rules(admin_client_, network):
     assert "cannot move to signed" in response.content.decode()
     opening.refresh_from_db()
     assert opening.stage == "signed"
+
+
+@pytest.mark.parametrize(
+    ("fields", "words"),
+    [
+        ({"target_store_count": "0"}, "a goal needs a positive store count"),
+        ({"starts_on": "2031-01-01"}, "a goal must start before its target date"),
+        ({"starts_on": "2030-12-31"}, "a goal must start before its target date"),
+    ],
+)
+def test_an_expansion_goal_set_in_the_back_office_obeys_the_service_rules(admin_client_, fields, words):
+    """The add and change forms check a goal as ``set_expansion_goal`` does: a target of 0 stores
+    was saved and showed "on track" for ever, a start after the due date counted no store."""
+    body = {
+        "market": "CN",
+        "target_store_count": "200",
+        "target_date": "2030-12-31",
+        "description": "200 more",
+    }
+    answer = admin_client_.post("/admin/stores/expansiongoal/add/", {**body, **fields})
+    assert answer.status_code == 200 and words in answer.content.decode()
+    assert not ExpansionGoal.objects.exists()
+    assert admin_client_.post("/admin/stores/expansiongoal/add/", body).status_code == 302
+    goal = ExpansionGoal.objects.get()
+    changed = admin_client_.post(f"/admin/stores/expansiongoal/{goal.pk}/change/", {**body, **fields})
+    assert changed.status_code == 200 and words in changed.content.decode()
+    goal.refresh_from_db()
+    assert goal.target_store_count == 200 and goal.starts_on is None

@@ -61,6 +61,19 @@ def plan_opening(*, actor: Actor, market: str, city: str, name: str, target_date
     return PlannedOpening.objects.create(market_id=market, city=city, name=name, target_date=target_date)
 
 
+def check_expansion_goal(
+    *, market: str, target_store_count: int, target_date: date, starts_on: date | None = None
+) -> None:
+    """The rules of a goal, wherever it is set (``set_expansion_goal``, the back office's form): 422
+    ``unknown_market``; ``invalid_goal`` for a store count not above 0 (a goal of 0 stores is on
+    track for ever) or a start not before the target date (it would count no store)."""
+    market_for_input(market)
+    if target_store_count <= 0:
+        raise Unprocessable("a goal needs a positive store count", code="invalid_goal")
+    if starts_on is not None and starts_on >= target_date:
+        raise Unprocessable("a goal must start before its target date", code="invalid_goal")
+
+
 def set_expansion_goal(
     *,
     actor: Actor,
@@ -70,13 +83,12 @@ def set_expansion_goal(
     description: str = "",
     starts_on: date | None = None,
 ) -> ExpansionGoal:
-    """Record a target from the plan, e.g. '200 more stores in China within three years'."""
+    """Record a target from the plan, e.g. '200 more stores in China within three years' (staff;
+    ``Forbidden`` otherwise); refusals as ``check_expansion_goal``."""
     actor.require_staff()
-    market_for_input(market)
-    if target_store_count <= 0:
-        raise Unprocessable("a goal needs a positive store count", code="invalid_goal")
-    if starts_on is not None and starts_on >= target_date:
-        raise Unprocessable("a goal must start before its target date", code="invalid_goal")
+    check_expansion_goal(
+        market=market, target_store_count=target_store_count, target_date=target_date, starts_on=starts_on
+    )
     return ExpansionGoal.objects.create(
         market_id=market,
         target_store_count=target_store_count,
