@@ -25,12 +25,12 @@ from millet.catalog.services import skus_by_id
 from millet.core.errors import DomainError, Forbidden
 from millet.core.not_found import as_404
 from millet.inventory import services as inventory
-from millet.inventory.services import MAX_QUANTITY
+from millet.inventory.services import MAX_REQUEST_QUANTITY
 from millet.regions.services import get_market
 from millet.stores.models import Store
 from millet.stores.services import get_store, ranking_for, staff_of, store_period, stores_of
 
-MAX_SCANS = 500  # one page of scans: more units than any transfer a store receives at once
+MAX_SCANS = MAX_REQUEST_QUANTITY  # one page of scans: the most units a store asks for at once
 
 
 def _managed(request: HttpRequest, code: str) -> tuple[Actor, Store]:
@@ -63,7 +63,7 @@ class PeriodForm(forms.Form):
 
 class StockRequestForm(forms.Form):
     sku = forms.CharField(label=_("SKU code"), max_length=64)
-    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=MAX_QUANTITY)
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=MAX_REQUEST_QUANTITY)
     note = forms.CharField(
         label=_("Note for the supply planner"), max_length=255, required=False, widget=forms.TextInput
     )

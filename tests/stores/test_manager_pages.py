@@ -143,3 +143,33 @@ def test_revenue_and_rank_over_a_chosen_period(world):
     assert "The last day comes on or after the first." in backwards.content.decode()
     with pytest.raises(Unprocessable):
         store_period(sh, date(2026, 2, 1), date(2026, 1, 1))
+
+
+def test_a_store_asks_for_no_more_units_than_its_receive_page_scans(world, planner):
+    """The receive page carries at most ``MAX_REQUEST_QUANTITY`` scans; a request for more was
+    accepted and approved, then its transfer could never be received there (the scans past the
+    limit were dropped, so the count stuck one past it and "Receive" said units were missing)."""
+    world.receive("CABLE-C", "WH-CN-SH", 1000)
+    manager = signed_in(world, "manager_sh")
+    most = services.MAX_REQUEST_QUANTITY
+    refused = manager.post("/stores/SH-001/requests/", {"sku": "CABLE-C", "quantity": str(most + 1)})
+    assert refused.status_code == 422 and not StockRequest.objects.exists()
+    with pytest.raises(Unprocessable) as caught:
+        services.request_stock(
+            actor_for_user(world.users["manager_sh"]), "SH-001", sku_code="CABLE-C", quantity=most + 1
+        )
+    assert caught.value.code == "invalid_quantity" and not StockRequest.objects.exists()
+
+    assert (
+        manager.post("/stores/SH-001/requests/", {"sku": "CABLE-C", "quantity": str(most)}).status_code == 302
+    )
+    asked = StockRequest.objects.get()
+    planner.post(f"/stock/requests/{asked.pk}/", {"decision": "approve", "source": "WH-CN-SH"})
+    asked.refresh_from_db()
+    url = f"/stores/SH-001/receive/{asked.transfer_id}/"
+    last = manager.post(url, {"scanned": ["CABLE-C"] * (most - 1), "code": "CABLE-C", "action": "add"})
+    assert f"{most} of {most} units scanned" in last.content.decode()
+    done = manager.post(url, {"scanned": ["CABLE-C"] * most, "code": "", "action": "receive"})
+    assert done.status_code == 302
+    asked.transfer.refresh_from_db()
+    assert asked.transfer.status == "received"

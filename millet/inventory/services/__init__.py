@@ -30,6 +30,7 @@ from millet.inventory.services.purchasing import (
     waiting_backorders,
 )
 from millet.inventory.services.requests import (
+    MAX_REQUEST_QUANTITY,
     IncomingTransfer,
     RequestRow,
     approve_request,
@@ -71,6 +72,7 @@ __all__ = [
     "IncomingTransfer",
     "HoldRequest",
     "MAX_QUANTITY",
+    "MAX_REQUEST_QUANTITY",
     "OutOfStock",
     "RequestRow",
     "ShelfLine",

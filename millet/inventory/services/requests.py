@@ -23,6 +23,9 @@ from millet.inventory.services.stock import check_quantity
 from millet.inventory.services.transfers import receive_transfer, transfer_stock, unknown_transfer
 
 MAX_NOTE = 255
+# A store asks for at most this many units at once: a transfer to a store is received on one page
+# that carries every scan so far (stores.manager_views), one form field per unit.
+MAX_REQUEST_QUANTITY = 500
 
 
 @dataclass(frozen=True)
@@ -84,12 +87,17 @@ def request_stock(
     """Ask the warehouses for ``quantity`` units of a SKU for a store: its manager (or staff) only.
 
     Errors: 404 ``unknown_location`` (not the caller's store), 403 (a cashier), 422 ``unknown_sku``,
-    ``invalid_quantity`` (1 to ``MAX_QUANTITY``), ``invalid_note`` (over 255 characters).
+    ``invalid_quantity`` (1 to ``MAX_REQUEST_QUANTITY``, what one receive page scans),
+    ``invalid_note`` (over 255 characters).
     """
     location = usable_location(actor, location_code, manager=True)
     if location.kind != Location.Kind.STORE:
         raise Unprocessable("only a store asks for stock", code="not_a_store")
     check_quantity(quantity)
+    if quantity > MAX_REQUEST_QUANTITY:
+        raise Unprocessable(
+            f"a store asks for at most {MAX_REQUEST_QUANTITY} units at once", code="invalid_quantity"
+        )
     if len(note) > MAX_NOTE:
         raise Unprocessable(f"the note is at most {MAX_NOTE} characters", code="invalid_note")
     return StockRequest.objects.create(
