@@ -8,9 +8,12 @@ id and secret, the same as its MQTT login), never with a person's session or tok
 
 from __future__ import annotations
 
+from functools import wraps
+
 from django.http import HttpResponse
 from django.utils import timezone
 from ninja import File, Query, Router, Status, UploadedFile
+from ninja.decorators import decorate_view
 from ninja.security import HttpBasicAuth
 
 from millet.accounts.services import TokenOwner
@@ -29,6 +32,28 @@ from millet.vision.schemas import (
 )
 
 router = Router(tags=["vision"])
+
+MULTIPART_OVERHEAD = 64 * 1024  # a form's boundaries and part headers around the one image
+
+
+def declared_size_first(run):
+    """Refuse a body whose declared length is over the image limit (413 ``image_too_large``) before
+    anything reads it: the authentication's CSRF check and the parameters would otherwise parse the
+    whole multipart body, spooling any size to disk, before ``check_size`` saw the file."""
+
+    @wraps(run)
+    def checked(request, *args, **kwargs):
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0  # Django reads such a body as empty
+        try:
+            services.check_size(max(declared - MULTIPART_OVERHEAD, 0))
+        except services.ImageTooLarge as exc:
+            return run.__self__.api.on_exception(request, exc)  # the API's own error body
+        return run(request, *args, **kwargs)
+
+    return checked
 
 
 class CameraAuth(HttpBasicAuth):
@@ -52,11 +77,13 @@ class CameraAuth(HttpBasicAuth):
         }
     },
 )
+@decorate_view(declared_size_first)
 def detect(request, image: File[UploadedFile], query: Query[DetectQuery]):
     """Faces in a JPEG or PNG (multipart field ``image``): box, score, landmarks, ellipse for each.
 
     Limits: 8 MiB, 24 megapixels and 10,000 pixels on a side (413 ``image_too_large``, 422
-    ``too_many_pixels``, both checked before any pixel is decoded); a corrupt image is a 422.
+    ``too_many_pixels``, both checked before any pixel is decoded; a body declared over the byte
+    limit is refused before it is read, whoever sends it); a corrupt image is a 422.
     """
     if not isinstance(request.auth, TokenOwner):
         request.actor.require_staff()

@@ -10,6 +10,7 @@ import zlib
 import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http.multipartparser import MultiPartParser
 from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -196,3 +197,20 @@ def small_images() -> list[bytes]:
     out = io.BytesIO()
     Image.fromarray(pixels).save(out, "PNG")
     return [jpeg(pixels), jpeg(pixels, progressive=True), out.getvalue()]
+
+
+def test_an_upload_declared_over_the_limit_is_413_before_its_body_is_parsed(people, client, monkeypatch):
+    """The multipart body was parsed (and spooled to disk: any size, any token holder) before the
+    413: the declared length is refused before a byte of the body is read."""
+    parsed = []
+    parse = MultiPartParser.parse
+    monkeypatch.setattr(MultiPartParser, "parse", lambda self: parsed.append(1) or parse(self))
+    big = b"\xff\xd8\xff" + b"\x00" * (images.MAX_IMAGE_BYTES + 70_000)
+    response = post(client, big, token=people.tokens["alice"])
+    assert response.status_code == 413
+    assert response.json()["error"] == "image_too_large"
+    assert parsed == []
+    anonymous = post(client, big)  # refused for its size before anyone is asked who they are
+    assert anonymous.status_code == 413 and parsed == []
+    small = post(client, b"\xff\xd8\xff" + b"\x00" * 100, token=people.tokens["alice"])
+    assert small.status_code == 422 and parsed == [1]  # read, and refused as corrupt

@@ -17,6 +17,7 @@ from millet.vision.services.images import (
     MAX_IMAGE_PIXELS,
     MAX_IMAGE_SIDE,
     DecodedImage,
+    ImageTooLarge,
     check_size,
     decode_image,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "MAX_IMAGE_SIDE",
     "Box",
     "DecodedImage",
+    "ImageTooLarge",
     "Detection",
     "Ellipse",
     "Face",
