@@ -70,13 +70,23 @@ class StockRequestForm(forms.Form):
 
 
 def _period(request: HttpRequest, store: Store) -> tuple[PeriodForm, object, object]:
-    """The period the page shows: the form's, else the last 30 local days to today."""
+    """The period the page shows: the form's, else the last 30 local days to today. Only a
+    question that names a day binds the form (a link's ``?utm_source=`` asks nothing); a period
+    ``store_period`` refuses (backwards, or over three years) is said on the form."""
     today = timezone.localtime(timezone=ZoneInfo(get_market(store.market_id).time_zone)).date()
-    form = PeriodForm(request.GET or {"first": today - timedelta(days=29), "last": today})
-    if form.is_valid() and form.cleaned_data["first"] <= form.cleaned_data["last"]:
-        return form, form.cleaned_data["first"], form.cleaned_data["last"]
+    asked = "first" in request.GET or "last" in request.GET
+    form = PeriodForm(request.GET if asked else {"first": today - timedelta(days=29), "last": today})
     if form.is_valid():
-        form.add_error("last", _("The last day comes on or after the first."))
+        first, last = form.cleaned_data["first"], form.cleaned_data["last"]
+        try:
+            store_period(store, first, last)
+        except DomainError:
+            if last < first:
+                form.add_error("last", _("The last day comes on or after the first."))
+            else:
+                form.add_error("last", _("A period is at most three years long."))
+        else:
+            return form, first, last
     return form, today - timedelta(days=29), today
 
 
@@ -92,11 +102,14 @@ def _standing(actor: Actor, store: Store, first, last) -> dict:
 
 
 def _page(request: HttpRequest, actor: Actor, store: Store, request_form=None, status: int = 200):
+    """The store's page; 422 when the period asked for is refused (said on its form)."""
     code = store.code
     lines = inventory.shelf_lines(actor, code)
     alerts = inventory.location_replenishment(actor, code)
     skus = skus_by_id(alert["sku_id"] for alert in alerts)
     period_form, first, last = _period(request, store)
+    if period_form.errors and status == 200:
+        status = 422
     staff = staff_of(actor, code)
     names = usernames(member.user_id for member in staff)
     requests = inventory.store_requests(actor, code)

@@ -173,3 +173,20 @@ def test_a_store_asks_for_no_more_units_than_its_receive_page_scans(world, plann
     assert done.status_code == 302
     asked.transfer.refresh_from_db()
     assert asked.transfer.status == "received"
+
+
+def test_a_period_over_three_years_is_refused_on_the_form_not_read_as_a_store_that_does_not_trade(world):
+    """The service refuses a period over three years; the page swallowed the refusal and said "This
+    store is not ranked: it does not trade." (200) about a store that does."""
+    manager = signed_in(world, "manager_sh")
+    book("SH-001", 30_00)
+    today = timezone.localtime(timezone=ZoneInfo("Asia/Shanghai")).date()
+    too_long = manager.get("/stores/SH-001/", {"first": today - timedelta(days=3 * 366 + 1), "last": today})
+    text = too_long.content.decode()
+    assert too_long.status_code == 422
+    assert "A period is at most three years long." in text and "it does not trade" not in text
+    backwards = manager.get("/stores/SH-001/", {"first": today, "last": today - timedelta(days=1)})
+    assert backwards.status_code == 422
+    longest = manager.get("/stores/SH-001/", {"first": today - timedelta(days=3 * 366), "last": today})
+    assert longest.status_code == 200 and "¥30.00" in longest.content.decode()
+    assert manager.get("/stores/SH-001/", {"utm_source": "mail"}).status_code == 200  # asks nothing
