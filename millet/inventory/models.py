@@ -266,6 +266,8 @@ class StockRequest(models.Model):
     transfer = models.OneToOneField(
         StockTransfer, null=True, blank=True, on_delete=models.PROTECT, related_name="request"
     )
+    # The manager's form's one-time key: sent twice (a double click), it makes one request.
+    attempt = models.CharField(max_length=32, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -276,7 +278,10 @@ class StockRequest(models.Model):
             models.CheckConstraint(
                 condition=models.Q(status="approved", transfer__isnull=False) | ~models.Q(status="approved"),
                 name="approved_request_has_transfer",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["location", "attempt"], condition=~models.Q(attempt=""), name="stock_request_once"
+            ),
         ]
 
     def __str__(self) -> str:

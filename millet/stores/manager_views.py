@@ -6,6 +6,7 @@ parse, call them and render."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -67,6 +68,12 @@ class StockRequestForm(forms.Form):
     note = forms.CharField(
         label=_("Note for the supply planner"), max_length=255, required=False, widget=forms.TextInput
     )
+    # A fresh key per page: the same form sent twice (a double click) makes one request.
+    attempt = forms.RegexField(regex=r"^[0-9a-f]{32}$", required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["attempt"].initial = uuid.uuid4().hex
 
 
 def _period(request: HttpRequest, store: Store) -> tuple[PeriodForm, object, object]:
@@ -135,6 +142,12 @@ def manage(request: HttpRequest, code: str) -> HttpResponse:
     return _page(request, actor, store)
 
 
+REQUEST_REFUSALS = {
+    "unknown_sku": _("Unknown SKU code."),
+    "attempt_reused": _("This form was already sent: reload the page to make another request."),
+}
+
+
 @login_required
 @require_http_methods(["POST"])
 def request_stock(request: HttpRequest, code: str) -> HttpResponse:
@@ -151,12 +164,14 @@ def request_stock(request: HttpRequest, code: str) -> HttpResponse:
                 sku_code=form.cleaned_data["sku"],
                 quantity=form.cleaned_data["quantity"],
                 note=form.cleaned_data["note"],
+                attempt=form.cleaned_data["attempt"],
             )
         except Forbidden as exc:
             raise PermissionDenied(exc.detail) from None
         except DomainError as exc:
             field = "sku" if exc.code == "unknown_sku" else None
-            form.add_error(field, _("Unknown SKU code.") if field else exc.detail)
+            words = REQUEST_REFUSALS.get(exc.code, exc.detail)
+            form.add_error(field, words)
             status = exc.form_status
         else:
             messages.success(

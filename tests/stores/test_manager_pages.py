@@ -3,6 +3,7 @@ test client (the browser journey is tests/browser/test_manager.py)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from unittest import mock
 from zoneinfo import ZoneInfo
@@ -190,3 +191,24 @@ def test_a_period_over_three_years_is_refused_on_the_form_not_read_as_a_store_th
     longest = manager.get("/stores/SH-001/", {"first": today - timedelta(days=3 * 366), "last": today})
     assert longest.status_code == 200 and "¥30.00" in longest.content.decode()
     assert manager.get("/stores/SH-001/", {"utm_source": "mail"}).status_code == 200  # asks nothing
+
+
+def test_a_stock_request_sent_twice_from_one_form_is_made_once(world):
+    """A double click or a resent POST of the request form made two pending requests for one need
+    (and a planner approving both shipped the units twice): the form carries a one-time key."""
+    manager = signed_in(world, "manager_sh")
+    page = manager.get("/stores/SH-001/").content.decode()
+    attempt = re.search(r'name="attempt" value="([0-9a-f]{32})"', page).group(1)
+    body = {"sku": "MI6-64", "quantity": "2", "note": "", "attempt": attempt}
+    assert manager.post("/stores/SH-001/requests/", body).status_code == 302
+    assert manager.post("/stores/SH-001/requests/", body).status_code == 302  # the same answer
+    assert StockRequest.objects.count() == 1
+    reused = manager.post("/stores/SH-001/requests/", {**body, "quantity": "3"})  # an old page, changed
+    assert reused.status_code == 409 and "This form was already sent" in reused.content.decode()
+    assert StockRequest.objects.count() == 1
+    fresh = re.search(
+        r'name="attempt" value="([0-9a-f]{32})"', manager.get("/stores/SH-001/").content.decode()
+    )
+    assert fresh.group(1) != attempt
+    assert manager.post("/stores/SH-001/requests/", {**body, "attempt": fresh.group(1)}).status_code == 302
+    assert StockRequest.objects.count() == 2

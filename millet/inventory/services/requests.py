@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from millet.accounts.actor import Actor
@@ -82,13 +82,17 @@ def _sku_for_input(sku_code: str) -> int:
 
 
 def request_stock(
-    actor: Actor, location_code: str, *, sku_code: str, quantity: int, note: str = ""
+    actor: Actor, location_code: str, *, sku_code: str, quantity: int, note: str = "", attempt: str = ""
 ) -> StockRequest:
     """Ask the warehouses for ``quantity`` units of a SKU for a store: its manager (or staff) only.
 
+    ``attempt``: the asking form's one-time key (up to 32 characters; "" for none). Sent again, the
+    same request is answered with the one it made and nothing new (a double click, a resent POST);
+    with anything else asked, 409 ``attempt_reused``.
+
     Errors: 404 ``unknown_location`` (not the caller's store), 403 (a cashier), 422 ``unknown_sku``,
     ``invalid_quantity`` (1 to ``MAX_REQUEST_QUANTITY``, what one receive page scans),
-    ``invalid_note`` (over 255 characters).
+    ``invalid_note`` (over 255 characters), ``invalid_attempt`` (over 32 characters).
     """
     location = usable_location(actor, location_code, manager=True)
     if location.kind != Location.Kind.STORE:
@@ -100,13 +104,27 @@ def request_stock(
         )
     if len(note) > MAX_NOTE:
         raise Unprocessable(f"the note is at most {MAX_NOTE} characters", code="invalid_note")
-    return StockRequest.objects.create(
-        location=location,
-        sku_id=_sku_for_input(sku_code),
-        quantity=quantity,
-        note=note.strip(),
-        requested_by_id=actor.user_id,
-    )
+    if len(attempt) > 32:
+        raise Unprocessable("the attempt key is at most 32 characters", code="invalid_attempt")
+    asked = {"sku_id": _sku_for_input(sku_code), "quantity": quantity, "note": note.strip()}
+    if attempt and (earlier := StockRequest.objects.filter(location=location, attempt=attempt).first()):
+        return _replayed(earlier, asked)
+    try:
+        with transaction.atomic():
+            return StockRequest.objects.create(
+                location=location, **asked, requested_by_id=actor.user_id, attempt=attempt
+            )
+    except IntegrityError:
+        if not attempt:
+            raise
+        # A twin sent at the same moment made it first: answer with that one.
+        return _replayed(StockRequest.objects.get(location=location, attempt=attempt), asked)
+
+
+def _replayed(earlier: StockRequest, asked: dict) -> StockRequest:
+    if {"sku_id": earlier.sku_id, "quantity": earlier.quantity, "note": earlier.note} != asked:
+        raise Conflict(f"this attempt already made {earlier}, for something else", code="attempt_reused")
+    return earlier
 
 
 def store_requests(actor: Actor, location_code: str, *, limit: int = 50) -> list[RequestRow]:
