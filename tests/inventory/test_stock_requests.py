@@ -11,6 +11,7 @@ from millet.core.errors import Forbidden, NotFound, Unprocessable
 from millet.inventory import services
 from millet.inventory.models import SerialUnit, Stock, StockMovement, StockRequest, StockTransfer
 from millet.inventory.services import OutOfStock
+from tests.concurrency import race
 
 pytestmark = pytest.mark.django_db
 
@@ -148,3 +149,16 @@ def test_shelf_lines_and_low_stock_alerts_are_the_stores_own(world):
         services.shelf_lines(manager, "BJ-001")
     with pytest.raises(NotFound):
         services.location_replenishment(manager, "BJ-001")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_twins_of_one_request_form_make_one_request(require_postgres, world):
+    """Two posts of one form at the same moment (a double click) both pass the look for an earlier
+    request; the unique (location, attempt) makes the second meet the first and answer with it."""
+    manager = actor(world, "manager_sh")
+    made = race(
+        6,
+        lambda i: services.request_stock(manager, "SH-001", sku_code="MI6-64", quantity=2, attempt="a" * 32),
+    )
+    assert StockRequest.objects.count() == 1
+    assert {r.pk for r in made} == {StockRequest.objects.get().pk}
