@@ -29,7 +29,7 @@ from millet.inventory import services as inventory
 from millet.inventory.services import MAX_REQUEST_QUANTITY
 from millet.regions.services import get_market
 from millet.stores.models import Store
-from millet.stores.services import get_store, ranking_for, staff_of, store_period, stores_of
+from millet.stores.services import MAX_PERIOD_DAYS, get_store, ranking_for, staff_of, store_period, stores_of
 
 MAX_SCANS = MAX_REQUEST_QUANTITY  # one page of scans: the most units a store asks for at once
 
@@ -90,8 +90,10 @@ def _period(request: HttpRequest, store: Store) -> tuple[PeriodForm, object, obj
         except DomainError:
             if last < first:
                 form.add_error("last", _("The last day comes on or after the first."))
-            else:
+            elif (last - first).days > MAX_PERIOD_DAYS:
                 form.add_error("last", _("A period is at most three years long."))
+            else:
+                form.add_error("last", _("Those days are out of range."))
         else:
             return form, first, last
     return form, today - timedelta(days=29), today

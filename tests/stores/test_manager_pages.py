@@ -212,3 +212,17 @@ def test_a_stock_request_sent_twice_from_one_form_is_made_once(world):
     assert fresh.group(1) != attempt
     assert manager.post("/stores/SH-001/requests/", {**body, "attempt": fresh.group(1)}).status_code == 302
     assert StockRequest.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("first", "last"), [(date(9999, 12, 31), date(9999, 12, 31)), (date(1, 1, 1), date(1, 1, 1))]
+)
+def test_a_period_at_the_calendar_s_ends_is_refused_not_a_500(world, first, last):
+    """The day after 9999-12-31, and midnight of 0001-01-01 in Shanghai as UTC, do not exist: the
+    page's period crashed (OverflowError, 500) on them."""
+    manager = signed_in(world, "manager_sh")
+    answer = manager.get("/stores/SH-001/", {"first": first, "last": last})
+    assert answer.status_code == 422 and "Those days are out of range." in answer.content.decode()
+    with pytest.raises(Unprocessable) as caught:
+        store_period(world.stores["SH-001"], first, last)
+    assert caught.value.code == "invalid_period"

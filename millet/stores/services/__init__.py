@@ -12,6 +12,7 @@ from millet.stores.services.pipeline import (
 )
 from millet.stores.services.ranking import (
     CLUB_THRESHOLDS,
+    MAX_PERIOD_DAYS,
     Period,
     RankingRow,
     StoreRanking,
@@ -38,6 +39,7 @@ from millet.stores.services.stores import (
 
 __all__ = [
     "CLUB_THRESHOLDS",
+    "MAX_PERIOD_DAYS",
     "STORE_CODE",
     "GoalProgress",
     "Period",

@@ -13,7 +13,7 @@ badge does not drift with exchange rates; a currency absent from the table has n
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from itertools import groupby
 from zoneinfo import ZoneInfo
@@ -41,14 +41,21 @@ MAX_PERIOD_DAYS = 366 * 3
 def store_period(store: Store, first: date, last: date) -> Period:
     """The store's local days ``first`` to ``last`` (both included) as ``[start, end)`` aware
     datetimes in the store's market's time zone. 422 ``invalid_period`` when ``last`` is before
-    ``first`` or the range is longer than three years."""
+    ``first`` or the range is longer than three years, and for days at the calendar's ends whose
+    bounds no instant names (the day after 9999-12-31; 0001-01-01's midnight east of UTC)."""
     if last < first or (last - first).days > MAX_PERIOD_DAYS:
         raise Unprocessable(
             f"the period runs from its first day to its last, at most {MAX_PERIOD_DAYS} days",
             code="invalid_period",
         )
     zone = ZoneInfo(get_market(store.market_id).time_zone)
-    return datetime.combine(first, time(), zone), datetime.combine(last + timedelta(days=1), time(), zone)
+    try:
+        start = datetime.combine(first, time(), zone)
+        end = datetime.combine(last + timedelta(days=1), time(), zone)
+        start.astimezone(UTC), end.astimezone(UTC)  # what the database is given
+    except OverflowError:
+        raise Unprocessable("the period's days are out of range", code="invalid_period") from None
+    return start, end
 
 
 @dataclass(frozen=True)
