@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from millet.inventory.models import PurchaseOrder, PurchaseOrderLine, Stock, StockMovement
+from millet.inventory.models import PurchaseOrder, PurchaseOrderLine, SerialUnit, Stock, StockMovement
 
 pytestmark = pytest.mark.django_db
 
@@ -43,3 +43,24 @@ def test_a_sku_named_twice_in_a_delivery_is_refused_and_nothing_is_booked(world,
     )
     assert once.status_code == 200 and once.json()["status"] == "received"
     assert on_hand(world, "CABLE-C", "WH-CN-SH") == before + 5
+
+
+def test_serials_for_a_sku_without_serials_are_refused_and_its_stock_stays_movable(world, api_client):
+    """Serials booked for a SKU that has none made its stock half serialized: every later transfer
+    of it picked from the few serial units and failed (409 serials_mismatch) for more than those."""
+    staff = api_client(world.tokens["staff"])
+    body = {"supplier": "Foxconn", "location": "WH-CN-SH", "lines": [{"sku": "CABLE-C", "quantity": 5}]}
+    po = staff.post("/inventory/purchase-orders", body).json()
+    before = on_hand(world, "CABLE-C", "WH-CN-SH")
+    lines = [{"sku": "CABLE-C", "quantity": 5, "serials": ["CAB-1"]}]
+    answer = staff.post(f"/inventory/purchase-orders/{po['id']}/receive", {"lines": lines})
+    assert answer.status_code == 422 and answer.json()["error"] == "serials_not_expected"
+    assert (
+        on_hand(world, "CABLE-C", "WH-CN-SH") == before
+        and not SerialUnit.objects.filter(serial="CAB-1").exists()
+    )
+    moved = staff.post(
+        "/inventory/transfers",
+        {"sku": "CABLE-C", "source": "WH-CN-SH", "destination": "SH-001", "quantity": 2},
+    )
+    assert moved.status_code == 201

@@ -63,8 +63,12 @@ def receive_units(
     batch: str = "",
     reason: str = StockMovement.Reason.RECEIPT,
 ) -> None:
-    """Put new units on hand. Serialized SKUs must name one serial per unit."""
+    """Put new units on hand. Serialized SKUs must name one serial per unit; others none (422
+    ``serials_not_expected``: a few serial units among them would leave the rest unmovable, as a
+    transfer ships a SKU's serial units once it has any); 422 or 409 ``duplicate_serial``."""
     check_quantity(quantity)
+    if serials and not serialized:
+        raise Unprocessable("this SKU has no serial numbers", code="serials_not_expected")
     if serialized and len(serials) != quantity:
         raise Unprocessable("a serialized SKU needs exactly one serial per unit", code="serials_mismatch")
     if serials and len(set(serials)) != len(serials):
