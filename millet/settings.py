@@ -105,6 +105,7 @@ MIDDLEWARE = [
     "millet.core.client_address.ForwardedHeadersMiddleware",  # before anything reads those headers
     "django.middleware.security.SecurityMiddleware",
     "millet.core.nul.RejectNulInUrlMiddleware",
+    "millet.core.nul.RejectNulInFormMiddleware",
     # A view's Redis outage answers 503 with Retry-After (a middleware's: handler500, millet/urls.py)
     "millet.core.outage.OutageMiddleware",
     "millet.flashsale.middleware.GateFastPathMiddleware",  # answers the gate's claims, nothing else

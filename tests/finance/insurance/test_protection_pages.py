@@ -116,6 +116,18 @@ def test_a_refused_purchase_comes_back_on_the_units_form_and_buys_nothing(
     assert nothing_sold(transfers)
 
 
+@pytest.mark.parametrize("field", ["order", "serial", "plan"])
+def test_a_nul_in_the_purchase_form_is_a_400_and_buys_nothing(world, plan, sold, field):
+    """The order number went to PostgreSQL as sent: a NUL in it was a 500 (``core.nul``)."""
+    order, serial = sold
+    transfers = LedgerTransfer.objects.count()
+    body = {"order": order, "serial": serial, "plan": "CARE-MI6-12", "card_token": "tok_ok"}
+    body[field] += "\x00"
+    refused = page(world, "alice").post("/account/protection/buy/", body)
+    assert refused.status_code == 400 and "NUL" in refused.content.decode()
+    assert nothing_sold(transfers)
+
+
 def test_a_unit_insured_meanwhile_under_another_plan_is_a_conflict(world, plan, sold):
     order, serial = sold
     services.create_plan(
