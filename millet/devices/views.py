@@ -111,11 +111,10 @@ def place(request: HttpRequest, device_id: str) -> HttpResponse:
     home = request.POST.get("home", "")
     try:
         with as_404(Forbidden):
+            if home and not (home.isascii() and home.isdigit()):  # "²" is a digit int() refuses
+                raise NotFound("unknown home", code="unknown_home")
             services.place_device(
-                request_actor(request),
-                device_id,
-                int(home) if home.isdigit() else None,
-                request.POST.get("room", ""),
+                request_actor(request), device_id, int(home) if home else None, request.POST.get("room", "")
             )
     except DomainError as exc:
         messages.error(request, exc.detail)

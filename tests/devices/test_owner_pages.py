@@ -144,3 +144,20 @@ def test_a_nul_in_any_owner_form_is_a_400_and_changes_nothing(fleet, client):
     assert [h.name for h in devices.list_homes(alice)] == ["Flat"]
     assert devices.list_devices(alice)[0].home_id is None
     assert not DeviceInvitation.objects.exists()
+
+
+@pytest.mark.parametrize("home", ["\u00b2", "1\u00b9", "abc", "-1"])
+def test_a_home_that_is_no_number_is_not_found_and_moves_nothing(fleet, client, home):
+    """The device card's home is "" (none) or a home's id: "²" passed ``isdigit`` and broke ``int``
+    (500), and any other text silently took the device out of its home."""
+    (cam,) = fleet.sell("alice")
+    devices.set_presence(cam.device_id, True, timezone.now())
+    alice = fleet.actor("alice")
+    flat = devices.create_home(alice, "Flat")
+    devices.place_device(alice, cam.device_id, flat.pk, "Hall")
+    client.force_login(fleet.world.users["alice"])
+    assert client.post(f"/devices/{cam.device_id}/place", {"home": home, "room": "Attic"}).status_code == 404
+    (info,) = devices.list_devices(alice)
+    assert (info.home_id, info.room) == (flat.pk, "Hall")
+    moved = client.post(f"/devices/{cam.device_id}/place", {"home": "", "room": ""})
+    assert moved.status_code == 302 and devices.list_devices(alice)[0].home_id is None
