@@ -152,6 +152,9 @@ def decide_claim(actor: Actor, number: str, *, approve: bool, reason: str = "") 
     """Approve (payout = claimed - excess, reserved on the ledger) or reject with a reason.
 
     A claim the device evidence referred is never approved silently: the handler must say why.
+    A claim filed within the term may be approved after the term ended (the policy stays expired);
+    one on a policy cancelled since (the unit went back to the shop) is refused, 409
+    ``policy_not_active``.
     """
     if not isinstance(reason, str) or len(reason) > 255:
         raise Unprocessable("reason is at most 255 characters", code="invalid_reason")
@@ -172,7 +175,7 @@ def decide_claim(actor: Actor, number: str, *, approve: bool, reason: str = "") 
             Claim.objects.filter(pk=claim.pk).update(status=Claim.Status.REJECTED, **fields)
             claim.refresh_from_db()
             return claim
-        if policy.status != Policy.Status.ACTIVE:
+        if policy.status not in (Policy.Status.ACTIVE, Policy.Status.EXPIRED):
             raise Conflict(f"policy {policy.number} is {policy.status}", code="policy_not_active")
         payout = claim.amount_claimed - policy.excess
         if payout > _remaining_cover(policy):
@@ -194,11 +197,9 @@ def decide_claim(actor: Actor, number: str, *, approve: bool, reason: str = "") 
         )
         paid_out, used = policy.paid_out + payout, policy.claims_used + 1
         exhausted = used >= policy.plan.max_claims or policy.cover_limit - paid_out <= 0
-        Policy.objects.filter(pk=policy.pk).update(
-            paid_out=paid_out,
-            claims_used=used,
-            status=Policy.Status.EXHAUSTED if exhausted else Policy.Status.ACTIVE,
-        )
+        if policy.status == Policy.Status.ACTIVE and exhausted:
+            policy.status = Policy.Status.EXHAUSTED
+        Policy.objects.filter(pk=policy.pk).update(paid_out=paid_out, claims_used=used, status=policy.status)
         Claim.objects.filter(pk=claim.pk).update(status=Claim.Status.APPROVED, payout=payout, **fields)
     claim.refresh_from_db()
     return claim

@@ -424,6 +424,26 @@ def test_lapsed_policies_expire_and_no_longer_take_claims(world, policy):
     assert world.client("alice").get("/insurance/policies?status=expired").json()["count"] == 1
 
 
+def test_a_claim_filed_in_term_is_approved_and_paid_after_the_term_ends(world, policy, handler):
+    """Claims are decided days after they are filed: a policy whose term ended meanwhile (the daily
+    job marked it expired) refused the approval with 409 ``policy_not_active``, so the handler could
+    only reject a claim that was valid when it was made. It is approved and paid, and stays expired."""
+    filed = world.client("alice").post(f"/insurance/policies/{policy['number']}/claims", claim_body())
+    assert filed.status_code == 201, filed.content
+    assert services.expire_policies(now=timezone.now() + timedelta(days=400)) == 1
+    decided = handler.post(f"/insurance/claims/{filed.json()['number']}/decision", {"approve": True})
+    assert decided.status_code == 200, decided.content
+    assert (decided.json()["status"], decided.json()["payout"]) == ("approved", "501.00")
+    paid = handler.post(f"/insurance/claims/{filed.json()['number']}/payout")
+    assert paid.status_code == 200 and paid.json()["status"] == "paid"
+    held = Policy.objects.get(number=policy["number"])
+    assert (held.status, held.paid_out, held.claims_used) == ("expired", Decimal("501.00"), 1)
+    assert net_credit(EXPENSE) == -50100 and net_credit(RESERVE) == 0
+    assert total_balance_check() == 0
+    again = world.client("alice").post(f"/insurance/policies/{policy['number']}/claims", claim_body())
+    assert (again.status_code, again.json()["error"]) == (409, "policy_not_active")
+
+
 def test_admin_pages_render_and_policies_stay_read_only(world, policy, handler):
     world.client("alice").post(f"/insurance/policies/{policy['number']}/claims", claim_body())
     admin_user = world.users["staff"]
