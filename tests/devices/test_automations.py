@@ -222,6 +222,28 @@ def test_bad_automations_are_refused(fleet, home, trigger_type, trigger, actions
         automation(fleet, home[0].pk, trigger_type=trigger_type, trigger=trigger, actions=actions)
 
 
+@pytest.mark.parametrize("bad", [{"name": "motion"}, ["motion"]])
+@pytest.mark.parametrize("place", ["event", "op", "action"])
+def test_an_object_or_a_list_for_a_name_is_a_422_and_stores_nothing(fleet, home, place, bad):
+    """An event, comparison or action name was looked up in a dict as sent: a JSON object or list
+    there raised TypeError (unhashable), a 500, where a string names nothing known (422)."""
+    where, hall, door, _ = home
+    body = {
+        "name": "odd",
+        "trigger_type": "event",
+        "trigger": {"device": door, "event": bad if place == "event" else "motion"},
+        "conditions": [
+            {"device": hall, "property": "on", "op": bad if place == "op" else "==", "value": True}
+        ],
+        "actions": [
+            {"type": "action", "device": door, "action": bad if place == "action" else "take-snapshot"}
+        ],
+    }
+    answer = fleet.world.client("alice").post(f"/devices/homes/{where.pk}/automations", body)
+    assert (answer.status_code, answer.json()["error"]) == (422, "invalid_automation")
+    assert devices.list_automations(fleet.actor("alice"), where.pk) == []
+
+
 def test_automations_over_http(fleet, home):
     place, hall, door, _ = home
     alice, bob = fleet.world.client("alice"), fleet.world.client("bob")

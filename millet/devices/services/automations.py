@@ -64,7 +64,7 @@ def _device(device_id: object, allowed: set[str]) -> str:
 def _comparison(item: dict, allowed: set[str], what: str) -> dict:
     device_id = _device(item.get("device"), allowed)
     op = item.get("op", "==")
-    if op not in OPS:
+    if not isinstance(op, str) or op not in OPS:  # a JSON object or list is no key (unhashable)
         raise _bad(f"{what}: op must be one of {sorted(OPS)}")
     spec = spec_of(device_id)
     key = item.get("property")
@@ -80,7 +80,7 @@ def _trigger(kind: str, trigger: object, allowed: set[str]) -> dict:
     if kind == Automation.Trigger.EVENT:
         device_id = _device(trigger.get("device"), allowed)
         event = trigger.get("event")
-        if event not in spec_of(device_id).events:
+        if not isinstance(event, str) or event not in spec_of(device_id).events:
             raise _bad(f"unknown event {event!r}")
         return {"device": device_id, "event": event}
     if kind == Automation.Trigger.TIME:
@@ -127,7 +127,7 @@ def _actions(actions: object, allowed: set[str]) -> list[dict]:
             device_id = _device(a.get("device"), allowed)
             spec = spec_of(device_id)
             name = a.get("action")
-            if name not in spec.actions:
+            if not isinstance(name, str) or name not in spec.actions:
                 raise _bad(f"unknown action {name!r}")
             args = spec.arguments(spec.actions[name][1], a.get("args", {}), f"action {name!r}")
             checked.append({"type": "action", "device": device_id, "action": name, "args": args})
