@@ -107,6 +107,19 @@ def _threshold(value: object) -> Decimal:
     return threshold.quantize(Decimal("0.001"))
 
 
+def _lock_model_rollouts(device_model_id: int) -> None:
+    """Take the model's turn to start a rollout: its firmware rows, locked in id order. A rule read
+    after this (one active rollout per model, one unfinished update per unit) holds until commit, as
+    every other start waits here; without it, starts at once each saw none and went ahead. Taken
+    before any device row: a rollout's targets key-share the devices they name."""
+    list(
+        Firmware.objects.select_for_update()
+        .filter(device_model_id=device_model_id)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 def _new_rollout(
     firmware: Firmware,
     devices: list[tuple[int, str]],
@@ -158,6 +171,7 @@ def start_rollout(
     steps, threshold = _steps(steps), _threshold(failure_threshold)
     with transaction.atomic():
         firmware = get_firmware(firmware_id)
+        _lock_model_rollouts(firmware.device_model_id)
         devices = list(
             Device.objects.filter(device_model_id=firmware.device_model_id, enabled=True)
             .exclude(firmware_version=firmware.version)
@@ -236,6 +250,7 @@ def update_device(actor: Actor, device_id: str) -> Rollout:
     (it will reach the unit).
     """
     with transaction.atomic():
+        _lock_model_rollouts(device_with_role(actor, device_id, OWN).device_model_id)
         device = device_with_role(actor, device_id, OWN, for_update=True)
         newest = _newest_firmware(device)
         if newest is None or newest.version == device.firmware_version or not device.enabled:
