@@ -144,3 +144,26 @@ def test_an_invitation_over_http_answers_alike_for_anyone(fleet, cam):
     assert alice.delete(f"{path}/{nobodys}").status_code == 204
     assert alice.delete(f"{path}/{nobodys}").status_code == 404
     assert alice.get(path).json() == []
+
+
+def test_the_next_owner_sees_none_of_the_last_owners_commands(fleet, cam):
+    """Releasing a unit wipes its owner's data for the next one (shadow, shares, automations,
+    history), but the commands the last owner sent (what they set, which actions, and the device's
+    answers) were still listed to whoever claimed it next. Staff still see every command."""
+    alice, bob, staff = (fleet.world.client(u) for u in ("alice", "bob", "staff"))
+    sent = alice.post(f"/devices/{cam.device_id}/properties", {"props": {"night-vision": 1}}).json()
+    token = alice.post(f"/devices/{cam.device_id}/release").json()["claim_token"]
+    claimed = bob.post("/devices/claim", {"device_id": cam.device_id, "claim_token": token})
+    assert claimed.status_code == 201, claimed.content
+    assert bob.get(f"/devices/{cam.device_id}/commands").json() == []
+    theirs = bob.get(f"/devices/{cam.device_id}/commands/{sent['command_id']}")
+    assert (theirs.status_code, theirs.json()["error"]) == (404, "unknown_command")
+    mine = bob.post(f"/devices/{cam.device_id}/properties", {"props": {"night-vision": 0}}).json()
+    assert [c["command_id"] for c in bob.get(f"/devices/{cam.device_id}/commands").json()] == [
+        mine["command_id"]
+    ]
+    assert bob.get(f"/devices/{cam.device_id}/commands/{mine['command_id']}").status_code == 200
+    assert [c["command_id"] for c in staff.get(f"/devices/{cam.device_id}/commands").json()] == [
+        mine["command_id"],
+        sent["command_id"],
+    ]

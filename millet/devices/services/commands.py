@@ -196,25 +196,42 @@ def shadow_of(device_id: str) -> ShadowState:
     return _shadow_state(device, Shadow.objects.get(device=device))
 
 
+def _shown_since(role: str | None, device: Device) -> datetime | None:
+    """The oldest command a person with ``role`` sees on the device: those since it was bound to its
+    owner, as releasing it wipes the last owner's data for the next (what they set, which actions,
+    the answers); staff see them all (None)."""
+    return None if role == "staff" else device.bound_at
+
+
 def get_command(actor: Actor, command_id: str, *, device_id: str | None = None) -> Command:
-    """A command on a device the actor may see; raises NotFound ``unknown_command`` for an unknown id,
-    another device's command and a command on a device the actor may not see alike (and, when
+    """A command on a device the actor may see, sent since its present owner bound it (staff: any);
+    raises NotFound ``unknown_command`` for an unknown id, another device's command, a command on a
+    device the actor may not see and one sent before the device changed hands alike (and, when
     ``device_id`` is given, NotFound ``unknown_device`` first for a device they may not see)."""
     if device_id is not None:
         device_with_role(actor, device_id, READ)
     command = Command.objects.select_related("device").filter(command_id=command_id).first()
+    role = role_of(actor, command.device) if command is not None else None
+    since = _shown_since(role, command.device) if command is not None else None
     if (
         command is None
         or (device_id is not None and command.device.device_id != device_id)
-        or role_of(actor, command.device) is None
+        or role is None
+        or (since is not None and command.created_at < since)
     ):
         raise NotFound("unknown command", code="unknown_command")
     return command
 
 
 def list_commands(actor: Actor, device_id: str, limit: int = 50) -> list[Command]:
+    """The device's newest commands first, those sent since its present owner bound it (staff: all);
+    NotFound ``unknown_device`` for a device the actor may not see."""
     device = device_with_role(actor, device_id, READ)
-    return list(device.commands.order_by("-pk")[:limit])
+    commands = device.commands.order_by("-pk")
+    since = _shown_since(role_of(actor, device), device)
+    if since is not None:
+        commands = commands.filter(created_at__gte=since)
+    return list(commands[:limit])
 
 
 # --- from the device -------------------------------------------------------------------------------
