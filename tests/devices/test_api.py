@@ -167,3 +167,19 @@ def test_the_next_owner_sees_none_of_the_last_owners_commands(fleet, cam):
         mine["command_id"],
         sent["command_id"],
     ]
+
+
+def test_the_next_owner_does_not_get_the_last_owners_room(fleet, cam):
+    """Unbinding took the unit out of its owner's home but kept the room they had named ("Emma's
+    room"), shown to whoever claimed it next and kept when they put it in a home of theirs."""
+    alice, bob = fleet.world.client("alice"), fleet.world.client("bob")
+    devices.place_device(
+        fleet.actor("alice"),
+        cam.device_id,
+        devices.create_home(fleet.actor("alice"), "Flat").pk,
+        "Emma's room",
+    )
+    token = alice.post(f"/devices/{cam.device_id}/release").json()["claim_token"]
+    claimed = bob.post("/devices/claim", {"device_id": cam.device_id, "claim_token": token})
+    assert claimed.status_code == 201 and (claimed.json()["home_id"], claimed.json()["room"]) == (None, "")
+    assert bob.get(f"/devices/{cam.device_id}").json()["room"] == ""

@@ -332,12 +332,13 @@ def release_device(actor: Actor, device_id: str) -> str:
 
 
 def _unbind(device: Device) -> str:
-    """Remove the owner and everything of theirs tied to the device; issue a new claim token."""
+    """Remove the owner and everything of theirs tied to the device (their home and the room they
+    named in it too); issue a new claim token."""
     wipe_device_data(device)
     token, salt, hashed = new_claim_token()
-    device.owner_id, device.home_id, device.bound_at = None, None, None
+    device.owner_id, device.home_id, device.room, device.bound_at = None, None, "", None
     device.claim_salt, device.claim_hash = salt, hashed
-    device.save(update_fields=["owner", "home", "bound_at", "claim_salt", "claim_hash"])
+    device.save(update_fields=["owner", "home", "room", "bound_at", "claim_salt", "claim_hash"])
     return token
 
 
