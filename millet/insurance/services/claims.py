@@ -154,7 +154,8 @@ def decide_claim(actor: Actor, number: str, *, approve: bool, reason: str = "") 
     A claim the device evidence referred is never approved silently: the handler must say why.
     A claim filed within the term may be approved after the term ended (the policy stays expired);
     one on a policy cancelled since (the unit went back to the shop) is refused, 409
-    ``policy_not_active``.
+    ``policy_not_active``. Nobody decides a claim on their own policy (403 ``own_claim``): a
+    claims handler who holds a policy would otherwise approve, and have paid, what they claimed.
     """
     if not isinstance(reason, str) or len(reason) > 255:
         raise Unprocessable("reason is at most 255 characters", code="invalid_reason")
@@ -162,6 +163,8 @@ def decide_claim(actor: Actor, number: str, *, approve: bool, reason: str = "") 
         raise Unprocessable("a rejection needs a reason", code="reason_required")
     with transaction.atomic():
         claim, policy = _locked_claim(actor, number)
+        if policy.holder_id == actor.user_id:
+            raise Forbidden("nobody decides a claim on their own policy", code="own_claim")
         if claim.status != Claim.Status.SUBMITTED:
             raise Conflict(f"claim {number} is {claim.status}", code="claim_already_decided")
         if approve and claim.evidence_verdict == EvidenceVerdict.REFER and not reason.strip():

@@ -444,6 +444,27 @@ def test_a_claim_filed_in_term_is_approved_and_paid_after_the_term_ends(world, p
     assert (again.status_code, again.json()["error"]) == (409, "policy_not_active")
 
 
+def test_a_claims_handler_cannot_decide_a_claim_on_their_own_policy(world, plan, handler):
+    """bob handles claims and holds a policy: he could file a claim, approve it himself and have it
+    paid out to him. Deciding a claim on one's own policy is refused (403), nothing moves; another
+    handler decides it."""
+    order, serial = sell(world, "bob")
+    body = {"order_number": order, "serial": serial, "plan": "CARE-MI6-12", "payment_token": "tok_ok"}
+    held = handler.post("/insurance/policies", body).json()
+    filed = handler.post(f"/insurance/policies/{held['number']}/claims", claim_body()).json()
+    before = state()
+    for approve in (True, False):
+        decided = handler.post(
+            f"/insurance/claims/{filed['number']}/decision", {"approve": approve, "reason": "mine"}
+        )
+        assert (decided.status_code, decided.json()["error"]) == (403, "own_claim")
+    assert state() == before
+    staff = world.client("staff")
+    decided = staff.post(f"/insurance/claims/{filed['number']}/decision", {"approve": True})
+    assert decided.status_code == 200 and decided.json()["status"] == "approved"
+    assert total_balance_check() == 0
+
+
 def test_admin_pages_render_and_policies_stay_read_only(world, policy, handler):
     world.client("alice").post(f"/insurance/policies/{policy['number']}/claims", claim_body())
     admin_user = world.users["staff"]
