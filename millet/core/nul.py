@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponseBadRequest, JsonResponse
 from ninja.parser import Parser
 
@@ -43,26 +44,36 @@ class RejectNulInUrlMiddleware:
         return self.get_response(request)
 
 
-FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-
-
 class RejectNulInFormMiddleware:
     """A posted form (a page's, the broker's questions) with a NUL in a field's name or value is a
     400 before any view reads it: views that take ``request.POST`` as it comes (a home's name, a
     login to invite, an order number) would otherwise hand it to PostgreSQL and answer 500. Django's
-    form fields refuse NUL themselves; this covers the views that read the fields directly. Other
-    bodies (JSON, a camera's JPEG) are not read here."""
+    form fields refuse NUL themselves; this covers the views that read the fields directly.
+
+    A URL-encoded form is read whole (Django bounds it by ``DATA_UPLOAD_MAX_MEMORY_SIZE``); a
+    multipart one only when it declares no more than that: a bigger one carries an upload, which its
+    view may refuse by the declared size before anything reads it (``vision.api``). JSON, and a
+    camera's JPEG, are not forms."""
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest):
-        if (
-            request.method == "POST"
-            and request.content_type in FORM_TYPES
-            and any(contains_nul([key, *values]) for key, values in request.POST.lists())
-        ):
-            return HttpResponseBadRequest(
-                "The form must not contain NUL characters.", content_type="text/plain; charset=utf-8"
-            )
+        if request.method == "POST" and _small_form(request):
+            if any(contains_nul([key, *values]) for key, values in request.POST.lists()):
+                return HttpResponseBadRequest(
+                    "The form must not contain NUL characters.", content_type="text/plain; charset=utf-8"
+                )
         return self.get_response(request)
+
+
+def _small_form(request: HttpRequest) -> bool:
+    if request.content_type == "application/x-www-form-urlencoded":
+        return True
+    if request.content_type != "multipart/form-data":
+        return False
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return False
+    return declared <= settings.DATA_UPLOAD_MAX_MEMORY_SIZE
