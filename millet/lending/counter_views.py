@@ -3,6 +3,9 @@ credit form with the customer present, for a till sale held for them (``sales.ho
 decision and its reasons show at once. Approved: the loan paid the sale and its units were handed
 over, so the page goes to the receipt. Declined or referred: the cashier takes card or cash
 instead (``sales.settle_held_sale``), or cancels the sale and its stock goes back on the shelf.
+A sale paid while it was held (a referred application a risk officer approved, or the buyer paying
+online) offers only to hand its units over (``sales.hand_over_held_sale``) or to cancel it; a card,
+cash or credit form sent from before the payment comes back to this page and takes nothing.
 
 Only the store's cashiers and managers (and staff): anyone else signed in gets 403, another
 store's sale or number is a 404. Sending any form twice (a double tap, back and send again, a
@@ -56,8 +59,15 @@ def counter(request: HttpRequest, store_code: str, number: str) -> HttpResponse:
     action = request.POST.get("action", "")
     decision = _decision(applications_for_order(order.number).last())
     status, problem = 200, ""
+    paid = order.status == "paid"  # meanwhile: a referred application approved, or the buyer paid online
     try:
-        if action == "credit" and decision is None:
+        if paid and action == "hand_over":
+            sales.hand_over_held_sale(actor, store_code, order.number)
+            messages.success(request, _("The sale is paid and its units are handed over."))
+            return redirect("sales:till-receipt", store_code=store_code, number=order.number)
+        elif paid and action in ("credit", "card", "cash"):
+            return redirect("lending:counter", store_code=store_code, number=order.number)  # a stale form
+        elif action == "credit" and decision is None:
             if not form.is_valid():
                 status = 422
             else:
@@ -89,6 +99,7 @@ def counter(request: HttpRequest, store_code: str, number: str) -> HttpResponse:
         "store_code": store_code,
         "form": form,
         "decision": decision,
+        "paid": paid,
         "has_plans": bool(form.fields["product"].choices),
         "problem": problem,
     }

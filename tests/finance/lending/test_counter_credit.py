@@ -11,14 +11,15 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from millet.accounts.actor import actor_for_user
+from millet.accounts.actor import RISK_OFFICER_GROUP, actor_for_user
+from millet.accounts.services import add_to_group
 from millet.core.errors import Conflict, NotFound
 from millet.finance.services import total_balance_check
 from millet.inventory.models import SerialUnit, Stock
 from millet.lending import services as lending
 from millet.lending.models import Loan
 from millet.sales import services as sales
-from tests.finance.lending.conftest import BAD_FORM, GOOD_FORM
+from tests.finance.lending.conftest import BAD_FORM, BORDERLINE_FORM, GOOD_FORM
 from tests.sales.test_till_scans import shelf
 
 pytestmark = pytest.mark.django_db
@@ -179,3 +180,39 @@ def test_credit_needs_a_known_customer_and_cancel_puts_the_unit_back(credit):
     cancelled = client.post(counter, {"action": "cancel"})
     assert cancelled.status_code == 302 and cancelled["Location"] == "/till/SH-001/"
     assert on_shelf(world) == before
+
+
+def test_a_referred_sale_approved_later_is_handed_over_at_the_counter(credit):
+    """A counter application the model referred, approved by a risk officer while the sale is still
+    held: the loan has paid it, so the counter page says so and hands the scanned unit over; it
+    neither reads "declined" nor offers card or cash for a sale the loan paid."""
+    world = credit
+    add_to_group(world.users["bob"].pk, RISK_OFFICER_GROUP)
+    client = signed_in(world)
+    phone = shelf(world, "MI6-64")[0]
+    counter = ring_up_for_credit(world, client, phone)
+    referred = client.post(counter, {**answers(BORDERLINE_FORM), "term": "12"})
+    assert referred.status_code == 302
+    (application,) = lending.applications_for_order(counter.rstrip("/").rsplit("/", 1)[1])
+    assert application.status == "referred"
+    lending.review_application(
+        actor_for_user(world.users["bob"]), application.number, approve=True, reason="ok"
+    )
+    number = application.order_number
+    assert sales.get_order(cashier(world), number).status == "paid"
+
+    page = client.get(counter)
+    text = page.content.decode()
+    assert page.status_code == 200 and 'value="hand_over"' in text
+    assert "alert--error" not in text and 'value="cash"' not in text and 'value="card"' not in text
+    card = client.post(counter, {"action": "card", "card_token": "tok_ok"})  # the old page, sent again
+    assert card.status_code == 302 and card["Location"] == counter
+    assert sales.get_order(cashier(world), number).status == "paid"
+
+    handed = client.post(counter, {"action": "hand_over"})
+    assert handed.status_code == 302 and "/receipt/" in handed["Location"]
+    assert sales.get_order(cashier(world), number).status == "fulfilled"
+    assert SerialUnit.objects.get(serial=phone).status == "sold"
+    again = client.post(counter, {"action": "hand_over"})  # a double tap: the receipt
+    assert again.status_code == 302 and "/receipt/" in again["Location"]
+    assert Loan.objects.get().status == "active" and total_balance_check() == 0
