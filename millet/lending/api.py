@@ -96,7 +96,9 @@ def list_features(request, market: Annotated[str, Query(min_length=2, max_length
 
 @router.post("/applications", response={201: ApplicationOut})
 def apply(request, body: ApplicationIn):
-    """Apply for an installment plan on your order awaiting payment; approval pays the order."""
+    """Apply for an installment plan on your order awaiting payment; approval pays the order. An
+    order is decided once: applying again after a decision is 409 (``already_decided``, or
+    ``already_financed`` once approved)."""
     application = lending.apply_for_credit(
         request.actor,
         order_number=body.order_number,

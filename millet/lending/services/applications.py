@@ -139,7 +139,8 @@ def apply_for_credit(
     method: str = "annuity",
     on: date | None = None,
 ) -> Application:
-    """Decide an installment plan for the actor's own order awaiting payment, and if approved pay it.
+    """Decide an installment plan for the actor's own order awaiting payment, and if approved pay it;
+    once per order (Conflict ``already_decided`` / ``already_financed``, see ``_decide``).
 
     ``form`` is the customer's answers to ``lending.form.QUESTIONS``, amounts in the order's
     currency; see ``form.model_features`` for its refusals. Validation happens before the model
@@ -190,7 +191,12 @@ def _decide(
     order, product_code: str, term_months: int, form: Mapping[str, Any], method: str, on: date | None
 ) -> Application:
     """Score the order's buyer for a plan on the locked, unpaid order; record the decision and,
-    approved, open the loan that pays it. Refusals change nothing."""
+    approved, open the loan that pays it. Refusals change nothing.
+
+    An order is decided once: Conflict ``already_financed`` once approved, ``already_decided``
+    once declined or referred (a referral is a person's to decide), so a declined buyer cannot
+    send other answers until the model approves, and a double submission records one decision
+    (the order row is locked, so a concurrent second one sees the first)."""
     product = get_product(product_code)
     if type(term_months) is not int or term_months not in product.terms:
         raise Unprocessable(
@@ -212,8 +218,11 @@ def _decide(
             f"{product.code} lends {product.min_amount}-{product.max_amount}, the order is {order.total}",
             code="amount_out_of_range",
         )
-    if Application.objects.filter(order_number=order.number, status=Application.Status.APPROVED).exists():
+    decided = applications_for_order(order.number).values_list("status", flat=True).last()
+    if decided == Application.Status.APPROVED:
         raise Conflict("this order already has an approved loan", code="already_financed")
+    if decided is not None:  # one decision per order: no second try with other answers
+        raise Conflict(f"this order's application was {decided} already", code="already_decided")
     facts = platform_facts(customer_id)
     features = _model_features(form, facts, term=term_months, amount=order.total, currency=order.currency)
     model = approved_model()

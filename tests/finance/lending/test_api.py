@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Group
+from django.test import Client
 
+from millet.accounts.actor import SYSTEM
 from millet.finance.models import LedgerTransfer
-from millet.lending.models import Loan
-from tests.finance.lending.conftest import BAD_FORM, GOOD_FORM, placed_order
+from millet.lending.models import Application, Loan
+from millet.sales.services import get_order
+from tests.finance.lending.conftest import BAD_FORM, BORDERLINE_FORM, GOOD_FORM, placed_order
 
 pytestmark = pytest.mark.django_db
 
@@ -153,3 +156,34 @@ def test_only_staff_create_products(credit):
     assert credit.client("staff").post("/lending/products", body).status_code == 409
     bad = {**body, "code": "CN-X", "currency": "XYZ"}
     assert credit.client("staff").post("/lending/products", bad).json()["error"] == "unknown_currency"
+
+
+@pytest.mark.parametrize("first, status", [(BAD_FORM, "declined"), (BORDERLINE_FORM, "referred")])
+def test_an_order_is_decided_once(credit, first, status):
+    """A declined or referred order cannot be sent again with other answers until one passes (nor
+    decided twice by a double submission): the second application is 409 and records nothing."""
+    order = placed_order(credit)
+    body = {"order_number": order.number, "product": "CN-EASY", "term_months": 12, "form": first}
+    alice = credit.client("alice")
+    assert alice.post("/lending/applications", body).json()["status"] == status
+    again = alice.post("/lending/applications", {**body, "form": GOOD_FORM, "term_months": 6})
+    assert (again.status_code, again.json()["error"]) == (409, "already_decided")
+    assert [a.status for a in Application.objects.filter(order_number=order.number)] == [status]
+    assert not Loan.objects.exists() and get_order(SYSTEM, order.number).status == "placed"
+
+
+def test_the_pay_page_sent_again_after_a_decline_keeps_the_first_decision(credit):
+    order = placed_order(credit)
+    browser = Client()
+    browser.force_login(credit.users["alice"])
+    answers = {"product": "CN-EASY", "term": "12"}
+    declined = browser.post(f"/lending/pay/{order.number}/", {**answers, **_page_answers(BAD_FORM)})
+    assert declined.status_code == 200 and 'value="card"' in declined.content.decode()
+    again = browser.post(f"/lending/pay/{order.number}/", {**answers, **_page_answers(GOOD_FORM)})
+    assert again.status_code == 200
+    assert [a.status for a in Application.objects.filter(order_number=order.number)] == ["declined"]
+    assert not Loan.objects.exists() and get_order(SYSTEM, order.number).status == "placed"
+
+
+def _page_answers(form: dict) -> dict:
+    return {k: "" if v is None else str(v) for k, v in form.items()}
