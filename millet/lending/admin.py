@@ -5,6 +5,7 @@ through the registry service so the previous version is retired in the same step
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 
 from millet.accounts.actor import request_actor
@@ -14,8 +15,46 @@ from millet.lending import services as lending
 from millet.lending.models import Application, CreditModel, Installment, Loan, LoanEvent, LoanProduct
 
 
+class LoanProductForm(forms.ModelForm):
+    """The product's terms checked by ``lending.check_product``, as the API's are: no APR above the
+    cap, no term or day count out of range, no negative fee, no currency the platform lacks."""
+
+    class Meta:
+        model = LoanProduct
+        fields = (
+            "code",
+            "name",
+            "currency",
+            "apr",
+            "terms",
+            "late_fee",
+            "grace_days",
+            "charge_off_days",
+            "min_amount",
+            "max_amount",
+            "is_active",
+        )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        names = ("currency", "apr", "terms", "late_fee", "min_amount", "max_amount")
+        if any(name in self.errors for name in (*names, "grace_days", "charge_off_days")):
+            return data
+        try:
+            terms, fee, low, high = lending.check_product(
+                **{name: data.get(name) for name in names},
+                grace_days=data.get("grace_days"),
+                charge_off_days=data.get("charge_off_days"),
+            )
+        except DomainError as exc:
+            raise forms.ValidationError(exc.detail, code=exc.code) from None
+        data.update(terms=terms, late_fee=fee, min_amount=low, max_amount=high)
+        return data
+
+
 @admin.register(LoanProduct)
 class LoanProductAdmin(admin.ModelAdmin):
+    form = LoanProductForm
     list_display = (
         "code",
         "name",

@@ -34,7 +34,13 @@ from millet.lending.services.monitoring import (
     cohorts,
     monitoring_report,
 )
-from millet.lending.services.products import MAX_TERM_MONTHS, create_product, get_product, list_products
+from millet.lending.services.products import (
+    MAX_TERM_MONTHS,
+    check_product,
+    create_product,
+    get_product,
+    list_products,
+)
 from millet.lending.services.registry import (
     approve_model,
     approved_model,
@@ -79,6 +85,7 @@ __all__ = [
     "bucket_for",
     "business_day",
     "cancel_loan",
+    "check_product",
     "cohorts",
     "create_product",
     "credit_decisions",
