@@ -5,7 +5,8 @@ over, so the page goes to the receipt. Declined or referred: the cashier takes c
 instead (``sales.settle_held_sale``), or cancels the sale and its stock goes back on the shelf.
 A sale paid while it was held (a referred application a risk officer approved, or the buyer paying
 online) offers only to hand its units over (``sales.hand_over_held_sale``) or to cancel it; a card,
-cash or credit form sent from before the payment comes back to this page and takes nothing.
+cash or credit form sent from before the payment comes back to this page and takes nothing. A
+refusal of the till's (the day not open, or closed) shows on the page, the sale still held.
 
 Only the store's cashiers and managers (and staff): anyone else signed in gets 403, another
 store's sale or number is a 404. Sending any form twice (a double tap, back and send again, a
@@ -32,6 +33,9 @@ from millet.core.types import money_pattern
 from millet.lending.pay_views import CreditForm, _answers, _decision, _products
 from millet.lending.services import application_form, applications_for_order, apply_for_credit_at_counter
 from millet.sales import services as sales
+
+# Conflicts meaning another send (a double tap, a second cashier) got there first.
+SENT_AGAIN = frozenset({"not_payable", "already_decided", "already_financed", "not_paid"})
 
 
 def _done(actor: Actor, store_code: str, number: str) -> HttpResponse:
@@ -90,8 +94,10 @@ def counter(request: HttpRequest, store_code: str, number: str) -> HttpResponse:
             sales.cancel_order(actor, order.number)
             messages.success(request, _("The sale is cancelled and its units are back on the shelf."))
             return redirect("sales:till", store_code=store_code)
-    except Conflict:
-        return _done(actor, store_code, number)  # a second send: the first one decided
+    except Conflict as exc:
+        if exc.code in SENT_AGAIN:  # the first send decided or paid: the page shows where it stands
+            return redirect("lending:counter", store_code=store_code, number=order.number)
+        status, problem = exc.status_code, _payment_problem(exc)  # e.g. the till refuses the sale
     except DomainError as exc:
         status, problem = exc.status_code, _payment_problem(exc)
     context = {

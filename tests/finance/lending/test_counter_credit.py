@@ -216,3 +216,17 @@ def test_a_referred_sale_approved_later_is_handed_over_at_the_counter(credit):
     again = client.post(counter, {"action": "hand_over"})  # a double tap: the receipt
     assert again.status_code == 302 and "/receipt/" in again["Location"]
     assert Loan.objects.get().status == "active" and total_balance_check() == 0
+
+
+def test_cash_before_the_day_is_open_is_refused_on_the_counter_page_not_sent_to_a_receipt(credit):
+    """A till refusing the sale (409 ``till_not_open``) is not a second send of a decided form: the
+    page says to open the day and the sale stays held and unpaid, never redirected to a receipt."""
+    world = credit
+    client = signed_in(world)
+    counter = ring_up_for_credit(world, client, shelf(world, "MI6-64")[0])
+    client.post(counter, answers(BAD_FORM))
+    refused = client.post(counter, {"action": "cash", "cash_tendered": "3000"})
+    assert refused.status_code == 409, refused.get("Location")
+    assert 'role="alert"' in refused.content.decode()
+    number = counter.rstrip("/").rsplit("/", 1)[1]
+    assert sales.get_order(cashier(world), number).status == "placed"
