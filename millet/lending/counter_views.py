@@ -30,12 +30,9 @@ from millet.accounts.actor import Actor, request_actor
 from millet.core.errors import Conflict, DomainError, NotFound
 from millet.core.not_found import as_404
 from millet.core.types import money_pattern
-from millet.lending.pay_views import CreditForm, _answers, _decision, _products
+from millet.lending.pay_views import SENT_AGAIN, CreditForm, _answers, _decision, _products
 from millet.lending.services import application_form, applications_for_order, apply_for_credit_at_counter
 from millet.sales import services as sales
-
-# Conflicts meaning another send (a double tap, a second cashier) got there first.
-SENT_AGAIN = frozenset({"not_payable", "already_decided", "already_financed", "not_paid"})
 
 
 def _done(actor: Actor, store_code: str, number: str) -> HttpResponse:

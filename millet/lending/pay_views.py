@@ -4,7 +4,8 @@ shopper chose credit: the market's form (``lending.form`` through ``application_
 
 Sending the form again (a double click, a reload) never makes a second loan: an order with an
 approved loan is paid and ``apply_for_credit`` refuses it, so the page shows the decision made.
-A declined shopper can still pay the order by card here (``sales.pay_order``).
+A declined shopper can still pay the order by card here (``sales.pay_order``). Any other refusal
+of the order's state (its stock hold lapsed, 409 ``hold_expired``) is said on the page.
 """
 
 from __future__ import annotations
@@ -27,6 +28,16 @@ from millet.core.not_found import as_404
 from millet.lending.credit.reasons import reason_text
 from millet.lending.services import application_form, applications_for_order, apply_for_credit, list_products
 from millet.sales import services as sales
+
+# Conflicts meaning another send (a second click, a second tab, a second cashier) got there first.
+SENT_AGAIN = frozenset({"not_payable", "already_decided", "already_financed", "not_paid"})
+
+
+def _conflict_problem(exc: Conflict) -> str:
+    """A refusal of the order's state that no second send explains, e.g. its stock hold lapsed."""
+    if exc.code == "hold_expired":
+        return _("The items are no longer held for this order. Place the order again.")
+    return _("The order cannot be paid now. See your order for where it stands.")
 
 
 class CreditForm(forms.Form):
@@ -110,8 +121,9 @@ def pay(request: HttpRequest, number: str) -> HttpResponse:
                 term_months=form.cleaned_data["term"],
                 form=_answers(form, questions),
             )
-        except Conflict:
-            pass  # decided already (a second click): the decision below is the first one's
+        except Conflict as exc:
+            if exc.code not in SENT_AGAIN:  # else decided already (a second click): shown below
+                problem, status = _conflict_problem(exc), exc.status_code
         except DomainError as exc:
             problem, status = _("Some answers could not be used. Check them and try again."), exc.status_code
         order = _own_order(actor, number)

@@ -187,3 +187,19 @@ def test_the_pay_page_sent_again_after_a_decline_keeps_the_first_decision(credit
 
 def _page_answers(form: dict) -> dict:
     return {k: "" if v is None else str(v) for k, v in form.items()}
+
+
+def test_the_pay_page_says_when_an_approved_loan_could_not_pay_the_order(credit):
+    """The stock hold lapsed before the decision: the approval cannot pay the order (409
+    ``hold_expired``) and nothing is kept; the page says so rather than showing the form again
+    as if nothing had been sent."""
+    from millet.inventory.models import Reservation
+
+    order = placed_order(credit)
+    Reservation.objects.filter(reference__startswith=f"{order.number}/").update(status="expired")
+    browser = Client()
+    browser.force_login(credit.users["alice"])
+    answers = {"product": "CN-EASY", "term": "6", **_page_answers(GOOD_FORM)}
+    refused = browser.post(f"/lending/pay/{order.number}/", answers)
+    assert refused.status_code == 409 and 'role="alert"' in refused.content.decode()
+    assert not Application.objects.exists() and not Loan.objects.exists()
