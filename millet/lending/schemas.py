@@ -5,6 +5,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from ninja import Field, Header, Query, Schema
+from pydantic import Strict
 
 from millet.core.pagination import MAX_OFFSET
 from millet.core.types import Money, PaymentToken, WholeNumber, plain_decimal
@@ -104,7 +105,7 @@ class ApplicationOut(Schema):
 
 
 class ReviewIn(Schema):
-    approve: bool
+    approve: Annotated[bool, Strict()]  # a JSON true or false: approving moves money, never "yes" or 1
     reason: str = ""  # required by the service (422 reason_required when blank), kept as the audit note
 
 

@@ -203,3 +203,12 @@ def test_the_pay_page_says_when_an_approved_loan_could_not_pay_the_order(credit)
     refused = browser.post(f"/lending/pay/{order.number}/", answers)
     assert refused.status_code == 409 and 'role="alert"' in refused.content.decode()
     assert not Application.objects.exists() and not Loan.objects.exists()
+
+
+@pytest.mark.parametrize("approve", ["yes", "true", 1, "1", None])
+def test_a_review_decides_only_on_a_json_boolean(credit, officer, approve):
+    """Approving a loan moves money: "yes", 1 or "true" are refused (422), never read as approval."""
+    number = _apply(credit, form=BORDERLINE_FORM, term=12).json()["number"]
+    answer = officer.post(f"/lending/applications/{number}/review", {"approve": approve, "reason": "fine"})
+    assert answer.status_code == 422, answer.content
+    assert Application.objects.get(number=number).status == "referred" and not Loan.objects.exists()
