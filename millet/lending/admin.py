@@ -37,11 +37,12 @@ class LoanProductForm(forms.ModelForm):
 
     def clean(self) -> dict:
         data = super().clean()
-        names = ("currency", "apr", "terms", "late_fee", "min_amount", "max_amount")
-        if any(name in self.errors for name in (*names, "grace_days", "charge_off_days")):
+        names = ("apr", "terms", "late_fee", "min_amount", "max_amount")
+        if any(name in self.errors for name in (*names, "currency", "grace_days", "charge_off_days")):
             return data
         try:
             terms, fee, low, high = lending.check_product(
+                currency=data.get("currency", self.instance.currency),  # read-only once it has lent
                 **{name: data.get(name) for name in names},
                 grace_days=data.get("grace_days"),
                 charge_off_days=data.get("charge_off_days"),
@@ -71,6 +72,12 @@ class LoanProductAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # loans refer to their product; retire it with is_active instead
+
+    def get_readonly_fields(self, request, obj=None) -> tuple[str, ...]:
+        """A product that has lent keeps its currency: its late fee is booked in its loans' currency."""
+        if obj is not None and Loan.objects.filter(product=obj).exists():
+            return ("currency",)
+        return ()
 
 
 @admin.register(CreditModel)

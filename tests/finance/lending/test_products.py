@@ -95,3 +95,18 @@ def test_create_product_refuses_what_the_api_refuses(credit, change, code):
     with pytest.raises(Unprocessable) as refused:
         lending.create_product(SYSTEM, **{**base, **change})
     assert refused.value.code == code and not LoanProduct.objects.filter(code="CN-X").exists()
+
+
+def test_a_product_that_has_lent_keeps_its_currency(credit):
+    """Its late fee is booked in its loans' currency: a CNY product turned EUR would charge its CNY
+    loans a EUR fee as CNY. Once it has lent, the currency is read-only; its other terms still edit."""
+    from tests.finance.lending.conftest import apply, placed_order
+
+    apply(credit, placed_order(credit))
+    product = LoanProduct.objects.get(code="CN-EASY")
+    answer = back_office(credit).post(
+        f"/admin/lending/loanproduct/{product.pk}/change/", {**FORM, "currency": "EUR", "late_fee": "20.00"}
+    )
+    assert answer.status_code == 302
+    product.refresh_from_db()
+    assert (product.currency, product.late_fee) == ("CNY", Decimal("20.00"))
