@@ -35,7 +35,13 @@ def test_a_thousand_devices_reconnect_after_a_broker_restart(plugs, tmp_path, mo
     try:
         wait_until(lambda: sim.connected == 1000, timeout=60, what="1000 devices connected")
         server.restart()
-        wait_until(lambda: sim.connected == 0, timeout=30, what="every device to notice the restart")
+        # Each device notices once; waiting to see none connected at one moment flaked in CI, as the
+        # first to notice may be back before the last has noticed.
+        wait_until(
+            lambda: all(d.disconnects for d in sim.devices),
+            timeout=30,
+            what="every device to notice the restart",
+        )
         wait_until(lambda: sim.connected == 1000, timeout=90, what="all 1000 devices back")
         assert sum(d.refused for d in sim.devices) == 0
         assert all(d.attempts == 0 for d in sim.devices)  # each came back and reset its back-off

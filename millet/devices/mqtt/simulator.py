@@ -135,6 +135,7 @@ class SimDevice:
     connected: bool = False
     ever_connected: bool = False
     refused: int = 0
+    disconnects: int = 0  # connections lost (a broker restart: each device once)
     attempts: int = 0
     reconnect_at: float = 0.0
     next_publish: float = 0.0
@@ -265,6 +266,7 @@ class Simulator:
 
     def _on_disconnect(self, client, device: SimDevice, flags, reason_code, properties) -> None:
         device.connected = False
+        device.disconnects += 1
         self._schedule_reconnect(device)
 
     def _schedule_reconnect(self, device: SimDevice) -> None:
