@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponseBadRequest, JsonResponse
+from django.http import HttpRequest, JsonResponse
 from ninja.parser import Parser
 
 
@@ -61,8 +61,9 @@ class RejectNulInFormMiddleware:
     def __call__(self, request: HttpRequest):
         if request.method == "POST" and _small_form(request):
             if any(contains_nul([key, *values]) for key, values in request.POST.lists()):
-                return HttpResponseBadRequest(
-                    "The form must not contain NUL characters.", content_type="text/plain; charset=utf-8"
+                # As the URL's refusal: the API's documented error shape (an upload's form is the API's)
+                return JsonResponse(
+                    {"error": "invalid", "detail": "the form must not contain NUL characters"}, status=400
                 )
         return self.get_response(request)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
 
 from millet.sales.models import Order
@@ -20,4 +22,19 @@ def test_nul_in_body_is_400_and_changes_nothing(world):
 def test_nul_in_url_is_400(world, path):
     response = world.client("alice").client.get(path, **world.client("alice").headers)
     assert response.status_code == 400
+    assert response.json()["error"] == "invalid"
+
+
+@pytest.mark.parametrize("content", ["form", "multipart"])
+def test_nul_in_a_posted_form_is_the_apis_json_400(world, client, content):
+    """An upload's form is the API's (``/api/vision/detect``): its NUL refusal has the API's error
+    shape, which the fuzzer found answered as plain text."""
+    fields = {"note": "a\x00b"}
+    if content == "form":
+        body = urlencode(fields)
+        response = client.post("/api/vision/detect", body, content_type="application/x-www-form-urlencoded")
+    else:
+        response = client.post("/api/vision/detect", fields)  # the test client's multipart
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
     assert response.json()["error"] == "invalid"
