@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from modeltranslation.utils import build_localized_fieldname
 
 from millet.accounts.actor import Actor
@@ -44,7 +45,12 @@ def create_device_model(urn: str, name: str, spec: Mapping[str, Any], *, actor: 
     checked_spec(spec)
     if DeviceModel.objects.filter(urn=urn).exists():
         raise Conflict(f"device model {urn!r} exists", code="duplicate_urn")
-    return DeviceModel.objects.create(urn=urn, name=checked_text(name, "name", 128), spec=dict(spec))
+    name = checked_text(name, "name", 128)
+    try:  # a twin sent at once passed the check too: the URN is unique
+        with transaction.atomic():
+            return DeviceModel.objects.create(urn=urn, name=name, spec=dict(spec))
+    except IntegrityError:
+        raise Conflict(f"device model {urn!r} exists", code="duplicate_urn") from None
 
 
 def get_device_model(urn: str) -> DeviceModel:

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import translation
 from modeltranslation.utils import build_localized_fieldname
 
@@ -82,8 +82,11 @@ def create_product(
     fields["drawing"] = drawing
     if Product.objects.filter(slug=slug).exists():
         raise Conflict(f"product {slug!r} exists", code="duplicate_product")
-    with translation.override(SOURCE_LANGUAGE):  # name and description are the English source text
-        return Product.objects.create(slug=slug, **fields)
+    try:  # a twin sent at once passed the check too: the slug is unique
+        with transaction.atomic(), translation.override(SOURCE_LANGUAGE):  # English source text
+            return Product.objects.create(slug=slug, **fields)
+    except IntegrityError:
+        raise Conflict(f"product {slug!r} exists", code="duplicate_product") from None
 
 
 def _product(slug: str) -> Product:
@@ -170,15 +173,18 @@ def create_sku(
     product = _product(product_slug)
     if Sku.objects.filter(code=code).exists():
         raise Conflict(f"SKU {code!r} exists", code="duplicate_sku")
-    with translation.override(SOURCE_LANGUAGE):  # the name is the English source text
-        return Sku.objects.create(
-            code=code,
-            product=product,
-            serialized=serialized,
-            allow_backorder=allow_backorder,
-            is_active=is_active,
-            **fields,
-        )
+    try:  # a twin sent at once passed the check too: the code is unique
+        with transaction.atomic(), translation.override(SOURCE_LANGUAGE):  # the name is the English source
+            return Sku.objects.create(
+                code=code,
+                product=product,
+                serialized=serialized,
+                allow_backorder=allow_backorder,
+                is_active=is_active,
+                **fields,
+            )
+    except IntegrityError:
+        raise Conflict(f"SKU {code!r} exists", code="duplicate_sku") from None
 
 
 def update_sku(

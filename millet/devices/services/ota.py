@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -62,9 +62,18 @@ def upload_firmware(
         raise Unprocessable("size must be 1 byte to 16 GiB", code="invalid_size")
     if Firmware.objects.filter(device_model=model, version=version).exists():
         raise Conflict(f"firmware {version} exists for this model", code="duplicate_firmware")
-    return Firmware.objects.create(
-        device_model=model, version=version, url=url, sha256=sha256, size=size, notes=(notes or "")[:2000]
-    )
+    try:  # a twin sent at once passed the check too: the model's version is unique
+        with transaction.atomic():
+            return Firmware.objects.create(
+                device_model=model,
+                version=version,
+                url=url,
+                sha256=sha256,
+                size=size,
+                notes=(notes or "")[:2000],
+            )
+    except IntegrityError:
+        raise Conflict(f"firmware {version} exists for this model", code="duplicate_firmware") from None
 
 
 def list_firmware(actor: Actor, *, limit: int = 200) -> list[Firmware]:

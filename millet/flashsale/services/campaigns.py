@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
 
@@ -86,22 +86,26 @@ def create_campaign(
     if Campaign.objects.filter(code=code).exists():
         raise Conflict(f"campaign {code} exists", code="campaign_exists")
     with transaction.atomic():
-        campaign = Campaign.objects.create(
-            code=code,
-            name=name,
-            sku_id=offers[sku_code][0].id,
-            sku_code=sku_code,
-            market_id=market,
-            location=location,
-            price=price,
-            units=units,
-            per_customer_limit=per_customer_limit,
-            starts_at=starts_at,
-            ends_at=ends_at,
-            payment_window_seconds=payment_window_seconds,
-            customer_rate_per_second=customer_rate_per_second,
-            ip_rate_per_second=ip_rate_per_second,
-        )
+        try:  # a twin sent at once passed the check too: the code is unique
+            with transaction.atomic():
+                campaign = Campaign.objects.create(
+                    code=code,
+                    name=name,
+                    sku_id=offers[sku_code][0].id,
+                    sku_code=sku_code,
+                    market_id=market,
+                    location=location,
+                    price=price,
+                    units=units,
+                    per_customer_limit=per_customer_limit,
+                    starts_at=starts_at,
+                    ends_at=ends_at,
+                    payment_window_seconds=payment_window_seconds,
+                    customer_rate_per_second=customer_rate_per_second,
+                    ip_rate_per_second=ip_rate_per_second,
+                )
+        except IntegrityError:
+            raise Conflict(f"campaign {code} exists", code="campaign_exists") from None
         sales.set_aside_units(actor, offer_of(campaign), units)
         GateCounter.objects.create(campaign=campaign, remaining=units)
     if gate.redis_enabled():

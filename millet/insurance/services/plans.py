@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from millet.accounts.actor import Actor
 from millet.catalog.services import sku_info
@@ -78,16 +78,21 @@ def create_plan(
         raise Unprocessable(
             f"{sku_code} has no serial numbers to bind a policy to", code="sku_not_serialized"
         )
-    plan = ProtectionPlan.objects.create(
-        code=code,
-        name=name,
-        sku_id=sku.id,
-        sku_code=sku_code,
-        term_months=term_months,
-        perils=_perils(perils),
-        max_claims=max_claims,
-        purchase_window_days=purchase_window_days,
-    )
+    perils = _perils(perils)
+    try:  # a twin sent at once passed the check too: the unique code refuses the second
+        with transaction.atomic():
+            plan = ProtectionPlan.objects.create(
+                code=code,
+                name=name,
+                sku_id=sku.id,
+                sku_code=sku_code,
+                term_months=term_months,
+                perils=perils,
+                max_claims=max_claims,
+                purchase_window_days=purchase_window_days,
+            )
+    except IntegrityError:
+        raise Conflict(f"plan {code} exists", code="plan_exists") from None
     for price in prices:
         currency = get_market(price.market).currency
         premium = parse_amount(price.premium, currency)
