@@ -19,6 +19,7 @@ from millet.stores.services import (
     plan_opening,
     planned_openings,
 )
+from tests.concurrency import behind_open_transaction
 from tests.stores.conftest import DAILY
 
 SITE = StoreSite(
@@ -100,6 +101,25 @@ def test_one_store_fulfils_one_opening(network, opening):
     with pytest.raises(Conflict) as exc:
         advance_opening(other.pk, "opened", actor=network.staff.actor, store_code="BJ-001")
     assert exc.value.code == "store_taken"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres
+def test_two_openings_taking_one_store_at_once_are_409_store_taken(network, opening, require_postgres):
+    """Each opening is locked on its own row, so both passed the "store taken?" check; the second
+    then met the unique store of the first as an IntegrityError (a 500 on the planner's page)."""
+    other = plan_opening(
+        actor=network.staff.actor, market="CN", city="Beijing", name="B", target_date=date(2017, 1, 1)
+    )
+    for planned in (opening, other):
+        _walk(planned, network.staff.actor, "signed", "fitting_out")
+    first, second = behind_open_transaction(
+        lambda: advance_opening(opening.pk, "opened", actor=network.staff.actor, store_code="BJ-001"),
+        lambda: advance_opening(other.pk, "opened", actor=network.staff.actor, store_code="BJ-001"),
+    )
+    assert isinstance(first, PlannedOpening), first
+    assert isinstance(second, Conflict) and second.code == "store_taken", repr(second)
+    assert PlannedOpening.objects.filter(store__code="BJ-001").count() == 1
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from datetime import date
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -162,7 +162,13 @@ def advance_opening(
     elif store_code is not None or site is not None:
         raise Unprocessable("a store is given only when the opening opens", code="store_not_expected")
     opening.stage = stage
-    opening.save(update_fields=["stage", "store"])
+    try:  # another opening, locked on its own row, may take the same store at once: the store is unique
+        with transaction.atomic():
+            opening.save(update_fields=["stage", "store"])
+    except IntegrityError:
+        raise Conflict(
+            f"{opening.store.code} already fulfils another planned opening", code="store_taken"
+        ) from None
     return opening
 
 
