@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from millet.core.errors import Conflict, Unprocessable
@@ -75,10 +75,14 @@ def receive_units(
         raise Unprocessable("duplicate serial numbers", code="duplicate_serial")
     if serials and SerialUnit.objects.filter(serial__in=serials).exists():
         raise Conflict("a serial number is already known", code="duplicate_serial")
+    if serials:  # first: a delivery of another PO booked at once may carry the same serial (unique)
+        try:
+            with transaction.atomic():
+                SerialUnit.objects.bulk_create(
+                    SerialUnit(serial=s, sku_id=sku_id, location_id=location_id, batch=batch) for s in serials
+                )
+        except IntegrityError:
+            raise Conflict("a serial number is already known", code="duplicate_serial") from None
     Stock.objects.get_or_create(sku_id=sku_id, location_id=location_id)
     Stock.objects.filter(sku_id=sku_id, location_id=location_id).update(quantity=F("quantity") + quantity)
-    if serials:
-        SerialUnit.objects.bulk_create(
-            SerialUnit(serial=s, sku_id=sku_id, location_id=location_id, batch=batch) for s in serials
-        )
     movement(sku_id, location_id, quantity, reason, reference).save()
