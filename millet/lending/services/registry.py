@@ -46,7 +46,11 @@ def approve_model(actor: Actor, version: str) -> CreditModel:
     """Make ``version`` the one that decides; the previously approved one is retired."""
     actor.require_risk_officer()
     with transaction.atomic():
-        model = CreditModel.objects.select_for_update().filter(version=version).first()
+        # Every version locked, in one order: two approvals at once (of different versions) are taken
+        # one after the other, so the second retires the first's rather than meeting it in the
+        # one-approved constraint (an IntegrityError).
+        list(CreditModel.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
+        model = CreditModel.objects.filter(version=version).first()
         if model is None:
             raise NotFound(f"no model version {version!r}", code="unknown_model")
         if model.status == CreditModel.Status.APPROVED:

@@ -10,7 +10,7 @@ from django.utils import timezone
 from millet.accounts.actor import SYSTEM, actor_for_user
 from millet.core.errors import Forbidden
 from millet.lending import services as lending
-from millet.lending.models import Application, Loan
+from millet.lending.models import Application, CreditModel, Loan
 from millet.lending.services import monitoring
 from tests.finance.lending.conftest import BAD_FORM, DAY0, apply, placed_order
 
@@ -62,6 +62,27 @@ def test_a_new_approved_version_retires_the_old_one(credit, credit_artifact):
     lending.approve_model(SYSTEM, model.version)
     assert [m.status for m in lending.list_models(SYSTEM).order_by("pk")] == ["retired", "approved"]
     assert apply(credit, placed_order(credit)).model == model
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres
+def test_two_versions_approved_at_once_leave_the_later_approved(world, credit_artifact, require_postgres):
+    """Each approval locked only its own version: the second's retiring UPDATE did not see the first's
+    uncommitted approval, so its own met the one-approved constraint (IntegrityError, a 500)."""
+    from millet.lending.credit import artifact_version
+    from tests.concurrency import behind_open_transaction
+
+    other = {**credit_artifact, "training_scores": credit_artifact["training_scores"][:-1]}
+    other["version"] = artifact_version(other)
+    first, second = (lending.register_model(a) for a in (credit_artifact, other))
+    answers = behind_open_transaction(
+        lambda: lending.approve_model(SYSTEM, first.version),
+        lambda: lending.approve_model(SYSTEM, second.version),
+    )
+    for answer in answers:
+        assert isinstance(answer, CreditModel), repr(answer)
+    statuses = dict(lending.list_models(SYSTEM).values_list("version", "status"))
+    assert statuses == {first.version: "retired", second.version: "approved"}
 
 
 def test_the_monitoring_page_draws_for_risk_officers_only(credit):
