@@ -136,6 +136,23 @@ def test_a_manager_hires_and_dismisses_cashiers_at_their_store(network):
     assert not newbie.actor.can_sell_at(network.sh.pk)
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres
+def test_a_role_given_twice_at_once_leaves_one_membership_with_the_later_role(network, require_postgres):
+    """Neither found a row to lock, so both inserted and the second met one_role_per_user_per_store
+    as an IntegrityError (a 500); now it replaces the first's role, as one after the other does."""
+    from tests.concurrency import behind_open_transaction
+
+    newbie = make_person("newbie")
+    first, second = behind_open_transaction(
+        lambda: assign_staff("SH-001", newbie.user.pk, "cashier", actor=network.staff.actor),
+        lambda: assign_staff("SH-001", newbie.user.pk, "manager", actor=network.staff.actor),
+    )
+    assert isinstance(first, StaffMember), first
+    assert isinstance(second, StaffMember), repr(second)
+    assert list(StaffMember.objects.filter(user=newbie.user).values_list("role", flat=True)) == ["manager"]
+
+
 def test_assigning_again_replaces_the_role(network):
     assign_staff("SH-001", network.cashier_sh.user.pk, "manager", actor=network.staff.actor)
     assert StaffMember.objects.get(user=network.cashier_sh.user, store=network.sh).role == "manager"

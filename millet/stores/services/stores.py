@@ -176,7 +176,12 @@ def assign_staff(store_code: str, user_id: int, role: str, *, actor: Actor) -> S
     current = StaffMember.objects.select_for_update().filter(store=store, user_id=user_id).first()
     _require_role_change(actor, role, current.role if current else None)
     if current is None:
-        return StaffMember.objects.create(store=store, user_id=user_id, role=role)
+        try:  # no row to lock yet: a twin may give this person a role here at the same moment
+            with transaction.atomic():
+                return StaffMember.objects.create(store=store, user_id=user_id, role=role)
+        except IntegrityError:  # one_role_per_user_per_store: the twin's role is replaced, as in turn
+            current = StaffMember.objects.select_for_update().get(store=store, user_id=user_id)
+            _require_role_change(actor, role, current.role)
     current.role = role
     current.save(update_fields=["role"])
     return current
