@@ -88,3 +88,21 @@ def test_an_address_book_has_a_limit(people):
         save_address(ravi, MUMBAI)
     with pytest.raises(Conflict):
         save_address(ravi, MUMBAI)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres
+def test_two_addresses_added_at_once_at_the_limit_keep_the_limit(people, require_postgres):
+    """Both counted one below the limit (the other's address not yet committed), so the book
+    held one more than ``MAX_ADDRESSES``; the second now waits on the person's row and is 409."""
+    from tests.concurrency import behind_open_transaction
+
+    ravi, _ = people
+    for _ in range(MAX_ADDRESSES - 1):
+        save_address(ravi, MUMBAI)
+    first, second = behind_open_transaction(
+        lambda: save_address(ravi, MUMBAI), lambda: save_address(ravi, MUMBAI)
+    )
+    assert not isinstance(first, Exception), first
+    assert isinstance(second, Conflict) and second.code == "too_many_addresses", repr(second)
+    assert len(list_addresses(ravi)) == MAX_ADDRESSES

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import translation
 
@@ -136,9 +137,12 @@ def save_address(actor: Actor, fields: AddressFields, address_id: int | None = N
         "state": fields.state,
     }
     if address_id is None:
-        if Address.objects.filter(user_id=owner).count() >= MAX_ADDRESSES:
-            raise Conflict(f"at most {MAX_ADDRESSES} addresses", code="too_many_addresses")
-        return _info(Address.objects.create(user_id=owner, **values))
+        with transaction.atomic():
+            # The person's row locked: two adds at once would both count one below the limit.
+            get_user_model().objects.select_for_update().filter(pk=owner).exists()
+            if Address.objects.filter(user_id=owner).count() >= MAX_ADDRESSES:
+                raise Conflict(f"at most {MAX_ADDRESSES} addresses", code="too_many_addresses")
+            return _info(Address.objects.create(user_id=owner, **values))
     address = _own(actor, address_id)
     for name, value in values.items():
         setattr(address, name, value)
