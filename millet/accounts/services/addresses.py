@@ -139,7 +139,7 @@ def save_address(actor: Actor, fields: AddressFields, address_id: int | None = N
     if address_id is None:
         with transaction.atomic():
             # The person's row locked: two adds at once would both count one below the limit.
-            get_user_model().objects.select_for_update().filter(pk=owner).exists()
+            list(get_user_model().objects.select_for_update().filter(pk=owner).values_list("pk", flat=True))
             if Address.objects.filter(user_id=owner).count() >= MAX_ADDRESSES:
                 raise Conflict(f"at most {MAX_ADDRESSES} addresses", code="too_many_addresses")
             return _info(Address.objects.create(user_id=owner, **values))
