@@ -90,6 +90,19 @@ def test_open_store_refuses_a_code_a_warehouse_already_uses(make_store):
     assert not Store.objects.exists()
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres
+def test_a_store_opened_twice_at_once_is_409_duplicate_store(make_store, require_postgres):
+    """The second passed the "store exists?" check, then met the twin's stock location and was told
+    of a location by that name (duplicate_location), not of the store the check speaks of."""
+    from tests.concurrency import behind_open_transaction
+
+    first, second = behind_open_transaction(lambda: make_store("HZ-001"), lambda: make_store("HZ-001"))
+    assert isinstance(first, Store), first
+    assert isinstance(second, Conflict) and second.code == "duplicate_store", repr(second)
+    assert Store.objects.filter(code="HZ-001").count() == 1
+
+
 def test_public_directory_lists_only_opened_active_stores(network, make_store):
     make_store("SH-009", opened_on=date(2999, 1, 1))
     network.bj.is_active = False

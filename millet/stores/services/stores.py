@@ -89,6 +89,8 @@ def open_store(
                 longitude=longitude,
             )
     except IntegrityError:
+        if Store.objects.filter(code=code).exists():  # a twin opened this store at the same moment
+            raise Conflict(f"store {code} already exists", code="duplicate_store") from None
         raise Conflict(f"a stock location named {code} already exists", code="duplicate_location") from None
     return Store.objects.create(
         code=code,
