@@ -1,25 +1,82 @@
-"""Back office for device protection: plans are edited here; policies and claims only change through
-the services (they move money on the ledger), so the admin shows them read-only."""
+"""Back office for device protection: plans are edited here, checked by the rules ``create_plan``
+obeys (``check_plan``, ``check_plan_price``); a price is in its market's currency and a plan keeps
+its SKU once made (policies bind to that SKU's units). Policies and claims only change through the
+services (they move money on the ledger), so the admin shows them read-only."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 
 from millet.core.admin import ReadOnlyAdmin, ReadOnlyTabularInline
+from millet.core.errors import DomainError
+from millet.insurance import services as insurance
 from millet.insurance.models import Claim, PlanPrice, Policy, ProtectionPlan
+
+
+class PlanPriceForm(forms.ModelForm):
+    """A price checked by ``check_plan_price``; its currency is its market's, never typed."""
+
+    class Meta:
+        model = PlanPrice
+        fields = ("market", "premium", "cover_limit", "excess")
+
+    def clean(self) -> dict:
+        data = super().clean()
+        names = ("market", "premium", "cover_limit", "excess")
+        if any(data.get(name) is None for name in names):
+            return data  # the field's own error is shown
+        try:
+            currency, *amounts = insurance.check_plan_price(data["market"].pk, *(data[n] for n in names[1:]))
+        except DomainError as exc:
+            raise forms.ValidationError(exc.detail, code=exc.code) from None
+        data.update(zip(names[1:], amounts, strict=True))
+        self.instance.currency = currency
+        return data
 
 
 class PlanPriceInline(admin.TabularInline):
     model = PlanPrice
+    form = PlanPriceForm
     extra = 0
+    min_num = 1  # create_plan's rule: a plan has a price in at least one market
+    readonly_fields = ("currency",)
+
+
+class ProtectionPlanForm(forms.ModelForm):
+    """A plan's terms checked by ``check_plan``, as ``create_plan``'s are; ``sku_code`` follows the
+    SKU (read-only once the plan is made)."""
+
+    class Meta:
+        model = ProtectionPlan
+        fields = ("code", "name", "sku", "term_months", "perils", "max_claims", "purchase_window_days")
+        fields += ("is_active",)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        names = ("code", "name", "term_months", "perils", "max_claims", "purchase_window_days")
+        sku_code = data["sku"].code if data.get("sku") is not None else self.instance.sku_code
+        if not sku_code or any(data.get(name) is None for name in names):
+            return data  # the field's own error is shown
+        try:
+            _sku_id, data["perils"] = insurance.check_plan(sku_code=sku_code, **{n: data[n] for n in names})
+        except DomainError as exc:
+            raise forms.ValidationError(exc.detail, code=exc.code) from None
+        self.instance.sku_code = sku_code
+        return data
 
 
 @admin.register(ProtectionPlan)
 class ProtectionPlanAdmin(admin.ModelAdmin):
+    form = ProtectionPlanForm
     list_display = ("code", "name", "sku", "term_months", "max_claims", "is_active")
     list_filter = ("is_active", "term_months")
     search_fields = ("code", "name", "sku__code")
     inlines = [PlanPriceInline]
+
+    def get_readonly_fields(self, request, obj=None) -> tuple[str, ...]:
+        """A made plan keeps its SKU: its policies cover that SKU's units (``buy_policy`` checks it)."""
+        return () if obj is None else ("sku", "sku_code")
 
 
 class ClaimInline(ReadOnlyTabularInline):

@@ -32,6 +32,8 @@ from millet.insurance.services.evidence import (
 from millet.insurance.services.plans import (
     MAX_TERM_MONTHS,
     PriceInput,
+    check_plan,
+    check_plan_price,
     create_plan,
     list_plans,
 )
@@ -58,6 +60,8 @@ __all__ = [
     "breakdown_claim_serials",
     "buy_policy",
     "cancel_policies_for_returned_units",
+    "check_plan",
+    "check_plan_price",
     "create_plan",
     "decide_claim",
     "device_evidence",
