@@ -5,12 +5,15 @@ its tabs, which load jQuery UI from a CDN), and its photo is uploaded here (``ca
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin
 
+from millet.catalog import services
 from millet.catalog.models import DeviceModel, Price, PriceList, Product, Sku
+from millet.core.errors import DomainError
 
 
 @admin.register(DeviceModel)
@@ -30,8 +33,30 @@ class DeviceModelAdmin(admin.ModelAdmin):
         return model.n_products
 
 
+class SkuForm(forms.ModelForm):
+    """A SKU's attributes checked by ``checked_attributes``, as ``create_sku``'s are; a made SKU keeps
+    its product and whether its units carry serial numbers (``update_sku`` changes neither:
+    inventory counts a serialized SKU by its units)."""
+
+    KEPT = ("product", "serialized")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            for name in self.KEPT:
+                if name in self.fields:
+                    self.fields[name].disabled = True
+
+    def clean_attributes(self) -> dict[str, str]:
+        try:
+            return services.checked_attributes(self.cleaned_data.get("attributes"))
+        except DomainError as exc:
+            raise forms.ValidationError(exc.detail, code=exc.code) from None
+
+
 class SkuInline(admin.TabularInline):
     model = Sku
+    form = SkuForm
     extra = 0
     fields = ("code", "name", "attributes", "serialized", "allow_backorder", "is_active")
     show_change_link = True
@@ -58,14 +83,56 @@ class ProductAdmin(TranslationAdmin):
     inlines = [SkuInline]
 
 
+def checked_amount(form: forms.ModelForm, market: str | None) -> None:
+    """``check_price``'s rule on the form's amount, in ``market``'s currency (None: not known yet)."""
+    amount = form.cleaned_data.get("amount")
+    if market is None or amount is None:
+        return
+    try:
+        form.cleaned_data["amount"] = services.check_price(market, amount)
+    except DomainError as exc:
+        form.add_error("amount", forms.ValidationError(exc.detail, code=exc.code))
+
+
+class PriceForm(forms.ModelForm):
+    """A price as ``set_price`` sets it: its amount checked by ``check_price`` in its list's market's
+    currency; a made price stays on its list and SKU (moving it would reprice another SKU, or read
+    its amount in another currency)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            for name in ("price_list", "sku"):
+                if name in self.fields:
+                    self.fields[name].disabled = True
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if "price_list" in self.fields:  # the price's own page; on its list's page the formset checks
+            price_list = data.get("price_list")
+            checked_amount(self, price_list.market_id if price_list is not None else None)
+        return data
+
+
+class PriceFormSet(forms.BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        for form in self.forms:
+            if form.has_changed() and not self._should_delete_form(form):
+                checked_amount(form, self.instance.market_id)
+
+
 class PriceInline(admin.TabularInline):
     model = Price
+    form = PriceForm
+    formset = PriceFormSet
     extra = 0
     autocomplete_fields = ("sku",)
 
 
 @admin.register(Sku)
 class SkuAdmin(admin.ModelAdmin):
+    form = SkuForm
     list_display = ("code", "name", "product", "serialized", "allow_backorder", "is_active")
     list_filter = ("is_active", "serialized", "allow_backorder", "product__category")
     search_fields = ("code", "name", "product__name")
@@ -80,9 +147,14 @@ class PriceListAdmin(admin.ModelAdmin):
     search_fields = ("name", "market__name", "market__code")
     inlines = [PriceInline]
 
+    def get_readonly_fields(self, request, obj=None) -> tuple[str, ...]:
+        """A list with prices keeps its market: its amounts are in that market's currency."""
+        return ("market",) if obj is not None and obj.prices.exists() else ()
+
 
 @admin.register(Price)
 class PriceAdmin(admin.ModelAdmin):
+    form = PriceForm
     list_display = ("sku", "market", "price", "price_list")
     list_filter = ("price_list__market", "price_list__is_active", "sku__product__category")
     search_fields = ("sku__code", "sku__name", "sku__product__name")

@@ -1,9 +1,34 @@
 import json
+from decimal import Decimal
 
 import pytest
 
-from millet.catalog.models import DeviceModel
+from millet.catalog.models import DeviceModel, Price, PriceList, Product, Sku
 from tests.catalog.conftest import PURIFIER_URN
+
+
+def change_page_data(client, url: str) -> dict:
+    """What the change page would post back untouched: its form's and inlines' current values."""
+    context = client.get(url).context
+    forms = [context["adminform"].form]
+    data = {}
+    for inline in context["inline_admin_formsets"]:
+        formset = inline.formset
+        data.update({bf.html_name: bf.value() for bf in formset.management_form})
+        forms += formset.forms
+    for form in forms:
+        for bf in form:
+            if bf.field.widget.needs_multipart_form:
+                continue  # no file posted: the stored one stays
+            value = bf.value()
+            if isinstance(value, bool):
+                if value:
+                    data[bf.html_name] = "on"
+            elif isinstance(value, dict | list):
+                data[bf.html_name] = json.dumps(value)
+            elif value is not None:
+                data[bf.html_name] = value
+    return data
 
 
 @pytest.mark.parametrize("page", ["devicemodel", "product", "sku", "pricelist", "price"])
@@ -33,3 +58,95 @@ def test_device_model_form_shows_spec_errors_and_saves_nothing(catalog, admin_cl
     assert response.status_code == 200
     assert b"services: duplicate siid 2" in response.content
     assert not DeviceModel.objects.filter(urn="urn:new").exists()
+
+
+def test_a_price_list_with_prices_keeps_its_market(catalog, admin_client):
+    """Its prices are amounts in its market's currency: moved to DE, CNY 2499.00 would sell as EUR."""
+    price_list = PriceList.objects.get(market="CN", is_active=True)
+    response = admin_client.post(
+        f"/admin/catalog/pricelist/{price_list.pk}/change/",
+        {
+            "market": "DE",
+            "name": price_list.name,
+            "prices-TOTAL_FORMS": "0",
+            "prices-INITIAL_FORMS": "0",
+            "prices-MIN_NUM_FORMS": "0",
+            "prices-MAX_NUM_FORMS": "1000",
+        },
+    )
+    assert response.status_code in (200, 302)
+    price_list.refresh_from_db()
+    assert price_list.market_id == "CN"
+
+
+@pytest.mark.parametrize("amount", ["1000000000.00", "0.00"])
+def test_the_price_form_refuses_what_set_price_refuses(catalog, admin_client, amount):
+    price = Price.objects.get(sku__code="MI6-64", price_list__market="CN")
+    response = admin_client.post(
+        f"/admin/catalog/price/{price.pk}/change/",
+        {"price_list": price.price_list_id, "sku": price.sku_id, "amount": amount},
+    )
+    assert response.status_code == 200
+    price.refresh_from_db()
+    assert price.amount == Decimal("2499.00")
+
+
+def test_a_price_stays_on_its_list_and_sku(catalog, admin_client):
+    """``set_price`` prices one SKU on one market's list; moving the row would reprice another SKU
+    or read the amount in another currency."""
+    price = Price.objects.get(sku__code="AP-PRO", price_list__market="DE")
+    in_list = PriceList.objects.get(market="IN", is_active=True)
+    response = admin_client.post(
+        f"/admin/catalog/price/{price.pk}/change/",
+        {"price_list": in_list.pk, "sku": Sku.objects.get(code="MI5-32").pk, "amount": "259.99"},
+    )
+    assert response.status_code == 302
+    price.refresh_from_db()
+    assert (price.price_list.market_id, price.sku.code, price.amount) == ("DE", "AP-PRO", Decimal("259.99"))
+
+
+def test_a_skus_serial_tracking_and_product_are_kept(catalog, admin_client):
+    """Inventory counts a serialized SKU by its units (``update_sku`` never changes it)."""
+    sku = Sku.objects.get(code="MI6-64")
+    url = f"/admin/catalog/sku/{sku.pk}/change/"
+    data = change_page_data(admin_client, url)
+    data.pop("serialized", None)
+    data.update(product=Product.objects.get(slug="usb-c-cable").pk, name_en="Mi 6 64GB Black (2017)")
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.content
+    sku.refresh_from_db()
+    assert (sku.serialized, sku.product.slug, sku.name) == (True, "mi-6", "Mi 6 64GB Black (2017)")
+
+
+def test_a_sku_in_the_product_page_keeps_its_serial_tracking(catalog, admin_client):
+    product = Product.objects.get(slug="usb-c-cable")
+    url = f"/admin/catalog/product/{product.pk}/change/"
+    data = change_page_data(admin_client, url)
+    cable = Sku.objects.get(code="CABLE-C")
+    row = next(key for key, value in data.items() if key.endswith("-id") and str(value) == str(cable.pk))
+    data[row.removesuffix("-id") + "-serialized"] = "on"
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.content
+    cable.refresh_from_db()
+    assert cable.serialized is False
+
+
+@pytest.mark.parametrize("attributes", ['["black"]', '{"colour": {"r": 0}}'])
+def test_the_sku_form_refuses_attributes_create_sku_refuses(catalog, admin_client, attributes):
+    sku = Sku.objects.get(code="MI6-128")
+    url = f"/admin/catalog/sku/{sku.pk}/change/"
+    response = admin_client.post(url, {**change_page_data(admin_client, url), "attributes": attributes})
+    assert response.status_code == 200
+    sku.refresh_from_db()
+    assert sku.attributes == {"memory": "128GB", "colour": "blue"}
+
+
+def test_the_price_lists_page_refuses_a_price_set_price_refuses(catalog, admin_client):
+    price_list = PriceList.objects.get(market="DE", is_active=True)
+    url = f"/admin/catalog/pricelist/{price_list.pk}/change/"
+    data = change_page_data(admin_client, url)
+    row = next(key for key, value in data.items() if key.endswith("-amount"))
+    data[row] = "1000000000.00"
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    assert Price.objects.get(price_list=price_list).amount == Decimal("249.99")

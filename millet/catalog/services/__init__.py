@@ -21,8 +21,9 @@ from millet.catalog.services.device_models import (
     translate_device_model,
     update_device_model,
 )
-from millet.catalog.services.prices import set_price
+from millet.catalog.services.prices import check_price, set_price
 from millet.catalog.services.products import (
+    checked_attributes,
     create_product,
     create_sku,
     translate_product,
@@ -71,6 +72,8 @@ __all__ = [
     "SkuListing",
     "categories",
     "ProductFace",
+    "check_price",
+    "checked_attributes",
     "create_device_model",
     "device_model_urns",
     "create_product",

@@ -28,6 +28,13 @@ def _active_price_list(market: str) -> PriceList:
         return PriceList.objects.get(market_id=market, is_active=True)
 
 
+def check_price(market: str, amount: Decimal | str) -> Decimal:
+    """A SKU's gross unit price in ``market``: an exact, positive amount of its currency below
+    ``MAX_AMOUNT``, returned quantized; 422 ``malformed_money``, 404 ``unknown_market``. ``set_price``
+    and the back office's price forms check it here."""
+    return parse_amount(amount, get_market(market).currency)
+
+
 @transaction.atomic
 def set_price(market: str, sku_code: str, amount: Decimal, *, actor: Actor) -> Decimal:
     """Set the gross unit price of a SKU in a market (tax-inclusive where the market quotes so).
@@ -35,8 +42,7 @@ def set_price(market: str, sku_code: str, amount: Decimal, *, actor: Actor) -> D
     Staff only. ``amount`` may be a decimal string; it is parsed in the market's currency.
     """
     actor.require_staff()
-    info = get_market(market)
-    amount = parse_amount(amount, info.currency)
+    amount = check_price(market, amount)
     sku = sku_row(sku_code)
     Price.objects.update_or_create(
         price_list=_active_price_list(market), sku=sku, defaults={"amount": amount}

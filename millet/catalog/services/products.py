@@ -139,13 +139,16 @@ def translate_product(slug: str, language: str, *, name: str, description: str =
     product.save(update_fields=[*columns])
 
 
-def _attributes(attributes: Mapping[str, Any] | None) -> dict[str, str]:
-    attributes = dict(attributes or {})
-    short = all(
+def checked_attributes(attributes: Mapping[str, Any] | None) -> dict[str, str]:
+    """A SKU's attributes as stored: up to 20 pairs of short texts (key 1-32, value up to 64
+    characters), e.g. {"colour": "black"}; 422 ``invalid_attributes``. ``create_sku``,
+    ``update_sku`` and the back office's SKU form check them here."""
+    attributes = dict(attributes or {}) if isinstance(attributes, Mapping | None) else None
+    short = attributes is not None and all(
         isinstance(k, str) and isinstance(v, str) and 0 < len(k) <= 32 and len(v) <= 64
         for k, v in attributes.items()
     )
-    if len(attributes) > 20 or not short:
+    if not short or len(attributes) > 20:
         raise Unprocessable(
             'attributes are up to 20 short text pairs like {"colour": "black"}', code="invalid_attributes"
         )
@@ -169,7 +172,7 @@ def create_sku(
     """
     actor.require_staff()
     code = _slug(code, "code", 32)
-    fields = {"name": checked_text(name, "name", 160), "attributes": _attributes(attributes)}
+    fields = {"name": checked_text(name, "name", 160), "attributes": checked_attributes(attributes)}
     product = _product(product_slug)
     if Sku.objects.filter(code=code).exists():
         raise Conflict(f"SKU {code!r} exists", code="duplicate_sku")
@@ -203,7 +206,7 @@ def update_sku(
     actor.require_staff()
     sku = sku_row(code)
     with translation.override(SOURCE_LANGUAGE):
-        sku.name, sku.attributes = checked_text(name, "name", 160), _attributes(attributes)
+        sku.name, sku.attributes = checked_text(name, "name", 160), checked_attributes(attributes)
         sku.allow_backorder, sku.is_active = allow_backorder, is_active
         sku.save(update_fields=["name", "name_en", "attributes", "allow_backorder", "is_active"])
     return sku
