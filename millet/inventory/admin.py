@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from millet.accounts.backoffice import ServiceAddAdmin, ServiceForm
 from millet.catalog.services import sku_id_for
 from millet.core.admin import ReadOnlyAdmin, ReadOnlyTabularInline
+from millet.core.errors import DomainError
 from millet.inventory import services
 from millet.inventory.models import (
     Backorder,
@@ -28,12 +29,32 @@ from millet.inventory.models import (
 )
 
 
+class LocationForm(forms.ModelForm):
+    """A location's state checked by ``check_location``, as ``create_location``'s is: a state of its
+    market (it decides India's IGST), or none."""
+
+    def clean(self) -> dict:
+        data = super().clean()
+        market = data["market"].pk if data.get("market") is not None else self.instance.market_id
+        if market and data.get("state") is not None:
+            try:
+                data["state"] = services.check_location(market, data["state"])
+            except DomainError as exc:
+                self.add_error("state", ValidationError(exc.detail, code=exc.code))
+        return data
+
+
 @admin.register(Location)
 class LocationAdmin(admin.ModelAdmin):
+    form = LocationForm
     list_display = ("code", "name", "kind", "market", "city", "state", "is_active")
     list_filter = ("kind", "market", "is_active")
     search_fields = ("code", "name", "city")
     list_select_related = ("market",)
+
+    def get_readonly_fields(self, request, obj=None) -> tuple[str, ...]:
+        """A location that has held stock keeps its market (``has_stock``)."""
+        return ("market",) if obj is not None and services.has_stock(obj.pk) else ()
 
 
 @admin.register(Stock)

@@ -14,7 +14,7 @@ from millet.accounts.actor import actor_for_user
 from millet.accounts.models import ApiToken
 from millet.accounts.services import user_for_token
 from millet.finance.models import Payment
-from millet.inventory.models import Stock
+from millet.inventory.models import Location, Stock
 from millet.sales.models import Order, Voucher
 from millet.sales.services import LineRequest, place_order
 from tests.admin.conftest import buy
@@ -235,3 +235,35 @@ def test_non_staff_user_is_sent_to_the_admin_login(world):
 
 def reserved() -> int:
     return sum(Stock.objects.values_list("reserved", flat=True))
+
+
+def location_form(location, **changes) -> dict:
+    fields = ("code", "name", "kind", "market", "city", "state", "latitude", "longitude")
+    data = {name: getattr(location, name + "_id" if name == "market" else name) for name in fields}
+    return {**data, "is_active": "on", **changes}
+
+
+@pytest.mark.parametrize("state", ["IN-XX", "DE-BY", "in-ka"])
+def test_a_locations_state_is_one_of_its_markets_as_create_location_requires(world, admin_client, state):
+    """The state decides India's IGST: a typo would book an inter-state supply as intra-state."""
+    location = Location.objects.get(code="WH-IN-BLR")
+    response = admin_client.post(url(Location, "change", location.pk), location_form(location, state=state))
+    assert response.status_code == 200
+    location.refresh_from_db()
+    assert location.state == "IN-KA"
+    response = admin_client.post(url(Location, "change", location.pk), location_form(location, state="IN-MH"))
+    assert response.status_code == 302
+    location.refresh_from_db()
+    assert location.state == "IN-MH"
+
+
+def test_a_location_with_stock_keeps_its_market(world, admin_client):
+    """Its stock is sold, reserved and priced in its market; moved, India's units would sell in DE."""
+    location = Location.objects.get(code="WH-IN-BLR")
+    assert Stock.objects.filter(location=location).exists()
+    response = admin_client.post(
+        url(Location, "change", location.pk), location_form(location, market="DE", state="", city="Berlin")
+    )
+    assert response.status_code == 302, response.content
+    location.refresh_from_db()
+    assert (location.market_id, location.city) == ("IN", "Berlin")

@@ -16,8 +16,10 @@ from millet.inventory.services.levels import (
     stock_levels,
 )
 from millet.inventory.services.locations import (
+    check_location,
     create_location,
     get_location,
+    has_stock,
     usable_location,
 )
 from millet.inventory.services.purchasing import (
@@ -87,11 +89,13 @@ __all__ = [
     "check_scan",
     "confirm_reservations",
     "consume_reservations",
+    "check_location",
     "create_location",
     "create_purchase_order",
     "expire_reservations",
     "fill_backorders",
     "get_location",
+    "has_stock",
     "held_for",
     "incoming_transfer",
     "incoming_transfers",

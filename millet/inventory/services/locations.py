@@ -9,6 +9,7 @@ from millet.accounts.actor import Actor
 from millet.core.errors import Forbidden, NotFound
 from millet.inventory.models import (
     Location,
+    Stock,
 )
 from millet.regions.services import check_state
 
@@ -32,10 +33,22 @@ def create_location(
         kind=kind,
         market_id=market,
         city=city,
-        state=check_state(market, state),
+        state=check_location(market, state),
         latitude=latitude,
         longitude=longitude,
     )
+
+
+def check_location(market: str, state: str) -> str:
+    """The state a location in ``market`` may name (``create_location``'s rule, and the back office's
+    location form's): an ISO 3166-2 code of that market, or ""; 422 ``unknown_state``."""
+    return check_state(market, state)
+
+
+def has_stock(location_id: int) -> bool:
+    """Whether any stock row was ever kept at the location: its market is then fixed, since its units
+    are reserved, sold and counted in that market."""
+    return Stock.objects.filter(location_id=location_id).exists()
 
 
 def get_location(code: str) -> Location:
