@@ -9,7 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from millet.regions.rules import market_problems, tax_rule_problems
+from millet.regions.rules import currency_problems, market_code_problems, market_problems, tax_rule_problems
 
 
 class Currency(models.Model):
@@ -26,6 +26,13 @@ class Currency(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+    def clean(self) -> None:
+        if self.exponent is None:
+            return  # the field's own validation reports it
+        problems = currency_problems(self.code, self.exponent)
+        if problems:
+            raise ValidationError(problems)
 
 
 class Market(models.Model):
@@ -48,7 +55,7 @@ class Market(models.Model):
         return f"{self.name} ({self.code})"
 
     def clean(self) -> None:
-        problems = market_problems(self.languages, self.time_zone)
+        problems = market_code_problems(self.code) + market_problems(self.languages, self.time_zone)
         if problems:
             raise ValidationError(problems)
 

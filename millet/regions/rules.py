@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -34,6 +35,23 @@ def tax_rule_problems(rate: Decimal, components: Mapping[str, object]) -> list[s
     if components and not problems and sum(parsed.values()) != rate:
         problems.append(f"components add up to {sum(parsed.values())}, not to the rate {rate}")
     return problems
+
+
+def currency_problems(code: str, exponent: int) -> list[str]:
+    """A currency's code is ISO 4217 (three capitals, e.g. "EUR"); its exponent 0 to 4."""
+    problems = []
+    if not (isinstance(code, str) and re.fullmatch(r"[A-Z]{3}", code)):
+        problems.append(f"{code!r} is not an ISO 4217 code")
+    if not (isinstance(exponent, int) and 0 <= exponent <= 4):
+        problems.append("exponent must be 0 to 4")
+    return problems
+
+
+def market_code_problems(code: str) -> list[str]:
+    """A market's code is ISO 3166-1 alpha-2 (two capitals, e.g. "DE")."""
+    if isinstance(code, str) and re.fullmatch(r"[A-Z]{2}", code):
+        return []
+    return [f"{code!r} is not an ISO 3166-1 alpha-2 code"]
 
 
 def market_problems(languages: list[str], time_zone: str) -> list[str]:

@@ -1,6 +1,6 @@
 import pytest
 
-from millet.regions.models import TaxRule
+from millet.regions.models import Currency, Market, TaxRule
 
 
 @pytest.mark.parametrize("page", ["currency", "market", "taxrule"])
@@ -30,3 +30,33 @@ def test_tax_rule_with_components_not_adding_up_is_not_saved(markets, admin_clie
     assert b"components add up to 0.19" in response.content
     rule.refresh_from_db()
     assert rule.components == {"CGST": "0.09", "SGST": "0.09"}
+
+
+@pytest.mark.parametrize("code", ["eur", "E1", "EU"])
+def test_a_currency_code_is_iso_4217_as_define_currency_requires(markets, admin_client, code):
+    response = admin_client.post(
+        "/admin/regions/currency/add/", {"code": code, "name": "Bad", "exponent": "2", "symbol": ""}
+    )
+    assert response.status_code == 200
+    assert not Currency.objects.filter(code=code).exists()
+
+
+@pytest.mark.parametrize("code", ["fr", "F1", "F"])
+def test_a_market_code_is_iso_3166_as_define_market_requires(markets, admin_client, code):
+    response = admin_client.post(
+        "/admin/regions/market/add/",
+        {
+            "code": code,
+            "name": "France",
+            "currency": "EUR",
+            "languages": '["en"]',
+            "time_zone": "Europe/Paris",
+            "prices_include_tax": "on",
+            "tax_rules-TOTAL_FORMS": "0",
+            "tax_rules-INITIAL_FORMS": "0",
+            "tax_rules-MIN_NUM_FORMS": "0",
+            "tax_rules-MAX_NUM_FORMS": "1000",
+        },
+    )
+    assert response.status_code == 200
+    assert not Market.objects.filter(code=code).exists()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -13,7 +12,7 @@ from django.db import transaction
 from millet.core.errors import NotFound, Unprocessable
 from millet.regions.models import Currency, Market, TaxRule
 from millet.regions.money import quantize
-from millet.regions.rules import market_problems, tax_rule_problems
+from millet.regions.rules import currency_problems, market_code_problems, market_problems, tax_rule_problems
 
 
 @dataclass(frozen=True)
@@ -174,8 +173,7 @@ def _refuse(problems: list[str], code: str) -> None:
 
 def define_currency(code: str, name: str, *, exponent: int = 2, symbol: str = "") -> None:
     """Create or update a currency; its exponent is how many decimals every amount in it may carry."""
-    problems = [] if re.fullmatch(r"[A-Z]{3}", code) else [f"{code!r} is not an ISO 4217 code"]
-    _refuse(problems + ([] if 0 <= exponent <= 4 else ["exponent must be 0 to 4"]), "invalid_currency")
+    _refuse(currency_problems(code, exponent), "invalid_currency")
     defaults = {"name": name, "exponent": exponent, "symbol": symbol}
     Currency.objects.update_or_create(code=code, defaults=defaults)
 
@@ -190,8 +188,7 @@ def define_market(
     prices_include_tax: bool = True,
 ) -> MarketInfo:
     """Create or update a market; the first language is the one its customers see by default."""
-    problems = [] if re.fullmatch(r"[A-Z]{2}", code) else [f"{code!r} is not an ISO 3166-1 alpha-2 code"]
-    _refuse(problems + market_problems(languages, time_zone), "invalid_market")
+    _refuse(market_code_problems(code) + market_problems(languages, time_zone), "invalid_market")
     if not Currency.objects.filter(code=currency).exists():
         raise NotFound(f"unknown currency {currency!r}", code="unknown_currency")
     Market.objects.update_or_create(
