@@ -21,6 +21,10 @@ class DeviceModelAdmin(admin.ModelAdmin):
     list_display = ("urn", "name", "service_count", "product_count")
     search_fields = ("urn", "name")
 
+    def get_readonly_fields(self, request, obj=None) -> tuple[str, ...]:
+        """A made model keeps its URN, as ``update_device_model`` does: devices name their model by it."""
+        return () if obj is None else ("urn",)
+
     def get_queryset(self, request) -> QuerySet[DeviceModel]:
         return super().get_queryset(request).annotate(n_products=Count("products"))
 

@@ -150,3 +150,15 @@ def test_the_price_lists_page_refuses_a_price_set_price_refuses(catalog, admin_c
     response = admin_client.post(url, data)
     assert response.status_code == 200
     assert Price.objects.get(price_list=price_list).amount == Decimal("249.99")
+
+
+def test_a_device_models_urn_is_kept(catalog, admin_client):
+    """Devices, firmware and commands name their model by URN (``update_device_model`` never renames
+    it); a renamed model would leave every unit of it without a spec."""
+    model = DeviceModel.objects.get(urn=PURIFIER_URN)
+    url = f"/admin/catalog/devicemodel/{model.pk}/change/"
+    data = {**change_page_data(admin_client, url), "urn": "urn:renamed", "name": "Mi Air Purifier Pro 2"}
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.content
+    model.refresh_from_db()
+    assert (model.urn, model.name) == (PURIFIER_URN, "Mi Air Purifier Pro 2")
