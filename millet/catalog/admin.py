@@ -39,10 +39,11 @@ class DeviceModelAdmin(admin.ModelAdmin):
 
 class SkuForm(forms.ModelForm):
     """A SKU's attributes checked by ``checked_attributes``, as ``create_sku``'s are; a made SKU keeps
-    its product and whether its units carry serial numbers (``update_sku`` changes neither:
-    inventory counts a serialized SKU by its units)."""
+    its code (for life: plans, documents and the API name it), its product and whether its units
+    carry serial numbers (``update_sku`` changes none: inventory counts a serialized SKU by its
+    units)."""
 
-    KEPT = ("product", "serialized")
+    KEPT = ("code", "product", "serialized")
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -85,6 +86,13 @@ class ProductAdmin(TranslationAdmin):
     prepopulated_fields = {"slug": ("name_en",)}
     autocomplete_fields = ("device_model",)
     inlines = [SkuInline]
+
+    def get_readonly_fields(self, request, obj=None) -> tuple[str, ...]:
+        """A made product keeps its slug, its identity (``update_product`` never changes it)."""
+        return () if obj is None else ("slug",)
+
+    def get_prepopulated_fields(self, request, obj=None) -> dict:
+        return self.prepopulated_fields if obj is None else {}
 
 
 def checked_amount(form: forms.ModelForm, market: str | None) -> None:

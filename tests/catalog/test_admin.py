@@ -162,3 +162,17 @@ def test_a_device_models_urn_is_kept(catalog, admin_client):
     assert response.status_code == 302, response.content
     model.refresh_from_db()
     assert (model.urn, model.name) == (PURIFIER_URN, "Mi Air Purifier Pro 2")
+
+
+def test_a_skus_code_and_a_products_slug_are_kept(catalog, admin_client):
+    """A SKU keeps its code for life (plans, orders' documents and the API name it) and a product its
+    slug (``update_product``: its identity)."""
+    sku = Sku.objects.get(code="MI6-128")
+    url = f"/admin/catalog/sku/{sku.pk}/change/"
+    response = admin_client.post(url, {**change_page_data(admin_client, url), "code": "MI6-128-NEW"})
+    assert response.status_code == 302, response.content
+    product = Product.objects.get(slug="mi-6")
+    url = f"/admin/catalog/product/{product.pk}/change/"
+    response = admin_client.post(url, {**change_page_data(admin_client, url), "slug": "mi-6-new"})
+    assert response.status_code == 302, response.content
+    assert Sku.objects.filter(code="MI6-128").exists() and Product.objects.filter(slug="mi-6").exists()
