@@ -32,7 +32,7 @@ from millet.sales.models import (
     Voucher,
     VoucherRedemption,
 )
-from millet.sales.services import ReturnRequest, cancel_order, fulfil_order, return_order
+from millet.sales.services import ReturnRequest, cancel_order, check_seller, fulfil_order, return_order
 
 
 @admin.register(Voucher)
@@ -297,7 +297,21 @@ class ReturnAdmin(ReadOnlyAdmin):
     inlines = [ReturnLineInline]
 
 
+class SellerForm(forms.ModelForm):
+    """A seller checked by ``check_seller``: a known market, and a state of it or none."""
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("market") and data.get("state") is not None:
+            try:
+                data["state"] = check_seller(data["market"], data["state"])
+            except DomainError as exc:
+                raise forms.ValidationError(exc.detail, code=exc.code) from None
+        return data
+
+
 @admin.register(Seller)
 class SellerAdmin(admin.ModelAdmin):
+    form = SellerForm
     list_display = ("market", "legal_name", "tax_id", "state")
     search_fields = ("legal_name", "tax_id")

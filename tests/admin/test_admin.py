@@ -15,7 +15,7 @@ from millet.accounts.models import ApiToken
 from millet.accounts.services import user_for_token
 from millet.finance.models import Payment
 from millet.inventory.models import Location, Stock
-from millet.sales.models import Order, Voucher
+from millet.sales.models import Order, Seller, Voucher
 from millet.sales.services import LineRequest, place_order
 from tests.admin.conftest import buy
 
@@ -267,3 +267,30 @@ def test_a_location_with_stock_keeps_its_market(world, admin_client):
     assert response.status_code == 302, response.content
     location.refresh_from_db()
     assert (location.market_id, location.city) == ("IN", "Berlin")
+
+
+@pytest.mark.parametrize(("market", "state"), [("IN", "IN-XX"), ("IN", "DE-BY"), ("XX", "")])
+def test_a_seller_is_in_a_known_market_and_its_state(populated, admin_client, market, state):
+    """An Indian store sale's place of supply is the seller's state (``_place_of_supply``): a typo
+    would print no GST state, or another country's, on the invoice."""
+    Seller.objects.filter(market=market).delete()  # a migration may have seeded the demo's
+    response = admin_client.post(
+        url(Seller, "add"),
+        {
+            "market": market,
+            "legal_name": "Millet",
+            "address": "Bengaluru",
+            "tax_id": "29AAAAA0000A1Z5",
+            "state": state,
+        },
+    )
+    assert response.status_code == 200
+    assert not Seller.objects.filter(market=market).exists()
+
+
+def test_a_seller_with_its_markets_state_is_saved(populated, admin_client):
+    Seller.objects.filter(market="IN").delete()
+    data = {"market": "IN", "legal_name": "Millet IN", "address": "Bengaluru", "tax_id": "29AAAAA0000A1Z5"}
+    response = admin_client.post(url(Seller, "add"), {**data, "state": "IN-KA"})
+    assert response.status_code == 302, response.content
+    assert Seller.objects.get(market="IN").state == "IN-KA"

@@ -20,7 +20,7 @@ from millet.catalog.services import skus_by_id
 from millet.core.errors import Conflict
 from millet.regions.india import INDIAN_STATES
 from millet.regions.money import quantize
-from millet.regions.services import tax_rates
+from millet.regions.services import check_state, get_market, tax_rates
 from millet.sales.models import Order, Seller
 from millet.sales.services.orders import get_order
 from millet.sales.services.payments import order_payments
@@ -79,6 +79,14 @@ class Invoice:
     total: Decimal
     refunded: Decimal
     payment_methods: tuple[str, ...]  # "card", "cash", "loan"
+
+
+def check_seller(market: str, state: str) -> str:
+    """The rules a market's seller obeys (the back office edits it): ``market`` is a known market
+    (404 ``unknown_market``) and ``state`` one of its ISO 3166-2 states, or "" (422 ``unknown_state``),
+    since an Indian store sale's place of supply is the seller's state. Returns the state."""
+    get_market(market)
+    return check_state(market, state)
 
 
 def seller_for(market: str) -> SellerFacts:
