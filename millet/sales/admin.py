@@ -32,11 +32,42 @@ from millet.sales.models import (
     Voucher,
     VoucherRedemption,
 )
-from millet.sales.services import ReturnRequest, cancel_order, check_seller, fulfil_order, return_order
+from millet.sales.services import (
+    ReturnRequest,
+    cancel_order,
+    check_seller,
+    check_voucher,
+    fulfil_order,
+    return_order,
+)
+
+
+class VoucherForm(forms.ModelForm):
+    """A voucher's terms checked by ``check_voucher``: no more than the whole order off, amounts
+    exact in the market's currency, a window that ends after it starts."""
+
+    def clean(self) -> dict:
+        data = super().clean()
+        names = ("market", "kind", "value", "min_spend")
+        if any(data.get(name) is None for name in names):
+            return data  # the field's own error is shown
+        try:
+            data["value"], data["min_spend"] = check_voucher(
+                market=data["market"].pk,
+                kind=data["kind"],
+                value=data["value"],
+                min_spend=data["min_spend"],
+                valid_from=data.get("valid_from"),
+                valid_until=data.get("valid_until"),
+            )
+        except DomainError as exc:
+            raise forms.ValidationError(exc.detail, code=exc.code) from None
+        return data
 
 
 @admin.register(Voucher)
 class VoucherAdmin(admin.ModelAdmin):
+    form = VoucherForm
     list_display = (
         "code",
         "market",

@@ -294,3 +294,44 @@ def test_a_seller_with_its_markets_state_is_saved(populated, admin_client):
     response = admin_client.post(url(Seller, "add"), {**data, "state": "IN-KA"})
     assert response.status_code == 302, response.content
     assert Seller.objects.get(market="IN").state == "IN-KA"
+
+
+def voucher_form(**changes) -> dict:
+    data = {
+        "code": "SPRING",
+        "market": "CN",
+        "kind": "percent",
+        "value": "15",
+        "min_spend": "0",
+        "max_uses_per_customer": "1",
+        "is_active": "on",
+    }
+    return {**data, **changes}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"value": "150"},  # more than the whole order off
+        {"kind": "amount", "value": "1000000000.00"},  # beyond any amount the platform books
+        {"min_spend": "-5.00"},
+        {
+            "valid_from_0": "2026-05-01",
+            "valid_from_1": "00:00",
+            "valid_until_0": "2026-04-01",
+            "valid_until_1": "00:00",
+        },
+    ],
+)
+def test_the_voucher_form_refuses_a_voucher_check_voucher_refuses(world, admin_client, changes):
+    response = admin_client.post(url(Voucher, "add"), voucher_form(**changes))
+    assert response.status_code == 200
+    assert not Voucher.objects.filter(code="SPRING").exists()
+
+
+def test_a_voucher_the_rules_allow_is_saved(world, admin_client):
+    response = admin_client.post(
+        url(Voucher, "add"), voucher_form(kind="amount", value="20.00", min_spend="100")
+    )
+    assert response.status_code == 302, response.content
+    assert Voucher.objects.get(code="SPRING").value == 20

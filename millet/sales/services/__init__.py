@@ -94,7 +94,7 @@ from millet.sales.services.till import (
     till_scan,
     z_report,
 )
-from millet.sales.services.vouchers import BelowMinimumSpend
+from millet.sales.services.vouchers import BelowMinimumSpend, check_voucher
 
 __all__ = [
     "Takings",
@@ -120,6 +120,7 @@ __all__ = [
     "OrderPayment",
     "SellerFacts",
     "check_seller",
+    "check_voucher",
     "FlashOffer",
     "LineRequest",
     "NewOrder",

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import F, Q
 from django.utils import timezone
 
 from millet.core.errors import Conflict, NotFound, Unprocessable
-from millet.regions.money import quantize
+from millet.regions.money import parse_amount, quantize
+from millet.regions.services import get_market
 from millet.sales.models import Order, Voucher, VoucherRedemption
 
 
@@ -20,6 +22,36 @@ class BelowMinimumSpend(Conflict):
     def __init__(self, min_spend: Decimal) -> None:
         super().__init__(f"voucher needs a minimum spend of {min_spend}")
         self.min_spend = min_spend
+
+
+def check_voucher(
+    *,
+    market: str,
+    kind: str,
+    value: Decimal,
+    min_spend: Decimal,
+    valid_from: datetime | None,
+    valid_until: datetime | None,
+) -> tuple[Decimal, Decimal]:
+    """The rules a voucher's terms obey wherever it is made or edited (the back office makes them):
+    a percent voucher takes 0 to 100 percent off; an amount voucher's value and any voucher's
+    minimum spend are exact amounts in the market's currency (the value positive, the minimum
+    possibly 0); a validity window ends after it starts. Returns (value, min_spend) quantized.
+    422 ``invalid_voucher`` or ``malformed_money``; 404 ``unknown_market``."""
+    currency = get_market(market).currency
+    if kind == Voucher.Kind.PERCENT:
+        if not isinstance(value, Decimal) or not value.is_finite() or not 0 < value <= 100:
+            raise Unprocessable(
+                "a percent voucher takes more than 0 and at most 100 percent off", code="invalid_voucher"
+            )
+    elif kind == Voucher.Kind.AMOUNT:
+        value = parse_amount(value, currency)
+    else:
+        raise Unprocessable(f"kind must be one of {Voucher.Kind.values}", code="invalid_voucher")
+    min_spend = parse_amount(min_spend, currency, allow_zero=True)
+    if valid_from and valid_until and valid_until <= valid_from:
+        raise Unprocessable("a voucher's validity must end after it starts", code="invalid_voucher")
+    return value, min_spend
 
 
 def voucher_discount(voucher: Voucher, subtotal: Decimal, currency: str) -> Decimal:
