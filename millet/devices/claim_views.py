@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from millet.accounts.actor import request_actor
+from millet.accounts.actor import Actor, request_actor
 from millet.core.errors import DomainError
 from millet.devices import services
 from millet.devices.automation_form import device_names
@@ -38,17 +38,35 @@ def parse_code(text: str) -> tuple[str, str] | None:
 def claim(request: HttpRequest) -> HttpResponse:
     code = request.POST.get("code", "") if request.method == "POST" else ""
     if request.method == "POST":
+        actor = request_actor(request)
         parsed = parse_code(code)
         try:
             if parsed is None:
                 raise DomainError("malformed code")
-            info = services.claim_device(request_actor(request), *parsed)
+            info = services.claim_device(actor, *parsed)
         except DomainError:
+            # Binding consumes the box's token, so a second click (or scan) of one's own box is refused;
+            # its owner is told it is theirs, which tells nobody else anything.
+            if parsed is not None and (info := _own_device(actor, parsed[0])) is not None:
+                messages.info(request, _("%(device)s is already yours.") % {"device": _name(info)})
+                return redirect("devices_owner:claim")
             refusal = _(
                 "This code does not add a device to your account. Check it, or ask the seller for help."
             )
             return render(request, "devices/claim/claim.html", {"code": code, "refusal": refusal}, status=422)
-        name = device_names([(info.device_id, info.model_urn, info.serial)])[info.device_id]
-        messages.success(request, _("%(device)s is yours now.") % {"device": name})
+        messages.success(request, _("%(device)s is yours now.") % {"device": _name(info)})
         return redirect("devices_owner:claim")
     return render(request, "devices/claim/claim.html", {"code": code})
+
+
+def _own_device(actor: Actor, device_id: str) -> services.DeviceInfo | None:
+    """The device if the actor owns it, else None (unknown, or someone else's: not found alike)."""
+    try:
+        info = services.device_for_viewer(actor, device_id)
+    except DomainError:
+        return None
+    return info if info.owner_id == actor.user_id else None
+
+
+def _name(info: services.DeviceInfo) -> str:
+    return device_names([(info.device_id, info.model_urn, info.serial)])[info.device_id]

@@ -38,6 +38,12 @@ def test_claiming_someone_elses_unit_reads_like_an_unknown_code(fleet, client):
     mine = client.post("/devices/claim/", {"code": f"{cam.device_id}:{cam.claim_token}"}, follow=True)
     assert "is yours now" in mine.content.decode()
     assert [d.device_id for d in devices.list_devices(fleet.actor("alice"))] == [cam.device_id]
+    # A second click (binding consumed the token) told the new owner the code adds nothing.
+    again = client.post("/devices/claim/", {"code": f"{cam.device_id}:{cam.claim_token}"}, follow=True)
+    assert again.status_code == 200 and "is already yours" in again.content.decode()
+    client.force_login(fleet.world.users["bob"])  # anyone else still reads the one refusal
+    theirs_now = client.post("/devices/claim/", {"code": f"{cam.device_id}:{cam.claim_token}"})
+    assert theirs_now.status_code == 422 and refusal(theirs_now) == refusal(unknown)
 
 
 def test_another_persons_automation_and_device_are_not_found(fleet, client):
