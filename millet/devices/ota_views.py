@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from millet.accounts.actor import request_actor
@@ -42,6 +43,16 @@ def _updates_page(request: HttpRequest, status: int = 200) -> HttpResponse:
     return render(request, "devices/updates/updates.html", context, status=status)
 
 
+# Why an update cannot start now (``services.update_device``'s conflicts), in the owner's words.
+UPDATE_REFUSALS = {
+    "nothing_to_update": gettext_lazy("This device has no newer software to install."),
+    "update_pending": gettext_lazy("An update of this device is already under way."),
+    "rollout_active": gettext_lazy(
+        "An update for this model is being rolled out: it reaches this device in its turn."
+    ),
+}
+
+
 @login_required
 @require_POST
 def start_update(request: HttpRequest, device_id: str) -> HttpResponse:
@@ -49,7 +60,7 @@ def start_update(request: HttpRequest, device_id: str) -> HttpResponse:
         with as_404(Forbidden):
             rollout = services.update_device(request_actor(request), device_id)
     except Conflict as exc:
-        messages.error(request, _("This device has no update to start now."))
+        messages.error(request, str(UPDATE_REFUSALS.get(exc.code, UPDATE_REFUSALS["nothing_to_update"])))
         return _updates_page(request, status=exc.status_code)
     messages.success(
         request,

@@ -3,12 +3,16 @@ like an unknown code, another person's automation or device is a 404, and the cl
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from django.utils import timezone
 
+from millet.accounts.actor import SYSTEM
 from millet.devices import services as devices
 from millet.devices.claim_views import parse_code
 from millet.devices.models import DeviceInvitation, Rollout
+from tests.devices.conftest import C300
 
 pytestmark = pytest.mark.django_db
 
@@ -117,7 +121,7 @@ def test_a_refused_owner_form_is_answered_on_its_page_and_changes_nothing(fleet,
         (f"{device_page}set", {"prop": "on", "value": "maybe"}, 422, "Recent commands"),
         (f"{device_page}set", {"prop": "no_such_property", "value": "1"}, 404, "Recent commands"),
         (f"/devices/sharing/{cam.device_id}/invite/", {"login": "", "role": "read"}, 422, "Device sharing"),
-        (f"/devices/updates/{cam.device_id}/start/", {}, 409, "no update to start now"),
+        (f"/devices/updates/{cam.device_id}/start/", {}, 409, "no newer software to install"),
     ):
         answer = client.post(url, data)
         assert answer.status_code == status, url
@@ -126,6 +130,28 @@ def test_a_refused_owner_form_is_answered_on_its_page_and_changes_nothing(fleet,
     assert devices.list_devices(alice)[0].room == ""
     assert devices.list_commands(alice, cam.device_id) == []
     assert not DeviceInvitation.objects.exists() and not Rollout.objects.exists()
+
+
+def test_an_update_that_cannot_start_says_why(fleet, client):
+    """The updates page said "no update to start now" for each of the service's three conflicts;
+    an update already under way now says so."""
+    (cam,) = fleet.sell("alice")
+    devices.set_presence(cam.device_id, True, timezone.now())  # switched on: bound to alice
+    devices.upload_firmware(
+        SYSTEM,
+        model_urn=C300,
+        version="9.0.0",
+        url="https://fw.millet.local/c300/9.0.0.bin",
+        sha256=hashlib.sha256(b"9.0.0").hexdigest(),
+        size=1024,
+    )
+    client.force_login(fleet.world.users["alice"])
+    start = f"/devices/updates/{cam.device_id}/start/"
+    assert client.post(start).status_code == 302
+    again = client.post(start)
+    assert again.status_code == 409
+    assert "An update of this device is already under way." in again.content.decode()
+    assert Rollout.objects.count() == 1
 
 
 def test_a_nul_in_any_owner_form_is_a_400_and_changes_nothing(fleet, client):
