@@ -3,7 +3,9 @@ has a barcode detector (``devices/claim.js``), otherwise the person types the co
 
 The code is ``MILLET:<device id>:<claim token>`` (the prefix may be left out). Every refusal, an
 unknown code, a used one, or a unit sold to someone else, gets the same answer, so the page tells a
-guesser nothing about a unit (``services.claim_device`` gives its reasons to the API only).
+guesser nothing about a unit (``services.claim_device`` gives its reasons to the API only). The one
+exception is a code naming a unit the person owns (their own box scanned again): they are told it is
+theirs already.
 """
 
 from __future__ import annotations

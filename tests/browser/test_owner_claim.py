@@ -54,8 +54,14 @@ def test_scan_the_box_then_update_the_firmware(open_page, shop, make_user, shot)
         page.get_by_role("button", name="Add the device").click()
         expect(page.get_by_text("Yeelight Color Bulb · BULB-9 is yours now.")).to_be_visible()
 
-        # The same code again (now used) gets the one refusal every bad code gets.
+        # The same code again (now used): its owner is told the device is theirs already...
         page.get_by_role("textbox", name="Code").fill(f"MILLET:{unit.device_id}:{unit.claim_token}")
+        page.get_by_role("button", name="Add the device").click()
+        expect(page.get_by_text("Yeelight Color Bulb · BULB-9 is already yours.")).to_be_visible()
+        assert axe(page) == []
+        shot(page, "claim-again-mobile")
+        # ...and a code that adds nothing gets the one refusal every bad code gets.
+        page.get_by_role("textbox", name="Code").fill("MILLET:d0000000000000000000:not-a-real-token")
         page.get_by_role("button", name="Add the device").click()
         expect(
             page.get_by_role("alert").get_by_text("This code does not add a device to your account.")
