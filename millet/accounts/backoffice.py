@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from millet.accounts.actor import actor_for_user, request_actor
 from millet.core.admin import ReadOnlyAdmin
-from millet.core.errors import DomainError
+from millet.core.form_errors import refusal_on_form
 
 
 def may_use_back_office(user) -> bool:
@@ -76,10 +76,8 @@ class ServiceForm(forms.Form):
     def clean(self) -> dict:
         data = super().clean()
         if not self.errors:
-            try:
+            with refusal_on_form():
                 self.instance = self.create(self.actor, data)
-            except DomainError as error:
-                raise ValidationError(error.detail, code=error.code) from None
         return data
 
 

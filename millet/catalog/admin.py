@@ -13,7 +13,7 @@ from modeltranslation.admin import TranslationAdmin
 
 from millet.catalog import services
 from millet.catalog.models import DeviceModel, Price, PriceList, Product, Sku
-from millet.core.errors import DomainError
+from millet.core.form_errors import refusal_on_form
 
 
 @admin.register(DeviceModel)
@@ -53,10 +53,8 @@ class SkuForm(forms.ModelForm):
                     self.fields[name].disabled = True
 
     def clean_attributes(self) -> dict[str, str]:
-        try:
+        with refusal_on_form():
             return services.checked_attributes(self.cleaned_data.get("attributes"))
-        except DomainError as exc:
-            raise forms.ValidationError(exc.detail, code=exc.code) from None
 
 
 class SkuInline(admin.TabularInline):
@@ -100,10 +98,8 @@ def checked_amount(form: forms.ModelForm, market: str | None) -> None:
     amount = form.cleaned_data.get("amount")
     if market is None or amount is None:
         return
-    try:
+    with refusal_on_form(form, "amount"):
         form.cleaned_data["amount"] = services.check_price(market, amount)
-    except DomainError as exc:
-        form.add_error("amount", forms.ValidationError(exc.detail, code=exc.code))
 
 
 class PriceForm(forms.ModelForm):

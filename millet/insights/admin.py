@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import admin
 
 from millet.core.admin import ReadOnlyAdmin
-from millet.core.errors import DomainError
+from millet.core.form_errors import refusal_on_form
 from millet.insights import services as insights
 from millet.insights.models import ExchangeRate, Goal, Rollup
 
@@ -21,10 +21,8 @@ class ExchangeRateForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         if "currency" in data and "rate" in data:
-            try:
+            with refusal_on_form():
                 insights.check_rate(data["currency"], data["rate"])
-            except DomainError as exc:
-                raise forms.ValidationError(exc.detail) from None
         return data
 
 
@@ -38,10 +36,8 @@ class GoalForm(forms.ModelForm):
         data = super().clean()
         names = ("title", "metric", "scope_kind", "scope_value", "target", "starts_on", "due_on", "currency")
         if all(name in data for name in names):
-            try:
+            with refusal_on_form():
                 data["currency"] = insights.check_goal(**{name: data[name] for name in names})
-            except DomainError as exc:
-                raise forms.ValidationError(exc.detail) from None
         return data
 
 

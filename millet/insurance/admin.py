@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import admin
 
 from millet.core.admin import ReadOnlyAdmin, ReadOnlyTabularInline
-from millet.core.errors import DomainError
+from millet.core.form_errors import refusal_on_form
 from millet.insurance import services as insurance
 from millet.insurance.models import Claim, PlanPrice, Policy, ProtectionPlan
 
@@ -26,10 +26,8 @@ class PlanPriceForm(forms.ModelForm):
         names = ("market", "premium", "cover_limit", "excess")
         if any(data.get(name) is None for name in names):
             return data  # the field's own error is shown
-        try:
+        with refusal_on_form():
             currency, *amounts = insurance.check_plan_price(data["market"].pk, *(data[n] for n in names[1:]))
-        except DomainError as exc:
-            raise forms.ValidationError(exc.detail, code=exc.code) from None
         data.update(zip(names[1:], amounts, strict=True))
         self.instance.currency = currency
         return data
@@ -58,10 +56,8 @@ class ProtectionPlanForm(forms.ModelForm):
         sku_code = data["sku"].code if data.get("sku") is not None else self.instance.sku_code
         if not sku_code or any(data.get(name) is None for name in names):
             return data  # the field's own error is shown
-        try:
+        with refusal_on_form():
             _sku_id, data["perils"] = insurance.check_plan(sku_code=sku_code, **{n: data[n] for n in names})
-        except DomainError as exc:
-            raise forms.ValidationError(exc.detail, code=exc.code) from None
         self.instance.sku_code = sku_code
         return data
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from millet.accounts.backoffice import ServiceAddAdmin, ServiceForm
 from millet.catalog.services import sku_id_for
 from millet.core.admin import ReadOnlyAdmin, ReadOnlyTabularInline
-from millet.core.errors import DomainError
+from millet.core.form_errors import refusal_on_form
 from millet.inventory import services
 from millet.inventory.models import (
     Backorder,
@@ -37,10 +37,8 @@ class LocationForm(forms.ModelForm):
         data = super().clean()
         market = data["market"].pk if data.get("market") is not None else self.instance.market_id
         if market and data.get("state") is not None:
-            try:
+            with refusal_on_form(self, "state"):
                 data["state"] = services.check_location(market, data["state"])
-            except DomainError as exc:
-                self.add_error("state", ValidationError(exc.detail, code=exc.code))
         return data
 
 

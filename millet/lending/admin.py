@@ -11,6 +11,7 @@ from django.contrib import admin, messages
 from millet.accounts.actor import request_actor
 from millet.core.admin import ReadOnlyAdmin, ReadOnlyTabularInline
 from millet.core.errors import DomainError
+from millet.core.form_errors import refusal_on_form
 from millet.lending import services as lending
 from millet.lending.models import Application, CreditModel, Installment, Loan, LoanEvent, LoanProduct
 
@@ -40,15 +41,13 @@ class LoanProductForm(forms.ModelForm):
         names = ("apr", "terms", "late_fee", "min_amount", "max_amount")
         if any(name in self.errors for name in (*names, "currency", "grace_days", "charge_off_days")):
             return data
-        try:
+        with refusal_on_form():
             terms, fee, low, high = lending.check_product(
                 currency=data.get("currency", self.instance.currency),  # read-only once it has lent
                 **{name: data.get(name) for name in names},
                 grace_days=data.get("grace_days"),
                 charge_off_days=data.get("charge_off_days"),
             )
-        except DomainError as exc:
-            raise forms.ValidationError(exc.detail, code=exc.code) from None
         data.update(terms=terms, late_fee=fee, min_amount=low, max_amount=high)
         return data
 

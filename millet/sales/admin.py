@@ -20,6 +20,7 @@ from millet.accounts.actor import request_actor
 from millet.accounts.backoffice import ServiceForm, service_form_page
 from millet.core.admin import ReadOnlyAdmin, ReadOnlyTabularInline
 from millet.core.errors import DomainError
+from millet.core.form_errors import refusal_on_form
 from millet.sales.models import (
     Cart,
     CartLine,
@@ -51,7 +52,7 @@ class VoucherForm(forms.ModelForm):
         names = ("market", "kind", "value", "min_spend")
         if any(data.get(name) is None for name in names):
             return data  # the field's own error is shown
-        try:
+        with refusal_on_form():
             data["value"], data["min_spend"] = check_voucher(
                 market=data["market"].pk,
                 kind=data["kind"],
@@ -60,8 +61,6 @@ class VoucherForm(forms.ModelForm):
                 valid_from=data.get("valid_from"),
                 valid_until=data.get("valid_until"),
             )
-        except DomainError as exc:
-            raise forms.ValidationError(exc.detail, code=exc.code) from None
         return data
 
 
@@ -334,10 +333,8 @@ class SellerForm(forms.ModelForm):
     def clean(self) -> dict:
         data = super().clean()
         if data.get("market") and data.get("state") is not None:
-            try:
+            with refusal_on_form():
                 data["state"] = check_seller(data["market"], data["state"])
-            except DomainError as exc:
-                raise forms.ValidationError(exc.detail, code=exc.code) from None
         return data
 
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from millet.accounts.actor import request_actor
 from millet.accounts.backoffice import ServiceAddMixin, ServiceForm
 from millet.core.errors import DomainError
+from millet.core.form_errors import refusal_on_form
 from millet.stores.hours import DAYS
 from millet.stores.models import ExpansionGoal, PlannedOpening, StaffMember, Store
 from millet.stores.services import advance_opening, check_expansion_goal, open_store
@@ -82,15 +83,13 @@ class ExpansionGoalForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         if all(data.get(name) is not None for name in ("market", "target_store_count", "target_date")):
-            try:
+            with refusal_on_form():
                 check_expansion_goal(
                     market=data["market"].pk,
                     target_store_count=data["target_store_count"],
                     target_date=data["target_date"],
                     starts_on=data.get("starts_on"),
                 )
-            except DomainError as exc:
-                raise forms.ValidationError(exc.detail) from None
         return data
 
 
