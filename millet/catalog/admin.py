@@ -37,13 +37,11 @@ class DeviceModelAdmin(admin.ModelAdmin):
         return model.n_products
 
 
-class SkuForm(forms.ModelForm):
-    """A SKU's attributes checked by ``checked_attributes``, as ``create_sku``'s are; a made SKU keeps
-    its code (for life: plans, documents and the API name it), its product and whether its units
-    carry serial numbers (``update_sku`` changes none: inventory counts a serialized SKU by its
-    units)."""
+class KeptOnceMade(forms.ModelForm):
+    """A form whose ``KEPT`` fields are shown but not editable once its row exists: per row, as an
+    inline's rows need (an admin's read-only fields are one set for the whole page)."""
 
-    KEPT = ("code", "product", "serialized")
+    KEPT: tuple[str, ...] = ()
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -51,6 +49,15 @@ class SkuForm(forms.ModelForm):
             for name in self.KEPT:
                 if name in self.fields:
                     self.fields[name].disabled = True
+
+
+class SkuForm(KeptOnceMade):
+    """A SKU's attributes checked by ``checked_attributes``, as ``create_sku``'s are; a made SKU keeps
+    its code (for life: plans, documents and the API name it), its product and whether its units
+    carry serial numbers (``update_sku`` changes none: inventory counts a serialized SKU by its
+    units)."""
+
+    KEPT = ("code", "product", "serialized")
 
     def clean_attributes(self) -> dict[str, str]:
         with refusal_on_form():
@@ -102,17 +109,12 @@ def checked_amount(form: forms.ModelForm, market: str | None) -> None:
         form.cleaned_data["amount"] = services.check_price(market, amount)
 
 
-class PriceForm(forms.ModelForm):
+class PriceForm(KeptOnceMade):
     """A price as ``set_price`` sets it: its amount checked by ``check_price`` in its list's market's
     currency; a made price stays on its list and SKU (moving it would reprice another SKU, or read
     its amount in another currency)."""
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        if self.instance.pk is not None:
-            for name in ("price_list", "sku"):
-                if name in self.fields:
-                    self.fields[name].disabled = True
+    KEPT = ("price_list", "sku")
 
     def clean(self) -> dict:
         data = super().clean()
