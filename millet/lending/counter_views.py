@@ -91,12 +91,10 @@ def counter(request: HttpRequest, store_code: str, number: str) -> HttpResponse:
             sales.cancel_order(actor, order.number)
             messages.success(request, _("The sale is cancelled and its units are back on the shelf."))
             return redirect("sales:till", store_code=store_code)
-    except Conflict as exc:
-        if exc.code in SENT_AGAIN:  # the first send decided or paid: the page shows where it stands
+    except DomainError as exc:
+        if isinstance(exc, Conflict) and exc.code in SENT_AGAIN:  # the first send decided or paid
             return redirect("lending:counter", store_code=store_code, number=order.number)
         status, problem = exc.status_code, _payment_problem(exc)  # e.g. the till refuses the sale
-    except DomainError as exc:
-        status, problem = exc.status_code, _payment_problem(exc)
     context = {
         "order": order,
         "store_code": store_code,
