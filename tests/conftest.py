@@ -56,11 +56,12 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
-    """A test that asks for ``require_postgres`` is a PostgreSQL test: marked ``postgres`` here, so
-    the SQLite pass (``-m "not postgres"``) leaves it out even when its author forgot the mark (a
-    race test without it failed the SQLite pass under CI)."""
+    """A test that asks for ``require_postgres`` or ``require_shared_cache`` runs in the PostgreSQL
+    pass (the one with Redis): marked ``postgres`` here, so the SQLite pass (``-m "not postgres"``)
+    leaves it out even when its author forgot the mark (a race test without it failed the SQLite
+    pass under CI)."""
     for item in items:
-        if "require_postgres" in getattr(item, "fixturenames", ()):
+        if {"require_postgres", "require_shared_cache"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.postgres)
 
 

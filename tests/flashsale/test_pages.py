@@ -189,7 +189,6 @@ def test_someone_elses_claim_is_404(world, make_campaign):
     assert Claim.objects.get(campaign=campaign).status == "ordered"
 
 
-@pytest.mark.postgres  # needs Redis: the PostgreSQL pass runs with it, the SQLite pass without
 @pytest.mark.django_db(transaction=True)
 def test_the_menu_keeps_its_announcements_until_a_campaign_changes(world, require_shared_cache):
     """Every store page's menu reads the market's announced sales from the shared cache (no query),

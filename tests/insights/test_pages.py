@@ -221,7 +221,6 @@ def test_a_kept_page_reads_the_layout_once_and_the_figures_version(people):
     assert len(manager) <= 8, manager
 
 
-@pytest.mark.postgres  # needs Redis: the PostgreSQL pass runs with it, the SQLite pass without
 @pytest.mark.django_db(transaction=True)
 def test_with_redis_a_kept_page_leaves_the_cart_and_flash_sales_to_the_cache(people, require_shared_cache):
     """With Redis the session, the header's cart count and the menu's flash sales are read from it:

@@ -174,7 +174,6 @@ def test_click_and_collect_shows_each_store_and_holds_its_shelf(world, alice):
     assert (order.channel, order.status, order.shipping_fee) == ("click_collect", "ready_for_pickup", 0)
 
 
-@pytest.mark.postgres  # needs Redis: the PostgreSQL pass runs with it, the SQLite pass without
 @pytest.mark.django_db(transaction=True)
 def test_the_header_count_is_kept_until_the_cart_changes(world, alice, require_shared_cache):
     """The count every page's header shows is kept in the shared cache (no query), and a line added,

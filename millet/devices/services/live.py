@@ -17,6 +17,15 @@ sends each message to every other socket there (never blocking; a full or dead m
 
 ``Subscription`` is what a page's event stream reads: ``get(timeout)`` from a WSGI thread, or
 ``async_get(timeout)`` from an ASGI event loop.
+
+News is built only for devices someone is watching: a fleet of millions reports all day while a few
+pages are open, and a message per reading (JSON, a PUBLISH) cost an ingestion worker about 7% of its
+time with no page open (issue 14). With Redis, every process with subscribers keeps its devices in a
+shared sorted set (``watched_key``; score: when the entry lapses, renewed every ``WATCH_SECONDS / 3``)
+and changes ``version_key`` when it adds one. A publisher reads the version when its work commits (one
+GET per batch) and the set only when the version moved or its copy is ``WATCH_SECONDS / 3`` old, so a
+page's stream, which registers before it reads its opening snapshot, misses nothing committed after.
+Without Redis, a publisher with no other process's mailbox beside it serves only its own subscribers.
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ import queue
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from urllib.parse import urlparse
@@ -47,12 +57,26 @@ def channel_prefix() -> str:
     return f"millet:{urlparse(settings.REDIS_URL).path.strip('/') or '0'}:live:"
 
 
+def watched_key() -> str:
+    """The sorted set of watched device ids (score: epoch seconds when the entry lapses); one hash
+    slot with ``version_key`` on a Redis Cluster."""
+    return "{" + channel_prefix() + "}watched"
+
+
+def version_key() -> str:
+    """A value changed whenever a device joins ``watched_key``: publishers re-read the set then."""
+    return "{" + channel_prefix() + "}version"
+
+
+WATCH_SECONDS = 60  # an entry of ``watched_key`` lapses unless renewed (every third of this)
+
 Deliver = Callable[[dict], None]
 _lock = threading.Lock()
 _subscribers: dict[str, set[Deliver]] = {}
 _listener: threading.Thread | None = None
 _listening = threading.Event()
 _publisher = None
+_watched_copy: tuple[float, bytes | None, frozenset[str]] = (0.0, None, frozenset())  # read at, version
 
 
 def _redis():
@@ -83,11 +107,16 @@ def _mailboxes() -> Path:
     return Path(settings.DATA_DIR) / "live"
 
 
+def _other_mailboxes() -> list[Path]:
+    """The mailboxes of this machine's other processes with live subscribers (without Redis)."""
+    own = f"{os.getpid()}.sock"
+    return [p for p in _mailboxes().glob("*.sock") if p.name != own] if _mailboxes().is_dir() else []
+
+
 def _post_locally(messages: list[dict]) -> None:
     """Without Redis: this process's subscribers, then every other process's mailbox."""
     _dispatch(messages)
-    own = f"{os.getpid()}.sock"
-    boxes = [p for p in _mailboxes().glob("*.sock") if p.name != own] if _mailboxes().is_dir() else []
+    boxes = _other_mailboxes()
     if not boxes:
         return
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as out:
@@ -103,8 +132,43 @@ def _post_locally(messages: list[dict]) -> None:
                     pass  # a full mailbox (a stalled process): this message is lost to it
 
 
+def _watch(devices: list[str]) -> None:
+    """Enter ``devices`` in the shared set for another ``WATCH_SECONDS``, lapsed entries dropped first;
+    a device new to the set gives the version a new value (never a count: a Redis that lost its data
+    must not hand back a version a publisher already knows), so publishers see it at their next batch."""
+    now = time.time()
+    pipe = redis_client.shared().pipeline(transaction=False)
+    pipe.zremrangebyscore(watched_key(), "-inf", now)
+    pipe.zadd(watched_key(), dict.fromkeys(devices, now + WATCH_SECONDS))
+    _, added = pipe.execute()
+    if added:
+        redis_client.shared().set(version_key(), uuid.uuid4().hex)
+
+
+def _watched() -> frozenset[str] | None:
+    """The devices someone is watching, None when that cannot be told (every message goes out)."""
+    global _watched_copy
+    if not settings.REDIS_URL:
+        if _other_mailboxes():
+            return None  # another process may be watching: its mailbox does not say which devices
+        with _lock:
+            return frozenset(_subscribers)
+    try:
+        client = redis_client.shared()
+        version, (read_at, known, devices) = client.get(version_key()), _watched_copy
+        if version != known or time.monotonic() - read_at > WATCH_SECONDS / 3:
+            devices = frozenset(d.decode() for d in client.zrangebyscore(watched_key(), time.time(), "+inf"))
+            _watched_copy = (time.monotonic(), version, devices)
+        return devices
+    except redis_client.ERRORS as exc:
+        redis_client.note_outage(exc)
+        return None
+
+
 def _send(messages: list[dict]) -> None:
     global _publisher
+    if not messages:
+        return
     if not settings.REDIS_URL:
         _post_locally(messages)
         return
@@ -126,19 +190,36 @@ def publish_live(items: Iterable[tuple[str, str, dict]]) -> None:
     now = time.time()
     messages = [{"kind": kind, "device": device, "data": data, "sent": now} for device, kind, data in items]
     if messages:
-        transaction.on_commit(lambda: _send(messages))
+        transaction.on_commit(lambda: _send_watched(messages))
+
+
+def _send_watched(messages: list[dict]) -> None:
+    watched = _watched()
+    _send([m for m in messages if watched is None or m["device"] in watched])
 
 
 def publish_readings(rows: Iterable) -> None:
-    """Telemetry rows just stored (``telemetry.storage.Row``: device_id, kind, ts, body) as readings."""
-    publish_live(
-        (
-            row.device_id,
-            "reading",
-            {"props": row.body, "at": row.ts.isoformat(), "ts": int(row.ts.timestamp() * 1000)},
-        )
-        for row in rows
-        if row.kind == "t"
+    """Telemetry rows just stored (``telemetry.storage.Row``: device_id, kind, ts, body) as readings,
+    built when the batch commits and only for the devices someone watches then."""
+    readings = [row for row in rows if row.kind == "t"]
+    if readings:
+        transaction.on_commit(lambda: _send_readings(readings))
+
+
+def _send_readings(rows: list) -> None:
+    watched = _watched()
+    now = time.time()
+    _send(
+        [
+            {
+                "kind": "reading",
+                "device": row.device_id,
+                "data": {"props": row.body, "at": row.ts.isoformat(), "ts": int(row.ts.timestamp() * 1000)},
+                "sent": now,
+            }
+            for row in rows
+            if watched is None or row.device_id in watched
+        ]
     )
 
 
@@ -148,14 +229,25 @@ def publish_command_states(states: Iterable[tuple[str, str, str]]) -> None:
 
 
 def _listen() -> None:
-    """Thread: one Redis connection per process, every device's channel, fanned out locally."""
+    """Thread: one Redis connection per process, every device's channel, fanned out locally; it also
+    renews this process's devices in the watched set."""
+    renew_at = 0.0
     while True:
         try:
             pubsub = _redis().pubsub(ignore_subscribe_messages=True)
             pubsub.psubscribe(channel_prefix() + "*")
             pubsub.get_message(timeout=5)  # the subscription's confirmation: from here nothing is missed
             _listening.set()
-            for raw in pubsub.listen():
+            while True:
+                if time.monotonic() >= renew_at:
+                    with _lock:
+                        devices = list(_subscribers)
+                    if devices:
+                        _watch(devices)
+                    renew_at = time.monotonic() + WATCH_SECONDS / 3
+                raw = pubsub.get_message(timeout=1)
+                if raw is None:
+                    continue
                 try:
                     _dispatch([json.loads(raw["data"])])
                 except (ValueError, TypeError, KeyError):
@@ -219,6 +311,11 @@ class Subscription:
         _ensure_listener()
         with _lock:
             _subscribers.setdefault(device_id, set()).add(self._deliver)
+        if settings.REDIS_URL:
+            try:
+                _watch([device_id])  # before the page reads its snapshot: later news is built for it
+            except redis_client.ERRORS as exc:
+                redis_client.note_outage(exc)  # the stream still opens; its news waits for Redis
 
     def get(self, timeout: float) -> dict | None:
         """The next message, or None after ``timeout`` seconds without one."""
