@@ -18,7 +18,9 @@ Each round measures the trivial endpoint, then Millet's checkout, then Oscar's.
 runs it that way, since it needs only Millet's own orders/s.
 
 The last line is JSON: {"bench", "value" (orders/s), "unit", "ceiling" (trivial req/s), "ratio", "goal",
-"peer" (Oscar orders/s), "peer_ratio" (Millet / Oscar), ...}.
+"peer" (Oscar orders/s), "peer_ratio" (Millet / Oscar), the CPU milliseconds an order and a trivial
+request cost gunicorn's processes and PostgreSQL's (``order_server_cpu_ms``, ``order_postgres_cpu_ms``,
+``trivial_server_cpu_ms``, ``trivial_postgres_cpu_ms``: what the ratio is made of), ...}.
 """
 
 from __future__ import annotations
@@ -105,13 +107,20 @@ def count_orders(db_url: str) -> int:
         return conn.execute("SELECT count(*) FROM sales_order").fetchone()[0]
 
 
-def ours(server, db_url: str) -> list[int]:
+def ours(server, db_url: str) -> tuple[list[int], list[int]]:
     """gunicorn's master and workers, and the PostgreSQL server processes serving the bench's database."""
     import psycopg
 
     with psycopg.connect(db_url) as conn:
-        found = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
-        return cpu.descendants(server.pid) + [pid for (pid,) in found.fetchall()]
+        found = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return cpu.descendants(server.pid), [pid for (pid,) in found.fetchall()]
+
+
+def cpu_ms(before: cpu.Sample, after: cpu.Sample, pids: list[int], count: float) -> float | None:
+    """Milliseconds of CPU ``pids`` spent per request (or order) between two samples."""
+    return round(cpu.used(before, after, pids) / count * 1000, 3) if count else None
 
 
 def main() -> None:
@@ -161,11 +170,17 @@ def main() -> None:
         if args.peer:
             wrk(f"{peer_base}/health", seconds=3, connections=args.connections, threads=2)
         # Alternate the three loads and keep the medians: this shared 2-core machine is noisy.
-        trivials, checkouts, placed_rates, peers, peer_rates, cores = [], [], [], [], [], []
+        trivials, checkouts, placed_rates, peers, peer_rates, cores, costs = [], [], [], [], [], [], []
         for round_no in range(1, args.rounds + 1):
+            # PostgreSQL's processes are listed after each load: a worker connects on its first query,
+            # and a process missing from the sample before counts from its start.
+            cpu_before = cpu.sample(sum(ours(server, db_url), []))
             trivial = wrk(f"{base}/api/health", seconds=args.seconds, connections=args.connections, threads=2)
+            workers, backends = ours(server, db_url)
+            trivial_cpu = cpu.sample(workers + backends)
+            trivial_backends = backends
             before = count_orders(db_url)
-            cpu_before = cpu.sample(ours(server, db_url))
+            checkout_before = cpu.sample(workers + backends)
             checkout = wrk(
                 f"{base}/api/sales/orders",
                 seconds=args.seconds,
@@ -173,8 +188,24 @@ def main() -> None:
                 threads=2,
                 script=lua.name,
             )
-            cores.append(cpu.share(cpu_before, cpu.sample(ours(server, db_url))))  # wrk: a reaped child
+            workers, backends = ours(server, db_url)
+            checkout_after = cpu.sample(workers + backends)
+            cores.append(cpu.share(checkout_before, checkout_after))  # wrk: a reaped child
             placed = (count_orders(db_url) - before) / args.seconds  # successes only
+            # Where a request's CPU goes (gunicorn's processes, PostgreSQL's): what the ratio is made of.
+            requests = trivial["rps"] * args.seconds
+            costs.append(
+                {
+                    "trivial_server_cpu_ms": cpu_ms(cpu_before, trivial_cpu, workers, requests),
+                    "trivial_postgres_cpu_ms": cpu_ms(cpu_before, trivial_cpu, trivial_backends, requests),
+                    "order_server_cpu_ms": cpu_ms(
+                        checkout_before, checkout_after, workers, placed * args.seconds
+                    ),
+                    "order_postgres_cpu_ms": cpu_ms(
+                        checkout_before, checkout_after, backends, placed * args.seconds
+                    ),
+                }
+            )
             peer, peer_placed = {"p50_ms": None, "non_2xx": 0}, 0.0
             if args.peer:
                 peer_before = oscar.count_orders(PEER_DB_NAME)
@@ -195,7 +226,10 @@ def main() -> None:
                 f"round {round_no}: trivial GET /api/health {trivial['rps']:.0f} req/s "
                 f"(p50 {trivial['p50_ms']} ms); "
                 f"checkout POST /api/sales/orders {placed:.0f} orders/s (p50 {checkout['p50_ms']} ms, "
-                f"p99 {checkout['p99_ms']} ms, non-2xx {checkout['non_2xx']})"
+                f"p99 {checkout['p99_ms']} ms, non-2xx {checkout['non_2xx']}; CPU per order "
+                f"{costs[-1]['order_server_cpu_ms']} ms gunicorn + {costs[-1]['order_postgres_cpu_ms']} ms "
+                f"PostgreSQL, per trivial request {costs[-1]['trivial_server_cpu_ms']} + "
+                f"{costs[-1]['trivial_postgres_cpu_ms']} ms)"
                 + (
                     f"; django-oscar POST /checkout {peer_placed:.0f} orders/s (p50 {peer['p50_ms']} ms, "
                     f"non-2xx {peer['non_2xx']})"
@@ -249,6 +283,7 @@ def main() -> None:
                 "seconds": args.seconds,
                 "rounds": args.rounds,
                 "cores": cores[placed_rates.index(placed)],  # the median round's window
+                **costs[placed_rates.index(placed)],
             }
         )
     )

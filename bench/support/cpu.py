@@ -94,3 +94,11 @@ def share(before: Sample, after: Sample, cores: int | None = None) -> dict[str, 
         "others_cores": round(others, 3),
         "available_cores": round((cores or os.cpu_count() or 1) - others, 3),
     }
+
+
+def used(before: Sample, after: Sample, pids: Iterable[int]) -> float:
+    """CPU seconds ``pids`` used between two samples (a process missing from ``before`` counts from its
+    start; one gone by ``after`` is lost)."""
+    return sum(
+        after.processes[pid] - before.processes.get(pid, 0.0) for pid in set(pids) if pid in after.processes
+    )
