@@ -82,3 +82,17 @@ def test_a_redis_that_lost_its_data_does_not_hide_a_new_page(
         assert feed.get(timeout=5) is not None
     finally:
         feed.close()
+
+
+def test_while_redis_is_out_no_news_is_built_and_the_work_goes_on(
+    redis_outage, sent, django_capture_on_commit_callbacks
+):
+    feed = live.Subscription("dev-out")  # watched while Redis answered
+    try:
+        redis_outage.stop()
+        for seq in (1, 2):  # the first meets the outage, the second is not even asked
+            _publish(django_capture_on_commit_callbacks, [_reading("dev-out", seq)])
+        assert sent == []
+        assert redis_client.seems_down()
+    finally:
+        feed.close()

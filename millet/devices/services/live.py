@@ -146,13 +146,17 @@ def _watch(devices: list[str]) -> None:
 
 
 def _watched() -> frozenset[str] | None:
-    """The devices someone is watching, None when that cannot be told (every message goes out)."""
+    """The devices someone is watching; None when that cannot be told (every message goes out), none
+    while Redis is out (``redis_client.seems_down``): the news would be lost anyway, and a Redis that
+    hangs must not hold up the work that publishes it."""
     global _watched_copy
     if not settings.REDIS_URL:
         if _other_mailboxes():
             return None  # another process may be watching: its mailbox does not say which devices
         with _lock:
             return frozenset(_subscribers)
+    if redis_client.seems_down():
+        return frozenset()
     try:
         client = redis_client.shared()
         version, (read_at, known, devices) = client.get(version_key()), _watched_copy
@@ -162,7 +166,7 @@ def _watched() -> frozenset[str] | None:
         return devices
     except redis_client.ERRORS as exc:
         redis_client.note_outage(exc)
-        return None
+        return frozenset()
 
 
 def _send(messages: list[dict]) -> None:
