@@ -25,9 +25,17 @@ class LoanProduct(models.Model):
     currency = models.CharField(max_length=3)
     apr = models.DecimalField(max_digits=6, decimal_places=4, help_text="Annual rate, e.g. 0.1800")
     terms = models.JSONField(default=list, help_text="Months offered, e.g. [3, 6, 12]")
-    late_fee = models.DecimalField(max_digits=12, decimal_places=2, help_text="Per overdue installment")
-    grace_days = models.PositiveIntegerField(default=5, help_text="Days past due before the late fee")
-    charge_off_days = models.PositiveIntegerField(default=180, help_text="Days past due before charge-off")
+    # The late-payment terms of loans made from now on: each loan keeps its own copy (Loan.late_fee_minor,
+    # grace_days, charge_off_days), so editing them here never changes a loan already made.
+    late_fee = models.DecimalField(
+        max_digits=12, decimal_places=2, help_text="Per overdue installment, on loans made from now on"
+    )
+    grace_days = models.PositiveIntegerField(
+        default=5, help_text="Days past due before the late fee, on loans made from now on"
+    )
+    charge_off_days = models.PositiveIntegerField(
+        default=180, help_text="Days past due before charge-off, on loans made from now on"
+    )
     min_amount = models.DecimalField(max_digits=14, decimal_places=2)
     max_amount = models.DecimalField(max_digits=14, decimal_places=2)
     is_active = models.BooleanField(default=True)
@@ -153,6 +161,11 @@ class Loan(models.Model):
     apr = models.DecimalField(max_digits=6, decimal_places=4)
     term_months = models.PositiveSmallIntegerField()
     method = models.CharField(max_length=16, choices=Method.choices)
+    # The credit agreement's charges for late payment (Directive 2008/48/EC art. 10(2)(l)), copied
+    # from the product when the loan is made: the daily job charges these, whatever the product says later.
+    late_fee_minor = models.BigIntegerField(help_text="Per overdue installment, in minor units")
+    grace_days = models.PositiveIntegerField(help_text="Days past due before the late fee")
+    charge_off_days = models.PositiveIntegerField(help_text="Days past due before charge-off")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     disbursed_on = models.DateField()
     outstanding_principal_minor = models.BigIntegerField()
@@ -175,6 +188,9 @@ class Loan(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(fees_outstanding_minor__gte=0), name="lending_fees_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(late_fee_minor__gte=0), name="lending_late_fee_not_negative"
             ),
         ]
 

@@ -125,6 +125,8 @@ class InstallmentOut(Schema):
 
 
 class LoanOut(Schema):
+    """A loan with its own terms, fixed when it was made: its product may offer other terms since."""
+
     number: str
     order_number: str
     product: str
@@ -134,6 +136,10 @@ class LoanOut(Schema):
     apr: Decimal
     term_months: int
     method: str
+    late_fee: str = Field(description="Charged once per installment more than grace_days past due")
+    late_fee_minor: int
+    grace_days: int
+    charge_off_days: int = Field(description="Days past due after which the loan is charged off")
     status: str
     disbursed_on: date
     outstanding_principal: str

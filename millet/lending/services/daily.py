@@ -14,7 +14,6 @@ from millet.lending.models import (
 )
 from millet.lending.services import clock
 from millet.lending.services.loans import Kind, book, installments, locked_loan
-from millet.regions.money import to_minor
 
 # --- the daily job -------------------------------------------------------------------------------
 
@@ -40,6 +39,11 @@ class DailySummary:
 
 def run_daily(on: date | None = None, *, progress: Callable[[int, int], None] | None = None) -> DailySummary:
     """Age every active loan as of ``on``: days past due and bucket, late fees, charge-offs.
+
+    Each loan is aged on its own terms, fixed when it was made (``Loan.late_fee_minor``,
+    ``grace_days``, ``charge_off_days``), never on its product's current ones: an installment more
+    than ``grace_days`` past due is charged the late fee once, and a loan more than
+    ``charge_off_days`` past due is charged off.
 
     Idempotent: fees and charge-offs are keyed by loan and installment, so a second run the same day
     (or on two workers at once: each loan is locked) books nothing new.
@@ -71,16 +75,15 @@ def bucket_counts() -> dict[str, int]:
 def _age(loan: Loan, on: date) -> tuple[int, int]:
     if loan.status != Loan.Status.ACTIVE:
         return 0, 0
-    product = loan.product
     rows = installments(loan)
     late = [r for r in rows if r.due_date < on and not r.settled]
     loan.days_past_due = (on - late[0].due_date).days if late else 0
     loan.bucket = bucket_for(loan.days_past_due)
     loan.defaulted = loan.defaulted or loan.days_past_due > 90
-    fee = to_minor(product.late_fee, loan.currency)
+    fee = loan.late_fee_minor
     fees = 0
     for row in late:
-        if fee and not row.late_fee_charged and (on - row.due_date).days > product.grace_days:
+        if fee and not row.late_fee_charged and (on - row.due_date).days > loan.grace_days:
             book(
                 loan,
                 Kind.LATE_FEE,
@@ -102,7 +105,7 @@ def _age(loan: Loan, on: date) -> tuple[int, int]:
             loan.fees_outstanding_minor += fee
             fees += 1
     charged = 0
-    if loan.days_past_due > product.charge_off_days:
+    if loan.days_past_due > loan.charge_off_days:
         _charge_off(loan, on)
         charged = 1
     loan.save(

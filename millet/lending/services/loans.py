@@ -70,14 +70,17 @@ def installments(loan: Loan) -> list[Installment]:
 
 
 def locked_loan(number: str) -> Loan:
-    loan = Loan.objects.select_for_update().select_related("product").filter(number=number).first()
+    loan = Loan.objects.select_for_update().filter(number=number).first()
     if loan is None:
         raise NotFound(f"no loan {number}", code="unknown_loan")
     return loan
 
 
 def open_loan(application: Application, on: date) -> Loan:
-    """Create the loan and its schedule, pay the order by loan, and disburse: one transaction."""
+    """Create the loan and its schedule, pay the order by loan, and disburse: one transaction.
+
+    The loan keeps the product's terms as they are now (rate, late fee, grace and charge-off days):
+    they are its credit agreement's, and a later edit of the product applies to later loans only."""
     product = application.product
     principal = to_minor(application.amount, application.currency)
     loan = Loan.objects.create(
@@ -91,6 +94,9 @@ def open_loan(application: Application, on: date) -> Loan:
         apr=product.apr,
         term_months=application.term_months,
         method=application.method,
+        late_fee_minor=to_minor(product.late_fee, application.currency),
+        grace_days=product.grace_days,
+        charge_off_days=product.charge_off_days,
         disbursed_on=on,
         outstanding_principal_minor=principal,
     )

@@ -1,8 +1,8 @@
 """``millet lending_daily [--date YYYY-MM-DD]``: age every active loan once a day.
 
 Days past due and delinquency bucket (1-30, 31-60, 61-90, 90+), late fees after the grace days,
-charge-off past the product's limit. Idempotent: run it again, or on two workers, and nothing is
-booked twice.
+charge-off past the limit, each on the loan's own terms (fixed when it was made). Idempotent: run
+it again, or on two workers, and nothing is booked twice.
 """
 
 from __future__ import annotations
