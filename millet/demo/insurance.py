@@ -169,7 +169,7 @@ def file_claims(
     claims = []
     for policy, state in _claim_order(policies, demo_customer_id, connected, rng, now):
         tick()
-        perils = [p for p in policy.plan.perils if state != "rejected" or p != "theft"]
+        perils = [p for p in policy.perils if state != "rejected" or p != "theft"]
         peril = rng.choice(perils)
         span = (now - timedelta(hours=1) - policy.starts_at).total_seconds()
         incident_at = policy.starts_at + timedelta(seconds=int(span * rng.uniform(0.3, 1.0)))

@@ -1,8 +1,8 @@
 """Device protection plans, the policies sold on them, and the claims against those policies.
 
-A policy copies its price, cover and excess from the plan at the moment of sale: a later price
-change must not alter what a customer already bought. Money is Decimal in the market's currency;
-the ledger holds the same amounts in minor units.
+A policy copies its price, cover, excess, perils and claims allowed from the plan at the moment of
+sale: a later change of the plan must not alter what a customer already bought. Money is Decimal in
+the market's currency; the ledger holds the same amounts in minor units.
 """
 
 from __future__ import annotations
@@ -25,8 +25,12 @@ class ProtectionPlan(models.Model):
     sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, related_name="+")
     sku_code = models.CharField(max_length=32, help_text="The SKU's code (a SKU keeps its code for life)")
     term_months = models.PositiveSmallIntegerField()
-    perils = models.JSONField(help_text='Covered perils, e.g. ["accidental_damage", "theft"].')
-    max_claims = models.PositiveSmallIntegerField(default=2, help_text="Claims allowed per policy term.")
+    perils = models.JSONField(
+        help_text='Covered perils, e.g. ["accidental_damage", "theft"], on policies sold from now on.'
+    )
+    max_claims = models.PositiveSmallIntegerField(
+        default=2, help_text="Claims allowed per policy term, on policies sold from now on."
+    )
     purchase_window_days = models.PositiveSmallIntegerField(
         default=30, help_text="Days after the order during which the plan can still be bought."
     )
@@ -90,6 +94,10 @@ class Policy(models.Model):
     premium = models.DecimalField(max_digits=14, decimal_places=2)
     cover_limit = models.DecimalField(max_digits=14, decimal_places=2)
     excess = models.DecimalField(max_digits=14, decimal_places=2)
+    perils = models.JSONField(help_text="The perils covered, the plan's when sold.")
+    max_claims = models.PositiveSmallIntegerField(
+        help_text="Claims allowed over the term, the plan's when sold."
+    )
     paid_out = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     refunded = models.DecimalField(
         max_digits=14, decimal_places=2, default=0, help_text="Premium given back on cancellation."

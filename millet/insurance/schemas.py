@@ -62,6 +62,8 @@ class PolicyIn(Schema):
 
 
 class PolicyOut(Schema):
+    """A policy with the terms it was sold with: its plan may offer other terms since."""
+
     number: str
     plan: str
     order_number: str
@@ -71,6 +73,8 @@ class PolicyOut(Schema):
     premium: Decimal
     cover_limit: Decimal
     excess: Decimal
+    perils: list[str]
+    max_claims: int = Field(description="Claims allowed over the term")
     paid_out: Decimal
     refunded: Decimal
     claims_used: int

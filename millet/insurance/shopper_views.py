@@ -104,7 +104,7 @@ def _policy_rows(actor: Actor, claim_forms: dict) -> list[dict]:
             "policy": p,
             "device": titles.get(p.plan.sku_id, p.plan.sku_code),
             "status": POLICY_STATUS.get(p.status, (p.status, "neutral")),
-            "perils": [PERILS.get(x, x) for x in p.plan.perils],
+            "perils": [PERILS.get(x, x) for x in p.perils],
             "claims": [
                 {
                     "claim": c,
@@ -114,9 +114,7 @@ def _policy_rows(actor: Actor, claim_forms: dict) -> list[dict]:
                 for c in claims.get(p.pk, [])
             ],
             "form": claim_forms.get(p.number)
-            or (
-                ClaimForm(perils=p.plan.perils, auto_id=f"id_{p.number}_%s") if p.status == "active" else None
-            ),
+            or (ClaimForm(perils=p.perils, auto_id=f"id_{p.number}_%s") if p.status == "active" else None),
         }
         for p in policies
     ]
@@ -146,7 +144,7 @@ def file_claim(request: HttpRequest, number: str) -> HttpResponse:
     actor = request_actor(request)
     with as_404():
         policy = services.get_own_policy(actor, number)
-    form = ClaimForm(request.POST, perils=policy.plan.perils, auto_id=f"id_{number}_%s")
+    form = ClaimForm(request.POST, perils=policy.perils, auto_id=f"id_{number}_%s")
     status = 422
     if form.is_valid():
         data = form.cleaned_data

@@ -51,9 +51,10 @@ def submit_claim(
     A connected unit's telemetry is checked too and stored as evidence on the claim (see
     ``device_evidence``); it informs the handler and never refuses a claim by itself.
 
-    Refused at once (nothing stored): a peril the plan does not cover, an incident outside the term
-    or in the future, an amount above the cover left or not above the excess, a used-up policy, a
-    unit that went back to the shop, or a second undecided claim on the same policy.
+    Refused at once (nothing stored): a peril the policy does not cover (its perils as sold), an
+    incident outside the term or in the future, an amount above the cover left or not above the
+    excess, a used-up policy (its claims allowed as sold), a unit that went back to the shop, or a
+    second undecided claim on the same policy.
     """
     if peril not in Peril.values:
         raise Unprocessable(f"unknown peril {peril!r}; known: {Peril.values}", code="invalid_peril")
@@ -77,11 +78,11 @@ def submit_claim(
             raise Unprocessable("the incident cannot be in the future", code="invalid_incident_at")
         if not policy.starts_at <= incident_at < policy.ends_at:
             raise Conflict("the incident is outside the policy's term", code="outside_term")
-        if peril not in policy.plan.perils:
-            raise Conflict(f"plan {policy.plan.code} does not cover {peril}", code="peril_not_covered")
+        if peril not in policy.perils:
+            raise Conflict(f"policy {policy.number} does not cover {peril}", code="peril_not_covered")
         if policy.claims.filter(status=Claim.Status.SUBMITTED).exists():
             raise Conflict("the policy already has a claim waiting for a decision", code="claim_open")
-        if policy.claims_used >= policy.plan.max_claims:
+        if policy.claims_used >= policy.max_claims:
             raise Conflict("the policy's claims are used up", code="claims_exhausted")
         if claimed <= policy.excess:
             raise Conflict(f"the claim does not exceed the excess of {policy.excess}", code="below_excess")
@@ -144,7 +145,7 @@ def _locked_claim(actor: Actor, number: str) -> tuple[Claim, Policy]:
     """Lock the policy (then read the claim) so every decision on one policy runs one at a time."""
     actor.require_claims_handler()
     policy_id = get_claim(actor, number).policy_id
-    policy = Policy.objects.select_for_update().select_related("plan").get(pk=policy_id)
+    policy = Policy.objects.select_for_update().get(pk=policy_id)
     return Claim.objects.get(number=number), policy
 
 
@@ -199,7 +200,7 @@ def decide_claim(actor: Actor, number: str, *, approve: bool, reason: str = "") 
             ]
         )
         paid_out, used = policy.paid_out + payout, policy.claims_used + 1
-        exhausted = used >= policy.plan.max_claims or policy.cover_limit - paid_out <= 0
+        exhausted = used >= policy.max_claims or policy.cover_limit - paid_out <= 0
         if policy.status == Policy.Status.ACTIVE and exhausted:
             policy.status = Policy.Status.EXHAUSTED
         Policy.objects.filter(pk=policy.pk).update(paid_out=paid_out, claims_used=used, status=policy.status)

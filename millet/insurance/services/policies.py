@@ -47,6 +47,9 @@ def buy_policy(
 ) -> Policy:
     """Insure one unit sold on an order: checks the sale, charges the premium, starts the cover.
 
+    The policy keeps the plan's terms as sold (premium, cover limit, excess, perils, claims
+    allowed; the term's end): a later edit of the plan changes policies sold after it only.
+
     The policy holder is the order's customer, whoever sells it (the customer online or a cashier
     at the till). The premium is charged in the same transaction that creates the policy, so a
     declined card leaves no policy behind.
@@ -99,6 +102,8 @@ def buy_policy(
                     premium=price.premium,
                     cover_limit=price.cover_limit,
                     excess=price.excess,
+                    perils=chosen.perils,
+                    max_claims=chosen.max_claims,
                     starts_at=starts_at,
                     ends_at=ends_at,
                 )
