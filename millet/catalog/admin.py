@@ -13,6 +13,7 @@ from modeltranslation.admin import TranslationAdmin
 
 from millet.catalog import services
 from millet.catalog.models import DeviceModel, Price, PriceList, Product, Sku
+from millet.core.admin import KeptOnceMade
 from millet.core.form_errors import refusal_on_form
 
 
@@ -35,20 +36,6 @@ class DeviceModelAdmin(admin.ModelAdmin):
     @admin.display(description=_("Products"), ordering="n_products")
     def product_count(self, model: DeviceModel) -> int:
         return model.n_products
-
-
-class KeptOnceMade(forms.ModelForm):
-    """A form whose ``KEPT`` fields are shown but not editable once its row exists: per row, as an
-    inline's rows need (an admin's read-only fields are one set for the whole page)."""
-
-    KEPT: tuple[str, ...] = ()
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        if self.instance.pk is not None:
-            for name in self.KEPT:
-                if name in self.fields:
-                    self.fields[name].disabled = True
 
 
 class SkuForm(KeptOnceMade):

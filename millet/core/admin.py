@@ -1,7 +1,9 @@
-"""Admin building blocks shared by every domain whose rows change only through its services."""
+"""Admin building blocks shared by the domains: read-only admins for rows that change only through
+their services, and a form for rows whose identifying facts are kept once made."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 
 
@@ -28,3 +30,19 @@ class ReadOnlyTabularInline(_LookOnly, admin.TabularInline):
 
     extra = 0
     can_delete = False
+
+
+class KeptOnceMade(forms.ModelForm):
+    """A form whose ``KEPT`` fields are shown but not editable once its row exists: per row, as an
+    inline's rows need (an admin's read-only fields are one set for the whole page). For the facts
+    stored data is read by (a code others keep, the currency amounts are in): changed in place, every
+    row that names or counts on them would be orphaned or misread."""
+
+    KEPT: tuple[str, ...] = ()
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.instance._state.adding:  # documented by Django; a code primary key is "" when new
+            for name in self.KEPT:
+                if name in self.fields:
+                    self.fields[name].disabled = True
