@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import pytest
 
 from millet.regions.models import Currency, Market, TaxRule
@@ -60,3 +62,63 @@ def test_a_market_code_is_iso_3166_as_define_market_requires(markets, admin_clie
     )
     assert response.status_code == 200
     assert not Market.objects.filter(code=code).exists()
+
+
+def test_a_new_currency_is_added_with_its_exponent(markets, admin_client):
+    response = admin_client.post(
+        "/admin/regions/currency/add/", {"code": "JPY", "name": "Yen", "exponent": "0", "symbol": "¥"}
+    )
+    assert response.status_code == 302, response.content
+    assert Currency.objects.get(code="JPY").exponent == 0
+
+
+def test_a_currency_keeps_its_code_and_exponent(markets, admin_client):
+    """``define_currency``'s rule: the ledger's minor units of every stored amount count on them."""
+    response = admin_client.post(
+        "/admin/regions/currency/CNY/change/", {"code": "CNH", "name": "Yuan", "exponent": "0", "symbol": "¥"}
+    )
+    assert response.status_code == 302, response.content
+    assert list(Currency.objects.filter(code__in=["CNY", "CNH"]).values_list("code", "name", "exponent")) == [
+        ("CNY", "Yuan", 2)
+    ]
+
+
+def test_a_market_keeps_its_code_and_currency(markets, admin_client):
+    """``define_market``'s rule: its prices and orders are amounts in its currency."""
+    response = admin_client.post(
+        "/admin/regions/market/CN/change/",
+        {
+            "code": "CX",
+            "name": "PRC",
+            "currency": "EUR",
+            "languages": '["zh-hans", "en"]',
+            "time_zone": "Asia/Shanghai",
+            "prices_include_tax": "on",
+            "tax_rules-TOTAL_FORMS": "0",
+            "tax_rules-INITIAL_FORMS": "0",
+            "tax_rules-MIN_NUM_FORMS": "0",
+            "tax_rules-MAX_NUM_FORMS": "1000",
+        },
+    )
+    assert response.status_code == 302, response.content
+    assert not Market.objects.filter(code="CX").exists()
+    assert Market.objects.filter(code="CN").values_list("name", "currency").get() == ("PRC", "CNY")
+
+
+def test_a_tax_rule_keeps_its_market_and_class(markets, admin_client):
+    """Products name their tax class: renamed or moved, the rule would leave them untaxed."""
+    rule = TaxRule.objects.get(market_id="CN")
+    response = admin_client.post(
+        f"/admin/regions/taxrule/{rule.pk}/change/",
+        {
+            "market": "DE",
+            "tax_class": "services",
+            "name": "VAT",
+            "rate": "0.09",
+            "components": "{}",
+            "inter_state_components": "{}",
+        },
+    )
+    assert response.status_code == 302, response.content
+    rule.refresh_from_db()
+    assert (rule.market_id, rule.tax_class, rule.rate) == ("CN", "electronics", Decimal("0.09"))

@@ -3,9 +3,9 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from millet.core.errors import NotFound, Unprocessable
-from millet.regions.models import Market, TaxRule
-from millet.regions.services import define_market, define_tax_rule, get_market
+from millet.core.errors import Conflict, NotFound, Unprocessable
+from millet.regions.models import Currency, Market, TaxRule
+from millet.regions.services import define_currency, define_market, define_tax_rule, get_market
 
 
 def snapshot():
@@ -43,6 +43,33 @@ def test_define_market_needs_a_known_currency(markets):
     with pytest.raises(NotFound):
         define_market("JP", "Japan", currency="JPY", languages=["en"], time_zone="Asia/Tokyo")
     assert snapshot() == before
+
+
+def test_a_defined_currency_keeps_its_exponent(markets):
+    """The ledger stores amounts in minor units: with 0 decimals, 2499.00 yuan (249900) would read
+    as 249,900 yuan."""
+    with pytest.raises(Conflict) as exc:
+        define_currency("CNY", "Chinese yuan", exponent=0, symbol="¥")
+    assert exc.value.code == "currency_exponent_fixed" and exc.value.status_code == 409
+    assert Currency.objects.get(code="CNY").exponent == 2
+    define_currency("CNY", "Renminbi", exponent=2, symbol="元")  # its name and symbol may change
+    assert Currency.objects.filter(code="CNY").values_list("name", "exponent", "symbol").get() == (
+        "Renminbi",
+        2,
+        "元",
+    )
+
+
+def test_a_market_keeps_its_currency(markets):
+    """Its prices, orders and ledger accounts hold amounts in it: moved to EUR, 2499.00 yuan would
+    sell as 2499.00 euros."""
+    before = snapshot()
+    with pytest.raises(Conflict) as exc:
+        define_market("CN", "China", currency="EUR", languages=["zh-hans", "en"], time_zone="Asia/Shanghai")
+    assert exc.value.code == "market_currency_fixed" and exc.value.status_code == 409
+    assert snapshot() == before and get_market("CN").currency == "CNY"
+    define_market("CN", "PRC", currency="CNY", languages=["en"], time_zone="Asia/Shanghai")
+    assert (get_market("CN").name, get_market("CN").languages) == ("PRC", ("en",))
 
 
 @pytest.mark.parametrize(

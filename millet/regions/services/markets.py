@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from django.db import transaction
 
-from millet.core.errors import NotFound, Unprocessable
+from millet.core.errors import Conflict, NotFound, Unprocessable
 from millet.regions.models import Currency, Market, TaxRule
 from millet.regions.money import quantize
 from millet.regions.rules import currency_problems, market_code_problems, market_problems, tax_rule_problems
@@ -171,11 +171,28 @@ def _refuse(problems: list[str], code: str) -> None:
         raise Unprocessable("; ".join(problems), code=code)
 
 
+@transaction.atomic
 def define_currency(code: str, name: str, *, exponent: int = 2, symbol: str = "") -> None:
-    """Create or update a currency; its exponent is how many decimals every amount in it may carry."""
+    """Create a currency, or update a defined one's name and symbol (defining it again as it is
+    changes nothing). Its exponent is how many decimals every amount in it may carry, and is fixed
+    once defined: the ledger stores amounts in minor units and prices and orders keep amounts in
+    it, so another exponent would misread every one of them.
+
+    422 ``invalid_currency`` for a code that is not ISO 4217 or an exponent not 0 to 4; 409
+    ``currency_exponent_fixed`` for another exponent than the defined currency's.
+    """
     _refuse(currency_problems(code, exponent), "invalid_currency")
     defaults = {"name": name, "exponent": exponent, "symbol": symbol}
-    Currency.objects.update_or_create(code=code, defaults=defaults)
+    currency, created = Currency.objects.select_for_update().get_or_create(code=code, defaults=defaults)
+    if created:
+        return
+    if currency.exponent != exponent:
+        raise Conflict(
+            f"{code} has {currency.exponent} decimals: amounts in it are stored so",
+            code="currency_exponent_fixed",
+        )
+    currency.name, currency.symbol = name, symbol
+    currency.save(update_fields=["name", "symbol"])
 
 
 def define_market(
@@ -187,20 +204,37 @@ def define_market(
     time_zone: str,
     prices_include_tax: bool = True,
 ) -> MarketInfo:
-    """Create or update a market; the first language is the one its customers see by default."""
+    """Create a market, or update a defined one's name, languages, time zone and tax quoting
+    (defining it again as it is changes nothing); the first language is the one its customers see
+    by default. Its currency is fixed once the market exists: its prices, carts, orders and ledger
+    accounts hold amounts in it, which another currency would misread.
+
+    422 ``invalid_market`` for a code that is not ISO 3166-1 alpha-2, unknown or repeated languages
+    or an unknown time zone; 404 ``unknown_currency``; 409 ``market_currency_fixed`` for another
+    currency than the existing market's.
+    """
     _refuse(market_code_problems(code) + market_problems(languages, time_zone), "invalid_market")
     if not Currency.objects.filter(code=currency).exists():
         raise NotFound(f"unknown currency {currency!r}", code="unknown_currency")
-    Market.objects.update_or_create(
-        code=code,
-        defaults={
-            "name": name,
-            "currency_id": currency,
-            "languages": list(languages),
-            "time_zone": time_zone,
-            "prices_include_tax": prices_include_tax,
-        },
-    )
+    facts = {
+        "name": name,
+        "languages": list(languages),
+        "time_zone": time_zone,
+        "prices_include_tax": prices_include_tax,
+    }
+    with transaction.atomic():
+        market, created = Market.objects.select_for_update().get_or_create(
+            code=code, defaults={**facts, "currency_id": currency}
+        )
+        if not created:
+            if market.currency_id != currency:
+                raise Conflict(
+                    f"market {code} sells in {market.currency_id}: its amounts are stored in it",
+                    code="market_currency_fixed",
+                )
+            for field_name, value in facts.items():
+                setattr(market, field_name, value)
+            market.save(update_fields=[*facts])
     return get_market(code)
 
 
