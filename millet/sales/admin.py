@@ -3,8 +3,8 @@ move only through ``millet.sales.services`` (which books the ledger and inventor
 one way to change an order here is an action that calls those services: cancel (which refunds a
 paid order), fulfil with a carrier and tracking number, and return units to a warehouse with their
 refund (each order's page links to the last two). Vouchers are editable campaign settings, except
-the use counter, which redemptions keep atomically; sellers (who invoices name in each market, with
-their tax registration) are editable master data."""
+the use counter, which redemptions keep atomically, and a made voucher's code and market; sellers
+(who invoices name in each market, with their tax registration) are editable master data."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from millet.accounts.actor import request_actor
 from millet.accounts.backoffice import ServiceForm, service_form_page
-from millet.core.admin import ReadOnlyAdmin, ReadOnlyTabularInline
+from millet.core.admin import KeptOnceMade, ReadOnlyAdmin, ReadOnlyTabularInline
 from millet.core.errors import DomainError
 from millet.core.form_errors import refusal_on_form
 from millet.sales.models import (
@@ -43,9 +43,13 @@ from millet.sales.services import (
 )
 
 
-class VoucherForm(forms.ModelForm):
+class VoucherForm(KeptOnceMade):
     """A voucher's terms checked by ``check_voucher``: no more than the whole order off, amounts
-    exact in the market's currency, a window that ends after it starts."""
+    exact in the market's currency, a window that ends after it starts. A made voucher keeps its
+    code (carts hold it by code: renamed, they would lose it) and its market (its amounts are in
+    that market's currency, and carts of that market hold it)."""
+
+    KEPT = ("code", "market")
 
     def clean(self) -> dict:
         data = super().clean()

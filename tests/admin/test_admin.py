@@ -15,8 +15,8 @@ from millet.accounts.models import ApiToken
 from millet.accounts.services import user_for_token
 from millet.finance.models import Payment
 from millet.inventory.models import Location, Stock
-from millet.sales.models import Order, Seller, Voucher
-from millet.sales.services import LineRequest, place_order
+from millet.sales.models import Cart, Order, Seller, Voucher
+from millet.sales.services import LineRequest, place_order, set_cart_voucher
 from tests.admin.conftest import buy
 
 pytestmark = pytest.mark.django_db
@@ -335,3 +335,20 @@ def test_a_voucher_the_rules_allow_is_saved(world, admin_client):
     )
     assert response.status_code == 302, response.content
     assert Voucher.objects.get(code="SPRING").value == 20
+
+
+def test_a_voucher_keeps_its_code_and_market(populated, admin_client):
+    """Carts hold a voucher by its code: renamed, the cart that holds WELCOME10 would lose it; moved
+    to another market, its amounts would be read in another currency."""
+    voucher = Voucher.objects.get(code="WELCOME10")
+    alice = actor_for_user(populated.users["alice"])
+    cart = set_cart_voucher(
+        alice, Cart.objects.get(customer__username="alice", checked_out=False).pk, "WELCOME10"
+    )
+    data = voucher_form(code="WELCOME20", market="IN", value="20", max_uses="100")
+    response = admin_client.post(url(Voucher, "change", voucher.pk), data)
+    assert response.status_code == 302, response.content
+    voucher.refresh_from_db()
+    assert (voucher.code, voucher.market_id, voucher.value) == ("WELCOME10", "CN", 20)
+    cart.refresh_from_db()
+    assert Voucher.objects.get(code=cart.voucher_code) == voucher
