@@ -59,8 +59,22 @@ class SkuInline(admin.TabularInline):
     show_change_link = True
 
 
+class ProductForm(forms.ModelForm):
+    """A product's tax class checked by ``check_tax_class``, as ``create_product``'s is (a class no
+    market's rule taxes would sell untaxed); the class a made product has is kept as it is, as
+    ``update_product`` keeps it."""
+
+    def clean_tax_class(self) -> str:
+        tax_class = self.cleaned_data["tax_class"]
+        if self.instance.pk is not None and tax_class == self.instance.tax_class:
+            return tax_class
+        with refusal_on_form():
+            return services.check_tax_class(tax_class)
+
+
 @admin.register(Product)
 class ProductAdmin(TranslationAdmin):
+    form = ProductForm
     list_display = ("name", "slug", "category", "tax_class", "device_model", "is_active")
     fields = (
         "slug",

@@ -95,7 +95,7 @@ def catalog(markets):
     )
     services.create_product("mi-5", "Mi 5", "phone", is_active=False, actor=SYSTEM)
     services.create_sku("MI5-32", "mi-5", "Mi 5 32GB", actor=SYSTEM)
-    services.create_product("usb-c-cable", "USB-C cable", "accessory", tax_class="standard", actor=SYSTEM)
+    services.create_product("usb-c-cable", "USB-C cable", "accessory", actor=SYSTEM)
     services.create_sku("CABLE-C", "usb-c-cable", "USB-C cable 1m", serialized=False, actor=SYSTEM)
     services.create_sku(
         "CABLE-OLD", "usb-c-cable", "Micro-USB cable", serialized=False, is_active=False, actor=SYSTEM

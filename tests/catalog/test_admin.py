@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 
 from millet.catalog.models import DeviceModel, Price, PriceList, Product, Sku
+from millet.regions.services import define_market
 from tests.catalog.conftest import PURIFIER_URN
 
 
@@ -176,3 +177,30 @@ def test_a_skus_code_and_a_products_slug_are_kept(catalog, admin_client):
     response = admin_client.post(url, {**change_page_data(admin_client, url), "slug": "mi-6-new"})
     assert response.status_code == 302, response.content
     assert Sku.objects.filter(code="MI6-128").exists() and Product.objects.filter(slug="mi-6").exists()
+
+
+@pytest.mark.parametrize("tax_class", ["services", "standard", "luxury goods"])
+def test_the_product_form_refuses_a_tax_class_create_product_refuses(catalog, admin_client, tax_class):
+    """No market has a rule for it (nor a standard one): the product would sell with no tax."""
+    product = Product.objects.get(slug="mi-6")
+    url = f"/admin/catalog/product/{product.pk}/change/"
+    response = admin_client.post(url, {**change_page_data(admin_client, url), "tax_class": tax_class})
+    assert response.status_code == 200
+    product.refresh_from_db()
+    assert product.tax_class == "electronics"
+    add = "/admin/catalog/product/add/"
+    new = {**change_page_data(admin_client, add), "slug": "mi-7", "name_en": "Mi 7", "category": "phone"}
+    assert admin_client.post(add, {**new, "tax_class": tax_class}).status_code == 200
+    assert not Product.objects.filter(slug="mi-7").exists()
+    assert admin_client.post(add, {**new, "tax_class": "electronics"}).status_code == 302
+
+
+def test_the_product_form_keeps_a_class_a_market_added_since_has_no_rule_for(catalog, admin_client):
+    product = Product.objects.get(slug="mi-6")
+    url = f"/admin/catalog/product/{product.pk}/change/"
+    data = change_page_data(admin_client, url)
+    define_market("FR", "France", currency="EUR", languages=["en"], time_zone="Europe/Paris")
+    response = admin_client.post(url, {**data, "name_en": "Mi 6 (2017)"})
+    assert response.status_code == 302, response.content
+    product.refresh_from_db()
+    assert (product.name, product.tax_class) == ("Mi 6 (2017)", "electronics")

@@ -6,6 +6,7 @@ from millet.accounts.actor import SYSTEM
 from millet.catalog import services
 from millet.catalog.models import DeviceModel, Price, PriceList, Product, Sku
 from millet.core.errors import Conflict, NotFound, Unprocessable
+from millet.regions.services import define_market, define_tax_rule
 from tests.catalog.conftest import PURIFIER_URN
 
 D = Decimal
@@ -89,10 +90,52 @@ def test_update_device_model_validates_the_new_spec(catalog, purifier_spec):
         (("mi-7", "  ", "phone"), {}, Unprocessable, "invalid_name"),
         (("mi-7", "Mi 7", "phone"), {"tax_class": "luxury goods"}, Unprocessable, "invalid_tax_class"),
         (("mi-7", "Mi 7", "phone"), {"device_model_urn": "urn:none"}, NotFound, "unknown_device_model"),
+        (("mi-7", "Mi 7", "phone"), {"tax_class": "standard"}, Unprocessable, "unknown_tax_class"),
     ],
 )
 def test_create_product_refuses(catalog, args, kwargs, error, code):
     refused(error, code, services.create_product, *args, **kwargs, actor=SYSTEM)
+
+
+def test_a_tax_class_is_taxed_by_a_rule_in_every_market(catalog):
+    """A class no rule names sells with no tax at all: the services rule ``tax_breakdown`` falls
+    back to the market's standard rule, else to none."""
+    define_tax_rule("CN", "services", "VAT", D("0.06"))
+    error = refused(
+        Unprocessable,
+        "unknown_tax_class",
+        services.create_product,
+        "mi-care",
+        "Mi Care",
+        "accessory",
+        tax_class="services",
+        actor=SYSTEM,
+    )
+    assert error.detail.endswith("in DE, IN")
+    refused(
+        Unprocessable,
+        "unknown_tax_class",
+        services.update_product,
+        "mi-6",
+        "Mi 6",
+        "phone",
+        tax_class="services",
+        actor=SYSTEM,
+    )
+    define_tax_rule("DE", "services", "VAT", D("0.19"))
+    define_tax_rule("IN", "standard", "GST", D("0"))  # untaxed on purpose counts
+    assert services.create_product("mi-care", "Mi Care", "accessory", tax_class="services", actor=SYSTEM)
+    assert services.update_product("mi-6", "Mi 6", "phone", tax_class="services", actor=SYSTEM)
+
+
+def test_a_product_keeps_its_tax_class_when_a_market_lacks_its_rule(catalog):
+    """A market added since, without rules yet, does not stop the product's other changes."""
+    define_market("FR", "France", currency="EUR", languages=["en"], time_zone="Europe/Paris")
+    product = services.update_product("mi-6", "Mi 6", "phone", is_active=False, actor=SYSTEM)
+    assert (product.tax_class, product.is_active) == ("electronics", False)
+    refused(
+        Unprocessable, "unknown_tax_class", services.create_product, "mi-7", "Mi 7", "phone", actor=SYSTEM
+    )
 
 
 def test_update_product_replaces_fields(catalog):

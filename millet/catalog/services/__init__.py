@@ -23,6 +23,7 @@ from millet.catalog.services.device_models import (
 )
 from millet.catalog.services.prices import check_price, set_price
 from millet.catalog.services.products import (
+    check_tax_class,
     checked_attributes,
     create_product,
     create_sku,
@@ -73,6 +74,7 @@ __all__ = [
     "categories",
     "ProductFace",
     "check_price",
+    "check_tax_class",
     "checked_attributes",
     "create_device_model",
     "device_model_urns",

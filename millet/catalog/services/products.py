@@ -16,6 +16,7 @@ from millet.catalog.images import DRAWING_NAMES
 from millet.catalog.models import Product, Sku
 from millet.catalog.services.device_models import check_language, checked_text, get_device_model
 from millet.core.errors import Conflict, NotFound, Unprocessable
+from millet.regions.services import untaxed_markets
 
 # --- products and SKUs -------------------------------------------------------------------------
 
@@ -42,14 +43,29 @@ def _slug(value: str, field: str, max_length: int) -> str:
     return value
 
 
+def check_tax_class(tax_class: str) -> str:
+    """A product's tax class as stored: letters, digits, - or _, up to 32 characters (422
+    ``invalid_tax_class``), that every market taxes by a rule, the class's own or the market's
+    ``standard`` one (``regions.untaxed_markets``); else 422 ``unknown_tax_class`` naming the
+    markets without, where the product would sell with no tax at all. ``create_product``,
+    ``update_product`` (when the class changes) and the back office's product form check it here."""
+    tax_class = _slug(tax_class, "tax_class", 32)
+    untaxed = untaxed_markets(tax_class)
+    if untaxed:
+        raise Unprocessable(
+            f"no tax rule for tax class {tax_class!r}, nor a standard one, in {', '.join(untaxed)}",
+            code="unknown_tax_class",
+        )
+    return tax_class
+
+
 def _product_fields(
-    name: str, category: str, description: str, tax_class: str, device_model_urn: str | None, is_active: bool
+    name: str, category: str, description: str, device_model_urn: str | None, is_active: bool
 ) -> dict[str, Any]:
     return {
         "name": checked_text(name, "name", 128),
         "category": checked_category(category),
         "description": description.strip(),
-        "tax_class": _slug(tax_class, "tax_class", 32),
         "device_model": get_device_model(device_model_urn) if device_model_urn else None,
         "is_active": is_active,
     }
@@ -72,11 +88,13 @@ def create_product(
     shown until the back office uploads a photo. ``name`` and ``description`` are the English text
     (``translate_product`` adds the other languages).
 
-    Staff only. An unknown drawing is 422 ``unknown_drawing``.
+    Staff only. An unknown drawing is 422 ``unknown_drawing``; a tax class is checked by
+    ``check_tax_class``.
     """
     actor.require_staff()
     slug = _slug(slug, "slug", 64)
-    fields = _product_fields(name, category, description, tax_class, device_model_urn, is_active)
+    fields = _product_fields(name, category, description, device_model_urn, is_active)
+    fields["tax_class"] = check_tax_class(tax_class)
     if drawing and drawing not in DRAWING_NAMES:
         raise Unprocessable(f"drawing must be one of {sorted(DRAWING_NAMES)}", code="unknown_drawing")
     fields["drawing"] = drawing
@@ -107,13 +125,17 @@ def update_product(
     is_active: bool = True,
     actor: Actor,
 ) -> Product:
-    """Replace a product's fields (the slug is its identity and stays).
+    """Replace a product's fields (the slug is its identity and stays). Another tax class is
+    checked by ``check_tax_class``; the one it has is kept as it is, so a market added since
+    without a rule for it does not stop the product's other changes.
 
     Staff only.
     """
     actor.require_staff()
     product = _product(slug)
-    fields = _product_fields(name, category, description, tax_class, device_model_urn, is_active)
+    fields = _product_fields(name, category, description, device_model_urn, is_active)
+    if tax_class != product.tax_class:
+        fields["tax_class"] = check_tax_class(tax_class)
     with translation.override(SOURCE_LANGUAGE):
         for field, value in fields.items():
             setattr(product, field, value)

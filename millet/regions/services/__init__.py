@@ -13,6 +13,7 @@ from millet.regions.services.markets import (
     list_markets,
     tax_breakdown,
     tax_rates,
+    untaxed_markets,
 )
 from millet.regions.subdivisions import check_state
 
@@ -30,4 +31,5 @@ __all__ = [
     "list_markets",
     "tax_breakdown",
     "tax_rates",
+    "untaxed_markets",
 ]

@@ -104,6 +104,14 @@ def clear_caches(**_signal_kwargs: object) -> None:
     currency_symbol.cache_clear()
 
 
+def untaxed_markets(tax_class: str) -> list[str]:
+    """The markets, by code, where ``tax_breakdown`` finds no rule for ``tax_class``: neither one of
+    that class nor the market's ``standard`` rule, so goods of that class would sell there with no
+    tax at all. A rule at rate 0 counts: it says so on purpose."""
+    taxed = TaxRule.objects.filter(tax_class__in=[tax_class, "standard"]).values("market_id")
+    return list(Market.objects.exclude(code__in=taxed).order_by("code").values_list("code", flat=True))
+
+
 def is_inter_state(supplier_state: str, place_of_supply: str) -> bool:
     """An inter-state supply: the supplier's state and the place of supply are known and differ.
 
