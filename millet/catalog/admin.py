@@ -1,24 +1,48 @@
 """Back office for the catalog. A device model's spec is validated in ``DeviceModel.clean``, so the
-admin form lists every spec problem (path and reason) on the spec field instead of saving it.
+admin form lists every spec problem (path and reason) on the spec field instead of saving it; its
+labels in each language are checked against that spec by ``check_spec_labels``.
 A product's name and description have a field per language (django-modeltranslation's admin, without
 its tabs, which load jQuery UI from a CDN), and its photo is uploaded here (``catalog.images``)."""
 
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin
+from modeltranslation.utils import build_localized_fieldname
 
 from millet.catalog import services
 from millet.catalog.models import DeviceModel, Price, PriceList, Product, Sku
 from millet.core.admin import KeptOnceMade
 from millet.core.form_errors import refusal_on_form
 
+# A device model's labels, a column per language (the untranslated field would write whichever
+# column the page's language picks).
+LABEL_COLUMNS = tuple(
+    build_localized_fieldname("spec_labels", lang) for lang in settings.MODELTRANSLATION_LANGUAGES
+)
+
+
+class DeviceModelForm(forms.ModelForm):
+    """Each language's labels checked by ``check_spec_labels`` against the spec on the form, as
+    ``translate_device_model`` checks them: labels the page shows, each a short text."""
+
+    def clean(self) -> dict:
+        data = super().clean()
+        for column in LABEL_COLUMNS:
+            if data.get(column) is not None:
+                with refusal_on_form(self, column):
+                    data[column] = services.check_spec_labels(data.get("spec"), data[column])
+        return data
+
 
 @admin.register(DeviceModel)
 class DeviceModelAdmin(admin.ModelAdmin):
+    form = DeviceModelForm
+    fields = ("urn", "name", "spec", *LABEL_COLUMNS)
     list_display = ("urn", "name", "service_count", "product_count")
     search_fields = ("urn", "name")
 

@@ -59,6 +59,11 @@ def test_device_model_form_shows_spec_errors_and_saves_nothing(catalog, admin_cl
     assert response.status_code == 200
     assert b"services: duplicate siid 2" in response.content
     assert not DeviceModel.objects.filter(urn="urn:new").exists()
+    purifier_spec["services"][1]["siid"] = 3
+    data = {"urn": "urn:new", "name": "New", "spec": json.dumps(purifier_spec)}
+    response = admin_client.post("/admin/catalog/devicemodel/add/", data)
+    assert response.status_code == 302, response.content  # no labels yet: every one in English
+    assert DeviceModel.objects.get(urn="urn:new").spec_labels_de in (None, {})
 
 
 def test_a_price_list_with_prices_keeps_its_market(catalog, admin_client):
@@ -204,3 +209,26 @@ def test_the_product_form_keeps_a_class_a_market_added_since_has_no_rule_for(cat
     assert response.status_code == 302, response.content
     product.refresh_from_db()
     assert (product.name, product.tax_class) == ("Mi 6 (2017)", "electronics")
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        '["Fan level", "风扇档位"]',  # not an object
+        '{"Fan level": 3}',  # not a text
+        '{"Fan level": "  "}',  # empty
+        '{"Warp drive": "曲速"}',  # a label the spec does not show
+    ],
+)
+def test_the_device_model_form_refuses_labels_translate_device_model_refuses(catalog, admin_client, labels):
+    """The product page reads each label through this column: a list or a number breaks the page."""
+    model = DeviceModel.objects.get(urn=PURIFIER_URN)
+    url = f"/admin/catalog/devicemodel/{model.pk}/change/"
+    data = change_page_data(admin_client, url)
+    assert admin_client.post(url, {**data, "spec_labels_zh_hans": labels}).status_code == 200
+    model.refresh_from_db()
+    assert model.spec_labels_zh_hans in (None, {})
+    saved = admin_client.post(url, {**data, "spec_labels_zh_hans": '{"Fan level": " 风扇档位 "}'})
+    assert saved.status_code == 302, saved.content
+    model.refresh_from_db()
+    assert model.spec_labels_zh_hans == {"Fan level": "风扇档位"}

@@ -78,6 +78,23 @@ def test_update_device_model_validates_the_new_spec(catalog, purifier_spec):
     )
 
 
+@pytest.mark.parametrize(
+    ("labels", "code"),
+    [
+        (["Fan level"], "invalid_label"),
+        ({"Fan level": 3}, "invalid_label"),
+        ({"Fan level": "x" * 129}, "invalid_label"),
+        ({"Warp drive": "曲速"}, "unknown_label"),
+    ],
+)
+def test_spec_labels_are_texts_for_labels_the_spec_shows(catalog, purifier_spec, labels, code):
+    with pytest.raises(Unprocessable) as exc:
+        services.check_spec_labels(purifier_spec, labels)
+    assert exc.value.code == code
+    assert services.check_spec_labels(purifier_spec, {"Fan level": " 风扇档位"}) == {"Fan level": "风扇档位"}
+    assert services.check_spec_labels({"services": "none"}, {}) == {}  # nothing to check against
+
+
 # --- products and SKUs
 
 

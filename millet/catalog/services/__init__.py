@@ -14,6 +14,7 @@ from millet.catalog.device_spec import (
 )
 from millet.catalog.services.device_models import (
     ProductFace,
+    check_spec_labels,
     create_device_model,
     device_model_urns,
     get_device_model,
@@ -74,6 +75,7 @@ __all__ = [
     "categories",
     "ProductFace",
     "check_price",
+    "check_spec_labels",
     "check_tax_class",
     "checked_attributes",
     "create_device_model",

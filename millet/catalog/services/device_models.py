@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from modeltranslation.utils import build_localized_fieldname
 
 from millet.accounts.actor import Actor
-from millet.catalog.device_spec import checked_spec
+from millet.catalog.device_spec import SpecLike, checked_spec
 from millet.catalog.images import drawing_url
 from millet.catalog.models import DeviceModel, Product
 from millet.catalog.spec_sheet import spec_labels
@@ -100,21 +100,38 @@ def update_device_model(urn: str, name: str, spec: Mapping[str, Any], *, actor: 
     return model
 
 
+def check_spec_labels(spec: SpecLike, labels: object) -> dict[str, str]:
+    """A device model's labels in one language as stored: an object mapping English labels the
+    spec's sheet shows (``spec_sheet.spec_labels``: services, properties, their choices, actions,
+    alerts) to the language's, each 1 to 128 characters (stripped); a label left out shows in
+    English, so ``{}`` needs no spec. 422 ``invalid_label`` for another shape or an empty or long
+    text, ``unknown_label`` for a key the spec does not show, ``invalid_spec`` for a spec refused
+    itself. ``translate_device_model`` and the back office's device model form check them here."""
+    if not isinstance(labels, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in labels.items()
+    ):
+        raise Unprocessable(
+            'labels are an object of English label -> text, like {"Fan level": "风扇档位"}',
+            code="invalid_label",
+        )
+    if not labels:
+        return {}
+    unknown = set(labels) - spec_labels(checked_spec(spec))
+    if unknown:
+        raise Unprocessable(f"the spec shows no label {sorted(unknown)}", code="unknown_label")
+    return {key: checked_text(text, "label", 128) for key, text in labels.items()}
+
+
 def translate_device_model(
     urn: str, language: str, labels: Mapping[str, str], *, actor: Actor
 ) -> DeviceModel:
     """Set how the spec's names read in ``language`` (``translate_product``'s languages): ``labels``
-    maps the English labels a product page shows (``spec_sheet.spec_labels``: services, properties,
-    their choices, actions, alerts) to the language's, each 1 to 128 characters; a label left out
-    shows in English. Staff only. NotFound ``unknown_device_model``; 422 ``unknown_language``, and
-    ``unknown_label`` for a key the spec does not show."""
+    as ``check_spec_labels`` checks them. Staff only. NotFound ``unknown_device_model``; 422
+    ``unknown_language``, and ``check_spec_labels``'s ``invalid_label`` and ``unknown_label``."""
     actor.require_staff()
     check_language(language)
     model = get_device_model(urn)
-    unknown = set(labels) - spec_labels(checked_spec(model.spec))
-    if unknown:
-        raise Unprocessable(f"the spec shows no label {sorted(unknown)}", code="unknown_label")
     column = build_localized_fieldname("spec_labels", language)
-    setattr(model, column, {key: checked_text(text, "label", 128) for key, text in labels.items()})
+    setattr(model, column, check_spec_labels(model.spec, labels))
     model.save(update_fields=[column])
     return model
