@@ -1,21 +1,26 @@
 """Back office for device protection: plans are edited here, checked by the rules ``create_plan``
-obeys (``check_plan``, ``check_plan_price``); a price is in its market's currency and a plan keeps
-its SKU once made (policies bind to that SKU's units). Policies and claims only change through the
-services (they move money on the ledger), so the admin shows them read-only."""
+obeys (``check_plan``, ``check_plan_price``); a price is in its market's currency and keeps that
+market once made, and a plan keeps its SKU once made (policies bind to that SKU's units). Policies
+and claims only change through the services (they move money on the ledger), so the admin shows
+them read-only."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
 
-from millet.core.admin import ReadOnlyAdmin, ReadOnlyTabularInline
+from millet.core.admin import KeptOnceMade, ReadOnlyAdmin, ReadOnlyTabularInline
 from millet.core.form_errors import refusal_on_form
 from millet.insurance import services as insurance
 from millet.insurance.models import Claim, PlanPrice, Policy, ProtectionPlan
 
 
-class PlanPriceForm(forms.ModelForm):
-    """A price checked by ``check_plan_price``; its currency is its market's, never typed."""
+class PlanPriceForm(KeptOnceMade):
+    """A price checked by ``check_plan_price``; its currency is its market's, never typed. A made
+    price keeps its market: moved, its amounts would be read in another currency (CNY 199.00 as
+    EUR 199.00)."""
+
+    KEPT = ("market",)
 
     class Meta:
         model = PlanPrice

@@ -98,3 +98,33 @@ def test_a_plans_sku_is_read_only_once_made(world, plan, admin_client):
     assert (plan.sku_id, plan.sku_code) == (world.skus["MI6-64"].pk, "MI6-64")
     price.refresh_from_db()
     assert (price.premium, price.currency) == (209, "CNY")
+
+
+def test_a_plan_price_keeps_its_market_once_made(world, plan, admin_client):
+    """Moved to DE, CNY 199.00 would sell as EUR 199.00 (``check_plan_price`` takes the new market's
+    currency)."""
+    price, other = plan.prices.get(market="CN"), plan.prices.get(market="IN")
+    form = plan_form(
+        world,
+        code=plan.code,
+        **{
+            "prices-TOTAL_FORMS": "2",
+            "prices-INITIAL_FORMS": "2",
+            "prices-0-id": price.pk,
+            "prices-0-plan": plan.pk,
+            "prices-0-market": "DE",
+            "prices-0-premium": "209.00",
+            "prices-0-cover_limit": "2000.00",
+            "prices-0-excess": "99.00",
+            "prices-1-id": other.pk,
+            "prices-1-plan": plan.pk,
+            "prices-1-market": "IN",
+            "prices-1-premium": str(other.premium),
+            "prices-1-cover_limit": str(other.cover_limit),
+            "prices-1-excess": str(other.excess),
+        },
+    )
+    response = admin_client.post(f"/admin/insurance/protectionplan/{plan.pk}/change/", form)
+    assert response.status_code == 302, response.content
+    price.refresh_from_db()
+    assert (price.market_id, price.currency, price.premium) == ("CN", "CNY", 209)
