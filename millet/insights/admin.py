@@ -7,13 +7,19 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
-from millet.core.admin import ReadOnlyAdmin
+from millet.core.admin import KeptOnceMade, ReadOnlyAdmin
 from millet.core.form_errors import refusal_on_form
 from millet.insights import services as insights
 from millet.insights.models import ExchangeRate, Goal, Rollup
 
 
-class ExchangeRateForm(forms.ModelForm):
+class ExchangeRateForm(KeptOnceMade):
+    """A rate checked by ``check_rate``, as ``set_rate``'s is; a made rate keeps its currency, the
+    unit its number is in (moved to another currency, 0.1 yuan per rupee would price every euro of
+    the period at 0.1 yuan), as ``set_rate`` never moves one."""
+
+    KEPT = ("currency",)
+
     class Meta:
         model = ExchangeRate
         fields = ("currency", "valid_from", "rate", "note")
