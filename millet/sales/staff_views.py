@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from millet.accounts.actor import request_actor
@@ -16,7 +17,7 @@ from millet.core.errors import Conflict, NotFound, Unprocessable
 from millet.core.not_found import as_404
 from millet.sales import services
 from millet.sales.forms import REASONS, DecisionForm, ReceiveForm, ShipForm
-from millet.sales.views import RETURN_STATUS, order_page, order_view
+from millet.sales.views import RETURN_STATUS, order_page, order_view, refused_step
 
 
 def staff_actor(request: HttpRequest):
@@ -29,8 +30,9 @@ def staff_actor(request: HttpRequest):
 @require_POST
 @order_view
 def ship(request: HttpRequest, actor, order) -> HttpResponse:
-    """Fulfil a paid web order with the carrier and tracking number the buyer then sees; a refusal
-    comes back on the form on the order's page (422, or 409 for an order not waiting to ship)."""
+    """Fulfil a paid web order with the carrier and tracking number the buyer then sees; a refused
+    form comes back on the order's page (422), and an order not waiting to ship is that page
+    saying why (409: shipped already, waiting for stock, unpaid or cancelled, a store's order)."""
     if not actor.is_staff:
         raise PermissionDenied("staff only")
     form = ShipForm(request.POST)
@@ -38,7 +40,9 @@ def ship(request: HttpRequest, actor, order) -> HttpResponse:
         return order_page(request, actor, order, status=422, ship_form=form)
     try:
         services.fulfil_order(actor, order.number, **form.cleaned_data)
-    except (Conflict, Unprocessable) as exc:
+    except Conflict as exc:  # the order's state, not the form: shipped already (a second click)...
+        return refused_step(request, actor, order.number, exc)
+    except Unprocessable as exc:
         form.add_error(None, _("The order could not be shipped: %(reason)s") % {"reason": exc.detail})
         return order_page(request, actor, order, status=exc.status_code, ship_form=form)
     messages.success(request, _("Order %(number)s is shipped.") % {"number": order.number})
@@ -59,6 +63,14 @@ def returns(request: HttpRequest) -> HttpResponse:
         for r in sorted(waiting, key=lambda r: r.requested_at)
     ]
     return render(request, "sales/staff_returns.html", {"rows": rows})
+
+
+# Why a request cannot be decided or received now (the services' conflicts), as staff read it.
+REQUEST_REFUSALS = {
+    "not_requested": gettext_lazy("This request has already been decided."),
+    "already_received": gettext_lazy("These units are already received and refunded."),
+    "not_approved": gettext_lazy("Only an approved request's units are received: this one is not approved."),
+}
 
 
 def _receive_form(request: HttpRequest, actor, authorization) -> ReceiveForm:
@@ -109,7 +121,11 @@ def return_request(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 messages.success(request, _("The units are received and the refund is booked."))
                 return redirect("sales:return_request", pk=pk)
-        except (Conflict, Unprocessable, NotFound) as exc:
+        except Conflict as exc:  # the request moved on (a second click, another tab): said above it
+            messages.warning(request, str(REQUEST_REFUSALS.get(exc.code, exc.detail)))
+            authorization = services.get_return_authorization(actor, pk)
+            status = exc.status_code
+        except (Unprocessable, NotFound) as exc:
             form = receive if action == "receive" else decision
             form.add_error(None, exc.detail)
             status = exc.status_code

@@ -61,6 +61,7 @@ REFUSALS = {
     "cash_short": gettext_lazy("The cash handed over is less than the total."),
     "payment_declined": gettext_lazy("The card was declined."),
     "wrong_pickup_code": gettext_lazy("The pickup code does not match this order."),
+    "already_collected": gettext_lazy("This order has already been handed over."),
     "not_collectable": gettext_lazy("This order is not waiting for pickup."),
     "unknown_order": gettext_lazy("No order has this number here."),
     "serial_not_on_order": gettext_lazy("This unit was not sold on that order."),
@@ -69,6 +70,7 @@ REFUSALS = {
     "voucher_expired": gettext_lazy("This voucher is not valid now."),
     "voucher_limit_reached": gettext_lazy("This voucher has been used up."),
     "voucher_min_spend": gettext_lazy("The sale is below the voucher's minimum spend."),
+    "already_returned": gettext_lazy("Every unit of this order has already been returned."),
     "not_returnable": gettext_lazy("This order cannot be returned."),
     "cash_refund_other_currency": gettext_lazy(
         "This order was paid in another currency's cash: refund it at a store of its own market."

@@ -65,6 +65,22 @@ PAYMENT_STATUS = {
     "voided": gettext_lazy("released, nothing was charged"),
 }
 PAGE_SIZE = 50
+# Why the services refuse an order's next step (their conflicts' codes), as the order's page says it.
+REFUSALS = {
+    "already_cancelled": gettext_lazy("This order is already cancelled: nothing more to do."),
+    "not_cancellable": gettext_lazy(
+        "This order can no longer be cancelled: it has already been shipped or handed over, or it is closed."
+    ),
+    "already_returned": gettext_lazy("Every item of this order has already been returned."),
+    "not_returnable": gettext_lazy(
+        "This order cannot be returned: it has not been shipped or handed over yet, or it was cancelled."
+    ),
+    "over_returned": gettext_lazy("These items are already returned or in a return request."),
+    "already_fulfilled": gettext_lazy("This order has already been shipped."),
+    "backordered": gettext_lazy("This order is still waiting for stock: it ships once the stock arrives."),
+    "not_fulfillable": gettext_lazy("This order cannot be shipped: it is not paid, or it was cancelled."),
+    "wrong_channel": gettext_lazy("This is a store's order: it is handed over at the store, not shipped."),
+}
 
 
 def order_view(view: Callable) -> Callable:
@@ -176,6 +192,15 @@ def order_page(
     )
 
 
+def refused_step(request: HttpRequest, actor, number: str, exc: Conflict) -> HttpResponse:
+    """The order page as the order stands now, saying why its next step was refused (409): a second
+    click or another tab meets the first one's result, which the page then shows."""
+    messages.warning(request, str(REFUSALS[exc.code]))
+    with as_404():
+        order = services.get_order(actor, number)
+    return order_page(request, actor, order, status=exc.status_code)
+
+
 def refused_on_order_page(
     request: HttpRequest, actor, order, *, panel: str, state: object, status: int
 ) -> HttpResponse:
@@ -201,56 +226,61 @@ def _tax_totals(lines) -> list[tuple[str, object]]:
 @require_http_methods(["GET", "HEAD", "POST"])
 @order_view
 def cancel(request: HttpRequest, actor, order) -> HttpResponse:
-    """GET: confirm; POST: cancel. After shipping, both say why not (409) and point to returns."""
+    """GET: confirm; POST: cancel. A cancelled order (a second click, another tab) is the order's
+    page saying so; after shipping, the page says it is too late and points to returns (both 409)."""
     if not services.may_cancel(actor, order):
         raise Http404("no such order")
-    context = {"order": order, "status": STATUS.get(order.status, (order.status, "neutral"))}
-    if request.method == "POST":
-        try:
+    try:
+        if request.method == "POST":
             services.cancel_order(actor, order.number)
-        except Conflict:
-            return render(request, "sales/cancel.html", {**context, "too_late": True}, status=409)
+        else:
+            services.check_cancellable(order)
+    except Conflict as exc:
+        if exc.code != "not_cancellable":
+            return refused_step(request, actor, order.number, exc)
+        context = {"order": order, "refusal": REFUSALS[exc.code]}
+        return render(request, "sales/cancel.html", context, status=exc.status_code)
+    if request.method == "POST":
         messages.success(request, _("Order %(number)s is cancelled.") % {"number": order.number})
         return redirect("sales:order", number=order.number)
-    too_late = not services.cancellable(order)
-    return render(
-        request, "sales/cancel.html", {**context, "too_late": too_late}, status=409 if too_late else 200
-    )
+    return render(request, "sales/cancel.html", {"order": order})
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @own_order_view
 def request_return(request: HttpRequest, actor, order) -> HttpResponse:
-    """The buyer says which units come back and why; staff then approve it (``request_return``)."""
-    left = services.returnable_units(order)
-    titles = services.sku_titles(line.sku_id for line in order.lines.all())
-    choices = [
-        (line.pk, titles.get(line.sku_id, ""), left[line.pk]) for line in order.lines.all() if left[line.pk]
-    ]
-    form = ReturnRequestForm(request.POST or None, lines=choices)
-    status = 200
-    if request.method == "POST":
-        status = 422
+    """The buyer says which units come back and why; staff then approve it (``request_return``).
+    Nothing left to ask for is said with the service's reason: on the page for a GET, on the
+    order's page for a POST (409: sent twice, or from another tab, the request is there)."""
+    try:
+        left = services.units_to_request(order)
+        titles = services.sku_titles(line.sku_id for line in order.lines.all())
+        choices = [
+            (line.pk, titles.get(line.sku_id, ""), left[line.pk])
+            for line in order.lines.all()
+            if left[line.pk]
+        ]
+        form = ReturnRequestForm(request.POST or None, lines=choices)
+        if request.method != "POST":
+            return render(request, "sales/return.html", {"order": order, "form": form})
         if form.is_valid():
-            try:
-                services.request_return(
-                    actor,
-                    order.number,
-                    lines=[services.ReturnRequest(line_id, units) for line_id, units in form.units()],
-                    reason=form.cleaned_data["reason"],
-                    details=form.cleaned_data["details"],
-                )
-            except Conflict:
-                form.add_error(None, _("These units can no longer be returned."))
-                status = 409
-            else:
-                messages.success(
-                    request, _("Your return request is sent. We will tell you here when it is approved.")
-                )
-                return redirect("sales:order", number=order.number)
-    return render(
-        request, "sales/return.html", {"order": order, "form": form, "any_left": bool(choices)}, status=status
-    )
+            services.request_return(
+                actor,
+                order.number,
+                lines=[services.ReturnRequest(line_id, units) for line_id, units in form.units()],
+                reason=form.cleaned_data["reason"],
+                details=form.cleaned_data["details"],
+            )
+            messages.success(
+                request, _("Your return request is sent. We will tell you here when it is approved.")
+            )
+            return redirect("sales:order", number=order.number)
+    except Conflict as exc:
+        if request.method == "POST":
+            return refused_step(request, actor, order.number, exc)
+        context = {"order": order, "refusal": REFUSALS[exc.code]}
+        return render(request, "sales/return.html", context, status=exc.status_code)
+    return render(request, "sales/return.html", {"order": order, "form": form}, status=422)
 
 
 @require_safe

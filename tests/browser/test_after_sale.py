@@ -1,6 +1,7 @@
 """After the sale in a browser: the order page's timeline, cancelling before shipping (with
-JavaScript off), and a return from the shopper's request through staff approval and receipt to
-the refund the shopper sees, with stock and the ledger checked. axe at 360 px and on a desktop."""
+JavaScript off; sent again from another tab, the order says it is cancelled), and a return from
+the shopper's request through staff approval and receipt to the refund the shopper sees, with
+stock and the ledger checked. axe at 360 px and on a desktop."""
 
 from __future__ import annotations
 
@@ -145,6 +146,7 @@ def test_cancel_before_shipping_without_javascript(open_page, world, make_user, 
     looking.goto(f"/orders/{shipped.number}/cancel/")  # too late: the page says so instead
     expect(looking.get_by_role("alert").get_by_text("can no longer be cancelled")).to_be_visible()
     assert axe(looking) == []
+    looking.goto(f"/orders/{order.number}/cancel/")  # left open while the other tab cancels
 
     page = open_page("desktop", language="en", javascript=False)
     sign_in(page, "li")
@@ -158,3 +160,12 @@ def test_cancel_before_shipping_without_javascript(open_page, world, make_user, 
     assert [p.status for p in payments_for(order.number)] == ["voided"]
     assert sum(Stock.objects.filter(sku=world.skus["MI6-64"]).values_list("reserved", flat=True)) == held - 1
     shot(page, "order-cancelled-desktop")
+
+    # The confirmation left open in the first tab, sent after all: the order says it is cancelled.
+    looking.get_by_role("button", name="Yes, cancel the order").click()
+    expect(looking.get_by_text("This order is already cancelled: nothing more to do.")).to_be_visible()
+    expect(looking.get_by_role("heading", name=f"Order {order.number}")).to_be_visible()
+    expect(looking.get_by_role("list", name="Order status").get_by_text("Cancelled")).to_be_visible()
+    expect(looking.get_by_text("can no longer be cancelled")).to_have_count(0)
+    assert axe(looking) == []
+    shot(looking, "cancel-again-mobile")

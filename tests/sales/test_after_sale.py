@@ -112,7 +112,8 @@ def test_a_refused_shipment_comes_back_on_the_order_page_and_ships_nothing(world
 
     services.fulfil_order(actor(world, "staff"), order.number, carrier="SF Express", tracking_number="SF1")
     again = staff.post(url, {"carrier": "DHL", "tracking_number": "JD0001"})
-    assert again.status_code == 409 and "The order could not be shipped" in again.content.decode()
+    assert again.status_code == 409 and "This order has already been shipped." in again.content.decode()
+    assert "Mark as shipped" not in again.content.decode()  # the order as it stands: shipped
     stored = Order.objects.get(number=order.number)
     assert (stored.carrier, stored.tracking_number) == ("SF Express", "SF1")
 
@@ -139,6 +140,68 @@ def test_cancel_after_shipping_says_why_not(world):
     assert refused.status_code == 409
     assert "can no longer be cancelled" in refused.content.decode()
     assert Order.objects.get(number=order.number).status == "fulfilled"
+
+
+def test_cancelling_a_cancelled_order_again_says_it_is_cancelled_on_the_order(world):
+    """A second click on "Yes, cancel the order" (or the confirmation left open in another tab)
+    answered the "too late to cancel, return the items instead" page about an order already
+    cancelled; it is now the order's page, saying the order is cancelled."""
+    order = paid_order(world)
+    client = page(world, "alice")
+    url = f"/orders/{order.number}/cancel/"
+    assert client.post(url).status_code == 302
+    with pytest.raises(Conflict) as twice:
+        services.cancel_order(actor(world, "alice"), order.number)
+    assert twice.value.code == "already_cancelled"
+    for again in (client.post(url), client.get(url)):
+        html = again.content.decode()
+        assert again.status_code == 409
+        assert "This order is already cancelled: nothing more to do." in html
+        assert "can no longer be cancelled" not in html and "return the items" not in html
+        assert f"<h1>Order {order.number}</h1>" in html and ("current", "Cancelled", "") in timeline(html)
+    assert [p.status for p in payments_for(order.number)] == ["voided"]
+    assert total_balance_check() == 0
+
+
+def test_a_step_taken_twice_on_an_order_says_it_was_taken(world):
+    """Each step of the after-sale sent again (a double click, another tab) was refused with the
+    words of another refusal: a return request sent twice read "These units can no longer be
+    returned" on a form no longer shown, a second "Receive and refund" showed "the request is
+    refunded, not approved" on a form no longer shown, a second approval "the request is
+    approved"; each now says what happened, in the page's language."""
+    order = shipped_order(world)
+    line = order.lines.get()
+    alice, staff = page(world, "alice"), page(world, "staff")
+    ask = {"reason": "defective", f"line_{line.pk}": "1", "details": ""}
+    assert alice.post(f"/orders/{order.number}/return/", ask).status_code == 302
+    again = alice.post(f"/orders/{order.number}/return/", ask)
+    assert again.status_code == 409
+    assert "These items are already returned or in a return request." in again.content.decode()
+    assert "Waiting for approval" in again.content.decode()  # the order's page, with the request
+    request = ReturnAuthorization.objects.get()
+
+    url = f"/orders/returns/{request.pk}/"
+    assert staff.post(url, {"action": "approve"}).status_code == 302
+    decided = staff.post(url, {"action": "approve"})
+    assert decided.status_code == 409 and "This request has already been decided." in decided.content.decode()
+    serial = services.sold_units(actor(world, "staff"), order.number)[0].serial
+    receive = {"action": "receive", "warehouse_code": "WH-CN-SH", f"serials_{line.pk}": [serial]}
+    assert staff.post(url, receive).status_code == 302
+    with pytest.raises(Conflict) as received:
+        services.receive_return(actor(world, "staff"), request.pk, warehouse_code="WH-CN-SH")
+    assert received.value.code == "already_received"
+    twice = staff.post(url, receive)
+    assert twice.status_code == 409
+    assert "These units are already received and refunded." in twice.content.decode()
+    assert [p.refunded for p in payments_for(order.number)] == [Decimal("2499.00")]
+
+    one = [services.ReturnRequest(line.pk, 1)]
+    with pytest.raises(Conflict) as all_back:
+        services.request_return(actor(world, "alice"), order.number, lines=one, reason="defective")
+    assert all_back.value.code == "already_returned"
+    with pytest.raises(Conflict) as shipped:
+        services.fulfil_order(actor(world, "staff"), order.number)
+    assert shipped.value.code == "already_fulfilled"
 
 
 def test_a_return_from_request_to_refund_goes_back_to_the_card_and_the_ledger_balances(world):

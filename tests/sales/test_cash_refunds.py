@@ -153,7 +153,7 @@ def test_a_unit_scanned_again_after_its_return_is_refused_as_return_order_refuse
     before = everything()
     with pytest.raises(Conflict) as whole:
         services.return_at_till(cashier(world), "SH-001", sale.number, serials=phones[1:])
-    assert whole.value.code == "not_returnable"
+    assert whole.value.code == "already_returned"
     assert everything() == before
 
 

@@ -161,6 +161,26 @@ def test_a_pickup_is_handed_over_only_with_its_code(world):
     assert order.status == Order.Status.FULFILLED
 
 
+def test_a_pickup_handed_over_twice_is_told_it_was_handed_over(world):
+    """A second click on "Hand over" was told "This order is not waiting for pickup.", the words
+    for an unpaid or cancelled order; it now says the order has been handed over."""
+    from tests.sales.test_till_scans import collect_order_at_sh
+
+    number = collect_order_at_sh(world)
+    code = Order.objects.get(number=number).pickup_code
+    camera = shelf(world, "CAM-C300")[0]
+    till = Client()
+    till.force_login(world.users["cashier_sh"])
+    till.cookies["django_language"] = "en"
+    form = {"number": number, "pickup_code": code, "serials": camera}
+    assert till.post("/till/SH-001/pickup/", form).status_code == 302
+    before = everything()
+    again = till.post("/till/SH-001/pickup/", form)
+    assert again.status_code == 409
+    assert "This order has already been handed over." in again.content.decode()
+    assert everything() == before
+
+
 def test_another_stores_till_is_not_found_and_shoppers_are_forbidden(world):
     with pytest.raises(NotFound):
         services.open_till_day(cashier(world, "cashier_bj"), "SH-001")

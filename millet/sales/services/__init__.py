@@ -1,6 +1,12 @@
 """The sales domain's service API: everything views, admin, commands and other domains may call."""
 
-from millet.sales.services.cancelling import cancel_order, cancellable, expire_unpaid_orders, may_cancel
+from millet.sales.services.cancelling import (
+    cancel_order,
+    cancellable,
+    check_cancellable,
+    expire_unpaid_orders,
+    may_cancel,
+)
 from millet.sales.services.carts import (
     CartSummary,
     cart_summary,
@@ -67,6 +73,7 @@ from millet.sales.services.return_requests import (
     request_return,
     return_authorizations,
     returnable_units,
+    units_to_request,
 )
 from millet.sales.services.returns import (
     ReturnRequest,
@@ -138,6 +145,7 @@ __all__ = [
     "cart_summary",
     "cart_units",
     "cancellable",
+    "check_cancellable",
     "may_cancel",
     "decide_return",
     "defective_returned_serials",
@@ -150,6 +158,7 @@ __all__ = [
     "request_return",
     "return_authorizations",
     "returnable_units",
+    "units_to_request",
     "seller_for",
     "checkout_cart",
     "collect_order",

@@ -21,6 +21,16 @@ def cancellable(order: Order) -> bool:
     return order.status in OPEN_STATUSES
 
 
+def check_cancellable(order: Order) -> None:
+    """Refuse cancelling ``order`` with why: 409 ``already_cancelled`` (a second click, another tab:
+    the buyer is told it is done) or ``not_cancellable`` (shipped, handed over or closed: too late,
+    returns take over)."""
+    if order.status == Order.Status.CANCELLED:
+        raise Conflict("the order is already cancelled", code="already_cancelled")
+    if not cancellable(order):
+        raise Conflict(f"an order that is {order.status} cannot be cancelled", code="not_cancellable")
+
+
 def may_cancel(actor: Actor, order: Order) -> bool:
     """Whether ``actor`` is someone who cancels ``order`` (its buyer, staff, or a seller at its store),
     whatever its state (``cancellable`` says that)."""
@@ -37,8 +47,7 @@ def cancel_order(actor: Actor, number: str) -> Order:
     order = get_order(actor, number, for_update=True)
     if not may_cancel(actor, order):
         raise Forbidden("not your order")
-    if not cancellable(order):
-        raise Conflict(f"an order that is {order.status} cannot be cancelled", code="not_cancellable")
+    check_cancellable(order)
     release(order)
     finance.void_authorizations(order.number)
     order.status, order.cancelled_at = Order.Status.CANCELLED, timezone.now()

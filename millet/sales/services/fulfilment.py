@@ -87,7 +87,9 @@ def store_code_of(order: Order) -> str | None:
 def fulfil_order(actor: Actor, number: str, *, carrier: str = "", tracking_number: str = "") -> Order:
     """Ship a paid web order from the warehouses that hold its stock (staff only), with the carrier
     and its tracking number that the buyer's order page shows (each at most 64 characters, else
-    422 ``carrier_too_long`` / ``tracking_number_too_long``; blank when handed to no carrier)."""
+    422 ``carrier_too_long`` / ``tracking_number_too_long``; blank when handed to no carrier).
+    Conflicts: ``wrong_channel`` (a store's order), ``already_fulfilled`` (shipped: a second
+    click), ``backordered`` (stock still awaited), ``not_fulfillable`` (unpaid or cancelled)."""
     actor.require_staff()
     carrier, tracking_number = carrier.strip(), tracking_number.strip()
     for field, value in (("carrier", carrier), ("tracking_number", tracking_number)):
@@ -96,6 +98,8 @@ def fulfil_order(actor: Actor, number: str, *, carrier: str = "", tracking_numbe
     order = get_order(actor, number, for_update=True)
     if order.channel != Order.Channel.WEB and order.channel != Order.Channel.FLASH:
         raise Conflict("store orders are handed over at the store", code="wrong_channel")
+    if order.fulfilled_at is not None:
+        raise Conflict("the order is shipped already", code="already_fulfilled")
     if order.status == Order.Status.BACKORDERED:
         refs = [line_reference(order.number, line.pk) for line in order.lines.all()]
         if any(inventory.waiting_backorders(ref) for ref in refs):
@@ -114,14 +118,18 @@ def collect_order(actor: Actor, number: str, *, serials: Sequence[str] = ()) -> 
     """The buyer picks up a click-and-collect order at the counter, where the cashier scans every
     serialized unit handed over (the scan, not the system, decides which unit the buyer owns).
 
-    Refusals, before anything moves: Unprocessable ``duplicate_serial``, ``serial_required`` (a
-    serialized line without its scans), ``serials_mismatch`` (more or fewer scans than its units),
-    ``serial_wrong_sku`` (a unit of a SKU not on the order), and every refusal of ``inventory.unit_at``.
+    Refusals, before anything moves: Conflict ``wrong_channel``, ``already_collected`` (handed
+    over: a second click), ``not_collectable`` (unpaid or cancelled); Unprocessable
+    ``duplicate_serial``, ``serial_required`` (a serialized line without its scans),
+    ``serials_mismatch`` (more or fewer scans than its units), ``serial_wrong_sku`` (a unit of a
+    SKU not on the order), and every refusal of ``inventory.unit_at``.
     """
     order = get_order(actor, number, for_update=True)
     if order.channel != Order.Channel.CLICK_COLLECT:
         raise Conflict("not a click-and-collect order", code="wrong_channel")
     actor.require_store(order.store_id)
+    if order.fulfilled_at is not None:
+        raise Conflict("the order is handed over already", code="already_collected")
     if order.status != Order.Status.READY_FOR_PICKUP:
         raise Conflict(f"order is {order.status}", code="not_collectable")
     store = store_of(order.store_id)

@@ -18,7 +18,13 @@ from millet.accounts.actor import SYSTEM, Actor
 from millet.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from millet.sales.models import Order, ReturnAuthorization, ReturnAuthorizationLine, ReturnLine
 from millet.sales.services.orders import get_order
-from millet.sales.services.returns import RETURNABLE, ReturnRequest, merge_return_lines, return_order
+from millet.sales.services.returns import (
+    RETURNABLE,
+    ReturnRequest,
+    check_returnable,
+    merge_return_lines,
+    return_order,
+)
 
 OPEN = (ReturnAuthorization.Status.REQUESTED, ReturnAuthorization.Status.APPROVED)
 MAX_TEXT = 500
@@ -41,6 +47,17 @@ def returnable_units(order: Order) -> dict[int, int]:
     }
 
 
+def units_to_request(order: Order) -> dict[int, int]:
+    """``returnable_units`` when the buyer may ask for any; else why not: 409 ``already_returned``,
+    ``not_returnable`` (``check_returnable``) or ``over_returned`` (every unit left is in an open
+    request: a request sent twice meets its twin's units)."""
+    check_returnable(order)
+    left = returnable_units(order)
+    if not any(left.values()):
+        raise Conflict("every unit left is in a return request already", code="over_returned")
+    return left
+
+
 @transaction.atomic
 def request_return(
     actor: Actor, number: str, *, lines: Sequence[ReturnRequest], reason: str, details: str = ""
@@ -50,8 +67,9 @@ def request_return(
     Errors: NotFound ``unknown_order`` (not the actor's order to see); Forbidden (someone else's
     order, e.g. staff); Unprocessable ``unknown_reason`` (not a ``ReturnAuthorization.Reason``),
     ``details_too_long`` (over 500 characters), ``empty_return``, ``invalid_quantity``,
-    ``unknown_line``; Conflict ``not_returnable`` (not yet fulfilled, cancelled or all returned),
-    ``over_returned`` (more units than may still be asked for).
+    ``unknown_line``; Conflict ``already_returned`` (every unit is back), ``not_returnable`` (not yet
+    fulfilled, or cancelled), ``over_returned`` (more units than may still be asked for: a request
+    sent twice meets its twin's units here).
     """
     order = get_order(actor, number, for_update=True)
     if order.customer_id != actor.user_id:
@@ -60,12 +78,10 @@ def request_return(
         raise Unprocessable(f"unknown reason {reason!r}", code="unknown_reason")
     if len(details) > MAX_TEXT:
         raise Unprocessable(f"details are longer than {MAX_TEXT} characters", code="details_too_long")
-    if order.status not in RETURNABLE:
-        raise Conflict(f"an order that is {order.status} cannot be returned", code="not_returnable")
+    left = units_to_request(order)
     if not lines:
         raise Unprocessable("say which units to return", code="empty_return")
     lines = merge_return_lines(lines)
-    left = returnable_units(order)
     for req in lines:
         if req.line_id not in left:
             raise Unprocessable(f"line {req.line_id} is not on this order", code="unknown_line")
@@ -161,10 +177,13 @@ def receive_return(
     ledger). ``serials`` maps order line id -> the scanned serial numbers of a serialized line.
 
     Errors: Forbidden (not staff, before any lookup); NotFound ``unknown_return_request``; Conflict
-    ``not_approved``; and every refusal of ``return_order`` (location, serial checks).
+    ``already_received`` (a second click: refunded already), ``not_approved`` (requested or
+    rejected); and every refusal of ``return_order`` (location, serial checks).
     """
     actor.require_staff()
     authorization = get_return_authorization(actor, authorization_id, for_update=True)
+    if authorization.status == ReturnAuthorization.Status.REFUNDED:
+        raise Conflict("the request's units are received already", code="already_received")
     if authorization.status != ReturnAuthorization.Status.APPROVED:
         raise Conflict(f"the request is {authorization.status}, not approved", code="not_approved")
     serials = serials or {}

@@ -35,6 +35,16 @@ class ReturnRequest:
 RETURNABLE = (Order.Status.FULFILLED, Order.Status.PARTIALLY_RETURNED)
 
 
+def check_returnable(order: Order) -> None:
+    """Refuse taking (or asking to take) ``order``'s units back with why: 409 ``already_returned``
+    (every unit is back: a second click on the last return is told so) or ``not_returnable`` (not
+    shipped or handed over yet, or cancelled)."""
+    if order.status == Order.Status.RETURNED:
+        raise Conflict("every unit of the order is back already", code="already_returned")
+    if order.status not in RETURNABLE:
+        raise Conflict(f"an order that is {order.status} cannot be returned", code="not_returnable")
+
+
 @dataclass(frozen=True)
 class ReturnSummary:
     """One taking-back of an order's units (``Return``): when, how many units, the refund (major
@@ -134,8 +144,7 @@ def return_order(
     # Any store takes back any order shown by its number (the receipt), so look it up unrestricted:
     # the actor was checked against the place the units come back to.
     order = get_order(SYSTEM, number, for_update=True)
-    if order.status not in RETURNABLE:
-        raise Conflict(f"an order that is {order.status} cannot be returned", code="not_returnable")
+    check_returnable(order)
     if not lines:
         raise Unprocessable("a return needs lines", code="empty_return")
     drawer = None
