@@ -26,6 +26,7 @@ from millet.core.not_found import as_404
 from millet.sales import services
 from millet.sales.forms import REASONS, ReturnRequestForm, ShipForm
 from millet.sales.invoice_pdf import invoice_language, render_invoice
+from millet.sales.models import ReturnAuthorization
 from millet.sales.panels import order_panels
 from millet.sales.timeline import order_timeline
 
@@ -150,9 +151,9 @@ def order_page(
     titles = services.sku_titles(line.sku_id for line in lines)
     payments = services.order_payments(actor, order.number)
     requests = services.return_authorizations(actor, number=order.number)
+    returns = services.order_returns(order)
     refund_to = refund_method(payments)
     left = services.returnable_units(order)
-    reasons = dict(REASONS)
     return render(
         request,
         "sales/order.html",
@@ -160,7 +161,7 @@ def order_page(
             "order": order,
             "status": STATUS.get(order.status, (order.status, "neutral")),
             "channel": CHANNEL.get(order.channel, order.channel),
-            "timeline": order_timeline(order, requests, services.order_returns(order), refund_to),
+            "timeline": order_timeline(order, requests, returns, refund_to),
             "lines": [{"line": line, "title": titles.get(line.sku_id, "")} for line in lines],
             "tax_totals": _tax_totals(lines),
             "payments": [
@@ -168,18 +169,7 @@ def order_page(
                 for p in payments
             ],
             "refund_to": refund_to,
-            "returns": [
-                {
-                    "request": r,
-                    "status": RETURN_STATUS[r.status],
-                    "reason": reasons.get(r.reason, r.reason),
-                    "lines": [
-                        {"quantity": x.quantity, "title": titles.get(x.line.sku_id, "")}
-                        for x in r.lines.all()
-                    ],
-                }
-                for r in requests
-            ],
+            "returns": _return_cards(requests, returns, titles),
             "is_staff": actor.is_staff,
             "can_cancel": services.cancellable(order) and services.may_cancel(actor, order),
             "is_buyer": order.customer_id == actor.user_id,  # a store's seller or staff may look on too
@@ -190,6 +180,42 @@ def order_page(
         },
         status=status,
     )
+
+
+def _return_cards(
+    requests: list[ReturnAuthorization], returns: list[services.ReturnSummary], titles: dict[int, str]
+) -> list[dict]:
+    """The order's returns section, newest first: each return request (its state, units, reason,
+    our note, and once received its refund) and each return taken at a till or warehouse without
+    one, which the buyer sees only here and in the timeline. Refunds come from ``returns``
+    (``order_returns``, one query), so no card costs a query of its own."""
+    reasons = dict(REASONS)
+    refunds = {ret.id: ret.refund_amount for ret in returns}
+    cards = [
+        {
+            "at": r.requested_at,
+            "request": r,
+            "status": RETURN_STATUS[r.status],
+            "reason": reasons.get(r.reason, r.reason),
+            "lines": [
+                {"quantity": x.quantity, "title": titles.get(x.line.sku_id, "")} for x in r.lines.all()
+            ],
+            "refund": refunds.get(r.received_id),
+        }
+        for r in requests
+    ]
+    through_requests = {r.received_id for r in requests}
+    cards += [
+        {
+            "at": ret.created_at,
+            "status": RETURN_STATUS["refunded"],
+            "units": ret.units,
+            "refund": ret.refund_amount,
+        }
+        for ret in returns
+        if ret.id not in through_requests
+    ]
+    return sorted(cards, key=lambda card: card["at"], reverse=True)
 
 
 def refused_step(request: HttpRequest, actor, number: str, exc: Conflict) -> HttpResponse:

@@ -118,6 +118,11 @@ def test_a_return_from_request_to_refund(open_page, world, make_user, shot):
     current = page.get_by_role("list", name="Order status").locator("[aria-current=step]")
     expect(current).to_contain_text("Returned, refunded")
     expect(current).to_contain_text("1 unit · to your card")
+    returns = page.get_by_role("region", name="Returns", exact=True).get_by_role("listitem")
+    expect(returns).to_have_count(2)  # the request and the return taken without one, newest first
+    expect(returns.first).to_contain_text("1 unit taken back")
+    expect(returns.first).to_contain_text("Refunded ¥2,499.00 to your card.")
+    expect(returns.last).to_contain_text("Refunded ¥2,499.00 to your card.")
     assert axe(page) == []
     shot(page, "order-returned-at-warehouse-mobile")
 

@@ -8,7 +8,9 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from millet.accounts.actor import actor_for_user
 from millet.core.errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -276,6 +278,48 @@ def test_the_timeline_shows_each_return_request_and_each_return_taken_without_on
     ]
     assert steps[-1] == ("current", "Returned, refunded", "1 unit · to your card")
     assert steps[3][2] == "1 unit" and steps[5][2] == "to your card"
+
+
+def returns_section(html: str) -> list[str]:
+    """The order page's returns section: each card's text, whitespace folded, in order."""
+    section = re.search(r'aria-labelledby="returns-heading">(.*?)</section>', html, flags=re.S)
+    cards = re.findall(r'<li class="card">(.*?)</li>', section.group(1) if section else "", flags=re.S)
+    return [" ".join(re.sub(r"<[^>]+>", " ", card).split()) for card in cards]
+
+
+def test_the_returns_section_lists_every_return_requested_or_not_at_one_query_for_all(world):
+    """A return taken at a till or warehouse without a request showed in the timeline and the
+    refunded total but had no card in the "Returns" section, which listed only requests; each
+    return now has its card, with its units, its refund and where the money went. The section
+    reads every refund from one query (a request's refund was a query per request)."""
+    order = shipped_order(world, quantity=4)
+    line = order.lines.get()
+    alice, staff = actor(world, "alice"), actor(world, "staff")
+    serials = [unit.serial for unit in services.sold_units(staff, order.number)]
+    asked = services.request_return(
+        alice, order.number, lines=[services.ReturnRequest(line.pk, 1)], reason="defective"
+    )
+    services.decide_return(staff, asked.pk, approve=True)
+    services.receive_return(staff, asked.pk, warehouse_code="WH-CN-SH", serials={line.pk: serials[:1]})
+    client, url = page(world, "alice"), f"/orders/{order.number}/"
+    counts = []
+    for serial in serials[1:3]:  # taken back at the warehouse, one by one, without a request
+        one = services.ReturnRequest(line.pk, 1, (serial,))
+        services.return_order(staff, order.number, lines=[one], warehouse_code="WH-CN-SH")
+        client.get(url)  # caches warm
+        with CaptureQueriesContext(connection) as queries:
+            html = client.get(url).content.decode()
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    cards = returns_section(html)
+    assert len(cards) == 3
+    for card in cards[:2]:
+        assert card.startswith("Refunded") and "1 unit taken back" in card
+        assert "Refunded CN¥2,499.00 to your card." in card and "Handle this return" not in card
+    assert cards[2].startswith("Refunded") and "1 × Mi 6 · It is defective or does not work" in cards[2]
+    assert "Refunded CN¥2,499.00 to your card." in cards[2]
+    staff_html = page(world, "staff").get(url).content.decode()
+    assert ["Handle this return" in card for card in returns_section(staff_html)] == [False, False, True]
 
 
 def test_return_rules_are_the_services_own(world):
