@@ -29,7 +29,7 @@ from millet.inventory import services as inventory
 from millet.inventory.services import MAX_REQUEST_QUANTITY
 from millet.regions.services import get_market
 from millet.stores.models import Store
-from millet.stores.services import MAX_PERIOD_DAYS, get_store, ranking_for, staff_of, store_period, stores_of
+from millet.stores.services import get_store, ranking_for, staff_of, store_period, stores_of
 
 MAX_SCANS = MAX_REQUEST_QUANTITY  # one page of scans: the most units a store asks for at once
 
@@ -76,38 +76,33 @@ class StockRequestForm(forms.Form):
         self.fields["attempt"].initial = uuid.uuid4().hex
 
 
-def _period(request: HttpRequest, store: Store) -> tuple[PeriodForm, object, object]:
-    """The period the page shows: the form's, else the last 30 local days to today. Only a
-    question that names a day binds the form (a link's ``?utm_source=`` asks nothing); a period
-    ``store_period`` refuses (backwards, or over three years) is said on the form."""
+# Why ``store_period`` refuses the days asked for (its codes), said on the period's form.
+PERIOD_REFUSALS = {
+    "period_backwards": _("The last day comes on or after the first."),
+    "period_too_long": _("A period is at most three years long."),
+    "period_out_of_range": _("Those days are out of range."),
+}
+
+
+def _standing(request: HttpRequest, actor: Actor, store: Store) -> tuple[PeriodForm, dict]:
+    """The period's form and the store's revenue and rank in its market over its local days: the
+    form's, else the last 30 to today. Only a question that names a day binds the form (a link's
+    ``?utm_source=`` asks nothing). ``store_period`` judges the days once; a period it refuses is
+    said on the form in the words for its code, and no figures are shown for days not asked for."""
     today = timezone.localtime(timezone=ZoneInfo(get_market(store.market_id).time_zone)).date()
     asked = "first" in request.GET or "last" in request.GET
     form = PeriodForm(request.GET if asked else {"first": today - timedelta(days=29), "last": today})
-    if form.is_valid():
-        first, last = form.cleaned_data["first"], form.cleaned_data["last"]
-        try:
-            store_period(store, first, last)
-        except DomainError:
-            if last < first:
-                form.add_error("last", _("The last day comes on or after the first."))
-            elif (last - first).days > MAX_PERIOD_DAYS:
-                form.add_error("last", _("A period is at most three years long."))
-            else:
-                form.add_error("last", _("Those days are out of range."))
-        else:
-            return form, first, last
-    return form, today - timedelta(days=29), today
-
-
-def _standing(actor: Actor, store: Store, first, last) -> dict:
-    """Revenue and rank of the store in its market over ``[first, last]`` (local days)."""
+    if not form.is_valid():
+        return form, {}
+    first, last = form.cleaned_data["first"], form.cleaned_data["last"]
     try:
         period = store_period(store, first, last)
-    except DomainError:
-        return {}
+    except DomainError as exc:
+        form.add_error("last", PERIOD_REFUSALS[exc.code])
+        return form, {}
     rows = ranking_for(actor, store.market_id, period=period)
     own = next((row for row in rows if row.store_code == store.code), None)
-    return {"row": own, "stores": len(rows), "first": first, "last": last}
+    return form, {"row": own, "stores": len(rows), "first": first, "last": last}
 
 
 def _page(request: HttpRequest, actor: Actor, store: Store, request_form=None, status: int = 200):
@@ -116,7 +111,7 @@ def _page(request: HttpRequest, actor: Actor, store: Store, request_form=None, s
     lines = inventory.shelf_lines(actor, code)
     alerts = inventory.location_replenishment(actor, code)
     skus = skus_by_id(alert["sku_id"] for alert in alerts)
-    period_form, first, last = _period(request, store)
+    period_form, standing = _standing(request, actor, store)
     if period_form.errors and status == 200:
         status = 422
     staff = staff_of(actor, code)
@@ -128,7 +123,7 @@ def _page(request: HttpRequest, actor: Actor, store: Store, request_form=None, s
         "lines": lines,
         "alerts": [{**alert, "sku": skus[alert["sku_id"]]} for alert in alerts],
         "period_form": period_form,
-        "standing": _standing(actor, store, first, last),
+        "standing": standing,
         "staff": [(names.get(m.user_id, ""), m.role) for m in staff],
         "requests": [(r, requesters.get(r.requested_by_id, "")) for r in requests],
         "incoming": inventory.incoming_transfers(actor, code),

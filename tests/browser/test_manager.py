@@ -1,6 +1,7 @@
 """Issue 11 item 3 in the browser: a store manager asks the warehouse for stock, a supply planner
 approves it as a transfer, and the manager receives it by scanning each unit; a manager cannot
-approve their own request, nor open another store's page."""
+approve their own request, nor open another store's page. A period asked backwards is refused on
+its form in the service's words."""
 
 from __future__ import annotations
 
@@ -42,6 +43,17 @@ def test_a_request_through_the_planners_approval_to_receipt_by_scanning(open_pag
     expect(manager.get_by_role("link", name="Store dashboard").first).to_be_visible()
     assert axe(manager) == []
     shot(manager, "manager-store-mobile")
+
+    standing = manager.get_by_role("region", name="Revenue and rank")
+    standing.get_by_label("From").fill("2026-03-01")
+    standing.get_by_label("To").fill("2026-02-01")  # backwards: the service's own refusal, worded
+    standing.get_by_role("button", name="Show").click()
+    expect(standing.get_by_text("The last day comes on or after the first.")).to_be_visible()
+    expect(standing.get_by_label("To")).to_have_attribute("aria-invalid", "true")
+    expect(standing.get_by_text("it does not trade")).to_have_count(0)
+    assert axe(manager) == []
+    shot(manager, "manager-period-refused-mobile")
+    manager.goto("/stores/SH-001/")
 
     form = manager.get_by_role("region", name="Ask the warehouse for stock")
     form.get_by_label("SKU code").fill("MI6-64")

@@ -225,4 +225,30 @@ def test_a_period_at_the_calendar_s_ends_is_refused_not_a_500(world, first, last
     assert answer.status_code == 422 and "Those days are out of range." in answer.content.decode()
     with pytest.raises(Unprocessable) as caught:
         store_period(world.stores["SH-001"], first, last)
-    assert caught.value.code == "invalid_period"
+    assert caught.value.code == "period_out_of_range"
+
+
+@pytest.mark.parametrize(
+    ("days", "code", "words"),
+    [
+        ((0, -1), "period_backwards", "The last day comes on or after the first."),
+        ((-3 * 366 - 1, 0), "period_too_long", "A period is at most three years long."),
+    ],
+)
+def test_the_page_judges_a_period_once_and_says_the_refusal_s_own_words(world, days, code, words):
+    """The page called ``store_period`` twice (the form, then the figures) and, as the service
+    named every refusal ``invalid_period``, judged the days again itself to pick its words; each
+    refusal now has its own code, and the page asks once and words the code."""
+    manager = signed_in(world, "manager_sh")
+    sh = world.stores["SH-001"]
+    today = timezone.localtime(timezone=ZoneInfo("Asia/Shanghai")).date()
+    first, last = (today + timedelta(days=n) for n in days)
+    with pytest.raises(Unprocessable) as caught:
+        store_period(sh, first, last)
+    assert (caught.value.code, caught.value.status_code) == (code, 422)
+    with mock.patch("millet.stores.manager_views.store_period", wraps=store_period) as judged:
+        refused = manager.get("/stores/SH-001/", {"first": first, "last": last})
+        assert refused.status_code == 422 and words in refused.content.decode()
+        assert judged.call_count == 1
+        assert manager.get("/stores/SH-001/").status_code == 200
+        assert judged.call_count == 2

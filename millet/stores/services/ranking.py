@@ -40,21 +40,22 @@ MAX_PERIOD_DAYS = 366 * 3
 
 def store_period(store: Store, first: date, last: date) -> Period:
     """The store's local days ``first`` to ``last`` (both included) as ``[start, end)`` aware
-    datetimes in the store's market's time zone. 422 ``invalid_period`` when ``last`` is before
-    ``first`` or the range is longer than three years, and for days at the calendar's ends whose
-    bounds no instant names (the day after 9999-12-31; 0001-01-01's midnight east of UTC)."""
-    if last < first or (last - first).days > MAX_PERIOD_DAYS:
-        raise Unprocessable(
-            f"the period runs from its first day to its last, at most {MAX_PERIOD_DAYS} days",
-            code="invalid_period",
-        )
+    datetimes in the store's market's time zone. 422, each refusal with its own code so a page
+    says which rule refused without judging the days again: ``period_backwards`` when ``last`` is
+    before ``first``, ``period_too_long`` over three years, ``period_out_of_range`` for days at the
+    calendar's ends whose bounds no instant names (the day after 9999-12-31; 0001-01-01's midnight
+    east of UTC)."""
+    if last < first:
+        raise Unprocessable("the period's last day comes before its first", code="period_backwards")
+    if (last - first).days > MAX_PERIOD_DAYS:
+        raise Unprocessable(f"a period is at most {MAX_PERIOD_DAYS} days", code="period_too_long")
     zone = ZoneInfo(get_market(store.market_id).time_zone)
     try:
         start = datetime.combine(first, time(), zone)
         end = datetime.combine(last + timedelta(days=1), time(), zone)
         start.astimezone(UTC), end.astimezone(UTC)  # what the database is given
     except OverflowError:
-        raise Unprocessable("the period's days are out of range", code="invalid_period") from None
+        raise Unprocessable("the period's days are out of range", code="period_out_of_range") from None
     return start, end
 
 
