@@ -230,7 +230,7 @@ def test_an_order_is_fulfilled_with_tracking_and_returned_with_its_refund(world)
     assert on_hand(world, "MI6-64") == shelf - 1
     assert total_balance_check() == 0
     again = staff.post(fulfil, {"carrier": "SF Express", "tracking_number": "SF1"})
-    assert again.status_code == 422 and "order is fulfilled" in again.content.decode()
+    assert again.status_code == 422 and "the order is shipped already" in again.content.decode()
 
     listing = staff.get(reverse("admin:sales_order_changelist")).content.decode()
     assert "alice" in listing and f"{order.total} CNY" in listing and "SF1234567890" in listing
