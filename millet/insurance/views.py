@@ -39,6 +39,7 @@ REFUSALS = {
         "The unit's telemetry contradicts this claim: approving it needs a reason."
     ),
     "claim_already_decided": _("This claim has already been decided."),
+    "claim_already_paid": _("This claim has already been paid."),
     "claim_not_approved": _("Only an approved claim is paid."),
     "exceeds_cover": _("The claim exceeds the cover left."),
     "policy_not_active": _("The policy is no longer active."),

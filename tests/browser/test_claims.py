@@ -1,5 +1,6 @@
 """Issue 11 item 6 in the browser: a claims handler reads a claim with its unit's telemetry, approves
-it and pays it out from the queue; a customer is refused the queue."""
+it and pays it out from the queue (paid again from another tab, the queue says it is paid); a
+customer is refused the queue."""
 
 from __future__ import annotations
 
@@ -49,8 +50,15 @@ def test_a_claims_handler_decides_and_pays_a_claim(open_page, world, phone, hand
     assert axe(page) == []
     shot(page, "claims-to-pay-mobile")
 
+    other_tab = open_page("mobile", language="en")
+    sign_in(other_tab, "bob", next_url="/claims/")
     page.get_by_role("region", name=number).get_by_role("button", name="Pay CN¥501.00").click()
     expect(page.get_by_text(f"{number} paid out.")).to_be_visible()
+    # The queue left open in another tab pays again: told it is paid, nothing paid twice.
+    other_tab.get_by_role("region", name=number).get_by_role("button", name="Pay CN¥501.00").click()
+    expect(other_tab.get_by_text("This claim has already been paid.")).to_be_visible()
+    assert axe(other_tab) == []
+    shot(other_tab, "claims-paid-again-mobile")
     kept = Claim.objects.get(number=number)
     assert (kept.status, kept.payout) == ("paid", 501)
     reserve = balance("insurance:claims-reserve:CN:CNY")

@@ -210,9 +210,13 @@ def decide_claim(actor: Actor, number: str, *, approve: bool, reason: str = "") 
 
 
 def pay_claim(actor: Actor, number: str) -> Claim:
-    """Pay an approved claim out through the gateway that took the premium."""
+    """Pay an approved claim out through the gateway that took the premium. 409
+    ``claim_already_paid`` once paid (a second click: nothing is paid twice), ``claim_not_approved``
+    while undecided or rejected."""
     with transaction.atomic():
         claim, policy = _locked_claim(actor, number)
+        if claim.status == Claim.Status.PAID:
+            raise Conflict(f"claim {number} is paid already", code="claim_already_paid")
         if claim.status != Claim.Status.APPROVED:
             raise Conflict(f"claim {number} is {claim.status}, not approved", code="claim_not_approved")
         gateway = payments_for(policy.number)[0].gateway  # the premium's; a policy is never unpaid

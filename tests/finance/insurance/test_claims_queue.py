@@ -50,8 +50,10 @@ def test_a_handler_decides_and_pays_from_the_queue(world, phone, handler):  # no
     reserved = balance(RESERVE)
     assert reserved.credits_posted - reserved.debits_posted == 0
     transfers = LedgerTransfer.objects.count()
-    again = bob.post(f"/claims/{number}/pay/")  # paid already: the queue again, 409, nothing paid
-    assert again.status_code == 409 and "Only an approved claim is paid." in again.content.decode()
+    # Paid already (a second click): the queue again, 409, nothing paid, and it says so where it
+    # said "Only an approved claim is paid.", the words for an undecided or rejected claim.
+    again = bob.post(f"/claims/{number}/pay/")
+    assert again.status_code == 409 and "This claim has already been paid." in again.content.decode()
     assert LedgerTransfer.objects.count() == transfers
     assert Claim.objects.get(number=number).status == "paid"
 

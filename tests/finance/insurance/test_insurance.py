@@ -309,7 +309,7 @@ def test_claim_approve_and_pay_out_through_the_ledger(world, policy, handler):
     assert net_credit(RESERVE) == 0
     assert balances(["gateway:test:CNY"])["gateway:test:CNY"].credits_posted >= 50100
     again = handler.post(f"/insurance/claims/{number}/payout")
-    assert (again.status_code, again.json()["error"]) == (409, "claim_not_approved")
+    assert (again.status_code, again.json()["error"]) == (409, "claim_already_paid")
     assert total_balance_check() == 0
     after = world.client("alice").get(f"/insurance/policies/{policy['number']}").json()
     assert (after["paid_out"], after["claims_used"], after["status"]) == ("501.00", 1, "active")
