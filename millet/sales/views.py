@@ -220,8 +220,9 @@ def _return_cards(
 
 def refused_step(request: HttpRequest, actor, number: str, exc: Conflict) -> HttpResponse:
     """The order page as the order stands now, saying why its next step was refused (409): a second
-    click or another tab meets the first one's result, which the page then shows."""
-    messages.warning(request, str(REFUSALS[exc.code]))
+    click or another tab meets the first one's result, which the page then shows. A conflict of a
+    lower service without words here (the ledger's, say) shows its detail rather than a 500."""
+    messages.warning(request, str(REFUSALS.get(exc.code, exc.detail)))
     with as_404():
         order = services.get_order(actor, number)
     return order_page(request, actor, order, status=exc.status_code)
@@ -276,20 +277,24 @@ def cancel(request: HttpRequest, actor, order) -> HttpResponse:
 @own_order_view
 def request_return(request: HttpRequest, actor, order) -> HttpResponse:
     """The buyer says which units come back and why; staff then approve it (``request_return``).
-    Nothing left to ask for is said with the service's reason: on the page for a GET, on the
-    order's page for a POST (409: sent twice, or from another tab, the request is there)."""
+    Nothing left to ask for is said with the service's reason: on this page for a GET, on the
+    order's page for a POST (409: sent twice, or from another tab, the first request is there)."""
     try:
         left = services.units_to_request(order)
-        titles = services.sku_titles(line.sku_id for line in order.lines.all())
-        choices = [
-            (line.pk, titles.get(line.sku_id, ""), left[line.pk])
-            for line in order.lines.all()
-            if left[line.pk]
-        ]
-        form = ReturnRequestForm(request.POST or None, lines=choices)
-        if request.method != "POST":
-            return render(request, "sales/return.html", {"order": order, "form": form})
-        if form.is_valid():
+    except Conflict as exc:
+        if request.method == "POST":
+            return refused_step(request, actor, order.number, exc)
+        context = {"order": order, "refusal": REFUSALS[exc.code]}
+        return render(request, "sales/return.html", context, status=exc.status_code)
+    titles = services.sku_titles(line.sku_id for line in order.lines.all())
+    choices = [
+        (line.pk, titles.get(line.sku_id, ""), left[line.pk]) for line in order.lines.all() if left[line.pk]
+    ]
+    form = ReturnRequestForm(request.POST or None, lines=choices)
+    if request.method != "POST":
+        return render(request, "sales/return.html", {"order": order, "form": form})
+    if form.is_valid():
+        try:
             services.request_return(
                 actor,
                 order.number,
@@ -297,15 +302,12 @@ def request_return(request: HttpRequest, actor, order) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
                 details=form.cleaned_data["details"],
             )
-            messages.success(
-                request, _("Your return request is sent. We will tell you here when it is approved.")
-            )
-            return redirect("sales:order", number=order.number)
-    except Conflict as exc:
-        if request.method == "POST":
+        except Conflict as exc:  # the units went meanwhile (another tab): the order says where
             return refused_step(request, actor, order.number, exc)
-        context = {"order": order, "refusal": REFUSALS[exc.code]}
-        return render(request, "sales/return.html", context, status=exc.status_code)
+        messages.success(
+            request, _("Your return request is sent. We will tell you here when it is approved.")
+        )
+        return redirect("sales:order", number=order.number)
     return render(request, "sales/return.html", {"order": order, "form": form}, status=422)
 
 
