@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "django.forms",  # the form renderer finds Django's widget templates beside ours (web.forms)
     "ninja",  # serves Swagger UI from its own static files, so /api/docs works without a CDN
     "axes",  # failed sign-ins per account and per address: see millet.accounts.signin
+    "millet.core",  # the kernel: its one table holds the idempotency keys of creating API requests
     "millet.web",  # the base layout, components and formats every domain's pages use (docs/WEB.md)
     "millet.accounts",
     # django.contrib.admin, open to the back-office roles (millet.accounts.backoffice); after

@@ -6,6 +6,9 @@ must get the first answer back, never a second order or payment. A client that r
 "The Idempotency-Key HTTP Header Field" answer) instead of being handed the first request's result
 as if it were the second's. Every verb that takes a key stores ``fingerprint(...)`` of the
 parameters that decide its outcome beside the key, and ``check_same_request`` compares a replay's.
+
+Orders and payments keep their keys beside their own rows. Every other creating verb goes through
+``keyed_create``, which keeps a person's keys in one table (``KeyedRequest``, unique per person).
 """
 
 from __future__ import annotations
@@ -13,10 +16,17 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TypeVar
+
+from django.db import IntegrityError, transaction
 
 from millet.core.errors import Conflict
+from millet.core.models import KeyedRequest
+
+Made = TypeVar("Made")
 
 FINGERPRINT_LENGTH = 64  # hex SHA-256
 
@@ -52,3 +62,44 @@ def check_same_request(stored: str, given: str) -> None:
             "this Idempotency-Key was used for a different request; use a new key for a new request",
             code="idempotency_key_reused",
         )
+
+
+def keyed_create(
+    actor_id: int | None,
+    key: str | None,
+    request: str,
+    create: Callable[[], Made],
+    *,
+    remember: Callable[[Made], object],
+    replay: Callable[[str], Made],
+) -> Made:
+    """``create()``, once per person and ``Idempotency-Key``: what a verb that creates something runs
+    its work through. ``request`` is the ``fingerprint`` of the parameters that decide the outcome.
+
+    Without a key (or without a signed-in person) it is just ``create()``. With a new key, the key row
+    is written first, then ``create()`` runs and ``remember(made)`` (its id) is stored on the row, in
+    one transaction: a refusal raised by ``create()`` leaves no key behind. A key the person used
+    before answers ``replay(stored reference)`` (the first result, as it reads now) when ``request``
+    is the same, 409 ``idempotency_key_reused`` when it is not. Another person's key is theirs alone.
+
+    A twin (the same key sent again at once) finds no row, then meets the first's uncommitted row on
+    the unique key: PostgreSQL makes its insert wait until the first commits, then the twin, in a
+    savepoint, reads the first's row and answers as a replay (SQLite runs writers one at a time, so
+    the twin finds the row). ``replay`` and ``create`` read with the verb's own rules for the actor.
+    """
+    if not key or actor_id is None:
+        return create()
+    with transaction.atomic():
+        row = KeyedRequest.objects.filter(actor_id=actor_id, key=key).first()
+        if row is None:
+            try:
+                with transaction.atomic():  # a twin's committed row must not spoil the transaction
+                    row = KeyedRequest.objects.create(actor_id=actor_id, key=key, request_fingerprint=request)
+            except IntegrityError:
+                row = KeyedRequest.objects.get(actor_id=actor_id, key=key)
+            else:
+                made = create()
+                KeyedRequest.objects.filter(pk=row.pk).update(result=str(remember(made)))
+                return made
+        check_same_request(row.request_fingerprint, request)
+        return replay(row.result)

@@ -21,6 +21,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Annotated
 
+from ninja import Header
 from pydantic import BeforeValidator, Field, Strict, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
@@ -137,5 +138,21 @@ PaymentToken = Annotated[
         "tok_ok (or any token starting with tok_ok) approves; tok_declined declines (402, card_declined); "
         "tok_insufficient declines (402, insufficient_funds); any other token declines (402, invalid_token).",
         examples=["tok_ok", "tok_declined"],
+    ),
+]
+
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        default=None,
+        max_length=64,
+        description=(
+            "Optional. Any string of yours, new for each new request (a UUID). Send the same key again "
+            "(a retry after a timeout, a double submission) and the answer is the first request's, with "
+            "nothing created twice; the same key with a different request is 409 "
+            "``idempotency_key_reused``. A key is yours: nobody else's request is answered with your result."
+        ),
     ),
 ]

@@ -9,6 +9,7 @@ from ninja import Query, Router, Status
 
 from millet.core.openapi import ErrorOut
 from millet.core.pagination import MAX_OFFSET
+from millet.core.types import IdempotencyKey
 from millet.regions.services import get_market
 from millet.sales import services
 from millet.sales.models import Order, OrderLine
@@ -19,7 +20,6 @@ from millet.sales.schemas import (
     CartOut,
     CheckoutIn,
     CollectIn,
-    IdempotencyKey,
     OrderLineOut,
     OrderOut,
     OrderPayIn,

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from ninja import Field, Header, Schema
+from ninja import Field, Schema
 
 from millet.core.types import Money, PaymentToken, Quantity, WholeNumber
 
@@ -17,9 +17,6 @@ SkuCode = Annotated[str, Field(min_length=1, max_length=32)]
 
 
 Serial = Annotated[str, Field(min_length=1, max_length=32)]
-
-
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", default=None, max_length=64)]
 
 
 class LineIn(Schema):
