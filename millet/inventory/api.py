@@ -12,6 +12,7 @@ from typing import Annotated
 from ninja import Field, Query, Router, Status
 
 from millet.catalog.services import sku_info, skus_by_id
+from millet.core.types import IdempotencyKey
 from millet.inventory import services
 from millet.inventory.schemas import (
     Code,
@@ -64,8 +65,10 @@ def _transfer_out(t) -> StockTransferOut:
 
 
 @router.post("/transfers", response={201: StockTransferOut})
-def create_transfer(request, body: StockTransferIn):
-    """Ship units between locations; out of a store needs that store's manager."""
+def create_transfer(request, body: StockTransferIn, idempotency_key: IdempotencyKey = None):
+    """Ship units between locations; out of a store needs that store's manager. A resend with the
+    same ``Idempotency-Key`` answers with the first transfer and ships nothing again; the key with
+    another request is 409 ``idempotency_key_reused``."""
     source = services.usable_location(request.actor, body.source, manager=True)
     destination = services.get_location(body.destination)
     transfer = services.transfer_stock(
@@ -75,6 +78,7 @@ def create_transfer(request, body: StockTransferIn):
         destination_id=destination.pk,
         quantity=body.quantity,
         serials=body.serials,
+        idempotency_key=idempotency_key,
     )
     return Status(201, _transfer_out(transfer))
 
@@ -97,7 +101,10 @@ def _po_out(po) -> PurchaseOrderOut:
 
 
 @router.post("/purchase-orders", response={201: PurchaseOrderOut})
-def create_purchase_order(request, body: PurchaseOrderIn):
+def create_purchase_order(request, body: PurchaseOrderIn, idempotency_key: IdempotencyKey = None):
+    """Order units from a supplier for a location (supply planners and staff). A resend with the
+    same ``Idempotency-Key`` answers with the first purchase order and orders nothing twice; the key
+    with another request is 409 ``idempotency_key_reused``."""
     location = services.get_location(body.location)
     po = services.create_purchase_order(
         actor=request.actor,
@@ -105,6 +112,7 @@ def create_purchase_order(request, body: PurchaseOrderIn):
         location_id=location.pk,
         lines=[(_sku_id(line.sku), line.quantity) for line in body.lines],
         expected_on=body.expected_on,
+        idempotency_key=idempotency_key,
     )
     return Status(201, _po_out(po))
 

@@ -6,6 +6,7 @@ from django.utils import timezone
 from ninja import Query, Router, Status
 
 from millet.accounts.services import usernames
+from millet.core.types import IdempotencyKey
 from millet.stores import services
 from millet.stores.models import PlannedOpening, StaffMember, Store
 from millet.stores.schemas import (
@@ -78,8 +79,14 @@ def list_openings(request, filters: Query[MarketFilter]):
 
 
 @router.post("/openings", response={201: OpeningOut})
-def plan_opening(request, payload: OpeningIn):
-    return Status(201, _opening_out(services.plan_opening(actor=request.actor, **payload.model_dump())))
+def plan_opening(request, payload: OpeningIn, idempotency_key: IdempotencyKey = None):
+    """Staff: put a store opening in the pipeline. A resend with the same ``Idempotency-Key``
+    answers with the first opening and plans nothing twice; the key with another request is 409
+    ``idempotency_key_reused``."""
+    opening = services.plan_opening(
+        actor=request.actor, idempotency_key=idempotency_key, **payload.model_dump()
+    )
+    return Status(201, _opening_out(opening))
 
 
 @router.post("/openings/{opening_id}/advance", response=OpeningOut)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
+from operator import attrgetter
 
 from django.db import transaction
 from django.db.models import F, Sum
 
 from millet.accounts.actor import Actor
 from millet.core.errors import Conflict, NotFound, Unprocessable
+from millet.core.idempotency import fingerprint, keyed_create
 from millet.inventory.models import (
     Backorder,
     PurchaseOrder,
@@ -31,14 +34,45 @@ def check_lines(sku_ids: Iterable[int]) -> None:
 
 @transaction.atomic
 def create_purchase_order(
-    *, actor: Actor, supplier: str, location_id: int, lines: Iterable[tuple[int, int]], expected_on=None
+    *,
+    actor: Actor,
+    supplier: str,
+    location_id: int,
+    lines: Iterable[tuple[int, int]],
+    expected_on: date | None = None,
+    idempotency_key: str | None = None,
 ) -> PurchaseOrder:
     """Order ``(SKU id, quantity)`` lines from a supplier for delivery to a location (supply planners
     and staff; ``Forbidden`` otherwise). 422 ``empty_order``, ``duplicate_line`` (a SKU on two lines:
     receiving books against one line per SKU, so the other could never be received) or
-    ``invalid_quantity``."""
+    ``invalid_quantity``.
+
+    The actor's ``idempotency_key`` makes a retry answer with the purchase order the first request
+    made (as it is now), ordering nothing twice; the same key with another request is 409
+    ``idempotency_key_reused`` (``core.idempotency.keyed_create``)."""
     actor.require_supply_planner()
     lines = list(lines)
+    request = fingerprint(
+        "create_purchase_order",
+        supplier=supplier,
+        location_id=location_id,
+        lines=sorted(lines),  # one line per SKU: a set
+        expected_on=expected_on,
+    )
+    return keyed_create(
+        actor.user_id,
+        idempotency_key,
+        request,
+        lambda: _order(actor, supplier, location_id, lines, expected_on),
+        remember=attrgetter("pk"),
+        replay=lambda pk: PurchaseOrder.objects.select_related("supplier", "location").get(pk=pk),
+    )
+
+
+def _order(
+    actor: Actor, supplier: str, location_id: int, lines: list[tuple[int, int]], expected_on: date | None
+) -> PurchaseOrder:
+    """``create_purchase_order``'s work, the actor's role checked."""
     if not lines:
         raise Unprocessable("a purchase order needs lines", code="empty_order")
     check_lines(sku_id for sku_id, _ in lines)

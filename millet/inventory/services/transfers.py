@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import attrgetter
 
 from django.db import transaction
 from django.db.models import F
@@ -10,6 +11,7 @@ from django.utils import timezone
 
 from millet.accounts.actor import Actor
 from millet.core.errors import Conflict, NotFound, Unprocessable
+from millet.core.idempotency import fingerprint, keyed_create
 from millet.inventory.models import (
     Location,
     SerialUnit,
@@ -33,10 +35,38 @@ def transfer_stock(
     destination_id: int,
     quantity: int,
     serials: Sequence[str] = (),
+    idempotency_key: str | None = None,
 ) -> StockTransfer:
     """Ship units between locations; they are on neither shelf until received. Out of a store
-    needs that store's manager (or staff)."""
+    needs that store's manager (or staff). 422 ``same_location``, ``invalid_quantity``; 409
+    ``out_of_stock``, ``serials_mismatch``.
+
+    The actor's ``idempotency_key`` makes a retry answer with the transfer the first request made
+    (as it is now), shipping nothing again; the same key with another request is 409
+    ``idempotency_key_reused`` (``core.idempotency.keyed_create``)."""
     require_location(actor, Location.objects.get(pk=source_id), manager=True)
+    request = fingerprint(
+        "transfer_stock",
+        sku_id=sku_id,
+        source_id=source_id,
+        destination_id=destination_id,
+        quantity=quantity,
+        serials=list(serials),  # in the caller's order: an explicit choice of units, not a set
+    )
+    return keyed_create(
+        actor.user_id,
+        idempotency_key,
+        request,
+        lambda: _ship(sku_id, source_id, destination_id, quantity, serials),
+        remember=attrgetter("pk"),
+        replay=lambda pk: StockTransfer.objects.select_related("source", "destination").get(pk=pk),
+    )
+
+
+def _ship(
+    sku_id: int, source_id: int, destination_id: int, quantity: int, serials: Sequence[str]
+) -> StockTransfer:
+    """``transfer_stock``'s work, the actor's right to ship checked."""
     check_quantity(quantity)
     if source_id == destination_id:
         raise Unprocessable("source and destination are the same", code="same_location")

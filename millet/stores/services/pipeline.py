@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
@@ -24,6 +25,7 @@ from django.utils import timezone
 
 from millet.accounts.actor import Actor
 from millet.core.errors import Conflict, NotFound, Unprocessable
+from millet.core.idempotency import fingerprint, keyed_create
 from millet.regions.services import get_market
 from millet.stores.models import ExpansionGoal, PlannedOpening, Store
 from millet.stores.services.stores import get_store, market_for_input, open_store
@@ -53,12 +55,36 @@ class GoalProgress:
     on_track: bool
 
 
-def plan_opening(*, actor: Actor, market: str, city: str, name: str, target_date: date) -> PlannedOpening:
+def plan_opening(
+    *,
+    actor: Actor,
+    market: str,
+    city: str,
+    name: str,
+    target_date: date,
+    idempotency_key: str | None = None,
+) -> PlannedOpening:
+    """Put a store opening in the pipeline at ``scouting`` (staff; ``Forbidden`` otherwise). 422
+    ``unknown_market``, ``missing_field`` (a blank city or name).
+
+    The actor's ``idempotency_key`` makes a retry answer with the opening the first request planned
+    (as it is now), planning none twice; the same key with another request is 409
+    ``idempotency_key_reused`` (``core.idempotency.keyed_create``)."""
     actor.require_staff()
     market_for_input(market)
     if not city.strip() or not name.strip():
         raise Unprocessable("city and name are required", code="missing_field")
-    return PlannedOpening.objects.create(market_id=market, city=city, name=name, target_date=target_date)
+    request = fingerprint("plan_opening", market=market, city=city, name=name, target_date=target_date)
+    return keyed_create(
+        actor.user_id,
+        idempotency_key,
+        request,
+        lambda: PlannedOpening.objects.create(
+            market_id=market, city=city, name=name, target_date=target_date
+        ),
+        remember=attrgetter("pk"),
+        replay=lambda pk: PlannedOpening.objects.select_related("store").get(pk=pk),
+    )
 
 
 def check_expansion_goal(
