@@ -190,8 +190,10 @@ def collect_order(request, number: str, body: CollectIn):
 
 
 @router.post("/orders/{number}/returns", response={201: ReturnOut})
-def return_order(request, number: str, body: ReturnIn):
-    """Take units back (at a store by its staff, at a warehouse by staff) and refund them."""
+def return_order(request, number: str, body: ReturnIn, idempotency_key: IdempotencyKey = None):
+    """Take units back (at a store by its staff, at a warehouse by staff) and refund them. A resend
+    with the same ``Idempotency-Key`` answers with the first return and refunds nothing twice; the
+    key with another request is 409 ``idempotency_key_reused``."""
     ret = services.return_order(
         request.actor,
         number,
@@ -201,6 +203,7 @@ def return_order(request, number: str, body: ReturnIn):
         store_code=body.store_code,
         warehouse_code=body.warehouse_code,
         reason=body.reason,
+        idempotency_key=idempotency_key,
     )
     return Status(
         201, ReturnOut(id=ret.pk, order=number, refund_amount=ret.refund_amount, status=ret.order.status)

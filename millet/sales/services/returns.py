@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from operator import attrgetter
 
 from django.db import transaction
 from django.db.models import F, Sum
@@ -14,6 +15,7 @@ from django.db.models import F, Sum
 from millet.accounts.actor import SYSTEM, Actor
 from millet.catalog.services import SkuInfo, skus_by_id
 from millet.core.errors import Conflict, NotFound, Unprocessable
+from millet.core.idempotency import fingerprint, keyed_create
 from millet.finance import services as finance
 from millet.inventory import services as inventory
 from millet.sales import events
@@ -21,7 +23,7 @@ from millet.sales.models import Order, OrderLine, OrderUnit, Return, ReturnLine
 from millet.sales.pricing import share_of
 from millet.sales.services.fulfilment import store_code_of
 from millet.sales.services.orders import get_order, sale_facts
-from millet.sales.services.stores import store_facts, till_store
+from millet.sales.services.stores import StoreFacts, store_facts, till_store
 from millet.sales.services.till import cash_account_code, check_takes_sales
 
 
@@ -119,6 +121,7 @@ def return_order(
     store_code: str | None = None,
     warehouse_code: str | None = None,
     reason: str = "",
+    idempotency_key: str | None = None,
 ) -> Return:
     """Take units back at a store (its staff) or a warehouse (staff) and refund their share of the order.
 
@@ -128,6 +131,10 @@ def return_order(
     does (``till.check_takes_sales``: 409 ``till_not_open``, ``till_day_closed``), and its drawer
     in the order's currency (409 ``cash_refund_other_currency``); a warehouse has no drawer, so a
     cash order's return there is 409 ``cash_refund_needs_till``. Every refusal changes nothing.
+
+    The actor's ``idempotency_key`` makes a retry answer with the return the first request booked
+    (as it is now), refunding nothing twice; the same key with another request is 409
+    ``idempotency_key_reused`` (``core.idempotency.keyed_create``).
     """
     store = None
     if store_code:
@@ -141,6 +148,33 @@ def return_order(
         raise Unprocessable(
             "say where the units come back: store_code or warehouse_code", code="location_required"
         )
+    request = fingerprint(
+        "return_order",
+        number=number,
+        lines=sorted((req.line_id, req.quantity, sorted(req.serials)) for req in lines),
+        store_code=store_code,
+        warehouse_code=warehouse_code,
+        reason=reason,
+    )
+    return keyed_create(
+        actor.user_id,
+        idempotency_key,
+        request,
+        lambda: _take_back(actor, number, lines, store, location_id, reason),
+        remember=attrgetter("pk"),
+        replay=lambda pk: Return.objects.select_related("order").get(pk=pk),
+    )
+
+
+def _take_back(
+    actor: Actor,
+    number: str,
+    lines: Sequence[ReturnRequest],
+    store: StoreFacts | None,
+    location_id: int,
+    reason: str,
+) -> Return:
+    """``return_order``'s work, once the actor may take units back at ``location_id``."""
     # Any store takes back any order shown by its number (the receipt), so look it up unrestricted:
     # the actor was checked against the place the units come back to.
     order = get_order(SYSTEM, number, for_update=True)
