@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ninja import Query, Router, Status
 
+from millet.core.types import IdempotencyKey
 from millet.insights import services
 from millet.insights.metrics import METRICS
 from millet.insights.schemas import (
@@ -65,8 +66,10 @@ def list_goals(request):
 
 
 @router.post("/goals", response={201: InsightGoalOut})
-def create_goal(request, body: InsightGoalIn):
-    goal = services.create_goal(actor=request.actor, **body.dict())
+def create_goal(request, body: InsightGoalIn, idempotency_key: IdempotencyKey = None):
+    """Staff: set a goal. A resend with the same ``Idempotency-Key`` answers with the first goal and
+    sets nothing twice; the key with another request is 409 ``idempotency_key_reused``."""
+    goal = services.create_goal(actor=request.actor, idempotency_key=idempotency_key, **body.dict())
     return Status(201, _goal_out(services.card(goal)))
 
 

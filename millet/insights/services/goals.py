@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from operator import attrgetter
 
 from django.utils import timezone
 
@@ -18,6 +19,7 @@ from millet.accounts.actor import Actor
 from millet.accounts.services import usernames
 from millet.catalog import services as catalog
 from millet.core.errors import NotFound, Unprocessable
+from millet.core.idempotency import fingerprint, keyed_create
 from millet.core.replicas import replica_reads
 from millet.flashsale import services as flashsale
 from millet.insights.metrics import (
@@ -43,6 +45,8 @@ from millet.insights.sparkline import Sparkline, sparkline
 from millet.regions import services as regions
 from millet.regions.money import currency_exponent
 from millet.stores import services as stores
+
+CENTS = Decimal("0.01")  # a target's places (check_goal)
 
 
 @dataclass(frozen=True)
@@ -131,17 +135,34 @@ def create_goal(
     owner_id: int,
     currency: str = "",
     source: str = "",
+    idempotency_key: str | None = None,
 ) -> Goal:
     """Set a goal (staff; 403 otherwise); errors as ``check_goal``, and 422 ``invalid_goal`` for an
-    owner who is no user."""
+    owner who is no user.
+
+    The actor's ``idempotency_key`` makes a retry answer with the goal the first request set (as it
+    is now), setting none twice; the same key with another request is 409 ``idempotency_key_reused``
+    (``core.idempotency.keyed_create``)."""
     actor.require_staff()
     fields = {"title": title, "metric": metric, "scope_kind": scope_kind, "scope_value": scope_value}
     fields |= {"target": target, "starts_on": starts_on, "due_on": due_on}
     currency = check_goal(**fields, currency=currency)
     if not usernames([owner_id]):
         raise Unprocessable("the owner is no user", code="invalid_goal")
-    return Goal.objects.create(
-        **fields | {"title": title.strip()[:160]}, currency=currency, owner_id=owner_id, source=source[:255]
+    request = fingerprint("create_goal", **fields, currency=currency, owner_id=owner_id, source=source)
+    return keyed_create(
+        actor.user_id,
+        idempotency_key,
+        request,
+        lambda: Goal.objects.create(
+            # the target as the column keeps it (2 places), so the first answer reads as every later one
+            **fields | {"title": title.strip()[:160], "target": target.quantize(CENTS)},
+            currency=currency,
+            owner_id=owner_id,
+            source=source[:255],
+        ),
+        remember=attrgetter("pk"),
+        replay=lambda pk: Goal.objects.get(pk=pk),
     )
 
 
