@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from ninja import Field, Query, Router, Status
 
+from millet.core.types import IdempotencyKey
 from millet.devices import services
 from millet.devices.models import Automation, Command, Firmware, Home, Rollout
 from millet.devices.schemas import (
@@ -147,8 +148,13 @@ def list_homes(request):
 
 
 @router.post("/homes", response={201: HomeOut})
-def create_home(request, payload: HomeIn):
-    return Status(201, _home_out(services.create_home(request.actor, payload.name, payload.time_zone)))
+def create_home(request, payload: HomeIn, idempotency_key: IdempotencyKey = None):
+    """A home of yours. A resend with the same ``Idempotency-Key`` answers with the first home and
+    makes none twice; the key with another request is 409 ``idempotency_key_reused``."""
+    home = services.create_home(
+        request.actor, payload.name, payload.time_zone, idempotency_key=idempotency_key
+    )
+    return Status(201, _home_out(home))
 
 
 @router.get("/homes/{home_id}/automations", response=list[AutomationOut])
@@ -157,8 +163,14 @@ def list_automations(request, home_id: ObjectId):
 
 
 @router.post("/homes/{home_id}/automations", response={201: AutomationOut})
-def create_automation(request, home_id: ObjectId, payload: AutomationIn):
-    automation = services.create_automation(request.actor, home_id, **payload.model_dump())
+def create_automation(
+    request, home_id: ObjectId, payload: AutomationIn, idempotency_key: IdempotencyKey = None
+):
+    """An automation in your home. A resend with the same ``Idempotency-Key`` answers with the first
+    automation and makes none twice; the key with another request is 409 ``idempotency_key_reused``."""
+    automation = services.create_automation(
+        request.actor, home_id, idempotency_key=idempotency_key, **payload.model_dump()
+    )
     return Status(201, _automation_out(automation))
 
 

@@ -26,6 +26,7 @@ from django.utils import timezone
 from millet.accounts.actor import Actor
 from millet.core.errors import Forbidden, NotFound, Unprocessable
 from millet.core.faults import is_record_fault
+from millet.core.idempotency import fingerprint, keyed_create
 from millet.devices.models import Automation, Device, Notification, Shadow
 from millet.devices.services.identity import spec_of
 from millet.devices.services.ownership import controllable_ids, get_home
@@ -150,7 +151,15 @@ def create_automation(
     trigger: dict,
     conditions: list,
     actions: list,
+    idempotency_key: str | None = None,
 ) -> Automation:
+    """A rule of the home's (its owner's only; 403 otherwise): when ``trigger`` fires and every
+    condition holds, run ``actions``. 422 ``invalid_automation`` for a malformed rule or a device the
+    owner may not control.
+
+    The actor's ``idempotency_key`` makes a retry answer with the automation the first request made
+    (as it is now), making none twice; the same key with another request is 409
+    ``idempotency_key_reused`` (``core.idempotency.keyed_create``)."""
     home = get_home(actor, home_id)
     if home.owner_id != actor.user_id:
         raise Forbidden("only the home's owner creates its automations")
@@ -160,14 +169,20 @@ def create_automation(
     allowed = controllable_ids(home.owner_id)
     checked = _trigger(trigger_type, trigger, allowed)
     device = Device.objects.get(device_id=checked["device"]) if "device" in checked else None
-    return Automation.objects.create(
-        home=home,
-        name=name,
-        trigger_type=trigger_type,
-        trigger_device=device,
-        trigger=checked,
-        conditions=_conditions(conditions, allowed),
-        actions=_actions(actions, allowed),
+    rule = {
+        "name": name,
+        "trigger_type": trigger_type,
+        "trigger": checked,
+        "conditions": _conditions(conditions, allowed),
+        "actions": _actions(actions, allowed),
+    }
+    return keyed_create(
+        actor.user_id,
+        idempotency_key,
+        fingerprint("create_automation", home_id=home.pk, **rule),
+        lambda: Automation.objects.create(home=home, trigger_device=device, **rule),
+        remember=operator.attrgetter("pk"),
+        replay=lambda pk: Automation.objects.get(pk=pk),
     )
 
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -20,6 +21,7 @@ from django.utils import timezone
 from millet.accounts.actor import Actor
 from millet.accounts.services import user_id_for, usernames
 from millet.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from millet.core.idempotency import fingerprint, keyed_create
 from millet.devices.events import device_data_wiped
 from millet.devices.models import (
     Automation,
@@ -408,7 +410,15 @@ def shares_of(actor: Actor, device_id: str) -> list[tuple[str, str]]:
 # --- homes -----------------------------------------------------------------------------------------
 
 
-def create_home(actor: Actor, name: str, time_zone: str = "UTC") -> Home:
+def create_home(
+    actor: Actor, name: str, time_zone: str = "UTC", *, idempotency_key: str | None = None
+) -> Home:
+    """A home of the actor's, to place devices in and run automations by its clock. 422
+    ``invalid_name``, ``invalid_time_zone``.
+
+    The actor's ``idempotency_key`` makes a retry answer with the home the first request made (as it
+    is now), making none twice; the same key with another request is 409 ``idempotency_key_reused``
+    (``core.idempotency.keyed_create``)."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     if actor.user_id is None:
@@ -422,7 +432,14 @@ def create_home(actor: Actor, name: str, time_zone: str = "UTC") -> Home:
         ZoneInfo(time_zone)
     except (ZoneInfoNotFoundError, ValueError):
         raise Unprocessable(f"unknown time zone {time_zone!r}", code="invalid_time_zone") from None
-    return Home.objects.create(owner_id=actor.user_id, name=name, time_zone=time_zone)
+    return keyed_create(
+        actor.user_id,
+        idempotency_key,
+        fingerprint("create_home", name=name, time_zone=time_zone),
+        lambda: Home.objects.create(owner_id=actor.user_id, name=name, time_zone=time_zone),
+        remember=attrgetter("pk"),
+        replay=lambda pk: Home.objects.get(pk=pk),
+    )
 
 
 def list_homes(actor: Actor) -> list[Home]:
