@@ -311,22 +311,33 @@ def shadow(request, device_id: DeviceId):
 
 
 @router.post("/{device_id}/properties", response={202: CommandOut})
-def set_properties(request, device_id: DeviceId, payload: SetIn):
-    """Change writable properties: the desired shadow moves now, the device follows when it acks."""
+def set_properties(request, device_id: DeviceId, payload: SetIn, idempotency_key: IdempotencyKey = None):
+    """Change writable properties: the desired shadow moves now, the device follows when it acks. A
+    resend with the same ``Idempotency-Key`` answers with the first command and queues none twice;
+    the key with another request is 409 ``idempotency_key_reused``."""
     command = services.request_set(
         request.actor,
         device_id,
         payload.props,
         ttl_seconds=payload.ttl_seconds,
         expected_version=payload.expected_version,
+        idempotency_key=idempotency_key,
     )
     return Status(202, _command_out(command))
 
 
 @router.post("/{device_id}/actions", response={202: CommandOut})
-def run_action(request, device_id: DeviceId, payload: ActionIn):
+def run_action(request, device_id: DeviceId, payload: ActionIn, idempotency_key: IdempotencyKey = None):
+    """Run one of the device's actions (a snapshot, a reboot). A resend with the same
+    ``Idempotency-Key`` answers with the first command and runs nothing twice; the key with another
+    request is 409 ``idempotency_key_reused``."""
     command = services.request_action(
-        request.actor, device_id, payload.action, payload.args, ttl_seconds=payload.ttl_seconds
+        request.actor,
+        device_id,
+        payload.action,
+        payload.args,
+        ttl_seconds=payload.ttl_seconds,
+        idempotency_key=idempotency_key,
     )
     return Status(202, _command_out(command))
 

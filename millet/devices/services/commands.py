@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import NamedTuple
 
 import orjson
@@ -21,6 +23,7 @@ from django.utils import timezone
 
 from millet.accounts.actor import Actor
 from millet.core.errors import Conflict, NotFound, Unprocessable
+from millet.core.idempotency import fingerprint, keyed_create
 from millet.devices import events
 from millet.devices.models import Command, Device, OpenCommand, Shadow
 from millet.devices.services.identity import get_device, spec_of
@@ -152,23 +155,67 @@ def request_set(
     *,
     ttl_seconds: int | None = None,
     expected_version: int | None = None,
+    idempotency_key: str | None = None,
 ) -> Command:
-    """Owner or control share: change properties. Another owner's device is simply not found."""
+    """Owner or control share: change properties. Another owner's device is simply not found.
+
+    The actor's ``idempotency_key`` makes a retry answer with the command the first request queued
+    (as it is now), queueing none twice; the same key with another request is 409
+    ``idempotency_key_reused`` (``core.idempotency.keyed_create``)."""
     ttl = _ttl(ttl_seconds)
     with transaction.atomic():
         device = device_with_role(actor, device_id, CONTROL, for_update=True)
-        return set_properties(
-            device, props, created_by=actor.user_id, ttl=ttl, expected_version=expected_version
+        return _keyed_command(
+            actor,
+            idempotency_key,
+            fingerprint(
+                "request_set",
+                device_id=device_id,
+                props=props,
+                ttl=ttl_seconds,
+                expected_version=expected_version,
+            ),
+            lambda: set_properties(
+                device, props, created_by=actor.user_id, ttl=ttl, expected_version=expected_version
+            ),
         )
 
 
 def request_action(
-    actor: Actor, device_id: str, action: str, args: dict | None, *, ttl_seconds: int | None = None
+    actor: Actor,
+    device_id: str,
+    action: str,
+    args: dict | None,
+    *,
+    ttl_seconds: int | None = None,
+    idempotency_key: str | None = None,
 ) -> Command:
+    """Owner or control share: run one of the device's actions (422 ``unknown_action``, or its
+    arguments refused). ``idempotency_key`` as ``request_set``'s: a retry runs nothing twice."""
     ttl = _ttl(ttl_seconds)
     with transaction.atomic():
         device = device_with_role(actor, device_id, CONTROL)
-        return run_action(device, action, args or {}, created_by=actor.user_id, ttl=ttl)
+        return _keyed_command(
+            actor,
+            idempotency_key,
+            fingerprint(
+                "request_action", device_id=device_id, action=action, args=args or {}, ttl=ttl_seconds
+            ),
+            lambda: run_action(device, action, args or {}, created_by=actor.user_id, ttl=ttl),
+        )
+
+
+def _keyed_command(actor: Actor, key: str | None, request: str, issue: Callable[[], Command]) -> Command:
+    """``issue()`` once per actor and key (``core.idempotency.keyed_create``); a replay reads the
+    first command with its device, as the API answers it."""
+    return keyed_create(
+        actor.user_id,
+        key,
+        request,
+        issue,
+        remember=attrgetter("pk"),
+        replay=lambda pk: Command.objects.select_related("device").get(pk=pk),
+    )
 
 
 def _shadow_state(device: Device, shadow: Shadow) -> ShadowState:
