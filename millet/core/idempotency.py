@@ -85,7 +85,8 @@ def keyed_create(
     A twin (the same key sent again at once) finds no row, then meets the first's uncommitted row on
     the unique key: PostgreSQL makes its insert wait until the first commits, then the twin, in a
     savepoint, reads the first's row and answers as a replay (SQLite runs writers one at a time, so
-    the twin finds the row). ``replay`` and ``create`` read with the verb's own rules for the actor.
+    the twin finds the row). The verb checks the actor's right to it before calling this, so a
+    replay is answered only to someone who may still make the request.
     """
     if not key or actor_id is None:
         return create()
