@@ -118,8 +118,10 @@ def create_purchase_order(request, body: PurchaseOrderIn, idempotency_key: Idemp
 
 
 @router.post("/purchase-orders/{po_id}/receive", response=PurchaseOrderOut)
-def receive_purchase_order(request, po_id: int, body: ReceiveIn):
-    """Book a delivery; serialized SKUs name each unit; waiting back-orders are filled in order."""
+def receive_purchase_order(request, po_id: int, body: ReceiveIn, idempotency_key: IdempotencyKey = None):
+    """Book a delivery; serialized SKUs name each unit; waiting back-orders are filled in order. A
+    resend with the same ``Idempotency-Key`` answers with the purchase order and books nothing twice;
+    the key with another delivery is 409 ``idempotency_key_reused``."""
     infos = sku_info([line.sku for line in body.lines])
     services.check_lines(infos[line.sku].id for line in body.lines)  # the lines become a map by SKU
     po = services.receive_purchase_order(
@@ -129,6 +131,7 @@ def receive_purchase_order(request, po_id: int, body: ReceiveIn):
         serials={infos[line.sku].id: line.serials for line in body.lines},
         serialized_skus={info.id for info in infos.values() if info.serialized},
         batch=body.batch,
+        idempotency_key=idempotency_key,
     )
     return _po_out(po)
 

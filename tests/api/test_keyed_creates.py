@@ -3,7 +3,8 @@
 creates nothing; the key with another request is 409 ``idempotency_key_reused``; another person's
 same key is theirs, never a replay of someone else's resource; and two identical keyed requests at
 once make one resource (PostgreSQL). Before, each retry after a timeout made another transfer,
-purchase order, planned opening, refunded return, goal, home, automation or device command."""
+purchase order, delivery booked, planned opening, refunded return, goal, home, automation or
+device command."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from millet.core.models import KeyedRequest
 from millet.demo.data import DEVICE_MODELS
 from millet.devices.models import Automation, Command, Device, Home
 from millet.insights.models import Goal
-from millet.inventory.models import PurchaseOrder, SerialUnit, Stock, StockTransfer
+from millet.inventory.models import PurchaseOrder, SerialUnit, Stock, StockMovement, StockTransfer
 from millet.sales.models import Return
 from millet.stores.models import PlannedOpening
 from tests.concurrency import behind_open_transaction
@@ -39,7 +40,7 @@ class Creating:
     first: dict
     others: list[dict]
     model: type[Model]
-    status: int = 201  # a device command is accepted (202), not made at once
+    status: int = 201  # a device command is accepted (202), not made at once; a delivery booked (200)
 
 
 _TRANSFER = {"sku": "CABLE-C", "source": "WH-CN-SH", "destination": "SH-001", "quantity": 2}
@@ -74,6 +75,14 @@ def _purchase_order(request: pytest.FixtureRequest, world: World, client: ApiCli
         {**_PURCHASE_ORDER, "expected_on": "2030-01-01"},
     ]
     return Creating("/inventory/purchase-orders", _PURCHASE_ORDER, others, PurchaseOrder)
+
+
+def _delivery(request: pytest.FixtureRequest, world: World, client: ApiClient) -> Creating:
+    """A partial delivery of a purchase order's unserialized units: each booking is a stock movement."""
+    po = client.post("/inventory/purchase-orders", _PURCHASE_ORDER).json()["id"]
+    first = {"lines": [{"sku": "CABLE-C", "quantity": 2}]}
+    others = [{"lines": [{"sku": "CABLE-C", "quantity": 1}]}, {**first, "batch": "B2"}]
+    return Creating(f"/inventory/purchase-orders/{po}/receive", first, others, StockMovement, 200)
 
 
 def _opening(request: pytest.FixtureRequest, world: World, client: ApiClient) -> Creating:
@@ -164,6 +173,7 @@ def _action(request: pytest.FixtureRequest, world: World, client: ApiClient) -> 
 ROUTES: dict[str, Callable[[pytest.FixtureRequest, World, ApiClient], Creating]] = {
     "POST /inventory/transfers": _transfer,
     "POST /inventory/purchase-orders": _purchase_order,
+    "POST /inventory/purchase-orders/{id}/receive": _delivery,
     "POST /stores/openings": _opening,
     "POST /sales/orders/{number}/returns": _return,
     "POST /insights/goals": _goal,
@@ -258,9 +268,10 @@ def test_two_identical_keyed_requests_at_once_make_one_resource(request, world, 
     on the key's unique index, and once the first commits answers with the first's resource."""
     staff = world.client("staff")
     creating = ROUTES[route](request, world, staff)
+    before = creating.model.objects.count()
     send: Callable[[], object] = lambda: _send(staff, creating, creating.first)  # noqa: E731
     first, second = behind_open_transaction(send, send)
     assert first.status_code == creating.status, first.content
     assert second.status_code == creating.status, getattr(second, "content", second)
     assert second.json() == first.json()
-    assert creating.model.objects.count() == 1
+    assert creating.model.objects.count() == before + 1

@@ -88,7 +88,6 @@ def _order(
     return po
 
 
-@transaction.atomic
 def receive_purchase_order(
     actor: Actor,
     po_id: int,
@@ -97,13 +96,43 @@ def receive_purchase_order(
     serials: dict[int, list[str]] | None = None,
     serialized_skus: set[int] = frozenset(),
     batch: str = "",
+    idempotency_key: str | None = None,
 ) -> PurchaseOrder:
     """Book what arrived (``{SKU id: quantity}``; a caller reading lines checks them with
     ``check_lines`` first) against the PO (partial deliveries allowed), then fill waiting back-orders.
 
-    Supply planners and staff only (``Forbidden``).
+    Supply planners and staff only (``Forbidden``). The actor's ``idempotency_key`` makes a retry of a
+    delivery answer with the purchase order as it is now and book nothing twice (a partial delivery
+    of unserialized units sent again would otherwise be counted again, up to the quantity ordered);
+    the same key with another delivery is 409 ``idempotency_key_reused`` (``core.idempotency``).
     """
     actor.require_supply_planner()
+    request = fingerprint(
+        "receive_purchase_order",
+        po_id=po_id,
+        received=sorted(received.items()),
+        serials=sorted((sku_id, sorted(units)) for sku_id, units in (serials or {}).items()),
+        batch=batch,
+    )
+    return keyed_create(
+        actor.user_id,
+        idempotency_key,
+        request,
+        lambda: _receive(po_id, received, serials, serialized_skus, batch),
+        remember=attrgetter("pk"),
+        replay=lambda pk: PurchaseOrder.objects.get(pk=pk),
+    )
+
+
+@transaction.atomic
+def _receive(
+    po_id: int,
+    received: dict[int, int],
+    serials: dict[int, list[str]] | None,
+    serialized_skus: set[int],
+    batch: str,
+) -> PurchaseOrder:
+    """``receive_purchase_order``'s work, the actor's role checked."""
     po = PurchaseOrder.objects.select_for_update().filter(pk=po_id).first()
     if po is None:
         raise NotFound("unknown purchase order")
