@@ -71,10 +71,11 @@ def number(value: int | Decimal | str) -> str:
     return format_decimal(Decimal(value), locale=page_locale())
 
 
-def percent(share: float | Decimal) -> str:
+def percent(share: float | Decimal, *, exact: bool = False) -> str:
     """A share (0.125) as the page's locale writes a whole percentage: 13% in English, 13 % in
-    German (babel's CLDR pattern). For rates and shares, never money."""
-    return format_percent(share, locale=page_locale())
+    German (babel's CLDR pattern). For rates and shares, never money. ``exact`` keeps every decimal
+    the share has (a loan's APR of 0.165 is 16.5%, never rounded to 17%: it is a contract's term)."""
+    return format_percent(share, locale=page_locale(), decimal_quantization=not exact)
 
 
 def _zone() -> ZoneInfo | None:

@@ -22,6 +22,7 @@ from millet.lending.services.loans import (
     TOKEN_PREFIX,
     events_for,
     get_loan,
+    get_own_loan,
     installments,
     list_loans,
     loan_funds_order,
@@ -57,6 +58,14 @@ from millet.lending.services.reporting import (
     loan_markets,
     past_due,
 )
+from millet.lending.services.statements import (
+    HistoryLine,
+    LoanStatement,
+    LoanSummary,
+    ScheduleLine,
+    loan_statement,
+    loan_summaries,
+)
 from millet.lending.services.waterfall import Waterfall, payoff_minor
 
 __all__ = [
@@ -70,9 +79,13 @@ __all__ = [
     "Cohort",
     "CreditDecisions",
     "DailySummary",
+    "HistoryLine",
     "LenderGateway",
+    "LoanStatement",
+    "LoanSummary",
     "MonitoringReport",
     "PastDue",
+    "ScheduleLine",
     "ScoreBucket",
     "Waterfall",
     "application_form",
@@ -92,6 +105,7 @@ __all__ = [
     "events_for",
     "get_application",
     "get_loan",
+    "get_own_loan",
     "get_product",
     "installments",
     "list_applications",
@@ -100,6 +114,8 @@ __all__ = [
     "list_products",
     "loan_funds_order",
     "loan_markets",
+    "loan_statement",
+    "loan_summaries",
     "monitoring_report",
     "past_due",
     "payoff_minor",

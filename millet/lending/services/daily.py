@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -10,6 +10,7 @@ from django.db import transaction
 
 from millet.finance import services as finance
 from millet.lending.models import (
+    Installment,
     Loan,
 )
 from millet.lending.services import clock
@@ -72,11 +73,17 @@ def bucket_counts() -> dict[str, int]:
     return counts
 
 
+def late_installments(rows: Sequence[Installment], on: date) -> list[Installment]:
+    """The installments past their due date and not yet settled, oldest first: the loan is as many
+    days past due as the first of them is (the daily job's rule, and what the borrower's page says)."""
+    return [r for r in rows if r.due_date < on and not r.settled]
+
+
 def _age(loan: Loan, on: date) -> tuple[int, int]:
     if loan.status != Loan.Status.ACTIVE:
         return 0, 0
     rows = installments(loan)
-    late = [r for r in rows if r.due_date < on and not r.settled]
+    late = late_installments(rows, on)
     loan.days_past_due = (on - late[0].due_date).days if late else 0
     loan.bucket = bucket_for(loan.days_past_due)
     loan.defaulted = loan.defaulted or loan.days_past_due > 90

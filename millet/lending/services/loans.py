@@ -60,6 +60,16 @@ def get_loan(actor: Actor, number: str) -> Loan:
     return loan
 
 
+def get_own_loan(actor: Actor, number: str) -> Loan:
+    """One of the actor's own loans, as its borrower: the one a person may read and repay on their
+    pages. Anyone else's loan is NotFound like one that does not exist, even for a risk officer, who
+    sees every loan through ``get_loan``; so the borrower's pages cannot be used to probe numbers."""
+    loan = _visible_loans(actor).filter(number=number, customer_id=actor.user_id).first()
+    if loan is None:
+        raise NotFound(f"no loan {number}", code="unknown_loan")
+    return loan
+
+
 def list_loans(actor: Actor, *, status: str = "") -> QuerySet[Loan]:
     loans = _visible_loans(actor).order_by("-created_at", "-pk")
     return loans.filter(status=status) if status else loans

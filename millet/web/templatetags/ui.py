@@ -2,7 +2,8 @@
 
 - ``{{ amount|money:currency }}``: a price for this page's language and market (``web.formats.money``);
 - ``{{ count|number }}``: grouping per locale (1,00,000 in India);
-- ``{{ share|percent }}``: a share (0.125) as a whole percentage in the page's locale;
+- ``{{ share|percent }}``: a share (0.125) as a whole percentage in the page's locale (``percent:True``:
+  every decimal it has, for a rate such as a loan's APR);
 - ``{{ when|local_date }}``, ``{{ when|local_datetime }}``: in the market's time zone and locale;
 - ``{{ code|market_name }}``: a market's country in the page's language;
 - ``{% countdown deadline %}``: the countdown component, server-rendered and ticked by millet.js.
@@ -33,8 +34,8 @@ def number(value) -> str:
 
 
 @register.filter
-def percent(share) -> str:
-    return "" if share is None or share == "" else formats.percent(share)
+def percent(share, exact: bool = False) -> str:
+    return "" if share is None or share == "" else formats.percent(share, exact=exact)
 
 
 @register.filter
