@@ -37,6 +37,18 @@ class LendingConfig(AppConfig):
         )
         nav.add(nav.Link(nav.DEVELOPER, "credit-monitoring", label, "lending:monitoring", order=40))
 
+        nav.add(
+            nav.Link(
+                nav.ACCOUNT,
+                "loans",
+                _("My loans"),
+                "lending:loans",
+                nav.signed_in,
+                _("What you still owe on installment credit, the next payment, and paying it."),
+                order=20,
+            )
+        )
+
         def is_risk_officer(actor) -> bool:
             return actor is not None and actor.is_risk_officer
 

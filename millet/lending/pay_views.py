@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods
 from millet.accounts.actor import Actor, request_actor
 from millet.core.errors import Conflict, DomainError
 from millet.core.not_found import as_404
+from millet.lending.card import card_problem
 from millet.lending.credit.reasons import reason_text
 from millet.lending.services import application_form, applications_for_order, apply_for_credit, list_products
 from millet.sales import services as sales
@@ -154,10 +155,5 @@ def _pay_by_card(request: HttpRequest, actor: Actor, order, form: CreditForm) ->
     try:
         sales.pay_order(actor, order.number, payment_token=request.POST.get("card_token", "")[:64])
     except DomainError as exc:
-        reason = getattr(exc, "decline_reason", "")
-        problem = {
-            "card_declined": _("Your card was declined."),
-            "insufficient_funds": _("Your card has insufficient funds."),
-        }.get(reason, _("The payment did not go through. Check the card and try again."))
-        return _page(request, order, form, status=exc.status_code, card_problem=problem)
+        return _page(request, order, form, status=exc.status_code, card_problem=card_problem(exc))
     return HttpResponseRedirect(confirmation)
