@@ -115,6 +115,7 @@ def _refusal(exc: DomainError, summary: LoanSummary) -> str:
 @login_required
 @require_safe
 def loans(request: HttpRequest) -> HttpResponse:
+    """My loans: only the person's own, even for a risk officer (who reads every loan elsewhere)."""
     rows = [{"summary": s, "status": _status(s)} for s in loan_summaries(request_actor(request))]
     return render(request, "lending/loans.html", {"rows": rows})
 
@@ -122,6 +123,7 @@ def loans(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def loan(request: HttpRequest, number: str) -> HttpResponse:
+    """One of the person's own loans; a POST pays on it with the form's one-time ``attempt`` key."""
     actor = request_actor(request)
     with as_404():
         statement = loan_statement(actor, number)
