@@ -134,6 +134,8 @@ def test_a_closed_loan_refuses_a_payment_in_words(credit, loan):
     assert "This loan is paid off." in client.get(page_of(loan)).content.decode()
     refused = pay(client, loan, "10.00")
     assert refused.status_code == 409 and "This loan is closed" in refused.content.decode()
+    garbled = pay(client, loan, "lots")  # no form is shown any more, but a sent one still gets its words
+    assert garbled.status_code == 422 and "Enter a number." in garbled.content.decode()
     assert repayments(loan) == 1 and total_balance_check() == 0
 
 
