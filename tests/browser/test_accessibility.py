@@ -32,6 +32,7 @@ SIGNED_IN = [
     "/account/email/",
     "/account/password/change/",
     "/account/protection/",  # no policies yet
+    "/lending/loans/",  # no loans yet
     "/orders/",
     "/devices/",  # no devices yet
     "/shop/in/cart/",  # empty
