@@ -149,6 +149,7 @@ def test_a_late_loan_says_how_late_and_proposes_everything_due(credit, loan, mon
     assert f"Late by {late_by} days" in text and text.count(">Late<") == 2
     due = sum(r.principal_due_minor + r.interest_due_minor for r in rows[:2]) + 2 * loan.late_fee_minor
     assert f'value="{Decimal(due).scaleb(-2)}"' in text and "Late fee charged" in text
+    assert f"Pay what is due now, CN¥{Decimal(due).scaleb(-2):,}, to stop more late fees." in text
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
