@@ -28,7 +28,7 @@ from millet.core.errors import DomainError
 from millet.core.not_found import as_404
 from millet.lending.card import card_problem
 from millet.lending.services import LoanStatement, LoanSummary, loan_statement, loan_summaries, repay
-from millet.regions.money import from_minor
+from millet.regions.money import currency_exponent, from_minor
 from millet.web.formats import money
 
 STATE = {  # a loan's state (services.statements) -> (label, badge tone); "late" adds its days
@@ -103,8 +103,16 @@ def _refusal(exc: DomainError, summary: LoanSummary) -> str:
         return _("That is more than you owe. To pay off the whole loan today, pay %(amount)s.") % {
             "amount": money(summary.payoff, summary.currency)
         }
+    if exc.code == "malformed_money":  # the currency's own places (ISO 4217 minor unit), not always 2
+        places = currency_exponent(summary.currency)
+        if not places:
+            return _("Enter a whole amount above zero.")
+        return ngettext(
+            "Enter an amount above zero, with at most %(places)s decimal.",
+            "Enter an amount above zero, with at most %(places)s decimals.",
+            places,
+        ) % {"places": places}
     return {
-        "malformed_money": _("Enter an amount above zero, with at most two decimals."),
         "loan_not_active": _("This loan is closed: there is nothing left to pay on it."),
         "idempotency_key_reused": _(
             "This form was already used for another payment. Check the history below, then pay again."

@@ -115,8 +115,8 @@ def test_a_replayed_form_pays_once(credit, loan):
         ("100.00", "tok_insufficient", 402, "Your card has insufficient funds."),
         ("100.00", "tok_nonsense", 402, "The payment did not go through. Check the card and try again."),
         ("999999.00", "tok_ok", 409, "That is more than you owe. To pay off the whole loan today, pay CN¥"),
-        ("0", "tok_ok", 422, "Enter an amount above zero, with at most two decimals."),
-        ("1.005", "tok_ok", 422, "Enter an amount above zero, with at most two decimals."),
+        ("0", "tok_ok", 422, "Enter an amount above zero, with at most 2 decimals."),
+        ("1.005", "tok_ok", 422, "Enter an amount above zero, with at most 2 decimals."),
         ("lots", "tok_ok", 422, "Enter a number."),
     ],
 )
