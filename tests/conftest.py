@@ -105,6 +105,23 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture
+def migrate(transactional_db):
+    """``migrate((app, migration))`` takes the test database's schema there (a data migration's test
+    writes rows as they were before it, then migrates forward). Afterwards every app is taken back to
+    its newest migration, so the tests after it, on the same database, find the schema the code
+    expects. Migrations run outside a test's transaction, hence ``transactional_db``."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    def to(*targets: tuple[str, str]) -> None:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()  # what the last run applied or unapplied
+        executor.migrate(list(targets) or executor.loader.graph.leaf_nodes())
+
+    yield to
+    to()
+
+
+@pytest.fixture
 def require_shared_cache():
     """Facts kept in the shared cache (``core.shared_cache``) need Redis; under CI its absence fails."""
     from millet.core.shared_cache import shared

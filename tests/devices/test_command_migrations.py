@@ -6,8 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from millet.devices import services as devices
@@ -15,20 +13,6 @@ from millet.devices.models import Command, OpenCommand
 
 BEFORE, AFTER = ("devices", "0009_command_hot_handout"), ("devices", "0010_open_commands")
 MARKED = ("devices", "0011_open_command_out_of_attempts")
-
-
-def migrate(target: tuple[str, str] | None = None) -> None:
-    """To ``target``, or by default to the newest migration of the devices app."""
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()  # what the last run applied or unapplied
-    executor.migrate([target or executor.loader.graph.leaf_nodes("devices")[0]])
-
-
-@pytest.fixture(autouse=True)
-def _newest_schema_after(transactional_db):
-    """The tests after these, on the same database, find the schema the code expects."""
-    yield
-    migrate()
 
 
 def _online_camera(fleet):
@@ -39,7 +23,7 @@ def _online_camera(fleet):
 
 
 @pytest.mark.django_db(transaction=True)  # migrations run outside a test's transaction
-def test_commands_open_before_0010_are_open_after_it(fleet):
+def test_commands_open_before_0010_are_open_after_it(fleet, migrate):
     cam, alice = _online_camera(fleet)
     answered = devices.request_set(alice, cam.device_id, {"on": True})
     sent = devices.request_set(alice, cam.device_id, {"night-vision": 1})
@@ -53,7 +37,7 @@ def test_commands_open_before_0010_are_open_after_it(fleet):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_open_commands_out_of_attempts_before_0011_are_marked_and_time_out_after_it(fleet):
+def test_open_commands_out_of_attempts_before_0011_are_marked_and_time_out_after_it(fleet, migrate):
     cam, alice = _online_camera(fleet)
     last = devices.request_set(alice, cam.device_id, {"on": True})
     more = devices.request_set(alice, cam.device_id, {"night-vision": 1})

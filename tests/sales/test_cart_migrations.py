@@ -4,31 +4,14 @@ one: nothing a customer put in a cart is dropped."""
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from millet.sales.models import Cart, CartLine
 
 BEFORE, AFTER = ("sales", "0013_checkout_indexes"), ("sales", "0015_one_open_cart")
 
 
-def migrate(target: tuple[str, str]) -> None:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()  # what the last run applied or unapplied
-    executor.migrate([target])
-
-
-@pytest.fixture(autouse=True)
-def _newest_schema_after(transactional_db):
-    """The tests after these, on the same database, find the schema the code expects."""
-    yield
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    migrate(executor.loader.graph.leaf_nodes("sales")[0])
-
-
 @pytest.mark.django_db(transaction=True)  # migrations run outside a test's transaction
-def test_open_carts_made_twice_before_0014_are_folded_into_the_newest(world):
+def test_open_carts_made_twice_before_0014_are_folded_into_the_newest(world, migrate):
     alice, bob = world.users["alice"], world.users["bob"]
     sku = world.skus
     migrate(BEFORE)

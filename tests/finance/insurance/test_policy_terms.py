@@ -6,8 +6,6 @@ already bought."""
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from millet.insurance.models import Policy, ProtectionPlan
 from tests.finance.insurance.conftest import sell
@@ -54,23 +52,10 @@ def test_claims_are_checked_against_the_policys_own_cover_after_its_plan_is_edit
 BEFORE, AFTER = ("insurance", "0004_model_names"), ("insurance", "0005_policy_terms")
 
 
-def migrate(target: tuple[str, str] | None = None) -> None:
-    """To ``target``, or by default to the newest migration of the insurance app."""
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()  # what the last run applied or unapplied
-    executor.migrate([target or executor.loader.graph.leaf_nodes("insurance")[0]])
-
-
-@pytest.fixture
-def _newest_schema_after(transactional_db):
-    """The tests after this one, on the same database, find the schema the code expects."""
-    yield
-    migrate()
-
-
 @pytest.mark.django_db(transaction=True)  # migrations run outside a test's transaction
-@pytest.mark.usefixtures("_newest_schema_after")
-def test_0005_gives_policies_sold_before_it_the_cover_their_plan_checked_claims_against(world, policy):
+def test_0005_gives_policies_sold_before_it_the_cover_their_plan_checked_claims_against(
+    world, policy, migrate
+):
     migrate(BEFORE)  # the policy's cover goes with its columns
     ProtectionPlan.objects.filter(code="CARE-MI6-12").update(**EDITED)
     migrate(AFTER)

@@ -8,8 +8,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from millet.lending import services as lending
 from millet.lending.models import Loan, LoanProduct
@@ -54,23 +52,8 @@ def test_the_daily_job_charges_a_loan_on_its_own_terms_after_its_product_is_edit
 BEFORE, AFTER = ("lending", "0007_order_without_constraint"), ("lending", "0008_loan_terms")
 
 
-def migrate(target: tuple[str, str] | None = None) -> None:
-    """To ``target``, or by default to the newest migration of the lending app."""
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()  # what the last run applied or unapplied
-    executor.migrate([target or executor.loader.graph.leaf_nodes("lending")[0]])
-
-
-@pytest.fixture
-def _newest_schema_after(transactional_db):
-    """The tests after this one, on the same database, find the schema the code expects."""
-    yield
-    migrate()
-
-
 @pytest.mark.django_db(transaction=True)  # migrations run outside a test's transaction
-@pytest.mark.usefixtures("_newest_schema_after")
-def test_0008_gives_loans_made_before_it_the_terms_their_product_charged_them(credit):
+def test_0008_gives_loans_made_before_it_the_terms_their_product_charged_them(credit, migrate):
     loan = apply(credit, placed_order(credit), on=DAY0).loan
     migrate(BEFORE)  # the loan's terms go with their columns
     LoanProduct.objects.filter(code="CN-EASY").update(late_fee="12.50", grace_days=7, charge_off_days=90)
