@@ -11,13 +11,13 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import axe, sign_in
 from tests.browser.test_checkout import t
-from tests.finance.lending.conftest import GOOD_FORM
+from tests.finance.lending.conftest import GOOD_FORM, open_credit
 
 
 @pytest.fixture
 def loan(shop, make_user):
     """Mei's 6-month loan (18% APR) for a Mi Phone 6 bought in China (¥1,999.00), made today."""
-    from millet.accounts.actor import SYSTEM, actor_for_user
+    from millet.accounts.actor import actor_for_user
     from millet.catalog.services import sku_info
     from millet.inventory import services as inventory
     from millet.lending import services as lending
@@ -37,19 +37,7 @@ def loan(shop, make_user):
     inventory.receive_units(
         sku_id=sku_info(["PHONE-6"])["PHONE-6"].id, location_id=warehouse.pk, quantity=5, reference="test"
     )
-    model = lending.register_model(trained_scorecard().artifact, metrics={"auc": 0.78})
-    lending.approve_model(SYSTEM, model.version)
-    lending.create_product(
-        SYSTEM,
-        code="CN-EASY",
-        name="Mi Easy Pay",
-        currency="CNY",
-        apr=Decimal("0.1800"),
-        terms=[3, 6, 12],
-        late_fee=Decimal("30.00"),
-        min_amount=Decimal("100.00"),
-        max_amount=Decimal("50000.00"),
-    )
+    open_credit(trained_scorecard().artifact)
     mei = actor_for_user(make_user("mei"))
     order = place_order(mei, market="CN", lines=[LineRequest("PHONE-6", 1)])
     application = lending.apply_for_credit(

@@ -5,8 +5,6 @@ the credit page, at 360 px and on a desktop."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 from playwright.sync_api import expect
 
@@ -16,28 +14,12 @@ from tests.browser.test_till import check, on_shelf, scan, world  # noqa: F401 (
 
 @pytest.mark.parametrize("viewport", ["mobile", "desktop"])
 def test_credit_declined_at_the_counter_then_cash(open_page, world, shot, viewport):  # noqa: F811
-    from millet.accounts.actor import SYSTEM
     from millet.finance.services import total_balance_check
-    from millet.lending import services as lending
     from millet.sales.models import Order
     from tests.factories import trained_scorecard
-    from tests.finance.lending.conftest import BAD_FORM
+    from tests.finance.lending.conftest import BAD_FORM, open_credit
 
-    model = lending.register_model(trained_scorecard().artifact, metrics={"auc": 0.78})
-    lending.approve_model(SYSTEM, model.version)
-    lending.create_product(
-        SYSTEM,
-        code="CN-EASY",
-        name="Mi Easy Pay",
-        currency="CNY",
-        apr=Decimal("0.1800"),
-        terms=[3, 6, 12],
-        late_fee=Decimal("30.00"),
-        min_amount=Decimal("100.00"),
-        max_amount=Decimal("50000.00"),
-        grace_days=5,
-        charge_off_days=180,
-    )
+    open_credit(trained_scorecard().artifact)
     phone = on_shelf(world, "MI6-64")[0]
     page = open_page(viewport, language="en")
     sign_in(page, "cashier_sh", "pw-cashier_sh")

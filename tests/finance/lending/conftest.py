@@ -53,8 +53,16 @@ def credit_artifact() -> dict:
 
 @pytest.fixture
 def credit(world, credit_artifact):
-    """The world plus an approved model and a CNY product (18% APR, 3/6/12 months, 30 CNY late fee)."""
-    model = lending.register_model(credit_artifact, metrics={"auc": 0.78})
+    """The world plus ``open_credit``'s approved model and CNY product."""
+    open_credit(credit_artifact)
+    return world
+
+
+def open_credit(artifact: dict) -> None:
+    """An approved credit model and the product the lending tests lend on: CN-EASY, Mi Easy Pay in
+    CNY, 18% APR over 3, 6 or 12 months, 100 to 50,000, a 30 CNY late fee after 5 days' grace,
+    charged off at 180 days past due."""
+    model = lending.register_model(artifact, metrics={"auc": 0.78})
     lending.approve_model(SYSTEM, model.version)
     lending.create_product(
         SYSTEM,
@@ -69,7 +77,6 @@ def credit(world, credit_artifact):
         grace_days=5,
         charge_off_days=180,
     )
-    return world
 
 
 def placed_order(world, user: str = "alice", sku: str = "MI6-64", quantity: int = 1):
