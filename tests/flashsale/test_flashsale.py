@@ -60,6 +60,27 @@ def test_claim_order_pay_fulfil_keeps_inventory_true(world, make_campaign):
     assert results["available"] == 2 and results["sold_out_seconds"] is None
 
 
+def test_a_campaign_bigger_than_one_movement_sets_its_units_aside_as_one_hold(world, make_campaign):
+    """A Singles-Day campaign keeps more units than one order line or receipt moves (inventory's
+    MAX_QUANTITY); its hold takes them, and so does the hold kept again as claims become orders."""
+    from millet.inventory import services as inventory
+
+    for _ in range(2):
+        inventory.receive_units(
+            sku_id=world.skus["CABLE-C"].id,
+            location_id=world.locations["WH-CN-SH"],
+            quantity=inventory.MAX_QUANTITY,
+            reference="singles-day",
+        )
+    units = inventory.MAX_QUANTITY + 50
+    campaign = make_campaign(units)
+    assert stock(world) == (100 + 2 * inventory.MAX_QUANTITY, units)
+    assert claim(world, "alice", campaign.code).status_code == 201
+    write_all()
+    hold = Reservation.objects.filter(reference=campaign.hold_reference, status="active").get()
+    assert hold.quantity == units - 1 and stock(world)[1] == units
+
+
 def test_refusals_touch_no_stock(world, make_campaign):
     early = make_campaign(2, starts_in=3600)
     r = claim(world, "alice", early.code)

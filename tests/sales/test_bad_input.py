@@ -30,6 +30,8 @@ def order(world, user="alice", **body):
         ([{"sku": "MI6-64", "quantity": -1}], 422),
         ([{"sku": "MI6-64", "quantity": 0}], 422),
         ([{"sku": "MI6-64", "quantity": 10**9}], 422),
+        # One SKU's lines together ask no more than one line may (a hold may keep more: a campaign's)
+        ([{"sku": "MI6-64", "quantity": 6000}, {"sku": "MI6-64", "quantity": 6000}], 422),
         ([{"sku": "MI6-64", "quantity": "two"}], 422),
         ([{"sku": "MI6-64", "quantity": 1.5}], 422),
         ([], 422),

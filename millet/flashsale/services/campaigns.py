@@ -14,11 +14,11 @@ from millet.catalog.services import sku_offers
 from millet.core.errors import Conflict, NotFound, Unprocessable
 from millet.flashsale.models import Campaign, Claim, GateCounter
 from millet.flashsale.services import gate
-from millet.inventory.services import get_location
+from millet.inventory.services import MAX_HOLD, get_location
 from millet.regions.services import get_market
 from millet.sales import services as sales
 
-MAX_UNITS = 1_000_000
+MAX_UNITS = MAX_HOLD  # a campaign's units are one inventory hold
 LIVE = (Claim.Status.QUEUED, Claim.Status.ORDERED, Claim.Status.PAID)  # claims that hold a unit
 
 

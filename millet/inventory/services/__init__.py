@@ -60,6 +60,7 @@ from millet.inventory.services.reservations import (
 from millet.inventory.services.serials import return_units, serials_on_shelf, skus_of_serials, unit_at
 from millet.inventory.services.shelves import shelves
 from millet.inventory.services.stock import (
+    MAX_HOLD,
     MAX_QUANTITY,
     OutOfStock,
     check_quantity,
@@ -73,6 +74,7 @@ __all__ = [
     "Held",
     "IncomingTransfer",
     "HoldRequest",
+    "MAX_HOLD",
     "MAX_QUANTITY",
     "MAX_REQUEST_QUANTITY",
     "OutOfStock",

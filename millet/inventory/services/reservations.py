@@ -26,7 +26,7 @@ from millet.inventory.models import (
     StockMovement,
 )
 from millet.inventory.services.locations import distance_km
-from millet.inventory.services.stock import OutOfStock, check_quantity, movement
+from millet.inventory.services.stock import MAX_HOLD, OutOfStock, check_quantity, movement
 
 
 @dataclass(frozen=True)
@@ -201,7 +201,9 @@ def reserve_many(
     taking row by row (``_take``), from that row on.
     """
     for request in requests:
-        check_quantity(request.quantity)
+        # A hold may keep a campaign's whole stock; what a customer asks for is bounded where it
+        # comes in (an order's or a cart's line: MAX_QUANTITY).
+        check_quantity(request.quantity, MAX_HOLD)
     if len({r.sku_id for r in requests}) != len(requests):  # each stock row is taken once per statement
         raise Unprocessable("one request per SKU: merge the lines first", code="duplicate_sku")
     expires_at = timezone.now() + timedelta(seconds=ttl_seconds) if ttl_seconds else None

@@ -25,21 +25,20 @@ from millet.inventory.models import (
 
 # This month and the next two, kept by core.partitions.ensure_all (registered in InventoryConfig.ready).
 MOVEMENT_PARTITIONS = RangePartitioned("inventory_stockmovement", "created_at", "month", ahead=2)
-MAX_QUANTITY = 10_000  # no single movement is larger; bigger numbers are input errors
+MAX_QUANTITY = 10_000  # no line, receipt, transfer or count moves more; bigger numbers are input errors
+# The most one hold keeps: a flash sale sets its whole stock aside as one hold, a Singles-Day
+# campaign 100,000 units or more (flashsale.MAX_UNITS is this figure).
+MAX_HOLD = 1_000_000
 
 
 class OutOfStock(Conflict):
     code = "out_of_stock"
 
 
-def check_quantity(quantity: int) -> None:
-    if (
-        not isinstance(quantity, int)
-        or isinstance(quantity, bool)
-        or quantity <= 0
-        or quantity > MAX_QUANTITY
-    ):
-        raise Unprocessable(f"quantity must be an integer from 1 to {MAX_QUANTITY}", code="invalid_quantity")
+def check_quantity(quantity: int, most: int = MAX_QUANTITY) -> None:
+    """422 ``invalid_quantity`` unless ``quantity`` is an integer from 1 to ``most``."""
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0 or quantity > most:
+        raise Unprocessable(f"quantity must be an integer from 1 to {most}", code="invalid_quantity")
 
 
 def movement(sku_id: int, location_id: int, delta: int, reason: str, reference: str) -> StockMovement:

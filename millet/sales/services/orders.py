@@ -101,6 +101,8 @@ def merge_lines(lines: Sequence[LineRequest]) -> list[LineRequest]:
         inventory.check_quantity(line.quantity)
         merged[line.sku_code] += line.quantity
         serials[line.sku_code] += tuple(line.serials)
+    for quantity in merged.values():  # one SKU's lines together: no more than one line may ask
+        inventory.check_quantity(quantity)
     return [LineRequest(code, qty, serials[code]) for code, qty in merged.items()]
 
 
