@@ -1,7 +1,8 @@
 """Orders placed per second through the HTTP API on PostgreSQL, against a trivial endpoint's ceiling
 and against django-oscar's checkout (the peer) on the same PostgreSQL server.
 
-Runs gunicorn (2 sync workers, persistent DB connections) over a fresh PostgreSQL database, then
+Runs gunicorn (2 sync workers, or ``--worker-class gthread`` with 16 threads each as ``millet start``
+serves; persistent DB connections) over a fresh PostgreSQL database, then
 drives it with wrk (Debian's package; a C load generator, so the client costs little of the two
 cores): first the trivial ``GET /api/health`` (the HTTP stack's ceiling), then ``POST
 /api/sales/orders`` with a payment token, each a real checkout: price, voucher-free tax, stock
@@ -9,10 +10,11 @@ held with a conditional UPDATE, payment authorised as a pending ledger transfer.
 
 The peer is django-oscar's own order placement (``bench/support/oscar_peer/``, in its own virtualenv
 under var/ made on first use): the same 20 products, one unit of one per order, the same 13% tax
-rate, its stock record allocated and the payment recorded as authorised, on 2 gunicorn workers too.
+rate, its stock record allocated and the payment recorded as authorised, on the same gunicorn workers.
 Each round measures the trivial endpoint, then Millet's checkout, then Oscar's.
 
     python bench/checkout.py [--seconds 10] [--rounds 3] [--connections 8] [--no-peer]
+        [--worker-class gthread|sync]
 
 ``--no-peer`` leaves Oscar out (its virtualenv is not made; ``peer`` is null): bench/capacity.py
 runs it that way, since it needs only Millet's own orders/s.
@@ -33,7 +35,7 @@ import tempfile
 from pathlib import Path
 
 from support import cpu, oscar
-from support.harness import django_script, fresh_postgres, postgres_env, serve, wrk
+from support.harness import WORKER_CLASSES, django_script, fresh_postgres, postgres_env, serve, wrk
 
 DB_NAME = "millet_bench_checkout"
 PEER_DB_NAME = "millet_bench_checkout_oscar"
@@ -131,6 +133,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--no-peer", dest="peer", action="store_false", help="Leave django-oscar out.")
+    parser.add_argument("--worker-class", choices=sorted(WORKER_CLASSES), default="sync")
     args = parser.parse_args()
 
     env = postgres_env(DB_NAME, Path(tempfile.mkdtemp(prefix="millet-bench-")))
@@ -155,8 +158,9 @@ def main() -> None:
             cwd=oscar.PROJECT,
             python=peer_python,
             health="/health",
+            worker_class=args.worker_class,
         )
-    with serve(PORT, env) as server, peer_server:
+    with serve(PORT, env, worker_class=args.worker_class) as server, peer_server:
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
             lua.write(
                 LUA
@@ -279,6 +283,7 @@ def main() -> None:
                 "orders_stored": orders,
                 "ledger_sum": ledger_sum,
                 "workers": 2,
+                "worker_class": args.worker_class,
                 "connections": args.connections,
                 "seconds": args.seconds,
                 "rounds": args.rounds,

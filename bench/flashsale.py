@@ -2,7 +2,8 @@
 
 One run, one machine, the same concurrency everywhere (``--connections``, default 8):
 
-1. HTTP ceiling: ``GET /api/health`` on gunicorn (2 sync workers), driven by wrk.
+1. HTTP ceiling: ``GET /api/health`` on gunicorn (2 sync workers; ``--worker-class gthread`` serves
+   as ``millet start`` does, 16 threads each), driven by wrk.
 2. The gate through HTTP: ``POST /api/flashsale/campaigns/{code}/claims`` with random customers'
    tokens until ``--attempts`` decisions (201 claim or 409 limit/sold out), with p50/p99 latency.
    A warm token's claim is one Redis round trip, answered before sessions and routing
@@ -18,6 +19,7 @@ One run, one machine, the same concurrency everywhere (``--connections``, defaul
    without an order, paid claims whose order is not paid) must both be 0.
 
     python bench/flashsale.py [--full] [--units N] [--customers N] [--attempts N] [--fsync everysec|always]
+        [--worker-class gthread|sync]
 
 Goals (issue 14): the gate via HTTP at least 5x the peer's decisions/s and at least 0.5 of the
 trivial endpoint's requests/s, with 0 oversold and 0 lost paid orders.
@@ -43,7 +45,16 @@ import time
 import urllib.request
 from pathlib import Path
 
-from support.harness import PG_ADMIN_URL, ROOT, django_script, free_port, fresh_postgres, wrk_binary
+from support import cpu
+from support.harness import (
+    PG_ADMIN_URL,
+    ROOT,
+    WORKER_CLASSES,
+    django_script,
+    free_port,
+    fresh_postgres,
+    wrk_binary,
+)
 
 DB_NAME = "millet_bench_flashsale"
 CODE = "bench-sale"
@@ -362,6 +373,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--pay", type=int, default=300, help="claims the check pays through the service")
     parser.add_argument("--fsync", choices=["everysec", "always"], default="everysec")
+    parser.add_argument("--worker-class", choices=sorted(WORKER_CLASSES), default="sync")
     args = parser.parse_args()
     if args.full:
         args.units, args.customers, args.attempts = 100_000, 200_000, 1_000_000
@@ -396,7 +408,7 @@ def main() -> None:
         server = subprocess.Popen(
             [shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or "gunicorn",
              "flashsale:peer_application()", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-             "--worker-class", "sync", "--log-level", "error"],
+             *WORKER_CLASSES[args.worker_class], "--log-level", "error"],
             env=env, cwd=ROOT, stdout=server_log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
@@ -408,18 +420,29 @@ def main() -> None:
                 time.sleep(0.1)
         wrk(binary, f"{base}/api/health", seconds=2, connections=args.connections)  # warm-up
 
+        # gunicorn's CPU per request (its master and workers): what a claim costs the web tier, beside
+        # what the trivial request costs; the gate's rate on sync workers also waits on Redis's answer.
+        workers = cpu.descendants(server.pid)
+        at_start = cpu.sample(workers)
         trivial = wrk(binary, f"{base}/api/health", seconds=args.seconds, connections=args.connections)
-        print(f"trivial GET /api/health: {trivial['rps']:.0f} req/s (p50 {trivial['p50_ms']} ms)", flush=True)
+        after_trivial = cpu.sample(workers)
+        trivial_cpu_ms = cpu.used(at_start, after_trivial, workers) / trivial["requests"] * 1000
+        print(
+            f"trivial GET /api/health: {trivial['rps']:.0f} req/s (p50 {trivial['p50_ms']} ms; "
+            f"{trivial_cpu_ms:.3f} ms of gunicorn CPU each)",
+            flush=True,
+        )
 
         gate_lua = lua_file(seed["tokens"], f"/api/flashsale/campaigns/{CODE}/claims")
         gate = wrk_until(binary, f"{base}/api/flashsale/campaigns/{CODE}/claims", attempts=args.attempts,
                          chunk=args.seconds, connections=args.connections, script=gate_lua)  # fmt: skip
+        gate_cpu_ms = cpu.used(after_trivial, cpu.sample(workers), workers) / gate["requests"] * 1000
         decisions = decided(gate["statuses"])
         gate_rate = decisions / gate["seconds"]
         print(
             f"gate POST .../claims: {gate_rate:.0f} decisions/s over {gate['requests']} attempts "
             f"in {gate['chunks']} wrk runs (p50 {gate['p50_ms']} ms, p99 {gate['p99_ms']} ms; "
-            f"statuses {gate['statuses']})",
+            f"{gate_cpu_ms:.3f} ms of gunicorn CPU each; statuses {gate['statuses']})",
             flush=True,
         )
 
@@ -491,6 +514,8 @@ def main() -> None:
                 "goal_vs_peer": 5,
                 "goal_core_vs_peer": 20,
                 "gate_p50_ms": gate["p50_ms"],
+                "gate_server_cpu_ms": round(gate_cpu_ms, 3),
+                "trivial_server_cpu_ms": round(trivial_cpu_ms, 3),
                 "gate_p99_ms": gate["p99_ms"],
                 "peer_rate": round(peer_rate, 1),
                 "peer_p50_ms": peer["p50_ms"],
@@ -510,6 +535,7 @@ def main() -> None:
                 "customers": args.customers,
                 "redis_fsync": args.fsync,
                 "workers": 2,
+                "worker_class": args.worker_class,
                 "connections": args.connections,
                 "full": args.full,
             }
