@@ -1,8 +1,8 @@
 """Orders placed per second through the HTTP API on PostgreSQL, against a trivial endpoint's ceiling
 and against django-oscar's checkout (the peer) on the same PostgreSQL server.
 
-Runs gunicorn (2 sync workers, or ``--worker-class gthread`` with 16 threads each as ``millet start``
-serves; persistent DB connections) over a fresh PostgreSQL database, then
+Runs gunicorn (2 sync workers unless ``--workers`` says; ``--worker-class gthread``: 16 threads each,
+as ``millet start`` serves; persistent DB connections) over a fresh PostgreSQL database, then
 drives it with wrk (Debian's package; a C load generator, so the client costs little of the two
 cores): first the trivial ``GET /api/health`` (the HTTP stack's ceiling), then ``POST
 /api/sales/orders`` with a payment token, each a real checkout: price, voucher-free tax, stock
@@ -14,7 +14,7 @@ rate, its stock record allocated and the payment recorded as authorised, on the 
 Each round measures the trivial endpoint, then Millet's checkout, then Oscar's.
 
     python bench/checkout.py [--seconds 10] [--rounds 3] [--connections 8] [--no-peer]
-        [--worker-class gthread|sync]
+        [--worker-class gthread|sync] [--workers N]
 
 ``--no-peer`` leaves Oscar out (its virtualenv is not made; ``peer`` is null): bench/capacity.py
 runs it that way, since it needs only Millet's own orders/s.
@@ -134,6 +134,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--no-peer", dest="peer", action="store_false", help="Leave django-oscar out.")
     parser.add_argument("--worker-class", choices=sorted(WORKER_CLASSES), default="sync")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2: one per core here)")
     args = parser.parse_args()
 
     env = postgres_env(DB_NAME, Path(tempfile.mkdtemp(prefix="millet-bench-")))
@@ -158,9 +159,10 @@ def main() -> None:
             cwd=oscar.PROJECT,
             python=peer_python,
             health="/health",
+            workers=args.workers,
             worker_class=args.worker_class,
         )
-    with serve(PORT, env, worker_class=args.worker_class) as server, peer_server:
+    with serve(PORT, env, args.workers, worker_class=args.worker_class) as server, peer_server:
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
             lua.write(
                 LUA
@@ -282,7 +284,7 @@ def main() -> None:
                 "peer_non_2xx": sum(p["non_2xx"] for p in peers),
                 "orders_stored": orders,
                 "ledger_sum": ledger_sum,
-                "workers": 2,
+                "workers": args.workers,
                 "worker_class": args.worker_class,
                 "connections": args.connections,
                 "seconds": args.seconds,

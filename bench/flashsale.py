@@ -2,8 +2,8 @@
 
 One run, one machine, the same concurrency everywhere (``--connections``, default 8):
 
-1. HTTP ceiling: ``GET /api/health`` on gunicorn (2 sync workers; ``--worker-class gthread`` serves
-   as ``millet start`` does, 16 threads each), driven by wrk.
+1. HTTP ceiling: ``GET /api/health`` on gunicorn (2 sync workers unless ``--workers`` says;
+   ``--worker-class gthread`` serves as ``millet start`` does, 16 threads each), driven by wrk.
 2. The gate through HTTP: ``POST /api/flashsale/campaigns/{code}/claims`` with random customers'
    tokens until ``--attempts`` decisions (201 claim or 409 limit/sold out), with p50/p99 latency.
    A warm token's claim is one Redis round trip, answered before sessions and routing
@@ -19,7 +19,7 @@ One run, one machine, the same concurrency everywhere (``--connections``, defaul
    without an order, paid claims whose order is not paid) must both be 0.
 
     python bench/flashsale.py [--full] [--units N] [--customers N] [--attempts N] [--fsync everysec|always]
-        [--worker-class gthread|sync]
+        [--worker-class gthread|sync] [--workers N]
 
 Goals (issue 14): the gate via HTTP at least 5x the peer's decisions/s and at least 0.5 of the
 trivial endpoint's requests/s, with 0 oversold and 0 lost paid orders.
@@ -374,6 +374,7 @@ def main() -> None:
     parser.add_argument("--pay", type=int, default=300, help="claims the check pays through the service")
     parser.add_argument("--fsync", choices=["everysec", "always"], default="everysec")
     parser.add_argument("--worker-class", choices=sorted(WORKER_CLASSES), default="sync")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2: one per core here)")
     args = parser.parse_args()
     if args.full:
         args.units, args.customers, args.attempts = 100_000, 200_000, 1_000_000
@@ -407,7 +408,7 @@ def main() -> None:
         print(f"server log: {server_log.name}", flush=True)
         server = subprocess.Popen(
             [shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or "gunicorn",
-             "flashsale:peer_application()", "--bind", f"127.0.0.1:{port}", "--workers", "2",
+             "flashsale:peer_application()", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
              *WORKER_CLASSES[args.worker_class], "--log-level", "error"],
             env=env, cwd=ROOT, stdout=server_log, stderr=subprocess.STDOUT,
         )  # fmt: skip
@@ -534,7 +535,7 @@ def main() -> None:
                 "units": args.units,
                 "customers": args.customers,
                 "redis_fsync": args.fsync,
-                "workers": 2,
+                "workers": args.workers,
                 "worker_class": args.worker_class,
                 "connections": args.connections,
                 "full": args.full,
