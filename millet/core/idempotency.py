@@ -104,3 +104,14 @@ def keyed_create(
                 return made
         check_same_request(row.request_fingerprint, request)
         return replay(row.result)
+
+
+def keyed_result(actor_id: int | None, key: str, replay: Callable[[str], Made]) -> Made | None:
+    """What ``keyed_create`` made for this person's key (``replay`` of its stored reference), or None
+    when the key is new: for a page that must tell a resent form from a new one before it can
+    validate it, as the first request may have taken what the form offers. The caller checked the
+    person's right to what it asks about; the request is not compared (``keyed_create`` does that)."""
+    if not key or actor_id is None:
+        return None
+    row = KeyedRequest.objects.filter(actor_id=actor_id, key=key).exclude(result="").first()
+    return None if row is None else replay(row.result)

@@ -16,7 +16,10 @@ REASONS = [
 
 
 class ReturnRequestForm(forms.Form):
-    """One "units to return" field per order line the buyer may still return (0 to what is left)."""
+    """One "units to return" field per order line the buyer may still return (0 to what is left),
+    and the page's ``attempt`` key: the request's idempotency key, so a form sent twice asks once."""
+
+    attempt = forms.RegexField(regex=r"^[0-9a-f]{32}$", required=False, widget=forms.HiddenInput)
 
     reason = forms.ChoiceField(
         label=_("Why are you returning it?"), choices=REASONS, widget=forms.RadioSelect

@@ -7,6 +7,7 @@ customer's order number answers 404 exactly like a number that does not exist.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from decimal import Decimal
 from functools import wraps
@@ -278,7 +279,10 @@ def cancel(request: HttpRequest, actor, order) -> HttpResponse:
 def request_return(request: HttpRequest, actor, order) -> HttpResponse:
     """The buyer says which units come back and why; staff then approve it (``request_return``).
     Nothing left to ask for is said with the service's reason: on this page for a GET, on the
-    order's page for a POST (409: sent twice, or from another tab, the first request is there)."""
+    order's page for a POST (409: from another tab, the first request is there). The form's
+    ``attempt`` key makes the same form sent twice (a double click, a reload) answer as the first."""
+    if request.method == "POST" and services.requested_return(actor, request.POST.get("attempt", "")):
+        return _return_requested(request, order)
     try:
         left = services.units_to_request(order)
     except Conflict as exc:
@@ -290,7 +294,7 @@ def request_return(request: HttpRequest, actor, order) -> HttpResponse:
     choices = [
         (line.pk, titles.get(line.sku_id, ""), left[line.pk]) for line in order.lines.all() if left[line.pk]
     ]
-    form = ReturnRequestForm(request.POST or None, lines=choices)
+    form = ReturnRequestForm(request.POST or None, lines=choices, initial={"attempt": uuid.uuid4().hex})
     if request.method != "POST":
         return render(request, "sales/return.html", {"order": order, "form": form})
     if form.is_valid():
@@ -301,14 +305,17 @@ def request_return(request: HttpRequest, actor, order) -> HttpResponse:
                 lines=[services.ReturnRequest(line_id, units) for line_id, units in form.units()],
                 reason=form.cleaned_data["reason"],
                 details=form.cleaned_data["details"],
+                idempotency_key=form.cleaned_data["attempt"] or None,
             )
         except Conflict as exc:  # the units went meanwhile (another tab): the order says where
             return refused_step(request, actor, order.number, exc)
-        messages.success(
-            request, _("Your return request is sent. We will tell you here when it is approved.")
-        )
-        return redirect("sales:order", number=order.number)
+        return _return_requested(request, order)
     return render(request, "sales/return.html", {"order": order, "form": form}, status=422)
+
+
+def _return_requested(request: HttpRequest, order) -> HttpResponse:
+    messages.success(request, _("Your return request is sent. We will tell you here when it is approved."))
+    return redirect("sales:order", number=order.number)
 
 
 @require_safe

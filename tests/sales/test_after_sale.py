@@ -206,6 +206,38 @@ def test_a_step_taken_twice_on_an_order_says_it_was_taken(world):
     assert shipped.value.code == "already_fulfilled"
 
 
+def test_a_return_request_sent_twice_asks_once(world):
+    """A return form sent twice (a double click, a reload of the POST) made two requests while units
+    were left: asking for one of two units twice asked for both. The page's ``attempt`` key is the
+    request's idempotency key: the second answers as the first, and a new form asks anew."""
+    order = shipped_order(world, quantity=2)
+    line = order.lines.get()
+    alice = page(world, "alice")
+    form = alice.get(f"/orders/{order.number}/return/").content.decode()
+    attempt = re.search(r'name="attempt" value="([0-9a-f]{32})"', form)[1]
+    ask = {"reason": "defective", f"line_{line.pk}": "1", "details": "", "attempt": attempt}
+    first = alice.post(f"/orders/{order.number}/return/", ask)
+    again = alice.post(f"/orders/{order.number}/return/", ask, follow=True)
+    assert first.status_code == 302 and again.status_code == 200
+    assert "Your return request is sent." in again.content.decode()
+    assert [r.lines.get().quantity for r in ReturnAuthorization.objects.all()] == [1]
+    assert services.returnable_units(Order.objects.get(pk=order.pk)) == {line.pk: 1}
+
+    one = [services.ReturnRequest(line.pk, 1)]
+    with pytest.raises(Conflict) as reused:  # the key names the first request, not another
+        services.request_return(
+            actor(world, "alice"), order.number, lines=one, reason="other", idempotency_key=attempt
+        )
+    assert reused.value.code == "idempotency_key_reused"
+    fresh = re.search(
+        r'name="attempt" value="([0-9a-f]{32})"',
+        alice.get(f"/orders/{order.number}/return/").content.decode(),
+    )[1]
+    assert fresh != attempt
+    assert alice.post(f"/orders/{order.number}/return/", {**ask, "attempt": fresh}).status_code == 302
+    assert ReturnAuthorization.objects.count() == 2
+
+
 def test_a_return_from_request_to_refund_goes_back_to_the_card_and_the_ledger_balances(world):
     order = shipped_order(world, quantity=2)
     line = order.lines.get()

@@ -9,6 +9,7 @@ request at a time: what may still be asked for is fulfilled - returned - in open
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import attrgetter
 
 from django.db import transaction
 from django.db.models import Sum
@@ -16,6 +17,7 @@ from django.utils import timezone
 
 from millet.accounts.actor import SYSTEM, Actor
 from millet.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from millet.core.idempotency import fingerprint, keyed_create, keyed_result
 from millet.sales.models import Order, ReturnAuthorization, ReturnAuthorizationLine, ReturnLine
 from millet.sales.services.orders import get_order
 from millet.sales.services.returns import (
@@ -60,7 +62,13 @@ def units_to_request(order: Order) -> dict[int, int]:
 
 @transaction.atomic
 def request_return(
-    actor: Actor, number: str, *, lines: Sequence[ReturnRequest], reason: str, details: str = ""
+    actor: Actor,
+    number: str,
+    *,
+    lines: Sequence[ReturnRequest],
+    reason: str,
+    details: str = "",
+    idempotency_key: str | None = None,
 ) -> ReturnAuthorization:
     """The buyer asks to return ``lines`` (order line id and units; serials are scanned on receipt).
 
@@ -70,10 +78,44 @@ def request_return(
     ``unknown_line``; Conflict ``already_returned`` (every unit is back), ``not_returnable`` (not yet
     fulfilled, or cancelled), ``over_returned`` (more units than may still be asked for: a request
     sent twice meets its twin's units here).
+
+    The buyer's ``idempotency_key`` (the return page sends its form's ``attempt``) makes a request
+    sent twice (a double click, a reload of the POST) answer with the first, asking nothing twice;
+    the same key with another request is 409 ``idempotency_key_reused`` (``core.idempotency``).
     """
-    order = get_order(actor, number, for_update=True)
+    order = get_order(actor, number, for_update=True)  # a twin waits here for the first to commit
     if order.customer_id != actor.user_id:
         raise Forbidden("only the buyer asks to return an order")
+    request = fingerprint(
+        "request_return",
+        number=number,
+        lines=sorted((req.line_id, req.quantity) for req in lines),
+        reason=reason,
+        details=details.strip(),
+    )
+    return keyed_create(
+        actor.user_id,
+        idempotency_key,
+        request,
+        lambda: _request(actor, order, lines, reason, details),
+        remember=attrgetter("pk"),
+        replay=_authorization,
+    )
+
+
+def _authorization(pk: str) -> ReturnAuthorization:
+    return ReturnAuthorization.objects.get(pk=pk)
+
+
+def requested_return(actor: Actor, idempotency_key: str) -> ReturnAuthorization | None:
+    """The return the actor's request with this key made, None if none did: for the page that must
+    tell a resent form from a new one before validating it (the first took the units it offers)."""
+    return keyed_result(actor.user_id, idempotency_key, _authorization)
+
+
+def _request(
+    actor: Actor, order: Order, lines: Sequence[ReturnRequest], reason: str, details: str
+) -> ReturnAuthorization:
     if reason not in ReturnAuthorization.Reason.values:
         raise Unprocessable(f"unknown reason {reason!r}", code="unknown_reason")
     if len(details) > MAX_TEXT:
