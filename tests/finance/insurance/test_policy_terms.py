@@ -42,6 +42,7 @@ def test_claims_are_checked_against_the_policys_own_cover_after_its_plan_is_edit
     )
     html = page(world, "alice").get("/account/protection/").content.decode()
     assert "Accidental damage, Liquid damage" in html and "Theft" not in html
+    assert "<dt>Claims allowed</dt><dd>1 of 2 paid</dd>" in html  # the policy's own two, one paid
 
     order, serial = sell(world)
     body = {"order_number": order, "serial": serial, "plan": "CARE-MI6-12", "payment_token": "tok_ok"}
