@@ -126,12 +126,17 @@ class ProductAdmin(TranslationAdmin):
 
 
 def checked_amount(form: forms.ModelForm, market: str | None) -> None:
-    """``check_price``'s rule on the form's amount, in ``market``'s currency (None: not known yet)."""
+    """``set_price``'s rules on a price form: ``check_price`` on the amount, in ``market``'s currency
+    (None: not known yet), and ``check_taxed_in`` on its SKU (a made price keeps its SKU)."""
     amount = form.cleaned_data.get("amount")
     if market is None or amount is None:
         return
     with refusal_on_form(form, "amount"):
         form.cleaned_data["amount"] = services.check_price(market, amount)
+    sku = form.cleaned_data.get("sku") or getattr(form.instance, "sku", None)
+    if sku is not None:
+        with refusal_on_form(form, None):
+            services.check_taxed_in(market, sku)
 
 
 class PriceForm(KeptOnceMade):

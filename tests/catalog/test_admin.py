@@ -97,6 +97,19 @@ def test_the_price_form_refuses_what_set_price_refuses(catalog, admin_client, am
     assert price.amount == Decimal("2499.00")
 
 
+def test_the_price_form_refuses_a_market_without_a_tax_rule_for_the_sku(catalog, admin_client):
+    """As ``set_price``: a price in a market added since, with no rule for the SKU's class, would sell
+    it untaxed."""
+    define_market("FR", "France", currency="EUR", languages=["en"], time_zone="Europe/Paris")
+    fr = PriceList.objects.create(market_id="FR", name="FR retail", is_active=True)
+    response = admin_client.post(
+        "/admin/catalog/price/add/",
+        {"price_list": fr.pk, "sku": Sku.objects.get(code="MI6-64").pk, "amount": "499.00"},
+    )
+    assert response.status_code == 200 and "no tax rule for tax class" in response.content.decode()
+    assert not Price.objects.filter(price_list=fr).exists()
+
+
 def test_a_price_stays_on_its_list_and_sku(catalog, admin_client):
     """``set_price`` prices one SKU on one market's list; moving the row would reprice another SKU
     or read the amount in another currency."""

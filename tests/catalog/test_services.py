@@ -155,6 +155,16 @@ def test_a_product_keeps_its_tax_class_when_a_market_lacks_its_rule(catalog):
     )
 
 
+def test_a_price_in_a_market_without_a_tax_rule_for_the_sku_is_refused(catalog):
+    """A market added after the product had no rule for its class, and pricing there did not ask:
+    the SKU would have sold with no tax at all. The price waits for the market's rule."""
+    define_market("FR", "France", currency="EUR", languages=["en"], time_zone="Europe/Paris")
+    refused(Unprocessable, "unknown_tax_class", services.set_price, "FR", "MI6-64", "499.00", actor=SYSTEM)
+    assert not Price.objects.filter(price_list__market_id="FR").exists()
+    define_tax_rule("FR", "standard", "VAT", D("0.20"))
+    assert services.set_price("FR", "MI6-64", "499.00", actor=SYSTEM) == D("499.00")
+
+
 def test_update_product_replaces_fields(catalog):
     product = services.update_product(
         "mi-6", "Mi 6 Plus", "phone", device_model_urn=PURIFIER_URN, actor=SYSTEM

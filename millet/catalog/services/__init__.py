@@ -25,6 +25,7 @@ from millet.catalog.services.device_models import (
 from millet.catalog.services.prices import check_price, set_price
 from millet.catalog.services.products import (
     check_tax_class,
+    check_taxed_in,
     checked_attributes,
     create_product,
     create_sku,
@@ -77,6 +78,7 @@ __all__ = [
     "check_price",
     "check_spec_labels",
     "check_tax_class",
+    "check_taxed_in",
     "checked_attributes",
     "create_device_model",
     "device_model_urns",

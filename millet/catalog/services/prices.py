@@ -9,7 +9,7 @@ from django.db.models import OuterRef, Subquery
 
 from millet.accounts.actor import Actor
 from millet.catalog.models import Price, PriceList
-from millet.catalog.services.products import sku_row
+from millet.catalog.services.products import check_taxed_in, sku_row
 from millet.regions.money import parse_amount
 from millet.regions.services import get_market
 
@@ -39,11 +39,13 @@ def check_price(market: str, amount: Decimal | str) -> Decimal:
 def set_price(market: str, sku_code: str, amount: Decimal, *, actor: Actor) -> Decimal:
     """Set the gross unit price of a SKU in a market (tax-inclusive where the market quotes so).
 
-    Staff only. ``amount`` may be a decimal string; it is parsed in the market's currency.
+    Staff only. ``amount`` may be a decimal string; it is parsed in the market's currency. 422
+    ``unknown_tax_class`` when the market has no tax rule for the SKU's class (``check_taxed_in``).
     """
     actor.require_staff()
     amount = check_price(market, amount)
     sku = sku_row(sku_code)
+    check_taxed_in(market, sku)
     Price.objects.update_or_create(
         price_list=_active_price_list(market), sku=sku, defaults={"amount": amount}
     )

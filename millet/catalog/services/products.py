@@ -50,13 +50,25 @@ def check_tax_class(tax_class: str) -> str:
     markets without, where the product would sell with no tax at all. ``create_product``,
     ``update_product`` (when the class changes) and the back office's product form check it here."""
     tax_class = _slug(tax_class, "tax_class", 32)
-    untaxed = untaxed_markets(tax_class)
+    _refuse_untaxed(tax_class, untaxed_markets(tax_class))
+    return tax_class
+
+
+def check_taxed_in(market: str, sku: Sku) -> None:
+    """``check_tax_class``'s rule for one market and a SKU's product: 422 ``unknown_tax_class`` when
+    ``market`` taxes the class by no rule. A market added after the product may not have its rule
+    yet, and a price there would sell the SKU with no tax at all, so pricing asks it (``set_price``,
+    the back office's price forms)."""
+    tax_class = sku.product.tax_class
+    _refuse_untaxed(tax_class, [m for m in untaxed_markets(tax_class) if m == market])
+
+
+def _refuse_untaxed(tax_class: str, untaxed: list[str]) -> None:
     if untaxed:
         raise Unprocessable(
             f"no tax rule for tax class {tax_class!r}, nor a standard one, in {', '.join(untaxed)}",
             code="unknown_tax_class",
         )
-    return tax_class
 
 
 def _product_fields(
