@@ -40,6 +40,7 @@ from millet.sales.services import (
     check_voucher,
     fulfil_order,
     return_order,
+    save_seller,
 )
 
 
@@ -347,3 +348,7 @@ class SellerAdmin(admin.ModelAdmin):
     form = SellerForm
     list_display = ("market", "legal_name", "tax_id", "state")
     search_fields = ("legal_name", "tax_id")
+
+    def save_model(self, request, obj: Seller, form, change) -> None:
+        """Through ``save_seller``: the details replaced stay on the invoices issued under them."""
+        save_seller(obj)

@@ -404,6 +404,26 @@ class Seller(models.Model):
         return f"{self.legal_name} ({self.market})"
 
 
+class SellerVersion(models.Model):
+    """A seller's details from ``valid_from`` until the next version: an invoice names the seller as
+    it was when the goods were supplied, since an issued invoice must not change (UStG s. 14(4) and
+    the CGST Rules 2017, Rule 46, list the supplier's name, address and registration among what it
+    states). Written by ``sales.services.save_seller`` with each change; the first version of a
+    market reaches back to every sale before it."""
+
+    market = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2")
+    valid_from = models.DateTimeField()
+    legal_name = models.CharField(max_length=120)
+    address = models.CharField(max_length=300)
+    tax_id = models.CharField(max_length=32)
+    state = models.CharField(max_length=6, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["market", "valid_from"], name="seller_version_once"),
+        ]
+
+
 class TillDay(models.Model):
     """One store's till for one business day, opened by a cashier and closed with a Z report: the
     cash counted against the cash the ledger expected in the drawer, and the difference booked as

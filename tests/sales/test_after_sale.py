@@ -29,9 +29,8 @@ def sellers(db):
         ("IN", "Millet Technology India Pvt. Ltd.", "29AAHCM4321K1ZA", "IN-KA"),
         ("DE", "Millet Europe GmbH", "DE312345678", "DE-BE"),
     ):
-        Seller.objects.update_or_create(
-            market=market,
-            defaults={"legal_name": name, "address": "1 Main St", "tax_id": tax_id, "state": state},
+        services.save_seller(
+            Seller(market=market, legal_name=name, address="1 Main St", tax_id=tax_id, state=state)
         )
 
 

@@ -49,6 +49,34 @@ def shipped(world, market: str, **extra):
 
 
 @pytest.mark.usefixtures("sellers")
+def test_an_invoice_names_the_seller_as_it_was_when_the_goods_were_supplied(world, admin_client):
+    """Invoices read the seller's details when they were rendered, so an address or registration
+    changed in the back office rewrote every invoice already issued. Each keeps the version of its
+    supply date (``SellerVersion``); the back office's form records the change."""
+    from millet.sales.models import Seller
+
+    issued = shipped(world, "IN", shipping_state="IN-KA")
+    seller = (issued.seller.legal_name, issued.seller.address)
+    assert seller == ("Millet Technology India Pvt. Ltd.", "1 Main St")
+    changed = admin_client.post(
+        f"/admin/sales/seller/{Seller.objects.get(market='IN').pk}/change/",
+        {
+            "market": "IN",
+            "legal_name": "Millet India Ltd.",
+            "address": "Whitefield, Bengaluru 560066",
+            "tax_id": "29AAHCM9999K1ZB",
+            "state": "IN-KA",
+        },
+    )
+    assert changed.status_code == 302, changed.content
+    later = shipped(world, "IN", shipping_state="IN-KA")
+    assert (later.seller.legal_name, later.seller.tax_id) == ("Millet India Ltd.", "29AAHCM9999K1ZB")
+    again = services.invoice_for(actor_for_user(world.users["alice"]), issued.number)
+    assert again.seller == issued.seller
+    assert "GSTIN: 29AAHCM4321K1ZA" in text_of(render_invoice(again, "en"))
+
+
+@pytest.mark.usefixtures("sellers")
 def test_india_within_a_state_is_a_gst_tax_invoice_with_cgst_and_sgst(world):
     invoice = shipped(world, "IN", shipping_state="IN-KA")
     text = text_of(render_invoice(invoice, "en"))

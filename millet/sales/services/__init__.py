@@ -34,6 +34,7 @@ from millet.sales.services.invoices import (
     check_seller,
     invoice_for,
     invoiceable,
+    save_seller,
     seller_for,
 )
 from millet.sales.services.names import OrderNames, names_for, sku_codes, sku_titles
@@ -161,6 +162,7 @@ __all__ = [
     "return_authorizations",
     "returnable_units",
     "units_to_request",
+    "save_seller",
     "seller_for",
     "checkout_cart",
     "collect_order",

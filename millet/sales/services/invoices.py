@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
 
 from millet.accounts.actor import Actor
 from millet.accounts.services import usernames
@@ -21,7 +24,7 @@ from millet.core.errors import Conflict
 from millet.regions.india import INDIAN_STATES
 from millet.regions.money import quantize
 from millet.regions.services import check_state, get_market, tax_rates
-from millet.sales.models import Order, Seller
+from millet.sales.models import Order, Seller, SellerVersion
 from millet.sales.services.orders import get_order
 from millet.sales.services.payments import order_payments
 
@@ -89,12 +92,42 @@ def check_seller(market: str, state: str) -> str:
     return check_state(market, state)
 
 
-def seller_for(market: str) -> SellerFacts:
-    """The market's seller as invoices name it; Conflict ``no_seller`` until the back office sets one."""
-    seller = Seller.objects.filter(market=market).first()
-    if seller is None:
+# The first version of a market's seller reaches back to every sale before it was recorded.
+BEGINNING = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def seller_for(market: str, at: datetime | None = None) -> SellerFacts:
+    """The market's seller as invoices name it, as it was at ``at`` (the version in force then,
+    ``SellerVersion``; now without it); Conflict ``no_seller`` until the back office sets one."""
+    version = SellerVersion.objects.filter(market=market, valid_from__lte=at or timezone.now())
+    found = version.order_by("-valid_from").first() or Seller.objects.filter(market=market).first()
+    if found is None:
         raise Conflict(f"no seller is registered for market {market}", code="no_seller")
+    return SellerFacts(found.legal_name, found.address, found.tax_id, found.state)
+
+
+@transaction.atomic
+def save_seller(seller: Seller) -> None:
+    """Save a market's seller (the back office's form, checked by ``check_seller``) and keep the
+    details it replaces for the invoices issued under them: a market's first version reaches back
+    to ``BEGINNING`` (the details as they stood before any change was recorded), and details that
+    differ from the latest version start a version from now."""
+    before = Seller.objects.select_for_update().filter(market=seller.market).first()
+    seller.save()
+    latest = SellerVersion.objects.filter(market=seller.market).order_by("-valid_from").first()
+    if latest is None:
+        _version(before or seller, BEGINNING)
+        latest = before or seller
+    if _facts(latest) != _facts(seller):
+        _version(seller, timezone.now())
+
+
+def _facts(seller: Seller | SellerVersion) -> SellerFacts:
     return SellerFacts(seller.legal_name, seller.address, seller.tax_id, seller.state)
+
+
+def _version(seller: Seller, valid_from: datetime) -> None:
+    SellerVersion.objects.create(market=seller.market, valid_from=valid_from, **vars(_facts(seller)))
 
 
 def state_label(iso_code: str) -> str:
@@ -116,6 +149,11 @@ def invoiceable(order: Order) -> bool:
     return order.status != Order.Status.CANCELLED and (
         order.paid_at is not None or order.fulfilled_at is not None
     )
+
+
+def issued_at(order: Order) -> datetime:
+    """When an invoiceable order's invoice is dated: the goods' supply, else its payment."""
+    return order.fulfilled_at or order.paid_at
 
 
 def invoice_for(actor: Actor, number: str) -> Invoice:
@@ -151,10 +189,10 @@ def invoice_for(actor: Actor, number: str) -> Invoice:
         )
     return Invoice(
         number=order.number,
-        issued_at=order.fulfilled_at or order.paid_at,
+        issued_at=issued_at(order),
         market=order.market_id,
         currency=order.currency,
-        seller=seller_for(order.market_id),
+        seller=seller_for(order.market_id, issued_at(order)),
         buyer=usernames([order.customer_id]).get(order.customer_id, "") if order.customer_id else "",
         place_of_supply=_place_of_supply(order),
         lines=invoiced,
@@ -173,5 +211,8 @@ def _place_of_supply(order: Order) -> str:
         return ""
     if order.shipping_state:
         return state_label(order.shipping_state)
-    seller = Seller.objects.filter(market=order.market_id).first()
-    return state_label(seller.state) if seller and seller.state else ""
+    try:
+        state = seller_for(order.market_id, issued_at(order)).state
+    except Conflict:
+        return ""
+    return state_label(state) if state else ""
