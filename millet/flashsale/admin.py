@@ -27,12 +27,17 @@ class CampaignForm(ServiceForm):
         label=_("Stock location"), max_length=32, help_text=_("The warehouse the units are set aside in.")
     )
     price = forms.DecimalField(label=_("Price"), max_digits=12, decimal_places=2, min_value=0)
-    units = forms.IntegerField(label=_("Units"), min_value=1)
+    units = forms.IntegerField(label=_("Units"), min_value=1, max_value=services.MAX_UNITS)
     starts_at = forms.SplitDateTimeField(label=_("Starts at"), widget=admin.widgets.AdminSplitDateTime)
     ends_at = forms.SplitDateTimeField(label=_("Ends at"), widget=admin.widgets.AdminSplitDateTime)
-    per_customer_limit = forms.IntegerField(label=_("Units per customer"), min_value=1, initial=1)
+    per_customer_limit = forms.IntegerField(
+        label=_("Units per customer"), min_value=1, max_value=services.MAX_PER_CUSTOMER, initial=1
+    )
     payment_window_seconds = forms.IntegerField(
-        label=_("Payment window (seconds)"), min_value=60, initial=900
+        label=_("Payment window (seconds)"),
+        min_value=60,
+        max_value=services.MAX_PAYMENT_WINDOW,
+        initial=900,
     )
 
     def create(self, actor, data: dict) -> Campaign:

@@ -26,12 +26,12 @@ class CampaignIn(Schema):
     location: Annotated[str, Field(min_length=1, max_length=32)]
     price: Annotated[Money, Field(gt=0)]
     units: Annotated[WholeNumber, Field(gt=0, le=services.MAX_UNITS)]
-    per_customer_limit: Annotated[WholeNumber, Field(gt=0, le=100)] = 1
+    per_customer_limit: Annotated[WholeNumber, Field(gt=0, le=services.MAX_PER_CUSTOMER)] = 1
     starts_at: IsoDateTime
     ends_at: IsoDateTime
-    payment_window_seconds: Annotated[WholeNumber, Field(gt=0, le=86_400)] = 900
-    customer_rate_per_second: Annotated[WholeNumber, Field(ge=0, le=1000)] = 5
-    ip_rate_per_second: Annotated[WholeNumber, Field(ge=0, le=100_000)] = 200
+    payment_window_seconds: Annotated[WholeNumber, Field(gt=0, le=services.MAX_PAYMENT_WINDOW)] = 900
+    customer_rate_per_second: Annotated[WholeNumber, Field(ge=0, le=services.MAX_CUSTOMER_RATE)] = 5
+    ip_rate_per_second: Annotated[WholeNumber, Field(ge=0, le=services.MAX_IP_RATE)] = 200
 
 
 class CampaignOut(Schema):

@@ -50,6 +50,7 @@ def make_campaign(world, gate_mode):
     """A running campaign on CABLE-C (100 at WH-CN-SH); the code is unique so Redis keys never collide."""
 
     def make(units: int = 3, *, limit: int = 1, starts_in: float = -1, window: int = 900, **extra):
+        extra = {"per_customer_limit": limit, "payment_window_seconds": window, **extra}
         code = f"t{uuid.uuid4().hex[:10]}"
         gate_mode.append(code)
         now = timezone.now()
@@ -60,13 +61,10 @@ def make_campaign(world, gate_mode):
             sku_code="CABLE-C",
             market="CN",
             location_code="WH-CN-SH",
-            price=Decimal("9.90"),
             units=units,
             starts_at=now + timedelta(seconds=starts_in),
             ends_at=now + timedelta(seconds=max(starts_in, 0), hours=1),
-            per_customer_limit=limit,
-            payment_window_seconds=window,
-            **extra,
+            **{"price": Decimal("9.90"), **extra},
         )
 
     return make

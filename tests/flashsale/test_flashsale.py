@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
 from millet.accounts.actor import SYSTEM, actor_for_user
-from millet.core.errors import Conflict, Forbidden
+from millet.core.errors import Conflict, Forbidden, Unprocessable
 from millet.flashsale import services
-from millet.flashsale.models import Claim
+from millet.flashsale.models import Campaign, Claim
 from millet.inventory.models import Reservation, Stock
 from millet.sales import services as sales
 from millet.sales.models import Order
@@ -188,6 +189,31 @@ def test_only_staff_run_campaigns_and_see_results(world, make_campaign, gate_mod
     made = world.client("staff").post("/flashsale/campaigns", body)
     assert made.status_code == 201, made.content
     gate_mode.append("bot")  # its gate state is dropped after the test
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        # Accepted before and stored as 10.00: a price the merchandiser never asked for.
+        ({"price": Decimal("9.999")}, "malformed_money"),
+        # Accepted before (the API's Money allows 12 digits): above every other price's MAX_AMOUNT.
+        ({"price": Decimal("5000000000")}, "malformed_money"),
+        # Accepted before through the service and the back office (no ceiling): every claim then
+        # failed with a 500 (a payment deadline past the year 9999).
+        ({"payment_window_seconds": 10**12}, "invalid_campaign"),
+        ({"per_customer_limit": 101}, "invalid_campaign"),
+        # Refused before in the database's words as someone else's: "campaign ... exists" (409).
+        ({"customer_rate_per_second": -1}, "invalid_campaign"),
+        ({"ip_rate_per_second": 100_001}, "invalid_campaign"),
+    ],
+)
+def test_every_caller_meets_the_campaigns_bounds_and_nothing_is_held(world, make_campaign, change, error):
+    """The service checks the bounds the API's schema states (the back office's form and the
+    singles_day command call it too), and a price as every price is checked (catalog.check_price)."""
+    with pytest.raises(Unprocessable) as refused:
+        make_campaign(2, **change)
+    assert refused.value.code == error
+    assert stock(world) == (100, 0) and not Campaign.objects.exists()
 
 
 def test_another_customers_claim_answers_like_an_id_that_never_existed(world, make_campaign):

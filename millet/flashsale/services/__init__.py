@@ -8,6 +8,10 @@ window lapses and the unit goes back to the campaign, offered first to the waitl
 """
 
 from millet.flashsale.services.campaigns import (
+    MAX_CUSTOMER_RATE,
+    MAX_IP_RATE,
+    MAX_PAYMENT_WINDOW,
+    MAX_PER_CUSTOMER,
     MAX_UNITS,
     create_campaign,
     get_campaign,
@@ -72,6 +76,10 @@ __all__ = [
     "queue_place",
     "sale_for",
     "settle_claim",
+    "MAX_CUSTOMER_RATE",
+    "MAX_IP_RATE",
+    "MAX_PAYMENT_WINDOW",
+    "MAX_PER_CUSTOMER",
     "MAX_UNITS",
     "REFUSALS",
     "RateLimited",
