@@ -176,6 +176,22 @@ def test_a_store_asks_for_no_more_units_than_its_receive_page_scans(world, plann
     assert asked.transfer.status == "received"
 
 
+def test_no_transfer_sends_a_store_more_units_than_its_receive_page_scans(world):
+    """The same bound for a transfer made directly (the API, the back office): staff could ship a
+    store up to ``MAX_QUANTITY`` units in one transfer, which its receive page could never book (the
+    scans past ``MAX_REQUEST_QUANTITY`` were dropped). Now refused when shipped, nothing moved; a
+    warehouse still takes a bigger one."""
+    world.receive("CABLE-C", "WH-CN-SH", 1000)
+    most = services.MAX_REQUEST_QUANTITY
+    staff = world.client("staff")
+    body = {"sku": "CABLE-C", "source": "WH-CN-SH", "destination": "SH-001", "quantity": most + 1}
+    refused = staff.post("/inventory/transfers", body)
+    assert refused.status_code == 422 and refused.json()["error"] == "invalid_quantity", refused.content
+    assert not StockTransfer.objects.exists()
+    assert staff.post("/inventory/transfers", {**body, "quantity": most}).status_code == 201
+    assert staff.post("/inventory/transfers", {**body, "destination": "WH-CN-BJ"}).status_code == 201
+
+
 def test_a_period_over_three_years_is_refused_on_the_form_not_read_as_a_store_that_does_not_trade(world):
     """The service refuses a period over three years; the page swallowed the refusal and said "This
     store is not ranked: it does not trade." (200) about a store that does."""

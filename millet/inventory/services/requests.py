@@ -20,12 +20,16 @@ from millet.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from millet.inventory.models import Location, StockRequest, StockTransfer
 from millet.inventory.services.locations import get_location, usable_location
 from millet.inventory.services.stock import check_quantity
-from millet.inventory.services.transfers import receive_transfer, transfer_stock, unknown_transfer
+from millet.inventory.services.transfers import (
+    MAX_TO_STORE,
+    receive_transfer,
+    transfer_stock,
+    unknown_transfer,
+)
 
 MAX_NOTE = 255
-# A store asks for at most this many units at once: a transfer to a store is received on one page
-# that carries every scan so far (stores.manager_views), one form field per unit.
-MAX_REQUEST_QUANTITY = 500
+# A store asks for at most what one transfer brings it (received on one page of scans).
+MAX_REQUEST_QUANTITY = MAX_TO_STORE
 
 
 @dataclass(frozen=True)

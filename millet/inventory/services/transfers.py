@@ -23,6 +23,11 @@ from millet.inventory.services.locations import require_location, require_stock_
 from millet.inventory.services.purchasing import fill_backorders
 from millet.inventory.services.stock import OutOfStock, check_quantity, movement
 
+# A store receives a transfer on one page that carries every scan so far, one form field per unit
+# (stores.manager_views): no transfer sends a store more (and a store asks for no more:
+# MAX_REQUEST_QUANTITY). A warehouse takes up to MAX_QUANTITY.
+MAX_TO_STORE = 500
+
 # --- transfers -----------------------------------------------------------------------------------
 
 
@@ -38,7 +43,8 @@ def transfer_stock(
     idempotency_key: str | None = None,
 ) -> StockTransfer:
     """Ship units between locations; they are on neither shelf until received. Out of a store
-    needs that store's manager (or staff). 422 ``same_location``, ``invalid_quantity``; 409
+    needs that store's manager (or staff). 422 ``same_location``, ``invalid_quantity`` (into a store:
+    at most ``MAX_TO_STORE``); 409
     ``out_of_stock``, ``serials_mismatch``.
 
     The actor's ``idempotency_key`` makes a retry answer with the transfer the first request made
@@ -70,6 +76,14 @@ def _ship(
     check_quantity(quantity)
     if source_id == destination_id:
         raise Unprocessable("source and destination are the same", code="same_location")
+    if (
+        quantity > MAX_TO_STORE
+        and Location.objects.filter(pk=destination_id, kind=Location.Kind.STORE).exists()
+    ):
+        raise Unprocessable(
+            f"a store receives at most {MAX_TO_STORE} units in one transfer: send several",
+            code="invalid_quantity",
+        )
     if not Stock.objects.filter(
         sku_id=sku_id, location_id=source_id, quantity__gte=F("reserved") + quantity
     ).update(quantity=F("quantity") - quantity):
