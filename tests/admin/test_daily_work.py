@@ -91,9 +91,14 @@ def test_the_verbs_refusal_stays_on_the_form_and_nothing_is_made(world):
     assert unknown.status_code == 200 and "No SKU has the code NOPE." in unknown.content.decode()
     too_many = planner.post(
         add_url("inventory.stocktransfer"),
-        {"sku": "CABLE-C", "source": "WH-CN-SH", "destination": "SH-001", "quantity": "9999"},
+        {"sku": "CABLE-C", "source": "WH-CN-SH", "destination": "WH-CN-BJ", "quantity": "9999"},
     )
     assert too_many.status_code == 200 and "not enough unreserved units" in too_many.content.decode()
+    to_store = planner.post(
+        add_url("inventory.stocktransfer"),
+        {"sku": "CABLE-C", "source": "WH-CN-SH", "destination": "SH-001", "quantity": "9999"},
+    )
+    assert "a store receives at most 500 units in one transfer" in to_store.content.decode()
     nowhere = planner.post(
         add_url("inventory.purchaseorder"), {"supplier": "Huami", "location": "WH-XX", "lines": "BAND2 1"}
     )
