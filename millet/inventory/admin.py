@@ -181,7 +181,10 @@ class PurchaseOrderForm(ServiceForm):
             if not row.strip():
                 continue
             code, _space, quantity = row.strip().rpartition(" ")
-            if not code or not quantity.isdigit() or int(quantity) < 1:
+            # ASCII digits only (``isdigit`` passes "²", which ``int`` refuses) and few enough for
+            # ``int``; a number past MAX_QUANTITY is the service's to refuse, in its own words.
+            whole = quantity.isascii() and quantity.isdigit() and len(quantity) <= 100
+            if not code or not whole or int(quantity) < 1:
                 raise ValidationError(
                     _("Write each line as a SKU code and a whole number: %(row)s"),
                     params={"row": row.strip()},

@@ -106,6 +106,24 @@ def test_the_verbs_refusal_stays_on_the_form_and_nothing_is_made(world):
     assert not PurchaseOrder.objects.exists() and not StockTransfer.objects.exists()
 
 
+@pytest.mark.parametrize("quantity", ["\u00b2", "\u2460", "9" * 5000])
+def test_a_purchase_order_line_s_quantity_is_ascii_digits_or_a_refusal_on_the_form(world, quantity):
+    """``str.isdigit`` passed a superscript two or a circled one, which ``int`` then refused, and a
+    5,000-digit number, past ``int``'s conversion limit: a 500 each. Now the line's own refusal."""
+    planner = person(world, "planner", SUPPLY_PLANNER_GROUP)
+    bad = planner.post(
+        add_url("inventory.purchaseorder"),
+        {"supplier": "Huami", "location": "WH-CN-SH", "lines": f"BAND2 {quantity}"},
+    )
+    assert bad.status_code == 200 and "Write each line as a SKU code" in bad.content.decode()
+    big = planner.post(
+        add_url("inventory.purchaseorder"),
+        {"supplier": "Huami", "location": "WH-CN-SH", "lines": "BAND2 10001"},
+    )
+    assert big.status_code == 200 and "quantity must be an integer from 1 to 10000" in big.content.decode()
+    assert not PurchaseOrder.objects.exists()
+
+
 def test_each_role_adds_only_its_own_things(world):
     merchandiser = person(world, "merchandiser", MERCHANDISER_GROUP)
     planner = person(world, "planner", SUPPLY_PLANNER_GROUP)
