@@ -168,7 +168,9 @@ class RolloutForm(ServiceForm):
 
     def clean_steps(self) -> list[int]:
         parts = [p.strip() for p in self.cleaned_data["steps"].split(",")]
-        if not all(p.isdigit() for p in parts):
+        if not all(
+            p.isascii() and p.isdigit() and len(p) <= 9 for p in parts
+        ):  # "²" is a digit int() refuses
             raise ValidationError(_("Write whole percentages separated by commas."), code="bad_steps")
         return [int(p) for p in parts]
 

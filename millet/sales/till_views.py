@@ -190,7 +190,10 @@ def till(request: HttpRequest, actor: Actor, store: StoreFacts) -> HttpResponse:
     if action == "remove":
         index = request.POST.get("line", "")
         kind, _sep, position = index.partition(":")
-        if kind in ("units", "plain") and position.isdigit() and int(position) < len(basket[kind]):
+        plain = (
+            position.isascii() and position.isdigit() and len(position) <= 9
+        )  # "²" is a digit int() refuses
+        if kind in ("units", "plain") and plain and int(position) < len(basket[kind]):
             basket[kind].pop(int(position))
             _save(request, store, basket)
         return redirect("sales:till", store_code=store.code)

@@ -235,6 +235,9 @@ def test_staff_upload_firmware_and_start_a_rollout(world):
     assert (rollout.firmware_id, rollout.steps, rollout.status) == (firmware.pk, [10, 50, 100], "running")
     bad = staff.post(add_url("devices.rollout"), {"firmware": firmware.pk, "steps": "50, 20", **TUNING})
     assert bad.status_code == 200 and "rising percentages" in bad.content.decode()
+    for steps in ("10, \u00b2", "9" * 5000):  # isdigit passed both; int() refused them: a 500 each
+        odd = staff.post(add_url("devices.rollout"), {"firmware": firmware.pk, "steps": steps, **TUNING})
+        assert odd.status_code == 200 and "Write whole percentages" in odd.content.decode()
     assert Rollout.objects.count() == 1
 
 

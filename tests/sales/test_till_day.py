@@ -229,3 +229,16 @@ def test_the_till_pages_answer_a_refusal_with_its_own_status(world):
     services.close_till_day(cashier(world), "SH-001", counted_cash=Decimal("0"))
     closed = client.post("/till/SH-001/close/", {"counted_cash": "0"})
     assert closed.status_code == 409 and "The day is closed" in closed.content.decode()
+
+
+@pytest.mark.parametrize("line", ["units:\u00b2", "plain:\u2460", "units:" + "9" * 5000])
+def test_removing_a_basket_line_that_is_not_plain_digits_removes_nothing(world, line):
+    """``str.isdigit`` passed "²" and "①", which ``int`` refuses, and 5,000 digits, past ``int``'s
+    conversion limit: each a 500 on the till. Now the basket as it was."""
+    services.open_till_day(cashier(world), "SH-001")
+    client = Client()
+    client.force_login(world.users["cashier_sh"])
+    client.post("/till/SH-001/", {"scan": shelf(world, "MI6-64")[0]})
+    removed = client.post("/till/SH-001/", {"action": "remove", "line": line})
+    assert removed.status_code == 302
+    assert shelf(world, "MI6-64")[0] in client.get("/till/SH-001/").content.decode()
