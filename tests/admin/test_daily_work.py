@@ -143,28 +143,32 @@ def test_a_merchandiser_creates_a_flash_sale_that_sets_units_aside(world, settin
     start = timezone.localtime() + timedelta(hours=1)
     end = start + timedelta(hours=2)
     code = f"t{uuid.uuid4().hex[:10]}"
-    made = merchandiser.post(
-        add_url("flashsale.campaign"),
-        {
-            "code": code,
-            "name": "Singles Day cable",
-            "sku_code": "CABLE-C",
-            "market": "cn",
-            "location_code": "WH-CN-SH",
-            "price": "9.90",
-            "units": "10",
-            "starts_at_0": start.strftime("%Y-%m-%d"),
-            "starts_at_1": start.strftime("%H:%M:%S"),
-            "ends_at_0": end.strftime("%Y-%m-%d"),
-            "ends_at_1": end.strftime("%H:%M:%S"),
-            "per_customer_limit": "1",
-            "payment_window_seconds": "900",
-        },
-    )
+    form = {
+        "code": code,
+        "name": "Singles Day cable",
+        "sku_code": "CABLE-C",
+        "market": "cn",
+        "location_code": "WH-CN-SH",
+        "price": "9.90",
+        "units": "10",
+        "starts_at_0": start.strftime("%Y-%m-%d"),
+        "starts_at_1": start.strftime("%H:%M:%S"),
+        "ends_at_0": end.strftime("%Y-%m-%d"),
+        "ends_at_1": end.strftime("%H:%M:%S"),
+        "per_customer_limit": "1",
+        "payment_window_seconds": "900",
+    }
+    made = merchandiser.post(add_url("flashsale.campaign"), form)
     assert made.status_code == 302, made.content.decode()[:3000]
     campaign = Campaign.objects.get(code=code)
     assert (campaign.units, campaign.price, campaign.market_id) == (10, Decimal("9.90"), "CN")
     assert held.get().reserved == before + 10  # set aside for the sale
+    # A payment window past a day was taken here before (every claim then failed with a 500): now
+    # the form's bound, the service's figure (flashsale.MAX_PAYMENT_WINDOW).
+    late = {"code": "late", "units": "1", "payment_window_seconds": str(10**12)}
+    refused = merchandiser.post(add_url("flashsale.campaign"), {**form, **late})
+    assert refused.status_code == 200 and not Campaign.objects.filter(code="late").exists()
+    assert held.get().reserved == before + 10
     gate.reset_client()
 
 
