@@ -78,6 +78,10 @@ REFUSALS = {
         "This order cannot be returned: it has not been shipped or handed over yet, or it was cancelled."
     ),
     "over_returned": gettext_lazy("These items are already returned or in a return request."),
+    "idempotency_key_reused": gettext_lazy(
+        "This form was already sent with other choices: nothing more was asked. "
+        "To ask for something else, open the page again."
+    ),
     "already_fulfilled": gettext_lazy("This order has already been shipped."),
     "backordered": gettext_lazy("This order is still waiting for stock: it ships once the stock arrives."),
     "not_fulfillable": gettext_lazy("This order cannot be shipped: it is not paid, or it was cancelled."),
@@ -280,11 +284,13 @@ def request_return(request: HttpRequest, actor, order) -> HttpResponse:
     """The buyer says which units come back and why; staff then approve it (``request_return``).
     Nothing left to ask for is said with the service's reason: on this page for a GET, on the
     order's page for a POST (409: from another tab, the first request is there). The form's
-    ``attempt`` key makes the same form sent twice (a double click, a reload) answer as the first."""
-    if request.method == "POST" and services.requested_return(actor, request.POST.get("attempt", "")):
-        return _return_requested(request, order)
+    ``attempt`` key makes the same form sent twice (a double click, a reload) answer as the first;
+    the form sent again changed (the back button) is a 409 on the order's page, nothing asked."""
+    sent = None
+    if request.method == "POST":
+        sent = services.requested_return(actor, order, request.POST.get("attempt", ""))
     try:
-        left = services.units_to_request(order)
+        left = services.units_to_request(order, besides=sent)
     except Conflict as exc:
         if request.method == "POST":
             return refused_step(request, actor, order.number, exc)

@@ -443,3 +443,59 @@ def test_the_api_shows_carrier_tracking_and_pickup_code(world):
         world.client("alice").get(f"/sales/orders/{collect.number}").json()["pickup_code"]
         == collect.pickup_code
     )
+
+
+def test_a_return_form_sent_again_with_other_choices_is_not_answered_as_sent(world):
+    """The back button brings the sent form back with its ``attempt``: changed (two units, not one)
+    and sent, it was answered "Your return request is sent" though nothing new was asked. The page
+    now checks the form against the first request: the same answers as the first, another is a
+    translated 409 on the order page, and a key from another order asks nothing of this one."""
+    order = shipped_order(world, quantity=2)
+    other = shipped_order(world)
+    line, other_line = order.lines.get(), other.lines.get()
+    alice = page(world, "alice")
+    attempt = re.search(
+        r'name="attempt" value="([0-9a-f]{32})"',
+        alice.get(f"/orders/{order.number}/return/").content.decode(),
+    )[1]
+    ask = {"reason": "defective", f"line_{line.pk}": "1", "details": "", "attempt": attempt}
+    assert alice.post(f"/orders/{order.number}/return/", ask, follow=True).status_code == 200
+    changed = alice.post(f"/orders/{order.number}/return/", {**ask, f"line_{line.pk}": "2"})
+    assert changed.status_code == 409
+    assert "Your return request is sent." not in changed.content.decode()
+    assert "This form was already sent with other choices" in changed.content.decode()
+    assert [r.lines.get().quantity for r in ReturnAuthorization.objects.all()] == [1]
+    resent = alice.post(f"/orders/{order.number}/return/", ask)  # the same form still answers
+    assert resent.status_code == 302
+
+    elsewhere = {"reason": "defective", f"line_{other_line.pk}": "1", "details": "", "attempt": attempt}
+    moved = alice.post(f"/orders/{other.number}/return/", elsewhere, HTTP_ACCEPT_LANGUAGE="de")
+    assert moved.status_code == 409
+    assert not ReturnAuthorization.objects.filter(order__number=other.number).exists()
+
+    alice.cookies["django_language"] = "de"
+    german = alice.post(f"/orders/{order.number}/return/", {**ask, f"line_{line.pk}": "2"})
+    assert german.status_code == 409
+    assert "This form was already sent" not in german.content.decode()
+
+
+def test_an_attempt_key_that_is_not_a_return_requests_is_a_new_request_never_a_500(world):
+    """The page asked the person's keyed requests for the POSTed ``attempt`` unchecked: a key the
+    person used for another verb (its result another table's id) was read as a return request, a
+    500. Now only the key of a return request on this order answers as sent; another is refused as
+    reused (409), and a malformed one is the form's own 422 (a NUL is the middleware's 400)."""
+    from millet.core.models import KeyedRequest
+
+    order = shipped_order(world, quantity=2)
+    line = order.lines.get()
+    alice = page(world, "alice")
+    key = "a" * 32
+    KeyedRequest.objects.create(
+        actor=world.users["alice"], key=key, request_fingerprint="f" * 64, result="987654321"
+    )
+    ask = {"reason": "defective", f"line_{line.pk}": "1", "details": ""}
+    for attempt in ("b" * 5000, "-1", "1e999", "A" * 32):
+        response = alice.post(f"/orders/{order.number}/return/", {**ask, "attempt": attempt})
+        assert response.status_code == 422, attempt
+    assert alice.post(f"/orders/{order.number}/return/", {**ask, "attempt": key}).status_code == 409
+    assert ReturnAuthorization.objects.count() == 0

@@ -49,10 +49,19 @@ def returnable_units(order: Order) -> dict[int, int]:
     }
 
 
-def units_to_request(order: Order) -> dict[int, int]:
+def units_to_request(order: Order, *, besides: ReturnAuthorization | None = None) -> dict[int, int]:
     """``returnable_units`` when the buyer may ask for any; else why not: 409 ``already_returned``,
     ``not_returnable`` (``check_returnable``) or ``over_returned`` (every unit left is in an open
-    request: a request sent twice meets its twin's units)."""
+    request: a request sent twice meets its twin's units).
+
+    ``besides``: the request a resent form already made (``requested_return``). Its units count as
+    free again, so the resent form is read as it was first read, and ``request_return`` answers it
+    as the first, or 409 ``idempotency_key_reused`` when its choices changed (nothing is asked)."""
+    if besides is not None:
+        left = returnable_units(order)
+        for asked in besides.lines.all():
+            left[asked.line_id] = left.get(asked.line_id, 0) + asked.quantity
+        return left
     check_returnable(order)
     left = returnable_units(order)
     if not any(left.values()):
@@ -107,10 +116,20 @@ def _authorization(pk: str) -> ReturnAuthorization:
     return ReturnAuthorization.objects.get(pk=pk)
 
 
-def requested_return(actor: Actor, idempotency_key: str) -> ReturnAuthorization | None:
-    """The return the actor's request with this key made, None if none did: for the page that must
-    tell a resent form from a new one before validating it (the first took the units it offers)."""
-    return keyed_result(actor.user_id, idempotency_key, _authorization)
+def requested_return(actor: Actor, order: Order, idempotency_key: str) -> ReturnAuthorization | None:
+    """The return on ``order`` the actor's request with this key made, None if none did: for the
+    page that must tell a resent form from a new one before validating it (the first took the units
+    it offers; ``units_to_request(besides=...)`` gives them back). Only that: the page then sends the
+    form to ``request_return``, which answers the same form as the first and another with 409
+    ``idempotency_key_reused``. A key the person used for another verb (its result another table's
+    id) or another order's return is no return here; ``request_return`` refuses it as reused."""
+
+    def on_this_order(pk: str) -> ReturnAuthorization | None:
+        if not pk.isdigit():
+            return None
+        return ReturnAuthorization.objects.filter(order=order, pk=int(pk)).first()
+
+    return keyed_result(actor.user_id, idempotency_key, on_this_order)
 
 
 def _request(
