@@ -499,3 +499,19 @@ def test_an_attempt_key_that_is_not_a_return_requests_is_a_new_request_never_a_5
         assert response.status_code == 422, attempt
     assert alice.post(f"/orders/{order.number}/return/", {**ask, "attempt": key}).status_code == 409
     assert ReturnAuthorization.objects.count() == 0
+
+
+def test_a_too_long_reason_is_refused_in_the_shoppers_language(world):
+    """Django's own Hindi catalog leaves its length and digit checks untranslated: "Ensure this value
+    has at most 500 characters" came back in English on a Hindi return page (and on the claim and
+    loan forms). The project's catalog now says them in de, hi and zh-Hans."""
+    order = shipped_order(world)
+    line = order.lines.get()
+    alice = page(world, "alice")
+    ask = {"reason": "defective", f"line_{line.pk}": "1", "details": "x" * 501}
+    for language in ("de", "hi", "zh-hans"):
+        alice.cookies["django_language"] = language
+        refused = alice.post(f"/orders/{order.number}/return/", ask)
+        assert refused.status_code == 422
+        assert "Ensure this value" not in refused.content.decode(), language
+    assert not ReturnAuthorization.objects.exists()

@@ -176,3 +176,15 @@ def test_the_page_never_needs_the_daily_job_to_know_a_loan_is_late(credit, loan,
     monkeypatch.setattr(clock, "business_day", lambda: today)
     assert "Late by 2 days" in browser(credit).get("/lending/loans/").content.decode()
     assert Loan.objects.get(pk=loan.pk).days_past_due == 0
+
+
+@pytest.mark.parametrize("language", ["de", "hi", "zh-hans"])
+def test_an_amount_with_too_many_digits_is_refused_in_the_borrowers_language(credit, loan, language):
+    """Django's Hindi catalog leaves "Ensure that there are no more than 14 digits in total" in
+    English; the project's catalog says it (``core.django_words``)."""
+    client = browser(credit)
+    client.cookies["django_language"] = language
+    response = pay(client, loan, "9" * 40)
+    assert response.status_code == 422
+    assert "Ensure that there are no more than" not in response.content.decode()
+    assert repayments(loan) == 0
