@@ -88,6 +88,13 @@ def _new_form(summary: LoanSummary) -> RepayForm:
     return RepayForm(initial=initial, summary=summary)
 
 
+def _with_new_attempt(request: HttpRequest, summary: LoanSummary) -> RepayForm:
+    """The sent form again with a fresh one-time key, validated so its other errors still show."""
+    form = RepayForm({**request.POST.dict(), "attempt": uuid.uuid4().hex}, summary=summary)
+    form.is_valid()
+    return form
+
+
 def _status(summary: LoanSummary) -> tuple[str, str]:
     if summary.state == "late":
         days = summary.days_late
@@ -139,6 +146,9 @@ def loan(request: HttpRequest, number: str) -> HttpResponse:
         return _page(request, statement, _new_form(statement.summary))
     form = RepayForm(request.POST, summary=statement.summary)
     if not form.is_valid():
+        if "attempt" in form.errors:  # a damaged hidden key, no field the borrower can mend: a new one
+            form = _with_new_attempt(request, statement.summary)
+            form.add_error(None, _("This form could not be read. Check the details and pay again."))
         return _page(request, statement, form, status=422)
     data = form.cleaned_data
     try:
@@ -153,8 +163,7 @@ def loan(request: HttpRequest, number: str) -> HttpResponse:
             )
     except DomainError as exc:
         if exc.code == "idempotency_key_reused":  # that key paid already: the next send needs its own
-            form = RepayForm({**request.POST.dict(), "attempt": uuid.uuid4().hex}, summary=statement.summary)
-            form.is_valid()
+            form = _with_new_attempt(request, statement.summary)
         form.add_error(REFUSAL_FIELD.get(exc.code), _refusal(exc, statement.summary))
         return _page(request, statement, form, status=exc.form_status)
     cur = statement.summary.currency

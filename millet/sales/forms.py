@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
+
+ATTEMPT = re.compile(r"[0-9a-f]{32}")  # the return page's one-time key (uuid4().hex)
 
 # The shopper's words for ReturnAuthorization.Reason (the model keeps codes, the page translates).
 REASONS = [
@@ -19,7 +23,7 @@ class ReturnRequestForm(forms.Form):
     """One "units to return" field per order line the buyer may still return (0 to what is left),
     and the page's ``attempt`` key: the request's idempotency key, so a form sent twice asks once."""
 
-    attempt = forms.RegexField(regex=r"^[0-9a-f]{32}$", required=False, widget=forms.HiddenInput)
+    attempt = forms.CharField(required=False, widget=forms.HiddenInput)
 
     reason = forms.ChoiceField(
         label=_("Why are you returning it?"), choices=REASONS, widget=forms.RadioSelect
@@ -46,6 +50,12 @@ class ReturnRequestForm(forms.Form):
             )
             self.line_fields.append((line_id, name))
         self.order_fields(["reason", *(name for _, name in self.line_fields), "details"])
+
+    def clean_attempt(self) -> str:
+        """The page's key, or none when it is not one the page made (32 hex digits): the shopper
+        cannot mend a hidden field, so a damaged key is no key, never "(Hidden field attempt)"."""
+        attempt = self.cleaned_data["attempt"]
+        return attempt if ATTEMPT.fullmatch(attempt) else ""
 
     def clean(self):
         data = super().clean()

@@ -188,3 +188,18 @@ def test_an_amount_with_too_many_digits_is_refused_in_the_borrowers_language(cre
     assert response.status_code == 422
     assert "Ensure that there are no more than" not in response.content.decode()
     assert repayments(loan) == 0
+
+
+@pytest.mark.parametrize("attempt", ["A" * 32, "x" * 5000, "../../"])
+def test_a_damaged_attempt_key_is_said_in_words_and_replaced(credit, loan, attempt):
+    """A damaged hidden ``attempt`` said "(Hidden field attempt) Enter a valid value." and came back
+    as it was, so every send was refused again: a dead end the borrower cannot mend. The page now
+    says it in words and gives the form a new key; the next send pays, once."""
+    client = browser(credit)
+    client.cookies["django_language"] = "hi"
+    refused = pay(client, loan, "10.00", attempt=attempt)
+    html = refused.content.decode()
+    assert refused.status_code == 422 and "Hidden field" not in html
+    fresh = re.search(r'name="attempt" value="([0-9a-f]{32})"', html)[1]
+    assert pay(client, loan, "10.00", attempt=fresh).status_code == 302
+    assert repayments(loan) == 1
