@@ -419,6 +419,8 @@ class SellerVersion(models.Model):
     state = models.CharField(max_length=6, blank=True)
 
     class Meta:
+        verbose_name = _("seller version")
+        verbose_name_plural = _("seller versions")
         constraints = [
             models.UniqueConstraint(fields=["market", "valid_from"], name="seller_version_once"),
         ]

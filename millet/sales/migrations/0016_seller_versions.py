@@ -45,6 +45,8 @@ class Migration(migrations.Migration):
                 ('state', models.CharField(blank=True, max_length=6)),
             ],
             options={
+                'verbose_name': 'seller version',
+                'verbose_name_plural': 'seller versions',
                 'constraints': [models.UniqueConstraint(fields=('market', 'valid_from'), name='seller_version_once')],
             },
         ),
