@@ -10,8 +10,12 @@ from __future__ import annotations
 import json
 
 from django.conf import settings
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.template.loader import render_to_string
+from django.utils import translation
 from ninja.parser import Parser
+
+from millet.core.outage import API_PREFIX
 
 
 def contains_nul(value: object) -> bool:
@@ -38,9 +42,7 @@ class RejectNulInUrlMiddleware:
 
     def __call__(self, request: HttpRequest):
         if "\x00" in request.path or any(contains_nul([key, *values]) for key, values in request.GET.lists()):
-            return JsonResponse(
-                {"error": "invalid", "detail": "the URL must not contain NUL characters"}, status=400
-            )
+            return refusal(request, "the URL must not contain NUL characters")
         return self.get_response(request)
 
 
@@ -61,11 +63,17 @@ class RejectNulInFormMiddleware:
     def __call__(self, request: HttpRequest):
         if request.method == "POST" and _small_form(request):
             if any(contains_nul([key, *values]) for key, values in request.POST.lists()):
-                # As the URL's refusal: the API's documented error shape (an upload's form is the API's)
-                return JsonResponse(
-                    {"error": "invalid", "detail": "the form must not contain NUL characters"}, status=400
-                )
+                return refusal(request, "the form must not contain NUL characters")
         return self.get_response(request)
+
+
+def refusal(request: HttpRequest, detail: str) -> HttpResponse:
+    """The 400: under /api/ the API's documented error shape (an upload's form is the API's), else
+    the 400 page in the request's language (these middlewares run before the locale's)."""
+    if request.path_info.startswith(API_PREFIX):
+        return JsonResponse({"error": "invalid", "detail": detail}, status=400)
+    with translation.override(translation.get_language_from_request(request)):
+        return HttpResponseBadRequest(render_to_string("400.html"))
 
 
 def _small_form(request: HttpRequest) -> bool:

@@ -38,3 +38,18 @@ def test_nul_in_a_posted_form_is_the_apis_json_400(world, client, content):
     assert response.status_code == 400
     assert response["Content-Type"] == "application/json"
     assert response.json()["error"] == "invalid"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [("post", "/orders/", {"note": "a\x00b"}), ("get", "/shop/cn/search/", {"q": "a\x00b"})],
+)
+def test_nul_on_a_page_is_the_400_page_in_the_visitors_language(world, client, method, path, body):
+    """A page's form or address with a NUL was answered with the API's JSON, in English, to a
+    person: now the 400 page, in the language the browser asks for (these middlewares run before
+    the locale's)."""
+    response = getattr(client, method)(path, body, HTTP_ACCEPT_LANGUAGE="de")
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
+    page = response.content.decode()
+    assert 'lang="de"' in page and "Was gesendet wurde, konnten wir nicht lesen" in page and "NUL" in page
