@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -52,6 +53,16 @@ def pytest_runtest_makereport(item, call):
         if brokers:
             report.sections.append(("threads at failure", thread_stacks()))
     return report
+
+
+@pytest.fixture(autouse=True)
+def _stop_mqtt_leftovers():
+    """After each test, stop the workers and MQTT clients it left running (``mqtt_fixtures``): after
+    a failure they would reconnect to the test's stopped broker for the rest of the session."""
+    yield
+    fixtures = sys.modules.get("tests.devices.mqtt_fixtures")  # imported only by the tests that use it
+    if fixtures is not None:
+        fixtures.stop_leftovers()
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -19,8 +19,14 @@ from millet.catalog import services as catalog
 from millet.devices import services as devices
 from millet.devices.mqtt.simulator import Credentials, Simulator
 from tests.browser.conftest import axe, sign_in
-from tests.devices.mqtt_fixtures import PLUG, embedded_fixture, plugs_fixture, wait_until  # noqa: F401
-from tests.devices.test_ingest import Running, worker_for
+from tests.devices.mqtt_fixtures import (  # noqa: F401
+    PLUG,
+    Running,
+    embedded_fixture,
+    plugs_fixture,
+    wait_until,
+    worker_for,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,6 +10,7 @@ their own database connections, which must see committed rows.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import sys
@@ -17,6 +18,7 @@ import threading
 import time
 import traceback
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -28,18 +30,92 @@ from millet.accounts.actor import SYSTEM
 from millet.core.ports import free_port
 from millet.devices.mqtt.broker import wait_for_sync
 from millet.devices.mqtt.config import ADMIN_USER, INGEST_USER, service_credentials
+from millet.devices.mqtt.ingest import IngestWorker
 from millet.devices.mqtt.mosquitto import PrivateMosquitto, wait_for_port
 
 PLUG = "urn:millet-spec:device:outlet:mi-plug:1"
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> None:
+def wait_until(
+    condition: Callable[[], bool],
+    timeout: float = 30.0,
+    what: str = "condition",
+    explain: Callable[[], str] | None = None,
+) -> None:
+    """Poll ``condition`` every 20 ms; ``explain`` puts the state that matters into the failure's
+    first line, which a CI log keeps when it shortens the rest of the report."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
             return
         time.sleep(0.02)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+    detail = f"; {explain()}" if explain is not None else ""
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}{detail}")
+
+
+# What a test started and has not stopped yet, by id: its stop. A test that fails before its own stop
+# (or never stops a client) would leave it reconnecting to its stopped broker for the rest of the
+# session, one more thread each time; tests/conftest.py stops these after every test.
+_leftovers: dict[int, Callable[[], None]] = {}
+
+
+def stop_leftovers() -> None:
+    while _leftovers:
+        _, stop = _leftovers.popitem()
+        with contextlib.suppress(Exception):  # best effort: the test's own outcome is what counts
+            stop()
+
+
+class Running:
+    """A worker or simulator in its own thread, stoppable and restartable. An ingest worker's paho
+    log is kept (its last lines) for ``explain``."""
+
+    def __init__(self, make, *, on_batch=None) -> None:
+        self.make, self.on_batch = make, on_batch
+        self.thing = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.transport_log: deque[str] = deque(maxlen=40)
+
+    def start(self) -> Running:
+        self.thing = self.make()
+        self._stop = threading.Event()
+        kwargs = {}
+        if isinstance(self.thing, IngestWorker):
+            kwargs["on_batch"] = self.on_batch
+            client = getattr(self.thing, "_client", None)  # the MQTT transport (not the AMQP one)
+            if client is not None:
+                client.on_log = self._keep_log
+        self._thread = threading.Thread(target=self.thing.run, args=(self._stop,), kwargs=kwargs, daemon=True)
+        self._thread.start()
+        _leftovers[id(self)] = self.stop
+        return self
+
+    def _keep_log(self, client, userdata, level, line: str) -> None:
+        self.transport_log.append(f"{time.monotonic():.2f} {line}")
+
+    def stop(self) -> None:
+        _leftovers.pop(id(self), None)
+        self._stop.set()
+        self._thread.join(30)
+        assert not self._thread.is_alive()
+
+    def explain(self) -> str:
+        """The worker's session as it stands, and what its MQTT client last did."""
+        worker = self.thing
+        state = (
+            f"connected={worker.connected.is_set()} subscribed={worker.subscribed.is_set()} "
+            f"abandoned handshakes={getattr(worker, 'abandoned_handshakes', 0)} at {time.monotonic():.2f}"
+        )
+        return f"{state}; client log: {' | '.join(self.transport_log) or '(empty)'}"
+
+
+def worker_for(broker, **kwargs) -> Running:
+    return Running(lambda: IngestWorker(broker.host, broker.port, flush_seconds=0.02, **kwargs))
+
+
+def wait_subscribed(worker: Running, what: str = "the worker's session to subscribe") -> None:
+    wait_until(lambda: worker.thing.subscribed.is_set(), what=what, explain=worker.explain)
 
 
 class EmbeddedBroker:
@@ -282,6 +358,7 @@ class Device:
         self.client.on_subscribe = self._on_subscribe
         self.client.on_message = lambda c, u, m: self.messages.append((m.topic, m.payload))
         self.broker = broker
+        _leftovers[id(self)] = self.close
 
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
         self.suback = [rc.value for rc in reason_codes]
@@ -304,6 +381,7 @@ class Device:
         self.client.publish(topic, payload, qos=1, retain=retain).wait_for_publish(10)
 
     def close(self) -> None:
+        _leftovers.pop(id(self), None)
         self.client.disconnect()
         self.client.loop_stop()
 

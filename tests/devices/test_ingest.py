@@ -4,47 +4,30 @@ commands and the shadow, against both brokers."""
 from __future__ import annotations
 
 import json
-import threading
+import os
+import signal
 import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from millet.devices.mqtt import topics
+from millet.devices.mqtt import ingest, topics
 from millet.devices.mqtt.ingest import IngestWorker
 from millet.devices.mqtt.simulator import Credentials, Simulator
 from millet.devices.telemetry import services as telemetry
 from millet.devices.telemetry.models import TelemetryMessage
-from tests.devices.mqtt_fixtures import Device, broker_fixture, mosquitto_fixture, plugs_fixture, wait_until  # noqa: F401
+from tests.devices.mqtt_fixtures import (  # noqa: F401
+    Device,
+    Running,
+    broker_fixture,
+    mosquitto_fixture,
+    plugs_fixture,
+    wait_subscribed,
+    wait_until,
+    worker_for,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-class Running:
-    """A worker or simulator in its own thread, stoppable and restartable."""
-
-    def __init__(self, make, *, on_batch=None) -> None:
-        self.make, self.on_batch = make, on_batch
-        self.thing = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> Running:
-        self.thing = self.make()
-        self._stop = threading.Event()
-        kwargs = {"on_batch": self.on_batch} if isinstance(self.thing, IngestWorker) else {}
-        self._thread = threading.Thread(target=self.thing.run, args=(self._stop,), kwargs=kwargs, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(30)
-        assert not self._thread.is_alive()
-
-
-def worker_for(broker, **kwargs):
-    return Running(lambda: IngestWorker(broker.host, broker.port, flush_seconds=0.02, **kwargs))
 
 
 def stored_seqs() -> dict[str, list[int]]:
@@ -72,7 +55,7 @@ def test_telemetry_is_validated_stored_once_and_counted(broker, plugs):
     # Subscribed, not only connected: the worker subscribes once connected, and a message the broker
     # routes before that SUBSCRIBE has no subscriber (run_stream says why); a loaded machine may
     # publish first.
-    wait_until(lambda: worker.thing.subscribed.is_set(), what="the worker's session to subscribe")
+    wait_subscribed(worker)
     now = int(time.time() * 1000)
     tele = topics.topic(a.device_id, "telemetry")
     good = json.dumps({"seq": 1, "ts": now, "props": {"on": True, "power": 12.5}})
@@ -124,7 +107,7 @@ def run_stream(broker, plugs, *, interrupt: str) -> None:
     # before that has no subscriber, so any broker drops it (and still acknowledges it to its device).
     # A deployment's session exists long before its devices report; a test must open it first, or a
     # worker slow to start (a loaded CI machine) loses the devices' first messages.
-    wait_until(lambda: worker.thing.subscribed.is_set(), what="the worker's session to subscribe")
+    wait_subscribed(worker)
     sim = Simulator(
         [Credentials(p.device_id, p.secret) for p in issued],
         broker.host,
@@ -174,6 +157,36 @@ def test_ingestion_worker_restart_mid_stream_loses_nothing_stores_nothing_twice(
 
 def test_mosquitto_restart_mid_stream_loses_nothing_stores_nothing_twice(mosquitto, plugs, slow_worker_start):
     run_stream(mosquitto, plugs, interrupt="broker")
+
+
+def test_an_unanswered_handshake_is_abandoned_and_tried_again(mosquitto, plugs, monkeypatch):
+    """A broker that takes the connection and never answers it (a Mosquitto stopped with SIGSTOP:
+    the kernel still completes the TCP handshake, the CONNECT waits unread) costs the worker
+    ``HANDSHAKE_SECONDS`` per attempt, not paho's keepalive; once the broker answers, the worker
+    subscribes and stores what a device sends."""
+    monkeypatch.setattr(ingest, "HANDSHAKE_SECONDS", 0.5)
+    (a,) = plugs(1)  # the device's login reaches Mosquitto before it stops
+    pid = mosquitto.server.process.pid
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        worker = worker_for(mosquitto).start()
+        wait_until(
+            lambda: worker.thing.abandoned_handshakes >= 2,
+            timeout=20,
+            what="two unanswered handshakes abandoned",
+            explain=worker.explain,
+        )
+        assert not worker.thing.subscribed.is_set()
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    wait_subscribed(worker)
+    device = Device(mosquitto, a.device_id, a.secret)
+    assert device.connect() == 0
+    reading = {"seq": 1, "ts": int(time.time() * 1000), "props": {"on": True}}
+    device.publish(topics.topic(a.device_id, "telemetry"), json.dumps(reading))
+    wait_until(lambda: stored_seqs() == {a.device_id: [1]}, what="the reading stored")
+    device.close()
+    worker.stop()
 
 
 def test_a_command_reaches_the_device_and_the_shadow_follows(broker, plugs):

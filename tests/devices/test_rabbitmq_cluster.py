@@ -23,8 +23,17 @@ from millet.devices.mqtt.config import INGEST_USER, service_credentials
 from millet.devices.mqtt.rabbitmq import AUTH_CACHE_MS, RABBITMQ_BIN, PrivateRabbitCluster, mqtt_connack
 from millet.devices.mqtt.simulator import Credentials, Simulator
 from millet.devices.services import broker_auth
-from tests.devices.mqtt_fixtures import Broker, Device, Service, plugs_fixture, wait_until  # noqa: F401
-from tests.devices.test_ingest import Running, assert_exactly_once, stored_seqs, worker_for
+from tests.devices.mqtt_fixtures import (  # noqa: F401
+    Broker,
+    Device,
+    Running,
+    Service,
+    plugs_fixture,
+    wait_subscribed,
+    wait_until,
+    worker_for,
+)
+from tests.devices.test_ingest import assert_exactly_once, stored_seqs
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -133,7 +142,7 @@ def test_revocation_refuses_the_device_within_the_cache_time(nodes, plugs):
 def test_a_device_on_node_1_is_ingested_by_an_mqtt_worker_on_node_3(nodes, plugs):
     (a,) = plugs(1)
     worker = worker_for(nodes[2]).start()
-    wait_until(lambda: worker.thing.subscribed.is_set(), what="the worker's subscriptions on node 3")
+    wait_subscribed(worker, "the worker's subscriptions on node 3")
     device = Device(nodes[0], a.device_id, a.secret)
     assert device.connect() == 0
     now = int(time.time() * 1000)

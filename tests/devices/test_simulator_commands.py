@@ -14,8 +14,7 @@ import pytest
 
 from millet.devices.mqtt import topics
 from millet.devices.mqtt.simulator import Credentials, Simulator
-from tests.devices.mqtt_fixtures import Service, broker_fixture, plugs_fixture, wait_until  # noqa: F401
-from tests.devices.test_ingest import Running
+from tests.devices.mqtt_fixtures import Running, Service, broker_fixture, plugs_fixture, wait_until  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

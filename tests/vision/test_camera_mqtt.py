@@ -26,7 +26,7 @@ from millet.devices.mqtt.simulator import Credentials, Simulator
 from millet.devices.telemetry import services as telemetry
 from millet.vision.fddb.synthetic import camera_frame
 from millet.vision.models import Snapshot
-from tests.devices.mqtt_fixtures import Device, broker_fixture, wait_until  # noqa: F401
+from tests.devices.mqtt_fixtures import Device, Running, broker_fixture, wait_subscribed, wait_until  # noqa: F401
 from tests.vision.conftest import jpeg
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -80,27 +80,23 @@ def flat(transactional_db):
 
 def test_a_face_sent_over_mqtt_turns_on_the_light_and_bad_pictures_are_counted(broker, flat, astronaut):
     cam, light, other, alice = flat
-    worker = IngestWorker(broker.host, broker.port, flush_seconds=0.02)
-    stop = threading.Event()
-    thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
-    thread.start()
-    try:
-        wait_until(lambda: worker.connected.is_set(), what="the worker's session")
-        camera = Device(broker, cam.device_id, cam.secret)
-        intruder = Device(broker, other.device_id, other.secret)
-        assert camera.connect() == 0 and intruder.connect() == 0
-        mine = topics.topic(cam.device_id, "snapshot")
-        # Another device cannot put a picture into this camera's history: the broker drops it.
-        intruder.publish(mine, jpeg(astronaut))
-        camera.publish(mine, b"\xff\xd8\xff\xe0 a JPEG cut short")  # corrupt
-        camera.publish(mine, b"not a picture")
-        camera.publish(mine, jpeg(astronaut))
-        wait_until(lambda: Snapshot.objects.exists(), what="the snapshot")
-        wait_until(lambda: Command.objects.exists(), what="the light's command")
-        wait_until(lambda: worker.totals.dropped.total() >= 2, what="the bad pictures counted")
-    finally:
-        stop.set()
-        thread.join(30)
+    running = Running(lambda: IngestWorker(broker.host, broker.port, flush_seconds=0.02)).start()
+    worker = running.thing
+    # Subscribed, not only connected: a picture the broker routes before the SUBSCRIBE has no subscriber.
+    wait_subscribed(running)
+    camera = Device(broker, cam.device_id, cam.secret)
+    intruder = Device(broker, other.device_id, other.secret)
+    assert camera.connect() == 0 and intruder.connect() == 0
+    mine = topics.topic(cam.device_id, "snapshot")
+    # Another device cannot put a picture into this camera's history: the broker drops it.
+    intruder.publish(mine, jpeg(astronaut))
+    camera.publish(mine, b"\xff\xd8\xff\xe0 a JPEG cut short")  # corrupt
+    camera.publish(mine, b"not a picture")
+    camera.publish(mine, jpeg(astronaut))
+    wait_until(lambda: Snapshot.objects.exists(), what="the snapshot")
+    wait_until(lambda: Command.objects.exists(), what="the light's command")
+    wait_until(lambda: worker.totals.dropped.total() >= 2, what="the bad pictures counted")
+    running.stop()
     (snapshot,) = Snapshot.objects.all()
     assert (snapshot.device_id, snapshot.owner_id, snapshot.face_count) == (cam.device_id, alice.pk, 1)
     (command,) = Command.objects.all()

@@ -54,6 +54,10 @@ class AmqpIngestWorker(IngestWorker):
         if self._thread is not None:
             self._thread.join(30)
 
+    def _watch_transport(self, now: float) -> None:
+        """Nothing to watch: pika's blocking calls give up on their own (``socket_timeout``, and the
+        blocking channel's RPCs raise when the connection ends), and ``_consume`` tries the next node."""
+
     def _consume(self) -> None:
         """The connection's own thread (pika's BlockingConnection is not thread-safe): connect,
         declare and bind, consume until halted; on any loss, the next node."""

@@ -16,13 +16,17 @@ row and set aside (``unstorable``), and a devices call that fails is counted for
 failure of the system (connection lost, deadlock) is the opposite case: nothing is acked, the batch
 is retried until it commits.
 
-The same loop publishes the devices domain's due commands (``commands_to_send``) every ~0.5 s.
+The same loop publishes the devices domain's due commands (``commands_to_send``) every ~0.5 s, and
+abandons a connection whose handshake (CONNECT to SUBACK) is not answered within
+``HANDSHAKE_SECONDS`` (``_watch_transport``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
+import socket
 import threading
 import time
 from collections import Counter, deque
@@ -46,6 +50,10 @@ from millet.devices.telemetry.deadletters import Letter, why
 
 log = logging.getLogger("millet.mqtt.ingest")
 MAINTENANCE_SECONDS = 3600  # day partitions ahead, dead letters pruned
+# From paho's CONNECT to the SUBACK of the worker's subscriptions. Either broker answers both in
+# milliseconds; paho alone waits for a CONNACK as long as the keepalive (30 s) and for a SUBACK
+# forever, and until the SUBACK the broker routes nothing to this worker.
+HANDSHAKE_SECONDS = 10.0
 CHANNEL_OF_KIND = {"t": "telemetry", "e": "events"}
 
 
@@ -124,6 +132,9 @@ class IngestWorker:
         self._inbox: queue.SimpleQueue[Inbound] = queue.SimpleQueue()  # C: a cheap put per message
         self._generation = 0
         self._ack_lock = threading.Lock()
+        self._handshake_lock = threading.Lock()
+        self._handshake_since: float | None = None  # monotonic time of the attempt not yet subscribed
+        self.abandoned_handshakes = 0
         self._make_transport()
 
     # --- the transport: MQTT here, AMQP in ``amqp_ingest`` ------------------------------------------
@@ -139,11 +150,12 @@ class IngestWorker:
         self._client.max_inflight_messages_set(1000)  # our own command publishes
         self._client.max_queued_messages_set(0)
         self._client.reconnect_delay_set(min_delay=0.2, max_delay=5)
+        self._client.on_pre_connect = self._on_pre_connect
         self._client.on_connect = self._on_connect
         self._client.on_connect_fail = self._on_connect_fail
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
-        self._client.on_subscribe = lambda *args: self.subscribed.set()
+        self._client.on_subscribe = self._on_subscribe
 
     def _start_transport(self) -> None:
         self._client.connect_async(self.host, self.port, keepalive=30)
@@ -161,7 +173,42 @@ class IngestWorker:
     def _publish(self, topic: str, payload: bytes) -> None:
         self._client.publish(topic, payload, qos=1)
 
+    def _watch_transport(self, now: float) -> None:
+        """Abandon a handshake unanswered for ``HANDSHAKE_SECONDS``: the socket is shut down, paho
+        sees the connection end and connects again (its backoff, 0.2 s growing to 5 s).
+
+        CI saw the embedded broker mark the worker's session connected while the worker never
+        subscribed: its CONNACK was not taken for 30 s, until paho's keepalive gave up. A worker
+        that is not subscribed receives nothing, so waiting is an ingestion outage.
+        """
+        with self._handshake_lock:  # paho's next attempt (on_pre_connect) waits: its socket is not ours
+            since = self._handshake_since
+            if since is None or now - since < HANDSHAKE_SECONDS:
+                return
+            self._handshake_since = None
+            self.abandoned_handshakes += 1
+            sock = self._client.socket()
+            log.warning(
+                "ingestion handshake with %s:%s unanswered for %.0f s (connected: %s); connecting again",
+                self.host,
+                self.port,
+                now - since,
+                self.connected.is_set(),
+            )
+            if sock is not None:
+                with contextlib.suppress(OSError):  # already closed by paho: it reconnects anyway
+                    sock.shutdown(socket.SHUT_RDWR)
+
     # --- paho's network thread -------------------------------------------------------------------
+    def _on_pre_connect(self, client, userdata) -> None:
+        with self._handshake_lock:
+            self._handshake_since = time.monotonic()
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
+        with self._handshake_lock:
+            self._handshake_since = None
+        self.subscribed.set()
+
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
             log.error("broker refused the ingestion login: %s", reason_code)
@@ -176,11 +223,15 @@ class IngestWorker:
 
     def _on_connect_fail(self, client, userdata) -> None:
         """paho retries on its own; the warnings say why a worker has no session (CI saw one, once)."""
+        with self._handshake_lock:
+            self._handshake_since = None
         log.warning("ingestion could not connect to %s:%s; retrying", self.host, self.port)
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         self.connected.clear()
         self.subscribed.clear()
+        with self._handshake_lock:
+            self._handshake_since = None
         with self._ack_lock:
             self._generation += 1  # nothing received before this may be acked on the next connection
         if reason_code.is_failure:  # not our own disconnect(): lost, or no CONNACK within the keepalive
@@ -225,6 +276,7 @@ class IngestWorker:
                         except queue.Full:
                             continue
                 now = time.monotonic()
+                self._watch_transport(now)
                 if self.apply_to_devices and now >= next_commands and self.connected.is_set():
                     self._send_commands()
                     next_commands = now + self.command_interval
