@@ -35,7 +35,7 @@ import tempfile
 from pathlib import Path
 
 from support import cpu, oscar
-from support.harness import WORKER_CLASSES, django_script, fresh_postgres, postgres_env, serve, wrk
+from support.harness import add_server_options, django_script, fresh_postgres, postgres_env, serve, wrk
 
 DB_NAME = "millet_bench_checkout"
 PEER_DB_NAME = "millet_bench_checkout_oscar"
@@ -133,8 +133,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--no-peer", dest="peer", action="store_false", help="Leave django-oscar out.")
-    parser.add_argument("--worker-class", choices=sorted(WORKER_CLASSES), default="sync")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2: one per core here)")
+    add_server_options(parser)
     args = parser.parse_args()
 
     env = postgres_env(DB_NAME, Path(tempfile.mkdtemp(prefix="millet-bench-")))

@@ -50,6 +50,7 @@ from support.harness import (
     PG_ADMIN_URL,
     ROOT,
     WORKER_CLASSES,
+    add_server_options,
     django_script,
     free_port,
     fresh_postgres,
@@ -373,8 +374,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--pay", type=int, default=300, help="claims the check pays through the service")
     parser.add_argument("--fsync", choices=["everysec", "always"], default="everysec")
-    parser.add_argument("--worker-class", choices=sorted(WORKER_CLASSES), default="sync")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2: one per core here)")
+    add_server_options(parser)
     args = parser.parse_args()
     if args.full:
         args.units, args.customers, args.attempts = 100_000, 200_000, 1_000_000

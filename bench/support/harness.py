@@ -8,6 +8,7 @@ installed on first use. Benches import this module as ``support.harness`` (``pyt
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import http.client
 import os
@@ -88,6 +89,12 @@ WORKER_CLASSES = {
     "gthread": ("--worker-class", "gthread", "--threads", "16"),
     "sync": ("--worker-class", "sync"),
 }
+
+
+def add_server_options(parser: argparse.ArgumentParser) -> None:
+    """``--worker-class`` and ``--workers``: how every gunicorn of the bench serves (``serve``)."""
+    parser.add_argument("--worker-class", choices=sorted(WORKER_CLASSES), default="sync")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2: one per core here)")
 
 
 @contextlib.contextmanager

@@ -60,7 +60,7 @@ def check_taxed_in(market: str, sku: Sku) -> None:
     yet, and a price there would sell the SKU with no tax at all, so pricing asks it (``set_price``,
     the back office's price forms)."""
     tax_class = sku.product.tax_class
-    _refuse_untaxed(tax_class, [m for m in untaxed_markets(tax_class) if m == market])
+    _refuse_untaxed(tax_class, untaxed_markets(tax_class, among=[market]))
 
 
 def _refuse_untaxed(tax_class: str, untaxed: list[str]) -> None:

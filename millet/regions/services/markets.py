@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -104,12 +104,16 @@ def clear_caches(**_signal_kwargs: object) -> None:
     currency_symbol.cache_clear()
 
 
-def untaxed_markets(tax_class: str) -> list[str]:
+def untaxed_markets(tax_class: str, among: Collection[str] | None = None) -> list[str]:
     """The markets, by code, where ``tax_breakdown`` finds no rule for ``tax_class``: neither one of
     that class nor the market's ``standard`` rule, so goods of that class would sell there with no
-    tax at all. A rule at rate 0 counts: it says so on purpose."""
+    tax at all. A rule at rate 0 counts: it says so on purpose. ``among``: only these markets
+    (all when None)."""
     taxed = TaxRule.objects.filter(tax_class__in=[tax_class, "standard"]).values("market_id")
-    return list(Market.objects.exclude(code__in=taxed).order_by("code").values_list("code", flat=True))
+    markets = Market.objects.exclude(code__in=taxed)
+    if among is not None:
+        markets = markets.filter(code__in=among)
+    return list(markets.order_by("code").values_list("code", flat=True))
 
 
 def is_inter_state(supplier_state: str, place_of_supply: str) -> bool:
