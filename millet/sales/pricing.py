@@ -33,6 +33,7 @@ class PricedLine:
     total: Decimal
     tax: Decimal
     tax_components: dict[str, Decimal] = field(default_factory=dict)
+    tax_rates: dict[str, Decimal] = field(default_factory=dict)  # component -> rate applied
 
 
 @dataclass
@@ -67,9 +68,11 @@ def price_order(market: str, currency: str, lines: Sequence[LineInput], discount
     priced = []
     for line, line_gross, line_discount in zip(lines, gross, discounts, strict=True):
         total = line_gross - line_discount
-        tax, components = line_tax(market, currency, line.tax_class, total, line.quantity)
+        tax, components, rates = line_tax(market, currency, line.tax_class, total, line.quantity)
         priced.append(
-            PricedLine(line.sku_code, line.quantity, line.unit_price, line_discount, total, tax, components)
+            PricedLine(
+                line.sku_code, line.quantity, line.unit_price, line_discount, total, tax, components, rates
+            )
         )
     return PricedOrder(
         lines=priced,
@@ -82,10 +85,14 @@ def price_order(market: str, currency: str, lines: Sequence[LineInput], discount
 
 def line_tax(
     market: str, currency: str, tax_class: str, total: Decimal, quantity: int, inter_state_units: int = 0
-) -> tuple[Decimal, dict[str, Decimal]]:
-    """The tax in a line's gross ``total`` and its components, when ``inter_state_units`` of its
-    ``quantity`` units are supplied from another state than the place of supply (India: IGST on
-    those, CGST + SGST on the rest).
+) -> tuple[Decimal, dict[str, Decimal], dict[str, Decimal]]:
+    """The tax in a line's gross ``total``, its components and each component's rate, when
+    ``inter_state_units`` of its ``quantity`` units are supplied from another state than the place
+    of supply (India: IGST on those, CGST + SGST on the rest).
+
+    The rates are the ones the amounts were computed at (``TaxBreakdown.rates``, no lookup of their
+    own): an order line keeps them, since its invoice must state the rate applied to the sale (EU
+    VAT Directive 2006/112/EC art. 226(9); CGST Rules 2017, Rule 46(m)) however the rule changes.
 
     A line supplied from one side is taxed whole. A line supplied from both is two supplies: the
     total is spread over them by units (remainder last, as for a voucher) and each is taxed on its
@@ -97,10 +104,13 @@ def line_tax(
     parts = [(inter, units) for inter, units in parts if units]
     amounts = spread(total, [Decimal(units) for _, units in parts], currency) if len(parts) > 1 else [total]
     components: dict[str, Decimal] = {}
+    rates: dict[str, Decimal] = {}
     for (inter, _), amount in zip(parts, amounts, strict=True):
-        for name, value in tax_breakdown(market, tax_class, amount, inter_state=inter).components.items():
+        breakdown = tax_breakdown(market, tax_class, amount, inter_state=inter)
+        for name, value in breakdown.components.items():
             components[name] = components.get(name, Decimal(0)) + value
-    return sum(components.values(), Decimal(0)), components
+            rates[name] = breakdown.rates[name]
+    return sum(components.values(), Decimal(0)), components, rates
 
 
 def share_of(amount: Decimal, done: int, now: int, of: int, currency: str) -> Decimal:

@@ -162,8 +162,9 @@ def test_lines_and_tax_add_up_to_the_order_total_exactly(world, lines, voucher):
 @given(total=rupees, quantity=st.integers(1, 20), data=st.data())
 def test_a_line_split_between_states_keeps_equal_halves_and_sums_exactly(world, total, quantity, data):
     inter = data.draw(st.integers(0, quantity))
-    tax, components = line_tax("IN", "INR", "electronics", total, quantity, inter)
+    tax, components, rates = line_tax("IN", "INR", "electronics", total, quantity, inter)
     assert sum(components.values()) == tax
+    assert set(rates) == set(components)  # each amount with the rate it was computed at
     assert components.get("CGST") == components.get("SGST")
     assert ("IGST" in components) == (inter > 0) and ("CGST" in components) == (inter < quantity)
 

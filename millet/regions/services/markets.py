@@ -27,13 +27,18 @@ class MarketInfo:
 
 @dataclass(frozen=True)
 class TaxBreakdown:
-    """Tax inside (or on top of) a gross amount; ``components`` add up to ``tax`` exactly."""
+    """Tax inside (or on top of) a gross amount; ``components`` add up to ``tax`` exactly.
+    ``rates`` is each component's rate as the rule stood when it was computed (e.g. ``{"CGST":
+    Decimal("0.09"), "SGST": Decimal("0.09")}``): what a sale keeps to print beside its amounts,
+    since an invoice states the rate applied (EU VAT Directive 2006/112/EC art. 226(9); CGST Rules
+    2017, Rule 46(m)), not the rule of the day it is read."""
 
     name: str
     rate: Decimal
     net: Decimal
     tax: Decimal
     components: dict[str, Decimal] = field(default_factory=dict)
+    rates: dict[str, Decimal] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=32)
@@ -130,9 +135,10 @@ def is_inter_state(supplier_state: str, place_of_supply: str) -> bool:
 
 
 def tax_rates(market: str, tax_class: str) -> dict[str, Decimal]:
-    """Each tax component's rate for a tax class, within a state and (India) between states:
-    e.g. ``{"CGST": Decimal("0.09"), "SGST": Decimal("0.09"), "IGST": Decimal("0.18")}`` (an
-    invoice prints the rate beside each amount, CGST Rules 2017, Rule 46(m)); ``{}`` untaxed."""
+    """Each tax component's rate for a tax class today, within a state and (India) between states:
+    e.g. ``{"CGST": Decimal("0.09"), "SGST": Decimal("0.09"), "IGST": Decimal("0.18")}``; ``{}``
+    untaxed. Not for a document about a past sale: the rates applied to it are the sale's own
+    (``TaxBreakdown.rates``, kept on each order line), and today's rule may have changed since."""
     rule = _tax_rule(market, tax_class)
     if not rule.rate:
         return {}
@@ -175,7 +181,9 @@ def tax_breakdown(market: str, tax_class: str, gross: Decimal, *, inter_state: b
     components = {part: quantize(gross * part_rate / divisor, info.currency) for part, part_rate in parts}
     tax = sum(components.values(), Decimal(0))
     net = gross - tax if info.prices_include_tax else gross
-    return TaxBreakdown(name=rule.name, rate=rule.rate, net=net, tax=tax, components=components)
+    return TaxBreakdown(
+        name=rule.name, rate=rule.rate, net=net, tax=tax, components=components, rates=dict(parts)
+    )
 
 
 def _refuse(problems: list[str], code: str) -> None:

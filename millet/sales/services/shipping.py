@@ -77,5 +77,5 @@ def shipping_charge(market: str, code: str, tax_class: str, *, inter_state: bool
     if method is None:
         raise Unprocessable(f"{market} has no shipping method {code!r}", code="unknown_shipping_method")
     currency = get_market(market).currency
-    tax, components = line_tax(market, currency, tax_class, method.price, 1, 1 if inter_state else 0)
+    tax, components, _rates = line_tax(market, currency, tax_class, method.price, 1, 1 if inter_state else 0)
     return ShippingCharge(method.code, method.price, tax, components)
