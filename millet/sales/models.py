@@ -241,6 +241,15 @@ class OrderLine(models.Model):
     discount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     tax = models.DecimalField(max_digits=14, decimal_places=2)
     tax_components = models.JSONField(default=dict, help_text='e.g. {"CGST": "45.00", "SGST": "45.00"}')
+    # The rates the amounts were computed at, kept with them: an invoice states the rate applied to
+    # the sale (EU VAT Directive 2006/112/EC art. 226(9); CGST Rules 2017, Rule 46(m)), and the
+    # market's tax rule may change after it (a VAT rise, a GST slab change).
+    tax_rates = models.JSONField(
+        _("tax rates"),
+        default=dict,
+        blank=True,
+        help_text='The rate applied at the sale, by component, e.g. {"CGST": "0.09", "SGST": "0.09"}',
+    )
     total = models.DecimalField(max_digits=14, decimal_places=2, help_text="Gross after discount.")
     quantity_fulfilled = models.PositiveIntegerField(default=0)
     quantity_returned = models.PositiveIntegerField(default=0)

@@ -144,6 +144,7 @@ def place_flash_orders(
             discount=line.discount,
             tax=line.tax,
             tax_components={k: str(v) for k, v in line.tax_components.items()},
+            tax_rates={k: str(v) for k, v in line.tax_rates.items()},
             total=line.total,
         )
         for order in orders

@@ -502,6 +502,7 @@ def create_order(
             discount=p.discount,
             tax=p.tax,
             tax_components={k: str(v) for k, v in p.tax_components.items()},
+            tax_rates={k: str(v) for k, v in p.tax_rates.items()},
             total=p.total,
         )
         for p in priced.lines
@@ -593,7 +594,8 @@ def tax_by_origin(
     SGST (``regions.is_inter_state``); the shipping fee follows the principal line (most of its
     units inter-state: IGST). Runs when stock is held and again when the units leave (a
     back-order is held only once stock arrives). Rewrites the lines' tax and the order's where
-    that changes them; gross totals never change, so neither does what the buyer pays.
+    that changes them, each line's rates with its amounts (the invoice prints them side by side);
+    gross totals never change, so neither does what the buyer pays.
     """
     if not order.shipping_state:
         return  # no place of supply given: the supplier's own state, as priced
@@ -603,12 +605,13 @@ def tax_by_origin(
             h.quantity for h in holds.get(line.pk, ()) if is_inter_state(h.state, order.shipping_state)
         )
         inter_units[line.pk] = inter
-        tax, components = line_tax(
+        tax, components, rates = line_tax(
             order.market_id, order.currency, tax_classes[line.sku_id], line.total, line.quantity, inter
         )
         stored = {k: str(v) for k, v in components.items()}
-        if stored != line.tax_components:
-            line.tax, line.tax_components = tax, stored
+        stored_rates = {k: str(v) for k, v in rates.items()}
+        if stored != line.tax_components or stored_rates != line.tax_rates:
+            line.tax, line.tax_components, line.tax_rates = tax, stored, stored_rates
             changed.append(line)
     shipping_changed = False
     if order.shipping_method:  # the fee follows its principal goods across the border, or not
@@ -623,7 +626,7 @@ def tax_by_origin(
         shipping_changed = stored != order.shipping_tax_components
         order.shipping_tax_components = stored
     if changed or shipping_changed:
-        OrderLine.objects.bulk_update(changed, ["tax", "tax_components"])
+        OrderLine.objects.bulk_update(changed, ["tax", "tax_components", "tax_rates"])
         shipping_tax = sum((Decimal(v) for v in order.shipping_tax_components.values()), Decimal(0))
         order.tax = sum((Decimal(line.tax) for line in lines), shipping_tax)
         Order.objects.filter(pk=order.pk).update(
