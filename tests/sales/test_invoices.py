@@ -207,3 +207,109 @@ def test_the_invoice_page_serves_the_buyers_pdf_and_no_one_elses(world):
 def test_text_helvetica_cannot_draw_is_folded_not_dropped():
     assert latin1("Redmi Note 5 Pro — “Black”, Dādra, Müller") == 'Redmi Note 5 Pro - "Black", Dadra, Müller'
     assert latin1("小米") == "??"  # what Helvetica cannot draw at all shows as "?", never as a crash
+
+
+def raise_gst_to_28_percent() -> None:
+    """India moves the phone's class to another slab: 28 % (14 % + 14 %, IGST 28 %)."""
+    from millet.regions.services import define_tax_rule
+
+    define_tax_rule(
+        "IN",
+        "electronics",
+        "GST",
+        Decimal("0.28"),
+        {"CGST": Decimal("0.14"), "SGST": Decimal("0.14")},
+        inter_state_components={"IGST": Decimal("0.28")},
+    )
+
+
+@pytest.mark.usefixtures("sellers")
+def test_an_invoice_prints_the_rates_applied_at_the_sale_after_the_rule_changes(world):
+    """Invoices printed each component's rate from the market's rule of the day they were read, so
+    a GST slab change put 14 % beside every old 9 % amount (Rule 46(m), 2006/112/EC art. 226(9):
+    the invoice states the rate applied). Each line keeps the rates its amounts were computed at."""
+    alice = actor_for_user(world.users["alice"])
+    within, between = (
+        shipped(world, "IN", shipping_state="IN-KA"),
+        shipped(world, "IN", shipping_state="IN-MH"),
+    )
+    raise_gst_to_28_percent()
+    for issued, rates in ((within, {"CGST": "0.09", "SGST": "0.09"}), (between, {"IGST": "0.18"})):
+        again = services.invoice_for(alice, issued.number)
+        assert again.lines == issued.lines  # the same amounts, and the same rates beside them
+        assert again.lines[0].rates == {k: Decimal(v) for k, v in rates.items()}
+    text = text_of(render_invoice(services.invoice_for(alice, within.number), "en"))
+    assert "1,525.35 (9%)" in text and "(14%)" not in text
+    text = text_of(render_invoice(services.invoice_for(alice, between.number), "en"))
+    assert "3,050.69 (18%)" in text and "(28%)" not in text
+    later = shipped(world, "IN", shipping_state="IN-KA")  # a sale under the new rule shows it
+    assert later.lines[0].rates == {"CGST": Decimal("0.14"), "SGST": Decimal("0.14")}
+    assert "(14%)" in text_of(render_invoice(later, "en"))
+
+
+@pytest.mark.usefixtures("sellers")
+def test_a_till_sale_s_invoice_keeps_its_rate(world):
+    from millet.regions.services import define_tax_rule
+    from tests.sales.test_till_scans import shelf
+
+    cashier = actor_for_user(world.users["cashier_sh"])
+    sale = services.pos_sale(
+        cashier, store_code="SH-001", serials=shelf(world, "MI6-64")[:1], payment_token="tok_ok"
+    )
+    issued = services.invoice_for(cashier, sale.number)
+    define_tax_rule("CN", "electronics", "VAT", Decimal("0.17"))
+    again = services.invoice_for(cashier, sale.number)
+    assert again.lines == issued.lines and again.lines[0].rates == {"VAT": Decimal("0.1300")}
+    text = text_of(render_invoice(again, "en"))
+    assert "287.50 (13%)" in text and "(17%)" not in text
+
+
+@pytest.mark.usefixtures("sellers")
+def test_a_flash_sale_order_s_invoice_keeps_its_rate(world):
+    from django.utils import timezone
+
+    from millet.regions.services import define_tax_rule
+
+    alice, staff = actor_for_user(world.users["alice"]), actor_for_user(world.users["staff"])
+    offer = services.FlashOffer("CN", "MI6-64", Decimal("1999.00"), world.locations["WH-CN-SH"], "flash:t")
+    services.set_aside_units(staff, offer, 1)
+    claim = services.FlashClaim("claim-1", world.users["alice"].pk, timezone.now())
+    number = services.place_flash_orders(staff, offer, [claim])["claim-1"]
+    services.pay_order(alice, number, payment_token="tok_ok")
+    services.fulfil_order(staff, number, carrier="SF Express", tracking_number="SF1")
+    issued = services.invoice_for(alice, number)
+    define_tax_rule("CN", "electronics", "VAT", Decimal("0.17"))
+    again = services.invoice_for(alice, number)
+    assert again.lines == issued.lines and again.lines[0].rates == {"VAT": Decimal("0.1300")}
+    assert "229.97 (13%)" in text_of(render_invoice(again, "en"))  # 1999 * 0.13 / 1.13, half-up
+
+
+@pytest.mark.django_db(transaction=True)  # migrations run outside a test's transaction
+def test_migration_0017_gives_the_lines_before_it_todays_rates(world, migrate):
+    """Lines written before 0017 kept no rates: the rules as they stand are the best record there is.
+    A component today's rule does not have gets no rate (its amount is printed without one)."""
+    from millet.sales.models import OrderLine
+
+    alice = actor_for_user(world.users["alice"])
+
+    def bought(market: str, **extra) -> OrderLine:
+        order = services.place_order(
+            alice, market=market, lines=[services.LineRequest("MI6-64", 1)], payment_token="tok_ok", **extra
+        )
+        return OrderLine.objects.get(order_id=order.pk)
+
+    within, between, china = (
+        bought("IN", shipping_state="IN-KA"),
+        bought("IN", shipping_state="IN-MH"),
+        bought("CN"),
+    )
+    OrderLine.objects.filter(pk=china.pk).update(tax_components={"VAT": "287.50", "CESS": "1.00"})
+    migrate(("sales", "0016_seller_versions"))
+    migrate(("sales", "0017_order_line_tax_rates"))
+    rates = {
+        pk: {k: Decimal(v) for k, v in kept.items()}
+        for pk, kept in OrderLine.objects.values_list("pk", "tax_rates")
+    }
+    assert rates[within.pk] == {"CGST": Decimal("0.09"), "SGST": Decimal("0.09")}
+    assert rates[between.pk] == {"IGST": Decimal("0.18")}
+    assert rates[china.pk] == {"VAT": Decimal("0.13")}

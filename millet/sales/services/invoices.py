@@ -4,7 +4,9 @@ India: a GST tax invoice (CGST Rules 2017, Rule 46): the supplier's name, addres
 serial number, the date, the buyer, the HSN code of each good (Rule 46(g); at least 4 digits, 6
 above a turnover of 5 crore rupees: we print 8), quantity, value, discount, taxable value, the rate
 and amount of CGST and SGST, or IGST, and the place of supply with the State's name (Rule 46(n)).
-China: VAT per line. Germany: the seller's USt-IdNr. and VAT by rate (UStG s. 14(4)).
+China: VAT per line. Germany: the seller's USt-IdNr. and VAT by rate (UStG s. 14(4)). Each rate is
+the one applied at the sale, kept on its order line (EU VAT Directive 2006/112/EC art. 226(9)), not
+the market's rule of the day the invoice is read.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from millet.catalog.services import skus_by_id
 from millet.core.errors import Conflict
 from millet.regions.india import INDIAN_STATES
 from millet.regions.money import quantize
-from millet.regions.services import check_state, get_market, tax_rates
+from millet.regions.services import check_state, get_market
 from millet.sales.models import Order, Seller, SellerVersion
 from millet.sales.services.orders import get_order
 from millet.sales.services.payments import order_payments
@@ -63,7 +65,7 @@ class InvoiceLine:
     discount: Decimal
     taxable: Decimal
     tax: dict[str, Decimal]  # component -> amount, e.g. {"CGST": ..., "SGST": ...}
-    rates: dict[str, Decimal]  # component -> rate, e.g. {"CGST": Decimal("0.09")}
+    rates: dict[str, Decimal]  # component -> rate applied at the sale, e.g. {"CGST": Decimal("0.09")}
     gross: Decimal
 
 
@@ -170,7 +172,9 @@ def invoice_for(actor: Actor, number: str) -> Invoice:
     for line in lines:
         sku = skus[line.sku_id]
         tax = {k: Decimal(v) for k, v in sorted(line.tax_components.items())}
-        rates = tax_rates(order.market_id, sku.tax_class)
+        # The rates applied at the sale, kept on the line with its amounts: the rule may have
+        # changed since, and the invoice states the rate applied (2006/112/EC art. 226(9), Rule 46(m)).
+        rates = {k: Decimal(v) for k, v in line.tax_rates.items()}
         for component, amount in tax.items():
             totals[component] = totals.get(component, Decimal(0)) + amount
         invoiced.append(
