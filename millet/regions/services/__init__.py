@@ -12,7 +12,6 @@ from millet.regions.services.markets import (
     is_inter_state,
     list_markets,
     tax_breakdown,
-    tax_rates,
     untaxed_markets,
 )
 from millet.regions.subdivisions import check_state
@@ -30,6 +29,5 @@ __all__ = [
     "is_inter_state",
     "list_markets",
     "tax_breakdown",
-    "tax_rates",
     "untaxed_markets",
 ]

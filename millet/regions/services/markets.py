@@ -134,17 +134,6 @@ def is_inter_state(supplier_state: str, place_of_supply: str) -> bool:
     return bool(supplier_state and place_of_supply and supplier_state != place_of_supply)
 
 
-def tax_rates(market: str, tax_class: str) -> dict[str, Decimal]:
-    """Each tax component's rate for a tax class today, within a state and (India) between states:
-    e.g. ``{"CGST": Decimal("0.09"), "SGST": Decimal("0.09"), "IGST": Decimal("0.18")}``; ``{}``
-    untaxed. Not for a document about a past sale: the rates applied to it are the sale's own
-    (``TaxBreakdown.rates``, kept on each order line), and today's rule may have changed since."""
-    rule = _tax_rule(market, tax_class)
-    if not rule.rate:
-        return {}
-    return dict(rule.components or ((rule.name, rule.rate),)) | dict(rule.inter_state)
-
-
 def tax_breakdown(market: str, tax_class: str, gross: Decimal, *, inter_state: bool = False) -> TaxBreakdown:
     """The tax in a tax-inclusive ``gross`` (or on top of a net price where the market quotes net),
     split into the components the law fixes, each computed at its own rate and rounded on its own.
