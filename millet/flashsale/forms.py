@@ -3,24 +3,16 @@ payment window's card form."""
 
 from __future__ import annotations
 
-import secrets
-
 from django import forms
-from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
-ATTEMPT = RegexValidator(r"^[A-Za-z0-9_-]{16,64}$", _("This page is out of date. Reload it and try again."))
-
-
-def new_attempt() -> str:
-    """A fresh click id for the gate's button: 128 random bits, URL-safe (22 characters)."""
-    return secrets.token_urlsafe(16)
+from millet.core.attempt_keys import AttemptField
 
 
 class ClaimForm(forms.Form):
     """The gate's one button; ``attempt`` makes a double click one claim (``services.claim_once``)."""
 
-    attempt = forms.CharField(widget=forms.HiddenInput, validators=[ATTEMPT], max_length=64)
+    attempt = AttemptField(shape=r"[A-Za-z0-9_-]{16,64}")  # any click id the gate takes
 
 
 class PayForm(forms.Form):

@@ -33,7 +33,7 @@ from millet.core.errors import DomainError, ServiceUnavailable
 from millet.core.not_found import as_404
 from millet.finance.services import PaymentDeclined
 from millet.flashsale import services
-from millet.flashsale.forms import ClaimForm, PayForm, new_attempt
+from millet.flashsale.forms import ClaimForm, PayForm
 from millet.web import nav
 from millet.web.formats import local_datetime
 from millet.web.markets import market_or_404
@@ -121,7 +121,7 @@ def _sale_page(
 ):
     context = {
         "sale": sale,
-        "form": form or ClaimForm(initial={"attempt": new_attempt()}),
+        "form": form or ClaimForm(),
         "sale_url": _sale_url(sale),
         "claims": [(claim, _claim_url(sale, claim.id)) for claim in sale.claims],
         "sign_in_url": f"{reverse(settings.LOGIN_URL)}?next={_sale_url(sale)}",

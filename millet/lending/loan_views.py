@@ -11,8 +11,6 @@ owed, 422 a bad amount); only a payment that went through redirects (post/redire
 
 from __future__ import annotations
 
-import uuid
-
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -24,6 +22,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_safe
 
 from millet.accounts.actor import request_actor
+from millet.core.attempt_keys import AttemptField, new_attempt
 from millet.core.errors import DomainError
 from millet.core.not_found import as_404
 from millet.lending.card import card_problem
@@ -65,7 +64,7 @@ REFUSAL_FIELD = {
 
 
 class RepayForm(forms.Form):
-    attempt = forms.RegexField(regex=r"^[0-9a-f]{32}$", widget=forms.HiddenInput)
+    attempt = AttemptField()
     amount = forms.DecimalField(label=gettext_lazy("Amount to pay"), max_digits=14)
     card_token = forms.CharField(label=gettext_lazy("Card token"), max_length=64)
 
@@ -82,15 +81,15 @@ class RepayForm(forms.Form):
 
 
 def _new_form(summary: LoanSummary) -> RepayForm:
-    """The form as a page opens it: the amount due now, a fresh one-time key."""
+    """The form as a page opens it: the amount due now (and a fresh one-time key, ``AttemptField``)."""
     token = "tok_ok" if settings.MILLET_PAYMENT_GATEWAY == "test" else ""
-    initial = {"attempt": uuid.uuid4().hex, "amount": summary.due_now, "card_token": token}
+    initial = {"amount": summary.due_now, "card_token": token}
     return RepayForm(initial=initial, summary=summary)
 
 
 def _with_new_attempt(request: HttpRequest, summary: LoanSummary) -> RepayForm:
     """The sent form again with a fresh one-time key, validated so its other errors still show."""
-    form = RepayForm({**request.POST.dict(), "attempt": uuid.uuid4().hex}, summary=summary)
+    form = RepayForm({**request.POST.dict(), "attempt": new_attempt()}, summary=summary)
     form.is_valid()
     return form
 
@@ -145,10 +144,7 @@ def loan(request: HttpRequest, number: str) -> HttpResponse:
     if request.method != "POST":
         return _page(request, statement, _new_form(statement.summary))
     form = RepayForm(request.POST, summary=statement.summary)
-    if not form.is_valid():
-        if "attempt" in form.errors:  # a damaged hidden key, no field the borrower can mend: a new one
-            form = _with_new_attempt(request, statement.summary)
-            form.add_error(None, _("This form could not be read. Check the details and pay again."))
+    if not form.is_valid():  # a damaged hidden key is said on the form, drawn with a new one
         return _page(request, statement, form, status=422)
     data = form.cleaned_data
     try:

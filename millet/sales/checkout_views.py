@@ -13,7 +13,6 @@ lending domain's page (``lending:pay``), which decides at once.
 
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
 
 from django import forms
@@ -33,6 +32,7 @@ from millet.accounts.actor import Actor, request_actor
 from millet.accounts.forms import AddressForm
 from millet.accounts.postal import AddressFields, address_problems
 from millet.catalog.services import skus_by_id
+from millet.core.attempt_keys import AttemptField
 from millet.core.errors import Conflict, DomainError, NotFound
 from millet.core.not_found import as_404
 from millet.regions.india import gst_state_code, place_of_supply, state_choices, state_name
@@ -51,7 +51,7 @@ NEW_ADDRESS = "new"
 class CheckoutForm(forms.Form):
     """The choices of the checkout; the address itself is ``accounts.forms.AddressForm``."""
 
-    attempt = forms.RegexField(regex=r"^[0-9a-f]{32}$", widget=forms.HiddenInput)
+    attempt = AttemptField()
     fulfilment = forms.ChoiceField(
         choices=[(DELIVERY, gettext_lazy("Delivery")), (COLLECT, gettext_lazy("Click and collect"))]
     )
@@ -137,7 +137,7 @@ def _context(request: HttpRequest, info: MarketInfo, actor: Actor, summary, form
         "methods": services.shipping_methods(info.code),
         "pickup": [{"option": option, "hours": _hours(option)} for option in pickup],
         "test_mode": settings.MILLET_PAYMENT_GATEWAY == "test",
-        "attempt": form["attempt"].value() if form.is_bound else uuid.uuid4().hex,
+        "attempt": form["attempt"].value(),
         "chosen": {
             "fulfilment": form["fulfilment"].value() or DELIVERY,
             "address": form["address"].value() or (str(saved[0].id) if saved else NEW_ADDRESS),

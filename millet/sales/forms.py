@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-ATTEMPT = re.compile(r"[0-9a-f]{32}")  # the return page's one-time key (uuid4().hex)
+from millet.core.attempt_keys import AttemptField
 
 # The shopper's words for ReturnAuthorization.Reason (the model keeps codes, the page translates).
 REASONS = [
@@ -23,7 +21,7 @@ class ReturnRequestForm(forms.Form):
     """One "units to return" field per order line the buyer may still return (0 to what is left),
     and the page's ``attempt`` key: the request's idempotency key, so a form sent twice asks once."""
 
-    attempt = forms.CharField(required=False, widget=forms.HiddenInput)
+    attempt = AttemptField(required=False)
 
     reason = forms.ChoiceField(
         label=_("Why are you returning it?"), choices=REASONS, widget=forms.RadioSelect
@@ -50,12 +48,6 @@ class ReturnRequestForm(forms.Form):
             )
             self.line_fields.append((line_id, name))
         self.order_fields(["reason", *(name for _, name in self.line_fields), "details"])
-
-    def clean_attempt(self) -> str:
-        """The page's key, or none when it is not one the page made (32 hex digits): the shopper
-        cannot mend a hidden field, so a damaged key is no key, never "(Hidden field attempt)"."""
-        attempt = self.cleaned_data["attempt"]
-        return attempt if ATTEMPT.fullmatch(attempt) else ""
 
     def clean(self):
         data = super().clean()

@@ -7,7 +7,6 @@ customer's order number answers 404 exactly like a number that does not exist.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from decimal import Decimal
 from functools import wraps
@@ -300,7 +299,7 @@ def request_return(request: HttpRequest, actor, order) -> HttpResponse:
     choices = [
         (line.pk, titles.get(line.sku_id, ""), left[line.pk]) for line in order.lines.all() if left[line.pk]
     ]
-    form = ReturnRequestForm(request.POST or None, lines=choices, initial={"attempt": uuid.uuid4().hex})
+    form = ReturnRequestForm(request.POST or None, lines=choices)
     if request.method != "POST":
         return render(request, "sales/return.html", {"order": order, "form": form})
     if form.is_valid():

@@ -6,7 +6,6 @@ parse, call them and render."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -23,6 +22,7 @@ from django.views.decorators.http import require_http_methods
 from millet.accounts.actor import Actor, request_actor
 from millet.accounts.services import usernames
 from millet.catalog.services import skus_by_id
+from millet.core.attempt_keys import AttemptField
 from millet.core.errors import DomainError, Forbidden
 from millet.core.not_found import as_404
 from millet.inventory import services as inventory
@@ -69,11 +69,7 @@ class StockRequestForm(forms.Form):
         label=_("Note for the supply planner"), max_length=255, required=False, widget=forms.TextInput
     )
     # A fresh key per page: the same form sent twice (a double click) makes one request.
-    attempt = forms.RegexField(regex=r"^[0-9a-f]{32}$", required=False, widget=forms.HiddenInput)
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["attempt"].initial = uuid.uuid4().hex
+    attempt = AttemptField(required=False)
 
 
 # Why ``store_period`` refuses the days asked for (its codes), said on the period's form.

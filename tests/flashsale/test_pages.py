@@ -13,6 +13,7 @@ from millet.finance.models import Payment
 from millet.flashsale.models import Claim, WaitlistEntry
 from millet.flashsale.services import gate
 from millet.sales.models import Order
+from tests.core.damaged_attempts import fresh_key_after_damaged
 from tests.flashsale.test_flashsale import stock, write_all
 
 
@@ -232,3 +233,17 @@ def test_the_menu_keeps_its_announcements_until_a_campaign_changes(world, requir
     finally:
         gate.forget("tkept")
         gate.reset_client()
+
+
+@pytest.mark.parametrize("attempt", ["x" * 5000, "../../", "too short"])  # "A" * 32 is a click id
+def test_a_damaged_click_id_is_said_in_words_and_the_button_gets_a_fresh_one(world, make_campaign, attempt):
+    """A damaged hidden ``attempt`` came back as "(Hidden field attempt) This page is out of date"
+    with the same damaged key on the button, refused again on every click: a dead end. The page now
+    says it in the shopper's words (zh-Hans here) and the button carries a fresh key that claims."""
+    campaign = make_campaign(3, limit=2)
+    alice = shopper(world, "alice")
+    alice.cookies["django_language"] = "zh-hans"
+    fresh = fresh_key_after_damaged(click(alice, campaign, attempt), attempt, "zh-hans")
+    assert not Claim.objects.exists()
+    first, again = click(alice, campaign, fresh), click(alice, campaign, fresh)
+    assert first.status_code == again.status_code == 302 and first["Location"] == again["Location"]

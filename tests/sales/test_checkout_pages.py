@@ -12,6 +12,7 @@ from millet.accounts.actor import actor_for_user
 from millet.finance.models import Payment
 from millet.sales import services
 from millet.sales.models import Order
+from tests.core.damaged_attempts import DAMAGED_KEYS, fresh_key_after_damaged
 
 pytestmark = pytest.mark.django_db
 
@@ -199,3 +200,23 @@ def test_the_header_count_is_kept_until_the_cart_changes(world, alice, require_s
     services.checkout_cart(shopper, cart.pk, payment_token="tok_ok", shipping_method="express")
     assert services.cart_units(shopper, "CN") == 0
     assert services.cart_units(actor_for_user(world.users["bob"]), "CN") == 0  # nobody else's count
+
+
+@pytest.mark.parametrize("attempt", DAMAGED_KEYS)
+def test_a_damaged_checkout_key_is_said_in_words_and_the_next_send_orders_once(world, alice, attempt):
+    """A damaged hidden ``attempt`` said "(Hidden field attempt) Enter a valid value." and the page
+    came back with the same damaged key, refused on every send: the shopper could not order. Now the
+    page says it in their words (German here) and carries a fresh key, which orders once."""
+    add(alice, "cn", "MI6-64")
+    form = checkout_form(
+        alice, "cn", fulfilment="delivery", address="new", shipping_method="standard", **CN_ADDRESS
+    )
+    alice.cookies["django_language"] = "de"
+    fresh = fresh_key_after_damaged(
+        alice.post("/shop/cn/checkout/", {**form, "attempt": attempt}), attempt, "de"
+    )
+    assert not Order.objects.exists()
+    first = alice.post("/shop/cn/checkout/", {**form, "attempt": fresh})
+    again = alice.post("/shop/cn/checkout/", {**form, "attempt": fresh})
+    assert first.status_code == again.status_code == 302 and first["Location"] == again["Location"]
+    assert Order.objects.count() == 1

@@ -18,6 +18,7 @@ from millet.core.errors import Unprocessable
 from millet.inventory import services
 from millet.inventory.models import StockRequest, StockTransfer
 from millet.stores.services import ranking_for, store_period
+from tests.core.damaged_attempts import DAMAGED_KEYS, fresh_key_after_damaged
 from tests.stores.conftest import book
 
 pytestmark = pytest.mark.django_db
@@ -268,3 +269,19 @@ def test_the_page_judges_a_period_once_and_says_the_refusal_s_own_words(world, d
         assert judged.call_count == 1
         assert manager.get("/stores/SH-001/").status_code == 200
         assert judged.call_count == 2
+
+
+@pytest.mark.parametrize("attempt", DAMAGED_KEYS)
+def test_a_damaged_request_key_is_said_in_words_and_the_form_gets_a_fresh_one(world, attempt):
+    """A damaged hidden ``attempt`` said "(Hidden field attempt) Enter a valid value." and the form
+    came back with the same damaged key, refused on every send. The page now says it in the
+    manager's words (Hindi here) and draws the form with a fresh key, which asks once."""
+    manager = signed_in(world, "manager_sh")
+    manager.cookies["django_language"] = "hi"
+    body = {"sku": "MI6-64", "quantity": "2", "note": "", "attempt": attempt}
+    refused = manager.post("/stores/SH-001/requests/", body)
+    fresh = fresh_key_after_damaged(refused, attempt, "hi", form="request_form")
+    assert not StockRequest.objects.exists()
+    for _ in range(2):  # sent twice with the fresh key: one request
+        assert manager.post("/stores/SH-001/requests/", {**body, "attempt": fresh}).status_code == 302
+    assert StockRequest.objects.count() == 1
