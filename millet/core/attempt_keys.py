@@ -17,6 +17,7 @@ import uuid
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.boundfield import BoundField
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 KEY_SHAPE = r"[0-9a-f]{32}"  # what ``new_attempt`` makes
@@ -68,3 +69,12 @@ class AttemptField(forms.CharField):
         except ValidationError as damaged:
             bf.form.add_error(None, damaged)
             return ""
+
+
+def with_fresh_attempt(data: QueryDict, name: str = "attempt") -> QueryDict:
+    """The sent form's data with a fresh key in place of the one sent: for a form refused because
+    its key already made something else (409 ``idempotency_key_reused``), drawn again with what the
+    person chose so that their next send is a new request, not that refusal again."""
+    fresh = data.copy()
+    fresh[name] = new_attempt()
+    return fresh

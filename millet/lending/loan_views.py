@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_safe
 
 from millet.accounts.actor import request_actor
-from millet.core.attempt_keys import AttemptField, new_attempt
+from millet.core.attempt_keys import AttemptField, with_fresh_attempt
 from millet.core.errors import DomainError
 from millet.core.not_found import as_404
 from millet.lending.card import card_problem
@@ -89,7 +89,7 @@ def _new_form(summary: LoanSummary) -> RepayForm:
 
 def _with_new_attempt(request: HttpRequest, summary: LoanSummary) -> RepayForm:
     """The sent form again with a fresh one-time key, validated so its other errors still show."""
-    form = RepayForm({**request.POST.dict(), "attempt": new_attempt()}, summary=summary)
+    form = RepayForm(with_fresh_attempt(request.POST), summary=summary)
     form.is_valid()
     return form
 

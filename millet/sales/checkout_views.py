@@ -32,14 +32,14 @@ from millet.accounts.actor import Actor, request_actor
 from millet.accounts.forms import AddressForm
 from millet.accounts.postal import AddressFields, address_problems
 from millet.catalog.services import skus_by_id
-from millet.core.attempt_keys import AttemptField
+from millet.core.attempt_keys import AttemptField, with_fresh_attempt
 from millet.core.errors import Conflict, DomainError, NotFound
 from millet.core.not_found import as_404
 from millet.regions.india import gst_state_code, place_of_supply, state_choices, state_name
 from millet.regions.services import MarketInfo
 from millet.sales import services
 from millet.sales.cart_views import cart_url
-from millet.sales.problems import problem_text
+from millet.sales.problems import MESSAGES, problem_text
 from millet.sales.views import STATUS
 from millet.web.markets import market_or_404
 
@@ -163,25 +163,37 @@ def checkout(request: HttpRequest, market: str) -> HttpResponse:
     info = market_or_404(market)
     actor = request_actor(request)
     cart = services.open_cart(actor, info.code)
-    if request.method == "POST":  # a replay (double submit, back button) finds its order first
-        replayed = _replayed(actor, request.POST.get("attempt", ""))
-        if replayed is not None:
-            return _paid_or_continue(replayed, request.POST.get("payment", CARD))
+    # A replay (double submit, back button) finds its order first: one query, none found normally.
+    replayed = _replayed(actor, request.POST.get("attempt", "")) if request.method == "POST" else None
     try:
         summary = services.cart_summary(actor, cart.pk)
     except (NotFound, Conflict):
         return HttpResponseRedirect(cart_url(info.code))  # the cart says which line is the problem
+    if replayed is not None and not summary.lines:  # the cart this form ordered: its order answers
+        return _paid_or_continue(replayed, request.POST.get("payment", CARD))
     if not summary.lines:
         return HttpResponseRedirect(cart_url(info.code))
     saved = {str(a.id): a for a in accounts.list_addresses(actor) if a.market == info.code}
     wanted = {line.sku.id: line.priced.quantity for line in summary.lines}
+    data = request.POST if request.method == "POST" else None
+    if replayed is not None:  # sent again after the cart was filled anew: see below
+        data = with_fresh_attempt(request.POST)
     form = CheckoutForm(
-        request.POST if request.method == "POST" else None,
+        data,
         methods=[m.code for m in services.shipping_methods(info.code)],
         stores=[o.store.facts.code for o in services.pickup_options(info.code, wanted)],
         addresses=list(saved),
     )
     address_form = _address_form(request, info.code)
+    if replayed is not None:
+        # Sent again (the back button) with a key that placed an order, while the cart holds what the
+        # shopper put in since: that order is not this cart's, so its confirmation must not answer,
+        # and nothing is placed with the spent key. The page says so, as the API's 409
+        # ``idempotency_key_reused`` does, with the shopper's choices and a fresh key for this cart.
+        form.is_valid()  # the choices' own problems show too
+        form.add_error(None, MESSAGES["idempotency_key_reused"])
+        context = _context(request, info, actor, summary, form, address_form)
+        return render(request, "sales/checkout.html", context, status=409)
     if request.method == "POST":
         valid = form.is_valid()
         address = None
@@ -205,6 +217,7 @@ def checkout(request: HttpRequest, market: str) -> HttpResponse:
 
 
 def _replayed(actor: Actor, attempt: str):
+    """The order this person's ``attempt`` key placed, None for a new key (or none sent)."""
     if len(attempt) != 32:
         return None
     try:

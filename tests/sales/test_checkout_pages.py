@@ -2,16 +2,19 @@
 with their reason, shipping priced per market and booked, India's state deciding IGST vs CGST +
 SGST, click-and-collect, and a checkout sent twice making one order and one payment."""
 
+import re
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from millet.accounts.actor import actor_for_user
 from millet.finance.models import Payment
 from millet.sales import services
 from millet.sales.models import Order
+from millet.sales.problems import MESSAGES
 from tests.core.damaged_attempts import DAMAGED_KEYS, fresh_key_after_damaged
 
 pytestmark = pytest.mark.django_db
@@ -220,3 +223,36 @@ def test_a_damaged_checkout_key_is_said_in_words_and_the_next_send_orders_once(w
     again = alice.post("/shop/cn/checkout/", {**form, "attempt": fresh})
     assert first.status_code == again.status_code == 302 and first["Location"] == again["Location"]
     assert Order.objects.count() == 1
+
+
+def test_a_checkout_sent_again_for_a_cart_filled_since_is_not_answered_with_the_first_order(world, alice):
+    """The back button brings the checkout back with the key that placed the first order: sent
+    again after the shopper filled a new cart, it was answered with the first order's confirmation,
+    though nothing of the new cart was ordered. The key placed an order that is not this cart's, as
+    the API's 409 ``idempotency_key_reused`` says: the page says so in the shopper's words, places
+    nothing, and draws the checkout again with a fresh key that orders the new cart."""
+    add(alice, "cn", "MI6-64")
+    form = checkout_form(
+        alice, "cn", fulfilment="delivery", address="new", shipping_method="standard", **CN_ADDRESS
+    )
+    first = alice.post("/shop/cn/checkout/", form)
+    assert first.status_code == 302
+    ordered = Order.objects.get()
+    add(alice, "cn", "MI6-64", 2)  # a new cart, as the first is ordered
+    alice.cookies["django_language"] = "zh-hans"
+    resent = alice.post("/shop/cn/checkout/", form)
+    html = resent.content.decode()
+    assert resent.status_code == 409 and ordered.number not in html
+    words = {
+        language: translation.override(language)(str)(MESSAGES["idempotency_key_reused"])
+        for language in ("en", "zh-hans")
+    }
+    assert words["zh-hans"] in html and words["zh-hans"] != words["en"]
+    assert Order.objects.count() == 1
+    fresh = resent.context["attempt"]
+    assert re.fullmatch(r"[0-9a-f]{32}", fresh) and fresh != form["attempt"]
+    placed = alice.post("/shop/cn/checkout/", {**form, "attempt": fresh})
+    assert placed.status_code == 302 and placed["Location"] != first["Location"]
+    assert Order.objects.exclude(pk=ordered.pk).get().lines.get().quantity == 2
+    alice.get("/shop/cn/cart/")  # the cart is empty again: the old form still answers with its order
+    assert alice.post("/shop/cn/checkout/", form)["Location"] == first["Location"]
