@@ -97,7 +97,9 @@ def keyed_create(
                 with transaction.atomic():  # a twin's committed row must not spoil the transaction
                     row = KeyedRequest.objects.create(actor_id=actor_id, key=key, request_fingerprint=request)
             except IntegrityError:
-                row = KeyedRequest.objects.get(actor_id=actor_id, key=key)
+                row = KeyedRequest.objects.filter(actor_id=actor_id, key=key).first()
+                if row is None:  # not a twin's key: another constraint refused the row
+                    raise
             else:
                 made = create()
                 KeyedRequest.objects.filter(pk=row.pk).update(result=str(remember(made)))

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from modeltranslation.utils import build_localized_fieldname
 
 from millet.accounts.actor import Actor
@@ -16,6 +15,7 @@ from millet.catalog.images import drawing_url
 from millet.catalog.models import DeviceModel, Product
 from millet.catalog.spec_sheet import spec_labels
 from millet.core.errors import Conflict, NotFound, Unprocessable
+from millet.core.integrity import taken_or_raise
 
 # --- device models -----------------------------------------------------------------------------
 
@@ -43,14 +43,15 @@ def create_device_model(urn: str, name: str, spec: Mapping[str, Any], *, actor: 
     actor.require_staff()
     urn = checked_text(urn, "urn", 128)
     checked_spec(spec)
-    if DeviceModel.objects.filter(urn=urn).exists():
-        raise Conflict(f"device model {urn!r} exists", code="duplicate_urn")
+    taken, duplicate = (
+        DeviceModel.objects.filter(urn=urn),
+        Conflict(f"device model {urn!r} exists", code="duplicate_urn"),
+    )
+    if taken.exists():
+        raise duplicate
     name = checked_text(name, "name", 128)
-    try:  # a twin sent at once passed the check too: the URN is unique
-        with transaction.atomic():
-            return DeviceModel.objects.create(urn=urn, name=name, spec=dict(spec))
-    except IntegrityError:
-        raise Conflict(f"device model {urn!r} exists", code="duplicate_urn") from None
+    with taken_or_raise(taken, duplicate):  # a twin sent at once passed the check too: the URN is unique
+        return DeviceModel.objects.create(urn=urn, name=name, spec=dict(spec))
 
 
 def get_device_model(urn: str) -> DeviceModel:

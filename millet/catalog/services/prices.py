@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import OuterRef, Subquery
 
 from millet.accounts.actor import Actor
 from millet.catalog.models import Price, PriceList
 from millet.catalog.services.products import check_taxed_in, sku_row
+from millet.core.integrity import created_or_found
 from millet.regions.money import parse_amount
 from millet.regions.services import get_market
 
@@ -21,11 +22,10 @@ def _active_price_list(market: str) -> PriceList:
     existing = PriceList.objects.filter(market_id=market, is_active=True).first()
     if existing:
         return existing
-    try:
-        with transaction.atomic():
-            return PriceList.objects.create(market_id=market, name=f"{market} retail", is_active=True)
-    except IntegrityError:
-        return PriceList.objects.get(market_id=market, is_active=True)
+    return created_or_found(
+        lambda: PriceList.objects.create(market_id=market, name=f"{market} retail", is_active=True),
+        PriceList.objects.filter(market_id=market, is_active=True).first,
+    )
 
 
 def check_price(market: str, amount: Decimal | str) -> Decimal:

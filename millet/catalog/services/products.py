@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import translation
 from modeltranslation.utils import build_localized_fieldname
 
@@ -16,6 +16,7 @@ from millet.catalog.images import DRAWING_NAMES
 from millet.catalog.models import Product, Sku
 from millet.catalog.services.device_models import check_language, checked_text, get_device_model
 from millet.core.errors import Conflict, NotFound, Unprocessable
+from millet.core.integrity import taken_or_raise
 from millet.regions.services import untaxed_markets
 
 # --- products and SKUs -------------------------------------------------------------------------
@@ -110,13 +111,15 @@ def create_product(
     if drawing and drawing not in DRAWING_NAMES:
         raise Unprocessable(f"drawing must be one of {sorted(DRAWING_NAMES)}", code="unknown_drawing")
     fields["drawing"] = drawing
-    if Product.objects.filter(slug=slug).exists():
-        raise Conflict(f"product {slug!r} exists", code="duplicate_product")
-    try:  # a twin sent at once passed the check too: the slug is unique
-        with transaction.atomic(), translation.override(SOURCE_LANGUAGE):  # English source text
+    taken, duplicate = (
+        Product.objects.filter(slug=slug),
+        Conflict(f"product {slug!r} exists", code="duplicate_product"),
+    )
+    if taken.exists():
+        raise duplicate
+    with taken_or_raise(taken, duplicate):  # a twin sent at once passed the check too: the slug is unique
+        with translation.override(SOURCE_LANGUAGE):  # English source text
             return Product.objects.create(slug=slug, **fields)
-    except IntegrityError:
-        raise Conflict(f"product {slug!r} exists", code="duplicate_product") from None
 
 
 def _product(slug: str) -> Product:
@@ -208,10 +211,11 @@ def create_sku(
     code = _slug(code, "code", 32)
     fields = {"name": checked_text(name, "name", 160), "attributes": checked_attributes(attributes)}
     product = _product(product_slug)
-    if Sku.objects.filter(code=code).exists():
-        raise Conflict(f"SKU {code!r} exists", code="duplicate_sku")
-    try:  # a twin sent at once passed the check too: the code is unique
-        with transaction.atomic(), translation.override(SOURCE_LANGUAGE):  # the name is the English source
+    taken, duplicate = Sku.objects.filter(code=code), Conflict(f"SKU {code!r} exists", code="duplicate_sku")
+    if taken.exists():
+        raise duplicate
+    with taken_or_raise(taken, duplicate):  # a twin sent at once passed the check too: the code is unique
+        with translation.override(SOURCE_LANGUAGE):  # the name is the English source
             return Sku.objects.create(
                 code=code,
                 product=product,
@@ -220,8 +224,6 @@ def create_sku(
                 is_active=is_active,
                 **fields,
             )
-    except IntegrityError:
-        raise Conflict(f"SKU {code!r} exists", code="duplicate_sku") from None
 
 
 def update_sku(

@@ -14,13 +14,14 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from millet.accounts.actor import Actor
 from millet.catalog import services as catalog
 from millet.catalog.services import DeviceSpec
 from millet.core.errors import Conflict, NotFound, Unprocessable
+from millet.core.integrity import taken_or_raise
 from millet.devices.events import device_credentials_changed, units_provisioned
 from millet.devices.models import Device, Shadow
 from millet.devices.services.specs import ModelSpec, clear_cached_specs, model_spec
@@ -109,17 +110,13 @@ def provision_batch(
                 claim_hash=claim_hash,
             )
         )
-    try:
-        with transaction.atomic():
-            created = Device.objects.bulk_create(rows, batch_size=1000)
-            if not all(d.pk for d in created):  # backends without RETURNING on bulk insert
-                created = list(Device.objects.filter(serial__in=serials))
-            Shadow.objects.bulk_create([Shadow(device=d) for d in created], batch_size=1000)
-            units_provisioned.send(sender=Device, serials=serials)
-    except IntegrityError:
-        raise Conflict(
-            "a serial of this batch was provisioned meanwhile", code="already_provisioned"
-        ) from None
+    meanwhile = Conflict("a serial of this batch was provisioned meanwhile", code="already_provisioned")
+    with taken_or_raise(Device.objects.filter(serial__in=serials), meanwhile):
+        created = Device.objects.bulk_create(rows, batch_size=1000)
+        if not all(d.pk for d in created):  # backends without RETURNING on bulk insert
+            created = list(Device.objects.filter(serial__in=serials))
+        Shadow.objects.bulk_create([Shadow(device=d) for d in created], batch_size=1000)
+        units_provisioned.send(sender=Device, serials=serials)
     for p in issued:
         transaction.on_commit(
             lambda p=p: device_credentials_changed.send(

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -32,6 +32,7 @@ from millet.accounts.actor import Actor
 from millet.catalog import services as catalog
 from millet.core.errors import Conflict, NotFound, Unprocessable
 from millet.core.faults import is_record_fault
+from millet.core.integrity import taken_or_raise
 from millet.devices.models import Command, Device, Firmware, Notification, Rollout, RolloutTarget
 from millet.devices.services.ownership import OWN, READ, device_with_role
 
@@ -60,20 +61,19 @@ def upload_firmware(
         raise Unprocessable("url must be an https URL of at most 300 characters", code="invalid_url")
     if not isinstance(size, int) or not 0 < size <= 2**34:
         raise Unprocessable("size must be 1 byte to 16 GiB", code="invalid_size")
-    if Firmware.objects.filter(device_model=model, version=version).exists():
-        raise Conflict(f"firmware {version} exists for this model", code="duplicate_firmware")
-    try:  # a twin sent at once passed the check too: the model's version is unique
-        with transaction.atomic():
-            return Firmware.objects.create(
-                device_model=model,
-                version=version,
-                url=url,
-                sha256=sha256,
-                size=size,
-                notes=(notes or "")[:2000],
-            )
-    except IntegrityError:
-        raise Conflict(f"firmware {version} exists for this model", code="duplicate_firmware") from None
+    taken = Firmware.objects.filter(device_model=model, version=version)
+    duplicate = Conflict(f"firmware {version} exists for this model", code="duplicate_firmware")
+    if taken.exists():
+        raise duplicate
+    with taken_or_raise(taken, duplicate):  # a twin sent at once passed the check too: the version is unique
+        return Firmware.objects.create(
+            device_model=model,
+            version=version,
+            url=url,
+            sha256=sha256,
+            size=size,
+            notes=(notes or "")[:2000],
+        )
 
 
 def list_firmware(actor: Actor, *, limit: int = 200) -> list[Firmware]:

@@ -15,12 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from millet.accounts.actor import Actor
 from millet.accounts.services import user_id_for_login, usernames
 from millet.core.errors import NotFound, Unprocessable
+from millet.core.integrity import created_or_found
 from millet.devices.models import DeviceInvitation, DeviceShare, Notification
 from millet.devices.services.ownership import CONTROL, OWN, READ, device_with_role
 
@@ -77,20 +78,21 @@ def invite(actor: Actor, device_id: str, login: str, role: str) -> SentInvitatio
     pending = DeviceInvitation.objects.filter(
         device=device, login=login, status=DeviceInvitation.Status.PENDING
     )
-    try:
-        with transaction.atomic():
-            if pending.select_for_update().update(role=role, invited_by_id=actor.user_id):
-                return _sent(pending.get())
-            invitation = DeviceInvitation.objects.create(
-                device=device, invited_by_id=actor.user_id, login=login, invitee_id=invitee, role=role
-            )
-            if invitee is not None:
-                owner = usernames([device.owner_id]).get(device.owner_id, "")
-                message = f"{owner} invited you to share their device {device.serial}."
-                Notification.objects.create(user_id=invitee, message=message[:256])
-    except IntegrityError:  # the same invitation made at the same moment: one of them stands
-        return _sent(pending.get())
-    return _sent(invitation)
+
+    def invite_once() -> DeviceInvitation:
+        if pending.select_for_update().update(role=role, invited_by_id=actor.user_id):
+            return pending.get()
+        invitation = DeviceInvitation.objects.create(
+            device=device, invited_by_id=actor.user_id, login=login, invitee_id=invitee, role=role
+        )
+        if invitee is not None:
+            owner = usernames([device.owner_id]).get(device.owner_id, "")
+            message = f"{owner} invited you to share their device {device.serial}."
+            Notification.objects.create(user_id=invitee, message=message[:256])
+        return invitation
+
+    # The same invitation made at the same moment: one of them stands.
+    return _sent(created_or_found(invite_once, pending.first))
 
 
 def invitations_sent(actor: Actor, device_id: str) -> list[SentInvitation]:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from millet.accounts.actor import Actor
 from millet.catalog.services import sku_info
 from millet.core.errors import Conflict, NotFound, Unprocessable
+from millet.core.integrity import taken_or_raise
 from millet.insurance.models import (
     Peril,
     PlanPrice,
@@ -120,22 +121,23 @@ def create_plan(
         raise Unprocessable("a plan needs a price in at least one market", code="invalid_plan")
     if len({p.market for p in prices}) != len(prices):
         raise Unprocessable("one price per market", code="invalid_plan")
-    if ProtectionPlan.objects.filter(code=code).exists():
-        raise Conflict(f"plan {code} exists", code="plan_exists")
-    try:  # a twin sent at once passed the check too: the unique code refuses the second
-        with transaction.atomic():
-            plan = ProtectionPlan.objects.create(
-                code=code,
-                name=name,
-                sku_id=sku_id,
-                sku_code=sku_code,
-                term_months=term_months,
-                perils=checked_perils,
-                max_claims=max_claims,
-                purchase_window_days=purchase_window_days,
-            )
-    except IntegrityError:
-        raise Conflict(f"plan {code} exists", code="plan_exists") from None
+    taken, duplicate = (
+        ProtectionPlan.objects.filter(code=code),
+        Conflict(f"plan {code} exists", code="plan_exists"),
+    )
+    if taken.exists():
+        raise duplicate
+    with taken_or_raise(taken, duplicate):  # a twin sent at once passed the check too: the code is unique
+        plan = ProtectionPlan.objects.create(
+            code=code,
+            name=name,
+            sku_id=sku_id,
+            sku_code=sku_code,
+            term_months=term_months,
+            perils=checked_perils,
+            max_claims=max_claims,
+            purchase_window_days=purchase_window_days,
+        )
     for price in prices:
         currency, premium, cover, excess = check_plan_price(
             price.market, price.premium, price.cover_limit, price.excess

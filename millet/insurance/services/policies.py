@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from millet.accounts.actor import Actor
 from millet.core.errors import Conflict, NotFound, Unprocessable
+from millet.core.integrity import taken_or_raise
 from millet.core.numbers import document_number
 from millet.finance import services as finance
 from millet.finance.services import (
@@ -89,26 +90,26 @@ def buy_policy(
         Policy.objects.filter(serial=serial, status=Policy.Status.ACTIVE, ends_at__lte=now).update(
             status=Policy.Status.EXPIRED
         )
-        try:
-            with transaction.atomic():
-                policy = Policy.objects.create(
-                    number=document_number("P"),
-                    plan=chosen,
-                    holder_id=sale.customer_id,
-                    order_number=sale.order_number,
-                    serial=serial,
-                    market_id=sale.market,
-                    currency=price.currency,
-                    premium=price.premium,
-                    cover_limit=price.cover_limit,
-                    excess=price.excess,
-                    perils=chosen.perils,
-                    max_claims=chosen.max_claims,
-                    starts_at=starts_at,
-                    ends_at=ends_at,
-                )
-        except IntegrityError:
-            raise Conflict(f"{serial} already has an active policy", code="already_insured") from None
+        insured = Policy.objects.filter(serial=serial, status=Policy.Status.ACTIVE)
+        with taken_or_raise(
+            insured, Conflict(f"{serial} already has an active policy", code="already_insured")
+        ):
+            policy = Policy.objects.create(
+                number=document_number("P"),
+                plan=chosen,
+                holder_id=sale.customer_id,
+                order_number=sale.order_number,
+                serial=serial,
+                market_id=sale.market,
+                currency=price.currency,
+                premium=price.premium,
+                cover_limit=price.cover_limit,
+                excess=price.excess,
+                perils=chosen.perils,
+                max_claims=chosen.max_claims,
+                starts_at=starts_at,
+                ends_at=ends_at,
+            )
         income = finance.insurance_premium_income_account(sale.market, price.currency)
         charge_payment(
             reference=policy.number,

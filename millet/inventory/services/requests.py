@@ -11,12 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from millet.accounts.actor import Actor
 from millet.catalog.services import sku_id_for, skus_by_id
 from millet.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from millet.core.integrity import created_or_found
 from millet.inventory.models import Location, StockRequest, StockTransfer
 from millet.inventory.services.locations import get_location, usable_location
 from millet.inventory.services.stock import check_quantity
@@ -113,16 +114,14 @@ def request_stock(
     asked = {"sku_id": _sku_for_input(sku_code), "quantity": quantity, "note": note.strip()}
     if attempt and (earlier := StockRequest.objects.filter(location=location, attempt=attempt).first()):
         return _replayed(earlier, asked)
-    try:
-        with transaction.atomic():
-            return StockRequest.objects.create(
-                location=location, **asked, requested_by_id=actor.user_id, attempt=attempt
-            )
-    except IntegrityError:
-        if not attempt:
-            raise
-        # A twin sent at the same moment made it first: answer with that one.
-        return _replayed(StockRequest.objects.get(location=location, attempt=attempt), asked)
+    # A twin sent at the same moment may make it first: answer with that one (ours replays as itself).
+    made = created_or_found(
+        lambda: StockRequest.objects.create(
+            location=location, **asked, requested_by_id=actor.user_id, attempt=attempt
+        ),
+        lambda: StockRequest.objects.filter(location=location, attempt=attempt).first() if attempt else None,
+    )
+    return _replayed(made, asked)
 
 
 def _replayed(earlier: StockRequest, asked: dict) -> StockRequest:

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 
 from millet.core.errors import Conflict, Unprocessable
+from millet.core.integrity import taken_or_raise
 from millet.core.partitions import RangePartitioned
 from millet.inventory.models import (
     SerialUnit,
@@ -72,16 +73,14 @@ def receive_units(
         raise Unprocessable("a serialized SKU needs exactly one serial per unit", code="serials_mismatch")
     if serials and len(set(serials)) != len(serials):
         raise Unprocessable("duplicate serial numbers", code="duplicate_serial")
+    known = Conflict("a serial number is already known", code="duplicate_serial")
     if serials and SerialUnit.objects.filter(serial__in=serials).exists():
-        raise Conflict("a serial number is already known", code="duplicate_serial")
+        raise known
     if serials:  # first: a delivery of another PO booked at once may carry the same serial (unique)
-        try:
-            with transaction.atomic():
-                SerialUnit.objects.bulk_create(
-                    SerialUnit(serial=s, sku_id=sku_id, location_id=location_id, batch=batch) for s in serials
-                )
-        except IntegrityError:
-            raise Conflict("a serial number is already known", code="duplicate_serial") from None
+        with taken_or_raise(SerialUnit.objects.filter(serial__in=serials), known):
+            SerialUnit.objects.bulk_create(
+                SerialUnit(serial=s, sku_id=sku_id, location_id=location_id, batch=batch) for s in serials
+            )
     Stock.objects.get_or_create(sku_id=sku_id, location_id=location_id)
     Stock.objects.filter(sku_id=sku_id, location_id=location_id).update(quantity=F("quantity") + quantity)
     movement(sku_id, location_id, quantity, reason, reference).save()

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
 from millet.accounts.actor import Actor
 from millet.core.errors import Conflict, NotFound, Unprocessable
+from millet.core.integrity import taken_or_raise
 from millet.lending.models import (
     LoanProduct,
 )
@@ -91,22 +91,21 @@ def create_product(
         grace_days=grace_days,
         charge_off_days=charge_off_days,
     )
-    try:
-        with transaction.atomic():
-            return LoanProduct.objects.create(
-                code=code,
-                name=name,
-                currency=currency,
-                apr=apr,
-                terms=terms,
-                late_fee=fee,
-                min_amount=low,
-                max_amount=high,
-                grace_days=grace_days,
-                charge_off_days=charge_off_days,
-            )
-    except IntegrityError:
-        raise Conflict(f"product {code} exists", code="product_exists") from None
+    with taken_or_raise(
+        LoanProduct.objects.filter(code=code), Conflict(f"product {code} exists", code="product_exists")
+    ):
+        return LoanProduct.objects.create(
+            code=code,
+            name=name,
+            currency=currency,
+            apr=apr,
+            terms=terms,
+            late_fee=fee,
+            min_amount=low,
+            max_amount=high,
+            grace_days=grace_days,
+            charge_off_days=charge_off_days,
+        )
 
 
 def get_product(code: str) -> LoanProduct:

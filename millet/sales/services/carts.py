@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Subquery, Sum
 
 from millet.accounts.actor import Actor
 from millet.catalog.services import SkuInfo, sku_id_for, sku_offers
 from millet.core.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
+from millet.core.integrity import created_or_found
 from millet.core.shared_cache import SharedFacts
 from millet.inventory.services import check_quantity
 from millet.regions.services import get_market
@@ -36,11 +37,10 @@ def open_cart(actor: Actor, market: str) -> Cart:
     cart = open_carts.first()
     if cart is not None:
         return cart
-    try:
-        with transaction.atomic():
-            return Cart.objects.create(customer_id=actor.user_id, market_id=market)
-    except IntegrityError:  # a twin request made it first (one_open_cart_per_market)
-        return open_carts.get()
+    # A twin request may make it first (one_open_cart_per_market): its cart is the one.
+    return created_or_found(
+        lambda: Cart.objects.create(customer_id=actor.user_id, market_id=market), open_carts.first
+    )
 
 
 # The header's count on every page, kept per customer in the shared cache until their cart changes

@@ -19,13 +19,14 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from millet.accounts.actor import Actor
 from millet.catalog.services import sku_info, skus_by_id
 from millet.core.errors import Conflict, NotFound, Unprocessable
+from millet.core.integrity import created_or_found
 from millet.finance import services as finance
 from millet.inventory import services as inventory
 from millet.regions.money import from_minor
@@ -96,17 +97,16 @@ def open_till_day(actor: Actor, store_code: str) -> TillDay:
     store = till_store(actor, store_code)
     day = today_of(store)
     if day is None:
-        try:
-            with transaction.atomic():
-                day = TillDay.objects.create(
-                    store_id=store.id,
-                    business_date=business_date(store),
-                    currency=get_market(store.market).currency,
-                    opened_at=timezone.now(),
-                    opened_by_id=actor.user_id,
-                )
-        except IntegrityError:  # another tablet of the store opened it first
-            day = today_of(store)
+        day = created_or_found(  # another tablet of the store may open it first: its day is the one
+            lambda: TillDay.objects.create(
+                store_id=store.id,
+                business_date=business_date(store),
+                currency=get_market(store.market).currency,
+                opened_at=timezone.now(),
+                opened_by_id=actor.user_id,
+            ),
+            lambda: today_of(store),
+        )
     if day.is_closed:
         raise Conflict("today's till day is closed", code="till_day_closed")
     cash_account_code(store)  # the drawer's account exists from the first minute

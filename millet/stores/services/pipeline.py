@@ -19,13 +19,14 @@ from decimal import Decimal
 from operator import attrgetter
 from zoneinfo import ZoneInfo
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from millet.accounts.actor import Actor
 from millet.core.errors import Conflict, NotFound, Unprocessable
 from millet.core.idempotency import fingerprint, keyed_create
+from millet.core.integrity import taken_or_raise
 from millet.regions.services import get_market
 from millet.stores.models import ExpansionGoal, PlannedOpening, Store
 from millet.stores.services.stores import get_store, market_for_input, open_store
@@ -188,13 +189,13 @@ def advance_opening(
     elif store_code is not None or site is not None:
         raise Unprocessable("a store is given only when the opening opens", code="store_not_expected")
     opening.stage = stage
-    try:  # another opening, locked on its own row, may take the same store at once: the store is unique
-        with transaction.atomic():
-            opening.save(update_fields=["stage", "store"])
-    except IntegrityError:
-        raise Conflict(
-            f"{opening.store.code} already fulfils another planned opening", code="store_taken"
-        ) from None
+    # Another opening, locked on its own row, may take the same store at once: the store is unique.
+    rivals = PlannedOpening.objects.filter(store__isnull=False, store=opening.store_id).exclude(pk=opening.pk)
+    store = opening.store.code if opening.store else ""
+    with taken_or_raise(
+        rivals, Conflict(f"{store} already fulfils another planned opening", code="store_taken")
+    ):
+        opening.save(update_fields=["stage", "store"])
     return opening
 
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 from millet.accounts.actor import Actor, StoreJob
 from millet.accounts.services import is_active_user, usernames
 from millet.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from millet.core.integrity import created_or_found
 from millet.inventory.services import create_location
 from millet.regions.services import MarketInfo, get_market
 from millet.stores.hours import open_at, parse_opening_hours
@@ -178,12 +179,15 @@ def assign_staff(store_code: str, user_id: int, role: str, *, actor: Actor) -> S
     current = StaffMember.objects.select_for_update().filter(store=store, user_id=user_id).first()
     _require_role_change(actor, role, current.role if current else None)
     if current is None:
-        try:  # no row to lock yet: a twin may give this person a role here at the same moment
-            with transaction.atomic():
-                return StaffMember.objects.create(store=store, user_id=user_id, role=role)
-        except IntegrityError:  # one_role_per_user_per_store: the twin's role is replaced, as in turn
-            current = StaffMember.objects.select_for_update().get(store=store, user_id=user_id)
-            _require_role_change(actor, role, current.role)
+        # No row to lock yet: a twin may give this person a role here at the same moment
+        # (one_role_per_user_per_store); the twin's role is then replaced, as in turn.
+        current = created_or_found(
+            lambda: StaffMember.objects.create(store=store, user_id=user_id, role=role),
+            StaffMember.objects.select_for_update().filter(store=store, user_id=user_id).first,
+        )
+        if current.role == role:  # ours, or a twin's giving the same role
+            return current
+        _require_role_change(actor, role, current.role)
     current.role = role
     current.save(update_fields=["role"])
     return current
