@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 import pytest
+from django.db import IntegrityError
 
 from millet.accounts.actor import SYSTEM
 from millet.catalog import services
@@ -365,3 +366,24 @@ def test_sku_detail_prices_in_every_market(catalog):
     assert detail.prices == {"CN": (D("1499.00"), "CNY"), "DE": (D("249.99"), "EUR")}
     assert detail.device_model_urn == PURIFIER_URN
     refused(NotFound, "unknown_sku", services.sku_detail, "CABLE-OLD")
+
+
+@pytest.mark.django_db(transaction=True)  # the foreign key refuses the SKU when its transaction commits
+def test_a_sku_of_a_product_deleted_meanwhile_is_not_said_to_exist(markets, monkeypatch):
+    """The back office deletes a product (no SKUs yet) while a SKU is being added to it: the SKU's
+    foreign key refuses it at commit. No SKU of that code exists, so the answer is that error, not
+    409 ``duplicate_sku`` (which sent the caller to look for a SKU that is not there)."""
+    from millet.catalog.services import products
+
+    services.create_product("mi-7", "Mi 7", "phone", actor=SYSTEM)
+    found = products._product
+
+    def deleted_meanwhile(slug: str) -> Product:
+        product = found(slug)
+        Product.objects.filter(pk=product.pk).delete()
+        return product
+
+    monkeypatch.setattr(products, "_product", deleted_meanwhile)
+    with pytest.raises(IntegrityError):
+        services.create_sku("MI7-64", "mi-7", "Mi 7 64GB", actor=SYSTEM)
+    assert not Sku.objects.filter(code="MI7-64").exists()

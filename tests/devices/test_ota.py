@@ -7,12 +7,15 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.db import IntegrityError
 from django.utils import timezone
 
 from millet.accounts.actor import SYSTEM
+from millet.catalog import services as catalog
+from millet.catalog.models import DeviceModel
 from millet.core.errors import Conflict, Forbidden, Unprocessable
 from millet.devices import services as devices
-from millet.devices.models import Command, Device, OpenCommand, Rollout, RolloutTarget
+from millet.devices.models import Command, Device, Firmware, OpenCommand, Rollout, RolloutTarget
 from tests.devices.conftest import C300
 
 pytestmark = pytest.mark.django_db
@@ -179,3 +182,21 @@ def test_firmware_and_rollouts_over_http(fleet, online):
     assert staff.post(f"/devices/rollouts/{rid}/rollback").status_code == 409  # nothing was updated
     assert staff.get("/devices/rollouts/999999").status_code == 404
     assert [f["version"] for f in staff.get("/devices/firmware").json()] == ["3.0.0"]
+
+
+@pytest.mark.django_db(transaction=True)  # the foreign key refuses the image when its transaction commits
+def test_firmware_for_a_device_model_deleted_meanwhile_is_not_said_to_exist(c360, monkeypatch):
+    """The back office deletes a device model while an image is uploaded for it: the image's foreign
+    key refuses it at commit. The model has no firmware of that version, so the answer is that
+    error, not 409 ``duplicate_firmware``."""
+    found = catalog.get_device_model
+
+    def deleted_meanwhile(urn: str) -> DeviceModel:
+        model = found(urn)
+        DeviceModel.objects.filter(pk=model.pk).delete()
+        return model
+
+    monkeypatch.setattr(catalog, "get_device_model", deleted_meanwhile)
+    with pytest.raises(IntegrityError):
+        image("1.0.0", model=c360.urn)
+    assert not Firmware.objects.exists()

@@ -9,6 +9,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import IntegrityError
 from django.test import Client
 from django.utils import timezone
 
@@ -85,6 +86,22 @@ def test_customers_see_only_their_own_policies(world, policy):
     assert world.client("bob").get("/insurance/policies").json()["items"] == []
     assert world.client("bob").get(f"/insurance/policies/{policy['number']}").status_code == 404
     assert world.client("staff").get(f"/insurance/policies/{policy['number']}").status_code == 200
+
+
+def test_a_policy_number_drawn_twice_is_not_said_to_be_an_active_policy(world, policy, monkeypatch):
+    """The policy number is a second unique key beside one active policy per serial: a draw meeting
+    another policy's number is refused by it, and the unit, which has no policy, is not said to have
+    one (409 ``already_insured``, which no retry would get past). Nothing is stored or charged."""
+    from millet.insurance.services import policies
+
+    order, serial = sell(world)
+    monkeypatch.setattr(policies, "document_number", lambda prefix: policy["number"])
+    alice = actor_for_user(world.users["alice"])
+    before = state()
+    with pytest.raises(IntegrityError):
+        services.buy_policy(alice, order, serial, "CARE-MI6-12", payment_token="tok_ok")
+    assert state() == before
+    assert not Policy.objects.filter(serial=serial).exists()
 
 
 def test_imported_history_backdates_the_cover_within_the_plans_rules(world, plan):
