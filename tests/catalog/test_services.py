@@ -387,3 +387,25 @@ def test_a_sku_of_a_product_deleted_meanwhile_is_not_said_to_exist(markets, monk
     with pytest.raises(IntegrityError):
         services.create_sku("MI7-64", "mi-7", "Mi 7 64GB", actor=SYSTEM)
     assert not Sku.objects.filter(code="MI7-64").exists()
+
+
+@pytest.mark.django_db(transaction=True)  # the foreign key refuses the product when its transaction commits
+def test_a_product_of_a_device_model_deleted_meanwhile_is_not_said_to_exist(
+    markets, purifier_spec, monkeypatch
+):
+    """The same for a connected product whose device model is deleted meanwhile: not 409
+    ``duplicate_product`` for a slug no product has."""
+    from millet.catalog.services import products
+
+    services.create_device_model(PURIFIER_URN, "Mi Air Purifier Pro", purifier_spec, actor=SYSTEM)
+    found = products.get_device_model
+
+    def deleted_meanwhile(urn: str) -> DeviceModel:
+        model = found(urn)
+        DeviceModel.objects.filter(pk=model.pk).delete()
+        return model
+
+    monkeypatch.setattr(products, "get_device_model", deleted_meanwhile)
+    with pytest.raises(IntegrityError):
+        services.create_product("purifier", "Purifier", "home", device_model_urn=PURIFIER_URN, actor=SYSTEM)
+    assert not Product.objects.filter(slug="purifier").exists()

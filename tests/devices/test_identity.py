@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from django.db import IntegrityError
 
 from millet.accounts.actor import SYSTEM
+from millet.catalog import services as catalog
+from millet.catalog.models import DeviceModel
 from millet.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from millet.devices import services as devices
 from millet.devices.events import device_credentials_changed
@@ -118,3 +121,21 @@ def test_telemetry_and_events_are_checked_against_the_model_spec(fleet, c360):
     with pytest.raises(Unprocessable):
         devices.validate_event(other.device_id, "explode", {})
     assert devices.device_spec_for(other.device_id).services[0].siid == 2
+
+
+@pytest.mark.django_db(transaction=True)  # the foreign key refuses the units when their transaction commits
+def test_units_of_a_device_model_deleted_meanwhile_are_not_said_to_be_provisioned(c360, monkeypatch):
+    """The back office deletes a device model while a batch of it is provisioned: the units' foreign
+    key refuses them at commit. None of the serials was provisioned, so the answer is that error,
+    not 409 ``already_provisioned`` (which told the factory its run was done)."""
+    found = catalog.get_device_model
+
+    def deleted_meanwhile(urn: str) -> DeviceModel:
+        model = found(urn)
+        DeviceModel.objects.filter(pk=model.pk).delete()
+        return model
+
+    monkeypatch.setattr(catalog, "get_device_model", deleted_meanwhile)
+    with pytest.raises(IntegrityError):
+        devices.provision_batch(actor=SYSTEM, model_urn=c360.urn, serials=["GONE1", "GONE2"], batch="B")
+    assert not Device.objects.exists()
