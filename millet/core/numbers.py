@@ -6,6 +6,10 @@ import secrets
 
 from django.utils import timezone
 
+# The numbers an insert tries before a clash with another document's number is an error: two draws
+# meeting taken numbers in a row is about (n/2^48)^2 for n numbers of the prefix that day.
+NUMBER_DRAWS = 3
+
 
 def document_number(prefix: str, marker: str = "") -> str:
     """``{prefix}{YYMMDD}-{marker}{12 hex digits}``, e.g. ``CN170618-3FA2C19B04D1`` or

@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from millet.accounts.actor import Actor
 from millet.core.errors import Conflict, NotFound, Unprocessable
 from millet.core.integrity import taken_or_raise
-from millet.core.numbers import document_number
+from millet.core.numbers import NUMBER_DRAWS, document_number
 from millet.finance import services as finance
 from millet.finance.services import (
     Posting,
@@ -91,25 +91,15 @@ def buy_policy(
             status=Policy.Status.EXPIRED
         )
         insured = Policy.objects.filter(serial=serial, status=Policy.Status.ACTIVE)
-        with taken_or_raise(
-            insured, Conflict(f"{serial} already has an active policy", code="already_insured")
-        ):
-            policy = Policy.objects.create(
-                number=document_number("P"),
-                plan=chosen,
-                holder_id=sale.customer_id,
-                order_number=sale.order_number,
-                serial=serial,
-                market_id=sale.market,
-                currency=price.currency,
-                premium=price.premium,
-                cover_limit=price.cover_limit,
-                excess=price.excess,
-                perils=chosen.perils,
-                max_claims=chosen.max_claims,
-                starts_at=starts_at,
-                ends_at=ends_at,
-            )
+        refusal = Conflict(f"{serial} already has an active policy", code="already_insured")
+        for draw in range(NUMBER_DRAWS):  # another policy's number (48 random bits a day): draw again
+            try:
+                with taken_or_raise(insured, refusal):
+                    policy = _create_policy(chosen, sale, serial, price, starts_at, ends_at)
+                break
+            except IntegrityError:
+                if draw == NUMBER_DRAWS - 1:
+                    raise
         income = finance.insurance_premium_income_account(sale.market, price.currency)
         charge_payment(
             reference=policy.number,
@@ -119,6 +109,33 @@ def buy_policy(
             postings=[Posting(income.code, income.kind, price.premium, "insurance_premium")],
         )
     return policy
+
+
+def _create_policy(
+    plan: ProtectionPlan,
+    sale: sales.SoldUnit,
+    serial: str,
+    price: PlanPrice,
+    starts_at: datetime,
+    ends_at: datetime,
+) -> Policy:
+    """The policy row, under a newly drawn number (``buy_policy`` draws again on a clash)."""
+    return Policy.objects.create(
+        number=document_number("P"),
+        plan=plan,
+        holder_id=sale.customer_id,
+        order_number=sale.order_number,
+        serial=serial,
+        market_id=sale.market,
+        currency=price.currency,
+        premium=price.premium,
+        cover_limit=price.cover_limit,
+        excess=price.excess,
+        perils=plan.perils,
+        max_claims=plan.max_claims,
+        starts_at=starts_at,
+        ends_at=ends_at,
+    )
 
 
 def _add_months(moment: datetime, months: int) -> datetime:

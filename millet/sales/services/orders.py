@@ -28,7 +28,7 @@ from millet.catalog.services import SkuInfo, sku_offers, skus_by_id
 from millet.core import sql
 from millet.core.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
 from millet.core.idempotency import check_same_request, fingerprint
-from millet.core.numbers import document_number
+from millet.core.numbers import NUMBER_DRAWS, document_number
 from millet.core.partitions import RangePartitioned
 from millet.finance import services as finance
 from millet.finance.services import SaleFacts, SoldLine
@@ -42,7 +42,6 @@ from millet.sales.services.stores import store_facts, till_store
 from millet.sales.services.vouchers import find_voucher, redeem_voucher, voucher_discount
 
 MAX_LINES = 50
-NUMBER_DRAWS = 3  # order numbers a keyed request tries before its clash is an error
 # On PostgreSQL, orders are partitioned by month on created_at: this month and the next two are kept
 # ready by core.partitions.ensure_all (registered in SalesConfig.ready).
 ORDER_PARTITIONS = RangePartitioned(Order._meta.db_table, "created_at", "month", ahead=2)

@@ -88,15 +88,23 @@ def test_customers_see_only_their_own_policies(world, policy):
     assert world.client("staff").get(f"/insurance/policies/{policy['number']}").status_code == 200
 
 
-def test_a_policy_number_drawn_twice_is_not_said_to_be_an_active_policy(world, policy, monkeypatch):
+def test_a_policy_number_drawn_twice_is_drawn_again(world, policy, monkeypatch):
     """The policy number is a second unique key beside one active policy per serial: a draw meeting
     another policy's number is refused by it, and the unit, which has no policy, is not said to have
-    one (409 ``already_insured``, which no retry would get past). Nothing is stored or charged."""
+    one (409 ``already_insured``, which no retry would get past); the number is drawn again. Draws
+    that keep meeting taken numbers end in the database's refusal, with nothing stored or charged."""
+    from millet.core.numbers import document_number
     from millet.insurance.services import policies
 
     order, serial = sell(world)
-    monkeypatch.setattr(policies, "document_number", lambda prefix: policy["number"])
+    draws = iter([policy["number"], document_number("P")])
+    monkeypatch.setattr(policies, "document_number", lambda prefix: next(draws))
     alice = actor_for_user(world.users["alice"])
+    bought = services.buy_policy(alice, order, serial, "CARE-MI6-12", payment_token="tok_ok")
+    assert bought.number != policy["number"] and bought.serial == serial
+
+    order, serial = sell(world)
+    monkeypatch.setattr(policies, "document_number", lambda prefix: policy["number"])
     before = state()
     with pytest.raises(IntegrityError):
         services.buy_policy(alice, order, serial, "CARE-MI6-12", payment_token="tok_ok")
