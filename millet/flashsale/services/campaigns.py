@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
 from millet.accounts.actor import Actor
 from millet.catalog.services import check_price, sku_offers
 from millet.core.errors import Conflict, NotFound, Unprocessable
+from millet.core.integrity import taken_or_raise
 from millet.flashsale.models import Campaign, Claim, GateCounter
 from millet.flashsale.services import gate
 from millet.inventory.services import MAX_HOLD, get_location
@@ -101,31 +102,28 @@ def create_campaign(
     location = get_location(location_code)
     if location.market_id != market:
         raise Unprocessable("the location is in another market", code="location_wrong_market")
-    if Campaign.objects.filter(code=code).exists():
-        raise Conflict(f"campaign {code} exists", code="campaign_exists")
+    taken = Campaign.objects.filter(code=code)
+    exists = Conflict(f"campaign {code} exists", code="campaign_exists")
+    if taken.exists():
+        raise exists
     with transaction.atomic():
-        try:  # a twin sent at once passed the check too: the code is unique
-            with transaction.atomic():
-                campaign = Campaign.objects.create(
-                    code=code,
-                    name=name,
-                    sku_id=offers[sku_code][0].id,
-                    sku_code=sku_code,
-                    market_id=market,
-                    location=location,
-                    price=price,
-                    units=units,
-                    per_customer_limit=per_customer_limit,
-                    starts_at=starts_at,
-                    ends_at=ends_at,
-                    payment_window_seconds=payment_window_seconds,
-                    customer_rate_per_second=customer_rate_per_second,
-                    ip_rate_per_second=ip_rate_per_second,
-                )
-        except IntegrityError:
-            if not Campaign.objects.filter(code=code).exists():
-                raise  # another constraint: a bug to see, never said as someone else's refusal
-            raise Conflict(f"campaign {code} exists", code="campaign_exists") from None
+        with taken_or_raise(taken, exists):  # a twin sent at once passed the check too: the code is unique
+            campaign = Campaign.objects.create(
+                code=code,
+                name=name,
+                sku_id=offers[sku_code][0].id,
+                sku_code=sku_code,
+                market_id=market,
+                location=location,
+                price=price,
+                units=units,
+                per_customer_limit=per_customer_limit,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                payment_window_seconds=payment_window_seconds,
+                customer_rate_per_second=customer_rate_per_second,
+                ip_rate_per_second=ip_rate_per_second,
+            )
         sales.set_aside_units(actor, offer_of(campaign), units)
         GateCounter.objects.create(campaign=campaign, remaining=units)
     if gate.redis_enabled():
