@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods
 from millet.accounts.actor import Actor, request_actor
 from millet.accounts.services import usernames
 from millet.catalog.services import skus_by_id
-from millet.core.attempt_keys import AttemptField
+from millet.core.attempt_keys import AttemptField, with_fresh_attempt
 from millet.core.errors import DomainError, Forbidden
 from millet.core.not_found import as_404
 from millet.inventory import services as inventory
@@ -137,7 +137,7 @@ def manage(request: HttpRequest, code: str) -> HttpResponse:
 
 REQUEST_REFUSALS = {
     "unknown_sku": _("Unknown SKU code."),
-    "attempt_reused": _("This form was already sent: reload the page to make another request."),
+    "attempt_reused": _("This form was already sent for another request. Check it and send it again."),
 }
 
 
@@ -162,6 +162,9 @@ def request_stock(request: HttpRequest, code: str) -> HttpResponse:
         except Forbidden as exc:
             raise PermissionDenied(exc.detail) from None
         except DomainError as exc:
+            if exc.code == "attempt_reused":  # the form changed after it was sent: a new key sends it anew
+                form = StockRequestForm(with_fresh_attempt(request.POST))
+                form.is_valid()
             field = "sku" if exc.code == "unknown_sku" else None
             words = REQUEST_REFUSALS.get(exc.code, exc.detail)
             form.add_error(field, words)
