@@ -225,7 +225,7 @@ def test_a_checkout_page_sent_while_its_twin_is_still_placing_the_order_replays_
     answers = held_at_call(
         monkeypatch,
         carts,
-        "place_order",
+        "place_order_with_lines",
         lambda: clicks[0].post("/shop/cn/checkout/", form),
         lambda: clicks[1].post("/shop/cn/checkout/", form),
     )

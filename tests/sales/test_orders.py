@@ -219,6 +219,30 @@ def test_cart_checkout_with_voucher_and_idempotent_replay(world):
     assert Order.objects.count() == 1
 
 
+def test_a_key_that_ordered_one_cart_does_not_check_out_another_with_nothing_ordered(world):
+    """A client that reuses its idempotency key for a new cart with the same contents was answered
+    with the first cart's order, and the new cart was checked out with nothing ordered for it: its
+    lines were gone. The key belongs to the first cart's checkout: 409, and the new cart stays open."""
+    from millet.sales.models import Cart
+
+    client = world.client("alice")
+    body = {"payment_token": "tok_ok"}
+    carts = []
+    for _ in range(2):
+        cart = client.post("/sales/carts", {"market": "CN"}).json()
+        client.put(f"/sales/carts/{cart['id']}/lines/MI6-64", {"quantity": 1})
+        placed = client.post(f"/sales/carts/{cart['id']}/checkout", body, HTTP_IDEMPOTENCY_KEY="k-2")
+        carts.append(cart["id"])
+        if len(carts) == 1:
+            assert placed.status_code == 201, placed.content
+    assert (placed.status_code, placed.json()["error"]) == (409, "idempotency_key_reused")
+    assert Order.objects.count() == 1
+    second = Cart.objects.get(pk=carts[1])
+    assert not second.checked_out and second.lines.count() == 1
+    fresh = client.post(f"/sales/carts/{carts[1]}/checkout", body, HTTP_IDEMPOTENCY_KEY="k-3")
+    assert fresh.status_code == 201 and Order.objects.count() == 2
+
+
 def test_cart_checkout_charges_the_shipping_method_chosen_and_refuses_an_unknown_one(world):
     client = world.client("alice")
     methods = client.get("/sales/shipping-methods?market=IN").json()

@@ -22,7 +22,7 @@ from millet.sales.services.orders import (
     LineRequest,
     ShippingAddress,
     order_request,
-    place_order,
+    place_order_with_lines,
     replay_order,
 )
 from millet.sales.services.vouchers import find_voucher, voucher_discount
@@ -234,7 +234,13 @@ def checkout_cart(
         if replayed is None:
             raise Conflict("cart is already checked out", code="cart_checked_out")
         return replayed
-    order = place_order(actor, lines=lines, idempotency_key=idempotency_key, **params)
+    new = place_order_with_lines(actor, lines=lines, idempotency_key=idempotency_key, **params)
+    if new.replayed:
+        # The key's order came from another cart (this one would be checked out with it, in the same
+        # transaction): answering with it would check this cart out with nothing ordered.
+        raise Conflict(
+            "this idempotency key placed an order from another cart", code="idempotency_key_reused"
+        )
     Cart.objects.filter(pk=cart.pk).update(checked_out=True)
     _cart_changed(cart)
-    return order
+    return new.order

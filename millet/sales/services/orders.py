@@ -342,7 +342,7 @@ def _as_new(replayed: Order) -> NewOrder:
     """A replayed order as ``place_order_with_lines`` answers it."""
     lines = list(replayed.lines.all())  # get_order read them with the order
     skus = skus_by_id(line.sku_id for line in lines)
-    return NewOrder(replayed, lines, {info.code: info for info in skus.values()})
+    return NewOrder(replayed, lines, {info.code: info for info in skus.values()}, replayed=True)
 
 
 def replayed_order(actor: Actor, idempotency_key: str, customer_id: int | None = None) -> Order | None:
@@ -382,11 +382,13 @@ def replay_twin(actor: Actor, idempotency_key: str | None, request: str, taken: 
 
 @dataclass(frozen=True)
 class NewOrder:
-    """An order just written, with its lines and the catalog's facts about their SKUs (by code)."""
+    """An order just written, with its lines and the catalog's facts about their SKUs (by code);
+    ``replayed``: an earlier request with the same idempotency key wrote it, this one wrote nothing."""
 
     order: Order
     lines: list[OrderLine]
     skus: dict[str, SkuInfo]
+    replayed: bool = False
 
 
 def order_request(*, lines: Sequence[LineRequest], **params: object) -> str:
