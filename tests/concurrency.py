@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import TypeVar
 
 from django.db import close_old_connections, connection
 
 from millet.core.errors import DomainError
+
+Row = TypeVar("Row")
 
 
 def race(n: int, work: Callable[[int], object]) -> list[object]:
@@ -134,3 +137,16 @@ def held_at_call(
         return first()
 
     return first_held(first_with_hold, second)
+
+
+def deleted_meanwhile(find: Callable[[str], Row]) -> Callable[[str], Row]:
+    """``find``, deleting the row it found before handing it back: a back-office delete that lands
+    between a service's look-up and its write of a row referring to it (the reference's foreign key
+    then refuses the write at commit)."""
+
+    def find_then_delete(key: str) -> Row:
+        row = find(key)
+        type(row).objects.filter(pk=row.pk).delete()
+        return row
+
+    return find_then_delete

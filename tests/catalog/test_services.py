@@ -9,6 +9,7 @@ from millet.catalog.models import DeviceModel, Price, PriceList, Product, Sku
 from millet.core.errors import Conflict, NotFound, Unprocessable
 from millet.regions.services import define_market, define_tax_rule
 from tests.catalog.conftest import PURIFIER_URN
+from tests.concurrency import deleted_meanwhile
 
 D = Decimal
 
@@ -376,14 +377,7 @@ def test_a_sku_of_a_product_deleted_meanwhile_is_not_said_to_exist(markets, monk
     from millet.catalog.services import products
 
     services.create_product("mi-7", "Mi 7", "phone", actor=SYSTEM)
-    found = products._product
-
-    def deleted_meanwhile(slug: str) -> Product:
-        product = found(slug)
-        Product.objects.filter(pk=product.pk).delete()
-        return product
-
-    monkeypatch.setattr(products, "_product", deleted_meanwhile)
+    monkeypatch.setattr(products, "_product", deleted_meanwhile(products._product))
     with pytest.raises(IntegrityError):
         services.create_sku("MI7-64", "mi-7", "Mi 7 64GB", actor=SYSTEM)
     assert not Sku.objects.filter(code="MI7-64").exists()
@@ -398,14 +392,7 @@ def test_a_product_of_a_device_model_deleted_meanwhile_is_not_said_to_exist(
     from millet.catalog.services import products
 
     services.create_device_model(PURIFIER_URN, "Mi Air Purifier Pro", purifier_spec, actor=SYSTEM)
-    found = products.get_device_model
-
-    def deleted_meanwhile(urn: str) -> DeviceModel:
-        model = found(urn)
-        DeviceModel.objects.filter(pk=model.pk).delete()
-        return model
-
-    monkeypatch.setattr(products, "get_device_model", deleted_meanwhile)
+    monkeypatch.setattr(products, "get_device_model", deleted_meanwhile(products.get_device_model))
     with pytest.raises(IntegrityError):
         services.create_product("purifier", "Purifier", "home", device_model_urn=PURIFIER_URN, actor=SYSTEM)
     assert not Product.objects.filter(slug="purifier").exists()

@@ -7,11 +7,11 @@ from django.db import IntegrityError
 
 from millet.accounts.actor import SYSTEM
 from millet.catalog import services as catalog
-from millet.catalog.models import DeviceModel
 from millet.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from millet.devices import services as devices
 from millet.devices.events import device_credentials_changed
 from millet.devices.models import Device
+from tests.concurrency import deleted_meanwhile
 from tests.devices.conftest import C300
 
 pytestmark = pytest.mark.django_db
@@ -128,14 +128,7 @@ def test_units_of_a_device_model_deleted_meanwhile_are_not_said_to_be_provisione
     """The back office deletes a device model while a batch of it is provisioned: the units' foreign
     key refuses them at commit. None of the serials was provisioned, so the answer is that error,
     not 409 ``already_provisioned`` (which told the factory its run was done)."""
-    found = catalog.get_device_model
-
-    def deleted_meanwhile(urn: str) -> DeviceModel:
-        model = found(urn)
-        DeviceModel.objects.filter(pk=model.pk).delete()
-        return model
-
-    monkeypatch.setattr(catalog, "get_device_model", deleted_meanwhile)
+    monkeypatch.setattr(catalog, "get_device_model", deleted_meanwhile(catalog.get_device_model))
     with pytest.raises(IntegrityError):
         devices.provision_batch(actor=SYSTEM, model_urn=c360.urn, serials=["GONE1", "GONE2"], batch="B")
     assert not Device.objects.exists()

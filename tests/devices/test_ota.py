@@ -12,10 +12,10 @@ from django.utils import timezone
 
 from millet.accounts.actor import SYSTEM
 from millet.catalog import services as catalog
-from millet.catalog.models import DeviceModel
 from millet.core.errors import Conflict, Forbidden, Unprocessable
 from millet.devices import services as devices
 from millet.devices.models import Command, Device, Firmware, OpenCommand, Rollout, RolloutTarget
+from tests.concurrency import deleted_meanwhile
 from tests.devices.conftest import C300
 
 pytestmark = pytest.mark.django_db
@@ -189,14 +189,7 @@ def test_firmware_for_a_device_model_deleted_meanwhile_is_not_said_to_exist(c360
     """The back office deletes a device model while an image is uploaded for it: the image's foreign
     key refuses it at commit. The model has no firmware of that version, so the answer is that
     error, not 409 ``duplicate_firmware``."""
-    found = catalog.get_device_model
-
-    def deleted_meanwhile(urn: str) -> DeviceModel:
-        model = found(urn)
-        DeviceModel.objects.filter(pk=model.pk).delete()
-        return model
-
-    monkeypatch.setattr(catalog, "get_device_model", deleted_meanwhile)
+    monkeypatch.setattr(catalog, "get_device_model", deleted_meanwhile(catalog.get_device_model))
     with pytest.raises(IntegrityError):
         image("1.0.0", model=c360.urn)
     assert not Firmware.objects.exists()
