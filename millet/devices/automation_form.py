@@ -76,9 +76,11 @@ def humane(name: str) -> str:
 
 
 def device_names(units: list[tuple[K, str, str]]) -> dict[K, str]:
-    """``(key, model_urn, serial)`` -> ``{key: "<model name> · <serial>"}``, for the owner's pages."""
-    models = {urn: catalog.get_device_model(urn).name for urn in {urn for _, urn, _ in units}}
-    return {key: f"{models[urn]} · {serial}" for key, urn, serial in units}
+    """``(key, model_urn, serial)`` -> ``{key: "<name> · <serial>"}``, for the owner's pages: the name
+    the device page shows, its product's in the visitor's language (the model's own name, which is
+    English, only for a model no product sells)."""
+    faces = catalog.product_faces({urn for _, urn, _ in units})
+    return {key: f"{faces[urn].name} · {serial}" for key, urn, serial in units}
 
 
 class Pickers:

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from millet.accounts.actor import SYSTEM
+from millet.catalog import services as catalog
 from millet.devices import services as devices
 from millet.devices.claim_views import parse_code
 from millet.devices.models import DeviceInvitation, Rollout
@@ -193,3 +194,28 @@ def test_a_home_that_is_no_number_is_not_found_and_moves_nothing(fleet, client, 
     assert (info.home_id, info.room) == (flat.pk, "Hall")
     moved = client.post(f"/devices/{cam.device_id}/place", {"home": "", "room": ""})
     assert moved.status_code == 302 and devices.list_devices(alice)[0].home_id is None
+
+
+def test_the_owner_pages_name_a_device_in_the_visitors_language(fleet, client):
+    """The device page said "Mi होम कैमरा" in Hindi, but the automations, sharing, updates and claim
+    pages named the same unit by its device model's name, in English ("Camera C300 · ...")."""
+    catalog.translate_product("mi-cam", "hi", name="Mi होम कैमरा", actor=SYSTEM)
+    (cam,) = fleet.sell("alice")
+    devices.set_presence(cam.device_id, True, timezone.now())
+    devices.create_home(fleet.actor("alice"), "Flat")
+    devices.upload_firmware(
+        SYSTEM,
+        model_urn=C300,
+        version="9.0.0",
+        url="https://fw.millet.local/c300/9.0.0.bin",
+        sha256=hashlib.sha256(b"9.0.0").hexdigest(),
+        size=1024,
+    )
+    client.force_login(fleet.world.users["alice"])
+    client.cookies["django_language"] = "hi"
+    named = f"Mi होम कैमरा · {cam.serial}"
+    for url in ("/devices/automations/new/", "/devices/sharing/", "/devices/updates/"):
+        page = client.get(url).content.decode()
+        assert named in page and "Camera C300" not in page, url
+    claimed = client.post("/devices/claim/", {"code": f"{cam.device_id}:{cam.claim_token}"}, follow=True)
+    assert "Mi होम कैमरा" in claimed.content.decode() and "Camera C300" not in claimed.content.decode()
