@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from millet.accounts.actor import Actor
 from millet.catalog import services as catalog
 from millet.catalog.device_spec import PropertySpec
+from millet.devices import controls
 from millet.devices import services as devices
 
 EQUALITY = ("==", "!=")
@@ -98,7 +99,7 @@ class Pickers:
 
     def _add(self, device_id: str, device: str) -> None:
         for key, prop in devices.property_keys_for(device_id).items():
-            label = f"{device}: {prop.description or humane(key)}"
+            label = f"{device}: {controls.label_for(key, prop.description)}"
             member = Member(device_id, "property", key, label, prop)
             self.triggers[f"{device_id}|property|{key}"] = member
             self.conditions[f"{device_id}|property|{key}"] = member
@@ -106,13 +107,13 @@ class Pickers:
                 self.actions[f"{device_id}|set|{key}"] = Member(device_id, "set", key, label, prop)
         for service in devices.device_spec_for(device_id).services:
             for event in service.events:
-                label = f"{device}: {event.description or humane(event.name)}"
+                label = f"{device}: {controls.event_label(event.name, event.description)}"
                 self.triggers[f"{device_id}|event|{event.name}"] = Member(
                     device_id, "event", event.name, label
                 )
             for action in service.actions:
                 if not action.in_:
-                    label = f"{device}: {action.description or humane(action.name)}"
+                    label = f"{device}: {controls.action_label(action.name, action.description)}"
                     self.actions[f"{device_id}|action|{action.name}"] = Member(
                         device_id, "action", action.name, label
                     )
@@ -137,7 +138,9 @@ def value_input(prop: PropertySpec, name: str, label: str, posted: str = "", *, 
         on, off = _("On"), _("Off")
         return ValueInput(kind="bool", options=[Choice("true", str(on)), Choice("false", str(off))], **common)
     if prop.value_list is not None:
-        options = [Choice(str(v.value), v.description or str(v.value)) for v in prop.value_list]
+        options = [
+            Choice(str(v.value), controls.value_label(v.description) or str(v.value)) for v in prop.value_list
+        ]
         return ValueInput(kind="enum", options=options, **common)
     if numeric:
         low, high, step = prop.value_range or (None, None, 1 if prop.format != "float" else "any")

@@ -16,7 +16,8 @@ from datetime import datetime
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-# The demo catalog's property keys and actions in the owner's language; others show their spec name.
+# The demo catalog's property keys, actions, events and value-list words in the owner's language;
+# others show their spec's words.
 PROPERTY_LABELS = {
     "on": _("Power"),
     "power": _("Power draw"),
@@ -37,6 +38,8 @@ PROPERTY_LABELS = {
     "heart-rate": _("Heart rate"),
     "face-count": _("Faces seen"),
     "face-score": _("Face score"),
+    "pm2.5-density": _("PM2.5 density"),
+    "status": _("Status"),
 }
 ACTION_LABELS = {
     "toggle": _("Toggle"),
@@ -44,6 +47,27 @@ ACTION_LABELS = {
     "start-sweep": _("Start cleaning"),
     "stop-sweeping": _("Stop cleaning"),
     "take-snapshot": _("Take a picture"),
+}
+EVENT_LABELS = {
+    "motion": _("Motion"),
+    "face-detected": _("Face detected"),
+    "filter-exhausted": _("Filter exhausted"),
+    "stuck": _("Stuck"),
+}
+# A value list's descriptions (``{"value": 0, "description": "auto"}``), as a select offers them.
+VALUE_LABELS = {
+    "auto": pgettext_lazy("device setting", "Auto"),
+    "on": pgettext_lazy("device setting", "On"),
+    "off": pgettext_lazy("device setting", "Off"),
+    "sleep": pgettext_lazy("device setting", "Sleep"),
+    "favorite": pgettext_lazy("device setting", "Favourite"),
+    "quiet": pgettext_lazy("device setting", "Quiet"),
+    "standard": pgettext_lazy("device setting", "Standard"),
+    "strong": pgettext_lazy("device setting", "Strong"),
+    "idle": pgettext_lazy("device status", "Idle"),
+    "cleaning": pgettext_lazy("device status", "Cleaning"),
+    "charging": pgettext_lazy("device status", "Charging"),
+    "error": pgettext_lazy("device status", "Error"),
 }
 UNIT_SYMBOLS = {
     "watt": "W",
@@ -64,8 +88,29 @@ COMMAND_STATES = {
 NUMERIC = {"int8", "int16", "int32", "uint8", "uint16", "uint32", "float"}
 
 
-def label_for(key: str) -> str:
-    return str(PROPERTY_LABELS.get(key.rsplit(".", 1)[-1], key.replace("-", " ").capitalize()))
+def _known(table: dict, name: str, fallback: str) -> str:
+    """``name``'s words from ``table``; a wire key may carry its service first (``purifier.mode``),
+    and a name may hold a dot of its own (``pm2.5-density``)."""
+    known = table.get(name, table.get(name.split(".", 1)[-1]))
+    return str(known) if known is not None else fallback
+
+
+def label_for(key: str, description: str = "") -> str:
+    """A property in words: the owner's language for a known key, else its spec's description or name."""
+    return _known(PROPERTY_LABELS, key, description or key.replace("-", " ").replace("_", " ").capitalize())
+
+
+def event_label(name: str, description: str = "") -> str:
+    return _known(EVENT_LABELS, name, description or name.replace("-", " ").replace("_", " ").capitalize())
+
+
+def action_label(name: str, description: str = "") -> str:
+    return _known(ACTION_LABELS, name, description or name.replace("-", " ").replace("_", " ").capitalize())
+
+
+def value_label(description: str) -> str:
+    """A value list's entry in words: the owner's language for a known one, else the spec's own."""
+    return str(VALUE_LABELS.get(description, description))
 
 
 @dataclass(frozen=True)
@@ -102,7 +147,7 @@ def controls_for(specs: dict[str, object], reported: dict, *, may_control: bool)
     controls = []
     for key, spec in specs.items():
         writable = may_control and "write" in spec.access
-        options = [(v.value, v.description) for v in spec.value_list or []]
+        options = [(v.value, value_label(v.description)) for v in spec.value_list or []]
         low, high, step = spec.value_range or (None, None, None)
         if writable and spec.format == "bool":
             kind = "switch"

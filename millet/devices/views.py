@@ -166,7 +166,7 @@ def _what(command) -> str:
     """A command in the owner's words: "Power: On", "Restart"."""
     if command.kind == "action":
         name = command.params.get("action", "")
-        return str(controls.ACTION_LABELS.get(name, name))
+        return controls.action_label(name)
     if command.kind == "set":
         props = command.params.get("props", {})
         return ", ".join(

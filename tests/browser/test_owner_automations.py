@@ -40,7 +40,7 @@ def build(page, *, javascript: bool) -> None:
     page.get_by_role("link", name="Automations").first.click()
     page.get_by_role("link", name="New automation").click()
     page.get_by_label("Name").fill("Clean air light")
-    page.get_by_label("Trigger").select_option(label=f"{PURIFIER}: Pm2.5 density")
+    page.get_by_label("Trigger").select_option(label=f"{PURIFIER}: PM2.5 density")
     page.get_by_label("Action").select_option(label=f"{BULB}: Brightness")
     if not javascript:
         page.get_by_role("button", name="Show the fields for my choices").click()
@@ -67,7 +67,7 @@ def test_an_owner_builds_an_automation_and_sees_it_run(open_page, shop, make_use
         page.get_by_role("button", name="Save").click()
         expect(page.get_by_text("Automation “Clean air light” saved and on.")).to_be_visible()
         card = page.get_by_role("listitem").filter(has=page.get_by_role("heading", name="Clean air light"))
-        expect(card.get_by_text(f"{PURIFIER}: Pm2.5 density goes above 100 μg/m3")).to_be_visible()
+        expect(card.get_by_text(f"{PURIFIER}: PM2.5 density goes above 100 μg/m3")).to_be_visible()
         expect(card.get_by_text(f"{BULB}: Brightness → 80 %")).to_be_visible()
         expect(card.get_by_text("0 times")).to_be_visible()
 
@@ -94,7 +94,7 @@ def test_an_owner_builds_an_automation_and_sees_it_run(open_page, shop, make_use
         page.get_by_label("Name").fill("Face at the door")
         page.get_by_label("Trigger").select_option(label="Mi Home Security Camera 360 · CAM-1: Face detected")
         page.wait_for_load_state("networkidle")
-        page.get_by_label("Action").select_option(label=f"{BULB}: On")
+        page.get_by_label("Action").select_option(label=f"{BULB}: Power")
         page.get_by_label("Set it to").select_option(label="On")
         expect(page.get_by_label("Value")).to_have_count(0)
         assert axe(page) == []

@@ -219,3 +219,32 @@ def test_the_owner_pages_name_a_device_in_the_visitors_language(fleet, client):
         assert named in page and "Camera C300" not in page, url
     claimed = client.post("/devices/claim/", {"code": f"{cam.device_id}:{cam.claim_token}"}, follow=True)
     assert "Mi होम कैमरा" in claimed.content.decode() and "Camera C300" not in claimed.content.decode()
+
+
+def test_the_automation_editor_and_device_page_speak_the_visitors_language(fleet, client):
+    """In Hindi the device page said "पावर", but the automation editor offered the same property as
+    "On" and "Night vision", and both offered a value list's raw spec words ("auto", "off")."""
+    (cam,) = fleet.sell("alice")
+    devices.set_presence(cam.device_id, True, timezone.now())
+    alice = fleet.actor("alice")
+    home = devices.create_home(alice, "Flat")
+    devices.create_automation(
+        alice,
+        home.pk,
+        name="Dark",
+        trigger_type="property",
+        trigger={"device": cam.device_id, "property": "night-vision", "op": "==", "value": 0},
+        conditions=[],
+        actions=[{"type": "set", "device": cam.device_id, "props": {"on": False}}],
+    )
+    client.force_login(fleet.world.users["alice"])
+    client.cookies["django_language"] = "hi"
+    editor = client.post(
+        "/devices/automations/new/", {"refresh": "1", "trigger": f"{cam.device_id}|property|night-vision"}
+    ).content.decode()
+    assert ": पावर</option>" in editor and ": नाइट विज़न</option>" in editor
+    assert ">ऑटो</option>" in editor and ">auto</option>" not in editor
+    listed = client.get("/devices/automations/").content.decode()
+    assert "नाइट विज़न" in listed and "ऑटो" in listed and "Night vision" not in listed
+    device_page = client.get(f"/devices/{cam.device_id}/").content.decode()
+    assert ">ऑटो</option>" in device_page and ">auto</option>" not in device_page
