@@ -20,7 +20,8 @@ from django.utils.translation import gettext_lazy as _
 
 from millet.accounts.actor import Actor
 from millet.catalog import services as catalog
-from millet.catalog.device_spec import PropertySpec
+from millet.catalog.device_spec import PropertySpec, property_checker
+from millet.core.errors import DomainError
 from millet.devices import controls
 from millet.devices import services as devices
 
@@ -159,6 +160,36 @@ def parse_value(prop: PropertySpec, raw: str) -> object:
         return float(raw) if prop.format == "float" else int(raw)
     except ValueError:
         return raw
+
+
+def value_problem(prop: PropertySpec, raw: str, op: str | None) -> str:
+    """What is wrong with the value typed for ``prop`` (and the comparison ``op``, None for an
+    action's value), in the owner's words; "" when the device takes it. The services check it again:
+    their refusal names the spec's internals in English ("siid=2 piid=2 (brightness, uint8): ...")."""
+    typed = value_input(prop, "", "", with_ops=op is not None)
+    if op is not None and op not in {c.value for c in typed.ops}:
+        return str(_("Choose how the value compares from the list."))
+    try:
+        property_checker(prop, 0)(parse_value(prop, raw))
+    except DomainError:
+        pass
+    else:
+        return ""
+    if typed.kind in ("bool", "enum"):
+        return str(_("Choose one of the values offered."))
+    if typed.kind == "text":
+        return str(_("Write a value."))
+    whole = prop.format != "float"
+    if prop.value_range is None:
+        return str(_("Enter a whole number.") if whole else _("Enter a number."))
+    low, high, step = prop.value_range
+    if whole and step not in (None, 1):
+        text = _("Enter a whole number from %(low)s to %(high)s, in steps of %(step)s.")
+    elif whole:
+        text = _("Enter a whole number from %(low)s to %(high)s.")
+    else:
+        text = _("Enter a number from %(low)s to %(high)s.")
+    return str(text) % {"low": f"{low:g}", "high": f"{high:g}", "step": f"{step or 1:g}"}
 
 
 def describe(automation, pickers: Pickers) -> dict[str, str]:

@@ -19,9 +19,10 @@ from millet.accounts.actor import Actor, request_actor
 from millet.core.errors import DomainError
 from millet.core.not_found import as_404
 from millet.devices import services
-from millet.devices.automation_form import Pickers, describe, parse_value, value_input
+from millet.devices.automation_form import Pickers, describe, parse_value, value_input, value_problem
 
 MAX_NAME = 64
+MAX_MESSAGE = 256  # a notification's message (services.automations)
 
 
 @login_required
@@ -111,8 +112,20 @@ def _save(actor: Actor, context: dict, data) -> list[str]:
         errors.append(_("Choose what starts the automation."))
     if action is None:
         errors.append(_("Choose what the automation does."))
-    elif action.kind == "notify" and not data.get("message", "").strip():
-        errors.append(_("Write the notification's message."))
+    elif action.kind == "notify" and not 1 <= len(data.get("message", "").strip()) <= MAX_MESSAGE:
+        errors.append(
+            _("Write the notification's message in 1 to %(max)d characters.") % {"max": MAX_MESSAGE}
+        )
+    for member, prefix, compared in (
+        (trigger, "trigger", True),
+        (context["condition"], "condition", True),
+        (action, "action", False),
+    ):
+        if member is not None and member.prop is not None:  # a property to compare or set
+            op = data.get(f"{prefix}_op", "==") if compared else None
+            problem = value_problem(member.prop, data.get(f"{prefix}_value", ""), op)
+            if problem:
+                errors.append(f"{member.label}: {problem}")
     if errors:
         return errors
     if trigger.kind == "event":
@@ -131,8 +144,8 @@ def _save(actor: Actor, context: dict, data) -> list[str]:
             conditions=conditions,
             actions=[_action(action, data)],
         )
-    except DomainError as exc:
-        return [_("These choices cannot be saved: %(detail)s") % {"detail": exc}]
+    except DomainError:  # what the checks above cannot see: a device no longer yours, a spec changed
+        return [_("These choices cannot be saved any more: choose them again.")]
     return []
 
 

@@ -248,3 +248,33 @@ def test_the_automation_editor_and_device_page_speak_the_visitors_language(fleet
     assert "नाइट विज़न" in listed and "ऑटो" in listed and "Night vision" not in listed
     device_page = client.get(f"/devices/{cam.device_id}/").content.decode()
     assert ">ऑटो</option>" in device_page and ">auto</option>" not in device_page
+
+
+def test_a_refused_automation_value_is_explained_in_the_owners_language(fleet, client):
+    """A value the device does not take ("7" for night vision, "maybe" for power, a comparison the
+    editor never offers, a 300-character message) came back in English with the spec's internals,
+    "siid=2 piid=2 (night-vision, uint8): 7 is not one of [0, 1]", on a Hindi page."""
+    (cam,) = fleet.sell("alice")
+    devices.set_presence(cam.device_id, True, timezone.now())
+    alice = fleet.actor("alice")
+    devices.create_home(alice, "Flat")
+    client.force_login(fleet.world.users["alice"])
+    client.cookies["django_language"] = "hi"
+    night, power = f"{cam.device_id}|property|night-vision", f"{cam.device_id}|property|on"
+    notify = {"action": "|notify|", "message": "अंधेरा"}
+    for posted, words in (
+        ({"trigger": night, "trigger_value": "7"}, "दिए गए मानों में से एक चुनें।"),
+        ({"trigger": night, "trigger_value": "²"}, "दिए गए मानों में से एक चुनें।"),
+        ({"trigger": night, "trigger_op": ">", "trigger_value": "1"}, "सूची से चुनें कि मान की तुलना कैसे हो।"),
+        ({"trigger": power, "trigger_value": "maybe"}, "दिए गए मानों में से एक चुनें।"),
+        ({"trigger": power, "trigger_value": "true", "action": "|notify|", "message": "x" * 300}, "1 से 256"),
+    ):
+        answer = client.post("/devices/automations/new/", {"name": "Dark", **notify, **posted})
+        text = answer.content.decode()
+        assert answer.status_code == 422 and words in text, posted
+        assert "siid" not in text and "is not one of" not in text and "expected" not in text, posted
+    assert devices.list_automations(alice, devices.list_homes(alice)[0].pk) == []
+    saved = client.post(
+        "/devices/automations/new/", {"name": "Dark", **notify, "trigger": night, "trigger_value": "0"}
+    )
+    assert saved.status_code == 302
