@@ -69,13 +69,17 @@ class PayForm(forms.Form):
     )
 
     def clean(self):
+        """The field the payment method needs, when it is left empty; a field refused already (cash
+        typed as "²", a token too long) keeps its one message, not a second saying it is missing."""
         data = super().clean()
-        if data.get("method") == "cash" and data.get("cash_tendered") is None:
-            self.add_error("cash_tendered", _("Type the cash handed over."))
-        if data.get("method") == "card" and not data.get("card_token"):
-            self.add_error("card_token", _("Give the card terminal's token."))
-        if data.get("method") == "credit" and not data.get("customer"):
-            self.add_error("customer", _("Instant credit is for a known customer: type their username."))
+        needed = {
+            "cash": ("cash_tendered", _("Type the cash handed over.")),
+            "card": ("card_token", _("Give the card terminal's token.")),
+            "credit": ("customer", _("Instant credit is for a known customer: type their username.")),
+        }
+        field, words = needed.get(data.get("method"), (None, ""))
+        if field is not None and field not in self.errors and data.get(field) in (None, ""):
+            self.add_error(field, words)
         return data
 
 

@@ -201,13 +201,30 @@ def test_the_till_page_refuses_cash_that_is_not_plain_digits(world, garbage):
     services.open_till_day(cashier(world), "SH-001")
     client = Client()
     client.force_login(world.users["cashier_sh"])
+    client.cookies["django_language"] = "en"
     client.post("/till/SH-001/", {"scan": shelf(world, "MI6-64")[0]})
     before = everything()
     response = client.post("/till/SH-001/", {"action": "pay", "method": "cash", "cash_tendered": garbage})
     assert response.status_code == 422, garbage
     assert everything() == before
+    # Said once: cash typed wrong also read "Type the cash handed over." below it, as if none was typed.
+    page = response.content.decode()
+    typed, missing = "Type the amount in digits", "Type the cash handed over."
+    assert (typed in page, missing in page) == ((True, False) if garbage.strip() else (False, True))
     close = client.post("/till/SH-001/close/", {"counted_cash": garbage})
     assert close.status_code == 422 and services.till_day(cashier(world), "SH-001").closed_at is None
+
+
+def test_a_card_token_refused_as_typed_is_not_also_called_missing(world):
+    services.open_till_day(cashier(world), "SH-001")
+    client = Client()
+    client.force_login(world.users["cashier_sh"])
+    client.cookies["django_language"] = "en"
+    client.post("/till/SH-001/", {"scan": shelf(world, "MI6-64")[0]})
+    response = client.post("/till/SH-001/", {"action": "pay", "method": "card", "card_token": "t" * 65})
+    page = response.content.decode()
+    assert response.status_code == 422 and "at most 64 characters" in page
+    assert "Give the card terminal" not in page
 
 
 def test_the_till_pages_answer_a_refusal_with_its_own_status(world):
