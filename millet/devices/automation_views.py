@@ -8,6 +8,9 @@ checks every device and value. Nothing is typed as JSON, and it all works with J
 
 from __future__ import annotations
 
+import re
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -23,6 +26,7 @@ from millet.devices.automation_form import Pickers, describe, parse_value, value
 
 MAX_NAME = 64
 MAX_MESSAGE = 256  # a notification's message (services.automations)
+ATTEMPT = re.compile(r"[0-9a-f]{32}")  # the editor's one-time key, the idempotency key of its save
 
 
 @login_required
@@ -68,6 +72,11 @@ def _editor(actor: Actor, pickers: Pickers, data) -> dict:
         ),
         "notify": action is not None and action.kind == "notify",
         "errors": [],
+        # One key per editor shown: the same form sent again (a reload, a retry) saves nothing twice;
+        # a damaged key is no key, and the form gets a new one.
+        "attempt": data.get("attempt", "")
+        if ATTEMPT.fullmatch(data.get("attempt", ""))
+        else uuid.uuid4().hex,
     }
 
 
@@ -143,8 +152,10 @@ def _save(actor: Actor, context: dict, data) -> list[str]:
             trigger=trigger_data,
             conditions=conditions,
             actions=[_action(action, data)],
+            idempotency_key=context["attempt"],
         )
-    except DomainError:  # what the checks above cannot see: a device no longer yours, a spec changed
+    except DomainError:  # what the checks above cannot see: a device no longer yours, a spec changed,
+        context["attempt"] = uuid.uuid4().hex  # or this form's key spent on other choices (Back, edit)
         return [_("These choices cannot be saved any more: choose them again.")]
     return []
 

@@ -4,6 +4,7 @@ like an unknown code, another person's automation or device is a 404, and the cl
 from __future__ import annotations
 
 import hashlib
+import re
 
 import pytest
 from django.utils import timezone
@@ -278,3 +279,32 @@ def test_a_refused_automation_value_is_explained_in_the_owners_language(fleet, c
         "/devices/automations/new/", {"name": "Dark", **notify, "trigger": night, "trigger_value": "0"}
     )
     assert saved.status_code == 302
+
+
+def test_the_automation_editor_saves_a_form_sent_twice_once(fleet, client):
+    """A reload of the editor's answer, or a second Save while the first was slow, made a second
+    identical automation: the editor's save carried no idempotency key. Its one-time key makes the
+    repeat answer like the first; the key spent on other choices (Back, then edit) gets a new one."""
+    (cam,) = fleet.sell("alice")
+    devices.set_presence(cam.device_id, True, timezone.now())
+    alice = fleet.actor("alice")
+    home = devices.create_home(alice, "Flat")
+    client.force_login(fleet.world.users["alice"])
+    editor = client.get("/devices/automations/new/").content.decode()
+    (attempt,) = re.findall(r'name="attempt" value="([0-9a-f]{32})"', editor)
+    form = {"name": "Dark", "trigger": f"{cam.device_id}|property|on", "trigger_value": "true"}
+    form |= {"action": "|notify|", "message": "On", "attempt": attempt}
+    assert client.post("/devices/automations/new/", form).status_code == 302
+    assert client.post("/devices/automations/new/", form).status_code == 302
+    assert [a.name for a in devices.list_automations(alice, home.pk)] == ["Dark"]
+    other = client.post("/devices/automations/new/", form | {"name": "Light"})
+    assert other.status_code == 422
+    (fresh,) = re.findall(r'name="attempt" value="([0-9a-f]{32})"', other.content.decode())
+    assert fresh != attempt
+    assert (
+        client.post("/devices/automations/new/", form | {"name": "Light", "attempt": fresh}).status_code
+        == 302
+    )
+    damaged = client.post("/devices/automations/new/", form | {"name": "Dusk", "attempt": "²" * 32})
+    assert damaged.status_code == 302
+    assert sorted(a.name for a in devices.list_automations(alice, home.pk)) == ["Dark", "Dusk", "Light"]
