@@ -29,6 +29,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
@@ -37,6 +38,7 @@ from millet.catalog.services import product_faces
 from millet.core.errors import DomainError, Forbidden, NotFound
 from millet.core.not_found import as_404
 from millet.devices import controls, services
+from millet.devices.automation_form import value_problem
 from millet.devices.telemetry import services as telemetry
 
 CHART_HOURS = 24
@@ -48,6 +50,14 @@ CONTROLLING = ("owner", "control")  # ``DeviceInfo.role`` values that may send c
 # Streams reading the database at once, per process: 1,000 pages opening together (a server restart,
 # bench/live.py) would otherwise open 1,000 connections at once, where PostgreSQL allows 100.
 OPENINGS_AT_ONCE = 8
+# What the owner reads when a form of these pages is refused (the services' codes; their details are
+# English, for the API); any other refusal of a command reads COMMAND_REFUSED.
+REFUSALS = {
+    "invalid_name": gettext_lazy("Give the home a name of 1 to 64 characters."),
+    "invalid_room": gettext_lazy("Give the room a name of at most 64 characters."),
+    "unknown_action": gettext_lazy("This device has no such action."),
+}
+COMMAND_REFUSED = gettext_lazy("The device cannot take this now: reload the page and try again.")
 _openings = threading.BoundedSemaphore(OPENINGS_AT_ONCE)
 
 
@@ -99,7 +109,7 @@ def create_home(request: HttpRequest) -> HttpResponse:
     try:
         services.create_home(request_actor(request), request.POST.get("name", ""))
     except DomainError as exc:
-        messages.error(request, exc.detail)
+        messages.error(request, str(REFUSALS.get(exc.code, COMMAND_REFUSED)))
         return _devices_page(request, status=exc.status_code)
     messages.success(request, _("Home added."))
     return redirect("devices:devices")
@@ -117,7 +127,7 @@ def place(request: HttpRequest, device_id: str) -> HttpResponse:
                 request_actor(request), device_id, int(home) if home else None, request.POST.get("room", "")
             )
     except DomainError as exc:
-        messages.error(request, exc.detail)
+        messages.error(request, str(REFUSALS.get(exc.code, COMMAND_REFUSED)))
         return _devices_page(request, status=exc.status_code)
     messages.success(request, _("Device moved."))
     return redirect("devices:devices")
@@ -188,7 +198,7 @@ def _parse(spec, raw: str) -> object:
 
 def _send(request: HttpRequest, device_id: str, command: Callable[[], object]) -> HttpResponse:
     """Send an owner's command from a form: back to the device page, or the device page again
-    with a refusal in the spec's words and its status (404 an unknown property, 422 a value the
+    with the refusal in the owner's words and its status (404 an unknown property, 422 a value the
     spec refuses, 409 a device that cannot take it now), or 403 for someone who may see the
     device but not control it."""
     try:
@@ -196,7 +206,7 @@ def _send(request: HttpRequest, device_id: str, command: Callable[[], object]) -
     except Forbidden:
         return HttpResponse(status=403)
     except DomainError as exc:
-        messages.error(request, exc.detail)
+        messages.error(request, str(REFUSALS.get(exc.code, COMMAND_REFUSED)))
         return _device_page(request, device_id, status=exc.status_code)
     messages.success(request, _("Sent to the device."))
     return redirect(reverse("devices:device", args=[device_id]) + "#commands")
@@ -206,13 +216,17 @@ def _send(request: HttpRequest, device_id: str, command: Callable[[], object]) -
 @require_POST
 def set_property(request: HttpRequest, device_id: str) -> HttpResponse:
     _device_or_404(request, device_id)
-    key = request.POST.get("prop", "")
+    key, raw = request.POST.get("prop", ""), request.POST.get("value", "")
     spec = services.property_keys_for(device_id).get(key)
+    problem = value_problem(spec, raw, None) if spec is not None else ""
+    if problem:  # in words, as the automation editor says it (the spec's refusal names its internals)
+        messages.error(request, f"{controls.label_for(key)}: {problem}")
+        return _device_page(request, device_id, status=422)
 
     def command() -> None:
         if spec is None:
             raise NotFound("unknown property")
-        value = _parse(spec, request.POST.get("value", ""))
+        value = _parse(spec, raw)
         services.request_set(request_actor(request), device_id, {key: value})
 
     return _send(request, device_id, command)

@@ -308,3 +308,31 @@ def test_the_automation_editor_saves_a_form_sent_twice_once(fleet, client):
     damaged = client.post("/devices/automations/new/", form | {"name": "Dusk", "attempt": "²" * 32})
     assert damaged.status_code == 302
     assert sorted(a.name for a in devices.list_automations(alice, home.pk)) == ["Dark", "Dusk", "Light"]
+
+
+def test_a_refused_device_form_says_why_in_the_owners_language(fleet, client):
+    """The devices pages' refusals were the services' English details on a Hindi page: "name must
+    be 1 to 64 characters", "room must be at most 64 characters", "unknown action 'explode'", and a value the
+    spec refused as "siid=2 piid=1 (on, bool): expected true or false, got 'maybe'"."""
+    (cam,) = fleet.sell("alice")
+    devices.set_presence(cam.device_id, True, timezone.now())
+    client.force_login(fleet.world.users["alice"])
+    client.cookies["django_language"] = "hi"
+    device_page = f"/devices/{cam.device_id}/"
+    for url, data, status, words in (
+        ("/devices/homes/", {"name": " "}, 422, "घर को 1 से 64 अक्षरों का नाम दें।"),
+        (f"{device_page}place", {"home": "", "room": "x" * 65}, 422, "कमरे को अधिकतम 64 अक्षरों का नाम दें।"),
+        (f"{device_page}set", {"prop": "on", "value": "maybe"}, 422, "पावर: दिए गए मानों में से एक चुनें।"),
+        (
+            f"{device_page}set",
+            {"prop": "night-vision", "value": "7"},
+            422,
+            "नाइट विज़न: दिए गए मानों में से एक चुनें।",
+        ),
+        (f"{device_page}action", {"action": "explode"}, 422, "इस डिवाइस में ऐसा कोई काम नहीं है।"),
+    ):
+        answer = client.post(url, data)
+        text = answer.content.decode()
+        assert answer.status_code == status and words in text, (url, data)
+        assert "must be" not in text and "siid" not in text and "unknown" not in text, (url, data)
+    assert devices.list_commands(fleet.actor("alice"), cam.device_id) == []
