@@ -27,6 +27,15 @@ from millet.lending.services.applications import MAX_REVIEW_NOTE
 from millet.lending.services.monitoring import ENOUGH, NOT_ENOUGH, monitoring_report
 
 # The report's readings of PSI (services.monitoring) as the page words and colours them.
+# What a risk officer reads when a decision or the report is refused (the services' codes; their
+# details are English, for the API).
+REFUSALS = {
+    "not_referred": _("This application is decided already: it has left the queue."),
+    "not_payable": _("Its order no longer waits for payment: the application cannot be approved."),
+}
+NOT_DECIDED = _("This application cannot be decided now: reload the queue.")
+NO_MODEL = _("No credit model is approved yet: credit is not offered, so there is nothing to monitor.")
+
 STABILITY = {
     "stable": (_("Stable"), "success"),
     "drifting": (_("Drifting"), "warning"),
@@ -42,8 +51,8 @@ def monitoring(request: HttpRequest) -> HttpResponse:
         report = monitoring_report(request_actor(request))
     except Forbidden as exc:
         raise PermissionDenied(exc.detail) from None
-    except Conflict as exc:  # no approved model yet
-        return render(request, "lending/monitoring.html", {"problem": exc.detail}, status=409)
+    except Conflict:  # no approved model yet (its detail is English, for the API)
+        return render(request, "lending/monitoring.html", {"problem": NO_MODEL}, status=409)
     label, tone = STABILITY[report.stability]
     context = {
         "report": report,
@@ -106,7 +115,7 @@ def decide(request: HttpRequest, number: str) -> HttpResponse:
         except Forbidden as exc:
             raise PermissionDenied(exc.detail) from None
         except DomainError as exc:  # shown above the queue: a decided application has left it
-            messages.error(request, exc.detail)
+            messages.error(request, str(REFUSALS.get(exc.code, NOT_DECIDED)))
             status = exc.form_status
         else:
             done = _("%(number)s approved.") if approve else _("%(number)s declined.")

@@ -98,6 +98,17 @@ def test_the_monitoring_page_draws_for_risk_officers_only(credit):
     assert b"<svg" in page.content and b"PSI" in page.content and b"Cohorts" in page.content
 
 
+def test_the_monitoring_page_without_an_approved_model_says_so_in_the_officers_language(credit):
+    """It read "no credit model is approved; credit is not offered", the API's English, in Chinese."""
+    CreditModel.objects.update(status="retired")
+    credit.users["bob"].groups.add(Group.objects.create(name="risk_officer"))
+    browser = Client()
+    browser.force_login(credit.users["bob"])
+    page = browser.get("/lending/monitoring/")
+    assert page.status_code == 409 and "尚无已批准的信用模型" in page.content.decode()
+    assert "credit is not offered" not in page.content.decode()
+
+
 def test_a_figure_on_too_few_applications_is_never_read_as_shifted(credit):
     """Issue 8: a PSI of 6.7 from 2 applications was shown as "shifted". Below the minimum it says
     "not enough applications"; from the minimum on, the same PSI is read as usual."""

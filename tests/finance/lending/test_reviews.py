@@ -62,7 +62,12 @@ def test_a_decision_needs_a_written_reason_and_is_kept(credit):
     )
     assert Order.objects.get(number=application.order_number).status == "paid"
     again = browser.post(url, {"decision": "decline", "reason": "changed my mind"})
-    assert again.status_code == 409 and "not referred" in again.content.decode()
+    # The page is in the market's language; it said "application is approved, not referred", in English.
+    assert again.status_code == 409 and "此申请已有决定" in again.content.decode()
+    browser.cookies["django_language"] = "hi"
+    again = browser.post(url, {"decision": "decline", "reason": "changed my mind"})
+    assert again.status_code == 409 and "यह आवेदन पहले ही तय हो चुका है" in again.content.decode()
+    assert "not referred" not in again.content.decode()
     assert (
         browser.post("/lending/reviews/AP-NOPE/", {"decision": "decline", "reason": "x"}).status_code == 404
     )
