@@ -28,6 +28,12 @@ def new_attempt() -> str:
     return uuid.uuid4().hex
 
 
+def sound_or_new(sent: str) -> str:
+    """``sent`` when it has the page's own key shape, else a fresh key: ``AttemptField``'s rule for a
+    page drawn without a Django form (the automation editor)."""
+    return sent if re.fullmatch(KEY_SHAPE, sent) else new_attempt()
+
+
 class AttemptField(forms.CharField):
     """The form's hidden ``attempt`` key, a fresh one (``new_attempt``) on every page drawn.
 

@@ -8,9 +8,6 @@ checks every device and value. Nothing is typed as JSON, and it all works with J
 
 from __future__ import annotations
 
-import re
-import uuid
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -19,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from millet.accounts.actor import Actor, request_actor
+from millet.core.attempt_keys import new_attempt, sound_or_new
 from millet.core.errors import DomainError
 from millet.core.not_found import as_404
 from millet.devices import services
@@ -26,7 +24,6 @@ from millet.devices.automation_form import Pickers, describe, parse_value, value
 
 MAX_NAME = 64
 MAX_MESSAGE = 256  # a notification's message (services.automations)
-ATTEMPT = re.compile(r"[0-9a-f]{32}")  # the editor's one-time key, the idempotency key of its save
 
 
 @login_required
@@ -74,9 +71,7 @@ def _editor(actor: Actor, pickers: Pickers, data) -> dict:
         "errors": [],
         # One key per editor shown: the same form sent again (a reload, a retry) saves nothing twice;
         # a damaged key is no key, and the form gets a new one.
-        "attempt": data.get("attempt", "")
-        if ATTEMPT.fullmatch(data.get("attempt", ""))
-        else uuid.uuid4().hex,
+        "attempt": sound_or_new(data.get("attempt", "")),
     }
 
 
@@ -155,7 +150,7 @@ def _save(actor: Actor, context: dict, data) -> list[str]:
             idempotency_key=context["attempt"],
         )
     except DomainError:  # what the checks above cannot see: a device no longer yours, a spec changed,
-        context["attempt"] = uuid.uuid4().hex  # or this form's key spent on other choices (Back, edit)
+        context["attempt"] = new_attempt()  # or this form's key spent on other choices (Back, edit)
         return [_("These choices cannot be saved any more: choose them again.")]
     return []
 
