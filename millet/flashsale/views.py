@@ -31,6 +31,7 @@ from millet.accounts.actor import request_actor
 from millet.core.client_address import client_address
 from millet.core.errors import DomainError, ServiceUnavailable
 from millet.core.not_found import as_404
+from millet.core.refusals import refusal_words
 from millet.finance.services import PaymentDeclined
 from millet.flashsale import services
 from millet.flashsale.forms import ClaimForm, PayForm
@@ -76,7 +77,7 @@ def _claim_url(sale: services.SaleView, gate_id: str) -> str:
 
 
 def _refusal(exc: DomainError) -> str:
-    return str(REFUSED.get(exc.code, exc.detail))
+    return refusal_words(exc, REFUSED)
 
 
 def _partial(

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from millet.accounts.actor import Actor, request_actor
 from millet.core.errors import DomainError
 from millet.core.not_found import as_404
+from millet.core.refusals import refusal_words
 from millet.insurance import services
 from millet.insurance.views import PERILS
 from millet.sales import services as sales
@@ -60,7 +61,7 @@ PANEL = "insurance"  # the key of the order page's panel (``sales.panels``), reg
 
 
 def refusal_text(exc: DomainError) -> str:
-    return str(REFUSALS[exc.code][1]) if exc.code in REFUSALS else exc.detail
+    return refusal_words(exc, {code: words for code, (_, words) in REFUSALS.items()})
 
 
 class ClaimForm(forms.Form):

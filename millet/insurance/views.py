@@ -19,6 +19,7 @@ from millet.accounts.actor import Actor, request_actor
 from millet.accounts.services import usernames
 from millet.core.errors import DomainError, Forbidden
 from millet.core.not_found import as_404
+from millet.core.refusals import refusal_words
 from millet.insurance.services import decide_claim, list_claims, pay_claim
 
 PERILS = {
@@ -120,7 +121,7 @@ def decide(request: HttpRequest, number: str) -> HttpResponse:
         except Forbidden as exc:
             raise PermissionDenied(exc.detail) from None
         except DomainError as exc:
-            form.add_error("reason" if "reason" in exc.code else None, REFUSALS.get(exc.code, exc.detail))
+            form.add_error("reason" if "reason" in exc.code else None, refusal_words(exc, REFUSALS))
             status = exc.form_status
         else:
             done = _("%(number)s approved: the payout is reserved.") if approve else _("%(number)s rejected.")
@@ -139,7 +140,7 @@ def pay(request: HttpRequest, number: str) -> HttpResponse:
         with as_404():
             pay_claim(actor, number)
     except DomainError as exc:
-        messages.error(request, REFUSALS.get(exc.code, exc.detail))
+        messages.error(request, refusal_words(exc, REFUSALS))
         return _queue(request, actor, {}, status=exc.status_code)
     messages.success(request, _("%(number)s paid out.") % {"number": number})
     return redirect("insurance:claims")

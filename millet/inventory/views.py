@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 from millet.accounts.actor import request_actor
 from millet.accounts.services import usernames
 from millet.core.errors import DomainError, NotFound
+from millet.core.refusals import refusal_words
 from millet.inventory.services import approve_request, market_warehouses, pending_requests, reject_request
 
 # The refusals a planner meets on this page, in their language (the API keeps the services' text).
@@ -93,7 +94,7 @@ def decide(request: HttpRequest, request_id: int) -> HttpResponse:
         messages.error(request, REFUSALS["not_a_warehouse"])  # the source named no warehouse of the market
         return _requests_page(request, actor, status=422)
     except DomainError as exc:
-        messages.error(request, REFUSALS.get(exc.code, exc.detail))
+        messages.error(request, refusal_words(exc, REFUSALS))
         return _requests_page(request, actor, status=exc.status_code)
     messages.success(request, done)
     return redirect("inventory:requests")

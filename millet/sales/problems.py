@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from millet.core.errors import DomainError
+from millet.core.refusals import GENERAL
 from millet.sales.services import BelowMinimumSpend
 from millet.web.formats import money
 
@@ -45,4 +46,4 @@ def problem_text(exc: DomainError, currency: str) -> str:
             "amount": money(exc.min_spend, currency)
         }
     reason = getattr(exc, "decline_reason", "") or exc.code
-    return str(MESSAGES.get(reason, _("We could not do that. Check the details and try again.")))
+    return str(MESSAGES.get(reason, GENERAL))

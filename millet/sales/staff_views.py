@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from millet.accounts.actor import request_actor
 from millet.core.errors import Conflict, NotFound, Unprocessable
 from millet.core.not_found import as_404
+from millet.core.refusals import refusal_words
 from millet.sales import services
 from millet.sales.forms import REASONS, DecisionForm, ReceiveForm, ShipForm
 from millet.sales.views import RETURN_STATUS, order_page, order_view, refused_step
@@ -122,7 +123,7 @@ def return_request(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("The units are received and the refund is booked."))
                 return redirect("sales:return_request", pk=pk)
         except Conflict as exc:  # the request moved on (a second click, another tab): said above it
-            messages.warning(request, str(REQUEST_REFUSALS.get(exc.code, exc.detail)))
+            messages.warning(request, refusal_words(exc, REQUEST_REFUSALS))
             authorization = services.get_return_authorization(actor, pk)
             status = exc.status_code
         except (Unprocessable, NotFound) as exc:

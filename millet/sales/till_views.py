@@ -29,6 +29,7 @@ from millet.accounts import services as accounts
 from millet.accounts.actor import Actor, request_actor
 from millet.core.errors import DomainError, NotFound
 from millet.core.not_found import as_404
+from millet.core.refusals import refusal_words
 from millet.regions.services import get_market
 from millet.sales import services
 from millet.sales.services.stores import StoreFacts, store_facts, stores_by_id
@@ -79,7 +80,7 @@ REFUSALS = {
 
 
 def refusal(exc: DomainError) -> str:
-    return str(REFUSALS.get(exc.code, exc.detail))
+    return refusal_words(exc, REFUSALS)
 
 
 def till_view(view: Callable) -> Callable:

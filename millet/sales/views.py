@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from millet.accounts.actor import request_actor
 from millet.core.errors import Conflict
 from millet.core.not_found import as_404
+from millet.core.refusals import refusal_words
 from millet.sales import services
 from millet.sales.forms import REASONS, ReturnRequestForm, ShipForm
 from millet.sales.invoice_pdf import invoice_language, render_invoice
@@ -226,7 +227,7 @@ def refused_step(request: HttpRequest, actor, number: str, exc: Conflict) -> Htt
     """The order page as the order stands now, saying why its next step was refused (409): a second
     click or another tab meets the first one's result, which the page then shows. A conflict of a
     lower service without words here (the ledger's, say) shows its detail rather than a 500."""
-    messages.warning(request, str(REFUSALS.get(exc.code, exc.detail)))
+    messages.warning(request, refusal_words(exc, REFUSALS))
     with as_404():
         order = services.get_order(actor, number)
     return order_page(request, actor, order, status=exc.status_code)

@@ -25,6 +25,7 @@ from millet.catalog.services import skus_by_id
 from millet.core.attempt_keys import AttemptField, with_fresh_attempt
 from millet.core.errors import DomainError, Forbidden
 from millet.core.not_found import as_404
+from millet.core.refusals import refusal_words
 from millet.inventory import services as inventory
 from millet.inventory.services import MAX_REQUEST_QUANTITY
 from millet.regions.services import get_market
@@ -166,7 +167,7 @@ def request_stock(request: HttpRequest, code: str) -> HttpResponse:
                 form = StockRequestForm(with_fresh_attempt(request.POST))
                 form.is_valid()
             field = "sku" if exc.code == "unknown_sku" else None
-            words = REQUEST_REFUSALS.get(exc.code, exc.detail)
+            words = refusal_words(exc, REQUEST_REFUSALS)
             form.add_error(field, words)
             status = exc.form_status
         else:
@@ -201,7 +202,7 @@ def receive(request: HttpRequest, code: str, transfer_id: int) -> HttpResponse:
         try:
             inventory.receive_scanned(actor, store.code, transfer.id, scanned)
         except DomainError as exc:
-            problem, status = SCAN_REFUSALS.get(exc.code, exc.detail), exc.form_status
+            problem, status = refusal_words(exc, SCAN_REFUSALS), exc.form_status
         else:
             messages.success(request, _("%(number)s received.") % {"number": transfer.number})
             return redirect("stores:manage", code=store.code)
@@ -209,7 +210,7 @@ def receive(request: HttpRequest, code: str, transfer_id: int) -> HttpResponse:
         try:
             scanned.append(inventory.check_scan(transfer, scanned, code_in))
         except DomainError as exc:
-            problem, status = SCAN_REFUSALS.get(exc.code, exc.detail), exc.form_status
+            problem, status = refusal_words(exc, SCAN_REFUSALS), exc.form_status
     if problem and "%(code)s" in str(problem):
         problem = problem % {"code": code_in.strip()}
     context = {

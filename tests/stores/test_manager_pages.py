@@ -232,6 +232,21 @@ def test_a_stock_request_sent_twice_from_one_form_is_made_once(world):
     assert StockRequest.objects.count() == 2
 
 
+def test_a_refusal_the_page_has_no_words_for_is_said_in_the_managers_language(world):
+    """The request form fell back on the service's English detail for any code it did not map: a
+    Hindi page read "the note is at most 500 characters". Now such a refusal is said in general
+    words in the page's language (core.refusals)."""
+    manager = signed_in(world, "manager_sh")
+    manager.cookies["django_language"] = "hi"
+    body = {"sku": "MI6-64", "quantity": "2", "note": ""}
+    refusal = Unprocessable("the note is at most 500 characters", code="invalid_note")
+    with mock.patch("millet.stores.manager_views.inventory.request_stock", side_effect=refusal):
+        answer = manager.post("/stores/SH-001/requests/", body)
+    text = answer.content.decode()
+    assert answer.status_code == 422 and "यह नहीं हो सका। विवरण जाँचें और फिर से कोशिश करें।" in text
+    assert "at most 500" not in text and StockRequest.objects.count() == 0
+
+
 @pytest.mark.parametrize(
     ("first", "last"), [(date(9999, 12, 31), date(9999, 12, 31)), (date(1, 1, 1), date(1, 1, 1))]
 )
