@@ -134,19 +134,24 @@ def test_a_refused_owner_form_is_answered_on_its_page_and_changes_nothing(fleet,
     assert not DeviceInvitation.objects.exists() and not Rollout.objects.exists()
 
 
+def upload_c300_firmware(version: str) -> None:
+    """A firmware image for the C300 camera, newer than the fleet's: an update the owner may start."""
+    devices.upload_firmware(
+        SYSTEM,
+        model_urn=C300,
+        version=version,
+        url=f"https://fw.millet.local/c300/{version}.bin",
+        sha256=hashlib.sha256(version.encode()).hexdigest(),
+        size=1024,
+    )
+
+
 def test_an_update_that_cannot_start_says_why(fleet, client):
     """The updates page said "no update to start now" for each of the service's three conflicts;
     an update already under way now says so."""
     (cam,) = fleet.sell("alice")
     devices.set_presence(cam.device_id, True, timezone.now())  # switched on: bound to alice
-    devices.upload_firmware(
-        SYSTEM,
-        model_urn=C300,
-        version="9.0.0",
-        url="https://fw.millet.local/c300/9.0.0.bin",
-        sha256=hashlib.sha256(b"9.0.0").hexdigest(),
-        size=1024,
-    )
+    upload_c300_firmware("9.0.0")
     client.force_login(fleet.world.users["alice"])
     start = f"/devices/updates/{cam.device_id}/start/"
     assert client.post(start).status_code == 302
@@ -204,14 +209,7 @@ def test_the_owner_pages_name_a_device_in_the_visitors_language(fleet, client):
     (cam,) = fleet.sell("alice")
     devices.set_presence(cam.device_id, True, timezone.now())
     devices.create_home(fleet.actor("alice"), "Flat")
-    devices.upload_firmware(
-        SYSTEM,
-        model_urn=C300,
-        version="9.0.0",
-        url="https://fw.millet.local/c300/9.0.0.bin",
-        sha256=hashlib.sha256(b"9.0.0").hexdigest(),
-        size=1024,
-    )
+    upload_c300_firmware("9.0.0")
     client.force_login(fleet.world.users["alice"])
     client.cookies["django_language"] = "hi"
     named = f"Mi होम कैमरा · {cam.serial}"
