@@ -18,6 +18,7 @@ from millet.core.errors import DomainError
 GENERAL = _("We could not do that. Check the details and try again.")
 
 
-def refusal_words(exc: DomainError, words: Mapping[str, object]) -> str:
-    """``words[exc.code]`` (a page's sentence, lazily translated), else ``GENERAL``."""
-    return str(words.get(exc.code, GENERAL))
+def refusal_words(exc: DomainError, words: Mapping[str, object], otherwise: object = GENERAL) -> str:
+    """``words[exc.code]`` (a page's sentence, lazily translated), else ``otherwise`` (a page's own
+    general sentence, or ``GENERAL``)."""
+    return str(words.get(exc.code, otherwise))

@@ -72,11 +72,6 @@ class Member:
     prop: PropertySpec | None = None
 
 
-def humane(name: str) -> str:
-    """A spec name as words: ``pm2.5-density`` -> ``Pm2.5 density``."""
-    return name.replace("-", " ").replace("_", " ").capitalize()
-
-
 def device_names(units: list[tuple[K, str, str]]) -> dict[K, str]:
     """``(key, model_urn, serial)`` -> ``{key: "<name> · <serial>"}``, for the owner's pages: the name
     the device page shows, its product's in the visitor's language (the model's own name, which is
@@ -200,7 +195,7 @@ def describe(automation, pickers: Pickers) -> dict[str, str]:
             member = members.get(f"{device_id}|{kind}|{name}")
             if member is not None:
                 return member.label, member.prop
-        return f"{pickers.names.get(device_id, device_id)}: {humane(name)}", None
+        return f"{pickers.names.get(device_id, device_id)}: {controls.humane(name)}", None
 
     def shown(prop: PropertySpec | None, value: object) -> str:
         if prop is None:

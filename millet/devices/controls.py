@@ -95,17 +95,22 @@ def _known(table: dict, name: str, fallback: str) -> str:
     return str(known) if known is not None else fallback
 
 
+def humane(name: str) -> str:
+    """A spec name as words: ``pm2.5-density`` -> ``Pm2.5 density``."""
+    return name.replace("-", " ").replace("_", " ").capitalize()
+
+
 def label_for(key: str, description: str = "") -> str:
     """A property in words: the owner's language for a known key, else its spec's description or name."""
-    return _known(PROPERTY_LABELS, key, description or key.replace("-", " ").replace("_", " ").capitalize())
+    return _known(PROPERTY_LABELS, key, description or humane(key))
 
 
 def event_label(name: str, description: str = "") -> str:
-    return _known(EVENT_LABELS, name, description or name.replace("-", " ").replace("_", " ").capitalize())
+    return _known(EVENT_LABELS, name, description or humane(name))
 
 
 def action_label(name: str, description: str = "") -> str:
-    return _known(ACTION_LABELS, name, description or name.replace("-", " ").replace("_", " ").capitalize())
+    return _known(ACTION_LABELS, name, description or humane(name))
 
 
 def value_label(description: str) -> str:

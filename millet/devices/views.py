@@ -37,6 +37,7 @@ from millet.accounts.actor import request_actor
 from millet.catalog.services import product_faces
 from millet.core.errors import DomainError, Forbidden, NotFound
 from millet.core.not_found import as_404
+from millet.core.refusals import refusal_words
 from millet.devices import controls, services
 from millet.devices.automation_form import value_problem
 from millet.devices.telemetry import services as telemetry
@@ -109,7 +110,7 @@ def create_home(request: HttpRequest) -> HttpResponse:
     try:
         services.create_home(request_actor(request), request.POST.get("name", ""))
     except DomainError as exc:
-        messages.error(request, str(REFUSALS.get(exc.code, COMMAND_REFUSED)))
+        messages.error(request, refusal_words(exc, REFUSALS, COMMAND_REFUSED))
         return _devices_page(request, status=exc.status_code)
     messages.success(request, _("Home added."))
     return redirect("devices:devices")
@@ -127,7 +128,7 @@ def place(request: HttpRequest, device_id: str) -> HttpResponse:
                 request_actor(request), device_id, int(home) if home else None, request.POST.get("room", "")
             )
     except DomainError as exc:
-        messages.error(request, str(REFUSALS.get(exc.code, COMMAND_REFUSED)))
+        messages.error(request, refusal_words(exc, REFUSALS, COMMAND_REFUSED))
         return _devices_page(request, status=exc.status_code)
     messages.success(request, _("Device moved."))
     return redirect("devices:devices")
@@ -206,7 +207,7 @@ def _send(request: HttpRequest, device_id: str, command: Callable[[], object]) -
     except Forbidden:
         return HttpResponse(status=403)
     except DomainError as exc:
-        messages.error(request, str(REFUSALS.get(exc.code, COMMAND_REFUSED)))
+        messages.error(request, refusal_words(exc, REFUSALS, COMMAND_REFUSED))
         return _device_page(request, device_id, status=exc.status_code)
     messages.success(request, _("Sent to the device."))
     return redirect(reverse("devices:device", args=[device_id]) + "#commands")

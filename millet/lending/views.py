@@ -21,6 +21,7 @@ from millet.accounts.actor import request_actor
 from millet.accounts.services import usernames
 from millet.core.errors import Conflict, DomainError, Forbidden
 from millet.core.not_found import as_404
+from millet.core.refusals import refusal_words
 from millet.lending.charts import distribution_rows
 from millet.lending.services import list_applications, review_application
 from millet.lending.services.applications import MAX_REVIEW_NOTE
@@ -115,7 +116,7 @@ def decide(request: HttpRequest, number: str) -> HttpResponse:
         except Forbidden as exc:
             raise PermissionDenied(exc.detail) from None
         except DomainError as exc:  # shown above the queue: a decided application has left it
-            messages.error(request, str(REFUSALS.get(exc.code, NOT_DECIDED)))
+            messages.error(request, refusal_words(exc, REFUSALS, NOT_DECIDED))
             status = exc.form_status
         else:
             done = _("%(number)s approved.") if approve else _("%(number)s declined.")
