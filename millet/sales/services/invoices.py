@@ -105,7 +105,7 @@ def seller_for(market: str, at: datetime | None = None) -> SellerFacts:
     found = version.order_by("-valid_from").first() or Seller.objects.filter(market=market).first()
     if found is None:
         raise Conflict(f"no seller is registered for market {market}", code="no_seller")
-    return SellerFacts(found.legal_name, found.address, found.tax_id, found.state)
+    return _facts(found)
 
 
 @transaction.atomic
