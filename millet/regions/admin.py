@@ -36,7 +36,7 @@ class TaxRuleInline(admin.TabularInline):
 
 
 class MarketForm(KeptOnceMade):
-    KEPT = ("code", "currency")
+    KEPT = ("code", "currency", "prices_include_tax")  # define_market's rule: prices are stored by them
 
 
 @admin.register(Market)

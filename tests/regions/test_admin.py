@@ -105,6 +105,24 @@ def test_a_market_keeps_its_code_and_currency(markets, admin_client):
     assert Market.objects.filter(code="CN").values_list("name", "currency").get() == ("PRC", "CNY")
 
 
+def test_a_market_keeps_its_tax_quoting(markets, admin_client):
+    """``define_market``'s rule: its prices are stored gross or net by it."""
+    response = admin_client.post(
+        "/admin/regions/market/CN/change/",
+        {
+            "name": "China",
+            "languages": '["zh-hans", "en"]',
+            "time_zone": "Asia/Shanghai",
+            "tax_rules-TOTAL_FORMS": "0",
+            "tax_rules-INITIAL_FORMS": "0",
+            "tax_rules-MIN_NUM_FORMS": "0",
+            "tax_rules-MAX_NUM_FORMS": "1000",
+        },  # an unticked box posts nothing: the quoting flipped to net
+    )
+    assert response.status_code == 302, response.content
+    assert Market.objects.get(code="CN").prices_include_tax is True
+
+
 def test_a_tax_rule_keeps_its_market_and_class(markets, admin_client):
     """Products name their tax class: renamed or moved, the rule would leave them untaxed."""
     rule = TaxRule.objects.get(market_id="CN")

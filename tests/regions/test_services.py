@@ -72,6 +72,32 @@ def test_a_market_keeps_its_currency(markets):
     assert (get_market("CN").name, get_market("CN").languages) == ("PRC", ("en",))
 
 
+@pytest.mark.parametrize("gross", [True, False])
+def test_a_market_keeps_its_tax_quoting(db, gross):
+    """Its prices are stored gross or net by it: flipped, CN's 99.00 gross price would sell at 99.00
+    plus 13% VAT, and a net market's at its price with the tax taken out of it."""
+    define_currency("CNY", "Chinese yuan")
+    define_market(
+        "CN", "China", currency="CNY", languages=["en"], time_zone="Asia/Shanghai", prices_include_tax=gross
+    )
+    before = snapshot()
+    with pytest.raises(Conflict) as exc:
+        define_market(
+            "CN",
+            "China",
+            currency="CNY",
+            languages=["en"],
+            time_zone="Asia/Shanghai",
+            prices_include_tax=not gross,
+        )
+    assert exc.value.code == "market_tax_quoting_fixed" and exc.value.status_code == 409
+    assert snapshot() == before and get_market("CN").prices_include_tax is gross
+    define_market(
+        "CN", "PRC", currency="CNY", languages=["en"], time_zone="Asia/Shanghai", prices_include_tax=gross
+    )
+    assert get_market("CN").name == "PRC"
+
+
 @pytest.mark.parametrize(
     ("rate", "components", "message"),
     [

@@ -213,14 +213,16 @@ def define_market(
     time_zone: str,
     prices_include_tax: bool = True,
 ) -> MarketInfo:
-    """Create a market, or update a defined one's name, languages, time zone and tax quoting
-    (defining it again as it is changes nothing); the first language is the one its customers see
-    by default. Its currency is fixed once the market exists: its prices, carts, orders and ledger
-    accounts hold amounts in it, which another currency would misread.
+    """Create a market, or update a defined one's name, languages and time zone (defining it again
+    as it is changes nothing); the first language is the one its customers see by default. Its
+    currency is fixed once the market exists: its prices, carts, orders and ledger accounts hold
+    amounts in it, which another currency would misread. So is its tax quoting
+    (``prices_include_tax``): every price stored in the market is gross or net by it, and flipped,
+    a 99.00 gross price would sell at 99.00 plus tax the moment the flag changed.
 
     422 ``invalid_market`` for a code that is not ISO 3166-1 alpha-2, unknown or repeated languages
     or an unknown time zone; 404 ``unknown_currency``; 409 ``market_currency_fixed`` for another
-    currency than the existing market's.
+    currency than the existing market's, 409 ``market_tax_quoting_fixed`` for the other quoting.
     """
     _refuse(market_code_problems(code) + market_problems(languages, time_zone), "invalid_market")
     if not Currency.objects.filter(code=currency).exists():
@@ -229,17 +231,22 @@ def define_market(
         "name": name,
         "languages": list(languages),
         "time_zone": time_zone,
-        "prices_include_tax": prices_include_tax,
     }
     with transaction.atomic():
         market, created = Market.objects.select_for_update().get_or_create(
-            code=code, defaults={**facts, "currency_id": currency}
+            code=code, defaults={**facts, "currency_id": currency, "prices_include_tax": prices_include_tax}
         )
         if not created:
             if market.currency_id != currency:
                 raise Conflict(
                     f"market {code} sells in {market.currency_id}: its amounts are stored in it",
                     code="market_currency_fixed",
+                )
+            if market.prices_include_tax != prices_include_tax:
+                quoted = "gross (tax included)" if market.prices_include_tax else "net (tax added)"
+                raise Conflict(
+                    f"market {code}'s prices are stored {quoted}: its tax quoting is fixed",
+                    code="market_tax_quoting_fixed",
                 )
             for field_name, value in facts.items():
                 setattr(market, field_name, value)
