@@ -111,6 +111,13 @@ class Application(models.Model):
     method = models.CharField(max_length=16, choices=Method.choices)
     amount = models.DecimalField(max_digits=14, decimal_places=2)
     currency = models.CharField(max_length=3)
+    # The terms offered when the buyer applied, as the loan will keep them (Loan's fields of the same
+    # names): a referral is approved days later, and the product may be edited meanwhile, but the
+    # credit agreement is the one applied for (Directive 2008/48/EC art. 5 and 10).
+    apr = models.DecimalField(max_digits=6, decimal_places=4, help_text="Annual rate offered, e.g. 0.1800")
+    late_fee_minor = models.BigIntegerField(help_text="Per overdue installment offered, in minor units")
+    grace_days = models.PositiveIntegerField(help_text="Days past due before the late fee, as offered")
+    charge_off_days = models.PositiveIntegerField(help_text="Days past due before charge-off, as offered")
     features = models.JSONField(help_text="Everything the model saw: platform facts plus the form")
     platform_facts = models.JSONField(default=dict, help_text="What the platform knew: orders, loans")
     model = models.ForeignKey(CreditModel, on_delete=models.PROTECT, related_name="applications")

@@ -75,6 +75,7 @@ class ApplicationOut(Schema):
     method: str
     amount: Decimal
     currency: str
+    apr: Decimal  # the annual rate offered, which the loan keeps (approved now or after a review)
     status: str
     outcome: str
     probability_of_default: float

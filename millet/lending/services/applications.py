@@ -28,6 +28,7 @@ from millet.lending.services import clock
 from millet.lending.services.loans import open_loan
 from millet.lending.services.products import get_product
 from millet.lending.services.registry import approved_model, scorecard_for
+from millet.regions.money import to_minor
 from millet.regions.services import get_market
 from millet.sales import services as sales
 
@@ -247,6 +248,10 @@ def _decide(
         method=method,
         amount=order.total,
         currency=order.currency,
+        apr=product.apr,
+        late_fee_minor=to_minor(product.late_fee, order.currency),
+        grace_days=product.grace_days,
+        charge_off_days=product.charge_off_days,
         features=features,
         platform_facts=facts,
         model=model,

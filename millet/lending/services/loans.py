@@ -89,24 +89,24 @@ def locked_loan(number: str) -> Loan:
 def open_loan(application: Application, on: date) -> Loan:
     """Create the loan and its schedule, pay the order by loan, and disburse: one transaction.
 
-    The loan keeps the product's terms as they are now (rate, late fee, grace and charge-off days):
-    they are its credit agreement's, and a later edit of the product applies to later loans only."""
-    product = application.product
+    The loan keeps the terms the application was offered (rate, late fee, grace and charge-off
+    days), the product's when the buyer applied: they are its credit agreement's, so an edit of the
+    product while a referral waits, or later, applies to later applications only."""
     principal = to_minor(application.amount, application.currency)
     loan = Loan.objects.create(
         number=document_number("LN"),
         application=application,
         customer_id=application.customer_id,
-        product=product,
+        product=application.product,
         order_number=application.order_number,
         currency=application.currency,
         principal_minor=principal,
-        apr=product.apr,
+        apr=application.apr,
         term_months=application.term_months,
         method=application.method,
-        late_fee_minor=to_minor(product.late_fee, application.currency),
-        grace_days=product.grace_days,
-        charge_off_days=product.charge_off_days,
+        late_fee_minor=application.late_fee_minor,
+        grace_days=application.grace_days,
+        charge_off_days=application.charge_off_days,
         disbursed_on=on,
         outstanding_principal_minor=principal,
     )
@@ -118,7 +118,7 @@ def open_loan(application: Application, on: date) -> Loan:
             principal_due_minor=row.principal,
             interest_due_minor=row.interest,
         )
-        for row in build_schedule(principal, product.apr, application.term_months, application.method, on)
+        for row in build_schedule(principal, application.apr, application.term_months, application.method, on)
     )
     sales.pay_order(
         SYSTEM, loan.order_number, payment_token=f"{TOKEN_PREFIX}{loan.number}", gateway=LENDER_GATEWAY

@@ -45,6 +45,7 @@ def test_apply_and_repay_over_http(credit):
     assert body["status"] == "approved" and body["loan"] and body["decision_ms"] < 1000
     loan = alice.get(f"/lending/loans/{body['loan']}").json()
     assert len(loan["installments"]) == 6 and loan["status"] == "active"
+    assert body["apr"] == loan["apr"] == "0.1800"  # the rate offered is the loan's
     first = loan["installments"][0]
     due = f"{int(first['principal_due_minor']) + int(first['interest_due_minor'])}"
     amount = f"{due[:-2]}.{due[-2:]}"

@@ -4,12 +4,16 @@ for audit; nobody else opens it."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.test import Client
 
-from millet.accounts.actor import RISK_OFFICER_GROUP
+from millet.accounts.actor import RISK_OFFICER_GROUP, actor_for_user
 from millet.accounts.services import add_to_group
-from millet.lending.models import Application, Loan
+from millet.lending.models import Application, Loan, LoanProduct
+from millet.lending.schedule import interest_on
+from millet.lending.services import review_application
 from millet.sales.models import Order
 from tests.finance.lending.conftest import BORDERLINE_FORM, apply, placed_order
 
@@ -38,6 +42,7 @@ def test_the_queue_shows_what_the_model_saw_and_why(credit):
     )
     assert all(reason["code"] in html for reason in application.reasons) and application.reasons
     assert all(name in html for name in application.features)
+    assert "<dd>18%</dd>" in html  # the rate offered, which the loan will keep
     for who in ("alice", "staff"):  # a customer is refused; staff are risk officers too
         browser = Client()
         browser.force_login(credit.users[who])
@@ -74,3 +79,48 @@ def test_a_decision_needs_a_written_reason_and_is_kept(credit):
     customer = Client()
     customer.force_login(credit.users["alice"])
     assert customer.post(url, {"decision": "decline", "reason": "x"}).status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_referral_approved_after_the_product_changed_is_lent_on_the_terms_applied_for(credit):
+    """The credit agreement is the one applied for (Directive 2008/48/EC art. 5 and 10): the loan
+    took the product's rate and late-payment terms as they were at approval."""
+    application = referred(credit)
+    offered = (
+        application.apr,
+        application.late_fee_minor,
+        application.grace_days,
+        application.charge_off_days,
+    )
+    product = LoanProduct.objects.filter(pk=application.product_id)
+    product.update(apr=Decimal("0.3500"), late_fee=Decimal("99.00"), grace_days=1, charge_off_days=60)
+    officer(credit)
+    review_application(actor_for_user(credit.users["bob"]), application.number, approve=True, reason="ok")
+    loan = Loan.objects.get(application=application)
+    assert (loan.apr, loan.late_fee_minor, loan.grace_days, loan.charge_off_days) == offered
+    assert offered[0] != Decimal("0.3500") and offered[1] != 9900
+    first = loan.installments.order_by("seq").first()
+    assert first.interest_due_minor == interest_on(loan.principal_minor, offered[0])
+
+
+@pytest.mark.django_db(transaction=True)  # migrations run outside a test's transaction
+def test_migration_0009_gives_each_application_the_terms_it_was_lent_on_or_else_its_products(credit, migrate):
+    waiting = referred(credit)  # first: a loan of the same buyer's would weigh in the next decision
+    lent = apply(credit, placed_order(credit))
+    assert lent.status == "approved" and waiting.status == "referred"
+    Loan.objects.filter(application=lent).update(apr=Decimal("0.0999"), late_fee_minor=123, grace_days=3)
+    migrate(("lending", "0008_loan_terms"))
+    migrate(("lending", "0009_application_terms"))
+    product = LoanProduct.objects.get(pk=waiting.product_id)
+    kept = {
+        a.pk: (a.apr, a.late_fee_minor, a.grace_days, a.charge_off_days)
+        for a in Application.objects.filter(pk__in=[lent.pk, waiting.pk])
+    }
+    loan = Loan.objects.get(application=lent)
+    assert kept[lent.pk] == (Decimal("0.0999"), 123, 3, loan.charge_off_days)
+    assert kept[waiting.pk] == (
+        product.apr,
+        int(product.late_fee * 100),
+        product.grace_days,
+        product.charge_off_days,
+    )
