@@ -143,6 +143,7 @@ def place_order(request, body: PlaceOrderIn, idempotency_key: IdempotencyKey = N
         near=_near(body),
         payment_token=body.payment_token,
         idempotency_key=idempotency_key,
+        expected_total=body.expected_total,
     )
     return Status(201, _placed(placed))
 
@@ -276,5 +277,6 @@ def checkout(request, cart_id: int, body: CheckoutIn, idempotency_key: Idempoten
         shipping_method=body.shipping_method,
         near=_near(body),
         idempotency_key=idempotency_key,
+        expected_total=body.expected_total,
     )
     return Status(201, _one(order))

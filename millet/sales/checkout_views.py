@@ -5,6 +5,10 @@ the market's fields; India's state decides the place of supply, converted once b
 ``regions.india.place_of_supply``), delivery with a shipping method or click-and-collect at a store
 (its hours, and whether it has the items now), then payment by card or by instant credit.
 
+The page quotes what it shows (``quote``: the goods' total and each shipping method's fee), and
+the order is placed only at that total (``place_order``'s ``expected_total``): a price changed
+meanwhile brings the page back with the new total (409), and nothing is charged.
+
 Placing is idempotent. The page carries a fresh ``attempt`` key, sent as the order's idempotency
 key: a double click, a reload of the POST or the back button after paying replays the first
 order and charges nothing twice. Instant credit places the order unpaid and continues on the
@@ -13,7 +17,8 @@ lending domain's page (``lending:pay``), which decides at once.
 
 from __future__ import annotations
 
-from decimal import Decimal
+import json
+from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.conf import settings
@@ -62,6 +67,7 @@ class CheckoutForm(forms.Form):
         choices=[(CARD, gettext_lazy("Card")), (CREDIT, gettext_lazy("Instant credit"))]
     )
     card_token = forms.CharField(label=gettext_lazy("Card token"), required=False, max_length=64)
+    quote = forms.CharField(required=False, max_length=1000)  # what the page showed: see ``expected_total``
 
     def __init__(self, *args, methods: list[str], stores: list[str], addresses: list[str], **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -78,6 +84,26 @@ class CheckoutForm(forms.Form):
         if data.get("payment") == CARD and not data.get("card_token"):
             self.add_error("card_token", _("Enter your card."))
         return data
+
+
+def _quote(summary, methods: list[services.ShippingMethod]) -> str:
+    """What the page shows the buyer, as its hidden ``quote``: the goods' total and each shipping
+    method's fee (decimal strings by name)."""
+    return json.dumps({"goods": str(summary.total), **{m.code: str(m.price) for m in methods}})
+
+
+def _expected_total(quote: str, data: dict) -> Decimal | None:
+    """The total the buyer saw for their choices: the quoted goods plus the quoted fee of the shipping
+    method chosen (none for click-and-collect). None when the quote is missing or damaged (a page from
+    before quoting, an edited form): what was shown is unknown, so the page is shown again."""
+    try:
+        quoted = json.loads(quote)
+        goods = Decimal(quoted["goods"])
+        fee = Decimal(0) if data["fulfilment"] == COLLECT else Decimal(quoted[data["shipping_method"]])
+    except (ValueError, TypeError, KeyError, InvalidOperation):
+        return None
+    total = goods + fee
+    return total if total.is_finite() and total >= 0 else None
 
 
 def _address_form(request: HttpRequest, market: str) -> AddressForm:
@@ -129,12 +155,14 @@ def _context(request: HttpRequest, info: MarketInfo, actor: Actor, summary, form
     wanted = {line.sku.id: line.priced.quantity for line in summary.lines}
     pickup = services.pickup_options(info.code, wanted)
     saved = [a for a in accounts.list_addresses(actor) if a.market == info.code]
+    methods = services.shipping_methods(info.code)
     return {
         "summary": summary,
         "form": form,
         "address_form": address_form,
         "saved_addresses": saved,
-        "methods": services.shipping_methods(info.code),
+        "methods": methods,
+        "quote": _quote(summary, methods),  # always today's: a page shown again quotes it anew
         "pickup": [{"option": option, "hours": _hours(option)} for option in pickup],
         "test_mode": settings.MILLET_PAYMENT_GATEWAY == "test",
         "attempt": form["attempt"].value(),
@@ -231,6 +259,10 @@ def _place(form: CheckoutForm, info: MarketInfo, actor: Actor, cart_id: int, add
     answer is its HTTP status (402 declined, 409 out of stock, 422 otherwise)."""
     data = form.cleaned_data
     collect, card = data["fulfilment"] == COLLECT, data["payment"] == CARD
+    expected = _expected_total(data["quote"], data)
+    if expected is None:
+        form.add_error(None, MESSAGES["price_changed"])
+        return 409
     request = {
         "payment_token": data["card_token"] if card else None,
         "channel": "click_collect" if collect else "web",
@@ -238,6 +270,7 @@ def _place(form: CheckoutForm, info: MarketInfo, actor: Actor, cart_id: int, add
         "address": None if collect else address,
         "shipping_method": "" if collect else data["shipping_method"],
         "idempotency_key": data["attempt"],
+        "expected_total": expected,
     }
     try:  # a twin (a double click) waits for this one's order and replays it (checkout_cart)
         return services.checkout_cart(actor, cart_id, **request)

@@ -32,6 +32,10 @@ MESSAGES = {
     "unknown_state": gettext_lazy("Choose the state or union territory from the list."),
     "unknown_shipping_method": gettext_lazy("Choose a shipping method."),
     "empty_order": gettext_lazy("Your cart is empty."),
+    "price_changed": gettext_lazy(
+        "The prices changed since this page was opened, so nothing was ordered or charged. "
+        "Check the new total, then place the order."
+    ),
     "idempotency_key_reused": gettext_lazy(
         "This checkout was already sent for an earlier order, so nothing more was ordered. "
         "Check your cart and your choices, then place this order."

@@ -50,6 +50,14 @@ class CheckoutIn(Schema):
     ] = ""
     latitude: Annotated[Decimal | None, Field(ge=-90, le=90)] = None
     longitude: Annotated[Decimal | None, Field(ge=-180, le=180)] = None
+    expected_total: Annotated[
+        Money | None,
+        Field(
+            description="The total the buyer was shown (goods and shipping, in the market's currency). "
+            "If the order prices to anything else now, it is refused with 409 price_changed and nothing "
+            "is placed or charged. Omitted: the order is placed at today's prices.",
+        ),
+    ] = None
 
 
 class ShippingMethodOut(Schema):

@@ -44,7 +44,8 @@ def add(client, market: str, sku: str, quantity: int = 1):
 def checkout_form(client, market: str, **fields) -> dict:
     page = client.get(f"/shop/{market}/checkout/")
     assert page.status_code == 200
-    return {"attempt": page.context["attempt"], "card_token": "tok_ok", "payment": "card", **fields}
+    quoted = {"attempt": page.context["attempt"], "quote": page.context["quote"]}  # the page's hidden fields
+    return {**quoted, "card_token": "tok_ok", "payment": "card", **fields}
 
 
 def test_adding_lands_on_the_cart_priced_as_the_order_will_be(world, alice):
@@ -251,8 +252,56 @@ def test_a_checkout_sent_again_for_a_cart_filled_since_is_not_answered_with_the_
     assert Order.objects.count() == 1
     fresh = resent.context["attempt"]
     assert re.fullmatch(r"[0-9a-f]{32}", fresh) and fresh != form["attempt"]
-    placed = alice.post("/shop/cn/checkout/", {**form, "attempt": fresh})
+    placed = alice.post("/shop/cn/checkout/", {**form, "attempt": fresh, "quote": resent.context["quote"]})
     assert placed.status_code == 302 and placed["Location"] != first["Location"]
     assert Order.objects.exclude(pk=ordered.pk).get().lines.get().quantity == 2
     alice.get("/shop/cn/cart/")  # the cart is empty again: the old form still answers with its order
     assert alice.post("/shop/cn/checkout/", form)["Location"] == first["Location"]
+
+
+def test_a_price_changed_since_the_page_was_opened_orders_nothing_and_shows_the_new_total(world, alice):
+    """The buyer agreed to the total the page showed: priced higher when sent (a price edited, a
+    promotion over), the order was placed and charged at the new total without a word. Now nothing is
+    placed or charged, and the page comes back with the new total in the buyer's language; sent from
+    there, the order is placed at it."""
+    from millet.accounts.actor import SYSTEM
+    from millet.catalog import services as catalog
+    from millet.finance.services import total_balance_check
+
+    add(alice, "cn", "MI6-64")
+    form = checkout_form(
+        alice, "cn", fulfilment="delivery", address="new", shipping_method="express", **CN_ADDRESS
+    )
+    catalog.set_price("CN", "MI6-64", Decimal("2599.00"), actor=SYSTEM)
+    alice.cookies["django_language"] = "hi"
+    changed = alice.post("/shop/cn/checkout/", form)
+    html = changed.content.decode()
+    assert changed.status_code == 409
+    assert translation.override("hi")(str)(MESSAGES["price_changed"]) in html
+    assert changed.context["summary"].total == Decimal("2599.00") and not Order.objects.exists()
+    assert not Payment.objects.exists() and total_balance_check() == 0
+    placed = alice.post("/shop/cn/checkout/", {**form, "quote": changed.context["quote"]})
+    assert placed.status_code == 302
+    assert Order.objects.get().total == Decimal("2619.00")  # 2599.00 and express delivery's 20.00
+
+
+@pytest.mark.parametrize(
+    ("quote", "method"),
+    [
+        ("", "express"),  # a page from before quoting
+        ("not json", "express"),
+        ('{"goods": "2499.00"}', "express"),  # no fee quoted for the method chosen
+        ('{"goods": "NaN", "express": "20.00"}', "express"),
+        ('{"goods": "-1", "express": "20.00"}', "express"),
+        ('{"goods": ["2499"], "express": "20.00"}', "express"),
+    ],
+)
+def test_a_missing_or_damaged_quote_shows_the_total_again_instead_of_guessing(world, alice, quote, method):
+    add(alice, "cn", "MI6-64")
+    form = checkout_form(
+        alice, "cn", fulfilment="delivery", address="new", shipping_method=method, **CN_ADDRESS
+    )
+    sent = alice.post("/shop/cn/checkout/", {**form, "quote": quote})
+    assert sent.status_code == 409 and str(MESSAGES["price_changed"]) in sent.content.decode()
+    assert not Order.objects.exists()
+    assert alice.post("/shop/cn/checkout/", {**form, "quote": sent.context["quote"]}).status_code == 302

@@ -213,8 +213,10 @@ def test_a_checkout_page_sent_while_its_twin_is_still_placing_the_order_replays_
     for click in clicks:
         click.force_login(user)
     clicks[0].post("/shop/cn/cart/add/", {"sku": "MI6-64", "quantity": 1})
+    page = clicks[0].get("/shop/cn/checkout/")
     form = {
-        "attempt": clicks[0].get("/shop/cn/checkout/").context["attempt"],
+        "attempt": page.context["attempt"],
+        "quote": page.context["quote"],
         "card_token": "tok_ok",
         "payment": "card",
         "fulfilment": "delivery",

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from millet.finance.models import LedgerTransfer
 from millet.finance.services import balance, total_balance_check
 from millet.inventory.models import SerialUnit, Stock
 from millet.sales.models import Order
@@ -369,3 +370,36 @@ def test_a_paid_checkout_writes_the_order_once(world):
     order_writes = [q["sql"] for q in ran if 'UPDATE "sales_order"' in q["sql"]]
     assert order_writes == []
     assert Order.objects.get().paid_at is not None
+
+
+def test_an_order_priced_otherwise_than_expected_is_refused_with_nothing_held_or_charged(world):
+    """``expected_total``: the total a client showed its buyer. Any other total now is 409
+    ``price_changed``, before stock is held or a card asked; the expected total places the order."""
+    before = stock(world, "MI6-64", "WH-CN-BJ"), LedgerTransfer.objects.count()
+    refused = buy(world, expected_total="2399.00", shipping_method="express")
+    assert refused.status_code == 409 and refused.json()["error"] == "price_changed"
+    assert "2519.00" in refused.json()["detail"]  # the total it would be now
+    assert (stock(world, "MI6-64", "WH-CN-BJ"), LedgerTransfer.objects.count()) == before
+    assert not Order.objects.exists() and total_balance_check() == 0
+    placed = buy(world, expected_total="2519.00", shipping_method="express")
+    assert placed.status_code == 201 and Decimal(placed.json()["total"]) == Decimal("2519.00")
+    assert buy(world, expected_total=2519, shipping_method="express").status_code == 201  # a JSON integer
+    for bad in ("-1", "2519.001", "1e3", True):
+        answer = buy(world, expected_total=bad)
+        assert answer.status_code == 422, (bad, answer.content)
+
+
+def test_a_cart_priced_otherwise_than_expected_stays_open(world):
+    client = world.client("alice")
+    cart = client.post("/sales/carts", {"market": "CN"}).json()
+    client.put(f"/sales/carts/{cart['id']}/lines/MI6-64", {"quantity": 2})
+    body = {"payment_token": "tok_ok", "expected_total": "2499.00"}  # what one unit cost
+    refused = client.post(f"/sales/carts/{cart['id']}/checkout", body, HTTP_IDEMPOTENCY_KEY="q-1")
+    assert refused.status_code == 409 and refused.json()["error"] == "price_changed"
+    assert not Order.objects.exists()
+    placed = client.post(
+        f"/sales/carts/{cart['id']}/checkout",
+        {**body, "expected_total": "4998.00"},
+        HTTP_IDEMPOTENCY_KEY="q-1",
+    )  # the key placed nothing: it may be sent again with the total the buyer now agrees to
+    assert placed.status_code == 201 and Decimal(placed.json()["total"]) == Decimal("4998.00")

@@ -41,6 +41,7 @@ from millet.sales.services.names import OrderNames, names_for, sku_codes, sku_ti
 from millet.sales.services.orders import (
     LineRequest,
     NewOrder,
+    PriceChanged,
     ShippingAddress,
     SoldUnit,
     get_order,
@@ -133,6 +134,7 @@ __all__ = [
     "FlashOffer",
     "LineRequest",
     "NewOrder",
+    "PriceChanged",
     "OrderNames",
     "PickupOption",
     "PickupStore",

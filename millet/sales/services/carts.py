@@ -208,10 +208,12 @@ def checkout_cart(
     shipping_method: str = "",
     near: tuple[float, float] | None = None,
     idempotency_key: str | None = None,
+    expected_total: Decimal | None = None,
 ) -> Order:
-    """Turn the cart into an order (``place_order``'s arguments); a cart checks out once. A request
-    sent again with the same ``idempotency_key`` (a double click, a reload, the back button) gets
-    the order the first one made, and nothing is charged twice."""
+    """Turn the cart into an order (``place_order``'s arguments, ``expected_total`` included: 409
+    ``price_changed`` leaves the cart open); a cart checks out once. A request sent again with the
+    same ``idempotency_key`` (a double click, a reload, the back button) gets the order the first
+    one made, and nothing is charged twice."""
     cart = get_cart(actor, cart_id, for_update=True)
     codes = sku_codes(line.sku_id for line in cart.lines.all())
     lines = [LineRequest(codes[line.sku_id], line.quantity) for line in cart.lines.all()]
@@ -234,7 +236,9 @@ def checkout_cart(
         if replayed is None:
             raise Conflict("cart is already checked out", code="cart_checked_out")
         return replayed
-    new = place_order_with_lines(actor, lines=lines, idempotency_key=idempotency_key, **params)
+    new = place_order_with_lines(
+        actor, lines=lines, idempotency_key=idempotency_key, expected_total=expected_total, **params
+    )
     if new.replayed:
         # The key's order came from another cart (this one would be checked out with it, in the same
         # transaction): answering with it would check this cart out with nothing ordered.

@@ -245,6 +245,7 @@ def place_order_with_lines(
     idempotency_key: str | None = None,
     customer_id: int | None = None,
     placed_at: datetime | None = None,
+    expected_total: Decimal | None = None,
 ) -> NewOrder:
     """Price the lines, hold stock, and (given a payment token) authorise payment: all or nothing.
     Returns the order with its lines as written and their SKUs' facts, so the API answers without
@@ -258,6 +259,13 @@ def place_order_with_lines(
     ``address`` (web orders) gives the whole delivery address, its city and state replacing
     ``shipping_city`` and ``shipping_state``; ``shipping_method`` (a code of ``shipping_methods``,
     422 ``unknown_shipping_method``) adds its fee to the total. The card is authorised for the total.
+
+    ``expected_total`` is the total the buyer was shown (goods and shipping, in the market's
+    currency): priced now to anything else (a price edited, a promotion or voucher ended since the
+    page was made), the order is refused with 409 ``price_changed`` before any stock is held or card
+    asked, and nothing is written; the buyer sees the new total and decides again. A replay of an
+    idempotency key answers with its order whatever it expects: that order was placed at the total
+    its first request accepted.
     """
     if channel not in (
         Order.Channel.WEB,
@@ -327,6 +335,8 @@ def place_order_with_lines(
         )
     except KeyTaken as taken:
         return _as_new(replay_twin(actor, idempotency_key, request, taken))
+    if expected_total is not None and new.order.total != expected_total:
+        raise PriceChanged(new.order.total, expected_total, info.currency)
     ttl = None if payment_token else settings.MILLET_RESERVATION_TTL_SECONDS
     holds = hold_stock(
         new, store=store, near=near, ttl_seconds=ttl, allow_backorder=channel == Order.Channel.WEB
@@ -361,6 +371,18 @@ def keyed_order(idempotency_key: str) -> Order | None:
     order table keeps no index of its own on the key, which every checkout would write."""
     number = OrderKey.objects.filter(idempotency_key=idempotency_key).values("number")[:1]
     return Order.objects.filter(number=Subquery(number)).first()
+
+
+class PriceChanged(Conflict):
+    """409 ``price_changed``: the order prices to ``total``, not the ``expected`` total its buyer was
+    shown (``place_order_with_lines``'s ``expected_total``); nothing was placed or charged."""
+
+    def __init__(self, total: Decimal, expected: Decimal, currency: str) -> None:
+        super().__init__(
+            f"the order totals {total} {currency} now, not the {expected} expected: prices changed",
+            code="price_changed",
+        )
+        self.total, self.expected, self.currency = total, expected, currency
 
 
 class KeyTaken(Conflict):
