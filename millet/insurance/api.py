@@ -72,8 +72,14 @@ def create_plan(request, body: PlanIn):
 
 @router.post("/policies", response={201: PolicyOut, 402: ErrorOut})
 def buy_policy(request, body: PolicyIn):
+    terms = body.expected_terms
     policy = services.buy_policy(
-        request.actor, body.order_number, body.serial, body.plan, payment_token=body.payment_token
+        request.actor,
+        body.order_number,
+        body.serial,
+        body.plan,
+        payment_token=body.payment_token,
+        expected=services.OfferedTerms(terms.premium, terms.cover_limit, terms.excess) if terms else None,
     )
     return Status(201, policy)
 

@@ -54,11 +54,24 @@ class PlanFilter(Schema):
     sku: Annotated[str, Field(max_length=32)] = ""
 
 
+class OfferedTermsIn(Schema):
+    """A plan's price terms as the buyer was shown them, in the market's currency."""
+
+    premium: Money
+    cover_limit: Money
+    excess: Money
+
+
 class PolicyIn(Schema):
     order_number: Number
     serial: Code
     plan: Code
     payment_token: PaymentToken
+    expected_terms: OfferedTermsIn | None = Field(
+        None,
+        description="The premium, cover and excess the buyer was shown: the plan offered on other terms "
+        "now is 409 terms_changed, and nothing is charged. Omitted: the policy is bought at today's terms.",
+    )
 
 
 class PolicyOut(Schema):

@@ -7,6 +7,9 @@ its words (422), and another person's policy or order is a 404 like one that doe
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal, InvalidOperation
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -56,6 +59,13 @@ REFUSALS = {
     "unknown_unit": (None, gettext_lazy("The unit went back to the shop.")),
     "purchase_window_closed": (None, gettext_lazy("This plan can no longer be bought for this unit.")),
     "payment_declined": (None, gettext_lazy("Your card was declined.")),
+    "terms_changed": (
+        None,
+        gettext_lazy(
+            "The price or cover of this plan changed since the page was opened, so nothing was charged. "
+            "Check the offer again."
+        ),
+    ),
 }
 PANEL = "insurance"  # the key of the order page's panel (``sales.panels``), registered in apps.py
 
@@ -189,6 +199,7 @@ def order_panel(request: HttpRequest, actor: Actor, order, refused: ProtectForm 
             "offer": o,
             "device": titles.get(o.sku_id, o.plan.sku_code),
             "perils": [PERILS.get(p, p) for p in o.plan.perils],
+            "terms": terms_quote(services.OfferedTerms.of(o.price)),  # always today's
             "form": refused
             if asked == (o.serial, o.plan.code)
             else ProtectForm(
@@ -202,6 +213,24 @@ def order_panel(request: HttpRequest, actor: Actor, order, refused: ProtectForm 
     refusals = [] if refused is None or shown else [e for errors in refused.errors.values() for e in errors]
     context = {"rows": rows, "refusals": refusals}
     return render_to_string("insurance/_order_protection.html", context, request=request)
+
+
+def terms_quote(terms: services.OfferedTerms) -> str:
+    """An offer's terms as its form's hidden ``terms``: what the buyer is shown, sent back with the
+    purchase (``offered_terms``)."""
+    return json.dumps([str(terms.premium), str(terms.cover_limit), str(terms.excess)])
+
+
+def offered_terms(quote: str) -> services.OfferedTerms | None:
+    """The terms a purchase's form showed, or None when missing or damaged: then what the buyer saw
+    is unknown, and the purchase is refused as ``terms_changed`` (the offer is shown again)."""
+    try:
+        premium, cover_limit, excess = (Decimal(amount) for amount in json.loads(quote))
+    except (ValueError, TypeError, InvalidOperation):
+        return None
+    if not all(amount.is_finite() for amount in (premium, cover_limit, excess)):
+        return None
+    return services.OfferedTerms(premium, cover_limit, excess)
 
 
 def _protect_id(serial: str, plan: str) -> str:
@@ -226,10 +255,19 @@ def protect(request: HttpRequest) -> HttpResponse:
             raise Http404("no such unit")
         return refused_on_order_page(request, actor, order, panel=PANEL, state=form, status=422)
     data = form.cleaned_data
+    expected = offered_terms(request.POST.get("terms", ""))
+    if expected is None:  # what the buyer saw is unknown: the offer as it stands is shown again
+        form.add_error(None, REFUSALS["terms_changed"][1])
+        return refused_on_order_page(request, actor, order, panel=PANEL, state=form, status=409)
     try:
         with as_404():
             policy = services.buy_policy(
-                actor, order.number, data["serial"], data["plan"], payment_token=data["card_token"]
+                actor,
+                order.number,
+                data["serial"],
+                data["plan"],
+                payment_token=data["card_token"],
+                expected=expected,
             )
     except DomainError as exc:
         if exc.code == "already_insured":

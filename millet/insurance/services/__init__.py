@@ -39,6 +39,7 @@ from millet.insurance.services.plans import (
 )
 from millet.insurance.services.policies import (
     SOLD_STATUSES,
+    OfferedTerms,
     buy_policy,
     cancel_policies_for_returned_units,
     expire_policies,
@@ -50,6 +51,7 @@ from millet.insurance.services.policies import (
 )
 
 __all__ = [
+    "OfferedTerms",
     "EVENT_WINDOW_AFTER",
     "EVENT_WINDOW_BEFORE",
     "MAX_TERM_MONTHS",

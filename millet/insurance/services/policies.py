@@ -37,6 +37,21 @@ SOLD_STATUSES = ("fulfilled", "partially_returned")  # orders whose units are in
 # --- policies ------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class OfferedTerms:
+    """A plan's price terms as its buyer was shown them (amounts in the market's currency): what the
+    policy is bought at, or not at all (``buy_policy``'s ``expected``). The Insurance Distribution
+    Directive (EU) 2016/97 art. 20 has the buyer decide on the terms disclosed before the contract."""
+
+    premium: Decimal
+    cover_limit: Decimal
+    excess: Decimal
+
+    @classmethod
+    def of(cls, price: PlanPrice) -> OfferedTerms:
+        return cls(price.premium, price.cover_limit, price.excess)
+
+
 def buy_policy(
     actor: Actor,
     order_number: str,
@@ -45,6 +60,7 @@ def buy_policy(
     *,
     payment_token: str,
     sold_at: datetime | None = None,
+    expected: OfferedTerms | None = None,
 ) -> Policy:
     """Insure one unit sold on an order: checks the sale, charges the premium, starts the cover.
 
@@ -54,6 +70,9 @@ def buy_policy(
     The policy holder is the order's customer, whoever sells it (the customer online or a cashier
     at the till). The premium is charged in the same transaction that creates the policy, so a
     declined card leaves no policy behind.
+
+    ``expected``: the terms the buyer was shown; the plan priced otherwise now (its premium, cover
+    or excess edited since) is 409 ``terms_changed``, with nothing charged or written.
 
     ``sold_at`` backdates imported history (as ``sales.place_order``'s ``placed_at``): the cover
     starts then, not now. It lies between the order and now, within the plan's purchase window,
@@ -74,6 +93,11 @@ def buy_policy(
         chosen, price = plan_price(plan, sale.market)
         if chosen.sku_id != sale.sku_id:
             raise Unprocessable(f"plan {plan} does not cover this unit's SKU", code="plan_sku_mismatch")
+        if expected is not None and expected != OfferedTerms.of(price):
+            raise Conflict(
+                f"plan {plan} is offered at {OfferedTerms.of(price)} now, not {expected}",
+                code="terms_changed",
+            )
         now = timezone.now()
         starts_at = now if sold_at is None else sold_at
         if not sale.ordered_at <= starts_at <= now:

@@ -157,6 +157,24 @@ def test_imported_history_backdates_the_cover_within_the_plans_rules(world, plan
         ({"payment_token": "tok_declined"}, 402, "payment_declined"),
         ({"serial": ""}, 422, None),
         ({"plan": None}, 422, None),
+        # The terms shown to the buyer (199.00 premium, 2000.00 cover, 99.00 excess) are not today's:
+        (
+            {"expected_terms": {"premium": "149.00", "cover_limit": "2000.00", "excess": "99.00"}},
+            409,
+            "terms_changed",
+        ),
+        (
+            {"expected_terms": {"premium": "199.00", "cover_limit": "3000.00", "excess": "99.00"}},
+            409,
+            "terms_changed",
+        ),
+        (
+            {"expected_terms": {"premium": "199.00", "cover_limit": "2000.00", "excess": "0"}},
+            409,
+            "terms_changed",
+        ),
+        ({"expected_terms": {"premium": "199.00", "cover_limit": "2000.00"}}, 422, None),
+        ({"expected_terms": {"premium": "1e2", "cover_limit": "2000.00", "excess": "99.00"}}, 422, None),
     ],
 )
 def test_bad_policy_purchases_are_refused_and_move_nothing(world, plan, sold, change, status, error):
@@ -174,6 +192,15 @@ def test_bad_policy_purchases_are_refused_and_move_nothing(world, plan, sold, ch
     if error:
         assert response.json()["error"] == error
     assert state() == before
+
+
+def test_a_policy_is_bought_at_the_terms_the_buyer_was_shown(world, plan, sold):
+    order, serial = sold
+    shown = {"premium": "199.00", "cover_limit": "2000.00", "excess": 99}
+    body = {"order_number": order, "serial": serial, "plan": "CARE-MI6-12", "payment_token": "tok_ok"}
+    response = world.client("alice").post("/insurance/policies", {**body, "expected_terms": shown})
+    assert response.status_code == 201, response.content
+    assert net_credit(PREMIUMS) == 19900
 
 
 def test_nobody_insures_a_unit_they_did_not_buy(world, plan, sold):

@@ -6,17 +6,19 @@ filing a claim (a refusal on the form, 422), a refused purchase answered on the 
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from millet.accounts.actor import SYSTEM, actor_for_user
 from millet.core.errors import NotFound
 from millet.finance.models import LedgerTransfer
 from millet.finance.services import balance, total_balance_check
 from millet.insurance import services
-from millet.insurance.models import Claim, Policy
+from millet.insurance.models import Claim, PlanPrice, Policy
+from millet.insurance.shopper_views import REFUSALS, terms_quote
 from millet.sales import services as sales
 
 pytestmark = pytest.mark.django_db
@@ -31,9 +33,15 @@ def page(world, user: str) -> Client:
     return client
 
 
-def buy(client: Client, order: str, serial: str, token: str = "tok_ok", *, follow: bool = True):
+def shown_terms(plan: str) -> str:
+    """The hidden ``terms`` the order page gives the plan's form: its price terms in China."""
+    return terms_quote(services.OfferedTerms.of(PlanPrice.objects.get(plan__code=plan, market_id="CN")))
+
+
+def buy(client: Client, order: str, serial: str, token: str = "tok_ok", *, follow: bool = True, **changes):
     body = {"order": order, "serial": serial, "plan": "CARE-MI6-12", "card_token": token}
-    return client.post("/account/protection/buy/", body, follow=follow)
+    body["terms"] = shown_terms(body["plan"])
+    return client.post("/account/protection/buy/", {**body, **changes}, follow=follow)
 
 
 def nothing_sold(transfers: int) -> bool:
@@ -78,6 +86,35 @@ def test_the_order_page_offers_protection_and_buys_it_once(world, plan, sold):
     assert premiums.credits_posted - premiums.debits_posted == 19900
     assert total_balance_check() == 0  # the premium posted as a balanced transfer
     assert "Protect your devices" not in alice.get(f"/orders/{order}/").content.decode()
+
+
+def test_a_plan_repriced_since_the_page_was_opened_sells_nothing_and_shows_the_new_terms(world, plan, sold):
+    """The buyer decided on the premium, cover and excess the page showed (IDD art. 20): repriced
+    when sent, the policy was sold and charged at the new premium without a word."""
+    order, serial = sold
+    alice = page(world, "alice")
+    shown = shown_terms("CARE-MI6-12")
+    PlanPrice.objects.filter(plan__code="CARE-MI6-12").update(premium="249.00")
+    transfers = LedgerTransfer.objects.count()
+    alice.cookies["django_language"] = "zh-hans"
+    refused = buy(alice, order, serial, follow=False, terms=shown)
+    html = refused.content.decode()
+    assert (
+        refused.status_code == 409
+        and translation.override("zh-hans")(str)(REFUSALS["terms_changed"][1]) in html
+    )
+    assert "以 ¥249.00 投保" in html and nothing_sold(transfers)  # the offer as it stands now, in Chinese
+    bought = buy(alice, order, serial, follow=False, terms=shown_terms("CARE-MI6-12"))
+    assert bought.status_code == 302 and Policy.objects.get().premium == Decimal("249.00")
+
+
+@pytest.mark.parametrize("terms", ["", "[]", '["199.00", "2000.00"]', '["sNaN", "2000.00", "99.00"]', "{"])
+def test_a_purchase_whose_shown_terms_are_missing_or_damaged_shows_the_offer_again(world, plan, sold, terms):
+    order, serial = sold
+    transfers = LedgerTransfer.objects.count()
+    refused = buy(page(world, "alice"), order, serial, follow=False, terms=terms)
+    assert refused.status_code == 409 and str(REFUSALS["terms_changed"][1]) in refused.content.decode()
+    assert nothing_sold(transfers)
 
 
 def test_no_offer_and_no_sale_outside_the_purchase_window(world, plan):
@@ -143,7 +180,9 @@ def test_a_unit_insured_meanwhile_under_another_plan_is_a_conflict(world, plan, 
     held = services.buy_policy(alice, order, serial, "CARE-MI6-12", payment_token="tok_ok")
     transfers = LedgerTransfer.objects.count()
     body = {"order": order, "serial": serial, "plan": "CARE-MI6-24", "card_token": "tok_ok"}
-    refused = page(world, "alice").post("/account/protection/buy/", body)
+    refused = page(world, "alice").post(
+        "/account/protection/buy/", {**body, "terms": shown_terms("CARE-MI6-24")}
+    )
     assert refused.status_code == 409 and 'role="alert"' in refused.content.decode()
     assert list(Policy.objects.values_list("number", flat=True)) == [held.number]
     assert LedgerTransfer.objects.count() == transfers
