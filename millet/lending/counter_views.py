@@ -24,11 +24,13 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from millet.accounts.actor import Actor, request_actor
 from millet.core.errors import Conflict, DomainError, NotFound
 from millet.core.not_found import as_404
+from millet.core.refusals import refusal_words
 from millet.core.types import money_pattern
 from millet.lending.pay_views import SENT_AGAIN, CreditForm, _answers, _decision, _products
 from millet.lending.services import application_form, applications_for_order, apply_for_credit_at_counter
@@ -94,7 +96,8 @@ def counter(request: HttpRequest, store_code: str, number: str) -> HttpResponse:
     except DomainError as exc:
         if isinstance(exc, Conflict) and exc.code in SENT_AGAIN:  # the first send decided or paid
             return redirect("lending:counter", store_code=store_code, number=order.number)
-        status, problem = exc.status_code, _payment_problem(exc)  # e.g. the till refuses the sale
+        status = exc.status_code  # e.g. the till refuses the sale
+        problem = refusal_words(exc, PAYMENT_REFUSALS, NOT_PAID)
     context = {
         "order": order,
         "store_code": store_code,
@@ -116,11 +119,13 @@ def _payment(request: HttpRequest, action: str) -> dict:
     return {"cash_tendered": tendered}
 
 
-def _payment_problem(exc: DomainError) -> str:
-    return {
-        "cash_short": _("The cash handed over is less than the total."),
-        "payment_method": _("Type the cash handed over, or the card terminal's token."),
-        "payment_declined": _("The card was declined."),
-        "till_not_open": _("Open the day first."),
-        "till_day_closed": _("The day is closed: this till takes no more sales today."),
-    }.get(exc.code, _("Some answers could not be used. Check them and try again."))
+# Why the till refused the down payment, as the cashier reads it, and the general sentence for any
+# other refusal.
+PAYMENT_REFUSALS = {
+    "cash_short": gettext_lazy("The cash handed over is less than the total."),
+    "payment_method": gettext_lazy("Type the cash handed over, or the card terminal's token."),
+    "payment_declined": gettext_lazy("The card was declined."),
+    "till_not_open": gettext_lazy("Open the day first."),
+    "till_day_closed": gettext_lazy("The day is closed: this till takes no more sales today."),
+}
+NOT_PAID = gettext_lazy("Some answers could not be used. Check them and try again.")

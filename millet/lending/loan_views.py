@@ -25,6 +25,7 @@ from millet.accounts.actor import request_actor
 from millet.core.attempt_keys import AttemptField, with_fresh_attempt
 from millet.core.errors import DomainError
 from millet.core.not_found import as_404
+from millet.core.refusals import refusal_words
 from millet.lending.card import card_problem
 from millet.lending.services import LoanStatement, LoanSummary, loan_statement, loan_summaries, repay
 from millet.regions.money import currency_exponent, from_minor
@@ -101,6 +102,17 @@ def _status(summary: LoanSummary) -> tuple[str, str]:
     return STATE.get(summary.state, (summary.state, "neutral"))
 
 
+# Why a payment on a loan was refused (the codes whose sentence needs nothing of the loan), and the
+# general sentence for any other refusal.
+PAYMENT_REFUSALS = {
+    "loan_not_active": gettext_lazy("This loan is closed: there is nothing left to pay on it."),
+    "idempotency_key_reused": gettext_lazy(
+        "This form was already used for another payment. Check the history below, then pay again."
+    ),
+}
+NOT_PAID = gettext_lazy("The payment did not go through. Check the details and try again.")
+
+
 def _refusal(exc: DomainError, summary: LoanSummary) -> str:
     """The service's refusal in the borrower's words."""
     if exc.code == "payment_declined":
@@ -118,12 +130,7 @@ def _refusal(exc: DomainError, summary: LoanSummary) -> str:
             "Enter an amount above zero, with at most %(places)s decimals.",
             places,
         ) % {"places": places}
-    return {
-        "loan_not_active": _("This loan is closed: there is nothing left to pay on it."),
-        "idempotency_key_reused": _(
-            "This form was already used for another payment. Check the history below, then pay again."
-        ),
-    }.get(exc.code, _("The payment did not go through. Check the details and try again."))
+    return refusal_words(exc, PAYMENT_REFUSALS, NOT_PAID)
 
 
 @login_required
