@@ -28,10 +28,16 @@ def new_attempt() -> str:
     return uuid.uuid4().hex
 
 
+def is_page_key(sent: str) -> bool:
+    """Whether ``sent`` has the shape of the keys pages draw (``new_attempt``): anything else is a
+    damaged key, never one to look an earlier request up by (the API's keys may be other strings)."""
+    return re.fullmatch(KEY_SHAPE, sent) is not None
+
+
 def sound_or_new(sent: str) -> str:
     """``sent`` when it has the page's own key shape, else a fresh key: ``AttemptField``'s rule for a
     page drawn without a Django form (the automation editor)."""
-    return sent if re.fullmatch(KEY_SHAPE, sent) else new_attempt()
+    return sent if is_page_key(sent) else new_attempt()
 
 
 class AttemptField(forms.CharField):

@@ -37,7 +37,7 @@ from millet.accounts.actor import Actor, request_actor
 from millet.accounts.forms import AddressForm
 from millet.accounts.postal import AddressFields, address_problems
 from millet.catalog.services import skus_by_id
-from millet.core.attempt_keys import AttemptField, with_fresh_attempt
+from millet.core.attempt_keys import AttemptField, is_page_key, with_fresh_attempt
 from millet.core.errors import Conflict, DomainError, NotFound
 from millet.core.not_found import as_404
 from millet.regions.india import gst_state_code, place_of_supply, state_choices, state_name
@@ -245,8 +245,9 @@ def checkout(request: HttpRequest, market: str) -> HttpResponse:
 
 
 def _replayed(actor: Actor, attempt: str):
-    """The order this person's ``attempt`` key placed, None for a new key (or none sent)."""
-    if len(attempt) != 32:
+    """The order this person's ``attempt`` key placed, None for a new key (or none sent, or a damaged
+    one, which the form refuses)."""
+    if not is_page_key(attempt):
         return None
     try:
         return services.replayed_order(actor, attempt)

@@ -226,6 +226,25 @@ def test_a_damaged_checkout_key_is_said_in_words_and_the_next_send_orders_once(w
     assert Order.objects.count() == 1
 
 
+def test_a_damaged_key_that_is_an_api_orders_key_is_refused_as_damaged_not_looked_up(world, alice):
+    """The page looked an order up by any 32-character ``attempt``, though only keys of the page's
+    own shape (``attempt_keys.KEY_SHAPE``) are the page's: a damaged key that happened to be
+    another person's API idempotency key answered 404 instead of the form's own refusal."""
+    damaged = "A" * 32  # 32 characters, but not the page's lower-case hex
+    bob = actor_for_user(world.users["bob"])
+    cart = services.open_cart(bob, "CN")
+    services.set_cart_line(bob, cart.pk, "CABLE-C", 1)
+    services.checkout_cart(
+        bob, cart.pk, payment_token="tok_ok", shipping_method="express", idempotency_key=damaged
+    )
+    add(alice, "cn", "MI6-64")
+    form = checkout_form(
+        alice, "cn", fulfilment="delivery", address="new", shipping_method="standard", **CN_ADDRESS
+    )
+    fresh_key_after_damaged(alice.post("/shop/cn/checkout/", {**form, "attempt": damaged}), damaged, "en")
+    assert not Order.objects.filter(customer=world.users["alice"]).exists()
+
+
 def test_a_checkout_sent_again_for_a_cart_filled_since_is_not_answered_with_the_first_order(world, alice):
     """The back button brings the checkout back with the key that placed the first order: sent
     again after the shopper filled a new cart, it was answered with the first order's confirmation,
