@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 class DomainError(Exception):
-    """A request the domain refuses; nothing was changed when it is raised."""
+    """A request the domain refuses; nothing was changed when it is raised.
+
+    ``detail`` says why in English, for the API and the logs; ``facts`` names what the refusal is
+    about (a serial number, a location's code, a limit) so that a page can say it in the person's
+    language: a page's sentence takes them by name (``core.refusals.refusal_words``), where parsing
+    them out of the English detail would be guesswork.
+    """
 
     status_code = 400
     code = "invalid"
 
-    def __init__(self, detail: str, *, code: str | None = None, status_code: int | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        code: str | None = None,
+        status_code: int | None = None,
+        facts: Mapping[str, object] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.facts: Mapping[str, object] = dict(facts or {})
         if code:
             self.code = code
         if status_code:

@@ -2,7 +2,8 @@
 one in the visitor's language, never the service's detail.
 
 A service explains a refusal in English for the API and the logs (``DomainError.detail``, often with
-ids in it); a page maps the codes it expects to translated sentences. A page that fell back on the
+ids in it); a page maps the codes it expects to translated sentences, which name what the refusal
+is about from its ``DomainError.facts`` (the serial number, the location's code). A page that fell back on the
 detail for any other code showed English on a Hindi or Chinese page (a newcomer's walk through the
 pages found it on the till, the store manager's forms, the claims pages and more).
 """
@@ -19,6 +20,17 @@ GENERAL = _("We could not do that. Check the details and try again.")
 
 
 def refusal_words(exc: DomainError, words: Mapping[str, object], otherwise: object = GENERAL) -> str:
-    """``words[exc.code]`` (a page's sentence, lazily translated), else ``otherwise`` (a page's own
-    general sentence, or ``GENERAL``)."""
-    return str(words.get(exc.code, otherwise))
+    """``words[exc.code]`` (a page's sentence, lazily translated) with the refusal's ``facts`` in its
+    ``%(name)s`` places, else ``otherwise`` (a page's own general sentence, or ``GENERAL``).
+
+    A sentence may be an ``ngettext_lazy`` counting one of the facts (its number given by name), as
+    formatting picks its plural form. A sentence naming a fact this refusal does not carry (the same
+    code raised by another service without it) is ``otherwise``, never a 500 nor a bare placeholder.
+    """
+    sentence = words.get(exc.code)
+    if sentence is None:
+        return str(otherwise)
+    try:
+        return str(sentence % exc.facts)
+    except KeyError:
+        return str(otherwise)

@@ -211,8 +211,6 @@ def receive(request: HttpRequest, code: str, transfer_id: int) -> HttpResponse:
             scanned.append(inventory.check_scan(transfer, scanned, code_in))
         except DomainError as exc:
             problem, status = refusal_words(exc, SCAN_REFUSALS), exc.form_status
-    if problem and "%(code)s" in str(problem):
-        problem = problem % {"code": code_in.strip()}
     context = {
         "store": store,
         "transfer": transfer,

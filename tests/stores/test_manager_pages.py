@@ -81,6 +81,10 @@ def test_a_request_goes_through_the_planners_page_and_is_received_by_scanning(wo
     assert one.status_code == 200 and "1 of 2 units scanned" in one.content.decode()
     early = manager.post(url, {"scanned": serials[:1], "code": "", "action": "receive"})
     assert early.status_code == 422
+    # A bad scan among those kept names itself, not the (empty) input: the page put the input into
+    # the sentence, " is not in this transfer.", for want of the refusal's own fact.
+    stray = manager.post(url, {"scanned": ["CABLE-C", serials[1]], "code": "", "action": "receive"})
+    assert stray.status_code == 422 and "CABLE-C is not in this transfer." in stray.content.decode()
     done = manager.post(url, {"scanned": serials, "code": "", "action": "receive"})
     assert done.status_code == 302
     asked.transfer.refresh_from_db()

@@ -261,17 +261,22 @@ def incoming_transfer(actor: Actor, location_code: str, transfer_id: int) -> Inc
 def check_scan(transfer: IncomingTransfer, scanned: list[str], code: str) -> str:
     """One more scan while receiving ``transfer``: a serial it carries, or (units without serials)
     its SKU code once per unit. Returns the scan as kept; 422 ``empty_scan``, ``not_in_transfer``
-    (another unit or SKU), ``already_scanned`` (a serial twice), ``too_many_scans``."""
+    (another unit or SKU), ``already_scanned`` (a serial twice), ``too_many_scans``; the two that
+    name a scan carry it as the fact ``code``."""
     code = code.strip()
     if not code:
         raise Unprocessable("scan a serial or a SKU code", code="empty_scan")
     if transfer.serials:
         if code not in transfer.serials:
-            raise Unprocessable(f"{code} is not a unit of {transfer.number}", code="not_in_transfer")
+            raise Unprocessable(
+                f"{code} is not a unit of {transfer.number}", code="not_in_transfer", facts={"code": code}
+            )
         if code in scanned:
-            raise Unprocessable(f"{code} is already scanned", code="already_scanned")
+            raise Unprocessable(f"{code} is already scanned", code="already_scanned", facts={"code": code})
     elif code.upper() != transfer.sku_code.upper():
-        raise Unprocessable(f"{code} is not the SKU of {transfer.number}", code="not_in_transfer")
+        raise Unprocessable(
+            f"{code} is not the SKU of {transfer.number}", code="not_in_transfer", facts={"code": code}
+        )
     else:
         code = transfer.sku_code
     if len(scanned) >= transfer.quantity:
