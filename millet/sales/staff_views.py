@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from millet.accounts.actor import request_actor
@@ -28,6 +28,13 @@ def staff_actor(request: HttpRequest):
     return actor
 
 
+# Why the shipping form was refused, as staff read it (the service's limit in it).
+SHIP_REFUSALS = {
+    "carrier_too_long": gettext_lazy("The carrier's name is longer than %(limit)s characters."),
+    "tracking_number_too_long": gettext_lazy("The tracking number is longer than %(limit)s characters."),
+}
+
+
 @require_POST
 @order_view
 def ship(request: HttpRequest, actor, order) -> HttpResponse:
@@ -44,7 +51,7 @@ def ship(request: HttpRequest, actor, order) -> HttpResponse:
     except Conflict as exc:  # the order's state, not the form: shipped already (a second click)...
         return refused_step(request, actor, order.number, exc)
     except Unprocessable as exc:
-        form.add_error(None, _("The order could not be shipped: %(reason)s") % {"reason": exc.detail})
+        form.add_error(None, refusal_words(exc, SHIP_REFUSALS))
         return order_page(request, actor, order, status=exc.status_code, ship_form=form)
     messages.success(request, _("Order %(number)s is shipped.") % {"number": order.number})
     return redirect("sales:order", number=order.number)
@@ -66,12 +73,34 @@ def returns(request: HttpRequest) -> HttpResponse:
     return render(request, "sales/staff_returns.html", {"rows": rows})
 
 
-# Why a request cannot be decided or received now (the services' conflicts), as staff read it.
+# Why a request cannot be decided or received, as staff read it: the services' conflicts (said above
+# the request) and their refusals of the forms, naming the serial, SKU or warehouse concerned.
 REQUEST_REFUSALS = {
     "not_requested": gettext_lazy("This request has already been decided."),
     "already_received": gettext_lazy("These units are already received and refunded."),
     "not_approved": gettext_lazy("Only an approved request's units are received: this one is not approved."),
+    "serial_already_returned": gettext_lazy("The unit %(serial)s is already returned."),
+    "over_returned": gettext_lazy("Some of these units are already returned."),
+    "cash_refund_needs_till": gettext_lazy(
+        "This order was paid in cash: take its units back at a store's till, which pays the cash back."
+    ),
+    "note_required": gettext_lazy("Say why the return is rejected: the shopper reads the note."),
+    "note_too_long": gettext_lazy("The note is longer than %(limit)s characters."),
+    "unknown_location": gettext_lazy("There is no warehouse with the code %(location)s."),
+    "serial_required": gettext_lazy("%(sku)s has serial numbers: tick each unit that came back."),
+    "sku_not_serialized": gettext_lazy("%(sku)s has no serial numbers: tick none of its units."),
+    "duplicate_serial": gettext_lazy("A unit was ticked twice."),
+    "serials_mismatch": ngettext_lazy(
+        "The request returns %(quantity)s of %(sku)s, but %(scanned)s unit is ticked.",
+        "The request returns %(quantity)s of %(sku)s, but %(scanned)s units are ticked.",
+        "scanned",
+    ),
+    "unknown_serial": gettext_lazy("There is no unit with the serial number %(serial)s."),
+    "serial_wrong_sku": gettext_lazy("The unit %(serial)s is of another product."),
+    "serial_not_on_order": gettext_lazy("The unit %(serial)s was not sold on this order."),
 }
+# The field of the form a refusal is about; any other is said above the whole form.
+REFUSED_FIELD = {"note_required": "note", "note_too_long": "note", "unknown_location": "warehouse_code"}
 
 
 def _receive_form(request: HttpRequest, actor, authorization) -> ReceiveForm:
@@ -128,8 +157,8 @@ def return_request(request: HttpRequest, pk: int) -> HttpResponse:
             status = exc.status_code
         except (Unprocessable, NotFound) as exc:
             form = receive if action == "receive" else decision
-            form.add_error(None, exc.detail)
-            status = exc.status_code
+            form.add_error(REFUSED_FIELD.get(exc.code), refusal_words(exc, REQUEST_REFUSALS))
+            status = exc.form_status  # an unknown warehouse or serial: the form is refused (422)
     return render(
         request,
         "sales/staff_return.html",

@@ -226,7 +226,7 @@ def _return_cards(
 def refused_step(request: HttpRequest, actor, number: str, exc: Conflict) -> HttpResponse:
     """The order page as the order stands now, saying why its next step was refused (409): a second
     click or another tab meets the first one's result, which the page then shows. A conflict of a
-    lower service without words here (the ledger's, say) shows its detail rather than a 500."""
+    lower service without words here (the ledger's, say) is said in general words, not a 500."""
     messages.warning(request, refusal_words(exc, REFUSALS))
     with as_404():
         order = services.get_order(actor, number)

@@ -206,6 +206,57 @@ def test_a_step_taken_twice_on_an_order_says_it_was_taken(world):
     assert shipped.value.code == "already_fulfilled"
 
 
+def test_staff_are_told_why_a_return_is_refused_in_their_language_with_the_serial_and_warehouse(world):
+    """The staff return page showed the service's English detail ("2 serials scanned for 1 units",
+    "unknown location 'WH-XX'", "say why the return is rejected") on a German or Chinese page: it
+    now says each in the page's language, naming the SKU, counts and warehouse the detail named."""
+    order = shipped_order(world, quantity=2)
+    line = order.lines.get()
+    one = [services.ReturnRequest(line.pk, 1)]
+    request = services.request_return(actor(world, "alice"), order.number, lines=one, reason="defective")
+    url = f"/orders/returns/{request.pk}/"
+    staff = page(world, "staff")
+    staff.cookies["django_language"] = "de"
+    unsaid = staff.post(url, {"action": "reject", "note": ""})
+    assert unsaid.status_code == 422
+    assert "Sagen Sie, warum die Rücksendung abgelehnt wird" in unsaid.content.decode()
+    assert "say why" not in unsaid.content.decode()
+    services.decide_return(actor(world, "staff"), request.pk, approve=True)
+    both = [unit.serial for unit in services.sold_units(actor(world, "staff"), order.number)]
+    staff.cookies["django_language"] = "zh-hans"
+    too_many = staff.post(
+        url, {"action": "receive", "warehouse_code": "WH-CN-SH", f"serials_{line.pk}": both}
+    )
+    html = too_many.content.decode()
+    assert too_many.status_code == 422 and "serials scanned" not in html
+    assert "此退货申请退回 1 件 MI6-64，但勾选了 2 件。" in html
+    nowhere = staff.post(
+        url, {"action": "receive", "warehouse_code": "WH-XX", f"serials_{line.pk}": both[:1]}
+    )
+    assert nowhere.status_code == 422 and "unknown location" not in nowhere.content.decode()
+    assert "没有代码为 WH-XX 的仓库。" in nowhere.content.decode()
+    assert [p.refunded for p in payments_for(order.number)] == [Decimal("0")]
+
+
+def test_a_refused_shipment_is_said_in_the_staffs_language_with_the_limit(world, monkeypatch):
+    """The shipping form showed "The order could not be shipped: " and the service's English detail;
+    the form's own length checks keep the service's from being met, so the service is made to
+    refuse here as it would for a longer carrier's name."""
+    order = paid_order(world)
+
+    def refuse(*args, **kwargs):
+        raise Unprocessable(
+            "carrier is longer than 64 characters", code="carrier_too_long", facts={"limit": 64}
+        )
+
+    monkeypatch.setattr(services, "fulfil_order", refuse)
+    staff = page(world, "staff")
+    staff.cookies["django_language"] = "hi"
+    refused = staff.post(f"/orders/{order.number}/ship/", {"carrier": "DHL", "tracking_number": "JD0001"})
+    assert refused.status_code == 422 and "longer than" not in refused.content.decode()
+    assert "कूरियर कंपनी का नाम 64 अक्षरों से लंबा है।" in refused.content.decode()
+
+
 def test_a_return_request_sent_twice_asks_once(world):
     """A return form sent twice (a double click, a reload of the POST) made two requests while units
     were left: asking for one of two units twice asked for both. The page's ``attempt`` key is the

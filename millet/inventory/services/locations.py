@@ -60,7 +60,7 @@ def get_location(code: str) -> Location:
 
 def unknown_location(code: str) -> NotFound:
     """The answer for a code that names no location, and for one the caller may not use."""
-    return NotFound(f"unknown location {code!r}", code="unknown_location")
+    return NotFound(f"unknown location {code!r}", code="unknown_location", facts={"location": code})
 
 
 def require_stock_role(actor: Actor) -> None:

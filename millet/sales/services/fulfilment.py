@@ -20,6 +20,8 @@ from millet.sales.models import Order, OrderLine, OrderUnit
 from millet.sales.services.orders import get_order, line_reference, sale_facts, tax_by_origin
 from millet.sales.services.stores import store_of
 
+MAX_SHIPPING_TEXT = 64  # characters of a carrier's name, and of a tracking number
+
 # --- fulfilment ----------------------------------------------------------------------------------
 
 
@@ -86,15 +88,19 @@ def store_code_of(order: Order) -> str | None:
 @transaction.atomic
 def fulfil_order(actor: Actor, number: str, *, carrier: str = "", tracking_number: str = "") -> Order:
     """Ship a paid web order from the warehouses that hold its stock (staff only), with the carrier
-    and its tracking number that the buyer's order page shows (each at most 64 characters, else
+    and its tracking number that the buyer's order page shows (each at most ``MAX_SHIPPING_TEXT``, else
     422 ``carrier_too_long`` / ``tracking_number_too_long``; blank when handed to no carrier).
     Conflicts: ``wrong_channel`` (a store's order), ``already_fulfilled`` (shipped: a second
     click), ``backordered`` (stock still awaited), ``not_fulfillable`` (unpaid or cancelled)."""
     actor.require_staff()
     carrier, tracking_number = carrier.strip(), tracking_number.strip()
     for field, value in (("carrier", carrier), ("tracking_number", tracking_number)):
-        if len(value) > 64:
-            raise Unprocessable(f"{field} is longer than 64 characters", code=f"{field}_too_long")
+        if len(value) > MAX_SHIPPING_TEXT:
+            raise Unprocessable(
+                f"{field} is longer than {MAX_SHIPPING_TEXT} characters",
+                code=f"{field}_too_long",
+                facts={"limit": MAX_SHIPPING_TEXT},
+            )
     order = get_order(actor, number, for_update=True)
     if order.channel != Order.Channel.WEB and order.channel != Order.Channel.FLASH:
         raise Conflict("store orders are handed over at the store", code="wrong_channel")

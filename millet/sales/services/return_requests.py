@@ -209,7 +209,9 @@ def decide_return(
     actor.require_staff()
     note = note.strip()
     if len(note) > MAX_TEXT:
-        raise Unprocessable(f"the note is longer than {MAX_TEXT} characters", code="note_too_long")
+        raise Unprocessable(
+            f"the note is longer than {MAX_TEXT} characters", code="note_too_long", facts={"limit": MAX_TEXT}
+        )
     if not approve and not note:
         raise Unprocessable("say why the return is rejected", code="note_required")
     authorization = get_return_authorization(actor, authorization_id, for_update=True)

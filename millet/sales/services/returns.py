@@ -71,29 +71,49 @@ def check_returned_serials(line: OrderLine, sku: SkuInfo, quantity: int, serials
     (no scans for a serialized SKU), ``sku_not_serialized`` (scans for one without serials),
     ``duplicate_serial``, ``serials_mismatch`` (scans do not match the quantity), ``serial_wrong_sku``
     (a unit of another SKU), ``serial_not_on_order`` (a unit this line never sold); NotFound
-    ``unknown_serial``; Conflict ``serial_already_returned``.
+    ``unknown_serial``; Conflict ``serial_already_returned``. Their facts: the SKU's code (``sku``)
+    or the unit's ``serial``, and ``scanned`` and ``quantity`` for a mismatch.
     """
     if not sku.serialized:
         if serials:
-            raise Unprocessable(f"{sku.code} has no serial numbers to scan", code="sku_not_serialized")
+            raise Unprocessable(
+                f"{sku.code} has no serial numbers to scan",
+                code="sku_not_serialized",
+                facts={"sku": sku.code},
+            )
         return
     if not serials:
-        raise Unprocessable(f"{sku.code} is serialized: scan each unit taken back", code="serial_required")
+        raise Unprocessable(
+            f"{sku.code} is serialized: scan each unit taken back",
+            code="serial_required",
+            facts={"sku": sku.code},
+        )
     if len(set(serials)) != len(serials):
         raise Unprocessable("a serial was scanned twice", code="duplicate_serial")
     if len(serials) != quantity:
-        raise Unprocessable(f"{len(serials)} serials scanned for {quantity} units", code="serials_mismatch")
+        raise Unprocessable(
+            f"{len(serials)} serials scanned for {quantity} units",
+            code="serials_mismatch",
+            facts={"sku": sku.code, "scanned": len(serials), "quantity": quantity},
+        )
     known = inventory.skus_of_serials(serials)
     units = dict(OrderUnit.objects.filter(line=line, serial__in=serials).values_list("serial", "returned"))
     for serial in serials:
+        facts = {"serial": serial}
         if serial not in known:
-            raise NotFound(f"unknown serial {serial!r}", code="unknown_serial")
+            raise NotFound(f"unknown serial {serial!r}", code="unknown_serial", facts=facts)
         if known[serial] != line.sku_id:
-            raise Unprocessable(f"serial {serial} is a unit of another SKU", code="serial_wrong_sku")
+            raise Unprocessable(
+                f"serial {serial} is a unit of another SKU", code="serial_wrong_sku", facts=facts
+            )
         if serial not in units:
-            raise Unprocessable(f"serial {serial} was not sold on this line", code="serial_not_on_order")
+            raise Unprocessable(
+                f"serial {serial} was not sold on this line", code="serial_not_on_order", facts=facts
+            )
         if units[serial]:
-            raise Conflict(f"serial {serial} was already returned", code="serial_already_returned")
+            raise Conflict(
+                f"serial {serial} was already returned", code="serial_already_returned", facts=facts
+            )
 
 
 def merge_return_lines(lines: Sequence[ReturnRequest]) -> list[ReturnRequest]:
