@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST, require_safe
 from millet.accounts.actor import request_actor
 from millet.core.errors import Conflict, Forbidden
 from millet.core.not_found import as_404
+from millet.core.refusals import refusal_words
 from millet.devices import services
 from millet.devices.automation_form import device_names
 
@@ -60,7 +61,7 @@ def start_update(request: HttpRequest, device_id: str) -> HttpResponse:
         with as_404(Forbidden):
             rollout = services.update_device(request_actor(request), device_id)
     except Conflict as exc:
-        messages.error(request, str(UPDATE_REFUSALS.get(exc.code, UPDATE_REFUSALS["nothing_to_update"])))
+        messages.error(request, refusal_words(exc, UPDATE_REFUSALS, UPDATE_REFUSALS["nothing_to_update"]))
         return _updates_page(request, status=exc.status_code)
     messages.success(
         request,
