@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from millet.core.errors import Unprocessable
+from millet.core.refusals import GENERAL
 from millet.insights.metrics import (
     BATCH,
     CAMPAIGN,
@@ -71,8 +72,8 @@ class DrillDownForm(forms.Form):
             data = self.cleaned_data
             names = {"metric": METRICS[data["metric"]].label, "by": dict(BY_CHOICES)[data["by"]]}
             self.add_error("by", _("%(metric)s has no breakdown by “%(by)s”.") % names)
-        else:
-            self.add_error(None, exc.detail)
+        else:  # a refusal the form's own choices leave no way to: said in general words, not English
+            self.add_error(None, GENERAL)
 
     def question(self) -> dict:
         """The cleaned question, or the defaults when nothing was asked."""

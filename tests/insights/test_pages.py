@@ -12,9 +12,12 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from millet.accounts.actor import SYSTEM
+from millet.core.errors import Unprocessable
+from millet.core.refusals import GENERAL
+from millet.insights import services as insights
 from millet.insights.services import card, catch_up, create_goal, goal_cards, set_rate
 from tests.insights.conftest import book
 
@@ -286,6 +289,24 @@ def test_a_question_the_figures_cannot_answer_is_told_in_the_pages_language(peop
     page = client.get("/insights/", asked)
     assert page.status_code == 422
     assert says in page.content.decode()
+
+
+def test_any_other_refusal_of_the_question_is_said_in_general_words_not_the_services_english(
+    people, monkeypatch
+):
+    """A refusal the form has no words for showed the service's English detail on the page."""
+
+    def refuse(**question):
+        raise Unprocessable("unknown metric 'revenue'", code="unknown_metric")
+
+    monkeypatch.setattr(insights, "drill_down", refuse)
+    client = _signed_in(people["executive"][0])
+    client.cookies["django_language"] = "zh-hans"
+    asked = {"metric": "revenue", "by": "store", "start": "2016-01-01", "end": "2016-12-31"}
+    page = client.get("/insights/", asked)
+    assert page.status_code == 422 and "unknown metric" not in page.content.decode()
+    with translation.override("zh-hans"):
+        assert str(GENERAL) in page.content.decode()
 
 
 def test_the_breakdown_by_store_says_mi_home_store_in_chinese(people):
