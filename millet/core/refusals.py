@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from millet.core.errors import DomainError
@@ -34,3 +35,12 @@ def refusal_words(exc: DomainError, words: Mapping[str, object], otherwise: obje
         return str(sentence % exc.facts)
     except KeyError:
         return str(otherwise)
+
+
+def refusal_about(
+    item: object, exc: DomainError, words: Mapping[str, object], otherwise: object = GENERAL
+) -> str:
+    """``refusal_words`` after the name of the one item it refuses, for an admin action that handles
+    several (orders, devices, planned openings) and says each refusal as its own message: the
+    action said the service's English detail there, in an admin drawn in the person's language."""
+    return gettext("%(item)s: %(refusal)s") % {"item": item, "refusal": refusal_words(exc, words, otherwise)}

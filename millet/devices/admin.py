@@ -9,11 +9,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from millet.accounts.actor import request_actor
 from millet.accounts.backoffice import ServiceAddAdmin, ServiceForm
 from millet.core.admin import ReadOnlyAdmin, ReadOnlyTabularInline
 from millet.core.errors import DomainError
+from millet.core.refusals import refusal_about
 from millet.devices import services
 from millet.devices.models import (
     Automation,
@@ -34,6 +36,10 @@ from millet.devices.models import (
 class ShareInline(ReadOnlyTabularInline):
     model = DeviceShare
     fields = readonly_fields = ("user", "role", "created_at")
+
+
+# Why a device was not revoked (a race: another admin revoked it first), as the admin says it.
+REVOKE_REFUSALS = {"already_revoked": _("It is already revoked.")}
 
 
 @admin.register(Device)
@@ -59,7 +65,7 @@ class DeviceAdmin(ReadOnlyAdmin):
     inlines = [ShareInline]
     actions = ["revoke"]
 
-    @admin.action(description="Revoke selected devices (the broker drops them at once)")
+    @admin.action(description=_("Revoke selected devices (the broker drops them at once)"))
     def revoke(self, request, queryset) -> None:
         actor = request_actor(request)
         done = 0
@@ -68,8 +74,9 @@ class DeviceAdmin(ReadOnlyAdmin):
                 services.revoke_device(actor, device_id)
                 done += 1
             except DomainError as exc:
-                self.message_user(request, f"{device_id}: {exc.detail}", messages.ERROR)
-        self.message_user(request, f"revoked {done} device(s)")
+                self.message_user(request, refusal_about(device_id, exc, REVOKE_REFUSALS), messages.ERROR)
+        revoked = ngettext("%(count)s device revoked.", "%(count)s devices revoked.", done) % {"count": done}
+        self.message_user(request, revoked)
 
 
 @admin.register(UnitSale)

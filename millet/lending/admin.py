@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from millet.accounts.actor import request_actor
 from millet.core.admin import ReadOnlyAdmin, ReadOnlyTabularInline
 from millet.core.errors import DomainError
 from millet.core.form_errors import refusal_on_form
+from millet.core.refusals import refusal_words
 from millet.lending import services as lending
 from millet.lending.models import Application, CreditModel, Installment, Loan, LoanEvent, LoanProduct
 
@@ -79,6 +82,10 @@ class LoanProductAdmin(admin.ModelAdmin):
         return ()
 
 
+# Why a version was not approved, as the admin says it: it was deleted meanwhile.
+APPROVE_REFUSALS = {"unknown_model": gettext_lazy("This version no longer exists.")}
+
+
 @admin.register(CreditModel)
 class CreditModelAdmin(ReadOnlyAdmin):
     list_display = ("version", "status", "metrics", "registered_at", "approved_at", "approved_by")
@@ -86,17 +93,17 @@ class CreditModelAdmin(ReadOnlyAdmin):
     exclude = ("artifact",)  # thousands of lines of bins; the API and the file hold it
     actions = ["approve"]
 
-    @admin.action(description="Approve this version (retires the approved one)")
+    @admin.action(description=gettext_lazy("Approve this version (retires the approved one)"))
     def approve(self, request, queryset) -> None:
         if queryset.count() != 1:
-            self.message_user(request, "choose exactly one version", level=messages.ERROR)
+            self.message_user(request, _("Choose exactly one version."), level=messages.ERROR)
             return
         try:
             model = lending.approve_model(request_actor(request), queryset.get().version)
         except DomainError as exc:
-            self.message_user(request, exc.detail, level=messages.ERROR)
+            self.message_user(request, refusal_words(exc, APPROVE_REFUSALS), level=messages.ERROR)
             return
-        self.message_user(request, f"{model.version} is now approved")
+        self.message_user(request, _("%(version)s is now approved.") % {"version": model.version})
 
 
 @admin.register(Application)

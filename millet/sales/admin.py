@@ -21,6 +21,7 @@ from millet.accounts.backoffice import ServiceForm, service_form_page
 from millet.core.admin import KeptOnceMade, ReadOnlyAdmin, ReadOnlyTabularInline
 from millet.core.errors import DomainError
 from millet.core.form_errors import refusal_on_form
+from millet.core.refusals import refusal_about
 from millet.sales.models import (
     Cart,
     CartLine,
@@ -42,6 +43,7 @@ from millet.sales.services import (
     return_order,
     save_seller,
 )
+from millet.sales.views import REFUSALS
 
 
 class VoucherForm(KeptOnceMade):
@@ -280,7 +282,7 @@ class OrderAdmin(ReadOnlyAdmin):
             try:
                 cancel_order(actor, number)
             except DomainError as error:
-                self.message_user(request, f"{number}: {error.detail}", messages.ERROR)
+                self.message_user(request, refusal_about(number, error, REFUSALS), messages.ERROR)
             else:
                 cancelled.append(number)
         if cancelled:

@@ -17,6 +17,7 @@ from millet.accounts.actor import request_actor
 from millet.accounts.backoffice import ServiceAddMixin, ServiceForm
 from millet.core.errors import DomainError
 from millet.core.form_errors import refusal_on_form
+from millet.core.refusals import refusal_about
 from millet.stores.hours import DAYS
 from millet.stores.models import ExpansionGoal, PlannedOpening, StaffMember, Store
 from millet.stores.services import advance_opening, check_expansion_goal, open_store
@@ -101,6 +102,11 @@ class ExpansionGoalAdmin(admin.ModelAdmin):
     search_fields = ("description",)
 
 
+# Why an opening did not move, as the admin says it: its stage does not lead there (one already
+# opened or dropped, or moved by another admin meanwhile).
+ADVANCE_REFUSALS = {"invalid_transition": _("Its stage cannot move to that one.")}
+
+
 def _advance_action(stage: str, label: str):
     def action(modeladmin, request, queryset) -> None:
         actor = request_actor(request)
@@ -108,7 +114,9 @@ def _advance_action(stage: str, label: str):
             try:
                 advance_opening(opening.pk, stage, actor=actor)
             except DomainError as exc:
-                modeladmin.message_user(request, f"{opening}: {exc.detail}", messages.ERROR)
+                modeladmin.message_user(
+                    request, refusal_about(opening, exc, ADVANCE_REFUSALS), messages.ERROR
+                )
 
     action.__name__ = f"move_to_{stage}"
     return admin.action(description=label)(action)
@@ -123,7 +131,7 @@ class PlannedOpeningAdmin(admin.ModelAdmin):
     readonly_fields = ("stage", "store")
     list_select_related = ("store",)
     actions = [
-        _advance_action(PlannedOpening.Stage.SIGNED, "Move to: lease signed"),
-        _advance_action(PlannedOpening.Stage.FITTING_OUT, "Move to: fitting out"),
-        _advance_action(PlannedOpening.Stage.DROPPED, "Drop"),
+        _advance_action(PlannedOpening.Stage.SIGNED, _("Move to: lease signed")),
+        _advance_action(PlannedOpening.Stage.FITTING_OUT, _("Move to: fitting out")),
+        _advance_action(PlannedOpening.Stage.DROPPED, _("Drop")),
     ]

@@ -9,6 +9,8 @@ from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from millet.accounts.actor import actor_for_user
 from millet.accounts.models import ApiToken
@@ -17,6 +19,7 @@ from millet.finance.models import Payment
 from millet.inventory.models import Location, Stock
 from millet.sales.models import Cart, Order, Seller, Voucher
 from millet.sales.services import LineRequest, place_order, set_cart_voucher
+from millet.sales.views import REFUSALS
 from tests.admin.conftest import buy
 
 pytestmark = pytest.mark.django_db
@@ -158,14 +161,19 @@ def test_cancel_action_puts_reserved_stock_back_and_voids_payment(world, admin_c
 
 
 def test_cancel_action_reports_each_refusal_and_still_cancels_the_rest(populated, admin_client):
+    """Each refusal is said in the admin's language after its order's number: it was the service's
+    English detail ("an order that is returned cannot be cancelled") in a Chinese admin."""
     shipped = Order.objects.get(returns__isnull=False)
     paid = Order.objects.filter(status=Order.Status.PAID).first()
+    admin_client.cookies["django_language"] = "zh-hans"
 
     response = cancel(admin_client, shipped, paid)
 
     texts = [str(m) for m in get_messages(response.wsgi_request)]
-    assert f"{shipped.number}: an order that is returned cannot be cancelled" in texts
-    assert f"Cancelled: {paid.number}" in texts
+    with translation.override("zh-hans"):
+        assert f"{shipped.number}：{REFUSALS['not_cancellable']}" in texts
+        assert str(_("Cancelled: %s")) % paid.number in texts
+    assert not any("cannot be cancelled" in text for text in texts)
     shipped.refresh_from_db()
     paid.refresh_from_db()
     assert (shipped.status, paid.status) == (Order.Status.RETURNED, Order.Status.CANCELLED)

@@ -8,11 +8,13 @@ import stat
 import pytest
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.contrib.messages import get_messages
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from millet.core.errors import Conflict
 from millet.devices import services as devices
 from millet.devices.models import Automation, Device, Notification
 from tests.devices.conftest import C300
@@ -100,6 +102,28 @@ def test_every_device_model_has_a_working_read_only_admin_and_revoke_goes_throug
     assert response.status_code == 302
     device.refresh_from_db()
     assert not device.enabled and not devices.check_device_secret(cam.device_id, cam.secret)
+
+
+def test_the_revoke_action_says_a_refusal_and_the_count_in_the_admins_language(fleet, monkeypatch):
+    """A device another admin revoked meanwhile was reported as the service's English detail
+    ("device is already revoked") and the count as "revoked 0 device(s)", in a Chinese admin."""
+    (cam,) = fleet.sell("alice")
+
+    def revoked_meanwhile(actor, device_id):
+        raise Conflict("device is already revoked", code="already_revoked")
+
+    monkeypatch.setattr(devices, "revoke_device", revoked_meanwhile)
+    client = Client()
+    client.force_login(get_user_model().objects.create_superuser("boss", "b@x.local", "pw"))
+    client.cookies["django_language"] = "zh-hans"
+    device = Device.objects.get(device_id=cam.device_id)
+    response = client.post(
+        reverse("admin:devices_device_changelist"),
+        {"action": "revoke", "_selected_action": [device.pk]},
+        follow=True,
+    )
+    said = [str(m) for m in get_messages(response.wsgi_request)]
+    assert said == [f"{cam.device_id}：该设备已被吊销。", "已吊销 0 台设备。"]
 
 
 @pytest.mark.django_db(transaction=True)  # sales events bind devices on commit, as in a real build

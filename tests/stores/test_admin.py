@@ -50,10 +50,12 @@ def test_admin_actions_follow_the_stage_rules(admin_client_, network):
     admin_client_.post(changelist, {"action": "move_to_signed", "_selected_action": [opening.pk]})
     opening.refresh_from_db()
     assert opening.stage == "signed"
+    admin_client_.cookies["django_language"] = "de"  # said in the admin's language, not the service's English
     response = admin_client_.post(
         changelist, {"action": "move_to_signed", "_selected_action": [opening.pk]}, follow=True
     )
-    assert "cannot move to signed" in response.content.decode()
+    assert "Seine Phase kann nicht in diese wechseln." in response.content.decode()
+    assert "cannot move to signed" not in response.content.decode()
     opening.refresh_from_db()
     assert opening.stage == "signed"
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Group
+from django.contrib.messages import get_messages
 from django.test import Client
 from django.utils import timezone
 
 from millet.accounts.actor import SYSTEM, actor_for_user
-from millet.core.errors import Forbidden
+from millet.core.errors import Forbidden, NotFound
 from millet.lending import services as lending
 from millet.lending.models import Application, CreditModel, Loan
 from millet.lending.services import monitoring
@@ -62,6 +63,32 @@ def test_a_new_approved_version_retires_the_old_one(credit, credit_artifact):
     lending.approve_model(SYSTEM, model.version)
     assert [m.status for m in lending.list_models(SYSTEM).order_by("pk")] == ["retired", "approved"]
     assert apply(credit, placed_order(credit)).model == model
+
+
+def test_the_approve_action_speaks_the_admins_language(credit, credit_artifact, admin_client, monkeypatch):
+    """The action's messages and a refusal (the service's English detail) were English in a Hindi
+    admin: each is said in the admin's language now."""
+    other = {**credit_artifact, "training_scores": credit_artifact["training_scores"][:-1]}
+    from millet.lending.credit import artifact_version
+
+    other["version"] = artifact_version(other)
+    model = lending.register_model(other)
+    changelist = "/admin/lending/creditmodel/"
+    admin_client.cookies["django_language"] = "hi"
+
+    def said(*models) -> list[str]:
+        sent = {"action": "approve", "_selected_action": [m.pk for m in models]}
+        return [str(m) for m in get_messages(admin_client.post(changelist, sent, follow=True).wsgi_request)]
+
+    assert said(*CreditModel.objects.all()) == ["ठीक एक संस्करण चुनें।"]
+
+    def deleted_meanwhile(actor, version):
+        raise NotFound(f"no model version {version!r}", code="unknown_model")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(lending, "approve_model", deleted_meanwhile)
+        assert said(model) == ["यह संस्करण अब मौजूद नहीं है।"]
+    assert said(model) == [f"{model.version} अब स्वीकृत है।"]
 
 
 @pytest.mark.django_db(transaction=True)
