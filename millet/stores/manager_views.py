@@ -95,7 +95,7 @@ def _standing(request: HttpRequest, actor: Actor, store: Store) -> tuple[PeriodF
     try:
         period = store_period(store, first, last)
     except DomainError as exc:
-        form.add_error("last", PERIOD_REFUSALS[exc.code])
+        form.add_error("last", refusal_words(exc, PERIOD_REFUSALS))
         return form, {}
     rows = ranking_for(actor, store.market_id, period=period)
     own = next((row for row in rows if row.store_code == store.code), None)
