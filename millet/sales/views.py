@@ -86,6 +86,13 @@ REFUSALS = {
     "backordered": gettext_lazy("This order is still waiting for stock: it ships once the stock arrives."),
     "not_fulfillable": gettext_lazy("This order cannot be shipped: it is not paid, or it was cancelled."),
     "wrong_channel": gettext_lazy("This is a store's order: it is handed over at the store, not shipped."),
+    "units_not_held": gettext_lazy(
+        "Not every unit of this order is held in stock any more. Check the order's stock, then ship it."
+    ),
+    "serials_short": gettext_lazy(
+        "Warehouse %(location)s has fewer serialized units on its shelf than this order holds "
+        "(%(found)s of %(held)s). Count its stock, then ship the order."
+    ),
 }
 
 

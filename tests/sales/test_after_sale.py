@@ -575,3 +575,22 @@ def test_a_too_long_reason_is_refused_in_the_shoppers_language(world):
         assert refused.status_code == 422
         assert "Ensure this value" not in refused.content.decode(), language
     assert not ReturnAuthorization.objects.exists()
+
+
+def test_a_shelf_short_of_the_serialized_units_it_holds_is_said_with_its_warehouse(world):
+    """The stock count promised units the shelf no longer has (a unit marked defective, say): the
+    shipment said "a scanned serial is not in stock here", though nobody scanned, in general words."""
+    from millet.inventory.models import Reservation, SerialUnit
+
+    order = paid_order(world)
+    hold = Reservation.objects.get(reference__startswith=f"{order.number}/")
+    location = hold.stock.location
+    SerialUnit.objects.filter(sku_id=hold.stock.sku_id, location=location).update(status="defective")
+    staff = page(world, "staff")
+    staff.cookies["django_language"] = "de"
+    refused = staff.post(f"/orders/{order.number}/ship/", {"carrier": "DHL", "tracking_number": "JD0001"})
+    html = refused.content.decode()
+    assert refused.status_code == 409 and f"Lager {location.code}" in html and "(0 von 1)" in html
+    stored = Order.objects.get(number=order.number)
+    assert stored.status == "paid" and stored.tracking_number == ""
+    assert Reservation.objects.get(pk=hold.pk).status == "active"  # nothing left the shelf

@@ -365,7 +365,16 @@ def consume_reservations(
                 status=SerialUnit.Status.IN_STOCK,
             ).update(status=SerialUnit.Status.SOLD, sold_reference=reference)
             if sold != res.quantity or len(chosen) != res.quantity:
-                raise Conflict("a scanned serial is not in stock here", code="serial_not_in_stock")
+                where = {"location": Location.objects.get(pk=stock.location_id).code}
+                if not serials:  # picked here, not scanned: the shelf lacks units
+                    raise Conflict(
+                        f"{where['location']} has {len(chosen)} of the {res.quantity} serialized units held",
+                        code="serials_short",
+                        facts={**where, "held": res.quantity, "found": len(chosen)},
+                    )
+                raise Conflict(
+                    "a scanned serial is not in stock here", code="serial_not_in_stock", facts=where
+                )
             assigned.extend(chosen)
         Stock.objects.filter(pk=stock.pk).update(
             quantity=F("quantity") - res.quantity, reserved=F("reserved") - res.quantity

@@ -49,7 +49,7 @@ def fulfil(
         serialized = skus[line.sku_id].serialized
         units = inventory.consume_reservations(reference, serials=given, serialized=serialized)
         if serialized and len(units) != line.quantity:
-            raise Conflict("not all units of the order are held", code="not_fulfillable")
+            raise Conflict("not all units of the order are held", code="units_not_held")
         OrderUnit.objects.bulk_create(OrderUnit(line=line, serial=s) for s in units)
         handed.extend(units)
     OrderLine.objects.filter(order=order).update(quantity_fulfilled=F("quantity"))
@@ -91,7 +91,9 @@ def fulfil_order(actor: Actor, number: str, *, carrier: str = "", tracking_numbe
     and its tracking number that the buyer's order page shows (each at most ``MAX_SHIPPING_TEXT``, else
     422 ``carrier_too_long`` / ``tracking_number_too_long``; blank when handed to no carrier).
     Conflicts: ``wrong_channel`` (a store's order), ``already_fulfilled`` (shipped: a second
-    click), ``backordered`` (stock still awaited), ``not_fulfillable`` (unpaid or cancelled)."""
+    click), ``backordered`` (stock still awaited), ``not_fulfillable`` (unpaid or cancelled),
+    ``units_not_held`` (its holds no longer cover every unit), and inventory's ``serials_short`` (the
+    warehouse's shelf lacks serialized units its stock count promised)."""
     actor.require_staff()
     carrier, tracking_number = carrier.strip(), tracking_number.strip()
     for field, value in (("carrier", carrier), ("tracking_number", tracking_number)):
