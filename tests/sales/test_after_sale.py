@@ -594,3 +594,35 @@ def test_a_shelf_short_of_the_serialized_units_it_holds_is_said_with_its_warehou
     stored = Order.objects.get(number=order.number)
     assert stored.status == "paid" and stored.tracking_number == ""
     assert Reservation.objects.get(pk=hold.pk).status == "active"  # nothing left the shelf
+
+
+def test_a_return_form_sent_again_after_every_unit_came_back_is_told_so(world):
+    """A resent return form (``units_to_request(besides=...)``) took a second path that skipped
+    ``check_returnable``: once the request's units were received and refunded (the order returned),
+    the form was still read as open, its units offered again, and the page said "Your return request
+    is sent". It is now read on the one path: 409 ``already_returned``, on the order's page."""
+    order = shipped_order(world)
+    line = order.lines.get()
+    alice = page(world, "alice")
+    attempt = re.search(
+        r'name="attempt" value="([0-9a-f]{32})"',
+        alice.get(f"/orders/{order.number}/return/").content.decode(),
+    )[1]
+    ask = {"reason": "defective", f"line_{line.pk}": "1", "details": "", "attempt": attempt}
+    assert alice.post(f"/orders/{order.number}/return/", ask, follow=True).status_code == 200
+    sent = ReturnAuthorization.objects.get(order=order)
+    staff = actor(world, "staff")
+    services.decide_return(staff, sent.pk, approve=True)
+    serial = services.sold_units(staff, order.number)[0].serial
+    services.receive_return(staff, sent.pk, warehouse_code="WH-CN-SH", serials={line.pk: [serial]})
+    returned = Order.objects.get(pk=order.pk)
+    assert returned.status == Order.Status.RETURNED
+
+    with pytest.raises(Conflict) as all_back:
+        services.units_to_request(returned, besides=sent)
+    assert all_back.value.code == "already_returned"
+    resent = alice.post(f"/orders/{order.number}/return/", ask)
+    assert resent.status_code == 409
+    assert "Your return request is sent." not in resent.content.decode()
+    assert "Every item of this order has already been returned." in resent.content.decode()
+    assert ReturnAuthorization.objects.count() == 1

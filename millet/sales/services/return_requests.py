@@ -56,14 +56,13 @@ def units_to_request(order: Order, *, besides: ReturnAuthorization | None = None
 
     ``besides``: the request a resent form already made (``requested_return``). Its units count as
     free again, so the resent form is read as it was first read, and ``request_return`` answers it
-    as the first, or 409 ``idempotency_key_reused`` when its choices changed (nothing is asked)."""
-    if besides is not None:
-        left = returnable_units(order)
-        for asked in besides.lines.all():
-            left[asked.line_id] = left.get(asked.line_id, 0) + asked.quantity
-        return left
+    as the first, or 409 ``idempotency_key_reused`` when its choices changed (nothing is asked).
+    It is read on the same path as a new form: an order whose units are all back since is said so
+    (409 ``already_returned``), never offered the units that came back as if they could be asked for."""
     check_returnable(order)
     left = returnable_units(order)
+    for asked in besides.lines.all() if besides is not None else ():
+        left[asked.line_id] = left.get(asked.line_id, 0) + asked.quantity
     if not any(left.values()):
         raise Conflict("every unit left is in a return request already", code="over_returned")
     return left
