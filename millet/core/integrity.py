@@ -1,5 +1,9 @@
 """A refused insert is answered as "it already exists" only when the row it collided with is there.
 
+``taken_or_raise`` first asks whether the key is taken, the common case (a form sent twice, a code
+reused), so it is refused without a failed insert; the savepoint answers the rare twin that passed
+the same question at the same moment. Each caller names the key's rows and its refusal once.
+
 An ``IntegrityError`` names no constraint portably: the unique key a service guards may have
 refused the row (a twin sent at the same moment made it first), or another constraint did (a
 CHECK, a NOT NULL, a second unique key, a foreign key to a row deleted meanwhile). Telling the
@@ -23,9 +27,13 @@ Found = TypeVar("Found")
 
 
 @contextmanager
-def taken_or_raise(taken: QuerySet, refusal: DomainError) -> Iterator[None]:
-    """Run the block in a savepoint; if the database refuses it, raise ``refusal`` when ``taken``
-    (the rows holding the unique key the block would write) exists, else the ``IntegrityError``."""
+def taken_or_raise(taken: QuerySet, refusal: DomainError, *, check_first: bool = True) -> Iterator[None]:
+    """Raise ``refusal`` when ``taken`` (the rows holding the unique key the block would write)
+    exists; else run the block in a savepoint and, if the database refuses it, raise ``refusal`` when
+    ``taken`` exists now, else the ``IntegrityError``. ``check_first=False`` is for a caller that has
+    asked already, in words of its own (which serials are taken)."""
+    if check_first and taken.exists():
+        raise refusal
     try:
         with transaction.atomic():
             yield

@@ -25,9 +25,22 @@ def keyed(person, key: str):
     return KeyedRequest.objects.filter(actor=person, key=key)
 
 
+def test_a_key_taken_before_is_refused_without_running_the_block(person):
+    """The common case is asked first: no insert is tried, so none fails."""
+    KeyedRequest.objects.create(actor=person, key="k0", request_fingerprint="f")
+    ran = []
+    with pytest.raises(Conflict) as refused, taken_or_raise(keyed(person, "k0"), Conflict("k0 exists")):
+        ran.append(True)
+    assert str(refused.value) == "k0 exists" and not ran
+
+
 def test_the_unique_key_met_is_the_conflict(person):
+    """A twin that passed the same question at the same moment: the insert itself is refused."""
     KeyedRequest.objects.create(actor=person, key="k1", request_fingerprint="f")
-    with pytest.raises(Conflict) as refused, taken_or_raise(keyed(person, "k1"), Conflict("k1 exists")):
+    with (
+        pytest.raises(Conflict) as refused,
+        taken_or_raise(keyed(person, "k1"), Conflict("k1 exists"), check_first=False),
+    ):
         KeyedRequest.objects.create(actor=person, key="k1", request_fingerprint="g")
     assert str(refused.value) == "k1 exists"
 

@@ -43,13 +43,11 @@ def create_device_model(urn: str, name: str, spec: Mapping[str, Any], *, actor: 
     actor.require_staff()
     urn = checked_text(urn, "urn", 128)
     checked_spec(spec)
+    name = checked_text(name, "name", 128)
     taken, duplicate = (
         DeviceModel.objects.filter(urn=urn),
         Conflict(f"device model {urn!r} exists", code="duplicate_urn"),
     )
-    if taken.exists():
-        raise duplicate
-    name = checked_text(name, "name", 128)
     with taken_or_raise(taken, duplicate):  # a twin sent at once passed the check too: the URN is unique
         return DeviceModel.objects.create(urn=urn, name=name, spec=dict(spec))
 

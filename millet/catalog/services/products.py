@@ -115,8 +115,6 @@ def create_product(
         Product.objects.filter(slug=slug),
         Conflict(f"product {slug!r} exists", code="duplicate_product"),
     )
-    if taken.exists():
-        raise duplicate
     with taken_or_raise(taken, duplicate):  # a twin sent at once passed the check too: the slug is unique
         with translation.override(SOURCE_LANGUAGE):  # English source text
             return Product.objects.create(slug=slug, **fields)
@@ -212,8 +210,6 @@ def create_sku(
     fields = {"name": checked_text(name, "name", 160), "attributes": checked_attributes(attributes)}
     product = _product(product_slug)
     taken, duplicate = Sku.objects.filter(code=code), Conflict(f"SKU {code!r} exists", code="duplicate_sku")
-    if taken.exists():
-        raise duplicate
     with taken_or_raise(taken, duplicate):  # a twin sent at once passed the check too: the code is unique
         with translation.override(SOURCE_LANGUAGE):  # the name is the English source
             return Sku.objects.create(

@@ -111,7 +111,7 @@ def provision_batch(
             )
         )
     meanwhile = Conflict("a serial of this batch was provisioned meanwhile", code="already_provisioned")
-    with taken_or_raise(Device.objects.filter(serial__in=serials), meanwhile):
+    with taken_or_raise(Device.objects.filter(serial__in=serials), meanwhile, check_first=False):
         created = Device.objects.bulk_create(rows, batch_size=1000)
         if not all(d.pk for d in created):  # backends without RETURNING on bulk insert
             created = list(Device.objects.filter(serial__in=serials))

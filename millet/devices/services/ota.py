@@ -63,8 +63,6 @@ def upload_firmware(
         raise Unprocessable("size must be 1 byte to 16 GiB", code="invalid_size")
     taken = Firmware.objects.filter(device_model=model, version=version)
     duplicate = Conflict(f"firmware {version} exists for this model", code="duplicate_firmware")
-    if taken.exists():
-        raise duplicate
     with taken_or_raise(taken, duplicate):  # a twin sent at once passed the check too: the version is unique
         return Firmware.objects.create(
             device_model=model,

@@ -104,8 +104,6 @@ def create_campaign(
         raise Unprocessable("the location is in another market", code="location_wrong_market")
     taken = Campaign.objects.filter(code=code)
     exists = Conflict(f"campaign {code} exists", code="campaign_exists")
-    if taken.exists():
-        raise exists
     with transaction.atomic():
         with taken_or_raise(taken, exists):  # a twin sent at once passed the check too: the code is unique
             campaign = Campaign.objects.create(

@@ -125,8 +125,6 @@ def create_plan(
         ProtectionPlan.objects.filter(code=code),
         Conflict(f"plan {code} exists", code="plan_exists"),
     )
-    if taken.exists():
-        raise duplicate
     with taken_or_raise(taken, duplicate):  # a twin sent at once passed the check too: the code is unique
         plan = ProtectionPlan.objects.create(
             code=code,

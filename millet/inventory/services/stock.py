@@ -74,8 +74,6 @@ def receive_units(
     if serials and len(set(serials)) != len(serials):
         raise Unprocessable("duplicate serial numbers", code="duplicate_serial")
     known = Conflict("a serial number is already known", code="duplicate_serial")
-    if serials and SerialUnit.objects.filter(serial__in=serials).exists():
-        raise known
     if serials:  # first: a delivery of another PO booked at once may carry the same serial (unique)
         with taken_or_raise(SerialUnit.objects.filter(serial__in=serials), known):
             SerialUnit.objects.bulk_create(
