@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
+from millet.core.typed_numbers import ascii_digits
 from millet.regions.india import indian_state
 
 POSTAL_CODES = {"IN": r"[1-9][0-9]{5}", "CN": r"[0-9]{6}", "DE": r"[0-9]{5}"}
@@ -45,10 +46,12 @@ class AddressFields:
     state: str = ""
 
     def cleaned(self) -> AddressFields:
-        """Surrounding spaces gone, the postal code in upper case, the phone as typed."""
+        """Surrounding spaces gone, the postal code in upper case, the phone as typed; the digits of
+        both in ASCII, as ``core.typed_numbers`` reads every number typed ("११०००१" is 110001)."""
         values = {name: str(getattr(self, name) or "").strip() for name in self.__dataclass_fields__}
         values["market"] = values["market"].upper()
-        values["postal_code"] = values["postal_code"].upper()
+        values["postal_code"] = ascii_digits(values["postal_code"]).upper()
+        values["phone"] = ascii_digits(values["phone"])
         return AddressFields(**values)
 
 

@@ -16,6 +16,7 @@ from millet.accounts.backoffice import ServiceAddAdmin, ServiceForm
 from millet.core.admin import ReadOnlyAdmin, ReadOnlyTabularInline
 from millet.core.errors import DomainError
 from millet.core.refusals import refusal_about
+from millet.core.typed_numbers import DecimalNumberField, WholeNumberField, whole_number
 from millet.devices import services
 from millet.devices.models import (
     Automation,
@@ -151,7 +152,7 @@ class FirmwareForm(ServiceForm):
     version = forms.CharField(label=_("Version"), max_length=32)
     url = forms.URLField(label=_("Download URL"), max_length=300, assume_scheme="https")
     sha256 = forms.CharField(label=_("SHA-256"), min_length=64, max_length=64)
-    size = forms.IntegerField(label=_("Size (bytes)"), min_value=1)
+    size = WholeNumberField(label=_("Size (bytes)"), min_value=1)
     notes = forms.CharField(
         label=_("Release notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -167,19 +168,17 @@ class RolloutForm(ServiceForm):
         initial="5, 25, 100",
         help_text=_("Rising percentages of the fleet, ending at 100."),
     )
-    rate_per_minute = forms.IntegerField(label=_("Updates per minute"), min_value=1, initial=60)
-    failure_threshold = forms.DecimalField(
+    rate_per_minute = WholeNumberField(label=_("Updates per minute"), min_value=1, initial=60)
+    failure_threshold = DecimalNumberField(
         label=_("Failure threshold"), initial="0.2", help_text=_("The share of failed updates that stops it.")
     )
-    min_finished = forms.IntegerField(label=_("Finished updates before judging"), min_value=1, initial=5)
+    min_finished = WholeNumberField(label=_("Finished updates before judging"), min_value=1, initial=5)
 
     def clean_steps(self) -> list[int]:
-        parts = [p.strip() for p in self.cleaned_data["steps"].split(",")]
-        if not all(
-            p.isascii() and p.isdigit() and len(p) <= 9 for p in parts
-        ):  # "²" is a digit int() refuses
+        steps = [whole_number(p) for p in self.cleaned_data["steps"].replace("，", ",").split(",")]
+        if None in steps:
             raise ValidationError(_("Write whole percentages separated by commas."), code="bad_steps")
-        return [int(p) for p in parts]
+        return steps
 
     def create(self, actor, data: dict) -> Rollout:
         return services.start_rollout(actor, data.pop("firmware").pk, **data)

@@ -7,8 +7,9 @@ A picker's value names a device and one of its spec's members, ``<device_id>|<ki
 - action: ``set`` (a writable property), ``action`` (an action without arguments) or ``notify``.
 
 The value typed next to a property is an input of its spec's type: bool -> on/off, a value list ->
-its choices, a range -> a number with min/max/step, a string -> text. Nothing here decides what is
-allowed: the automation services check every device and value again when the automation is saved.
+its choices, a range -> a number (typed in a text input, read by ``core.typed_numbers``), a string
+-> text. Nothing here decides what is allowed: the automation services check every device and
+value again when the automation is saved.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from millet.accounts.actor import Actor
 from millet.catalog import services as catalog
 from millet.catalog.device_spec import PropertySpec, property_checker
 from millet.core.errors import DomainError
+from millet.core.typed_numbers import decimal_number, whole_number
 from millet.devices import controls
 from millet.devices import services as devices
 
@@ -55,7 +57,6 @@ class ValueInput:
     options: list[Choice] = field(default_factory=list)
     minimum: object = None
     maximum: object = None
-    step: object = None
     unit: str = ""
     value: str = ""
     ops: list[Choice] = field(default_factory=list)
@@ -139,22 +140,24 @@ def value_input(prop: PropertySpec, name: str, label: str, posted: str = "", *, 
         ]
         return ValueInput(kind="enum", options=options, **common)
     if numeric:
-        low, high, step = prop.value_range or (None, None, 1 if prop.format != "float" else "any")
-        return ValueInput(kind="number", minimum=low, maximum=high, step=step, **common)
+        low, high, _step = prop.value_range or (None, None, None)  # the step is value_problem's to say
+        return ValueInput(kind="number", minimum=low, maximum=high, **common)
     return ValueInput(kind="text", **common)
 
 
 def parse_value(prop: PropertySpec, raw: str) -> object:
-    """The posted text as the property's type; a malformed number stays text for the service to refuse."""
+    """The posted text as the property's type, its number read by ``core.typed_numbers``' one rule
+    (``१२`` and ``１２`` are 12); a malformed number stays text for the service to refuse."""
     raw = (raw or "").strip()
     if prop.format == "bool":
         return {"true": True, "false": False}.get(raw, raw)
     if prop.format == "string":
         return raw
-    try:
-        return float(raw) if prop.format == "float" else int(raw)
-    except ValueError:
-        return raw
+    if prop.format == "float":
+        number = decimal_number(raw)
+        return raw if number is None else float(number)
+    whole = whole_number(raw, max_digits=18, signed=True)
+    return raw if whole is None else whole
 
 
 def value_problem(prop: PropertySpec, raw: str, op: str | None) -> str:

@@ -38,8 +38,9 @@ from millet.catalog.services import product_faces
 from millet.core.errors import DomainError, Forbidden, NotFound
 from millet.core.not_found import as_404
 from millet.core.refusals import refusal_words
+from millet.core.typed_numbers import whole_number
 from millet.devices import controls, services
-from millet.devices.automation_form import value_problem
+from millet.devices.automation_form import parse_value, value_problem
 from millet.devices.telemetry import services as telemetry
 
 CHART_HOURS = 24
@@ -120,13 +121,12 @@ def create_home(request: HttpRequest) -> HttpResponse:
 @require_POST
 def place(request: HttpRequest, device_id: str) -> HttpResponse:
     home = request.POST.get("home", "")
+    home_id = whole_number(home, max_digits=18)
     try:
         with as_404(Forbidden):
-            if home and not (home.isascii() and home.isdigit()):  # "²" is a digit int() refuses
+            if home and home_id is None:
                 raise NotFound("unknown home", code="unknown_home")
-            services.place_device(
-                request_actor(request), device_id, int(home) if home else None, request.POST.get("room", "")
-            )
+            services.place_device(request_actor(request), device_id, home_id, request.POST.get("room", ""))
     except DomainError as exc:
         messages.error(request, refusal_words(exc, REFUSALS, COMMAND_REFUSED))
         return _devices_page(request, status=exc.status_code)
@@ -187,16 +187,6 @@ def _what(command) -> str:
     return command.kind
 
 
-def _parse(spec, raw: str) -> object:
-    """A form's text as the property's type; what does not parse is passed on for the spec to refuse."""
-    if spec.format == "bool":
-        return {"true": True, "false": False}.get(raw, raw)
-    try:
-        return float(raw) if spec.format == "float" else int(raw)
-    except ValueError:
-        return raw
-
-
 def _send(request: HttpRequest, device_id: str, command: Callable[[], object]) -> HttpResponse:
     """Send an owner's command from a form: back to the device page, or the device page again
     with the refusal in the owner's words and its status (404 an unknown property, 422 a value the
@@ -227,7 +217,7 @@ def set_property(request: HttpRequest, device_id: str) -> HttpResponse:
     def command() -> None:
         if spec is None:
             raise NotFound("unknown property")
-        value = _parse(spec, raw)
+        value = parse_value(spec, raw)
         services.request_set(request_actor(request), device_id, {key: value})
 
     return _send(request, device_id, command)

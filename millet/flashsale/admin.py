@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from millet.accounts.actor import SYSTEM
 from millet.accounts.backoffice import ServiceAddAdmin, ServiceForm
 from millet.core.admin import ReadOnlyAdmin
+from millet.core.typed_numbers import DecimalNumberField, WholeNumberField
 from millet.flashsale import services
 from millet.flashsale.models import Campaign, Claim, StreamDeadLetter, WaitlistEntry
 
@@ -26,14 +27,14 @@ class CampaignForm(ServiceForm):
     location_code = forms.CharField(
         label=_("Stock location"), max_length=32, help_text=_("The warehouse the units are set aside in.")
     )
-    price = forms.DecimalField(label=_("Price"), max_digits=12, decimal_places=2, min_value=0)
-    units = forms.IntegerField(label=_("Units"), min_value=1, max_value=services.MAX_UNITS)
+    price = DecimalNumberField(label=_("Price"), max_digits=12, decimal_places=2, min_value=0)
+    units = WholeNumberField(label=_("Units"), min_value=1, max_value=services.MAX_UNITS)
     starts_at = forms.SplitDateTimeField(label=_("Starts at"), widget=admin.widgets.AdminSplitDateTime)
     ends_at = forms.SplitDateTimeField(label=_("Ends at"), widget=admin.widgets.AdminSplitDateTime)
-    per_customer_limit = forms.IntegerField(
+    per_customer_limit = WholeNumberField(
         label=_("Units per customer"), min_value=1, max_value=services.MAX_PER_CUSTOMER, initial=1
     )
-    payment_window_seconds = forms.IntegerField(
+    payment_window_seconds = WholeNumberField(
         label=_("Payment window (seconds)"),
         min_value=60,
         max_value=services.MAX_PAYMENT_WINDOW,

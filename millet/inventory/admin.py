@@ -14,6 +14,7 @@ from millet.accounts.backoffice import ServiceAddAdmin, ServiceForm
 from millet.catalog.services import sku_id_for
 from millet.core.admin import ReadOnlyAdmin, ReadOnlyTabularInline
 from millet.core.form_errors import refusal_on_form
+from millet.core.typed_numbers import WholeNumberField, whole_number
 from millet.inventory import services
 from millet.inventory.models import (
     Backorder,
@@ -122,7 +123,7 @@ class TransferForm(ServiceForm):
     sku = sku_field()
     source = location_field(_("From location"), _("A warehouse or store code."))
     destination = location_field(_("To location"))
-    quantity = forms.IntegerField(label=_("Quantity"), min_value=1)
+    quantity = WholeNumberField(label=_("Quantity"), min_value=1)
 
     def clean_sku(self) -> int:
         return sku_id(self.cleaned_data["sku"])
@@ -180,17 +181,16 @@ class PurchaseOrderForm(ServiceForm):
         for row in self.cleaned_data["lines"].splitlines():
             if not row.strip():
                 continue
-            code, _space, quantity = row.strip().rpartition(" ")
-            # ASCII digits only (``isdigit`` passes "²", which ``int`` refuses) and few enough for
-            # ``int``; a number past MAX_QUANTITY is the service's to refuse, in its own words.
-            whole = quantity.isascii() and quantity.isdigit() and len(quantity) <= 100
-            if not code or not whole or int(quantity) < 1:
+            code, _space, typed = row.strip().rpartition(" ")
+            # a number past MAX_QUANTITY is the service's to refuse, in its own words
+            quantity = whole_number(typed, max_digits=100)
+            if not code or quantity is None or quantity < 1:
                 raise ValidationError(
                     _("Write each line as a SKU code and a whole number: %(row)s"),
                     params={"row": row.strip()},
                     code="bad_line",
                 )
-            lines.append((sku_id(code.strip()), int(quantity)))
+            lines.append((sku_id(code.strip()), quantity))
         return lines
 
     def create(self, actor, data: dict) -> PurchaseOrder:

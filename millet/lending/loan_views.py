@@ -26,6 +26,7 @@ from millet.core.attempt_keys import AttemptField, with_fresh_attempt
 from millet.core.errors import DomainError
 from millet.core.not_found import as_404
 from millet.core.refusals import refusal_words
+from millet.core.typed_numbers import DecimalNumberField
 from millet.lending.card import card_problem
 from millet.lending.services import LoanStatement, LoanSummary, loan_statement, loan_summaries, repay
 from millet.regions.money import currency_exponent, from_minor
@@ -66,12 +67,11 @@ REFUSAL_FIELD = {
 
 class RepayForm(forms.Form):
     attempt = AttemptField()
-    amount = forms.DecimalField(label=gettext_lazy("Amount to pay"), max_digits=14)
+    amount = DecimalNumberField(label=gettext_lazy("Amount to pay"), max_digits=14)
     card_token = forms.CharField(label=gettext_lazy("Card token"), max_length=64)
 
     def __init__(self, *args, summary: LoanSummary, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["amount"].widget.attrs["inputmode"] = "decimal"
         self.fields["amount"].help_text = _(
             "Any amount up to %(payoff)s, which pays off the whole loan today."
         ) % {"payoff": money(summary.payoff, summary.currency)}

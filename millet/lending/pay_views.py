@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods
 from millet.accounts.actor import Actor, request_actor
 from millet.core.errors import Conflict, DomainError
 from millet.core.not_found import as_404
+from millet.core.typed_numbers import DecimalNumberField, WholeNumberField
 from millet.lending.card import card_problem
 from millet.lending.credit.reasons import reason_text
 from millet.lending.services import application_form, applications_for_order, apply_for_credit, list_products
@@ -63,11 +64,11 @@ def _field(question: dict[str, Any]) -> forms.Field:
         help_text = _("In %(currency)s.") % {"currency": question["currency"]}
         if optional:
             help_text += " " + _("Leave it empty if you have none.")
-        return forms.DecimalField(
+        return DecimalNumberField(
             label=label, required=not optional, max_digits=14, decimal_places=2, help_text=help_text
         )
     if question["kind"] == "integer":
-        return forms.IntegerField(
+        return WholeNumberField(
             label=label, min_value=question["minimum"], max_value=question["maximum"], required=not optional
         )
     choices = [("", _("Choose…"))] + [(c["value"], c["label"]) for c in question["choices"]]

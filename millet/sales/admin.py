@@ -22,6 +22,7 @@ from millet.core.admin import KeptOnceMade, ReadOnlyAdmin, ReadOnlyTabularInline
 from millet.core.errors import DomainError
 from millet.core.form_errors import refusal_on_form
 from millet.core.refusals import refusal_about
+from millet.core.typed_numbers import WholeNumberField
 from millet.sales.models import (
     Cart,
     CartLine,
@@ -156,7 +157,7 @@ class ReturnForm(ServiceForm):
             out = line.quantity_fulfilled - line.quantity_returned
             if out <= 0:
                 continue
-            self.fields[f"quantity_{line.pk}"] = forms.IntegerField(
+            self.fields[f"quantity_{line.pk}"] = WholeNumberField(
                 label=_("%(sku)s: units back") % {"sku": line.sku.code},
                 min_value=0,
                 max_value=out,

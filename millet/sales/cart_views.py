@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST, require_safe
 from millet.accounts.actor import request_actor
 from millet.core.errors import Conflict, DomainError, NotFound, Unprocessable
 from millet.core.not_found import as_404
+from millet.core.typed_numbers import WholeNumberField
 from millet.sales import services
 from millet.sales.problems import problem_text
 from millet.web.markets import market_or_404
@@ -33,7 +34,7 @@ MAX_IN_CART = 10  # units of one SKU per order online: a shop, not a wholesaler
 
 class LineForm(forms.Form):
     sku = forms.CharField(max_length=64)
-    quantity = forms.IntegerField(
+    quantity = WholeNumberField(
         label=gettext_lazy("Quantity"), min_value=0, max_value=MAX_IN_CART, required=False
     )
 

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from millet.core.attempt_keys import AttemptField
+from millet.core.typed_numbers import WholeNumberField
 
 # The shopper's words for ReturnAuthorization.Reason (the model keeps codes, the page translates).
 REASONS = [
@@ -39,7 +40,7 @@ class ReturnRequestForm(forms.Form):
         self.line_fields = []
         for line_id, label, left in lines:
             name = f"line_{line_id}"
-            self.fields[name] = forms.IntegerField(
+            self.fields[name] = WholeNumberField(
                 label=label,
                 min_value=0,
                 max_value=left,

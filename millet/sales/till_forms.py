@@ -7,6 +7,7 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from millet.core.typed_numbers import DecimalNumberField, DigitsField, ascii_digits
 from millet.core.types import money_pattern
 
 SCAN_ATTRS = {
@@ -23,14 +24,14 @@ def serial_list(text: str) -> list[str]:
     return [part for part in text.replace(",", " ").split() if part]
 
 
-class CashField(forms.DecimalField):
-    """Cash typed at the till: digits with at most two decimals, as the API's Money; Django's own
-    DecimalField would take "1e5" as 100000 and a leading sign."""
+class CashField(DecimalNumberField):
+    """Cash typed at the till: digits (of any script, ``core.typed_numbers``) with at most two
+    decimals and no sign, as the API's Money."""
 
     default_error_messages = {"invalid": _("Type the amount in digits, such as 120.50.")}
 
     def to_python(self, value):
-        text = str(value).strip() if value is not None else ""
+        text = ascii_digits(str(value)) if value is not None else ""
         if text and not re.fullmatch(money_pattern(2), text):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         return super().to_python(text)
@@ -85,7 +86,7 @@ class PayForm(forms.Form):
 
 class PickupForm(forms.Form):
     number = forms.CharField(label=_("Order number"), max_length=24, widget=forms.TextInput(attrs=SCAN_ATTRS))
-    pickup_code = forms.CharField(
+    pickup_code = DigitsField(
         label=_("Pickup code"), max_length=6, help_text=_("The six digits the shopper shows.")
     )
     serials = forms.CharField(

@@ -30,6 +30,7 @@ from millet.accounts.actor import Actor, request_actor
 from millet.core.errors import DomainError, NotFound
 from millet.core.not_found import as_404
 from millet.core.refusals import refusal_words
+from millet.core.typed_numbers import whole_number
 from millet.regions.services import get_market
 from millet.sales import services
 from millet.sales.services.stores import StoreFacts, store_facts, stores_by_id
@@ -190,12 +191,10 @@ def till(request: HttpRequest, actor: Actor, store: StoreFacts) -> HttpResponse:
         return redirect("sales:till", store_code=store.code)
     if action == "remove":
         index = request.POST.get("line", "")
-        kind, _sep, position = index.partition(":")
-        plain = (
-            position.isascii() and position.isdigit() and len(position) <= 9
-        )  # "²" is a digit int() refuses
-        if kind in ("units", "plain") and plain and int(position) < len(basket[kind]):
-            basket[kind].pop(int(position))
+        kind, _sep, typed = index.partition(":")
+        position = whole_number(typed)
+        if kind in ("units", "plain") and position is not None and position < len(basket[kind]):
+            basket[kind].pop(position)
             _save(request, store, basket)
         return redirect("sales:till", store_code=store.code)
     if action == "pay":

@@ -18,6 +18,7 @@ from millet.accounts.backoffice import ServiceAddMixin, ServiceForm
 from millet.core.errors import DomainError
 from millet.core.form_errors import refusal_on_form
 from millet.core.refusals import refusal_about
+from millet.core.typed_numbers import DecimalNumberField
 from millet.stores.hours import DAYS
 from millet.stores.models import ExpansionGoal, PlannedOpening, StaffMember, Store
 from millet.stores.services import advance_opening, check_expansion_goal, open_store
@@ -32,8 +33,8 @@ class OpenStoreForm(ServiceForm):
     market = forms.CharField(label=_("Market"), max_length=2, help_text=_("CN, IN or DE"))
     city = forms.CharField(label=_("City"), max_length=64)
     address = forms.CharField(label=_("Address"), max_length=255)
-    latitude = forms.DecimalField(label=_("Latitude"), max_digits=9, decimal_places=6)
-    longitude = forms.DecimalField(label=_("Longitude"), max_digits=9, decimal_places=6)
+    latitude = DecimalNumberField(label=_("Latitude"), max_digits=9, decimal_places=6)
+    longitude = DecimalNumberField(label=_("Longitude"), max_digits=9, decimal_places=6)
     opens = forms.TimeField(label=_("Opens at"), initial="10:00")
     closes = forms.TimeField(label=_("Closes at"), initial="22:00")
     opened_on = forms.DateField(label=_("Opened on"), required=False, widget=admin.widgets.AdminDateWidget)

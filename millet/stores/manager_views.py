@@ -26,6 +26,7 @@ from millet.core.attempt_keys import AttemptField, with_fresh_attempt
 from millet.core.errors import DomainError, Forbidden
 from millet.core.not_found import as_404
 from millet.core.refusals import refusal_words
+from millet.core.typed_numbers import WholeNumberField
 from millet.inventory import services as inventory
 from millet.inventory.services import MAX_REQUEST_QUANTITY
 from millet.regions.services import get_market
@@ -65,7 +66,7 @@ class PeriodForm(forms.Form):
 
 class StockRequestForm(forms.Form):
     sku = forms.CharField(label=_("SKU code"), max_length=64)
-    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=MAX_REQUEST_QUANTITY)
+    quantity = WholeNumberField(label=_("Quantity"), min_value=1, max_value=MAX_REQUEST_QUANTITY)
     note = forms.CharField(
         label=_("Note for the supply planner"), max_length=255, required=False, widget=forms.TextInput
     )

@@ -37,6 +37,22 @@ def test_an_indian_address_keeps_its_gst_state(people):
     assert [a.id for a in list_addresses(ravi)] == [saved.id]
 
 
+def test_an_address_typed_with_devanagari_or_full_width_digits_is_saved_in_ascii(people):
+    """A PIN code typed "४०००२०" was refused as "A PIN code has six digits", six being what was typed: a
+    PIN code and a phone are read by the one rule for typed numbers (``core.typed_numbers``)."""
+    ravi, _ = people
+    typed = AddressFields(
+        "IN", "Ravi Shah", "+९१ ९८२०० १२३४५", "1 Marine Drive", "Mumbai", "४०००२०", state="27"
+    )
+    saved = save_address(ravi, typed)
+    assert (saved.phone, saved.postal_code) == ("+91 98200 12345", "400020")
+    wide = AddressFields(
+        "CN", "Li Lei", "１３８ ００１３ ８０００", "88 Century Avenue", "Shanghai", "２００１２０"
+    )
+    in_china = save_address(ravi, wide)
+    assert (in_china.phone, in_china.postal_code) == ("138 0013 8000", "200120")
+
+
 @pytest.mark.parametrize(
     ("changes", "field"),
     [

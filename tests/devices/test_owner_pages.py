@@ -334,3 +334,44 @@ def test_a_refused_device_form_says_why_in_the_owners_language(fleet, client):
         assert answer.status_code == status and words in text, (url, data)
         assert "must be" not in text and "siid" not in text and "unknown" not in text, (url, data)
     assert devices.list_commands(fleet.actor("alice"), cam.device_id) == []
+
+
+def test_the_owners_digits_are_read_in_any_script_on_the_editor_and_the_device_page(fleet, client):
+    """The editor read "१" as 1 (Python's ``int``) while the till refused such digits, and "１．５"
+    (a full-width point) was refused here: one rule now (``core.typed_numbers``), on the editor and
+    the device page alike, which drew a number input that drops Devanagari digits before sending."""
+    (cam,) = fleet.sell("alice")
+    devices.set_presence(cam.device_id, True, timezone.now())
+    alice = fleet.actor("alice")
+    home = devices.create_home(alice, "Flat")
+    client.force_login(fleet.world.users["alice"])
+    client.cookies["django_language"] = "hi"
+    night = f"{cam.device_id}|property|night-vision"
+    for name, typed in (("Dark", "१"), ("Dusk", "１")):
+        saved = client.post(
+            "/devices/automations/new/",
+            {"name": name, "trigger": night, "trigger_value": typed, "action": "|notify|", "message": "x"},
+        )
+        assert saved.status_code == 302, typed
+    assert [a.trigger["value"] for a in devices.list_automations(alice, home.pk)] == [1, 1]
+    sent = client.post(f"/devices/{cam.device_id}/set", {"prop": "night-vision", "value": "०"})
+    assert sent.status_code == 302 and len(devices.list_commands(alice, cam.device_id)) == 1
+
+
+def test_a_number_in_the_editor_is_read_by_the_one_rule():
+    """Python's ``int`` and ``float`` read "1e5", "nan" and "1_0" as numbers, and refused "１２．５"
+    (a full-width point): a number typed here is read as on every other page."""
+    from millet.catalog.device_spec import PropertySpec
+    from millet.devices.automation_form import parse_value
+
+    ranged = PropertySpec(piid=1, name="level", format="int32", access=["read"])
+    real = PropertySpec(piid=2, name="temp", format="float", access=["read"])
+    assert [parse_value(ranged, t) for t in ("१२", "１２", "-३", "1e5", "\u00b2", "1_0")] == [
+        12,
+        12,
+        -3,
+        "1e5",
+        "\u00b2",
+        "1_0",
+    ]
+    assert [parse_value(real, t) for t in ("१२.५", "１２．５", "nan", "1e5")] == [12.5, 12.5, "nan", "1e5"]

@@ -60,6 +60,20 @@ def test_adding_lands_on_the_cart_priced_as_the_order_will_be(world, alice):
     assert alice.get("/shop/cn/cart/").context["summary"].lines == []
 
 
+def test_a_quantity_typed_in_any_script_s_digits_is_that_quantity(world, alice):
+    """The product page's quantity was a number input, which drops Devanagari digits (the cart got
+    one unit for "३"); it is a text input read by ``core.typed_numbers``: "३" and "３" are 3."""
+    product = alice.get("/shop/cn/product/mi-6/").content.decode()
+    assert 'name="quantity" value="1" inputmode="numeric"' in product and 'type="number"' not in product
+    assert add(alice, "cn", "MI6-64", "३").status_code == 302
+    assert alice.get("/shop/cn/cart/").context["summary"].quantity == 3
+    alice.post("/shop/cn/cart/line/", {"sku": "MI6-64", "quantity": "５"})
+    cart = alice.get("/shop/cn/cart/")
+    assert cart.context["summary"].quantity == 5 and 'type="number"' not in cart.content.decode()
+    refused = alice.post("/shop/cn/cart/line/", {"sku": "MI6-64", "quantity": "\u00b2"})
+    assert refused.status_code < 500 and alice.get("/shop/cn/cart/").context["summary"].quantity == 5
+
+
 def test_every_store_page_links_the_cart_with_its_count(world, alice):
     add(alice, "cn", "MI6-64", 2)
     add(alice, "cn", "CABLE-C", 1)

@@ -196,7 +196,9 @@ def test_another_stores_till_is_not_found_and_shoppers_are_forbidden(world):
     assert shopper.get("/till/SH-001/").status_code == 403
 
 
-@pytest.mark.parametrize("garbage", ["1e5", "-5", "NaN", "Infinity", "12.345", " ", "5,000", "１２"])
+@pytest.mark.parametrize(
+    "garbage", ["1e5", "-5", "NaN", "Infinity", "12.345", " ", "5,000", "\u00b2", "十二"]
+)
 def test_the_till_page_refuses_cash_that_is_not_plain_digits(world, garbage):
     services.open_till_day(cashier(world), "SH-001")
     client = Client()
@@ -213,6 +215,29 @@ def test_the_till_page_refuses_cash_that_is_not_plain_digits(world, garbage):
     assert (typed in page, missing in page) == ((True, False) if garbage.strip() else (False, True))
     close = client.post("/till/SH-001/close/", {"counted_cash": garbage})
     assert close.status_code == 422 and services.till_day(cashier(world), "SH-001").closed_at is None
+
+
+@pytest.mark.parametrize("typed", ["५०००", "５０００", "５０００．００"])
+def test_the_till_reads_cash_typed_in_any_script_s_digits(world, typed):
+    """Cash typed as "५०००" (a Hindi keyboard) or "５０００" (a Chinese IME's full width) was refused,
+    "Type the amount in digits", while the automation editor read "१२" as 12: one rule now, every
+    script's digits are digits (``core.typed_numbers``), and the sale and the day's count are made."""
+    services.open_till_day(cashier(world), "SH-001")
+    client = Client()
+    client.force_login(world.users["cashier_sh"])
+    client.post("/till/SH-001/", {"scan": shelf(world, "MI6-64")[0]})
+    paid = client.post("/till/SH-001/", {"action": "pay", "method": "cash", "cash_tendered": typed})
+    assert paid.status_code == 302, paid.content.decode()
+    assert Order.objects.get(channel="pos").cash_tendered == Decimal("5000")
+    client.post("/till/SH-001/close/", {"counted_cash": typed})
+    assert services.till_day(cashier(world), "SH-001").counted_cash == Decimal("5000")
+
+
+def test_a_pickup_code_typed_in_devanagari_digits_is_the_code():
+    from millet.sales.till_forms import PickupForm
+
+    form = PickupForm({"number": "CN1", "pickup_code": "०१२३४५"})
+    assert form.is_valid() and form.cleaned_data["pickup_code"] == "012345"
 
 
 def test_a_card_token_refused_as_typed_is_not_also_called_missing(world):
