@@ -1,10 +1,35 @@
 """Admin building blocks shared by the domains: read-only admins for rows that change only through
-their services, and a form for rows whose identifying facts are kept once made."""
+their services, a form for rows whose identifying facts are kept once made, and the one rule for a
+number typed into any admin page."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.db import models
+
+from millet.core.typed_numbers import DecimalNumberField, WholeNumberField
+
+# Each model field class the admin draws a number input for (its defaults name BigIntegerField
+# apart from IntegerField, and the first class of a field's MRO found here wins).
+TYPED_NUMBER_FIELDS = {
+    models.IntegerField: {"form_class": WholeNumberField, "widget": WholeNumberField.widget},
+    models.BigIntegerField: {"form_class": WholeNumberField, "widget": WholeNumberField.widget},
+    models.DecimalField: {"form_class": DecimalNumberField, "widget": DecimalNumberField.widget},
+}
+
+
+def with_typed_numbers(admin_class: type) -> type:
+    """``admin_class`` (a ModelAdmin or an inline) whose number fields read what is typed by
+    ``core.typed_numbers``' rule, as every other page does, and its inlines alike. The back office
+    site registers every admin through it, so no admin page can follow another rule by forgetting."""
+    attrs: dict = {
+        "__module__": admin_class.__module__,
+        "formfield_overrides": {**TYPED_NUMBER_FIELDS, **admin_class.formfield_overrides},
+    }
+    if issubclass(admin_class, admin.ModelAdmin):
+        attrs["inlines"] = [with_typed_numbers(inline) for inline in admin_class.inlines]
+    return type(admin_class.__name__, (admin_class,), attrs)
 
 
 class _LookOnly:

@@ -7,6 +7,7 @@ import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
+from django.db import models
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
@@ -343,6 +344,35 @@ def test_a_voucher_the_rules_allow_is_saved(world, admin_client):
     )
     assert response.status_code == 302, response.content
     assert Voucher.objects.get(code="SPRING").value == 20
+
+
+def test_a_voucher_typed_in_devanagari_or_full_width_digits_is_saved(world, admin_client):
+    """The back office drew number inputs, which drop Devanagari digits ("२०" was sent as nothing):
+    its number fields now read what is typed by the one rule (``core.typed_numbers``)."""
+    form = admin_client.get(url(Voucher, "add")).content.decode()
+    assert 'name="value" inputmode="decimal"' in form and 'type="number"' not in form
+    response = admin_client.post(
+        url(Voucher, "add"),
+        voucher_form(kind="amount", value="२०.००", min_spend="１００", max_uses_per_customer="१"),
+    )
+    assert response.status_code == 302, response.content
+    saved = Voucher.objects.get(code="SPRING")
+    assert (saved.value, saved.min_spend, saved.max_uses_per_customer) == (20, 100, 1)
+
+
+def test_every_admin_reads_its_numbers_by_the_one_rule():
+    """Each admin and inline of the back office, so a new one cannot follow another rule."""
+    from millet.core.typed_numbers import DecimalNumberField, WholeNumberField
+
+    for model, model_admin in admin.site._registry.items():
+        inlines = [inline(model, admin.site) for inline in model_admin.inlines]
+        for each in [model_admin, *inlines]:
+            for field in each.model._meta.get_fields():
+                if isinstance(field, models.IntegerField | models.DecimalField) and not field.choices:
+                    if field.auto_created or not field.editable:
+                        continue
+                    drawn = each.formfield_for_dbfield(field, request=None)
+                    assert isinstance(drawn, WholeNumberField | DecimalNumberField), (each, field)
 
 
 def test_a_voucher_keeps_its_code_and_market(populated, admin_client):
