@@ -307,3 +307,44 @@ def test_a_double_click_the_back_button_and_a_resend_make_one_order(open_page, s
     assert [p.amount for p in payments_of(order)] == [Decimal("169.00")]
     assert stock(stocked["BAND-3"].id, "WH-CN-SH") == (10, 1)
     assert ledger_is_balanced()
+
+
+def test_a_price_raised_while_the_checkout_is_open_is_shown_before_anything_is_charged(
+    open_page, stocked, make_user, shot
+):
+    """The buyer agreed to the total the page showed. Raised while the page was open, the price was
+    charged without a word; now the page comes back in the buyer's language with the new total, and
+    placing the order from there charges what it shows."""
+    from millet.accounts.actor import SYSTEM
+    from millet.catalog.services import set_price
+
+    make_user("asha")
+    page = open_page("mobile", language="hi")
+    sign_in(page, "asha")
+    add_to_cart(page, "in", "BAND-3")
+    page.get_by_role("link", name=t(page, "Check out")).click()
+    page.get_by_label(t(page, "Recipient")).fill("Asha Rao")
+    page.get_by_label(t(page, "Mobile number")).fill("98765 43210")
+    page.get_by_label(t(page, "Address"), exact=True).fill("4 MG Road")
+    page.get_by_label(t(page, "City")).fill("Bengaluru")
+    page.get_by_label(t(page, "State or union territory")).select_option("29")  # Karnataka
+    page.get_by_label(t(page, "PIN code")).fill("560001")
+    set_price("IN", "BAND-3", Decimal("2199"), actor=SYSTEM)  # meanwhile, in the back office
+    page.get_by_role("button", name=t(page, "Place order")).click()
+
+    from millet.sales.problems import MESSAGES
+
+    with translation.override("hi"):
+        expect(page.get_by_text(str(MESSAGES["price_changed"]))).to_be_visible()
+    expect(page.get_by_text("₹2,199.00").first).to_be_visible()  # the summary, priced anew
+    from millet.sales.services import list_orders
+
+    assert not [o for o in list_orders(SYSTEM, limit=100) if o.customer.username == "asha"]
+    expect(page.get_by_label(t(page, "PIN code"))).to_have_value("560001")  # what the buyer typed is kept
+    assert axe(page) == []
+    shot(page, "checkout-price-changed-in-mobile")
+    page.get_by_role("button", name=t(page, "Place order")).click()
+    expect(page.get_by_role("heading", name=t(page, "Thank you for your order"))).to_be_visible()
+    order = the_order("asha")
+    assert order.total == Decimal("2199.00") + order.shipping_fee
+    assert ledger_is_balanced()
