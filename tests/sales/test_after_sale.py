@@ -63,6 +63,12 @@ def page(world, user: str, *, csrf: bool = False) -> Client:
     return client
 
 
+def return_form_attempt(client: Client, order: Order) -> str:
+    """The ``attempt`` key the order's return form carries (its request's idempotency key)."""
+    form = client.get(f"/orders/{order.number}/return/").content.decode()
+    return re.search(r'name="attempt" value="([0-9a-f]{32})"', form)[1]
+
+
 def test_shipping_records_carrier_and_tracking_and_the_order_page_shows_the_timeline(world):
     order = shipped_order(world)
     stored = Order.objects.get(number=order.number)
@@ -264,8 +270,7 @@ def test_a_return_request_sent_twice_asks_once(world):
     order = shipped_order(world, quantity=2)
     line = order.lines.get()
     alice = page(world, "alice")
-    form = alice.get(f"/orders/{order.number}/return/").content.decode()
-    attempt = re.search(r'name="attempt" value="([0-9a-f]{32})"', form)[1]
+    attempt = return_form_attempt(alice, order)
     ask = {"reason": "defective", f"line_{line.pk}": "1", "details": "", "attempt": attempt}
     first = alice.post(f"/orders/{order.number}/return/", ask)
     again = alice.post(f"/orders/{order.number}/return/", ask, follow=True)
@@ -280,10 +285,7 @@ def test_a_return_request_sent_twice_asks_once(world):
             actor(world, "alice"), order.number, lines=one, reason="other", idempotency_key=attempt
         )
     assert reused.value.code == "idempotency_key_reused"
-    fresh = re.search(
-        r'name="attempt" value="([0-9a-f]{32})"',
-        alice.get(f"/orders/{order.number}/return/").content.decode(),
-    )[1]
+    fresh = return_form_attempt(alice, order)
     assert fresh != attempt
     assert alice.post(f"/orders/{order.number}/return/", {**ask, "attempt": fresh}).status_code == 302
     assert ReturnAuthorization.objects.count() == 2
@@ -506,10 +508,7 @@ def test_a_return_form_sent_again_with_other_choices_is_not_answered_as_sent(wor
     other = shipped_order(world)
     line, other_line = order.lines.get(), other.lines.get()
     alice = page(world, "alice")
-    attempt = re.search(
-        r'name="attempt" value="([0-9a-f]{32})"',
-        alice.get(f"/orders/{order.number}/return/").content.decode(),
-    )[1]
+    attempt = return_form_attempt(alice, order)
     ask = {"reason": "defective", f"line_{line.pk}": "1", "details": "", "attempt": attempt}
     assert alice.post(f"/orders/{order.number}/return/", ask, follow=True).status_code == 200
     changed = alice.post(f"/orders/{order.number}/return/", {**ask, f"line_{line.pk}": "2"})
@@ -604,10 +603,7 @@ def test_a_return_form_sent_again_after_every_unit_came_back_is_told_so(world):
     order = shipped_order(world)
     line = order.lines.get()
     alice = page(world, "alice")
-    attempt = re.search(
-        r'name="attempt" value="([0-9a-f]{32})"',
-        alice.get(f"/orders/{order.number}/return/").content.decode(),
-    )[1]
+    attempt = return_form_attempt(alice, order)
     ask = {"reason": "defective", f"line_{line.pk}": "1", "details": "", "attempt": attempt}
     assert alice.post(f"/orders/{order.number}/return/", ask, follow=True).status_code == 200
     sent = ReturnAuthorization.objects.get(order=order)
