@@ -22,7 +22,7 @@ def currency_exponent(code: str) -> int:
 
     row = Currency.objects.filter(code=code).values_list("exponent", flat=True).first()
     if row is None:
-        raise Unprocessable(f"unknown currency {code!r}", code="unknown_currency")
+        raise Unprocessable(f"unknown currency {code!r}", code="unknown_currency", facts={"currency": code})
     return row
 
 
@@ -45,7 +45,7 @@ def to_minor(amount: Decimal, currency: str) -> int:
     minor = amount.scaleb(exponent)
     if minor != minor.to_integral_value():
         detail = f"{amount} has more than {exponent} decimals for {currency}"
-        raise Unprocessable(detail, code="malformed_money")
+        raise _malformed(detail, currency)
     return int(minor)
 
 
@@ -53,23 +53,30 @@ def from_minor(minor: int, currency: str) -> Decimal:
     return Decimal(minor).scaleb(-currency_exponent(currency))
 
 
+def _malformed(detail: str, currency: str) -> Unprocessable:
+    """422 ``malformed_money``, with the currency and its decimal places as facts: a form says
+    which amounts it takes in the person's language, where the detail says it in English."""
+    facts = {"currency": currency, "places": currency_exponent(currency)}
+    return Unprocessable(detail, code="malformed_money", facts=facts)
+
+
 def parse_amount(value: object, currency: str, *, allow_zero: bool = False) -> Decimal:
     """Turn client input into an exact, positive, in-range amount, or a precise 422."""
     if isinstance(value, float | bool):
-        raise Unprocessable("money must be a decimal string, not a float", code="malformed_money")
+        raise _malformed("money must be a decimal string, not a float", currency)
     if isinstance(value, str) and not re.fullmatch(money_pattern(currency_exponent(currency)), value):
         # core.types.Money's rule: ASCII digits, the currency's places, no sign, exponent or spaces
-        raise Unprocessable(f"{value!r} is not an amount in {currency}", code="malformed_money")
+        raise _malformed(f"{value!r} is not an amount in {currency}", currency)
     try:
         amount = Decimal(str(value))
     except (InvalidOperation, ValueError):
-        raise Unprocessable(f"{value!r} is not an amount", code="malformed_money") from None
+        raise _malformed(f"{value!r} is not an amount", currency) from None
     if not amount.is_finite():
-        raise Unprocessable(f"{value!r} is not an amount", code="malformed_money")
+        raise _malformed(f"{value!r} is not an amount", currency)
     if amount < 0 or (amount == 0 and not allow_zero):
-        raise Unprocessable("amount must be positive", code="malformed_money")
+        raise _malformed("amount must be positive", currency)
     if amount >= MAX_AMOUNT:
-        raise Unprocessable("amount is too large", code="malformed_money")
+        raise _malformed("amount is too large", currency)
     to_minor(amount, currency)  # refuses sub-minor precision
     return quantize(amount, currency)
 

@@ -29,9 +29,11 @@ def check_state(market: str, state: str) -> str:
     if state == "":
         return ""
     if not isinstance(state, str) or state not in subdivisions_of(market):
+        example = f"{market}-{_example(market)}"
         raise Unprocessable(
-            f"{state!r} is not an ISO 3166-2 state of {market} (e.g. {market}-{_example(market)})",
+            f"{state!r} is not an ISO 3166-2 state of {market} (e.g. {example})",
             code="unknown_state",
+            facts={"state": state, "market": market, "example": example},
         )
     return state
 

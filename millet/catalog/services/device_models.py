@@ -20,10 +20,17 @@ from millet.core.integrity import taken_or_raise
 # --- device models -----------------------------------------------------------------------------
 
 
+LABEL_LENGTH = 128  # a label in one language, as the spec sheet shows it
+
+
 def checked_text(value: str, field: str, max_length: int) -> str:
     value = value.strip()
     if not value or len(value) > max_length:
-        raise Unprocessable(f"{field} must be 1 to {max_length} characters", code=f"invalid_{field}")
+        raise Unprocessable(
+            f"{field} must be 1 to {max_length} characters",
+            code=f"invalid_{field}",
+            facts={"limit": max_length},
+        )
     return value
 
 
@@ -112,13 +119,18 @@ def check_spec_labels(spec: SpecLike, labels: object) -> dict[str, str]:
         raise Unprocessable(
             'labels are an object of English label -> text, like {"Fan level": "风扇档位"}',
             code="invalid_label",
+            facts={"limit": LABEL_LENGTH},
         )
     if not labels:
         return {}
     unknown = set(labels) - spec_labels(checked_spec(spec))
     if unknown:
-        raise Unprocessable(f"the spec shows no label {sorted(unknown)}", code="unknown_label")
-    return {key: checked_text(text, "label", 128) for key, text in labels.items()}
+        raise Unprocessable(
+            f"the spec shows no label {sorted(unknown)}",
+            code="unknown_label",
+            facts={"labels": ", ".join(sorted(unknown))},
+        )
+    return {key: checked_text(text, "label", LABEL_LENGTH) for key, text in labels.items()}
 
 
 def translate_device_model(

@@ -37,10 +37,14 @@ def _slug(value: str, field: str, max_length: int) -> str:
         validate_slug(value)
     except ValidationError:
         raise Unprocessable(
-            f"{field} {value!r} must be letters, digits, - or _", code=f"invalid_{field}"
+            f"{field} {value!r} must be letters, digits, - or _",
+            code=f"invalid_{field}",
+            facts={"limit": max_length},
         ) from None
     if len(value) > max_length:
-        raise Unprocessable(f"{field} is longer than {max_length}", code=f"invalid_{field}")
+        raise Unprocessable(
+            f"{field} is longer than {max_length}", code=f"invalid_{field}", facts={"limit": max_length}
+        )
     return value
 
 
@@ -69,6 +73,7 @@ def _refuse_untaxed(tax_class: str, untaxed: list[str]) -> None:
         raise Unprocessable(
             f"no tax rule for tax class {tax_class!r}, nor a standard one, in {', '.join(untaxed)}",
             code="unknown_tax_class",
+            facts={"tax_class": tax_class, "markets": ", ".join(untaxed)},
         )
 
 
@@ -259,5 +264,5 @@ def translate_sku(code: str, language: str, *, name: str, actor: Actor) -> None:
 def sku_row(code: str) -> Sku:
     sku = Sku.objects.filter(code=code).first()
     if sku is None:
-        raise NotFound(f"unknown SKU {code!r}", code="unknown_sku")
+        raise NotFound(f"unknown SKU {code!r}", code="unknown_sku", facts={"sku": code})
     return sku

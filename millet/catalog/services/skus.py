@@ -79,7 +79,9 @@ def _info(row: dict) -> SkuInfo:
 def _refuse_unknown(wanted: set[str], found: Iterable[str]) -> None:
     unknown = sorted(wanted - set(found))
     if unknown:
-        raise NotFound(f"unknown SKU {', '.join(unknown)}", code="unknown_sku")
+        raise NotFound(
+            f"unknown SKU {', '.join(unknown)}", code="unknown_sku", facts={"sku": ", ".join(unknown)}
+        )
 
 
 # The offers read: SQL rather than the ORM (see core.sql), with the same rules as ``sellable`` and

@@ -164,7 +164,7 @@ def sku_detail(code: str) -> SkuDetail:
     """A sellable SKU and its price in every market that sells it."""
     sku = Sku.objects.filter(sellable(), code=code).select_related("product__device_model").first()
     if sku is None:
-        raise NotFound(f"unknown SKU {code!r}", code="unknown_sku")
+        raise NotFound(f"unknown SKU {code!r}", code="unknown_sku", facts={"sku": code})
     prices = Price.objects.filter(sku=sku, price_list__is_active=True).values_list(
         "price_list__market_id", "amount"
     )

@@ -62,7 +62,9 @@ def upload_firmware(
     if not isinstance(size, int) or not 0 < size <= 2**34:
         raise Unprocessable("size must be 1 byte to 16 GiB", code="invalid_size")
     taken = Firmware.objects.filter(device_model=model, version=version)
-    duplicate = Conflict(f"firmware {version} exists for this model", code="duplicate_firmware")
+    duplicate = Conflict(
+        f"firmware {version} exists for this model", code="duplicate_firmware", facts={"version": version}
+    )
     with taken_or_raise(taken, duplicate):  # a twin sent at once passed the check too: the version is unique
         return Firmware.objects.create(
             device_model=model,

@@ -78,7 +78,9 @@ def create_campaign(
     Merchandisers and staff only (``Forbidden``)."""
     actor.require_merchandiser()
     if not 0 < units <= MAX_UNITS:
-        raise Unprocessable(f"units must be from 1 to {MAX_UNITS}", code="invalid_units")
+        raise Unprocessable(
+            f"units must be from 1 to {MAX_UNITS}", code="invalid_units", facts={"most": MAX_UNITS}
+        )
     if ends_at <= starts_at:
         raise Unprocessable("the sale must end after it starts", code="invalid_window")
     if not 0 < per_customer_limit <= MAX_PER_CUSTOMER:

@@ -55,7 +55,9 @@ def check_rate(currency: str, rate: Decimal) -> None:
     itself; 422 ``invalid_rate`` for a rate that is not a positive decimal below 10^10 with at most
     10 places."""
     if not CURRENCY.fullmatch(currency or "") or currency == reporting_currency():
-        raise Unprocessable(f"no rate can be set for {currency!r}", code="unknown_currency")
+        raise Unprocessable(
+            f"no rate can be set for {currency!r}", code="unknown_currency", facts={"currency": currency}
+        )
     currency_exponent(currency)  # unknown currencies are a 422 from regions
     if not isinstance(rate, Decimal) or not rate.is_finite() or rate <= 0 or rate.as_tuple().exponent < -10:
         raise Unprocessable("a rate is a positive decimal with at most 10 places", code="invalid_rate")

@@ -38,7 +38,11 @@ def _perils(perils: object) -> list[str]:
         raise Unprocessable("a plan covers at least one peril", code="invalid_perils")
     unknown = [p for p in perils if p not in Peril.values]
     if unknown:
-        raise Unprocessable(f"unknown peril(s) {unknown}; known: {Peril.values}", code="invalid_perils")
+        raise Unprocessable(
+            f"unknown peril(s) {unknown}; known: {Peril.values}",
+            code="invalid_perils",
+            facts={"perils": ", ".join(map(str, unknown))},
+        )
     return sorted(set(perils))
 
 
@@ -71,7 +75,9 @@ def check_plan(
     sku = sku_info([sku_code])[sku_code]  # 404 for an unknown SKU
     if not sku.serialized:
         raise Unprocessable(
-            f"{sku_code} has no serial numbers to bind a policy to", code="sku_not_serialized"
+            f"{sku_code} has no serial numbers to bind a policy to",
+            code="sku_not_serialized",
+            facts={"sku": sku_code},
         )
     return sku.id, checked_perils
 

@@ -105,7 +105,9 @@ def request_stock(
     check_quantity(quantity)
     if quantity > MAX_REQUEST_QUANTITY:
         raise Unprocessable(
-            f"a store asks for at most {MAX_REQUEST_QUANTITY} units at once", code="invalid_quantity"
+            f"a store asks for at most {MAX_REQUEST_QUANTITY} units at once",
+            code="invalid_quantity",
+            facts={"most": MAX_REQUEST_QUANTITY},
         )
     if len(note) > MAX_NOTE:
         raise Unprocessable(f"the note is at most {MAX_NOTE} characters", code="invalid_note")

@@ -39,7 +39,9 @@ class OutOfStock(Conflict):
 def check_quantity(quantity: int, most: int = MAX_QUANTITY) -> None:
     """422 ``invalid_quantity`` unless ``quantity`` is an integer from 1 to ``most``."""
     if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0 or quantity > most:
-        raise Unprocessable(f"quantity must be an integer from 1 to {most}", code="invalid_quantity")
+        raise Unprocessable(
+            f"quantity must be an integer from 1 to {most}", code="invalid_quantity", facts={"most": most}
+        )
 
 
 def movement(sku_id: int, location_id: int, delta: int, reason: str, reference: str) -> StockMovement:

@@ -83,6 +83,7 @@ def _ship(
         raise Unprocessable(
             f"a store receives at most {MAX_TO_STORE} units in one transfer: send several",
             code="invalid_quantity",
+            facts={"most": MAX_TO_STORE},
         )
     if not Stock.objects.filter(
         sku_id=sku_id, location_id=source_id, quantity__gte=F("reserved") + quantity

@@ -45,13 +45,19 @@ def check_product(
     ``invalid_charge_off_days`` (30 to 720)."""
     currency_exponent(currency)  # unknown currency: 422
     if not isinstance(apr, Decimal) or not apr.is_finite() or not Decimal(0) <= apr <= MAX_APR:
-        raise Unprocessable(f"apr must be a decimal between 0 and {MAX_APR}", code="invalid_apr")
+        raise Unprocessable(
+            f"apr must be a decimal between 0 and {MAX_APR}", code="invalid_apr", facts={"most": MAX_APR}
+        )
     if (
         not isinstance(terms, list | tuple)
         or not terms
         or any(type(t) is not int or not 1 <= t <= MAX_TERM_MONTHS for t in terms)
     ):
-        raise Unprocessable(f"terms must be months between 1 and {MAX_TERM_MONTHS}", code="invalid_terms")
+        raise Unprocessable(
+            f"terms must be months between 1 and {MAX_TERM_MONTHS}",
+            code="invalid_terms",
+            facts={"most": MAX_TERM_MONTHS},
+        )
     low, high = parse_amount(min_amount, currency), parse_amount(max_amount, currency)
     if high < low:
         raise Unprocessable("max_amount is below min_amount", code="invalid_amount_range")
@@ -61,7 +67,11 @@ def check_product(
         ("charge_off_days", charge_off_days, CHARGE_OFF_DAYS),
     ):
         if type(value) is not int or not least <= value <= most:
-            raise Unprocessable(f"{name} must be from {least} to {most}", code=f"invalid_{name}")
+            raise Unprocessable(
+                f"{name} must be from {least} to {most}",
+                code=f"invalid_{name}",
+                facts={"least": least, "most": most},
+            )
     return sorted(set(terms)), fee, low, high
 
 

@@ -45,7 +45,7 @@ class TaxBreakdown:
 def get_market(code: str) -> MarketInfo:
     market = Market.objects.filter(code=code).first()
     if market is None:
-        raise NotFound(f"unknown market {code!r}", code="unknown_market")
+        raise NotFound(f"unknown market {code!r}", code="unknown_market", facts={"market": code})
     return _info(market)
 
 
@@ -226,7 +226,9 @@ def define_market(
     """
     _refuse(market_code_problems(code) + market_problems(languages, time_zone), "invalid_market")
     if not Currency.objects.filter(code=currency).exists():
-        raise NotFound(f"unknown currency {currency!r}", code="unknown_currency")
+        raise NotFound(
+            f"unknown currency {currency!r}", code="unknown_currency", facts={"currency": currency}
+        )
     facts = {
         "name": name,
         "languages": list(languages),

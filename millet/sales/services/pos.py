@@ -92,7 +92,11 @@ def scanned_lines(
         info = infos[line.sku_code]
         if not info.serialized:
             if line.serials:
-                raise Unprocessable(f"{info.code} has no serial numbers to scan", code="sku_not_serialized")
+                raise Unprocessable(
+                    f"{info.code} has no serial numbers to scan",
+                    code="sku_not_serialized",
+                    facts={"sku": info.code},
+                )
             continue
         if not line.serials:
             raise Unprocessable(

@@ -42,7 +42,9 @@ def market_for_input(code: str) -> MarketInfo:
     try:
         return get_market(code)
     except NotFound:
-        raise Unprocessable(f"unknown market {code!r}", code="unknown_market") from None
+        raise Unprocessable(
+            f"unknown market {code!r}", code="unknown_market", facts={"market": code}
+        ) from None
 
 
 def _check_coordinate(value: Decimal, limit: int, name: str) -> None:
@@ -77,7 +79,7 @@ def open_store(
     parse_opening_hours(opening_hours)
     market_for_input(market)
     if Store.objects.filter(code=code).exists():
-        raise Conflict(f"store {code} already exists", code="duplicate_store")
+        raise Conflict(f"store {code} already exists", code="duplicate_store", facts={"code": code})
     try:
         with transaction.atomic():
             location = create_location(
@@ -91,7 +93,9 @@ def open_store(
             )
     except IntegrityError:
         if Store.objects.filter(code=code).exists():  # a twin opened this store at the same moment
-            raise Conflict(f"store {code} already exists", code="duplicate_store") from None
+            raise Conflict(
+                f"store {code} already exists", code="duplicate_store", facts={"code": code}
+            ) from None
         raise Conflict(f"a stock location named {code} already exists", code="duplicate_location") from None
     return Store.objects.create(
         code=code,
