@@ -12,6 +12,8 @@ Rows that only a domain's verb may create are added through a ``ServiceForm`` on
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
@@ -23,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from millet.accounts.actor import actor_for_user, request_actor
 from millet.core.admin import ReadOnlyAdmin, with_typed_numbers
-from millet.core.form_errors import refusal_on_form
+from millet.core.form_errors import REFUSED, refusal_on_form
 
 
 def may_use_back_office(user) -> bool:
@@ -66,9 +68,13 @@ class ServiceForm(forms.Form):
     A subclass declares its fields and ``create(actor, data)``, which calls the verb and returns the
     row. ``clean`` calls it once the fields are valid, inside the admin's transaction, so the verb's
     own checks hold and its refusal (a ``DomainError``) is shown on the form, never half-saved.
+    The refusal is said in the staff member's language: the subclass's ``REFUSALS`` (the verb's
+    codes to sentences, naming the refusal's facts) or its ``REFUSED`` sentence naming the row.
     """
 
     actor = None  # set per request by ServiceAddAdmin.get_form
+    REFUSALS: Mapping[str, object] = {}
+    REFUSED: object = REFUSED
 
     def __init__(self, *args, instance=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -80,7 +86,7 @@ class ServiceForm(forms.Form):
     def clean(self) -> dict:
         data = super().clean()
         if not self.errors:
-            with refusal_on_form():
+            with refusal_on_form(self.REFUSALS, otherwise=self.REFUSED):
                 self.instance = self.create(self.actor, data)
         return data
 

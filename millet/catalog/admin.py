@@ -25,6 +25,26 @@ LABEL_COLUMNS = tuple(
     build_localized_fieldname("spec_labels", lang) for lang in settings.MODELTRANSLATION_LANGUAGES
 )
 
+# The catalog's refusals on its forms, in the staff member's language (the service says them in
+# English, for the API).
+REFUSALS = {
+    "invalid_label": _(
+        'Labels are an object of English label to text, like {"Fan level": "风扇档位"}, '
+        "each text 1 to %(limit)s characters."
+    ),
+    "unknown_label": _("The spec shows no label %(labels)s."),
+    "invalid_spec": _("The spec itself is refused: correct it first."),
+    "invalid_attributes": _(
+        'Attributes are up to 20 pairs of short texts, like {"colour": "black"}: '
+        "each name 1 to 32 characters, each value up to 64."
+    ),
+    "invalid_tax_class": _("A tax class is letters, digits, - or _, up to %(limit)s characters."),
+    "unknown_tax_class": _(
+        "The tax class %(tax_class)s has no tax rule, nor a standard one, in %(markets)s: "
+        "the product would sell there with no tax."
+    ),
+}
+
 
 class DeviceModelForm(forms.ModelForm):
     """Each language's labels checked by ``check_spec_labels`` against the spec on the form, as
@@ -34,7 +54,7 @@ class DeviceModelForm(forms.ModelForm):
         data = super().clean()
         for column in LABEL_COLUMNS:
             if data.get(column) is not None:
-                with refusal_on_form(self, column):
+                with refusal_on_form(REFUSALS, self, column, otherwise=_("These labels were refused.")):
                     data[column] = services.check_spec_labels(data.get("spec"), data[column])
         return data
 
@@ -71,7 +91,7 @@ class SkuForm(KeptOnceMade):
     KEPT = ("code", "product", "serialized")
 
     def clean_attributes(self) -> dict[str, str]:
-        with refusal_on_form():
+        with refusal_on_form(REFUSALS):
             return services.checked_attributes(self.cleaned_data.get("attributes"))
 
 
@@ -92,7 +112,7 @@ class ProductForm(forms.ModelForm):
         tax_class = self.cleaned_data["tax_class"]
         if self.instance.pk is not None and tax_class == self.instance.tax_class:
             return tax_class
-        with refusal_on_form():
+        with refusal_on_form(REFUSALS):
             return services.check_tax_class(tax_class)
 
 
@@ -131,11 +151,11 @@ def checked_amount(form: forms.ModelForm, market: str | None) -> None:
     amount = form.cleaned_data.get("amount")
     if market is None or amount is None:
         return
-    with refusal_on_form(form, "amount"):
+    with refusal_on_form(REFUSALS, form, "amount"):
         form.cleaned_data["amount"] = services.check_price(market, amount)
     sku = form.cleaned_data.get("sku") or getattr(form.instance, "sku", None)
     if sku is not None:
-        with refusal_on_form(form, None):
+        with refusal_on_form(REFUSALS, form, None, otherwise=_("This SKU cannot be priced in this market.")):
             services.check_taxed_in(market, sku)
 
 

@@ -144,6 +144,14 @@ class DeviceInvitationAdmin(ReadOnlyAdmin):
 
 
 class FirmwareForm(ServiceForm):
+    REFUSALS = {
+        "invalid_version": _("A version is 1 to 32 letters, digits, dots, +, _ or -."),
+        "invalid_size": _("The size is from 1 byte to 16 GiB."),
+        "duplicate_firmware": _("This device model already has firmware %(version)s."),
+        "invalid_url": _("The download URL must be an https address of at most 300 characters."),
+        "invalid_sha256": _("The SHA-256 is 64 lower-case hexadecimal digits."),
+    }
+    REFUSED = _("The firmware could not be added. Check it and try again.")
     model_urn = forms.CharField(
         label=_("Device model"),
         max_length=128,
@@ -162,6 +170,14 @@ class FirmwareForm(ServiceForm):
 
 
 class RolloutForm(ServiceForm):
+    REFUSALS = {
+        "invalid_steps": _("Steps are 1 to 10 rising percentages of the fleet, ending at 100."),
+        "invalid_threshold": _("The failure threshold is above 0 and at most 1."),
+        "invalid_rate": _("The updates per minute are from 1 to 100,000."),
+        "invalid_min_finished": _("The finished updates before judging are from 1 to 100,000."),
+        "nothing_to_update": _("No device needs this firmware: nothing to roll out."),
+    }
+    REFUSED = _("The rollout could not be started. Check it and try again.")
     firmware = forms.ModelChoiceField(label=_("Firmware"), queryset=Firmware.objects.order_by("-created_at"))
     steps = forms.CharField(
         label=_("Steps"),

@@ -20,6 +20,15 @@ from millet.flashsale.models import Campaign, Claim, StreamDeadLetter, WaitlistE
 
 
 class CampaignForm(ServiceForm):
+    REFUSALS = {
+        "invalid_units": _("A sale sets aside from 1 to %(most)s units."),
+        "invalid_window": _("The sale must end after it starts."),
+        "invalid_campaign": _(
+            "The units per customer, the payment window or the rate limits are out of range."
+        ),
+        "out_of_stock": _("The stock location does not have that many units free to set aside."),
+    }
+    REFUSED = _("The campaign could not be made. Check it and try again.")
     code = forms.SlugField(label=_("Code"), max_length=32)
     name = forms.CharField(label=_("Name"), max_length=128)
     sku_code = forms.CharField(label=_("SKU code"), max_length=32)

@@ -6,11 +6,27 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from millet.core.admin import KeptOnceMade, ReadOnlyAdmin
 from millet.core.form_errors import refusal_on_form
 from millet.insights import services as insights
 from millet.insights.models import ExchangeRate, Goal, Rollup
+
+# A rate's and a goal's refusals on their forms, in the staff member's language.
+RATE_REFUSALS = {
+    "unknown_currency": _("No rate can be set for %(currency)s: it is unknown, or the reporting currency."),
+    "invalid_rate": _("A rate is a positive number below 10,000,000,000 with at most 10 decimal places."),
+}
+GOAL_REFUSALS = {
+    "invalid_goal": _(
+        "A goal needs a title, a target above 0 with at most 2 decimal places, "
+        "and a due date after its start."
+    ),
+    "unknown_currency": _("A count goal has no currency, and a money goal's currency must be known."),
+    "invalid_scope": _("The scope does not name anything this metric can be measured for."),
+    "unknown_metric": _("There is no such metric."),
+}
 
 
 class ExchangeRateForm(KeptOnceMade):
@@ -27,7 +43,7 @@ class ExchangeRateForm(KeptOnceMade):
     def clean(self):
         data = super().clean()
         if "currency" in data and "rate" in data:
-            with refusal_on_form():
+            with refusal_on_form(RATE_REFUSALS, otherwise=_("This rate was refused.")):
                 insights.check_rate(data["currency"], data["rate"])
         return data
 
@@ -42,7 +58,7 @@ class GoalForm(forms.ModelForm):
         data = super().clean()
         names = ("title", "metric", "scope_kind", "scope_value", "target", "starts_on", "due_on", "currency")
         if all(name in data for name in names):
-            with refusal_on_form():
+            with refusal_on_form(GOAL_REFUSALS, otherwise=_("This goal was refused.")):
                 data["currency"] = insights.check_goal(**{name: data[name] for name in names})
         return data
 

@@ -8,11 +8,24 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from millet.core.admin import KeptOnceMade, ReadOnlyAdmin, ReadOnlyTabularInline
 from millet.core.form_errors import refusal_on_form
 from millet.insurance import services as insurance
 from millet.insurance.models import Claim, PlanPrice, Policy, ProtectionPlan
+
+# A plan's and its prices' refusals on their forms, in the staff member's language.
+PRICE_REFUSALS = {"invalid_plan": _("The excess must be below the cover limit.")}
+PLAN_REFUSALS = {
+    "invalid_plan": _(
+        "Check the plan's terms: a code of letters, digits or -, a name of up to 120 characters, "
+        "and a term, number of claims and purchase window within their limits."
+    ),
+    "invalid_perils": _("A plan covers at least one peril, each one of those listed (not %(perils)s)."),
+    "sku_not_serialized": _("%(sku)s has no serial numbers to bind a policy to."),
+    "unknown_sku": _("There is no SKU %(sku)s."),
+}
 
 
 class PlanPriceForm(KeptOnceMade):
@@ -31,7 +44,7 @@ class PlanPriceForm(KeptOnceMade):
         names = ("market", "premium", "cover_limit", "excess")
         if any(data.get(name) is None for name in names):
             return data  # the field's own error is shown
-        with refusal_on_form():
+        with refusal_on_form(PRICE_REFUSALS, otherwise=_("This price was refused.")):
             currency, *amounts = insurance.check_plan_price(data["market"].pk, *(data[n] for n in names[1:]))
         data.update(zip(names[1:], amounts, strict=True))
         self.instance.currency = currency
@@ -61,7 +74,7 @@ class ProtectionPlanForm(forms.ModelForm):
         sku_code = data["sku"].code if data.get("sku") is not None else self.instance.sku_code
         if not sku_code or any(data.get(name) is None for name in names):
             return data  # the field's own error is shown
-        with refusal_on_form():
+        with refusal_on_form(PLAN_REFUSALS, otherwise=_("This plan was refused.")):
             _sku_id, data["perils"] = insurance.check_plan(sku_code=sku_code, **{n: data[n] for n in names})
         self.instance.sku_code = sku_code
         return data

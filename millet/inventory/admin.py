@@ -38,7 +38,7 @@ class LocationForm(forms.ModelForm):
         data = super().clean()
         market = data["market"].pk if data.get("market") is not None else self.instance.market_id
         if market and data.get("state") is not None:
-            with refusal_on_form(self, "state"):
+            with refusal_on_form({}, self, "state"):
                 data["state"] = services.check_location(market, data["state"])
         return data
 
@@ -119,7 +119,18 @@ def sku_id(code: str) -> int:
     return found
 
 
+# A location named on the add forms that is not one.
+UNKNOWN_LOCATION = {"unknown_location": _("There is no location with the code %(location)s.")}
+
+
 class TransferForm(ServiceForm):
+    REFUSALS = {
+        **UNKNOWN_LOCATION,
+        "same_location": _("The units are already there: choose another location to send them to."),
+        "out_of_stock": _("The source does not have that many units free to send."),
+        "invalid_quantity": _("At most %(most)s units go in one transfer: send several."),
+    }
+    REFUSED = _("The transfer could not be made. Check it and try again.")
     sku = sku_field()
     source = location_field(_("From location"), _("A warehouse or store code."))
     destination = location_field(_("To location"))
@@ -165,6 +176,13 @@ class PurchaseOrderLineInline(ReadOnlyTabularInline):
 
 
 class PurchaseOrderForm(ServiceForm):
+    REFUSALS = {
+        **UNKNOWN_LOCATION,
+        "duplicate_line": _("Name each SKU on one line only."),
+        "empty_order": _("A purchase order needs at least one line."),
+        "invalid_quantity": _("Order at most %(most)s units on a line."),
+    }
+    REFUSED = _("The purchase order could not be made. Check it and try again.")
     supplier = forms.CharField(label=_("Supplier"), max_length=128)
     location = location_field(_("Deliver to"), _("The code of the warehouse or store."))
     expected_on = forms.DateField(

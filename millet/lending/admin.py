@@ -18,6 +18,15 @@ from millet.core.refusals import refusal_words
 from millet.lending import services as lending
 from millet.lending.models import Application, CreditModel, Installment, Loan, LoanEvent, LoanProduct
 
+# A loan product's refusals on its form, in the staff member's language.
+PRODUCT_REFUSALS = {
+    "invalid_apr": gettext_lazy("The APR is a decimal from 0 to %(most)s."),
+    "invalid_terms": gettext_lazy("Terms are whole months from 1 to %(most)s."),
+    "invalid_amount_range": gettext_lazy("The largest amount is below the smallest."),
+    "invalid_grace_days": gettext_lazy("The grace days are from %(least)s to %(most)s."),
+    "invalid_charge_off_days": gettext_lazy("The days before charge-off are from %(least)s to %(most)s."),
+}
+
 
 class LoanProductForm(forms.ModelForm):
     """The product's terms checked by ``lending.check_product``, as the API's are: no APR above the
@@ -44,7 +53,7 @@ class LoanProductForm(forms.ModelForm):
         names = ("apr", "terms", "late_fee", "min_amount", "max_amount")
         if any(name in self.errors for name in (*names, "currency", "grace_days", "charge_off_days")):
             return data
-        with refusal_on_form():
+        with refusal_on_form(PRODUCT_REFUSALS, otherwise=gettext_lazy("This loan product was refused.")):
             terms, fee, low, high = lending.check_product(
                 currency=data.get("currency", self.instance.currency),  # read-only once it has lent
                 **{name: data.get(name) for name in names},

@@ -44,7 +44,26 @@ from millet.sales.services import (
     return_order,
     save_seller,
 )
-from millet.sales.views import REFUSALS
+from millet.sales.staff_views import REQUEST_REFUSALS
+from millet.sales.views import REFUSALS as ORDER_REFUSALS
+
+# The return form's serial numbers and warehouse refused as the staff's return pages say them.
+RETURN_REFUSALS = (
+    "unknown_serial",
+    "serial_wrong_sku",
+    "serial_not_on_order",
+    "serial_already_returned",
+    "unknown_location",
+)
+
+# A voucher's refusals on its form, in the staff member's language (a market's state and currency
+# are ``core.form_errors.SHARED``'s).
+VOUCHER_REFUSALS = {
+    "invalid_voucher": _(
+        "A percent voucher takes more than 0 and at most 100 percent off, and a voucher's validity "
+        "ends after it starts."
+    ),
+}
 
 
 class VoucherForm(KeptOnceMade):
@@ -60,7 +79,7 @@ class VoucherForm(KeptOnceMade):
         names = ("market", "kind", "value", "min_spend")
         if any(data.get(name) is None for name in names):
             return data  # the field's own error is shown
-        with refusal_on_form():
+        with refusal_on_form(VOUCHER_REFUSALS, otherwise=_("These voucher terms were refused.")):
             data["value"], data["min_spend"] = check_voucher(
                 market=data["market"].pk,
                 kind=data["kind"],
@@ -137,6 +156,13 @@ class OrderLineInline(ReadOnlyTabularInline):
 
 
 class FulfilForm(ServiceForm):
+    REFUSALS = {
+        **ORDER_REFUSALS,
+        "carrier_too_long": _("The carrier is longer than %(limit)s characters."),
+        "tracking_number_too_long": _("The tracking number is longer than %(limit)s characters."),
+    }
+    REFUSED = _("The order could not be fulfilled. Check it and try again.")
+
     carrier = forms.CharField(label=_("Carrier"), max_length=64)
     tracking_number = forms.CharField(label=_("Tracking number"), max_length=64)
 
@@ -147,6 +173,12 @@ class FulfilForm(ServiceForm):
 class ReturnForm(ServiceForm):
     """The units still out on each line, all taken back by default; a serialized line names which
     units come back (their serial numbers, separated by spaces)."""
+
+    REFUSALS = {
+        **{code: REQUEST_REFUSALS[code] for code in RETURN_REFUSALS},
+        **ORDER_REFUSALS,
+    }
+    REFUSED = _("The units could not be taken back. Check the quantities and serial numbers and try again.")
 
     warehouse = forms.CharField(label=_("Back to warehouse"), max_length=32, help_text=_("e.g. WH-CN-SH"))
     reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
@@ -283,7 +315,7 @@ class OrderAdmin(ReadOnlyAdmin):
             try:
                 cancel_order(actor, number)
             except DomainError as error:
-                self.message_user(request, refusal_about(number, error, REFUSALS), messages.ERROR)
+                self.message_user(request, refusal_about(number, error, ORDER_REFUSALS), messages.ERROR)
             else:
                 cancelled.append(number)
         if cancelled:
@@ -341,7 +373,7 @@ class SellerForm(forms.ModelForm):
     def clean(self) -> dict:
         data = super().clean()
         if data.get("market") and data.get("state") is not None:
-            with refusal_on_form():
+            with refusal_on_form({}, otherwise=_("This seller was refused: check its market and state.")):
                 data["state"] = check_seller(data["market"], data["state"])
         return data
 

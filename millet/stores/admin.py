@@ -28,6 +28,14 @@ class OpenStoreForm(ServiceForm):
     """A new store and its stock location (same code), open every day from ``opens`` to ``closes``
     (other hours per day are set on the store's page afterwards)."""
 
+    REFUSALS = {
+        "invalid_store_code": _("A store code is 2 to 32 capital letters, digits or -, like CN-SH-055."),
+        "duplicate_store": _("There is already a store %(code)s."),
+        "invalid_coordinates": _("The latitude or longitude is out of range or has more than 6 decimals."),
+        "invalid_hours": _("A store cannot open and close at the same time."),
+    }
+    REFUSED = _("The store could not be opened. Check its details and try again.")
+
     code = forms.CharField(label=_("Code"), max_length=32, help_text=_("e.g. CN-SH-055"))
     name = forms.CharField(label=_("Name"), max_length=128)
     market = forms.CharField(label=_("Market"), max_length=2, help_text=_("CN, IN or DE"))
@@ -78,6 +86,8 @@ class StaffMemberAdmin(admin.ModelAdmin):
 class ExpansionGoalForm(forms.ModelForm):
     """A goal added or corrected here obeys ``check_expansion_goal``, as one set by the service."""
 
+    REFUSALS = {"invalid_goal": _("A goal needs more than 0 stores and a start before its target date.")}
+
     class Meta:
         model = ExpansionGoal
         fields = ("market", "target_store_count", "starts_on", "target_date", "description")
@@ -85,7 +95,7 @@ class ExpansionGoalForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         if all(data.get(name) is not None for name in ("market", "target_store_count", "target_date")):
-            with refusal_on_form():
+            with refusal_on_form(self.REFUSALS):
                 check_expansion_goal(
                     market=data["market"].pk,
                     target_store_count=data["target_store_count"],

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 from pydantic import StringConstraints, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
@@ -51,12 +52,19 @@ def parse_opening_hours(value: object) -> dict[str, tuple[int, int]]:
     return spans
 
 
+REFUSED_HOURS = _(
+    'Opening hours are like {"mon": ["10:00", "22:00"]}: for each open day, a time from 00:00 to 23:59 '
+    "it opens and a different time it closes (24:00 for midnight); a day left out is closed."
+)
+
+
 def validate_opening_hours(value: object) -> None:
-    """Django field validator, so the admin refuses what the services refuse."""
+    """Django field validator, so the admin refuses what the services refuse; it says the format in
+    the staff member's language, as the admin around it is (the refusal's detail is English)."""
     try:
         parse_opening_hours(value)
-    except Unprocessable as exc:
-        raise ValidationError(exc.detail, code="invalid_hours") from None
+    except Unprocessable:
+        raise ValidationError(REFUSED_HOURS, code="invalid_hours") from None
 
 
 def _open_within(spans: dict[str, tuple[int, int]], day: str, minute: int, previous_day: str) -> bool:

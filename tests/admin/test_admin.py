@@ -338,6 +338,22 @@ def test_the_voucher_form_refuses_a_voucher_check_voucher_refuses(world, admin_c
     assert not Voucher.objects.filter(code="SPRING").exists()
 
 
+def test_a_sales_and_an_inventory_forms_refusal_is_in_the_admins_language(world, admin_client):
+    """The voucher and location forms showed the service's English detail ('a percent voucher takes
+    more than 0 ...', "'IN-XX' is not an ISO 3166-2 state of IN") in a German or Hindi admin."""
+    admin_client.cookies["django_language"] = "de"
+    voucher = admin_client.post(url(Voucher, "add"), voucher_form(value="150")).content.decode()
+    assert "Ein Prozentgutschein zieht mehr als 0 und höchstens 100 Prozent ab" in voucher
+    assert "a percent voucher takes" not in voucher
+    admin_client.cookies["django_language"] = "hi"
+    location = Location.objects.get(code="WH-IN-BLR")
+    state = admin_client.post(
+        url(Location, "change", location.pk), location_form(location, state="IN-XX")
+    ).content.decode()
+    assert "IN-XX, IN का राज्य नहीं है: उसका ISO 3166-2 कोड लिखें" in state
+    assert "is not an ISO 3166-2 state" not in state
+
+
 def test_a_voucher_the_rules_allow_is_saved(world, admin_client):
     response = admin_client.post(
         url(Voucher, "add"), voucher_form(kind="amount", value="20.00", min_spend="100")

@@ -93,16 +93,31 @@ def test_the_verbs_refusal_stays_on_the_form_and_nothing_is_made(world):
         add_url("inventory.stocktransfer"),
         {"sku": "CABLE-C", "source": "WH-CN-SH", "destination": "WH-CN-BJ", "quantity": "9999"},
     )
-    assert too_many.status_code == 200 and "not enough unreserved units" in too_many.content.decode()
+    assert too_many.status_code == 200 and "does not have that many units free" in too_many.content.decode()
     to_store = planner.post(
         add_url("inventory.stocktransfer"),
         {"sku": "CABLE-C", "source": "WH-CN-SH", "destination": "SH-001", "quantity": "9999"},
     )
-    assert "a store receives at most 500 units in one transfer" in to_store.content.decode()
+    assert "At most 500 units go in one transfer: send several." in to_store.content.decode()
     nowhere = planner.post(
         add_url("inventory.purchaseorder"), {"supplier": "Huami", "location": "WH-XX", "lines": "BAND2 1"}
     )
-    assert "unknown location" in nowhere.content.decode()
+    assert "There is no location with the code WH-XX." in nowhere.content.decode()
+    assert not PurchaseOrder.objects.exists() and not StockTransfer.objects.exists()
+
+
+def test_an_add_forms_refusal_is_in_the_admins_language(world):
+    """The add forms (``ServiceForm``) showed the verb's English detail ('not enough unreserved units
+    at the source', "unknown location 'WH-XX'") in a Chinese admin."""
+    planner = person(world, "planner", SUPPLY_PLANNER_GROUP)
+    planner.cookies["django_language"] = "zh-hans"
+    transfer = {"sku": "CABLE-C", "source": "WH-CN-SH", "destination": "WH-CN-BJ", "quantity": "9999"}
+    too_many = planner.post(add_url("inventory.stocktransfer"), transfer).content.decode()
+    assert "来源地点没有这么多可发出的空闲库存。" in too_many and "unreserved" not in too_many
+    nowhere = planner.post(
+        add_url("inventory.purchaseorder"), {"supplier": "Huami", "location": "WH-XX", "lines": "BAND2 1"}
+    ).content.decode()
+    assert "不存在代码为 WH-XX 的地点。" in nowhere and "unknown location" not in nowhere
     assert not PurchaseOrder.objects.exists() and not StockTransfer.objects.exists()
 
 
@@ -120,7 +135,7 @@ def test_a_purchase_order_line_s_quantity_is_ascii_digits_or_a_refusal_on_the_fo
         add_url("inventory.purchaseorder"),
         {"supplier": "Huami", "location": "WH-CN-SH", "lines": "BAND2 10001"},
     )
-    assert big.status_code == 200 and "quantity must be an integer from 1 to 10000" in big.content.decode()
+    assert big.status_code == 200 and "Order at most 10000 units on a line." in big.content.decode()
     assert not PurchaseOrder.objects.exists()
 
 
@@ -222,7 +237,7 @@ def test_staff_upload_firmware_and_start_a_rollout(world):
     nobody = staff.post(
         add_url("devices.rollout"), {"firmware": firmware.pk, "steps": "10, 50, 100", **TUNING}
     )
-    assert nobody.status_code == 200 and "no device needs this firmware" in nobody.content.decode()
+    assert nobody.status_code == 200 and "No device needs this firmware" in nobody.content.decode()
     provision_batch(actor=SYSTEM, model_urn=CAMERA, serials=["CAM00000001", "CAM00000002"], batch="B1")
     started = staff.post(
         add_url("devices.rollout"),
@@ -238,7 +253,7 @@ def test_staff_upload_firmware_and_start_a_rollout(world):
     rollout = Rollout.objects.get()
     assert (rollout.firmware_id, rollout.steps, rollout.status) == (firmware.pk, [10, 50, 100], "running")
     bad = staff.post(add_url("devices.rollout"), {"firmware": firmware.pk, "steps": "50, 20", **TUNING})
-    assert bad.status_code == 200 and "rising percentages" in bad.content.decode()
+    assert bad.status_code == 200 and "rising percentages of the fleet, ending at 100" in bad.content.decode()
     for steps in ("10, \u00b2", "9" * 5000):  # isdigit passed both; int() refused them: a 500 each
         odd = staff.post(add_url("devices.rollout"), {"firmware": firmware.pk, "steps": steps, **TUNING})
         assert odd.status_code == 200 and "Write whole percentages" in odd.content.decode()
@@ -260,7 +275,7 @@ def test_an_order_is_fulfilled_with_tracking_and_returned_with_its_refund(world)
     assert on_hand(world, "MI6-64") == shelf - 1
     assert total_balance_check() == 0
     again = staff.post(fulfil, {"carrier": "SF Express", "tracking_number": "SF1"})
-    assert again.status_code == 422 and "the order is shipped already" in again.content.decode()
+    assert again.status_code == 422 and "This order has already been shipped." in again.content.decode()
 
     listing = staff.get(reverse("admin:sales_order_changelist")).content.decode()
     assert "alice" in listing and f"{order.total} CNY" in listing and "SF1234567890" in listing

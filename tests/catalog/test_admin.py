@@ -106,8 +106,29 @@ def test_the_price_form_refuses_a_market_without_a_tax_rule_for_the_sku(catalog,
         "/admin/catalog/price/add/",
         {"price_list": fr.pk, "sku": Sku.objects.get(code="MI6-64").pk, "amount": "499.00"},
     )
-    assert response.status_code == 200 and "no tax rule for tax class" in response.content.decode()
+    said = response.content.decode()
+    assert response.status_code == 200 and "has no tax rule, nor a standard one, in FR" in said
     assert not Price.objects.filter(price_list=fr).exists()
+
+
+def test_a_catalog_forms_refusal_is_in_the_admins_language(catalog, admin_client):
+    """The forms showed the service's English detail ('no tax rule for tax class ...') on an admin
+    drawn in German: now the catalog's words, naming the class and the markets from the refusal."""
+    define_market("FR", "France", currency="EUR", languages=["en"], time_zone="Europe/Paris")
+    fr = PriceList.objects.create(market_id="FR", name="FR retail", is_active=True)
+    sku = Sku.objects.get(code="MI6-64")
+    admin_client.cookies["django_language"] = "de"
+    price = admin_client.post(
+        "/admin/catalog/price/add/", {"price_list": fr.pk, "sku": sku.pk, "amount": "499.00"}
+    ).content.decode()
+    tax_class = sku.product.tax_class
+    assert f"Die Steuerklasse {tax_class} hat in FR keine Steuerregel und auch keine Standardregel" in price
+    assert "no tax rule for tax class" not in price
+    cents = admin_client.post(
+        "/admin/catalog/price/add/", {"price_list": fr.pk, "sku": sku.pk, "amount": "0.00"}
+    ).content.decode()
+    assert "Geben Sie einen Betrag in EUR ein: über null (oder null, wo erlaubt)" in cents
+    assert "amount must be positive" not in cents
 
 
 def test_a_price_stays_on_its_list_and_sku(catalog, admin_client):

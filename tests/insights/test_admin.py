@@ -20,6 +20,19 @@ def test_a_rate_keeps_its_currency_once_made(company, admin_client):
     assert (rate.currency, str(rate.valid_from), rate.rate) == ("INR", "2016-02-01", Decimal("0.11"))
 
 
+def test_an_insights_forms_refusal_is_in_the_admins_language(company, admin_client):
+    """The rate form showed the service's English detail ('a rate is a positive decimal ...') in a
+    Chinese admin."""
+    admin_client.cookies["django_language"] = "zh-hans"
+    response = admin_client.post(
+        "/admin/insights/exchangerate/add/",
+        {"currency": "USD", "valid_from": "2017-01-01", "rate": "-6.95", "note": ""},
+    )
+    said = response.content.decode()
+    assert response.status_code == 200 and "汇率为小于 10,000,000,000 的正数，最多 10 位小数。" in said
+    assert "a rate is a positive decimal" not in said
+
+
 def test_a_new_rate_is_entered_for_its_currency(company, admin_client):
     response = admin_client.post(
         "/admin/insights/exchangerate/add/",

@@ -63,9 +63,9 @@ def test_admin_actions_follow_the_stage_rules(admin_client_, network):
 @pytest.mark.parametrize(
     ("fields", "words"),
     [
-        ({"target_store_count": "0"}, "a goal needs a positive store count"),
-        ({"starts_on": "2031-01-01"}, "a goal must start before its target date"),
-        ({"starts_on": "2030-12-31"}, "a goal must start before its target date"),
+        ({"target_store_count": "0"}, "A goal needs more than 0 stores and a start before its target date."),
+        ({"starts_on": "2031-01-01"}, "A goal needs more than 0 stores and a start before its target date."),
+        ({"starts_on": "2030-12-31"}, "A goal needs more than 0 stores and a start before its target date."),
     ],
 )
 def test_an_expansion_goal_set_in_the_back_office_obeys_the_service_rules(admin_client_, fields, words):
@@ -86,3 +86,24 @@ def test_an_expansion_goal_set_in_the_back_office_obeys_the_service_rules(admin_
     assert changed.status_code == 200 and words in changed.content.decode()
     goal.refresh_from_db()
     assert goal.target_store_count == 200 and goal.starts_on is None
+
+
+def test_a_stores_forms_refusal_is_in_the_admins_language(admin_client_, network):
+    """The goal form and the opening hours showed the service's English detail ('a goal needs a
+    positive store count', 'mon: opening and closing times are the same') in a Chinese or Hindi admin."""
+    admin_client_.cookies["django_language"] = "zh-hans"
+    body = {"market": "CN", "target_store_count": "0", "target_date": "2030-12-31", "description": ""}
+    goal = admin_client_.post("/admin/stores/expansiongoal/add/", body).content.decode()
+    assert "目标的门店数须大于 0，且开始日期须早于目标日期。" in goal
+    assert "a goal needs a positive store count" not in goal
+    admin_client_.cookies["django_language"] = "hi"
+    store = network.sh
+    fields = ("name", "city", "address", "latitude", "longitude", "time_zone")
+    form = {name: getattr(store, name) for name in fields if hasattr(store, name)}
+    form.update({"opening_hours": '{"mon": ["10:00", "10:00"]}', "is_active": "on"})
+    form.update({"staff-TOTAL_FORMS": "0", "staff-INITIAL_FORMS": "0"})
+    hours = admin_client_.post(f"/admin/stores/store/{store.pk}/change/", form).content.decode()
+    assert "हर खुले दिन के लिए 00:00 से 23:59 के बीच खुलने का समय" in hours
+    assert "opening and closing times are the same" not in hours
+    store.refresh_from_db()
+    assert store.opening_hours != {"mon": ["10:00", "10:00"]}

@@ -67,6 +67,20 @@ def test_the_back_office_refuses_a_plan_create_plan_refuses(world, admin_client,
     assert not ProtectionPlan.objects.filter(code__in=["CARE-NEW", "care new!"]).exists()
 
 
+def test_an_insurance_forms_refusal_is_in_the_admins_language(world, admin_client):
+    """The plan forms showed the service's English detail ('the excess must be below the cover
+    limit', 'unknown peril(s)') in a Chinese admin."""
+    admin_client.cookies["django_language"] = "zh-hans"
+    excess = admin_client.post(
+        "/admin/insurance/protectionplan/add/", plan_form(world, **{"prices-0-excess": "500.00"})
+    ).content.decode()
+    assert "免赔额必须低于保障限额。" in excess and "the excess must be below" not in excess
+    perils = admin_client.post(
+        "/admin/insurance/protectionplan/add/", plan_form(world, perils=json.dumps(["meteor"]))
+    ).content.decode()
+    assert "（不能是 meteor）" in perils and "unknown peril" not in perils
+
+
 def test_a_plans_sku_is_read_only_once_made(world, plan, admin_client):
     price = plan.prices.get(market="CN")
     other = world.skus["CAM-C300"]

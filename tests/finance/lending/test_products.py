@@ -63,6 +63,20 @@ def test_the_back_office_cannot_save_a_product_the_api_would_refuse(credit, chan
     assert LoanProduct.objects.filter(pk=product.pk).values().get() == before
 
 
+def test_a_lending_forms_refusal_is_in_the_admins_language(credit):
+    """The product form showed the service's English detail ('apr must be a decimal between 0 and
+    0.36') in a German admin: now the lending words, with the cap from the refusal."""
+    product = LoanProduct.objects.get(code="CN-EASY")
+    browser = back_office(credit)
+    browser.cookies["django_language"] = "de"
+    for change, words, detail in [
+        ({"apr": "0.9000"}, "Der effektive Jahreszins ist eine Dezimalzahl von 0 bis 0.36.", "apr must be"),
+        ({"grace_days": "400"}, "Die Karenztage liegen zwischen 0 und 60.", "grace_days must be"),
+    ]:
+        answer = browser.post(f"/admin/lending/loanproduct/{product.pk}/change/", {**FORM, **change})
+        assert words in answer.content.decode() and detail not in answer.content.decode()
+
+
 def test_the_back_office_saves_a_sound_product(credit):
     product = LoanProduct.objects.get(code="CN-EASY")
     change = {"apr": "0.2000", "terms": "[12, 6, 6]", "late_fee": "0"}
