@@ -27,7 +27,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext, gettext_noop
 from ninja.throttling import AnonRateThrottle
 
 from millet.core.client_address import client_address
@@ -55,9 +55,15 @@ def cool_off() -> timedelta:
     return settings.AXES_COOLOFF_TIME
 
 
+# Why a sign-in is refused while locked out: English in the API's answer (its ``detail``, beside the
+# code), in the person's language on the page. The API said it, and a wrong password, translated
+# (the request's language was active), where every other API refusal is English with a code.
+LOCKED = gettext_noop("too many failed sign-ins; try again later")
+
+
 def throttled() -> SignInThrottled:
     """One answer for every throttled sign-in, whichever count tripped and whether the account exists."""
-    return SignInThrottled(_("too many failed sign-ins; try again later"))
+    return SignInThrottled(LOCKED)
 
 
 def sign_in(request: HttpRequest, username: str, password: str):
@@ -71,7 +77,7 @@ def sign_in(request: HttpRequest, username: str, password: str):
     if getattr(request, "axes_locked_out", False):
         raise throttled()
     if user is None:
-        raise BadCredentials(_("unknown user or wrong password"))
+        raise BadCredentials("unknown user or wrong password")
     return user
 
 
@@ -106,7 +112,7 @@ def lockout_response(request: HttpRequest, original_response=None, credentials=N
     if request.path.startswith("/api/"):
         response = JsonResponse({"error": error.code, "detail": error.detail}, status=429)
     else:
-        response = render(request, "accounts/signin_locked.html", {"detail": error.detail}, status=429)
+        response = render(request, "accounts/signin_locked.html", {"detail": gettext(LOCKED)}, status=429)
     response["Retry-After"] = str(int(cool_off().total_seconds()))
     return response
 

@@ -57,6 +57,22 @@ def test_a_guesser_spread_over_many_real_addresses_is_stopped_per_account(world,
     assert guess("bob", address="203.0.113.252", password="pw-bob")[0] == 201
 
 
+def test_the_api_says_a_lockout_in_english_with_its_code_and_a_page_in_the_persons_language(world):
+    """The API answered the lockout in the request's language ('登录失败次数过多'), where every other
+    API refusal is English with a code; the sign-in page says it in the person's language."""
+    chinese = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
+    answers = [
+        ApiClient().post("/accounts/tokens", {"username": "alice", "password": "guess"}, **chinese)
+        for _ in range(LIMIT)
+    ]
+    assert answers[0].json() == {"error": "bad_credentials", "detail": "unknown user or wrong password"}
+    assert (answers[-1].status_code, answers[-1].json()) == (429, LOCKED)
+    page = Client(headers={"Accept-Language": "zh-hans"}).post(
+        "/admin/login/", {"username": "alice", "password": "guess"}
+    )
+    assert page.status_code == 429 and "登录失败次数过多，请稍后再试" in page.content.decode()
+
+
 def test_an_unknown_account_is_answered_and_throttled_exactly_like_a_real_one(world, behind_proxy, settings):
     settings.PASSWORD_HASHERS = ["tests.accounts.test_signin_limits.CountingHasher"]
     CountingHasher.calls = 0
