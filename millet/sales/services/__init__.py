@@ -41,7 +41,6 @@ from millet.sales.services.names import OrderNames, names_for, sku_codes, sku_ti
 from millet.sales.services.orders import (
     LineRequest,
     NewOrder,
-    PriceChanged,
     ShippingAddress,
     SoldUnit,
     get_order,
@@ -134,7 +133,6 @@ __all__ = [
     "FlashOffer",
     "LineRequest",
     "NewOrder",
-    "PriceChanged",
     "OrderNames",
     "PickupOption",
     "PickupStore",

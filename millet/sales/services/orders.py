@@ -336,7 +336,12 @@ def place_order_with_lines(
     except KeyTaken as taken:
         return _as_new(replay_twin(actor, idempotency_key, request, taken))
     if expected_total is not None and new.order.total != expected_total:
-        raise PriceChanged(new.order.total, expected_total, info.currency)
+        total = new.order.total
+        raise Conflict(
+            f"the order totals {total} {info.currency} now, not the {expected_total} expected",
+            code="price_changed",
+            facts={"total": total, "expected": expected_total},
+        )
     ttl = None if payment_token else settings.MILLET_RESERVATION_TTL_SECONDS
     holds = hold_stock(
         new, store=store, near=near, ttl_seconds=ttl, allow_backorder=channel == Order.Channel.WEB
@@ -371,18 +376,6 @@ def keyed_order(idempotency_key: str) -> Order | None:
     order table keeps no index of its own on the key, which every checkout would write."""
     number = OrderKey.objects.filter(idempotency_key=idempotency_key).values("number")[:1]
     return Order.objects.filter(number=Subquery(number)).first()
-
-
-class PriceChanged(Conflict):
-    """409 ``price_changed``: the order prices to ``total``, not the ``expected`` total its buyer was
-    shown (``place_order_with_lines``'s ``expected_total``); nothing was placed or charged."""
-
-    def __init__(self, total: Decimal, expected: Decimal, currency: str) -> None:
-        super().__init__(
-            f"the order totals {total} {currency} now, not the {expected} expected: prices changed",
-            code="price_changed",
-        )
-        self.total, self.expected, self.currency = total, expected, currency
 
 
 class KeyTaken(Conflict):
