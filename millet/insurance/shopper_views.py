@@ -7,8 +7,7 @@ its words (422), and another person's policy or order is a 404 like one that doe
 
 from __future__ import annotations
 
-import json
-from decimal import Decimal, InvalidOperation
+from dataclasses import asdict, fields
 
 from django import forms
 from django.conf import settings
@@ -25,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from millet.accounts.actor import Actor, request_actor
 from millet.core.errors import DomainError
 from millet.core.not_found import as_404
+from millet.core.quotes import quote, quoted
 from millet.core.refusals import refusal_words
 from millet.insurance import services
 from millet.insurance.views import PERILS
@@ -216,21 +216,18 @@ def order_panel(request: HttpRequest, actor: Actor, order, refused: ProtectForm 
 
 
 def terms_quote(terms: services.OfferedTerms) -> str:
-    """An offer's terms as its form's hidden ``terms``: what the buyer is shown, sent back with the
-    purchase (``offered_terms``)."""
-    return json.dumps([str(terms.premium), str(terms.cover_limit), str(terms.excess)])
+    """An offer's terms as its form's hidden ``terms`` (``core.quotes``): what the buyer is shown,
+    sent back with the purchase (``offered_terms``)."""
+    return quote(asdict(terms))
 
 
-def offered_terms(quote: str) -> services.OfferedTerms | None:
+def offered_terms(text: str) -> services.OfferedTerms | None:
     """The terms a purchase's form showed, or None when missing or damaged: then what the buyer saw
     is unknown, and the purchase is refused as ``terms_changed`` (the offer is shown again)."""
-    try:
-        premium, cover_limit, excess = (Decimal(amount) for amount in json.loads(quote))
-    except (ValueError, TypeError, InvalidOperation):
+    amounts = quoted(text)
+    if amounts is None or amounts.keys() != {f.name for f in fields(services.OfferedTerms)}:
         return None
-    if not all(amount.is_finite() for amount in (premium, cover_limit, excess)):
-        return None
-    return services.OfferedTerms(premium, cover_limit, excess)
+    return services.OfferedTerms(**amounts)
 
 
 def _protect_id(serial: str, plan: str) -> str:

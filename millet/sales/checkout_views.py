@@ -17,8 +17,7 @@ lending domain's page (``lending:pay``), which decides at once.
 
 from __future__ import annotations
 
-import json
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django import forms
 from django.conf import settings
@@ -40,6 +39,7 @@ from millet.catalog.services import skus_by_id
 from millet.core.attempt_keys import AttemptField, is_page_key, with_fresh_attempt
 from millet.core.errors import Conflict, DomainError, NotFound
 from millet.core.not_found import as_404
+from millet.core.quotes import quote, quoted
 from millet.regions.india import gst_state_code, place_of_supply, state_choices, state_name
 from millet.regions.services import MarketInfo
 from millet.sales import services
@@ -88,22 +88,18 @@ class CheckoutForm(forms.Form):
 
 def _quote(summary, methods: list[services.ShippingMethod]) -> str:
     """What the page shows the buyer, as its hidden ``quote``: the goods' total and each shipping
-    method's fee (decimal strings by name)."""
-    return json.dumps({"goods": str(summary.total), **{m.code: str(m.price) for m in methods}})
+    method's fee (``core.quotes``)."""
+    return quote({"goods": summary.total, **{m.code: m.price for m in methods}})
 
 
-def _expected_total(quote: str, data: dict) -> Decimal | None:
+def _expected_total(text: str, data: dict) -> Decimal | None:
     """The total the buyer saw for their choices: the quoted goods plus the quoted fee of the shipping
     method chosen (none for click-and-collect). None when the quote is missing or damaged (a page from
     before quoting, an edited form): what was shown is unknown, so the page is shown again."""
-    try:
-        quoted = json.loads(quote)
-        goods = Decimal(quoted["goods"])
-        fee = Decimal(0) if data["fulfilment"] == COLLECT else Decimal(quoted[data["shipping_method"]])
-    except (ValueError, TypeError, KeyError, InvalidOperation):
-        return None
-    total = goods + fee
-    return total if total.is_finite() and total >= 0 else None
+    amounts = quoted(text) or {}
+    fee = Decimal(0) if data["fulfilment"] == COLLECT else amounts.get(data["shipping_method"])
+    goods = amounts.get("goods")
+    return None if goods is None or fee is None else goods + fee
 
 
 def _address_form(request: HttpRequest, market: str) -> AddressForm:
