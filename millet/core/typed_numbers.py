@@ -56,30 +56,32 @@ def decimal_number(text: str) -> Decimal | None:
     return Decimal(typed) if PLAIN_DECIMAL.fullmatch(typed) else None
 
 
-class WholeNumberField(forms.IntegerField):
+class TypedNumber:
+    """A Django number field's ``to_python`` by the one rule: the typed text, read as ASCII, must match
+    the field's ``PATTERN`` (so ``1e5`` or ``1_000``, which Django itself would take, are refused)."""
+
+    PATTERN: re.Pattern[str]
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = ascii_digits(value)
+            if value and not self.PATTERN.fullmatch(value):
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+class WholeNumberField(TypedNumber, forms.IntegerField):
     """Django's IntegerField read by the one rule, drawn as a text input with the digit keypad."""
 
+    PATTERN = WHOLE
     widget = forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"})
 
-    def to_python(self, value):
-        if isinstance(value, str):
-            value = ascii_digits(value)
-            if value and not WHOLE.fullmatch(value):
-                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        return super().to_python(value)
 
-
-class DecimalNumberField(forms.DecimalField):
+class DecimalNumberField(TypedNumber, forms.DecimalField):
     """Django's DecimalField read by the one rule (plain decimals only), drawn as a text input."""
 
+    PATTERN = PLAIN_DECIMAL
     widget = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
-
-    def to_python(self, value):
-        if isinstance(value, str):
-            value = ascii_digits(value)
-            if value and not PLAIN_DECIMAL.fullmatch(value):
-                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        return super().to_python(value)
 
 
 class DigitsField(forms.CharField):
