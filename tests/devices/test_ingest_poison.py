@@ -71,9 +71,18 @@ class IngestProcess:
         return bool(self.processes) and all(p.poll() is None for p in self.processes)
 
     def stop(self) -> int:
+        """SIGTERM, as a supervisor stops it; the worker bounds its own shutdown well below the wait."""
         for process in self.processes:
             process.send_signal(signal.SIGTERM)
-        return max(process.wait(timeout=60) for process in self.processes)
+        try:
+            return max(process.wait(timeout=60) for process in self.processes)
+        except subprocess.TimeoutExpired:
+            for process in self.processes:
+                process.kill()
+            tail = self.log.read_text(errors="replace")[-3000:]
+            raise AssertionError(
+                f"an ingest process outlived SIGTERM by 60 s; its log ends:\n{tail}"
+            ) from None
 
 
 def hold_worker_session(broker, instances: list[int]) -> None:

@@ -3,6 +3,7 @@ protocol, and the worker's optimistic COPY falls back to the careful insert when
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 import struct
@@ -12,15 +13,23 @@ from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
 import pytest
-from django.db import connection
+from django.db import connection, connections
 
 from millet.devices.mqtt import topics
 from millet.devices.mqtt.config import INGEST_USER, service_credentials
-from millet.devices.mqtt.ingest import IngestWorker, Parsed
+from millet.devices.mqtt.ingest import SHUTDOWN_SECONDS, IngestWorker, Parsed
 from millet.devices.mqtt.stream import READ_SIZE, BufferedSocket, StreamClient
 from millet.devices.telemetry import storage
 from millet.devices.telemetry.models import IngestCounter
-from tests.devices.mqtt_fixtures import Device, mosquitto_fixture, plugs_fixture, wait_until  # noqa: F401
+from tests.concurrency import lock_waiters
+from tests.devices.mqtt_fixtures import (  # noqa: F401
+    Device,
+    mosquitto_fixture,
+    plugs_fixture,
+    wait_subscribed,
+    wait_until,
+    worker_for,
+)
 
 
 def test_buffered_socket_serves_paho_sized_reads_from_one_recv():
@@ -271,3 +280,45 @@ def test_a_worker_without_a_broker_session_says_why(caplog):
             listener.close()
             worker._stop_transport()
     assert not worker.connected.is_set()
+
+
+def test_a_worker_held_by_a_locked_table_still_stops_in_time_and_its_batch_comes_again(
+    mosquitto, plugs, require_postgres, telemetry_rows, caplog
+):
+    """A stop must not wait on the database past ``SHUTDOWN_SECONDS``: a supervisor would SIGKILL the
+    worker (CI saw one outlive its 60 s). The writer blocked on a lock is left behind, named in the
+    log; its batch was never acked, so the next worker stores it, once."""
+    (plug,) = plugs(1)
+    first = worker_for(mosquitto).start()
+    wait_subscribed(first)
+    device = Device(mosquitto, plug.device_id, plug.secret)
+    assert device.connect() == 0
+    locker = connections.create_connection("default")
+    try:
+        with locker.cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute("LOCK TABLE telemetry_message IN ACCESS EXCLUSIVE MODE")
+        body = {"seq": 1, "ts": int(time.time() * 1000), "props": {"power": 5.0}}
+        device.publish(topics.topic(plug.device_id, "telemetry"), json.dumps(body))
+        wait_until(lambda: lock_waiters() == 1, 30, "the writer waiting on the lock")
+        started = time.monotonic()
+        with caplog.at_level(logging.WARNING, logger="millet.mqtt.ingest"):
+            first.stop()
+        assert time.monotonic() - started < SHUTDOWN_SECONDS + 5
+        assert "writer in _copy" in caplog.text, caplog.text
+        assert "shadows" not in caplog.text, caplog.text  # idle: it ends at once
+        with locker.cursor() as cursor:
+            cursor.execute("ROLLBACK")
+    finally:
+        locker.close()
+    # The writer left behind commits once the lock is gone; its ack goes nowhere (that session is
+    # closed), so the broker hands the message to the next worker too, and the key keeps it once.
+    wait_until(lambda: not any(t.name == "writer" for t in threading.enumerate()), 30, "the old writer")
+    second = worker_for(mosquitto).start()
+    totals = second.thing.totals
+    wait_until(lambda: totals.stored + totals.duplicates == 1, 30, "the message delivered again")
+    second.stop()
+    device.close()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT seq FROM telemetry_message WHERE device_id = %s", [plug.device_id])
+        assert cursor.fetchall() == [(1,)]

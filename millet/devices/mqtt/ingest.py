@@ -27,8 +27,10 @@ import contextlib
 import logging
 import queue
 import socket
+import sys
 import threading
 import time
+import traceback
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -54,7 +56,27 @@ MAINTENANCE_SECONDS = 3600  # day partitions ahead, dead letters pruned
 # milliseconds; paho alone waits for a CONNACK as long as the keepalive (30 s) and for a SUBACK
 # forever, and until the SUBACK the broker routes nothing to this worker.
 HANDSHAKE_SECONDS = 10.0
+# How long a stopping worker waits for its writer and shadow applier to finish what they hold, in
+# all (the applier gets at least a second for its last round): below the grace a supervisor gives
+# before SIGKILL (``millet devicecloud`` 10 s, Kubernetes 30 s). A writer blocked on the database
+# past it is left behind: its batch is not acked, so the broker redelivers it.
+SHUTDOWN_SECONDS = 8.0
 CHANNEL_OF_KIND = {"t": "telemetry", "e": "events"}
+
+
+def where(threads: list[threading.Thread]) -> str:
+    """Where each thread is now: its innermost line of Millet's code and the call it waits in, so a
+    shutdown that left a thread behind says what held it (a lock, the database, the broker)."""
+    frames = sys._current_frames()
+    places = []
+    for thread in threads:
+        stack = traceback.extract_stack(frames[thread.ident]) if thread.ident in frames else None
+        if not stack:
+            continue
+        own = next((f for f in reversed(stack) if "/millet/" in f.filename), stack[-1])
+        inner = stack[-1]
+        places.append(f"{thread.name} in {own.name} ({own.filename}:{own.lineno}), waiting in {inner.name}")
+    return "; ".join(places)
 
 
 @dataclass(slots=True)
@@ -284,10 +306,16 @@ class IngestWorker:
                     next_maintenance = now + (MAINTENANCE_SECONDS if self._maintain() else 60)
         finally:
             halt.set()  # batches still queued are not acked: the broker redelivers them
-            writer.join(60)
-            shadows_halt.set()
+            deadline = time.monotonic() + SHUTDOWN_SECONDS
+            writer.join(SHUTDOWN_SECONDS)
+            shadows_halt.set()  # after the writer: the state of its last batch is applied too
             if shadows.is_alive():
-                shadows.join(30)
+                shadows.join(max(1.0, deadline - time.monotonic()))  # a second for its last round
+            left = [thread for thread in (writer, shadows) if thread.is_alive()]
+            if left:
+                log.warning(
+                    "ingestion stopped with %s still busy: %s", ", ".join(t.name for t in left), where(left)
+                )
             self._stop_transport()
             connections.close_all()  # this thread's connection: close it, do not leave it to GC
 
