@@ -24,6 +24,8 @@ from millet.sales.schemas import (
     OrderOut,
     OrderPayIn,
     PlaceOrderIn,
+    PosBasketIn,
+    PosQuoteOut,
     PosSaleIn,
     PosSaleOut,
     ReturnIn,
@@ -211,24 +213,45 @@ def return_order(request, number: str, body: ReturnIn, idempotency_key: Idempote
     )
 
 
+def _pos_lines(body: PosBasketIn) -> list[services.LineRequest]:
+    return [services.LineRequest(line.sku, line.quantity, tuple(line.serials)) for line in body.lines]
+
+
+@router.post("/pos/quotes", response={200: PosQuoteOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
+def pos_quote(request, body: PosBasketIn):
+    """What a basket rung up at a till comes to, voucher included, changing nothing: the total to tell
+    the buyer, then to send as the sale's ``expected_total``. Refusals as the sale's (an unknown or
+    sold serial, a voucher not valid now); a till not the actor's is 403."""
+    quote = services.quote_sale(
+        request.actor,
+        store_code=body.store_code,
+        serials=body.serials,
+        lines=_pos_lines(body),
+        voucher_code=body.voucher_code,
+    )
+    return PosQuoteOut(**vars(quote))
+
+
 @router.post("/pos/sales", response={201: PosSaleOut, 402: ErrorOut, 409: ErrorOut, 422: ErrorOut})
 def pos_sale(request, body: PosSaleIn, idempotency_key: IdempotencyKey = None):
     """A cashier's sale: scanned serials (and unserialized lines) leave the store's stock, paid at once
     by card (``payment_token``) or in cash (``cash_tendered``; the answer gives the change).
 
     422 ``payment_method`` (neither or both given), ``cash_short`` (less cash than the total);
-    409 ``till_day_closed`` (today's day closed), ``till_not_open`` (cash before the day is opened);
-    402 a declined card. A resend with the same Idempotency-Key answers as the first."""
+    409 ``till_day_closed`` (today's day closed), ``till_not_open`` (cash before the day is opened),
+    ``price_changed`` (not the ``expected_total`` told the buyer); 402 a declined card. A resend
+    with the same Idempotency-Key answers as the first."""
     order = services.pos_sale(
         request.actor,
         store_code=body.store_code,
         serials=body.serials,
-        lines=[services.LineRequest(line.sku, line.quantity, tuple(line.serials)) for line in body.lines],
+        lines=_pos_lines(body),
         payment_token=body.payment_token or "",
         cash_tendered=body.cash_tendered,
         customer_id=body.customer_id,
         voucher_code=body.voucher_code,
         idempotency_key=idempotency_key,
+        expected_total=body.expected_total,
     )
     cash = order.cash_tendered
     sale = PosSaleOut(

@@ -150,12 +150,28 @@ class PosLineIn(LineIn):
     serials: Annotated[list[Serial], Field(max_length=100)] = []
 
 
-class PosSaleIn(Schema):
+class PosBasketIn(Schema):
+    """What a cashier has rung up: priced by POST /api/sales/pos/quotes, sold by POST /api/sales/pos/sales."""
+
     store_code: Annotated[str, Field(min_length=1, max_length=32)]
     serials: Annotated[
         list[Serial], Field(max_length=100, description="Scanned units; each serialized unit must be scanned")
     ] = []
     lines: Annotated[list[PosLineIn], Field(max_length=50)] = []
+    voucher_code: Annotated[str | None, Field(max_length=32)] = None
+
+
+class PosQuoteOut(Schema):
+    """What a till sale comes to before payment, in the market's currency."""
+
+    currency: str
+    subtotal: Decimal
+    discount: Decimal
+    tax: Decimal = Field(description="Tax in the total (added to it where prices are quoted net)")
+    total: Decimal = Field(description="What the buyer pays: send it back as the sale's expected_total")
+
+
+class PosSaleIn(PosBasketIn):
     payment_token: Annotated[
         PaymentToken | None, Field(description="Paid by card: the card's token. Give this or cash_tendered.")
     ] = None
@@ -168,7 +184,14 @@ class PosSaleIn(Schema):
         ),
     ] = None
     customer_id: WholeNumber | None = None
-    voucher_code: Annotated[str | None, Field(max_length=32)] = None
+    expected_total: Annotated[
+        Money | None,
+        Field(
+            description="The total the cashier told the buyer (POST /api/sales/pos/quotes, voucher "
+            "included). If the sale prices to anything else now, it is refused with 409 price_changed "
+            "and no unit or money moves. Omitted: the sale is made at today's prices.",
+        ),
+    ] = None
 
 
 class PosSaleOut(OrderOut):

@@ -52,7 +52,12 @@ class PayForm(forms.Form):
         required=False,
         help_text=_("Leave it empty for a walk-in customer."),
     )
-    voucher = forms.CharField(label=_("Voucher code"), max_length=32, required=False)
+    voucher = forms.CharField(
+        label=_("Voucher code"),
+        max_length=32,
+        required=False,
+        help_text=_("Applied before anything is charged: the till shows the new total first."),
+    )
     method = forms.ChoiceField(
         label=_("Payment"),
         choices=[("cash", _("Cash")), ("card", _("Card")), ("credit", _("Instant credit"))],

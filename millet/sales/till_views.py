@@ -29,6 +29,7 @@ from millet.accounts import services as accounts
 from millet.accounts.actor import Actor, request_actor
 from millet.core.errors import DomainError, NotFound
 from millet.core.not_found import as_404
+from millet.core.quotes import quote, quoted
 from millet.core.refusals import refusal_words
 from millet.core.typed_numbers import whole_number
 from millet.regions.services import get_market
@@ -77,7 +78,21 @@ REFUSALS = {
     "cash_refund_other_currency": gettext_lazy(
         "This order was paid in another currency's cash: refund it at a store of its own market."
     ),
+    "price_changed": gettext_lazy(
+        "The prices changed since the total was shown, so nothing was charged. "
+        "Tell the customer the new total, then take payment again."
+    ),
 }
+# The sale's total was not read back from the page (an old page, an edited form): nothing is charged.
+TOTAL_UNCONFIRMED = gettext_lazy("Check the total with the customer, then take payment again.")
+VOUCHER_APPLIED = gettext_lazy(
+    "The voucher is applied, so nothing was charged yet. "
+    "Tell the customer the new total, then take payment again."
+)
+VOUCHER_REMOVED = gettext_lazy(
+    "The voucher is removed, so nothing was charged yet. "
+    "Tell the customer the new total, then take payment again."
+)
 
 
 def refusal(exc: DomainError) -> str:
@@ -117,8 +132,9 @@ def till_home(request: HttpRequest) -> HttpResponse:
 
 
 def _basket(request: HttpRequest, store: StoreFacts) -> dict:
-    """The sale being rung up, kept in the session: scanned units, plain lines and the key that
-    makes paying it twice (a double tap, a resend) one sale."""
+    """The sale being rung up, kept in the session: scanned units, plain lines, the voucher applied
+    (``voucher``, absent until one is) and the key that makes paying it twice (a double tap, a
+    resend) one sale."""
     key = f"till:{store.code}"
     basket = request.session.get(key)
     if basket is None:
@@ -145,9 +161,11 @@ def _context(actor: Actor, store: StoreFacts, **extra) -> dict:
 
 
 def _lines(basket: dict) -> dict:
+    """The basket as the services take it: its scans, its plain lines and its voucher."""
     return {
         "serials": [serial for serial, _, _ in basket["units"]],
         "lines": [services.LineRequest(code, qty) for code, _, qty in basket["plain"]],
+        "voucher_code": basket.get("voucher"),
     }
 
 
@@ -162,14 +180,18 @@ def _quote(actor: Actor, store: StoreFacts, basket: dict) -> services.Quote | No
 
 
 def _till_page(request, actor, store, basket, *, scan=None, pay=None, status=200) -> HttpResponse:
+    """The till. Its payment form carries the total it shows (``core.quotes``), and the sale is made
+    at that total or not at all (``pos_sale``'s ``expected_total``)."""
+    price = _quote(actor, store, basket)
     context = _context(
         actor,
         store,
         basket=basket,
-        quote=_quote(actor, store, basket),
+        quote=price,
+        shown=quote({"total": price.total}) if price else "",
         items=len(basket["units"]) + sum(qty for _, _, qty in basket["plain"]),
         scan_form=scan or ScanForm(),
-        pay_form=pay or PayForm(),
+        pay_form=pay or PayForm(initial={"voucher": basket.get("voucher") or ""}),
     )
     return render(request, "sales/till/till.html", context, status=status)
 
@@ -235,8 +257,15 @@ def _pay(request: HttpRequest, actor: Actor, store: StoreFacts, basket: dict) ->
         if customer_id is None:
             form.add_error("customer", _("No customer has this username."))
             return _till_page(request, actor, store, basket, pay=form, status=422)
+    voucher = data["voucher"].strip() or None
+    if voucher != basket.get("voucher"):
+        return _apply_voucher(request, actor, store, basket, form, voucher)
     if data["method"] == "credit":
         return _hold_for_credit(request, actor, store, basket, form, customer_id)
+    expected = (quoted(request.POST.get("quote", "")) or {}).get("total")  # the total the page showed
+    if expected is None:
+        form.add_error(None, TOTAL_UNCONFIRMED)
+        return _till_page(request, actor, store, basket, pay=form, status=409)
     cash = data["method"] == "cash"
     try:
         order = services.pos_sale(
@@ -246,8 +275,8 @@ def _pay(request: HttpRequest, actor: Actor, store: StoreFacts, basket: dict) ->
             payment_token="" if cash else data["card_token"],
             cash_tendered=data["cash_tendered"] if cash else None,
             customer_id=customer_id,
-            voucher_code=data["voucher"].strip() or None,
             idempotency_key=f"till:{basket['key']}",
+            expected_total=expected,
         )
     except DomainError as exc:
         form.add_error(None, refusal(exc))
@@ -256,15 +285,29 @@ def _pay(request: HttpRequest, actor: Actor, store: StoreFacts, basket: dict) ->
     return redirect("sales:till-receipt", store_code=store.code, number=order.number)
 
 
+def _apply_voucher(request, actor, store, basket, form, voucher: str | None) -> HttpResponse:
+    """A voucher typed (or cleared) changes the total: the till shows the new one and charges
+    nothing until payment is taken again, at that total. A voucher refused stays out of the basket."""
+    try:
+        services.quote_sale(actor, store_code=store.code, **{**_lines(basket), "voucher_code": voucher})
+    except DomainError as exc:
+        form.add_error("voucher", refusal(exc))
+        return _till_page(request, actor, store, basket, pay=form, status=exc.form_status)
+    basket["voucher"] = voucher
+    _save(request, store, basket)
+    form.add_error(None, VOUCHER_APPLIED if voucher else VOUCHER_REMOVED)
+    return _till_page(request, actor, store, basket, pay=form, status=409)
+
+
 def _hold_for_credit(request, actor, store, basket, form, customer_id: int) -> HttpResponse:
-    """Hold the sale for the customer and go to the credit form they fill in at the counter."""
+    """Hold the sale for the customer and go to the credit form they fill in at the counter (it
+    shows the total, the voucher's discount in it, before they sign)."""
     try:
         order = services.hold_sale(
             actor,
             store_code=store.code,
             customer_id=customer_id,
             **_lines(basket),
-            voucher_code=form.cleaned_data["voucher"].strip() or None,
             idempotency_key=f"till-hold:{basket['key']}",
         )
     except DomainError as exc:

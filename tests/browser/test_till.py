@@ -191,3 +191,33 @@ def test_the_till_speaks_the_cashiers_language(open_page, world, shot, language,
     expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
     assert axe(page) == []
     shot(page, f"till-{language}")
+
+
+def test_a_voucher_at_the_till_is_shown_before_the_card_is_charged(open_page, world, shot):
+    """In Hindi on a phone-sized tablet: the voucher typed with the payment is applied and its
+    total shown first, nothing charged; the card is charged at that total when payment is taken
+    again."""
+    from millet.sales.models import Order
+
+    page = open_page("mobile", language="hi")
+    sign_in(page, "cashier_sh", "pw-cashier_sh")
+    page.goto("/till/SH-001/")
+    page.locator("button[name=action][value=open]").click()
+    scan_field = page.locator("input[name=scan]")
+    scan_field.fill(on_shelf(world, "MI6-64")[0])
+    with page.expect_navigation():
+        scan_field.press("Enter")
+    page.locator("input[name=voucher]").fill("WELCOME10")
+    page.locator("input[name=method][value=card]").check()
+    page.locator("input[name=card_token]").fill("tok_ok")
+    page.locator("button[name=action][value=pay]").click()
+    expect(page.get_by_text("वाउचर लागू हो गया है")).to_be_visible()
+    expect(page.locator(".till-total")).to_contain_text("WELCOME10")
+    assert not Order.objects.exists()
+    shown = page.locator(".till-total strong").inner_text()
+    check(page, shot, "voucher-hi")
+    page.locator("input[name=card_token]").fill("tok_ok")
+    page.locator("button[name=action][value=pay]").click()
+    page.wait_for_url("**/receipt/**")
+    sale = Order.objects.get(channel="pos")
+    assert sale.total == Decimal("2249.10") and "2,249.10" in shown

@@ -6,6 +6,8 @@ from decimal import Decimal
 
 import pytest
 
+from millet.accounts.actor import SYSTEM
+from millet.catalog import services as catalog
 from millet.finance.models import LedgerTransfer
 from millet.finance.services import balance, total_balance_check
 from millet.inventory.models import SerialUnit, Stock
@@ -81,6 +83,44 @@ def test_pos_sale_scans_serial_and_takes_unit_from_that_store(world):
         "/sales/pos/sales", {"store_code": "SH-001", "serials": [serial], "payment_token": "tok_ok"}
     )
     assert again.status_code == 409
+
+
+def test_a_till_sale_is_made_at_the_total_quoted_or_not_at_all(world):
+    """POST /pos/quotes prices a basket as the sale will, changing nothing; the sale's
+    ``expected_total`` refuses any other total with 409 ``price_changed``, before a unit or money moves."""
+    serial = SerialUnit.objects.filter(location_id=world.locations["SH-001"], sku=world.skus["MI6-64"])[
+        0
+    ].serial
+    basket = {"store_code": "SH-001", "serials": [serial], "lines": [{"sku": "CABLE-C", "quantity": 2}]}
+    cashier = world.client("cashier_sh")
+    quoted = cashier.post("/sales/pos/quotes", basket)
+    assert quoted.status_code == 200, quoted.content
+    assert quoted.json()["currency"] == "CNY" and Decimal(quoted.json()["total"]) == Decimal("2538.80")
+    assert stock(world, "MI6-64", "SH-001") == (3, 0) and not Order.objects.exists()
+
+    catalog.set_price("CN", "CABLE-C", Decimal("29.90"), actor=SYSTEM)  # while the buyer listens
+    before = (
+        stock(world, "MI6-64", "SH-001"),
+        stock(world, "CABLE-C", "SH-001"),
+        LedgerTransfer.objects.count(),
+    )
+    sale = {**basket, "payment_token": "tok_ok", "expected_total": quoted.json()["total"]}
+    refused = cashier.post("/sales/pos/sales", sale)
+    assert refused.status_code == 409 and refused.json()["error"] == "price_changed", refused.content
+    after = (
+        stock(world, "MI6-64", "SH-001"),
+        stock(world, "CABLE-C", "SH-001"),
+        LedgerTransfer.objects.count(),
+    )
+    assert after == before and not Order.objects.exists() and total_balance_check() == 0
+
+    again = cashier.post("/sales/pos/quotes", basket).json()["total"]
+    assert Decimal(again) == Decimal("2558.80")
+    made = cashier.post("/sales/pos/sales", {**sale, "expected_total": again})
+    assert made.status_code == 201 and Decimal(made.json()["total"]) == Decimal("2558.80")
+    assert world.client("cashier_bj").post("/sales/pos/quotes", basket).status_code == 403
+    unknown = cashier.post("/sales/pos/quotes", {**basket, "serials": ["NOPE"]})
+    assert unknown.status_code == 404 and unknown.json()["error"] == "unknown_serial"
 
 
 def test_cashier_cannot_sell_from_another_store(world):

@@ -4,6 +4,8 @@ takes no more sales. The till's pages refuse another store's cashier (404) and n
 
 from __future__ import annotations
 
+import html
+import re
 from decimal import Decimal
 
 import pytest
@@ -31,6 +33,24 @@ def drawer(code: str = DRAWER) -> Decimal:
     """What the ledger says the till's drawer holds (Shanghai's unless another is named)."""
     found = finance.balances([code]).get(code)
     return Decimal(found.debits_posted - found.credits_posted) / 100 if found else Decimal(0)
+
+
+def till_with_a_phone(world, *, open_day: bool = True) -> Client:
+    """Shanghai's cashier at the till (in English), a phone scanned into the sale, the day opened."""
+    if open_day:
+        services.open_till_day(cashier(world), "SH-001")
+    client = Client()
+    client.force_login(world.users["cashier_sh"])
+    client.cookies["django_language"] = "en"
+    client.post("/till/SH-001/", {"scan": shelf(world, "MI6-64")[0]})
+    return client
+
+
+def pay(client: Client, store: str = "SH-001", **fields: str):
+    """Take payment on the till page as a cashier does: sent with the total the page shows."""
+    page = client.get(f"/till/{store}/").content.decode()
+    shown = html.unescape(re.search(r'name="quote" value="([^"]*)"', page).group(1))
+    return client.post(f"/till/{store}/", {"action": "pay", "quote": shown, **fields})
 
 
 def cash_sale(world, serial: str, tendered: str = "5000") -> Order:
@@ -200,11 +220,7 @@ def test_another_stores_till_is_not_found_and_shoppers_are_forbidden(world):
     "garbage", ["1e5", "-5", "NaN", "Infinity", "12.345", " ", "5,000", "\u00b2", "十二"]
 )
 def test_the_till_page_refuses_cash_that_is_not_plain_digits(world, garbage):
-    services.open_till_day(cashier(world), "SH-001")
-    client = Client()
-    client.force_login(world.users["cashier_sh"])
-    client.cookies["django_language"] = "en"
-    client.post("/till/SH-001/", {"scan": shelf(world, "MI6-64")[0]})
+    client = till_with_a_phone(world)
     before = everything()
     response = client.post("/till/SH-001/", {"action": "pay", "method": "cash", "cash_tendered": garbage})
     assert response.status_code == 422, garbage
@@ -222,11 +238,8 @@ def test_the_till_reads_cash_typed_in_any_script_s_digits(world, typed):
     """Cash typed as "५०००" (a Hindi keyboard) or "５０００" (a Chinese IME's full width) was refused,
     "Type the amount in digits", while the automation editor read "१२" as 12: one rule now, every
     script's digits are digits (``core.typed_numbers``), and the sale and the day's count are made."""
-    services.open_till_day(cashier(world), "SH-001")
-    client = Client()
-    client.force_login(world.users["cashier_sh"])
-    client.post("/till/SH-001/", {"scan": shelf(world, "MI6-64")[0]})
-    paid = client.post("/till/SH-001/", {"action": "pay", "method": "cash", "cash_tendered": typed})
+    client = till_with_a_phone(world)
+    paid = pay(client, method="cash", cash_tendered=typed)
     assert paid.status_code == 302, paid.content.decode()
     assert Order.objects.get(channel="pos").cash_tendered == Decimal("5000")
     client.post("/till/SH-001/close/", {"counted_cash": typed})
@@ -241,11 +254,7 @@ def test_a_pickup_code_typed_in_devanagari_digits_is_the_code():
 
 
 def test_a_card_token_refused_as_typed_is_not_also_called_missing(world):
-    services.open_till_day(cashier(world), "SH-001")
-    client = Client()
-    client.force_login(world.users["cashier_sh"])
-    client.cookies["django_language"] = "en"
-    client.post("/till/SH-001/", {"scan": shelf(world, "MI6-64")[0]})
+    client = till_with_a_phone(world)
     response = client.post("/till/SH-001/", {"action": "pay", "method": "card", "card_token": "t" * 65})
     page = response.content.decode()
     assert response.status_code == 422 and "at most 64 characters" in page
@@ -255,15 +264,13 @@ def test_a_card_token_refused_as_typed_is_not_also_called_missing(world):
 def test_the_till_pages_answer_a_refusal_with_its_own_status(world):
     """A form's bad input is 422; what the day's state refuses is the service's 409 and a declined
     card its 402, on the page as in the API; nothing is sold or booked either way."""
-    client = Client()
-    client.force_login(world.users["cashier_sh"])
-    client.cookies["django_language"] = "en"
-    client.post("/till/SH-001/", {"scan": shelf(world, "MI6-64")[0]})
+    client = till_with_a_phone(world, open_day=False)
     before = everything()
-    not_open = client.post("/till/SH-001/", {"action": "pay", "method": "cash", "cash_tendered": "5000"})
+    sale = {"action": "pay", "method": "cash", "cash_tendered": "5000", "quote": '{"total": "2499.00"}'}
+    not_open = client.post("/till/SH-001/", sale)  # sent from a page of before the day closed
     assert not_open.status_code == 409
     services.open_till_day(cashier(world), "SH-001")
-    declined = client.post("/till/SH-001/", {"action": "pay", "method": "card", "card_token": "tok_declined"})
+    declined = pay(client, method="card", card_token="tok_declined")
     assert declined.status_code == 402
     unknown = client.post("/till/SH-001/", {"scan": "NO-SUCH-SERIAL"})
     assert unknown.status_code == 422  # a scan that names nothing: bad input, not a missing page
@@ -273,14 +280,65 @@ def test_the_till_pages_answer_a_refusal_with_its_own_status(world):
     assert closed.status_code == 409 and "The day is closed" in closed.content.decode()
 
 
+def test_a_till_sale_is_charged_at_the_total_the_till_showed(world):
+    """A price edited between the till showing the total and the cashier taking payment: the sale
+    was charged at the new price without a word. Now 409, nothing sold or charged, and the till
+    shows the new total; payment taken again charges that."""
+    from millet.accounts.actor import SYSTEM
+    from millet.catalog import services as catalog
+
+    client = till_with_a_phone(world)
+    shown = client.get("/till/SH-001/").content.decode()
+    assert "2,499.00" in shown
+    catalog.set_price("CN", "MI6-64", Decimal("2599.00"), actor=SYSTEM)
+    before = everything()
+    quote = re.search(r'name="quote" value="([^"]*)"', shown).group(1)
+    stale = client.post(
+        "/till/SH-001/",
+        {"action": "pay", "method": "card", "card_token": "tok_ok", "quote": html.unescape(quote)},
+    )
+    page = stale.content.decode()
+    assert stale.status_code == 409 and everything() == before
+    assert "The prices changed since the total was shown" in page and "2,599.00" in page
+    assert pay(client, method="card", card_token="tok_ok").status_code == 302
+    assert Order.objects.get(channel="pos").total == Decimal("2599.00")
+
+
+@pytest.mark.parametrize("quote", [None, "", "{", '{"total": "-1"}', '{"total": "NaN"}', '{"goods": "1"}'])
+def test_a_till_payment_without_the_total_shown_charges_nothing(world, quote):
+    client = till_with_a_phone(world)
+    before = everything()
+    sent = {"action": "pay", "method": "cash", "cash_tendered": "5000"} | (
+        {} if quote is None else {"quote": quote}
+    )
+    response = client.post("/till/SH-001/", sent)
+    assert response.status_code == 409 and everything() == before
+    assert "Check the total with the customer" in response.content.decode()
+
+
+def test_a_voucher_typed_at_payment_shows_its_total_before_anything_is_charged(world):
+    """The voucher was typed with the payment and the card charged at a total the till never
+    showed. Now the voucher is applied and shown first; payment taken again charges that total."""
+    client = till_with_a_phone(world)
+    before = everything()
+    refused = pay(client, method="card", card_token="tok_ok", voucher="NO-SUCH")
+    assert refused.status_code == 422 and "No voucher has this code." in refused.content.decode()
+    applied = pay(client, method="card", card_token="tok_ok", voucher="WELCOME10")
+    page = applied.content.decode()
+    assert applied.status_code == 409 and everything() == before
+    assert "The voucher is applied" in page and "WELCOME10" in page and "2,249.10" in page
+    paid = pay(client, method="card", card_token="tok_ok", voucher="WELCOME10")
+    assert paid.status_code == 302, paid.content.decode()
+    sale = Order.objects.get(channel="pos")
+    assert (sale.total, sale.voucher.code) == (Decimal("2249.10"), "WELCOME10")
+    assert "WELCOME10" not in client.get("/till/SH-001/").content.decode()  # the next sale starts without
+
+
 @pytest.mark.parametrize("line", ["units:\u00b2", "plain:\u2460", "units:" + "9" * 5000])
 def test_removing_a_basket_line_that_is_not_plain_digits_removes_nothing(world, line):
     """``str.isdigit`` passed "²" and "①", which ``int`` refuses, and 5,000 digits, past ``int``'s
     conversion limit: each a 500 on the till. Now the basket as it was."""
-    services.open_till_day(cashier(world), "SH-001")
-    client = Client()
-    client.force_login(world.users["cashier_sh"])
-    client.post("/till/SH-001/", {"scan": shelf(world, "MI6-64")[0]})
+    client = till_with_a_phone(world)
     removed = client.post("/till/SH-001/", {"action": "remove", "line": line})
     assert removed.status_code == 302
     assert shelf(world, "MI6-64")[0] in client.get("/till/SH-001/").content.decode()

@@ -221,6 +221,19 @@ def sold_unit(actor: Actor, order_number: str, serial: str) -> SoldUnit:
 # --- placing -------------------------------------------------------------------------------------
 
 
+def check_expected_total(order: Order, expected: Decimal | None) -> None:
+    """Refuse an order just priced (not yet holding stock or money) whose total is not the
+    ``expected`` one the buyer was shown: Conflict ``price_changed``, facts ``total`` (now) and
+    ``expected``, both in the order's currency. None expects nothing (the API's callers may omit it).
+    What the buyer is shown is what the buyer pays (EU Directive 2011/83/EU art. 6(1)(e), 22)."""
+    if expected is not None and order.total != expected:
+        raise Conflict(
+            f"the order totals {order.total} {order.currency} now, not the {expected} expected",
+            code="price_changed",
+            facts={"total": order.total, "expected": expected},
+        )
+
+
 def place_order(actor: Actor, **params: Any) -> Order:
     """``place_order_with_lines`` for the callers that need only the order (its keywords, rules and
     refusals)."""
@@ -335,13 +348,7 @@ def place_order_with_lines(
         )
     except KeyTaken as taken:
         return _as_new(replay_twin(actor, idempotency_key, request, taken))
-    if expected_total is not None and new.order.total != expected_total:
-        total = new.order.total
-        raise Conflict(
-            f"the order totals {total} {info.currency} now, not the {expected_total} expected",
-            code="price_changed",
-            facts={"total": total, "expected": expected_total},
-        )
+    check_expected_total(new.order, expected_total)
     ttl = None if payment_token else settings.MILLET_RESERVATION_TTL_SECONDS
     holds = hold_stock(
         new, store=store, near=near, ttl_seconds=ttl, allow_backorder=channel == Order.Channel.WEB

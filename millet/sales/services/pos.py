@@ -26,6 +26,7 @@ from millet.sales.services.fulfilment import fulfil
 from millet.sales.services.orders import (
     KeyTaken,
     LineRequest,
+    check_expected_total,
     create_order,
     get_order,
     hold_stock,
@@ -130,11 +131,12 @@ def _ring_up(
     idempotency_key: str | None,
     cash: bool,
     placed_at: datetime | None = None,
+    expected_total: Decimal | None = None,
     **paid_with: object,
 ) -> tuple[Order, Any, dict[int, list[str]]] | Order:
     """Check and place a till sale with its units held at the store: ``(order, new, scans by SKU)``,
     or the order itself when ``idempotency_key`` replays an earlier request (``verb`` and the
-    arguments make its fingerprint)."""
+    arguments make its fingerprint; ``expected_total`` as ``place_order``'s, outside it)."""
     store = store_facts(store_code)
     request = fingerprint(
         verb,
@@ -173,6 +175,7 @@ def _ring_up(
         )
     except KeyTaken as taken:  # only the key's clash: a later refusal may follow our own key row
         return replay_twin(actor, idempotency_key, request, taken)
+    check_expected_total(new.order, expected_total)
     hold_stock(new, store=store, near=None, ttl_seconds=None, allow_backorder=False, only_store=True)
     take_voucher(new)
     return new.order, new, scanned
@@ -217,6 +220,7 @@ def pos_sale(
     voucher_code: str | None = None,
     idempotency_key: str | None = None,
     placed_at: datetime | None = None,
+    expected_total: Decimal | None = None,
 ) -> Order:
     """A cashier scans units and takes payment; the units leave this store's stock at once.
 
@@ -229,6 +233,10 @@ def pos_sale(
     ``cash_short`` refuses less than the total. Exactly one of the two (422 ``payment_method``).
     A closed till day refuses every sale and cash needs
     an open one (``till.check_takes_sales``: 409 ``till_day_closed``, ``till_not_open``).
+
+    ``expected_total`` is the total the cashier told the buyer (the till's quote, voucher included):
+    a sale priced to anything else now is refused with 409 ``price_changed`` (``place_order``'s)
+    before a unit or the money moves.
     """
     actor.require_store(store_facts(store_code).id)
     _check_payment(payment_token, cash_tendered)
@@ -243,6 +251,7 @@ def pos_sale(
         idempotency_key=idempotency_key,
         cash=cash_tendered is not None,
         placed_at=placed_at,
+        expected_total=expected_total,
         payment_token=payment_token,
         cash_tendered=cash_tendered,
     )
