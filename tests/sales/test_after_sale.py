@@ -622,3 +622,27 @@ def test_a_return_form_sent_again_after_every_unit_came_back_is_told_so(world):
     assert "Your return request is sent." not in resent.content.decode()
     assert "Every item of this order has already been returned." in resent.content.decode()
     assert ReturnAuthorization.objects.count() == 1
+
+
+@pytest.mark.parametrize("outcome", ["rejected", "received"])
+def test_a_resent_return_form_counts_a_closed_requests_units_once(world, outcome):
+    """A resent form frees the units of the request it made, so it reads as it was first read. A
+    request already rejected or received holds none, yet they were added again: a two-unit line
+    offered three after a rejection, and a unit already back offered after a receipt."""
+    order = shipped_order(world, quantity=2)
+    line = order.lines.get()
+    alice = page(world, "alice")
+    attempt = return_form_attempt(alice, order)
+    ask = {"reason": "defective", f"line_{line.pk}": "1", "details": "", "attempt": attempt}
+    assert alice.post(f"/orders/{order.number}/return/", ask).status_code == 302
+    sent = ReturnAuthorization.objects.get(order=order)
+    order = Order.objects.get(pk=order.pk)
+    assert services.units_to_request(order, besides=sent) == {line.pk: 2}  # open: its unit is free again
+    staff = actor(world, "staff")
+    services.decide_return(staff, sent.pk, approve=outcome == "received", note="Scratched by the buyer")
+    if outcome == "received":
+        serial = services.sold_units(staff, order.number)[0].serial
+        services.receive_return(staff, sent.pk, warehouse_code="WH-CN-SH", serials={line.pk: [serial]})
+    sent.refresh_from_db()
+    left = {"rejected": 2, "received": 1}[outcome]
+    assert services.units_to_request(Order.objects.get(pk=order.pk), besides=sent) == {line.pk: left}

@@ -54,14 +54,17 @@ def units_to_request(order: Order, *, besides: ReturnAuthorization | None = None
     ``not_returnable`` (``check_returnable``) or ``over_returned`` (every unit left is in an open
     request: a request sent twice meets its twin's units).
 
-    ``besides``: the request a resent form already made (``requested_return``). Its units count as
-    free again, so the resent form is read as it was first read, and ``request_return`` answers it
-    as the first, or 409 ``idempotency_key_reused`` when its choices changed (nothing is asked).
+    ``besides``: the request a resent form already made (``requested_return``). While it is open, its
+    units count as free again, so the resent form is read as it was first read (once it is rejected
+    or received, ``returnable_units`` already counts its units as free or back), and
+    ``request_return`` answers it as the first, or 409 ``idempotency_key_reused`` when its choices
+    changed (nothing is asked).
     It is read on the same path as a new form: an order whose units are all back since is said so
     (409 ``already_returned``), never offered the units that came back as if they could be asked for."""
     check_returnable(order)
     left = returnable_units(order)
-    for asked in besides.lines.all() if besides is not None else ():
+    holding = besides is not None and besides.status in OPEN  # a closed one holds no units: none to free
+    for asked in besides.lines.all() if holding else ():
         left[asked.line_id] = left.get(asked.line_id, 0) + asked.quantity
     if not any(left.values()):
         raise Conflict("every unit left is in a return request already", code="over_returned")
