@@ -27,6 +27,8 @@ from decimal import Decimal
 
 from django import forms
 
+from millet.core.types import money_pattern
+
 FULL_WIDTH_SIGNS = {"．": ".", "－": "-", "＋": "+"}  # a Chinese IME's full-width mode types these
 WHOLE = re.compile(r"-?[0-9]+")
 PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
@@ -48,6 +50,14 @@ def whole_number(text: str, *, max_digits: int = 9, signed: bool = False) -> int
     typed = ascii_digits(text)
     digits = typed.removeprefix("-") if signed else typed
     return int(typed) if digits.isascii() and digits.isdigit() and len(digits) <= max_digits else None
+
+
+def money_typed(text: str, places: int = 2) -> Decimal | None:
+    """The amount of money typed as ``text`` by the API's rule for Money (``core.types.money_pattern``:
+    no sign, at most ``places`` decimals, never ``1e5``, ``NaN`` or ``1,000``), or None. Cash typed at
+    a till is read by this, whichever page it is typed on."""
+    typed = ascii_digits(text)
+    return Decimal(typed) if re.fullmatch(money_pattern(places), typed) else None
 
 
 def decimal_number(text: str) -> Decimal | None:

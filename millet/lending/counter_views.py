@@ -15,9 +15,6 @@ reload) never takes a second payment: once the sale is sold the page sends to it
 
 from __future__ import annotations
 
-import re
-from decimal import Decimal
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -31,8 +28,7 @@ from millet.accounts.actor import Actor, request_actor
 from millet.core.errors import Conflict, DomainError, NotFound
 from millet.core.not_found import as_404
 from millet.core.refusals import refusal_words
-from millet.core.typed_numbers import ascii_digits
-from millet.core.types import money_pattern
+from millet.core.typed_numbers import money_typed
 from millet.lending.pay_views import SENT_AGAIN, CreditForm, _answers, _decision, _products
 from millet.lending.services import application_form, applications_for_order, apply_for_credit_at_counter
 from millet.sales import services as sales
@@ -114,10 +110,8 @@ def counter(request: HttpRequest, store_code: str, number: str) -> HttpResponse:
 def _payment(request: HttpRequest, action: str) -> dict:
     if action == "card":
         return {"payment_token": request.POST.get("card_token", "").strip()[:64]}
-    text = ascii_digits(request.POST.get("cash_tendered", ""))  # "१२०" is 120, as in every field
-    # digits with at most 2 decimals, as the API's Money: no sign, exponent ("1e5"), NaN or spaces
-    tendered = Decimal(text) if re.fullmatch(money_pattern(2), text) else None  # else: payment_method
-    return {"cash_tendered": tendered}
+    # "१२०" is 120, as in every field; None (no sign, "1e5", NaN) is refused as payment_method
+    return {"cash_tendered": money_typed(request.POST.get("cash_tendered", ""))}
 
 
 # Why the till refused the down payment, as the cashier reads it, and the general sentence for any

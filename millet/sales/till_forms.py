@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from millet.core.typed_numbers import DecimalNumberField, DigitsField, ascii_digits
-from millet.core.types import money_pattern
+from millet.core.typed_numbers import DecimalNumberField, DigitsField, ascii_digits, money_typed
 
 SCAN_ATTRS = {
     "autofocus": True,
@@ -32,7 +29,7 @@ class CashField(DecimalNumberField):
 
     def to_python(self, value):
         text = ascii_digits(str(value)) if value is not None else ""
-        if text and not re.fullmatch(money_pattern(2), text):
+        if text and money_typed(text) is None:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         return super().to_python(text)
 
