@@ -1,10 +1,12 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_delete, post_migrate, post_save
+from django.utils.translation import gettext_lazy as _
 
 
 class RegionsConfig(AppConfig):
     name = "millet.regions"
     label = "regions"
+    verbose_name = _("Markets and taxes")
 
     def ready(self) -> None:
         from millet.regions.services import clear_caches

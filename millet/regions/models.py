@@ -15,10 +15,10 @@ from millet.regions.rules import currency_problems, market_code_problems, market
 class Currency(models.Model):
     """ISO 4217 currency; ``exponent`` is the number of minor-unit digits the ledger stores."""
 
-    code = models.CharField(max_length=3, primary_key=True)
-    name = models.CharField(max_length=64)
-    exponent = models.PositiveSmallIntegerField(default=2, validators=[MaxValueValidator(4)])
-    symbol = models.CharField(max_length=8, blank=True)
+    code = models.CharField(_("code"), max_length=3, primary_key=True)
+    name = models.CharField(_("name"), max_length=64)
+    exponent = models.PositiveSmallIntegerField(_("exponent"), default=2, validators=[MaxValueValidator(4)])
+    symbol = models.CharField(_("symbol"), max_length=8, blank=True)
 
     class Meta:
         verbose_name = _("currency")
@@ -38,14 +38,18 @@ class Currency(models.Model):
 class Market(models.Model):
     """A country the company sells in: one currency, its languages and time zone."""
 
-    code = models.CharField(max_length=2, primary_key=True, help_text="ISO 3166-1 alpha-2")
-    name = models.CharField(max_length=64)
-    currency = models.ForeignKey(Currency, on_delete=models.PROTECT, related_name="markets")
-    languages = models.JSONField(
-        default=list, help_text='Django language codes, first is default, e.g. ["hi", "en"]'
+    code = models.CharField(_("code"), max_length=2, primary_key=True, help_text=_("ISO 3166-1 alpha-2"))
+    name = models.CharField(_("name"), max_length=64)
+    currency = models.ForeignKey(
+        Currency, on_delete=models.PROTECT, related_name="markets", verbose_name=_("currency")
     )
-    time_zone = models.CharField(max_length=64)
-    prices_include_tax = models.BooleanField(default=True)
+    languages = models.JSONField(
+        _("languages"),
+        default=list,
+        help_text=_('Django language codes, first is default, e.g. ["hi", "en"]'),
+    )
+    time_zone = models.CharField(_("time zone"), max_length=64)
+    prices_include_tax = models.BooleanField(_("prices include tax"), default=True)
 
     class Meta:
         verbose_name = _("market")
@@ -65,19 +69,29 @@ class TaxRule(models.Model):
     SGST); ``inter_state_components`` splits it when the supplier's state and the place of supply
     differ (India: IGST). Each component is computed at its own rate (see ``tax_breakdown``)."""
 
-    market = models.ForeignKey(Market, on_delete=models.CASCADE, related_name="tax_rules")
-    tax_class = models.CharField(max_length=32, help_text="e.g. standard, electronics, services")
-    name = models.CharField(max_length=32, help_text="VAT, GST, ...")
+    market = models.ForeignKey(
+        Market, on_delete=models.CASCADE, related_name="tax_rules", verbose_name=_("market")
+    )
+    tax_class = models.CharField(
+        _("tax class"), max_length=32, help_text=_("e.g. standard, electronics, services")
+    )
+    name = models.CharField(_("name"), max_length=32, help_text=_("VAT, GST, ..."))
     rate = models.DecimalField(
+        _("rate"),
         max_digits=6,
         decimal_places=4,
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
     )
-    components = models.JSONField(default=dict, blank=True, help_text='e.g. {"CGST": "0.09", "SGST": "0.09"}')
+    components = models.JSONField(
+        _("components"), default=dict, blank=True, help_text=_('e.g. {"CGST": "0.09", "SGST": "0.09"}')
+    )
     inter_state_components = models.JSONField(
+        _("inter-state components"),
         default=dict,
         blank=True,
-        help_text='For an inter-state supply, e.g. {"IGST": "0.18"}; empty: the same split as within a state',
+        help_text=_(
+            'For an inter-state supply, e.g. {"IGST": "0.18"}; empty: the same split as within a state'
+        ),
     )
 
     class Meta:
