@@ -1,9 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class InventoryConfig(AppConfig):
     name = "millet.inventory"
     label = "inventory"
+    verbose_name = _("Inventory")
 
     def ready(self) -> None:
         from millet.catalog.services import use_shelf_reader
@@ -18,8 +20,6 @@ class InventoryConfig(AppConfig):
 
     @staticmethod
     def add_links() -> None:
-        from django.utils.translation import gettext_lazy as _
-
         from millet.web import nav
 
         def is_supply_planner(actor) -> bool:

@@ -16,22 +16,25 @@ from django.utils.translation import gettext_lazy as _
 
 class Location(models.Model):
     class Kind(models.TextChoices):
-        WAREHOUSE = "warehouse", "Warehouse"
-        STORE = "store", "Store"
+        WAREHOUSE = "warehouse", _("Warehouse")
+        STORE = "store", _("Store")
 
-    code = models.CharField(max_length=32, unique=True)
-    name = models.CharField(max_length=128)
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    market = models.ForeignKey("regions.Market", on_delete=models.PROTECT, related_name="locations")
-    city = models.CharField(max_length=64)
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=128)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    market = models.ForeignKey(
+        "regions.Market", on_delete=models.PROTECT, related_name="locations", verbose_name=_("market")
+    )
+    city = models.CharField(_("city"), max_length=64)
     state = models.CharField(
+        _("state"),
         max_length=6,
         blank=True,
-        help_text="ISO 3166-2 code (e.g. IN-KA): the supplier's state for India's GST; empty if unknown",
+        help_text=_("ISO 3166-2 code (e.g. IN-KA): the supplier's state for India's GST; empty if unknown"),
     )
-    latitude = models.DecimalField(max_digits=9, decimal_places=6)
-    longitude = models.DecimalField(max_digits=9, decimal_places=6)
-    is_active = models.BooleanField(default=True)
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6)
+    is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         verbose_name = _("stock location")
@@ -42,10 +45,16 @@ class Location(models.Model):
 
 
 class Stock(models.Model):
-    sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, related_name="stock")
-    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="stock")
-    quantity = models.IntegerField(default=0, help_text="Units physically here.")
-    reserved = models.IntegerField(default=0, help_text="Units promised to open orders, not yet shipped.")
+    sku = models.ForeignKey(
+        "catalog.Sku", on_delete=models.PROTECT, related_name="stock", verbose_name=_("SKU")
+    )
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="stock", verbose_name=_("location")
+    )
+    quantity = models.IntegerField(_("quantity"), default=0, help_text=_("Units physically here."))
+    reserved = models.IntegerField(
+        _("reserved"), default=0, help_text=_("Units promised to open orders, not yet shipped.")
+    )
 
     class Meta:
         verbose_name = _("stock level")
@@ -71,17 +80,21 @@ class Reservation(models.Model):
     """Units held for an order line until it ships, or until ``expires_at`` if never paid."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active"
-        CONSUMED = "consumed"
-        RELEASED = "released"
-        EXPIRED = "expired"
+        ACTIVE = "active", _("Active")
+        CONSUMED = "consumed", _("Consumed")
+        RELEASED = "released", _("Released")
+        EXPIRED = "expired", _("Expired")
 
-    stock = models.ForeignKey(Stock, on_delete=models.PROTECT, related_name="reservations")
-    quantity = models.PositiveIntegerField()
-    reference = models.CharField(max_length=64, help_text="Order line that holds the units.")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
-    expires_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    stock = models.ForeignKey(
+        Stock, on_delete=models.PROTECT, related_name="reservations", verbose_name=_("stock level")
+    )
+    quantity = models.PositiveIntegerField(_("quantity"))
+    reference = models.CharField(
+        _("reference"), max_length=64, help_text=_("Order line that holds the units.")
+    )
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("reservation")
@@ -101,19 +114,19 @@ class StockMovement(models.Model):
     through its identity sequence. Nothing may reference a movement by foreign key."""
 
     class Reason(models.TextChoices):
-        RECEIPT = "receipt"
-        SALE = "sale"
-        RETURN = "return"
-        TRANSFER_OUT = "transfer_out"
-        TRANSFER_IN = "transfer_in"
-        ADJUSTMENT = "adjustment"
+        RECEIPT = "receipt", _("Receipt")
+        SALE = "sale", _("Sale")
+        RETURN = "return", _("Return")
+        TRANSFER_OUT = "transfer_out", _("Transfer out")
+        TRANSFER_IN = "transfer_in", _("Transfer in")
+        ADJUSTMENT = "adjustment", _("Adjustment")
 
-    sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT)
-    location = models.ForeignKey(Location, on_delete=models.PROTECT)
-    delta = models.IntegerField()
-    reason = models.CharField(max_length=16, choices=Reason.choices)
-    reference = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, verbose_name=_("SKU"))
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, verbose_name=_("location"))
+    delta = models.IntegerField(_("quantity change"))
+    reason = models.CharField(_("reason"), max_length=16, choices=Reason.choices)
+    reference = models.CharField(_("reference"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("stock movement")
@@ -125,20 +138,31 @@ class SerialUnit(models.Model):
     """One physical unit; connected units carry the factory identity the device cloud provisions."""
 
     class Status(models.TextChoices):
-        IN_STOCK = "in_stock"
-        IN_TRANSIT = "in_transit"
-        SOLD = "sold"
-        DEFECTIVE = "defective"
+        IN_STOCK = "in_stock", _("In stock")
+        IN_TRANSIT = "in_transit", _("In transit")
+        SOLD = "sold", _("Sold")
+        DEFECTIVE = "defective", _("Defective")
 
-    serial = models.CharField(max_length=32, unique=True)
-    sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, related_name="units")
-    location = models.ForeignKey(
-        Location, null=True, blank=True, on_delete=models.PROTECT, related_name="units"
+    serial = models.CharField(_("serial number"), max_length=32, unique=True)
+    sku = models.ForeignKey(
+        "catalog.Sku", on_delete=models.PROTECT, related_name="units", verbose_name=_("SKU")
     )
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.IN_STOCK)
-    batch = models.CharField(max_length=32, blank=True, help_text="Production batch, for quality control.")
-    sold_reference = models.CharField(max_length=64, blank=True, help_text="Order line the unit was sold on.")
-    received_at = models.DateTimeField(auto_now_add=True)
+    location = models.ForeignKey(
+        Location,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="units",
+        verbose_name=_("location"),
+    )
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.IN_STOCK)
+    batch = models.CharField(
+        _("batch"), max_length=32, blank=True, help_text=_("Production batch, for quality control.")
+    )
+    sold_reference = models.CharField(
+        _("sale reference"), max_length=64, blank=True, help_text=_("Order line the unit was sold on.")
+    )
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("serial unit")
@@ -153,17 +177,21 @@ class StockTransfer(models.Model):
     """Moves units between locations: shipped (leaves source) then received (arrives at destination)."""
 
     class Status(models.TextChoices):
-        IN_TRANSIT = "in_transit"
-        RECEIVED = "received"
+        IN_TRANSIT = "in_transit", _("In transit")
+        RECEIVED = "received", _("Received")
 
-    sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT)
-    source = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="transfers_out")
-    destination = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="transfers_in")
-    quantity = models.PositiveIntegerField()
-    serials = models.JSONField(default=list, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.IN_TRANSIT)
-    created_at = models.DateTimeField(auto_now_add=True)
-    received_at = models.DateTimeField(null=True, blank=True)
+    sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, verbose_name=_("SKU"))
+    source = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="transfers_out", verbose_name=_("source")
+    )
+    destination = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="transfers_in", verbose_name=_("destination")
+    )
+    quantity = models.PositiveIntegerField(_("quantity"))
+    serials = models.JSONField(_("serial numbers"), default=list, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.IN_TRANSIT)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    received_at = models.DateTimeField(_("received at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("stock transfer")
@@ -171,8 +199,8 @@ class StockTransfer(models.Model):
 
 
 class Supplier(models.Model):
-    name = models.CharField(max_length=128, unique=True)
-    lead_time_days = models.PositiveIntegerField(default=14)
+    name = models.CharField(_("name"), max_length=128, unique=True)
+    lead_time_days = models.PositiveIntegerField(_("lead time (days)"), default=14)
 
     class Meta:
         verbose_name = _("supplier")
@@ -184,17 +212,27 @@ class Supplier(models.Model):
 
 class PurchaseOrder(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open"
-        PARTIALLY_RECEIVED = "partially_received"
-        RECEIVED = "received"
-        CANCELLED = "cancelled"
+        OPEN = "open", _("Open")
+        PARTIALLY_RECEIVED = "partially_received", _("Partially received")
+        RECEIVED = "received", _("Received")
+        CANCELLED = "cancelled", _("Cancelled")
 
-    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="purchase_orders")
-    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="purchase_orders")
-    status = models.CharField(max_length=24, choices=Status.choices, default=Status.OPEN)
-    expected_on = models.DateField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.PROTECT, related_name="purchase_orders", verbose_name=_("supplier")
+    )
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="purchase_orders", verbose_name=_("location")
+    )
+    status = models.CharField(_("status"), max_length=24, choices=Status.choices, default=Status.OPEN)
+    expected_on = models.DateField(_("expected on"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        verbose_name=_("created by"),
+    )
 
     class Meta:
         verbose_name = _("purchase order")
@@ -205,10 +243,12 @@ class PurchaseOrder(models.Model):
 
 
 class PurchaseOrderLine(models.Model):
-    purchase_order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="lines")
-    sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT)
-    quantity_ordered = models.PositiveIntegerField()
-    quantity_received = models.PositiveIntegerField(default=0)
+    purchase_order = models.ForeignKey(
+        PurchaseOrder, on_delete=models.CASCADE, related_name="lines", verbose_name=_("purchase order")
+    )
+    sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, verbose_name=_("SKU"))
+    quantity_ordered = models.PositiveIntegerField(_("quantity ordered"))
+    quantity_received = models.PositiveIntegerField(_("quantity received"), default=0)
 
     class Meta:
         verbose_name = _("purchase order line")
@@ -225,17 +265,21 @@ class Backorder(models.Model):
     """Demand taken while a SKU was out of stock; filled first-come first-served when stock arrives."""
 
     class Status(models.TextChoices):
-        WAITING = "waiting"
-        ALLOCATED = "allocated"
-        CANCELLED = "cancelled"
+        WAITING = "waiting", _("Waiting")
+        ALLOCATED = "allocated", _("Allocated")
+        CANCELLED = "cancelled", _("Cancelled")
 
-    sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, related_name="backorders")
-    market = models.ForeignKey("regions.Market", on_delete=models.PROTECT)
-    quantity = models.PositiveIntegerField()
-    reference = models.CharField(max_length=64, db_index=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.WAITING)
-    reservation = models.ForeignKey(Reservation, null=True, blank=True, on_delete=models.SET_NULL)
-    created_at = models.DateTimeField(auto_now_add=True)
+    sku = models.ForeignKey(
+        "catalog.Sku", on_delete=models.PROTECT, related_name="backorders", verbose_name=_("SKU")
+    )
+    market = models.ForeignKey("regions.Market", on_delete=models.PROTECT, verbose_name=_("market"))
+    quantity = models.PositiveIntegerField(_("quantity"))
+    reference = models.CharField(_("reference"), max_length=64, db_index=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.WAITING)
+    reservation = models.ForeignKey(
+        Reservation, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("reservation")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("back-order")
@@ -252,23 +296,39 @@ class StockRequest(models.Model):
         APPROVED = "approved", _("Approved")
         REJECTED = "rejected", _("Rejected")
 
-    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="stock_requests")
-    sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, related_name="stock_requests")
-    quantity = models.PositiveIntegerField()
-    note = models.CharField(max_length=255, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="stock_requests", verbose_name=_("location")
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decision_reason = models.CharField(max_length=255, blank=True)
+    sku = models.ForeignKey(
+        "catalog.Sku", on_delete=models.PROTECT, related_name="stock_requests", verbose_name=_("SKU")
+    )
+    quantity = models.PositiveIntegerField(_("quantity"))
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_reason = models.CharField(_("reason for the decision"), max_length=255, blank=True)
     transfer = models.OneToOneField(
-        StockTransfer, null=True, blank=True, on_delete=models.PROTECT, related_name="request"
+        StockTransfer,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="request",
+        verbose_name=_("transfer"),
     )
     # The manager's form's one-time key: sent twice (a double click), it makes one request.
-    attempt = models.CharField(max_length=32, blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True)
+    attempt = models.CharField(_("form key"), max_length=32, blank=True, default="")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("stock request")
