@@ -1,9 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class StoresConfig(AppConfig):
     name = "millet.stores"
     label = "stores"
+    verbose_name = _("Stores")
 
     def ready(self) -> None:
         from millet.accounts.actor import use_store_jobs
@@ -18,8 +20,6 @@ class StoresConfig(AppConfig):
 
     @staticmethod
     def add_links() -> None:
-        from django.utils.translation import gettext_lazy as _
-
         from millet.web import nav
 
         def manages_a_store(actor) -> bool:

@@ -10,25 +10,29 @@ from millet.stores.hours import validate_opening_hours
 
 
 class Store(models.Model):
-    code = models.CharField(max_length=32, unique=True)
-    name = models.CharField(max_length=128)
-    market = models.ForeignKey("regions.Market", on_delete=models.PROTECT, related_name="stores")
-    city = models.CharField(max_length=64)
-    address = models.CharField(max_length=255)
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=128)
+    market = models.ForeignKey(
+        "regions.Market", on_delete=models.PROTECT, related_name="stores", verbose_name=_("market")
+    )
+    city = models.CharField(_("city"), max_length=64)
+    address = models.CharField(_("address"), max_length=255)
     opening_hours = models.JSONField(
+        _("opening hours"),
         default=dict,
         blank=True,
         validators=[validate_opening_hours],
-        help_text='Local time, e.g. {"mon": ["10:00", "22:00"], ...}; a missing day is closed.',
+        help_text=_('Local time, e.g. {"mon": ["10:00", "22:00"], ...}; a missing day is closed.'),
     )
-    opened_on = models.DateField(null=True, blank=True)
+    opened_on = models.DateField(_("opened on"), null=True, blank=True)
     location = models.OneToOneField(
         "inventory.Location",
         on_delete=models.PROTECT,
         related_name="store",
-        help_text="The stock location this store sells from.",
+        verbose_name=_("stock location"),
+        help_text=_("The stock location this store sells from."),
     )
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         verbose_name = _("store")
@@ -42,12 +46,14 @@ class StaffMember(models.Model):
     """Gives a user a role at one store; cashiers and managers act only on their own store."""
 
     class Role(models.TextChoices):
-        CASHIER = "cashier", "Cashier"
-        MANAGER = "manager", "Manager"
+        CASHIER = "cashier", _("Cashier")
+        MANAGER = "manager", _("Manager")
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="store_roles")
-    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="staff")
-    role = models.CharField(max_length=16, choices=Role.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="store_roles", verbose_name=_("user")
+    )
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="staff", verbose_name=_("store"))
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
 
     class Meta:
         verbose_name = _("staff member")
@@ -61,15 +67,16 @@ class StaffMember(models.Model):
 class ExpansionGoal(models.Model):
     """A target from the plan, e.g. 'open 200 more stores in China by 2019-12-31'."""
 
-    market = models.ForeignKey("regions.Market", on_delete=models.PROTECT)
-    target_store_count = models.PositiveIntegerField()
+    market = models.ForeignKey("regions.Market", on_delete=models.PROTECT, verbose_name=_("market"))
+    target_store_count = models.PositiveIntegerField(_("target store count"))
     starts_on = models.DateField(
+        _("starts on"),
         null=True,
         blank=True,
-        help_text="Stores opened from this day on count toward the goal; empty: the target is a total.",
+        help_text=_("Stores opened from this day on count toward the goal; empty: the target is a total."),
     )
-    target_date = models.DateField()
-    description = models.CharField(max_length=255, blank=True)
+    target_date = models.DateField(_("target date"))
+    description = models.CharField(_("description"), max_length=255, blank=True)
 
     class Meta:
         verbose_name = _("expansion goal")
@@ -87,12 +94,14 @@ class PlannedOpening(models.Model):
         OPENED = "opened", _("Opened")
         DROPPED = "dropped", _("Dropped")
 
-    market = models.ForeignKey("regions.Market", on_delete=models.PROTECT)
-    city = models.CharField(max_length=64)
-    name = models.CharField(max_length=128)
-    target_date = models.DateField()
-    stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.SCOUTING)
-    store = models.OneToOneField(Store, null=True, blank=True, on_delete=models.SET_NULL)
+    market = models.ForeignKey("regions.Market", on_delete=models.PROTECT, verbose_name=_("market"))
+    city = models.CharField(_("city"), max_length=64)
+    name = models.CharField(_("name"), max_length=128)
+    target_date = models.DateField(_("target date"))
+    stage = models.CharField(_("stage"), max_length=16, choices=Stage.choices, default=Stage.SCOUTING)
+    store = models.OneToOneField(
+        Store, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("store")
+    )
 
     class Meta:
         verbose_name = _("planned opening")
