@@ -32,7 +32,7 @@ class Currency(models.Model):
             return  # the field's own validation reports it
         problems = currency_problems(self.code, self.exponent)
         if problems:
-            raise ValidationError(problems)
+            raise ValidationError([problem.error() for problem in problems])
 
 
 class Market(models.Model):
@@ -61,7 +61,7 @@ class Market(models.Model):
     def clean(self) -> None:
         problems = market_code_problems(self.code) + market_problems(self.languages, self.time_zone)
         if problems:
-            raise ValidationError(problems)
+            raise ValidationError([problem.error() for problem in problems])
 
 
 class TaxRule(models.Model):

@@ -4,10 +4,29 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext, gettext_noop
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A refused fact said two ways: in English for the API's detail and the logs (``str``), where
+    every refusal is English beside its code, and in the staff's language on an admin form
+    (``error``). ``message`` is the English text with named placeholders, marked for the catalogs."""
+
+    message: str
+    params: Mapping[str, object] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.message % self.params
+
+    def error(self) -> ValidationError:
+        return ValidationError(gettext(self.message), params=dict(self.params))
 
 
 def parse_rate(value: object) -> Decimal | None:
@@ -37,34 +56,45 @@ def tax_rule_problems(rate: Decimal, components: Mapping[str, object]) -> list[s
     return problems
 
 
-def currency_problems(code: str, exponent: int) -> list[str]:
+def currency_problems(code: str, exponent: int) -> list[Problem]:
     """A currency's code is ISO 4217 (three capitals, e.g. "EUR"); its exponent 0 to 4."""
     problems = []
     if not (isinstance(code, str) and re.fullmatch(r"[A-Z]{3}", code)):
-        problems.append(f"{code!r} is not an ISO 4217 code")
+        problems.append(Problem(gettext_noop("%(code)s is not an ISO 4217 code"), {"code": repr(code)}))
     if not (isinstance(exponent, int) and 0 <= exponent <= 4):
-        problems.append("exponent must be 0 to 4")
+        problems.append(Problem(gettext_noop("exponent must be 0 to 4")))
     return problems
 
 
-def market_code_problems(code: str) -> list[str]:
+def market_code_problems(code: str) -> list[Problem]:
     """A market's code is ISO 3166-1 alpha-2 (two capitals, e.g. "DE")."""
     if isinstance(code, str) and re.fullmatch(r"[A-Z]{2}", code):
         return []
-    return [f"{code!r} is not an ISO 3166-1 alpha-2 code"]
+    return [Problem(gettext_noop("%(code)s is not an ISO 3166-1 alpha-2 code"), {"code": repr(code)})]
 
 
-def market_problems(languages: list[str], time_zone: str) -> list[str]:
+def market_problems(languages: list[str], time_zone: str) -> list[Problem]:
     known = {code for code, _ in settings.LANGUAGES}
     problems = []
     if not isinstance(languages, list) or not languages or not all(isinstance(c, str) for c in languages):
-        problems.append("languages must be a non-empty list of language codes, the default first")
+        problems.append(
+            Problem(gettext_noop("languages must be a non-empty list of language codes, the default first"))
+        )
     else:
-        problems += [f"language {c!r} is not one of {sorted(known)}" for c in languages if c not in known]
+        problems += [
+            Problem(
+                gettext_noop("language %(language)s is not one of %(known)s"),
+                {"language": repr(c), "known": str(sorted(known))},
+            )
+            for c in languages
+            if c not in known
+        ]
         if len(set(languages)) != len(languages):
-            problems.append("languages must be unique")
+            problems.append(Problem(gettext_noop("languages must be unique")))
     try:
         ZoneInfo(time_zone)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        problems.append(f"unknown time zone {time_zone!r}")
+        problems.append(
+            Problem(gettext_noop("unknown time zone %(time_zone)s"), {"time_zone": repr(time_zone)})
+        )
     return problems

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -12,7 +12,13 @@ from django.db import transaction
 from millet.core.errors import Conflict, NotFound, Unprocessable
 from millet.regions.models import Currency, Market, TaxRule
 from millet.regions.money import quantize
-from millet.regions.rules import currency_problems, market_code_problems, market_problems, tax_rule_problems
+from millet.regions.rules import (
+    Problem,
+    currency_problems,
+    market_code_problems,
+    market_problems,
+    tax_rule_problems,
+)
 
 
 @dataclass(frozen=True)
@@ -175,9 +181,9 @@ def tax_breakdown(market: str, tax_class: str, gross: Decimal, *, inter_state: b
     )
 
 
-def _refuse(problems: list[str], code: str) -> None:
+def _refuse(problems: Sequence[str | Problem], code: str) -> None:
     if problems:
-        raise Unprocessable("; ".join(problems), code=code)
+        raise Unprocessable("; ".join(map(str, problems)), code=code)
 
 
 @transaction.atomic
