@@ -2,6 +2,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from millet.core.errors import Conflict, NotFound, Unprocessable
 from millet.regions.models import Currency, Market, TaxRule
@@ -142,6 +143,20 @@ def test_market_clean_refuses_unknown_language(markets):
     market.languages = ["de", "klingon"]
     with pytest.raises(ValidationError):
         market.full_clean()
+
+
+def test_a_refused_currency_or_market_says_why_in_the_staff_language(markets):
+    """The admin shows ``clean``'s refusal in the active language, its values in place; the API's
+    detail for the same rule stays English (``test_define_market_refuses_bad_facts``)."""
+    market = Market.objects.get(code="DE")
+    market.time_zone = "Mars/Olympus"
+    with translation.override("de"):
+        with pytest.raises(ValidationError) as currency:
+            Currency(code="eur", name="Euro", exponent=2).full_clean()
+        with pytest.raises(ValidationError) as refused_market:
+            market.full_clean()
+    assert currency.value.messages == ["'eur' ist kein ISO-4217-Code"]
+    assert refused_market.value.messages == ["Unbekannte Zeitzone 'Mars/Olympus'"]
 
 
 def test_cached_market_facts_follow_edits(markets):
