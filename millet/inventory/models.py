@@ -12,12 +12,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Location(models.Model):
     class Kind(models.TextChoices):
         WAREHOUSE = "warehouse", _("Warehouse")
-        STORE = "store", _("Store")
+        STORE = "store", pgettext_lazy("Mi Home store", "Store")
 
     code = models.CharField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=128)
@@ -138,7 +139,7 @@ class SerialUnit(models.Model):
     """One physical unit; connected units carry the factory identity the device cloud provisions."""
 
     class Status(models.TextChoices):
-        IN_STOCK = "in_stock", _("In stock")
+        IN_STOCK = "in_stock", pgettext_lazy("serial unit status", "In stock")
         IN_TRANSIT = "in_transit", _("In transit")
         SOLD = "sold", _("Sold")
         DEFECTIVE = "defective", _("Defective")
