@@ -134,7 +134,7 @@ class ClaimAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     readonly_fields = ("evidence_summary",)
 
-    @admin.display(description="Device evidence")
+    @admin.display(description=_("Device evidence"))
     def evidence_summary(self, claim: Claim) -> str:
         """The readable line a handler needs first; the raw facts follow in ``evidence``."""
         return claim.evidence.get("summary", "")

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class InsuranceConfig(AppConfig):
@@ -6,6 +7,7 @@ class InsuranceConfig(AppConfig):
 
     name = "millet.insurance"
     label = "insurance"
+    verbose_name = _("Device protection")
 
     def ready(self) -> None:
         from millet.insurance.services import on_units_returned
@@ -21,8 +23,6 @@ class InsuranceConfig(AppConfig):
 
     @staticmethod
     def add_links() -> None:
-        from django.utils.translation import gettext_lazy as _
-
         from millet.web import nav
 
         def is_claims_handler(actor) -> bool:

@@ -13,29 +13,38 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Peril(models.TextChoices):
-    ACCIDENTAL_DAMAGE = "accidental_damage", "Accidental damage (drops, cracked screen)"
-    LIQUID_DAMAGE = "liquid_damage", "Liquid damage"
-    BREAKDOWN = "breakdown", "Mechanical or electrical breakdown after the warranty"
-    THEFT = "theft", "Theft"
+    ACCIDENTAL_DAMAGE = "accidental_damage", _("Accidental damage (drops, cracked screen)")
+    LIQUID_DAMAGE = "liquid_damage", _("Liquid damage")
+    BREAKDOWN = "breakdown", _("Mechanical or electrical breakdown after the warranty")
+    THEFT = "theft", _("Theft")
 
 
 class ProtectionPlan(models.Model):
-    code = models.CharField(max_length=32, unique=True)
-    name = models.CharField(max_length=120)
-    sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, related_name="+")
-    sku_code = models.CharField(max_length=32, help_text="The SKU's code (a SKU keeps its code for life)")
-    term_months = models.PositiveSmallIntegerField()
+    code = models.CharField(verbose_name=_("code"), max_length=32, unique=True)
+    name = models.CharField(verbose_name=_("name"), max_length=120)
+    sku = models.ForeignKey("catalog.Sku", verbose_name=_("SKU"), on_delete=models.PROTECT, related_name="+")
+    sku_code = models.CharField(
+        verbose_name=_("SKU code"),
+        max_length=32,
+        help_text=_("The SKU's code (a SKU keeps its code for life)"),
+    )
+    term_months = models.PositiveSmallIntegerField(verbose_name=_("term (months)"))
     perils = models.JSONField(
-        help_text='Covered perils, e.g. ["accidental_damage", "theft"], on policies sold from now on.'
+        verbose_name=_("covered perils"),
+        help_text=_('Covered perils, e.g. ["accidental_damage", "theft"], on policies sold from now on.'),
     )
     max_claims = models.PositiveSmallIntegerField(
-        default=2, help_text="Claims allowed per policy term, on policies sold from now on."
+        verbose_name=_("claims allowed"),
+        default=2,
+        help_text=_("Claims allowed per policy term, on policies sold from now on."),
     )
     purchase_window_days = models.PositiveSmallIntegerField(
-        default=30, help_text="Days after the order during which the plan can still be bought."
+        verbose_name=_("purchase window (days)"),
+        default=30,
+        help_text=_("Days after the order during which the plan can still be bought."),
     )
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    is_active = models.BooleanField(verbose_name=_("active"), default=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("protection plan")
@@ -52,13 +61,26 @@ class ProtectionPlan(models.Model):
 class PlanPrice(models.Model):
     """What a plan costs and covers in one market, in that market's currency."""
 
-    plan = models.ForeignKey(ProtectionPlan, on_delete=models.CASCADE, related_name="prices")
-    market = models.ForeignKey("regions.Market", on_delete=models.PROTECT, related_name="+")
-    currency = models.CharField(max_length=3)
-    premium = models.DecimalField(max_digits=14, decimal_places=2)
-    cover_limit = models.DecimalField(max_digits=14, decimal_places=2, help_text="Most paid over the term.")
+    plan = models.ForeignKey(
+        ProtectionPlan, verbose_name=_("protection plan"), on_delete=models.CASCADE, related_name="prices"
+    )
+    market = models.ForeignKey(
+        "regions.Market", verbose_name=_("market"), on_delete=models.PROTECT, related_name="+"
+    )
+    currency = models.CharField(verbose_name=_("currency"), max_length=3)
+    premium = models.DecimalField(verbose_name=_("premium"), max_digits=14, decimal_places=2)
+    cover_limit = models.DecimalField(
+        verbose_name=_("cover limit"),
+        max_digits=14,
+        decimal_places=2,
+        help_text=_("Most paid over the term."),
+    )
     excess = models.DecimalField(
-        max_digits=14, decimal_places=2, default=0, help_text="The customer's share of each claim."
+        verbose_name=_("excess"),
+        max_digits=14,
+        decimal_places=2,
+        default=0,
+        help_text=_("The customer's share of each claim."),
     )
 
     class Meta:
@@ -79,34 +101,48 @@ class PlanPrice(models.Model):
 
 class Policy(models.Model):
     class Status(models.TextChoices):
-        ACTIVE = "active"
-        EXHAUSTED = "exhausted", "Cover used up"
-        EXPIRED = "expired", "Term ended"
-        CANCELLED = "cancelled", "Cancelled (the unit was returned)"
+        ACTIVE = "active", _("Active")
+        EXHAUSTED = "exhausted", _("Cover used up")
+        EXPIRED = "expired", _("Term ended")
+        CANCELLED = "cancelled", _("Cancelled (the unit was returned)")
 
-    number = models.CharField(max_length=24, unique=True)
-    plan = models.ForeignKey(ProtectionPlan, on_delete=models.PROTECT, related_name="policies")
-    holder = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    order_number = models.CharField(max_length=24, db_index=True)
-    serial = models.CharField(max_length=32, db_index=True)
-    market = models.ForeignKey("regions.Market", on_delete=models.PROTECT, related_name="+")
-    currency = models.CharField(max_length=3)
-    premium = models.DecimalField(max_digits=14, decimal_places=2)
-    cover_limit = models.DecimalField(max_digits=14, decimal_places=2)
-    excess = models.DecimalField(max_digits=14, decimal_places=2)
-    perils = models.JSONField(help_text="The perils covered, the plan's when sold.")
+    number = models.CharField(verbose_name=_("policy number"), max_length=24, unique=True)
+    plan = models.ForeignKey(
+        ProtectionPlan, verbose_name=_("protection plan"), on_delete=models.PROTECT, related_name="policies"
+    )
+    holder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("policyholder"), on_delete=models.PROTECT, related_name="+"
+    )
+    order_number = models.CharField(verbose_name=_("order number"), max_length=24, db_index=True)
+    serial = models.CharField(verbose_name=_("serial number"), max_length=32, db_index=True)
+    market = models.ForeignKey(
+        "regions.Market", verbose_name=_("market"), on_delete=models.PROTECT, related_name="+"
+    )
+    currency = models.CharField(verbose_name=_("currency"), max_length=3)
+    premium = models.DecimalField(verbose_name=_("premium"), max_digits=14, decimal_places=2)
+    cover_limit = models.DecimalField(verbose_name=_("cover limit"), max_digits=14, decimal_places=2)
+    excess = models.DecimalField(verbose_name=_("excess"), max_digits=14, decimal_places=2)
+    perils = models.JSONField(
+        verbose_name=_("covered perils"), help_text=_("The perils covered, the plan's when sold.")
+    )
     max_claims = models.PositiveSmallIntegerField(
-        help_text="Claims allowed over the term, the plan's when sold."
+        verbose_name=_("claims allowed"), help_text=_("Claims allowed over the term, the plan's when sold.")
     )
-    paid_out = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    paid_out = models.DecimalField(verbose_name=_("paid out"), max_digits=14, decimal_places=2, default=0)
     refunded = models.DecimalField(
-        max_digits=14, decimal_places=2, default=0, help_text="Premium given back on cancellation."
+        verbose_name=_("refunded"),
+        max_digits=14,
+        decimal_places=2,
+        default=0,
+        help_text=_("Premium given back on cancellation."),
     )
-    claims_used = models.PositiveSmallIntegerField(default=0)
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField()
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
-    created_at = models.DateTimeField(auto_now_add=True)
+    claims_used = models.PositiveSmallIntegerField(verbose_name=_("claims used"), default=0)
+    starts_at = models.DateTimeField(verbose_name=_("starts at"))
+    ends_at = models.DateTimeField(verbose_name=_("ends at"))
+    status = models.CharField(
+        verbose_name=_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE
+    )
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("policy")
@@ -131,45 +167,62 @@ class Policy(models.Model):
 
 
 class EvidenceVerdict(models.TextChoices):
-    NOT_CONNECTED = "not_connected", "Not a connected unit: no telemetry to check"
-    SUPPORTED = "supported", "The unit reported an event matching the claim"
-    NO_EVIDENCE = "no_evidence", "Connected, but nothing reported either way"
-    REFER = "refer", "Telemetry contradicts the claim: refer for review"
+    NOT_CONNECTED = "not_connected", _("Not a connected unit: no telemetry to check")
+    SUPPORTED = "supported", _("The unit reported an event matching the claim")
+    NO_EVIDENCE = "no_evidence", _("Connected, but nothing reported either way")
+    REFER = "refer", _("Telemetry contradicts the claim: refer for review")
 
 
 class Claim(models.Model):
     class Status(models.TextChoices):
-        SUBMITTED = "submitted"
-        APPROVED = "approved", "Approved, payout reserved"
-        PAID = "paid"
-        REJECTED = "rejected"
+        SUBMITTED = "submitted", _("Submitted")
+        APPROVED = "approved", _("Approved, payout reserved")
+        PAID = "paid", _("Paid")
+        REJECTED = "rejected", _("Rejected")
 
-    number = models.CharField(max_length=24, unique=True)
-    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="claims")
-    peril = models.CharField(max_length=24, choices=Peril.choices)
-    incident_at = models.DateTimeField()
-    description = models.TextField(max_length=2000, blank=True)
-    amount_claimed = models.DecimalField(max_digits=14, decimal_places=2)
-    payout = models.DecimalField(
-        max_digits=14, decimal_places=2, default=0, help_text="Approved amount after the excess."
+    number = models.CharField(verbose_name=_("claim number"), max_length=24, unique=True)
+    policy = models.ForeignKey(
+        Policy, verbose_name=_("policy"), on_delete=models.PROTECT, related_name="claims"
     )
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.SUBMITTED)
+    peril = models.CharField(verbose_name=_("peril"), max_length=24, choices=Peril.choices)
+    incident_at = models.DateTimeField(verbose_name=_("incident at"))
+    description = models.TextField(verbose_name=_("description"), max_length=2000, blank=True)
+    amount_claimed = models.DecimalField(verbose_name=_("amount claimed"), max_digits=14, decimal_places=2)
+    payout = models.DecimalField(
+        verbose_name=_("payout"),
+        max_digits=14,
+        decimal_places=2,
+        default=0,
+        help_text=_("Approved amount after the excess."),
+    )
+    status = models.CharField(
+        verbose_name=_("status"), max_length=16, choices=Status.choices, default=Status.SUBMITTED
+    )
     evidence_verdict = models.CharField(
+        verbose_name=_("evidence verdict"),
         max_length=16,
         choices=EvidenceVerdict.choices,
         default=EvidenceVerdict.NOT_CONNECTED,
-        help_text="What the unit's own telemetry says about the claim, checked when it was filed.",
+        help_text=_("What the unit's own telemetry says about the claim, checked when it was filed."),
     )
     evidence = models.JSONField(
-        default=dict, blank=True, help_text="The device facts behind the verdict, with a readable summary."
+        verbose_name=_("evidence"),
+        default=dict,
+        blank=True,
+        help_text=_("The device facts behind the verdict, with a readable summary."),
     )
-    decision_reason = models.CharField(max_length=255, blank=True)
+    decision_reason = models.CharField(verbose_name=_("decision reason"), max_length=255, blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
-    paid_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    decided_at = models.DateTimeField(verbose_name=_("decided at"), null=True, blank=True)
+    paid_at = models.DateTimeField(verbose_name=_("paid at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("insurance claim")
