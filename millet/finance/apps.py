@@ -1,10 +1,12 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 class FinanceConfig(AppConfig):
     name = "millet.finance"
     label = "finance"
+    verbose_name = _("Finance")
 
     def ready(self) -> None:
         from millet.core import partitions
