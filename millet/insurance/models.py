@@ -177,7 +177,7 @@ class Claim(models.Model):
     class Status(models.TextChoices):
         SUBMITTED = "submitted", _("Submitted")
         APPROVED = "approved", _("Approved, payout reserved")
-        PAID = "paid", _("Paid")
+        PAID = "paid", _("Paid out")
         REJECTED = "rejected", _("Rejected")
 
     number = models.CharField(verbose_name=_("claim number"), max_length=24, unique=True)

@@ -88,7 +88,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='claim',
             name='status',
-            field=models.CharField(choices=[('submitted', 'Submitted'), ('approved', 'Approved, payout reserved'), ('paid', 'Paid'), ('rejected', 'Rejected')], default='submitted', max_length=16, verbose_name='status'),
+            field=models.CharField(choices=[('submitted', 'Submitted'), ('approved', 'Approved, payout reserved'), ('paid', 'Paid out'), ('rejected', 'Rejected')], default='submitted', max_length=16, verbose_name='status'),
         ),
         migrations.AlterField(
             model_name='planprice',
