@@ -14,14 +14,21 @@ from millet.catalog.images import DRAWINGS, IMAGE_EXTENSIONS, validate_image
 class DeviceModel(models.Model):
     """A MIoT-style spec (services with properties, actions, events), validated whenever it is saved."""
 
-    urn = models.CharField(max_length=128, unique=True, help_text="e.g. urn:millet-spec:device:camera:c300:1")
-    name = models.CharField(max_length=128)
-    spec = models.JSONField(help_text="services -> properties / actions / events; see docs/ARCHITECTURE.md")
+    urn = models.CharField(
+        _("URN"), max_length=128, unique=True, help_text=_("e.g. urn:millet-spec:device:camera:c300:1")
+    )
+    name = models.CharField(_("name"), max_length=128)
+    spec = models.JSONField(
+        _("spec"), help_text=_("services -> properties / actions / events; see docs/ARCHITECTURE.md")
+    )
     spec_labels = models.JSONField(
+        _("spec labels"),
         default=dict,
         blank=True,
-        help_text="The spec's names as shoppers read them in one language (a column per language): "
-        '{"Fan level": "风扇档位"}, keyed by the English label of catalog.spec_sheet.',
+        help_text=_(
+            "The spec's names as shoppers read them in one language (a column per language): "
+            '{"Fan level": "风扇档位"}, keyed by the English label of catalog.spec_sheet.'
+        ),
     )
 
     class Meta:
@@ -54,32 +61,39 @@ class Product(models.Model):
         HOME = "home", _("Smart home")
         ACCESSORY = "accessory", _("Accessory")
 
-    slug = models.SlugField(max_length=64, unique=True)
-    name = models.CharField(max_length=128)
-    category = models.CharField(max_length=16, choices=Category.choices)
-    description = models.TextField(blank=True)
-    tax_class = models.CharField(max_length=32, default="electronics")
+    slug = models.SlugField(_("slug"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=128)
+    category = models.CharField(_("category"), max_length=16, choices=Category.choices)
+    description = models.TextField(_("description"), blank=True)
+    tax_class = models.CharField(_("tax class"), max_length=32, default="electronics")
     device_model = models.ForeignKey(
         DeviceModel,
+        verbose_name=_("device model"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="products",
-        help_text="Set for connected products: the spec their units speak on the device cloud.",
+        help_text=_("Set for connected products: the spec their units speak on the device cloud."),
     )
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField(_("active"), default=True)
     image = models.ImageField(
+        _("image"),
         upload_to="catalog/products/",
         blank=True,
         validators=[FileExtensionValidator(IMAGE_EXTENSIONS), validate_image],
-        help_text="A photo for the store: PNG, JPEG or WebP, at most 2 MB. Without one, the drawing shows.",
+        help_text=_(
+            "A photo for the store: PNG, JPEG or WebP, at most 2 MB. Without one, the drawing shows."
+        ),
     )
     drawing = models.CharField(
+        _("drawing"),
         max_length=32,
         blank=True,
         choices=DRAWINGS,
-        help_text="Millet's own drawing of the product, shown until a photo is uploaded "
-        "(blank: the category's drawing).",
+        help_text=_(
+            "Millet's own drawing of the product, shown until a photo is uploaded "
+            "(blank: the category's drawing)."
+        ),
     )
 
     class Meta:
@@ -97,15 +111,17 @@ class Product(models.Model):
 class Sku(models.Model):
     """A sellable variant; ``serialized`` units are tracked one by one by serial number."""
 
-    code = models.CharField(max_length=32, unique=True)
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="skus")
-    name = models.CharField(max_length=160)
-    attributes = models.JSONField(default=dict, blank=True)
-    serialized = models.BooleanField(default=True)
-    allow_backorder = models.BooleanField(
-        default=False, help_text="Accept orders (pre-orders) when out of stock."
+    code = models.CharField(_("SKU code"), max_length=32, unique=True)
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="skus"
     )
-    is_active = models.BooleanField(default=True)
+    name = models.CharField(_("name"), max_length=160)
+    attributes = models.JSONField(_("attributes"), default=dict, blank=True)
+    serialized = models.BooleanField(_("serialized"), default=True)
+    allow_backorder = models.BooleanField(
+        _("allow backorders"), default=False, help_text=_("Accept orders (pre-orders) when out of stock.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         verbose_name = _("SKU")
@@ -118,9 +134,11 @@ class Sku(models.Model):
 class PriceList(models.Model):
     """The prices of one market; one active list per market."""
 
-    market = models.ForeignKey("regions.Market", on_delete=models.PROTECT, related_name="price_lists")
-    name = models.CharField(max_length=64)
-    is_active = models.BooleanField(default=True)
+    market = models.ForeignKey(
+        "regions.Market", verbose_name=_("market"), on_delete=models.PROTECT, related_name="price_lists"
+    )
+    name = models.CharField(_("name"), max_length=64)
+    is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         verbose_name = _("price list")
@@ -138,10 +156,12 @@ class PriceList(models.Model):
 class Price(models.Model):
     """Gross (tax-inclusive where the market says so) unit price in the market's currency."""
 
-    price_list = models.ForeignKey(PriceList, on_delete=models.CASCADE, related_name="prices")
-    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="prices")
+    price_list = models.ForeignKey(
+        PriceList, verbose_name=_("price list"), on_delete=models.CASCADE, related_name="prices"
+    )
+    sku = models.ForeignKey(Sku, verbose_name=_("SKU"), on_delete=models.CASCADE, related_name="prices")
     amount = models.DecimalField(
-        max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+        _("amount"), max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
     )
 
     class Meta:
