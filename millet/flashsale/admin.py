@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from millet.accounts.actor import SYSTEM
@@ -72,15 +73,31 @@ class CampaignAdmin(ServiceAddAdmin):
     list_select_related = ("sku",)
     readonly_fields = ("results",)
 
-    @admin.display(description="Results")
+    @admin.display(description=_("Results"))
     def results(self, obj: Campaign) -> str:
         r = services.campaign_results(SYSTEM, obj.code)
-        took = f"{r.sold_out_seconds:.1f} s" if r.sold_out_seconds is not None else "not sold out"
-        return (
-            f"claims {r.claims} (queued {r.queued}, awaiting payment {r.ordered}), paid {r.paid}, "
-            f"expired {r.expired}, rejected {r.rejected}; sold {r.sold} of {r.units}, "
-            f"{r.available} left, waitlist {r.waitlist}; time to sell out: {took}"
+        took = (
+            gettext("%(seconds).1f s") % {"seconds": r.sold_out_seconds}
+            if r.sold_out_seconds is not None
+            else gettext("not sold out")
         )
+        return gettext(
+            "claims %(claims)d (queued %(queued)d, awaiting payment %(ordered)d), paid %(paid)d, "
+            "expired %(expired)d, rejected %(rejected)d; sold %(sold)d of %(units)d, "
+            "%(available)d left, waitlist %(waitlist)d; time to sell out: %(took)s"
+        ) % {
+            "claims": r.claims,
+            "queued": r.queued,
+            "ordered": r.ordered,
+            "paid": r.paid,
+            "expired": r.expired,
+            "rejected": r.rejected,
+            "sold": r.sold,
+            "units": r.units,
+            "available": r.available,
+            "waitlist": r.waitlist,
+            "took": took,
+        }
 
 
 @admin.register(Claim)

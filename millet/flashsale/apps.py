@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class FlashsaleConfig(AppConfig):
@@ -6,6 +7,7 @@ class FlashsaleConfig(AppConfig):
 
     name = "millet.flashsale"
     label = "flashsale"
+    verbose_name = _("Flash sales")
 
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_migrate, post_save

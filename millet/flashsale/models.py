@@ -13,36 +13,55 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Campaign(models.Model):
-    code = models.SlugField(max_length=32, unique=True)
-    name = models.CharField(max_length=128)
-    sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, related_name="+")
-    sku_code = models.CharField(max_length=32, help_text="The SKU's code (a SKU keeps its code for life)")
-    market = models.ForeignKey("regions.Market", on_delete=models.PROTECT, related_name="+")
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=128)
+    sku = models.ForeignKey("catalog.Sku", verbose_name=_("SKU"), on_delete=models.PROTECT, related_name="+")
+    sku_code = models.CharField(
+        _("SKU code"), max_length=32, help_text=_("The SKU's code (a SKU keeps its code for life)")
+    )
+    market = models.ForeignKey(
+        "regions.Market", verbose_name=_("market"), on_delete=models.PROTECT, related_name="+"
+    )
     location = models.ForeignKey(
         "inventory.Location",
+        verbose_name=_("stock location"),
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="Warehouse the units are set aside from and shipped from.",
+        help_text=_("Warehouse the units are set aside from and shipped from."),
     )
     price = models.DecimalField(
-        max_digits=14, decimal_places=2, help_text="Flash price per unit, tax included."
+        _("flash price"),
+        max_digits=14,
+        decimal_places=2,
+        help_text=_("Flash price per unit, tax included."),
     )
-    units = models.PositiveIntegerField(help_text="Units set aside from inventory for the sale.")
-    per_customer_limit = models.PositiveIntegerField(default=1)
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField()
-    payment_window_seconds = models.PositiveIntegerField(default=900)
+    units = models.PositiveIntegerField(
+        _("units"), help_text=_("Units set aside from inventory for the sale.")
+    )
+    per_customer_limit = models.PositiveIntegerField(_("units per customer"), default=1)
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    payment_window_seconds = models.PositiveIntegerField(_("payment window (seconds)"), default=900)
     customer_rate_per_second = models.PositiveIntegerField(
-        default=5, help_text="Gate requests one customer may make per second."
+        _("requests per customer per second"),
+        default=5,
+        help_text=_("Gate requests one customer may make per second."),
     )
     ip_rate_per_second = models.PositiveIntegerField(
-        default=200, help_text="Gate requests one address may make per second; 0 turns the limit off."
+        _("requests per IP address per second"),
+        default=200,
+        help_text=_("Gate requests one address may make per second; 0 turns the limit off."),
     )
-    sold_out_at = models.DateTimeField(null=True, blank=True, help_text="When the pool first ran dry.")
+    sold_out_at = models.DateTimeField(
+        _("sold out at"), null=True, blank=True, help_text=_("When the pool first ran dry.")
+    )
     closed_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the unsold units went back to the shelf, after the end."
+        _("closed at"),
+        null=True,
+        blank=True,
+        help_text=_("When the unsold units went back to the shelf, after the end."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("flash-sale campaign")
@@ -70,8 +89,10 @@ class GateCounter(models.Model):
     One row per campaign, apart from the stock row: a claim decrements this, never the stock.
     """
 
-    campaign = models.OneToOneField(Campaign, on_delete=models.CASCADE, related_name="counter")
-    remaining = models.IntegerField()
+    campaign = models.OneToOneField(
+        Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="counter"
+    )
+    remaining = models.IntegerField(_("units remaining"))
 
     class Meta:
         verbose_name = _("gate counter")
@@ -84,9 +105,13 @@ class GateCounter(models.Model):
 class CustomerTally(models.Model):
     """The database gate's per-customer count of live claims, so parallel requests cannot pass the limit."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
-    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    taken = models.IntegerField(default=0)
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="+"
+    )
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="+"
+    )
+    taken = models.IntegerField(_("live claims"), default=0)
 
     class Meta:
         verbose_name = _("customer tally")
@@ -101,22 +126,26 @@ class Claim(models.Model):
     """A unit the gate gave a customer: queued -> ordered -> paid, or -> expired (unit back to the pool)."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Accepted, order being written"
-        ORDERED = "ordered", "Order placed, awaiting payment"
-        PAID = "paid", "Paid"
-        EXPIRED = "expired", "Not paid in time, unit returned"
-        REJECTED = "rejected", "No unit left when the order was written"
+        QUEUED = "queued", _("Accepted, order being written")
+        ORDERED = "ordered", _("Order placed, awaiting payment")
+        PAID = "paid", _("Paid")
+        EXPIRED = "expired", _("Not paid in time, unit returned")
+        REJECTED = "rejected", _("No unit left when the order was written")
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="claims")
-    gate_id = models.CharField(
-        max_length=40, help_text="The gate's id for the claim (Redis stream entry id)."
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("campaign"), on_delete=models.PROTECT, related_name="claims"
     )
-    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    order_number = models.CharField(max_length=24, blank=True)
-    claimed_at = models.DateTimeField()
-    expires_at = models.DateTimeField()
-    settled_at = models.DateTimeField(null=True, blank=True)
+    gate_id = models.CharField(
+        _("gate ID"), max_length=40, help_text=_("The gate's id for the claim (Redis stream entry id).")
+    )
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    order_number = models.CharField(_("order number"), max_length=24, blank=True)
+    claimed_at = models.DateTimeField(_("claimed at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    settled_at = models.DateTimeField(_("settled at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("flash-sale claim")
@@ -135,15 +164,19 @@ class WaitlistEntry(models.Model):
     """A customer who arrived after the sell-out; returned units are offered in arrival order."""
 
     class Status(models.TextChoices):
-        WAITING = "waiting"
-        OFFERED = "offered"
-        SKIPPED = "skipped"
+        WAITING = "waiting", _("Waiting")
+        OFFERED = "offered", _("Offered a unit")
+        SKIPPED = "skipped", _("Skipped")
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="waitlist")
-    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.WAITING)
-    claim_gate_id = models.CharField(max_length=40, blank=True)
-    joined_at = models.DateTimeField(auto_now_add=True)
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="waitlist"
+    )
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="+"
+    )
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.WAITING)
+    claim_gate_id = models.CharField(_("claim's gate ID"), max_length=40, blank=True)
+    joined_at = models.DateTimeField(_("joined at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("waitlist entry")
@@ -160,12 +193,16 @@ class StreamDeadLetter(models.Model):
     unit went back to the sale. The entry is acknowledged in the stream once this row is written.
     """
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="dead_letters")
-    gate_id = models.CharField(max_length=40, help_text="The stream entry's id.")
-    reason = models.CharField(max_length=64)
-    fields = models.TextField(blank=True, help_text="The entry's fields as read, first 1 KiB.")
-    detail = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="dead_letters"
+    )
+    gate_id = models.CharField(_("gate ID"), max_length=40, help_text=_("The stream entry's id."))
+    reason = models.CharField(_("reason"), max_length=64)
+    fields = models.TextField(
+        _("fields"), blank=True, help_text=_("The entry's fields as read, first 1 KiB.")
+    )
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("stream dead letter")
