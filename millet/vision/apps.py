@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class VisionConfig(AppConfig):
@@ -6,10 +7,9 @@ class VisionConfig(AppConfig):
 
     name = "millet.vision"
     label = "vision"
+    verbose_name = _("Camera vision")
 
     def ready(self) -> None:
-        from django.utils.translation import gettext_lazy as _
-
         from millet.web import nav
 
         about = _("What your cameras saw, with the faces they found.")

@@ -24,23 +24,32 @@ class Snapshot(models.Model):
     """
 
     device_id = models.CharField(
-        max_length=32, help_text="The camera's device id (no join: the device cloud owns its table)."
+        _("device ID"),
+        max_length=32,
+        help_text=_("The camera's device id (no join: the device cloud owns its table)."),
     )
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.CASCADE, related_name="+"
+    )
     home = models.ForeignKey(
-        "devices.Home", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "devices.Home",
+        verbose_name=_("home"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    taken_at = models.DateTimeField()
-    content_type = models.CharField(max_length=16)
-    image = models.BinaryField()
-    width = models.PositiveIntegerField()
-    height = models.PositiveIntegerField()
-    detector = models.CharField(max_length=16)
-    face_count = models.PositiveIntegerField()
+    taken_at = models.DateTimeField(_("taken at"))
+    content_type = models.CharField(_("content type"), max_length=16)
+    image = models.BinaryField(_("image"))
+    width = models.PositiveIntegerField(_("width (pixels)"))
+    height = models.PositiveIntegerField(_("height (pixels)"))
+    detector = models.CharField(_("face detector"), max_length=16)
+    face_count = models.PositiveIntegerField(_("faces found"))
     best_score = models.FloatField(
-        null=True, blank=True, help_text="Highest face score; empty without faces."
+        _("best face score"), null=True, blank=True, help_text=_("Highest face score; empty without faces.")
     )
-    faces = models.JSONField(default=list, blank=True)
+    faces = models.JSONField(_("faces"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("snapshot")
@@ -59,9 +68,14 @@ class SnapshotRetention(models.Model):
     """How long a home keeps its cameras' snapshots; a home without a row keeps them 7 days."""
 
     home = models.OneToOneField(
-        "devices.Home", on_delete=models.CASCADE, primary_key=True, related_name="snapshot_retention"
+        "devices.Home",
+        verbose_name=_("home"),
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="snapshot_retention",
     )
     days = models.PositiveSmallIntegerField(
+        _("days kept"),
         default=DEFAULT_RETENTION_DAYS,
         validators=[MinValueValidator(1), MaxValueValidator(MAX_RETENTION_DAYS)],
     )
