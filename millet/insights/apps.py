@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class InsightsConfig(AppConfig):
@@ -6,6 +7,7 @@ class InsightsConfig(AppConfig):
 
     name = "millet.insights"
     label = "insights"
+    verbose_name = _("Insights")
 
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
@@ -25,8 +27,6 @@ class InsightsConfig(AppConfig):
 
     @staticmethod
     def add_links() -> None:
-        from django.utils.translation import gettext_lazy as _
-
         from millet.web import nav
 
         def sees_insights(actor) -> bool:

@@ -40,6 +40,15 @@ from django.utils.translation import gettext_lazy as _
 COMPANY, MARKET, CHANNEL, STORE = "company", "market", "channel", "store"
 PRODUCT_LINE, CAMPAIGN = "product_line", "campaign"  # a catalog category; a flash-sale campaign's code
 SCOPE_KINDS = (COMPANY, MARKET, CHANNEL, STORE, PRODUCT_LINE, CAMPAIGN)
+# What the back office calls each kind of scope a goal is set in.
+SCOPE_KIND_LABELS: dict[str, Promise] = {
+    COMPANY: _("Whole company"),
+    MARKET: _("Market"),
+    CHANNEL: _("Channel"),
+    STORE: _("Store"),
+    PRODUCT_LINE: _("Product line"),
+    CAMPAIGN: _("Flash-sale campaign"),
+}
 CHANNELS = ("store", "web")  # Mi Home stores and the web store (revenue accounts' second part)
 # The device cloud's scopes: a model (its URN), a model's firmware (URN@version), a production
 # batch. For the drill-down only; a goal is set in one of SCOPE_KINDS.

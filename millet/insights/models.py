@@ -10,18 +10,18 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from millet.insights.metrics import METRICS, SCOPE_KINDS
+from millet.insights.metrics import METRICS, SCOPE_KIND_LABELS, SCOPE_KINDS
 
 
 class ExchangeRate(models.Model):
     """How many units of the reporting currency one unit of ``currency`` was worth from ``valid_from``
     on, until the next rate of the same currency. Entered in the back office (there is no feed)."""
 
-    currency = models.CharField(max_length=3)
-    valid_from = models.DateField()
-    rate = models.DecimalField(max_digits=20, decimal_places=10)
-    note = models.CharField(max_length=160, blank=True, help_text="Where the rate comes from.")
-    created_at = models.DateTimeField(auto_now_add=True)
+    currency = models.CharField(_("currency"), max_length=3)
+    valid_from = models.DateField(_("valid from"))
+    rate = models.DecimalField(_("rate"), max_digits=20, decimal_places=10)
+    note = models.CharField(_("note"), max_length=160, blank=True, help_text=_("Where the rate comes from."))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("exchange rate")
@@ -39,21 +39,30 @@ class ExchangeRate(models.Model):
 class Goal(models.Model):
     """A target for one metric in one scope, to reach between ``starts_on`` and ``due_on``."""
 
-    title = models.CharField(max_length=160)
-    metric = models.CharField(max_length=32, choices=[(k, m.label) for k, m in METRICS.items()])
-    scope_kind = models.CharField(max_length=16, choices=[(k, k) for k in SCOPE_KINDS])
+    title = models.CharField(_("title"), max_length=160)
+    metric = models.CharField(_("metric"), max_length=32, choices=[(k, m.label) for k, m in METRICS.items()])
+    scope_kind = models.CharField(
+        _("scope kind"), max_length=16, choices=[(k, SCOPE_KIND_LABELS[k]) for k in SCOPE_KINDS]
+    )
     scope_value = models.CharField(
+        _("scope"),
         max_length=64,
         blank=True,
-        help_text="Market, store, channel or flash-sale code, or product lines joined by + (router+tv).",
+        help_text=_("Market, store, channel or flash-sale code, or product lines joined by + (router+tv)."),
     )
-    target = models.DecimalField(max_digits=24, decimal_places=2)
-    currency = models.CharField(max_length=3, blank=True, help_text="For money goals: the target's currency.")
-    starts_on = models.DateField()
-    due_on = models.DateField()
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    source = models.CharField(max_length=255, blank=True, help_text="Where the goal was set, in words.")
-    created_at = models.DateTimeField(auto_now_add=True)
+    target = models.DecimalField(_("target"), max_digits=24, decimal_places=2)
+    currency = models.CharField(
+        _("currency"), max_length=3, blank=True, help_text=_("For money goals: the target's currency.")
+    )
+    starts_on = models.DateField(_("starts on"))
+    due_on = models.DateField(_("due on"))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="+"
+    )
+    source = models.CharField(
+        _("source"), max_length=255, blank=True, help_text=_("Where the goal was set, in words.")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("goal")
@@ -78,14 +87,15 @@ class Rollup(models.Model):
     """One day's figure of one rollup series in one scope: ``amount`` is integer minor units of
     ``currency`` for money, a plain count when ``currency`` is empty. Days are UTC days."""
 
-    series = models.CharField(max_length=32)
+    series = models.CharField(_("series"), max_length=32)
     scope = models.CharField(
+        _("scope"),
         max_length=200,
-        help_text="company, market:CN, channel:web, store:SH-001, model:URN, firmware:URN@1.2.0",
+        help_text=_("company, market:CN, channel:web, store:SH-001, model:URN, firmware:URN@1.2.0"),
     )
-    day = models.DateField()
-    currency = models.CharField(max_length=3, blank=True)
-    amount = models.BigIntegerField(default=0)
+    day = models.DateField(_("day"))
+    currency = models.CharField(_("currency"), max_length=3, blank=True)
+    amount = models.BigIntegerField(_("amount"), default=0)
 
     class Meta:
         verbose_name = _("daily rollup")
@@ -104,10 +114,10 @@ class Watermark(models.Model):
     by days keeps its own mark in ``last_id`` (see ``services.retail_series``). The row named
     ``figures`` counts the changes to what the goal cards show instead (``services.versions``)."""
 
-    name = models.CharField(primary_key=True, max_length=32)
-    last_id = models.BigIntegerField(default=0)
-    taken = models.JSONField(default=list)
-    updated_at = models.DateTimeField(auto_now=True)
+    name = models.CharField(_("feed"), primary_key=True, max_length=32)
+    last_id = models.BigIntegerField(_("last ID read"), default=0)
+    taken = models.JSONField(_("IDs applied above the mark"), default=list)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("rollup watermark")
