@@ -12,11 +12,15 @@ parsing, where the whole service is known.
 from __future__ import annotations
 
 import math
+import operator
 from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal
 
 from django.core.exceptions import ValidationError
+from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy, override
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -52,12 +56,80 @@ Name = Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=r"^[a-z][
 Text = Annotated[StrictStr, Field(max_length=256)]
 
 
+# Each problem the checker finds, by pydantic's error type or the checker's own code, with named
+# placeholders for pydantic's context or the checker's values: the admin shows a refused spec in the
+# staff member's language. A problem of a type not here keeps pydantic's English.
+PROBLEMS = {
+    "missing": _("Field required"),
+    "extra_forbidden": _("Extra inputs are not permitted"),
+    "int_type": _("Input should be a valid integer"),
+    "string_type": _("Input should be a valid string"),
+    "list_type": _("Input should be a valid list"),
+    "literal_error": _("Input should be %(expected)s"),
+    "greater_than_equal": _("Input should be greater than or equal to %(ge)s"),
+    "less_than_equal": _("Input should be less than or equal to %(le)s"),
+    "string_pattern_mismatch": _("String should match pattern '%(pattern)s'"),
+    "string_too_short": ngettext_lazy(
+        "String should have at least %(min_length)d character",
+        "String should have at least %(min_length)d characters",
+        "min_length",
+    ),
+    "string_too_long": ngettext_lazy(
+        "String should have at most %(max_length)d character",
+        "String should have at most %(max_length)d characters",
+        "max_length",
+    ),
+    "too_short": ngettext_lazy(
+        "List should have at least %(min_length)d item after validation, not %(actual_length)d",
+        "List should have at least %(min_length)d items after validation, not %(actual_length)d",
+        "min_length",
+    ),
+    "too_long": ngettext_lazy(
+        "List should have at most %(max_length)d item after validation, not %(actual_length)d",
+        "List should have at most %(max_length)d items after validation, not %(actual_length)d",
+        "max_length",
+    ),
+    "not_an_object": _("must be a JSON object with a services list"),
+    "not_a_number": _("must be a number"),
+    "not_finite": _("must be a finite number"),
+    "access_not_unique": _("access modes must be unique"),
+    "range_not_numeric": _("value_range is only allowed for numeric formats, not %(format)s"),
+    "range_not_integers": _("value_range of an %(format)s property must be integers"),
+    "range_empty": _("value_range min %(low)s must be below max %(high)s"),
+    "step_not_positive": _("value_range step %(step)s must be positive"),
+    "range_out_of_bounds": _(
+        "value_range [%(low)s, %(high)s] exceeds %(format)s bounds [%(lowest)s, %(highest)s]"
+    ),
+    "list_not_integer": _("value_list is only allowed for integer formats, not %(format)s"),
+    "list_not_unique": _("value_list values must be unique"),
+    "list_out_of_bounds": _(
+        "value_list values %(values)s exceed %(format)s bounds [%(lowest)s, %(highest)s]"
+    ),
+    "range_and_list": _("a property has either value_range or value_list, not both"),
+    "duplicate_siid": _("duplicate siid %(id)s"),
+    "duplicate_piid": _("duplicate piid %(id)s in siid=%(siid)s"),
+    "duplicate_aiid": _("duplicate aiid %(id)s in siid=%(siid)s"),
+    "duplicate_eiid": _("duplicate eiid %(id)s in siid=%(siid)s"),
+    "unknown_argument": _("piid %(piid)s is not a property of service siid=%(siid)s"),
+}
+AT_PATH = _("%(path)s: %(problem)s")
+# A problem said when it is shown, in the language then active (the admin's page, the API's English).
+_said = lazy(operator.mod, str)
+
+
+def _problem(path: str, code: str, params: Mapping[str, object], english: str = "") -> ValidationError:
+    """One problem at ``path``, said in the language active when it is shown; ``english`` is
+    pydantic's own message, kept for a type ``PROBLEMS`` does not translate."""
+    problem = _said(PROBLEMS[code], dict(params)) if code in PROBLEMS else english
+    return ValidationError(AT_PATH, code=code, params={"path": path, "problem": problem})
+
+
 def _finite_number(value: object) -> int | float:
     # One validator instead of an int|float union, whose errors would be reported once per member.
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise PydanticCustomError("spec", "must be a number")
+        raise _fail("not_a_number")
     if not math.isfinite(value):
-        raise PydanticCustomError("spec", "must be a finite number")
+        raise _fail("not_finite")
     return value
 
 
@@ -68,8 +140,10 @@ def _bounds(fmt: str) -> tuple[float, float]:
     return INT_BOUNDS.get(fmt) or (-FLOAT_MAX, FLOAT_MAX)
 
 
-def _fail(message: str) -> PydanticCustomError:
-    return PydanticCustomError("spec", message)
+def _fail(code: str, **params: object) -> PydanticCustomError:
+    """A rule of ``PROBLEMS`` broken inside a pydantic validator, with the values its text names."""
+    with override("en"):  # pydantic's own message, for whoever reads the error outside parse_spec
+        return PydanticCustomError(code, PROBLEMS[code] % params, params)
 
 
 class _Strict(BaseModel):
@@ -95,7 +169,7 @@ class PropertySpec(_Strict):
     @classmethod
     def _unique_access(cls, access: list[str]) -> list[str]:
         if len(set(access)) != len(access):
-            raise _fail("access modes must be unique")
+            raise _fail("access_not_unique")
         return access
 
     @field_validator("value_range")
@@ -105,17 +179,17 @@ class PropertySpec(_Strict):
         if value_range is None or fmt is None:
             return value_range
         if fmt not in INT_BOUNDS and fmt != "float":
-            raise _fail(f"value_range is only allowed for numeric formats, not {fmt}")
+            raise _fail("range_not_numeric", format=fmt)
         low, high, step = value_range
         if fmt in INT_BOUNDS and not all(isinstance(v, int) for v in value_range):
-            raise _fail(f"value_range of an {fmt} property must be integers")
+            raise _fail("range_not_integers", format=fmt)
         if not low < high:
-            raise _fail(f"value_range min {low} must be below max {high}")
+            raise _fail("range_empty", low=low, high=high)
         if not step > 0:
-            raise _fail(f"value_range step {step} must be positive")
+            raise _fail("step_not_positive", step=step)
         lowest, highest = _bounds(fmt)
         if low < lowest or high > highest:
-            raise _fail(f"value_range [{low}, {high}] exceeds {fmt} bounds [{lowest}, {highest}]")
+            raise _fail("range_out_of_bounds", low=low, high=high, format=fmt, lowest=lowest, highest=highest)
         return value_range
 
     @field_validator("value_list")
@@ -127,16 +201,16 @@ class PropertySpec(_Strict):
         if value_list is None or fmt is None:
             return value_list
         if fmt not in INT_BOUNDS:
-            raise _fail(f"value_list is only allowed for integer formats, not {fmt}")
+            raise _fail("list_not_integer", format=fmt)
         values = [item.value for item in value_list]
         if len(set(values)) != len(values):
-            raise _fail("value_list values must be unique")
+            raise _fail("list_not_unique")
         lowest, highest = INT_BOUNDS[fmt]
         outside = [v for v in values if not lowest <= v <= highest]
         if outside:
-            raise _fail(f"value_list values {outside} exceed {fmt} bounds [{lowest}, {highest}]")
+            raise _fail("list_out_of_bounds", values=outside, format=fmt, lowest=lowest, highest=highest)
         if info.data.get("value_range") is not None:
-            raise _fail("a property has either value_range or value_list, not both")
+            raise _fail("range_and_list")
         return value_list
 
 
@@ -193,9 +267,12 @@ def _duplicates(ids: list[int]) -> list[int]:
     return sorted(i for i, count in Counter(ids).items() if count > 1)
 
 
-def _reference_errors(spec: DeviceSpec) -> list[str]:
+def _reference_errors(spec: DeviceSpec) -> list[ValidationError]:
     """The rules that need a whole service in view: unique ids and arguments naming real properties."""
-    errors = [f"services: duplicate siid {i}" for i in _duplicates([s.siid for s in spec.services])]
+    errors = [
+        _problem("services", "duplicate_siid", {"id": i})
+        for i in _duplicates([s.siid for s in spec.services])
+    ]
     for si, service in enumerate(spec.services):
         where = f"services[{si}]"
         piids = [p.piid for p in service.properties]
@@ -204,14 +281,17 @@ def _reference_errors(spec: DeviceSpec) -> list[str]:
             ("aiid", [a.aiid for a in service.actions]),
             ("eiid", [e.eiid for e in service.events]),
         ):
-            errors += [f"{where}: duplicate {kind} {i} in siid={service.siid}" for i in _duplicates(ids)]
+            errors += [
+                _problem(where, f"duplicate_{kind}", {"id": i, "siid": service.siid})
+                for i in _duplicates(ids)
+            ]
         known = set(piids)
         refs = [(f"actions[{ai}].in", a.in_) for ai, a in enumerate(service.actions)]
         refs += [(f"actions[{ai}].out", a.out) for ai, a in enumerate(service.actions)]
         refs += [(f"events[{ei}].arguments", e.arguments) for ei, e in enumerate(service.events)]
         for field, ids in refs:
             errors += [
-                f"{where}.{field}[{n}]: piid {piid} is not a property of service siid={service.siid}"
+                _problem(f"{where}.{field}[{n}]", "unknown_argument", {"piid": piid, "siid": service.siid})
                 for n, piid in enumerate(ids)
                 if piid not in known
             ]
@@ -219,13 +299,16 @@ def _reference_errors(spec: DeviceSpec) -> list[str]:
 
 
 def parse_spec(spec: object) -> DeviceSpec:
-    """The parsed spec, or a ValidationError listing every problem as ``path: problem``."""
+    """The parsed spec, or a ValidationError listing every problem as ``path: problem``, each said
+    in the language active when it is shown."""
     if not isinstance(spec, Mapping):
-        raise ValidationError(["spec: must be a JSON object with a services list"])
+        raise ValidationError([_problem("spec", "not_an_object", {})])
     try:
         parsed = DeviceSpec.model_validate(spec)
     except PydanticValidationError as exc:
-        raise ValidationError([f"{_path(e['loc'])}: {e['msg']}" for e in exc.errors()]) from None
+        raise ValidationError(
+            [_problem(_path(e["loc"]), e["type"], e.get("ctx") or {}, e["msg"]) for e in exc.errors()]
+        ) from None
     errors = _reference_errors(parsed)
     if errors:
         raise ValidationError(errors)
@@ -237,20 +320,21 @@ def validate_spec_for_model(spec: object) -> None:
     try:
         parse_spec(spec)
     except ValidationError as exc:
-        raise ValidationError({"spec": exc.messages}) from None
+        raise ValidationError({"spec": exc.error_list}) from None
 
 
 SpecLike = DeviceSpec | Mapping[str, Any]
 
 
 def checked_spec(spec: SpecLike) -> DeviceSpec:
-    """The parsed spec, or a 422 listing every problem: the form services and the API need."""
+    """The parsed spec, or a 422 listing every problem in English: the form services and the API need."""
     if isinstance(spec, DeviceSpec):
         return spec
     try:
         return parse_spec(spec)
     except ValidationError as exc:
-        raise Unprocessable("; ".join(exc.messages), code="invalid_spec") from None
+        with override("en"):
+            raise Unprocessable("; ".join(exc.messages), code="invalid_spec") from None
 
 
 def property_spec(spec: SpecLike, siid: int, piid: int) -> PropertySpec:
