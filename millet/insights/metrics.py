@@ -36,6 +36,7 @@ from decimal import Decimal
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 COMPANY, MARKET, CHANNEL, STORE = "company", "market", "channel", "store"
 PRODUCT_LINE, CAMPAIGN = "product_line", "campaign"  # a catalog category; a flash-sale campaign's code
@@ -45,7 +46,7 @@ SCOPE_KIND_LABELS: dict[str, Promise] = {
     COMPANY: _("Whole company"),
     MARKET: _("Market"),
     CHANNEL: _("Channel"),
-    STORE: _("Store"),
+    STORE: pgettext_lazy("breakdown by", "Store"),  # a Mi Home store, as the breakdown names it
     PRODUCT_LINE: _("Product line"),
     CAMPAIGN: _("Flash-sale campaign"),
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from millet.insights.metrics import METRICS, SCOPE_KIND_LABELS, SCOPE_KINDS
 
@@ -57,7 +58,10 @@ class Goal(models.Model):
     starts_on = models.DateField(_("starts on"))
     due_on = models.DateField(_("due on"))
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=pgettext_lazy("goal", "owner"),  # who answers for the goal, not who owns a thing
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     source = models.CharField(
         _("source"), max_length=255, blank=True, help_text=_("Where the goal was set, in words.")
