@@ -3,10 +3,11 @@ import math
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils.translation import override
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from millet.catalog.device_spec import parse_spec, property_spec, validate_property_value
+from millet.catalog.device_spec import checked_spec, parse_spec, property_spec, validate_property_value
 from millet.catalog.models import DeviceModel
 from millet.core.errors import Unprocessable
 from tests.catalog.conftest import PURIFIER_SPEC
@@ -121,6 +122,19 @@ def test_invalid_specs_name_path_and_problem(change, message):
 def test_spec_must_be_an_object(spec):
     with pytest.raises(ValidationError, match="must be a JSON object"):
         parse_spec(spec)
+
+
+def test_problems_are_said_in_the_language_they_are_shown_in():
+    """The admin shows a refused spec in the staff member's language; the API keeps its English."""
+    spec = broken(lambda s: s["services"][1].update(siid=2))
+    with pytest.raises(ValidationError) as exc:
+        parse_spec(spec)
+    with override("de"):
+        assert exc.value.messages == ["services: siid 2 kommt doppelt vor"]
+    with override("zh-hans"):
+        assert exc.value.messages == ["services：siid 2 重复"]
+    with override("de"), pytest.raises(Unprocessable, match="services: duplicate siid 2"):
+        checked_spec(spec)
 
 
 def test_every_problem_is_reported_at_once():
