@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class LendingConfig(AppConfig):
@@ -6,6 +7,7 @@ class LendingConfig(AppConfig):
 
     name = "millet.lending"
     label = "lending"
+    verbose_name = _("Lending")
 
     def ready(self) -> None:
         from millet.finance.services import GATEWAYS
@@ -18,8 +20,6 @@ class LendingConfig(AppConfig):
 
     @staticmethod
     def add_links() -> None:
-        from django.utils.translation import gettext_lazy as _
-
         from millet.web import nav
 
         def reads_credit(actor) -> bool:

@@ -15,30 +15,39 @@ from millet.lending.schedule import ANNUITY, EQUAL_PRINCIPAL
 
 
 class Method(models.TextChoices):
-    ANNUITY = ANNUITY, "Equal installments"
-    EQUAL_PRINCIPAL = EQUAL_PRINCIPAL, "Equal principal"
+    ANNUITY = ANNUITY, _("Equal installments")
+    EQUAL_PRINCIPAL = EQUAL_PRINCIPAL, _("Equal principal")
 
 
 class LoanProduct(models.Model):
-    code = models.CharField(max_length=32, unique=True)
-    name = models.CharField(max_length=120)
-    currency = models.CharField(max_length=3)
-    apr = models.DecimalField(max_digits=6, decimal_places=4, help_text="Annual rate, e.g. 0.1800")
-    terms = models.JSONField(default=list, help_text="Months offered, e.g. [3, 6, 12]")
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    currency = models.CharField(_("currency"), max_length=3)
+    apr = models.DecimalField(
+        _("APR"), max_digits=6, decimal_places=4, help_text=_("Annual rate, e.g. 0.1800")
+    )
+    terms = models.JSONField(_("terms"), default=list, help_text=_("Months offered, e.g. [3, 6, 12]"))
     # The late-payment terms of loans made from now on: each loan keeps its own copy (Loan.late_fee_minor,
     # grace_days, charge_off_days), so editing them here never changes a loan already made.
     late_fee = models.DecimalField(
-        max_digits=12, decimal_places=2, help_text="Per overdue installment, on loans made from now on"
+        _("late fee"),
+        max_digits=12,
+        decimal_places=2,
+        help_text=_("Per overdue installment, on loans made from now on"),
     )
     grace_days = models.PositiveIntegerField(
-        default=5, help_text="Days past due before the late fee, on loans made from now on"
+        _("grace days"),
+        default=5,
+        help_text=_("Days past due before the late fee, on loans made from now on"),
     )
     charge_off_days = models.PositiveIntegerField(
-        default=180, help_text="Days past due before charge-off, on loans made from now on"
+        _("charge-off days"),
+        default=180,
+        help_text=_("Days past due before charge-off, on loans made from now on"),
     )
-    min_amount = models.DecimalField(max_digits=14, decimal_places=2)
-    max_amount = models.DecimalField(max_digits=14, decimal_places=2)
-    is_active = models.BooleanField(default=True)
+    min_amount = models.DecimalField(_("minimum amount"), max_digits=14, decimal_places=2)
+    max_amount = models.DecimalField(_("maximum amount"), max_digits=14, decimal_places=2)
+    is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         verbose_name = _("loan product")
@@ -59,18 +68,23 @@ class CreditModel(models.Model):
     """A trained scorecard artifact; applications are decided by the one approved version."""
 
     class Status(models.TextChoices):
-        REGISTERED = "registered"
-        APPROVED = "approved"
-        RETIRED = "retired"
+        REGISTERED = "registered", _("Registered")
+        APPROVED = "approved", _("Approved")
+        RETIRED = "retired", _("Retired")
 
-    version = models.CharField(max_length=64, unique=True)
-    artifact = models.JSONField(help_text="The scorecard as saved by millet.lending.credit")
-    metrics = models.JSONField(default=dict, help_text="Held-out auc, gini, ks")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.REGISTERED)
-    registered_at = models.DateTimeField(auto_now_add=True)
-    approved_at = models.DateTimeField(null=True, blank=True)
+    version = models.CharField(_("version"), max_length=64, unique=True)
+    artifact = models.JSONField(_("artifact"), help_text=_("The scorecard as saved by millet.lending.credit"))
+    metrics = models.JSONField(_("metrics"), default=dict, help_text=_("Held-out auc, gini, ks"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.REGISTERED)
+    registered_at = models.DateTimeField(_("registered at"), auto_now_add=True)
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
 
     class Meta:
@@ -88,53 +102,89 @@ class CreditModel(models.Model):
 
 class Application(models.Model):
     class Outcome(models.TextChoices):
-        APPROVE = "approve"
-        DECLINE = "decline"
-        REFER = "refer"
+        APPROVE = "approve", _("Approve")
+        DECLINE = "decline", _("Decline")
+        REFER = "refer", _("Refer")
 
     class Status(models.TextChoices):
-        APPROVED = "approved"
-        DECLINED = "declined"
-        REFERRED = "referred"
+        APPROVED = "approved", _("Approved")
+        DECLINED = "declined", _("Declined")
+        REFERRED = "referred", _("Referred")
 
-    number = models.CharField(max_length=24, unique=True)
-    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    number = models.CharField(_("number"), max_length=24, unique=True)
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="+"
+    )
     # No database constraint: orders are partitioned by month on PostgreSQL (sales.models.Order);
     # the loan is written for an order that exists, and orders are never deleted under a loan.
-    order = models.ForeignKey("sales.Order", on_delete=models.PROTECT, db_constraint=False, related_name="+")
-    order_number = models.CharField(
-        max_length=24, db_index=True, help_text="The order's number, as on its loan"
+    order = models.ForeignKey(
+        "sales.Order",
+        verbose_name=_("order"),
+        on_delete=models.PROTECT,
+        db_constraint=False,
+        related_name="+",
     )
-    market = models.CharField(max_length=2, help_text="The order's market (ISO 3166-1 alpha-2 code)")
-    product = models.ForeignKey(LoanProduct, on_delete=models.PROTECT)
-    term_months = models.PositiveSmallIntegerField()
-    method = models.CharField(max_length=16, choices=Method.choices)
-    amount = models.DecimalField(max_digits=14, decimal_places=2)
-    currency = models.CharField(max_length=3)
+    order_number = models.CharField(
+        _("order number"), max_length=24, db_index=True, help_text=_("The order's number, as on its loan")
+    )
+    market = models.CharField(
+        _("market"), max_length=2, help_text=_("The order's market (ISO 3166-1 alpha-2 code)")
+    )
+    product = models.ForeignKey(LoanProduct, verbose_name=_("loan product"), on_delete=models.PROTECT)
+    term_months = models.PositiveSmallIntegerField(_("term (months)"))
+    method = models.CharField(_("repayment method"), max_length=16, choices=Method.choices)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
     # The terms offered when the buyer applied, as the loan will keep them (Loan's fields of the same
     # names): a referral is approved days later, and the product may be edited meanwhile, but the
     # credit agreement is the one applied for (Directive 2008/48/EC art. 5 and 10).
-    apr = models.DecimalField(max_digits=6, decimal_places=4, help_text="Annual rate offered, e.g. 0.1800")
-    late_fee_minor = models.BigIntegerField(help_text="Per overdue installment offered, in minor units")
-    grace_days = models.PositiveIntegerField(help_text="Days past due before the late fee, as offered")
-    charge_off_days = models.PositiveIntegerField(help_text="Days past due before charge-off, as offered")
-    features = models.JSONField(help_text="Everything the model saw: platform facts plus the form")
-    platform_facts = models.JSONField(default=dict, help_text="What the platform knew: orders, loans")
-    model = models.ForeignKey(CreditModel, on_delete=models.PROTECT, related_name="applications")
-    outcome = models.CharField(max_length=8, choices=Outcome.choices, help_text="The model's decision")
-    status = models.CharField(max_length=16, choices=Status.choices, help_text="After any review")
-    probability_of_default = models.FloatField()
-    points = models.IntegerField()
-    reasons = models.JSONField(default=list)
-    decision_ms = models.FloatField(help_text="Time the model took to decide")
+    apr = models.DecimalField(
+        _("APR"), max_digits=6, decimal_places=4, help_text=_("Annual rate offered, e.g. 0.1800")
+    )
+    late_fee_minor = models.BigIntegerField(
+        _("late fee (minor units)"), help_text=_("Per overdue installment offered, in minor units")
+    )
+    grace_days = models.PositiveIntegerField(
+        _("grace days"), help_text=_("Days past due before the late fee, as offered")
+    )
+    charge_off_days = models.PositiveIntegerField(
+        _("charge-off days"), help_text=_("Days past due before charge-off, as offered")
+    )
+    features = models.JSONField(
+        _("features"), help_text=_("Everything the model saw: platform facts plus the form")
+    )
+    platform_facts = models.JSONField(
+        _("platform facts"), default=dict, help_text=_("What the platform knew: orders, loans")
+    )
+    model = models.ForeignKey(
+        CreditModel, verbose_name=_("credit model"), on_delete=models.PROTECT, related_name="applications"
+    )
+    outcome = models.CharField(
+        _("outcome"), max_length=8, choices=Outcome.choices, help_text=_("The model's decision")
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, help_text=_("After any review")
+    )
+    probability_of_default = models.FloatField(_("probability of default (PD)"))
+    points = models.IntegerField(_("score points"))
+    reasons = models.JSONField(_("reasons"), default=list)
+    decision_ms = models.FloatField(_("decision time (ms)"), help_text=_("Time the model took to decide"))
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     review_note = models.CharField(
-        max_length=500, blank=True, help_text="The risk officer's written reason for the decision"
+        _("review note"),
+        max_length=500,
+        blank=True,
+        help_text=_("The risk officer's written reason for the decision"),
     )
-    created_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(_("created at"), db_index=True)
 
     class Meta:
         verbose_name = _("credit application")
@@ -146,43 +196,59 @@ class Application(models.Model):
 
 class Loan(models.Model):
     class Status(models.TextChoices):
-        ACTIVE = "active"
-        PAID_OFF = "paid_off"
-        CHARGED_OFF = "charged_off"
-        CANCELLED = "cancelled"
+        ACTIVE = "active", _("Active")
+        PAID_OFF = "paid_off", _("Paid off")
+        CHARGED_OFF = "charged_off", _("Charged off")
+        CANCELLED = "cancelled", _("Cancelled")
 
     class Bucket(models.TextChoices):
-        CURRENT = "current"
-        DPD_1_30 = "1-30"
-        DPD_31_60 = "31-60"
-        DPD_61_90 = "61-90"
-        DPD_90_PLUS = "90+"
+        CURRENT = "current", _("Current")
+        DPD_1_30 = "1-30", _("1–30 days past due")
+        DPD_31_60 = "31-60", _("31–60 days past due")
+        DPD_61_90 = "61-90", _("61–90 days past due")
+        DPD_90_PLUS = "90+", _("90+ days past due")
 
-    number = models.CharField(max_length=24, unique=True)
-    application = models.OneToOneField(Application, on_delete=models.PROTECT, related_name="loan")
-    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    product = models.ForeignKey(LoanProduct, on_delete=models.PROTECT)
-    order_number = models.CharField(max_length=24, db_index=True)
-    currency = models.CharField(max_length=3)
-    principal_minor = models.BigIntegerField()
-    apr = models.DecimalField(max_digits=6, decimal_places=4)
-    term_months = models.PositiveSmallIntegerField()
-    method = models.CharField(max_length=16, choices=Method.choices)
+    number = models.CharField(_("number"), max_length=24, unique=True)
+    application = models.OneToOneField(
+        Application, verbose_name=_("credit application"), on_delete=models.PROTECT, related_name="loan"
+    )
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="+"
+    )
+    product = models.ForeignKey(LoanProduct, verbose_name=_("loan product"), on_delete=models.PROTECT)
+    order_number = models.CharField(_("order number"), max_length=24, db_index=True)
+    currency = models.CharField(_("currency"), max_length=3)
+    principal_minor = models.BigIntegerField(_("principal (minor units)"))
+    apr = models.DecimalField(_("APR"), max_digits=6, decimal_places=4)
+    term_months = models.PositiveSmallIntegerField(_("term (months)"))
+    method = models.CharField(_("repayment method"), max_length=16, choices=Method.choices)
     # The credit agreement's charges for late payment (Directive 2008/48/EC art. 10(2)(l)), copied
     # from the product when the loan is made: the daily job charges these, whatever the product says later.
-    late_fee_minor = models.BigIntegerField(help_text="Per overdue installment, in minor units")
-    grace_days = models.PositiveIntegerField(help_text="Days past due before the late fee")
-    charge_off_days = models.PositiveIntegerField(help_text="Days past due before charge-off")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
-    disbursed_on = models.DateField()
-    outstanding_principal_minor = models.BigIntegerField()
-    fees_outstanding_minor = models.BigIntegerField(default=0)
-    written_off_minor = models.BigIntegerField(default=0)
-    recovered_minor = models.BigIntegerField(default=0, help_text="Written-off principal later recovered")
-    days_past_due = models.PositiveIntegerField(default=0)
-    bucket = models.CharField(max_length=8, choices=Bucket.choices, default=Bucket.CURRENT)
-    defaulted = models.BooleanField(default=False, help_text="Ever 90+ days past due: counts as a default")
-    created_at = models.DateTimeField(auto_now_add=True)
+    late_fee_minor = models.BigIntegerField(
+        _("late fee (minor units)"), help_text=_("Per overdue installment, in minor units")
+    )
+    grace_days = models.PositiveIntegerField(
+        _("grace days"), help_text=_("Days past due before the late fee")
+    )
+    charge_off_days = models.PositiveIntegerField(
+        _("charge-off days"), help_text=_("Days past due before charge-off")
+    )
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    disbursed_on = models.DateField(_("disbursed on"))
+    outstanding_principal_minor = models.BigIntegerField(_("outstanding principal (minor units)"))
+    fees_outstanding_minor = models.BigIntegerField(_("outstanding fees (minor units)"), default=0)
+    written_off_minor = models.BigIntegerField(_("written off (minor units)"), default=0)
+    recovered_minor = models.BigIntegerField(
+        _("recovered (minor units)"), default=0, help_text=_("Written-off principal later recovered")
+    )
+    days_past_due = models.PositiveIntegerField(_("days past due"), default=0)
+    bucket = models.CharField(
+        _("delinquency bucket"), max_length=8, choices=Bucket.choices, default=Bucket.CURRENT
+    )
+    defaulted = models.BooleanField(
+        _("defaulted"), default=False, help_text=_("Ever 90+ days past due: counts as a default")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("loan")
@@ -206,14 +272,16 @@ class Loan(models.Model):
 
 
 class Installment(models.Model):
-    loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="installments")
-    seq = models.PositiveSmallIntegerField()
-    due_date = models.DateField()
-    principal_due_minor = models.BigIntegerField()
-    interest_due_minor = models.BigIntegerField()
-    principal_paid_minor = models.BigIntegerField(default=0)
-    interest_paid_minor = models.BigIntegerField(default=0)
-    late_fee_charged = models.BooleanField(default=False)
+    loan = models.ForeignKey(
+        Loan, verbose_name=_("loan"), on_delete=models.CASCADE, related_name="installments"
+    )
+    seq = models.PositiveSmallIntegerField(_("number"))
+    due_date = models.DateField(_("due date"))
+    principal_due_minor = models.BigIntegerField(_("principal due (minor units)"))
+    interest_due_minor = models.BigIntegerField(_("interest due (minor units)"))
+    principal_paid_minor = models.BigIntegerField(_("principal paid (minor units)"), default=0)
+    interest_paid_minor = models.BigIntegerField(_("interest paid (minor units)"), default=0)
+    late_fee_charged = models.BooleanField(_("late fee charged"), default=False)
 
     class Meta:
         verbose_name = _("installment")
@@ -245,30 +313,37 @@ class LoanEvent(models.Model):
     """One lending movement (the ledger transfers carry its reference); keyed, so retries replay."""
 
     class Kind(models.TextChoices):
-        DISBURSEMENT = "disbursement"
-        REPAYMENT = "repayment"
-        LATE_FEE = "late_fee"
-        REFUND = "refund"
-        CHARGE_OFF = "charge_off"
-        CANCELLATION = "cancellation"
+        DISBURSEMENT = "disbursement", _("Disbursement")
+        REPAYMENT = "repayment", _("Repayment")
+        LATE_FEE = "late_fee", _("Late fee")
+        REFUND = "refund", _("Refund")
+        CHARGE_OFF = "charge_off", _("Charge-off")
+        CANCELLATION = "cancellation", _("Cancellation")
 
-    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="events")
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    key = models.CharField(max_length=128, help_text="Idempotency key, unique per loan")
-    amount_minor = models.BigIntegerField()
-    principal_minor = models.BigIntegerField(default=0)
-    interest_minor = models.BigIntegerField(default=0)
-    fee_minor = models.BigIntegerField(default=0)
-    surplus_minor = models.BigIntegerField(default=0, help_text="Refund beyond the debt, paid back")
-    recovery_minor = models.BigIntegerField(default=0, help_text="Refund recovering written-off principal")
-    payment_id = models.BigIntegerField(null=True, blank=True, help_text="finance Payment, for repayments")
+    loan = models.ForeignKey(Loan, verbose_name=_("loan"), on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    key = models.CharField(_("key"), max_length=128, help_text=_("Idempotency key, unique per loan"))
+    amount_minor = models.BigIntegerField(_("amount (minor units)"))
+    principal_minor = models.BigIntegerField(_("principal (minor units)"), default=0)
+    interest_minor = models.BigIntegerField(_("interest (minor units)"), default=0)
+    fee_minor = models.BigIntegerField(_("fees (minor units)"), default=0)
+    surplus_minor = models.BigIntegerField(
+        _("surplus (minor units)"), default=0, help_text=_("Refund beyond the debt, paid back")
+    )
+    recovery_minor = models.BigIntegerField(
+        _("recovery (minor units)"), default=0, help_text=_("Refund recovering written-off principal")
+    )
+    payment_id = models.BigIntegerField(
+        _("payment ID"), null=True, blank=True, help_text=_("finance Payment, for repayments")
+    )
     request_fingerprint = models.CharField(
+        _("request fingerprint"),
         max_length=64,
         blank=True,
-        help_text="SHA-256 of a keyed repayment's parameters (core.idempotency): a replay must match it.",
+        help_text=_("SHA-256 of a keyed repayment's parameters (core.idempotency): a replay must match it."),
     )
-    on_date = models.DateField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    on_date = models.DateField(_("date"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("loan event")
