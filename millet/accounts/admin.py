@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from millet.accounts import services
 from millet.accounts.models import ApiToken
@@ -29,4 +30,5 @@ class ApiTokenAdmin(ReadOnlyAdmin):
     @admin.action(description=_("Revoke selected tokens"), permissions=["revoke"])
     def revoke_tokens(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
         revoked = services.revoke_tokens(list(queryset.values_list("pk", flat=True)))
-        self.message_user(request, _("Revoked %d tokens.") % revoked, messages.SUCCESS)
+        words = ngettext("Revoked %(count)d token.", "Revoked %(count)d tokens.", revoked)
+        self.message_user(request, words % {"count": revoked}, messages.SUCCESS)

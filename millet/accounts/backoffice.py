@@ -21,6 +21,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from millet.accounts.actor import actor_for_user, request_actor
@@ -143,7 +144,7 @@ def service_form_page(modeladmin, request, obj, form_class: type[ServiceForm], t
         form = form_class(request.POST, instance=obj)
         form.actor = request_actor(request)
         if form.is_valid():
-            modeladmin.message_user(request, _("Done: %(title)s") % {"title": title}, messages.SUCCESS)
+            modeladmin.message_user(request, gettext("Done: %(title)s") % {"title": title}, messages.SUCCESS)
             opts = modeladmin.model._meta
             return redirect(f"admin:{opts.app_label}_{opts.model_name}_change", obj.pk)
         status = 422
