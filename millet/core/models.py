@@ -14,12 +14,18 @@ class KeyedRequest(models.Model):
     payments keep their keys beside their own rows (``OrderKey``, ``Payment.idempotency_key``)."""
 
     actor = models.ForeignKey(  # no index of its own: the unique key leads with it
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, db_index=False, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        db_index=False,
+        related_name="+",
     )
-    key = models.CharField(max_length=64)
-    request_fingerprint = models.CharField(max_length=64)
-    result = models.CharField(max_length=64, blank=True, help_text="What the request created, e.g. its id.")
-    created_at = models.DateTimeField(auto_now_add=True)
+    key = models.CharField(_("idempotency key"), max_length=64)
+    request_fingerprint = models.CharField(_("request fingerprint"), max_length=64)
+    result = models.CharField(
+        _("result"), max_length=64, blank=True, help_text=_("What the request created, e.g. its id.")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("keyed request")
