@@ -111,7 +111,7 @@ class Application(models.Model):
         DECLINED = "declined", _("Declined")
         REFERRED = "referred", _("Referred")
 
-    number = models.CharField(_("number"), max_length=24, unique=True)
+    number = models.CharField(_("application number"), max_length=24, unique=True)
     customer = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="+"
     )
@@ -208,7 +208,7 @@ class Loan(models.Model):
         DPD_61_90 = "61-90", _("61–90 days past due")
         DPD_90_PLUS = "90+", _("90+ days past due")
 
-    number = models.CharField(_("number"), max_length=24, unique=True)
+    number = models.CharField(_("loan number"), max_length=24, unique=True)
     application = models.OneToOneField(
         Application, verbose_name=_("credit application"), on_delete=models.PROTECT, related_name="loan"
     )
@@ -275,7 +275,7 @@ class Installment(models.Model):
     loan = models.ForeignKey(
         Loan, verbose_name=_("loan"), on_delete=models.CASCADE, related_name="installments"
     )
-    seq = models.PositiveSmallIntegerField(_("number"))
+    seq = models.PositiveSmallIntegerField(_("installment number"))
     due_date = models.DateField(_("due date"))
     principal_due_minor = models.BigIntegerField(_("principal due (minor units)"))
     interest_due_minor = models.BigIntegerField(_("interest due (minor units)"))
@@ -322,7 +322,9 @@ class LoanEvent(models.Model):
 
     loan = models.ForeignKey(Loan, verbose_name=_("loan"), on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
-    key = models.CharField(_("key"), max_length=128, help_text=_("Idempotency key, unique per loan"))
+    key = models.CharField(
+        _("idempotency key"), max_length=128, help_text=_("Idempotency key, unique per loan")
+    )
     amount_minor = models.BigIntegerField(_("amount (minor units)"))
     principal_minor = models.BigIntegerField(_("principal (minor units)"), default=0)
     interest_minor = models.BigIntegerField(_("interest (minor units)"), default=0)
