@@ -7,6 +7,7 @@ class DevicesConfig(AppConfig):
 
     name = "millet.devices"
     label = "devices"
+    verbose_name = _("Device cloud")
 
     def ready(self) -> None:
         from millet.devices import events

@@ -19,30 +19,63 @@ class Device(models.Model):
     and username. Only a salted SHA-256 of the secret is kept (see ``services.identity``).
     """
 
-    device_id = models.CharField(max_length=32, unique=True)
-    serial = models.CharField(max_length=32, unique=True)
-    device_model = models.ForeignKey("catalog.DeviceModel", on_delete=models.PROTECT, related_name="devices")
-    model_urn = models.CharField(max_length=128, help_text="The model's URN, kept so reads need no join.")
-    batch = models.CharField(max_length=32, db_index=True, help_text="Production batch, for quality control.")
-    secret_salt = models.CharField(max_length=32)
-    secret_hash = models.CharField(max_length=64)
-    enabled = models.BooleanField(default=True, help_text="False once revoked: the broker refuses it.")
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    provisioned_at = models.DateTimeField(auto_now_add=True)
-    claim_salt = models.CharField(max_length=32, blank=True)
-    claim_hash = models.CharField(max_length=64, blank=True, help_text="Empty once the claim token is used.")
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="devices"
+    device_id = models.CharField(_("device ID"), max_length=32, unique=True)
+    serial = models.CharField(_("serial number"), max_length=32, unique=True)
+    device_model = models.ForeignKey(
+        "catalog.DeviceModel",
+        on_delete=models.PROTECT,
+        related_name="devices",
+        verbose_name=_("device model"),
     )
-    home = models.ForeignKey("Home", null=True, blank=True, on_delete=models.SET_NULL, related_name="devices")
-    room = models.CharField(max_length=64, blank=True, help_text="The owner's name for its room in the home.")
-    bound_at = models.DateTimeField(null=True, blank=True)
-    activated_at = models.DateTimeField(null=True, blank=True, help_text="First binding to an owner.")
-    region = models.CharField(max_length=8, blank=True, help_text="Market the unit was sold in.")
-    firmware_version = models.CharField(max_length=32, default="1.0.0")
-    online = models.BooleanField(default=False)
-    last_seen = models.DateTimeField(null=True, blank=True)
-    faults = models.PositiveIntegerField(default=0, help_text="Failed OTA updates and returns: feeds QC.")
+    model_urn = models.CharField(
+        _("model URN"), max_length=128, help_text=_("The model's URN, kept so reads need no join.")
+    )
+    batch = models.CharField(
+        _("batch"), max_length=32, db_index=True, help_text=_("Production batch, for quality control.")
+    )
+    secret_salt = models.CharField(_("secret salt"), max_length=32)
+    secret_hash = models.CharField(_("secret hash"), max_length=64)
+    enabled = models.BooleanField(
+        _("enabled"), default=True, help_text=_("False once revoked: the broker refuses it.")
+    )
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    provisioned_at = models.DateTimeField(_("provisioned at"), auto_now_add=True)
+    claim_salt = models.CharField(_("claim salt"), max_length=32, blank=True)
+    claim_hash = models.CharField(
+        _("claim hash"), max_length=64, blank=True, help_text=_("Empty once the claim token is used.")
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="devices",
+        verbose_name=_("owner"),
+    )
+    home = models.ForeignKey(
+        "Home",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="devices",
+        verbose_name=_("home"),
+    )
+    room = models.CharField(
+        _("room"), max_length=64, blank=True, help_text=_("The owner's name for its room in the home.")
+    )
+    bound_at = models.DateTimeField(_("bound at"), null=True, blank=True)
+    activated_at = models.DateTimeField(
+        _("activated at"), null=True, blank=True, help_text=_("First binding to an owner.")
+    )
+    region = models.CharField(
+        _("region"), max_length=8, blank=True, help_text=_("Market the unit was sold in.")
+    )
+    firmware_version = models.CharField(_("firmware version"), max_length=32, default="1.0.0")
+    online = models.BooleanField(_("online"), default=False)
+    last_seen = models.DateTimeField(_("last seen"), null=True, blank=True)
+    faults = models.PositiveIntegerField(
+        _("faults"), default=0, help_text=_("Failed OTA updates and returns: feeds QC.")
+    )
 
     class Meta:
         verbose_name = _("device")
@@ -59,14 +92,19 @@ class Device(models.Model):
 class UnitSale(models.Model):
     """What sales told us: this serial was handed to this customer on this order (until returned)."""
 
-    serial = models.CharField(max_length=32, unique=True)
+    serial = models.CharField(_("serial number"), max_length=32, unique=True)
     customer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("customer"),
     )
-    order_number = models.CharField(max_length=32)
-    region = models.CharField(max_length=8, blank=True)
-    sold_at = models.DateTimeField()
-    returned_at = models.DateTimeField(null=True, blank=True)
+    order_number = models.CharField(_("order number"), max_length=32)
+    region = models.CharField(_("region"), max_length=8, blank=True)
+    sold_at = models.DateTimeField(_("sold at"))
+    returned_at = models.DateTimeField(_("returned at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("unit sale")
@@ -80,13 +118,20 @@ class DeviceShare(models.Model):
     """A family member's access to someone else's device: look only, or also control."""
 
     class Role(models.TextChoices):
-        READ = "read"
-        CONTROL = "control"
+        READ = "read", _("Look only")
+        CONTROL = "control", _("Look and control")
 
-    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="shares")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="device_shares")
-    role = models.CharField(max_length=8, choices=Role.choices)
-    created_at = models.DateTimeField(auto_now_add=True)
+    device = models.ForeignKey(
+        Device, on_delete=models.CASCADE, related_name="shares", verbose_name=_("device")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="device_shares",
+        verbose_name=_("user"),
+    )
+    role = models.CharField(_("role"), max_length=8, choices=Role.choices)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("device share")
@@ -106,21 +151,31 @@ class DeviceInvitation(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending"
-        ACCEPTED = "accepted"
-        DECLINED = "declined"
-        REVOKED = "revoked"
+        PENDING = "pending", _("Pending")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        REVOKED = "revoked", _("Revoked")
 
-    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="invitations")
-    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    login = models.CharField(max_length=254)  # the username or email as the owner typed it
-    invitee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", null=True, blank=True
+    device = models.ForeignKey(
+        Device, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("device")
     )
-    role = models.CharField(max_length=8, choices=DeviceShare.Role.choices)
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
-    created_at = models.DateTimeField(auto_now_add=True)
-    answered_at = models.DateTimeField(null=True, blank=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("invited by")
+    )
+    # the username or email as the owner typed it
+    login = models.CharField(_("username or email"), max_length=254)
+    invitee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("invitee"),
+    )
+    role = models.CharField(_("role"), max_length=8, choices=DeviceShare.Role.choices)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("device invitation")
@@ -137,9 +192,11 @@ class DeviceInvitation(models.Model):
 class Home(models.Model):
     """A place with devices; automations run per home, in its time zone."""
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="homes")
-    name = models.CharField(max_length=64)
-    time_zone = models.CharField(max_length=64, default="UTC")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="homes", verbose_name=_("owner")
+    )
+    name = models.CharField(_("name"), max_length=64)
+    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
 
     class Meta:
         verbose_name = _("home")
@@ -155,19 +212,25 @@ class Shadow(models.Model):
     Reported values are merged per property by device time, then seq (``services.reported``).
     """
 
-    device = models.OneToOneField(Device, on_delete=models.CASCADE, primary_key=True, related_name="shadow")
-    desired = models.JSONField(default=dict, blank=True)
-    desired_version = models.PositiveIntegerField(default=0)
-    reported = models.JSONField(default=dict, blank=True)
+    device = models.OneToOneField(
+        Device, on_delete=models.CASCADE, primary_key=True, related_name="shadow", verbose_name=_("device")
+    )
+    desired = models.JSONField(_("desired state"), default=dict, blank=True)
+    desired_version = models.PositiveIntegerField(_("desired version"), default=0)
+    reported = models.JSONField(_("reported state"), default=dict, blank=True)
     reported_stamps = models.JSONField(
+        _("reported stamps"),
         default=dict,
         blank=True,
-        help_text="Per reported property: [device time, seq] of the report its value came from.",
+        help_text=_("Per reported property: [device time, seq] of the report its value came from."),
     )
-    reported_version = models.PositiveIntegerField(default=0)
-    reported_at = models.DateTimeField(null=True, blank=True)
+    reported_version = models.PositiveIntegerField(_("reported version"), default=0)
+    reported_at = models.DateTimeField(_("reported at"), null=True, blank=True)
     event_stamp = models.JSONField(
-        default=list, blank=True, help_text="[device time, seq] of the newest event the device reported."
+        _("event stamp"),
+        default=list,
+        blank=True,
+        help_text=_("[device time, seq] of the newest event the device reported."),
     )
 
     class Meta:
@@ -206,29 +269,31 @@ class Command(models.Model):
     """
 
     class Kind(models.TextChoices):
-        SET = "set"
-        ACTION = "action"
-        OTA = "ota"
+        SET = "set", _("Set properties")
+        ACTION = "action", _("Action")
+        OTA = "ota", _("OTA update")
 
     class Status(models.TextChoices):
-        QUEUED = "queued"
-        SENT = "sent"
-        ACKED = "acked"
-        FAILED = "failed"
-        EXPIRED = "expired"
-        CANCELLED = "cancelled"
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Sent")
+        ACKED = "acked", _("Acknowledged")
+        FAILED = "failed", _("Failed")
+        EXPIRED = "expired", _("Expired")
+        CANCELLED = "cancelled", _("Cancelled")
 
-    command_id = models.CharField(max_length=32)
-    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="commands")
-    kind = models.CharField(max_length=8, choices=Kind.choices)
-    params = models.JSONField(default=dict)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
-    attempts = models.PositiveIntegerField(default=0)
-    max_attempts = models.PositiveIntegerField(default=5)
-    retry_seconds = models.PositiveIntegerField(default=10)
-    next_attempt_at = models.DateTimeField()
-    expires_at = models.DateTimeField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    command_id = models.CharField(_("command ID"), max_length=32)
+    device = models.ForeignKey(
+        Device, on_delete=models.CASCADE, related_name="commands", verbose_name=_("device")
+    )
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    params = models.JSONField(_("parameters"), default=dict)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    max_attempts = models.PositiveIntegerField(_("maximum attempts"), default=5)
+    retry_seconds = models.PositiveIntegerField(_("retry interval (seconds)"), default=10)
+    next_attempt_at = models.DateTimeField(_("next attempt at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -236,9 +301,10 @@ class Command(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         db_index=False,  # nothing looks commands up by author; deleting a user may scan them once
+        verbose_name=_("created by"),
     )
-    finished_at = models.DateTimeField(null=True, blank=True)
-    result = models.JSONField(default=dict, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    result = models.JSONField(_("result"), default=dict, blank=True)
 
     objects = CommandQuerySet.as_manager()
 
@@ -276,10 +342,14 @@ class OpenCommand(models.Model):
     """
 
     command = models.OneToOneField(
-        Command, primary_key=True, on_delete=models.CASCADE, related_name="open_entry"
+        Command,
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="open_entry",
+        verbose_name=_("command"),
     )
-    expires_at = models.DateTimeField(db_index=True)
-    out_of_attempts = models.BooleanField(default=False)
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
+    out_of_attempts = models.BooleanField(_("out of attempts"), default=False)
 
     class Meta:
         verbose_name = _("open command")
@@ -300,22 +370,31 @@ class Automation(models.Model):
     """When <trigger> and <conditions>, do <actions>: the owner's scene, checked against their devices."""
 
     class Trigger(models.TextChoices):
-        PROPERTY = "property"
-        EVENT = "event"
-        TIME = "time"
+        PROPERTY = "property", _("Property")
+        EVENT = "event", _("Event")
+        TIME = "time", _("Time")
 
-    home = models.ForeignKey(Home, on_delete=models.CASCADE, related_name="automations")
-    name = models.CharField(max_length=64)
-    enabled = models.BooleanField(default=True)
-    trigger_type = models.CharField(max_length=8, choices=Trigger.choices)
-    trigger_device = models.ForeignKey(
-        Device, null=True, blank=True, on_delete=models.CASCADE, related_name="triggered_automations"
+    home = models.ForeignKey(
+        Home, on_delete=models.CASCADE, related_name="automations", verbose_name=_("home")
     )
-    trigger = models.JSONField(help_text="property: {property, op, value}; event: {event}; time: {at}")
-    conditions = models.JSONField(default=list, blank=True)
-    actions = models.JSONField()
-    last_fired_at = models.DateTimeField(null=True, blank=True)
-    fired_count = models.PositiveIntegerField(default=0)
+    name = models.CharField(_("name"), max_length=64)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    trigger_type = models.CharField(_("trigger type"), max_length=8, choices=Trigger.choices)
+    trigger_device = models.ForeignKey(
+        Device,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="triggered_automations",
+        verbose_name=_("trigger device"),
+    )
+    trigger = models.JSONField(
+        _("trigger"), help_text=_("property: {property, op, value}; event: {event}; time: {at}")
+    )
+    conditions = models.JSONField(_("conditions"), default=list, blank=True)
+    actions = models.JSONField(_("actions"))
+    last_fired_at = models.DateTimeField(_("last fired at"), null=True, blank=True)
+    fired_count = models.PositiveIntegerField(_("times fired"), default=0)
 
     class Meta:
         verbose_name = _("automation")
@@ -329,10 +408,14 @@ class Automation(models.Model):
 class Notification(models.Model):
     """A message an automation left for a person (the app would push it)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    automation = models.ForeignKey(Automation, null=True, blank=True, on_delete=models.SET_NULL)
-    message = models.CharField(max_length=256)
-    created_at = models.DateTimeField(auto_now_add=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    automation = models.ForeignKey(
+        Automation, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("automation")
+    )
+    message = models.CharField(_("message"), max_length=256)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("notification")
@@ -342,13 +425,18 @@ class Notification(models.Model):
 class Firmware(models.Model):
     """A firmware image for one device model; devices fetch it from ``url`` and check ``sha256``."""
 
-    device_model = models.ForeignKey("catalog.DeviceModel", on_delete=models.PROTECT, related_name="firmware")
-    version = models.CharField(max_length=32)
-    url = models.URLField(max_length=300)
-    sha256 = models.CharField(max_length=64)
-    size = models.PositiveBigIntegerField()
-    notes = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    device_model = models.ForeignKey(
+        "catalog.DeviceModel",
+        on_delete=models.PROTECT,
+        related_name="firmware",
+        verbose_name=_("device model"),
+    )
+    version = models.CharField(_("version"), max_length=32)
+    url = models.URLField(_("download URL"), max_length=300)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    notes = models.TextField(_("release notes"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("firmware")
@@ -365,26 +453,44 @@ class Rollout(models.Model):
     """A staged OTA rollout: percentage steps, a rate limit, and an automatic stop on failures."""
 
     class Status(models.TextChoices):
-        RUNNING = "running"
-        PAUSED = "paused"
-        ABORTED = "aborted"
-        COMPLETED = "completed"
-        ROLLED_BACK = "rolled_back"
+        RUNNING = "running", _("Running")
+        PAUSED = "paused", _("Paused")
+        ABORTED = "aborted", _("Aborted")
+        COMPLETED = "completed", _("Completed")
+        ROLLED_BACK = "rolled_back", _("Rolled back")
 
-    firmware = models.ForeignKey(Firmware, on_delete=models.PROTECT, related_name="rollouts")
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RUNNING)
-    steps = models.JSONField(help_text="Cumulative percentages of the fleet, e.g. [5, 25, 100].")
-    step_index = models.PositiveIntegerField(default=0)
-    rate_per_minute = models.PositiveIntegerField(default=60)
-    failure_threshold = models.DecimalField(max_digits=4, decimal_places=3, default="0.200")
-    min_finished = models.PositiveIntegerField(default=5, help_text="Finished updates before judging.")
-    reason = models.CharField(max_length=200, blank=True)
-    rollback_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="rollbacks"
+    firmware = models.ForeignKey(
+        Firmware, on_delete=models.PROTECT, related_name="rollouts", verbose_name=_("firmware")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.RUNNING)
+    steps = models.JSONField(
+        _("steps"), help_text=_("Cumulative percentages of the fleet, e.g. [5, 25, 100].")
+    )
+    step_index = models.PositiveIntegerField(_("step index"), default=0)
+    rate_per_minute = models.PositiveIntegerField(_("updates per minute"), default=60)
+    failure_threshold = models.DecimalField(
+        _("failure threshold"), max_digits=4, decimal_places=3, default="0.200"
+    )
+    min_finished = models.PositiveIntegerField(
+        _("minimum finished updates"), default=5, help_text=_("Finished updates before judging.")
+    )
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    rollback_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="rollbacks",
+        verbose_name=_("rollback of"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
 
     class Meta:
@@ -399,23 +505,32 @@ class RolloutTarget(models.Model):
     """One device's part in a rollout, with the version it had so a rollback knows where to go."""
 
     class Status(models.TextChoices):
-        PENDING = "pending"
-        UPDATING = "updating"
-        SUCCEEDED = "succeeded"
-        FAILED = "failed"
-        CANCELLED = "cancelled"
-        ROLLED_BACK = "rolled_back"
+        PENDING = "pending", _("Pending")
+        UPDATING = "updating", _("Updating")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+        ROLLED_BACK = "rolled_back", _("Rolled back")
 
-    rollout = models.ForeignKey(Rollout, on_delete=models.CASCADE, related_name="targets")
-    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="rollout_targets")
-    previous_version = models.CharField(max_length=32)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
-    progress = models.PositiveSmallIntegerField(default=0)
-    command = models.OneToOneField(
-        Command, null=True, blank=True, on_delete=models.SET_NULL, related_name="rollout_target"
+    rollout = models.ForeignKey(
+        Rollout, on_delete=models.CASCADE, related_name="targets", verbose_name=_("rollout")
     )
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    device = models.ForeignKey(
+        Device, on_delete=models.CASCADE, related_name="rollout_targets", verbose_name=_("device")
+    )
+    previous_version = models.CharField(_("previous version"), max_length=32)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)
+    progress = models.PositiveSmallIntegerField(_("progress"), default=0)
+    command = models.OneToOneField(
+        Command,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="rollout_target",
+        verbose_name=_("command"),
+    )
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("rollout target")

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class TelemetryConfig(AppConfig):
@@ -6,6 +7,7 @@ class TelemetryConfig(AppConfig):
 
     name = "millet.devices.telemetry"
     label = "telemetry"
+    verbose_name = _("Telemetry")
 
     def ready(self) -> None:
         from millet.core import partitions

@@ -14,14 +14,14 @@ from django.utils.translation import gettext_lazy as _
 
 class TelemetryMessage(models.Model):
     pk = models.CompositePrimaryKey("device_id", "kind", "seq", "ts")
-    device_id = models.CharField(max_length=64)
+    device_id = models.CharField(_("device ID"), max_length=64)
     kind = models.CharField(
-        max_length=1, help_text="t: telemetry (body = props), e: event (body = event, args)"
+        _("kind"), max_length=1, help_text=_("t: telemetry (body = props), e: event (body = event, args)")
     )
-    seq = models.BigIntegerField()
-    ts = models.DateTimeField(help_text="The device's clock: the partition key.")
-    received_at = models.DateTimeField()
-    body = models.JSONField()
+    seq = models.BigIntegerField(_("sequence number"))
+    ts = models.DateTimeField(_("device time"), help_text=_("The device's clock: the partition key."))
+    received_at = models.DateTimeField(_("received at"))
+    body = models.JSONField(_("body"))
 
     class Meta:
         verbose_name = _("telemetry message")
@@ -36,9 +36,9 @@ class TelemetryMessage(models.Model):
 class IngestCounter(models.Model):
     """How many messages ingestion stored, de-duplicated or dropped, by reason (e.g. ``out_of_spec``)."""
 
-    reason = models.CharField(max_length=64, primary_key=True)
-    count = models.BigIntegerField(default=0)
-    updated_at = models.DateTimeField(auto_now=True)
+    reason = models.CharField(_("reason"), max_length=64, primary_key=True)
+    count = models.BigIntegerField(_("count"), default=0)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("ingest counter")
@@ -55,13 +55,17 @@ class DeadLetter(models.Model):
     newest ``deadletters.KEEP`` are kept. Counters hold the exact totals, these rows the examples.
     """
 
-    source = models.CharField(max_length=16, help_text="ingest, automations or rollouts")
-    reason = models.CharField(max_length=64)
-    key = models.CharField(max_length=200, help_text="The MQTT topic, or the record (automation:12).")
-    size = models.PositiveIntegerField(default=0, help_text="Bytes of the payload as received.")
-    excerpt = models.TextField(blank=True, help_text="The payload's first 1 KiB, undecodable bytes escaped.")
-    detail = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    source = models.CharField(_("source"), max_length=16, help_text=_("ingest, automations or rollouts"))
+    reason = models.CharField(_("reason"), max_length=64)
+    key = models.CharField(
+        _("key"), max_length=200, help_text=_("The MQTT topic, or the record (automation:12).")
+    )
+    size = models.PositiveIntegerField(_("size"), default=0, help_text=_("Bytes of the payload as received."))
+    excerpt = models.TextField(
+        _("excerpt"), blank=True, help_text=_("The payload's first 1 KiB, undecodable bytes escaped.")
+    )
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("dead letter")
