@@ -10,6 +10,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Device(models.Model):
@@ -153,7 +154,7 @@ class DeviceInvitation(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
         ACCEPTED = "accepted", _("Accepted")
-        DECLINED = "declined", _("Declined")
+        DECLINED = "declined", pgettext_lazy("device invitation", "Declined")  # not a loan's refusal
         REVOKED = "revoked", _("Revoked")
 
     device = models.ForeignKey(
@@ -279,7 +280,7 @@ class Command(models.Model):
         ACKED = "acked", _("Acknowledged")
         FAILED = "failed", _("Failed")
         EXPIRED = "expired", _("Expired")
-        CANCELLED = "cancelled", _("Cancelled")
+        CANCELLED = "cancelled", pgettext_lazy("device command", "Cancelled")  # not an order's
 
     command_id = models.CharField(_("command ID"), max_length=32)
     device = models.ForeignKey(
@@ -464,7 +465,8 @@ class Rollout(models.Model):
     )
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.RUNNING)
     steps = models.JSONField(
-        _("steps"), help_text=_("Cumulative percentages of the fleet, e.g. [5, 25, 100].")
+        pgettext_lazy("rollout", "steps"),
+        help_text=_("Cumulative percentages of the fleet, e.g. [5, 25, 100]."),
     )
     step_index = models.PositiveIntegerField(_("step index"), default=0)
     rate_per_minute = models.PositiveIntegerField(_("updates per minute"), default=60)
@@ -509,7 +511,7 @@ class RolloutTarget(models.Model):
         UPDATING = "updating", _("Updating")
         SUCCEEDED = "succeeded", _("Succeeded")
         FAILED = "failed", _("Failed")
-        CANCELLED = "cancelled", _("Cancelled")
+        CANCELLED = "cancelled", pgettext_lazy("device update", "Cancelled")  # not an order's
         ROLLED_BACK = "rolled_back", _("Rolled back")
 
     rollout = models.ForeignKey(
