@@ -163,8 +163,6 @@ class Order(models.Model):
         max_digits=14, decimal_places=2, help_text="Lines' totals plus the shipping fee."
     )
     refunded = models.DecimalField(max_digits=14, decimal_places=2, default=0)
-    carrier = models.CharField(max_length=64, blank=True, help_text="Who delivers a shipped web order.")
-    tracking_number = models.CharField(max_length=64, blank=True)
     pickup_code = models.CharField(
         max_length=8, blank=True, help_text="What a click-and-collect buyer shows at the counter."
     )
