@@ -1,14 +1,15 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class SalesConfig(AppConfig):
     name = "millet.sales"
     label = "sales"
+    verbose_name = _("Sales")
 
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
         from django.urls import reverse
-        from django.utils.translation import gettext_lazy as _
 
         from millet.core import partitions
         from millet.sales.services import cart_units
