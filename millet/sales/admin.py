@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from millet.accounts.actor import request_actor
@@ -190,7 +191,7 @@ class ReturnForm(ServiceForm):
             if out <= 0:
                 continue
             self.fields[f"quantity_{line.pk}"] = WholeNumberField(
-                label=_("%(sku)s: units back") % {"sku": line.sku.code},
+                label=gettext("%(sku)s: units back") % {"sku": line.sku.code},
                 min_value=0,
                 max_value=out,
                 initial=out,
@@ -198,7 +199,7 @@ class ReturnForm(ServiceForm):
             serials = [unit.serial for unit in line.units.all() if not unit.returned]
             if serials:
                 self.fields[f"serials_{line.pk}"] = forms.CharField(
-                    label=_("%(sku)s: serial numbers") % {"sku": line.sku.code},
+                    label=gettext("%(sku)s: serial numbers") % {"sku": line.sku.code},
                     initial=" ".join(serials),
                     required=False,
                 )
@@ -255,9 +256,11 @@ class OrderAdmin(ReadOnlyAdmin):
             Order.Channel.WEB,
             Order.Channel.FLASH,
         ):
-            steps.append((reverse("admin:sales_order_fulfil", args=[order.pk]), _("Fulfil with tracking")))
+            steps.append(
+                (reverse("admin:sales_order_fulfil", args=[order.pk]), gettext("Fulfil with tracking"))
+            )
         if order.status in (Order.Status.FULFILLED, Order.Status.PARTIALLY_RETURNED):
-            steps.append((reverse("admin:sales_order_return", args=[order.pk]), _("Return and refund")))
+            steps.append((reverse("admin:sales_order_return", args=[order.pk]), gettext("Return and refund")))
         if not steps:
             return "-"
         return format_html(
@@ -281,11 +284,13 @@ class OrderAdmin(ReadOnlyAdmin):
 
     def fulfil_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         return service_form_page(
-            self, request, self._order(request, pk), FulfilForm, _("Fulfil with tracking")
+            self, request, self._order(request, pk), FulfilForm, gettext("Fulfil with tracking")
         )
 
     def return_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        return service_form_page(self, request, self._order(request, pk), ReturnForm, _("Return and refund"))
+        return service_form_page(
+            self, request, self._order(request, pk), ReturnForm, gettext("Return and refund")
+        )
 
     @admin.display(description=_("Serial numbers"))
     def serials(self, order: Order) -> str:
@@ -297,7 +302,8 @@ class OrderAdmin(ReadOnlyAdmin):
         )
         return (
             ", ".join(
-                f"{unit.line.sku.code}: {unit.serial}" + (f" ({_('returned')})" if unit.returned else "")
+                f"{unit.line.sku.code}: {unit.serial}"
+                + (f" ({gettext('returned')})" if unit.returned else "")
                 for unit in units
             )
             or "-"
@@ -319,7 +325,10 @@ class OrderAdmin(ReadOnlyAdmin):
             else:
                 cancelled.append(number)
         if cancelled:
-            self.message_user(request, _("Cancelled: %s") % ", ".join(cancelled), messages.SUCCESS)
+            done = ngettext(
+                "Order cancelled: %(numbers)s", "Orders cancelled: %(numbers)s", len(cancelled)
+            ) % {"numbers": ", ".join(cancelled)}
+            self.message_user(request, done, messages.SUCCESS)
 
 
 class CartLineInline(ReadOnlyTabularInline):

@@ -11,7 +11,7 @@ from django.db import models
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from millet.accounts.actor import actor_for_user
 from millet.accounts.models import ApiToken
@@ -158,7 +158,7 @@ def test_cancel_action_puts_reserved_stock_back_and_voids_payment(world, admin_c
     assert order.status == Order.Status.CANCELLED
     assert reserved() == 0
     assert Payment.objects.get(reference=order.number).status == "voided"
-    assert [str(m) for m in get_messages(response.wsgi_request)] == [f"Cancelled: {order.number}"]
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [f"Order cancelled: {order.number}"]
 
 
 def test_cancel_action_reports_each_refusal_and_still_cancels_the_rest(populated, admin_client):
@@ -173,7 +173,11 @@ def test_cancel_action_reports_each_refusal_and_still_cancels_the_rest(populated
     texts = [str(m) for m in get_messages(response.wsgi_request)]
     with translation.override("zh-hans"):
         assert f"{shipped.number}：{REFUSALS['not_cancellable']}" in texts
-        assert str(_("Cancelled: %s")) % paid.number in texts
+        assert (
+            ngettext("Order cancelled: %(numbers)s", "Orders cancelled: %(numbers)s", 1)
+            % {"numbers": paid.number}
+            in texts
+        )
     assert not any("cannot be cancelled" in text for text in texts)
     shipped.refresh_from_db()
     paid.refresh_from_db()
