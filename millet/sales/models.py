@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Voucher(models.Model):
@@ -421,7 +422,8 @@ class ReturnAuthorization(models.Model):
     staff, then refunded when the units arrive (``received`` names the ``Return`` that took them)."""
 
     class Status(models.TextChoices):
-        REQUESTED = "requested", _("Requested")
+        # The staff pages' "Requested" column heads the date asked (申请时间): the state is another word.
+        REQUESTED = "requested", pgettext_lazy("return request status", "Requested")
         APPROVED = "approved", _("Approved, waiting for the units")
         REJECTED = "rejected", _("Rejected")
         REFUNDED = "refunded", _("Received and refunded")
