@@ -118,7 +118,7 @@ class LedgerTransfer(models.Model):
     )
     pending_expires_at = models.DateTimeField(verbose_name=_("pending until"), null=True, blank=True)
     batch = models.UUIDField(
-        verbose_name=_("batch"),
+        verbose_name=_("transfer batch"),
         null=True,
         blank=True,
         db_index=True,

@@ -20,7 +20,7 @@ class ExchangeRate(models.Model):
 
     currency = models.CharField(_("currency"), max_length=3)
     valid_from = models.DateField(_("valid from"))
-    rate = models.DecimalField(_("rate"), max_digits=20, decimal_places=10)
+    rate = models.DecimalField(_("exchange rate"), max_digits=20, decimal_places=10)
     note = models.CharField(_("note"), max_length=160, blank=True, help_text=_("Where the rate comes from."))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 

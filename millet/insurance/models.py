@@ -222,7 +222,7 @@ class Claim(models.Model):
     )
     created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
     decided_at = models.DateTimeField(verbose_name=_("decided at"), null=True, blank=True)
-    paid_at = models.DateTimeField(verbose_name=_("paid at"), null=True, blank=True)
+    paid_at = models.DateTimeField(verbose_name=_("paid out at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("insurance claim")

@@ -183,10 +183,13 @@ class StockTransfer(models.Model):
 
     sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, verbose_name=_("SKU"))
     source = models.ForeignKey(
-        Location, on_delete=models.PROTECT, related_name="transfers_out", verbose_name=_("source")
+        Location, on_delete=models.PROTECT, related_name="transfers_out", verbose_name=_("source location")
     )
     destination = models.ForeignKey(
-        Location, on_delete=models.PROTECT, related_name="transfers_in", verbose_name=_("destination")
+        Location,
+        on_delete=models.PROTECT,
+        related_name="transfers_in",
+        verbose_name=_("destination location"),
     )
     quantity = models.PositiveIntegerField(_("quantity"))
     serials = models.JSONField(_("serial numbers"), default=list, blank=True)
@@ -325,7 +328,7 @@ class StockRequest(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="request",
-        verbose_name=_("transfer"),
+        verbose_name=_("stock transfer"),
     )
     # The manager's form's one-time key: sent twice (a double click), it makes one request.
     attempt = models.CharField(_("form key"), max_length=32, blank=True, default="")

@@ -99,7 +99,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='ledgertransfer',
             name='batch',
-            field=models.UUIDField(blank=True, db_index=True, help_text='Linked transfers share a batch.', null=True, verbose_name='batch'),
+            field=models.UUIDField(blank=True, db_index=True, help_text='Linked transfers share a batch.', null=True, verbose_name='transfer batch'),
         ),
         migrations.AlterField(
             model_name='ledgertransfer',

@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='exchangerate',
             name='rate',
-            field=models.DecimalField(decimal_places=10, max_digits=20, verbose_name='rate'),
+            field=models.DecimalField(decimal_places=10, max_digits=20, verbose_name='exchange rate'),
         ),
         migrations.AlterField(
             model_name='exchangerate',

@@ -68,7 +68,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='claim',
             name='paid_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='paid at'),
+            field=models.DateTimeField(blank=True, null=True, verbose_name='paid out at'),
         ),
         migrations.AlterField(
             model_name='claim',

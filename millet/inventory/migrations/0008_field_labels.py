@@ -318,7 +318,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='stockrequest',
             name='transfer',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='request', to='inventory.stocktransfer', verbose_name='transfer'),
+            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='request', to='inventory.stocktransfer', verbose_name='stock transfer'),
         ),
         migrations.AlterField(
             model_name='stocktransfer',
@@ -328,7 +328,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='stocktransfer',
             name='destination',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='transfers_in', to='inventory.location', verbose_name='destination'),
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='transfers_in', to='inventory.location', verbose_name='destination location'),
         ),
         migrations.AlterField(
             model_name='stocktransfer',
@@ -353,7 +353,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='stocktransfer',
             name='source',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='transfers_out', to='inventory.location', verbose_name='source'),
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='transfers_out', to='inventory.location', verbose_name='source location'),
         ),
         migrations.AlterField(
             model_name='stocktransfer',
