@@ -15,6 +15,7 @@ from io import StringIO
 import pytest
 from django.apps import apps
 from django.core.management import call_command
+from django.utils import translation
 from django.utils.functional import Promise
 
 DOMAINS = sorted(  # the domains with tables: the others (web, demo) have no place in the admin
@@ -44,6 +45,17 @@ def unnamed(config) -> list[str]:
 def test_every_label_the_admin_shows_is_translatable(config):
     missing = unnamed(config)
     assert not missing, "give these a verbose_name (or label) in gettext_lazy:\n" + "\n".join(missing)
+
+
+@pytest.mark.parametrize(
+    ("language", "modify", "cash_back"), [("zh-hans", "修改", "找零"), ("de", "Ändern", "Rückgeld")]
+)
+def test_the_admins_change_link_is_not_the_tills_change(language, modify, cash_back):
+    """Millet's catalogs come before Django's own: the till receipt's "Change" (cash given back)
+    turned every "Change" link of the admin into 找零 / Rückgeld. The receipt's word has a context."""
+    with translation.override(language):
+        assert translation.gettext("Change") == modify
+        assert translation.pgettext("cash given back", "Change") == cash_back
 
 
 @pytest.mark.django_db
