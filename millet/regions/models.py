@@ -8,8 +8,15 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
-from millet.regions.rules import currency_problems, market_code_problems, market_problems, tax_rule_problems
+from millet.regions.rules import (
+    Problem,
+    currency_problems,
+    market_code_problems,
+    market_problems,
+    tax_rule_problems,
+)
 
 
 class Currency(models.Model):
@@ -113,8 +120,10 @@ class TaxRule(models.Model):
             value = getattr(self, name)
             problems = tax_rule_problems(self.rate, value if isinstance(value, dict) else {})
             if not isinstance(value, dict):
-                problems.append(f"{name} must be an object like {example}")
+                problems.append(
+                    Problem(gettext_noop("must be an object like %(example)s"), {"example": example})
+                )
             if problems:
-                errors[name] = problems
+                errors[name] = [problem.error() for problem in problems]
         if errors:
             raise ValidationError(errors)

@@ -40,19 +40,28 @@ def parse_rate(value: object) -> Decimal | None:
     return rate if rate.is_finite() and 0 <= rate <= 1 else None
 
 
-def tax_rule_problems(rate: Decimal, components: Mapping[str, object]) -> list[str]:
+def tax_rule_problems(rate: Decimal, components: Mapping[str, object]) -> list[Problem]:
     """Components must be exact decimal rates adding up to the rule's rate, or the split would not sum."""
     problems = []
     if not 0 <= rate <= 1:
-        problems.append(f"rate {rate} must be between 0 and 1")
+        problems.append(Problem(gettext_noop("rate %(rate)s must be between 0 and 1"), {"rate": rate}))
     parsed = {name: parse_rate(value) for name, value in components.items()}
     problems += [
-        f"component {name}: {components[name]!r} is not a rate as a decimal string"
+        Problem(
+            gettext_noop("component %(name)s: %(value)s is not a rate as a decimal string"),
+            {"name": name, "value": repr(components[name])},
+        )
         for name, r in parsed.items()
         if r is None
     ]
     if components and not problems and sum(parsed.values()) != rate:
-        problems.append(f"components add up to {sum(parsed.values())}, not to the rate {rate}")
+        total = sum(parsed.values())
+        problems.append(
+            Problem(
+                gettext_noop("components add up to %(total)s, not to the rate %(rate)s"),
+                {"total": total, "rate": rate},
+            )
+        )
     return problems
 
 

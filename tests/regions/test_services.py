@@ -159,6 +159,19 @@ def test_a_refused_currency_or_market_says_why_in_the_staff_language(markets):
     assert refused_market.value.messages == ["Unbekannte Zeitzone 'Mars/Olympus'"]
 
 
+def test_a_refused_tax_rule_says_why_in_the_staff_language(markets):
+    """The tax rule's refusals were English on a German admin; the API's detail stays English."""
+    rule = TaxRule.objects.get(market_id="IN")
+    rule.components = {"CGST": "0.09", "SGST": "0.10"}
+    rule.inter_state_components = ["IGST"]
+    with translation.override("de"):
+        with pytest.raises(ValidationError) as refused:
+            rule.full_clean()
+    errors = refused.value.message_dict
+    assert errors["components"] == ["Die Komponenten ergeben zusammen 0.19, nicht den Satz 0.1800"]
+    assert errors["inter_state_components"] == ['Muss ein Objekt wie {"IGST": "0.18"} sein']
+
+
 def test_cached_market_facts_follow_edits(markets):
     assert get_market("DE").time_zone == "Europe/Berlin"
     market = Market.objects.get(code="DE")
