@@ -263,7 +263,12 @@ def _pay(request: HttpRequest, actor: Actor, store: StoreFacts, basket: dict) ->
     if data["method"] == "credit":
         return _hold_for_credit(request, actor, store, basket, form, customer_id)
     expected = (quoted(request.POST.get("quote", "")) or {}).get("total")  # the total the page showed
-    if expected is None:
+    if expected is None:  # the till showed no total: say why (a unit sold meanwhile), else ask again
+        try:
+            services.quote_sale(actor, store_code=store.code, **_lines(basket))
+        except DomainError as exc:
+            form.add_error(None, refusal(exc))
+            return _till_page(request, actor, store, basket, pay=form, status=exc.form_status)
         form.add_error(None, TOTAL_UNCONFIRMED)
         return _till_page(request, actor, store, basket, pay=form, status=409)
     cash = data["method"] == "cash"

@@ -316,6 +316,17 @@ def test_a_till_payment_without_the_total_shown_charges_nothing(world, quote):
     assert "Check the total with the customer" in response.content.decode()
 
 
+def test_a_unit_sold_meanwhile_is_named_at_payment_though_the_till_showed_no_total(world):
+    """A unit in the basket sold elsewhere leaves the till without a total to show; taking payment
+    says why, as before the till sent its total, not only "check the total"."""
+    client = till_with_a_phone(world)
+    cash_sale(world, shelf(world, "MI6-64")[0])  # the same unit, sold through the service meanwhile
+    before = everything()
+    response = pay(client, method="card", card_token="tok_ok")
+    assert response.status_code == 409 and everything() == before
+    assert "This unit has already been sold." in response.content.decode()
+
+
 def test_a_voucher_typed_at_payment_shows_its_total_before_anything_is_charged(world):
     """The voucher was typed with the payment and the card charged at a total the till never
     showed. Now the voucher is applied and shown first; payment taken again charges that total."""
